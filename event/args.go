@@ -1,0 +1,425 @@
+package event
+
+import (
+	"strconv"
+	"sync"
+)
+
+// ArgID names one syscall parameter, as evt.arg.NAME and evt.rawarg.NAME
+// refer to it.
+type ArgID uint8
+
+// The parameters rules and outputs can name.
+const (
+	ArgIDNone ArgID = iota
+	ArgIDRes
+	ArgIDFd
+	ArgIDName
+	ArgIDPath
+	ArgIDFlags
+	ArgIDMode
+	ArgIDDirfd
+	ArgIDOldpath
+	ArgIDNewpath
+	ArgIDTarget
+	ArgIDLinkpath
+	ArgIDFilename
+	ArgIDUID
+	ArgIDGID
+	ArgIDRequest
+	ArgIDPID
+	ArgIDCmd
+	ArgIDDomain
+	ArgIDType
+	ArgIDProto
+	ArgIDTuple
+	ArgIDExe
+	ArgIDArgs
+	ArgIDOldfd
+	ArgIDNewfd
+	ArgIDNstype
+	ArgIDResOrFd
+	ArgIDCwd
+	ArgIDSize
+	numArgIDs
+)
+
+var argIDNames = [numArgIDs]string{
+	ArgIDRes: "res", ArgIDFd: "fd", ArgIDName: "name", ArgIDPath: "path",
+	ArgIDFlags: "flags", ArgIDMode: "mode", ArgIDDirfd: "dirfd",
+	ArgIDOldpath: "oldpath", ArgIDNewpath: "newpath", ArgIDTarget: "target",
+	ArgIDLinkpath: "linkpath", ArgIDFilename: "filename", ArgIDUID: "uid",
+	ArgIDGID: "gid", ArgIDRequest: "request", ArgIDPID: "pid", ArgIDCmd: "cmd",
+	ArgIDDomain: "domain", ArgIDType: "type", ArgIDProto: "proto",
+	ArgIDTuple: "tuple", ArgIDExe: "exe", ArgIDArgs: "args", ArgIDOldfd: "oldfd",
+	ArgIDNewfd: "newfd", ArgIDNstype: "nstype", ArgIDResOrFd: "res_or_fd",
+	ArgIDCwd: "cwd", ArgIDSize: "size",
+}
+
+func (id ArgID) String() string {
+	if id < numArgIDs {
+		return argIDNames[id]
+	}
+	return "?"
+}
+
+// LookupArgID returns the parameter called name.
+func LookupArgID(name string) (ArgID, bool) {
+	for id := ArgIDNone + 1; id < numArgIDs; id++ {
+		if argIDNames[id] == name {
+			return id, true
+		}
+	}
+	return ArgIDNone, false
+}
+
+// params lists, per event type, its parameters in order: what evt.arg[N]
+// indexes and evt.args prints.
+var params = [NumTypes][]ArgID{
+	TypeOpen:        {ArgIDFd, ArgIDName, ArgIDFlags, ArgIDMode},
+	TypeOpenat:      {ArgIDFd, ArgIDDirfd, ArgIDName, ArgIDFlags, ArgIDMode},
+	TypeOpenat2:     {ArgIDFd, ArgIDDirfd, ArgIDName, ArgIDFlags, ArgIDMode},
+	TypeCreat:       {ArgIDFd, ArgIDName, ArgIDMode},
+	TypeExecve:      {ArgIDRes, ArgIDExe, ArgIDArgs, ArgIDPID, ArgIDCwd, ArgIDFilename, ArgIDFlags},
+	TypeExecveat:    {ArgIDRes, ArgIDExe, ArgIDArgs, ArgIDPID, ArgIDCwd, ArgIDFilename, ArgIDFlags},
+	TypeConnect:     {ArgIDRes, ArgIDTuple, ArgIDFd},
+	TypeAccept:      {ArgIDFd, ArgIDTuple},
+	TypeAccept4:     {ArgIDFd, ArgIDTuple, ArgIDFlags},
+	TypeListen:      {ArgIDRes, ArgIDFd},
+	TypeSocket:      {ArgIDFd, ArgIDDomain, ArgIDType, ArgIDProto},
+	TypeBind:        {ArgIDRes, ArgIDTuple, ArgIDFd},
+	TypeSendto:      {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeSendmsg:     {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeRecvfrom:    {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeRecvmsg:     {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeRename:      {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
+	TypeRenameat:    {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
+	TypeRenameat2:   {ArgIDRes, ArgIDOldpath, ArgIDNewpath, ArgIDFlags},
+	TypeUnlink:      {ArgIDRes, ArgIDPath},
+	TypeUnlinkat:    {ArgIDRes, ArgIDDirfd, ArgIDName, ArgIDFlags},
+	TypeRmdir:       {ArgIDRes, ArgIDPath},
+	TypeMkdir:       {ArgIDRes, ArgIDPath, ArgIDMode},
+	TypeMkdirat:     {ArgIDRes, ArgIDDirfd, ArgIDPath, ArgIDMode},
+	TypeChmod:       {ArgIDRes, ArgIDFilename, ArgIDMode},
+	TypeFchmod:      {ArgIDRes, ArgIDFd, ArgIDMode},
+	TypeFchmodat:    {ArgIDRes, ArgIDDirfd, ArgIDFilename, ArgIDMode},
+	TypeLink:        {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
+	TypeLinkat:      {ArgIDRes, ArgIDOldpath, ArgIDNewpath, ArgIDFlags},
+	TypeSymlink:     {ArgIDRes, ArgIDTarget, ArgIDLinkpath},
+	TypeSymlinkat:   {ArgIDRes, ArgIDTarget, ArgIDLinkpath},
+	TypeDup:         {ArgIDRes, ArgIDOldfd},
+	TypeDup2:        {ArgIDRes, ArgIDOldfd, ArgIDNewfd},
+	TypeDup3:        {ArgIDRes, ArgIDOldfd, ArgIDNewfd, ArgIDFlags},
+	TypePtrace:      {ArgIDRes, ArgIDRequest, ArgIDPID},
+	TypeSetuid:      {ArgIDRes, ArgIDUID},
+	TypeSetgid:      {ArgIDRes, ArgIDGID},
+	TypeSetns:       {ArgIDRes, ArgIDFd, ArgIDNstype},
+	TypeUnshare:     {ArgIDRes, ArgIDFlags},
+	TypeBpf:         {ArgIDResOrFd, ArgIDCmd},
+	TypeInitModule:  {ArgIDRes},
+	TypeFinitModule: {ArgIDRes, ArgIDFd, ArgIDFlags},
+	TypeUserfaultfd: {ArgIDRes, ArgIDFlags},
+	TypeMount:       {ArgIDRes, ArgIDName, ArgIDPath, ArgIDFlags},
+}
+
+// Params returns the parameters of events of type t, in order.
+func Params(t Type) []ArgID {
+	if t < NumTypes {
+		return params[t]
+	}
+	return nil
+}
+
+func hasParam(t Type, id ArgID) bool {
+	for _, p := range Params(t) {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// rawArg returns a numeric parameter of ev.
+func rawArg(ev *Event, id ArgID) (int64, bool) {
+	if !hasParam(ev.Type, id) {
+		return 0, false
+	}
+	a := &ev.Args
+	switch id {
+	case ArgIDRes, ArgIDResOrFd:
+		return ev.Res, true
+	case ArgIDFd:
+		if a.Has(ArgFD) {
+			return a.FD, true
+		}
+		if ev.FD.Kind != FDNone {
+			return ev.FD.Num, true
+		}
+	case ArgIDOldfd:
+		if a.Has(ArgFD) {
+			return a.FD, true
+		}
+	case ArgIDNewfd:
+		if ev.Res >= 0 {
+			return ev.Res, true
+		}
+	case ArgIDFlags, ArgIDNstype:
+		if a.Has(ArgFlags) {
+			return int64(a.Flags), true
+		}
+	case ArgIDMode:
+		if a.Has(ArgMode) {
+			return int64(a.Mode), true
+		}
+	case ArgIDDirfd:
+		if a.Has(ArgDirFD) {
+			return a.DirFD, true
+		}
+	case ArgIDUID:
+		if a.Has(ArgUID) {
+			return int64(a.UID), true
+		}
+	case ArgIDGID:
+		if a.Has(ArgGID) {
+			return int64(a.GID), true
+		}
+	case ArgIDRequest:
+		if a.Has(ArgRequest) {
+			return a.Request, true
+		}
+	case ArgIDPID:
+		if a.Has(ArgPID) {
+			return a.PID, true
+		}
+	case ArgIDCmd:
+		if a.Has(ArgCmd) {
+			return a.Cmd, true
+		}
+	case ArgIDDomain:
+		if a.Has(ArgDomain) {
+			return a.Domain, true
+		}
+	case ArgIDType:
+		if a.Has(ArgType) {
+			return a.SockType, true
+		}
+	case ArgIDProto:
+		if a.Has(ArgProto) {
+			return a.Proto, true
+		}
+	}
+	return 0, false
+}
+
+// argText returns a parameter of ev rendered as text, the way evt.arg.NAME
+// shows it. Rendered flag and number texts are cached, so this does not
+// allocate once a value has been seen.
+func argText(ev *Event, id ArgID) (string, bool) {
+	if !hasParam(ev.Type, id) {
+		return "", false
+	}
+	a := &ev.Args
+	switch id {
+	case ArgIDName:
+		switch {
+		case a.Has(ArgName):
+			return a.Name, true
+		case a.Has(ArgPath):
+			return a.Path, true
+		case ev.FD.Kind == FDFile || ev.FD.Kind == FDDirectory:
+			return ev.FD.Name, true
+		}
+		return "", false
+	case ArgIDPath:
+		if a.Has(ArgPath) {
+			return a.Path, true
+		}
+		if a.Has(ArgName) {
+			return a.Name, true
+		}
+		return "", false
+	case ArgIDOldpath:
+		return a.OldPath, a.Has(ArgOldPath)
+	case ArgIDNewpath:
+		return a.NewPath, a.Has(ArgNewPath)
+	case ArgIDTarget:
+		return a.Target, a.Has(ArgTarget)
+	case ArgIDLinkpath:
+		return a.LinkPath, a.Has(ArgLinkPath)
+	case ArgIDFilename:
+		if a.Has(ArgFilename) {
+			return a.Filename, true
+		}
+		return a.Path, a.Has(ArgPath)
+	case ArgIDTuple:
+		if ev.FD.Kind == FDIPv4 || ev.FD.Kind == FDIPv6 || ev.FD.Kind == FDUnix {
+			return ev.FD.Name, true
+		}
+		return "", false
+	case ArgIDExe:
+		if ev.Proc != nil {
+			return ev.Proc.Exe, true
+		}
+		return "", false
+	case ArgIDArgs:
+		if ev.Proc != nil {
+			return ev.Proc.ArgsText, true
+		}
+		return "", false
+	case ArgIDCwd:
+		if ev.Proc != nil {
+			return ev.Proc.Cwd, true
+		}
+		return "", false
+	case ArgIDRes, ArgIDResOrFd:
+		if ev.Res < 0 {
+			return ErrnoName(-ev.Res), true
+		}
+		return cachedText(textNumber, uint64(ev.Res)), true
+	case ArgIDUID:
+		if !a.Has(ArgUID) {
+			return "", false
+		}
+		if a.UserName != "" {
+			return a.UserName, true
+		}
+		return cachedText(textNumber, uint64(a.UID)), true
+	}
+	n, ok := rawArg(ev, id)
+	if !ok {
+		return "", false
+	}
+	switch id {
+	case ArgIDFlags:
+		switch {
+		case ev.Type.IsOpen():
+			return cachedText(textOpenFlags, uint64(n)), true
+		case ev.Type.IsExec():
+			return cachedText(textExeFlags, uint64(n)), true
+		case ev.Type == TypeUnshare:
+			return cachedText(textCloneFlags, uint64(n)), true
+		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat || ev.Type == TypeRenameat2:
+			return cachedText(textAtFlags, uint64(n)), true
+		default:
+			return cachedText(textOpenFlags, uint64(n)), true
+		}
+	case ArgIDNstype:
+		return cachedText(textCloneFlags, uint64(n)), true
+	case ArgIDMode:
+		if ev.Type.IsOpen() || ev.Type == TypeMkdir || ev.Type == TypeMkdirat {
+			return cachedText(textOctal, uint64(n)), true
+		}
+		return cachedText(textModeFlags, uint64(n)), true
+	case ArgIDRequest:
+		return cachedText(textPtrace, uint64(n)), true
+	case ArgIDCmd:
+		return cachedText(textBpfCmd, uint64(n)), true
+	case ArgIDDomain:
+		return cachedText(textDomain, uint64(n)), true
+	}
+	return cachedText(textNumber, uint64(n)), true
+}
+
+type textKind uint8
+
+const (
+	textNumber textKind = iota
+	textOctal
+	textOpenFlags
+	textExeFlags
+	textCloneFlags
+	textAtFlags
+	textModeFlags
+	textPtrace
+	textBpfCmd
+	textDomain
+	textCaps
+)
+
+type textKey struct {
+	kind textKind
+	v    uint64
+}
+
+// textCache holds rendered argument texts. It is bounded: past its limit,
+// texts are rendered anew (and allocate) instead of being cached.
+var textCache struct {
+	sync.RWMutex
+	m map[textKey]string
+}
+
+const textCacheLimit = 1 << 14
+
+func cachedText(kind textKind, v uint64) string {
+	k := textKey{kind, v}
+	textCache.RLock()
+	s, ok := textCache.m[k]
+	textCache.RUnlock()
+	if ok {
+		return s
+	}
+	s = renderText(kind, v)
+	textCache.Lock()
+	if textCache.m == nil {
+		textCache.m = make(map[textKey]string)
+	}
+	if len(textCache.m) < textCacheLimit {
+		textCache.m[k] = s
+	}
+	textCache.Unlock()
+	return s
+}
+
+func renderText(kind textKind, v uint64) string {
+	switch kind {
+	case textOctal:
+		return "0" + strconv.FormatUint(v, 8)
+	case textOpenFlags:
+		return OpenFlagsText(uint32(v))
+	case textExeFlags:
+		return flagsText(uint32(v), exeFlagNames, "")
+	case textCloneFlags:
+		return flagsText(uint32(v), cloneFlagNames, "0")
+	case textAtFlags:
+		return flagsText(uint32(v), atFlagNames, "0")
+	case textModeFlags:
+		return flagsText(uint32(v), modeFlagNames, "0")
+	case textPtrace:
+		if s, ok := ptraceNames[v]; ok {
+			return s
+		}
+	case textBpfCmd:
+		if v < uint64(len(bpfCmdNames)) {
+			return bpfCmdNames[v]
+		}
+	case textDomain:
+		if s, ok := domainNames[v]; ok {
+			return s
+		}
+	case textCaps:
+		return CapsText(v)
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+var argIDGoNames = [numArgIDs]string{
+	ArgIDNone: "ArgIDNone", ArgIDRes: "ArgIDRes", ArgIDFd: "ArgIDFd", ArgIDName: "ArgIDName",
+	ArgIDPath: "ArgIDPath", ArgIDFlags: "ArgIDFlags", ArgIDMode: "ArgIDMode",
+	ArgIDDirfd: "ArgIDDirfd", ArgIDOldpath: "ArgIDOldpath", ArgIDNewpath: "ArgIDNewpath",
+	ArgIDTarget: "ArgIDTarget", ArgIDLinkpath: "ArgIDLinkpath", ArgIDFilename: "ArgIDFilename",
+	ArgIDUID: "ArgIDUID", ArgIDGID: "ArgIDGID", ArgIDRequest: "ArgIDRequest", ArgIDPID: "ArgIDPID",
+	ArgIDCmd: "ArgIDCmd", ArgIDDomain: "ArgIDDomain", ArgIDType: "ArgIDType",
+	ArgIDProto: "ArgIDProto", ArgIDTuple: "ArgIDTuple", ArgIDExe: "ArgIDExe",
+	ArgIDArgs: "ArgIDArgs", ArgIDOldfd: "ArgIDOldfd", ArgIDNewfd: "ArgIDNewfd",
+	ArgIDNstype: "ArgIDNstype", ArgIDResOrFd: "ArgIDResOrFd", ArgIDCwd: "ArgIDCwd",
+	ArgIDSize: "ArgIDSize",
+}
+
+// GoName returns the name of id's constant in this package, for generated
+// code.
+func (id ArgID) GoName() string {
+	if id < numArgIDs {
+		return argIDGoNames[id]
+	}
+	return "ArgIDNone"
+}
