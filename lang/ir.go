@@ -1,0 +1,194 @@
+package lang
+
+import (
+	"net/netip"
+	"regexp"
+
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/match"
+)
+
+// Ruleset is the compiled form of a set of rules files: every rule, in
+// load order, with a type-checked condition and a parsed output. It is what
+// the code generator and the interpreter consume.
+type Ruleset struct {
+	Rules    []*Rule
+	Warnings Diagnostics
+}
+
+// Rule is one type-checked rule.
+type Rule struct {
+	Name       string
+	Desc       string
+	Priority   Priority
+	Source     string
+	Enabled    bool
+	Tags       []string
+	Pos        Position
+	Cond       Expr
+	Output     *Output
+	OutputText string
+	// EvtTypes is the set of event types the condition can match.
+	EvtTypes event.TypeSet
+	// AllTypes is set when the condition does not restrict the event type.
+	AllTypes bool
+}
+
+// Expr is a type-checked condition: *And, *Or, *Not or *Check.
+type Expr interface{ irNode() }
+
+// And holds when every child holds; children are evaluated in order.
+type And struct{ Children []Expr }
+
+// Or holds when some child holds; children are evaluated in order.
+type Or struct{ Children []Expr }
+
+// Not negates its child.
+type Not struct{ Child Expr }
+
+// Const is a condition known when compiling (an empty "in ()" list).
+type Const struct{ Value bool }
+
+func (*And) irNode()   {}
+func (*Or) irNode()    {}
+func (*Not) irNode()   {}
+func (*Check) irNode() {}
+func (*Const) irNode() {}
+
+// Op is a comparison operator.
+type Op uint8
+
+// Operators.
+const (
+	OpEq Op = iota + 1
+	OpNe
+	OpLt
+	OpLe
+	OpGt
+	OpGe
+	OpContains
+	OpIContains
+	OpBContains
+	OpStartsWith
+	OpBStartsWith
+	OpEndsWith
+	OpGlob
+	OpIGlob
+	OpRegex
+	OpIn
+	OpIntersects
+	OpPmatch
+	OpExists
+)
+
+var opNames = map[string]Op{
+	"=": OpEq, "==": OpEq, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe,
+	"contains": OpContains, "icontains": OpIContains, "bcontains": OpBContains,
+	"startswith": OpStartsWith, "bstartswith": OpBStartsWith, "endswith": OpEndsWith,
+	"glob": OpGlob, "iglob": OpIGlob, "regex": OpRegex, "in": OpIn,
+	"intersects": OpIntersects, "pmatch": OpPmatch, "exists": OpExists,
+}
+
+// String returns the operator's canonical spelling.
+func (o Op) String() string {
+	for n, op := range opNames {
+		if op == o && n != "==" {
+			return n
+		}
+	}
+	return "?"
+}
+
+// ParseOp returns the operator spelled s.
+func ParseOp(s string) (Op, bool) {
+	o, ok := opNames[s]
+	return o, ok
+}
+
+// IsList reports whether o takes a list of values.
+func (o Op) IsList() bool { return o == OpIn || o == OpIntersects || o == OpPmatch }
+
+// Modifier is oneof, anyof or allof after a string operator.
+type Modifier uint8
+
+// Modifiers: OneOf and AnyOf hold if the operator holds for some value of
+// the list, AllOf if it holds for every value.
+const (
+	ModNone Modifier = iota
+	ModOneOf
+	ModAnyOf
+	ModAllOf
+)
+
+// Operand is a field, possibly passed through transformers.
+type Operand struct {
+	Field *event.Field
+	Arg   event.Arg
+	// Transformers are applied innermost first.
+	Transformers []string
+	// Kind is the value's kind after the transformers.
+	Kind event.Kind
+	// Text is the operand as written, e.g. proc.aname[2] or tolower(proc.name).
+	Text string
+	// Key is the field with its argument, as output_fields names it.
+	Key string
+}
+
+// Quantified reports whether the operand quantifies over ancestors: an
+// ancestor field used without an index.
+func (o *Operand) Quantified() bool { return o.Field.Ancestors && !o.Arg.Set }
+
+// Check compares an operand with literal values or another operand.
+type Check struct {
+	Left Operand
+	Op   Op
+	Mod  Modifier
+	// The right side: literal values of the left side's kind (one of these
+	// slices is set, even for single-value operators) or another operand.
+	Strings []string
+	Ints    []int64
+	Bools   []bool
+	IPs     []netip.Addr
+	Nets    []netip.Prefix
+	Bytes   [][]byte
+	Right   *Operand
+	// Regexes are the anchored, compiled patterns of a regex check, one
+	// per value.
+	Regexes []*regexp.Regexp
+	// Prefixes is the path-prefix set of a pmatch check.
+	Prefixes *match.PathPrefixes
+	// EvtTypes is set for checks on evt.type: the types named.
+	EvtTypes []event.Type
+	// Text is the check as written, for diagnostics and comments.
+	Text string
+	Pos  Position
+}
+
+// Output is a parsed output format.
+type Output struct {
+	Tokens []OutputToken
+}
+
+// OutputToken is literal text or a value.
+type OutputToken struct {
+	Literal string
+	Value   *Operand // nil for literal text
+	Width   int
+}
+
+// Len returns the number of literal values of the check.
+func (c *Check) Len() int {
+	switch {
+	case c.Strings != nil:
+		return len(c.Strings)
+	case c.Ints != nil:
+		return len(c.Ints)
+	case c.Bools != nil:
+		return len(c.Bools)
+	case c.IPs != nil:
+		return len(c.IPs)
+	case c.Nets != nil:
+		return len(c.Nets)
+	}
+	return len(c.Bytes)
+}

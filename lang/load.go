@@ -1,0 +1,47 @@
+package lang
+
+import (
+	"os"
+)
+
+// File is a rules file's name and content.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Load reads, collects, resolves and compiles rules files, in load order.
+// Problems are returned as Diagnostics (one file:line:col line each);
+// warnings are in the Ruleset even when it is returned with errors.
+func Load(files ...File) (*Ruleset, error) {
+	c := NewCollection()
+	var diags Diagnostics
+	for _, f := range files {
+		items, ds := Read(f.Name, f.Data)
+		diags = append(diags, ds...)
+		diags = append(diags, c.Add(items)...)
+	}
+	if len(diags) > 0 {
+		return &Ruleset{Warnings: c.Warnings()}, diags
+	}
+	defs, ds := c.Resolve()
+	if len(ds) > 0 {
+		return &Ruleset{Warnings: c.Warnings()}, ds
+	}
+	rs, ds := Compile(defs)
+	rs.Warnings = append(c.Warnings(), rs.Warnings...)
+	return rs, ds.Err()
+}
+
+// LoadPaths is Load for files on disk.
+func LoadPaths(paths ...string) (*Ruleset, error) {
+	var files []File
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: p, Data: data})
+	}
+	return Load(files...)
+}
