@@ -1,0 +1,113 @@
+// Package collectors defines what every collector (eBPF, audit, fanotify)
+// delivers to the engine: Records, each a syscall event or a change to the
+// process table, read one at a time from a Collector.
+package collectors
+
+import (
+	"errors"
+
+	"github.com/lannersec/lanner/event"
+)
+
+// ErrNotSupported is wrapped by the errors a collector returns when this
+// kernel (or this process's privileges) cannot run it.
+var ErrNotSupported = errors.New("not supported")
+
+// Kind says what a Record carries.
+type Kind uint8
+
+// Record kinds.
+const (
+	// KindSyscall is a syscall exit: Event is filled (but for Proc).
+	KindSyscall Kind = iota + 1
+	// KindFork is a new process or thread: Fork is filled.
+	KindFork
+	// KindExec is a successful exec: Exec is filled, and Event too (an
+	// execve/execveat event) when that event type was asked for.
+	KindExec
+	// KindExit is the exit of a process (thread group leader) or thread.
+	KindExit
+)
+
+// Record is one thing a collector saw. Collectors reuse Records: strings
+// and slices in a Record may point into the collector's buffers and are
+// valid only until the next Read; whoever keeps them must copy them.
+type Record struct {
+	Kind Kind
+	// PID is the thread group id and TID the thread id, in the host PID
+	// namespace.
+	PID, TID int64
+	// Time is the wall clock time, ns since the Unix epoch.
+	Time int64
+	// Event is the syscall event, for KindSyscall and KindExec. Event.Proc
+	// is nil: the engine fills it from the process table.
+	Event event.Event
+	Fork  Fork
+	Exec  Exec
+	Exit  Exit
+}
+
+// Fork describes a new task.
+type Fork struct {
+	ParentPID int64
+	ChildPID  int64 // thread group id of the child
+	ChildTID  int64
+	// Thread is true when the child is a thread of the parent's process.
+	Thread bool
+}
+
+// Exec describes the program a process now runs.
+type Exec struct {
+	Filename string   // the path passed to execve
+	ExePath  string   // resolved path of the executable
+	Comm     string   // new comm
+	Args     []string // argv, argv[0] included
+	Env      []string // KEY=VALUE, may be empty when not collected
+	Cwd      string
+	PPID     int64
+	VPID     int64 // pid in the process's own namespace
+	SID      int64
+	VPGID    int64
+	TTY      uint32
+	UID, GID uint32 // effective
+	LoginUID uint32
+	CapPermitted, CapEffective, CapInheritable uint64
+	// Exe* describe the executable file.
+	ExeUpperLayer, ExeFromMemfd, ExeWritable bool
+	ExeInoCtime, ExeInoMtime                 int64
+	// CgroupPath is the process's cgroup path (of the first hierarchy that
+	// names a container, or the unified one), for container detection.
+	CgroupPath string
+	StartTime  int64
+}
+
+// Exit describes an exit.
+type Exit struct {
+	Code int64
+	// Thread is true when only a thread exited, not the whole process.
+	Thread bool
+}
+
+// Stats are a collector's counters.
+type Stats struct {
+	// Records read.
+	Records uint64
+	// KernelDrops are records the kernel could not deliver (ring buffer
+	// full, audit backlog overflow).
+	KernelDrops uint64
+	// Malformed are records that could not be decoded and were skipped.
+	Malformed uint64
+}
+
+// Collector reads Records from the kernel.
+type Collector interface {
+	// Name is the collector's name: ebpf, audit or fanotify.
+	Name() string
+	// Read blocks until a record is available and decodes it into r. It
+	// returns os.ErrClosed once Close has been called.
+	Read(r *Record) error
+	// Close detaches everything the collector attached and unblocks Read.
+	Close() error
+	// Stats returns the current counters.
+	Stats() Stats
+}

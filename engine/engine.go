@@ -1,0 +1,185 @@
+// Package engine runs the event pipeline: records from a collector update
+// the process table or, enriched with their process, go through the rules;
+// matches become alerts for the outputs. One goroutine does all of it, with
+// no allocation per event; the collector's kernel buffer is the bounded
+// queue in front of it (its overflows are counted as kernel drops) and each
+// output sink has its own bounded queue behind it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/output"
+	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/state"
+)
+
+// Config wires an Engine.
+type Config struct {
+	Collector collectors.Collector
+	Tables    *state.Tables
+	Rules     *ruleset.Set
+	Output    *output.Output
+	Hostname  string
+	// Record, when set, receives every enriched syscall event (lanner record).
+	Record func(ev *event.Event)
+	// StatsEvery, when positive, writes a stats line to StatsOut that often.
+	StatsEvery time.Duration
+	StatsOut   io.Writer
+}
+
+// Engine is a running pipeline.
+type Engine struct {
+	cfg      Config
+	rec      collectors.Record
+	buf      []byte
+	events   [event.NumTypes]atomic.Uint64
+	records  atomic.Uint64
+	alerts   atomic.Uint64
+	noProc   atomic.Uint64
+	fireFunc func(*ruleset.Rule, *event.Event)
+}
+
+// New returns an engine for cfg.
+func New(cfg Config) *Engine {
+	if cfg.StatsOut == nil {
+		cfg.StatsOut = os.Stderr
+	}
+	e := &Engine{cfg: cfg}
+	e.fireFunc = e.fire
+	return e
+}
+
+// Run processes records until ctx is done (then it closes the collector)
+// or the collector fails. It returns nil after a clean stop.
+func (e *Engine) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { e.cfg.Collector.Close() })
+	defer stop()
+	if e.cfg.StatsEvery > 0 {
+		t := time.NewTicker(e.cfg.StatsEvery)
+		defer t.Stop()
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					fmt.Fprintln(e.cfg.StatsOut, e.Stats().Line())
+				}
+			}
+		}()
+	}
+	for {
+		err := e.cfg.Collector.Read(&e.rec)
+		if err != nil {
+			if errors.Is(err, os.ErrClosed) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("%s collector: %w", e.cfg.Collector.Name(), err)
+		}
+		e.Handle(&e.rec)
+	}
+}
+
+// Handle processes one record. It is exported for replays and tests.
+func (e *Engine) Handle(r *collectors.Record) {
+	e.records.Add(1)
+	switch r.Kind {
+	case collectors.KindFork, collectors.KindExit:
+		e.cfg.Tables.Apply(r)
+		return
+	case collectors.KindExec:
+		e.cfg.Tables.Apply(r)
+		if r.Event.Type == event.TypeUnknown {
+			return
+		}
+	case collectors.KindSyscall:
+	default:
+		return
+	}
+	ev := &r.Event
+	ev.Proc = e.cfg.Tables.Process(r.PID)
+	if ev.Proc == nil {
+		e.noProc.Add(1)
+	}
+	e.HandleEvent(ev)
+}
+
+// HandleEvent runs an enriched event through the rules.
+func (e *Engine) HandleEvent(ev *event.Event) {
+	if ev.Hostname == "" {
+		ev.Hostname = e.cfg.Hostname
+	}
+	if ev.Type < event.NumTypes {
+		e.events[ev.Type].Add(1)
+	}
+	if e.cfg.Record != nil {
+		e.cfg.Record(ev)
+	}
+	e.cfg.Rules.Eval(ev, e.fireFunc)
+}
+
+func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
+	e.alerts.Add(1)
+	if e.cfg.Output == nil {
+		return
+	}
+	var a *output.Alert
+	a, e.buf = output.NewAlert(r, ev, e.cfg.Hostname, e.buf)
+	e.cfg.Output.Send(a)
+}
+
+// Stats are the pipeline's counters.
+type Stats struct {
+	Collector   string
+	Records     uint64
+	Events      uint64
+	ByType      map[string]uint64
+	Alerts      uint64
+	NoProcess   uint64 // events whose process was unknown
+	KernelDrops uint64
+	Malformed   uint64
+	Sinks       []output.SinkStats
+	Tables      state.Stats
+}
+
+// Stats returns the current counters. It is safe to call concurrently with Run.
+func (e *Engine) Stats() Stats {
+	s := Stats{Records: e.records.Load(), Alerts: e.alerts.Load(), NoProcess: e.noProc.Load(), ByType: map[string]uint64{}}
+	for t := range e.events {
+		if n := e.events[t].Load(); n > 0 {
+			s.ByType[event.Type(t).String()] = n
+			s.Events += n
+		}
+	}
+	if c := e.cfg.Collector; c != nil {
+		cs := c.Stats()
+		s.Collector = c.Name()
+		s.KernelDrops, s.Malformed = cs.KernelDrops, cs.Malformed
+	}
+	if e.cfg.Output != nil {
+		s.Sinks = e.cfg.Output.Stats()
+	}
+	if e.cfg.Tables != nil {
+		s.Tables = e.cfg.Tables.Stats()
+	}
+	return s
+}
+
+// Line renders s as one "stats:" line.
+func (s Stats) Line() string {
+	var dropped uint64
+	for _, k := range s.Sinks {
+		dropped += k.Dropped
+	}
+	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d",
+		s.Collector, s.Records, s.Events, s.Alerts, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes)
+}
