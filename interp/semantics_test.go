@@ -248,6 +248,9 @@ func TestEvtTypes(t *testing.T) {
 			t.Errorf("%s: %q, want %q", cond, got, want)
 		}
 	}
+	if r := compileCond(t, "evt.type = open and proc.name in ()"); strings.Join(lang.TypeNames(r.EvtTypes), ",") != "open" {
+		t.Errorf("an empty list is a neutral leaf for event types, got %v", lang.TypeNames(r.EvtTypes))
+	}
 	if r := compileCond(t, "proc.name = x"); !r.AllTypes {
 		t.Errorf("a condition without evt.type must match all types")
 	}

@@ -283,9 +283,6 @@ func (c *checker) binary(e *ast.BinaryCheck) Expr {
 	if op == OpPmatch {
 		ch.Prefixes = match.NewPathPrefixes(ch.Strings...)
 	}
-	if op.IsList() && len(values) == 0 {
-		return &Const{Value: false}
-	}
 	return ch
 }
 

@@ -308,6 +308,10 @@ func (e *emitter) getter(o *lang.Operand, arg jen.Code, v, ok string) []jen.Code
 
 func (e *emitter) checkBody(c *lang.Check) []jen.Code {
 	l := &c.Left
+	if c.Op != lang.OpExists && c.Right == nil && c.Len() == 0 {
+		// An empty list matches nothing.
+		return []jen.Code{jen.Return(jen.False())}
+	}
 	if l.Quantified() {
 		// The check holds if it holds for some ancestor, from the parent up.
 		raw := &lang.Operand{Field: l.Field, Kind: l.Field.Kind}

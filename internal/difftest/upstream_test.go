@@ -1,0 +1,22 @@
+//go:build lanner_upstream
+
+package difftest
+
+import (
+	"testing"
+
+	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/internal/upstream"
+	"github.com/lannersec/lanner/lang"
+)
+
+func TestUpstreamInner(t *testing.T) {
+	rs, err := lang.LoadPaths(testutil.UpstreamRules(t)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Rules) != 93 {
+		t.Fatalf("%d rules, want 93", len(rs.Rules))
+	}
+	Compare(t, rs, upstream.Rules, eventsPerRun)
+}
