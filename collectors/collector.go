@@ -58,19 +58,19 @@ type Fork struct {
 
 // Exec describes the program a process now runs.
 type Exec struct {
-	Filename string   // the path passed to execve
-	ExePath  string   // resolved path of the executable
-	Comm     string   // new comm
-	Args     []string // argv, argv[0] included
-	Env      []string // KEY=VALUE, may be empty when not collected
-	Cwd      string
-	PPID     int64
-	VPID     int64 // pid in the process's own namespace
-	SID      int64
-	VPGID    int64
-	TTY      uint32
-	UID, GID uint32 // effective
-	LoginUID uint32
+	Filename                                   string   // the path passed to execve
+	ExePath                                    string   // resolved path of the executable
+	Comm                                       string   // new comm
+	Args                                       []string // argv, argv[0] included
+	Env                                        []string // KEY=VALUE, may be empty when not collected
+	Cwd                                        string
+	PPID                                       int64
+	VPID                                       int64 // pid in the process's own namespace
+	SID                                        int64
+	VPGID                                      int64
+	TTY                                        uint32
+	UID, GID                                   uint32 // effective
+	LoginUID                                   uint32
 	CapPermitted, CapEffective, CapInheritable uint64
 	// Exe* describe the executable file.
 	ExeUpperLayer, ExeFromMemfd, ExeWritable bool

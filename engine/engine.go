@@ -42,6 +42,7 @@ type Engine struct {
 	rec      collectors.Record
 	buf      []byte
 	events   [event.NumTypes]atomic.Uint64
+	num      uint64 // last event number given
 	records  atomic.Uint64
 	alerts   atomic.Uint64
 	noProc   atomic.Uint64
@@ -113,8 +114,11 @@ func (e *Engine) Handle(r *collectors.Record) {
 	e.HandleEvent(ev)
 }
 
-// HandleEvent runs an enriched event through the rules.
+// HandleEvent numbers an enriched event (evt.num counts from 1) and runs
+// it through the rules.
 func (e *Engine) HandleEvent(ev *event.Event) {
+	e.num++
+	ev.Num = e.num
 	if ev.Hostname == "" {
 		ev.Hostname = e.cfg.Hostname
 	}

@@ -3,6 +3,7 @@ package event
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // ArgID names one syscall parameter, as evt.arg.NAME and evt.rawarg.NAME
@@ -341,33 +342,47 @@ type textKey struct {
 	v    uint64
 }
 
-// textCache holds rendered argument texts. It is bounded: past its limit,
-// texts are rendered anew (and allocate) instead of being cached.
+// textCache holds rendered argument texts, so that rendering a value seen
+// before does not allocate. Readers take no lock: the map is immutable and
+// replaced (copy on write) when a new text is added. It is bounded: past
+// its limit, texts are rendered anew (and allocate) instead of cached.
 var textCache struct {
-	sync.RWMutex
-	m map[textKey]string
+	m  atomic.Pointer[map[textKey]string]
+	mu sync.Mutex // serialises writers
 }
 
-const textCacheLimit = 1 << 14
+const textCacheLimit = 1 << 12
 
 func cachedText(kind textKind, v uint64) string {
 	k := textKey{kind, v}
-	textCache.RLock()
-	s, ok := textCache.m[k]
-	textCache.RUnlock()
-	if ok {
+	if m := textCache.m.Load(); m != nil {
+		if s, ok := (*m)[k]; ok {
+			return s
+		}
+	}
+	s := renderText(kind, v)
+	textCache.mu.Lock()
+	defer textCache.mu.Unlock()
+	old := textCache.m.Load()
+	if old != nil && len(*old) >= textCacheLimit {
 		return s
 	}
-	s = renderText(kind, v)
-	textCache.Lock()
-	if textCache.m == nil {
-		textCache.m = make(map[textKey]string)
+	m := make(map[textKey]string, 1+lenOf(old))
+	if old != nil {
+		for k2, v2 := range *old {
+			m[k2] = v2
+		}
 	}
-	if len(textCache.m) < textCacheLimit {
-		textCache.m[k] = s
-	}
-	textCache.Unlock()
+	m[k] = s
+	textCache.m.Store(&m)
 	return s
+}
+
+func lenOf(m *map[textKey]string) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
 
 func renderText(kind textKind, v uint64) string {

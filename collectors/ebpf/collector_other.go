@@ -1,0 +1,34 @@
+//go:build !linux || !amd64
+
+package ebpf
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/lannersec/lanner/collectors"
+)
+
+// Collector is the eBPF collector; it runs on linux/amd64 only.
+type Collector struct{}
+
+// New returns an error wrapping collectors.ErrNotSupported: the eBPF
+// collector runs on linux/amd64 only.
+func New(opts Options) (*Collector, error) {
+	return nil, fmt.Errorf("ebpf collector on %s/%s: %w", runtime.GOOS, runtime.GOARCH, collectors.ErrNotSupported)
+}
+
+// Name returns "ebpf".
+func (c *Collector) Name() string { return "ebpf" }
+
+// Read returns os.ErrClosed.
+func (c *Collector) Read(r *collectors.Record) error { return os.ErrClosed }
+
+// Close does nothing.
+func (c *Collector) Close() error { return nil }
+
+// Stats returns zero counters.
+func (c *Collector) Stats() collectors.Stats { return collectors.Stats{} }
+
+var _ collectors.Collector = (*Collector)(nil)

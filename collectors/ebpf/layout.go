@@ -1,0 +1,218 @@
+package ebpf
+
+import "github.com/lannersec/lanner/event"
+
+// Record layout; c/lanner.h is the reference and asserts these offsets.
+const (
+	kindSyscall = 1
+	kindFork    = 2
+	kindExec    = 3
+	kindExit    = 4
+
+	nstr = 8
+
+	// struct rec_hdr
+	hdrKind  = 0
+	hdrType  = 1
+	hdrFlags = 2
+	hdrLen   = 4
+	hdrTS    = 8
+	hdrTgid  = 16
+	hdrTid   = 20
+	hdrSlen  = 24
+	hdrSize  = 40
+
+	// struct rec_sys
+	sysRes      = 40
+	sysArg      = 48
+	sysHowFlags = 96
+	sysHowMode  = 104
+	sysFD       = 112
+	sysFdi      = 120
+	sysSize     = 224
+
+	// struct fdinfo, relative to sysFdi
+	fdiFlags  = 0
+	fdiMode   = 4
+	fdiMagic  = 8
+	fdiIno    = 16
+	fdiFmode  = 24
+	fdiFamily = 28
+	fdiSotype = 30
+	fdiProto  = 32
+	fdiLport  = 34
+	fdiRport  = 36
+	fdiState  = 38
+	fdiLaddr  = 40
+	fdiRaddr  = 56
+	fdiDname  = 72
+	fdiSize   = 104
+
+	// struct rec_exec
+	execRes       = 40
+	execArg       = 48
+	execExeFlags  = 96
+	execPPID      = 100
+	execVPID      = 104
+	execSID       = 108
+	execVPGID     = 112
+	execTTY       = 116
+	execUID       = 120
+	execGID       = 124
+	execLoginUID  = 128
+	execSessionID = 132 // not in collectors.Exec yet
+	execRUID      = 136 // not in collectors.Exec yet
+	execRGID      = 140 // not in collectors.Exec yet
+	execCapPerm   = 144
+	execCapEff    = 152
+	execCapInh    = 160
+	execStart     = 168
+	execCtime     = 176
+	execMtime     = 184
+	execComm      = 192
+	execSize      = 208
+
+	// struct rec_fork
+	forkParent   = 40
+	forkChild    = 44
+	forkChildTID = 48
+	forkThread   = 52
+	forkSize     = 56
+
+	// struct rec_exit
+	exitCode      = 40
+	exitGroupDead = 48
+	exitSize      = 56
+)
+
+// String slots of syscall records.
+const (
+	sP1 = iota
+	sP1Abs
+	sP2
+	sP2Abs
+	sSaddr
+	sFDPath
+	sPeer
+	sText
+)
+
+// String slots of exec records.
+const (
+	sFilename = iota
+	sExe
+	sCwd
+	sArgv
+	sCgroup
+	sEnv
+)
+
+// rec_hdr.flags beyond the per-slot truncation bits.
+const (
+	flagOverflow = 1 << 8
+	flagFault    = 1 << 9
+)
+
+// fdinfo.flags
+const (
+	fdiFile      = 1
+	fdiCreated   = 2
+	fdiSock      = 4
+	fdiConnected = 8
+)
+
+// textLen is the room the kernel reserves in slot sText of socket records,
+// into which the decoder writes FD.Name.
+const textLen = 128
+
+// Kernel constants the decoder interprets.
+const (
+	sIFMT   = 0o170000
+	sIFSOCK = 0o140000
+	sIFLNK  = 0o120000
+	sIFREG  = 0o100000
+	sIFBLK  = 0o060000
+	sIFDIR  = 0o040000
+	sIFCHR  = 0o020000
+	sIFIFO  = 0o010000
+
+	oWRONLY  = 0o1
+	oCREAT   = 0o100
+	oTRUNC   = 0o1000
+	oTMPFILE = 0o20000000
+
+	afUnix    = 1
+	afInet    = 2
+	afInet6   = 10
+	afNetlink = 16
+
+	sockStream = 1
+	sockDgram  = 2
+	sockRaw    = 3
+
+	ipprotoICMP   = 1
+	ipprotoTCP    = 6
+	ipprotoUDP    = 17
+	ipprotoICMPv6 = 58
+
+	anonInodeMagic = 0x09041934
+	pipefsMagic    = 0x50495045
+	pidfsMagic     = 0x50494446
+)
+
+// syscallTypes maps x86_64 syscall numbers to the event types they
+// produce. fchmodat2 reports as fchmodat.
+var syscallTypes = []struct {
+	nr uint32
+	t  event.Type
+}{
+	{2, event.TypeOpen},
+	{257, event.TypeOpenat},
+	{437, event.TypeOpenat2},
+	{85, event.TypeCreat},
+	{59, event.TypeExecve},
+	{322, event.TypeExecveat},
+	{42, event.TypeConnect},
+	{43, event.TypeAccept},
+	{288, event.TypeAccept4},
+	{50, event.TypeListen},
+	{41, event.TypeSocket},
+	{49, event.TypeBind},
+	{44, event.TypeSendto},
+	{46, event.TypeSendmsg},
+	{45, event.TypeRecvfrom},
+	{47, event.TypeRecvmsg},
+	{82, event.TypeRename},
+	{264, event.TypeRenameat},
+	{316, event.TypeRenameat2},
+	{87, event.TypeUnlink},
+	{263, event.TypeUnlinkat},
+	{84, event.TypeRmdir},
+	{83, event.TypeMkdir},
+	{258, event.TypeMkdirat},
+	{90, event.TypeChmod},
+	{91, event.TypeFchmod},
+	{268, event.TypeFchmodat},
+	{452, event.TypeFchmodat},
+	{86, event.TypeLink},
+	{265, event.TypeLinkat},
+	{88, event.TypeSymlink},
+	{266, event.TypeSymlinkat},
+	{32, event.TypeDup},
+	{33, event.TypeDup2},
+	{292, event.TypeDup3},
+	{101, event.TypePtrace},
+	{105, event.TypeSetuid},
+	{106, event.TypeSetgid},
+	{308, event.TypeSetns},
+	{272, event.TypeUnshare},
+	{321, event.TypeBpf},
+	{175, event.TypeInitModule},
+	{313, event.TypeFinitModule},
+	{323, event.TypeUserfaultfd},
+	{165, event.TypeMount},
+}
+
+// maxSyscallType is the last event type the kernel program emits for a
+// syscall (T_MAX_SYSCALL - 1 in lanner.h).
+const maxSyscallType = event.TypeMount

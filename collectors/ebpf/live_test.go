@@ -1,0 +1,412 @@
+//go:build linux && amd64
+
+package ebpf
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
+
+// snap is a copy of the parts of a Record the live test looks at.
+type snap struct {
+	Kind     collectors.Kind
+	PID, TID int64
+	Type     event.Type
+	Res      int64
+	FD       event.FD
+	Args     event.Args
+	Fork     collectors.Fork
+	Exit     collectors.Exit
+	Exec     collectors.Exec
+}
+
+func snapshot(r *collectors.Record) snap {
+	s := snap{Kind: r.Kind, PID: r.PID, TID: r.TID, Type: r.Event.Type, Res: r.Event.Res,
+		FD: r.Event.FD, Args: r.Event.Args, Fork: r.Fork, Exit: r.Exit}
+	s.FD.Name = strings.Clone(s.FD.Name)
+	s.FD.NameRaw = strings.Clone(s.FD.NameRaw)
+	for _, p := range []*string{&s.Args.Path, &s.Args.Name, &s.Args.OldPath, &s.Args.NewPath,
+		&s.Args.Target, &s.Args.LinkPath, &s.Args.Filename} {
+		*p = strings.Clone(*p)
+	}
+	if r.Kind == collectors.KindExec {
+		e := r.Exec
+		s.Exec = collectors.Exec{Filename: strings.Clone(e.Filename), ExePath: strings.Clone(e.ExePath),
+			Comm: strings.Clone(e.Comm), Cwd: strings.Clone(e.Cwd), UID: e.UID, GID: e.GID,
+			PPID: e.PPID, CgroupPath: strings.Clone(e.CgroupPath)}
+		for _, a := range e.Args {
+			s.Exec.Args = append(s.Exec.Args, strings.Clone(a))
+		}
+	}
+	return s
+}
+
+// liveCollector starts a collector or skips (fails with
+// LANNER_REQUIRE_KERNEL=1) when this machine cannot run it.
+func liveCollector(t *testing.T, opts Options) *Collector {
+	t.Helper()
+	unavailable := func(why string) {
+		t.Helper()
+		if os.Getenv("LANNER_REQUIRE_KERNEL") == "1" {
+			t.Fatalf("eBPF collector unavailable: %s", why)
+		}
+		t.Skipf("eBPF collector unavailable: %s", why)
+	}
+	if os.Geteuid() != 0 {
+		unavailable("not root")
+	}
+	c, err := New(opts)
+	if errors.Is(err, collectors.ErrNotSupported) {
+		unavailable(err.Error())
+	}
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+func TestCollectorLive(t *testing.T) {
+	var types event.TypeSet
+	for _, ty := range []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeConnect,
+		event.TypeUnlinkat, event.TypeSymlinkat, event.TypeChmod, event.TypeFchmodat} {
+		types.Add(ty)
+	}
+	c := liveCollector(t, Options{Types: types})
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+	}()
+	if c.Name() != "ebpf" {
+		t.Errorf("Name() = %q", c.Name())
+	}
+
+	// Keep the records of this process and its descendants.
+	var (
+		mu    sync.Mutex
+		recs  []snap
+		other int
+	)
+	readErr := make(chan error, 1)
+	go func() {
+		mine := map[int64]bool{int64(os.Getpid()): true}
+		var r collectors.Record
+		for {
+			if err := c.Read(&r); err != nil {
+				readErr <- err
+				return
+			}
+			if r.Kind == collectors.KindFork && mine[r.Fork.ParentPID] {
+				mine[r.Fork.ChildPID] = true
+			}
+			mu.Lock()
+			if mine[r.PID] {
+				recs = append(recs, snapshot(&r))
+			} else {
+				other++
+			}
+			mu.Unlock()
+		}
+	}()
+
+	run := func(dir string, name string, args ...string) int {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %q: %v\n%s", name, args, err, out)
+		}
+		return cmd.Process.Pid
+	}
+	catPID := run("", "/bin/cat", "/etc/hostname")
+	relPID := run("/etc", "/bin/cat", "hostname")
+
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	linkName := "lanner-test-link-" + hex.EncodeToString(suffix)
+	linkPath := filepath.Join("/tmp", linkName)
+	lnPID := run("/tmp", "ln", "-s", "/etc", linkName)
+	rmPID := run("", "rm", linkPath)
+
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "suid")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chmodPID := run("", "chmod", "u+s", file)
+
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	server := netip.MustParseAddrPort(ln.Addr().String())
+	conn, err := net.Dial("tcp4", server.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := netip.MustParseAddrPort(conn.LocalAddr().String())
+	conn.Close()
+
+	catExe, err := filepath.EvalSymlinks("/bin/cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := int64(os.Getpid())
+	checks := []struct {
+		name string
+		ok   func(s *snap) bool
+	}{
+		{"exec of /bin/cat /etc/hostname", func(s *snap) bool {
+			e := &s.Exec
+			return s.Kind == collectors.KindExec && s.PID == int64(catPID) &&
+				slices.Equal(e.Args, []string{"/bin/cat", "/etc/hostname"}) && e.Comm == "cat" &&
+				e.ExePath == catExe && e.Filename == "/bin/cat" && e.Cwd != "" && e.UID == 0 &&
+				e.PPID == self && s.Type == event.TypeExecve && s.Res == 0
+		}},
+		{"openat of /etc/hostname by cat", func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == int64(catPID) &&
+				s.Type == event.TypeOpenat && s.Res >= 0 && s.FD.Name == "/etc/hostname" &&
+				s.FD.NameRaw == "/etc/hostname" && s.FD.Kind == event.FDFile && s.FD.Num == s.Res &&
+				s.Args.Has(event.ArgFlags) && s.Args.Flags&3 == 0 // O_RDONLY
+		}},
+		{"openat of the relative path hostname in /etc", func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == int64(relPID) &&
+				s.Type == event.TypeOpenat && s.Res >= 0 && s.FD.Name == "/etc/hostname" &&
+				s.FD.NameRaw == "hostname" && s.Args.Path == "hostname" && s.FD.Kind == event.FDFile
+		}},
+		{"symlinkat /etc -> " + linkPath, func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == int64(lnPID) &&
+				s.Type == event.TypeSymlinkat && s.Res == 0 && s.Args.Target == "/etc" &&
+				s.Args.LinkPath == linkPath
+		}},
+		{"unlinkat of " + linkPath, func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == int64(rmPID) &&
+				s.Type == event.TypeUnlinkat && s.Res == 0 && s.Args.Name == linkPath
+		}},
+		{"chmod u+s", func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == int64(chmodPID) &&
+				(s.Type == event.TypeChmod || s.Type == event.TypeFchmodat) && s.Res == 0 &&
+				s.Args.Has(event.ArgMode) && s.Args.Mode&0o4000 != 0 && s.Args.Name == file
+		}},
+		{"connect to " + server.String(), func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.PID == self && s.Type == event.TypeConnect &&
+				s.FD.Kind == event.FDIPv4 && s.FD.L4Proto == event.L4TCP && s.FD.Remote == server &&
+				s.FD.Local == client && s.FD.Name == client.String()+"->"+server.String()
+		}},
+		{"fork of cat", func(s *snap) bool {
+			return s.Kind == collectors.KindFork && s.Fork.ParentPID == self &&
+				s.Fork.ChildPID == int64(catPID) && s.Fork.ChildTID == int64(catPID) && !s.Fork.Thread
+		}},
+		{"exit of cat", func(s *snap) bool {
+			return s.Kind == collectors.KindExit && s.PID == int64(catPID) && !s.Exit.Thread &&
+				s.Exit.Code == 0
+		}},
+	}
+	found := make([]bool, len(checks))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		missing := 0
+		for i, ch := range checks {
+			if !found[i] {
+				found[i] = slices.ContainsFunc(recs, func(s snap) bool { return ch.ok(&s) })
+			}
+			if !found[i] {
+				missing++
+			}
+		}
+		mu.Unlock()
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	for i, ch := range checks {
+		if !found[i] {
+			t.Errorf("no record: %s", ch.name)
+		}
+	}
+	if t.Failed() {
+		for _, s := range recs {
+			if s.Kind != collectors.KindSyscall || s.Type != event.TypeOpenat || s.Res < 0 {
+				t.Logf("record: %+v", s)
+			}
+		}
+	}
+	n := len(recs)
+	mu.Unlock()
+
+	st := c.Stats()
+	t.Logf("%d records of this test's processes, %d of others; stats %+v", n, other, st)
+	if st.KernelDrops != 0 {
+		t.Errorf("KernelDrops = %d", st.KernelDrops)
+	}
+	if st.Malformed != 0 {
+		t.Errorf("Malformed = %d", st.Malformed)
+	}
+	if st.Records == 0 {
+		t.Errorf("Records = 0")
+	}
+
+	ours := map[ebpf.ProgramID]bool{}
+	for _, p := range []*ebpf.Program{c.objs.LannerEnter, c.objs.LannerExit, c.objs.LannerExec,
+		c.objs.LannerFork, c.objs.LannerPexit} {
+		info, err := p.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, ok := info.ID()
+		if !ok || !strings.HasPrefix(info.Name, "lanner_") {
+			t.Fatalf("program %q: id %d, %v", info.Name, id, ok)
+		}
+		ours[id] = true
+	}
+	if got := loadedLannerPrograms(t); len(got) < len(ours) {
+		t.Errorf("lanner_ programs while running: %v", got)
+	}
+
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	closed = true
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Read after Close: %v, want os.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("Read still blocked after Close")
+	}
+	var r collectors.Record
+	if err := c.Read(&r); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Read after Close: %v, want os.ErrClosed", err)
+	}
+	// Programs of another collector running on this machine meanwhile
+	// (another test run) may be listed; ours must be gone.
+	left := func() (mine, others []string) {
+		for id, name := range loadedLannerPrograms(t) {
+			s := fmt.Sprintf("%s (id %d)", name, id)
+			if ours[id] {
+				mine = append(mine, s)
+			} else {
+				others = append(others, s)
+			}
+		}
+		return mine, others
+	}
+	mine, others := left()
+	if len(mine) != 0 {
+		time.Sleep(time.Second) // the kernel may still be releasing them
+		mine, others = left()
+	}
+	if len(mine) != 0 {
+		t.Errorf("programs left after Close: %v", mine)
+	}
+	if len(others) != 0 {
+		t.Logf("lanner_ programs of other processes: %v", others)
+	}
+}
+
+// loadedLannerPrograms returns the loaded BPF programs whose names start
+// with "lanner_", by id.
+func loadedLannerPrograms(t *testing.T) map[ebpf.ProgramID]string {
+	t.Helper()
+	progs := map[ebpf.ProgramID]string{}
+	var id ebpf.ProgramID
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			return progs
+		}
+		if err != nil {
+			t.Fatalf("ProgramGetNextID: %v", err)
+		}
+		id = next
+		p, err := ebpf.NewProgramFromID(id)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // gone meanwhile
+		}
+		if err != nil {
+			t.Fatalf("NewProgramFromID(%d): %v", id, err)
+		}
+		info, err := p.Info()
+		p.Close()
+		if err != nil {
+			t.Fatalf("program %d: Info: %v", id, err)
+		}
+		if strings.HasPrefix(info.Name, "lanner_") {
+			progs[id] = info.Name
+		}
+	}
+}
+
+// TestCollectorExcludePID checks that the excluded tgid's events never
+// arrive while others' do.
+func TestCollectorExcludePID(t *testing.T) {
+	var types event.TypeSet
+	types.Add(event.TypeOpenat)
+	c := liveCollector(t, Options{Types: types, ExcludePID: os.Getpid(), RingBufferBytes: 1 << 20})
+	defer c.Close()
+	got := make(chan collectors.Record, 1)
+	self := int64(os.Getpid())
+	var mu sync.Mutex
+	var leaked []string
+	go func() {
+		var r collectors.Record
+		for c.Read(&r) == nil {
+			if r.PID == self {
+				mu.Lock()
+				leaked = append(leaked, fmt.Sprintf("%d %s %s", r.Kind, r.Event.Type, strings.Clone(r.Event.FD.Name)))
+				mu.Unlock()
+			}
+			if r.Kind == collectors.KindSyscall && r.Event.FD.Name == "/etc/hostname" && r.PID != self {
+				select {
+				case got <- r:
+				default:
+				}
+			}
+		}
+	}()
+	for range 3 {
+		if _, err := os.ReadFile("/etc/hostname"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := exec.Command("/bin/cat", "/etc/hostname").Run(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no openat of /etc/hostname by cat")
+	}
+	c.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(leaked) > 0 {
+		t.Errorf("records of the excluded process: %q", leaked)
+	}
+}
