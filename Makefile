@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 RULES    ?=
 FUZZTIME ?= 10s
 
-.PHONY: help build run generate check-generated test test-unit fuzz bench vet clean
+.PHONY: help build run generate generate-bpf check-generated test test-unit fuzz bench vet clean
 
 help:
 	@echo "make build            build $(BIN) with the default rules"
@@ -39,6 +39,11 @@ run: build
 generate:
 	$(GO) generate ./compiled
 
+# Regenerate the BPF objects and their Go bindings (needs clang, llvm,
+# libbpf-dev and bpftool from Debian); the results are committed.
+generate-bpf:
+	collectors/ebpf/generate.sh
+
 check-generated: generate
 	@git diff --exit-code --stat -- compiled/ || { echo "compiled/ is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- compiled/)" || { git status --porcelain -- compiled/; echo "compiled/ has untracked or stale files"; exit 1; }
@@ -55,6 +60,9 @@ fuzz:
 	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParseFormat$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./lang -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./match -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collectors/ebpf -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./eventlog -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./state -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 

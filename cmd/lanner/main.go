@@ -1,0 +1,54 @@
+// Command lanner is a runtime security monitor for Linux. It watches the
+// machine at the syscall level and raises alerts with rules written in the
+// Falco rule language, compiled into this binary.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type cli struct {
+	Run     runCmd     `cmd:"" help:"Watch this machine and raise alerts."`
+	Record  recordCmd  `cmd:"" help:"Record the enriched event stream to a file."`
+	Replay  replayCmd  `cmd:"" help:"Run recorded events through the rules."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+	Rules   rulesCmd   `cmd:"" help:"List, check and test rules."`
+	Fields  fieldsCmd  `cmd:"" help:"List the fields rules can use."`
+}
+
+func main() {
+	var c cli
+	ctx := kong.Parse(&c,
+		kong.Name("lanner"),
+		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
+		kong.UsageOnError(),
+	)
+	if err := ctx.Run(); err != nil {
+		var code exitCode
+		if errors.As(err, &code) {
+			os.Exit(int(code))
+		}
+		fmt.Fprintln(os.Stderr, "lanner:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode is an error that only carries an exit status; its message has
+// already been printed.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error {
+	fmt.Println("lanner", version)
+	return nil
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/ruleset"
+)
+
+type recordCmd struct {
+	Out       string        `help:"File to write the enriched events to, as JSON lines." required:"" type:"path"`
+	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf" default:"auto"`
+	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
+	ReadyFile string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
+}
+
+func (c *recordCmd) Run() error {
+	f, err := os.Create(c.Out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := eventlog.NewWriter(f)
+	var werr error
+	var all event.TypeSet
+	for t := event.TypeUnknown + 1; t < event.NumTypes; t++ {
+		all.Add(t)
+	}
+	err = runPipeline(pipelineConfig{
+		collector: c.Collector, rules: ruleset.New(nil, ruleset.Selection{}, ruleset.MatchFirst), types: all,
+		record: func(ev *event.Event) {
+			if werr == nil {
+				werr = w.Write(ev)
+			}
+		},
+		duration: c.Duration, readyFile: c.ReadyFile,
+	})
+	if ferr := w.Flush(); werr == nil {
+		werr = ferr
+	}
+	if err != nil {
+		return err
+	}
+	if werr != nil {
+		return fmt.Errorf("writing %s: %w", c.Out, werr)
+	}
+	return nil
+}

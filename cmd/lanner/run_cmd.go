@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/engine"
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/output"
+	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/state"
+)
+
+// selectFlags choose which compiled rules run.
+type selectFlags struct {
+	MinPriority  string   `name:"min-priority" help:"Run only rules at least this severe (emergency ... debug)." default:"debug"`
+	DisableRule  []string `name:"disable-rule" help:"Disable rules whose name matches this glob (repeatable)."`
+	EnableRule   []string `name:"enable-rule" help:"Enable rules whose name matches this glob, even if disabled in their file (repeatable)."`
+	EnableTag    []string `name:"enable-tag" help:"Run only rules with one of these tags (repeatable)."`
+	DisableTag   []string `name:"disable-tag" help:"Disable rules with this tag (repeatable)."`
+	RuleMatching string   `name:"rule-matching" help:"Fire only the first matching rule per event, or all of them." enum:"first,all" default:"first"`
+}
+
+func (f *selectFlags) set(rules []*ruleset.Rule) (*ruleset.Set, error) {
+	p, err := ruleset.ParsePriority(f.MinPriority)
+	if err != nil {
+		return nil, fmt.Errorf("--min-priority: %w", err)
+	}
+	mode, _ := ruleset.ParseMatching(f.RuleMatching)
+	sel := ruleset.Selection{MinPriority: p, HasMinPrio: true, DisableRules: f.DisableRule, EnableRules: f.EnableRule,
+		EnableTags: f.EnableTag, DisableTags: f.DisableTag}
+	return ruleset.New(rules, sel, mode), nil
+}
+
+// outputFlags choose where alerts go.
+type outputFlags struct {
+	Output  string `help:"Alert format: text (Falco's line) or json (Falco's schema)." enum:"text,json" default:"text"`
+	OutFile string `name:"out-file" help:"Append alerts to this file instead of stdout." type:"path"`
+}
+
+func (f *outputFlags) open() (*output.Output, error) {
+	format, _ := output.ParseFormat(f.Output)
+	var sink output.Sink = output.NewWriterSink("stdout", os.Stdout)
+	if f.OutFile != "" {
+		fs, err := output.NewFileSink(f.OutFile)
+		if err != nil {
+			return nil, fmt.Errorf("--out-file: %w", err)
+		}
+		sink = fs
+	}
+	return output.New(format, sink), nil
+}
+
+type runCmd struct {
+	Collector     string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf" default:"auto"`
+	Duration      time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
+	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
+	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
+	selectFlags
+	outputFlags
+}
+
+func (c *runCmd) Run() error {
+	set, err := c.set(compiled.Rules)
+	if err != nil {
+		return err
+	}
+	out, err := c.open()
+	if err != nil {
+		return err
+	}
+	return runPipeline(pipelineConfig{
+		collector: c.Collector, rules: set, types: set.Types(), output: out,
+		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
+	})
+}
+
+type pipelineConfig struct {
+	collector  string
+	rules      *ruleset.Set
+	types      event.TypeSet
+	output     *output.Output
+	record     func(*event.Event)
+	duration   time.Duration
+	readyFile  string
+	statsEvery time.Duration
+}
+
+// runPipeline starts a collector and the engine and runs until a signal,
+// the duration, or a collector failure.
+func runPipeline(pc pipelineConfig) error {
+	tables := state.New(state.Options{})
+	if err := tables.Seed(); err != nil {
+		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
+	}
+	col, err := openCollector(pc.collector, pc.types)
+	if err != nil {
+		return err
+	}
+	hostname, _ := os.Hostname()
+	eng := engine.New(engine.Config{
+		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
+		Record: pc.record, StatsEvery: pc.statsEvery,
+	})
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	if pc.duration > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, pc.duration)
+		defer cancelTimeout()
+	}
+	fmt.Fprintf(os.Stderr, "lanner: collector %s started, %d rules enabled, watching %s\n",
+		col.Name(), len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
+	if pc.readyFile != "" {
+		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
+			col.Close()
+			return fmt.Errorf("--ready-file: %w", err)
+		}
+	}
+	runErr := eng.Run(ctx)
+	col.Close()
+	if pc.output != nil {
+		pc.output.Close(5 * time.Second)
+	}
+	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	return runErr
+}
+
+func typeNames(ts event.TypeSet) []string {
+	var out []string
+	for _, t := range ts.Types() {
+		out = append(out, t.String())
+	}
+	return out
+}
+
+// openCollector starts the named collector, or for auto the first that
+// works, saying why each one skipped failed.
+func openCollector(name string, types event.TypeSet) (collectors.Collector, error) {
+	order := []string{"ebpf"}
+	if name != "auto" {
+		order = []string{name}
+	}
+	var errs []error
+	for _, n := range order {
+		col, err := newCollector(n, types)
+		if err == nil {
+			return col, nil
+		}
+		fmt.Fprintf(os.Stderr, "lanner: collector %s unavailable: %v\n", n, err)
+		errs = append(errs, fmt.Errorf("%s: %w", n, err))
+	}
+	return nil, fmt.Errorf("no collector works here: %w", errors.Join(errs...))
+}
