@@ -122,15 +122,19 @@ func (d *decoder) str(slot int) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// clean cleans the path in slot in place and returns it.
+// clean cleans the path in slot in place and returns it. The bytes the
+// cleaning freed are overwritten with '/', which cleaning drops again, so
+// the record keeps its layout and decoding it twice gives the same result.
 func (d *decoder) clean(slot int) string {
 	b := d.bytes(slot)
 	n := cleanPath(b)
-	if n != len(b) {
-		d.len[slot] = n
-		le.PutUint16(d.raw[hdrSlen+2*slot:], uint16(n))
+	for i := n; i < len(b); i++ {
+		b[i] = '/'
 	}
-	return d.str(slot)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], n)
 }
 
 func (d *decoder) u32(off int) uint32 { return le.Uint32(d.raw[off:]) }
