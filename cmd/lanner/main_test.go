@@ -24,6 +24,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "1" {
+		runHelper()
+		os.Exit(0)
+	}
 	var err error
 	binDir, err = os.MkdirTemp("", "lanner-test")
 	if err != nil {

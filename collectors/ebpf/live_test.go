@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lannersec/lanner/internal/testutil"
 	"net"
 	"net/netip"
 	"os"
@@ -64,14 +65,9 @@ func liveCollector(t *testing.T, opts Options) *Collector {
 	t.Helper()
 	unavailable := func(why string) {
 		t.Helper()
-		if os.Getenv("LANNER_REQUIRE_KERNEL") == "1" {
-			t.Fatalf("eBPF collector unavailable: %s", why)
-		}
-		t.Skipf("eBPF collector unavailable: %s", why)
+		testutil.RequireKernel(t, "eBPF collector unavailable: "+why)
 	}
-	if os.Geteuid() != 0 {
-		unavailable("not root")
-	}
+	testutil.LockKernel(t)
 	c, err := New(opts)
 	if errors.Is(err, collectors.ErrNotSupported) {
 		unavailable(err.Error())

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 )
 
@@ -93,4 +94,30 @@ func BuildLanner(t testing.TB, overlay string) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// kernelLock is a machine-wide lock file: tests that attach to the kernel
+// (collectors, live runs of the binary) take it so that two of them never
+// run at once, even from different test binaries.
+const kernelLock = "/tmp/lanner-kernel-tests.lock"
+
+// LockKernel takes the machine-wide kernel test lock until the test ends.
+// It also requires root (see RequireKernel).
+func LockKernel(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		RequireKernel(t, "needs root")
+	}
+	f, err := os.OpenFile(kernelLock, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("kernel test lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("kernel test lock: %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	})
 }
