@@ -2,7 +2,6 @@ package event
 
 import (
 	"strconv"
-	"sync"
 	"sync/atomic"
 )
 
@@ -131,13 +130,18 @@ func Params(t Type) []ArgID {
 	return nil
 }
 
-func hasParam(t Type, id ArgID) bool {
-	for _, p := range Params(t) {
-		if p == id {
-			return true
+// paramMask has, per event type, bit id set for each parameter it has.
+var paramMask = func() (m [NumTypes]uint64) {
+	for t, ps := range params {
+		for _, p := range ps {
+			m[t] |= 1 << p
 		}
 	}
-	return false
+	return m
+}()
+
+func hasParam(t Type, id ArgID) bool {
+	return t < NumTypes && paramMask[t]&(1<<id) != 0
 }
 
 // rawArg returns a numeric parameter of ev.
@@ -343,46 +347,28 @@ type textKey struct {
 }
 
 // textCache holds rendered argument texts, so that rendering a value seen
-// before does not allocate. Readers take no lock: the map is immutable and
-// replaced (copy on write) when a new text is added. It is bounded: past
-// its limit, texts are rendered anew (and allocate) instead of cached.
-var textCache struct {
-	m  atomic.Pointer[map[textKey]string]
-	mu sync.Mutex // serialises writers
-}
+// before does not allocate: a direct-mapped table of immutable entries,
+// read and replaced atomically, so readers take no lock. A collision
+// replaces the older entry.
+var textCache [textCacheSize]atomic.Pointer[textEntry]
 
-const textCacheLimit = 1 << 12
+const textCacheSize = 1 << 12
+
+type textEntry struct {
+	key  textKey
+	text string
+}
 
 func cachedText(kind textKind, v uint64) string {
 	k := textKey{kind, v}
-	if m := textCache.m.Load(); m != nil {
-		if s, ok := (*m)[k]; ok {
-			return s
-		}
+	h := (v*0x9E3779B97F4A7C15 + uint64(kind)*0xBF58476D1CE4E5B9) >> 52 // top 12 bits
+	slot := &textCache[h&(textCacheSize-1)]
+	if e := slot.Load(); e != nil && e.key == k {
+		return e.text
 	}
-	s := renderText(kind, v)
-	textCache.mu.Lock()
-	defer textCache.mu.Unlock()
-	old := textCache.m.Load()
-	if old != nil && len(*old) >= textCacheLimit {
-		return s
-	}
-	m := make(map[textKey]string, 1+lenOf(old))
-	if old != nil {
-		for k2, v2 := range *old {
-			m[k2] = v2
-		}
-	}
-	m[k] = s
-	textCache.m.Store(&m)
-	return s
-}
-
-func lenOf(m *map[textKey]string) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
+	e := &textEntry{key: k, text: renderText(kind, v)}
+	slot.Store(e)
+	return e.text
 }
 
 func renderText(kind textKind, v uint64) string {
