@@ -9,10 +9,10 @@ import (
 	"github.com/lannersec/lanner/event"
 )
 
-func newCollector(name string, types event.TypeSet) (collectors.Collector, error) {
+func newCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {
 	switch name {
 	case "ebpf":
-		return ebpf.New(ebpf.Options{Types: types, ExcludePID: os.Getpid()})
+		return ebpf.New(ebpf.Options{Types: types, ExcludePID: os.Getpid(), Tee: tee})
 	}
 	return nil, fmt.Errorf("unknown collector %q", name)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 type recordCmd struct {
 	Out       string        `help:"File to write the enriched events to, as JSON lines." required:"" type:"path"`
+	Raw       string        `help:"Also write the collector's raw records to this file (each prefixed by its length as a little-endian uint32), e.g. as input for the pipeline benchmark." type:"path"`
 	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
 	ReadyFile string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
@@ -25,12 +28,28 @@ func (c *recordCmd) Run() error {
 	defer f.Close()
 	w := eventlog.NewWriter(f)
 	var werr error
+	var tee func([]byte)
+	if c.Raw != "" {
+		rf, err := os.Create(c.Raw)
+		if err != nil {
+			return err
+		}
+		defer rf.Close()
+		rw := bufio.NewWriterSize(rf, 1<<20)
+		defer rw.Flush()
+		var n [4]byte
+		tee = func(raw []byte) {
+			binary.LittleEndian.PutUint32(n[:], uint32(len(raw)))
+			rw.Write(n[:])
+			rw.Write(raw)
+		}
+	}
 	var all event.TypeSet
 	for t := event.TypeUnknown + 1; t < event.NumTypes; t++ {
 		all.Add(t)
 	}
 	err = runPipeline(pipelineConfig{
-		collector: c.Collector, rules: ruleset.New(nil, ruleset.Selection{}, ruleset.MatchFirst), types: all,
+		collector: c.Collector, rules: ruleset.New(nil, ruleset.Selection{}, ruleset.MatchFirst), types: all, tee: tee,
 		record: func(ev *event.Event) {
 			if werr == nil {
 				werr = w.Write(ev)

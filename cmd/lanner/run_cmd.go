@@ -89,6 +89,7 @@ type pipelineConfig struct {
 	types      event.TypeSet
 	output     *output.Output
 	record     func(*event.Event)
+	tee        func([]byte) // raw collector records, when the collector has them
 	duration   time.Duration
 	readyFile  string
 	statsEvery time.Duration
@@ -101,7 +102,7 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	col, err := openCollector(pc.collector, pc.types)
+	col, err := openCollector(pc.collector, pc.types, pc.tee)
 	if err != nil {
 		return err
 	}
@@ -144,14 +145,14 @@ func typeNames(ts event.TypeSet) []string {
 
 // openCollector starts the named collector, or for auto the first that
 // works, saying why each one skipped failed.
-func openCollector(name string, types event.TypeSet) (collectors.Collector, error) {
+func openCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {
 	order := []string{"ebpf"}
 	if name != "auto" {
 		order = []string{name}
 	}
 	var errs []error
 	for _, n := range order {
-		col, err := newCollector(n, types)
+		col, err := newCollector(n, types, tee)
 		if err == nil {
 			return col, nil
 		}

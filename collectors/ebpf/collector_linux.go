@@ -33,6 +33,7 @@ const (
 // Collector reads events from the kernel programs. Read must not be called
 // concurrently with itself; Close and Stats may be called at any time.
 type Collector struct {
+	tee   func([]byte)
 	objs  lannerObjects
 	links []link.Link
 	rd    *ringbuf.Reader
@@ -78,7 +79,7 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("ebpf: set wakeup_bytes: %w", err)
 	}
 
-	c := &Collector{}
+	c := &Collector{tee: opts.Tee}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		return nil, loadError("load programs", err)
 	}
@@ -177,6 +178,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 				return os.ErrClosed
 			}
 			return fmt.Errorf("ebpf: read ring buffer: %w", err)
+		}
+		if c.tee != nil {
+			c.tee(c.rec.RawSample)
 		}
 		if err := Decode(c.rec.RawSample, r); err != nil {
 			c.malformed.Add(1)

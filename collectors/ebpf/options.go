@@ -13,6 +13,10 @@ type Options struct {
 	// RingBufferBytes is the size of the ring buffer, rounded up to a
 	// power of two of at least a page; 0 means 8 MiB.
 	RingBufferBytes int
+	// Tee, when set, receives every raw record before it is decoded
+	// (`lanner record --raw`, the pipeline benchmark's input). raw is
+	// valid only during the call.
+	Tee func(raw []byte)
 }
 
 // DefaultRingBufferBytes is the ring buffer size used when
