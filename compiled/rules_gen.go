@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:959:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:968:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
 }
@@ -131,7 +131,7 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:977:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:986:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
 }
@@ -231,7 +231,7 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:991:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1000:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
 }
@@ -331,7 +331,7 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1007:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1016:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
 }
@@ -421,7 +421,7 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1024:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1033:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
 }
@@ -516,7 +516,7 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1041:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1050:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -606,7 +606,7 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1054:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1063:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -716,7 +716,7 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1069:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1078:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -811,7 +811,7 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1085:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1094:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -926,7 +926,7 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1102:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1111:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1021,7 +1021,7 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1119:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1128:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1121,7 +1121,7 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1136:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1145:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1211,7 +1211,7 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1153:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1162:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1311,7 +1311,7 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1168:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1177:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1416,7 +1416,7 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1184:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1193:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1511,7 +1511,7 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1203:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1212:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !(check120(ev) || check53(ev)) && !check129(ev) && !check53(ev) && !check10(ev))
 }
@@ -1616,7 +1616,7 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1223:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1232:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check130(ev)) || (check131(ev) && check132(ev)) || (check133(ev) && check134(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1731,7 +1731,7 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1240:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1249:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check135(ev) || check136(ev))) || (check131(ev) && (check137(ev) || check138(ev)))) && !check139(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1836,7 +1836,7 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1258:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1267:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check140(ev) && !check141(ev) && !check142(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check143(ev) && check144(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1941,9 +1941,9 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1280:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1289:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check147(ev)) || (check131(ev) && check148(ev))) && !(check100(ev) || check101(ev)) && !(check149(ev) || check150(ev) || ((check18(ev) || check19(ev)) && (check151(ev) || check152(ev)))) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check147(ev)) || (check131(ev) && check148(ev))) && !(check100(ev) || check101(ev)) && !(check149(ev) || ((check18(ev) || check19(ev)) && (check150(ev) || check151(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2056,9 +2056,9 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1298:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1307:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check153(ev)) || (check131(ev) && check154(ev)) || (check155(ev) && (check156(ev) || check157(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check152(ev)) || (check131(ev) && check153(ev)) || (check154(ev) && (check155(ev) || check156(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2181,9 +2181,9 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1315:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1324:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check158(ev))) && (check159(ev) || check160(ev)) && !(check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev) || check166(ev) || check167(ev) || check168(ev) || check169(ev) || check170(ev) || check171(ev) || check172(ev) || check173(ev) || check174(ev) || check175(ev) || check176(ev) || check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev) || check182(ev)) && !check183(ev) && !check184(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check157(ev))) && (check158(ev) || check159(ev)) && !(check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev) || check166(ev) || check167(ev) || check168(ev) || check169(ev) || check170(ev) || check171(ev) || check172(ev) || check173(ev) || check174(ev) || check175(ev) || check176(ev) || check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev)) && !check182(ev) && !check183(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2286,9 +2286,9 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1338:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1347:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && check185(ev) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && check184(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2386,9 +2386,9 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1354:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1363:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && (check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev) || check201(ev) || check202(ev)) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && (check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev) || check201(ev) || check202(ev) || check203(ev) || check204(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2481,9 +2481,9 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1369:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1378:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check203(ev) && !check204(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check205(ev) && !check206(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2571,9 +2571,9 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1386:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1395:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check205(ev) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check207(ev) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2661,9 +2661,9 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1403:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1412:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check206(ev) && !(check207(ev) && check208(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check208(ev) && !(check209(ev) && check210(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2751,9 +2751,9 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1421:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1430:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check209(ev) && !check210(ev) && !check211(ev) && !(check212(ev) && (check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev))) && !check222(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check211(ev) && !check212(ev) && !check213(ev) && !(check214(ev) && (check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev))) && !check224(ev) && !check10(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2851,9 +2851,9 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1442:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1451:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && (check223(ev) || check224(ev) || check225(ev)) && (check226(ev) || check227(ev) || check228(ev) || check229(ev) || check230(ev) || check231(ev) || check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && (check225(ev) || check226(ev)) && (check227(ev) || check228(ev) || check229(ev) || check230(ev) || check231(ev) || check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -2941,7 +2941,7 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1459:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1468:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3051,9 +3051,9 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1474:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1483:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check251(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check252(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3161,9 +3161,9 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1488:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1497:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check252(ev) && !check253(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check253(ev) && !check254(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3271,9 +3271,9 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1505:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1514:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check254(ev) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check255(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3361,9 +3361,9 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1520:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1529:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check255(ev) && (check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev)) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check256(ev) && (check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev)) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3451,9 +3451,9 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1536:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1545:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check267(ev) && check268(ev)) || (check269(ev) && (check270(ev) || check271(ev) || check272(ev))) || check273(ev) || (check274(ev) && check275(ev)) || (check276(ev) && (check277(ev) || check275(ev) || check278(ev) || check279(ev)) && (check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev) || check287(ev) || check288(ev) || check289(ev) || check290(ev)))) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check268(ev) && check269(ev)) || (check270(ev) && (check271(ev) || check272(ev) || check273(ev))) || check274(ev) || (check275(ev) && check276(ev)) || (check277(ev) && (check278(ev) || check276(ev) || check279(ev) || check280(ev)) && (check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev) || check287(ev) || check288(ev) || check289(ev) || check290(ev) || check291(ev)))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3541,9 +3541,9 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1552:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1561:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check291(ev) || (check292(ev) && (check293(ev) || check294(ev))) || (check295(ev) && check296(ev) && check294(ev))) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check292(ev) || (check293(ev) && (check294(ev) || check295(ev))) || (check296(ev) && check297(ev) && check295(ev))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3631,9 +3631,9 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1567:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1576:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check297(ev) && (check298(ev) || check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev))) || check307(ev)) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check298(ev) && (check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev))) || check308(ev)) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3721,9 +3721,9 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1582:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1591:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check308(ev) || check309(ev) || check310(ev) || check311(ev) || check312(ev)) && !check313(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check309(ev) || check310(ev) || check311(ev) || check312(ev) || check313(ev)) && !check314(ev) && !check10(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -3820,9 +3820,9 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1597:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1606:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check314(ev) && check315(ev) && !check316(ev) && !check317(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check315(ev) && check316(ev) && !check317(ev) && !check318(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -3925,9 +3925,9 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1619:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1628:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check318(ev) && (check319(ev) || check320(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check321(ev) && !check53(ev) && !check10(ev))
+	return (check319(ev) && (check320(ev) || check321(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check322(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4045,9 +4045,9 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1639:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1648:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check322(ev) && (check323(ev) || check324(ev))) && !check325(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return ((check323(ev) && (check324(ev) || check325(ev))) && !check326(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4150,9 +4150,9 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1656:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1665:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check326(ev) && check327(ev) && !check328(ev) && !check53(ev) && !check10(ev))
+	return (check327(ev) && check328(ev) && !check329(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4255,9 +4255,9 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1672:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1681:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check329(ev) || check330(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (check116(ev) && (check330(ev) || check331(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4360,9 +4360,9 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1687:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1696:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check331(ev) && check122(ev) && check98(ev)) && (check332(ev) || check333(ev)) && !check334(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check333(ev) || check334(ev)) && !check335(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4455,9 +4455,9 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1705:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1714:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check331(ev) && check122(ev) && check98(ev)) && (check335(ev) || ((check336(ev) || check337(ev)) && !check338(ev) && !check339(ev))) && !check340(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check336(ev) || ((check337(ev) || check338(ev)) && !check339(ev) && !check340(ev))) && !check341(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4550,9 +4550,9 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1721:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1730:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check331(ev) && check122(ev) && check98(ev)) && check341(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && check342(ev) && !check127(ev) && !check128(ev) && !check343(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4645,9 +4645,9 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1739:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1750:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check331(ev) && check122(ev) && check98(ev)) && check342(ev) && check343(ev) && (check15(ev) || check344(ev)) && !check9(ev) && !check10(ev))
+	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && check344(ev) && check345(ev) && (check15(ev) || check346(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4740,9 +4740,9 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1756:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1767:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check345(ev)) || (check131(ev) && (check346(ev) || check347(ev)))) && !(check100(ev) || check101(ev)) && !check348(ev) && !check349(ev) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check347(ev)) || (check131(ev) && (check348(ev) || check349(ev)))) && !(check100(ev) || check101(ev)) && !check350(ev) && !check351(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -4845,9 +4845,9 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1773:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1784:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check350(ev) || check351(ev) || check352(ev))) || (check131(ev) && (check353(ev) || check354(ev) || check355(ev) || check356(ev) || check357(ev) || check358(ev) || check359(ev)))) && !check360(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check352(ev) || check353(ev) || check354(ev))) || (check131(ev) && (check355(ev) || check356(ev) || check357(ev) || check358(ev) || check359(ev) || check360(ev) || check361(ev)))) && !check362(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -4950,9 +4950,9 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1788:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1799:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check361(ev) || check362(ev) || check363(ev)) && (check364(ev) || check365(ev) || check366(ev) || check367(ev) || check368(ev) || check369(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check370(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check363(ev) || check364(ev) || check365(ev)) && (check366(ev) || check367(ev) || check368(ev) || check369(ev) || check370(ev) || check371(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check372(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5045,9 +5045,9 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1806:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1817:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check371(ev) || check372(ev) || (check373(ev) && (check374(ev) || check375(ev)))) && !(check143(ev) && check144(ev)) && !check376(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check373(ev) || check374(ev) || (check375(ev) && (check376(ev) || check377(ev)))) && !(check143(ev) && check144(ev)) && !(check143(ev) && check375(ev)) && !check378(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5140,9 +5140,9 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1825:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1838:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (check377(ev) && (check378(ev) || check379(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check379(ev) && (check380(ev) || check381(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5255,9 +5255,9 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1842:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1855:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (check133(ev) && check380(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check133(ev) && check382(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5370,9 +5370,9 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1859:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1872:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check381(ev) && check382(ev)) || (check155(ev) && (check383(ev) || check384(ev))) || (check131(ev) && check385(ev))) && !check386(ev) && !check387(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check384(ev)) || (check154(ev) && (check385(ev) || check386(ev))) || (check131(ev) && check387(ev))) && !check388(ev) && !check389(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5495,9 +5495,9 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1879:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1892:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check155(ev) && (check388(ev) || check389(ev) || check390(ev) || check391(ev))) || (check131(ev) && check392(ev)) || (check131(ev) && check393(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check394(ev) && !check395(ev)) || (check133(ev) && (check396(ev) || check397(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check381(ev) && check398(ev) && !(check15(ev) && !check399(ev)))) && !check53(ev) && !check10(ev))
+	return (((check154(ev) && (check390(ev) || check391(ev) || check392(ev) || check393(ev))) || (check131(ev) && check394(ev)) || (check131(ev) && check395(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check396(ev) && !check397(ev)) || (check133(ev) && (check398(ev) || check399(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check400(ev) && !(check15(ev) && !check401(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5630,9 +5630,9 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1903:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1916:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check143(ev) && !check145(ev) && !check399(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check143(ev) && !check145(ev) && !check401(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -5725,9 +5725,9 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1922:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1935:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check400(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check402(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -5815,9 +5815,9 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1937:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1950:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check318(ev) && check2(ev) && check17(ev) && (check401(ev) || check402(ev) || check403(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return (check319(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -5930,9 +5930,9 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1955:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1968:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check404(ev) || check405(ev) || check406(ev)) && !check9(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check406(ev) || check407(ev) || check408(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6030,9 +6030,9 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1970:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1983:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check407(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6120,9 +6120,9 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:1985:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:1998:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check408(ev) && !check409(ev) && !(check15(ev) && check209(ev)) && !(check212(ev) && (check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check211(ev)) && !(check214(ev) && (check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6215,9 +6215,9 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2004:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2017:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check410(ev) && check411(ev) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check251(ev) && !check10(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6305,9 +6305,9 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2019:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2032:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check143(ev) && check204(ev) && (check412(ev) || check413(ev)) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check143(ev) && check206(ev) && (check414(ev) || check415(ev)) && !check10(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6395,9 +6395,9 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2037:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2050:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check414(ev) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6485,9 +6485,9 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2052:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2065:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check415(ev) && (check416(ev) || check417(ev) || check418(ev) || check419(ev) || check24(ev) || check27(ev) || check420(ev) || check421(ev))) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6575,9 +6575,9 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2067:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2080:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check422(ev) && (check423(ev) || check424(ev) || check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev))) || (check430(ev) && (check431(ev) || check432(ev)))) && !(check100(ev) || check101(ev)) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6665,9 +6665,9 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2082:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2095:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check433(ev) && !check250(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check435(ev) && !check251(ev) && !check10(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -6755,7 +6755,7 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2096:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2109:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
 	return (check11(ev) && check143(ev) && !check10(ev))
 }
@@ -6855,9 +6855,9 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2109:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2122:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (check1(ev) && check410(ev) && check17(ev) && !check3(ev) && !check434(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (check1(ev) && check412(ev) && check17(ev) && !check3(ev) && !check436(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -6965,9 +6965,9 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2129:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2142:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (check116(ev) && check435(ev) && !(check120(ev) || check53(ev)) && !check436(ev) && !check53(ev) && !check10(ev))
+	return (check116(ev) && check437(ev) && !(check120(ev) || check53(ev)) && !check438(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7060,9 +7060,9 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2146:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2159:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check331(ev) && check122(ev) && check98(ev)) && (check437(ev) || check438(ev) || check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev)) && !check445(ev) && !((check18(ev) || check19(ev)) && (check446(ev) || check447(ev) || check448(ev) || check449(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7155,9 +7155,9 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 	return dst
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2164:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2177:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check450(ev) && !check451(ev) && !(check374(ev) && (check452(ev) || check453(ev) || check454(ev) || check455(ev))) && !(check336(ev) && check456(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check376(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check337(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7260,9 +7260,9 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2184:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2197:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (check457(ev) && (check458(ev) || check459(ev) || check460(ev) || check461(ev) || check462(ev) || check463(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check464(ev) && !check53(ev) && !check10(ev))
+	return (check459(ev) && (check460(ev) || check461(ev) || check462(ev) || check463(ev) || check464(ev) || check465(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check466(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7360,9 +7360,9 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2200:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2213:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (check131(ev) && (check465(ev) || check466(ev) || check467(ev) || check468(ev) || check469(ev) || check470(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check131(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7472,9 +7472,10 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
-	Desc:     "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeSetns, event.TypeUnshare},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -7547,16 +7548,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeInsideContainer,
-	Line:     959,
+	Line:     968,
 	Match:    matchNamespaceChangeInsideContainer,
 	Name:     "Namespace Change Inside Container",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
-	Desc:     "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type"},
+	Desc:       "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -7614,16 +7616,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     977,
+	Line:     986,
 	Match:    matchKernelModuleLoadedFromContainer,
 	Name:     "Kernel Module Loaded From Container",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
 }, {
-	Desc:     "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Desc:       "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -7681,16 +7684,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatReverseShellSocketRedirection,
-	Line:     991,
+	Line:     1000,
 	Match:    matchReverseShellSocketRedirection,
 	Name:     "Reverse Shell Socket Redirection",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
 }, {
-	Desc:     "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.name"},
+	Desc:       "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -7742,16 +7746,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInlineScriptReverseShell,
-	Line:     1007,
+	Line:     1016,
 	Match:    matchInlineScriptReverseShell,
 	Name:     "Inline Script Reverse Shell",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
-	Desc:     "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.exepath", "proc.is_exe_from_memfd", "proc.name", "proc.pname"},
+	Desc:       "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_from_memfd"),
 		Key:   "proc.is_exe_from_memfd",
@@ -7806,16 +7811,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFilelessExecutionFromMemory,
-	Line:     1024,
+	Line:     1033,
 	Match:    matchFilelessExecutionFromMemory,
 	Name:     "Fileless Execution From Memory",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
 }, {
-	Desc:     "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name"},
+	Desc:       "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -7867,16 +7873,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1041,
+	Line:     1050,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1496"},
 }, {
-	Desc:     "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.sip.name", "fd.snet", "fd.typechar"},
+	Desc:       "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -7940,16 +7947,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1054,
+	Line:     1063,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "T1496"},
 }, {
-	Desc:     "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.is_exe_upper_layer"},
+	Desc:       "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_upper_layer"),
 		Key:   "proc.is_exe_upper_layer",
@@ -8004,16 +8012,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1069,
+	Line:     1078,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "drift", "mitre_execution", "T1059"},
 }, {
-	Desc:     "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.is_open_exec", "evt.num", "evt.type", "fd.num", "proc.aname", "proc.name"},
+	Desc:       "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8086,16 +8095,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1085,
+	Line:     1094,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
 }, {
-	Desc:     "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.type", "fd.name", "fd.typechar"},
+	Desc:       "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8150,16 +8160,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1102,
+	Line:     1111,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_privilege_escalation", "T1611"},
 }, {
-	Desc:     "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Desc:       "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8217,16 +8228,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1119,
+	Line:     1128,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
-	Desc:     "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.exe", "proc.exepath", "proc.name"},
+	Desc:       "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -8278,16 +8290,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1136,
+	Line:     1145,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
 }, {
-	Desc:     "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	CondFields: []string{"evt.num", "evt.type", "proc.name"},
+	Desc:       "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -8345,16 +8358,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1153,
+	Line:     1162,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
 }, {
-	Desc:     "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypePtrace},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Desc:       "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDRequest,
@@ -8418,16 +8432,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1168,
+	Line:     1177,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
-	Desc:     "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8482,16 +8497,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1184,
+	Line:     1193,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
 }, {
-	Desc:     "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.name"},
+	Desc:       "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8555,16 +8571,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1203,
+	Line:     1212,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
 }, {
-	Desc:     "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8637,16 +8654,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1223,
+	Line:     1232,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
-	Desc:     "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8710,16 +8728,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1240,
+	Line:     1249,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 }, {
-	Desc:     "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8783,16 +8802,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1258,
+	Line:     1267,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
-	Desc:     "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.num", "fd.typechar", "proc.aname", "proc.args", "proc.name"},
+	Desc:       "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8865,16 +8885,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1280,
+	Line:     1289,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
 }, {
-	Desc:     "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8956,16 +8977,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1298,
+	Line:     1307,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
 }, {
-	Desc:     "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9029,16 +9051,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1315,
+	Line:     1324,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
 }, {
-	Desc:     "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "container.privileged", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Desc:       "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.privileged"),
 		Key:   "container.privileged",
@@ -9096,16 +9119,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1338,
+	Line:     1347,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
-	Desc:     "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "container.mount.dest", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Desc:       "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.mounts"),
 		Key:   "container.mounts",
@@ -9160,16 +9184,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1354,
+	Line:     1363,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
 }, {
-	Desc:     "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name"},
+	Desc:       "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9221,16 +9246,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1369,
+	Line:     1378,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
 }, {
-	Desc:     "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
+	Desc:       "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9282,16 +9308,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1386,
+	Line:     1395,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
 }, {
-	Desc:     "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.vpid"},
+	Desc:       "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9343,16 +9370,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1403,
+	Line:     1412,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
-	Desc:     "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pcmdline", "proc.pname"},
+	Desc:       "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
 		Key:   "proc.name",
@@ -9404,16 +9432,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1421,
+	Line:     1430,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
 }, {
-	Desc:     "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pname"},
+	Desc:       "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9465,16 +9494,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1442,
+	Line:     1451,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
 }, {
-	Desc:     "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	CondFields: []string{"container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar", "proc.name"},
+	Desc:       "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9538,16 +9568,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1459,
+	Line:     1468,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
 }, {
-	Desc:     "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
+	Desc:       "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9611,16 +9642,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1474,
+	Line:     1483,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
 }, {
-	Desc:     "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
+	Desc:       "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9684,16 +9716,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1488,
+	Line:     1497,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
 }, {
-	Desc:     "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name"},
+	Desc:       "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9745,16 +9778,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1505,
+	Line:     1514,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
 }, {
-	Desc:     "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9806,16 +9840,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1520,
+	Line:     1529,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
 }, {
-	Desc:     "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9867,16 +9902,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1536,
+	Line:     1545,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
 }, {
-	Desc:     "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9928,16 +9964,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1552,
+	Line:     1561,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
 }, {
-	Desc:     "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9989,16 +10026,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1567,
+	Line:     1576,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1561.001"},
 }, {
-	Desc:     "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.env"},
+	Desc:       "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			Index: -1,
@@ -10058,16 +10096,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1582,
+	Line:     1591,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
-	Desc:     "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0). Exploits for setuid binaries typically do this right before starting a root shell.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeSetuid},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0). Exploits for setuid binaries typically do this right before starting a root shell.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeSetuid},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDUID,
@@ -10131,16 +10170,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1597,
+	Line:     1606,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
 }, {
-	Desc:     "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFilename,
@@ -10216,16 +10256,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1619,
+	Line:     1628,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
 }, {
-	Desc:     "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeBpf},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeBpf},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDCmd,
@@ -10289,16 +10330,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1639,
+	Line:     1648,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
 }, {
-	Desc:     "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeUserfaultfd},
+	CondFields: []string{"evt.num", "evt.type", "proc.name", "user.uid"},
+	Desc:       "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeUserfaultfd},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFlags,
@@ -10362,16 +10404,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1656,
+	Line:     1665,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
 }, {
-	Desc:     "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypePtrace},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Desc:       "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDRequest,
@@ -10435,16 +10478,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1672,
+	Line:     1681,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
-	Desc:     "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10499,16 +10543,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1687,
+	Line:     1696,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
 }, {
-	Desc:     "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10563,16 +10608,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1705,
+	Line:     1714,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
 }, {
-	Desc:     "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10627,16 +10673,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1721,
+	Line:     1730,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
 }, {
-	Desc:     "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"container.image.repository", "evt.is_open_read", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.name"},
+	Desc:       "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10691,16 +10738,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1739,
+	Line:     1750,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
 }, {
-	Desc:     "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10764,16 +10812,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1756,
+	Line:     1767,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
 }, {
-	Desc:     "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10837,16 +10886,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1773,
+	Line:     1784,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
 }, {
-	Desc:     "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10901,16 +10951,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1788,
+	Line:     1799,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
 }, {
-	Desc:     "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Editing by hand on a terminal and creation of new home directories are left out.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.tty"},
+	Desc:       "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Left out: editing with a text editor on a terminal, users changing their own startup files from a terminal, and account tools populating new home directories.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10965,16 +11016,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1806,
+	Line:     1817,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
 }, {
-	Desc:     "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeLink, event.TypeLinkat},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Desc:       "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeLink, event.TypeLinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDOldpath,
@@ -11047,16 +11099,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1825,
+	Line:     1838,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
-	Desc:     "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeSymlink, event.TypeSymlinkat},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Desc:       "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDTarget,
@@ -11129,16 +11182,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1842,
+	Line:     1855,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
-	Desc:     "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11220,16 +11274,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1859,
+	Line:     1872,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
 }, {
-	Desc:     "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.name", "proc.pname"},
+	Desc:       "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11320,16 +11375,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1879,
+	Line:     1892,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
 }, {
-	Desc:     "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Desc:       "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
 		Key:   "proc.name",
@@ -11381,16 +11437,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1903,
+	Line:     1916,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
 }, {
-	Desc:     "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
+	Desc:       "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11442,16 +11499,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1922,
+	Line:     1935,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_discovery", "T1046"},
 }, {
-	Desc:     "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.arg", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
+	Desc:       "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFilename,
@@ -11524,16 +11582,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1937,
+	Line:     1950,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
 }, {
-	Desc:     "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar"},
+	Desc:       "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11591,16 +11650,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1955,
+	Line:     1968,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_credential_access", "T1552.005"},
 }, {
-	Desc:     "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
+	Desc:       "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11652,16 +11712,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     1970,
+	Line:     1983,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
 }, {
-	Desc:     "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pcmdline", "proc.pname"},
+	Desc:       "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.pname"),
 		Key:   "proc.pname",
@@ -11713,16 +11774,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     1985,
+	Line:     1998,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_initial_access", "T1190"},
 }, {
-	Desc:     "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11774,16 +11836,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2004,
+	Line:     2017,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "network", "mitre_discovery", "T1046"},
 }, {
-	Desc:     "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.tty"},
+	Desc:       "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11835,16 +11898,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2019,
+	Line:     2032,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
 }, {
-	Desc:     "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Desc:       "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11896,16 +11960,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2037,
+	Line:     2050,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
 }, {
-	Desc:     "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11957,16 +12022,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2052,
+	Line:     2065,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
 }, {
-	Desc:     "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Desc:       "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12018,16 +12084,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2067,
+	Line:     2080,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
 }, {
-	Desc:     "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12079,16 +12146,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2082,
+	Line:     2095,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
 }, {
-	Desc:     "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	CondFields: []string{"evt.num", "evt.type", "proc.tty"},
+	Desc:       "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -12146,16 +12214,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2096,
+	Line:     2109,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "T1547.006"},
 }, {
-	Desc:     "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeSetns, event.TypeUnshare},
+	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFd,
@@ -12225,16 +12294,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2109,
+	Line:     2122,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
 }, {
-	Desc:     "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypePtrace},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -12289,16 +12359,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2129,
+	Line:     2142,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
 }, {
-	Desc:     "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.cmdline", "proc.name"},
+	Desc:       "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -12353,16 +12424,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2146,
+	Line:     2159,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
 }, {
-	Desc:     "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Desc:       "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -12426,16 +12498,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2164,
+	Line:     2177,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
-	Desc:     "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeMkdir, event.TypeMkdirat},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Desc:       "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeMkdir, event.TypeMkdirat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDPath,
@@ -12496,16 +12569,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2184,
+	Line:     2197,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
 }, {
-	Desc:     "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Desc:       "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDOldpath,
@@ -12575,7 +12649,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2200,
+	Line:     2213,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,
@@ -13508,7 +13582,7 @@ func check99(ev *event.Event) bool {
 
 func in13(v string) bool {
 	switch v {
-	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "frontend", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
+	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
 		return true
 	}
 	return false
@@ -13525,7 +13599,7 @@ func check100(ev *event.Event) bool {
 
 func in14(v string) bool {
 	switch v {
-	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "frontend", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
+	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
 		return true
 	}
 	return false
@@ -14142,33 +14216,8 @@ func check149(ev *event.Event) bool {
 	return in30(v)
 }
 
-func in31(v string) bool {
-	switch v {
-	case "bundle", "cargo", "composer", "conda", "gem", "go", "mamba", "pip", "pip3", "pipx", "poetry", "uv":
-		return true
-	}
-	return false
-}
-
-// check150: proc.aname in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
+// check150: proc.args contains "-m pip"
 func check150(ev *event.Event) bool {
-	for i := 1; i <= 64; i++ {
-		v, ok := event.ProcAname(ev, event.Arg{
-			Index: i,
-			Set:   true,
-		})
-		if !ok {
-			return false
-		}
-		if in31(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// check151: proc.args contains "-m pip"
-func check151(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14176,8 +14225,8 @@ func check151(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// check152: proc.args contains "-m pipx"
-func check152(ev *event.Event) bool {
+// check151: proc.args contains "-m pipx"
+func check151(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14185,21 +14234,21 @@ func check152(ev *event.Event) bool {
 	return strings.Contains(v, "-m pipx")
 }
 
-var prefixes32 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes31 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check153: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check153(ev *event.Event) bool {
+// check152: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check152(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes32.Match(v)
+	return prefixes31.Match(v)
 }
 
-var prefixes33 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes32 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check154: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check154(ev *event.Event) bool {
+// check153: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check153(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14209,18 +14258,18 @@ func check154(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes33.Match(v)
+	return prefixes32.Match(v)
 }
 
-// check155: evt.type in (unlink, unlinkat)
-func check155(ev *event.Event) bool {
+// check154: evt.type in (unlink, unlinkat)
+func check154(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
-var prefixes34 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes33 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check156: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check156(ev *event.Event) bool {
+// check155: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check155(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -14230,13 +14279,13 @@ func check156(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes34.Match(v)
+	return prefixes33.Match(v)
 }
 
-var prefixes35 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes34 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check157: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check157(ev *event.Event) bool {
+// check156: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check156(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -14246,11 +14295,11 @@ func check157(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes35.Match(v)
+	return prefixes34.Match(v)
 }
 
-// check158: evt.arg.flags contains O_CREAT
-func check158(ev *event.Event) bool {
+// check157: evt.arg.flags contains O_CREAT
+func check157(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -14263,8 +14312,8 @@ func check158(ev *event.Event) bool {
 	return strings.Contains(v, "O_CREAT")
 }
 
-// check159: fd.directory = /dev
-func check159(ev *event.Event) bool {
+// check158: fd.directory = /dev
+func check158(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14272,8 +14321,8 @@ func check159(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// check160: fd.directory glob "/dev/.*"
-func check160(ev *event.Event) bool {
+// check159: fd.directory glob "/dev/.*"
+func check159(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14281,7 +14330,7 @@ func check160(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
-func in36(v string) bool {
+func in35(v string) bool {
 	switch v {
 	case "/dev/autofs", "/dev/btrfs-control", "/dev/console", "/dev/cpu_dma_latency", "/dev/full", "/dev/fuse", "/dev/hpet", "/dev/hwrng", "/dev/initctl", "/dev/kmsg", "/dev/kvm", "/dev/loop-control", "/dev/mapper/control", "/dev/mcelog", "/dev/mem", "/dev/null", "/dev/port", "/dev/ptmx", "/dev/random", "/dev/rfkill", "/dev/rtc", "/dev/rtc0", "/dev/snapshot", "/dev/stderr", "/dev/stdin", "/dev/stdout", "/dev/tpm0", "/dev/tpmrm0", "/dev/tty", "/dev/uinput", "/dev/urandom", "/dev/vhost-net", "/dev/vhost-vsock", "/dev/vsock", "/dev/watchdog", "/dev/watchdog0", "/dev/xconsole", "/dev/zero":
 		return true
@@ -14289,17 +14338,17 @@ func in36(v string) bool {
 	return false
 }
 
-// check161: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
-func check161(ev *event.Event) bool {
+// check160: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
+func check160(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in36(v)
+	return in35(v)
 }
 
-// check162: fd.filename glob "tty*"
-func check162(ev *event.Event) bool {
+// check161: fd.filename glob "tty*"
+func check161(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14307,8 +14356,8 @@ func check162(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// check163: fd.filename glob "sd[a-z]*"
-func check163(ev *event.Event) bool {
+// check162: fd.filename glob "sd[a-z]*"
+func check162(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14316,8 +14365,8 @@ func check163(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// check164: fd.filename glob "vd[a-z]*"
-func check164(ev *event.Event) bool {
+// check163: fd.filename glob "vd[a-z]*"
+func check163(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14325,8 +14374,8 @@ func check164(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// check165: fd.filename glob "xvd[a-z]*"
-func check165(ev *event.Event) bool {
+// check164: fd.filename glob "xvd[a-z]*"
+func check164(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14334,8 +14383,8 @@ func check165(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// check166: fd.filename glob "hd[a-z]*"
-func check166(ev *event.Event) bool {
+// check165: fd.filename glob "hd[a-z]*"
+func check165(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14343,8 +14392,8 @@ func check166(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// check167: fd.filename glob "nvme[0-9]*"
-func check167(ev *event.Event) bool {
+// check166: fd.filename glob "nvme[0-9]*"
+func check166(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14352,8 +14401,8 @@ func check167(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// check168: fd.filename glob "loop[0-9]*"
-func check168(ev *event.Event) bool {
+// check167: fd.filename glob "loop[0-9]*"
+func check167(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14361,8 +14410,8 @@ func check168(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// check169: fd.filename glob "mmcblk[0-9]*"
-func check169(ev *event.Event) bool {
+// check168: fd.filename glob "mmcblk[0-9]*"
+func check168(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14370,8 +14419,8 @@ func check169(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// check170: fd.filename glob "dm-[0-9]*"
-func check170(ev *event.Event) bool {
+// check169: fd.filename glob "dm-[0-9]*"
+func check169(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14379,8 +14428,8 @@ func check170(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// check171: fd.filename glob "md[0-9]*"
-func check171(ev *event.Event) bool {
+// check170: fd.filename glob "md[0-9]*"
+func check170(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14388,8 +14437,8 @@ func check171(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// check172: fd.filename glob "nbd[0-9]*"
-func check172(ev *event.Event) bool {
+// check171: fd.filename glob "nbd[0-9]*"
+func check171(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14397,8 +14446,8 @@ func check172(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// check173: fd.filename glob "sr[0-9]*"
-func check173(ev *event.Event) bool {
+// check172: fd.filename glob "sr[0-9]*"
+func check172(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14406,8 +14455,8 @@ func check173(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// check174: fd.filename glob "zram[0-9]*"
-func check174(ev *event.Event) bool {
+// check173: fd.filename glob "zram[0-9]*"
+func check173(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14415,8 +14464,8 @@ func check174(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// check175: fd.filename glob "ram[0-9]*"
-func check175(ev *event.Event) bool {
+// check174: fd.filename glob "ram[0-9]*"
+func check174(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14424,8 +14473,8 @@ func check175(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// check176: fd.filename glob "vcs*"
-func check176(ev *event.Event) bool {
+// check175: fd.filename glob "vcs*"
+func check175(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14433,8 +14482,8 @@ func check176(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// check177: fd.filename glob "fb[0-9]*"
-func check177(ev *event.Event) bool {
+// check176: fd.filename glob "fb[0-9]*"
+func check176(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14442,8 +14491,8 @@ func check177(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// check178: fd.filename glob "hidraw[0-9]*"
-func check178(ev *event.Event) bool {
+// check177: fd.filename glob "hidraw[0-9]*"
+func check177(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14451,8 +14500,8 @@ func check178(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// check179: fd.filename glob "lp[0-9]*"
-func check179(ev *event.Event) bool {
+// check178: fd.filename glob "lp[0-9]*"
+func check178(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14460,8 +14509,8 @@ func check179(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// check180: fd.filename glob "sg[0-9]*"
-func check180(ev *event.Event) bool {
+// check179: fd.filename glob "sg[0-9]*"
+func check179(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14469,8 +14518,8 @@ func check180(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// check181: fd.filename glob "i2c-[0-9]*"
-func check181(ev *event.Event) bool {
+// check180: fd.filename glob "i2c-[0-9]*"
+func check180(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14478,8 +14527,8 @@ func check181(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// check182: fd.filename glob "watchdog[0-9]*"
-func check182(ev *event.Event) bool {
+// check181: fd.filename glob "watchdog[0-9]*"
+func check181(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14487,8 +14536,8 @@ func check182(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// check183: fd.name = /dev/termination-log
-func check183(ev *event.Event) bool {
+// check182: fd.name = /dev/termination-log
+func check182(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14496,25 +14545,25 @@ func check183(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in37(v string) bool {
+func in36(v string) bool {
 	switch v {
-	case "\"(udev-worker)\"", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
+	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
 	}
 	return false
 }
 
-// check184: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "\"(udev-worker)\"")
-func check184(ev *event.Event) bool {
+// check183: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
+func check183(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in37(v)
+	return in36(v)
 }
 
-// check185: container.privileged = true
-func check185(ev *event.Event) bool {
+// check184: container.privileged = true
+func check184(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14522,8 +14571,8 @@ func check185(ev *event.Event) bool {
 	return v == true
 }
 
-// check186: container.mount.dest[/] startswith /
-func check186(ev *event.Event) bool {
+// check185: container.mount.dest[/] startswith /
+func check185(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/",
@@ -14535,8 +14584,8 @@ func check186(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check187: container.mount.dest[/proc*] startswith /
-func check187(ev *event.Event) bool {
+// check186: container.mount.dest[/proc*] startswith /
+func check186(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -14548,8 +14597,8 @@ func check187(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check188: container.mount.dest[/etc] startswith /
-func check188(ev *event.Event) bool {
+// check187: container.mount.dest[/etc] startswith /
+func check187(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc",
@@ -14561,8 +14610,8 @@ func check188(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check189: container.mount.dest[/etc/shadow] startswith /
-func check189(ev *event.Event) bool {
+// check188: container.mount.dest[/etc/shadow] startswith /
+func check188(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/shadow",
@@ -14574,8 +14623,8 @@ func check189(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check190: container.mount.dest[/etc/sudoers*] startswith /
-func check190(ev *event.Event) bool {
+// check189: container.mount.dest[/etc/sudoers*] startswith /
+func check189(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/sudoers*",
@@ -14587,8 +14636,8 @@ func check190(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check191: container.mount.dest[/root*] startswith /
-func check191(ev *event.Event) bool {
+// check190: container.mount.dest[/root*] startswith /
+func check190(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/root*",
@@ -14600,8 +14649,8 @@ func check191(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check192: container.mount.dest[/boot*] startswith /
-func check192(ev *event.Event) bool {
+// check191: container.mount.dest[/boot*] startswith /
+func check191(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/boot*",
@@ -14613,8 +14662,8 @@ func check192(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check193: container.mount.dest[/var/run] startswith /
-func check193(ev *event.Event) bool {
+// check192: container.mount.dest[/var/run] startswith /
+func check192(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run",
@@ -14626,8 +14675,8 @@ func check193(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check194: container.mount.dest[/run] startswith /
-func check194(ev *event.Event) bool {
+// check193: container.mount.dest[/run] startswith /
+func check193(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run",
@@ -14639,8 +14688,8 @@ func check194(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check195: container.mount.dest[/var/run/docker.sock] startswith /
-func check195(ev *event.Event) bool {
+// check194: container.mount.dest[/var/run/docker.sock] startswith /
+func check194(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/docker.sock",
@@ -14652,8 +14701,8 @@ func check195(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check196: container.mount.dest[/run/docker.sock] startswith /
-func check196(ev *event.Event) bool {
+// check195: container.mount.dest[/run/docker.sock] startswith /
+func check195(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/docker.sock",
@@ -14665,11 +14714,24 @@ func check196(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check197: container.mount.dest[/run/containerd*] startswith /
+// check196: container.mount.dest[/run/containerd] startswith /
+func check196(ev *event.Event) bool {
+	v, ok := event.ContainerMountDest(ev, event.Arg{
+		Index: -1,
+		Key:   "/run/containerd",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/")
+}
+
+// check197: container.mount.dest[/run/containerd/containerd.sock] startswith /
 func check197(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/run/containerd*",
+		Key:   "/run/containerd/containerd.sock",
 		Set:   true,
 	})
 	if !ok {
@@ -14678,11 +14740,11 @@ func check197(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check198: container.mount.dest[/var/run/containerd*] startswith /
+// check198: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
 func check198(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/var/run/containerd*",
+		Key:   "/var/run/containerd/containerd.sock",
 		Set:   true,
 	})
 	if !ok {
@@ -14691,11 +14753,11 @@ func check198(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check199: container.mount.dest[/var/run/crio*] startswith /
+// check199: container.mount.dest[/var/run/crio/crio.sock] startswith /
 func check199(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/var/run/crio*",
+		Key:   "/var/run/crio/crio.sock",
 		Set:   true,
 	})
 	if !ok {
@@ -14704,11 +14766,11 @@ func check199(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check200: container.mount.dest[/run/crio*] startswith /
+// check200: container.mount.dest[/run/crio/crio.sock] startswith /
 func check200(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/run/crio*",
+		Key:   "/run/crio/crio.sock",
 		Set:   true,
 	})
 	if !ok {
@@ -14717,11 +14779,11 @@ func check200(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check201: container.mount.dest[/run/podman*] startswith /
+// check201: container.mount.dest[/run/podman/podman.sock] startswith /
 func check201(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/run/podman*",
+		Key:   "/run/podman/podman.sock",
 		Set:   true,
 	})
 	if !ok {
@@ -14730,17 +14792,60 @@ func check201(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check202: container.mount.dest[/var/lib/kubelet*] startswith /
+// check202: container.mount.dest[/var/lib/docker] startswith /
 func check202(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
-		Key:   "/var/lib/kubelet*",
+		Key:   "/var/lib/docker",
 		Set:   true,
 	})
 	if !ok {
 		return false
 	}
 	return strings.HasPrefix(v, "/")
+}
+
+// check203: container.mount.dest[/var/lib/kubelet] startswith /
+func check203(ev *event.Event) bool {
+	v, ok := event.ContainerMountDest(ev, event.Arg{
+		Index: -1,
+		Key:   "/var/lib/kubelet",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/")
+}
+
+// check204: container.mount.dest[/var/lib/kubelet/pki*] startswith /
+func check204(ev *event.Event) bool {
+	v, ok := event.ContainerMountDest(ev, event.Arg{
+		Index: -1,
+		Key:   "/var/lib/kubelet/pki*",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/")
+}
+
+func in37(v string) bool {
+	switch v {
+	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
+		return true
+	}
+	return false
+}
+
+// check205: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check205(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in37(v)
 }
 
 func in38(v string) bool {
@@ -14751,25 +14856,8 @@ func in38(v string) bool {
 	return false
 }
 
-// check203: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check203(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in38(v)
-}
-
-func in39(v string) bool {
-	switch v {
-	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
-		return true
-	}
-	return false
-}
-
-// check204: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check204(ev *event.Event) bool {
+// check206: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check206(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14778,14 +14866,14 @@ func check204(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in39(v) {
+		if in38(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func in40(v string) bool {
+func in39(v string) bool {
 	switch v {
 	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
 		return true
@@ -14793,16 +14881,16 @@ func in40(v string) bool {
 	return false
 }
 
-// check205: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
-func check205(ev *event.Event) bool {
+// check207: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
+func check207(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in40(v)
+	return in39(v)
 }
 
-func in41(v string) bool {
+func in40(v string) bool {
 	switch v {
 	case "debugfs", "mount", "nsenter":
 		return true
@@ -14810,17 +14898,17 @@ func in41(v string) bool {
 	return false
 }
 
-// check206: proc.name in (mount, nsenter, debugfs)
-func check206(ev *event.Event) bool {
+// check208: proc.name in (mount, nsenter, debugfs)
+func check208(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in41(v)
+	return in40(v)
 }
 
-// check207: proc.name = mount
-func check207(ev *event.Event) bool {
+// check209: proc.name = mount
+func check209(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14828,8 +14916,8 @@ func check207(ev *event.Event) bool {
 	return v == "mount"
 }
 
-// check208: proc.args in ("", "-l")
-func check208(ev *event.Event) bool {
+// check210: proc.args in ("", "-l")
+func check210(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14837,7 +14925,7 @@ func check208(ev *event.Event) bool {
 	return (v == "" || v == "-l")
 }
 
-func in42(v string) bool {
+func in41(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
 		return true
@@ -14845,17 +14933,17 @@ func in42(v string) bool {
 	return false
 }
 
-// check209: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check209(ev *event.Event) bool {
+// check211: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check211(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in42(v)
+	return in41(v)
 }
 
-// check210: proc.cmdline contains rotatelogs
-func check210(ev *event.Event) bool {
+// check212: proc.cmdline contains rotatelogs
+func check212(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14863,8 +14951,8 @@ func check210(ev *event.Event) bool {
 	return strings.Contains(v, "rotatelogs")
 }
 
-// check211: proc.cmdline contains cronolog
-func check211(ev *event.Event) bool {
+// check213: proc.cmdline contains cronolog
+func check213(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14872,8 +14960,8 @@ func check211(ev *event.Event) bool {
 	return strings.Contains(v, "cronolog")
 }
 
-// check212: proc.pname = node
-func check212(ev *event.Event) bool {
+// check214: proc.pname = node
+func check214(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14881,8 +14969,8 @@ func check212(ev *event.Event) bool {
 	return v == "node"
 }
 
-// check213: proc.pcmdline contains /npm
-func check213(ev *event.Event) bool {
+// check215: proc.pcmdline contains /npm
+func check215(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14890,8 +14978,8 @@ func check213(ev *event.Event) bool {
 	return strings.Contains(v, "/npm")
 }
 
-// check214: proc.pcmdline contains npm-cli
-func check214(ev *event.Event) bool {
+// check216: proc.pcmdline contains npm-cli
+func check216(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14899,8 +14987,8 @@ func check214(ev *event.Event) bool {
 	return strings.Contains(v, "npm-cli")
 }
 
-// check215: proc.pcmdline contains /npx
-func check215(ev *event.Event) bool {
+// check217: proc.pcmdline contains /npx
+func check217(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14908,8 +14996,8 @@ func check215(ev *event.Event) bool {
 	return strings.Contains(v, "/npx")
 }
 
-// check216: proc.pcmdline contains yarn
-func check216(ev *event.Event) bool {
+// check218: proc.pcmdline contains yarn
+func check218(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14917,8 +15005,8 @@ func check216(ev *event.Event) bool {
 	return strings.Contains(v, "yarn")
 }
 
-// check217: proc.pcmdline contains pnpm
-func check217(ev *event.Event) bool {
+// check219: proc.pcmdline contains pnpm
+func check219(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14926,8 +15014,8 @@ func check217(ev *event.Event) bool {
 	return strings.Contains(v, "pnpm")
 }
 
-// check218: proc.pcmdline contains corepack
-func check218(ev *event.Event) bool {
+// check220: proc.pcmdline contains corepack
+func check220(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14935,8 +15023,8 @@ func check218(ev *event.Event) bool {
 	return strings.Contains(v, "corepack")
 }
 
-// check219: proc.pcmdline contains /.bin/
-func check219(ev *event.Event) bool {
+// check221: proc.pcmdline contains /.bin/
+func check221(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14944,8 +15032,8 @@ func check219(ev *event.Event) bool {
 	return strings.Contains(v, "/.bin/")
 }
 
-// check220: proc.pcmdline contains .vscode-server
-func check220(ev *event.Event) bool {
+// check222: proc.pcmdline contains .vscode-server
+func check222(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14953,8 +15041,8 @@ func check220(ev *event.Event) bool {
 	return strings.Contains(v, ".vscode-server")
 }
 
-// check221: proc.pcmdline contains .cursor-server
-func check221(ev *event.Event) bool {
+// check223: proc.pcmdline contains .cursor-server
+func check223(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14962,13 +15050,13 @@ func check221(ev *event.Event) bool {
 	return strings.Contains(v, ".cursor-server")
 }
 
-// check222: proc.cmdline in ()
-func check222(ev *event.Event) bool {
+// check224: proc.cmdline in ()
+func check224(ev *event.Event) bool {
 	return false
 }
 
-// check223: proc.cmdline contains "curl "
-func check223(ev *event.Event) bool {
+// check225: proc.cmdline contains "curl "
+func check225(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14976,8 +15064,8 @@ func check223(ev *event.Event) bool {
 	return strings.Contains(v, "curl ")
 }
 
-// check224: proc.cmdline contains "wget "
-func check224(ev *event.Event) bool {
+// check226: proc.cmdline contains "wget "
+func check226(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14985,17 +15073,8 @@ func check224(ev *event.Event) bool {
 	return strings.Contains(v, "wget ")
 }
 
-// check225: proc.cmdline contains "fetch "
-func check225(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "fetch ")
-}
-
-// check226: proc.cmdline endswith "| sh"
-func check226(ev *event.Event) bool {
+// check227: proc.cmdline endswith "| sh"
+func check227(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15003,8 +15082,8 @@ func check226(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| sh")
 }
 
-// check227: proc.cmdline endswith "|sh"
-func check227(ev *event.Event) bool {
+// check228: proc.cmdline endswith "|sh"
+func check228(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15012,8 +15091,8 @@ func check227(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|sh")
 }
 
-// check228: proc.cmdline endswith "| bash"
-func check228(ev *event.Event) bool {
+// check229: proc.cmdline endswith "| bash"
+func check229(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15021,8 +15100,8 @@ func check228(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| bash")
 }
 
-// check229: proc.cmdline endswith "|bash"
-func check229(ev *event.Event) bool {
+// check230: proc.cmdline endswith "|bash"
+func check230(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15030,8 +15109,8 @@ func check229(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|bash")
 }
 
-// check230: proc.cmdline endswith "| zsh"
-func check230(ev *event.Event) bool {
+// check231: proc.cmdline endswith "| zsh"
+func check231(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15039,8 +15118,8 @@ func check230(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| zsh")
 }
 
-// check231: proc.cmdline endswith "| dash"
-func check231(ev *event.Event) bool {
+// check232: proc.cmdline endswith "| dash"
+func check232(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15048,8 +15127,8 @@ func check231(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| dash")
 }
 
-// check232: proc.cmdline endswith "| python"
-func check232(ev *event.Event) bool {
+// check233: proc.cmdline endswith "| python"
+func check233(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15057,8 +15136,8 @@ func check232(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python")
 }
 
-// check233: proc.cmdline endswith "| python3"
-func check233(ev *event.Event) bool {
+// check234: proc.cmdline endswith "| python3"
+func check234(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15066,8 +15145,8 @@ func check233(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python3")
 }
 
-// check234: proc.cmdline endswith "| perl"
-func check234(ev *event.Event) bool {
+// check235: proc.cmdline endswith "| perl"
+func check235(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15075,8 +15154,8 @@ func check234(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| perl")
 }
 
-// check235: proc.cmdline contains "| sh "
-func check235(ev *event.Event) bool {
+// check236: proc.cmdline contains "| sh "
+func check236(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15084,8 +15163,8 @@ func check235(ev *event.Event) bool {
 	return strings.Contains(v, "| sh ")
 }
 
-// check236: proc.cmdline contains "|sh "
-func check236(ev *event.Event) bool {
+// check237: proc.cmdline contains "|sh "
+func check237(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15093,8 +15172,8 @@ func check236(ev *event.Event) bool {
 	return strings.Contains(v, "|sh ")
 }
 
-// check237: proc.cmdline contains "| bash "
-func check237(ev *event.Event) bool {
+// check238: proc.cmdline contains "| bash "
+func check238(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15102,8 +15181,8 @@ func check237(ev *event.Event) bool {
 	return strings.Contains(v, "| bash ")
 }
 
-// check238: proc.cmdline contains "|bash "
-func check238(ev *event.Event) bool {
+// check239: proc.cmdline contains "|bash "
+func check239(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15111,8 +15190,8 @@ func check238(ev *event.Event) bool {
 	return strings.Contains(v, "|bash ")
 }
 
-// check239: proc.cmdline contains "| sudo sh"
-func check239(ev *event.Event) bool {
+// check240: proc.cmdline contains "| sudo sh"
+func check240(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15120,8 +15199,8 @@ func check239(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo sh")
 }
 
-// check240: proc.cmdline contains "| sudo bash"
-func check240(ev *event.Event) bool {
+// check241: proc.cmdline contains "| sudo bash"
+func check241(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15129,8 +15208,8 @@ func check240(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo bash")
 }
 
-// check241: proc.cmdline contains "| sudo -E bash"
-func check241(ev *event.Event) bool {
+// check242: proc.cmdline contains "| sudo -E bash"
+func check242(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15138,8 +15217,8 @@ func check241(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo -E bash")
 }
 
-// check242: proc.cmdline contains "| python3 -"
-func check242(ev *event.Event) bool {
+// check243: proc.cmdline contains "| python3 -"
+func check243(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15147,8 +15226,8 @@ func check242(ev *event.Event) bool {
 	return strings.Contains(v, "| python3 -")
 }
 
-// check243: proc.cmdline contains "| python -"
-func check243(ev *event.Event) bool {
+// check244: proc.cmdline contains "| python -"
+func check244(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15156,8 +15235,8 @@ func check243(ev *event.Event) bool {
 	return strings.Contains(v, "| python -")
 }
 
-// check244: proc.cmdline contains "| perl -"
-func check244(ev *event.Event) bool {
+// check245: proc.cmdline contains "| perl -"
+func check245(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15165,8 +15244,8 @@ func check244(ev *event.Event) bool {
 	return strings.Contains(v, "| perl -")
 }
 
-// check245: proc.cmdline contains "| sh;"
-func check245(ev *event.Event) bool {
+// check246: proc.cmdline contains "| sh;"
+func check246(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15174,8 +15253,8 @@ func check245(ev *event.Event) bool {
 	return strings.Contains(v, "| sh;")
 }
 
-// check246: proc.cmdline contains "| bash;"
-func check246(ev *event.Event) bool {
+// check247: proc.cmdline contains "| bash;"
+func check247(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15183,8 +15262,8 @@ func check246(ev *event.Event) bool {
 	return strings.Contains(v, "| bash;")
 }
 
-// check247: proc.cmdline contains "|sh;"
-func check247(ev *event.Event) bool {
+// check248: proc.cmdline contains "|sh;"
+func check248(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15192,8 +15271,8 @@ func check247(ev *event.Event) bool {
 	return strings.Contains(v, "|sh;")
 }
 
-// check248: proc.cmdline contains "<(curl"
-func check248(ev *event.Event) bool {
+// check249: proc.cmdline contains "<(curl"
+func check249(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15201,8 +15280,8 @@ func check248(ev *event.Event) bool {
 	return strings.Contains(v, "<(curl")
 }
 
-// check249: proc.cmdline contains "<(wget"
-func check249(ev *event.Event) bool {
+// check250: proc.cmdline contains "<(wget"
+func check250(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15210,12 +15289,12 @@ func check249(ev *event.Event) bool {
 	return strings.Contains(v, "<(wget")
 }
 
-// check250: proc.pname in ()
-func check250(ev *event.Event) bool {
+// check251: proc.pname in ()
+func check251(ev *event.Event) bool {
 	return false
 }
 
-func in43(v int64) bool {
+func in42(v int64) bool {
 	switch v {
 	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
 		return true
@@ -15223,16 +15302,16 @@ func in43(v int64) bool {
 	return false
 }
 
-// check251: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
-func check251(ev *event.Event) bool {
+// check252: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
+func check252(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in43(v)
+	return in42(v)
 }
 
-func in44(v string) bool {
+func in43(v string) bool {
 	switch v {
 	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
 		return true
@@ -15240,17 +15319,17 @@ func in44(v string) bool {
 	return false
 }
 
-// check252: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
-func check252(ev *event.Event) bool {
+// check253: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
+func check253(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in44(v)
+	return in43(v)
 }
 
-// check253: fd.sport = 53
-func check253(ev *event.Event) bool {
+// check254: fd.sport = 53
+func check254(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15258,7 +15337,7 @@ func check253(ev *event.Event) bool {
 	return v == int64(53)
 }
 
-func in45(v string) bool {
+func in44(v string) bool {
 	switch v {
 	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
 		return true
@@ -15266,16 +15345,16 @@ func in45(v string) bool {
 	return false
 }
 
-// check254: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
-func check254(ev *event.Event) bool {
+// check255: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
+func check255(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in45(v)
+	return in44(v)
 }
 
-func in46(v string) bool {
+func in45(v string) bool {
 	switch v {
 	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
 		return true
@@ -15283,17 +15362,17 @@ func in46(v string) bool {
 	return false
 }
 
-// check255: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
-func check255(ev *event.Event) bool {
+// check256: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
+func check256(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in46(v)
+	return in45(v)
 }
 
-// check256: proc.args contains id_rsa
-func check256(ev *event.Event) bool {
+// check257: proc.args contains id_rsa
+func check257(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15301,8 +15380,8 @@ func check256(ev *event.Event) bool {
 	return strings.Contains(v, "id_rsa")
 }
 
-// check257: proc.args contains id_dsa
-func check257(ev *event.Event) bool {
+// check258: proc.args contains id_dsa
+func check258(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15310,8 +15389,8 @@ func check257(ev *event.Event) bool {
 	return strings.Contains(v, "id_dsa")
 }
 
-// check258: proc.args contains id_ecdsa
-func check258(ev *event.Event) bool {
+// check259: proc.args contains id_ecdsa
+func check259(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15319,8 +15398,8 @@ func check258(ev *event.Event) bool {
 	return strings.Contains(v, "id_ecdsa")
 }
 
-// check259: proc.args contains id_ed25519
-func check259(ev *event.Event) bool {
+// check260: proc.args contains id_ed25519
+func check260(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15328,8 +15407,8 @@ func check259(ev *event.Event) bool {
 	return strings.Contains(v, "id_ed25519")
 }
 
-// check260: proc.args contains "PRIVATE KEY"
-func check260(ev *event.Event) bool {
+// check261: proc.args contains "PRIVATE KEY"
+func check261(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15337,8 +15416,8 @@ func check260(ev *event.Event) bool {
 	return strings.Contains(v, "PRIVATE KEY")
 }
 
-// check261: proc.args contains .ppk
-func check261(ev *event.Event) bool {
+// check262: proc.args contains .ppk
+func check262(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15346,8 +15425,8 @@ func check261(ev *event.Event) bool {
 	return strings.Contains(v, ".ppk")
 }
 
-// check262: proc.args contains "*.pem"
-func check262(ev *event.Event) bool {
+// check263: proc.args contains "*.pem"
+func check263(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15355,8 +15434,8 @@ func check262(ev *event.Event) bool {
 	return strings.Contains(v, "*.pem")
 }
 
-// check263: proc.args contains "*.key"
-func check263(ev *event.Event) bool {
+// check264: proc.args contains "*.key"
+func check264(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15364,8 +15443,8 @@ func check263(ev *event.Event) bool {
 	return strings.Contains(v, "*.key")
 }
 
-// check264: proc.args contains .kdbx
-func check264(ev *event.Event) bool {
+// check265: proc.args contains .kdbx
+func check265(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15373,8 +15452,8 @@ func check264(ev *event.Event) bool {
 	return strings.Contains(v, ".kdbx")
 }
 
-// check265: proc.args contains wallet.dat
-func check265(ev *event.Event) bool {
+// check266: proc.args contains wallet.dat
+func check266(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15382,8 +15461,8 @@ func check265(ev *event.Event) bool {
 	return strings.Contains(v, "wallet.dat")
 }
 
-// check266: proc.args contains aws_secret_access_key
-func check266(ev *event.Event) bool {
+// check267: proc.args contains aws_secret_access_key
+func check267(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15391,8 +15470,8 @@ func check266(ev *event.Event) bool {
 	return strings.Contains(v, "aws_secret_access_key")
 }
 
-// check267: proc.name = setenforce
-func check267(ev *event.Event) bool {
+// check268: proc.name = setenforce
+func check268(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15400,7 +15479,7 @@ func check267(ev *event.Event) bool {
 	return v == "setenforce"
 }
 
-func in47(v string) bool {
+func in46(v string) bool {
 	switch v {
 	case "0", "Permissive", "permissive":
 		return true
@@ -15408,17 +15487,17 @@ func in47(v string) bool {
 	return false
 }
 
-// check268: proc.args in (0, permissive, Permissive)
-func check268(ev *event.Event) bool {
+// check269: proc.args in (0, permissive, Permissive)
+func check269(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in47(v)
+	return in46(v)
 }
 
-// check269: proc.name = auditctl
-func check269(ev *event.Event) bool {
+// check270: proc.name = auditctl
+func check270(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15426,8 +15505,8 @@ func check269(ev *event.Event) bool {
 	return v == "auditctl"
 }
 
-// check270: proc.args contains "-e 0"
-func check270(ev *event.Event) bool {
+// check271: proc.args contains "-e 0"
+func check271(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15435,8 +15514,8 @@ func check270(ev *event.Event) bool {
 	return strings.Contains(v, "-e 0")
 }
 
-// check271: proc.args = "-D"
-func check271(ev *event.Event) bool {
+// check272: proc.args = "-D"
+func check272(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15444,8 +15523,8 @@ func check271(ev *event.Event) bool {
 	return v == "-D"
 }
 
-// check272: proc.args startswith "-D "
-func check272(ev *event.Event) bool {
+// check273: proc.args startswith "-D "
+func check273(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15453,8 +15532,8 @@ func check272(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-D ")
 }
 
-// check273: proc.name = aa-teardown
-func check273(ev *event.Event) bool {
+// check274: proc.name = aa-teardown
+func check274(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15462,8 +15541,8 @@ func check273(ev *event.Event) bool {
 	return v == "aa-teardown"
 }
 
-// check274: proc.name = ufw
-func check274(ev *event.Event) bool {
+// check275: proc.name = ufw
+func check275(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15471,8 +15550,8 @@ func check274(ev *event.Event) bool {
 	return v == "ufw"
 }
 
-// check275: proc.args contains disable
-func check275(ev *event.Event) bool {
+// check276: proc.args contains disable
+func check276(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15480,8 +15559,8 @@ func check275(ev *event.Event) bool {
 	return strings.Contains(v, "disable")
 }
 
-// check276: proc.name in (systemctl, service)
-func check276(ev *event.Event) bool {
+// check277: proc.name in (systemctl, service)
+func check277(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15489,8 +15568,8 @@ func check276(ev *event.Event) bool {
 	return (v == "systemctl" || v == "service")
 }
 
-// check277: proc.args contains stop
-func check277(ev *event.Event) bool {
+// check278: proc.args contains stop
+func check278(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15498,8 +15577,8 @@ func check277(ev *event.Event) bool {
 	return strings.Contains(v, "stop")
 }
 
-// check278: proc.args contains mask
-func check278(ev *event.Event) bool {
+// check279: proc.args contains mask
+func check279(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15507,8 +15586,8 @@ func check278(ev *event.Event) bool {
 	return strings.Contains(v, "mask")
 }
 
-// check279: proc.args contains kill
-func check279(ev *event.Event) bool {
+// check280: proc.args contains kill
+func check280(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15516,8 +15595,8 @@ func check279(ev *event.Event) bool {
 	return strings.Contains(v, "kill")
 }
 
-// check280: proc.args contains auditd
-func check280(ev *event.Event) bool {
+// check281: proc.args contains auditd
+func check281(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15525,8 +15604,8 @@ func check280(ev *event.Event) bool {
 	return strings.Contains(v, "auditd")
 }
 
-// check281: proc.args contains apparmor
-func check281(ev *event.Event) bool {
+// check282: proc.args contains apparmor
+func check282(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15534,8 +15613,8 @@ func check281(ev *event.Event) bool {
 	return strings.Contains(v, "apparmor")
 }
 
-// check282: proc.args contains lanner
-func check282(ev *event.Event) bool {
+// check283: proc.args contains lanner
+func check283(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15543,8 +15622,8 @@ func check282(ev *event.Event) bool {
 	return strings.Contains(v, "lanner")
 }
 
-// check283: proc.args contains falco
-func check283(ev *event.Event) bool {
+// check284: proc.args contains falco
+func check284(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15552,8 +15631,8 @@ func check283(ev *event.Event) bool {
 	return strings.Contains(v, "falco")
 }
 
-// check284: proc.args contains firewalld
-func check284(ev *event.Event) bool {
+// check285: proc.args contains firewalld
+func check285(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15561,8 +15640,8 @@ func check284(ev *event.Event) bool {
 	return strings.Contains(v, "firewalld")
 }
 
-// check285: proc.args contains ufw
-func check285(ev *event.Event) bool {
+// check286: proc.args contains ufw
+func check286(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15570,8 +15649,8 @@ func check285(ev *event.Event) bool {
 	return strings.Contains(v, "ufw")
 }
 
-// check286: proc.args contains osqueryd
-func check286(ev *event.Event) bool {
+// check287: proc.args contains osqueryd
+func check287(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15579,8 +15658,8 @@ func check286(ev *event.Event) bool {
 	return strings.Contains(v, "osqueryd")
 }
 
-// check287: proc.args contains wazuh
-func check287(ev *event.Event) bool {
+// check288: proc.args contains wazuh
+func check288(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15588,8 +15667,8 @@ func check287(ev *event.Event) bool {
 	return strings.Contains(v, "wazuh")
 }
 
-// check288: proc.args contains fail2ban
-func check288(ev *event.Event) bool {
+// check289: proc.args contains fail2ban
+func check289(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15597,8 +15676,8 @@ func check288(ev *event.Event) bool {
 	return strings.Contains(v, "fail2ban")
 }
 
-// check289: proc.args contains rsyslog
-func check289(ev *event.Event) bool {
+// check290: proc.args contains rsyslog
+func check290(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15606,8 +15685,8 @@ func check289(ev *event.Event) bool {
 	return strings.Contains(v, "rsyslog")
 }
 
-// check290: proc.args contains journald
-func check290(ev *event.Event) bool {
+// check291: proc.args contains journald
+func check291(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15615,7 +15694,7 @@ func check290(ev *event.Event) bool {
 	return strings.Contains(v, "journald")
 }
 
-func in48(v string) bool {
+func in47(v string) bool {
 	switch v {
 	case "shred", "srm", "wipe":
 		return true
@@ -15623,17 +15702,17 @@ func in48(v string) bool {
 	return false
 }
 
-// check291: proc.name in (shred, wipe, srm)
-func check291(ev *event.Event) bool {
+// check292: proc.name in (shred, wipe, srm)
+func check292(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in48(v)
+	return in47(v)
 }
 
-// check292: proc.name = truncate
-func check292(ev *event.Event) bool {
+// check293: proc.name = truncate
+func check293(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15641,8 +15720,8 @@ func check292(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// check293: proc.args contains /var/log
-func check293(ev *event.Event) bool {
+// check294: proc.args contains /var/log
+func check294(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15650,8 +15729,8 @@ func check293(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// check294: proc.args contains _history
-func check294(ev *event.Event) bool {
+// check295: proc.args contains _history
+func check295(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15659,8 +15738,8 @@ func check294(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// check295: proc.name = ln
-func check295(ev *event.Event) bool {
+// check296: proc.name = ln
+func check296(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15668,8 +15747,8 @@ func check295(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// check296: proc.args contains /dev/null
-func check296(ev *event.Event) bool {
+// check297: proc.args contains /dev/null
+func check297(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15677,8 +15756,8 @@ func check296(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// check297: proc.name = dd
-func check297(ev *event.Event) bool {
+// check298: proc.name = dd
+func check298(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15686,8 +15765,8 @@ func check297(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// check298: proc.args contains "of=/dev/sd"
-func check298(ev *event.Event) bool {
+// check299: proc.args contains "of=/dev/sd"
+func check299(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15695,8 +15774,8 @@ func check298(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// check299: proc.args contains "of=/dev/vd"
-func check299(ev *event.Event) bool {
+// check300: proc.args contains "of=/dev/vd"
+func check300(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15704,8 +15783,8 @@ func check299(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// check300: proc.args contains "of=/dev/xvd"
-func check300(ev *event.Event) bool {
+// check301: proc.args contains "of=/dev/xvd"
+func check301(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15713,8 +15792,8 @@ func check300(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// check301: proc.args contains "of=/dev/hd"
-func check301(ev *event.Event) bool {
+// check302: proc.args contains "of=/dev/hd"
+func check302(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15722,8 +15801,8 @@ func check301(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// check302: proc.args contains "of=/dev/nvme"
-func check302(ev *event.Event) bool {
+// check303: proc.args contains "of=/dev/nvme"
+func check303(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15731,8 +15810,8 @@ func check302(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// check303: proc.args contains "of=/dev/mmcblk"
-func check303(ev *event.Event) bool {
+// check304: proc.args contains "of=/dev/mmcblk"
+func check304(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15740,8 +15819,8 @@ func check303(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// check304: proc.args contains "of=/dev/dm-"
-func check304(ev *event.Event) bool {
+// check305: proc.args contains "of=/dev/dm-"
+func check305(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15749,8 +15828,8 @@ func check304(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// check305: proc.args contains "of=/dev/mapper/"
-func check305(ev *event.Event) bool {
+// check306: proc.args contains "of=/dev/mapper/"
+func check306(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15758,8 +15837,8 @@ func check305(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// check306: proc.args contains "of=/dev/md"
-func check306(ev *event.Event) bool {
+// check307: proc.args contains "of=/dev/md"
+func check307(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15767,8 +15846,8 @@ func check306(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// check307: proc.name = blkdiscard
-func check307(ev *event.Event) bool {
+// check308: proc.name = blkdiscard
+func check308(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15776,8 +15855,8 @@ func check307(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// check308: proc.env[LD_PRELOAD] contains /tmp/
-func check308(ev *event.Event) bool {
+// check309: proc.env[LD_PRELOAD] contains /tmp/
+func check309(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15789,8 +15868,8 @@ func check308(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// check309: proc.env[LD_PRELOAD] contains /dev/shm/
-func check309(ev *event.Event) bool {
+// check310: proc.env[LD_PRELOAD] contains /dev/shm/
+func check310(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15802,8 +15881,8 @@ func check309(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// check310: proc.env[LD_PRELOAD] contains /var/tmp/
-func check310(ev *event.Event) bool {
+// check311: proc.env[LD_PRELOAD] contains /var/tmp/
+func check311(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15815,8 +15894,8 @@ func check310(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// check311: proc.env[LD_PRELOAD] contains /run/user/
-func check311(ev *event.Event) bool {
+// check312: proc.env[LD_PRELOAD] contains /run/user/
+func check312(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15828,8 +15907,8 @@ func check311(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// check312: proc.env[LD_PRELOAD] contains "/."
-func check312(ev *event.Event) bool {
+// check313: proc.env[LD_PRELOAD] contains "/."
+func check313(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15841,18 +15920,18 @@ func check312(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// check313: proc.env[LD_PRELOAD] in ()
-func check313(ev *event.Event) bool {
+// check314: proc.env[LD_PRELOAD] in ()
+func check314(ev *event.Event) bool {
 	return false
 }
 
-// check314: evt.type = setuid
-func check314(ev *event.Event) bool {
+// check315: evt.type = setuid
+func check315(ev *event.Event) bool {
 	return ev.Type == event.TypeSetuid
 }
 
-// check315: evt.arg.uid in (0, root)
-func check315(ev *event.Event) bool {
+// check316: evt.arg.uid in (0, root)
+func check316(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDUID,
 		Index: -1,
@@ -15865,7 +15944,7 @@ func check315(ev *event.Event) bool {
 	return (v == "0" || v == "root")
 }
 
-func in49(v string) bool {
+func in48(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
 		return true
@@ -15873,16 +15952,16 @@ func in49(v string) bool {
 	return false
 }
 
-// check316: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check316(ev *event.Event) bool {
+// check317: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check317(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in49(v)
+	return in48(v)
 }
 
-func in50(v string) bool {
+func in49(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -15890,22 +15969,22 @@ func in50(v string) bool {
 	return false
 }
 
-// check317: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check317(ev *event.Event) bool {
+// check318: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
+func check318(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in50(v)
+	return in49(v)
 }
 
-// check318: evt.type in (chmod, fchmod, fchmodat)
-func check318(ev *event.Event) bool {
+// check319: evt.type in (chmod, fchmod, fchmodat)
+func check319(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check319: evt.arg.mode contains S_ISUID
-func check319(ev *event.Event) bool {
+// check320: evt.arg.mode contains S_ISUID
+func check320(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -15918,8 +15997,8 @@ func check319(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check320: evt.arg.mode contains S_ISGID
-func check320(ev *event.Event) bool {
+// check321: evt.arg.mode contains S_ISGID
+func check321(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -15932,7 +16011,7 @@ func check320(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in51(v string) bool {
+func in50(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -15940,22 +16019,22 @@ func in51(v string) bool {
 	return false
 }
 
-// check321: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check321(ev *event.Event) bool {
+// check322: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
+func check322(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in51(v)
+	return in50(v)
 }
 
-// check322: evt.type = bpf
-func check322(ev *event.Event) bool {
+// check323: evt.type = bpf
+func check323(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check323: evt.arg.cmd = 5
-func check323(ev *event.Event) bool {
+// check324: evt.arg.cmd = 5
+func check324(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -15968,8 +16047,8 @@ func check323(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check324: evt.arg.cmd contains BPF_PROG_LOAD
-func check324(ev *event.Event) bool {
+// check325: evt.arg.cmd contains BPF_PROG_LOAD
+func check325(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -15982,7 +16061,7 @@ func check324(ev *event.Event) bool {
 	return strings.Contains(v, "BPF_PROG_LOAD")
 }
 
-func in52(v string) bool {
+func in51(v string) bool {
 	switch v {
 	case "bpfman", "bpftool", "bpftrace", "calico-node", "cilium-agent", "crun", "falco", "ip", "lanner", "lannerd", "parca-agent", "runc", "suricata", "system-probe", "tc", "tetragon", "tracee", "xdp-loader":
 		return true
@@ -15990,22 +16069,22 @@ func in52(v string) bool {
 	return false
 }
 
-// check325: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check325(ev *event.Event) bool {
+// check326: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
+func check326(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in52(v)
+	return in51(v)
 }
 
-// check326: evt.type = userfaultfd
-func check326(ev *event.Event) bool {
+// check327: evt.type = userfaultfd
+func check327(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check327: user.uid != 0
-func check327(ev *event.Event) bool {
+// check328: user.uid != 0
+func check328(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16013,7 +16092,7 @@ func check327(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in53(v string) bool {
+func in52(v string) bool {
 	switch v {
 	case "criu", "crosvm", "firecracker", "qemu-kvm", "qemu-system-aar", "qemu-system-x86":
 		return true
@@ -16021,17 +16100,17 @@ func in53(v string) bool {
 	return false
 }
 
-// check328: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check328(ev *event.Event) bool {
+// check329: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
+func check329(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in53(v)
+	return in52(v)
 }
 
-// check329: evt.arg.request contains PTRACE_ATTACH
-func check329(ev *event.Event) bool {
+// check330: evt.arg.request contains PTRACE_ATTACH
+func check330(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16044,8 +16123,8 @@ func check329(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check330: evt.arg.request contains PTRACE_SEIZE
-func check330(ev *event.Event) bool {
+// check331: evt.arg.request contains PTRACE_SEIZE
+func check331(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16058,8 +16137,8 @@ func check330(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check331: evt.is_open_read = true
-func check331(ev *event.Event) bool {
+// check332: evt.is_open_read = true
+func check332(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16067,7 +16146,7 @@ func check331(ev *event.Event) bool {
 	return v == true
 }
 
-func in54(v string) bool {
+func in53(v string) bool {
 	switch v {
 	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
 		return true
@@ -16075,17 +16154,17 @@ func in54(v string) bool {
 	return false
 }
 
-// check332: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check332(ev *event.Event) bool {
+// check333: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check333(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in54(v)
+	return in53(v)
 }
 
-// check333: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check333(ev *event.Event) bool {
+// check334: fd.directory in (/etc/sudoers.d, /etc/pam.d)
+func check334(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16093,25 +16172,25 @@ func check333(ev *event.Event) bool {
 	return (v == "/etc/sudoers.d" || v == "/etc/pam.d")
 }
 
-func in55(v string) bool {
+func in54(v string) bool {
 	switch v {
-	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "runuser", "saslauthd", "screen", "sddm-helper", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
+	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "calife", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "run0", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
 		return true
 	}
 	return false
 }
 
-// check334: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check334(ev *event.Event) bool {
+// check335: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check335(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in55(v)
+	return in54(v)
 }
 
-// check335: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check335(ev *event.Event) bool {
+// check336: fd.name glob "/etc/ssh/ssh_host_*_key"
+func check336(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16119,8 +16198,8 @@ func check335(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check336: fd.directory = /root/.ssh
-func check336(ev *event.Event) bool {
+// check337: fd.directory = /root/.ssh
+func check337(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16128,8 +16207,8 @@ func check336(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check337: fd.directory glob "/home/*/.ssh"
-func check337(ev *event.Event) bool {
+// check338: fd.directory glob "/home/*/.ssh"
+func check338(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16137,8 +16216,8 @@ func check337(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check338: fd.filename endswith .pub
-func check338(ev *event.Event) bool {
+// check339: fd.filename endswith .pub
+func check339(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16146,7 +16225,7 @@ func check338(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in56(v string) bool {
+func in55(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -16154,16 +16233,16 @@ func in56(v string) bool {
 	return false
 }
 
-// check339: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check339(ev *event.Event) bool {
+// check340: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
+func check340(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in56(v)
+	return in55(v)
 }
 
-func in57(v string) bool {
+func in56(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "gnome-keyring-d", "gpg-agent", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "scp", "seahorse", "sftp", "sftp-server", "ssh", "ssh-add", "ssh-agent", "ssh-keygen", "ssh-keyscan", "ssh-keysign", "sshd", "sshd-auth", "sshd-keygen-wra", "sshd-session", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
 		return true
@@ -16171,17 +16250,17 @@ func in57(v string) bool {
 	return false
 }
 
-// check340: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check340(ev *event.Event) bool {
+// check341: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
+func check341(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in57(v)
+	return in56(v)
 }
 
-// check341: fd.name glob "/proc/*/environ"
-func check341(ev *event.Event) bool {
+// check342: fd.name glob "/proc/*/environ"
+func check342(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16189,8 +16268,25 @@ func check341(ev *event.Event) bool {
 	return match.Glob("/proc/*/environ", v)
 }
 
-// check342: fd.filename = token
-func check342(ev *event.Event) bool {
+func in57(v string) bool {
+	switch v {
+	case "aide", "atop", "auditbeat", "btop", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "glances", "htop", "lanner", "lannerd", "osqueryd", "pgrep", "pidof", "pidstat", "pkill", "process-agent", "procs", "ps", "pstree", "rkhunter", "sysdig", "system-probe", "tetragon", "top", "tracee", "tripwire", "w":
+		return true
+	}
+	return false
+}
+
+// check343: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
+func check343(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in57(v)
+}
+
+// check344: fd.filename = token
+func check344(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16200,8 +16296,8 @@ func check342(ev *event.Event) bool {
 
 var prefixes58 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check343: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check343(ev *event.Event) bool {
+// check345: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
+func check345(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16217,8 +16313,8 @@ func in59(v string) bool {
 	return false
 }
 
-// check344: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check344(ev *event.Event) bool {
+// check346: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
+func check346(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16226,8 +16322,8 @@ func check344(ev *event.Event) bool {
 	return in59(v)
 }
 
-// check345: fd.filename in (authorized_keys, authorized_keys2)
-func check345(ev *event.Event) bool {
+// check347: fd.filename in (authorized_keys, authorized_keys2)
+func check347(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16235,8 +16331,8 @@ func check345(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check346: evt.arg.newpath endswith /authorized_keys
-func check346(ev *event.Event) bool {
+// check348: evt.arg.newpath endswith /authorized_keys
+func check348(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16249,8 +16345,8 @@ func check346(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check347: evt.arg.newpath endswith /authorized_keys2
-func check347(ev *event.Event) bool {
+// check349: evt.arg.newpath endswith /authorized_keys2
+func check349(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16271,8 +16367,8 @@ func in60(v string) bool {
 	return false
 }
 
-// check348: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check348(ev *event.Event) bool {
+// check350: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check350(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16288,8 +16384,8 @@ func in61(v string) bool {
 	return false
 }
 
-// check349: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check349(ev *event.Event) bool {
+// check351: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check351(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -16305,8 +16401,8 @@ func check349(ev *event.Event) bool {
 	return false
 }
 
-// check350: fd.name = /etc/crontab
-func check350(ev *event.Event) bool {
+// check352: fd.name = /etc/crontab
+func check352(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16314,8 +16410,8 @@ func check350(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check351: fd.name startswith /var/spool/cron/
-func check351(ev *event.Event) bool {
+// check353: fd.name startswith /var/spool/cron/
+func check353(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16331,8 +16427,8 @@ func in62(v string) bool {
 	return false
 }
 
-// check352: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check352(ev *event.Event) bool {
+// check354: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+func check354(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16340,8 +16436,8 @@ func check352(ev *event.Event) bool {
 	return in62(v)
 }
 
-// check353: evt.arg.newpath = /etc/crontab
-func check353(ev *event.Event) bool {
+// check355: evt.arg.newpath = /etc/crontab
+func check355(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16354,8 +16450,8 @@ func check353(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check354: evt.arg.newpath startswith /var/spool/cron/
-func check354(ev *event.Event) bool {
+// check356: evt.arg.newpath startswith /var/spool/cron/
+func check356(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16368,8 +16464,8 @@ func check354(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check355: evt.arg.newpath startswith /etc/cron.d/
-func check355(ev *event.Event) bool {
+// check357: evt.arg.newpath startswith /etc/cron.d/
+func check357(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16382,8 +16478,8 @@ func check355(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check356: evt.arg.newpath startswith /etc/cron.hourly/
-func check356(ev *event.Event) bool {
+// check358: evt.arg.newpath startswith /etc/cron.hourly/
+func check358(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16396,8 +16492,8 @@ func check356(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check357: evt.arg.newpath startswith /etc/cron.daily/
-func check357(ev *event.Event) bool {
+// check359: evt.arg.newpath startswith /etc/cron.daily/
+func check359(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16410,8 +16506,8 @@ func check357(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check358: evt.arg.newpath startswith /etc/cron.weekly/
-func check358(ev *event.Event) bool {
+// check360: evt.arg.newpath startswith /etc/cron.weekly/
+func check360(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16424,8 +16520,8 @@ func check358(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check359: evt.arg.newpath startswith /etc/cron.monthly/
-func check359(ev *event.Event) bool {
+// check361: evt.arg.newpath startswith /etc/cron.monthly/
+func check361(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16446,8 +16542,8 @@ func in63(v string) bool {
 	return false
 }
 
-// check360: proc.name in (crontab, at, atd, batch)
-func check360(ev *event.Event) bool {
+// check362: proc.name in (crontab, at, atd, batch)
+func check362(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16457,8 +16553,8 @@ func check360(ev *event.Event) bool {
 
 var prefixes64 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
 
-// check361: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
-func check361(ev *event.Event) bool {
+// check363: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
+func check363(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16466,8 +16562,8 @@ func check361(ev *event.Event) bool {
 	return prefixes64.Match(v)
 }
 
-// check362: fd.name glob "/root/.config/systemd/user/*"
-func check362(ev *event.Event) bool {
+// check364: fd.name glob "/root/.config/systemd/user/*"
+func check364(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16475,8 +16571,8 @@ func check362(ev *event.Event) bool {
 	return match.Glob("/root/.config/systemd/user/*", v)
 }
 
-// check363: fd.name glob "/home/*/.config/systemd/user/*"
-func check363(ev *event.Event) bool {
+// check365: fd.name glob "/home/*/.config/systemd/user/*"
+func check365(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16484,8 +16580,8 @@ func check363(ev *event.Event) bool {
 	return match.Glob("/home/*/.config/systemd/user/*", v)
 }
 
-// check364: fd.filename endswith .service
-func check364(ev *event.Event) bool {
+// check366: fd.filename endswith .service
+func check366(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16493,8 +16589,8 @@ func check364(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".service")
 }
 
-// check365: fd.filename endswith .timer
-func check365(ev *event.Event) bool {
+// check367: fd.filename endswith .timer
+func check367(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16502,8 +16598,8 @@ func check365(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".timer")
 }
 
-// check366: fd.filename endswith .socket
-func check366(ev *event.Event) bool {
+// check368: fd.filename endswith .socket
+func check368(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16511,8 +16607,8 @@ func check366(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".socket")
 }
 
-// check367: fd.filename endswith .path
-func check367(ev *event.Event) bool {
+// check369: fd.filename endswith .path
+func check369(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16520,8 +16616,8 @@ func check367(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".path")
 }
 
-// check368: fd.filename endswith .mount
-func check368(ev *event.Event) bool {
+// check370: fd.filename endswith .mount
+func check370(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16529,8 +16625,8 @@ func check368(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mount")
 }
 
-// check369: fd.filename endswith .conf
-func check369(ev *event.Event) bool {
+// check371: fd.filename endswith .conf
+func check371(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16538,8 +16634,8 @@ func check369(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".conf")
 }
 
-// check370: proc.name = systemctl
-func check370(ev *event.Event) bool {
+// check372: proc.name = systemctl
+func check372(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16555,8 +16651,8 @@ func in65(v string) bool {
 	return false
 }
 
-// check371: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
-func check371(ev *event.Event) bool {
+// check373: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
+func check373(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16564,8 +16660,8 @@ func check371(ev *event.Event) bool {
 	return in65(v)
 }
 
-// check372: fd.directory = /etc/profile.d
-func check372(ev *event.Event) bool {
+// check374: fd.directory = /etc/profile.d
+func check374(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16581,8 +16677,8 @@ func in66(v string) bool {
 	return false
 }
 
-// check373: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
-func check373(ev *event.Event) bool {
+// check375: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
+func check375(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16590,8 +16686,8 @@ func check373(ev *event.Event) bool {
 	return in66(v)
 }
 
-// check374: fd.directory = /root
-func check374(ev *event.Event) bool {
+// check376: fd.directory = /root
+func check376(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16599,8 +16695,8 @@ func check374(ev *event.Event) bool {
 	return v == "/root"
 }
 
-// check375: fd.directory glob "/home/*"
-func check375(ev *event.Event) bool {
+// check377: fd.directory glob "/home/*"
+func check377(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16616,8 +16712,8 @@ func in67(v string) bool {
 	return false
 }
 
-// check376: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check376(ev *event.Event) bool {
+// check378: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check378(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16625,8 +16721,8 @@ func check376(ev *event.Event) bool {
 	return in67(v)
 }
 
-// check377: evt.type in (link, linkat)
-func check377(ev *event.Event) bool {
+// check379: evt.type in (link, linkat)
+func check379(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
@@ -16638,8 +16734,8 @@ func in68(v string) bool {
 	return false
 }
 
-// check378: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
-func check378(ev *event.Event) bool {
+// check380: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
+func check380(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16652,8 +16748,8 @@ func check378(ev *event.Event) bool {
 	return in68(v)
 }
 
-// check379: evt.arg.oldpath startswith /etc/sudoers.d/
-func check379(ev *event.Event) bool {
+// check381: evt.arg.oldpath startswith /etc/sudoers.d/
+func check381(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16674,8 +16770,8 @@ func in69(v string) bool {
 	return false
 }
 
-// check380: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
-func check380(ev *event.Event) bool {
+// check382: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
+func check382(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
 		Index: -1,
@@ -16688,8 +16784,8 @@ func check380(ev *event.Event) bool {
 	return in69(v)
 }
 
-// check381: evt.arg.flags contains O_TRUNC
-func check381(ev *event.Event) bool {
+// check383: evt.arg.flags contains O_TRUNC
+func check383(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -16702,8 +16798,8 @@ func check381(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// check382: fd.name startswith /var/log/
-func check382(ev *event.Event) bool {
+// check384: fd.name startswith /var/log/
+func check384(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16711,8 +16807,8 @@ func check382(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check383: evt.arg.path startswith /var/log/
-func check383(ev *event.Event) bool {
+// check385: evt.arg.path startswith /var/log/
+func check385(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -16725,8 +16821,8 @@ func check383(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check384: evt.arg.name startswith /var/log/
-func check384(ev *event.Event) bool {
+// check386: evt.arg.name startswith /var/log/
+func check386(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -16739,8 +16835,8 @@ func check384(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check385: evt.arg.oldpath startswith /var/log/
-func check385(ev *event.Event) bool {
+// check387: evt.arg.oldpath startswith /var/log/
+func check387(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16761,8 +16857,8 @@ func in70(v string) bool {
 	return false
 }
 
-// check386: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
-func check386(ev *event.Event) bool {
+// check388: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
+func check388(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16778,8 +16874,8 @@ func in71(v string) bool {
 	return false
 }
 
-// check387: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
-func check387(ev *event.Event) bool {
+// check389: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
+func check389(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -16795,35 +16891,7 @@ func check387(ev *event.Event) bool {
 	return false
 }
 
-// check388: evt.arg.path endswith _history
-func check388(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDPath,
-		Index: -1,
-		Key:   "path",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check389: evt.arg.name endswith _history
-func check389(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDName,
-		Index: -1,
-		Key:   "name",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check390: evt.arg.path endswith /.history
+// check390: evt.arg.path endswith _history
 func check390(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -16834,11 +16902,39 @@ func check390(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check391: evt.arg.name endswith _history
+func check391(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDName,
+		Index: -1,
+		Key:   "name",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check392: evt.arg.path endswith /.history
+func check392(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDPath,
+		Index: -1,
+		Key:   "path",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check391: evt.arg.name endswith /.history
-func check391(ev *event.Event) bool {
+// check393: evt.arg.name endswith /.history
+func check393(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -16851,8 +16947,8 @@ func check391(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check392: evt.arg.oldpath endswith _history
-func check392(ev *event.Event) bool {
+// check394: evt.arg.oldpath endswith _history
+func check394(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16865,8 +16961,8 @@ func check392(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check393: evt.arg.newpath endswith _history
-func check393(ev *event.Event) bool {
+// check395: evt.arg.newpath endswith _history
+func check395(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16879,8 +16975,8 @@ func check393(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check394: evt.arg.oldpath endswith .tmp
-func check394(ev *event.Event) bool {
+// check396: evt.arg.oldpath endswith .tmp
+func check396(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16893,8 +16989,8 @@ func check394(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// check395: evt.arg.oldpath endswith .new
-func check395(ev *event.Event) bool {
+// check397: evt.arg.oldpath endswith .new
+func check397(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16907,8 +17003,8 @@ func check395(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// check396: evt.arg.linkpath endswith _history
-func check396(ev *event.Event) bool {
+// check398: evt.arg.linkpath endswith _history
+func check398(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -16921,8 +17017,8 @@ func check396(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check397: evt.arg.linkpath endswith /.history
-func check397(ev *event.Event) bool {
+// check399: evt.arg.linkpath endswith /.history
+func check399(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -16943,8 +17039,8 @@ func in72(v string) bool {
 	return false
 }
 
-// check398: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
-func check398(ev *event.Event) bool {
+// check400: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
+func check400(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16960,8 +17056,8 @@ func in73(v string) bool {
 	return false
 }
 
-// check399: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check399(ev *event.Event) bool {
+// check401: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
+func check401(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16977,8 +17073,8 @@ func in74(v string) bool {
 	return false
 }
 
-// check400: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
-func check400(ev *event.Event) bool {
+// check402: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
+func check402(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16986,8 +17082,8 @@ func check400(ev *event.Event) bool {
 	return in74(v)
 }
 
-// check401: evt.arg.mode contains S_IXUSR
-func check401(ev *event.Event) bool {
+// check403: evt.arg.mode contains S_IXUSR
+func check403(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17000,8 +17096,8 @@ func check401(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// check402: evt.arg.mode contains S_IXGRP
-func check402(ev *event.Event) bool {
+// check404: evt.arg.mode contains S_IXGRP
+func check404(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17014,8 +17110,8 @@ func check402(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// check403: evt.arg.mode contains S_IXOTH
-func check403(ev *event.Event) bool {
+// check405: evt.arg.mode contains S_IXOTH
+func check405(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17030,8 +17126,8 @@ func check403(ev *event.Event) bool {
 
 var addr75 = netip.MustParseAddr("169.254.169.254")
 
-// check404: fd.sip = "169.254.169.254"
-func check404(ev *event.Event) bool {
+// check406: fd.sip = "169.254.169.254"
+func check406(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17041,8 +17137,8 @@ func check404(ev *event.Event) bool {
 
 var addr76 = netip.MustParseAddr("fd00:ec2::254")
 
-// check405: fd.sip = "fd00:ec2::254"
-func check405(ev *event.Event) bool {
+// check407: fd.sip = "fd00:ec2::254"
+func check407(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17052,8 +17148,8 @@ func check405(ev *event.Event) bool {
 
 var addr77 = netip.MustParseAddr("100.100.100.200")
 
-// check406: fd.sip = "100.100.100.200"
-func check406(ev *event.Event) bool {
+// check408: fd.sip = "100.100.100.200"
+func check408(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17069,8 +17165,8 @@ func in78(v string) bool {
 	return false
 }
 
-// check407: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
-func check407(ev *event.Event) bool {
+// check409: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
+func check409(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17086,8 +17182,8 @@ func in79(v string) bool {
 	return false
 }
 
-// check408: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check408(ev *event.Event) bool {
+// check410: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check410(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17103,8 +17199,8 @@ func in80(v string) bool {
 	return false
 }
 
-// check409: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
-func check409(ev *event.Event) bool {
+// check411: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
+func check411(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17112,8 +17208,8 @@ func check409(ev *event.Event) bool {
 	return in80(v)
 }
 
-// check410: container.id = host
-func check410(ev *event.Event) bool {
+// check412: container.id = host
+func check412(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17129,8 +17225,8 @@ func in81(v string) bool {
 	return false
 }
 
-// check411: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
-func check411(ev *event.Event) bool {
+// check413: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
+func check413(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17138,8 +17234,8 @@ func check411(ev *event.Event) bool {
 	return in81(v)
 }
 
-// check412: proc.args = ""
-func check412(ev *event.Event) bool {
+// check414: proc.args = ""
+func check414(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17155,8 +17251,8 @@ func in82(v string) bool {
 	return false
 }
 
-// check413: proc.args in (-i, -p, -l, "-i -p")
-func check413(ev *event.Event) bool {
+// check415: proc.args in (-i, -p, -l, "-i -p")
+func check415(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17172,8 +17268,8 @@ func in83(v string) bool {
 	return false
 }
 
-// check414: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
-func check414(ev *event.Event) bool {
+// check416: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
+func check416(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17181,8 +17277,8 @@ func check414(ev *event.Event) bool {
 	return in83(v)
 }
 
-// check415: proc.name = touch
-func check415(ev *event.Event) bool {
+// check417: proc.name = touch
+func check417(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17190,8 +17286,8 @@ func check415(ev *event.Event) bool {
 	return v == "touch"
 }
 
-// check416: proc.args startswith "-d "
-func check416(ev *event.Event) bool {
+// check418: proc.args startswith "-d "
+func check418(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17199,8 +17295,8 @@ func check416(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-d ")
 }
 
-// check417: proc.args contains " -d "
-func check417(ev *event.Event) bool {
+// check419: proc.args contains " -d "
+func check419(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17208,8 +17304,8 @@ func check417(ev *event.Event) bool {
 	return strings.Contains(v, " -d ")
 }
 
-// check418: proc.args startswith "-t "
-func check418(ev *event.Event) bool {
+// check420: proc.args startswith "-t "
+func check420(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17217,8 +17313,8 @@ func check418(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-t ")
 }
 
-// check419: proc.args contains " -t "
-func check419(ev *event.Event) bool {
+// check421: proc.args contains " -t "
+func check421(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17226,8 +17322,8 @@ func check419(ev *event.Event) bool {
 	return strings.Contains(v, " -t ")
 }
 
-// check420: proc.args contains --date
-func check420(ev *event.Event) bool {
+// check422: proc.args contains --date
+func check422(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17235,8 +17331,8 @@ func check420(ev *event.Event) bool {
 	return strings.Contains(v, "--date")
 }
 
-// check421: proc.args contains --reference
-func check421(ev *event.Event) bool {
+// check423: proc.args contains --reference
+func check423(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17244,8 +17340,8 @@ func check421(ev *event.Event) bool {
 	return strings.Contains(v, "--reference")
 }
 
-// check422: proc.name = curl
-func check422(ev *event.Event) bool {
+// check424: proc.name = curl
+func check424(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17253,8 +17349,8 @@ func check422(ev *event.Event) bool {
 	return v == "curl"
 }
 
-// check423: proc.args contains --upload-file
-func check423(ev *event.Event) bool {
+// check425: proc.args contains --upload-file
+func check425(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17262,8 +17358,8 @@ func check423(ev *event.Event) bool {
 	return strings.Contains(v, "--upload-file")
 }
 
-// check424: proc.args startswith "-T "
-func check424(ev *event.Event) bool {
+// check426: proc.args startswith "-T "
+func check426(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17271,8 +17367,8 @@ func check424(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-T ")
 }
 
-// check425: proc.args contains " -T "
-func check425(ev *event.Event) bool {
+// check427: proc.args contains " -T "
+func check427(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17280,8 +17376,8 @@ func check425(ev *event.Event) bool {
 	return strings.Contains(v, " -T ")
 }
 
-// check426: proc.args contains "=@"
-func check426(ev *event.Event) bool {
+// check428: proc.args contains "=@"
+func check428(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17289,8 +17385,8 @@ func check426(ev *event.Event) bool {
 	return strings.Contains(v, "=@")
 }
 
-// check427: proc.args contains "-d @"
-func check427(ev *event.Event) bool {
+// check429: proc.args contains "-d @"
+func check429(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17298,8 +17394,8 @@ func check427(ev *event.Event) bool {
 	return strings.Contains(v, "-d @")
 }
 
-// check428: proc.args contains "--data @"
-func check428(ev *event.Event) bool {
+// check430: proc.args contains "--data @"
+func check430(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17307,8 +17403,8 @@ func check428(ev *event.Event) bool {
 	return strings.Contains(v, "--data @")
 }
 
-// check429: proc.args contains "--data-binary @"
-func check429(ev *event.Event) bool {
+// check431: proc.args contains "--data-binary @"
+func check431(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17316,8 +17412,8 @@ func check429(ev *event.Event) bool {
 	return strings.Contains(v, "--data-binary @")
 }
 
-// check430: proc.name = wget
-func check430(ev *event.Event) bool {
+// check432: proc.name = wget
+func check432(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17325,8 +17421,8 @@ func check430(ev *event.Event) bool {
 	return v == "wget"
 }
 
-// check431: proc.args contains --post-file
-func check431(ev *event.Event) bool {
+// check433: proc.args contains --post-file
+func check433(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17334,8 +17430,8 @@ func check431(ev *event.Event) bool {
 	return strings.Contains(v, "--post-file")
 }
 
-// check432: proc.args contains --body-file
-func check432(ev *event.Event) bool {
+// check434: proc.args contains --body-file
+func check434(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17351,8 +17447,8 @@ func in84(v string) bool {
 	return false
 }
 
-// check433: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
-func check433(ev *event.Event) bool {
+// check435: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
+func check435(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17368,8 +17464,8 @@ func in85(v string) bool {
 	return false
 }
 
-// check434: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
-func check434(ev *event.Event) bool {
+// check436: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
+func check436(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17377,8 +17473,8 @@ func check434(ev *event.Event) bool {
 	return in85(v)
 }
 
-// check435: evt.arg.request contains PTRACE_TRACEME
-func check435(ev *event.Event) bool {
+// check437: evt.arg.request contains PTRACE_TRACEME
+func check437(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -17399,8 +17495,8 @@ func in86(v string) bool {
 	return false
 }
 
-// check436: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check436(ev *event.Event) bool {
+// check438: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
+func check438(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17408,8 +17504,8 @@ func check436(ev *event.Event) bool {
 	return in86(v)
 }
 
-// check437: fd.name endswith /.aws/credentials
-func check437(ev *event.Event) bool {
+// check439: fd.name endswith /.aws/credentials
+func check439(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17417,8 +17513,8 @@ func check437(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check438: fd.name endswith /.config/gcloud/credentials.db
-func check438(ev *event.Event) bool {
+// check440: fd.name endswith /.config/gcloud/credentials.db
+func check440(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17426,8 +17522,8 @@ func check438(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check439: fd.name endswith /.config/gcloud/access_tokens.db
-func check439(ev *event.Event) bool {
+// check441: fd.name endswith /.config/gcloud/access_tokens.db
+func check441(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17435,8 +17531,8 @@ func check439(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// check440: fd.name endswith /.config/gcloud/application_default_credentials.json
-func check440(ev *event.Event) bool {
+// check442: fd.name endswith /.config/gcloud/application_default_credentials.json
+func check442(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17444,8 +17540,8 @@ func check440(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// check441: fd.name endswith /.azure/accessTokens.json
-func check441(ev *event.Event) bool {
+// check443: fd.name endswith /.azure/accessTokens.json
+func check443(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17453,8 +17549,8 @@ func check441(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// check442: fd.name endswith /.azure/msal_token_cache.json
-func check442(ev *event.Event) bool {
+// check444: fd.name endswith /.azure/msal_token_cache.json
+func check444(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17462,8 +17558,8 @@ func check442(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// check443: fd.name endswith /.kube/config
-func check443(ev *event.Event) bool {
+// check445: fd.name endswith /.kube/config
+func check445(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17471,8 +17567,8 @@ func check443(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check444: fd.name endswith /.docker/config.json
-func check444(ev *event.Event) bool {
+// check446: fd.name endswith /.docker/config.json
+func check446(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17488,8 +17584,8 @@ func in87(v string) bool {
 	return false
 }
 
-// check445: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
-func check445(ev *event.Event) bool {
+// check447: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
+func check447(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17497,8 +17593,8 @@ func check445(ev *event.Event) bool {
 	return in87(v)
 }
 
-// check446: proc.cmdline contains google-cloud-sdk
-func check446(ev *event.Event) bool {
+// check448: proc.cmdline contains google-cloud-sdk
+func check448(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17506,8 +17602,8 @@ func check446(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// check447: proc.cmdline contains /gcloud
-func check447(ev *event.Event) bool {
+// check449: proc.cmdline contains /gcloud
+func check449(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17515,8 +17611,8 @@ func check447(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// check448: proc.cmdline contains awscli
-func check448(ev *event.Event) bool {
+// check450: proc.cmdline contains awscli
+func check450(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17524,8 +17620,8 @@ func check448(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// check449: proc.cmdline contains azure-cli
-func check449(ev *event.Event) bool {
+// check451: proc.cmdline contains azure-cli
+func check451(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17533,8 +17629,8 @@ func check449(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// check450: fd.name startswith /root/
-func check450(ev *event.Event) bool {
+// check452: fd.name startswith /root/
+func check452(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17544,8 +17640,8 @@ func check450(ev *event.Event) bool {
 
 var prefixes88 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// check451: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
-func check451(ev *event.Event) bool {
+// check453: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
+func check453(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17561,8 +17657,8 @@ func in89(v string) bool {
 	return false
 }
 
-// check452: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
-func check452(ev *event.Event) bool {
+// check454: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
+func check454(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17570,8 +17666,8 @@ func check452(ev *event.Event) bool {
 	return in89(v)
 }
 
-// check453: fd.filename glob ".*history*"
-func check453(ev *event.Event) bool {
+// check455: fd.filename glob ".*history*"
+func check455(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17579,17 +17675,17 @@ func check453(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// check454: fd.filename glob ".lesshst*"
-func check454(ev *event.Event) bool {
+// check456: fd.filename glob ".lesshs*"
+func check456(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return match.Glob(".lesshst*", v)
+	return match.Glob(".lesshs*", v)
 }
 
-// check455: fd.filename glob ".viminf*"
-func check455(ev *event.Event) bool {
+// check457: fd.filename glob ".viminf*"
+func check457(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17597,8 +17693,8 @@ func check455(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// check456: fd.filename in (known_hosts, known_hosts.old)
-func check456(ev *event.Event) bool {
+// check458: fd.filename in (known_hosts, known_hosts.old)
+func check458(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17606,13 +17702,13 @@ func check456(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// check457: evt.type in (mkdir, mkdirat)
-func check457(ev *event.Event) bool {
+// check459: evt.type in (mkdir, mkdirat)
+func check459(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// check458: evt.arg.path = "..."
-func check458(ev *event.Event) bool {
+// check460: evt.arg.path = "..."
+func check460(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17625,8 +17721,8 @@ func check458(ev *event.Event) bool {
 	return v == "..."
 }
 
-// check459: evt.arg.path endswith "/..."
-func check459(ev *event.Event) bool {
+// check461: evt.arg.path endswith "/..."
+func check461(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17639,8 +17735,8 @@ func check459(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// check460: evt.arg.path endswith "/.. "
-func check460(ev *event.Event) bool {
+// check462: evt.arg.path endswith "/.. "
+func check462(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17653,8 +17749,8 @@ func check460(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// check461: evt.arg.path endswith "/. "
-func check461(ev *event.Event) bool {
+// check463: evt.arg.path endswith "/. "
+func check463(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17667,8 +17763,8 @@ func check461(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// check462: evt.arg.path = ".. "
-func check462(ev *event.Event) bool {
+// check464: evt.arg.path = ".. "
+func check464(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17681,8 +17777,8 @@ func check462(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// check463: evt.arg.path glob "/dev/.*"
-func check463(ev *event.Event) bool {
+// check465: evt.arg.path glob "/dev/.*"
+func check465(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17695,8 +17791,8 @@ func check463(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
-// check464: proc.name in (udevadm, plymouthd)
-func check464(ev *event.Event) bool {
+// check466: proc.name in (udevadm, plymouthd)
+func check466(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17704,8 +17800,8 @@ func check464(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// check465: evt.arg.newpath endswith .encrypted
-func check465(ev *event.Event) bool {
+// check467: evt.arg.newpath endswith .encrypted
+func check467(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17718,8 +17814,8 @@ func check465(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// check466: evt.arg.newpath endswith .locked
-func check466(ev *event.Event) bool {
+// check468: evt.arg.newpath endswith .locked
+func check468(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17732,8 +17828,8 @@ func check466(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// check467: evt.arg.newpath endswith .crypted
-func check467(ev *event.Event) bool {
+// check469: evt.arg.newpath endswith .crypted
+func check469(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17746,8 +17842,8 @@ func check467(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// check468: evt.arg.newpath endswith .ransom
-func check468(ev *event.Event) bool {
+// check470: evt.arg.newpath endswith .ransom
+func check470(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17760,8 +17856,8 @@ func check468(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// check469: evt.arg.newpath endswith .wncry
-func check469(ev *event.Event) bool {
+// check471: evt.arg.newpath endswith .wncry
+func check471(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17774,8 +17870,8 @@ func check469(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// check470: evt.arg.newpath endswith .lockbit
-func check470(ev *event.Event) bool {
+// check472: evt.arg.newpath endswith .lockbit
+func check472(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,

@@ -3,6 +3,7 @@ package lang
 import (
 	"net/netip"
 	"regexp"
+	"sort"
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/match"
@@ -191,4 +192,37 @@ func (c *Check) Len() int {
 		return len(c.Nets)
 	}
 	return len(c.Bytes)
+}
+
+// CondFields returns the names of the fields a condition reads, sorted,
+// each once.
+func CondFields(e Expr) []string {
+	seen := map[string]bool{}
+	var walk func(Expr)
+	walk = func(e Expr) {
+		switch e := e.(type) {
+		case *And:
+			for _, c := range e.Children {
+				walk(c)
+			}
+		case *Or:
+			for _, c := range e.Children {
+				walk(c)
+			}
+		case *Not:
+			walk(e.Child)
+		case *Check:
+			seen[e.Left.Field.Name] = true
+			if e.Right != nil {
+				seen[e.Right.Field.Name] = true
+			}
+		}
+	}
+	walk(e)
+	out := make([]string, 0, len(seen))
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -75,6 +75,9 @@ type Rule struct {
 	// Fields are the fields the output names, in order of appearance,
 	// each once.
 	Fields []OutputField
+	// CondFields are the names of the fields the condition reads, sorted,
+	// each once (for collector coverage reports).
+	CondFields []string
 }
 
 // HasTag reports whether r carries tag t.

@@ -160,6 +160,9 @@ func (e *emitter) ruleEntry(r *lang.Rule, m, f string) jen.Code {
 	if len(fields) > 0 {
 		d[jen.Id("Fields")] = jen.Index().Qual(pkgRuleset, "OutputField").Values(fields...)
 	}
+	if cf := lang.CondFields(r.Cond); len(cf) > 0 {
+		d[jen.Id("CondFields")] = strSlice(cf)
+	}
 	return jen.Values(d)
 }
 

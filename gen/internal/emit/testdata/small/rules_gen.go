@@ -167,9 +167,10 @@ func formatMisc(dst []byte, ev *event.Event) []byte {
 
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
-	Desc:     "a shell started",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeExecve, event.TypeExecveat},
+	CondFields: []string{"evt.type", "proc.name", "proc.pname"},
+	Desc:       "a shell started",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
 		Key:   "proc.name",
@@ -199,9 +200,10 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "T1059"},
 }, {
-	Desc:     "a secret file opened for reading",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	CondFields: []string{"evt.is_open_read", "evt.type", "fd.directory", "fd.name", "proc.aname"},
+	Desc:       "a secret file opened for reading",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.time"),
 		Key:   "evt.time",
@@ -235,9 +237,10 @@ var Rules = []*ruleset.Rule{{
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 }, {
-	Desc:     "outbound connection off the local networks",
-	Enabled:  true,
-	EvtTypes: []event.Type{event.TypeConnect},
+	CondFields: []string{"evt.rawres", "evt.res", "evt.type", "fd.ip", "fd.net", "fd.snet", "fd.sport", "fd.typechar"},
+	Desc:       "outbound connection off the local networks",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeConnect},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -260,9 +263,10 @@ var Rules = []*ruleset.Rule{{
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 }, {
-	Desc:     "the remaining operators",
-	Enabled:  false,
-	EvtTypes: []event.Type{event.TypeOpenat},
+	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
+	Desc:       "the remaining operators",
+	Enabled:    false,
+	EvtTypes:   []event.Type{event.TypeOpenat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			Index: -1,
