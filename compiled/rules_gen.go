@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:968:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:975:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
 }
@@ -131,7 +131,7 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:986:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:993:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
 }
@@ -231,7 +231,7 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1000:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1007:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
 }
@@ -331,7 +331,7 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1016:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1023:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
 }
@@ -421,7 +421,7 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1033:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1040:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
 }
@@ -516,7 +516,7 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1050:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1057:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -606,7 +606,7 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1063:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1070:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -716,7 +716,7 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1078:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1085:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -811,7 +811,7 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1094:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1101:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -926,7 +926,7 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1111:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1118:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1021,7 +1021,7 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1128:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1135:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1121,7 +1121,7 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1145:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1152:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1211,7 +1211,7 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1162:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1169:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1311,7 +1311,7 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1177:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1184:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1416,7 +1416,7 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1193:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1200:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1511,7 +1511,7 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1212:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1219:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !(check120(ev) || check53(ev)) && !check129(ev) && !check53(ev) && !check10(ev))
 }
@@ -1616,7 +1616,7 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1232:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1239:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check130(ev)) || (check131(ev) && check132(ev)) || (check133(ev) && check134(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1731,7 +1731,7 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1249:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1256:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check135(ev) || check136(ev))) || (check131(ev) && (check137(ev) || check138(ev)))) && !check139(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1836,9 +1836,9 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1267:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1274:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check140(ev) && !check141(ev) && !check142(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check143(ev) && check144(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check140(ev) && !((check141(ev) || check142(ev) || check143(ev)) || (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) || check135(ev) || check136(ev) || check130(ev) || ((check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)))) && !check158(ev) && !check159(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check160(ev) && check161(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowEtc appends the output of the rule "Write Below Etc".
@@ -1941,9 +1941,9 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1289:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1298:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check147(ev)) || (check131(ev) && check148(ev))) && !(check100(ev) || check101(ev)) && !(check149(ev) || ((check18(ev) || check19(ev)) && (check150(ev) || check151(ev)))) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check164(ev)) || (check131(ev) && check165(ev))) && !(check100(ev) || check101(ev)) && !(check166(ev) || ((check18(ev) || check19(ev)) && (check167(ev) || check168(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2056,9 +2056,9 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1307:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1316:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check152(ev)) || (check131(ev) && check153(ev)) || (check154(ev) && (check155(ev) || check156(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check169(ev)) || (check131(ev) && check170(ev)) || (check171(ev) && (check172(ev) || check173(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2181,9 +2181,9 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1324:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1333:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check157(ev))) && (check158(ev) || check159(ev)) && !(check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev) || check166(ev) || check167(ev) || check168(ev) || check169(ev) || check170(ev) || check171(ev) || check172(ev) || check173(ev) || check174(ev) || check175(ev) || check176(ev) || check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev)) && !check182(ev) && !check183(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check174(ev))) && (check175(ev) || check176(ev)) && !(check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev)) && !check199(ev) && !check200(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2286,9 +2286,9 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1347:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1356:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && check184(ev) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && check201(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2386,9 +2386,9 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1363:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1372:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check145(ev) && check2(ev)) && (check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev) || check201(ev) || check202(ev) || check203(ev) || check204(ev)) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && (check202(ev) || check203(ev) || check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2481,9 +2481,9 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1378:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1387:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check205(ev) && !check206(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check222(ev) && !check223(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2571,9 +2571,9 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1395:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1404:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check207(ev) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2661,9 +2661,9 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1412:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1421:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check208(ev) && !(check209(ev) && check210(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check225(ev) && !(check226(ev) && check227(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2751,9 +2751,9 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1430:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1439:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check211(ev) && !check212(ev) && !check213(ev) && !(check214(ev) && (check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev))) && !check224(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check228(ev) && !check229(ev) && !check230(ev) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !check241(ev) && !check10(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2851,9 +2851,9 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1451:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1460:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && (check225(ev) || check226(ev)) && (check227(ev) || check228(ev) || check229(ev) || check230(ev) || check231(ev) || check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && (check242(ev) || check243(ev)) && (check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -2941,7 +2941,7 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1468:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1477:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3051,9 +3051,9 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1483:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1492:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check252(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check269(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3161,9 +3161,9 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1497:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1506:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check253(ev) && !check254(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check270(ev) && !check271(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3271,9 +3271,9 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1514:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1523:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check255(ev) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check272(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3361,9 +3361,9 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1529:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1538:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check256(ev) && (check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev)) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check273(ev) && (check274(ev) || check275(ev) || check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3451,9 +3451,9 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1545:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1554:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check268(ev) && check269(ev)) || (check270(ev) && (check271(ev) || check272(ev) || check273(ev))) || check274(ev) || (check275(ev) && check276(ev)) || (check277(ev) && (check278(ev) || check276(ev) || check279(ev) || check280(ev)) && (check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev) || check287(ev) || check288(ev) || check289(ev) || check290(ev) || check291(ev)))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check285(ev) && check286(ev)) || (check287(ev) && (check288(ev) || check289(ev) || check290(ev))) || check291(ev) || (check292(ev) && check293(ev)) || (check294(ev) && (check295(ev) || check293(ev) || check296(ev) || check297(ev)) && (check298(ev) || check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3541,9 +3541,9 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1561:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1570:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check292(ev) || (check293(ev) && (check294(ev) || check295(ev))) || (check296(ev) && check297(ev) && check295(ev))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check309(ev) || (check310(ev) && (check311(ev) || check312(ev))) || (check313(ev) && check314(ev) && check312(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3631,9 +3631,9 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1576:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1585:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check298(ev) && (check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev))) || check308(ev)) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check315(ev) && (check316(ev) || check317(ev) || check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev))) || check325(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3721,9 +3721,9 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1591:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1600:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check309(ev) || check310(ev) || check311(ev) || check312(ev) || check313(ev)) && !check314(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check326(ev) || check327(ev) || check328(ev) || check329(ev) || check330(ev)) && !check331(ev) && !check10(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -3820,9 +3820,9 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1606:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1615:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check315(ev) && check316(ev) && !check317(ev) && !check318(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check332(ev) && check333(ev) && !check334(ev) && !check335(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -3925,9 +3925,9 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1628:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1637:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check319(ev) && (check320(ev) || check321(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check322(ev) && !check53(ev) && !check10(ev))
+	return (check336(ev) && (check337(ev) || check338(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check339(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4045,9 +4045,9 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1648:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1657:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check323(ev) && (check324(ev) || check325(ev))) && !check326(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return ((check340(ev) && (check341(ev) || check342(ev))) && !check343(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4150,9 +4150,9 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1665:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1674:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check327(ev) && check328(ev) && !check329(ev) && !check53(ev) && !check10(ev))
+	return (check344(ev) && check345(ev) && !check346(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4255,9 +4255,9 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1681:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1690:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check330(ev) || check331(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (check116(ev) && (check347(ev) || check348(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4360,9 +4360,9 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1696:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1705:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check333(ev) || check334(ev)) && !check335(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check350(ev) || check351(ev)) && !check352(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4455,9 +4455,9 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1714:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1723:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check336(ev) || ((check337(ev) || check338(ev)) && !check339(ev) && !check340(ev))) && !check341(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check353(ev) || ((check354(ev) || check355(ev)) && !check356(ev) && !check357(ev))) && !check358(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4550,9 +4550,9 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1730:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1739:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && check342(ev) && !check127(ev) && !check128(ev) && !check343(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check359(ev) && !check127(ev) && !check128(ev) && !check360(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4645,9 +4645,9 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1750:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1759:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && check344(ev) && check345(ev) && (check15(ev) || check346(ev)) && !check9(ev) && !check10(ev))
+	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check361(ev) && check362(ev) && (check15(ev) || check363(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4740,9 +4740,9 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1767:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1776:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check347(ev)) || (check131(ev) && (check348(ev) || check349(ev)))) && !(check100(ev) || check101(ev)) && !check350(ev) && !check351(ev) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check364(ev)) || (check131(ev) && (check365(ev) || check366(ev)))) && !(check100(ev) || check101(ev)) && !check367(ev) && !check368(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -4845,9 +4845,9 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1784:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1793:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check352(ev) || check353(ev) || check354(ev))) || (check131(ev) && (check355(ev) || check356(ev) || check357(ev) || check358(ev) || check359(ev) || check360(ev) || check361(ev)))) && !check362(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check141(ev) || check142(ev) || check143(ev))) || (check131(ev) && (check369(ev) || check370(ev) || check371(ev) || check372(ev) || check373(ev) || check374(ev) || check375(ev)))) && !check376(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -4950,9 +4950,9 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1799:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1808:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check363(ev) || check364(ev) || check365(ev)) && (check366(ev) || check367(ev) || check368(ev) || check369(ev) || check370(ev) || check371(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check372(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check377(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5045,9 +5045,9 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1817:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1826:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check373(ev) || check374(ev) || (check375(ev) && (check376(ev) || check377(ev)))) && !(check143(ev) && check144(ev)) && !(check143(ev) && check375(ev)) && !check378(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) && !(check160(ev) && check161(ev)) && !(check160(ev) && check146(ev)) && !check378(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5140,7 +5140,7 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1838:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1847:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
 	return (check379(ev) && (check380(ev) || check381(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5255,7 +5255,7 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1855:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1864:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
 	return (check133(ev) && check382(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5370,9 +5370,9 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1872:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1881:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check384(ev)) || (check154(ev) && (check385(ev) || check386(ev))) || (check131(ev) && check387(ev))) && !check388(ev) && !check389(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check384(ev)) || (check171(ev) && (check385(ev) || check386(ev))) || (check131(ev) && check387(ev))) && !check388(ev) && !check389(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5495,9 +5495,9 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1892:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1901:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check154(ev) && (check390(ev) || check391(ev) || check392(ev) || check393(ev))) || (check131(ev) && check394(ev)) || (check131(ev) && check395(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check396(ev) && !check397(ev)) || (check133(ev) && (check398(ev) || check399(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check400(ev) && !(check15(ev) && !check401(ev)))) && !check53(ev) && !check10(ev))
+	return (((check171(ev) && (check390(ev) || check391(ev) || check392(ev) || check393(ev))) || (check131(ev) && check394(ev)) || (check131(ev) && check395(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check396(ev) && !check397(ev)) || (check133(ev) && (check398(ev) || check399(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check400(ev) && !(check15(ev) && !check401(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5630,9 +5630,9 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1916:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1925:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check143(ev) && !check145(ev) && !check401(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check160(ev) && !check162(ev) && !check401(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -5725,7 +5725,7 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1935:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1944:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check402(ev) && !check9(ev) && !check10(ev))
 }
@@ -5815,9 +5815,9 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1950:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1959:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check319(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check145(ev) || check146(ev))) && !check9(ev) && !check10(ev))
+	return (check336(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -5930,7 +5930,7 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1968:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1977:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check406(ev) || check407(ev) || check408(ev)) && !check9(ev) && !check10(ev))
 }
@@ -6030,7 +6030,7 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1983:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1992:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
 }
@@ -6120,9 +6120,9 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:1998:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2007:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check211(ev)) && !(check214(ev) && (check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check228(ev)) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6215,9 +6215,9 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2017:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2026:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check268(ev) && !check10(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6305,9 +6305,9 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2032:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2041:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check143(ev) && check206(ev) && (check414(ev) || check415(ev)) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check160(ev) && check223(ev) && (check414(ev) || check415(ev)) && !check10(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6395,9 +6395,9 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2050:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2059:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6485,9 +6485,9 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2065:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2074:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6575,9 +6575,9 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2080:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2089:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6665,9 +6665,9 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2095:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2104:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check435(ev) && !check251(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check435(ev) && !check268(ev) && !check10(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -6755,9 +6755,9 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2109:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2118:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
-	return (check11(ev) && check143(ev) && !check10(ev))
+	return (check11(ev) && check160(ev) && !check10(ev))
 }
 
 // formatKernelModuleLoadedInteractively appends the output of the rule "Kernel Module Loaded Interactively".
@@ -6855,7 +6855,7 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2122:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2131:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
 	return (check1(ev) && check412(ev) && check17(ev) && !check3(ev) && !check436(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -6965,7 +6965,7 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2142:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2151:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
 	return (check116(ev) && check437(ev) && !(check120(ev) || check53(ev)) && !check438(ev) && !check53(ev) && !check10(ev))
 }
@@ -7060,9 +7060,9 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2159:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2168:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check332(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7155,9 +7155,9 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 	return dst
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2177:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2186:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check376(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check337(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check147(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check354(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7260,7 +7260,7 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2197:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2206:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
 	return (check459(ev) && (check460(ev) || check461(ev) || check462(ev) || check463(ev) || check464(ev) || check465(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check466(ev) && !check53(ev) && !check10(ev))
 }
@@ -7360,7 +7360,7 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2213:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2222:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
 	return (check131(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7548,7 +7548,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeInsideContainer,
-	Line:     968,
+	Line:     975,
 	Match:    matchNamespaceChangeInsideContainer,
 	Name:     "Namespace Change Inside Container",
 	Priority: ruleset.Critical,
@@ -7616,7 +7616,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     986,
+	Line:     993,
 	Match:    matchKernelModuleLoadedFromContainer,
 	Name:     "Kernel Module Loaded From Container",
 	Priority: ruleset.Critical,
@@ -7684,7 +7684,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatReverseShellSocketRedirection,
-	Line:     1000,
+	Line:     1007,
 	Match:    matchReverseShellSocketRedirection,
 	Name:     "Reverse Shell Socket Redirection",
 	Priority: ruleset.Critical,
@@ -7746,7 +7746,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInlineScriptReverseShell,
-	Line:     1016,
+	Line:     1023,
 	Match:    matchInlineScriptReverseShell,
 	Name:     "Inline Script Reverse Shell",
 	Priority: ruleset.Critical,
@@ -7811,7 +7811,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFilelessExecutionFromMemory,
-	Line:     1033,
+	Line:     1040,
 	Match:    matchFilelessExecutionFromMemory,
 	Name:     "Fileless Execution From Memory",
 	Priority: ruleset.Critical,
@@ -7873,7 +7873,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1050,
+	Line:     1057,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
 	Priority: ruleset.Critical,
@@ -7947,7 +7947,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1063,
+	Line:     1070,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
 	Priority: ruleset.Critical,
@@ -8012,7 +8012,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1078,
+	Line:     1085,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
 	Priority: ruleset.Error,
@@ -8095,7 +8095,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1094,
+	Line:     1101,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
 	Priority: ruleset.Error,
@@ -8160,7 +8160,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1111,
+	Line:     1118,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
 	Priority: ruleset.Error,
@@ -8228,7 +8228,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1128,
+	Line:     1135,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
 	Priority: ruleset.Error,
@@ -8290,7 +8290,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1145,
+	Line:     1152,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
 	Priority: ruleset.Error,
@@ -8358,7 +8358,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1162,
+	Line:     1169,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
 	Priority: ruleset.Error,
@@ -8432,7 +8432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1177,
+	Line:     1184,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
 	Priority: ruleset.Error,
@@ -8497,7 +8497,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1193,
+	Line:     1200,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
 	Priority: ruleset.Error,
@@ -8571,7 +8571,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1212,
+	Line:     1219,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
 	Priority: ruleset.Error,
@@ -8654,7 +8654,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1232,
+	Line:     1239,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
 	Priority: ruleset.Error,
@@ -8728,15 +8728,15 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1249,
+	Line:     1256,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 }, {
-	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
-	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out.\n",
+	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
@@ -8802,7 +8802,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1267,
+	Line:     1274,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
 	Priority: ruleset.Error,
@@ -8885,7 +8885,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1289,
+	Line:     1298,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
 	Priority: ruleset.Error,
@@ -8977,7 +8977,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1307,
+	Line:     1316,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
 	Priority: ruleset.Error,
@@ -9051,7 +9051,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1324,
+	Line:     1333,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
 	Priority: ruleset.Error,
@@ -9119,7 +9119,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1347,
+	Line:     1356,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
 	Priority: ruleset.Warning,
@@ -9184,7 +9184,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1363,
+	Line:     1372,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
 	Priority: ruleset.Warning,
@@ -9246,7 +9246,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1378,
+	Line:     1387,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
 	Priority: ruleset.Warning,
@@ -9308,7 +9308,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1395,
+	Line:     1404,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
 	Priority: ruleset.Warning,
@@ -9370,7 +9370,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1412,
+	Line:     1421,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
 	Priority: ruleset.Warning,
@@ -9432,7 +9432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1430,
+	Line:     1439,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
 	Priority: ruleset.Warning,
@@ -9494,7 +9494,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1451,
+	Line:     1460,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
 	Priority: ruleset.Warning,
@@ -9568,7 +9568,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1468,
+	Line:     1477,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9642,7 +9642,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1483,
+	Line:     1492,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
 	Priority: ruleset.Warning,
@@ -9716,7 +9716,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1497,
+	Line:     1506,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9778,7 +9778,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1514,
+	Line:     1523,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
 	Priority: ruleset.Warning,
@@ -9840,7 +9840,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1529,
+	Line:     1538,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
 	Priority: ruleset.Warning,
@@ -9902,7 +9902,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1545,
+	Line:     1554,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
 	Priority: ruleset.Warning,
@@ -9964,7 +9964,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1561,
+	Line:     1570,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
 	Priority: ruleset.Warning,
@@ -10026,7 +10026,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1576,
+	Line:     1585,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
 	Priority: ruleset.Warning,
@@ -10096,7 +10096,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1591,
+	Line:     1600,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
 	Priority: ruleset.Warning,
@@ -10170,7 +10170,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1606,
+	Line:     1615,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10256,7 +10256,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1628,
+	Line:     1637,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
 	Priority: ruleset.Warning,
@@ -10330,7 +10330,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1648,
+	Line:     1657,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10404,7 +10404,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1665,
+	Line:     1674,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
 	Priority: ruleset.Warning,
@@ -10478,7 +10478,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1681,
+	Line:     1690,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
 	Priority: ruleset.Warning,
@@ -10543,7 +10543,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1696,
+	Line:     1705,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
 	Priority: ruleset.Warning,
@@ -10608,7 +10608,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1714,
+	Line:     1723,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10673,7 +10673,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1730,
+	Line:     1739,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
 	Priority: ruleset.Warning,
@@ -10738,7 +10738,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1750,
+	Line:     1759,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
 	Priority: ruleset.Warning,
@@ -10812,7 +10812,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1767,
+	Line:     1776,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
 	Priority: ruleset.Warning,
@@ -10886,7 +10886,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1784,
+	Line:     1793,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
 	Priority: ruleset.Warning,
@@ -10951,7 +10951,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1799,
+	Line:     1808,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
 	Priority: ruleset.Warning,
@@ -11016,7 +11016,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1817,
+	Line:     1826,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
 	Priority: ruleset.Warning,
@@ -11099,7 +11099,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1838,
+	Line:     1847,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11182,7 +11182,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1855,
+	Line:     1864,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11274,7 +11274,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1872,
+	Line:     1881,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
 	Priority: ruleset.Warning,
@@ -11375,7 +11375,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1892,
+	Line:     1901,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
 	Priority: ruleset.Warning,
@@ -11437,7 +11437,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1916,
+	Line:     1925,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
 	Priority: ruleset.Notice,
@@ -11499,7 +11499,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1935,
+	Line:     1944,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
 	Priority: ruleset.Notice,
@@ -11582,7 +11582,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1950,
+	Line:     1959,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
 	Priority: ruleset.Notice,
@@ -11650,7 +11650,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1968,
+	Line:     1977,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
@@ -11712,7 +11712,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     1983,
+	Line:     1992,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
@@ -11774,7 +11774,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     1998,
+	Line:     2007,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
@@ -11836,7 +11836,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2017,
+	Line:     2026,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
@@ -11898,7 +11898,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2032,
+	Line:     2041,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
@@ -11960,7 +11960,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2050,
+	Line:     2059,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
@@ -12022,7 +12022,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2065,
+	Line:     2074,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
@@ -12084,7 +12084,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2080,
+	Line:     2089,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
@@ -12146,7 +12146,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2095,
+	Line:     2104,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
@@ -12214,7 +12214,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2109,
+	Line:     2118,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
@@ -12294,7 +12294,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2122,
+	Line:     2131,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12359,7 +12359,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2142,
+	Line:     2151,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
@@ -12424,7 +12424,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2159,
+	Line:     2168,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12498,7 +12498,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2177,
+	Line:     2186,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
@@ -12569,7 +12569,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2197,
+	Line:     2206,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
@@ -12649,7 +12649,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2213,
+	Line:     2222,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,
@@ -14064,17 +14064,35 @@ func check140(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/")
 }
 
+// check141: fd.name = /etc/crontab
+func check141(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/crontab"
+}
+
+// check142: fd.name startswith /var/spool/cron/
+func check142(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/var/spool/cron/")
+}
+
 func in24(v string) bool {
 	switch v {
-	case "NetworkManager", "addgroup", "adduser", "apparmor_parser", "calico-node", "certbot", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cilium-agent", "cloud-init", "containerd", "cupsd", "delgroup", "deluser", "dhclient", "dhclient-script", "dhcpcd", "dmeventd", "dockerd", "firewalld", "flanneld", "fwupd", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "hwclock", "k3s", "kubeadm", "kubelet", "ldconfig", "ldconfig.real", "locale-gen", "localedef", "lvchange", "lvcreate", "lvm", "mdadm", "mkhomedir_helpe", "netplan", "newaliases", "newusers", "nm-dispatcher", "oddjob_mkhomed", "passwd", "postalias", "postmap", "pvscan", "pwck", "pwconv", "pwunconv", "resolvconf", "rke2", "sendmail", "snapd", "ssh-keygen", "tailscaled", "tuned", "ufw", "update-binfmts", "update-ca-certi", "useradd", "userdel", "usermod", "vgchange", "vgscan", "vigr", "vipw", "visudo":
+	case "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.monthly", "/etc/cron.weekly":
 		return true
 	}
 	return false
 }
 
-// check141: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
-func check141(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
+// check143: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+func check143(ev *event.Event) bool {
+	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
@@ -14083,14 +14101,175 @@ func check141(ev *event.Event) bool {
 
 func in25(v string) bool {
 	switch v {
+	case "/etc/bash.bashrc", "/etc/bashrc", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment", "/etc/profile", "/etc/zsh/zlogin", "/etc/zsh/zprofile", "/etc/zsh/zshenv", "/etc/zsh/zshrc", "/etc/zshrc":
+		return true
+	}
+	return false
+}
+
+// check144: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
+func check144(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in25(v)
+}
+
+// check145: fd.directory = /etc/profile.d
+func check145(ev *event.Event) bool {
+	v, ok := event.FDDirectoryName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/profile.d"
+}
+
+func in26(v string) bool {
+	switch v {
+	case ".bash_login", ".bash_logout", ".bash_profile", ".bashrc", ".cshrc", ".kshrc", ".mkshrc", ".profile", ".tcshrc", ".zlogin", ".zprofile", ".zshenv", ".zshrc":
+		return true
+	}
+	return false
+}
+
+// check146: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
+func check146(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in26(v)
+}
+
+// check147: fd.directory = /root
+func check147(ev *event.Event) bool {
+	v, ok := event.FDDirectoryName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/root"
+}
+
+// check148: fd.directory glob "/home/*"
+func check148(ev *event.Event) bool {
+	v, ok := event.FDDirectoryName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return match.Glob("/home/*", v)
+}
+
+var prefixes27 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+
+// check149: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
+func check149(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return prefixes27.Match(v)
+}
+
+// check150: fd.name glob "/root/.config/systemd/user/*"
+func check150(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return match.Glob("/root/.config/systemd/user/*", v)
+}
+
+// check151: fd.name glob "/home/*/.config/systemd/user/*"
+func check151(ev *event.Event) bool {
+	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return match.Glob("/home/*/.config/systemd/user/*", v)
+}
+
+// check152: fd.filename endswith .service
+func check152(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".service")
+}
+
+// check153: fd.filename endswith .timer
+func check153(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".timer")
+}
+
+// check154: fd.filename endswith .socket
+func check154(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".socket")
+}
+
+// check155: fd.filename endswith .path
+func check155(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".path")
+}
+
+// check156: fd.filename endswith .mount
+func check156(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".mount")
+}
+
+// check157: fd.filename endswith .conf
+func check157(ev *event.Event) bool {
+	v, ok := event.FDFilename(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, ".conf")
+}
+
+func in28(v string) bool {
+	switch v {
+	case "NetworkManager", "addgroup", "adduser", "apparmor_parser", "calico-node", "certbot", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cilium-agent", "cloud-init", "containerd", "cupsd", "delgroup", "deluser", "dhclient", "dhclient-script", "dhcpcd", "dmeventd", "dockerd", "firewalld", "flanneld", "fwupd", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "hwclock", "k3s", "kubeadm", "kubelet", "ldconfig", "ldconfig.real", "locale-gen", "localedef", "lvchange", "lvcreate", "lvm", "mdadm", "mkhomedir_helpe", "netplan", "newaliases", "newusers", "nm-dispatcher", "oddjob_mkhomed", "passwd", "postalias", "postmap", "pvscan", "pwck", "pwconv", "pwunconv", "resolvconf", "rke2", "sendmail", "snapd", "ssh-keygen", "tailscaled", "tuned", "ufw", "update-binfmts", "update-ca-certi", "useradd", "userdel", "usermod", "vgchange", "vgscan", "vigr", "vipw", "visudo":
+		return true
+	}
+	return false
+}
+
+// check158: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
+func check158(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in28(v)
+}
+
+func in29(v string) bool {
+	switch v {
 	case "NetworkManager", "certbot", "cf-agent", "chef-client", "cloud-init", "dhclient", "dhclient-script", "dhcpcd", "ifdown", "ifup", "nm-dispatcher", "puppet", "resolvconf", "salt-call", "salt-minion", "update-ca-certi":
 		return true
 	}
 	return false
 }
 
-// check142: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
-func check142(ev *event.Event) bool {
+// check159: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
+func check159(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14099,15 +14278,15 @@ func check142(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in25(v) {
+		if in29(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check143: proc.tty != 0
-func check143(ev *event.Event) bool {
+// check160: proc.tty != 0
+func check160(ev *event.Event) bool {
 	v, ok := event.ProcTTY(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14115,7 +14294,7 @@ func check143(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in26(v string) bool {
+func in30(v string) bool {
 	switch v {
 	case "ed", "emacs", "emacs-nox", "helix", "hx", "jed", "joe", "kak", "mcedit", "mg", "micro", "nano", "nvim", "pico", "rnano", "sudoedit", "vi", "view", "vim", "vim.basic", "vim.tiny":
 		return true
@@ -14123,17 +14302,17 @@ func in26(v string) bool {
 	return false
 }
 
-// check144: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
-func check144(ev *event.Event) bool {
+// check161: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
+func check161(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in26(v)
+	return in30(v)
 }
 
-// check145: proc.vpid = 1
-func check145(ev *event.Event) bool {
+// check162: proc.vpid = 1
+func check162(ev *event.Event) bool {
 	v, ok := event.ProcVPID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14141,7 +14320,7 @@ func check145(ev *event.Event) bool {
 	return v == int64(1)
 }
 
-func in27(v string) bool {
+func in31(v string) bool {
 	switch v {
 	case "catatonit", "docker-entrypoi", "docker-init", "dumb-init", "entrypoint", "entrypoint.sh", "gosu", "s6-svscan", "su-exec", "tini":
 		return true
@@ -14149,8 +14328,8 @@ func in27(v string) bool {
 	return false
 }
 
-// check146: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
-func check146(ev *event.Event) bool {
+// check163: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
+func check163(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14159,14 +14338,14 @@ func check146(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in27(v) {
+		if in31(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func in28(v string) bool {
+func in32(v string) bool {
 	switch v {
 	case "/bin", "/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/usr/sbin":
 		return true
@@ -14174,19 +14353,19 @@ func in28(v string) bool {
 	return false
 }
 
-// check147: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check147(ev *event.Event) bool {
+// check164: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check164(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in28(v)
+	return in32(v)
 }
 
-var prefixes29 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+var prefixes33 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 
-// check148: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check148(ev *event.Event) bool {
+// check165: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check165(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14196,10 +14375,10 @@ func check148(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes29.Match(v)
+	return prefixes33.Match(v)
 }
 
-func in30(v string) bool {
+func in34(v string) bool {
 	switch v {
 	case "bundle", "cargo", "composer", "conda", "gem", "go", "mamba", "pip", "pip3", "pipx", "poetry", "uv":
 		return true
@@ -14207,17 +14386,17 @@ func in30(v string) bool {
 	return false
 }
 
-// check149: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
-func check149(ev *event.Event) bool {
+// check166: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
+func check166(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in30(v)
+	return in34(v)
 }
 
-// check150: proc.args contains "-m pip"
-func check150(ev *event.Event) bool {
+// check167: proc.args contains "-m pip"
+func check167(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14225,8 +14404,8 @@ func check150(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// check151: proc.args contains "-m pipx"
-func check151(ev *event.Event) bool {
+// check168: proc.args contains "-m pipx"
+func check168(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14234,21 +14413,21 @@ func check151(ev *event.Event) bool {
 	return strings.Contains(v, "-m pipx")
 }
 
-var prefixes31 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes35 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check152: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check152(ev *event.Event) bool {
+// check169: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check169(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes31.Match(v)
+	return prefixes35.Match(v)
 }
 
-var prefixes32 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes36 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check153: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check153(ev *event.Event) bool {
+// check170: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check170(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14258,18 +14437,18 @@ func check153(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes32.Match(v)
+	return prefixes36.Match(v)
 }
 
-// check154: evt.type in (unlink, unlinkat)
-func check154(ev *event.Event) bool {
+// check171: evt.type in (unlink, unlinkat)
+func check171(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
-var prefixes33 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes37 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check155: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check155(ev *event.Event) bool {
+// check172: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check172(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -14279,13 +14458,13 @@ func check155(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes33.Match(v)
+	return prefixes37.Match(v)
 }
 
-var prefixes34 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes38 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check156: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check156(ev *event.Event) bool {
+// check173: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check173(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -14295,11 +14474,11 @@ func check156(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes34.Match(v)
+	return prefixes38.Match(v)
 }
 
-// check157: evt.arg.flags contains O_CREAT
-func check157(ev *event.Event) bool {
+// check174: evt.arg.flags contains O_CREAT
+func check174(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -14312,8 +14491,8 @@ func check157(ev *event.Event) bool {
 	return strings.Contains(v, "O_CREAT")
 }
 
-// check158: fd.directory = /dev
-func check158(ev *event.Event) bool {
+// check175: fd.directory = /dev
+func check175(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14321,8 +14500,8 @@ func check158(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// check159: fd.directory glob "/dev/.*"
-func check159(ev *event.Event) bool {
+// check176: fd.directory glob "/dev/.*"
+func check176(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14330,7 +14509,7 @@ func check159(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
-func in35(v string) bool {
+func in39(v string) bool {
 	switch v {
 	case "/dev/autofs", "/dev/btrfs-control", "/dev/console", "/dev/cpu_dma_latency", "/dev/full", "/dev/fuse", "/dev/hpet", "/dev/hwrng", "/dev/initctl", "/dev/kmsg", "/dev/kvm", "/dev/loop-control", "/dev/mapper/control", "/dev/mcelog", "/dev/mem", "/dev/null", "/dev/port", "/dev/ptmx", "/dev/random", "/dev/rfkill", "/dev/rtc", "/dev/rtc0", "/dev/snapshot", "/dev/stderr", "/dev/stdin", "/dev/stdout", "/dev/tpm0", "/dev/tpmrm0", "/dev/tty", "/dev/uinput", "/dev/urandom", "/dev/vhost-net", "/dev/vhost-vsock", "/dev/vsock", "/dev/watchdog", "/dev/watchdog0", "/dev/xconsole", "/dev/zero":
 		return true
@@ -14338,17 +14517,17 @@ func in35(v string) bool {
 	return false
 }
 
-// check160: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
-func check160(ev *event.Event) bool {
+// check177: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
+func check177(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in35(v)
+	return in39(v)
 }
 
-// check161: fd.filename glob "tty*"
-func check161(ev *event.Event) bool {
+// check178: fd.filename glob "tty*"
+func check178(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14356,8 +14535,8 @@ func check161(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// check162: fd.filename glob "sd[a-z]*"
-func check162(ev *event.Event) bool {
+// check179: fd.filename glob "sd[a-z]*"
+func check179(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14365,8 +14544,8 @@ func check162(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// check163: fd.filename glob "vd[a-z]*"
-func check163(ev *event.Event) bool {
+// check180: fd.filename glob "vd[a-z]*"
+func check180(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14374,8 +14553,8 @@ func check163(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// check164: fd.filename glob "xvd[a-z]*"
-func check164(ev *event.Event) bool {
+// check181: fd.filename glob "xvd[a-z]*"
+func check181(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14383,8 +14562,8 @@ func check164(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// check165: fd.filename glob "hd[a-z]*"
-func check165(ev *event.Event) bool {
+// check182: fd.filename glob "hd[a-z]*"
+func check182(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14392,8 +14571,8 @@ func check165(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// check166: fd.filename glob "nvme[0-9]*"
-func check166(ev *event.Event) bool {
+// check183: fd.filename glob "nvme[0-9]*"
+func check183(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14401,8 +14580,8 @@ func check166(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// check167: fd.filename glob "loop[0-9]*"
-func check167(ev *event.Event) bool {
+// check184: fd.filename glob "loop[0-9]*"
+func check184(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14410,8 +14589,8 @@ func check167(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// check168: fd.filename glob "mmcblk[0-9]*"
-func check168(ev *event.Event) bool {
+// check185: fd.filename glob "mmcblk[0-9]*"
+func check185(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14419,8 +14598,8 @@ func check168(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// check169: fd.filename glob "dm-[0-9]*"
-func check169(ev *event.Event) bool {
+// check186: fd.filename glob "dm-[0-9]*"
+func check186(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14428,8 +14607,8 @@ func check169(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// check170: fd.filename glob "md[0-9]*"
-func check170(ev *event.Event) bool {
+// check187: fd.filename glob "md[0-9]*"
+func check187(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14437,8 +14616,8 @@ func check170(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// check171: fd.filename glob "nbd[0-9]*"
-func check171(ev *event.Event) bool {
+// check188: fd.filename glob "nbd[0-9]*"
+func check188(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14446,8 +14625,8 @@ func check171(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// check172: fd.filename glob "sr[0-9]*"
-func check172(ev *event.Event) bool {
+// check189: fd.filename glob "sr[0-9]*"
+func check189(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14455,8 +14634,8 @@ func check172(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// check173: fd.filename glob "zram[0-9]*"
-func check173(ev *event.Event) bool {
+// check190: fd.filename glob "zram[0-9]*"
+func check190(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14464,8 +14643,8 @@ func check173(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// check174: fd.filename glob "ram[0-9]*"
-func check174(ev *event.Event) bool {
+// check191: fd.filename glob "ram[0-9]*"
+func check191(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14473,8 +14652,8 @@ func check174(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// check175: fd.filename glob "vcs*"
-func check175(ev *event.Event) bool {
+// check192: fd.filename glob "vcs*"
+func check192(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14482,8 +14661,8 @@ func check175(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// check176: fd.filename glob "fb[0-9]*"
-func check176(ev *event.Event) bool {
+// check193: fd.filename glob "fb[0-9]*"
+func check193(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14491,8 +14670,8 @@ func check176(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// check177: fd.filename glob "hidraw[0-9]*"
-func check177(ev *event.Event) bool {
+// check194: fd.filename glob "hidraw[0-9]*"
+func check194(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14500,8 +14679,8 @@ func check177(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// check178: fd.filename glob "lp[0-9]*"
-func check178(ev *event.Event) bool {
+// check195: fd.filename glob "lp[0-9]*"
+func check195(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14509,8 +14688,8 @@ func check178(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// check179: fd.filename glob "sg[0-9]*"
-func check179(ev *event.Event) bool {
+// check196: fd.filename glob "sg[0-9]*"
+func check196(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14518,8 +14697,8 @@ func check179(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// check180: fd.filename glob "i2c-[0-9]*"
-func check180(ev *event.Event) bool {
+// check197: fd.filename glob "i2c-[0-9]*"
+func check197(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14527,8 +14706,8 @@ func check180(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// check181: fd.filename glob "watchdog[0-9]*"
-func check181(ev *event.Event) bool {
+// check198: fd.filename glob "watchdog[0-9]*"
+func check198(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14536,8 +14715,8 @@ func check181(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// check182: fd.name = /dev/termination-log
-func check182(ev *event.Event) bool {
+// check199: fd.name = /dev/termination-log
+func check199(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14545,7 +14724,7 @@ func check182(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in36(v string) bool {
+func in40(v string) bool {
 	switch v {
 	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
@@ -14553,17 +14732,17 @@ func in36(v string) bool {
 	return false
 }
 
-// check183: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
-func check183(ev *event.Event) bool {
+// check200: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
+func check200(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in36(v)
+	return in40(v)
 }
 
-// check184: container.privileged = true
-func check184(ev *event.Event) bool {
+// check201: container.privileged = true
+func check201(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14571,8 +14750,8 @@ func check184(ev *event.Event) bool {
 	return v == true
 }
 
-// check185: container.mount.dest[/] startswith /
-func check185(ev *event.Event) bool {
+// check202: container.mount.dest[/] startswith /
+func check202(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/",
@@ -14584,8 +14763,8 @@ func check185(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check186: container.mount.dest[/proc*] startswith /
-func check186(ev *event.Event) bool {
+// check203: container.mount.dest[/proc*] startswith /
+func check203(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -14597,8 +14776,8 @@ func check186(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check187: container.mount.dest[/etc] startswith /
-func check187(ev *event.Event) bool {
+// check204: container.mount.dest[/etc] startswith /
+func check204(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc",
@@ -14610,8 +14789,8 @@ func check187(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check188: container.mount.dest[/etc/shadow] startswith /
-func check188(ev *event.Event) bool {
+// check205: container.mount.dest[/etc/shadow] startswith /
+func check205(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/shadow",
@@ -14623,8 +14802,8 @@ func check188(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check189: container.mount.dest[/etc/sudoers*] startswith /
-func check189(ev *event.Event) bool {
+// check206: container.mount.dest[/etc/sudoers*] startswith /
+func check206(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/sudoers*",
@@ -14636,8 +14815,8 @@ func check189(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check190: container.mount.dest[/root*] startswith /
-func check190(ev *event.Event) bool {
+// check207: container.mount.dest[/root*] startswith /
+func check207(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/root*",
@@ -14649,8 +14828,8 @@ func check190(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check191: container.mount.dest[/boot*] startswith /
-func check191(ev *event.Event) bool {
+// check208: container.mount.dest[/boot*] startswith /
+func check208(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/boot*",
@@ -14662,8 +14841,8 @@ func check191(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check192: container.mount.dest[/var/run] startswith /
-func check192(ev *event.Event) bool {
+// check209: container.mount.dest[/var/run] startswith /
+func check209(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run",
@@ -14675,8 +14854,8 @@ func check192(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check193: container.mount.dest[/run] startswith /
-func check193(ev *event.Event) bool {
+// check210: container.mount.dest[/run] startswith /
+func check210(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run",
@@ -14688,8 +14867,8 @@ func check193(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check194: container.mount.dest[/var/run/docker.sock] startswith /
-func check194(ev *event.Event) bool {
+// check211: container.mount.dest[/var/run/docker.sock] startswith /
+func check211(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/docker.sock",
@@ -14701,8 +14880,8 @@ func check194(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check195: container.mount.dest[/run/docker.sock] startswith /
-func check195(ev *event.Event) bool {
+// check212: container.mount.dest[/run/docker.sock] startswith /
+func check212(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/docker.sock",
@@ -14714,8 +14893,8 @@ func check195(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check196: container.mount.dest[/run/containerd] startswith /
-func check196(ev *event.Event) bool {
+// check213: container.mount.dest[/run/containerd] startswith /
+func check213(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd",
@@ -14727,8 +14906,8 @@ func check196(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check197: container.mount.dest[/run/containerd/containerd.sock] startswith /
-func check197(ev *event.Event) bool {
+// check214: container.mount.dest[/run/containerd/containerd.sock] startswith /
+func check214(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd/containerd.sock",
@@ -14740,8 +14919,8 @@ func check197(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check198: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
-func check198(ev *event.Event) bool {
+// check215: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
+func check215(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/containerd/containerd.sock",
@@ -14753,8 +14932,8 @@ func check198(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check199: container.mount.dest[/var/run/crio/crio.sock] startswith /
-func check199(ev *event.Event) bool {
+// check216: container.mount.dest[/var/run/crio/crio.sock] startswith /
+func check216(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/crio/crio.sock",
@@ -14766,8 +14945,8 @@ func check199(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check200: container.mount.dest[/run/crio/crio.sock] startswith /
-func check200(ev *event.Event) bool {
+// check217: container.mount.dest[/run/crio/crio.sock] startswith /
+func check217(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/crio/crio.sock",
@@ -14779,8 +14958,8 @@ func check200(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check201: container.mount.dest[/run/podman/podman.sock] startswith /
-func check201(ev *event.Event) bool {
+// check218: container.mount.dest[/run/podman/podman.sock] startswith /
+func check218(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/podman/podman.sock",
@@ -14792,8 +14971,8 @@ func check201(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check202: container.mount.dest[/var/lib/docker] startswith /
-func check202(ev *event.Event) bool {
+// check219: container.mount.dest[/var/lib/docker] startswith /
+func check219(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/docker",
@@ -14805,8 +14984,8 @@ func check202(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check203: container.mount.dest[/var/lib/kubelet] startswith /
-func check203(ev *event.Event) bool {
+// check220: container.mount.dest[/var/lib/kubelet] startswith /
+func check220(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet",
@@ -14818,8 +14997,8 @@ func check203(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check204: container.mount.dest[/var/lib/kubelet/pki*] startswith /
-func check204(ev *event.Event) bool {
+// check221: container.mount.dest[/var/lib/kubelet/pki*] startswith /
+func check221(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet/pki*",
@@ -14831,7 +15010,7 @@ func check204(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-func in37(v string) bool {
+func in41(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
 		return true
@@ -14839,16 +15018,16 @@ func in37(v string) bool {
 	return false
 }
 
-// check205: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check205(ev *event.Event) bool {
+// check222: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check222(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in37(v)
+	return in41(v)
 }
 
-func in38(v string) bool {
+func in42(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
 		return true
@@ -14856,8 +15035,8 @@ func in38(v string) bool {
 	return false
 }
 
-// check206: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check206(ev *event.Event) bool {
+// check223: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check223(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14866,14 +15045,14 @@ func check206(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in38(v) {
+		if in42(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func in39(v string) bool {
+func in43(v string) bool {
 	switch v {
 	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
 		return true
@@ -14881,446 +15060,8 @@ func in39(v string) bool {
 	return false
 }
 
-// check207: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
-func check207(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in39(v)
-}
-
-func in40(v string) bool {
-	switch v {
-	case "debugfs", "mount", "nsenter":
-		return true
-	}
-	return false
-}
-
-// check208: proc.name in (mount, nsenter, debugfs)
-func check208(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in40(v)
-}
-
-// check209: proc.name = mount
-func check209(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "mount"
-}
-
-// check210: proc.args in ("", "-l")
-func check210(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return (v == "" || v == "-l")
-}
-
-func in41(v string) bool {
-	switch v {
-	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
-		return true
-	}
-	return false
-}
-
-// check211: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check211(ev *event.Event) bool {
-	v, ok := event.ProcPname(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in41(v)
-}
-
-// check212: proc.cmdline contains rotatelogs
-func check212(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "rotatelogs")
-}
-
-// check213: proc.cmdline contains cronolog
-func check213(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "cronolog")
-}
-
-// check214: proc.pname = node
-func check214(ev *event.Event) bool {
-	v, ok := event.ProcPname(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "node"
-}
-
-// check215: proc.pcmdline contains /npm
-func check215(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "/npm")
-}
-
-// check216: proc.pcmdline contains npm-cli
-func check216(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "npm-cli")
-}
-
-// check217: proc.pcmdline contains /npx
-func check217(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "/npx")
-}
-
-// check218: proc.pcmdline contains yarn
-func check218(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "yarn")
-}
-
-// check219: proc.pcmdline contains pnpm
-func check219(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "pnpm")
-}
-
-// check220: proc.pcmdline contains corepack
-func check220(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "corepack")
-}
-
-// check221: proc.pcmdline contains /.bin/
-func check221(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "/.bin/")
-}
-
-// check222: proc.pcmdline contains .vscode-server
-func check222(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, ".vscode-server")
-}
-
-// check223: proc.pcmdline contains .cursor-server
-func check223(ev *event.Event) bool {
-	v, ok := event.ProcPcmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, ".cursor-server")
-}
-
-// check224: proc.cmdline in ()
+// check224: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
 func check224(ev *event.Event) bool {
-	return false
-}
-
-// check225: proc.cmdline contains "curl "
-func check225(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "curl ")
-}
-
-// check226: proc.cmdline contains "wget "
-func check226(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "wget ")
-}
-
-// check227: proc.cmdline endswith "| sh"
-func check227(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| sh")
-}
-
-// check228: proc.cmdline endswith "|sh"
-func check228(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "|sh")
-}
-
-// check229: proc.cmdline endswith "| bash"
-func check229(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| bash")
-}
-
-// check230: proc.cmdline endswith "|bash"
-func check230(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "|bash")
-}
-
-// check231: proc.cmdline endswith "| zsh"
-func check231(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| zsh")
-}
-
-// check232: proc.cmdline endswith "| dash"
-func check232(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| dash")
-}
-
-// check233: proc.cmdline endswith "| python"
-func check233(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| python")
-}
-
-// check234: proc.cmdline endswith "| python3"
-func check234(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| python3")
-}
-
-// check235: proc.cmdline endswith "| perl"
-func check235(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "| perl")
-}
-
-// check236: proc.cmdline contains "| sh "
-func check236(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| sh ")
-}
-
-// check237: proc.cmdline contains "|sh "
-func check237(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "|sh ")
-}
-
-// check238: proc.cmdline contains "| bash "
-func check238(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| bash ")
-}
-
-// check239: proc.cmdline contains "|bash "
-func check239(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "|bash ")
-}
-
-// check240: proc.cmdline contains "| sudo sh"
-func check240(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| sudo sh")
-}
-
-// check241: proc.cmdline contains "| sudo bash"
-func check241(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| sudo bash")
-}
-
-// check242: proc.cmdline contains "| sudo -E bash"
-func check242(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| sudo -E bash")
-}
-
-// check243: proc.cmdline contains "| python3 -"
-func check243(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| python3 -")
-}
-
-// check244: proc.cmdline contains "| python -"
-func check244(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| python -")
-}
-
-// check245: proc.cmdline contains "| perl -"
-func check245(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| perl -")
-}
-
-// check246: proc.cmdline contains "| sh;"
-func check246(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| sh;")
-}
-
-// check247: proc.cmdline contains "| bash;"
-func check247(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "| bash;")
-}
-
-// check248: proc.cmdline contains "|sh;"
-func check248(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "|sh;")
-}
-
-// check249: proc.cmdline contains "<(curl"
-func check249(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "<(curl")
-}
-
-// check250: proc.cmdline contains "<(wget"
-func check250(ev *event.Event) bool {
-	v, ok := event.ProcCmdline(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "<(wget")
-}
-
-// check251: proc.pname in ()
-func check251(ev *event.Event) bool {
-	return false
-}
-
-func in42(v int64) bool {
-	switch v {
-	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
-		return true
-	}
-	return false
-}
-
-// check252: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
-func check252(ev *event.Event) bool {
-	v, ok := event.FDSport(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in42(v)
-}
-
-func in43(v string) bool {
-	switch v {
-	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
-		return true
-	}
-	return false
-}
-
-// check253: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
-func check253(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15328,25 +15069,16 @@ func check253(ev *event.Event) bool {
 	return in43(v)
 }
 
-// check254: fd.sport = 53
-func check254(ev *event.Event) bool {
-	v, ok := event.FDSport(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == int64(53)
-}
-
 func in44(v string) bool {
 	switch v {
-	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
+	case "debugfs", "mount", "nsenter":
 		return true
 	}
 	return false
 }
 
-// check255: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
-func check255(ev *event.Event) bool {
+// check225: proc.name in (mount, nsenter, debugfs)
+func check225(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15354,356 +15086,420 @@ func check255(ev *event.Event) bool {
 	return in44(v)
 }
 
+// check226: proc.name = mount
+func check226(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "mount"
+}
+
+// check227: proc.args in ("", "-l")
+func check227(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return (v == "" || v == "-l")
+}
+
 func in45(v string) bool {
 	switch v {
-	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
+	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
 		return true
 	}
 	return false
 }
 
-// check256: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
-func check256(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
+// check228: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check228(ev *event.Event) bool {
+	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
 	return in45(v)
 }
 
-// check257: proc.args contains id_rsa
+// check229: proc.cmdline contains rotatelogs
+func check229(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "rotatelogs")
+}
+
+// check230: proc.cmdline contains cronolog
+func check230(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "cronolog")
+}
+
+// check231: proc.pname = node
+func check231(ev *event.Event) bool {
+	v, ok := event.ProcPname(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "node"
+}
+
+// check232: proc.pcmdline contains /npm
+func check232(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "/npm")
+}
+
+// check233: proc.pcmdline contains npm-cli
+func check233(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "npm-cli")
+}
+
+// check234: proc.pcmdline contains /npx
+func check234(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "/npx")
+}
+
+// check235: proc.pcmdline contains yarn
+func check235(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "yarn")
+}
+
+// check236: proc.pcmdline contains pnpm
+func check236(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "pnpm")
+}
+
+// check237: proc.pcmdline contains corepack
+func check237(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "corepack")
+}
+
+// check238: proc.pcmdline contains /.bin/
+func check238(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "/.bin/")
+}
+
+// check239: proc.pcmdline contains .vscode-server
+func check239(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".vscode-server")
+}
+
+// check240: proc.pcmdline contains .cursor-server
+func check240(ev *event.Event) bool {
+	v, ok := event.ProcPcmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".cursor-server")
+}
+
+// check241: proc.cmdline in ()
+func check241(ev *event.Event) bool {
+	return false
+}
+
+// check242: proc.cmdline contains "curl "
+func check242(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "curl ")
+}
+
+// check243: proc.cmdline contains "wget "
+func check243(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "wget ")
+}
+
+// check244: proc.cmdline endswith "| sh"
+func check244(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| sh")
+}
+
+// check245: proc.cmdline endswith "|sh"
+func check245(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "|sh")
+}
+
+// check246: proc.cmdline endswith "| bash"
+func check246(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| bash")
+}
+
+// check247: proc.cmdline endswith "|bash"
+func check247(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "|bash")
+}
+
+// check248: proc.cmdline endswith "| zsh"
+func check248(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| zsh")
+}
+
+// check249: proc.cmdline endswith "| dash"
+func check249(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| dash")
+}
+
+// check250: proc.cmdline endswith "| python"
+func check250(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| python")
+}
+
+// check251: proc.cmdline endswith "| python3"
+func check251(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| python3")
+}
+
+// check252: proc.cmdline endswith "| perl"
+func check252(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "| perl")
+}
+
+// check253: proc.cmdline contains "| sh "
+func check253(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "| sh ")
+}
+
+// check254: proc.cmdline contains "|sh "
+func check254(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "|sh ")
+}
+
+// check255: proc.cmdline contains "| bash "
+func check255(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "| bash ")
+}
+
+// check256: proc.cmdline contains "|bash "
+func check256(ev *event.Event) bool {
+	v, ok := event.ProcCmdline(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "|bash ")
+}
+
+// check257: proc.cmdline contains "| sudo sh"
 func check257(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "id_rsa")
+	return strings.Contains(v, "| sudo sh")
 }
 
-// check258: proc.args contains id_dsa
+// check258: proc.cmdline contains "| sudo bash"
 func check258(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "id_dsa")
+	return strings.Contains(v, "| sudo bash")
 }
 
-// check259: proc.args contains id_ecdsa
+// check259: proc.cmdline contains "| sudo -E bash"
 func check259(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "id_ecdsa")
+	return strings.Contains(v, "| sudo -E bash")
 }
 
-// check260: proc.args contains id_ed25519
+// check260: proc.cmdline contains "| python3 -"
 func check260(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "id_ed25519")
+	return strings.Contains(v, "| python3 -")
 }
 
-// check261: proc.args contains "PRIVATE KEY"
+// check261: proc.cmdline contains "| python -"
 func check261(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "PRIVATE KEY")
+	return strings.Contains(v, "| python -")
 }
 
-// check262: proc.args contains .ppk
+// check262: proc.cmdline contains "| perl -"
 func check262(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, ".ppk")
+	return strings.Contains(v, "| perl -")
 }
 
-// check263: proc.args contains "*.pem"
+// check263: proc.cmdline contains "| sh;"
 func check263(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "*.pem")
+	return strings.Contains(v, "| sh;")
 }
 
-// check264: proc.args contains "*.key"
+// check264: proc.cmdline contains "| bash;"
 func check264(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "*.key")
+	return strings.Contains(v, "| bash;")
 }
 
-// check265: proc.args contains .kdbx
+// check265: proc.cmdline contains "|sh;"
 func check265(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, ".kdbx")
+	return strings.Contains(v, "|sh;")
 }
 
-// check266: proc.args contains wallet.dat
+// check266: proc.cmdline contains "<(curl"
 func check266(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "wallet.dat")
+	return strings.Contains(v, "<(curl")
 }
 
-// check267: proc.args contains aws_secret_access_key
+// check267: proc.cmdline contains "<(wget"
 func check267(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "aws_secret_access_key")
+	return strings.Contains(v, "<(wget")
 }
 
-// check268: proc.name = setenforce
+// check268: proc.pname in ()
 func check268(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "setenforce"
+	return false
 }
 
-func in46(v string) bool {
+func in46(v int64) bool {
 	switch v {
-	case "0", "Permissive", "permissive":
+	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
 		return true
 	}
 	return false
 }
 
-// check269: proc.args in (0, permissive, Permissive)
+// check269: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
 func check269(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
 	}
 	return in46(v)
 }
 
-// check270: proc.name = auditctl
-func check270(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "auditctl"
-}
-
-// check271: proc.args contains "-e 0"
-func check271(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "-e 0")
-}
-
-// check272: proc.args = "-D"
-func check272(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "-D"
-}
-
-// check273: proc.args startswith "-D "
-func check273(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "-D ")
-}
-
-// check274: proc.name = aa-teardown
-func check274(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "aa-teardown"
-}
-
-// check275: proc.name = ufw
-func check275(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "ufw"
-}
-
-// check276: proc.args contains disable
-func check276(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "disable")
-}
-
-// check277: proc.name in (systemctl, service)
-func check277(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return (v == "systemctl" || v == "service")
-}
-
-// check278: proc.args contains stop
-func check278(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "stop")
-}
-
-// check279: proc.args contains mask
-func check279(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "mask")
-}
-
-// check280: proc.args contains kill
-func check280(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "kill")
-}
-
-// check281: proc.args contains auditd
-func check281(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "auditd")
-}
-
-// check282: proc.args contains apparmor
-func check282(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "apparmor")
-}
-
-// check283: proc.args contains lanner
-func check283(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "lanner")
-}
-
-// check284: proc.args contains falco
-func check284(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "falco")
-}
-
-// check285: proc.args contains firewalld
-func check285(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "firewalld")
-}
-
-// check286: proc.args contains ufw
-func check286(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "ufw")
-}
-
-// check287: proc.args contains osqueryd
-func check287(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "osqueryd")
-}
-
-// check288: proc.args contains wazuh
-func check288(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "wazuh")
-}
-
-// check289: proc.args contains fail2ban
-func check289(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "fail2ban")
-}
-
-// check290: proc.args contains rsyslog
-func check290(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "rsyslog")
-}
-
-// check291: proc.args contains journald
-func check291(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "journald")
-}
-
 func in47(v string) bool {
 	switch v {
-	case "shred", "srm", "wipe":
+	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
 		return true
 	}
 	return false
 }
 
-// check292: proc.name in (shred, wipe, srm)
-func check292(ev *event.Event) bool {
+// check270: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
+func check270(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15711,8 +15507,391 @@ func check292(ev *event.Event) bool {
 	return in47(v)
 }
 
-// check293: proc.name = truncate
+// check271: fd.sport = 53
+func check271(ev *event.Event) bool {
+	v, ok := event.FDSport(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(53)
+}
+
+func in48(v string) bool {
+	switch v {
+	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
+		return true
+	}
+	return false
+}
+
+// check272: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
+func check272(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in48(v)
+}
+
+func in49(v string) bool {
+	switch v {
+	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
+		return true
+	}
+	return false
+}
+
+// check273: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
+func check273(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in49(v)
+}
+
+// check274: proc.args contains id_rsa
+func check274(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_rsa")
+}
+
+// check275: proc.args contains id_dsa
+func check275(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_dsa")
+}
+
+// check276: proc.args contains id_ecdsa
+func check276(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_ecdsa")
+}
+
+// check277: proc.args contains id_ed25519
+func check277(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_ed25519")
+}
+
+// check278: proc.args contains "PRIVATE KEY"
+func check278(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "PRIVATE KEY")
+}
+
+// check279: proc.args contains .ppk
+func check279(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".ppk")
+}
+
+// check280: proc.args contains "*.pem"
+func check280(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "*.pem")
+}
+
+// check281: proc.args contains "*.key"
+func check281(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "*.key")
+}
+
+// check282: proc.args contains .kdbx
+func check282(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".kdbx")
+}
+
+// check283: proc.args contains wallet.dat
+func check283(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "wallet.dat")
+}
+
+// check284: proc.args contains aws_secret_access_key
+func check284(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "aws_secret_access_key")
+}
+
+// check285: proc.name = setenforce
+func check285(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "setenforce"
+}
+
+func in50(v string) bool {
+	switch v {
+	case "0", "Permissive", "permissive":
+		return true
+	}
+	return false
+}
+
+// check286: proc.args in (0, permissive, Permissive)
+func check286(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in50(v)
+}
+
+// check287: proc.name = auditctl
+func check287(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "auditctl"
+}
+
+// check288: proc.args contains "-e 0"
+func check288(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "-e 0")
+}
+
+// check289: proc.args = "-D"
+func check289(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "-D"
+}
+
+// check290: proc.args startswith "-D "
+func check290(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "-D ")
+}
+
+// check291: proc.name = aa-teardown
+func check291(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "aa-teardown"
+}
+
+// check292: proc.name = ufw
+func check292(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "ufw"
+}
+
+// check293: proc.args contains disable
 func check293(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "disable")
+}
+
+// check294: proc.name in (systemctl, service)
+func check294(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return (v == "systemctl" || v == "service")
+}
+
+// check295: proc.args contains stop
+func check295(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "stop")
+}
+
+// check296: proc.args contains mask
+func check296(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "mask")
+}
+
+// check297: proc.args contains kill
+func check297(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "kill")
+}
+
+// check298: proc.args contains auditd
+func check298(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "auditd")
+}
+
+// check299: proc.args contains apparmor
+func check299(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "apparmor")
+}
+
+// check300: proc.args contains lanner
+func check300(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "lanner")
+}
+
+// check301: proc.args contains falco
+func check301(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "falco")
+}
+
+// check302: proc.args contains firewalld
+func check302(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "firewalld")
+}
+
+// check303: proc.args contains ufw
+func check303(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "ufw")
+}
+
+// check304: proc.args contains osqueryd
+func check304(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "osqueryd")
+}
+
+// check305: proc.args contains wazuh
+func check305(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "wazuh")
+}
+
+// check306: proc.args contains fail2ban
+func check306(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "fail2ban")
+}
+
+// check307: proc.args contains rsyslog
+func check307(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "rsyslog")
+}
+
+// check308: proc.args contains journald
+func check308(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "journald")
+}
+
+func in51(v string) bool {
+	switch v {
+	case "shred", "srm", "wipe":
+		return true
+	}
+	return false
+}
+
+// check309: proc.name in (shred, wipe, srm)
+func check309(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in51(v)
+}
+
+// check310: proc.name = truncate
+func check310(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15720,8 +15899,8 @@ func check293(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// check294: proc.args contains /var/log
-func check294(ev *event.Event) bool {
+// check311: proc.args contains /var/log
+func check311(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15729,8 +15908,8 @@ func check294(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// check295: proc.args contains _history
-func check295(ev *event.Event) bool {
+// check312: proc.args contains _history
+func check312(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15738,8 +15917,8 @@ func check295(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// check296: proc.name = ln
-func check296(ev *event.Event) bool {
+// check313: proc.name = ln
+func check313(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15747,8 +15926,8 @@ func check296(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// check297: proc.args contains /dev/null
-func check297(ev *event.Event) bool {
+// check314: proc.args contains /dev/null
+func check314(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15756,8 +15935,8 @@ func check297(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// check298: proc.name = dd
-func check298(ev *event.Event) bool {
+// check315: proc.name = dd
+func check315(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15765,8 +15944,8 @@ func check298(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// check299: proc.args contains "of=/dev/sd"
-func check299(ev *event.Event) bool {
+// check316: proc.args contains "of=/dev/sd"
+func check316(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15774,8 +15953,8 @@ func check299(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// check300: proc.args contains "of=/dev/vd"
-func check300(ev *event.Event) bool {
+// check317: proc.args contains "of=/dev/vd"
+func check317(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15783,8 +15962,8 @@ func check300(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// check301: proc.args contains "of=/dev/xvd"
-func check301(ev *event.Event) bool {
+// check318: proc.args contains "of=/dev/xvd"
+func check318(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15792,8 +15971,8 @@ func check301(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// check302: proc.args contains "of=/dev/hd"
-func check302(ev *event.Event) bool {
+// check319: proc.args contains "of=/dev/hd"
+func check319(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15801,8 +15980,8 @@ func check302(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// check303: proc.args contains "of=/dev/nvme"
-func check303(ev *event.Event) bool {
+// check320: proc.args contains "of=/dev/nvme"
+func check320(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15810,8 +15989,8 @@ func check303(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// check304: proc.args contains "of=/dev/mmcblk"
-func check304(ev *event.Event) bool {
+// check321: proc.args contains "of=/dev/mmcblk"
+func check321(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15819,8 +15998,8 @@ func check304(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// check305: proc.args contains "of=/dev/dm-"
-func check305(ev *event.Event) bool {
+// check322: proc.args contains "of=/dev/dm-"
+func check322(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15828,8 +16007,8 @@ func check305(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// check306: proc.args contains "of=/dev/mapper/"
-func check306(ev *event.Event) bool {
+// check323: proc.args contains "of=/dev/mapper/"
+func check323(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15837,8 +16016,8 @@ func check306(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// check307: proc.args contains "of=/dev/md"
-func check307(ev *event.Event) bool {
+// check324: proc.args contains "of=/dev/md"
+func check324(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15846,8 +16025,8 @@ func check307(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// check308: proc.name = blkdiscard
-func check308(ev *event.Event) bool {
+// check325: proc.name = blkdiscard
+func check325(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15855,8 +16034,8 @@ func check308(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// check309: proc.env[LD_PRELOAD] contains /tmp/
-func check309(ev *event.Event) bool {
+// check326: proc.env[LD_PRELOAD] contains /tmp/
+func check326(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15868,8 +16047,8 @@ func check309(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// check310: proc.env[LD_PRELOAD] contains /dev/shm/
-func check310(ev *event.Event) bool {
+// check327: proc.env[LD_PRELOAD] contains /dev/shm/
+func check327(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15881,8 +16060,8 @@ func check310(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// check311: proc.env[LD_PRELOAD] contains /var/tmp/
-func check311(ev *event.Event) bool {
+// check328: proc.env[LD_PRELOAD] contains /var/tmp/
+func check328(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15894,8 +16073,8 @@ func check311(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// check312: proc.env[LD_PRELOAD] contains /run/user/
-func check312(ev *event.Event) bool {
+// check329: proc.env[LD_PRELOAD] contains /run/user/
+func check329(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15907,8 +16086,8 @@ func check312(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// check313: proc.env[LD_PRELOAD] contains "/."
-func check313(ev *event.Event) bool {
+// check330: proc.env[LD_PRELOAD] contains "/."
+func check330(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -15920,18 +16099,18 @@ func check313(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// check314: proc.env[LD_PRELOAD] in ()
-func check314(ev *event.Event) bool {
+// check331: proc.env[LD_PRELOAD] in ()
+func check331(ev *event.Event) bool {
 	return false
 }
 
-// check315: evt.type = setuid
-func check315(ev *event.Event) bool {
+// check332: evt.type = setuid
+func check332(ev *event.Event) bool {
 	return ev.Type == event.TypeSetuid
 }
 
-// check316: evt.arg.uid in (0, root)
-func check316(ev *event.Event) bool {
+// check333: evt.arg.uid in (0, root)
+func check333(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDUID,
 		Index: -1,
@@ -15944,7 +16123,7 @@ func check316(ev *event.Event) bool {
 	return (v == "0" || v == "root")
 }
 
-func in48(v string) bool {
+func in52(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
 		return true
@@ -15952,16 +16131,16 @@ func in48(v string) bool {
 	return false
 }
 
-// check317: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check317(ev *event.Event) bool {
+// check334: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check334(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in48(v)
+	return in52(v)
 }
 
-func in49(v string) bool {
+func in53(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -15969,22 +16148,22 @@ func in49(v string) bool {
 	return false
 }
 
-// check318: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check318(ev *event.Event) bool {
+// check335: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
+func check335(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in49(v)
+	return in53(v)
 }
 
-// check319: evt.type in (chmod, fchmod, fchmodat)
-func check319(ev *event.Event) bool {
+// check336: evt.type in (chmod, fchmod, fchmodat)
+func check336(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check320: evt.arg.mode contains S_ISUID
-func check320(ev *event.Event) bool {
+// check337: evt.arg.mode contains S_ISUID
+func check337(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -15997,8 +16176,8 @@ func check320(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check321: evt.arg.mode contains S_ISGID
-func check321(ev *event.Event) bool {
+// check338: evt.arg.mode contains S_ISGID
+func check338(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16011,7 +16190,7 @@ func check321(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in50(v string) bool {
+func in54(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -16019,22 +16198,22 @@ func in50(v string) bool {
 	return false
 }
 
-// check322: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check322(ev *event.Event) bool {
+// check339: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
+func check339(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in50(v)
+	return in54(v)
 }
 
-// check323: evt.type = bpf
-func check323(ev *event.Event) bool {
+// check340: evt.type = bpf
+func check340(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check324: evt.arg.cmd = 5
-func check324(ev *event.Event) bool {
+// check341: evt.arg.cmd = 5
+func check341(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16047,8 +16226,8 @@ func check324(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check325: evt.arg.cmd contains BPF_PROG_LOAD
-func check325(ev *event.Event) bool {
+// check342: evt.arg.cmd contains BPF_PROG_LOAD
+func check342(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16061,7 +16240,7 @@ func check325(ev *event.Event) bool {
 	return strings.Contains(v, "BPF_PROG_LOAD")
 }
 
-func in51(v string) bool {
+func in55(v string) bool {
 	switch v {
 	case "bpfman", "bpftool", "bpftrace", "calico-node", "cilium-agent", "crun", "falco", "ip", "lanner", "lannerd", "parca-agent", "runc", "suricata", "system-probe", "tc", "tetragon", "tracee", "xdp-loader":
 		return true
@@ -16069,22 +16248,22 @@ func in51(v string) bool {
 	return false
 }
 
-// check326: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check326(ev *event.Event) bool {
+// check343: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
+func check343(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in51(v)
+	return in55(v)
 }
 
-// check327: evt.type = userfaultfd
-func check327(ev *event.Event) bool {
+// check344: evt.type = userfaultfd
+func check344(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check328: user.uid != 0
-func check328(ev *event.Event) bool {
+// check345: user.uid != 0
+func check345(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16092,7 +16271,7 @@ func check328(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in52(v string) bool {
+func in56(v string) bool {
 	switch v {
 	case "criu", "crosvm", "firecracker", "qemu-kvm", "qemu-system-aar", "qemu-system-x86":
 		return true
@@ -16100,17 +16279,17 @@ func in52(v string) bool {
 	return false
 }
 
-// check329: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check329(ev *event.Event) bool {
+// check346: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
+func check346(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in52(v)
+	return in56(v)
 }
 
-// check330: evt.arg.request contains PTRACE_ATTACH
-func check330(ev *event.Event) bool {
+// check347: evt.arg.request contains PTRACE_ATTACH
+func check347(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16123,8 +16302,8 @@ func check330(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check331: evt.arg.request contains PTRACE_SEIZE
-func check331(ev *event.Event) bool {
+// check348: evt.arg.request contains PTRACE_SEIZE
+func check348(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16137,8 +16316,8 @@ func check331(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check332: evt.is_open_read = true
-func check332(ev *event.Event) bool {
+// check349: evt.is_open_read = true
+func check349(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16146,7 +16325,7 @@ func check332(ev *event.Event) bool {
 	return v == true
 }
 
-func in53(v string) bool {
+func in57(v string) bool {
 	switch v {
 	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
 		return true
@@ -16154,17 +16333,17 @@ func in53(v string) bool {
 	return false
 }
 
-// check333: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check333(ev *event.Event) bool {
+// check350: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check350(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in53(v)
+	return in57(v)
 }
 
-// check334: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check334(ev *event.Event) bool {
+// check351: fd.directory in (/etc/sudoers.d, /etc/pam.d)
+func check351(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16172,7 +16351,7 @@ func check334(ev *event.Event) bool {
 	return (v == "/etc/sudoers.d" || v == "/etc/pam.d")
 }
 
-func in54(v string) bool {
+func in58(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "calife", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "run0", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
 		return true
@@ -16180,17 +16359,17 @@ func in54(v string) bool {
 	return false
 }
 
-// check335: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check335(ev *event.Event) bool {
+// check352: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check352(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in54(v)
+	return in58(v)
 }
 
-// check336: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check336(ev *event.Event) bool {
+// check353: fd.name glob "/etc/ssh/ssh_host_*_key"
+func check353(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16198,8 +16377,8 @@ func check336(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check337: fd.directory = /root/.ssh
-func check337(ev *event.Event) bool {
+// check354: fd.directory = /root/.ssh
+func check354(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16207,8 +16386,8 @@ func check337(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check338: fd.directory glob "/home/*/.ssh"
-func check338(ev *event.Event) bool {
+// check355: fd.directory glob "/home/*/.ssh"
+func check355(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16216,8 +16395,8 @@ func check338(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check339: fd.filename endswith .pub
-func check339(ev *event.Event) bool {
+// check356: fd.filename endswith .pub
+func check356(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16225,7 +16404,7 @@ func check339(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in55(v string) bool {
+func in59(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -16233,16 +16412,16 @@ func in55(v string) bool {
 	return false
 }
 
-// check340: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check340(ev *event.Event) bool {
+// check357: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
+func check357(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in55(v)
+	return in59(v)
 }
 
-func in56(v string) bool {
+func in60(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "gnome-keyring-d", "gpg-agent", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "scp", "seahorse", "sftp", "sftp-server", "ssh", "ssh-add", "ssh-agent", "ssh-keygen", "ssh-keyscan", "ssh-keysign", "sshd", "sshd-auth", "sshd-keygen-wra", "sshd-session", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
 		return true
@@ -16250,17 +16429,17 @@ func in56(v string) bool {
 	return false
 }
 
-// check341: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check341(ev *event.Event) bool {
+// check358: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
+func check358(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in56(v)
+	return in60(v)
 }
 
-// check342: fd.name glob "/proc/*/environ"
-func check342(ev *event.Event) bool {
+// check359: fd.name glob "/proc/*/environ"
+func check359(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16268,7 +16447,7 @@ func check342(ev *event.Event) bool {
 	return match.Glob("/proc/*/environ", v)
 }
 
-func in57(v string) bool {
+func in61(v string) bool {
 	switch v {
 	case "aide", "atop", "auditbeat", "btop", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "glances", "htop", "lanner", "lannerd", "osqueryd", "pgrep", "pidof", "pidstat", "pkill", "process-agent", "procs", "ps", "pstree", "rkhunter", "sysdig", "system-probe", "tetragon", "top", "tracee", "tripwire", "w":
 		return true
@@ -16276,17 +16455,17 @@ func in57(v string) bool {
 	return false
 }
 
-// check343: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
-func check343(ev *event.Event) bool {
+// check360: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
+func check360(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in57(v)
+	return in61(v)
 }
 
-// check344: fd.filename = token
-func check344(ev *event.Event) bool {
+// check361: fd.filename = token
+func check361(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16294,18 +16473,18 @@ func check344(ev *event.Event) bool {
 	return v == "token"
 }
 
-var prefixes58 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
+var prefixes62 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check345: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check345(ev *event.Event) bool {
+// check362: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
+func check362(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes58.Match(v)
+	return prefixes62.Match(v)
 }
 
-func in59(v string) bool {
+func in63(v string) bool {
 	switch v {
 	case "awk", "base32", "base64", "cat", "cp", "curl", "cut", "gawk", "grep", "head", "hexdump", "less", "mawk", "more", "nano", "od", "scp", "sed", "strings", "tail", "tar", "tr", "vi", "vim", "wget", "xxd":
 		return true
@@ -16313,17 +16492,17 @@ func in59(v string) bool {
 	return false
 }
 
-// check346: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check346(ev *event.Event) bool {
+// check363: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
+func check363(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in59(v)
+	return in63(v)
 }
 
-// check347: fd.filename in (authorized_keys, authorized_keys2)
-func check347(ev *event.Event) bool {
+// check364: fd.filename in (authorized_keys, authorized_keys2)
+func check364(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16331,8 +16510,8 @@ func check347(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check348: evt.arg.newpath endswith /authorized_keys
-func check348(ev *event.Event) bool {
+// check365: evt.arg.newpath endswith /authorized_keys
+func check365(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16345,8 +16524,8 @@ func check348(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check349: evt.arg.newpath endswith /authorized_keys2
-func check349(ev *event.Event) bool {
+// check366: evt.arg.newpath endswith /authorized_keys2
+func check366(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16359,7 +16538,7 @@ func check349(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys2")
 }
 
-func in60(v string) bool {
+func in64(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
 		return true
@@ -16367,16 +16546,16 @@ func in60(v string) bool {
 	return false
 }
 
-// check350: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check350(ev *event.Event) bool {
+// check367: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check367(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in60(v)
+	return in64(v)
 }
 
-func in61(v string) bool {
+func in65(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
 		return true
@@ -16384,8 +16563,8 @@ func in61(v string) bool {
 	return false
 }
 
-// check351: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check351(ev *event.Event) bool {
+// check368: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check368(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -16394,50 +16573,15 @@ func check351(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in61(v) {
+		if in65(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check352: fd.name = /etc/crontab
-func check352(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "/etc/crontab"
-}
-
-// check353: fd.name startswith /var/spool/cron/
-func check353(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "/var/spool/cron/")
-}
-
-func in62(v string) bool {
-	switch v {
-	case "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.monthly", "/etc/cron.weekly":
-		return true
-	}
-	return false
-}
-
-// check354: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check354(ev *event.Event) bool {
-	v, ok := event.FDDirectoryName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in62(v)
-}
-
-// check355: evt.arg.newpath = /etc/crontab
-func check355(ev *event.Event) bool {
+// check369: evt.arg.newpath = /etc/crontab
+func check369(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16450,8 +16594,8 @@ func check355(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check356: evt.arg.newpath startswith /var/spool/cron/
-func check356(ev *event.Event) bool {
+// check370: evt.arg.newpath startswith /var/spool/cron/
+func check370(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16464,8 +16608,8 @@ func check356(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check357: evt.arg.newpath startswith /etc/cron.d/
-func check357(ev *event.Event) bool {
+// check371: evt.arg.newpath startswith /etc/cron.d/
+func check371(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16478,8 +16622,8 @@ func check357(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check358: evt.arg.newpath startswith /etc/cron.hourly/
-func check358(ev *event.Event) bool {
+// check372: evt.arg.newpath startswith /etc/cron.hourly/
+func check372(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16492,8 +16636,8 @@ func check358(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check359: evt.arg.newpath startswith /etc/cron.daily/
-func check359(ev *event.Event) bool {
+// check373: evt.arg.newpath startswith /etc/cron.daily/
+func check373(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16506,8 +16650,8 @@ func check359(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check360: evt.arg.newpath startswith /etc/cron.weekly/
-func check360(ev *event.Event) bool {
+// check374: evt.arg.newpath startswith /etc/cron.weekly/
+func check374(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16520,8 +16664,8 @@ func check360(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check361: evt.arg.newpath startswith /etc/cron.monthly/
-func check361(ev *event.Event) bool {
+// check375: evt.arg.newpath startswith /etc/cron.monthly/
+func check375(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16534,7 +16678,7 @@ func check361(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.monthly/")
 }
 
-func in63(v string) bool {
+func in66(v string) bool {
 	switch v {
 	case "at", "atd", "batch", "crontab":
 		return true
@@ -16542,166 +16686,22 @@ func in63(v string) bool {
 	return false
 }
 
-// check362: proc.name in (crontab, at, atd, batch)
-func check362(ev *event.Event) bool {
+// check376: proc.name in (crontab, at, atd, batch)
+func check376(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in63(v)
-}
-
-var prefixes64 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
-
-// check363: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
-func check363(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return prefixes64.Match(v)
-}
-
-// check364: fd.name glob "/root/.config/systemd/user/*"
-func check364(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return match.Glob("/root/.config/systemd/user/*", v)
-}
-
-// check365: fd.name glob "/home/*/.config/systemd/user/*"
-func check365(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return match.Glob("/home/*/.config/systemd/user/*", v)
-}
-
-// check366: fd.filename endswith .service
-func check366(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".service")
-}
-
-// check367: fd.filename endswith .timer
-func check367(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".timer")
-}
-
-// check368: fd.filename endswith .socket
-func check368(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".socket")
-}
-
-// check369: fd.filename endswith .path
-func check369(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".path")
-}
-
-// check370: fd.filename endswith .mount
-func check370(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".mount")
-}
-
-// check371: fd.filename endswith .conf
-func check371(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, ".conf")
-}
-
-// check372: proc.name = systemctl
-func check372(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "systemctl"
-}
-
-func in65(v string) bool {
-	switch v {
-	case "/etc/bash.bashrc", "/etc/bashrc", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment", "/etc/profile", "/etc/zsh/zlogin", "/etc/zsh/zprofile", "/etc/zsh/zshenv", "/etc/zsh/zshrc", "/etc/zshrc":
-		return true
-	}
-	return false
-}
-
-// check373: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
-func check373(ev *event.Event) bool {
-	v, ok := event.FDName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in65(v)
-}
-
-// check374: fd.directory = /etc/profile.d
-func check374(ev *event.Event) bool {
-	v, ok := event.FDDirectoryName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "/etc/profile.d"
-}
-
-func in66(v string) bool {
-	switch v {
-	case ".bash_login", ".bash_logout", ".bash_profile", ".bashrc", ".cshrc", ".kshrc", ".mkshrc", ".profile", ".tcshrc", ".zlogin", ".zprofile", ".zshenv", ".zshrc":
-		return true
-	}
-	return false
-}
-
-// check375: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
-func check375(ev *event.Event) bool {
-	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
 	return in66(v)
 }
 
-// check376: fd.directory = /root
-func check376(ev *event.Event) bool {
-	v, ok := event.FDDirectoryName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "/root"
-}
-
-// check377: fd.directory glob "/home/*"
+// check377: proc.name = systemctl
 func check377(ev *event.Event) bool {
-	v, ok := event.FDDirectoryName(ev, event.Arg{})
+	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return match.Glob("/home/*", v)
+	return v == "systemctl"
 }
 
 func in67(v string) bool {
