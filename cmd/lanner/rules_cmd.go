@@ -14,6 +14,7 @@ import (
 type rulesCmd struct {
 	List  rulesListCmd  `cmd:"" help:"List the rules compiled into this binary."`
 	Check rulesCheckCmd `cmd:"" help:"Validate rules files without rebuilding."`
+	Test  rulesTestCmd  `cmd:"" help:"Run rule test cases (events and the rules that must fire or stay silent)."`
 }
 
 type rulesListCmd struct {
