@@ -111,3 +111,11 @@ type Collector interface {
 	// Stats returns the current counters.
 	Stats() Stats
 }
+
+// Capabilities say what a collector can see, for coverage reports.
+type Capabilities struct {
+	// Types are the event types it delivers.
+	Types event.TypeSet
+	// Missing maps fields it cannot fill (they stay absent) to the reason.
+	Missing map[string]string
+}

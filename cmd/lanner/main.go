@@ -15,12 +15,13 @@ import (
 var version = "dev"
 
 type cli struct {
-	Run     runCmd     `cmd:"" help:"Watch this machine and raise alerts."`
-	Record  recordCmd  `cmd:"" help:"Record the enriched event stream to a file."`
-	Replay  replayCmd  `cmd:"" help:"Run recorded events through the rules."`
-	Version versionCmd `cmd:"" help:"Print the version."`
-	Rules   rulesCmd   `cmd:"" help:"List, check and test rules."`
-	Fields  fieldsCmd  `cmd:"" help:"List the fields rules can use."`
+	Run        runCmd        `cmd:"" help:"Watch this machine and raise alerts."`
+	Record     recordCmd     `cmd:"" help:"Record the enriched event stream to a file."`
+	Collectors collectorsCmd `cmd:"" help:"Probe which collectors work here and what each can see."`
+	Replay     replayCmd     `cmd:"" help:"Run recorded events through the rules."`
+	Version    versionCmd    `cmd:"" help:"Print the version."`
+	Rules      rulesCmd      `cmd:"" help:"List, check and test rules."`
+	Fields     fieldsCmd     `cmd:"" help:"List the fields rules can use."`
 }
 
 func main() {

@@ -133,6 +133,9 @@ func runPipeline(pc pipelineConfig) error {
 	}
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started, %d rules enabled, watching %s\n",
 		col.Name(), len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
+	if len(pc.rules.Rules()) > 0 {
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, capabilities(col.Name())))
+	}
 	if pc.readyFile != "" {
 		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
 			col.Close()
@@ -159,7 +162,7 @@ func typeNames(ts event.TypeSet) []string {
 // openCollector starts the named collector, or for auto the first that
 // works, saying why each one skipped failed.
 func openCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {
-	order := []string{"ebpf"}
+	order := collectorNames
 	if name != "auto" {
 		order = []string{name}
 	}

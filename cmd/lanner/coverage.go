@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/ruleset"
+)
+
+// Coverage of one rule by one collector.
+const (
+	coverFull    = "full"
+	coverPartial = "partial"
+	coverBlind   = "blind"
+)
+
+// ruleCoverage says how well a collector serves a rule: fully, partly
+// (some of its event types or fields are invisible to it) or not at all.
+type ruleCoverage struct {
+	Rule    string   `json:"rule"`
+	Level   string   `json:"coverage"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
+	rc := ruleCoverage{Rule: r.Name, Level: coverFull}
+	var seen, unseen []string
+	for _, t := range r.EvtTypes {
+		if caps.Types.Has(t) {
+			seen = append(seen, t.String())
+		} else {
+			unseen = append(unseen, t.String())
+		}
+	}
+	if len(seen) == 0 {
+		rc.Level = coverBlind
+		rc.Reasons = append(rc.Reasons, "sees none of its event types ("+strings.Join(unseen, ",")+")")
+		return rc
+	}
+	if len(unseen) > 0 {
+		rc.Level = coverPartial
+		rc.Reasons = append(rc.Reasons, "does not see "+strings.Join(unseen, ","))
+	}
+	for _, f := range r.CondFields {
+		if why, ok := caps.Missing[f]; ok {
+			rc.Level = coverPartial
+			rc.Reasons = append(rc.Reasons, f+": "+why)
+		}
+	}
+	return rc
+}
+
+// coverageReport assesses every rule of set.
+func coverageReport(set *ruleset.Set, caps collectors.Capabilities) []ruleCoverage {
+	var out []ruleCoverage
+	for _, r := range set.Rules() {
+		out = append(out, assess(r, caps))
+	}
+	return out
+}
+
+// printCoverage writes a summary line and one line per rule not fully served.
+func printCoverage(w io.Writer, collector string, report []ruleCoverage) {
+	count := map[string]int{}
+	for _, rc := range report {
+		count[rc.Level]++
+	}
+	fmt.Fprintf(w, "lanner: coverage with %s: %d rules fully served, %d partly, %d blind\n",
+		collector, count[coverFull], count[coverPartial], count[coverBlind])
+	sorted := append([]ruleCoverage(nil), report...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level < sorted[j].Level })
+	for _, rc := range sorted {
+		if rc.Level != coverFull {
+			fmt.Fprintf(w, "lanner:   %s: %s (%s)\n", rc.Level, rc.Rule, strings.Join(rc.Reasons, "; "))
+		}
+	}
+}
