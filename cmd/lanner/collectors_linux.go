@@ -6,11 +6,12 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/collectors/ebpf"
+	"github.com/lannersec/lanner/collectors/fanotify"
 	"github.com/lannersec/lanner/event"
 )
 
 // collectorNames are the collectors in the order auto tries them.
-var collectorNames = []string{"ebpf"}
+var collectorNames = []string{"ebpf", "fanotify"}
 
 // syscallTypes are the syscall event types (not Lanner's synthetic ones).
 func syscallTypes() event.TypeSet {
@@ -37,6 +38,27 @@ func capabilities(name string) collectors.Capabilities {
 	switch name {
 	case "ebpf":
 		return collectors.Capabilities{Types: syscallTypes(), Missing: notCollected}
+	case "fanotify":
+		missing := map[string]string{
+			"fd.num":            "fanotify does not report fd numbers",
+			"evt.rawres":        "fanotify does not report return values",
+			"evt.arg.flags":     "fanotify reports open flags only for writes and creates",
+			"evt.is_open_read":  "fanotify reports the access mode only for writes and creates",
+			"evt.is_open_write": "fanotify reports the access mode only for writes and creates",
+		}
+		for k, v := range notCollected {
+			missing[k] = v
+		}
+		// fanotify sees the effect, not the syscall: every open, exec,
+		// mkdir, unlink and rename is reported under one type (openat,
+		// execve, mkdirat, unlinkat, renameat2), so rules naming the
+		// other variants are served by those events.
+		types := fanotify.Types()
+		for _, t := range []event.Type{event.TypeOpen, event.TypeOpenat2, event.TypeCreat, event.TypeExecveat,
+			event.TypeMkdir, event.TypeUnlink, event.TypeRmdir, event.TypeRename, event.TypeRenameat} {
+			types.Add(t)
+		}
+		return collectors.Capabilities{Types: types, Missing: missing}
 	}
 	return collectors.Capabilities{}
 }
@@ -45,6 +67,8 @@ func newCollector(name string, types event.TypeSet, tee func([]byte)) (collector
 	switch name {
 	case "ebpf":
 		return ebpf.New(ebpf.Options{Types: types, ExcludePID: os.Getpid(), Tee: tee})
+	case "fanotify":
+		return fanotify.New(fanotify.Options{Types: types, ExcludePID: os.Getpid()})
 	}
 	return nil, fmt.Errorf("unknown collector %q", name)
 }

@@ -1,0 +1,800 @@
+//go:build linux
+
+package fanotify
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
+
+const (
+	// dedupWindow is how long a (pid, path) write is remembered: a burst
+	// of writes within it gives one openat event.
+	dedupWindow = 2 * time.Second
+	// execNoteAge is how long an FAN_OPEN_EXEC path waits for the exec
+	// it belongs to.
+	execNoteAge = 500 * time.Millisecond
+	// pollInterval is the /proc scan period when the process connector
+	// is unavailable.
+	pollInterval = time.Second
+	queueLen     = 4096
+	readBufSize  = 64 << 10
+)
+
+// Collector reads fanotify and process connector events. Read must not be
+// called concurrently with itself; Close and Stats may be called at any
+// time.
+type Collector struct {
+	types      event.TypeSet
+	excludePID int32
+	proc       procReader
+
+	notifFD, fidFD int // raw group fds, -1 when absent
+	notif, fid     *os.File
+	conn           *os.File
+	connFD         int
+	notifMask      uint64
+	fidMask        uint64
+	marked         []string       // mount points marked in both groups
+	mountFDs       map[uint64]int // fsid → fd of a directory on it
+	haveRename     bool
+	connector      bool
+
+	out  chan collectors.Record
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+	closed    atomic.Bool
+
+	mu        sync.Mutex
+	execNotes map[int32]execNote // pid → executable opened for exec
+	lastExec  map[int32]time.Time
+	writes    map[writeKey]time.Time
+	movedFrom map[int32]string
+
+	records, drops, malformed atomic.Uint64
+}
+
+type execNote struct {
+	path string
+	at   time.Time
+}
+
+type writeKey struct {
+	pid  int32
+	path string
+}
+
+var _ collectors.Collector = (*Collector)(nil)
+
+func notSupported(what string, err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("fanotify: %s: %w: %w", what, collectors.ErrNotSupported, err)
+	}
+	return fmt.Errorf("fanotify: %s: %w", what, err)
+}
+
+// New creates the fanotify groups, marks every local filesystem and
+// subscribes to process events. Errors of fanotify_init that say the
+// kernel or the privileges cannot run fanotify wrap
+// collectors.ErrNotSupported.
+func New(opts Options) (*Collector, error) {
+	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
+		return nil, fmt.Errorf("fanotify: ExcludePID %d out of range", opts.ExcludePID)
+	}
+	c := &Collector{
+		types:      opts.Types,
+		excludePID: int32(opts.ExcludePID),
+		proc:       procReader{Root: "/proc", BootTime: bootTime(), TicksPerSec: 100},
+		notifFD:    -1,
+		fidFD:      -1,
+		connFD:     -1,
+		mountFDs:   map[uint64]int{},
+		out:        make(chan collectors.Record, queueLen),
+		done:       make(chan struct{}),
+		execNotes:  map[int32]execNote{},
+		lastExec:   map[int32]time.Time{},
+		writes:     map[writeKey]time.Time{},
+		movedFrom:  map[int32]string{},
+	}
+	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK,
+		unix.O_RDONLY|unix.O_LARGEFILE|unix.O_CLOEXEC)
+	if err != nil {
+		return nil, notSupported("fanotify_init", err)
+	}
+	c.notifFD = fd
+	fail := func(err error) (*Collector, error) {
+		c.closeFDs()
+		return nil, err
+	}
+	// The exec opens are always watched: they name the executable.
+	c.notifMask = fanOpenExec
+	if c.types.Has(event.TypeOpenat) {
+		c.notifMask |= fanOpen | fanModify | fanCloseWrite | fanOnDir
+	}
+	if c.types.Has(event.TypeOpenat) || c.types.Has(event.TypeMkdirat) {
+		c.fidMask |= fanCreate
+	}
+	if c.types.Has(event.TypeUnlinkat) {
+		c.fidMask |= fanDelete
+	}
+	if c.types.Has(event.TypeRenameat2) {
+		c.fidMask |= fanRename
+	}
+	if c.fidMask != 0 {
+		c.fidMask |= fanOnDir
+		fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|
+			unix.FAN_REPORT_DFID_NAME|unix.FAN_REPORT_FID, unix.O_RDONLY|unix.O_CLOEXEC)
+		if err != nil {
+			return fail(notSupported("fanotify_init (FID)", err))
+		}
+		c.fidFD = fd
+	}
+
+	mf, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return fail(fmt.Errorf("fanotify: %w", err))
+	}
+	mounts := watchMounts(parseMountinfo(mf))
+	mf.Close()
+	if len(mounts) == 0 || mounts[0].MountPoint != "/" {
+		mounts = append([]mount{{MountPoint: "/"}}, mounts...)
+	}
+	for i, m := range mounts {
+		if err := c.mark(m.MountPoint); err != nil {
+			if i == 0 {
+				return fail(notSupported("mark /", err))
+			}
+			continue
+		}
+	}
+
+	if err := c.openConnector(); err == nil {
+		c.connector = true
+	}
+
+	c.notif = os.NewFile(uintptr(c.notifFD), "fanotify")
+	c.wg.Add(1)
+	go c.loop(c.notif, c.handleNotif)
+	if c.fidFD >= 0 {
+		c.fid = os.NewFile(uintptr(c.fidFD), "fanotify-fid")
+		c.wg.Add(1)
+		go c.loop(c.fid, c.handleFID)
+	}
+	c.wg.Add(1)
+	if c.connector {
+		c.conn = os.NewFile(uintptr(c.connFD), "proc-connector")
+		go c.connLoop()
+	} else {
+		go c.pollLoop()
+	}
+	return c, nil
+}
+
+// mark marks the filesystem of dir in both groups; the FID group may
+// refuse filesystems without file handles, which then are watched by the
+// notification group only.
+func (c *Collector) mark(dir string) error {
+	if err := unix.FanotifyMark(c.notifFD, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM,
+		c.notifMask, unix.AT_FDCWD, dir); err != nil {
+		return err
+	}
+	c.marked = append(c.marked, dir)
+	if c.fidFD < 0 {
+		return nil
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return nil
+	}
+	fsid := uint64(uint32(st.Fsid.Val[0])) | uint64(uint32(st.Fsid.Val[1]))<<32
+	if _, ok := c.mountFDs[fsid]; ok {
+		return nil
+	}
+	mask := c.fidMask
+	err := unix.FanotifyMark(c.fidFD, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, mask, unix.AT_FDCWD, dir)
+	if err != nil && mask&fanRename != 0 {
+		// Before Linux 5.17: no FAN_RENAME; pair the moves instead.
+		mask = mask&^fanRename | fanMovedFrom | fanMovedTo
+		err = unix.FanotifyMark(c.fidFD, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, mask, unix.AT_FDCWD, dir)
+	} else if err == nil && mask&fanRename != 0 {
+		c.haveRename = true
+	}
+	if err != nil {
+		return nil
+	}
+	c.fidMask = mask
+	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.FanotifyMark(c.fidFD, unix.FAN_MARK_REMOVE|unix.FAN_MARK_FILESYSTEM, mask, unix.AT_FDCWD, dir)
+		return nil
+	}
+	c.mountFDs[fsid] = mfd
+	return nil
+}
+
+func (c *Collector) openConnector() error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_CONNECTOR)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20)
+	if err := unix.Sendto(fd, connectorListen(uint32(os.Getpid()), true), 0,
+		&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	c.connFD = fd
+	return nil
+}
+
+// closeFDs closes what New opened before the files were wrapped.
+func (c *Collector) closeFDs() {
+	for _, fd := range []int{c.notifFD, c.fidFD, c.connFD} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	for _, fd := range c.mountFDs {
+		unix.Close(fd)
+	}
+	c.notifFD, c.fidFD, c.connFD = -1, -1, -1
+	c.mountFDs = nil
+}
+
+// Name returns "fanotify".
+func (c *Collector) Name() string { return "fanotify" }
+
+// Connector reports whether process events come from the netlink process
+// connector (true) or from polling /proc (false).
+func (c *Collector) Connector() bool { return c.connector }
+
+// Read blocks until a record is available and stores it in r. The
+// strings and slices in r are r's own. After Close, Read returns
+// os.ErrClosed.
+func (c *Collector) Read(r *collectors.Record) error {
+	if c.closed.Load() {
+		return os.ErrClosed
+	}
+	select {
+	case rec := <-c.out:
+		*r = rec
+		return nil
+	case <-c.done:
+		return os.ErrClosed
+	}
+}
+
+// Close removes the marks, closes every fd the collector opened and
+// unblocks Read. It is safe to call more than once.
+func (c *Collector) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.done)
+		var errs []error
+		for _, dir := range c.marked {
+			unix.FanotifyMark(c.notifFD, unix.FAN_MARK_REMOVE|unix.FAN_MARK_FILESYSTEM, c.notifMask, unix.AT_FDCWD, dir)
+		}
+		if c.connFD >= 0 {
+			unix.Sendto(c.connFD, connectorListen(uint32(os.Getpid()), false), 0,
+				&unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		}
+		for _, f := range []*os.File{c.notif, c.fid, c.conn} {
+			if f != nil {
+				if err := f.Close(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		c.wg.Wait()
+		for _, fd := range c.mountFDs {
+			unix.Close(fd)
+		}
+		c.mountFDs = nil
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// Stats returns the counters. KernelDrops counts FAN_Q_OVERFLOW events
+// (the kernel's fanotify queue was full and events were lost).
+func (c *Collector) Stats() collectors.Stats {
+	return collectors.Stats{
+		Records:     c.records.Load(),
+		KernelDrops: c.drops.Load(),
+		Malformed:   c.malformed.Load(),
+	}
+}
+
+// emit queues rec for Read; it reports false once the collector is
+// closed.
+func (c *Collector) emit(rec *collectors.Record) bool {
+	select {
+	case c.out <- *rec:
+		c.records.Add(1)
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+func (c *Collector) excluded(pid int64) bool {
+	return c.excludePID > 0 && pid == int64(c.excludePID)
+}
+
+// loop reads one fanotify group until it is closed.
+func (c *Collector) loop(f *os.File, handle func(*rawEvent)) {
+	defer c.wg.Done()
+	buf := make([]byte, readBufSize)
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			if c.closed.Load() || errors.Is(err, os.ErrClosed) {
+				return
+			}
+			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+				continue
+			}
+			// An unexpected error: back off rather than spin.
+			select {
+			case <-c.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		if lost := parseEvents(buf[:n], handle); lost > 0 {
+			c.malformed.Add(1)
+		}
+	}
+}
+
+// fdPath returns the path of one of our own fds.
+func fdPath(fd int) (string, error) {
+	s, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(s, " (deleted)"), nil
+}
+
+func (c *Collector) handleNotif(ev *rawEvent) {
+	if ev.FD >= 0 {
+		defer unix.Close(int(ev.FD))
+	}
+	if ev.Mask&fanQOverflow != 0 {
+		c.drops.Add(1)
+		return
+	}
+	if ev.Bad || ev.FD < 0 {
+		c.malformed.Add(1)
+		return
+	}
+	pid := int64(ev.PID)
+	if pid <= 0 || c.excluded(pid) {
+		return
+	}
+	path, err := fdPath(int(ev.FD))
+	if err != nil || !strings.HasPrefix(path, "/") {
+		return
+	}
+	now := time.Now()
+	if ev.Mask&fanOpenExec != 0 {
+		c.openExec(ev.PID, path, now)
+		return
+	}
+	if !c.types.Has(event.TypeOpenat) {
+		return
+	}
+	kind := event.FDFile
+	var st unix.Stat_t
+	if unix.Fstat(int(ev.FD), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		kind = event.FDDirectory
+	}
+	var rec collectors.Record
+	switch {
+	case ev.Mask&(fanModify|fanCloseWrite) != 0:
+		if !c.firstWrite(ev.PID, path, now) {
+			return
+		}
+		openRecord(&rec, pid, now, path, kind)
+		rec.Event.Args.Flags = unix.O_WRONLY
+		rec.Event.Args.Set |= event.ArgFlags
+	case ev.Mask&fanOpen != 0:
+		openRecord(&rec, pid, now, path, kind)
+	default:
+		return
+	}
+	c.emit(&rec)
+}
+
+// openRecord fills rec with an openat event of path. The fd number is
+// unknown: Res and FD.Num are 0.
+func openRecord(rec *collectors.Record, pid int64, now time.Time, path string, kind event.FDKind) {
+	*rec = collectors.Record{Kind: collectors.KindSyscall, PID: pid, TID: pid, Time: now.UnixNano()}
+	ev := &rec.Event
+	ev.Type = event.TypeOpenat
+	ev.Time = rec.Time
+	ev.TID = pid
+	ev.Args.Path = path
+	ev.Args.Set = event.ArgPath
+	ev.FD = event.FD{Kind: kind, Num: 0, Name: path, NameRaw: path}
+}
+
+// firstWrite reports whether a write of path by pid is the first within
+// dedupWindow.
+func (c *Collector) firstWrite(pid int32, path string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := writeKey{pid, path}
+	if t, ok := c.writes[k]; ok && now.Sub(t) < dedupWindow {
+		return false
+	}
+	if len(c.writes) >= 4096 {
+		for k, t := range c.writes {
+			if now.Sub(t) >= dedupWindow {
+				delete(c.writes, k)
+			}
+		}
+	}
+	c.writes[k] = now
+	return true
+}
+
+// isInterpreter reports whether path is an ELF program interpreter, which
+// the kernel opens for exec after the program itself.
+func isInterpreter(path string) bool {
+	b := filepath.Base(path)
+	return strings.HasPrefix(b, "ld-linux") || strings.HasPrefix(b, "ld64.so") ||
+		strings.HasPrefix(b, "ld-musl") || b == "ld.so"
+}
+
+// openExec handles an open for exec: with the process connector it names
+// the executable of the exec the connector reports next; without it, it is
+// the exec.
+func (c *Collector) openExec(pid int32, path string, now time.Time) {
+	if isInterpreter(path) {
+		return
+	}
+	if c.connector {
+		c.mu.Lock()
+		if n, ok := c.execNotes[pid]; !ok || now.Sub(n.at) > execNoteAge {
+			c.execNotes[pid] = execNote{path, now}
+		}
+		if len(c.execNotes) > 4096 {
+			for p, n := range c.execNotes {
+				if now.Sub(n.at) > execNoteAge {
+					delete(c.execNotes, p)
+				}
+			}
+		}
+		c.mu.Unlock()
+		return
+	}
+	// Without the connector: the first exec open of a process within
+	// execNoteAge is its exec (a script's interpreter follows it).
+	c.mu.Lock()
+	t, ok := c.lastExec[pid]
+	if ok && now.Sub(t) < execNoteAge {
+		c.mu.Unlock()
+		return
+	}
+	c.lastExec[pid] = now
+	if len(c.lastExec) > 4096 {
+		for p, t := range c.lastExec {
+			if now.Sub(t) > execNoteAge {
+				delete(c.lastExec, p)
+			}
+		}
+	}
+	c.mu.Unlock()
+	var rec collectors.Record
+	c.execRecord(&rec, int64(pid), int64(pid), now.UnixNano(), path)
+	// /proc may still show the program before the exec: the path
+	// fanotify reported is the executable.
+	rec.Exec.ExePath = path
+	c.emit(&rec)
+}
+
+// takeExecNote returns the executable fanotify saw pid open for exec.
+func (c *Collector) takeExecNote(pid int32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.execNotes[pid]
+	delete(c.execNotes, pid)
+	if !ok || time.Since(n.at) > execNoteAge {
+		return "", false
+	}
+	return n.path, true
+}
+
+// execRecord fills rec with a KindExec record of tgid (thread tid), with
+// details from /proc, and with an execve event when execve was asked for.
+// filename is the executable path, "" when unknown.
+func (c *Collector) execRecord(rec *collectors.Record, tgid, tid, ts int64, filename string) {
+	*rec = collectors.Record{Kind: collectors.KindExec, PID: tgid, TID: tid, Time: ts}
+	c.proc.readExec(tgid, &rec.Exec)
+	switch {
+	case filename == "":
+		filename = rec.Exec.ExePath
+	case rec.Exec.ExePath == "":
+		// The process is gone already; fanotify resolved the file it
+		// opened for exec.
+		rec.Exec.ExePath = filename
+	}
+	rec.Exec.Filename = filename
+	if filename == "" || !c.types.Has(event.TypeExecve) {
+		return
+	}
+	ev := &rec.Event
+	ev.Type = event.TypeExecve
+	ev.Time = ts
+	ev.TID = tid
+	ev.Args.Filename = filename
+	ev.Args.PID = tid
+	ev.Args.Set = event.ArgFilename | event.ArgPID
+}
+
+func (c *Collector) handleFID(ev *rawEvent) {
+	if ev.FD >= 0 {
+		unix.Close(int(ev.FD))
+	}
+	if ev.Mask&fanQOverflow != 0 {
+		c.drops.Add(1)
+		return
+	}
+	if ev.Bad {
+		c.malformed.Add(1)
+		return
+	}
+	pid := int64(ev.PID)
+	if c.excluded(pid) {
+		return
+	}
+	now := time.Now()
+	dir := ev.Mask&fanOnDir != 0
+	var rec collectors.Record
+	start := func(t event.Type) *event.Event {
+		rec = collectors.Record{Kind: collectors.KindSyscall, Time: now.UnixNano()}
+		if pid > 0 {
+			rec.PID, rec.TID = pid, pid
+		}
+		rec.Event.Type = t
+		rec.Event.Time = rec.Time
+		rec.Event.TID = rec.TID
+		return &rec.Event
+	}
+	if ev.Mask&fanCreate != 0 {
+		if path, ok := c.resolve(&ev.Dir); ok {
+			switch {
+			case dir && c.types.Has(event.TypeMkdirat):
+				e := start(event.TypeMkdirat)
+				e.Args.Path, e.Args.Name = path, path
+				e.Args.Set = event.ArgPath | event.ArgName
+				c.emit(&rec)
+			case !dir && c.types.Has(event.TypeOpenat):
+				openRecord(&rec, pid, now, path, event.FDFile)
+				if pid <= 0 {
+					rec.PID, rec.TID, rec.Event.TID = 0, 0, 0
+				}
+				rec.Event.Args.Flags = unix.O_CREAT | event.OpenCreated
+				rec.Event.Args.Set |= event.ArgFlags
+				c.emit(&rec)
+			}
+		}
+	}
+	if ev.Mask&fanRename != 0 && c.types.Has(event.TypeRenameat2) {
+		oldp, ok1 := c.resolve(&ev.OldDir)
+		newp, ok2 := c.resolve(&ev.NewDir)
+		if ok1 && ok2 {
+			e := start(event.TypeRenameat2)
+			e.Args.OldPath, e.Args.NewPath = oldp, newp
+			e.Args.Set = event.ArgOldPath | event.ArgNewPath
+			c.emit(&rec)
+		}
+	}
+	if ev.Mask&fanMovedFrom != 0 {
+		if path, ok := c.resolve(&ev.Dir); ok {
+			c.mu.Lock()
+			c.movedFrom[ev.PID] = path
+			c.mu.Unlock()
+		}
+	}
+	if ev.Mask&fanMovedTo != 0 {
+		c.mu.Lock()
+		oldp, ok := c.movedFrom[ev.PID]
+		delete(c.movedFrom, ev.PID)
+		c.mu.Unlock()
+		if newp, ok2 := c.resolve(&ev.Dir); ok && ok2 && c.types.Has(event.TypeRenameat2) {
+			e := start(event.TypeRenameat2)
+			e.Args.OldPath, e.Args.NewPath = oldp, newp
+			e.Args.Set = event.ArgOldPath | event.ArgNewPath
+			c.emit(&rec)
+		}
+	}
+	if ev.Mask&fanDelete != 0 && c.types.Has(event.TypeUnlinkat) {
+		if path, ok := c.resolve(&ev.Dir); ok {
+			e := start(event.TypeUnlinkat)
+			e.Args.Path, e.Args.Name = path, path
+			if dir {
+				e.Args.Flags = unix.AT_REMOVEDIR
+			}
+			e.Args.Set = event.ArgPath | event.ArgName | event.ArgFlags
+			c.emit(&rec)
+		}
+	}
+}
+
+// resolve turns a directory file handle and a name into an absolute path.
+func (c *Collector) resolve(f *fileID) (string, bool) {
+	if !f.Valid || f.Name == "" || f.Name == "." || f.Name == ".." {
+		return "", false
+	}
+	mfd, ok := c.mountFDs[f.FSID]
+	if !ok {
+		return "", false
+	}
+	fd, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(f.HandleType, f.Handle), unix.O_PATH|unix.O_CLOEXEC)
+	if err != nil {
+		return "", false
+	}
+	dir, err := fdPath(fd)
+	unix.Close(fd)
+	if err != nil || !strings.HasPrefix(dir, "/") {
+		return "", false
+	}
+	if dir == "/" {
+		return "/" + f.Name, true
+	}
+	return dir + "/" + f.Name, true
+}
+
+// connLoop reads process connector events until the socket is closed.
+func (c *Collector) connLoop() {
+	defer c.wg.Done()
+	buf := make([]byte, 64<<10)
+	off := monoOffset()
+	for {
+		n, err := c.conn.Read(buf)
+		if err != nil {
+			if c.closed.Load() || errors.Is(err, os.ErrClosed) {
+				return
+			}
+			if errors.Is(err, unix.ENOBUFS) {
+				// The socket overflowed: process events were lost.
+				c.drops.Add(1)
+				continue
+			}
+			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+				continue
+			}
+			select {
+			case <-c.done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		bad := parseConnector(buf[:n], func(pe *procEvent) { c.handleProc(pe, off) })
+		if bad > 0 {
+			c.malformed.Add(uint64(bad))
+		}
+	}
+}
+
+func (c *Collector) handleProc(pe *procEvent, off int64) {
+	ts := int64(pe.Timestamp) + off
+	var rec collectors.Record
+	switch pe.What {
+	case procEventFork:
+		if c.excluded(pe.ParentTGID) {
+			return
+		}
+		rec = collectors.Record{Kind: collectors.KindFork, PID: pe.ParentTGID, TID: pe.ParentPID, Time: ts,
+			Fork: collectors.Fork{ParentPID: pe.ParentTGID, ChildPID: pe.TGID, ChildTID: pe.PID,
+				Thread: pe.PID != pe.TGID}}
+	case procEventExec:
+		if c.excluded(pe.TGID) {
+			return
+		}
+		filename, _ := c.takeExecNote(int32(pe.TGID))
+		c.execRecord(&rec, pe.TGID, pe.PID, ts, filename)
+	case procEventExit:
+		if c.excluded(pe.TGID) {
+			return
+		}
+		rec = collectors.Record{Kind: collectors.KindExit, PID: pe.TGID, TID: pe.PID, Time: ts,
+			Exit: collectors.Exit{Code: pe.ExitCode, Thread: pe.PID != pe.TGID}}
+	default:
+		return
+	}
+	c.emit(&rec)
+}
+
+// pollLoop scans /proc every pollInterval and reports the processes that
+// appeared (a fork and an exec record with what /proc shows; no execve
+// event, since no exec was seen) and the ones that went away (an exit of
+// unknown code).
+func (c *Collector) pollLoop() {
+	defer c.wg.Done()
+	known, _ := c.proc.listPIDs()
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		now, err := c.proc.listPIDs()
+		if err != nil {
+			continue
+		}
+		ts := time.Now().UnixNano()
+		for pid := range now {
+			if known[pid] || c.excluded(pid) {
+				continue
+			}
+			ppid := c.proc.ppid(pid)
+			fork := collectors.Record{Kind: collectors.KindFork, PID: ppid, TID: ppid, Time: ts,
+				Fork: collectors.Fork{ParentPID: ppid, ChildPID: pid, ChildTID: pid}}
+			if !c.emit(&fork) {
+				return
+			}
+			rec := collectors.Record{Kind: collectors.KindExec, PID: pid, TID: pid, Time: ts}
+			if c.proc.readExec(pid, &rec.Exec) {
+				rec.Exec.Filename = rec.Exec.ExePath
+				if !c.emit(&rec) {
+					return
+				}
+			}
+		}
+		for pid := range known {
+			if now[pid] || c.excluded(pid) {
+				continue
+			}
+			rec := collectors.Record{Kind: collectors.KindExit, PID: pid, TID: pid, Time: ts}
+			if !c.emit(&rec) {
+				return
+			}
+		}
+		known = now
+	}
+}
+
+// monoOffset returns CLOCK_REALTIME - CLOCK_MONOTONIC in ns.
+func monoOffset() int64 {
+	var mono, rt unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono) != nil || unix.ClockGettime(unix.CLOCK_REALTIME, &rt) != nil {
+		return 0
+	}
+	return rt.Nano() - mono.Nano()
+}
+
+// bootTime returns the wall clock time of boot in ns (CLOCK_REALTIME -
+// CLOCK_BOOTTIME), the origin of /proc/PID/stat start times.
+func bootTime() int64 {
+	var b, rt unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &b) != nil || unix.ClockGettime(unix.CLOCK_REALTIME, &rt) != nil {
+		return 0
+	}
+	return rt.Nano() - b.Nano()
+}

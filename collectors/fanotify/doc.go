@@ -1,0 +1,32 @@
+// Package fanotify is the collector for kernels that offer neither BPF
+// nor audit: it watches whole filesystems with fanotify and follows
+// processes with the netlink process connector (or, where that is
+// unavailable, by polling /proc).
+//
+// It sees far less than the other collectors. What it delivers:
+//
+//   - openat, for FAN_OPEN (an open of a file or directory: the access
+//     mode and flags are unknown, so Args.Flags is absent), for
+//     FAN_MODIFY/FAN_CLOSE_WRITE (the file was written: Args.Flags is
+//     O_WRONLY, one event per process and file per dedupWindow), and for
+//     FAN_CREATE of a non-directory (Args.Flags O_CREAT|OpenCreated).
+//     The file descriptor number is unknown: FD.Num and Res are 0.
+//   - mkdirat (FAN_CREATE|FAN_ONDIR), unlinkat (FAN_DELETE, with
+//     AT_REMOVEDIR for directories) and renameat2 (FAN_RENAME, or paired
+//     FAN_MOVED_FROM/FAN_MOVED_TO on kernels without FAN_RENAME), with
+//     absolute paths; the directory fd, modes and rename flags are
+//     unknown and left absent.
+//   - execve together with KindExec records. The executable comes from
+//     fanotify (FAN_OPEN_EXEC) or /proc/PID/exe; comm, argv, cwd and ids
+//     are read from /proc/PID as soon as the exec is seen, and are
+//     missing when the process is gone by then. The environment,
+//     capabilities' history, the login uid of exited processes and the
+//     exe flags are not known.
+//   - KindFork and KindExit records from the process connector, or,
+//     when polling /proc, for processes that lived at least one poll
+//     interval.
+//
+// Network, privilege, module and namespace syscalls are not seen at all.
+// Every path is the one the collector resolves, in its own mount
+// namespace.
+package fanotify

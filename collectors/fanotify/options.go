@@ -1,0 +1,24 @@
+package fanotify
+
+import "github.com/lannersec/lanner/event"
+
+// Options configure a Collector.
+type Options struct {
+	// Types are the syscall event types to deliver; exec, fork and exit
+	// records are always delivered (the process table needs them).
+	Types event.TypeSet
+	// ExcludePID is a tgid whose events are dropped (Lanner's own); 0
+	// excludes nothing.
+	ExcludePID int
+}
+
+// Types returns the event types this collector can deliver (for coverage
+// reports).
+func Types() event.TypeSet {
+	var s event.TypeSet
+	for _, t := range []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeMkdirat,
+		event.TypeUnlinkat, event.TypeRenameat2} {
+		s.Add(t)
+	}
+	return s
+}
