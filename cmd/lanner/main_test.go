@@ -28,6 +28,11 @@ func TestMain(m *testing.M) {
 		runHelper()
 		os.Exit(0)
 	}
+	if mode := os.Getenv(seccompEnv); mode != "" {
+		os.Unsetenv(seccompEnv)
+		fmt.Fprintln(os.Stderr, runSeccompped(mode, os.Args[1:]))
+		os.Exit(1)
+	}
 	var err error
 	binDir, err = os.MkdirTemp("", "lanner-test")
 	if err != nil {

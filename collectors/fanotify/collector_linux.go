@@ -75,8 +75,9 @@ type execNote struct {
 }
 
 type writeKey struct {
-	pid  int32
-	path string
+	pid   int32
+	path  string
+	write bool // a write, or else a read
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -124,7 +125,7 @@ func New(opts Options) (*Collector, error) {
 	// The exec opens are always watched: they name the executable.
 	c.notifMask = fanOpenExec
 	if c.types.Has(event.TypeOpenat) {
-		c.notifMask |= fanOpen | fanModify | fanCloseWrite | fanOnDir
+		c.notifMask |= fanOpen | fanAccess | fanModify | fanCloseWrite | fanOnDir
 	}
 	if c.types.Has(event.TypeOpenat) || c.types.Has(event.TypeMkdirat) {
 		c.fidMask |= fanCreate
@@ -412,11 +413,20 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 	var rec collectors.Record
 	switch {
 	case ev.Mask&(fanModify|fanCloseWrite) != 0:
-		if !c.firstWrite(ev.PID, path, now) {
+		if !c.firstSeen(ev.PID, path, true, now) {
 			return
 		}
 		openRecord(&rec, pid, now, path, kind)
 		rec.Event.Args.Flags = unix.O_WRONLY
+		rec.Event.Args.Set |= event.ArgFlags
+	case ev.Mask&fanAccess != 0 && kind == event.FDFile:
+		// The file was read, so it was open for reading: an open whose
+		// access mode is known.
+		if !c.firstSeen(ev.PID, path, false, now) {
+			return
+		}
+		openRecord(&rec, pid, now, path, kind)
+		rec.Event.Args.Flags = unix.O_RDONLY
 		rec.Event.Args.Set |= event.ArgFlags
 	case ev.Mask&fanOpen != 0:
 		openRecord(&rec, pid, now, path, kind)
@@ -439,12 +449,12 @@ func openRecord(rec *collectors.Record, pid int64, now time.Time, path string, k
 	ev.FD = event.FD{Kind: kind, Num: 0, Name: path, NameRaw: path}
 }
 
-// firstWrite reports whether a write of path by pid is the first within
-// dedupWindow.
-func (c *Collector) firstWrite(pid int32, path string, now time.Time) bool {
+// firstSeen reports whether a write (or read) of path by pid is the first
+// within dedupWindow.
+func (c *Collector) firstSeen(pid int32, path string, write bool, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := writeKey{pid, path}
+	k := writeKey{pid, path, write}
 	if t, ok := c.writes[k]; ok && now.Sub(t) < dedupWindow {
 		return false
 	}

@@ -240,6 +240,9 @@ var localFS = map[string]bool{
 	"f2fs": true, "vfat": true, "exfat": true, "jfs": true, "reiserfs": true,
 	"zfs": true, "bcachefs": true, "nilfs2": true, "tmpfs": true,
 	"overlay": true, "squashfs": true, "erofs": true, "ntfs3": true,
+	// /dev: files created there that are not devices are a classic
+	// hiding place.
+	"devtmpfs": true,
 }
 
 // watchMounts selects the mounts to mark: one per local filesystem

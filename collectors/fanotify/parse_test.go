@@ -41,6 +41,7 @@ func TestWatchMounts(t *testing.T) {
 	}
 	want := []string{
 		"/ ext4",
+		"/dev devtmpfs",
 		"/dev/shm tmpfs",
 		"/data xfs", // same superblock as "/mnt/my disk": the shorter mount point
 		"/var/lib/docker/overlay2/x/merged overlay",
