@@ -12,4 +12,9 @@ require (
 
 require golang.org/x/sys v0.43.0
 
+require (
+	github.com/elastic/go-libaudit/v2 v2.6.2
+	github.com/elastic/go-licenser v0.4.1 // indirect
+)
+
 tool github.com/cilium/ebpf/cmd/bpf2go

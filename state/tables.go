@@ -92,6 +92,8 @@ type entry struct {
 	hostSID, hostPGID int64
 	// vkey is the key the entry is indexed under in byVPID, if any.
 	vkey vpidKey
+	// execTime is when the entry last took an exec record (0 if never).
+	execTime int64
 }
 
 // Tables are the process and container tables.
@@ -382,6 +384,17 @@ func (t *Tables) fork(r *collectors.Record) {
 		return
 	}
 	par := t.lookup(f.ParentPID, maxLinkReads)
+	if old := t.byPID[pid]; old != nil && !old.exited && old.execTime != 0 && r.Time-old.execTime < int64(StartSlack) {
+		// The child's exec arrived before its fork: a collector that
+		// reports syscalls at their exit (audit) sees a vfork'd child's
+		// execve finish before the parent's clone returns. The exec is
+		// the newer description.
+		if old.proc.Parent == nil && par != nil && par != old {
+			old.proc.Parent = &par.proc
+			old.proc.PPID = par.proc.PID
+		}
+		return
+	}
 	if old := t.byPID[pid]; old != nil && old.fromProc && !old.exited && sameStart(old.proc.StartTime, r.Time) {
 		// Already read from /proc after an early event of the child: that
 		// description is at least as recent as the parent's.
@@ -464,6 +477,7 @@ func (t *Tables) exec(r *collectors.Record) {
 		p.StartTime = x.StartTime
 		e.fromProc = false
 	}
+	e.execTime = r.Time
 
 	p.Name = strings.Clone(x.Comm)
 	if p.Name == "" {

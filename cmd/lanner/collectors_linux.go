@@ -5,13 +5,14 @@ import (
 	"os"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/collectors/audit"
 	"github.com/lannersec/lanner/collectors/ebpf"
 	"github.com/lannersec/lanner/collectors/fanotify"
 	"github.com/lannersec/lanner/event"
 )
 
 // collectorNames are the collectors in the order auto tries them.
-var collectorNames = []string{"ebpf", "fanotify"}
+var collectorNames = []string{"ebpf", "audit", "fanotify"}
 
 // syscallTypes are the syscall event types (not Lanner's synthetic ones).
 func syscallTypes() event.TypeSet {
@@ -38,6 +39,20 @@ func capabilities(name string) collectors.Capabilities {
 	switch name {
 	case "ebpf":
 		return collectors.Capabilities{Types: syscallTypes(), Missing: notCollected}
+	case "audit":
+		missing := map[string]string{
+			"proc.env":                "audit does not log the environment",
+			"proc.is_exe_writable":    "audit does not say",
+			"proc.is_exe_upper_layer": "audit does not say",
+			"proc.is_exe_from_memfd":  "audit does not say",
+			"fd.lip":                  "audit logs only the peer of a socket",
+			"fd.lport":                "audit logs only the peer of a socket",
+			"fd.l4proto":              "audit does not log a connected socket's protocol",
+		}
+		for k, v := range notCollected {
+			missing[k] = v
+		}
+		return collectors.Capabilities{Types: syscallTypes(), Missing: missing}
 	case "fanotify":
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
@@ -67,6 +82,8 @@ func newCollector(name string, types event.TypeSet, tee func([]byte)) (collector
 	switch name {
 	case "ebpf":
 		return ebpf.New(ebpf.Options{Types: types, ExcludePID: os.Getpid(), Tee: tee})
+	case "audit":
+		return audit.New(audit.Options{Types: types, ExcludePID: os.Getpid()})
 	case "fanotify":
 		return fanotify.New(fanotify.Options{Types: types, ExcludePID: os.Getpid()})
 	}

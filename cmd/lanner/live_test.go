@@ -555,3 +555,12 @@ func TestLiveWithoutBPFOrAudit(t *testing.T) {
 		only: map[string]bool{n.shadow: true, n.webShell: true},
 	})
 }
+
+// TestLiveWithoutBPF runs Lanner where bpf(2) fails with EPERM (a seccomp
+// filter): auto must pick the audit collector, which catches every
+// behaviour.
+func TestLiveWithoutBPF(t *testing.T) {
+	testutil.LockKernel(t)
+	host := testHost(t)
+	liveScenario(t, lanner(t), defaultRuleNames, host, liveOptions{seccomp: "bpf", collector: "audit"})
+}

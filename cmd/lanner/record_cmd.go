@@ -15,7 +15,7 @@ import (
 type recordCmd struct {
 	Out       string        `help:"File to write the enriched events to, as JSON lines." required:"" type:"path"`
 	Raw       string        `help:"Also write the collector's raw records to this file (each prefixed by its length as a little-endian uint32), e.g. as input for the pipeline benchmark." type:"path"`
-	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,fanotify" default:"auto"`
+	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
 	ReadyFile string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 }

@@ -61,7 +61,7 @@ func (f *outputFlags) open() (*output.Output, error) {
 }
 
 type runCmd struct {
-	Collector     string        `help:"Collector: auto picks the first that works here (ebpf, then audit, then fanotify)." enum:"auto,ebpf,fanotify" default:"auto"`
+	Collector     string        `help:"Collector: auto picks the first that works here (ebpf, then audit, then fanotify)." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration      time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`

@@ -1,0 +1,415 @@
+//go:build linux && amd64
+
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	libaudit "github.com/elastic/go-libaudit/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/lannersec/lanner/collectors"
+)
+
+const (
+	// backlogLimit is the kernel queue length the collector asks for
+	// when the current one is smaller (the kernel's default is 64).
+	backlogLimit = 8192
+	// rcvBuf is the receive buffer of the reading socket, which absorbs
+	// bursts (and, in multicast mode, is all there is: a full buffer
+	// drops records).
+	rcvBuf = 8 << 20
+	// idlePoll bounds a wait for records, so that Read notices timeouts.
+	idlePoll = 250 * time.Millisecond
+	// pidRetries bounds the attempts to register with the kernel while a
+	// dead process is still registered (the kernel notices only when it
+	// next fails to send it a record).
+	pidRetries = 40
+)
+
+// Collector reads syscall events from the kernel's audit subsystem. Read
+// must not be called concurrently with itself; Close, Stats and Mode may be
+// called at any time.
+type Collector struct {
+	key  string
+	mode string
+
+	ctlMu sync.Mutex // orders the requests on ctl
+	ctl   *libaudit.AuditClient
+	ctlS  *nlSock
+	rd    *libaudit.AuditClient // unicast: registered with the kernel
+	rdS   *nlSock
+	wake  int // eventfd that unblocks Read
+
+	readMu sync.Mutex // held by Read; Close takes it to tear down
+	asm    *reassembler
+	buf    []byte
+	clock  time.Time
+
+	st       saved // original settings, and which ones were changed
+	lostLast uint32
+	lostAcc  uint64
+
+	records, malformed, overflows atomic.Uint64
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ collectors.Collector = (*Collector)(nil)
+
+// New installs the audit rules for opts.Types and starts reading records.
+//
+// When no other process owns the audit socket, the collector registers as
+// the audit daemon (ModeUnicast): it raises the backlog limit to 8192 if it
+// is lower, sets the backlog wait time to 0 (a full queue drops records,
+// which KernelDrops counts, instead of stalling the audited processes),
+// and enables auditing if it is disabled. When another daemon owns it
+// (auditd), the collector leaves the settings alone and reads the
+// read-only multicast group (ModeMulticast). In both modes it removes the
+// rules carrying its key (left by a run that was killed) before adding its
+// own, and Close restores whatever it changed.
+//
+// When audit is not available (no kernel support, no privileges), the
+// error wraps collectors.ErrNotSupported.
+func New(opts Options) (*Collector, error) {
+	key := opts.Key
+	if key == "" {
+		key = DefaultKey
+	}
+	if len(key) > 255 || strings.ContainsAny(key, "\x00\x01") {
+		return nil, fmt.Errorf("audit: invalid rule key %q", key)
+	}
+	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
+		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
+	}
+	c := &Collector{key: key, wake: -1, clock: time.Now(), buf: make([]byte, auditMaxMessage)}
+	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
+
+	var err error
+	if c.ctlS, err = newNLSock(0, 0); err != nil {
+		return nil, unsupported("open audit socket", err)
+	}
+	c.ctl = &libaudit.AuditClient{Netlink: c.ctlS}
+	status, err := c.ctl.GetStatus()
+	if err != nil {
+		c.ctlS.Close()
+		return nil, unsupported("get status", err)
+	}
+	if status.Enabled == 2 {
+		c.ctlS.Close()
+		return nil, fmt.Errorf("audit: %w: the audit configuration is locked (immutable)", collectors.ErrNotSupported)
+	}
+	fail := func(what string, err error) (*Collector, error) {
+		c.Close()
+		return nil, unsupported(what, err)
+	}
+
+	// The settings to restore: those found, unless a killed run changed
+	// them first.
+	self := int64(os.Getpid())
+	c.st = saved{pid: self, start: startTime(self)}
+	c.st.enabled.val, c.st.backlog.val, c.st.waitTime.val = status.Enabled, status.BacklogLimit, status.BacklogWaitTime
+	if old, ok := readState(key); ok {
+		if old.pid != self && alive(old.pid, old.start) {
+			c.ctlS.Close()
+			return nil, fmt.Errorf("audit: process %d already runs a collector with key %q", old.pid, key)
+		}
+		for _, s := range []struct{ old, cur *setting }{
+			{&old.enabled, &c.st.enabled}, {&old.backlog, &c.st.backlog}, {&old.waitTime, &c.st.waitTime},
+		} {
+			if s.old.set {
+				*s.cur = *s.old
+			}
+		}
+	}
+	if err := c.removeRules(); err != nil {
+		return fail("remove stale rules", err)
+	}
+
+	owner := int64(status.PID)
+	if owner != 0 && owner != self && alive(owner, 0) {
+		c.mode = ModeMulticast
+	} else {
+		c.mode = ModeUnicast
+		c.st.backlog.set = c.st.backlog.set || status.BacklogLimit < backlogLimit
+		c.st.waitTime.set = c.st.waitTime.set || status.BacklogWaitTime != 0
+	}
+	c.st.enabled.set = c.st.enabled.set || status.Enabled == 0
+	// Best effort: without the file, a killed run's settings stay changed.
+	_ = writeState(key, &c.st)
+
+	if c.mode == ModeUnicast {
+		if status.BacklogLimit < backlogLimit {
+			if err := c.ctl.SetBacklogLimit(backlogLimit, libaudit.WaitForReply); err != nil {
+				return fail("set backlog limit", err)
+			}
+		}
+		if status.BacklogWaitTime != 0 {
+			if err := c.ctl.SetBacklogWaitTime(0, libaudit.WaitForReply); err != nil {
+				return fail("set backlog wait time", err)
+			}
+		}
+		if err := c.register(); errors.Is(err, unix.EEXIST) {
+			c.mode = ModeMulticast // another daemon registered meanwhile
+		} else if err != nil {
+			return fail("register with the kernel", err)
+		}
+	}
+	if c.mode == ModeMulticast {
+		if c.rdS, err = newNLSock(libaudit.NetlinkGroupReadLog, rcvBuf); err != nil {
+			return fail("join the audit multicast group", err)
+		}
+	}
+
+	wf, err := buildRule(&opts, key)
+	if err != nil {
+		return fail("build rule", err)
+	}
+	c.ctlMu.Lock()
+	err = c.ctl.AddRule(wf)
+	c.ctlMu.Unlock()
+	if err != nil {
+		return fail("add rule", err)
+	}
+
+	if status.Enabled == 0 {
+		if err := c.ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
+			return fail("enable audit", err)
+		}
+	}
+	if st, err := c.ctl.GetStatus(); err == nil {
+		c.lostLast = st.Lost
+	}
+	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		return fail("eventfd", err)
+	}
+	return c, nil
+}
+
+// unsupported wraps err, with collectors.ErrNotSupported when it says that
+// audit is unavailable rather than that something went wrong.
+func unsupported(what string, err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPROTONOSUPPORT) ||
+		errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOSYS) {
+		return fmt.Errorf("audit: %s: %w: %w", what, collectors.ErrNotSupported, err)
+	}
+	return fmt.Errorf("audit: %s: %w", what, err)
+}
+
+// register makes a new socket the kernel's audit daemon socket. A dead
+// process may still be registered: the kernel drops it when it next fails
+// to send it a record, which a settings change produces.
+func (c *Collector) register() error {
+	s, err := newNLSock(0, rcvBuf)
+	if err != nil {
+		return err
+	}
+	rd := &libaudit.AuditClient{Netlink: s}
+	for i := 0; ; i++ {
+		err = rd.SetPID(libaudit.WaitForReply)
+		if err == nil {
+			c.rd, c.rdS = rd, s
+			return nil
+		}
+		if !errors.Is(err, unix.EEXIST) || i == pidRetries {
+			break
+		}
+		st, serr := c.ctl.GetStatus()
+		if serr != nil {
+			err = serr
+			break
+		}
+		if st.PID != 0 && alive(int64(st.PID), 0) {
+			break // a live daemon: leave it
+		}
+		// Produce a record (a CONFIG_CHANGE) so that the kernel finds out.
+		_ = c.ctl.SetBacklogLimit(st.BacklogLimit, libaudit.WaitForReply)
+		time.Sleep(25 * time.Millisecond)
+	}
+	s.Close()
+	return err
+}
+
+// removeRules deletes every rule carrying the collector's key, and only
+// those.
+func (c *Collector) removeRules() error {
+	c.ctlMu.Lock()
+	defer c.ctlMu.Unlock()
+	rules, err := c.ctl.GetRules()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rules {
+		if ruleHasKey(r, c.key) {
+			if err := c.ctl.DeleteRule(r); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Name returns "audit".
+func (c *Collector) Name() string { return "audit" }
+
+// Mode returns ModeUnicast when the collector is the audit daemon, and
+// ModeMulticast when it reads the copy of the records another daemon gets.
+func (c *Collector) Mode() string { return c.mode }
+
+// Read blocks until an event is complete and decodes it into r. Strings
+// and slices in r point into the collector's buffers and are valid until
+// the next Read. Events that cannot be decoded are counted in
+// Stats().Malformed and skipped. After Close, Read returns os.ErrClosed.
+func (c *Collector) Read(r *collectors.Record) error {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	for {
+		if c.closed.Load() {
+			return os.ErrClosed
+		}
+		ok := c.asm.next(r)
+		c.malformed.Store(c.asm.malformed)
+		if ok {
+			c.records.Add(1)
+			return nil
+		}
+		typ, data, err := c.rdS.recvRecord(c.buf)
+		switch {
+		case err == nil:
+			c.asm.push(typ, data, c.now())
+			continue
+		case errors.Is(err, unix.EAGAIN):
+		case errors.Is(err, unix.ENOBUFS):
+			c.overflows.Add(1) // the socket's buffer overflowed: records were dropped
+			continue
+		case errors.Is(err, unix.EINTR):
+			continue
+		default:
+			if c.closed.Load() {
+				return os.ErrClosed
+			}
+			return fmt.Errorf("audit: read: %w", err)
+		}
+		// Nothing waiting: flush the events whose end did not come.
+		now := c.now()
+		c.asm.expire(now)
+		if len(c.asm.ready) > 0 {
+			continue
+		}
+		wait := idlePoll
+		if at, ok := c.asm.nextExpiry(); ok {
+			wait = min(wait, time.Duration(at-now)+time.Millisecond)
+		}
+		fds := []unix.PollFd{{Fd: int32(c.rdS.fd), Events: unix.POLLIN}, {Fd: int32(c.wake), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(wait/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("audit: poll: %w", err)
+		}
+	}
+}
+
+func (c *Collector) now() int64 { return int64(time.Since(c.clock)) }
+
+// Close removes the collector's rules, restores the audit settings it
+// changed (enabled flag, backlog limit and wait time, the registered
+// daemon), and unblocks Read. It is safe to call more than once.
+func (c *Collector) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		if c.wake >= 0 {
+			var one [8]byte
+			one[0] = 1
+			unix.Write(c.wake, one[:])
+		}
+		c.readMu.Lock()
+		defer c.readMu.Unlock()
+		c.updateLost()
+
+		var errs []error
+		if err := c.removeRules(); err != nil {
+			errs = append(errs, fmt.Errorf("remove rules: %w", err))
+		}
+		c.ctlMu.Lock()
+		defer c.ctlMu.Unlock()
+		if c.st.enabled.set {
+			if err := c.ctl.SetEnabled(c.st.enabled.val != 0, libaudit.WaitForReply); err != nil {
+				errs = append(errs, fmt.Errorf("restore enabled flag: %w", err))
+			}
+		}
+		if c.rd != nil {
+			// Unregisters (audit pid 0) and closes the socket.
+			if err := c.rd.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("unregister: %w", err))
+			}
+		} else if c.rdS != nil {
+			c.rdS.Close()
+		}
+		if c.st.backlog.set {
+			if err := c.ctl.SetBacklogLimit(c.st.backlog.val, libaudit.WaitForReply); err != nil {
+				errs = append(errs, fmt.Errorf("restore backlog limit: %w", err))
+			}
+		}
+		if c.st.waitTime.set {
+			if err := c.ctl.SetBacklogWaitTime(int32(c.st.waitTime.val), libaudit.WaitForReply); err != nil {
+				errs = append(errs, fmt.Errorf("restore backlog wait time: %w", err))
+			}
+		}
+		c.ctlS.Close()
+		if c.wake >= 0 {
+			unix.Close(c.wake)
+		}
+		if len(errs) == 0 {
+			removeState(c.key)
+		}
+		c.closeErr = errors.Join(errs...)
+		if c.closeErr != nil {
+			c.closeErr = fmt.Errorf("audit: close: %w", c.closeErr)
+		}
+	})
+	return c.closeErr
+}
+
+// updateLost folds the kernel's lost counter into lostAcc.
+func (c *Collector) updateLost() {
+	c.ctlMu.Lock()
+	defer c.ctlMu.Unlock()
+	if c.closed.Load() && c.ctlS.closed.Load() {
+		return
+	}
+	st, err := c.ctl.GetStatus()
+	if err != nil {
+		return
+	}
+	if st.Lost >= c.lostLast {
+		c.lostAcc += uint64(st.Lost - c.lostLast)
+	} else {
+		c.lostAcc += uint64(st.Lost) // the counter was reset
+	}
+	c.lostLast = st.Lost
+}
+
+// Stats returns the collector's counters. KernelDrops are the records the
+// kernel counted as lost since New (backlog overflows, in any daemon's
+// queue) plus the overflows of the collector's own socket buffer.
+func (c *Collector) Stats() collectors.Stats {
+	if !c.closed.Load() {
+		c.updateLost()
+	}
+	c.ctlMu.Lock()
+	lost := c.lostAcc
+	c.ctlMu.Unlock()
+	return collectors.Stats{
+		Records:     c.records.Load(),
+		KernelDrops: lost + c.overflows.Load(),
+		Malformed:   c.malformed.Load(),
+	}
+}

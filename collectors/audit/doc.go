@@ -1,0 +1,110 @@
+// Package audit is Lanner's collector for machines without BPF: it reads
+// syscall events from the kernel's audit subsystem over netlink and turns
+// them into the same collectors.Records as the eBPF collector.
+//
+// # Rules and settings
+//
+// New installs one rule, "-a always,exit -F arch=b64 -S <syscalls>
+// [-F pid!=ExcludePID] -k <Key>", for the syscalls of Options.Types plus
+// execve, execveat, clone, clone3, fork, vfork, exit and exit_group (the
+// process table's), after deleting every rule that carries the key (a
+// killed run's). It never touches rules with other keys.
+//
+// When no live process owns the audit socket, the collector becomes the
+// audit daemon (Mode "unicast"): it raises backlog_limit to 8192 if lower,
+// sets backlog_wait_time to 0 (a full queue then drops records, counted in
+// the kernel's lost counter, rather than stalling every audited process),
+// registers its socket and enables auditing if it was off. When another
+// daemon owns the socket (auditd), it reads the read-only multicast copy
+// of the records (Mode "multicast") and changes nothing but, if auditing
+// was off, the enabled flag. Close removes the rule, restores what New
+// changed and unregisters. The settings found are also written to
+// /run/lanner/audit-<key>.state before anything changes, so that the next
+// run restores them after a run that was killed.
+//
+// Records are not filtered by key: with auditd present an event can match
+// one of its rules first and carry its key, and it is still reported when
+// it is a syscall the collector asked for. Records of 32-bit tasks and of
+// ExcludePID are dropped.
+//
+// # Reassembly
+//
+// The records of one event share a serial number: SYSCALL, then some of
+// EXECVE, BPRM_FCAPS, SOCKADDR, CWD, PATH (one per item), PROCTITLE, and
+// EOE last. They are grouped by serial and decoded when EOE arrives. A
+// group whose EOE never comes is flushed once nothing is left to read on
+// the socket and it has waited 500 ms, or when more than 4096 groups (or
+// 32 MiB of record text) are pending: it is decoded if it is complete (its
+// SYSCALL record, all the PATH items it announces, all of argv), and
+// counted in Stats().Malformed otherwise, as are groups that cannot be
+// parsed. EXECVE text past 256 KiB per event is dropped and the exec is
+// reported with the arguments that fit.
+//
+// # What is mapped
+//
+//   - Event.Type from syscall= (fchmodat2 reports as fchmodat), Res from
+//     exit=, PID and TID from pid= (audit reports the thread group id
+//     only, so TID is the PID), Time from the record header (ms).
+//   - Paths come from PATH items by name type: for open the CREATE item,
+//     else the NORMAL one; for rename the DELETE (old) and CREATE (new)
+//     items; for link the NORMAL (old) and CREATE (new) items; for unlink
+//     and rmdir the DELETE item; for mkdir the CREATE item; for chmod the
+//     NORMAL item; for symlink the target is the UNKNOWN item (it is never
+//     looked up) and the link path the CREATE item; for mount the target.
+//     A relative name is joined to the CWD record when the syscall used
+//     the working directory, and to the path of the dirfd, read from
+//     /proc/PID/fd, when it used a directory fd (the PARENT item then
+//     shows the working directory, which would be wrong). Paths are
+//     cleaned lexically; symbolic links are not resolved. FD.Name, OldPath,
+//     NewPath and LinkPath stay as passed, and Args.Name is left unset,
+//     when the directory is unknown.
+//   - open: flags and mode from a1/a2 (openat: a2/a3; creat: implied),
+//     OpenCreated when O_CREAT was given and a CREATE item exists, FD.Num
+//     from exit, FD.Kind from the PATH mode.
+//   - sockets: endpoints from the SOCKADDR record (family, port, address,
+//     or the unix path; "@name" when abstract): the remote side for
+//     connect, sendto, sendmsg, accept and recv*, the local side for bind.
+//     FD.Num is a0 (the new fd for accept). socket fills Domain, Type and
+//     Proto, FD.Kind from the domain and the protocol from the type.
+//   - ptrace request and pid, setuid uid, setgid gid, unshare flags,
+//     setns fd and nstype, bpf cmd, dup oldfd, dup3 flags, accept4 flags,
+//     unlinkat flags, chmod/mkdir modes, mount flags, finit_module fd and
+//     flags, userfaultfd flags, dirfds.
+//   - execve: a KindExec record with argv from EXECVE (quoted, hex, and
+//     the aN_len / aN[i] split form of long arguments), Filename from the
+//     first PATH item, ExePath and Comm from exe= and comm=, Cwd from CWD,
+//     UID/GID from euid=/egid=, LoginUID from auid=, PPID from ppid=, TTY
+//     from tty= (encoded like the kernel's new_encode_dev: pts0 is 34816,
+//     "(none)" 0), the capability sets from BPRM_FCAPS. From /proc/PID,
+//     when the process still runs a program of that comm: the cgroup
+//     path, SID, VPID, VPGID, the start time, and the capability sets
+//     when there was no BPRM_FCAPS record. The execve event is filled too
+//     when execve (or execveat) is in Options.Types; a failed execve is an
+//     ordinary syscall record.
+//   - clone, clone3, fork, vfork: a KindFork record with the child from
+//     exit=; a clone child is a thread when a0 has CLONE_THREAD. clone3's
+//     flags are in user memory: whether the child is a thread is read from
+//     /proc/PID/task.
+//   - exit_group: a KindExit record, Code the wait status of exit code a0.
+//     The kernel logs this syscall, which never returns, when the task is
+//     freed; exit (one thread) gives a KindExit record with Thread set.
+//
+// # What audit does not tell
+//
+// Arguments audit does not log are left out of Args.Set rather than
+// guessed: a4 and a5 (renameat2 and linkat flags), the contents of
+// structures in user memory (openat2's flags and mode), the exe flags of
+// an exec (writable, overlay layer, memfd), the environment, the thread id,
+// the transport protocol and local endpoint of a connected socket, the
+// kind and name of the file a dup, fchmod or finit_module fd refers to (a
+// fchmod FD has a kind, from its PATH mode, but no name), and a mount's
+// source. The audit session id (ses=) has no field in collectors.Exec. A
+// process killed by a signal gets no exit record. /proc lookups race with
+// the process: when it has exited (or its fd was closed) the value is
+// left out.
+//
+// # Lifetime of strings
+//
+// Strings and slices in a Record point into the collector's buffers: they
+// are valid only until the next Read.
+package audit

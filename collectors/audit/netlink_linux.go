@@ -1,0 +1,125 @@
+//go:build linux
+
+package audit
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"syscall"
+
+	libaudit "github.com/elastic/go-libaudit/v2"
+	"golang.org/x/sys/unix"
+)
+
+// nlSock is an audit netlink socket. It implements go-libaudit's
+// NetlinkSendReceiver, so that its AuditClient can send commands on it,
+// while the collector keeps the descriptor to poll it and read records
+// without blocking.
+type nlSock struct {
+	fd     int
+	seq    atomic.Uint32
+	rbuf   []byte
+	closed atomic.Bool
+}
+
+// auditMaxMessage bounds one audit record (MAX_AUDIT_MESSAGE_LENGTH is
+// 8970) with room to spare.
+const auditMaxMessage = 16 << 10
+
+// newNLSock opens an audit netlink socket, bound to the multicast groups
+// given (0 for none, 1 for the read-only log group).
+func newNLSock(groups uint32, rcvbuf int) (*nlSock, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
+	if err != nil {
+		return nil, err
+	}
+	if rcvbuf > 0 {
+		// Forcing needs CAP_NET_ADMIN; fall back to what the limit allows.
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
+		}
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &nlSock{fd: fd, rbuf: make([]byte, auditMaxMessage)}, nil
+}
+
+// Send sends a request to the kernel and returns its sequence number.
+func (s *nlSock) Send(msg syscall.NetlinkMessage) (uint32, error) { return s.send(msg, 0) }
+
+// SendNoWait is Send that does not block when the socket is full.
+func (s *nlSock) SendNoWait(msg syscall.NetlinkMessage) (uint32, error) {
+	return s.send(msg, unix.MSG_DONTWAIT)
+}
+
+func (s *nlSock) send(msg syscall.NetlinkMessage, flags int) (uint32, error) {
+	if s.closed.Load() {
+		return 0, unix.EBADF
+	}
+	msg.Header.Seq = s.seq.Add(1)
+	msg.Header.Len = uint32(unix.SizeofNlMsghdr + len(msg.Data))
+	b := make([]byte, msg.Header.Len)
+	binary.NativeEndian.PutUint32(b[0:], msg.Header.Len)
+	binary.NativeEndian.PutUint16(b[4:], msg.Header.Type)
+	binary.NativeEndian.PutUint16(b[6:], msg.Header.Flags)
+	binary.NativeEndian.PutUint32(b[8:], msg.Header.Seq)
+	binary.NativeEndian.PutUint32(b[12:], msg.Header.Pid)
+	copy(b[unix.SizeofNlMsghdr:], msg.Data)
+	return msg.Header.Seq, unix.Sendto(s.fd, b, flags, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+}
+
+// Receive reads one message, for go-libaudit's request/reply exchanges. It
+// never blocks: the client polls.
+func (s *nlSock) Receive(_ bool, parse libaudit.NetlinkParser) ([]syscall.NetlinkMessage, error) {
+	b, err := s.recvRaw(s.rbuf)
+	if err != nil {
+		return nil, err
+	}
+	return parse(b)
+}
+
+// recvRaw reads one datagram from the kernel into buf without blocking.
+func (s *nlSock) recvRaw(buf []byte) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, unix.EBADF
+	}
+	for {
+		n, from, err := unix.Recvfrom(s.fd, buf, unix.MSG_DONTWAIT)
+		if err != nil {
+			return nil, err
+		}
+		if sa, ok := from.(*unix.SockaddrNetlink); !ok || sa.Pid != 0 {
+			continue // not from the kernel
+		}
+		if n < unix.SizeofNlMsghdr {
+			continue
+		}
+		return buf[:n], nil
+	}
+}
+
+// recvRecord reads one audit record without blocking: its type and text.
+// The audit subsystem sets nlmsg_len to the payload's length, not the
+// message's, so the datagram's size is used instead.
+func (s *nlSock) recvRecord(buf []byte) (uint16, []byte, error) {
+	b, err := s.recvRaw(buf)
+	if err != nil {
+		return 0, nil, err
+	}
+	typ := binary.NativeEndian.Uint16(b[4:])
+	data := b[unix.SizeofNlMsghdr:]
+	for len(data) > 0 && (data[len(data)-1] == 0 || data[len(data)-1] == '\n') {
+		data = data[:len(data)-1]
+	}
+	return typ, data, nil
+}
+
+// Close closes the socket.
+func (s *nlSock) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return unix.Close(s.fd)
+}

@@ -1,0 +1,372 @@
+package audit
+
+import (
+	"time"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
+
+// Bounds of the reassembler.
+const (
+	// DefaultMaxPending is how many events may wait for their end
+	// (EOE) record at once; beyond it the oldest is flushed.
+	DefaultMaxPending = 4096
+	// DefaultEventTimeout is how long an event waits for its EOE record
+	// once nothing more is pending on the socket.
+	DefaultEventTimeout = 500 * time.Millisecond
+	// maxPendingBytes bounds the record text buffered for all pending
+	// events together; beyond it the oldest are flushed.
+	maxPendingBytes = 32 << 20
+	// maxExecveBytes bounds the EXECVE record text kept for one event:
+	// the arguments past it are dropped (the exec is still reported).
+	maxExecveBytes = 256 << 10
+	// maxRecords bounds the other records kept for one event.
+	maxRecords = 256
+)
+
+type recRef struct {
+	typ        uint16
+	start, end int32 // the record's fields in group.buf
+}
+
+type groupState uint8
+
+const (
+	statePending groupState = iota + 1
+	stateReady
+	stateFree
+)
+
+// group collects the records of one event (one serial number).
+type group struct {
+	serial  uint64
+	time    int64 // from the record header, ns since the epoch
+	arrived int64 // when the first record arrived (reassembler clock)
+	gen     uint64
+	state   groupState
+	buf     []byte
+	recs    []recRef
+
+	eoe       bool // the end-of-event record arrived
+	ignore    bool // not an event the collector reports: records are dropped
+	truncated bool // EXECVE records were dropped (argument bound)
+	overflow  bool // other records were dropped (record bound)
+	execBytes int
+}
+
+type queued struct {
+	g   *group
+	gen uint64
+}
+
+// reassembler turns the records of the audit socket into
+// collectors.Records: it groups them by serial number, and decodes a group
+// once its EOE record is there (or once it has waited long enough).
+//
+// It is not safe for concurrent use.
+type reassembler struct {
+	types      event.TypeSet
+	excludePID int64
+	timeout    int64 // ns
+	maxPending int
+	maxBytes   int
+
+	pending map[uint64]*group
+	fifo    []queued // pending groups in arrival order, with stale entries
+	head    int
+	ready   []*group
+	rhead   int
+	free    []*group
+	cur     *group // decoded by the last next, released by the next one
+	bytes   int
+	gen     uint64
+
+	malformed uint64
+	flushed   uint64 // groups flushed without their EOE record
+
+	dec decoder
+}
+
+func newReassembler(types event.TypeSet, excludePID int64) *reassembler {
+	a := &reassembler{
+		types:      types,
+		excludePID: excludePID,
+		timeout:    int64(DefaultEventTimeout),
+		maxPending: DefaultMaxPending,
+		maxBytes:   maxPendingBytes,
+		pending:    make(map[uint64]*group),
+	}
+	return a
+}
+
+// wanted reports whether a syscall event for x86_64 syscall nr is
+// reported.
+func (a *reassembler) wanted(nr uint64) bool {
+	if procTable(nr) {
+		return true
+	}
+	if nr >= maxNr {
+		return false
+	}
+	t := typeByNr[nr]
+	return t != event.TypeUnknown && a.types.Has(t)
+}
+
+// push adds one record, of audit type typ with text data ("audit(...):
+// fields"), received at now (ns, any monotonic clock). It keeps no
+// reference to data.
+func (a *reassembler) push(typ uint16, data []byte, now int64) {
+	switch typ {
+	case typeSyscall, typePath, typeSockaddr, typeCwd, typeExecve, typeEOE, typeBprmFcaps:
+	case typeProctitle:
+		return // argv comes from EXECVE
+	default:
+		return
+	}
+	h, body, err := parseHeader(data)
+	if err != nil {
+		a.malformed++
+		return
+	}
+	g := a.pending[h.serial]
+	if g == nil {
+		if typ == typeEOE {
+			// Nothing of this event was kept: it was not one of ours,
+			// or its records were lost (counted by the kernel).
+			return
+		}
+		g = a.alloc()
+		g.serial, g.time, g.arrived = h.serial, h.time, now
+		g.state = statePending
+		a.pending[h.serial] = g
+		a.fifo = append(a.fifo, queued{g, g.gen})
+		a.enforceBounds()
+	}
+	if typ == typeEOE {
+		g.eoe = true
+		a.complete(g)
+		return
+	}
+	if g.ignore {
+		return
+	}
+	switch typ {
+	case typeSyscall:
+		if !a.interesting(body) {
+			a.bytes -= len(g.buf)
+			g.ignore = true
+			g.buf, g.recs = g.buf[:0], g.recs[:0]
+			return
+		}
+	case typeExecve:
+		if g.execBytes+len(body) > maxExecveBytes {
+			g.truncated = true
+			return
+		}
+		g.execBytes += len(body)
+	default:
+		if len(g.recs) >= maxRecords {
+			g.overflow = true
+			return
+		}
+	}
+	start := len(g.buf)
+	if start+len(body) > 1<<31-1 {
+		g.overflow = true
+		return
+	}
+	g.buf = append(g.buf, body...)
+	g.recs = append(g.recs, recRef{typ: typ, start: int32(start), end: int32(len(g.buf))})
+	a.bytes += len(body)
+	if a.bytes > a.maxBytes {
+		a.enforceBounds()
+	}
+}
+
+// interesting looks at a SYSCALL record's arch, syscall and pid to tell
+// whether the event is one to report. A record it cannot read is kept, so
+// that the decoder counts it.
+func (a *reassembler) interesting(body []byte) bool {
+	var arch, nr uint64
+	var pid int64
+	var haveArch, haveNr, havePid bool
+	it := fields{body}
+	for !(haveArch && haveNr && havePid) {
+		k, v, _, ok := it.next()
+		if !ok {
+			return true
+		}
+		switch string(k) {
+		case "arch":
+			arch, haveArch = parseHex(v)
+			if !haveArch {
+				return true
+			}
+		case "syscall":
+			nr, haveNr = parseDec(v)
+			if !haveNr {
+				return true
+			}
+		case "pid":
+			pid, havePid = parseInt(v)
+			if !havePid {
+				return true
+			}
+		}
+	}
+	if arch != archX8664 || !a.wanted(nr) {
+		return false
+	}
+	return a.excludePID <= 0 || pid != a.excludePID
+}
+
+func (a *reassembler) alloc() *group {
+	var g *group
+	if n := len(a.free); n > 0 {
+		g = a.free[n-1]
+		a.free = a.free[:n-1]
+	} else {
+		g = &group{}
+	}
+	a.gen++
+	buf, recs := g.buf[:0], g.recs[:0]
+	*g = group{buf: buf, recs: recs, gen: a.gen}
+	return g
+}
+
+// release returns g to the free list.
+func (a *reassembler) release(g *group) {
+	if g.state == statePending {
+		delete(a.pending, g.serial)
+	}
+	a.bytes -= len(g.buf)
+	g.state = stateFree
+	g.gen = 0
+	if cap(g.buf) > 64<<10 {
+		g.buf = nil // do not keep a large argv buffer around
+	}
+	if len(a.free) < 256 {
+		a.free = append(a.free, g)
+	}
+}
+
+// complete moves a pending group to the ready queue.
+func (a *reassembler) complete(g *group) {
+	if g.state != statePending {
+		return
+	}
+	delete(a.pending, g.serial)
+	g.state = stateReady
+	if !g.eoe {
+		a.flushed++
+	}
+	a.ready = append(a.ready, g)
+}
+
+// oldest returns the oldest pending group, dropping stale queue entries.
+func (a *reassembler) oldest() *group {
+	for a.head < len(a.fifo) {
+		q := a.fifo[a.head]
+		if q.g.gen == q.gen && q.g.state == statePending {
+			return q.g
+		}
+		a.fifo[a.head] = queued{}
+		a.head++
+	}
+	a.fifo, a.head = a.fifo[:0], 0
+	return nil
+}
+
+func (a *reassembler) popOldest() {
+	a.fifo[a.head] = queued{}
+	a.head++
+	if a.head > 1024 && a.head > len(a.fifo)/2 {
+		n := copy(a.fifo, a.fifo[a.head:])
+		clear(a.fifo[n:])
+		a.fifo, a.head = a.fifo[:n], 0
+	}
+}
+
+// enforceBounds flushes the oldest pending groups while there are too
+// many, or they hold too many bytes.
+func (a *reassembler) enforceBounds() {
+	for len(a.pending) > a.maxPending || a.bytes > a.maxBytes {
+		g := a.oldest()
+		if g == nil {
+			return
+		}
+		a.popOldest()
+		a.complete(g)
+	}
+}
+
+// expire flushes the groups that have waited for their EOE record for
+// the timeout or longer. Call it only when no record is waiting to be
+// read, so that a slow reader does not flush events whose end is queued.
+func (a *reassembler) expire(now int64) {
+	for {
+		g := a.oldest()
+		if g == nil || now-g.arrived < a.timeout {
+			return
+		}
+		a.popOldest()
+		a.complete(g)
+	}
+}
+
+// nextExpiry returns when the oldest pending group times out, and false
+// when nothing is pending.
+func (a *reassembler) nextExpiry() (int64, bool) {
+	g := a.oldest()
+	if g == nil {
+		return 0, false
+	}
+	return g.arrived + a.timeout, true
+}
+
+// flushAll moves every pending group to the ready queue.
+func (a *reassembler) flushAll() {
+	for {
+		g := a.oldest()
+		if g == nil {
+			return
+		}
+		a.popOldest()
+		a.complete(g)
+	}
+}
+
+// next decodes the next ready group into r. It reports false when no
+// group is ready. Groups that are not reported are skipped; malformed or
+// incomplete ones are counted. Strings in r stay valid until the next call.
+func (a *reassembler) next(r *collectors.Record) bool {
+	if a.cur != nil {
+		a.release(a.cur)
+		a.cur = nil
+	}
+	for a.rhead < len(a.ready) {
+		g := a.ready[a.rhead]
+		a.ready[a.rhead] = nil
+		a.rhead++
+		if a.rhead == len(a.ready) {
+			a.ready, a.rhead = a.ready[:0], 0
+		}
+		if g.ignore {
+			a.release(g)
+			continue
+		}
+		switch a.dec.decode(a, g, r) {
+		case resOK:
+			a.cur = g
+			return true
+		case resMalformed:
+			a.malformed++
+		}
+		a.release(g)
+	}
+	return false
+}
+
+// pendingCount returns how many groups wait for their end.
+func (a *reassembler) pendingCount() int { return len(a.pending) }

@@ -1,0 +1,163 @@
+package audit
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+
+	"github.com/lannersec/lanner/event"
+)
+
+// socket fills ev.FD for file descriptor num of a socket syscall from the
+// SOCKADDR record (the address passed to or returned by the call). Audit
+// tells nothing of the socket itself: without a SOCKADDR record the kind is
+// unknown, and so is the other endpoint (shown as the unspecified address
+// and port 0) and, for IP sockets, the transport protocol.
+func (d *decoder) socket(ev *event.Event, num int64) {
+	fd := &ev.FD
+	fd.Num = num
+	fd.Kind = event.FDUnknown
+	switch ev.Type {
+	case event.TypeAccept, event.TypeAccept4, event.TypeListen:
+		fd.Server = true
+	}
+	if !d.hasSA || len(d.saddr) < 2 {
+		return
+	}
+	family := binary.LittleEndian.Uint16(d.saddr)
+	fd.Kind = familyKind(family)
+	switch fd.Kind {
+	case event.FDUnix:
+		fd.Name = d.unixName(d.saddr[2:])
+		return
+	case event.FDIPv4, event.FDIPv6:
+	default:
+		return
+	}
+	sa, ok := parseInetSockaddr(d.saddr)
+	if !ok {
+		fd.Kind = event.FDUnknown
+		return
+	}
+	if sa.Addr().Is4In6() {
+		fd.Kind = event.FDIPv4
+	}
+	if fd.Kind == event.FDIPv4 {
+		sa = netip.AddrPortFrom(sa.Addr().Unmap(), sa.Port())
+	}
+	unspec := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+	if fd.Kind == event.FDIPv6 {
+		unspec = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+	}
+	fd.Local, fd.Remote = unspec, unspec
+	switch ev.Type {
+	case event.TypeBind:
+		fd.Local = sa
+	case event.TypeConnect, event.TypeSendto, event.TypeSendmsg:
+		fd.Remote = sa
+		fd.Connected = ev.Type == event.TypeConnect && ev.Res == 0
+	case event.TypeAccept, event.TypeAccept4:
+		fd.Remote = sa
+		fd.Connected = true
+	case event.TypeRecvfrom, event.TypeRecvmsg:
+		// A datagram's source: the socket is a server's.
+		fd.Remote = sa
+		fd.Server = true
+	default:
+		return
+	}
+	client, server := fd.Local, fd.Remote
+	if fd.Server {
+		client, server = server, client
+	}
+	n := len(d.scratch)
+	d.scratch = appendEndpoint(d.scratch, client)
+	d.scratch = append(d.scratch, "->"...)
+	d.scratch = appendEndpoint(d.scratch, server)
+	fd.Name = view(d.scratch[n:len(d.scratch):len(d.scratch)])
+}
+
+// unixName renders a sun_path: up to its first NUL, an abstract address
+// (leading NUL) as "@" and its name.
+func (d *decoder) unixName(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	n := len(d.scratch)
+	if p[0] == 0 {
+		if len(p) == 1 {
+			return ""
+		}
+		d.scratch = append(d.scratch, '@')
+		p = p[1:]
+	}
+	for i, c := range p {
+		if c == 0 {
+			p = p[:i]
+			break
+		}
+	}
+	d.scratch = append(d.scratch, p...)
+	return view(d.scratch[n:len(d.scratch):len(d.scratch)])
+}
+
+func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
+	b = ap.Addr().AppendTo(b)
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(ap.Port()), 10)
+}
+
+// parseInetSockaddr parses a struct sockaddr_in or sockaddr_in6.
+func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
+	if len(b) < 4 {
+		return netip.AddrPort{}, false
+	}
+	port := binary.BigEndian.Uint16(b[2:])
+	switch binary.LittleEndian.Uint16(b) {
+	case afInet:
+		if len(b) < 8 {
+			return netip.AddrPort{}, false
+		}
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
+	case afInet6:
+		if len(b) < 24 {
+			return netip.AddrPort{}, false
+		}
+		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), port), true
+	}
+	return netip.AddrPort{}, false
+}
+
+func familyKind(family uint16) event.FDKind {
+	switch family {
+	case afInet:
+		return event.FDIPv4
+	case afInet6:
+		return event.FDIPv6
+	case afUnix:
+		return event.FDUnix
+	case afNetlink:
+		return event.FDNetlink
+	}
+	return event.FDUnknown
+}
+
+func l4proto(sotype, proto uint16) event.L4Proto {
+	switch proto {
+	case ipprotoTCP:
+		return event.L4TCP
+	case ipprotoUDP:
+		return event.L4UDP
+	case ipprotoICMP, ipprotoICMPv6:
+		return event.L4ICMP
+	}
+	switch sotype {
+	case sockRaw:
+		return event.L4Raw
+	case sockStream:
+		return event.L4TCP
+	case sockDgram:
+		return event.L4UDP
+	}
+	return event.L4Unknown
+}

@@ -1,0 +1,140 @@
+//go:build linux
+
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The audit settings a collector changes outlive it when it is killed. It
+// writes what it found to a state file before changing anything, so that
+// the next run can restore them: /run is emptied at boot, when the kernel
+// settings are back to their defaults too.
+var stateDir = "/run/lanner"
+
+// saved is the content of a state file: who wrote it, and the original
+// value of each setting it changed (or was going to change).
+type saved struct {
+	pid, start int64
+	enabled    setting
+	backlog    setting
+	waitTime   setting
+}
+
+type setting struct {
+	val uint32
+	set bool // the collector changed it: restore val
+}
+
+func statePath(key string) string {
+	name := key
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			name = "x" + hex.EncodeToString([]byte(key))
+			break
+		}
+	}
+	return filepath.Join(stateDir, "audit-"+name+".state")
+}
+
+func (s *saved) marshal() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "pid=%d start=%d", s.pid, s.start)
+	for _, f := range []struct {
+		name string
+		s    setting
+	}{{"enabled", s.enabled}, {"backlog_limit", s.backlog}, {"backlog_wait_time", s.waitTime}} {
+		if f.s.set {
+			fmt.Fprintf(&b, " %s=%d", f.name, f.s.val)
+		}
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+func parseSaved(b []byte) (saved, bool) {
+	var s saved
+	for _, f := range strings.Fields(string(b)) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return s, false
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return s, false
+		}
+		switch k {
+		case "pid":
+			s.pid = n
+		case "start":
+			s.start = n
+		case "enabled":
+			s.enabled = setting{uint32(n), true}
+		case "backlog_limit":
+			s.backlog = setting{uint32(n), true}
+		case "backlog_wait_time":
+			s.waitTime = setting{uint32(n), true}
+		}
+	}
+	return s, s.pid > 0
+}
+
+// readState returns the state file left for key, if any.
+func readState(key string) (saved, bool) {
+	b, err := os.ReadFile(statePath(key))
+	if err != nil {
+		return saved{}, false
+	}
+	return parseSaved(b)
+}
+
+func writeState(key string, s *saved) error {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return err
+	}
+	p := statePath(key)
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, s.marshal(), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+func removeState(key string) {
+	os.Remove(statePath(key))
+}
+
+// startTime returns the start time of process pid (clock ticks after
+// boot), 0 when it does not exist.
+func startTime(pid int64) int64 {
+	b, err := os.ReadFile(procPath(pid, "/stat"))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) <= 19 {
+		return 0
+	}
+	v, _ := strconv.ParseInt(f[19], 10, 64)
+	return v
+}
+
+// alive reports whether process pid still runs, and is the one that
+// started at start (when start is known).
+func alive(pid, start int64) bool {
+	st := startTime(pid)
+	if st == 0 {
+		return false
+	}
+	return start == 0 || st == start
+}
