@@ -516,7 +516,7 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1057:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1060:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -606,7 +606,7 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1070:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1075:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -716,7 +716,7 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1085:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1090:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -811,7 +811,7 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1101:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1106:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -926,7 +926,7 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1118:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1123:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1021,7 +1021,7 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1135:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1140:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1121,7 +1121,7 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1152:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1157:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1211,7 +1211,7 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1169:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1174:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1311,7 +1311,7 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1184:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1189:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1416,7 +1416,7 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1200:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1205:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1511,7 +1511,7 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1219:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1224:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !(check120(ev) || check53(ev)) && !check129(ev) && !check53(ev) && !check10(ev))
 }
@@ -1616,7 +1616,7 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1239:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1244:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check130(ev)) || (check131(ev) && check132(ev)) || (check133(ev) && check134(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1731,7 +1731,7 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1256:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1261:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check135(ev) || check136(ev))) || (check131(ev) && (check137(ev) || check138(ev)))) && !check139(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1836,7 +1836,7 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1274:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1279:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check140(ev) && !((check141(ev) || check142(ev) || check143(ev)) || (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) || check135(ev) || check136(ev) || check130(ev) || ((check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)))) && !check158(ev) && !check159(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check160(ev) && check161(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1941,7 +1941,7 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1298:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1303:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check164(ev)) || (check131(ev) && check165(ev))) && !(check100(ev) || check101(ev)) && !(check166(ev) || ((check18(ev) || check19(ev)) && (check167(ev) || check168(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -2056,7 +2056,7 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1316:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1321:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check169(ev)) || (check131(ev) && check170(ev)) || (check171(ev) && (check172(ev) || check173(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -2181,7 +2181,7 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1333:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1338:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
 	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check174(ev))) && (check175(ev) || check176(ev)) && !(check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev)) && !check199(ev) && !check200(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -2286,7 +2286,7 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1356:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1361:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && check201(ev) && !check9(ev) && !check10(ev))
 }
@@ -2386,7 +2386,7 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1372:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1377:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && (check202(ev) || check203(ev) || check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev)) && !check9(ev) && !check10(ev))
 }
@@ -2481,7 +2481,7 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1387:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1392:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check222(ev) && !check223(ev) && !check9(ev) && !check10(ev))
 }
@@ -2571,7 +2571,7 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1404:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1409:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
@@ -2661,7 +2661,7 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1421:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1426:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check225(ev) && !(check226(ev) && check227(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
@@ -2751,7 +2751,7 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1439:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1444:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && check228(ev) && !check229(ev) && !check230(ev) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !check241(ev) && !check10(ev))
 }
@@ -2851,7 +2851,7 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1460:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1465:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && (check242(ev) || check243(ev)) && (check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev)) && !check268(ev) && !check10(ev))
 }
@@ -2941,7 +2941,7 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1477:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1482:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3051,7 +3051,7 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1492:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1497:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check269(ev) && !check53(ev) && !check10(ev))
 }
@@ -3161,7 +3161,7 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1506:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1511:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check270(ev) && !check271(ev) && !check53(ev) && !check10(ev))
 }
@@ -3271,7 +3271,7 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1523:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1528:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check272(ev) && !check53(ev) && !check10(ev))
 }
@@ -3361,7 +3361,7 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1538:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1543:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check273(ev) && (check274(ev) || check275(ev) || check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -3451,7 +3451,7 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1554:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1559:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check285(ev) && check286(ev)) || (check287(ev) && (check288(ev) || check289(ev) || check290(ev))) || check291(ev) || (check292(ev) && check293(ev)) || (check294(ev) && (check295(ev) || check293(ev) || check296(ev) || check297(ev)) && (check298(ev) || check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -3541,7 +3541,7 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1570:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1575:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check309(ev) || (check310(ev) && (check311(ev) || check312(ev))) || (check313(ev) && check314(ev) && check312(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -3631,7 +3631,7 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1585:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1590:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check315(ev) && (check316(ev) || check317(ev) || check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev))) || check325(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -3721,7 +3721,7 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1600:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1605:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check326(ev) || check327(ev) || check328(ev) || check329(ev) || check330(ev)) && !check331(ev) && !check10(ev))
 }
@@ -3820,7 +3820,7 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1615:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1620:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
 	return (check332(ev) && check333(ev) && !check334(ev) && !check335(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -3925,7 +3925,7 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1637:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1642:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
 	return (check336(ev) && (check337(ev) || check338(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check339(ev) && !check53(ev) && !check10(ev))
 }
@@ -4045,7 +4045,7 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1657:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1662:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return ((check340(ev) && (check341(ev) || check342(ev))) && !check343(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -4150,7 +4150,7 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1674:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1679:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
 	return (check344(ev) && check345(ev) && !check346(ev) && !check53(ev) && !check10(ev))
 }
@@ -4255,7 +4255,7 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1690:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1695:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
 	return (check116(ev) && (check347(ev) || check348(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -4360,7 +4360,7 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1705:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1710:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check350(ev) || check351(ev)) && !check352(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -4455,7 +4455,7 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1723:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1728:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check353(ev) || ((check354(ev) || check355(ev)) && !check356(ev) && !check357(ev))) && !check358(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -4550,7 +4550,7 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1739:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1744:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check359(ev) && !check127(ev) && !check128(ev) && !check360(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -4645,7 +4645,7 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1759:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1764:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check361(ev) && check362(ev) && (check15(ev) || check363(ev)) && !check9(ev) && !check10(ev))
 }
@@ -4740,7 +4740,7 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1776:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1781:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check364(ev)) || (check131(ev) && (check365(ev) || check366(ev)))) && !(check100(ev) || check101(ev)) && !check367(ev) && !check368(ev) && !check53(ev) && !check10(ev))
 }
@@ -4845,7 +4845,7 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1793:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1798:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check141(ev) || check142(ev) || check143(ev))) || (check131(ev) && (check369(ev) || check370(ev) || check371(ev) || check372(ev) || check373(ev) || check374(ev) || check375(ev)))) && !check376(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -4950,7 +4950,7 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1808:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1813:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check377(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5045,7 +5045,7 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1826:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1831:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) && !(check160(ev) && check161(ev)) && !(check160(ev) && check146(ev)) && !check378(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5140,7 +5140,7 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1847:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1852:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
 	return (check379(ev) && (check380(ev) || check381(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5255,7 +5255,7 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1864:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1869:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
 	return (check133(ev) && check382(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5370,7 +5370,7 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1881:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1886:3).
 func matchSystemLogCleared(ev *event.Event) bool {
 	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check384(ev)) || (check171(ev) && (check385(ev) || check386(ev))) || (check131(ev) && check387(ev))) && !check388(ev) && !check389(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -5495,7 +5495,7 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1901:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1906:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
 	return (((check171(ev) && (check390(ev) || check391(ev) || check392(ev) || check393(ev))) || (check131(ev) && check394(ev)) || (check131(ev) && check395(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check396(ev) && !check397(ev)) || (check133(ev) && (check398(ev) || check399(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check400(ev) && !(check15(ev) && !check401(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -5630,7 +5630,7 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1925:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1930:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check160(ev) && !check162(ev) && !check401(ev) && !check9(ev) && !check10(ev))
 }
@@ -5725,7 +5725,7 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1944:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1949:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check402(ev) && !check9(ev) && !check10(ev))
 }
@@ -5815,7 +5815,7 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1959:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1964:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
 	return (check336(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
 }
@@ -5930,7 +5930,7 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1977:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1982:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check406(ev) || check407(ev) || check408(ev)) && !check9(ev) && !check10(ev))
 }
@@ -6030,7 +6030,7 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1992:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1997:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
 }
@@ -6120,7 +6120,7 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2007:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2012:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check228(ev)) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -6215,7 +6215,7 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2026:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2031:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check268(ev) && !check10(ev))
 }
@@ -6305,7 +6305,7 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2041:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2046:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && check160(ev) && check223(ev) && (check414(ev) || check415(ev)) && !check10(ev))
 }
@@ -6395,7 +6395,7 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2059:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2064:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6485,7 +6485,7 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2074:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2079:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6575,7 +6575,7 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2089:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2094:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6665,7 +6665,7 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2104:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2109:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check435(ev) && !check268(ev) && !check10(ev))
 }
@@ -6755,7 +6755,7 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2118:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2123:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
 	return (check11(ev) && check160(ev) && !check10(ev))
 }
@@ -6855,7 +6855,7 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2131:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2136:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
 	return (check1(ev) && check412(ev) && check17(ev) && !check3(ev) && !check436(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -6965,7 +6965,7 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2151:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2156:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
 	return (check116(ev) && check437(ev) && !(check120(ev) || check53(ev)) && !check438(ev) && !check53(ev) && !check10(ev))
 }
@@ -7060,7 +7060,7 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2168:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2173:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7155,7 +7155,7 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 	return dst
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2186:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2191:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check147(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check354(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7260,7 +7260,7 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2206:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2211:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
 	return (check459(ev) && (check460(ev) || check461(ev) || check462(ev) || check463(ev) || check464(ev) || check465(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check466(ev) && !check53(ev) && !check10(ev))
 }
@@ -7360,7 +7360,7 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2222:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2227:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
 	return (check131(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7873,7 +7873,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1057,
+	Line:     1060,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
 	Priority: ruleset.Critical,
@@ -7947,7 +7947,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1070,
+	Line:     1075,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
 	Priority: ruleset.Critical,
@@ -8012,7 +8012,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1085,
+	Line:     1090,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
 	Priority: ruleset.Error,
@@ -8095,7 +8095,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1101,
+	Line:     1106,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
 	Priority: ruleset.Error,
@@ -8160,7 +8160,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1118,
+	Line:     1123,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
 	Priority: ruleset.Error,
@@ -8228,7 +8228,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1135,
+	Line:     1140,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
 	Priority: ruleset.Error,
@@ -8290,7 +8290,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1152,
+	Line:     1157,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
 	Priority: ruleset.Error,
@@ -8358,7 +8358,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1169,
+	Line:     1174,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
 	Priority: ruleset.Error,
@@ -8432,7 +8432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1184,
+	Line:     1189,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
 	Priority: ruleset.Error,
@@ -8497,7 +8497,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1200,
+	Line:     1205,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
 	Priority: ruleset.Error,
@@ -8571,7 +8571,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1219,
+	Line:     1224,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
 	Priority: ruleset.Error,
@@ -8654,7 +8654,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1239,
+	Line:     1244,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
 	Priority: ruleset.Error,
@@ -8728,7 +8728,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1256,
+	Line:     1261,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
 	Priority: ruleset.Error,
@@ -8802,7 +8802,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1274,
+	Line:     1279,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
 	Priority: ruleset.Error,
@@ -8885,7 +8885,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1298,
+	Line:     1303,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
 	Priority: ruleset.Error,
@@ -8977,7 +8977,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1316,
+	Line:     1321,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
 	Priority: ruleset.Error,
@@ -9051,7 +9051,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1333,
+	Line:     1338,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
 	Priority: ruleset.Error,
@@ -9119,7 +9119,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1356,
+	Line:     1361,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
 	Priority: ruleset.Warning,
@@ -9184,7 +9184,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1372,
+	Line:     1377,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
 	Priority: ruleset.Warning,
@@ -9246,7 +9246,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1387,
+	Line:     1392,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
 	Priority: ruleset.Warning,
@@ -9308,7 +9308,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1404,
+	Line:     1409,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
 	Priority: ruleset.Warning,
@@ -9370,7 +9370,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1421,
+	Line:     1426,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
 	Priority: ruleset.Warning,
@@ -9432,7 +9432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1439,
+	Line:     1444,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
 	Priority: ruleset.Warning,
@@ -9494,7 +9494,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1460,
+	Line:     1465,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
 	Priority: ruleset.Warning,
@@ -9568,7 +9568,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1477,
+	Line:     1482,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9642,7 +9642,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1492,
+	Line:     1497,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
 	Priority: ruleset.Warning,
@@ -9716,7 +9716,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1506,
+	Line:     1511,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9778,7 +9778,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1523,
+	Line:     1528,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
 	Priority: ruleset.Warning,
@@ -9840,7 +9840,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1538,
+	Line:     1543,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
 	Priority: ruleset.Warning,
@@ -9902,7 +9902,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1554,
+	Line:     1559,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
 	Priority: ruleset.Warning,
@@ -9964,7 +9964,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1570,
+	Line:     1575,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
 	Priority: ruleset.Warning,
@@ -10026,7 +10026,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1585,
+	Line:     1590,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
 	Priority: ruleset.Warning,
@@ -10096,7 +10096,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1600,
+	Line:     1605,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
 	Priority: ruleset.Warning,
@@ -10170,7 +10170,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1615,
+	Line:     1620,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10256,7 +10256,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1637,
+	Line:     1642,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
 	Priority: ruleset.Warning,
@@ -10330,7 +10330,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1657,
+	Line:     1662,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10404,7 +10404,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1674,
+	Line:     1679,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
 	Priority: ruleset.Warning,
@@ -10478,7 +10478,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1690,
+	Line:     1695,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
 	Priority: ruleset.Warning,
@@ -10543,7 +10543,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1705,
+	Line:     1710,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
 	Priority: ruleset.Warning,
@@ -10608,7 +10608,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1723,
+	Line:     1728,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10673,7 +10673,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1739,
+	Line:     1744,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
 	Priority: ruleset.Warning,
@@ -10738,7 +10738,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1759,
+	Line:     1764,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
 	Priority: ruleset.Warning,
@@ -10812,7 +10812,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1776,
+	Line:     1781,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
 	Priority: ruleset.Warning,
@@ -10886,7 +10886,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1793,
+	Line:     1798,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
 	Priority: ruleset.Warning,
@@ -10951,7 +10951,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1808,
+	Line:     1813,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
 	Priority: ruleset.Warning,
@@ -11016,7 +11016,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1826,
+	Line:     1831,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
 	Priority: ruleset.Warning,
@@ -11099,7 +11099,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1847,
+	Line:     1852,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11182,7 +11182,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1864,
+	Line:     1869,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11274,7 +11274,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1881,
+	Line:     1886,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
 	Priority: ruleset.Warning,
@@ -11375,7 +11375,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1901,
+	Line:     1906,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
 	Priority: ruleset.Warning,
@@ -11437,7 +11437,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1925,
+	Line:     1930,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
 	Priority: ruleset.Notice,
@@ -11499,7 +11499,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1944,
+	Line:     1949,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
 	Priority: ruleset.Notice,
@@ -11582,7 +11582,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1959,
+	Line:     1964,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
 	Priority: ruleset.Notice,
@@ -11650,7 +11650,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1977,
+	Line:     1982,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
@@ -11712,7 +11712,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     1992,
+	Line:     1997,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
@@ -11774,7 +11774,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2007,
+	Line:     2012,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
@@ -11836,7 +11836,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2026,
+	Line:     2031,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
@@ -11898,7 +11898,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2041,
+	Line:     2046,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
@@ -11960,7 +11960,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2059,
+	Line:     2064,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
@@ -12022,7 +12022,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2074,
+	Line:     2079,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
@@ -12084,7 +12084,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2089,
+	Line:     2094,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
@@ -12146,7 +12146,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2104,
+	Line:     2109,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
@@ -12214,7 +12214,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2118,
+	Line:     2123,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
@@ -12294,7 +12294,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2131,
+	Line:     2136,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12359,7 +12359,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2151,
+	Line:     2156,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
@@ -12424,7 +12424,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2168,
+	Line:     2173,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12498,7 +12498,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2186,
+	Line:     2191,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
@@ -12569,7 +12569,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2206,
+	Line:     2211,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
@@ -12649,7 +12649,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2222,
+	Line:     2227,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,
