@@ -63,6 +63,9 @@ fuzz:
 	$(GO) test ./collectors/ebpf -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./eventlog -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./state -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 
