@@ -110,8 +110,16 @@ type SinkStats struct {
 	Dropped uint64 // queue full
 }
 
+// FormattedSink is a Sink that needs alerts in one format whatever the
+// Output's format is (HTTP endpoints take JSON).
+type FormattedSink interface {
+	Sink
+	Format() Format
+}
+
 type queue struct {
 	sink                  Sink
+	format                Format
 	ch                    chan []byte
 	sent, failed, dropped atomic.Uint64
 	done                  chan struct{}
@@ -131,7 +139,10 @@ const QueueLen = 4096
 func New(format Format, sinks ...Sink) *Output {
 	o := &Output{format: format}
 	for _, s := range sinks {
-		q := &queue{sink: s, ch: make(chan []byte, QueueLen), done: make(chan struct{})}
+		q := &queue{sink: s, format: format, ch: make(chan []byte, QueueLen), done: make(chan struct{})}
+		if fs, ok := s.(FormattedSink); ok {
+			q.format = fs.Format()
+		}
 		o.queues = append(o.queues, q)
 		go q.run()
 	}
@@ -149,19 +160,26 @@ func (q *queue) run() {
 	}
 }
 
-// Send formats a once and queues it for every sink without blocking; a
-// sink whose queue is full drops it (counted).
+// Send formats a once per format the sinks need and queues it for every
+// sink without blocking; a sink whose queue is full drops it (counted).
 func (o *Output) Send(a *Alert) {
 	if o.closed.Load() {
 		return
 	}
-	var line []byte
-	if o.format == JSON {
-		line = a.AppendJSON(nil)
-	} else {
-		line = a.AppendText(nil)
-	}
+	var text, json []byte
 	for _, q := range o.queues {
+		var line []byte
+		if q.format == JSON {
+			if json == nil {
+				json = a.AppendJSON(nil)
+			}
+			line = json
+		} else {
+			if text == nil {
+				text = a.AppendText(nil)
+			}
+			line = text
+		}
 		select {
 		case q.ch <- line:
 		default:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -563,4 +565,38 @@ func TestLiveWithoutBPF(t *testing.T) {
 	testutil.LockKernel(t)
 	host := testHost(t)
 	liveScenario(t, lanner(t), defaultRuleNames, host, liveOptions{seccomp: "bpf", collector: "audit"})
+}
+
+// TestLiveHTTPSink runs Lanner with an HTTP sink next to the file sink: a
+// real alert arrives at a local server as one JSON object per request with
+// the keys Falco's event-generator checks.
+func TestLiveHTTPSink(t *testing.T) {
+	testutil.LockKernel(t)
+	got := make(chan map[string]any, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var a map[string]any
+		if r.Method == http.MethodPost && json.NewDecoder(r.Body).Decode(&a) == nil {
+			got <- a
+		}
+	}))
+	defer srv.Close()
+	l := startLanner(t, lanner(t), "--http-url", srv.URL)
+	run(t, "cat", "/etc/shadow")
+	l.stop(t)
+	close(got)
+	for a := range got {
+		if a["rule"] != defaultRuleNames.shadow {
+			continue
+		}
+		for _, k := range []string{"rule", "priority", "source", "hostname", "output", "output_fields", "tags", "time"} {
+			if _, ok := a[k]; !ok {
+				t.Errorf("alert lacks %q: %v", k, a)
+			}
+		}
+		if f, _ := a["output_fields"].(map[string]any); f["fd.name"] != "/etc/shadow" || f["proc.name"] != "cat" {
+			t.Errorf("output_fields: %v", f)
+		}
+		return
+	}
+	t.Fatal("the HTTP server received no alert for cat /etc/shadow")
 }

@@ -43,21 +43,70 @@ func (f *selectFlags) set(rules []*ruleset.Rule) (*ruleset.Set, error) {
 
 // outputFlags choose where alerts go.
 type outputFlags struct {
-	Output  string `help:"Alert format: text (Falco's line) or json (Falco's schema)." enum:"text,json" default:"text"`
-	OutFile string `name:"out-file" help:"Append alerts to this file instead of stdout." type:"path"`
+	Output  string   `help:"Alert format: text (Falco's line) or json (Falco's schema)." enum:"text,json" default:"text"`
+	OutFile string   `name:"out-file" help:"Append alerts to this file (reopened on SIGHUP) instead of stdout." type:"path"`
+	HTTPURL []string `name:"http-url" help:"POST each alert as JSON (Falco's schema) to this URL (repeatable)."`
+	Syslog  []string `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable)."`
+	Program []string `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
 }
 
+// open starts the sinks the flags name; stdout when none is named.
 func (f *outputFlags) open() (*output.Output, error) {
 	format, _ := output.ParseFormat(f.Output)
-	var sink output.Sink = output.NewWriterSink("stdout", os.Stdout)
+	var sinks []output.Sink
+	fail := func(err error) (*output.Output, error) {
+		for _, s := range sinks {
+			s.Close()
+		}
+		return nil, err
+	}
 	if f.OutFile != "" {
 		fs, err := output.NewFileSink(f.OutFile)
 		if err != nil {
-			return nil, fmt.Errorf("--out-file: %w", err)
+			return fail(fmt.Errorf("--out-file: %w", err))
 		}
-		sink = fs
+		sinks = append(sinks, fs)
+		go reopenOnHUP(fs)
 	}
-	return output.New(format, sink), nil
+	for _, u := range f.HTTPURL {
+		hs, err := output.NewHTTPSink(output.HTTPOptions{URL: u})
+		if err != nil {
+			return fail(fmt.Errorf("--http-url: %w", err))
+		}
+		sinks = append(sinks, hs) // always JSON, whatever --output says
+	}
+	for _, a := range f.Syslog {
+		if a == "local" {
+			a = ""
+		}
+		ss, err := output.NewSyslogSink(a, "lanner")
+		if err != nil {
+			return fail(fmt.Errorf("--syslog: %w", err))
+		}
+		sinks = append(sinks, ss)
+	}
+	for _, c := range f.Program {
+		ps, err := output.NewProgramSink(c)
+		if err != nil {
+			return fail(fmt.Errorf("--program: %w", err))
+		}
+		sinks = append(sinks, ps)
+	}
+	if len(sinks) == 0 {
+		sinks = append(sinks, output.NewWriterSink("stdout", os.Stdout))
+	}
+	return output.New(format, sinks...), nil
+}
+
+// reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
+func reopenOnHUP(fs *output.FileSink) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	for range ch {
+		if err := fs.Reopen(); err != nil {
+			fmt.Fprintf(os.Stderr, "lanner: reopen %s: %v\n", fs.Name(), err)
+		}
+	}
 }
 
 type runCmd struct {

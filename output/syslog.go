@@ -1,0 +1,209 @@
+package output
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lannersec/lanner/ruleset"
+)
+
+// PrioritySink is a Sink that can also take the alert's priority with the
+// line, for outputs (syslog) whose messages carry a severity.
+type PrioritySink interface {
+	Sink
+	WritePriority(line []byte, p ruleset.Priority) error
+}
+
+// syslogFacilityUser is the syslog "user" facility.
+const syslogFacilityUser = 1
+
+// syslogIOTimeout bounds dialing and each write on stream connections.
+const syslogIOTimeout = 5 * time.Second
+
+// SyslogSink writes alerts as RFC 3164-style syslog messages.
+type SyslogSink struct {
+	network, addr string // addr "" with network "": the local socket
+	tag           string
+	hostname      string
+	pid           int
+
+	mu     sync.Mutex
+	conn   net.Conn
+	stream bool // newline framing
+	closed bool
+	buf    []byte
+}
+
+var _ PrioritySink = (*SyslogSink)(nil)
+
+// localSyslogPaths are tried in order when no address is given.
+var localSyslogPaths = []string{"/dev/log", "/var/run/syslog"}
+
+// NewSyslogSink connects to a syslog daemon: addr "" is the local socket
+// (/dev/log, else /var/run/syslog), otherwise "udp://host:port",
+// "tcp://host:port" or "unix:///path". tag defaults to "lanner".
+func NewSyslogSink(addr string, tag string) (*SyslogSink, error) {
+	s := &SyslogSink{tag: tag, pid: os.Getpid()}
+	if s.tag == "" {
+		s.tag = "lanner"
+	}
+	s.hostname, _ = os.Hostname()
+	if s.hostname == "" {
+		s.hostname = "localhost"
+	}
+	if addr != "" {
+		network, rest, ok := strings.Cut(addr, "://")
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("syslog output: invalid address %q: want udp://host:port, tcp://host:port or unix:///path", addr)
+		case network == "udp" || network == "tcp":
+			if _, _, err := net.SplitHostPort(rest); err != nil {
+				return nil, fmt.Errorf("syslog output: invalid address %q: %v", addr, err)
+			}
+		case network == "unix":
+			if rest == "" {
+				return nil, fmt.Errorf("syslog output: invalid address %q: no socket path", addr)
+			}
+		default:
+			return nil, fmt.Errorf("syslog output: invalid address %q: unknown network %q", addr, network)
+		}
+		s.network, s.addr = network, rest
+	}
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SyslogSink) Name() string {
+	if s.network == "" {
+		return "syslog"
+	}
+	return "syslog:" + s.network + "://" + s.addr
+}
+
+// connect dials the configured address; s.mu is held or s is not yet shared.
+func (s *SyslogSink) connect() error {
+	var conn net.Conn
+	var err error
+	stream := false
+	switch s.network {
+	case "":
+		var errs []error
+		for _, p := range localSyslogPaths {
+			if conn, stream, err = dialUnixSyslog(p); err == nil {
+				break
+			}
+			errs = append(errs, err)
+		}
+		if conn == nil {
+			return fmt.Errorf("syslog output: no local syslog socket: %w", errors.Join(errs...))
+		}
+	case "unix":
+		conn, stream, err = dialUnixSyslog(s.addr)
+	case "tcp":
+		conn, err = net.DialTimeout("tcp", s.addr, syslogIOTimeout)
+		stream = true
+	default:
+		conn, err = net.DialTimeout(s.network, s.addr, syslogIOTimeout)
+	}
+	if err != nil {
+		return fmt.Errorf("syslog output: %w", err)
+	}
+	s.conn, s.stream = conn, stream
+	return nil
+}
+
+// dialUnixSyslog connects to a local socket, datagram first, then stream.
+func dialUnixSyslog(path string) (net.Conn, bool, error) {
+	c, err := net.DialTimeout("unixgram", path, syslogIOTimeout)
+	if err == nil {
+		return c, false, nil
+	}
+	c, err2 := net.DialTimeout("unix", path, syslogIOTimeout)
+	if err2 == nil {
+		return c, true, nil
+	}
+	return nil, false, err
+}
+
+// Write sends line with severity notice.
+func (s *SyslogSink) Write(line []byte) error { return s.WritePriority(line, ruleset.Notice) }
+
+// WritePriority sends line with the syslog severity matching p (Falco's
+// priorities are syslog's severities). A failed write reconnects and is
+// tried once more.
+func (s *SyslogSink) WritePriority(line []byte, p ruleset.Priority) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("%s: closed", s.Name())
+	}
+	var err error
+	for try := 0; try < 2; try++ {
+		if s.conn == nil {
+			if err = s.connect(); err != nil {
+				continue
+			}
+		}
+		s.buf = s.format(s.buf[:0], line, p, time.Now())
+		if s.stream {
+			s.conn.SetWriteDeadline(time.Now().Add(syslogIOTimeout))
+		}
+		if _, err = s.conn.Write(s.buf); err == nil {
+			return nil
+		}
+		s.conn.Close()
+		s.conn = nil
+	}
+	return fmt.Errorf("%s: %w", s.Name(), err)
+}
+
+// format appends "<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG".
+func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time) []byte {
+	sev := int(p)
+	if sev > 7 {
+		sev = 7
+	}
+	dst = append(dst, '<')
+	dst = strconv.AppendInt(dst, int64(syslogFacilityUser*8+sev), 10)
+	dst = append(dst, '>')
+	dst = now.AppendFormat(dst, time.Stamp)
+	dst = append(dst, ' ')
+	dst = append(dst, s.hostname...)
+	dst = append(dst, ' ')
+	dst = append(dst, s.tag...)
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, int64(s.pid), 10)
+	dst = append(dst, "]: "...)
+	msg := bytes.TrimRight(line, "\r\n")
+	for _, c := range msg {
+		if c == '\n' || c == '\r' {
+			c = ' '
+		}
+		dst = append(dst, c)
+	}
+	if s.stream {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+func (s *SyslogSink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn = nil
+	return err
+}
