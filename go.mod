@@ -1,6 +1,6 @@
 module github.com/lannersec/lanner
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/alecthomas/kong v1.17.0
@@ -10,7 +10,17 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 )
 
-require golang.org/x/sys v0.43.0
+require (
+	github.com/prometheus/common v0.73.1
+	golang.org/x/sys v0.49.0
+)
+
+require (
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/pandatix/go-abnf v0.5.3 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
 
 require (
 	github.com/elastic/go-libaudit/v2 v2.6.2

@@ -43,6 +43,8 @@ type Engine struct {
 	buf      []byte
 	events   [event.NumTypes]atomic.Uint64
 	num      uint64 // last event number given
+	ruleHits map[*ruleset.Rule]*atomic.Uint64
+	evalNS   atomic.Int64 // sampled rule evaluation time, scaled
 	records  atomic.Uint64
 	alerts   atomic.Uint64
 	noProc   atomic.Uint64
@@ -54,7 +56,12 @@ func New(cfg Config) *Engine {
 	if cfg.StatsOut == nil {
 		cfg.StatsOut = os.Stderr
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}}
+	if cfg.Rules != nil {
+		for _, r := range cfg.Rules.Rules() {
+			e.ruleHits[r] = new(atomic.Uint64)
+		}
+	}
 	e.fireFunc = e.fire
 	return e
 }
@@ -128,11 +135,24 @@ func (e *Engine) HandleEvent(ev *event.Event) {
 	if e.cfg.Record != nil {
 		e.cfg.Record(ev)
 	}
+	if e.num%evalSample != 0 {
+		e.cfg.Rules.Eval(ev, e.fireFunc)
+		return
+	}
+	start := time.Now()
 	e.cfg.Rules.Eval(ev, e.fireFunc)
+	e.evalNS.Add(int64(time.Since(start)) * evalSample)
 }
+
+// evalSample: rule evaluation is timed on one event in evalSample, and the
+// time scaled up, so that timing costs nothing noticeable.
+const evalSample = 64
 
 func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	e.alerts.Add(1)
+	if c := e.ruleHits[r]; c != nil {
+		c.Add(1)
+	}
 	if e.cfg.Output == nil {
 		return
 	}
@@ -153,6 +173,17 @@ type Stats struct {
 	Malformed   uint64
 	Sinks       []output.SinkStats
 	Tables      state.Stats
+	// ByRule counts alerts per rule (rules that fired at least once).
+	ByRule []RuleCount
+	// EvalTime estimates the time spent evaluating rules (sampled).
+	EvalTime time.Duration
+}
+
+// RuleCount is the number of alerts of one rule.
+type RuleCount struct {
+	Rule     string
+	Priority string
+	Count    uint64
 }
 
 // Stats returns the current counters. It is safe to call concurrently with Run.

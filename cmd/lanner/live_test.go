@@ -408,14 +408,14 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 	// The same actions by processes started after Lanner.
 	run(t, "cat", "/etc/shadow")
 	run(t, "touch", devFresh)
-	startHelper(t, filepath.Join(freshDir, "nginx")).do(t, "spawn /bin/sh -c true;true")
+	startHelper(t, filepath.Join(freshDir, "nginx")).do(t, "spawn /bin/sh -c sleep 0.3;true")
 	startHelper(t, filepath.Join(freshDir, "ls")).do(t, "connect "+host)
 	run(t, "chmod", "u+s", filepath.Join(dir, "fresh-file"))
 	run(t, "ln", "-s", "/etc", linkFresh)
 
 	pre.do(t, "open /etc/shadow")
 	pre.do(t, "create "+devPre)
-	preNginx.do(t, "spawn /bin/sh -c true;true")
+	preNginx.do(t, "spawn /bin/sh -c sleep 0.3;true")
 	preLs.do(t, "connect "+host)
 	pre.do(t, "chmod "+filepath.Join(dir, "pre-file")+" 4755")
 	pre.do(t, "symlink /etc "+linkPre)
@@ -425,14 +425,14 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 	expect := []expectation{
 		{"cat /etc/shadow", names.shadow, map[string]string{"proc.name": "cat", "proc.pname": comm, "proc.cmdline": "cat /etc/shadow", "proc.exepath": "/usr/bin/cat", "fd.name": "/etc/shadow", "user.name": "root", "evt.type": "openat"}},
 		{"a file created below /dev", names.dev, map[string]string{"proc.name": "touch", "proc.pname": comm, "proc.cmdline": "touch " + devFresh, "proc.exepath": "/usr/bin/touch", "fd.name": devFresh, "user.name": "root", "evt.type": "openat"}},
-		{"a shell spawned by a web server", names.webShell, map[string]string{"proc.name": "sh", "proc.pname": "nginx", "proc.cmdline": "sh -c true;true", "proc.exepath": "/usr/bin/dash", "user.name": "root", "evt.type": "execve"}},
+		{"a shell spawned by a web server", names.webShell, map[string]string{"proc.name": "sh", "proc.pname": "nginx", "proc.cmdline": "sh -c sleep 0.3;true", "proc.exepath": "/usr/bin/dash", "user.name": "root", "evt.type": "execve"}},
 		{"ls connecting to a remote host", names.sysNet, map[string]string{"proc.name": "ls", "proc.pname": comm, "proc.exepath": filepath.Join(freshDir, "ls"), "fd.name": "*->" + host, "user.name": "root", "evt.type": "connect"}},
 		{"chmod u+s", names.setuid, map[string]string{"proc.name": "chmod", "proc.pname": comm, "proc.cmdline": "chmod u+s " + filepath.Join(dir, "fresh-file"), "proc.exepath": "/usr/bin/chmod", "user.name": "root", "evt.type": "fchmodat"}},
 		{"a symlink to /etc", names.symlink, map[string]string{"proc.name": "ln", "proc.pname": comm, "proc.cmdline": "ln -s /etc " + linkFresh, "proc.exepath": "/usr/bin/ln", "user.name": "root", "evt.type": "symlinkat"}},
 
 		{"/etc/shadow read by a process started before Lanner", names.shadow, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "fd.name": "/etc/shadow", "user.name": "root", "evt.type": "openat"}},
 		{"a file created below /dev by a process started before Lanner", names.dev, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "fd.name": devPre, "user.name": "root", "evt.type": "openat"}},
-		{"a shell spawned by a web server started before Lanner", names.webShell, map[string]string{"proc.name": "sh", "proc.pname": "nginx", "proc.cmdline": "sh -c true;true", "user.name": "root", "evt.type": "execve"}},
+		{"a shell spawned by a web server started before Lanner", names.webShell, map[string]string{"proc.name": "sh", "proc.pname": "nginx", "proc.cmdline": "sh -c sleep 0.3;true", "user.name": "root", "evt.type": "execve"}},
 		{"ls started before Lanner connecting to a remote host", names.sysNet, map[string]string{"proc.name": "ls", "proc.pname": comm, "proc.exepath": filepath.Join(preDir, "ls"), "fd.name": "*->" + host, "evt.type": "connect"}},
 		{"setuid bit set by a process started before Lanner", names.setuid, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "user.name": "root", "evt.type": "fchmodat"}},
 		{"a symlink to /etc by a process started before Lanner", names.symlink, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "user.name": "root", "evt.type": "symlinkat"}},

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 	"github.com/lannersec/lanner/state"
@@ -115,6 +117,7 @@ type runCmd struct {
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
+	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	selectFlags
 	outputFlags
 }
@@ -142,6 +145,7 @@ func (c *runCmd) Run() error {
 	return runPipeline(pipelineConfig{
 		collector: c.Collector, rules: set, types: set.Types(), output: out,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
+		metricsAddr: c.MetricsAddr,
 	})
 }
 
@@ -155,11 +159,30 @@ type pipelineConfig struct {
 	duration   time.Duration
 	readyFile  string
 	statsEvery time.Duration
+	// metricsAddr, when set, serves /metrics there.
+	metricsAddr string
+	onEngine    func(*engine.Engine)
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
 // the duration, or a collector failure.
 func runPipeline(pc pipelineConfig) error {
+	if pc.metricsAddr != "" {
+		// Listen before any collector starts, so a bad address fails
+		// early; until the engine exists the counters are zero.
+		var ready atomic.Pointer[engine.Engine]
+		ms, err := metrics.Serve(pc.metricsAddr, func() engine.Stats {
+			if e := ready.Load(); e != nil {
+				return e.Stats()
+			}
+			return engine.Stats{}
+		})
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer ms.Close()
+		pc.onEngine = func(e *engine.Engine) { ready.Store(e) }
+	}
 	tables := state.New(state.Options{})
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
@@ -173,6 +196,9 @@ func runPipeline(pc pipelineConfig) error {
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery,
 	})
+	if pc.onEngine != nil {
+		pc.onEngine(eng)
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	if pc.duration > 0 {
