@@ -19,6 +19,7 @@ type cli struct {
 	Record     recordCmd     `cmd:"" help:"Record the enriched event stream to a file."`
 	Collectors collectorsCmd `cmd:"" help:"Probe which collectors work here and what each can see."`
 	Replay     replayCmd     `cmd:"" help:"Run recorded events through the rules."`
+	Config     configCmd     `cmd:"" help:"Check a configuration file."`
 	Version    versionCmd    `cmd:"" help:"Print the version."`
 	Rules      rulesCmd      `cmd:"" help:"List, check and test rules."`
 	Fields     fieldsCmd     `cmd:"" help:"List the fields rules can use."`
@@ -26,11 +27,20 @@ type cli struct {
 
 func main() {
 	var c cli
-	ctx := kong.Parse(&c,
+	opts := []kong.Option{
 		kong.Name("lanner"),
 		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
 		kong.UsageOnError(),
-	)
+	}
+	if p := configPath(os.Args[1:]); p != "" {
+		r, err := loadConfig(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lanner:", err)
+			os.Exit(1)
+		}
+		opts = append(opts, kong.Resolvers(r))
+	}
+	ctx := kong.Parse(&c, opts...)
 	if err := ctx.Run(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {

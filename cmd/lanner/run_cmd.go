@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -117,12 +118,34 @@ type runCmd struct {
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
+	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	selectFlags
 	outputFlags
 }
 
+// validate checks the flags that kong cannot: values that must parse.
+func (c *runCmd) validate() error {
+	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
+		return fmt.Errorf("min-priority: %w", err)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics-addr: %w", err)
+		}
+	}
+	for _, u := range c.HTTPURL {
+		if _, err := output.NewHTTPSink(output.HTTPOptions{URL: u}); err != nil {
+			return fmt.Errorf("http-url: %w", err)
+		}
+	}
+	return nil
+}
+
 func (c *runCmd) Run() error {
+	if err := c.validate(); err != nil {
+		return err
+	}
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {
