@@ -34,6 +34,18 @@ type Config struct {
 	// StatsEvery, when positive, writes a stats line to StatsOut that often.
 	StatsEvery time.Duration
 	StatsOut   io.Writer
+	// Rate, when positive, limits each rule to Rate alerts per second on
+	// average with bursts of MaxBurst (a token bucket per rule, like
+	// Falco's outputs.rate and outputs.max_burst); alerts over the limit
+	// are counted as suppressed.
+	Rate     float64
+	MaxBurst float64
+}
+
+// bucket is a token bucket.
+type bucket struct {
+	tokens float64
+	last   int64 // ns
 }
 
 // Engine is a running pipeline.
@@ -44,6 +56,8 @@ type Engine struct {
 	events   [event.NumTypes]atomic.Uint64
 	num      uint64 // last event number given
 	ruleHits map[*ruleset.Rule]*atomic.Uint64
+	buckets  map[*ruleset.Rule]*bucket
+	suppr    atomic.Uint64
 	evalNS   atomic.Int64 // sampled rule evaluation time, scaled
 	records  atomic.Uint64
 	alerts   atomic.Uint64
@@ -56,10 +70,14 @@ func New(cfg Config) *Engine {
 	if cfg.StatsOut == nil {
 		cfg.StatsOut = os.Stderr
 	}
-	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}}
+	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, buckets: map[*ruleset.Rule]*bucket{}}
+	if cfg.MaxBurst <= 0 {
+		e.cfg.MaxBurst = 1
+	}
 	if cfg.Rules != nil {
 		for _, r := range cfg.Rules.Rules() {
 			e.ruleHits[r] = new(atomic.Uint64)
+			e.buckets[r] = &bucket{tokens: e.cfg.MaxBurst}
 		}
 	}
 	e.fireFunc = e.fire
@@ -149,6 +167,10 @@ func (e *Engine) HandleEvent(ev *event.Event) {
 const evalSample = 64
 
 func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
+	if e.cfg.Rate > 0 && !e.allow(r, ev.Time) {
+		e.suppr.Add(1)
+		return
+	}
 	e.alerts.Add(1)
 	if c := e.ruleHits[r]; c != nil {
 		c.Add(1)
@@ -161,6 +183,27 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	e.cfg.Output.Send(a)
 }
 
+// allow takes a token from r's bucket, refilled at Rate per second of
+// event time.
+func (e *Engine) allow(r *ruleset.Rule, now int64) bool {
+	b := e.buckets[r]
+	if b == nil {
+		return true
+	}
+	if b.last != 0 && now > b.last {
+		b.tokens += float64(now-b.last) / 1e9 * e.cfg.Rate
+		if b.tokens > e.cfg.MaxBurst {
+			b.tokens = e.cfg.MaxBurst
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // Stats are the pipeline's counters.
 type Stats struct {
 	Collector   string
@@ -168,6 +211,7 @@ type Stats struct {
 	Events      uint64
 	ByType      map[string]uint64
 	Alerts      uint64
+	Suppressed  uint64 // alerts over a rule's rate limit
 	NoProcess   uint64 // events whose process was unknown
 	KernelDrops uint64
 	Malformed   uint64
@@ -188,13 +232,19 @@ type RuleCount struct {
 
 // Stats returns the current counters. It is safe to call concurrently with Run.
 func (e *Engine) Stats() Stats {
-	s := Stats{Records: e.records.Load(), Alerts: e.alerts.Load(), NoProcess: e.noProc.Load(), ByType: map[string]uint64{}}
+	s := Stats{Records: e.records.Load(), Alerts: e.alerts.Load(), Suppressed: e.suppr.Load(), NoProcess: e.noProc.Load(), ByType: map[string]uint64{}}
 	for t := range e.events {
 		if n := e.events[t].Load(); n > 0 {
 			s.ByType[event.Type(t).String()] = n
 			s.Events += n
 		}
 	}
+	for r, c := range e.ruleHits {
+		if n := c.Load(); n > 0 {
+			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
+		}
+	}
+	s.EvalTime = time.Duration(e.evalNS.Load())
 	if c := e.cfg.Collector; c != nil {
 		cs := c.Stats()
 		s.Collector = c.Name()
@@ -215,6 +265,6 @@ func (s Stats) Line() string {
 	for _, k := range s.Sinks {
 		dropped += k.Dropped
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d",
-		s.Collector, s.Records, s.Events, s.Alerts, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes)
+	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d",
+		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes)
 }

@@ -117,6 +117,8 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	for _, r := range rules {
 		w.sample("lanner_alerts_total", []string{"rule", r.Rule, "priority", r.Priority}, r.Count)
 	}
+	w.family("lanner_alerts_suppressed_total", "counter", "Alerts over a rule's rate limit, not sent.")
+	w.sample("lanner_alerts_suppressed_total", nil, s.Suppressed)
 	w.family("lanner_sink_sent_total", "counter", "Alerts delivered, by sink.")
 	for _, k := range s.Sinks {
 		w.sample("lanner_sink_sent_total", []string{"sink", k.Name}, k.Sent)

@@ -31,6 +31,8 @@ type selectFlags struct {
 	EnableTag    []string `name:"enable-tag" help:"Run only rules with one of these tags (repeatable)."`
 	DisableTag   []string `name:"disable-tag" help:"Disable rules with this tag (repeatable)."`
 	RuleMatching string   `name:"rule-matching" help:"Fire only the first matching rule per event, or all of them." enum:"first,all" default:"first"`
+	Rate         float64  `help:"Limit each rule to this many alerts per second on average (0: no limit); the rest are counted as suppressed."`
+	MaxBurst     float64  `name:"max-burst" help:"With --rate, the number of alerts a rule may raise at once." default:"10"`
 }
 
 func (f *selectFlags) set(rules []*ruleset.Rule) (*ruleset.Set, error) {
@@ -168,7 +170,7 @@ func (c *runCmd) Run() error {
 	return runPipeline(pipelineConfig{
 		collector: c.Collector, rules: set, types: set.Types(), output: out,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
-		metricsAddr: c.MetricsAddr,
+		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 	})
 }
 
@@ -185,6 +187,8 @@ type pipelineConfig struct {
 	// metricsAddr, when set, serves /metrics there.
 	metricsAddr string
 	onEngine    func(*engine.Engine)
+	rate        float64
+	maxBurst    float64
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -217,7 +221,7 @@ func runPipeline(pc pipelineConfig) error {
 	hostname, _ := os.Hostname()
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
-		Record: pc.record, StatsEvery: pc.statsEvery,
+		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
 	})
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
