@@ -83,6 +83,8 @@ func runHelper() {
 			}
 		case "spawn":
 			err = exec.Command(f[1], f[2:]...).Run()
+		case "shell": // the rest of the line is a script for /bin/sh -c
+			err = exec.Command("/bin/sh", "-c", strings.TrimSpace(strings.TrimPrefix(sc.Text(), "shell"))).Run()
 		default:
 			err = fmt.Errorf("unknown command %q", f[0])
 		}
@@ -408,14 +410,14 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 	// The same actions by processes started after Lanner.
 	run(t, "cat", "/etc/shadow")
 	run(t, "touch", devFresh)
-	startHelper(t, filepath.Join(freshDir, "nginx")).do(t, "spawn /bin/sh -c sleep 0.3;true")
+	startHelper(t, filepath.Join(freshDir, "nginx")).do(t, "shell sleep 0.3;true")
 	startHelper(t, filepath.Join(freshDir, "ls")).do(t, "connect "+host)
 	run(t, "chmod", "u+s", filepath.Join(dir, "fresh-file"))
 	run(t, "ln", "-s", "/etc", linkFresh)
 
 	pre.do(t, "open /etc/shadow")
 	pre.do(t, "create "+devPre)
-	preNginx.do(t, "spawn /bin/sh -c sleep 0.3;true")
+	preNginx.do(t, "shell sleep 0.3;true")
 	preLs.do(t, "connect "+host)
 	pre.do(t, "chmod "+filepath.Join(dir, "pre-file")+" 4755")
 	pre.do(t, "symlink /etc "+linkPre)

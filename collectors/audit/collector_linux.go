@@ -27,6 +27,9 @@ const (
 	rcvBuf = 8 << 20
 	// idlePoll bounds a wait for records, so that Read notices timeouts.
 	idlePoll = 250 * time.Millisecond
+	// gatherDelay is how long Read lets records gather once the socket
+	// has some, so that one recvmmsg reads many.
+	gatherDelay = 10 * time.Millisecond
 	// pidRetries bounds the attempts to register with the kernel while a
 	// dead process is still registered (the kernel notices only when it
 	// next fails to send it a record).
@@ -49,7 +52,6 @@ type Collector struct {
 
 	readMu sync.Mutex // held by Read; Close takes it to tear down
 	asm    *reassembler
-	buf    []byte
 	clock  time.Time
 
 	st       saved // original settings, and which ones were changed
@@ -90,9 +92,10 @@ func New(opts Options) (*Collector, error) {
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
-	c := &Collector{key: key, wake: -1, clock: time.Now(), buf: make([]byte, auditMaxMessage)}
+	c := &Collector{key: key, wake: -1, clock: time.Now()}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
+	c.asm.early = true
 
 	var err error
 	if c.ctlS, err = newNLSock(0, 0); err != nil {
@@ -283,7 +286,7 @@ func (c *Collector) Read(r *collectors.Record) error {
 			c.records.Add(1)
 			return nil
 		}
-		typ, data, err := c.rdS.recvRecord(c.buf)
+		typ, data, err := c.rdS.nextRecord()
 		switch {
 		case err == nil:
 			c.asm.push(typ, data, c.now())
@@ -313,6 +316,11 @@ func (c *Collector) Read(r *collectors.Record) error {
 		fds := []unix.PollFd{{Fd: int32(c.rdS.fd), Events: unix.POLLIN}, {Fd: int32(c.wake), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, int(wait/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("audit: poll: %w", err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 && fds[1].Revents == 0 {
+			// Let records gather: a wakeup per record costs the
+			// audited processes more than a short delay costs.
+			time.Sleep(gatherDelay)
 		}
 	}
 }

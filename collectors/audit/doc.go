@@ -84,7 +84,10 @@
 //   - clone, clone3, fork, vfork: a KindFork record with the child from
 //     exit=; a clone child is a thread when a0 has CLONE_THREAD. clone3's
 //     flags are in user memory: whether the child is a thread is read from
-//     /proc/PID/task.
+//     /proc/PID/task. A child whose syscalls come before its parent's
+//     clone record (a vfork child) gets a KindFork record of its own first,
+//     when the collector saw its parent start and the child still runs the
+//     parent's program (same comm and exe); the clone record follows later.
 //   - exit_group: a KindExit record, Code the wait status of exit code a0.
 //     The kernel logs this syscall, which never returns, when the task is
 //     freed; exit (one thread) gives a KindExit record with Thread set.

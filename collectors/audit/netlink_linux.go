@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
 	"golang.org/x/sys/unix"
@@ -20,6 +21,27 @@ type nlSock struct {
 	seq    atomic.Uint32
 	rbuf   []byte
 	closed atomic.Bool
+
+	batch *recvBatch // records read ahead by nextRecord
+}
+
+// batchLen is how many datagrams one recvmmsg may read.
+const batchLen = 64
+
+// recvBatch holds the datagrams of one recvmmsg.
+type recvBatch struct {
+	hdrs  [batchLen]mmsghdr
+	iovs  [batchLen]unix.Iovec
+	names [batchLen]unix.RawSockaddrNetlink
+	bufs  [batchLen][]byte
+	n, i  int
+}
+
+// mmsghdr is struct mmsghdr.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+	_   [4]byte
 }
 
 // auditMaxMessage bounds one audit record (MAX_AUDIT_MESSAGE_LENGTH is
@@ -100,14 +122,54 @@ func (s *nlSock) recvRaw(buf []byte) ([]byte, error) {
 	}
 }
 
-// recvRecord reads one audit record without blocking: its type and text.
-// The audit subsystem sets nlmsg_len to the payload's length, not the
-// message's, so the datagram's size is used instead.
-func (s *nlSock) recvRecord(buf []byte) (uint16, []byte, error) {
-	b, err := s.recvRaw(buf)
-	if err != nil {
-		return 0, nil, err
+// nextRecord returns the next audit record without blocking, reading
+// up to batchLen datagrams with one system call when none is left. The
+// text is valid until the next call.
+func (s *nlSock) nextRecord() (uint16, []byte, error) {
+	b := s.batch
+	if b == nil {
+		b = &recvBatch{}
+		for i := range b.hdrs {
+			b.bufs[i] = make([]byte, auditMaxMessage)
+			b.iovs[i].Base = &b.bufs[i][0]
+			b.iovs[i].SetLen(auditMaxMessage)
+		}
+		s.batch = b
 	}
+	for {
+		for b.i < b.n {
+			i := b.i
+			b.i++
+			h := &b.hdrs[i]
+			n := int(h.n)
+			if h.hdr.Namelen < unix.SizeofSockaddrNetlink || b.names[i].Pid != 0 || n < unix.SizeofNlMsghdr {
+				continue // not from the kernel, or too short
+			}
+			return splitRecord(b.bufs[i][:n])
+		}
+		if s.closed.Load() {
+			return 0, nil, unix.EBADF
+		}
+		for i := range b.hdrs {
+			b.hdrs[i] = mmsghdr{}
+			h := &b.hdrs[i].hdr
+			h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+			h.Namelen = unix.SizeofSockaddrNetlink
+			h.Iov = &b.iovs[i]
+			h.SetIovlen(1)
+		}
+		r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&b.hdrs[0])),
+			batchLen, unix.MSG_DONTWAIT, 0, 0)
+		if errno != 0 {
+			b.n, b.i = 0, 0
+			return 0, nil, errno
+		}
+		b.n, b.i = int(r), 0
+	}
+}
+
+// splitRecord splits a datagram into the record's type and text.
+func splitRecord(b []byte) (uint16, []byte, error) {
 	typ := binary.NativeEndian.Uint16(b[4:])
 	data := b[unix.SizeofNlMsghdr:]
 	for len(data) > 0 && (data[len(data)-1] == 0 || data[len(data)-1] == '\n') {

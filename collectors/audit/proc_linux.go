@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/state"
@@ -75,7 +78,11 @@ var bootTime = sync.OnceValue(func() int64 {
 // process still runs the program the record names (same comm).
 func procExec(r *collectors.Record, haveCaps bool) {
 	x := &r.Exec
-	stat, err := os.ReadFile(procPath(r.PID, "/stat"))
+	pb := procBufs.Get().(*procBuf)
+	defer procBufs.Put(pb)
+	pb.path = strconv.AppendInt(append(pb.path[:0], "/proc/"...), r.PID, 10)
+	dir := pb.path
+	stat, err := readProc(pb, dir, "/stat", 0)
 	if err != nil {
 		return
 	}
@@ -84,18 +91,18 @@ func procExec(r *collectors.Record, haveCaps bool) {
 		return
 	}
 	// After the comm: state (field 3), ..., session (6), ..., starttime (22).
-	f := strings.Fields(string(stat[close+1:]))
-	if len(f) > 19 {
-		if v, err := strconv.ParseInt(f[3], 10, 64); err == nil {
+	var f [20][]byte
+	if statFields(stat[close+1:], &f) {
+		if v, err := strconv.ParseInt(string(f[3]), 10, 64); err == nil {
 			x.SID = v
 		}
-		if v, err := strconv.ParseInt(f[19], 10, 64); err == nil {
+		if v, err := strconv.ParseInt(string(f[19]), 10, 64); err == nil {
 			if boot := bootTime(); boot != 0 {
 				x.StartTime = boot + v*(1e9/clockTicks)
 			}
 		}
 	}
-	if st, err := os.ReadFile(procPath(r.PID, "/status")); err == nil {
+	if st, err := readProc(pb, dir, "/status", len(stat)); err == nil {
 		for line := range bytes.Lines(st) {
 			k, v, ok := bytes.Cut(line, []byte(":"))
 			if !ok {
@@ -122,9 +129,96 @@ func procExec(r *collectors.Record, haveCaps bool) {
 			}
 		}
 	}
-	if cg, err := os.ReadFile(procPath(r.PID, "/cgroup")); err == nil {
+	if cg, err := readProc(pb, dir, "/cgroup", 0); err == nil {
 		x.CgroupPath = cgroupPath(string(cg))
 	}
+}
+
+// procBuf holds the buffers of a procExec: the path, and the contents of
+// the files it reads.
+type procBuf struct {
+	path []byte
+	data []byte
+}
+
+var procBufs = sync.Pool{New: func() any { return &procBuf{data: make([]byte, 0, 8<<10)} }}
+
+// readProc reads file dir+name into pb.data after its first keep bytes
+// (which it leaves alone) and returns what it read. It uses plain system
+// calls: a /proc file needs no poller, and one read is usually enough.
+func readProc(pb *procBuf, dir []byte, name string, keep int) ([]byte, error) {
+	pb.path = append(append(pb.path[:0], dir...), name...)
+	pb.path = append(pb.path, 0)
+	fd, err := openProc(pb.path)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	buf := pb.data[:keep]
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			pb.data = buf
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	pb.data = buf
+	return buf[keep:], nil
+}
+
+var procFDCWD = unix.AT_FDCWD
+
+// openProc opens the NUL-terminated path p read-only.
+func openProc(p []byte) (int, error) {
+	for {
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(procFDCWD), uintptr(unsafe.Pointer(&p[0])),
+			uintptr(unix.O_RDONLY|unix.O_CLOEXEC), 0, 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return -1, errno
+		}
+		return int(fd), nil
+	}
+}
+
+// statFields puts the first len(f) space-separated fields of b in f, and
+// reports whether there were that many.
+func statFields(b []byte, f *[20][]byte) bool {
+	n := 0
+	for i := 0; i < len(b) && n < len(f); {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		j := i
+		for j < len(b) && !isSpace(b[j]) {
+			j++
+		}
+		if j > i {
+			f[n] = b[i:j]
+			n++
+		}
+		i = j
+	}
+	if n < len(f) {
+		return false
+	}
+	return true
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 func lastField(v []byte) int64 {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"strings"
 	"time"
 
 	"github.com/lannersec/lanner/collectors"
@@ -86,7 +87,22 @@ type reassembler struct {
 	flushed   uint64 // groups flushed without their EOE record
 
 	dec decoder
+
+	// early, when set, reports the fork of a child whose own events come
+	// before its parent's clone record (see lineage).
+	early   bool
+	lineage map[int64]image
+	again   *group // decoded again by the next call, after a fork record
 }
+
+// image is the program a process is known to run: what its exec record
+// said, inherited by the children the collector saw forked.
+type image struct {
+	comm, exe string
+}
+
+// maxLineage bounds the processes whose image the reassembler remembers.
+const maxLineage = 1 << 16
 
 func newReassembler(types event.TypeSet, excludePID int64) *reassembler {
 	a := &reassembler{
@@ -345,6 +361,18 @@ func (a *reassembler) next(r *collectors.Record) bool {
 		a.release(a.cur)
 		a.cur = nil
 	}
+	if g := a.again; g != nil {
+		a.again = nil
+		switch a.dec.decode(a, g, r) {
+		case resOK:
+			a.cur = g
+			a.track(r)
+			return true
+		case resMalformed:
+			a.malformed++
+		}
+		a.release(g)
+	}
 	for a.rhead < len(a.ready) {
 		g := a.ready[a.rhead]
 		a.ready[a.rhead] = nil
@@ -358,7 +386,11 @@ func (a *reassembler) next(r *collectors.Record) bool {
 		}
 		switch a.dec.decode(a, g, r) {
 		case resOK:
+			if a.early && a.forkFirst(g, r) {
+				return true
+			}
 			a.cur = g
+			a.track(r)
 			return true
 		case resMalformed:
 			a.malformed++
@@ -366,6 +398,78 @@ func (a *reassembler) next(r *collectors.Record) bool {
 		a.release(g)
 	}
 	return false
+}
+
+// forkFirst handles the event of a process the collector has not seen
+// start, whose parent it knows: the child of a vfork (or of a fork that
+// ran first) makes syscalls before the parent's clone returns, and audit
+// reports a syscall when it returns. When the event's program is still
+// the parent's, r becomes that child's fork record, and g is decoded
+// again by the next call.
+func (a *reassembler) forkFirst(g *group, r *collectors.Record) bool {
+	if r.Kind != collectors.KindSyscall {
+		return false
+	}
+	s := &a.dec.sys
+	if s.ppid <= 0 || s.ppid == s.pid {
+		return false
+	}
+	if _, ok := a.lineage[s.pid]; ok {
+		return false
+	}
+	par, ok := a.lineage[s.ppid]
+	if !ok || par.comm != s.comm || par.exe != s.exe {
+		return false
+	}
+	a.remember(s.pid, par)
+	pid, ppid, t := s.pid, s.ppid, r.Time
+	args, env := r.Exec.Args[:0], r.Exec.Env[:0]
+	*r = collectors.Record{}
+	r.Exec.Args, r.Exec.Env = args, env
+	r.Kind, r.PID, r.TID, r.Time = collectors.KindFork, ppid, ppid, t
+	r.Fork = collectors.Fork{ParentPID: ppid, ChildPID: pid, ChildTID: pid}
+	a.again = g
+	return true
+}
+
+// track keeps the image of the processes whose exec or fork it reports.
+func (a *reassembler) track(r *collectors.Record) {
+	if !a.early {
+		return
+	}
+	switch r.Kind {
+	case collectors.KindExec:
+		im, ok := a.lineage[r.PID]
+		if !ok || im.comm != r.Exec.Comm || im.exe != r.Exec.ExePath {
+			a.remember(r.PID, image{comm: strings.Clone(r.Exec.Comm), exe: strings.Clone(r.Exec.ExePath)})
+		}
+	case collectors.KindFork:
+		if r.Fork.Thread {
+			return
+		}
+		if _, ok := a.lineage[r.Fork.ChildPID]; ok {
+			return // reported early, and may have run a program since
+		}
+		if par, ok := a.lineage[r.Fork.ParentPID]; ok {
+			a.remember(r.Fork.ChildPID, par)
+		}
+	case collectors.KindExit:
+		if !r.Exit.Thread {
+			delete(a.lineage, r.PID)
+		}
+	}
+}
+
+func (a *reassembler) remember(pid int64, im image) {
+	if a.lineage == nil {
+		a.lineage = make(map[int64]image)
+	}
+	if len(a.lineage) >= maxLineage {
+		if _, ok := a.lineage[pid]; !ok {
+			clear(a.lineage)
+		}
+	}
+	a.lineage[pid] = im
 }
 
 // pendingCount returns how many groups wait for their end.

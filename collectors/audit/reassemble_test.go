@@ -205,3 +205,31 @@ func TestRuleKeys(t *testing.T) {
 		t.Errorf("rule syscalls %q has connect", names)
 	}
 }
+
+// A child's syscall that comes before its parent's clone record (a vfork
+// child) is preceded by the child's fork when it still runs the parent's
+// program.
+func TestReassembleEarlyChild(t *testing.T) {
+	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a.early = true
+	a.remember(1, image{comm: "cat", exe: "/usr/bin/cat"})
+	other := strings.Replace(syscallLine(3, 20, "c000003e", 0), `comm="cat"`, `comm="sh"`, 1)
+	feed(t, a, []byte(syscallLine(1, 10, "c000003e", 0)+eoeLine(1)+
+		syscallLine(2, 10, "c000003e", 0)+eoeLine(2)+other+eoeLine(3)))
+	recs := drain(a)
+	if len(recs) != 4 || a.malformed != 0 {
+		t.Fatalf("got %d records (%+v), %d malformed", len(recs), recs, a.malformed)
+	}
+	f := recs[0]
+	if f.Kind != collectors.KindFork || f.PID != 1 || f.Fork.ParentPID != 1 || f.Fork.ChildPID != 10 || f.Fork.ChildTID != 10 || f.Fork.Thread {
+		t.Errorf("fork record %+v", f)
+	}
+	for i, pid := range []int64{10, 10, 20} {
+		if r := recs[i+1]; r.Kind != collectors.KindSyscall || r.PID != pid || r.Event.Type != event.TypeOpenat {
+			t.Errorf("record %d: %+v", i+1, r)
+		}
+	}
+	if a.bytes != 0 || a.pendingCount() != 0 {
+		t.Errorf("%d bytes, %d pending", a.bytes, a.pendingCount())
+	}
+}
