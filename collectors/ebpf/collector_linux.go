@@ -3,9 +3,11 @@
 package ebpf
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,13 +20,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 const (
 	// wakeupBytes is how much pending data makes the kernel wake the
-	// reader (at most an eighth of the ring buffer). Waking it for every
-	// record costs an interrupt each.
-	wakeupBytes = 64 << 10
+	// reader (at most an eighth of the ring buffer). Each wakeup costs an
+	// interrupt in the kernel and a burst of Go scheduler work in the
+	// reader, so the fewer the better.
+	wakeupBytes = 1 << 20
 	// pollInterval bounds how long a record can wait in the ring buffer
 	// when less than wakeupBytes are pending.
 	pollInterval = 50 * time.Millisecond
@@ -38,6 +42,7 @@ type Collector struct {
 	links []link.Link
 	rd    *ringbuf.Reader
 	rec   ringbuf.Record
+	mode  string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -87,20 +92,12 @@ func New(opts Options) (*Collector, error) {
 		c.Close()
 		return nil, loadError(what, err)
 	}
-	for _, s := range syscallTypes {
-		if !opts.Types.Has(s.t) {
-			continue
-		}
-		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {
-			return fail("fill lanner_syscalls", err)
-		}
-	}
 	if c.rd, err = ringbuf.NewReader(c.objs.LannerEvents); err != nil {
 		return fail("ring buffer reader", err)
 	}
 	c.rd.SetDeadline(time.Now().Add(pollInterval))
-	// Process events first, sys_enter last: no argument is stashed before
-	// sys_exit is there to consume it.
+	// Process events first, the syscall programs last, exits before
+	// entries: no exec call is saved before something consumes it.
 	for _, a := range []struct {
 		tp   string
 		prog *ebpf.Program
@@ -108,17 +105,211 @@ func New(opts Options) (*Collector, error) {
 		{"sched_process_fork", c.objs.LannerFork},
 		{"sched_process_exec", c.objs.LannerExec},
 		{"sched_process_exit", c.objs.LannerPexit},
-		{"sys_exit", c.objs.LannerExit},
-		{"sys_enter", c.objs.LannerEnter},
 	} {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.tp, Program: a.prog})
-		if err != nil {
+		if err := c.attachRaw(a.prog); err != nil {
 			return fail("attach "+a.tp, err)
 		}
-		c.links = append(c.links, l)
+	}
+	if err := c.attachSyscalls(opts); err != nil {
+		return fail("attach syscalls", err)
 	}
 	return c, nil
 }
+
+// attachRaw attaches prog to the raw tracepoint it was built for: its
+// section is tp_btf/<tracepoint>, so its arguments are typed.
+func (c *Collector) attachRaw(prog *ebpf.Program) error {
+	l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+	if err != nil {
+		return err
+	}
+	c.links = append(c.links, l)
+	return nil
+}
+
+// attachSyscalls fills lanner_syscalls with the syscalls of opts.Types
+// and attaches their programs: the syscalls:sys_exit_<name> tracepoint of
+// each (and sys_enter_<name> of the exec calls), so that other syscalls
+// cost nothing. A syscall whose tracepoint cannot be attached (no tracefs,
+// or no tracepoint for it) falls back to the raw_syscalls programs, which
+// run for every syscall of every task. A syscall that has no tracepoint
+// because this kernel lacks it (it can only fail with ENOSYS) is left out.
+func (c *Collector) attachSyscalls(opts Options) error {
+	var want []int
+	for i, s := range syscallTypes {
+		if !opts.Types.Has(s.t) {
+			continue
+		}
+		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {
+			return err
+		}
+		want = append(want, i)
+	}
+	if len(want) == 0 {
+		c.mode = "none"
+		return nil
+	}
+	tracefsErr := errors.New("raw_syscalls asked for")
+	if !opts.rawSyscalls {
+		tracefsErr = ensureTracefs()
+	}
+	var raw, missing []int
+	for _, i := range want {
+		s := syscallTypes[i]
+		if tracefsErr != nil {
+			raw = append(raw, i)
+			continue
+		}
+		err := c.attachTracepoints(s.name, s.t)
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, i)
+		default:
+			raw = append(raw, i)
+		}
+	}
+	var absent []string
+	if len(missing) > 0 {
+		names := make([]string, len(missing))
+		for j, i := range missing {
+			names[j] = syscallTypes[i].name
+		}
+		stub := enosysStubs(names)
+		for _, i := range missing {
+			if stub[syscallTypes[i].name] {
+				absent = append(absent, syscallTypes[i].name)
+			} else {
+				raw = append(raw, i)
+			}
+		}
+	}
+	var rawNames []string
+	rawEnter := false
+	for _, i := range raw {
+		s := syscallTypes[i]
+		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)|scRaw); err != nil {
+			return err
+		}
+		rawNames = append(rawNames, s.name)
+		rawEnter = rawEnter || savesArgs(s.t)
+	}
+	switch {
+	case len(raw) == 0:
+		c.mode = "tracepoints"
+	case len(raw)+len(absent) == len(want):
+		c.mode = "raw_syscalls"
+	default:
+		c.mode = "tracepoints+raw_syscalls(" + strings.Join(rawNames, ",") + ")"
+	}
+	if len(absent) > 0 {
+		c.mode += "; not in this kernel: " + strings.Join(absent, ",")
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := c.attachRaw(c.objs.LannerExit); err != nil {
+		return err
+	}
+	if rawEnter {
+		return c.attachRaw(c.objs.LannerEnter)
+	}
+	return nil
+}
+
+// enosysStubs reports which of the syscalls names this kernel does not
+// implement: their entry point __x64_sys_<name> is the weak stub that
+// returns ENOSYS (see COND_SYSCALL), and they have no syscalls:*
+// tracepoint. When /proc/kallsyms cannot tell, the answer is no.
+func enosysStubs(names []string) map[string]bool {
+	stub := map[string]bool{}
+	f, err := os.Open("/proc/kallsyms")
+	if err != nil {
+		return stub
+	}
+	defer f.Close()
+	want := map[string]string{}
+	for _, n := range names {
+		want["__x64_sys_"+n] = n
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// "address type name [module]"
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 3 {
+			continue
+		}
+		if n, ok := want[fields[2]]; ok && len(fields) == 3 {
+			stub[n] = fields[1] == "W" || fields[1] == "w"
+		}
+	}
+	if sc.Err() != nil {
+		return map[string]bool{}
+	}
+	return stub
+}
+
+// savesArgs reports whether the syscall of type t saves its arguments at
+// entry: the exec calls, whose registers a successful exec clears.
+func savesArgs(t event.Type) bool { return t == event.TypeExecve || t == event.TypeExecveat }
+
+// attachTracepoints attaches the program of syscall name to its
+// syscalls:sys_exit_<name> tracepoint, and for an exec call also to
+// sys_enter_<name>. On error nothing of it stays attached.
+func (c *Collector) attachTracepoints(name string, t event.Type) error {
+	exit, err := link.Tracepoint("syscalls", "sys_exit_"+name, c.objs.LannerTpExit, nil)
+	if err != nil {
+		return err
+	}
+	if !savesArgs(t) {
+		c.links = append(c.links, exit)
+		return nil
+	}
+	enter, err := link.Tracepoint("syscalls", "sys_enter_"+name, c.objs.LannerTpEnter, nil)
+	if err != nil {
+		exit.Close()
+		return err
+	}
+	c.links = append(c.links, exit, enter)
+	return nil
+}
+
+var tracefsMu sync.Mutex
+
+// ensureTracefs makes sure that the syscalls:* trace events can be found
+// in tracefs, mounting tracefs at /sys/kernel/tracing when neither it nor
+// /sys/kernel/debug/tracing is mounted. The mount is left in place.
+func ensureTracefs() error {
+	tracefsMu.Lock()
+	defer tracefsMu.Unlock()
+	paths := []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}
+	for _, p := range paths {
+		if _, err := os.Stat(p + "/events/syscalls"); err == nil {
+			return nil
+		}
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(paths[0], &fs); err == nil && fs.Type == unix.TRACEFS_MAGIC {
+		return errors.New("tracefs has no syscall events")
+	}
+	if err := unix.Mount("tracefs", paths[0], "tracefs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount tracefs: %w", err)
+	}
+	if _, err := os.Stat(paths[0] + "/events/syscalls"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Mode says how syscall events are captured: "tracepoints" (the
+// syscalls:sys_exit_<name> tracepoints of the syscalls asked for),
+// "raw_syscalls" (raw_syscalls sys_enter/sys_exit, which run for every
+// syscall: tracefs was not available),
+// "tracepoints+raw_syscalls(name,...)" (the named syscalls have no
+// tracepoint) or "none" (no syscall type was asked for). A suffix
+// "; not in this kernel: name,..." names syscalls asked for that this
+// kernel does not implement; they are not watched.
+func (c *Collector) Mode() string { return c.mode }
 
 // loadError wraps err, with collectors.ErrNotSupported when it says that
 // BPF is unavailable rather than that the programs are wrong.

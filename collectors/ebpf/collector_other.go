@@ -22,6 +22,9 @@ func New(opts Options) (*Collector, error) {
 // Name returns "ebpf".
 func (c *Collector) Name() string { return "ebpf" }
 
+// Mode returns "none".
+func (c *Collector) Mode() string { return "none" }
+
 // Read returns os.ErrClosed.
 func (c *Collector) Read(r *collectors.Record) error { return os.ErrClosed }
 

@@ -1,12 +1,15 @@
-// Package ebpf is Lanner's eBPF collector. Raw tracepoint programs on
-// sys_enter, sys_exit and sched_process_{fork,exec,exit} write one record
-// per event to a BPF ring buffer; Read decodes them into collectors.Records.
+// Package ebpf is Lanner's eBPF collector. A program on the
+// syscalls:sys_exit_<name> tracepoint of each syscall asked for, and
+// BTF-typed raw tracepoint programs on sched_process_{fork,exec,exit},
+// write one record per event to a BPF ring buffer; Read decodes them into
+// collectors.Records. Without tracefs the syscalls are captured on
+// raw_syscalls sys_exit instead (see Collector.Mode).
 //
 // Paths, file descriptors and sockets are resolved in the kernel: the
 // absolute path of a newly opened file comes from its dentry chain, relative
 // path arguments are joined to the path of their dirfd or of the working
 // directory, socket endpoints come from the socket itself. See README.md
-// for the record layout and the bounds.
+// for the record layout, the bounds and the costs.
 //
 // The BPF object is generated from c/lanner.bpf.c by bpf2go (generate.sh)
 // and committed, so building the package needs no C toolchain. The

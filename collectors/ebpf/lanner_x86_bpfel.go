@@ -25,6 +25,7 @@ type lannerScratch struct {
 
 type lannerStash struct {
 	_    structs.HostLayout
+	Task uint64
 	Type uint32
 	Nr   uint32
 	Arg  [6]uint64
@@ -45,6 +46,8 @@ const (
 	lannerProgLannerExit    = "lanner_exit"
 	lannerProgLannerFork    = "lanner_fork"
 	lannerProgLannerPexit   = "lanner_pexit"
+	lannerProgLannerTpEnter = "lanner_tp_enter"
+	lannerProgLannerTpExit  = "lanner_tp_exit"
 	lannerVarBootOffset     = "boot_offset"
 	lannerVarExcludeTgid    = "exclude_tgid"
 	lannerVarWakeupBytes    = "wakeup_bytes"
@@ -92,11 +95,13 @@ type lannerSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type lannerProgramSpecs struct {
-	LannerEnter *ebpf.ProgramSpec `ebpf:"lanner_enter"`
-	LannerExec  *ebpf.ProgramSpec `ebpf:"lanner_exec"`
-	LannerExit  *ebpf.ProgramSpec `ebpf:"lanner_exit"`
-	LannerFork  *ebpf.ProgramSpec `ebpf:"lanner_fork"`
-	LannerPexit *ebpf.ProgramSpec `ebpf:"lanner_pexit"`
+	LannerEnter   *ebpf.ProgramSpec `ebpf:"lanner_enter"`
+	LannerExec    *ebpf.ProgramSpec `ebpf:"lanner_exec"`
+	LannerExit    *ebpf.ProgramSpec `ebpf:"lanner_exit"`
+	LannerFork    *ebpf.ProgramSpec `ebpf:"lanner_fork"`
+	LannerPexit   *ebpf.ProgramSpec `ebpf:"lanner_pexit"`
+	LannerTpEnter *ebpf.ProgramSpec `ebpf:"lanner_tp_enter"`
+	LannerTpExit  *ebpf.ProgramSpec `ebpf:"lanner_tp_exit"`
 }
 
 // lannerMapSpecs contains maps before they are loaded into the kernel.
@@ -172,11 +177,13 @@ type lannerVariables struct {
 //
 // It can be passed to loadLannerObjects or ebpf.CollectionSpec.LoadAndAssign.
 type lannerPrograms struct {
-	LannerEnter *ebpf.Program `ebpf:"lanner_enter"`
-	LannerExec  *ebpf.Program `ebpf:"lanner_exec"`
-	LannerExit  *ebpf.Program `ebpf:"lanner_exit"`
-	LannerFork  *ebpf.Program `ebpf:"lanner_fork"`
-	LannerPexit *ebpf.Program `ebpf:"lanner_pexit"`
+	LannerEnter   *ebpf.Program `ebpf:"lanner_enter"`
+	LannerExec    *ebpf.Program `ebpf:"lanner_exec"`
+	LannerExit    *ebpf.Program `ebpf:"lanner_exit"`
+	LannerFork    *ebpf.Program `ebpf:"lanner_fork"`
+	LannerPexit   *ebpf.Program `ebpf:"lanner_pexit"`
+	LannerTpEnter *ebpf.Program `ebpf:"lanner_tp_enter"`
+	LannerTpExit  *ebpf.Program `ebpf:"lanner_tp_exit"`
 }
 
 func (p *lannerPrograms) Close() error {
@@ -186,6 +193,8 @@ func (p *lannerPrograms) Close() error {
 		p.LannerExit,
 		p.LannerFork,
 		p.LannerPexit,
+		p.LannerTpEnter,
+		p.LannerTpExit,
 	)
 }
 

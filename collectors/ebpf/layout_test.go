@@ -81,7 +81,7 @@ func TestLayoutMatchesHeader(t *testing.T) {
 		"S_ENV": sEnv, "FDI_FILE": fdiFile, "FDI_CREATED": fdiCreated, "FDI_SOCK": fdiSock,
 		"FDI_CONNECTED": fdiConnected, "EXE_WRITABLE": int(event.ExeWritable),
 		"EXE_UPPER_LAYER": int(event.ExeUpperLayer), "EXE_FROM_MEMFD": int(event.ExeFromMemfd),
-		"EXE_LOWER_LAYER": int(event.ExeLowerLayer),
+		"EXE_LOWER_LAYER": int(event.ExeLowerLayer), "SC_TYPE": scType, "SC_RAW": scRaw,
 	} {
 		m := regexp.MustCompile(`(?m)^#define ` + name + `\s+(\w+)`).FindStringSubmatch(h)
 		if m == nil {
@@ -119,9 +119,10 @@ func TestTypesMatchHeader(t *testing.T) {
 }
 
 // TestSyscallTable checks that every syscall type the collector can
-// deliver has a syscall number, and that numbers are unique.
+// deliver has a syscall number, and that numbers and names are unique.
 func TestSyscallTable(t *testing.T) {
 	nrs := map[uint32]bool{}
+	names := map[string]bool{}
 	types := map[event.Type]bool{}
 	for _, s := range syscallTypes {
 		if nrs[s.nr] {
@@ -130,8 +131,20 @@ func TestSyscallTable(t *testing.T) {
 		if s.nr >= 512 {
 			t.Errorf("syscall %d past the interesting map", s.nr)
 		}
+		if names[s.name] {
+			t.Errorf("syscall %s listed twice", s.name)
+		}
+		// The name is the syscall's (its tracepoints'); only fchmodat2
+		// reports as another type.
+		if s.name != s.t.String() && !(s.name == "fchmodat2" && s.t == event.TypeFchmodat) {
+			t.Errorf("syscall %d is %s, reported as %s", s.nr, s.name, s.t)
+		}
 		nrs[s.nr] = true
+		names[s.name] = true
 		types[s.t] = true
+	}
+	if maxSyscallType > scType {
+		t.Errorf("event types up to %d do not fit in SC_TYPE %#x", maxSyscallType, scType)
 	}
 	for ty := event.TypeUnknown + 1; ty <= maxSyscallType; ty++ {
 		if !types[ty] {

@@ -14,12 +14,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
@@ -78,13 +82,20 @@ func liveCollector(t *testing.T, opts Options) *Collector {
 	return c
 }
 
-func TestCollectorLive(t *testing.T) {
+func TestCollectorLive(t *testing.T) { testCollectorLive(t, false) }
+
+// TestCollectorLiveRawSyscalls runs the same checks on the raw_syscalls
+// programs, which are used when tracefs is missing.
+func TestCollectorLiveRawSyscalls(t *testing.T) { testCollectorLive(t, true) }
+
+func testCollectorLive(t *testing.T, raw bool) {
 	var types event.TypeSet
-	for _, ty := range []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeConnect,
-		event.TypeUnlinkat, event.TypeSymlinkat, event.TypeChmod, event.TypeFchmodat} {
+	for _, ty := range []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeExecveat,
+		event.TypeConnect, event.TypeUnlinkat, event.TypeSymlinkat, event.TypeChmod,
+		event.TypeFchmodat} {
 		types.Add(ty)
 	}
-	c := liveCollector(t, Options{Types: types})
+	c := liveCollector(t, Options{Types: types, rawSyscalls: raw})
 	closed := false
 	defer func() {
 		if !closed {
@@ -93,6 +104,13 @@ func TestCollectorLive(t *testing.T) {
 	}()
 	if c.Name() != "ebpf" {
 		t.Errorf("Name() = %q", c.Name())
+	}
+	wantMode := "tracepoints"
+	if raw {
+		wantMode = "raw_syscalls"
+	}
+	if c.Mode() != wantMode {
+		t.Errorf("Mode() = %q, want %q", c.Mode(), wantMode)
 	}
 
 	// Keep the records of this process and its descendants.
@@ -134,6 +152,19 @@ func TestCollectorLive(t *testing.T) {
 	}
 	catPID := run("", "/bin/cat", "/etc/hostname")
 	relPID := run("/etc", "/bin/cat", "hostname")
+
+	// execveat(dirfd of /bin, "true") from a child of the test binary,
+	// and an execve that fails.
+	helper := exec.Command(os.Args[0], "-test.run=^TestExecveatHelper$")
+	helper.Env = append(os.Environ(), "LANNER_EXECVEAT_HELPER=1")
+	if out, err := helper.CombinedOutput(); err != nil {
+		t.Fatalf("execveat helper: %v\n%s", err, out)
+	}
+	atPID := helper.Process.Pid
+	missing := "/nonexistent-lanner-" + strconv.Itoa(os.Getpid())
+	if _, err := syscall.ForkExec(missing, []string{missing}, nil); !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("ForkExec(%s): %v, want ENOENT", missing, err)
+	}
 
 	suffix := make([]byte, 6)
 	rand.Read(suffix)
@@ -177,6 +208,16 @@ func TestCollectorLive(t *testing.T) {
 				slices.Equal(e.Args, []string{"/bin/cat", "/etc/hostname"}) && e.Comm == "cat" &&
 				e.ExePath == catExe && e.Filename == "/bin/cat" && e.Cwd != "" && e.UID == 0 &&
 				e.PPID == self && s.Type == event.TypeExecve && s.Res == 0
+		}},
+		{"execveat of true in /bin", func(s *snap) bool {
+			e := &s.Exec
+			return s.Kind == collectors.KindExec && s.PID == int64(atPID) &&
+				s.Type == event.TypeExecveat && s.Res == 0 && s.Args.DirFD == execveatDirFD &&
+				e.Filename == "/dev/fd/"+strconv.Itoa(execveatDirFD)+"/true" && e.Comm == "true"
+		}},
+		{"failed execve of " + missing, func(s *snap) bool {
+			return s.Kind == collectors.KindSyscall && s.Type == event.TypeExecve &&
+				s.Res == -int64(syscall.ENOENT) && s.Args.Filename == missing
 		}},
 		{"openat of /etc/hostname by cat", func(s *snap) bool {
 			return s.Kind == collectors.KindSyscall && s.PID == int64(catPID) &&
@@ -265,8 +306,8 @@ func TestCollectorLive(t *testing.T) {
 	}
 
 	ours := map[ebpf.ProgramID]bool{}
-	for _, p := range []*ebpf.Program{c.objs.LannerEnter, c.objs.LannerExit, c.objs.LannerExec,
-		c.objs.LannerFork, c.objs.LannerPexit} {
+	for _, p := range []*ebpf.Program{c.objs.LannerEnter, c.objs.LannerExit, c.objs.LannerTpEnter,
+		c.objs.LannerTpExit, c.objs.LannerExec, c.objs.LannerFork, c.objs.LannerPexit} {
 		info, err := p.Info()
 		if err != nil {
 			t.Fatal(err)
@@ -324,6 +365,33 @@ func TestCollectorLive(t *testing.T) {
 	if len(others) != 0 {
 		t.Logf("lanner_ programs of other processes: %v", others)
 	}
+}
+
+// execveatDirFD is the dirfd TestExecveatHelper passes to execveat.
+const execveatDirFD = 9
+
+// TestExecveatHelper is run by the live tests in a child process: it
+// replaces itself with /bin/true through execveat(dirfd of /bin, "true").
+func TestExecveatHelper(t *testing.T) {
+	if os.Getenv("LANNER_EXECVEAT_HELPER") != "1" {
+		t.Skip("run by the live tests")
+	}
+	fd, err := unix.Open("/bin", unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Dup2(fd, execveatDirFD); err != nil {
+		t.Fatal(err)
+	}
+	path, err := unix.BytePtrFromString("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := []*byte{path, nil}
+	envv := []*byte{nil}
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, execveatDirFD, uintptr(unsafe.Pointer(path)),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), 0, 0)
+	t.Fatalf("execveat: %v", errno)
 }
 
 // loadedLannerPrograms returns the loaded BPF programs whose names start

@@ -17,6 +17,10 @@ type Options struct {
 	// (`lanner record --raw`, the pipeline benchmark's input). raw is
 	// valid only during the call.
 	Tee func(raw []byte)
+
+	// rawSyscalls makes the collector use the raw_syscalls programs as
+	// if tracefs were missing (tests).
+	rawSyscalls bool
 }
 
 // DefaultRingBufferBytes is the ring buffer size used when

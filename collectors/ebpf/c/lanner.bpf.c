@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Lanner's eBPF collector. Raw tracepoint programs on sys_enter/sys_exit
- * and the sched_process_{fork,exec,exit} tracepoints build one record per
- * event in a per-CPU buffer and copy it to the ring buffer lanner_events.
- * The record layout is in lanner.h.
+ * Lanner's eBPF collector. Programs on the syscalls:sys_exit_<name>
+ * tracepoints of the syscalls user space asked for (or, without them, on
+ * raw_syscalls sys_exit) and on the sched_process_{fork,exec,exit}
+ * tracepoints build one record per event in a per-CPU buffer and copy it
+ * to the ring buffer lanner_events. The record layout is in lanner.h.
  *
- * sys_enter saves the arguments of the syscalls user space asked for
- * (lanner_syscalls, indexed by x86_64 syscall number, holding the event
- * type) in lanner_stash, keyed by pid_tgid; sys_exit turns them into a record,
- * reading the strings then (the kernel has just used them, so they are
- * resident) and resolving paths, fds and sockets in the kernel.
+ * A syscall record is built when the syscall returns: its number and
+ * arguments are still in the task's pt_regs, the strings are read then
+ * (the kernel has just used them, so they are resident), and paths, fds
+ * and sockets are resolved in the kernel. lanner_syscalls, indexed by
+ * x86_64 syscall number, holds the event type to report. A successful
+ * exec clears the registers, so exec calls save their arguments at entry
+ * in lanner_stash, an array indexed by thread id.
+ *
+ * Kernel structures are read with BTF-typed loads (the pointers come from
+ * bpf_get_current_task_btf, typed tracepoint arguments or bpf_rdonly_cast),
+ * which cost an instruction each instead of a helper call. Only user
+ * memory, strings and array elements at a variable index are copied with
+ * bpf_probe_read_*.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include "lanner.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -22,9 +32,11 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader. */
 const volatile __u32 exclude_tgid = 0; /* a tgid whose events are dropped */
 const volatile __s64 boot_offset = 0;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
-const volatile __u64 wakeup_bytes = 65536; /* wake the reader when this much is pending */
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader when this much is pending */
 
 #define NR_MAX 512
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
 
 #define L_AT_FDCWD -100
 #define L_O_CREAT 0100
@@ -56,9 +68,9 @@ struct {
 } lanner_syscalls SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STASH_SLOTS);
+	__type(key, __u32);
 	__type(value, struct stash);
 } lanner_stash SEC(".maps");
 
@@ -95,6 +107,16 @@ struct {
 struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * A read-only typed view of the kernel address p (0 stays NULL): loads
+ * through it are checked by the verifier against the type and cannot
+ * fault. The verifier turns the call into a register move.
+ */
+#define KPTR(type, p) \
+	((struct type *)bpf_rdonly_cast((void *)(unsigned long)(p), bpf_core_type_id_kernel(struct type)))
 
 static __always_inline __u8 *get_recbuf(void)
 {
@@ -169,12 +191,16 @@ static __always_inline __u32 app_byte(__u8 *buf, __u32 pos, char c)
 	return pos + 1;
 }
 
-/* Appends the NUL-terminated user string at up, without its NUL. */
-static __always_inline __u32 app_ustr(__u8 *buf, __u32 pos, const void *up, int slot)
+/*
+ * Appends the NUL-terminated user string at up, without its NUL. Returns
+ * the new position; *ok is set when the string could be read.
+ */
+static __always_inline __u32 app_ustr(__u8 *buf, __u32 pos, const void *up, int slot, int *ok)
 {
 	struct rec_hdr *h = (void *)buf;
 	long n;
 
+	*ok = 0;
 	if (!up || !room(buf, pos))
 		return pos;
 	n = bpf_probe_read_user_str(buf + (pos & (REC_HALF - 1)), PATH_LEN, up);
@@ -182,6 +208,7 @@ static __always_inline __u32 app_ustr(__u8 *buf, __u32 pos, const void *up, int 
 		h->flags |= RF_FAULT;
 		return pos;
 	}
+	*ok = 1;
 	if (n >= PATH_LEN)
 		h->flags |= 1 << slot;
 	return pos + (__u32)(n - 1);
@@ -204,6 +231,16 @@ static __always_inline __u32 app_ublock(__u8 *buf, __u32 pos, const void *up, __
 		return pos;
 	}
 	return pos + (__u32)len;
+}
+
+/* Appends the n (< PATH_LEN) bytes of the record at from. */
+static __always_inline __u32 app_copy(__u8 *buf, __u32 pos, __u32 from, __u32 n)
+{
+	if (n == 0 || !room(buf, pos))
+		return pos;
+	bpf_probe_read_kernel(buf + (pos & (REC_HALF - 1)), n & (PATH_LEN - 1),
+			      buf + (from & (REC_HALF - 1)));
+	return pos + (n & (PATH_LEN - 1));
 }
 
 /* Appends the walked path that ends at scratch offset PATH_LEN. */
@@ -232,10 +269,12 @@ static __always_inline void set_slen(__u8 *buf, int slot, __u32 p0, __u32 p1)
 /* ---- path walks */
 
 struct walk {
-	struct dentry *d;
-	struct mount *mnt;
-	struct dentry *root_d;
-	struct vfsmount *root_mnt;
+	__u64 d;	/* struct dentry * */
+	__u64 mnt;	/* struct mount * */
+	__u64 mnt_root; /* its mnt.mnt_root */
+	__u64 root_d;	/* the task's root */
+	__u64 root_mnt; /* struct vfsmount * */
+	struct scratch *s;
 	__u32 pos;
 	__u32 done; /* 1: reached a root; 2: cut */
 };
@@ -243,33 +282,35 @@ struct walk {
 static long walk_step(__u32 i, void *vw)
 {
 	struct walk *w = vw;
-	struct scratch *s = get_scratch();
-	struct dentry *d = w->d, *parent;
-	struct mount *m = w->mnt;
+	struct scratch *s = w->s;
+	struct dentry *d = KPTR(dentry, w->d);
+	struct mount *m = KPTR(mount, w->mnt);
 	const unsigned char *name;
+	__u64 parent;
 	__u32 len, pos;
 
-	if (!s || !d || !m) {
+	if (!s || !w->d || !w->mnt) {
 		w->done = 2;
 		return 1;
 	}
-	if (d == w->root_d && &m->mnt == w->root_mnt) {
+	if (w->d == w->root_d && w->mnt + bpf_core_field_offset(struct mount, mnt) == w->root_mnt) {
 		w->done = 1;
 		return 1;
 	}
-	if (d == BPF_CORE_READ(m, mnt.mnt_root)) {
-		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+	if (w->d == w->mnt_root) {
+		__u64 up = (__u64)m->mnt_parent;
 
-		if (!up || up == m) {
+		if (!up || up == w->mnt) {
 			w->done = 1;
 			return 1;
 		}
-		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->d = (__u64)m->mnt_mountpoint;
 		w->mnt = up;
+		w->mnt_root = (__u64)KPTR(mount, up)->mnt.mnt_root;
 		return 0;
 	}
-	len = BPF_CORE_READ(d, d_name.len);
-	name = BPF_CORE_READ(d, d_name.name);
+	len = d->d_name.len;
+	name = d->d_name.name;
 	if (len > NAME_LEN)
 		len = NAME_LEN;
 	if (w->pos <= len + 1) {
@@ -281,8 +322,8 @@ static long walk_step(__u32 i, void *vw)
 	pos--;
 	s->b[pos & (PATH_LEN - 1)] = '/';
 	w->pos = pos;
-	parent = BPF_CORE_READ(d, d_parent);
-	if (!parent || parent == d) {
+	parent = (__u64)d->d_parent;
+	if (!parent || parent == w->d) {
 		/* A pseudo or disconnected dentry: its name is all there is. */
 		w->done = 1;
 		return 1;
@@ -294,23 +335,41 @@ static long walk_step(__u32 i, void *vw)
 #define WALK_CUT (1 << 16)
 
 /*
- * Writes the absolute path of the dentry d on the vfsmount vm into the
- * scratch buffer, ending at offset PATH_LEN, and returns where it starts
- * (PATH_LEN for "/"), with WALK_CUT set when the walk did not reach a root.
- * The walk stops at the current task's root, so paths are those the task
- * sees. A global function: the verifier checks it once, not per caller.
+ * The start of a walk. Pointers reach global functions in memory: as
+ * arguments they would have to be plain scalars.
  */
-__noinline int lanner_walk(__u64 d, __u64 vm)
-{
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct walk w = {};
+struct walk_from {
+	__u64 p;
+	__u64 mnt;
+};
 
+/*
+ * Writes the absolute path of the dentry from->p on the vfsmount
+ * from->mnt into the scratch buffer, ending at offset PATH_LEN, and returns
+ * where it starts (PATH_LEN for "/"), with WALK_CUT set when the walk did
+ * not reach a root. The walk stops at the current task's root, so paths
+ * are those the task sees. A global function: the verifier checks it
+ * once, not per caller.
+ */
+__noinline int lanner_walk(struct walk_from *from)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fs_struct *fs = t->fs;
+	struct walk w = {};
+	__u64 d, vm;
+
+	if (!from)
+		return WALK_CUT | PATH_LEN;
+	d = from->p;
+	vm = from->mnt;
 	if (!d || !vm)
 		return WALK_CUT | PATH_LEN;
-	w.d = (void *)d;
-	w.mnt = (void *)vm - bpf_core_field_offset(struct mount, mnt);
-	w.root_d = BPF_CORE_READ(t, fs, root.dentry);
-	w.root_mnt = BPF_CORE_READ(t, fs, root.mnt);
+	w.s = get_scratch();
+	w.d = d;
+	w.mnt = vm - bpf_core_field_offset(struct mount, mnt);
+	w.mnt_root = (__u64)KPTR(vfsmount, vm)->mnt_root;
+	w.root_d = (__u64)fs->root.dentry;
+	w.root_mnt = (__u64)fs->root.mnt;
 	w.pos = PATH_LEN;
 	bpf_loop(WALK_STEPS, walk_step, &w, 0);
 	return (w.pos & 0xffff) | (w.done == 1 ? 0 : WALK_CUT);
@@ -318,7 +377,8 @@ __noinline int lanner_walk(__u64 d, __u64 vm)
 
 static __always_inline __u32 walk_path(struct dentry *d, struct vfsmount *vm, int *cut)
 {
-	int res = lanner_walk((__u64)d, (__u64)vm);
+	struct walk_from from = {.p = (__u64)d, .mnt = (__u64)vm};
+	int res = lanner_walk(&from);
 
 	if (res & WALK_CUT)
 		*cut = 1;
@@ -346,55 +406,53 @@ static __always_inline __u32 put_path(__u8 *buf, __u32 pos, int slot, struct den
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
 	struct fdtable *fdt;
-	struct file **arr;
 	struct file *f = 0;
-	unsigned int max;
 
 	if (fd < 0)
 		return 0;
-	fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt)
+	fdt = t->files->fdt;
+	if (!fdt || (unsigned long)fd >= fdt->max_fds)
 		return 0;
-	max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
-		return 0;
-	arr = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-	return f;
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return KPTR(file, f);
 }
 
 /*
- * Appends the absolute form of the user path up: the path itself when it
- * is absolute, else the path of dirfd (or of the working directory for
- * AT_FDCWD), "/" and the path.
+ * Appends the user path up as string slot and, when abs, its absolute
+ * form as slot + 1: the path itself when it is absolute, else the path of
+ * dirfd (or of the working directory for AT_FDCWD), "/" and the path.
  */
-static __always_inline __u32 put_abs(__u8 *buf, __u32 pos, int slot, struct task_struct *t,
-				     long dirfd, const char *up)
+static __always_inline __u32 put_upath(__u8 *buf, __u32 pos, int slot, const char *up, int abs,
+				       struct task_struct *t, long dirfd)
 {
 	struct rec_hdr *h = (void *)buf;
-	__u32 p0 = pos;
-	char c = 0;
+	__u32 p0 = pos, n, a0;
+	int ok;
 
-	if (!up)
+	pos = app_ustr(buf, pos, up, slot, &ok);
+	set_slen(buf, slot, p0, pos);
+	if (!abs || !ok)
 		return pos;
-	if (bpf_probe_read_user(&c, 1, up) != 0)
-		return pos;
-	if (c != '/') {
+	n = pos - p0;
+	a0 = pos;
+	if (n == 0 || buf[p0 & (REC_HALF - 1)] != '/') {
 		struct dentry *d;
 		struct vfsmount *vm;
 		__u32 start;
 		int cut = 0;
 
 		if ((int)dirfd == L_AT_FDCWD) {
-			d = BPF_CORE_READ(t, fs, pwd.dentry);
-			vm = BPF_CORE_READ(t, fs, pwd.mnt);
+			struct fs_struct *fs = t->fs;
+
+			d = fs->pwd.dentry;
+			vm = fs->pwd.mnt;
 		} else {
 			struct file *f = fd_file(t, (int)dirfd);
 
 			if (!f)
 				return pos;
-			d = BPF_CORE_READ(f, f_path.dentry);
-			vm = BPF_CORE_READ(f, f_path.mnt);
+			d = f->f_path.dentry;
+			vm = f->f_path.mnt;
 		}
 		if (!d || !vm)
 			return pos;
@@ -402,10 +460,12 @@ static __always_inline __u32 put_abs(__u8 *buf, __u32 pos, int slot, struct task
 		pos = app_walked(buf, pos, start);
 		pos = app_byte(buf, pos, '/');
 		if (cut)
-			h->flags |= 1 << slot;
+			h->flags |= 1 << (slot + 1);
 	}
-	pos = app_ustr(buf, pos, up, slot);
-	set_slen(buf, slot, p0, pos);
+	pos = app_copy(buf, pos, p0, n);
+	if (h->flags & (1 << slot))
+		h->flags |= 1 << (slot + 1);
+	set_slen(buf, slot + 1, a0, pos);
 	return pos;
 }
 
@@ -420,7 +480,7 @@ static __always_inline __u32 put_unix_addr(__u8 *buf, __u32 pos, int slot,
 
 	if (!a || !room(buf, pos))
 		return pos;
-	len = BPF_CORE_READ(a, len) - 2; /* minus sun_family */
+	len = a->len - 2; /* minus sun_family */
 	if (len <= 0)
 		return pos;
 	if (len > 108)
@@ -441,16 +501,16 @@ static __always_inline __u32 describe_sock(__u8 *buf, __u32 pos, struct sock *sk
 
 	if (!sk)
 		return pos;
-	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	fam = sk->__sk_common.skc_family;
 	fi->flags |= FDI_SOCK;
 	fi->family = fam;
-	fi->sotype = BPF_CORE_READ(sk, sk_type);
-	fi->proto = BPF_CORE_READ(sk, sk_protocol);
-	fi->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	fi->sotype = sk->sk_type;
+	fi->proto = sk->sk_protocol;
+	fi->state = sk->__sk_common.skc_state;
 	if (fam == L_AF_INET || fam == L_AF_INET6) {
 		if (fam == L_AF_INET) {
-			__u32 la = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-			__u32 ra = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__u32 la = sk->__sk_common.skc_rcv_saddr;
+			__u32 ra = sk->__sk_common.skc_daddr;
 
 			__builtin_memcpy(fi->laddr, &la, 4);
 			__builtin_memcpy(fi->raddr, &ra, 4);
@@ -458,87 +518,126 @@ static __always_inline __u32 describe_sock(__u8 *buf, __u32 pos, struct sock *sk
 			BPF_CORE_READ_INTO(&fi->laddr, sk, __sk_common.skc_v6_rcv_saddr);
 			BPF_CORE_READ_INTO(&fi->raddr, sk, __sk_common.skc_v6_daddr);
 		}
-		fi->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		fi->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		fi->lport = sk->__sk_common.skc_num;
+		fi->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 		if (fi->rport != 0)
 			fi->flags |= FDI_CONNECTED;
 	} else if (fam == L_AF_UNIX) {
-		struct unix_sock *u = (void *)sk;
-		struct sock *peer = BPF_CORE_READ(u, peer);
+		struct unix_sock *u = KPTR(unix_sock, sk);
+		struct sock *peer = u->peer;
 
-		pos = put_unix_addr(buf, pos, S_FDPATH, BPF_CORE_READ(u, addr));
+		pos = put_unix_addr(buf, pos, S_FDPATH, u->addr);
 		if (peer) {
 			fi->flags |= FDI_CONNECTED;
-			pos = put_unix_addr(buf, pos, S_PEER,
-					    BPF_CORE_READ((struct unix_sock *)peer, addr));
+			pos = put_unix_addr(buf, pos, S_PEER, KPTR(unix_sock, peer)->addr);
 		}
 	}
 	return pos;
 }
 
-/* Fills r->fdi from fd's file and appends its path or socket strings. */
-static __always_inline __u32 describe_fd(__u8 *buf, __u32 pos, struct task_struct *t, long fd)
+/* Fills r->fdi from the file f of fd and appends its path or socket strings. */
+static __always_inline __u32 describe_fd(__u8 *buf, __u32 pos, struct file *f, long fd)
 {
 	struct rec_sys *r = (void *)buf;
 	struct fdinfo *fi = &r->fdi;
-	struct file *f = fd_file(t, fd);
 	struct inode *ino;
 	struct dentry *d;
 
 	if (!f)
 		return pos;
 	r->fd = fd;
-	ino = BPF_CORE_READ(f, f_inode);
-	d = BPF_CORE_READ(f, f_path.dentry);
+	ino = f->f_inode;
+	d = f->f_path.dentry;
 	fi->flags = FDI_FILE;
-	fi->mode = BPF_CORE_READ(ino, i_mode);
-	fi->magic = BPF_CORE_READ(ino, i_sb, s_magic);
-	fi->ino = BPF_CORE_READ(ino, i_ino);
-	fi->fmode = BPF_CORE_READ(f, f_mode);
-	bpf_probe_read_kernel_str(fi->dname, sizeof(fi->dname), BPF_CORE_READ(d, d_name.name));
+	fi->mode = ino->i_mode;
+	fi->magic = ino->i_sb->s_magic;
+	fi->ino = ino->i_ino;
+	fi->fmode = f->f_mode;
+	bpf_probe_read_kernel_str(fi->dname, sizeof(fi->dname), d->d_name.name);
 	if ((fi->mode & L_S_IFMT) == L_S_IFSOCK) {
-		struct socket *so = BPF_CORE_READ(f, private_data);
+		struct socket *so = KPTR(socket, f->private_data);
 
-		return describe_sock(buf, pos, BPF_CORE_READ(so, sk));
+		return describe_sock(buf, pos, so->sk);
 	}
 	if (fi->magic == L_PIPEFS_MAGIC || fi->magic == L_ANON_INODE_FS_MAGIC ||
 	    fi->magic == L_SOCKFS_MAGIC)
 		return pos;
-	return put_path(buf, pos, S_FDPATH, d, BPF_CORE_READ(f, f_path.mnt));
+	return put_path(buf, pos, S_FDPATH, d, f->f_path.mnt);
 }
 
-/* ---- sys_enter / sys_exit */
+/* ---- syscalls */
 
-SEC("raw_tp/sys_enter")
-int lanner_enter(struct bpf_raw_tracepoint_args *ctx)
+/* The event type of syscall nr if it is asked for (SC_RAW kept), else 0. */
+static __always_inline __u32 sc_type(long nr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *t;
-	struct pt_regs *regs;
-	struct stash st = {};
-	long nr = ctx->args[1];
-	__u32 key, *type;
+	__u32 key, *v;
 
-	if (excluded(id) || nr < 0 || nr >= NR_MAX)
+	if (nr < 0 || nr >= NR_MAX)
 		return 0;
 	key = nr;
-	type = bpf_map_lookup_elem(&lanner_syscalls, &key);
-	if (!type || *type == T_UNKNOWN || *type >= T_MAX_SYSCALL)
+	v = bpf_map_lookup_elem(&lanner_syscalls, &key);
+	if (!v)
 		return 0;
-	t = (void *)bpf_get_current_task();
-	if (BPF_CORE_READ(t, thread_info.status) & L_TS_COMPAT)
+	if ((*v & SC_TYPE) == T_UNKNOWN || (*v & SC_TYPE) >= T_MAX_SYSCALL)
 		return 0;
-	regs = (void *)ctx->args[0];
-	st.type = *type;
-	st.nr = key;
-	st.arg[0] = BPF_CORE_READ(regs, di);
-	st.arg[1] = BPF_CORE_READ(regs, si);
-	st.arg[2] = BPF_CORE_READ(regs, dx);
-	st.arg[3] = BPF_CORE_READ(regs, r10);
-	st.arg[4] = BPF_CORE_READ(regs, r8);
-	st.arg[5] = BPF_CORE_READ(regs, r9);
-	bpf_map_update_elem(&lanner_stash, &id, &st, BPF_ANY);
-	return 0;
+	return *v;
+}
+
+/*
+ * Compat (32-bit) syscalls are skipped: their numbers differ. (The
+ * syscalls:* tracepoints do not fire for them either.)
+ */
+static __always_inline int is_compat(struct task_struct *t)
+{
+	return t->thread_info.status & L_TS_COMPAT;
+}
+
+/*
+ * x86_64 keeps a syscall's arguments in the task's pt_regs until the
+ * syscall returns; only a successful exec clears them.
+ */
+static __always_inline void read_args(struct pt_regs *regs, __u64 *a)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
+/*
+ * The stash slot of thread tid when it belongs to the current task and
+ * holds an unused exec call, else NULL.
+ */
+static __always_inline struct stash *stashed_exec(__u32 tid)
+{
+	__u32 key = tid & (STASH_SLOTS - 1);
+	struct stash *st = bpf_map_lookup_elem(&lanner_stash, &key);
+
+	if (!st || st->task != bpf_get_current_task() || st->type == T_UNKNOWN)
+		return 0;
+	return st;
+}
+
+/*
+ * Saves the type and arguments of an exec call of thread tid for
+ * lanner_exec: the new program's registers no longer hold them (x86_64
+ * even sets orig_ax to execve's number for every 64-bit program). The
+ * slot is the thread's, found by its id; the task pointer tells a slot
+ * that another thread took over.
+ */
+static __always_inline void stash_exec(__u32 tid, __u32 type, __u32 nr, struct pt_regs *regs)
+{
+	__u32 key = tid & (STASH_SLOTS - 1);
+	struct stash *st = bpf_map_lookup_elem(&lanner_stash, &key);
+
+	if (!st)
+		return;
+	st->task = bpf_get_current_task();
+	st->type = type;
+	st->nr = nr;
+	read_args(regs, st->arg);
 }
 
 #define NONE -1
@@ -647,31 +746,37 @@ static __always_inline long dirfd_of(__u64 *a, __s8 idx)
 	return (int)a[idx & 7];
 }
 
-SEC("raw_tp/sys_exit")
-int lanner_exit(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline int is_open(__u32 type)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *t;
-	struct stash *sp;
+	return type == T_OPEN || type == T_OPENAT || type == T_OPENAT2 || type == T_CREAT;
+}
+
+/*
+ * Builds and sends the record of the syscall of the given type that is
+ * returning ret in the current task t. An exec call is reported here only
+ * when it failed (a successful one returns 0 in the new program, and
+ * lanner_exec reported it); its registers are intact then.
+ */
+static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct task_struct *t,
+				      struct pt_regs *regs)
+{
+	struct file *f = 0;
 	struct rec_sys *r;
 	struct tspec s;
 	__u64 a[8] = {};
-	__u32 type, pos, p0;
-	long ret = ctx->args[1];
+	__u32 pos;
 	long fd = -1;
 	__u8 *buf;
 
-	sp = bpf_map_lookup_elem(&lanner_stash, &id);
-	if (!sp)
-		return 0;
-	type = sp->type;
-	a[0] = sp->arg[0];
-	a[1] = sp->arg[1];
-	a[2] = sp->arg[2];
-	a[3] = sp->arg[3];
-	a[4] = sp->arg[4];
-	a[5] = sp->arg[5];
-	bpf_map_delete_elem(&lanner_stash, &id);
+	if (type == T_EXECVE || type == T_EXECVEAT) {
+		struct stash *st = stashed_exec((__u32)id);
+
+		if (st)
+			st->type = T_UNKNOWN;
+		if (ret == 0)
+			return 0;
+	}
+	read_args(regs, a);
 
 	buf = get_recbuf();
 	if (!buf)
@@ -687,28 +792,29 @@ int lanner_exit(struct bpf_raw_tracepoint_args *ctx)
 	r->arg[4] = a[4];
 	r->arg[5] = a[5];
 	r->fd = -1;
-	t = (void *)bpf_get_current_task();
 	pos = sizeof(*r);
 	spec_of(type, &s);
 
+	if (s.fd == FD_RET)
+		fd = ret;
+	else if (s.fd >= 0)
+		fd = (int)a[s.fd & 7];
+	if (fd >= 0)
+		f = fd_file(t, fd);
+
 	if (s.p1 >= 0) {
-		const char *up = (const char *)a[s.p1 & 7];
+		/*
+		 * The absolute form of an opened path is needed only when
+		 * the new fd cannot be described.
+		 */
+		int abs = s.abs1 && !(f && is_open(type));
 
-		p0 = pos;
-		pos = app_ustr(buf, pos, up, S_P1);
-		set_slen(buf, S_P1, p0, pos);
-		if (s.abs1)
-			pos = put_abs(buf, pos, S_P1ABS, t, dirfd_of(a, s.d1), up);
+		pos = put_upath(buf, pos, S_P1, (const char *)a[s.p1 & 7], abs, t,
+				dirfd_of(a, s.d1));
 	}
-	if (s.p2 >= 0) {
-		const char *up = (const char *)a[s.p2 & 7];
-
-		p0 = pos;
-		pos = app_ustr(buf, pos, up, S_P2);
-		set_slen(buf, S_P2, p0, pos);
-		if (s.abs2)
-			pos = put_abs(buf, pos, S_P2ABS, t, dirfd_of(a, s.d2), up);
-	}
+	if (s.p2 >= 0)
+		pos = put_upath(buf, pos, S_P2, (const char *)a[s.p2 & 7], s.abs2, t,
+				dirfd_of(a, s.d2));
 	if (type == T_OPENAT2) {
 		struct open_how how = {};
 
@@ -742,19 +848,15 @@ int lanner_exit(struct bpf_raw_tracepoint_args *ctx)
 			}
 		}
 		if (sa && salen > 0) {
-			p0 = pos;
+			__u32 p0 = pos;
+
 			pos = app_ublock(buf, pos, sa, salen, SADDR_LEN, S_SADDR);
 			set_slen(buf, S_SADDR, p0, pos);
 		}
 	}
-	if (s.fd == FD_RET)
-		fd = ret;
-	else if (s.fd >= 0)
-		fd = (int)a[s.fd & 7];
-	if (fd >= 0) {
-		pos = describe_fd(buf, pos, t, fd);
-		if ((r->fdi.fmode & L_FMODE_CREATED) && (type == T_OPEN || type == T_OPENAT ||
-							  type == T_OPENAT2 || type == T_CREAT))
+	if (f) {
+		pos = describe_fd(buf, pos, f, fd);
+		if ((r->fdi.fmode & L_FMODE_CREATED) && is_open(type))
 			r->fdi.flags |= FDI_CREATED;
 		if ((r->fdi.flags & FDI_SOCK) && room(buf, pos)) {
 			set_slen(buf, S_TEXT, pos, pos + TEXT_LEN);
@@ -765,6 +867,103 @@ int lanner_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * The syscalls:sys_exit_<name> tracepoint program (attached to the
+ * tracepoint of every syscall asked for) and the one for
+ * syscalls:sys_enter_execve{,at}. Only the syscalls asked for run them.
+ */
+struct sc_enter_args {
+	__u64 common;
+	int nr; /* the arguments that follow vary: they are read from pt_regs */
+};
+
+struct sc_exit_args {
+	__u64 common;
+	int nr;
+	int pad;
+	long ret;
+};
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int lanner_tp_enter(struct sc_enter_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *t;
+	__u32 type;
+
+	if (excluded(id))
+		return 0;
+	type = sc_type(ctx->nr) & SC_TYPE;
+	if (type != T_EXECVE && type != T_EXECVEAT)
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (is_compat(t))
+		return 0;
+	stash_exec((__u32)id, type, ctx->nr, (struct pt_regs *)bpf_task_pt_regs(t));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int lanner_tp_exit(struct sc_exit_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *t;
+	__u32 type;
+
+	if (excluded(id))
+		return 0;
+	type = sc_type(ctx->nr) & SC_TYPE;
+	if (!type)
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (is_compat(t))
+		return 0;
+	return sys_record(id, type, ctx->ret, t, (struct pt_regs *)bpf_task_pt_regs(t));
+}
+
+/*
+ * The raw_syscalls fallback, for syscalls that have no syscalls:*
+ * tracepoint (no tracefs, or none on this kernel): it runs for every
+ * syscall and keeps those marked SC_RAW.
+ */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(lanner_enter, struct pt_regs *regs, long nr)
+{
+	__u64 id;
+	__u32 type;
+
+	if (nr != NR_EXECVE && nr != NR_EXECVEAT)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (excluded(id))
+		return 0;
+	type = sc_type(nr);
+	if (!(type & SC_RAW) || is_compat(bpf_get_current_task_btf()))
+		return 0;
+	stash_exec((__u32)id, type & SC_TYPE, nr, regs);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(lanner_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id;
+	struct task_struct *t;
+	__u32 type;
+
+	type = sc_type(regs->orig_ax);
+	if (!(type & SC_RAW))
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (excluded(id))
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (is_compat(t))
+		return 0;
+	return sys_record(id, type & SC_TYPE, ret, t, regs);
+}
+
 /* ---- process events */
 
 static __always_inline __u32 pid_nr_at(struct pid *p, __u32 level)
@@ -772,7 +971,7 @@ static __always_inline __u32 pid_nr_at(struct pid *p, __u32 level)
 	void *up;
 	int nr = 0;
 
-	if (!p || BPF_CORE_READ(p, level) < level)
+	if (!p || p->level < level)
 		return 0;
 	up = (void *)p + bpf_core_field_offset(struct pid, numbers) +
 	     (level & 63) * bpf_core_type_size(struct upid) + bpf_core_field_offset(struct upid, nr);
@@ -780,15 +979,16 @@ static __always_inline __u32 pid_nr_at(struct pid *p, __u32 level)
 	return nr;
 }
 
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+static __always_inline __u64 kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+		return (__u64)kn->__parent;
+	return (__u64)((struct kernfs_node___old *)kn)->parent;
 }
 
 struct knwalk {
-	struct kernfs_node *kn;
+	__u64 kn; /* struct kernfs_node * */
+	struct scratch *s;
 	__u32 pos;
 	__u32 done;
 };
@@ -796,13 +996,14 @@ struct knwalk {
 static long kn_step(__u32 i, void *vw)
 {
 	struct knwalk *w = vw;
-	struct scratch *s = get_scratch();
-	struct kernfs_node *kn = w->kn, *parent;
+	struct scratch *s = w->s;
+	struct kernfs_node *kn = KPTR(kernfs_node, w->kn);
 	const char *name;
+	__u64 parent;
 	long n;
 	__u32 len, pos;
 
-	if (!s || !kn) {
+	if (!s || !w->kn) {
 		w->done = 1;
 		return 1;
 	}
@@ -812,7 +1013,7 @@ static long kn_step(__u32 i, void *vw)
 		w->done = 1;
 		return 1;
 	}
-	name = BPF_CORE_READ(kn, name);
+	name = kn->name;
 	n = bpf_probe_read_kernel_str(&s->b[PATH_LEN + 512], NAME_LEN + 1, name);
 	if (n <= 1) {
 		w->kn = parent;
@@ -832,12 +1033,15 @@ static long kn_step(__u32 i, void *vw)
 	return 0;
 }
 
-/* Like lanner_walk, for the kernfs node kn: its path below the root. */
-__noinline int lanner_kn_walk(__u64 kn)
+/* Like lanner_walk, for the kernfs node from->p: its path below the root. */
+__noinline int lanner_kn_walk(struct walk_from *from)
 {
 	struct knwalk w = {};
 
-	w.kn = (void *)kn;
+	if (!from)
+		return WALK_CUT | PATH_LEN;
+	w.kn = from->p;
+	w.s = get_scratch();
 	w.pos = PATH_LEN;
 	bpf_loop(KN_STEPS, kn_step, &w, 0);
 	return (w.pos & 0xffff) | (w.done == 1 ? 0 : WALK_CUT);
@@ -846,8 +1050,9 @@ __noinline int lanner_kn_walk(__u64 kn)
 static __always_inline __u32 put_cgroup(__u8 *buf, __u32 pos, struct task_struct *t)
 {
 	struct rec_hdr *h = (void *)buf;
-	struct css_set *cs = BPF_CORE_READ(t, cgroups);
+	struct css_set *cs = t->cgroups;
 	struct kernfs_node *kn = 0;
+	struct walk_from from = {};
 	__u32 p0 = pos;
 	int res;
 
@@ -861,13 +1066,14 @@ static __always_inline __u32 put_cgroup(__u8 *buf, __u32 pos, struct task_struct
 				      (void *)cs + bpf_core_field_offset(struct css_set, subsys) +
 					      (id & 15) * sizeof(void *));
 		if (css)
-			kn = BPF_CORE_READ(css, cgroup, kn);
+			kn = KPTR(cgroup_subsys_state, css)->cgroup->kn;
 	}
 	if (!kn)
-		kn = BPF_CORE_READ(cs, dfl_cgrp, kn);
+		kn = cs->dfl_cgrp->kn;
 	if (!kn)
 		return pos;
-	res = lanner_kn_walk((__u64)kn);
+	from.p = (__u64)kn;
+	res = lanner_kn_walk(&from);
 	pos = app_walked(buf, pos, res & 0xffff);
 	if (res & WALK_CUT)
 		h->flags |= 1 << S_CGROUP;
@@ -875,44 +1081,42 @@ static __always_inline __u32 put_cgroup(__u8 *buf, __u32 pos, struct task_struct
 	return pos;
 }
 
-static __always_inline __u32 exe_flags(struct task_struct *t, struct file *exe)
+static __always_inline __u32 exe_flags(const struct cred *c, struct file *exe)
 {
-	const struct cred *c = BPF_CORE_READ(t, cred);
-	struct inode *ino = BPF_CORE_READ(exe, f_inode);
-	struct dentry *d = BPF_CORE_READ(exe, f_path.dentry);
-	struct vfsmount *vm = BPF_CORE_READ(exe, f_path.mnt);
-	struct super_block *sb = BPF_CORE_READ(ino, i_sb);
+	struct inode *ino = exe->f_inode;
+	struct dentry *d = exe->f_path.dentry;
+	struct vfsmount *vm = exe->f_path.mnt;
+	struct super_block *sb = ino->i_sb;
 	__u32 flags = 0;
 	char name[8] = {};
 
-	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name));
+	bpf_probe_read_kernel_str(name, sizeof(name), d->d_name.name);
 	if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
 	    name[4] == 'd' && name[5] == ':')
 		flags |= EXE_FROM_MEMFD;
 
-	if (BPF_CORE_READ(sb, s_magic) == L_OVERLAYFS_MAGIC &&
-	    bpf_core_type_exists(struct ovl_inode)) {
-		struct ovl_inode *oi = (void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+	if (sb->s_magic == L_OVERLAYFS_MAGIC && bpf_core_type_exists(struct ovl_inode)) {
+		struct ovl_inode *oi =
+			KPTR(ovl_inode, (__u64)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode));
 
-		if (BPF_CORE_READ(oi, __upperdentry))
+		if (oi->__upperdentry)
 			flags |= EXE_UPPER_LAYER;
 		else
 			flags |= EXE_LOWER_LAYER;
 	}
 
 	/* Writable by the task's credentials, on a writable mount. */
-	if (!(BPF_CORE_READ(sb, s_flags) & L_SB_RDONLY) &&
-	    !(BPF_CORE_READ(vm, mnt_flags) & MNT_READONLY)) {
-		__u32 mode = BPF_CORE_READ(ino, i_mode);
-		__u32 fsuid = BPF_CORE_READ(c, fsuid.val);
-		__u32 fsgid = BPF_CORE_READ(c, fsgid.val);
-		__u64 eff = BPF_CORE_READ(c, cap_effective.val);
+	if (!(sb->s_flags & L_SB_RDONLY) && !(vm->mnt_flags & MNT_READONLY)) {
+		__u32 mode = ino->i_mode;
+		__u32 fsuid = c->fsuid.val;
+		__u32 fsgid = c->fsgid.val;
+		__u64 eff = c->cap_effective.val;
 
 		if (eff & (1ULL << L_CAP_DAC_OVERRIDE))
 			flags |= EXE_WRITABLE;
-		else if (fsuid == BPF_CORE_READ(ino, i_uid.val))
+		else if (fsuid == ino->i_uid.val)
 			flags |= (mode & 0200) ? EXE_WRITABLE : 0;
-		else if (fsgid == BPF_CORE_READ(ino, i_gid.val))
+		else if (fsgid == ino->i_gid.val)
 			flags |= (mode & 0020) ? EXE_WRITABLE : 0;
 		else if (mode & 0002)
 			flags |= EXE_WRITABLE;
@@ -920,22 +1124,20 @@ static __always_inline __u32 exe_flags(struct task_struct *t, struct file *exe)
 	return flags;
 }
 
-SEC("raw_tp/sched_process_exec")
-int lanner_exec(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(lanner_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *t = (void *)ctx->args[0];
-	__u32 old_pid = (__u32)ctx->args[1];
-	struct linux_binprm *bprm = (void *)ctx->args[2];
 	struct signal_struct *sig;
 	struct tty_struct *tty;
 	const struct cred *c;
 	struct mm_struct *mm;
+	struct fs_struct *fs;
 	struct file *exe;
-	struct pid *tp, *p;
+	struct pid *tp;
 	struct rec_exec *r;
-	struct stash *sp;
-	__u64 key, start, end;
+	struct stash *st;
+	__u64 start, end;
 	__u32 pos, p0, level;
 	__u8 *buf;
 
@@ -948,25 +1150,22 @@ int lanner_exec(struct bpf_raw_tracepoint_args *ctx)
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_hdr(&r->h, REC_EXEC, T_UNKNOWN, id);
 
-	/* The execve that got here, saved by the thread that called it. */
-	key = (id & 0xffffffff00000000ULL) | old_pid;
-	sp = bpf_map_lookup_elem(&lanner_stash, &key);
-	if (sp) {
-		if (sp->type == T_EXECVE || sp->type == T_EXECVEAT) {
-			r->h.type = sp->type;
-			r->arg[0] = sp->arg[0];
-			r->arg[1] = sp->arg[1];
-			r->arg[2] = sp->arg[2];
-			r->arg[3] = sp->arg[3];
-			r->arg[4] = sp->arg[4];
-			r->arg[5] = sp->arg[5];
-		}
-		bpf_map_delete_elem(&lanner_stash, &key);
+	/* The exec call that got here, saved under the caller's thread id. */
+	st = stashed_exec((__u32)old_pid);
+	if (st && (st->type == T_EXECVE || st->type == T_EXECVEAT)) {
+		r->h.type = st->type;
+		r->arg[0] = st->arg[0];
+		r->arg[1] = st->arg[1];
+		r->arg[2] = st->arg[2];
+		r->arg[3] = st->arg[3];
+		r->arg[4] = st->arg[4];
+		r->arg[5] = st->arg[5];
+		st->type = T_UNKNOWN;
 	}
 
 	pos = sizeof(*r);
 	if (room(buf, pos)) {
-		long n = bpf_probe_read_kernel_str(buf + pos, PATH_LEN, BPF_CORE_READ(bprm, filename));
+		long n = bpf_probe_read_kernel_str(buf + pos, PATH_LEN, bprm->filename);
 
 		if (n > 0) {
 			r->h.slen[S_FILENAME] = n - 1;
@@ -974,87 +1173,78 @@ int lanner_exec(struct bpf_raw_tracepoint_args *ctx)
 		}
 	}
 
-	mm = BPF_CORE_READ(t, mm);
-	exe = BPF_CORE_READ(mm, exe_file);
+	c = t->cred;
+	mm = t->mm;
+	exe = mm->exe_file;
 	if (exe) {
-		struct inode *ino = BPF_CORE_READ(exe, f_inode);
+		struct inode *ino = exe->f_inode;
 
-		pos = put_path(buf, pos, S_EXE, BPF_CORE_READ(exe, f_path.dentry),
-			       BPF_CORE_READ(exe, f_path.mnt));
-		r->exe_flags = exe_flags(t, exe);
+		pos = put_path(buf, pos, S_EXE, exe->f_path.dentry, exe->f_path.mnt);
+		r->exe_flags = exe_flags(c, exe);
 		if (bpf_core_field_exists(ino->i_ctime_sec)) {
-			r->ino_ctime = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000LL +
-				       BPF_CORE_READ(ino, i_ctime_nsec);
-			r->ino_mtime = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000LL +
-				       BPF_CORE_READ(ino, i_mtime_nsec);
+			r->ino_ctime = ino->i_ctime_sec * 1000000000LL + ino->i_ctime_nsec;
+			r->ino_mtime = ino->i_mtime_sec * 1000000000LL + ino->i_mtime_nsec;
 		}
 	}
-	pos = put_path(buf, pos, S_CWD, BPF_CORE_READ(t, fs, pwd.dentry),
-		       BPF_CORE_READ(t, fs, pwd.mnt));
+	fs = t->fs;
+	pos = put_path(buf, pos, S_CWD, fs->pwd.dentry, fs->pwd.mnt);
 
-	start = BPF_CORE_READ(mm, arg_start);
-	end = BPF_CORE_READ(mm, arg_end);
+	start = mm->arg_start;
+	end = mm->arg_end;
 	if (end > start) {
 		p0 = pos;
 		pos = app_ublock(buf, pos, (void *)start, end - start, ARGV_LEN, S_ARGV);
 		set_slen(buf, S_ARGV, p0, pos);
 	}
 	pos = put_cgroup(buf, pos, t);
-	start = BPF_CORE_READ(mm, env_start);
-	end = BPF_CORE_READ(mm, env_end);
+	start = mm->env_start;
+	end = mm->env_end;
 	if (end > start) {
 		p0 = pos;
 		pos = app_ublock(buf, pos, (void *)start, end - start, ENV_LEN, S_ENV);
 		set_slen(buf, S_ENV, p0, pos);
 	}
 
-	c = BPF_CORE_READ(t, cred);
-	r->uid = BPF_CORE_READ(c, euid.val);
-	r->gid = BPF_CORE_READ(c, egid.val);
-	r->ruid = BPF_CORE_READ(c, uid.val);
-	r->rgid = BPF_CORE_READ(c, gid.val);
-	r->cap_permitted = BPF_CORE_READ(c, cap_permitted.val);
-	r->cap_effective = BPF_CORE_READ(c, cap_effective.val);
-	r->cap_inheritable = BPF_CORE_READ(c, cap_inheritable.val);
+	r->uid = c->euid.val;
+	r->gid = c->egid.val;
+	r->ruid = c->uid.val;
+	r->rgid = c->gid.val;
+	r->cap_permitted = c->cap_permitted.val;
+	r->cap_effective = c->cap_effective.val;
+	r->cap_inheritable = c->cap_inheritable.val;
 	if (bpf_core_field_exists(t->loginuid))
-		r->loginuid = BPF_CORE_READ(t, loginuid.val);
+		r->loginuid = t->loginuid.val;
 	else
 		r->loginuid = 0xffffffff;
 	if (bpf_core_field_exists(t->sessionid))
-		r->sessionid = BPF_CORE_READ(t, sessionid);
+		r->sessionid = t->sessionid;
 	else
 		r->sessionid = 0xffffffff;
 
-	r->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	tp = BPF_CORE_READ(t, thread_pid);
-	level = BPF_CORE_READ(tp, level);
+	r->ppid = t->real_parent->tgid;
+	tp = t->thread_pid;
+	level = tp->level;
 	r->vpid = pid_nr_at(tp, level);
-	sig = BPF_CORE_READ(t, signal);
-	p = 0;
-	bpf_probe_read_kernel(&p, sizeof(p), &sig->pids[PIDTYPE_SID]);
-	r->sid = pid_nr_at(p, 0);
-	p = 0;
-	bpf_probe_read_kernel(&p, sizeof(p), &sig->pids[PIDTYPE_PGID]);
-	r->vpgid = pid_nr_at(p, level);
-	tty = BPF_CORE_READ(sig, tty);
+	sig = t->signal;
+	r->sid = pid_nr_at(sig->pids[PIDTYPE_SID], 0);
+	r->vpgid = pid_nr_at(sig->pids[PIDTYPE_PGID], level);
+	tty = sig->tty;
 	if (tty) {
-		__u32 major = BPF_CORE_READ(tty, driver, major);
-		__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+		__u32 major = tty->driver->major;
+		__u32 minor = tty->driver->minor_start + tty->index;
 
 		r->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffU) << 12);
 	}
-	r->start_time = BPF_CORE_READ(t, group_leader, start_boottime) + boot_offset;
+	r->start_time = t->group_leader->start_boottime + boot_offset;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 	submit(buf, pos);
 	return 0;
 }
 
-SEC("raw_tp/sched_process_fork")
-int lanner_fork(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *parent = (void *)ctx->args[0];
-	struct task_struct *child = (void *)ctx->args[1];
 	struct rec_fork *r;
 	__u8 *buf;
 
@@ -1066,23 +1256,21 @@ int lanner_fork(struct bpf_raw_tracepoint_args *ctx)
 	r = (void *)buf;
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_hdr(&r->h, REC_FORK, T_UNKNOWN, id);
-	r->parent_tgid = BPF_CORE_READ(parent, tgid);
-	r->child_tgid = BPF_CORE_READ(child, tgid);
-	r->child_tid = BPF_CORE_READ(child, pid);
+	r->parent_tgid = parent->tgid;
+	r->child_tgid = child->tgid;
+	r->child_tid = child->pid;
 	r->thread = r->child_tgid == r->parent_tgid;
 	submit(buf, sizeof(*r));
 	return 0;
 }
 
-SEC("raw_tp/sched_process_exit")
-int lanner_pexit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lanner_pexit, struct task_struct *t, bool group_dead)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct task_struct *t = (void *)ctx->args[0];
 	struct rec_exit *r;
 	__u8 *buf;
 
-	bpf_map_delete_elem(&lanner_stash, &id);
 	if (excluded(id))
 		return 0;
 	buf = get_recbuf();
@@ -1091,8 +1279,8 @@ int lanner_pexit(struct bpf_raw_tracepoint_args *ctx)
 	r = (void *)buf;
 	__builtin_memset(r, 0, sizeof(*r));
 	fill_hdr(&r->h, REC_EXIT, T_UNKNOWN, id);
-	r->code = BPF_CORE_READ(t, exit_code);
-	r->group_dead = ctx->args[1] & 1;
+	r->code = t->exit_code;
+	r->group_dead = group_dead;
 	submit(buf, sizeof(*r));
 	return 0;
 }

@@ -65,6 +65,14 @@ enum lanner_type {
 	T_MAX_SYSCALL, /* first value that is no syscall type */
 };
 
+/*
+ * lanner_syscalls values: the event type of the syscall, with SC_RAW set
+ * when the raw_syscalls programs capture it instead of its syscalls:*
+ * tracepoints.
+ */
+#define SC_TYPE 0xff
+#define SC_RAW 0x100
+
 /* Number of string slots of a record. */
 #define NSTR 8
 
@@ -98,6 +106,7 @@ enum lanner_type {
 #define REC_HALF 16384     /* a string must start below this offset */
 #define REC_BUF (2 * REC_HALF)
 #define SCRATCH_LEN (2 * PATH_LEN)
+#define STASH_SLOTS 32768  /* saved exec calls, indexed by thread id */
 
 /* rec_hdr.flags: bit i (i < NSTR) says slot i was cut at its bound. */
 #define RF_OVERFLOW (1 << 8) /* a string was left out: the record was full */
@@ -194,9 +203,10 @@ struct rec_exit {
 	__u32 pad;
 };
 
-/* Syscall arguments saved at sys_enter for sys_exit. */
+/* Type and arguments of an exec call, saved at its entry. */
 struct stash {
-	__u32 type;
+	__u64 task; /* the calling task_struct */
+	__u32 type; /* T_UNKNOWN once used */
 	__u32 nr;
 	__u64 arg[6];
 };
