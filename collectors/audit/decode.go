@@ -675,9 +675,9 @@ func (d *decoder) syscall(ev *event.Event) {
 			a.Set |= event.ArgDomain | event.ArgType | event.ArgProto
 			if ev.Res >= 0 {
 				ev.FD.Num = ev.Res
-				ev.FD.Kind = familyKind(uint16(a.Domain))
+				ev.FD.Kind = collectors.FamilyKind(uint16(a.Domain))
 				if ev.FD.Kind == event.FDIPv4 || ev.FD.Kind == event.FDIPv6 {
-					ev.FD.L4Proto = l4proto(uint16(a.SockType&0xf), uint16(a.Proto))
+					ev.FD.L4Proto = collectors.L4Proto(uint16(a.SockType&0xf), uint16(a.Proto))
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 )
 
@@ -25,7 +26,7 @@ func (d *decoder) socket(ev *event.Event, num int64) {
 		return
 	}
 	family := binary.LittleEndian.Uint16(d.saddr)
-	fd.Kind = familyKind(family)
+	fd.Kind = collectors.FamilyKind(family)
 	switch fd.Kind {
 	case event.FDUnix:
 		fd.Name = d.unixName(d.saddr[2:])
@@ -126,38 +127,4 @@ func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
 		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), port), true
 	}
 	return netip.AddrPort{}, false
-}
-
-func familyKind(family uint16) event.FDKind {
-	switch family {
-	case afInet:
-		return event.FDIPv4
-	case afInet6:
-		return event.FDIPv6
-	case afUnix:
-		return event.FDUnix
-	case afNetlink:
-		return event.FDNetlink
-	}
-	return event.FDUnknown
-}
-
-func l4proto(sotype, proto uint16) event.L4Proto {
-	switch proto {
-	case ipprotoTCP:
-		return event.L4TCP
-	case ipprotoUDP:
-		return event.L4UDP
-	case ipprotoICMP, ipprotoICMPv6:
-		return event.L4ICMP
-	}
-	switch sotype {
-	case sockRaw:
-		return event.L4Raw
-	case sockStream:
-		return event.L4TCP
-	case sockDgram:
-		return event.L4UDP
-	}
-	return event.L4Unknown
 }

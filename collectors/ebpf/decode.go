@@ -184,7 +184,7 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		a.Set |= event.ArgDomain | event.ArgType | event.ArgProto
 		if !d.fd(ev, ev.Res) && ev.Res >= 0 {
 			ev.FD.Num = ev.Res
-			ev.FD.Kind = familyKind(uint16(a.Domain))
+			ev.FD.Kind = collectors.FamilyKind(uint16(a.Domain))
 		}
 	case event.TypeRename, event.TypeRenameat, event.TypeRenameat2,
 		event.TypeLink, event.TypeLinkat:
@@ -382,7 +382,7 @@ func (d *decoder) fd(ev *event.Event, num int64) bool {
 func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 	fd := &ev.FD
 	family := le.Uint16(fi[fdiFamily:])
-	fd.Kind = familyKind(family)
+	fd.Kind = collectors.FamilyKind(family)
 	fd.Connected = fl&fdiConnected != 0
 	switch fd.Kind {
 	case event.FDUnix:
@@ -392,7 +392,7 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 	default:
 		return
 	}
-	fd.L4Proto = l4proto(le.Uint16(fi[fdiSotype:]), le.Uint16(fi[fdiProto:]))
+	fd.L4Proto = collectors.L4Proto(le.Uint16(fi[fdiSotype:]), le.Uint16(fi[fdiProto:]))
 	lport, rport := le.Uint16(fi[fdiLport:]), le.Uint16(fi[fdiRport:])
 	var laddr, raddr netip.Addr
 	if family == afInet {
@@ -575,40 +575,6 @@ func to6(ap netip.AddrPort) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(a.As16()), ap.Port())
 	}
 	return ap
-}
-
-func familyKind(family uint16) event.FDKind {
-	switch family {
-	case afInet:
-		return event.FDIPv4
-	case afInet6:
-		return event.FDIPv6
-	case afUnix:
-		return event.FDUnix
-	case afNetlink:
-		return event.FDNetlink
-	}
-	return event.FDUnknown
-}
-
-func l4proto(sotype, proto uint16) event.L4Proto {
-	switch proto {
-	case ipprotoTCP:
-		return event.L4TCP
-	case ipprotoUDP:
-		return event.L4UDP
-	case ipprotoICMP, ipprotoICMPv6:
-		return event.L4ICMP
-	}
-	switch sotype {
-	case sockRaw:
-		return event.L4Raw
-	case sockStream:
-		return event.L4TCP
-	case sockDgram:
-		return event.L4UDP
-	}
-	return event.L4Unknown
 }
 
 // fileKind classifies a non-socket file by its inode mode, filesystem and
