@@ -56,16 +56,16 @@ test-unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
 fuzz:
-	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParseFormat$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./lang -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./match -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collectors/ebpf -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./eventlog -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./state -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParseFormat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./lang -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./match -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./collectors/ebpf -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./eventlog -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./state -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 test: vet check-generated test-unit fuzz
 
