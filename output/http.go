@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -69,6 +71,9 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 	if opts.Backoff <= 0 {
 		opts.Backoff = 200 * time.Millisecond
 	}
+	if err := checkHeaders(opts.Headers); err != nil {
+		return nil, err
+	}
 	tlsConf, err := httpTLSConfig(opts)
 	if err != nil {
 		return nil, err
@@ -93,16 +98,40 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 	}, nil
 }
 
+// HTTPFileError is a TLS file of HTTPOptions that cannot be used.
+type HTTPFileError struct {
+	Option string // the HTTPOptions field: "CACert", "ClientCert" or "ClientKey"
+	Path   string
+	Err    error // names the file
+}
+
+func (e *HTTPFileError) Error() string {
+	what := map[string]string{"CACert": "CA certificate", "ClientCert": "client certificate", "ClientKey": "client key"}[e.Option]
+	return "http output: " + what + ": " + e.Err.Error()
+}
+
+func (e *HTTPFileError) Unwrap() error { return e.Err }
+
+// CheckHTTPOptions checks everything in opts but the URL: the headers and
+// the TLS files.
+func CheckHTTPOptions(opts HTTPOptions) error {
+	if err := checkHeaders(opts.Headers); err != nil {
+		return err
+	}
+	_, err := httpTLSConfig(opts)
+	return err
+}
+
 func httpTLSConfig(opts HTTPOptions) (*tls.Config, error) {
 	c := &tls.Config{InsecureSkipVerify: opts.InsecureSkipVerify}
 	if opts.CACert != "" {
-		pem, err := os.ReadFile(opts.CACert)
+		data, err := os.ReadFile(opts.CACert)
 		if err != nil {
-			return nil, fmt.Errorf("http output: CA certificate %s: %w", opts.CACert, err)
+			return nil, &HTTPFileError{"CACert", opts.CACert, err}
 		}
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("http output: CA certificate %s: no PEM certificates found", opts.CACert)
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, &HTTPFileError{"CACert", opts.CACert, fmt.Errorf("%s: no PEM certificates found", opts.CACert)}
 		}
 		c.RootCAs = pool
 	}
@@ -110,18 +139,85 @@ func httpTLSConfig(opts HTTPOptions) (*tls.Config, error) {
 		return nil, fmt.Errorf("http output: client certificate %q and key %q must be given together", opts.ClientCert, opts.ClientKey)
 	}
 	if opts.ClientCert != "" {
-		for _, f := range []string{opts.ClientCert, opts.ClientKey} {
-			if _, err := os.Stat(f); err != nil {
-				return nil, fmt.Errorf("http output: client certificate file %s: %w", f, err)
-			}
-		}
-		cert, err := tls.LoadX509KeyPair(opts.ClientCert, opts.ClientKey)
+		certPEM, err := os.ReadFile(opts.ClientCert)
 		if err != nil {
-			return nil, fmt.Errorf("http output: client certificate %s / key %s: %w", opts.ClientCert, opts.ClientKey, err)
+			return nil, &HTTPFileError{"ClientCert", opts.ClientCert, err}
+		}
+		keyPEM, err := os.ReadFile(opts.ClientKey)
+		if err != nil {
+			return nil, &HTTPFileError{"ClientKey", opts.ClientKey, err}
+		}
+		if err := checkCertPEM(certPEM); err != nil {
+			return nil, &HTTPFileError{"ClientCert", opts.ClientCert, fmt.Errorf("%s: %w", opts.ClientCert, err)}
+		}
+		// The certificate parses, so what is wrong is the key, or that
+		// it does not belong to the certificate.
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, &HTTPFileError{"ClientKey", opts.ClientKey, fmt.Errorf("%s: %w", opts.ClientKey, err)}
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
+}
+
+// checkCertPEM checks data holds PEM certificates, the first of which
+// parses.
+func checkCertPEM(data []byte) error {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return errors.New("no PEM certificate found")
+		}
+		if b.Type == "CERTIFICATE" {
+			_, err := x509.ParseCertificate(b.Bytes)
+			return err
+		}
+	}
+}
+
+// ParseHTTPHeader reads a header given as "Name: value" (the value may be
+// empty).
+func ParseHTTPHeader(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", "", fmt.Errorf("%q: want \"Name: value\"", s)
+	}
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if err := checkHeader(name, value); err != nil {
+		return "", "", fmt.Errorf("%q: %w", s, err)
+	}
+	return name, value, nil
+}
+
+func checkHeaders(h map[string]string) error {
+	for k, v := range h {
+		if err := checkHeader(k, v); err != nil {
+			return fmt.Errorf("http output: header %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// checkHeader checks a header name is an RFC 9110 token and its value
+// holds no control characters but tabs.
+func checkHeader(name, value string) error {
+	if name == "" {
+		return errors.New("empty header name")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return fmt.Errorf("invalid character %q in header name", c)
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("invalid character %q in header value", c)
+		}
+	}
+	return nil
 }
 
 func (s *HTTPSink) Name() string { return s.name }

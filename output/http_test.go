@@ -2,15 +2,24 @@ package output
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -320,5 +329,130 @@ func TestOutputHTTPDeadEndpointNeverBlocks(t *testing.T) {
 	}
 	if err := s.Write([]byte("{}\n")); err == nil {
 		t.Error("write after close succeeded")
+	}
+}
+
+func TestParseHTTPHeader(t *testing.T) {
+	for _, c := range []struct{ in, name, value string }{
+		{"X-Token: abc", "X-Token", "abc"},
+		{"Authorization:Bearer a, b", "Authorization", "Bearer a, b"},
+		{"  X-Empty :  ", "X-Empty", ""},
+		{"X-Colon: a:b", "X-Colon", "a:b"},
+		{"X-Tab: a\tb", "X-Tab", "a\tb"},
+	} {
+		name, value, err := ParseHTTPHeader(c.in)
+		if err != nil || name != c.name || value != c.value {
+			t.Errorf("%q: %q %q %v", c.in, name, value, err)
+		}
+	}
+	for _, in := range []string{"", "no colon", ": value", "Bad Name: x", "X(1): x", "X-Nl: a\nb", "X-Cr: a\rb", "X-Nul: a\x00b", "Ünï: x"} {
+		if _, _, err := ParseHTTPHeader(in); err == nil || !strings.Contains(err.Error(), strconv.Quote(in)) {
+			t.Errorf("%q: err = %v, want one quoting the input", in, err)
+		}
+	}
+}
+
+func TestHTTPSinkBadHeaders(t *testing.T) {
+	for _, h := range []map[string]string{{"Bad Name": "x"}, {"X-Nl": "a\r\nInjected: 1"}, {"": "x"}} {
+		if _, err := NewHTTPSink(HTTPOptions{URL: "http://127.0.0.1:1/", Headers: h}); err == nil {
+			t.Errorf("%q accepted", h)
+		}
+		if err := CheckHTTPOptions(HTTPOptions{Headers: h}); err == nil {
+			t.Errorf("CheckHTTPOptions accepted %q", h)
+		}
+	}
+}
+
+// TestHTTPFileErrorOption: an unusable TLS file is reported with the
+// option it was given as.
+func TestHTTPFileErrorOption(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.pem")
+	garbage := filepath.Join(dir, "garbage.pem")
+	os.WriteFile(garbage, []byte("not PEM"), 0o600)
+	cert, key, _ := testClientPKI(t)
+	for _, c := range []struct {
+		opts   HTTPOptions
+		option string
+	}{
+		{HTTPOptions{CACert: missing}, "CACert"},
+		{HTTPOptions{CACert: garbage}, "CACert"},
+		{HTTPOptions{ClientCert: missing, ClientKey: key}, "ClientCert"},
+		{HTTPOptions{ClientCert: garbage, ClientKey: key}, "ClientCert"},
+		{HTTPOptions{ClientCert: cert, ClientKey: missing}, "ClientKey"},
+		{HTTPOptions{ClientCert: cert, ClientKey: garbage}, "ClientKey"},
+		{HTTPOptions{ClientCert: cert, ClientKey: cert}, "ClientKey"},
+	} {
+		err := CheckHTTPOptions(c.opts)
+		var fe *HTTPFileError
+		if !errors.As(err, &fe) || fe.Option != c.option || !strings.Contains(err.Error(), fe.Path) {
+			t.Errorf("%+v: %v, want an HTTPFileError for %s", c.opts, err, c.option)
+		}
+	}
+	if err := CheckHTTPOptions(HTTPOptions{ClientCert: cert, ClientKey: key}); err != nil {
+		t.Error(err)
+	}
+}
+
+// testClientPKI writes a self-signed client certificate and its key, and
+// returns their paths and the certificate.
+func testClientPKI(t *testing.T) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lanner-client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ = x509.ParseCertificate(der)
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(k)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return certFile, keyFile, cert
+}
+
+// TestHTTPSinkClientCert posts to a server that requires a client
+// certificate: accepted with it, refused without.
+func TestHTTPSinkClientCert(t *testing.T) {
+	certFile, keyFile, cert := testClientPKI(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	got := make(chan string, 1)
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.TLS.PeerCertificates[0].Subject.CommonName + " " + r.Header.Get("X-Token")
+	}))
+	ts.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	defer ts.Close()
+	ca := writeCertPEM(t, ts)
+
+	s, err := NewHTTPSink(HTTPOptions{URL: ts.URL, CACert: ca, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write([]byte("{}\n")); err == nil {
+		t.Error("accepted without a client certificate")
+	}
+	s.Close()
+
+	s, err = NewHTTPSink(HTTPOptions{URL: ts.URL, CACert: ca, ClientCert: certFile, ClientKey: keyFile,
+		Headers: map[string]string{"X-Token": "abc"}, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write([]byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-got; g != "lanner-client abc" {
+		t.Errorf("server saw %q", g)
 	}
 }

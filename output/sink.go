@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Format is how alerts are written.
@@ -29,7 +31,9 @@ func ParseFormat(s string) (Format, bool) {
 }
 
 // Sink receives formatted alerts, one line per Write. Writes come from the
-// sink's own goroutine, never concurrently.
+// sink's own goroutine, never concurrently. A sink that is also a
+// PrioritySink gets each alert through WritePriority instead, with the
+// alert's rule priority.
 type Sink interface {
 	Name() string
 	Write(line []byte) error
@@ -117,10 +121,17 @@ type FormattedSink interface {
 	Format() Format
 }
 
+// queued is one alert waiting for a sink: its line, shared by every sink
+// taking that format, and its priority, for PrioritySinks.
+type queued struct {
+	line     []byte
+	priority ruleset.Priority
+}
+
 type queue struct {
 	sink                  Sink
 	format                Format
-	ch                    chan []byte
+	ch                    chan queued
 	sent, failed, dropped atomic.Uint64
 	done                  chan struct{}
 }
@@ -139,7 +150,7 @@ const QueueLen = 4096
 func New(format Format, sinks ...Sink) *Output {
 	o := &Output{format: format}
 	for _, s := range sinks {
-		q := &queue{sink: s, format: format, ch: make(chan []byte, QueueLen), done: make(chan struct{})}
+		q := &queue{sink: s, format: format, ch: make(chan queued, QueueLen), done: make(chan struct{})}
 		if fs, ok := s.(FormattedSink); ok {
 			q.format = fs.Format()
 		}
@@ -151,8 +162,15 @@ func New(format Format, sinks ...Sink) *Output {
 
 func (q *queue) run() {
 	defer close(q.done)
-	for line := range q.ch {
-		if err := q.sink.Write(line); err != nil {
+	ps, _ := q.sink.(PrioritySink)
+	for a := range q.ch {
+		var err error
+		if ps != nil {
+			err = ps.WritePriority(a.line, a.priority)
+		} else {
+			err = q.sink.Write(a.line)
+		}
+		if err != nil {
 			q.failed.Add(1)
 		} else {
 			q.sent.Add(1)
@@ -160,8 +178,9 @@ func (q *queue) run() {
 	}
 }
 
-// Send formats a once per format the sinks need and queues it for every
-// sink without blocking; a sink whose queue is full drops it (counted).
+// Send formats a once per format the sinks need and queues it, with its
+// priority, for every sink without blocking; a sink whose queue is full
+// drops it (counted).
 func (o *Output) Send(a *Alert) {
 	if o.closed.Load() {
 		return
@@ -181,15 +200,15 @@ func (o *Output) Send(a *Alert) {
 			line = text
 		}
 		select {
-		case q.ch <- line:
+		case q.ch <- queued{line, a.Priority}:
 		default:
 			q.dropped.Add(1)
 		}
 	}
 }
 
-// Close delivers what is queued (waiting at most timeout per sink) and
-// closes the sinks.
+// Close delivers what is queued, waiting at most timeout in all however
+// many sinks hang, and closes the sinks.
 func (o *Output) Close(timeout time.Duration) {
 	if o.closed.Swap(true) {
 		return
@@ -197,11 +216,16 @@ func (o *Output) Close(timeout time.Duration) {
 	for _, q := range o.queues {
 		close(q.ch)
 	}
-	deadline := time.After(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	expired := false
 	for _, q := range o.queues {
-		select {
-		case <-q.done:
-		case <-deadline:
+		if !expired {
+			select {
+			case <-q.done:
+			case <-deadline.C:
+				expired = true
+			}
 		}
 		q.sink.Close()
 	}

@@ -34,11 +34,16 @@ type SyslogSink struct {
 	hostname      string
 	pid           int
 
-	mu     sync.Mutex
-	conn   net.Conn
-	stream bool // newline framing
-	closed bool
+	mu     sync.Mutex // serializes writes; guards stream and buf
+	stream bool       // newline framing
 	buf    []byte
+
+	// cmu guards conn and closed only, never across a dial or a write,
+	// so that Close does not wait for one: closing the connection aborts
+	// a write blocked on a peer that does not read.
+	cmu    sync.Mutex
+	conn   net.Conn
+	closed bool
 }
 
 var _ PrioritySink = (*SyslogSink)(nil)
@@ -76,9 +81,11 @@ func NewSyslogSink(addr string, tag string) (*SyslogSink, error) {
 		}
 		s.network, s.addr = network, rest
 	}
-	if err := s.connect(); err != nil {
+	conn, stream, err := s.dial()
+	if err != nil {
 		return nil, err
 	}
+	s.conn, s.stream = conn, stream
 	return s, nil
 }
 
@@ -89,8 +96,9 @@ func (s *SyslogSink) Name() string {
 	return "syslog:" + s.network + "://" + s.addr
 }
 
-// connect dials the configured address; s.mu is held or s is not yet shared.
-func (s *SyslogSink) connect() error {
+// dial connects to the configured address and reports whether the
+// connection is a stream (newline framing).
+func (s *SyslogSink) dial() (net.Conn, bool, error) {
 	var conn net.Conn
 	var err error
 	stream := false
@@ -104,7 +112,7 @@ func (s *SyslogSink) connect() error {
 			errs = append(errs, err)
 		}
 		if conn == nil {
-			return fmt.Errorf("syslog output: no local syslog socket: %w", errors.Join(errs...))
+			return nil, false, fmt.Errorf("syslog output: no local syslog socket: %w", errors.Join(errs...))
 		}
 	case "unix":
 		conn, stream, err = dialUnixSyslog(s.addr)
@@ -115,10 +123,48 @@ func (s *SyslogSink) connect() error {
 		conn, err = net.DialTimeout(s.network, s.addr, syslogIOTimeout)
 	}
 	if err != nil {
-		return fmt.Errorf("syslog output: %w", err)
+		return nil, false, fmt.Errorf("syslog output: %w", err)
+	}
+	return conn, stream, nil
+}
+
+// errSyslogClosed is returned by writes after Close.
+var errSyslogClosed = errors.New("closed")
+
+// connection returns the open connection, dialing one if there is none;
+// s.mu is held.
+func (s *SyslogSink) connection() (net.Conn, error) {
+	s.cmu.Lock()
+	conn, closed := s.conn, s.closed
+	s.cmu.Unlock()
+	if closed {
+		return nil, errSyslogClosed
+	}
+	if conn != nil {
+		return conn, nil
+	}
+	conn, stream, err := s.dial()
+	if err != nil {
+		return nil, err
+	}
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.closed {
+		conn.Close()
+		return nil, errSyslogClosed
 	}
 	s.conn, s.stream = conn, stream
-	return nil
+	return conn, nil
+}
+
+// drop closes conn after a failed write, so the next write dials again.
+func (s *SyslogSink) drop(conn net.Conn) {
+	s.cmu.Lock()
+	if s.conn == conn {
+		s.conn = nil
+	}
+	s.cmu.Unlock()
+	conn.Close()
 }
 
 // dialUnixSyslog connects to a local socket, datagram first, then stream.
@@ -143,25 +189,23 @@ func (s *SyslogSink) Write(line []byte) error { return s.WritePriority(line, rul
 func (s *SyslogSink) WritePriority(line []byte, p ruleset.Priority) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return fmt.Errorf("%s: closed", s.Name())
-	}
 	var err error
 	for try := 0; try < 2; try++ {
-		if s.conn == nil {
-			if err = s.connect(); err != nil {
-				continue
+		var conn net.Conn
+		if conn, err = s.connection(); err != nil {
+			if err == errSyslogClosed {
+				break
 			}
+			continue
 		}
 		s.buf = s.format(s.buf[:0], line, p, time.Now())
 		if s.stream {
-			s.conn.SetWriteDeadline(time.Now().Add(syslogIOTimeout))
+			conn.SetWriteDeadline(time.Now().Add(syslogIOTimeout))
 		}
-		if _, err = s.conn.Write(s.buf); err == nil {
+		if _, err = conn.Write(s.buf); err == nil {
 			return nil
 		}
-		s.conn.Close()
-		s.conn = nil
+		s.drop(conn)
 	}
 	return fmt.Errorf("%s: %w", s.Name(), err)
 }
@@ -196,9 +240,11 @@ func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time)
 	return dst
 }
 
+// Close closes the connection, aborting a write in progress; later writes
+// fail.
 func (s *SyslogSink) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	s.closed = true
 	if s.conn == nil {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,119 @@ func TestSyslogBadAddr(t *testing.T) {
 	}
 	if _, err := NewSyslogSink("tcp://"+deadAddr(t), ""); err == nil {
 		t.Error("no error from a refused TCP connection")
+	}
+}
+
+// TestOutputSyslogSeverityPerAlert sends alerts of every priority through
+// Output to syslog sinks on a unix datagram socket and on UDP: each
+// message's PRI is facility user (1) * 8 + the alert's priority, Emergency
+// (0) to Debug (7), for text and JSON lines alike.
+func TestOutputSyslogSeverityPerAlert(t *testing.T) {
+	path, unix := listenUnixgram(t)
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	order := []ruleset.Priority{ruleset.Warning, ruleset.Emergency, ruleset.Alert, ruleset.Critical, ruleset.Error,
+		ruleset.Notice, ruleset.Informational, ruleset.Debug, ruleset.Emergency, ruleset.Debug}
+	for _, format := range []Format{Text, JSON} {
+		us, err := NewSyslogSink("unix://"+path, "lanner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := NewSyslogSink("udp://"+udp.LocalAddr().String(), "lanner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := New(format, us, ds)
+		base := sampleAlert(t)
+		var texts []string
+		for i, p := range order {
+			a := *base
+			a.Priority = p
+			a.Output = "alert " + strconv.Itoa(i) + " " + p.String()
+			o.Send(&a)
+			line := a.AppendText(nil)
+			if format == JSON {
+				line = a.AppendJSON(nil)
+			}
+			texts = append(texts, strings.TrimSuffix(string(line), "\n"))
+		}
+		for _, c := range []net.PacketConn{unix, udp} {
+			for i, p := range order {
+				checkSyslog(t, readPacket(t, c), 8+int(p), "lanner", texts[i])
+			}
+		}
+		o.Close(5 * time.Second)
+		for _, st := range o.Stats() {
+			if st.Sent != uint64(len(order)) || st.Failed != 0 || st.Dropped != 0 {
+				t.Errorf("%+v", st)
+			}
+		}
+	}
+}
+
+// TestSyslogCloseAbortsBlockedWrite fills a TCP connection whose peer never
+// reads until a write blocks: Close returns at once and the write fails
+// soon after, instead of both waiting for the write timeout.
+func TestSyslogCloseAbortsBlockedWrite(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never read
+		}
+	}()
+	s, err := NewSyslogSink("tcp://"+l.Addr().String(), "lanner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := append(bytes.Repeat([]byte("x"), 64<<10), '\n')
+	var written atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if err := s.Write(line); err != nil {
+				done <- err
+				return
+			}
+			written.Add(1)
+		}
+	}()
+	// Wait until the writes stall: the buffers are full.
+	for last := int64(-1); ; {
+		time.Sleep(200 * time.Millisecond)
+		n := written.Load()
+		if n == last {
+			break
+		}
+		last = n
+		if n > 10000 {
+			t.Fatal("writes never blocked")
+		}
+	}
+	start := time.Now()
+	s.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	select {
+	case err := <-done:
+		if !strings.Contains(err.Error(), "closed") {
+			t.Errorf("blocked write: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the blocked write still waits after Close")
+	}
+	if d := time.Since(start); d >= syslogIOTimeout {
+		t.Errorf("write returned after %v", d)
 	}
 }

@@ -48,11 +48,54 @@ func (f *selectFlags) set(rules []*ruleset.Rule) (*ruleset.Set, error) {
 
 // outputFlags choose where alerts go.
 type outputFlags struct {
-	Output  string   `help:"Alert format: text (Falco's line) or json (Falco's schema)." enum:"text,json" default:"text"`
-	OutFile string   `name:"out-file" help:"Append alerts to this file (reopened on SIGHUP) instead of stdout." type:"path"`
-	HTTPURL []string `name:"http-url" help:"POST each alert as JSON (Falco's schema) to this URL (repeatable)."`
-	Syslog  []string `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable)."`
-	Program []string `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+	Output       string        `help:"Alert format: text (Falco's line) or json (Falco's schema)." enum:"text,json" default:"text"`
+	OutFile      string        `name:"out-file" help:"Append alerts to this file (reopened on SIGHUP) instead of stdout." type:"path"`
+	HTTPURL      []string      `name:"http-url" help:"POST each alert as JSON (Falco's schema) to this URL (repeatable)."`
+	HTTPHeader   []string      `name:"http-header" placeholder:"'NAME: VALUE'" sep:"none" help:"Add this header to every HTTP request, e.g. 'Authorization: Bearer TOKEN' (repeatable; may override Content-Type)."`
+	HTTPTimeout  time.Duration `name:"http-timeout" help:"Give up an HTTP request after this long; a failed one is tried 3 more times, with backoff." default:"5s"`
+	HTTPCAFile   string        `name:"http-ca-file" placeholder:"FILE" help:"Trust the CA certificates in this PEM file for https URLs instead of the system's (default: the system's)." type:"path"`
+	HTTPCertFile string        `name:"http-cert-file" placeholder:"FILE" help:"Present this PEM client certificate to https URLs; needs --http-key-file (default: none)." type:"path"`
+	HTTPKeyFile  string        `name:"http-key-file" placeholder:"FILE" help:"The PEM private key of --http-cert-file (default: none)." type:"path"`
+	HTTPInsecure bool          `name:"http-insecure" help:"Do not verify the certificates of https URLs (default: verify)."`
+	Syslog       []string      `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable); each alert's severity is its rule's priority."`
+	Program      []string      `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+}
+
+// httpFlagNames are the flags setting HTTPOptions' TLS files.
+var httpFlagNames = map[string]string{"CACert": "http-ca-file", "ClientCert": "http-cert-file", "ClientKey": "http-key-file"}
+
+// httpOptions returns the options of the HTTP sinks, URL unset, checked:
+// an error names the flag at fault.
+func (f *outputFlags) httpOptions() (output.HTTPOptions, error) {
+	opts := output.HTTPOptions{Timeout: f.HTTPTimeout, CACert: f.HTTPCAFile, ClientCert: f.HTTPCertFile,
+		ClientKey: f.HTTPKeyFile, InsecureSkipVerify: f.HTTPInsecure}
+	if f.HTTPTimeout < time.Millisecond {
+		return opts, fmt.Errorf("http-timeout: %v is too short, want at least 1ms (a number without a unit is nanoseconds)", f.HTTPTimeout)
+	}
+	for _, h := range f.HTTPHeader {
+		k, v, err := output.ParseHTTPHeader(h)
+		if err != nil {
+			return opts, fmt.Errorf("http-header: %w", err)
+		}
+		if opts.Headers == nil {
+			opts.Headers = map[string]string{}
+		}
+		opts.Headers[k] = v
+	}
+	switch {
+	case f.HTTPCertFile != "" && f.HTTPKeyFile == "":
+		return opts, errors.New("http-cert-file: needs http-key-file")
+	case f.HTTPKeyFile != "" && f.HTTPCertFile == "":
+		return opts, errors.New("http-key-file: needs http-cert-file")
+	}
+	if err := output.CheckHTTPOptions(opts); err != nil {
+		var fe *output.HTTPFileError
+		if errors.As(err, &fe) {
+			return opts, fmt.Errorf("%s: %w", httpFlagNames[fe.Option], fe.Err)
+		}
+		return opts, err
+	}
+	return opts, nil
 }
 
 // open starts the sinks the flags name; stdout when none is named.
@@ -73,8 +116,13 @@ func (f *outputFlags) open() (*output.Output, error) {
 		sinks = append(sinks, fs)
 		go reopenOnHUP(fs)
 	}
+	httpOpts, err := f.httpOptions()
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range f.HTTPURL {
-		hs, err := output.NewHTTPSink(output.HTTPOptions{URL: u})
+		httpOpts.URL = u
+		hs, err := output.NewHTTPSink(httpOpts)
 		if err != nil {
 			return fail(fmt.Errorf("--http-url: %w", err))
 		}
@@ -136,10 +184,17 @@ func (c *runCmd) validate() error {
 			return fmt.Errorf("metrics-addr: %w", err)
 		}
 	}
+	httpOpts, err := c.httpOptions()
+	if err != nil {
+		return err
+	}
 	for _, u := range c.HTTPURL {
-		if _, err := output.NewHTTPSink(output.HTTPOptions{URL: u}); err != nil {
+		httpOpts.URL = u
+		hs, err := output.NewHTTPSink(httpOpts)
+		if err != nil {
 			return fmt.Errorf("http-url: %w", err)
 		}
+		hs.Close()
 	}
 	return nil
 }
@@ -173,6 +228,11 @@ func (c *runCmd) Run() error {
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 	})
 }
+
+// sinkDrainTimeout bounds how long a stopping run waits for the sinks to
+// deliver the alerts they have queued; a sink that hangs holds the exit up
+// no longer.
+const sinkDrainTimeout = 5 * time.Second
 
 type pipelineConfig struct {
 	collector  string
@@ -233,8 +293,9 @@ func runPipeline(pc pipelineConfig) error {
 		ctx, cancelTimeout = context.WithTimeout(ctx, pc.duration)
 		defer cancelTimeout()
 	}
+	name := col.Name()
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started, %d rules enabled, watching %s\n",
-		col.Name(), len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
+		name, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
 	if len(pc.rules.Rules()) > 0 {
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, capabilities(col.Name())))
 	}
@@ -245,10 +306,17 @@ func runPipeline(pc pipelineConfig) error {
 		}
 	}
 	runErr := eng.Run(ctx)
+	// No alert is sent any more: the sinks deliver what they have queued
+	// while the collector detaches, which takes a while.
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		if pc.output != nil {
+			pc.output.Close(sinkDrainTimeout)
+		}
+	}()
 	col.Close()
-	if pc.output != nil {
-		pc.output.Close(5 * time.Second)
-	}
+	<-drained
 	fmt.Fprintln(os.Stderr, eng.Stats().Line())
 	return runErr
 }
