@@ -52,8 +52,11 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
+# The container tests need Docker and containerd: as root,
+# scripts/containers.sh installs them where missing, starts them around the
+# tests, and removes the test containers (and the daemons it started) after.
 test-unit:
-	$(GO) test -count=1 -timeout 30m ./...
+	scripts/containers.sh with $(GO) test -count=1 -timeout 30m ./...
 
 fuzz:
 	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
@@ -66,6 +69,7 @@ fuzz:
 	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./containers -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 test: vet check-generated test-unit fuzz
 

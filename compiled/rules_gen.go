@@ -5817,7 +5817,7 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1964:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check336(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
+	return (check336(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -5930,7 +5930,7 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1982:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1983:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check406(ev) || check407(ev) || check408(ev)) && !check9(ev) && !check10(ev))
 }
@@ -6030,7 +6030,7 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1997:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1998:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
 }
@@ -6120,7 +6120,7 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2012:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2013:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check228(ev)) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -6215,7 +6215,7 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2031:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2032:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check268(ev) && !check10(ev))
 }
@@ -6305,7 +6305,7 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2046:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2047:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && check160(ev) && check223(ev) && (check414(ev) || check415(ev)) && !check10(ev))
 }
@@ -6395,7 +6395,7 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2064:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2065:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6485,7 +6485,7 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2079:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2080:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6575,7 +6575,7 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2094:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2095:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
 }
@@ -6665,7 +6665,7 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2109:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2110:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check435(ev) && !check268(ev) && !check10(ev))
 }
@@ -6755,7 +6755,7 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2123:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2124:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
 	return (check11(ev) && check160(ev) && !check10(ev))
 }
@@ -6855,7 +6855,7 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2136:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2137:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
 	return (check1(ev) && check412(ev) && check17(ev) && !check3(ev) && !check436(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -6965,7 +6965,7 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2156:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2157:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
 	return (check116(ev) && check437(ev) && !(check120(ev) || check53(ev)) && !check438(ev) && !check53(ev) && !check10(ev))
 }
@@ -7060,7 +7060,7 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2173:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2174:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7155,7 +7155,7 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 	return dst
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2191:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2192:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check147(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check354(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -7260,7 +7260,7 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2211:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2212:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
 	return (check459(ev) && (check460(ev) || check461(ev) || check462(ev) || check463(ev) || check464(ev) || check465(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check466(ev) && !check53(ev) && !check10(ev))
 }
@@ -7360,7 +7360,7 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2227:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2228:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
 	return (check131(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -11650,7 +11650,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1982,
+	Line:     1983,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
@@ -11712,7 +11712,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     1997,
+	Line:     1998,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
@@ -11774,7 +11774,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2012,
+	Line:     2013,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
@@ -11836,7 +11836,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2031,
+	Line:     2032,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
@@ -11898,7 +11898,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2046,
+	Line:     2047,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
@@ -11960,7 +11960,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2064,
+	Line:     2065,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
@@ -12022,7 +12022,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2079,
+	Line:     2080,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
@@ -12084,7 +12084,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2094,
+	Line:     2095,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
@@ -12146,7 +12146,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2109,
+	Line:     2110,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
@@ -12214,7 +12214,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2123,
+	Line:     2124,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
@@ -12294,7 +12294,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2136,
+	Line:     2137,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12359,7 +12359,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2156,
+	Line:     2157,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
@@ -12424,7 +12424,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2173,
+	Line:     2174,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12498,7 +12498,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2191,
+	Line:     2192,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
@@ -12569,7 +12569,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2211,
+	Line:     2212,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
@@ -12649,7 +12649,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2227,
+	Line:     2228,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
@@ -40,7 +41,24 @@ type Config struct {
 	// are counted as suppressed.
 	Rate     float64
 	MaxBurst float64
+	// Containers, when set, looks up a container's metadata (name, image,
+	// privileged, mounts, Kubernetes pod) when its processes first show
+	// up. The first events of a container wait for the answer, at most
+	// MetadataWait (default DefaultMetadataWait) once per container;
+	// waits that run out are counted and the events go on without the
+	// metadata, which later events then get.
+	Containers   *containers.Resolver
+	MetadataWait time.Duration
 }
+
+// DefaultMetadataWait bounds how long the events of a new container wait
+// for its runtime metadata.
+const DefaultMetadataWait = 250 * time.Millisecond
+
+// maxMissedWaits: after this many waits in a row ran out, a runtime is
+// taken to be stuck and new containers do not wait at all until an answer
+// comes in again.
+const maxMissedWaits = 3
 
 // bucket is a token bucket.
 type bucket struct {
@@ -63,6 +81,12 @@ type Engine struct {
 	alerts   atomic.Uint64
 	noProc   atomic.Uint64
 	fireFunc func(*ruleset.Rule, *event.Event)
+
+	metaResults  <-chan containers.Result
+	metaTimeouts atomic.Uint64
+	missedWaits  int // waits in a row that ran out
+	ctrStarts    atomic.Uint64
+	startEv      event.Event // scratch for container start events
 }
 
 // New returns an engine for cfg.
@@ -79,6 +103,12 @@ func New(cfg Config) *Engine {
 			e.ruleHits[r] = new(atomic.Uint64)
 			e.buckets[r] = &bucket{tokens: e.cfg.MaxBurst}
 		}
+	}
+	if e.cfg.MetadataWait <= 0 {
+		e.cfg.MetadataWait = DefaultMetadataWait
+	}
+	if cfg.Containers != nil {
+		e.metaResults = cfg.Containers.Results()
 	}
 	e.fireFunc = e.fire
 	return e
@@ -118,12 +148,21 @@ func (e *Engine) Run(ctx context.Context) error {
 // Handle processes one record. It is exported for replays and tests.
 func (e *Engine) Handle(r *collectors.Record) {
 	e.records.Add(1)
+	if len(e.metaResults) > 0 {
+		e.applyMetadata()
+	}
 	switch r.Kind {
 	case collectors.KindFork, collectors.KindExit:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:
 		e.cfg.Tables.Apply(r)
+		if p := e.cfg.Tables.Process(r.PID); p != nil && p.Container != nil {
+			e.containerSeen(p.Container)
+			if p.VPID == 1 && p.Container.Lookup&event.LookupStartSent == 0 {
+				e.containerStarted(p, r.Time)
+			}
+		}
 		if r.Event.Type == event.TypeUnknown {
 			return
 		}
@@ -135,8 +174,82 @@ func (e *Engine) Handle(r *collectors.Record) {
 	ev.Proc = e.cfg.Tables.Process(r.PID)
 	if ev.Proc == nil {
 		e.noProc.Add(1)
+	} else if c := ev.Proc.Container; c != nil && c.Lookup&event.LookupSettled == 0 {
+		e.containerSeen(c)
 	}
 	e.HandleEvent(ev)
+}
+
+// containerSeen makes sure the runtimes are asked about c, and waits for
+// their answer (once per container, bounded by MetadataWait).
+func (e *Engine) containerSeen(c *event.Container) {
+	if e.cfg.Containers == nil || c.Lookup&event.LookupSettled != 0 {
+		return
+	}
+	if c.MetadataKnown {
+		c.Lookup |= event.LookupSettled
+		return
+	}
+	if c.Lookup&event.LookupRequested == 0 {
+		c.Lookup |= event.LookupRequested
+		if !e.cfg.Containers.Request(c.FullID, c.Runtime) {
+			c.Lookup |= event.LookupSettled
+			return
+		}
+	}
+	if e.missedWaits >= maxMissedWaits {
+		c.Lookup |= event.LookupSettled
+		return
+	}
+	timer := time.NewTimer(e.cfg.MetadataWait)
+	defer timer.Stop()
+	for c.Lookup&event.LookupSettled == 0 {
+		select {
+		case res := <-e.metaResults:
+			e.applyResult(res)
+		case <-timer.C:
+			e.metaTimeouts.Add(1)
+			e.missedWaits++
+			c.Lookup |= event.LookupSettled
+		}
+	}
+}
+
+// applyMetadata applies the lookups that have finished.
+func (e *Engine) applyMetadata() {
+	for len(e.metaResults) > 0 {
+		e.applyResult(<-e.metaResults)
+	}
+}
+
+func (e *Engine) applyResult(res containers.Result) {
+	e.missedWaits = 0
+	c := e.cfg.Tables.Container(res.ID)
+	if c == nil {
+		return // evicted meanwhile
+	}
+	c.Lookup |= event.LookupSettled
+	if res.Err != nil {
+		return
+	}
+	e.cfg.Tables.SetContainerMetadata(c.FullID, res.Info.Fill)
+}
+
+// containerStarted emits the container start event (evt.type=container)
+// for the container of p, whose init (pid 1 in the container) has just
+// executed its program.
+func (e *Engine) containerStarted(p *event.Process, now int64) {
+	c := p.Container
+	c.Lookup |= event.LookupStartSent
+	if c.StartTS == 0 {
+		c.StartTS = p.StartTime
+		if c.StartTS == 0 {
+			c.StartTS = now
+		}
+	}
+	e.ctrStarts.Add(1)
+	e.startEv = event.Event{Type: event.TypeContainer, Time: now, Proc: p}
+	e.HandleEvent(&e.startEv)
 }
 
 // HandleEvent numbers an enriched event (evt.num counts from 1) and runs
@@ -217,6 +330,12 @@ type Stats struct {
 	Malformed   uint64
 	Sinks       []output.SinkStats
 	Tables      state.Stats
+	// Metadata counts runtime lookups; MetadataTimeouts the containers
+	// whose events stopped waiting for theirs; ContainerStarts the
+	// container start events.
+	Metadata         containers.Stats
+	MetadataTimeouts uint64
+	ContainerStarts  uint64
 	// ByRule counts alerts per rule (rules that fired at least once).
 	ByRule []RuleCount
 	// EvalTime estimates the time spent evaluating rules (sampled).
@@ -256,6 +375,10 @@ func (e *Engine) Stats() Stats {
 	if e.cfg.Tables != nil {
 		s.Tables = e.cfg.Tables.Stats()
 	}
+	if e.cfg.Containers != nil {
+		s.Metadata = e.cfg.Containers.Stats()
+	}
+	s.MetadataTimeouts, s.ContainerStarts = e.metaTimeouts.Load(), e.ctrStarts.Load()
 	return s
 }
 
@@ -265,6 +388,7 @@ func (s Stats) Line() string {
 	for _, k := range s.Sinks {
 		dropped += k.Dropped
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d",
-		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes)
+	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d",
+		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
+		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts)
 }

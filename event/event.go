@@ -117,7 +117,20 @@ type Container struct {
 	K8sPodName    string
 	K8sPodUID     string
 	K8sPodLabels  map[string]string
+	// Lookup is the pipeline's bookkeeping of the runtime lookup and of
+	// the container start event; it is not a field rules can read.
+	Lookup ContainerLookup
 }
+
+// ContainerLookup records how far the pipeline got with a container.
+type ContainerLookup uint8
+
+// ContainerLookup bits.
+const (
+	LookupRequested ContainerLookup = 1 << iota // the runtimes were asked
+	LookupSettled                               // answered, failed or waited for long enough
+	LookupStartSent                             // the container start event was emitted
+)
 
 // Mount is one mount of a container.
 type Mount struct {

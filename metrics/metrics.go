@@ -142,6 +142,17 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.family("lanner_table_evictions_total", "counter", "Entries evicted from a bounded table.")
 	w.sample("lanner_table_evictions_total", []string{"table", "process"}, t.ProcessEvictions)
 	w.sample("lanner_table_evictions_total", []string{"table", "container"}, t.ContainerEvictions)
+	m := s.Metadata
+	w.family("lanner_container_metadata_lookups_total", "counter", "Container runtime lookups, by result (timeout is also counted as failed).")
+	w.sample("lanner_container_metadata_lookups_total", []string{"result", "found"}, m.Found)
+	w.sample("lanner_container_metadata_lookups_total", []string{"result", "not_found"}, m.NotFound)
+	w.sample("lanner_container_metadata_lookups_total", []string{"result", "failed"}, m.Failed)
+	w.sample("lanner_container_metadata_lookups_total", []string{"result", "timeout"}, m.Timeouts)
+	w.sample("lanner_container_metadata_lookups_total", []string{"result", "queue_full"}, m.QueueFull)
+	w.family("lanner_container_metadata_wait_timeouts_total", "counter", "Containers whose events stopped waiting for their metadata.")
+	w.sample("lanner_container_metadata_wait_timeouts_total", nil, s.MetadataTimeouts)
+	w.family("lanner_container_starts_total", "counter", "Container start events.")
+	w.sample("lanner_container_starts_total", nil, s.ContainerStarts)
 	w.family("lanner_rule_eval_seconds_total", "counter", "Time spent evaluating rules.")
 	out.WriteString("lanner_rule_eval_seconds_total " + strconv.FormatFloat(s.EvalTime.Seconds(), 'g', -1, 64) + "\n")
 }

@@ -34,6 +34,23 @@ type FieldValue struct {
 // timeField is evt.time, which every alert reports as Falco does.
 var timeField = event.MustField("evt.time")
 
+// suggestedFields are the container and Kubernetes fields every syscall
+// alert carries, in output_fields and at the end of its text as
+// label=value, whether or not the rule's output names them, as Falco's
+// container plugin suggests them. A field the output already names is not
+// repeated.
+var suggestedFields = [...]struct {
+	key, label string
+	field      *event.Field
+}{
+	{"container.id", "container_id", event.MustField("container.id")},
+	{"container.name", "container_name", event.MustField("container.name")},
+	{"container.image.repository", "container_image_repository", event.MustField("container.image.repository")},
+	{"container.image.tag", "container_image_tag", event.MustField("container.image.tag")},
+	{"k8s.ns.name", "k8s_ns_name", event.MustField("k8s.ns.name")},
+	{"k8s.pod.name", "k8s_pod_name", event.MustField("k8s.pod.name")},
+}
+
 // NewAlert builds the alert for rule r firing on ev. buf is scratch space
 // for the output text and is returned for reuse.
 func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*Alert, []byte) {
@@ -46,12 +63,11 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 		Time:     ev.Time,
 		Rule:     r.Name,
 		Priority: r.Priority,
-		Output:   string(buf),
 		Source:   r.Source,
 		Tags:     r.Tags,
 		Hostname: hostname,
 	}
-	a.Fields = make([]FieldValue, 0, len(r.Fields)+1)
+	a.Fields = make([]FieldValue, 0, len(r.Fields)+1+len(suggestedFields))
 	a.Fields = append(a.Fields, FieldValue{Key: "evt.time", Field: timeField, Value: ruleset.Value{Kind: event.KindInt, OK: true, Int: ev.Time}})
 	for _, f := range r.Fields {
 		if f.Key == "evt.time" {
@@ -59,7 +75,31 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 		}
 		a.Fields = append(a.Fields, FieldValue{Key: f.Key, Field: f.Field, Value: ruleset.Extract(ev, f.Field, f.Arg, f.Transformers)})
 	}
+	if r.Source == "" || r.Source == "syscall" {
+		buf = appendSuggested(a, r, ev, buf)
+	}
+	a.Output = string(buf)
 	return a, buf
+}
+
+// appendSuggested adds the suggested fields the rule's output lacks to a's
+// fields and to the text in buf.
+func appendSuggested(a *Alert, r *ruleset.Rule, ev *event.Event, buf []byte) []byte {
+next:
+	for _, s := range suggestedFields {
+		for _, f := range r.Fields {
+			if f.Key == s.key {
+				continue next
+			}
+		}
+		v := ruleset.Extract(ev, s.field, event.Arg{}, nil)
+		a.Fields = append(a.Fields, FieldValue{Key: s.key, Field: s.field, Value: v})
+		buf = append(buf, ' ')
+		buf = append(buf, s.label...)
+		buf = append(buf, '=')
+		buf = ruleset.AppendValue(buf, s.field, v)
+	}
+	return buf
 }
 
 // AppendText appends Falco's text line for a and a newline.

@@ -162,3 +162,51 @@ func TestFileSinkReopen(t *testing.T) {
 		}
 	}
 }
+
+// TestSuggestedFields: every syscall alert carries the container and
+// Kubernetes fields, in output_fields and at the end of its text, unless
+// the rule's output names them already.
+func TestSuggestedFields(t *testing.T) {
+	c := &event.Container{ID: "3f2a9c1b7d4e", FullID: "3f2a9c1b7d4e" + strings.Repeat("0", 52), Name: "web-1",
+		ImageRepo: "nginx", ImageTag: "1.27", K8sNamespace: "prod", K8sPodName: "web-1-abc", MetadataKnown: true}
+	ev := &event.Event{Type: event.TypeOpenat, Time: 1795757437486526403, Proc: &event.Process{Name: "cat", Container: c}}
+	idField := ruleset.OutputField{Key: "container.id", Field: event.MustField("container.id")}
+	r := &ruleset.Rule{Name: "r", Priority: ruleset.Notice, Source: "syscall",
+		Format: func(dst []byte, ev *event.Event) []byte { return append(dst, "opened (id=3f2a9c1b7d4e)"...) },
+		Fields: []ruleset.OutputField{idField}}
+	a, _ := NewAlert(r, ev, "vm", nil)
+	if want := "opened (id=3f2a9c1b7d4e) container_name=web-1 container_image_repository=nginx container_image_tag=1.27 k8s_ns_name=prod k8s_pod_name=web-1-abc"; !strings.HasSuffix(a.Output, want) {
+		t.Errorf("output %q, want suffix %q", a.Output, want)
+	}
+	var keys []string
+	for _, f := range a.Fields {
+		keys = append(keys, f.Key)
+	}
+	if got := strings.Join(keys, " "); got != "evt.time container.id container.name container.image.repository container.image.tag k8s.ns.name k8s.pod.name" {
+		t.Errorf("fields %s", got)
+	}
+
+	// On the host: host names, and missing values.
+	ev.Proc.Container = nil
+	r.Fields = nil
+	a, _ = NewAlert(r, ev, "vm", nil)
+	if want := " container_id=host container_name=host container_image_repository=<NA> container_image_tag=<NA> k8s_ns_name=<NA> k8s_pod_name=<NA>"; !strings.HasSuffix(a.Output, want) {
+		t.Errorf("host output %q", a.Output)
+	}
+	var j struct {
+		OutputFields map[string]any `json:"output_fields"`
+	}
+	if err := json.Unmarshal(a.AppendJSON(nil), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.OutputFields["container.id"] != "host" || j.OutputFields["k8s.pod.name"] != nil {
+		t.Errorf("output_fields %v", j.OutputFields)
+	}
+
+	// Other sources get nothing appended.
+	r.Source = "k8s_audit"
+	a, _ = NewAlert(r, ev, "vm", nil)
+	if strings.Contains(a.Output, "container_id") || len(a.Fields) != 1 {
+		t.Errorf("k8s_audit alert: %q %v", a.Output, a.Fields)
+	}
+}

@@ -388,10 +388,15 @@ func (t *Tables) fork(r *collectors.Record) {
 		// The child's exec arrived before its fork: a collector that
 		// reports syscalls at their exit (audit) sees a vfork'd child's
 		// execve finish before the parent's clone returns. The exec is
-		// the newer description.
+		// the newer description, but a child starts in its parent's
+		// cgroup: the container the exec could not read (the child had
+		// already exited) is the parent's.
 		if old.proc.Parent == nil && par != nil && par != old {
 			old.proc.Parent = &par.proc
 			old.proc.PPID = par.proc.PID
+		}
+		if old.proc.Container == nil && par != nil && par != old && par.proc.Container != nil {
+			old.proc.Container = par.proc.Container
 		}
 		return
 	}
@@ -509,6 +514,20 @@ func (t *Tables) exec(r *collectors.Record) {
 	if x.CgroupPath != "" {
 		p.Container = t.containerFromCgroup(x.CgroupPath)
 	}
+	if x.PPID > 0 && x.PPID != pid {
+		p.PPID = x.PPID
+		if p.Parent == nil || p.Parent.PID != x.PPID {
+			p.Parent = nil
+			if par := t.lookup(x.PPID, maxLinkReads); par != nil && par != e {
+				p.Parent = &par.proc
+			}
+		}
+	}
+	if fresh && x.CgroupPath == "" && p.Container == nil && p.Parent != nil && p.Parent.Container != nil {
+		// The cgroup could not be read (the process had already exited):
+		// a child starts in its parent's cgroup.
+		p.Container = p.Parent.Container
+	}
 	if x.VPID != 0 {
 		p.VPID = x.VPID
 	} else if fresh && p.Container == nil {
@@ -526,15 +545,6 @@ func (t *Tables) exec(r *collectors.Record) {
 		e.hostSID, e.hostPGID = 0, 0
 	}
 
-	if x.PPID > 0 && x.PPID != pid {
-		p.PPID = x.PPID
-		if p.Parent == nil || p.Parent.PID != x.PPID {
-			p.Parent = nil
-			if par := t.lookup(x.PPID, maxLinkReads); par != nil && par != e {
-				p.Parent = &par.proc
-			}
-		}
-	}
 	t.setNames(p, pid)
 
 	if t.byPID[pid] == e {

@@ -262,6 +262,37 @@ func TestContainerProcesses(t *testing.T) {
 	}
 }
 
+// TestContainerInheritedWithoutCgroup: a collector that reads the cgroup
+// from /proc after the fact (audit) has none for a process that already
+// exited; the process is in its parent's container, whether its exec came
+// without a fork (audit has no clone records) or before its fork.
+func TestContainerInheritedWithoutCgroup(t *testing.T) {
+	tb, _ := newTestTables(t, Options{ProcRoot: newFakeRoot(t)})
+	cg := "4:memory:/docker/" + hexA
+	tb.Apply(execRec(1001, sec, collectors.Exec{Comm: "sh", Args: []string{"sh", "-c", "x"}, VPID: 1, CgroupPath: cg}))
+	sh := tb.Process(1001)
+	if sh.Container == nil {
+		t.Fatal("sh not in a container")
+	}
+	// Exec of a child with no fork seen and no cgroup.
+	tb.Apply(execRec(1002, 2*sec, collectors.Exec{Comm: "cat", Args: []string{"cat"}, PPID: 1001}))
+	if c := tb.Process(1002); c.Container != sh.Container || c.VPID == 1002 {
+		t.Errorf("cat: container %v vpid %d", c.Container, c.VPID)
+	}
+	// Exec before fork.
+	tb.Apply(execRec(1003, 3*sec, collectors.Exec{Comm: "grep", Args: []string{"grep"}}))
+	tb.Apply(forkRec(1001, 1003, 3*sec))
+	if g := tb.Process(1003); g.Container != sh.Container {
+		t.Errorf("grep: container %v", g.Container)
+	}
+	// A host parent gives nothing.
+	tb.Apply(execRec(2001, sec, collectors.Exec{Comm: "bash", Args: []string{"bash"}, VPID: 2001, CgroupPath: "0::/user.slice"}))
+	tb.Apply(execRec(2002, 2*sec, collectors.Exec{Comm: "ls", Args: []string{"ls"}, PPID: 2001}))
+	if l := tb.Process(2002); l.Container != nil {
+		t.Errorf("ls: container %v", l.Container)
+	}
+}
+
 func TestUserNamesCached(t *testing.T) {
 	tb, now := newTestTables(t, Options{})
 	passwd := filepath.Join(tb.opts.HostRoot, "etc", "passwd")

@@ -18,6 +18,7 @@ type recordCmd struct {
 	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
 	ReadyFile string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
+	containerFlags
 }
 
 func (c *recordCmd) Run() error {
@@ -56,6 +57,7 @@ func (c *recordCmd) Run() error {
 			}
 		},
 		duration: c.Duration, readyFile: c.ReadyFile,
+		containers: c.resolver(), metadataWait: c.wait(),
 	})
 	if ferr := w.Flush(); werr == nil {
 		werr = ferr

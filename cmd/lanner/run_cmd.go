@@ -15,6 +15,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/metrics"
@@ -172,6 +173,7 @@ type runCmd struct {
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	selectFlags
 	outputFlags
+	containerFlags
 }
 
 // validate checks the flags that kong cannot: values that must parse.
@@ -226,6 +228,7 @@ func (c *runCmd) Run() error {
 		collector: c.Collector, rules: set, types: set.Types(), output: out,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
+		containers: c.resolver(), metadataWait: c.wait(),
 	})
 }
 
@@ -249,6 +252,10 @@ type pipelineConfig struct {
 	onEngine    func(*engine.Engine)
 	rate        float64
 	maxBurst    float64
+	// containers, when set, looks up container metadata; it is closed
+	// when the pipeline stops.
+	containers   *containers.Resolver
+	metadataWait time.Duration
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -282,7 +289,11 @@ func runPipeline(pc pipelineConfig) error {
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
+		Containers: pc.containers, MetadataWait: pc.metadataWait,
 	})
+	if pc.containers != nil {
+		defer pc.containers.Close()
+	}
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
 	}
@@ -294,6 +305,9 @@ func runPipeline(pc pipelineConfig) error {
 		defer cancelTimeout()
 	}
 	name := col.Name()
+	if m, ok := col.(interface{ Mode() string }); ok && m.Mode() != "" {
+		name += " (" + m.Mode() + ")"
+	}
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started, %d rules enabled, watching %s\n",
 		name, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
 	if len(pc.rules.Rules()) > 0 {

@@ -74,8 +74,10 @@ var bootTime = sync.OnceValue(func() int64 {
 
 // procExec completes an exec record from /proc/PID: the cgroup path, the
 // session, the namespace pids, the start time, and the capability sets
-// unless the record had them (BPRM_FCAPS). Nothing is filled unless the
-// process still runs the program the record names (same comm).
+// unless the record had them (BPRM_FCAPS). The capability sets are taken
+// only while the process still runs the program the record names (same
+// comm); the rest stays with a process across a further exec (a shell
+// that execs its last command), so it is taken in any case.
 func procExec(r *collectors.Record, haveCaps bool) {
 	x := &r.Exec
 	pb := procBufs.Get().(*procBuf)
@@ -87,9 +89,10 @@ func procExec(r *collectors.Record, haveCaps bool) {
 		return
 	}
 	open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-	if open < 0 || close < open || string(stat[open+1:close]) != x.Comm {
+	if open < 0 || close < open {
 		return
 	}
+	sameProgram := string(stat[open+1:close]) == x.Comm
 	// After the comm: state (field 3), ..., session (6), ..., starttime (22).
 	var f [20][]byte
 	if statFields(stat[close+1:], &f) {
@@ -122,7 +125,7 @@ func procExec(r *collectors.Record, haveCaps bool) {
 			case "CapEff":
 				capp = &x.CapEffective
 			}
-			if capp != nil && !haveCaps {
+			if capp != nil && !haveCaps && sameProgram {
 				if n, err := strconv.ParseUint(string(v), 16, 64); err == nil {
 					*capp = n
 				}
