@@ -24,5 +24,8 @@
 //
 // A Resolver runs lookups on a few worker goroutines behind a bounded
 // queue, with a deadline per lookup, so a hung runtime socket or a garbage
-// answer costs a counted failure and never blocks the caller.
+// answer costs a counted failure and never blocks the caller. With Watch
+// set it also reads Docker and containerd containers the moment their
+// runtime writes them (inotify) into a bounded cache, for containers that
+// are gone by the time they are looked up.
 package containers

@@ -304,12 +304,12 @@ func runPipeline(pc pipelineConfig) error {
 		ctx, cancelTimeout = context.WithTimeout(ctx, pc.duration)
 		defer cancelTimeout()
 	}
-	name := col.Name()
+	mode := ""
 	if m, ok := col.(interface{ Mode() string }); ok && m.Mode() != "" {
-		name += " (" + m.Mode() + ")"
+		mode = " (" + m.Mode() + ")"
 	}
-	fmt.Fprintf(os.Stderr, "lanner: collector %s started, %d rules enabled, watching %s\n",
-		name, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
+	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
+		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
 	if len(pc.rules.Rules()) > 0 {
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, capabilities(col.Name())))
 	}

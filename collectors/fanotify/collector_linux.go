@@ -60,6 +60,13 @@ type Collector struct {
 	closeErr  error
 	closed    atomic.Bool
 
+	// connMu serializes reading and handling the process connector, so
+	// that the file event loops can drain it before they emit (see
+	// drainConnector). connBuf and connClosed are guarded by it.
+	connMu     sync.Mutex
+	connBuf    []byte
+	connClosed bool
+
 	mu        sync.Mutex
 	execNotes map[int32]execNote // pid → executable opened for exec
 	lastExec  map[int32]time.Time
@@ -298,6 +305,9 @@ func (c *Collector) Close() error {
 			unix.Sendto(c.connFD, connectorListen(uint32(os.Getpid()), false), 0,
 				&unix.SockaddrNetlink{Family: unix.AF_NETLINK})
 		}
+		c.connMu.Lock()
+		c.connClosed = true
+		c.connMu.Unlock()
 		for _, f := range []*os.File{c.notif, c.fid, c.conn} {
 			if f != nil {
 				if err := f.Close(); err != nil {
@@ -402,6 +412,7 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		c.openExec(ev.PID, path, now)
 		return
 	}
+	c.execFirst(ev.PID)
 	if !c.types.Has(event.TypeOpenat) {
 		return
 	}
@@ -579,6 +590,7 @@ func (c *Collector) handleFID(ev *rawEvent) {
 	if c.excluded(pid) {
 		return
 	}
+	c.execFirst(ev.PID)
 	now := time.Now()
 	dir := ev.Mask&fanOnDir != 0
 	var rec collectors.Record
@@ -677,35 +689,79 @@ func (c *Collector) resolve(f *fileID) (string, bool) {
 	return dir + "/" + f.Name, true
 }
 
-// connLoop reads process connector events until the socket is closed.
+// connLoop handles process connector events until the socket is closed.
 func (c *Collector) connLoop() {
 	defer c.wg.Done()
-	buf := make([]byte, 64<<10)
+	rc, err := c.conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		err := rc.Read(func(fd uintptr) bool {
+			c.connMu.Lock()
+			defer c.connMu.Unlock()
+			c.recvConnector(int(fd))
+			return false // wait until more arrives
+		})
+		if c.closed.Load() || errors.Is(err, os.ErrClosed) {
+			return
+		}
+		select {
+		case <-c.done:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// execFirst makes sure the exec of pid is handled before a file event of
+// pid is: when fanotify saw pid open a program for exec and the connector
+// has not reported that exec yet, the exec is waiting on the connector
+// socket (the kernel queues it before the new program can raise any file
+// event), so the socket is drained first. Two sockets read by two
+// goroutines would otherwise let the file event overtake the exec.
+func (c *Collector) execFirst(pid int32) {
+	if !c.connector {
+		return
+	}
+	c.mu.Lock()
+	_, pending := c.execNotes[pid]
+	c.mu.Unlock()
+	if pending {
+		c.drainConnector()
+	}
+}
+
+// drainConnector handles the process events already waiting on the
+// connector socket.
+func (c *Collector) drainConnector() {
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	if !c.connClosed {
+		c.recvConnector(c.connFD)
+	}
+}
+
+// recvConnector reads and handles every message waiting on the connector
+// socket fd, without blocking. Call it with connMu held.
+func (c *Collector) recvConnector(fd int) {
+	if c.connBuf == nil {
+		c.connBuf = make([]byte, 64<<10)
+	}
 	off := monoOffset()
 	for {
-		n, err := c.conn.Read(buf)
-		if err != nil {
-			if c.closed.Load() || errors.Is(err, os.ErrClosed) {
-				return
+		n, _, err := unix.Recvfrom(fd, c.connBuf, unix.MSG_DONTWAIT)
+		switch {
+		case err == nil:
+			if bad := parseConnector(c.connBuf[:n], func(pe *procEvent) { c.handleProc(pe, off) }); bad > 0 {
+				c.malformed.Add(uint64(bad))
 			}
-			if errors.Is(err, unix.ENOBUFS) {
-				// The socket overflowed: process events were lost.
-				c.drops.Add(1)
-				continue
-			}
-			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-				continue
-			}
-			select {
-			case <-c.done:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
-		bad := parseConnector(buf[:n], func(pe *procEvent) { c.handleProc(pe, off) })
-		if bad > 0 {
-			c.malformed.Add(uint64(bad))
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.ENOBUFS):
+			// The socket overflowed: process events were lost.
+			c.drops.Add(1)
+		default: // EAGAIN: nothing left; or the socket is gone
+			return
 		}
 	}
 }
