@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:975:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:978:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
 }
@@ -131,7 +131,7 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:993:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:996:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
 }
@@ -231,7 +231,7 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1007:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1010:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
 }
@@ -331,7 +331,7 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1023:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1026:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
 }
@@ -421,7 +421,7 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1040:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1043:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
 }
@@ -516,7 +516,7 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1060:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1065:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -606,7 +606,7 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1075:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1078:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -716,7 +716,7 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1090:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1093:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -811,7 +811,7 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1106:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1109:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -926,7 +926,7 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1123:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1126:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1021,7 +1021,7 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1140:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1143:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1121,7 +1121,7 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1157:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1160:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1211,7 +1211,7 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1174:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1177:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1311,7 +1311,7 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1189:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1192:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1416,7 +1416,7 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1205:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1208:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1511,9 +1511,9 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1224:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1229:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
-	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !(check120(ev) || check53(ev)) && !check129(ev) && !check53(ev) && !check10(ev))
+	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !(check120(ev) || check53(ev)) && !check131(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessMemoryOpenedThroughProcfs appends the output of the rule "Process Memory Opened Through Procfs".
@@ -1616,9 +1616,9 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1244:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1251:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check130(ev)) || (check131(ev) && check132(ev)) || (check133(ev) && check134(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check132(ev)) || (check133(ev) && check134(ev)) || (check135(ev) && check136(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatDynamicLinkerPreloadFileModified appends the output of the rule "Dynamic Linker Preload File Modified".
@@ -1731,9 +1731,9 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1261:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1268:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check135(ev) || check136(ev))) || (check131(ev) && (check137(ev) || check138(ev)))) && !check139(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check137(ev) || check138(ev))) || (check133(ev) && (check139(ev) || check140(ev)))) && !check141(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatAccountDatabaseModifiedDirectly appends the output of the rule "Account Database Modified Directly".
@@ -1836,9 +1836,9 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1279:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1286:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check140(ev) && !((check141(ev) || check142(ev) || check143(ev)) || (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) || check135(ev) || check136(ev) || check130(ev) || ((check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)))) && !check158(ev) && !check159(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check160(ev) && check161(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check142(ev) && !((check143(ev) || check144(ev) || check145(ev)) || (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) || check137(ev) || check138(ev) || check132(ev) || ((check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)))) && !check160(ev) && !check161(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check162(ev) && check163(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowEtc appends the output of the rule "Write Below Etc".
@@ -1941,9 +1941,9 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1303:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1310:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check164(ev)) || (check131(ev) && check165(ev))) && !(check100(ev) || check101(ev)) && !(check166(ev) || ((check18(ev) || check19(ev)) && (check167(ev) || check168(ev)))) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check166(ev)) || (check133(ev) && check167(ev))) && !(check100(ev) || check101(ev)) && !(check168(ev) || ((check18(ev) || check19(ev)) && (check169(ev) || check170(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2056,9 +2056,9 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1321:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1328:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check169(ev)) || (check131(ev) && check170(ev)) || (check171(ev) && (check172(ev) || check173(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check171(ev)) || (check133(ev) && check172(ev)) || (check173(ev) && (check174(ev) || check175(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2181,9 +2181,9 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 	return dst
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1338:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1345:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check174(ev))) && (check175(ev) || check176(ev)) && !(check177(ev) || check178(ev) || check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev)) && !check199(ev) && !check200(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check176(ev))) && (check177(ev) || check178(ev)) && !(check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev)) && !check201(ev) && !check202(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2286,9 +2286,9 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1361:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1368:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && check201(ev) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && check203(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2386,9 +2386,9 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1377:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1384:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check162(ev) && check2(ev)) && (check202(ev) || check203(ev) || check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev)) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && (check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2481,9 +2481,9 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1392:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1399:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check222(ev) && !check223(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !check225(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2571,9 +2571,9 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1409:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1416:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check226(ev) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2661,9 +2661,9 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1426:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1433:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check225(ev) && !(check226(ev) && check227(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check227(ev) && !(check228(ev) && check229(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2751,9 +2751,9 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1444:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1451:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check228(ev) && !check229(ev) && !check230(ev) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !check241(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check230(ev) && !check231(ev) && !check232(ev) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !check243(ev) && !check10(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2851,9 +2851,9 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1465:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1472:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && (check242(ev) || check243(ev)) && (check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && (check244(ev) || check245(ev)) && (check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -2941,7 +2941,7 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1482:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1489:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3051,9 +3051,9 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1497:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1504:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check269(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check271(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3161,9 +3161,9 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1511:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1518:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check270(ev) && !check271(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check272(ev) && !check273(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3271,9 +3271,9 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1528:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1535:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check272(ev) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check274(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3361,9 +3361,9 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1543:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1550:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check273(ev) && (check274(ev) || check275(ev) || check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check275(ev) && (check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3451,9 +3451,9 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1559:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1566:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check285(ev) && check286(ev)) || (check287(ev) && (check288(ev) || check289(ev) || check290(ev))) || check291(ev) || (check292(ev) && check293(ev)) || (check294(ev) && (check295(ev) || check293(ev) || check296(ev) || check297(ev)) && (check298(ev) || check299(ev) || check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check287(ev) && check288(ev)) || (check289(ev) && (check290(ev) || check291(ev) || check292(ev))) || check293(ev) || (check294(ev) && check295(ev)) || (check296(ev) && (check297(ev) || check295(ev) || check298(ev) || check299(ev)) && (check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3541,9 +3541,9 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1575:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1582:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check309(ev) || (check310(ev) && (check311(ev) || check312(ev))) || (check313(ev) && check314(ev) && check312(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check311(ev) || (check312(ev) && (check313(ev) || check314(ev))) || (check315(ev) && check316(ev) && check314(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3631,9 +3631,9 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1590:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1597:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check315(ev) && (check316(ev) || check317(ev) || check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev))) || check325(ev)) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check317(ev) && (check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev) || check325(ev) || check326(ev))) || check327(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3721,9 +3721,9 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1605:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1612:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check326(ev) || check327(ev) || check328(ev) || check329(ev) || check330(ev)) && !check331(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check328(ev) && (check329(ev) || check330(ev) || check331(ev) || check332(ev) || check333(ev))) && !check334(ev) && !check10(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -3820,9 +3820,9 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1620:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1627:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check332(ev) && check333(ev) && !check334(ev) && !check335(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check335(ev) && check336(ev) && !check337(ev) && !check338(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -3925,9 +3925,9 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1642:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1649:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check336(ev) && (check337(ev) || check338(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check339(ev) && !check53(ev) && !check10(ev))
+	return (check339(ev) && (check340(ev) || check341(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check342(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4045,9 +4045,9 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1662:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1669:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check340(ev) && (check341(ev) || check342(ev))) && !check343(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return ((check343(ev) && (check344(ev) || check345(ev))) && !check346(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4150,9 +4150,9 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 	return dst
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1679:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1686:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check344(ev) && check345(ev) && !check346(ev) && !check53(ev) && !check10(ev))
+	return (check347(ev) && check348(ev) && !check349(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4255,9 +4255,9 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1695:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1702:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check347(ev) || check348(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (check116(ev) && (check350(ev) || check351(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4360,9 +4360,9 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1710:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1717:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check350(ev) || check351(ev)) && !check352(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check353(ev) || check354(ev)) && !check355(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4455,9 +4455,9 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1728:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1735:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check353(ev) || ((check354(ev) || check355(ev)) && !check356(ev) && !check357(ev))) && !check358(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check356(ev) || ((check357(ev) || check358(ev)) && !check359(ev) && !check360(ev))) && !check361(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4550,9 +4550,9 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 	return dst
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1744:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1752:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check359(ev) && !check127(ev) && !check128(ev) && !check360(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check362(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check363(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4645,9 +4645,9 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 	return dst
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1764:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1774:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && check361(ev) && check362(ev) && (check15(ev) || check363(ev)) && !check9(ev) && !check10(ev))
+	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check364(ev) && check365(ev) && (check15(ev) || check366(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4740,9 +4740,9 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 	return dst
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1781:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1791:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check364(ev)) || (check131(ev) && (check365(ev) || check366(ev)))) && !(check100(ev) || check101(ev)) && !check367(ev) && !check368(ev) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check367(ev)) || (check133(ev) && (check368(ev) || check369(ev)))) && !(check100(ev) || check101(ev)) && !check370(ev) && !check371(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -4845,9 +4845,9 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1798:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1808:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check141(ev) || check142(ev) || check143(ev))) || (check131(ev) && (check369(ev) || check370(ev) || check371(ev) || check372(ev) || check373(ev) || check374(ev) || check375(ev)))) && !check376(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check143(ev) || check144(ev) || check145(ev))) || (check133(ev) && (check372(ev) || check373(ev) || check374(ev) || check375(ev) || check376(ev) || check377(ev) || check378(ev)))) && !check379(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -4950,9 +4950,9 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1813:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1823:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check149(ev) || check150(ev) || check151(ev)) && (check152(ev) || check153(ev) || check154(ev) || check155(ev) || check156(ev) || check157(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check377(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check380(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5045,9 +5045,9 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1831:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1841:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check144(ev) || check145(ev) || (check146(ev) && (check147(ev) || check148(ev)))) && !(check160(ev) && check161(ev)) && !(check160(ev) && check146(ev)) && !check378(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) && !(check162(ev) && check163(ev)) && !(check162(ev) && check148(ev)) && !check381(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5140,9 +5140,9 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1852:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1862:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (check379(ev) && (check380(ev) || check381(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check382(ev) && (check383(ev) || check384(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5255,9 +5255,9 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1869:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1879:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (check133(ev) && check382(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check135(ev) && check385(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5370,9 +5370,9 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1886:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1896:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check384(ev)) || (check171(ev) && (check385(ev) || check386(ev))) || (check131(ev) && check387(ev))) && !check388(ev) && !check389(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check387(ev)) || (check173(ev) && (check388(ev) || check389(ev))) || (check133(ev) && check390(ev))) && !check391(ev) && !check392(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5495,9 +5495,9 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1906:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1916:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check171(ev) && (check390(ev) || check391(ev) || check392(ev) || check393(ev))) || (check131(ev) && check394(ev)) || (check131(ev) && check395(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check396(ev) && !check397(ev)) || (check133(ev) && (check398(ev) || check399(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check383(ev) && check400(ev) && !(check15(ev) && !check401(ev)))) && !check53(ev) && !check10(ev))
+	return (((check173(ev) && (check393(ev) || check394(ev) || check395(ev) || check396(ev))) || (check133(ev) && check397(ev)) || (check133(ev) && check398(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check399(ev) && !check400(ev)) || (check135(ev) && (check401(ev) || check402(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check403(ev) && !(check15(ev) && !check404(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5630,9 +5630,9 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1930:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1940:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check160(ev) && !check162(ev) && !check401(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check162(ev) && !check164(ev) && !check404(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -5725,9 +5725,9 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1949:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1959:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check402(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check405(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -5815,9 +5815,9 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1964:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1974:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check336(ev) && check2(ev) && check17(ev) && (check403(ev) || check404(ev) || check405(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check162(ev) || check163(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
+	return (check339(ev) && check2(ev) && check17(ev) && (check406(ev) || check407(ev) || check408(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -5930,9 +5930,9 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1983:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1993:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check406(ev) || check407(ev) || check408(ev)) && !check9(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check409(ev) || check410(ev) || check411(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6030,9 +6030,9 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:1998:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2008:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check412(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6120,9 +6120,9 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2013:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2023:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check410(ev) && !check411(ev) && !(check15(ev) && check228(ev)) && !(check231(ev) && (check232(ev) || check233(ev) || check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check413(ev) && !check414(ev) && !(check15(ev) && check230(ev)) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6215,9 +6215,9 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2032:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2042:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check412(ev) && check413(ev) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check415(ev) && check416(ev) && !check270(ev) && !check10(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6305,9 +6305,9 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2047:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2057:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check160(ev) && check223(ev) && (check414(ev) || check415(ev)) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check162(ev) && check225(ev) && (check417(ev) || check418(ev)) && !check10(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6395,9 +6395,9 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2065:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2075:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check416(ev) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check419(ev) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6485,9 +6485,9 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2080:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2090:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check417(ev) && (check418(ev) || check419(ev) || check420(ev) || check421(ev) || check24(ev) || check27(ev) || check422(ev) || check423(ev))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check420(ev) && (check421(ev) || check422(ev) || check423(ev) || check424(ev) || check24(ev) || check27(ev) || check425(ev) || check426(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6575,9 +6575,9 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2095:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2105:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check429(ev) || check430(ev) || check431(ev))) || (check432(ev) && (check433(ev) || check434(ev)))) && !(check100(ev) || check101(ev)) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check427(ev) && (check428(ev) || check429(ev) || check430(ev) || check431(ev) || check432(ev) || check433(ev) || check434(ev))) || (check435(ev) && (check436(ev) || check437(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6665,9 +6665,9 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2110:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2120:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check435(ev) && !check268(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check438(ev) && !check270(ev) && !check10(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -6755,9 +6755,9 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2124:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2134:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
-	return (check11(ev) && check160(ev) && !check10(ev))
+	return (check11(ev) && check162(ev) && !check10(ev))
 }
 
 // formatKernelModuleLoadedInteractively appends the output of the rule "Kernel Module Loaded Interactively".
@@ -6855,9 +6855,9 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2137:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2147:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (check1(ev) && check412(ev) && check17(ev) && !check3(ev) && !check436(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (check1(ev) && check415(ev) && check17(ev) && !check3(ev) && !check439(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -6965,9 +6965,9 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2157:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2167:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (check116(ev) && check437(ev) && !(check120(ev) || check53(ev)) && !check438(ev) && !check53(ev) && !check10(ev))
+	return (check116(ev) && check440(ev) && !(check120(ev) || check53(ev)) && !check441(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7060,9 +7060,9 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2174:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2184:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check349(ev) && check122(ev) && check98(ev)) && (check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev)) && !check447(ev) && !((check18(ev) || check19(ev)) && (check448(ev) || check449(ev) || check450(ev) || check451(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev) || check447(ev) || check448(ev) || check449(ev)) && !check450(ev) && !((check18(ev) || check19(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7155,9 +7155,9 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 	return dst
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2192:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2202:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check452(ev) && !check453(ev) && !(check147(ev) && (check454(ev) || check455(ev) || check456(ev) || check457(ev))) && !(check354(ev) && check458(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check455(ev) && !check456(ev) && !(check149(ev) && (check457(ev) || check458(ev) || check459(ev) || check460(ev))) && !(check357(ev) && check461(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7260,9 +7260,9 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2212:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2222:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (check459(ev) && (check460(ev) || check461(ev) || check462(ev) || check463(ev) || check464(ev) || check465(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check466(ev) && !check53(ev) && !check10(ev))
+	return (check462(ev) && (check463(ev) || check464(ev) || check465(ev) || check466(ev) || check467(ev) || check468(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check469(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7360,9 +7360,9 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2228:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2238:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (check131(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check133(ev) && (check470(ev) || check471(ev) || check472(ev) || check473(ev) || check474(ev) || check475(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7548,7 +7548,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeInsideContainer,
-	Line:     975,
+	Line:     978,
 	Match:    matchNamespaceChangeInsideContainer,
 	Name:     "Namespace Change Inside Container",
 	Priority: ruleset.Critical,
@@ -7616,7 +7616,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     993,
+	Line:     996,
 	Match:    matchKernelModuleLoadedFromContainer,
 	Name:     "Kernel Module Loaded From Container",
 	Priority: ruleset.Critical,
@@ -7684,7 +7684,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatReverseShellSocketRedirection,
-	Line:     1007,
+	Line:     1010,
 	Match:    matchReverseShellSocketRedirection,
 	Name:     "Reverse Shell Socket Redirection",
 	Priority: ruleset.Critical,
@@ -7746,7 +7746,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInlineScriptReverseShell,
-	Line:     1023,
+	Line:     1026,
 	Match:    matchInlineScriptReverseShell,
 	Name:     "Inline Script Reverse Shell",
 	Priority: ruleset.Critical,
@@ -7811,7 +7811,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFilelessExecutionFromMemory,
-	Line:     1040,
+	Line:     1043,
 	Match:    matchFilelessExecutionFromMemory,
 	Name:     "Fileless Execution From Memory",
 	Priority: ruleset.Critical,
@@ -7873,7 +7873,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1060,
+	Line:     1065,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
 	Priority: ruleset.Critical,
@@ -7947,7 +7947,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1075,
+	Line:     1078,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
 	Priority: ruleset.Critical,
@@ -8012,7 +8012,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1090,
+	Line:     1093,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
 	Priority: ruleset.Error,
@@ -8095,7 +8095,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1106,
+	Line:     1109,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
 	Priority: ruleset.Error,
@@ -8160,7 +8160,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1123,
+	Line:     1126,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
 	Priority: ruleset.Error,
@@ -8228,7 +8228,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1140,
+	Line:     1143,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
 	Priority: ruleset.Error,
@@ -8290,7 +8290,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1157,
+	Line:     1160,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
 	Priority: ruleset.Error,
@@ -8358,7 +8358,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1174,
+	Line:     1177,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
 	Priority: ruleset.Error,
@@ -8432,7 +8432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1189,
+	Line:     1192,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
 	Priority: ruleset.Error,
@@ -8497,14 +8497,14 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1205,
+	Line:     1208,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
 }, {
-	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.name"},
+	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.name"},
 	Desc:       "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -8571,7 +8571,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1224,
+	Line:     1229,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
 	Priority: ruleset.Error,
@@ -8654,7 +8654,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1244,
+	Line:     1251,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
 	Priority: ruleset.Error,
@@ -8728,7 +8728,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1261,
+	Line:     1268,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
 	Priority: ruleset.Error,
@@ -8802,7 +8802,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1279,
+	Line:     1286,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
 	Priority: ruleset.Error,
@@ -8885,7 +8885,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1303,
+	Line:     1310,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
 	Priority: ruleset.Error,
@@ -8977,7 +8977,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1321,
+	Line:     1328,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
 	Priority: ruleset.Error,
@@ -9051,7 +9051,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1338,
+	Line:     1345,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
 	Priority: ruleset.Error,
@@ -9119,7 +9119,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1361,
+	Line:     1368,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
 	Priority: ruleset.Warning,
@@ -9184,7 +9184,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1377,
+	Line:     1384,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
 	Priority: ruleset.Warning,
@@ -9246,7 +9246,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1392,
+	Line:     1399,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
 	Priority: ruleset.Warning,
@@ -9308,7 +9308,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1409,
+	Line:     1416,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
 	Priority: ruleset.Warning,
@@ -9370,7 +9370,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1426,
+	Line:     1433,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
 	Priority: ruleset.Warning,
@@ -9432,7 +9432,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1444,
+	Line:     1451,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
 	Priority: ruleset.Warning,
@@ -9494,7 +9494,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1465,
+	Line:     1472,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
 	Priority: ruleset.Warning,
@@ -9568,7 +9568,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1482,
+	Line:     1489,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9642,7 +9642,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1497,
+	Line:     1504,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
 	Priority: ruleset.Warning,
@@ -9716,7 +9716,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1511,
+	Line:     1518,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -9778,7 +9778,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1528,
+	Line:     1535,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
 	Priority: ruleset.Warning,
@@ -9840,7 +9840,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1543,
+	Line:     1550,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
 	Priority: ruleset.Warning,
@@ -9902,7 +9902,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1559,
+	Line:     1566,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
 	Priority: ruleset.Warning,
@@ -9964,7 +9964,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1575,
+	Line:     1582,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
 	Priority: ruleset.Warning,
@@ -10026,7 +10026,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1590,
+	Line:     1597,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
 	Priority: ruleset.Warning,
@@ -10096,7 +10096,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1605,
+	Line:     1612,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
 	Priority: ruleset.Warning,
@@ -10170,7 +10170,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1620,
+	Line:     1627,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10256,7 +10256,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1642,
+	Line:     1649,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
 	Priority: ruleset.Warning,
@@ -10330,7 +10330,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1662,
+	Line:     1669,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10404,7 +10404,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1679,
+	Line:     1686,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
 	Priority: ruleset.Warning,
@@ -10478,7 +10478,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1695,
+	Line:     1702,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
 	Priority: ruleset.Warning,
@@ -10543,7 +10543,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1710,
+	Line:     1717,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
 	Priority: ruleset.Warning,
@@ -10608,14 +10608,14 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1728,
+	Line:     1735,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
 }, {
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -10673,7 +10673,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1744,
+	Line:     1752,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
 	Priority: ruleset.Warning,
@@ -10738,7 +10738,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1764,
+	Line:     1774,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
 	Priority: ruleset.Warning,
@@ -10812,7 +10812,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1781,
+	Line:     1791,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
 	Priority: ruleset.Warning,
@@ -10886,7 +10886,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1798,
+	Line:     1808,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
 	Priority: ruleset.Warning,
@@ -10951,7 +10951,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1813,
+	Line:     1823,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
 	Priority: ruleset.Warning,
@@ -11016,7 +11016,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1831,
+	Line:     1841,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
 	Priority: ruleset.Warning,
@@ -11099,7 +11099,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1852,
+	Line:     1862,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11182,7 +11182,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1869,
+	Line:     1879,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11274,7 +11274,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1886,
+	Line:     1896,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
 	Priority: ruleset.Warning,
@@ -11375,7 +11375,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1906,
+	Line:     1916,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
 	Priority: ruleset.Warning,
@@ -11437,7 +11437,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1930,
+	Line:     1940,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
 	Priority: ruleset.Notice,
@@ -11499,7 +11499,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1949,
+	Line:     1959,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
 	Priority: ruleset.Notice,
@@ -11582,7 +11582,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1964,
+	Line:     1974,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
 	Priority: ruleset.Notice,
@@ -11650,7 +11650,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1983,
+	Line:     1993,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
@@ -11712,7 +11712,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     1998,
+	Line:     2008,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
@@ -11774,7 +11774,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2013,
+	Line:     2023,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
@@ -11836,7 +11836,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2032,
+	Line:     2042,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
@@ -11898,7 +11898,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2047,
+	Line:     2057,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
@@ -11960,7 +11960,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2065,
+	Line:     2075,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
@@ -12022,7 +12022,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2080,
+	Line:     2090,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
@@ -12084,7 +12084,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2095,
+	Line:     2105,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
@@ -12146,7 +12146,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2110,
+	Line:     2120,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
@@ -12214,7 +12214,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2124,
+	Line:     2134,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
@@ -12294,7 +12294,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2137,
+	Line:     2147,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12359,7 +12359,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2157,
+	Line:     2167,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
@@ -12424,7 +12424,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2174,
+	Line:     2184,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12498,7 +12498,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2192,
+	Line:     2202,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
@@ -12569,7 +12569,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2212,
+	Line:     2222,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
@@ -12649,7 +12649,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2228,
+	Line:     2238,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,
@@ -13912,6 +13912,24 @@ func check128(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/thread-self/")
 }
 
+// check129: fd.nameraw startswith /proc/self/
+func check129(ev *event.Event) bool {
+	v, ok := event.FDNameRaw(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/proc/self/")
+}
+
+// check130: fd.nameraw startswith /proc/thread-self/
+func check130(ev *event.Event) bool {
+	v, ok := event.FDNameRaw(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/proc/thread-self/")
+}
+
 func in20(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
@@ -13920,8 +13938,8 @@ func in20(v string) bool {
 	return false
 }
 
-// check129: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent)
-func check129(ev *event.Event) bool {
+// check131: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent)
+func check131(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13929,8 +13947,8 @@ func check129(ev *event.Event) bool {
 	return in20(v)
 }
 
-// check130: fd.name = /etc/ld.so.preload
-func check130(ev *event.Event) bool {
+// check132: fd.name = /etc/ld.so.preload
+func check132(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13938,13 +13956,13 @@ func check130(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check131: evt.type in (rename, renameat, renameat2)
-func check131(ev *event.Event) bool {
+// check133: evt.type in (rename, renameat, renameat2)
+func check133(ev *event.Event) bool {
 	return ev.Type == event.TypeRename || ev.Type == event.TypeRenameat || ev.Type == event.TypeRenameat2
 }
 
-// check132: evt.arg.newpath = /etc/ld.so.preload
-func check132(ev *event.Event) bool {
+// check134: evt.arg.newpath = /etc/ld.so.preload
+func check134(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -13957,13 +13975,13 @@ func check132(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check133: evt.type in (symlink, symlinkat)
-func check133(ev *event.Event) bool {
+// check135: evt.type in (symlink, symlinkat)
+func check135(ev *event.Event) bool {
 	return ev.Type == event.TypeSymlink || ev.Type == event.TypeSymlinkat
 }
 
-// check134: evt.arg.linkpath = /etc/ld.so.preload
-func check134(ev *event.Event) bool {
+// check136: evt.arg.linkpath = /etc/ld.so.preload
+func check136(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -13984,8 +14002,8 @@ func in21(v string) bool {
 	return false
 }
 
-// check135: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check135(ev *event.Event) bool {
+// check137: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
+func check137(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13993,8 +14011,8 @@ func check135(ev *event.Event) bool {
 	return in21(v)
 }
 
-// check136: fd.directory = /etc/sudoers.d
-func check136(ev *event.Event) bool {
+// check138: fd.directory = /etc/sudoers.d
+func check138(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14010,8 +14028,8 @@ func in22(v string) bool {
 	return false
 }
 
-// check137: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check137(ev *event.Event) bool {
+// check139: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
+func check139(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14024,8 +14042,8 @@ func check137(ev *event.Event) bool {
 	return in22(v)
 }
 
-// check138: evt.arg.newpath startswith /etc/sudoers.d/
-func check138(ev *event.Event) bool {
+// check140: evt.arg.newpath startswith /etc/sudoers.d/
+func check140(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14046,8 +14064,8 @@ func in23(v string) bool {
 	return false
 }
 
-// check139: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check139(ev *event.Event) bool {
+// check141: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check141(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14055,8 +14073,8 @@ func check139(ev *event.Event) bool {
 	return in23(v)
 }
 
-// check140: fd.name startswith /etc/
-func check140(ev *event.Event) bool {
+// check142: fd.name startswith /etc/
+func check142(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14064,8 +14082,8 @@ func check140(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/")
 }
 
-// check141: fd.name = /etc/crontab
-func check141(ev *event.Event) bool {
+// check143: fd.name = /etc/crontab
+func check143(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14073,8 +14091,8 @@ func check141(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check142: fd.name startswith /var/spool/cron/
-func check142(ev *event.Event) bool {
+// check144: fd.name startswith /var/spool/cron/
+func check144(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14090,8 +14108,8 @@ func in24(v string) bool {
 	return false
 }
 
-// check143: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check143(ev *event.Event) bool {
+// check145: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+func check145(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14107,8 +14125,8 @@ func in25(v string) bool {
 	return false
 }
 
-// check144: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
-func check144(ev *event.Event) bool {
+// check146: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
+func check146(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14116,8 +14134,8 @@ func check144(ev *event.Event) bool {
 	return in25(v)
 }
 
-// check145: fd.directory = /etc/profile.d
-func check145(ev *event.Event) bool {
+// check147: fd.directory = /etc/profile.d
+func check147(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14133,8 +14151,8 @@ func in26(v string) bool {
 	return false
 }
 
-// check146: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
-func check146(ev *event.Event) bool {
+// check148: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
+func check148(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14142,8 +14160,8 @@ func check146(ev *event.Event) bool {
 	return in26(v)
 }
 
-// check147: fd.directory = /root
-func check147(ev *event.Event) bool {
+// check149: fd.directory = /root
+func check149(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14151,8 +14169,8 @@ func check147(ev *event.Event) bool {
 	return v == "/root"
 }
 
-// check148: fd.directory glob "/home/*"
-func check148(ev *event.Event) bool {
+// check150: fd.directory glob "/home/*"
+func check150(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14162,8 +14180,8 @@ func check148(ev *event.Event) bool {
 
 var prefixes27 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
 
-// check149: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
-func check149(ev *event.Event) bool {
+// check151: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
+func check151(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14171,8 +14189,8 @@ func check149(ev *event.Event) bool {
 	return prefixes27.Match(v)
 }
 
-// check150: fd.name glob "/root/.config/systemd/user/*"
-func check150(ev *event.Event) bool {
+// check152: fd.name glob "/root/.config/systemd/user/*"
+func check152(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14180,8 +14198,8 @@ func check150(ev *event.Event) bool {
 	return match.Glob("/root/.config/systemd/user/*", v)
 }
 
-// check151: fd.name glob "/home/*/.config/systemd/user/*"
-func check151(ev *event.Event) bool {
+// check153: fd.name glob "/home/*/.config/systemd/user/*"
+func check153(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14189,8 +14207,8 @@ func check151(ev *event.Event) bool {
 	return match.Glob("/home/*/.config/systemd/user/*", v)
 }
 
-// check152: fd.filename endswith .service
-func check152(ev *event.Event) bool {
+// check154: fd.filename endswith .service
+func check154(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14198,8 +14216,8 @@ func check152(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".service")
 }
 
-// check153: fd.filename endswith .timer
-func check153(ev *event.Event) bool {
+// check155: fd.filename endswith .timer
+func check155(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14207,8 +14225,8 @@ func check153(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".timer")
 }
 
-// check154: fd.filename endswith .socket
-func check154(ev *event.Event) bool {
+// check156: fd.filename endswith .socket
+func check156(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14216,8 +14234,8 @@ func check154(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".socket")
 }
 
-// check155: fd.filename endswith .path
-func check155(ev *event.Event) bool {
+// check157: fd.filename endswith .path
+func check157(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14225,8 +14243,8 @@ func check155(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".path")
 }
 
-// check156: fd.filename endswith .mount
-func check156(ev *event.Event) bool {
+// check158: fd.filename endswith .mount
+func check158(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14234,8 +14252,8 @@ func check156(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mount")
 }
 
-// check157: fd.filename endswith .conf
-func check157(ev *event.Event) bool {
+// check159: fd.filename endswith .conf
+func check159(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14251,8 +14269,8 @@ func in28(v string) bool {
 	return false
 }
 
-// check158: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
-func check158(ev *event.Event) bool {
+// check160: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
+func check160(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14268,8 +14286,8 @@ func in29(v string) bool {
 	return false
 }
 
-// check159: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
-func check159(ev *event.Event) bool {
+// check161: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
+func check161(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14285,8 +14303,8 @@ func check159(ev *event.Event) bool {
 	return false
 }
 
-// check160: proc.tty != 0
-func check160(ev *event.Event) bool {
+// check162: proc.tty != 0
+func check162(ev *event.Event) bool {
 	v, ok := event.ProcTTY(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14302,8 +14320,8 @@ func in30(v string) bool {
 	return false
 }
 
-// check161: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
-func check161(ev *event.Event) bool {
+// check163: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
+func check163(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14311,8 +14329,8 @@ func check161(ev *event.Event) bool {
 	return in30(v)
 }
 
-// check162: proc.vpid = 1
-func check162(ev *event.Event) bool {
+// check164: proc.vpid = 1
+func check164(ev *event.Event) bool {
 	v, ok := event.ProcVPID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14328,8 +14346,8 @@ func in31(v string) bool {
 	return false
 }
 
-// check163: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
-func check163(ev *event.Event) bool {
+// check165: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
+func check165(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14353,8 +14371,8 @@ func in32(v string) bool {
 	return false
 }
 
-// check164: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check164(ev *event.Event) bool {
+// check166: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check166(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14364,8 +14382,8 @@ func check164(ev *event.Event) bool {
 
 var prefixes33 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 
-// check165: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check165(ev *event.Event) bool {
+// check167: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check167(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14386,8 +14404,8 @@ func in34(v string) bool {
 	return false
 }
 
-// check166: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
-func check166(ev *event.Event) bool {
+// check168: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
+func check168(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14395,8 +14413,8 @@ func check166(ev *event.Event) bool {
 	return in34(v)
 }
 
-// check167: proc.args contains "-m pip"
-func check167(ev *event.Event) bool {
+// check169: proc.args contains "-m pip"
+func check169(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14404,8 +14422,8 @@ func check167(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// check168: proc.args contains "-m pipx"
-func check168(ev *event.Event) bool {
+// check170: proc.args contains "-m pipx"
+func check170(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14415,8 +14433,8 @@ func check168(ev *event.Event) bool {
 
 var prefixes35 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check169: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check169(ev *event.Event) bool {
+// check171: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check171(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14426,8 +14444,8 @@ func check169(ev *event.Event) bool {
 
 var prefixes36 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check170: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check170(ev *event.Event) bool {
+// check172: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check172(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14440,15 +14458,15 @@ func check170(ev *event.Event) bool {
 	return prefixes36.Match(v)
 }
 
-// check171: evt.type in (unlink, unlinkat)
-func check171(ev *event.Event) bool {
+// check173: evt.type in (unlink, unlinkat)
+func check173(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
 var prefixes37 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check172: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check172(ev *event.Event) bool {
+// check174: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check174(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -14463,8 +14481,8 @@ func check172(ev *event.Event) bool {
 
 var prefixes38 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check173: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check173(ev *event.Event) bool {
+// check175: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check175(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -14477,8 +14495,8 @@ func check173(ev *event.Event) bool {
 	return prefixes38.Match(v)
 }
 
-// check174: evt.arg.flags contains O_CREAT
-func check174(ev *event.Event) bool {
+// check176: evt.arg.flags contains O_CREAT
+func check176(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -14491,8 +14509,8 @@ func check174(ev *event.Event) bool {
 	return strings.Contains(v, "O_CREAT")
 }
 
-// check175: fd.directory = /dev
-func check175(ev *event.Event) bool {
+// check177: fd.directory = /dev
+func check177(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14500,8 +14518,8 @@ func check175(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// check176: fd.directory glob "/dev/.*"
-func check176(ev *event.Event) bool {
+// check178: fd.directory glob "/dev/.*"
+func check178(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14517,8 +14535,8 @@ func in39(v string) bool {
 	return false
 }
 
-// check177: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
-func check177(ev *event.Event) bool {
+// check179: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
+func check179(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14526,8 +14544,8 @@ func check177(ev *event.Event) bool {
 	return in39(v)
 }
 
-// check178: fd.filename glob "tty*"
-func check178(ev *event.Event) bool {
+// check180: fd.filename glob "tty*"
+func check180(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14535,8 +14553,8 @@ func check178(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// check179: fd.filename glob "sd[a-z]*"
-func check179(ev *event.Event) bool {
+// check181: fd.filename glob "sd[a-z]*"
+func check181(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14544,8 +14562,8 @@ func check179(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// check180: fd.filename glob "vd[a-z]*"
-func check180(ev *event.Event) bool {
+// check182: fd.filename glob "vd[a-z]*"
+func check182(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14553,8 +14571,8 @@ func check180(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// check181: fd.filename glob "xvd[a-z]*"
-func check181(ev *event.Event) bool {
+// check183: fd.filename glob "xvd[a-z]*"
+func check183(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14562,8 +14580,8 @@ func check181(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// check182: fd.filename glob "hd[a-z]*"
-func check182(ev *event.Event) bool {
+// check184: fd.filename glob "hd[a-z]*"
+func check184(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14571,8 +14589,8 @@ func check182(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// check183: fd.filename glob "nvme[0-9]*"
-func check183(ev *event.Event) bool {
+// check185: fd.filename glob "nvme[0-9]*"
+func check185(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14580,8 +14598,8 @@ func check183(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// check184: fd.filename glob "loop[0-9]*"
-func check184(ev *event.Event) bool {
+// check186: fd.filename glob "loop[0-9]*"
+func check186(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14589,8 +14607,8 @@ func check184(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// check185: fd.filename glob "mmcblk[0-9]*"
-func check185(ev *event.Event) bool {
+// check187: fd.filename glob "mmcblk[0-9]*"
+func check187(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14598,8 +14616,8 @@ func check185(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// check186: fd.filename glob "dm-[0-9]*"
-func check186(ev *event.Event) bool {
+// check188: fd.filename glob "dm-[0-9]*"
+func check188(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14607,8 +14625,8 @@ func check186(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// check187: fd.filename glob "md[0-9]*"
-func check187(ev *event.Event) bool {
+// check189: fd.filename glob "md[0-9]*"
+func check189(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14616,8 +14634,8 @@ func check187(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// check188: fd.filename glob "nbd[0-9]*"
-func check188(ev *event.Event) bool {
+// check190: fd.filename glob "nbd[0-9]*"
+func check190(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14625,8 +14643,8 @@ func check188(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// check189: fd.filename glob "sr[0-9]*"
-func check189(ev *event.Event) bool {
+// check191: fd.filename glob "sr[0-9]*"
+func check191(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14634,8 +14652,8 @@ func check189(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// check190: fd.filename glob "zram[0-9]*"
-func check190(ev *event.Event) bool {
+// check192: fd.filename glob "zram[0-9]*"
+func check192(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14643,8 +14661,8 @@ func check190(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// check191: fd.filename glob "ram[0-9]*"
-func check191(ev *event.Event) bool {
+// check193: fd.filename glob "ram[0-9]*"
+func check193(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14652,8 +14670,8 @@ func check191(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// check192: fd.filename glob "vcs*"
-func check192(ev *event.Event) bool {
+// check194: fd.filename glob "vcs*"
+func check194(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14661,8 +14679,8 @@ func check192(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// check193: fd.filename glob "fb[0-9]*"
-func check193(ev *event.Event) bool {
+// check195: fd.filename glob "fb[0-9]*"
+func check195(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14670,8 +14688,8 @@ func check193(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// check194: fd.filename glob "hidraw[0-9]*"
-func check194(ev *event.Event) bool {
+// check196: fd.filename glob "hidraw[0-9]*"
+func check196(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14679,8 +14697,8 @@ func check194(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// check195: fd.filename glob "lp[0-9]*"
-func check195(ev *event.Event) bool {
+// check197: fd.filename glob "lp[0-9]*"
+func check197(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14688,8 +14706,8 @@ func check195(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// check196: fd.filename glob "sg[0-9]*"
-func check196(ev *event.Event) bool {
+// check198: fd.filename glob "sg[0-9]*"
+func check198(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14697,8 +14715,8 @@ func check196(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// check197: fd.filename glob "i2c-[0-9]*"
-func check197(ev *event.Event) bool {
+// check199: fd.filename glob "i2c-[0-9]*"
+func check199(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14706,8 +14724,8 @@ func check197(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// check198: fd.filename glob "watchdog[0-9]*"
-func check198(ev *event.Event) bool {
+// check200: fd.filename glob "watchdog[0-9]*"
+func check200(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14715,8 +14733,8 @@ func check198(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// check199: fd.name = /dev/termination-log
-func check199(ev *event.Event) bool {
+// check201: fd.name = /dev/termination-log
+func check201(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14732,8 +14750,8 @@ func in40(v string) bool {
 	return false
 }
 
-// check200: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
-func check200(ev *event.Event) bool {
+// check202: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
+func check202(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14741,8 +14759,8 @@ func check200(ev *event.Event) bool {
 	return in40(v)
 }
 
-// check201: container.privileged = true
-func check201(ev *event.Event) bool {
+// check203: container.privileged = true
+func check203(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14750,8 +14768,8 @@ func check201(ev *event.Event) bool {
 	return v == true
 }
 
-// check202: container.mount.dest[/] startswith /
-func check202(ev *event.Event) bool {
+// check204: container.mount.dest[/] startswith /
+func check204(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/",
@@ -14763,8 +14781,8 @@ func check202(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check203: container.mount.dest[/proc*] startswith /
-func check203(ev *event.Event) bool {
+// check205: container.mount.dest[/proc*] startswith /
+func check205(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -14776,8 +14794,8 @@ func check203(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check204: container.mount.dest[/etc] startswith /
-func check204(ev *event.Event) bool {
+// check206: container.mount.dest[/etc] startswith /
+func check206(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc",
@@ -14789,8 +14807,8 @@ func check204(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check205: container.mount.dest[/etc/shadow] startswith /
-func check205(ev *event.Event) bool {
+// check207: container.mount.dest[/etc/shadow] startswith /
+func check207(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/shadow",
@@ -14802,8 +14820,8 @@ func check205(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check206: container.mount.dest[/etc/sudoers*] startswith /
-func check206(ev *event.Event) bool {
+// check208: container.mount.dest[/etc/sudoers*] startswith /
+func check208(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/sudoers*",
@@ -14815,8 +14833,8 @@ func check206(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check207: container.mount.dest[/root*] startswith /
-func check207(ev *event.Event) bool {
+// check209: container.mount.dest[/root*] startswith /
+func check209(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/root*",
@@ -14828,8 +14846,8 @@ func check207(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check208: container.mount.dest[/boot*] startswith /
-func check208(ev *event.Event) bool {
+// check210: container.mount.dest[/boot*] startswith /
+func check210(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/boot*",
@@ -14841,8 +14859,8 @@ func check208(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check209: container.mount.dest[/var/run] startswith /
-func check209(ev *event.Event) bool {
+// check211: container.mount.dest[/var/run] startswith /
+func check211(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run",
@@ -14854,8 +14872,8 @@ func check209(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check210: container.mount.dest[/run] startswith /
-func check210(ev *event.Event) bool {
+// check212: container.mount.dest[/run] startswith /
+func check212(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run",
@@ -14867,8 +14885,8 @@ func check210(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check211: container.mount.dest[/var/run/docker.sock] startswith /
-func check211(ev *event.Event) bool {
+// check213: container.mount.dest[/var/run/docker.sock] startswith /
+func check213(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/docker.sock",
@@ -14880,8 +14898,8 @@ func check211(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check212: container.mount.dest[/run/docker.sock] startswith /
-func check212(ev *event.Event) bool {
+// check214: container.mount.dest[/run/docker.sock] startswith /
+func check214(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/docker.sock",
@@ -14893,8 +14911,8 @@ func check212(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check213: container.mount.dest[/run/containerd] startswith /
-func check213(ev *event.Event) bool {
+// check215: container.mount.dest[/run/containerd] startswith /
+func check215(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd",
@@ -14906,8 +14924,8 @@ func check213(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check214: container.mount.dest[/run/containerd/containerd.sock] startswith /
-func check214(ev *event.Event) bool {
+// check216: container.mount.dest[/run/containerd/containerd.sock] startswith /
+func check216(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd/containerd.sock",
@@ -14919,8 +14937,8 @@ func check214(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check215: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
-func check215(ev *event.Event) bool {
+// check217: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
+func check217(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/containerd/containerd.sock",
@@ -14932,8 +14950,8 @@ func check215(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check216: container.mount.dest[/var/run/crio/crio.sock] startswith /
-func check216(ev *event.Event) bool {
+// check218: container.mount.dest[/var/run/crio/crio.sock] startswith /
+func check218(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/crio/crio.sock",
@@ -14945,8 +14963,8 @@ func check216(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check217: container.mount.dest[/run/crio/crio.sock] startswith /
-func check217(ev *event.Event) bool {
+// check219: container.mount.dest[/run/crio/crio.sock] startswith /
+func check219(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/crio/crio.sock",
@@ -14958,8 +14976,8 @@ func check217(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check218: container.mount.dest[/run/podman/podman.sock] startswith /
-func check218(ev *event.Event) bool {
+// check220: container.mount.dest[/run/podman/podman.sock] startswith /
+func check220(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/podman/podman.sock",
@@ -14971,8 +14989,8 @@ func check218(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check219: container.mount.dest[/var/lib/docker] startswith /
-func check219(ev *event.Event) bool {
+// check221: container.mount.dest[/var/lib/docker] startswith /
+func check221(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/docker",
@@ -14984,8 +15002,8 @@ func check219(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check220: container.mount.dest[/var/lib/kubelet] startswith /
-func check220(ev *event.Event) bool {
+// check222: container.mount.dest[/var/lib/kubelet] startswith /
+func check222(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet",
@@ -14997,8 +15015,8 @@ func check220(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check221: container.mount.dest[/var/lib/kubelet/pki*] startswith /
-func check221(ev *event.Event) bool {
+// check223: container.mount.dest[/var/lib/kubelet/pki*] startswith /
+func check223(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet/pki*",
@@ -15018,8 +15036,8 @@ func in41(v string) bool {
 	return false
 }
 
-// check222: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check222(ev *event.Event) bool {
+// check224: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check224(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15035,8 +15053,8 @@ func in42(v string) bool {
 	return false
 }
 
-// check223: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check223(ev *event.Event) bool {
+// check225: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check225(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -15060,8 +15078,8 @@ func in43(v string) bool {
 	return false
 }
 
-// check224: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
-func check224(ev *event.Event) bool {
+// check226: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
+func check226(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15077,8 +15095,8 @@ func in44(v string) bool {
 	return false
 }
 
-// check225: proc.name in (mount, nsenter, debugfs)
-func check225(ev *event.Event) bool {
+// check227: proc.name in (mount, nsenter, debugfs)
+func check227(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15086,8 +15104,8 @@ func check225(ev *event.Event) bool {
 	return in44(v)
 }
 
-// check226: proc.name = mount
-func check226(ev *event.Event) bool {
+// check228: proc.name = mount
+func check228(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15095,8 +15113,8 @@ func check226(ev *event.Event) bool {
 	return v == "mount"
 }
 
-// check227: proc.args in ("", "-l")
-func check227(ev *event.Event) bool {
+// check229: proc.args in ("", "-l")
+func check229(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15112,8 +15130,8 @@ func in45(v string) bool {
 	return false
 }
 
-// check228: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check228(ev *event.Event) bool {
+// check230: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check230(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15121,8 +15139,8 @@ func check228(ev *event.Event) bool {
 	return in45(v)
 }
 
-// check229: proc.cmdline contains rotatelogs
-func check229(ev *event.Event) bool {
+// check231: proc.cmdline contains rotatelogs
+func check231(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15130,8 +15148,8 @@ func check229(ev *event.Event) bool {
 	return strings.Contains(v, "rotatelogs")
 }
 
-// check230: proc.cmdline contains cronolog
-func check230(ev *event.Event) bool {
+// check232: proc.cmdline contains cronolog
+func check232(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15139,8 +15157,8 @@ func check230(ev *event.Event) bool {
 	return strings.Contains(v, "cronolog")
 }
 
-// check231: proc.pname = node
-func check231(ev *event.Event) bool {
+// check233: proc.pname = node
+func check233(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15148,8 +15166,8 @@ func check231(ev *event.Event) bool {
 	return v == "node"
 }
 
-// check232: proc.pcmdline contains /npm
-func check232(ev *event.Event) bool {
+// check234: proc.pcmdline contains /npm
+func check234(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15157,8 +15175,8 @@ func check232(ev *event.Event) bool {
 	return strings.Contains(v, "/npm")
 }
 
-// check233: proc.pcmdline contains npm-cli
-func check233(ev *event.Event) bool {
+// check235: proc.pcmdline contains npm-cli
+func check235(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15166,8 +15184,8 @@ func check233(ev *event.Event) bool {
 	return strings.Contains(v, "npm-cli")
 }
 
-// check234: proc.pcmdline contains /npx
-func check234(ev *event.Event) bool {
+// check236: proc.pcmdline contains /npx
+func check236(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15175,8 +15193,8 @@ func check234(ev *event.Event) bool {
 	return strings.Contains(v, "/npx")
 }
 
-// check235: proc.pcmdline contains yarn
-func check235(ev *event.Event) bool {
+// check237: proc.pcmdline contains yarn
+func check237(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15184,8 +15202,8 @@ func check235(ev *event.Event) bool {
 	return strings.Contains(v, "yarn")
 }
 
-// check236: proc.pcmdline contains pnpm
-func check236(ev *event.Event) bool {
+// check238: proc.pcmdline contains pnpm
+func check238(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15193,8 +15211,8 @@ func check236(ev *event.Event) bool {
 	return strings.Contains(v, "pnpm")
 }
 
-// check237: proc.pcmdline contains corepack
-func check237(ev *event.Event) bool {
+// check239: proc.pcmdline contains corepack
+func check239(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15202,8 +15220,8 @@ func check237(ev *event.Event) bool {
 	return strings.Contains(v, "corepack")
 }
 
-// check238: proc.pcmdline contains /.bin/
-func check238(ev *event.Event) bool {
+// check240: proc.pcmdline contains /.bin/
+func check240(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15211,8 +15229,8 @@ func check238(ev *event.Event) bool {
 	return strings.Contains(v, "/.bin/")
 }
 
-// check239: proc.pcmdline contains .vscode-server
-func check239(ev *event.Event) bool {
+// check241: proc.pcmdline contains .vscode-server
+func check241(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15220,8 +15238,8 @@ func check239(ev *event.Event) bool {
 	return strings.Contains(v, ".vscode-server")
 }
 
-// check240: proc.pcmdline contains .cursor-server
-func check240(ev *event.Event) bool {
+// check242: proc.pcmdline contains .cursor-server
+func check242(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15229,13 +15247,13 @@ func check240(ev *event.Event) bool {
 	return strings.Contains(v, ".cursor-server")
 }
 
-// check241: proc.cmdline in ()
-func check241(ev *event.Event) bool {
+// check243: proc.cmdline in ()
+func check243(ev *event.Event) bool {
 	return false
 }
 
-// check242: proc.cmdline contains "curl "
-func check242(ev *event.Event) bool {
+// check244: proc.cmdline contains "curl "
+func check244(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15243,8 +15261,8 @@ func check242(ev *event.Event) bool {
 	return strings.Contains(v, "curl ")
 }
 
-// check243: proc.cmdline contains "wget "
-func check243(ev *event.Event) bool {
+// check245: proc.cmdline contains "wget "
+func check245(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15252,8 +15270,8 @@ func check243(ev *event.Event) bool {
 	return strings.Contains(v, "wget ")
 }
 
-// check244: proc.cmdline endswith "| sh"
-func check244(ev *event.Event) bool {
+// check246: proc.cmdline endswith "| sh"
+func check246(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15261,8 +15279,8 @@ func check244(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| sh")
 }
 
-// check245: proc.cmdline endswith "|sh"
-func check245(ev *event.Event) bool {
+// check247: proc.cmdline endswith "|sh"
+func check247(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15270,8 +15288,8 @@ func check245(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|sh")
 }
 
-// check246: proc.cmdline endswith "| bash"
-func check246(ev *event.Event) bool {
+// check248: proc.cmdline endswith "| bash"
+func check248(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15279,8 +15297,8 @@ func check246(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| bash")
 }
 
-// check247: proc.cmdline endswith "|bash"
-func check247(ev *event.Event) bool {
+// check249: proc.cmdline endswith "|bash"
+func check249(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15288,8 +15306,8 @@ func check247(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|bash")
 }
 
-// check248: proc.cmdline endswith "| zsh"
-func check248(ev *event.Event) bool {
+// check250: proc.cmdline endswith "| zsh"
+func check250(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15297,8 +15315,8 @@ func check248(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| zsh")
 }
 
-// check249: proc.cmdline endswith "| dash"
-func check249(ev *event.Event) bool {
+// check251: proc.cmdline endswith "| dash"
+func check251(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15306,8 +15324,8 @@ func check249(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| dash")
 }
 
-// check250: proc.cmdline endswith "| python"
-func check250(ev *event.Event) bool {
+// check252: proc.cmdline endswith "| python"
+func check252(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15315,8 +15333,8 @@ func check250(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python")
 }
 
-// check251: proc.cmdline endswith "| python3"
-func check251(ev *event.Event) bool {
+// check253: proc.cmdline endswith "| python3"
+func check253(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15324,8 +15342,8 @@ func check251(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python3")
 }
 
-// check252: proc.cmdline endswith "| perl"
-func check252(ev *event.Event) bool {
+// check254: proc.cmdline endswith "| perl"
+func check254(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15333,8 +15351,8 @@ func check252(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| perl")
 }
 
-// check253: proc.cmdline contains "| sh "
-func check253(ev *event.Event) bool {
+// check255: proc.cmdline contains "| sh "
+func check255(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15342,8 +15360,8 @@ func check253(ev *event.Event) bool {
 	return strings.Contains(v, "| sh ")
 }
 
-// check254: proc.cmdline contains "|sh "
-func check254(ev *event.Event) bool {
+// check256: proc.cmdline contains "|sh "
+func check256(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15351,8 +15369,8 @@ func check254(ev *event.Event) bool {
 	return strings.Contains(v, "|sh ")
 }
 
-// check255: proc.cmdline contains "| bash "
-func check255(ev *event.Event) bool {
+// check257: proc.cmdline contains "| bash "
+func check257(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15360,8 +15378,8 @@ func check255(ev *event.Event) bool {
 	return strings.Contains(v, "| bash ")
 }
 
-// check256: proc.cmdline contains "|bash "
-func check256(ev *event.Event) bool {
+// check258: proc.cmdline contains "|bash "
+func check258(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15369,8 +15387,8 @@ func check256(ev *event.Event) bool {
 	return strings.Contains(v, "|bash ")
 }
 
-// check257: proc.cmdline contains "| sudo sh"
-func check257(ev *event.Event) bool {
+// check259: proc.cmdline contains "| sudo sh"
+func check259(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15378,8 +15396,8 @@ func check257(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo sh")
 }
 
-// check258: proc.cmdline contains "| sudo bash"
-func check258(ev *event.Event) bool {
+// check260: proc.cmdline contains "| sudo bash"
+func check260(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15387,8 +15405,8 @@ func check258(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo bash")
 }
 
-// check259: proc.cmdline contains "| sudo -E bash"
-func check259(ev *event.Event) bool {
+// check261: proc.cmdline contains "| sudo -E bash"
+func check261(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15396,8 +15414,8 @@ func check259(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo -E bash")
 }
 
-// check260: proc.cmdline contains "| python3 -"
-func check260(ev *event.Event) bool {
+// check262: proc.cmdline contains "| python3 -"
+func check262(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15405,8 +15423,8 @@ func check260(ev *event.Event) bool {
 	return strings.Contains(v, "| python3 -")
 }
 
-// check261: proc.cmdline contains "| python -"
-func check261(ev *event.Event) bool {
+// check263: proc.cmdline contains "| python -"
+func check263(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15414,8 +15432,8 @@ func check261(ev *event.Event) bool {
 	return strings.Contains(v, "| python -")
 }
 
-// check262: proc.cmdline contains "| perl -"
-func check262(ev *event.Event) bool {
+// check264: proc.cmdline contains "| perl -"
+func check264(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15423,8 +15441,8 @@ func check262(ev *event.Event) bool {
 	return strings.Contains(v, "| perl -")
 }
 
-// check263: proc.cmdline contains "| sh;"
-func check263(ev *event.Event) bool {
+// check265: proc.cmdline contains "| sh;"
+func check265(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15432,8 +15450,8 @@ func check263(ev *event.Event) bool {
 	return strings.Contains(v, "| sh;")
 }
 
-// check264: proc.cmdline contains "| bash;"
-func check264(ev *event.Event) bool {
+// check266: proc.cmdline contains "| bash;"
+func check266(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15441,8 +15459,8 @@ func check264(ev *event.Event) bool {
 	return strings.Contains(v, "| bash;")
 }
 
-// check265: proc.cmdline contains "|sh;"
-func check265(ev *event.Event) bool {
+// check267: proc.cmdline contains "|sh;"
+func check267(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15450,8 +15468,8 @@ func check265(ev *event.Event) bool {
 	return strings.Contains(v, "|sh;")
 }
 
-// check266: proc.cmdline contains "<(curl"
-func check266(ev *event.Event) bool {
+// check268: proc.cmdline contains "<(curl"
+func check268(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15459,8 +15477,8 @@ func check266(ev *event.Event) bool {
 	return strings.Contains(v, "<(curl")
 }
 
-// check267: proc.cmdline contains "<(wget"
-func check267(ev *event.Event) bool {
+// check269: proc.cmdline contains "<(wget"
+func check269(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15468,8 +15486,8 @@ func check267(ev *event.Event) bool {
 	return strings.Contains(v, "<(wget")
 }
 
-// check268: proc.pname in ()
-func check268(ev *event.Event) bool {
+// check270: proc.pname in ()
+func check270(ev *event.Event) bool {
 	return false
 }
 
@@ -15481,8 +15499,8 @@ func in46(v int64) bool {
 	return false
 }
 
-// check269: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
-func check269(ev *event.Event) bool {
+// check271: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
+func check271(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15498,8 +15516,8 @@ func in47(v string) bool {
 	return false
 }
 
-// check270: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
-func check270(ev *event.Event) bool {
+// check272: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
+func check272(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15507,8 +15525,8 @@ func check270(ev *event.Event) bool {
 	return in47(v)
 }
 
-// check271: fd.sport = 53
-func check271(ev *event.Event) bool {
+// check273: fd.sport = 53
+func check273(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15524,8 +15542,8 @@ func in48(v string) bool {
 	return false
 }
 
-// check272: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
-func check272(ev *event.Event) bool {
+// check274: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
+func check274(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15541,8 +15559,8 @@ func in49(v string) bool {
 	return false
 }
 
-// check273: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
-func check273(ev *event.Event) bool {
+// check275: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
+func check275(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15550,8 +15568,8 @@ func check273(ev *event.Event) bool {
 	return in49(v)
 }
 
-// check274: proc.args contains id_rsa
-func check274(ev *event.Event) bool {
+// check276: proc.args contains id_rsa
+func check276(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15559,8 +15577,8 @@ func check274(ev *event.Event) bool {
 	return strings.Contains(v, "id_rsa")
 }
 
-// check275: proc.args contains id_dsa
-func check275(ev *event.Event) bool {
+// check277: proc.args contains id_dsa
+func check277(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15568,8 +15586,8 @@ func check275(ev *event.Event) bool {
 	return strings.Contains(v, "id_dsa")
 }
 
-// check276: proc.args contains id_ecdsa
-func check276(ev *event.Event) bool {
+// check278: proc.args contains id_ecdsa
+func check278(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15577,8 +15595,8 @@ func check276(ev *event.Event) bool {
 	return strings.Contains(v, "id_ecdsa")
 }
 
-// check277: proc.args contains id_ed25519
-func check277(ev *event.Event) bool {
+// check279: proc.args contains id_ed25519
+func check279(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15586,8 +15604,8 @@ func check277(ev *event.Event) bool {
 	return strings.Contains(v, "id_ed25519")
 }
 
-// check278: proc.args contains "PRIVATE KEY"
-func check278(ev *event.Event) bool {
+// check280: proc.args contains "PRIVATE KEY"
+func check280(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15595,8 +15613,8 @@ func check278(ev *event.Event) bool {
 	return strings.Contains(v, "PRIVATE KEY")
 }
 
-// check279: proc.args contains .ppk
-func check279(ev *event.Event) bool {
+// check281: proc.args contains .ppk
+func check281(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15604,8 +15622,8 @@ func check279(ev *event.Event) bool {
 	return strings.Contains(v, ".ppk")
 }
 
-// check280: proc.args contains "*.pem"
-func check280(ev *event.Event) bool {
+// check282: proc.args contains "*.pem"
+func check282(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15613,8 +15631,8 @@ func check280(ev *event.Event) bool {
 	return strings.Contains(v, "*.pem")
 }
 
-// check281: proc.args contains "*.key"
-func check281(ev *event.Event) bool {
+// check283: proc.args contains "*.key"
+func check283(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15622,8 +15640,8 @@ func check281(ev *event.Event) bool {
 	return strings.Contains(v, "*.key")
 }
 
-// check282: proc.args contains .kdbx
-func check282(ev *event.Event) bool {
+// check284: proc.args contains .kdbx
+func check284(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15631,8 +15649,8 @@ func check282(ev *event.Event) bool {
 	return strings.Contains(v, ".kdbx")
 }
 
-// check283: proc.args contains wallet.dat
-func check283(ev *event.Event) bool {
+// check285: proc.args contains wallet.dat
+func check285(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15640,8 +15658,8 @@ func check283(ev *event.Event) bool {
 	return strings.Contains(v, "wallet.dat")
 }
 
-// check284: proc.args contains aws_secret_access_key
-func check284(ev *event.Event) bool {
+// check286: proc.args contains aws_secret_access_key
+func check286(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15649,8 +15667,8 @@ func check284(ev *event.Event) bool {
 	return strings.Contains(v, "aws_secret_access_key")
 }
 
-// check285: proc.name = setenforce
-func check285(ev *event.Event) bool {
+// check287: proc.name = setenforce
+func check287(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15666,8 +15684,8 @@ func in50(v string) bool {
 	return false
 }
 
-// check286: proc.args in (0, permissive, Permissive)
-func check286(ev *event.Event) bool {
+// check288: proc.args in (0, permissive, Permissive)
+func check288(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15675,8 +15693,8 @@ func check286(ev *event.Event) bool {
 	return in50(v)
 }
 
-// check287: proc.name = auditctl
-func check287(ev *event.Event) bool {
+// check289: proc.name = auditctl
+func check289(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15684,8 +15702,8 @@ func check287(ev *event.Event) bool {
 	return v == "auditctl"
 }
 
-// check288: proc.args contains "-e 0"
-func check288(ev *event.Event) bool {
+// check290: proc.args contains "-e 0"
+func check290(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15693,8 +15711,8 @@ func check288(ev *event.Event) bool {
 	return strings.Contains(v, "-e 0")
 }
 
-// check289: proc.args = "-D"
-func check289(ev *event.Event) bool {
+// check291: proc.args = "-D"
+func check291(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15702,8 +15720,8 @@ func check289(ev *event.Event) bool {
 	return v == "-D"
 }
 
-// check290: proc.args startswith "-D "
-func check290(ev *event.Event) bool {
+// check292: proc.args startswith "-D "
+func check292(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15711,8 +15729,8 @@ func check290(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-D ")
 }
 
-// check291: proc.name = aa-teardown
-func check291(ev *event.Event) bool {
+// check293: proc.name = aa-teardown
+func check293(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15720,8 +15738,8 @@ func check291(ev *event.Event) bool {
 	return v == "aa-teardown"
 }
 
-// check292: proc.name = ufw
-func check292(ev *event.Event) bool {
+// check294: proc.name = ufw
+func check294(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15729,8 +15747,8 @@ func check292(ev *event.Event) bool {
 	return v == "ufw"
 }
 
-// check293: proc.args contains disable
-func check293(ev *event.Event) bool {
+// check295: proc.args contains disable
+func check295(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15738,8 +15756,8 @@ func check293(ev *event.Event) bool {
 	return strings.Contains(v, "disable")
 }
 
-// check294: proc.name in (systemctl, service)
-func check294(ev *event.Event) bool {
+// check296: proc.name in (systemctl, service)
+func check296(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15747,8 +15765,8 @@ func check294(ev *event.Event) bool {
 	return (v == "systemctl" || v == "service")
 }
 
-// check295: proc.args contains stop
-func check295(ev *event.Event) bool {
+// check297: proc.args contains stop
+func check297(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15756,8 +15774,8 @@ func check295(ev *event.Event) bool {
 	return strings.Contains(v, "stop")
 }
 
-// check296: proc.args contains mask
-func check296(ev *event.Event) bool {
+// check298: proc.args contains mask
+func check298(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15765,8 +15783,8 @@ func check296(ev *event.Event) bool {
 	return strings.Contains(v, "mask")
 }
 
-// check297: proc.args contains kill
-func check297(ev *event.Event) bool {
+// check299: proc.args contains kill
+func check299(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15774,8 +15792,8 @@ func check297(ev *event.Event) bool {
 	return strings.Contains(v, "kill")
 }
 
-// check298: proc.args contains auditd
-func check298(ev *event.Event) bool {
+// check300: proc.args contains auditd
+func check300(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15783,8 +15801,8 @@ func check298(ev *event.Event) bool {
 	return strings.Contains(v, "auditd")
 }
 
-// check299: proc.args contains apparmor
-func check299(ev *event.Event) bool {
+// check301: proc.args contains apparmor
+func check301(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15792,8 +15810,8 @@ func check299(ev *event.Event) bool {
 	return strings.Contains(v, "apparmor")
 }
 
-// check300: proc.args contains lanner
-func check300(ev *event.Event) bool {
+// check302: proc.args contains lanner
+func check302(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15801,8 +15819,8 @@ func check300(ev *event.Event) bool {
 	return strings.Contains(v, "lanner")
 }
 
-// check301: proc.args contains falco
-func check301(ev *event.Event) bool {
+// check303: proc.args contains falco
+func check303(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15810,8 +15828,8 @@ func check301(ev *event.Event) bool {
 	return strings.Contains(v, "falco")
 }
 
-// check302: proc.args contains firewalld
-func check302(ev *event.Event) bool {
+// check304: proc.args contains firewalld
+func check304(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15819,8 +15837,8 @@ func check302(ev *event.Event) bool {
 	return strings.Contains(v, "firewalld")
 }
 
-// check303: proc.args contains ufw
-func check303(ev *event.Event) bool {
+// check305: proc.args contains ufw
+func check305(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15828,8 +15846,8 @@ func check303(ev *event.Event) bool {
 	return strings.Contains(v, "ufw")
 }
 
-// check304: proc.args contains osqueryd
-func check304(ev *event.Event) bool {
+// check306: proc.args contains osqueryd
+func check306(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15837,8 +15855,8 @@ func check304(ev *event.Event) bool {
 	return strings.Contains(v, "osqueryd")
 }
 
-// check305: proc.args contains wazuh
-func check305(ev *event.Event) bool {
+// check307: proc.args contains wazuh
+func check307(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15846,8 +15864,8 @@ func check305(ev *event.Event) bool {
 	return strings.Contains(v, "wazuh")
 }
 
-// check306: proc.args contains fail2ban
-func check306(ev *event.Event) bool {
+// check308: proc.args contains fail2ban
+func check308(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15855,8 +15873,8 @@ func check306(ev *event.Event) bool {
 	return strings.Contains(v, "fail2ban")
 }
 
-// check307: proc.args contains rsyslog
-func check307(ev *event.Event) bool {
+// check309: proc.args contains rsyslog
+func check309(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15864,8 +15882,8 @@ func check307(ev *event.Event) bool {
 	return strings.Contains(v, "rsyslog")
 }
 
-// check308: proc.args contains journald
-func check308(ev *event.Event) bool {
+// check310: proc.args contains journald
+func check310(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15881,8 +15899,8 @@ func in51(v string) bool {
 	return false
 }
 
-// check309: proc.name in (shred, wipe, srm)
-func check309(ev *event.Event) bool {
+// check311: proc.name in (shred, wipe, srm)
+func check311(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15890,8 +15908,8 @@ func check309(ev *event.Event) bool {
 	return in51(v)
 }
 
-// check310: proc.name = truncate
-func check310(ev *event.Event) bool {
+// check312: proc.name = truncate
+func check312(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15899,8 +15917,8 @@ func check310(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// check311: proc.args contains /var/log
-func check311(ev *event.Event) bool {
+// check313: proc.args contains /var/log
+func check313(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15908,8 +15926,8 @@ func check311(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// check312: proc.args contains _history
-func check312(ev *event.Event) bool {
+// check314: proc.args contains _history
+func check314(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15917,8 +15935,8 @@ func check312(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// check313: proc.name = ln
-func check313(ev *event.Event) bool {
+// check315: proc.name = ln
+func check315(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15926,8 +15944,8 @@ func check313(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// check314: proc.args contains /dev/null
-func check314(ev *event.Event) bool {
+// check316: proc.args contains /dev/null
+func check316(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15935,8 +15953,8 @@ func check314(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// check315: proc.name = dd
-func check315(ev *event.Event) bool {
+// check317: proc.name = dd
+func check317(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15944,8 +15962,8 @@ func check315(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// check316: proc.args contains "of=/dev/sd"
-func check316(ev *event.Event) bool {
+// check318: proc.args contains "of=/dev/sd"
+func check318(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15953,8 +15971,8 @@ func check316(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// check317: proc.args contains "of=/dev/vd"
-func check317(ev *event.Event) bool {
+// check319: proc.args contains "of=/dev/vd"
+func check319(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15962,8 +15980,8 @@ func check317(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// check318: proc.args contains "of=/dev/xvd"
-func check318(ev *event.Event) bool {
+// check320: proc.args contains "of=/dev/xvd"
+func check320(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15971,8 +15989,8 @@ func check318(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// check319: proc.args contains "of=/dev/hd"
-func check319(ev *event.Event) bool {
+// check321: proc.args contains "of=/dev/hd"
+func check321(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15980,8 +15998,8 @@ func check319(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// check320: proc.args contains "of=/dev/nvme"
-func check320(ev *event.Event) bool {
+// check322: proc.args contains "of=/dev/nvme"
+func check322(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15989,8 +16007,8 @@ func check320(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// check321: proc.args contains "of=/dev/mmcblk"
-func check321(ev *event.Event) bool {
+// check323: proc.args contains "of=/dev/mmcblk"
+func check323(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15998,8 +16016,8 @@ func check321(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// check322: proc.args contains "of=/dev/dm-"
-func check322(ev *event.Event) bool {
+// check324: proc.args contains "of=/dev/dm-"
+func check324(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16007,8 +16025,8 @@ func check322(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// check323: proc.args contains "of=/dev/mapper/"
-func check323(ev *event.Event) bool {
+// check325: proc.args contains "of=/dev/mapper/"
+func check325(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16016,8 +16034,8 @@ func check323(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// check324: proc.args contains "of=/dev/md"
-func check324(ev *event.Event) bool {
+// check326: proc.args contains "of=/dev/md"
+func check326(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16025,8 +16043,8 @@ func check324(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// check325: proc.name = blkdiscard
-func check325(ev *event.Event) bool {
+// check327: proc.name = blkdiscard
+func check327(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16034,8 +16052,21 @@ func check325(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// check326: proc.env[LD_PRELOAD] contains /tmp/
-func check326(ev *event.Event) bool {
+// check328: proc.env[LD_PRELOAD] != ""
+func check328(ev *event.Event) bool {
+	v, ok := event.ProcEnv(ev, event.Arg{
+		Index: -1,
+		Key:   "LD_PRELOAD",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return v != ""
+}
+
+// check329: proc.env[LD_PRELOAD] contains /tmp/
+func check329(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16047,8 +16078,8 @@ func check326(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// check327: proc.env[LD_PRELOAD] contains /dev/shm/
-func check327(ev *event.Event) bool {
+// check330: proc.env[LD_PRELOAD] contains /dev/shm/
+func check330(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16060,8 +16091,8 @@ func check327(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// check328: proc.env[LD_PRELOAD] contains /var/tmp/
-func check328(ev *event.Event) bool {
+// check331: proc.env[LD_PRELOAD] contains /var/tmp/
+func check331(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16073,8 +16104,8 @@ func check328(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// check329: proc.env[LD_PRELOAD] contains /run/user/
-func check329(ev *event.Event) bool {
+// check332: proc.env[LD_PRELOAD] contains /run/user/
+func check332(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16086,8 +16117,8 @@ func check329(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// check330: proc.env[LD_PRELOAD] contains "/."
-func check330(ev *event.Event) bool {
+// check333: proc.env[LD_PRELOAD] contains "/."
+func check333(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16099,18 +16130,18 @@ func check330(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// check331: proc.env[LD_PRELOAD] in ()
-func check331(ev *event.Event) bool {
+// check334: proc.env[LD_PRELOAD] in ()
+func check334(ev *event.Event) bool {
 	return false
 }
 
-// check332: evt.type = setuid
-func check332(ev *event.Event) bool {
+// check335: evt.type = setuid
+func check335(ev *event.Event) bool {
 	return ev.Type == event.TypeSetuid
 }
 
-// check333: evt.arg.uid in (0, root)
-func check333(ev *event.Event) bool {
+// check336: evt.arg.uid in (0, root)
+func check336(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDUID,
 		Index: -1,
@@ -16131,8 +16162,8 @@ func in52(v string) bool {
 	return false
 }
 
-// check334: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check334(ev *event.Event) bool {
+// check337: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check337(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16148,8 +16179,8 @@ func in53(v string) bool {
 	return false
 }
 
-// check335: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check335(ev *event.Event) bool {
+// check338: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
+func check338(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16157,13 +16188,13 @@ func check335(ev *event.Event) bool {
 	return in53(v)
 }
 
-// check336: evt.type in (chmod, fchmod, fchmodat)
-func check336(ev *event.Event) bool {
+// check339: evt.type in (chmod, fchmod, fchmodat)
+func check339(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check337: evt.arg.mode contains S_ISUID
-func check337(ev *event.Event) bool {
+// check340: evt.arg.mode contains S_ISUID
+func check340(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16176,8 +16207,8 @@ func check337(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check338: evt.arg.mode contains S_ISGID
-func check338(ev *event.Event) bool {
+// check341: evt.arg.mode contains S_ISGID
+func check341(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16198,8 +16229,8 @@ func in54(v string) bool {
 	return false
 }
 
-// check339: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check339(ev *event.Event) bool {
+// check342: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
+func check342(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16207,13 +16238,13 @@ func check339(ev *event.Event) bool {
 	return in54(v)
 }
 
-// check340: evt.type = bpf
-func check340(ev *event.Event) bool {
+// check343: evt.type = bpf
+func check343(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check341: evt.arg.cmd = 5
-func check341(ev *event.Event) bool {
+// check344: evt.arg.cmd = 5
+func check344(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16226,8 +16257,8 @@ func check341(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check342: evt.arg.cmd contains BPF_PROG_LOAD
-func check342(ev *event.Event) bool {
+// check345: evt.arg.cmd contains BPF_PROG_LOAD
+func check345(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16248,8 +16279,8 @@ func in55(v string) bool {
 	return false
 }
 
-// check343: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check343(ev *event.Event) bool {
+// check346: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
+func check346(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16257,13 +16288,13 @@ func check343(ev *event.Event) bool {
 	return in55(v)
 }
 
-// check344: evt.type = userfaultfd
-func check344(ev *event.Event) bool {
+// check347: evt.type = userfaultfd
+func check347(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check345: user.uid != 0
-func check345(ev *event.Event) bool {
+// check348: user.uid != 0
+func check348(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16279,8 +16310,8 @@ func in56(v string) bool {
 	return false
 }
 
-// check346: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check346(ev *event.Event) bool {
+// check349: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
+func check349(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16288,8 +16319,8 @@ func check346(ev *event.Event) bool {
 	return in56(v)
 }
 
-// check347: evt.arg.request contains PTRACE_ATTACH
-func check347(ev *event.Event) bool {
+// check350: evt.arg.request contains PTRACE_ATTACH
+func check350(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16302,8 +16333,8 @@ func check347(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check348: evt.arg.request contains PTRACE_SEIZE
-func check348(ev *event.Event) bool {
+// check351: evt.arg.request contains PTRACE_SEIZE
+func check351(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16316,8 +16347,8 @@ func check348(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check349: evt.is_open_read = true
-func check349(ev *event.Event) bool {
+// check352: evt.is_open_read = true
+func check352(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16333,8 +16364,8 @@ func in57(v string) bool {
 	return false
 }
 
-// check350: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check350(ev *event.Event) bool {
+// check353: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check353(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16342,8 +16373,8 @@ func check350(ev *event.Event) bool {
 	return in57(v)
 }
 
-// check351: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check351(ev *event.Event) bool {
+// check354: fd.directory in (/etc/sudoers.d, /etc/pam.d)
+func check354(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16359,8 +16390,8 @@ func in58(v string) bool {
 	return false
 }
 
-// check352: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check352(ev *event.Event) bool {
+// check355: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check355(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16368,8 +16399,8 @@ func check352(ev *event.Event) bool {
 	return in58(v)
 }
 
-// check353: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check353(ev *event.Event) bool {
+// check356: fd.name glob "/etc/ssh/ssh_host_*_key"
+func check356(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16377,8 +16408,8 @@ func check353(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check354: fd.directory = /root/.ssh
-func check354(ev *event.Event) bool {
+// check357: fd.directory = /root/.ssh
+func check357(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16386,8 +16417,8 @@ func check354(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check355: fd.directory glob "/home/*/.ssh"
-func check355(ev *event.Event) bool {
+// check358: fd.directory glob "/home/*/.ssh"
+func check358(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16395,8 +16426,8 @@ func check355(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check356: fd.filename endswith .pub
-func check356(ev *event.Event) bool {
+// check359: fd.filename endswith .pub
+func check359(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16412,8 +16443,8 @@ func in59(v string) bool {
 	return false
 }
 
-// check357: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check357(ev *event.Event) bool {
+// check360: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
+func check360(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16429,8 +16460,8 @@ func in60(v string) bool {
 	return false
 }
 
-// check358: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check358(ev *event.Event) bool {
+// check361: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
+func check361(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16438,8 +16469,8 @@ func check358(ev *event.Event) bool {
 	return in60(v)
 }
 
-// check359: fd.name glob "/proc/*/environ"
-func check359(ev *event.Event) bool {
+// check362: fd.name glob "/proc/*/environ"
+func check362(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16455,8 +16486,8 @@ func in61(v string) bool {
 	return false
 }
 
-// check360: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
-func check360(ev *event.Event) bool {
+// check363: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
+func check363(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16464,8 +16495,8 @@ func check360(ev *event.Event) bool {
 	return in61(v)
 }
 
-// check361: fd.filename = token
-func check361(ev *event.Event) bool {
+// check364: fd.filename = token
+func check364(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16475,8 +16506,8 @@ func check361(ev *event.Event) bool {
 
 var prefixes62 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check362: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check362(ev *event.Event) bool {
+// check365: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
+func check365(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16492,8 +16523,8 @@ func in63(v string) bool {
 	return false
 }
 
-// check363: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check363(ev *event.Event) bool {
+// check366: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
+func check366(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16501,8 +16532,8 @@ func check363(ev *event.Event) bool {
 	return in63(v)
 }
 
-// check364: fd.filename in (authorized_keys, authorized_keys2)
-func check364(ev *event.Event) bool {
+// check367: fd.filename in (authorized_keys, authorized_keys2)
+func check367(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16510,8 +16541,8 @@ func check364(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check365: evt.arg.newpath endswith /authorized_keys
-func check365(ev *event.Event) bool {
+// check368: evt.arg.newpath endswith /authorized_keys
+func check368(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16524,8 +16555,8 @@ func check365(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check366: evt.arg.newpath endswith /authorized_keys2
-func check366(ev *event.Event) bool {
+// check369: evt.arg.newpath endswith /authorized_keys2
+func check369(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16546,8 +16577,8 @@ func in64(v string) bool {
 	return false
 }
 
-// check367: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check367(ev *event.Event) bool {
+// check370: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check370(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16563,8 +16594,8 @@ func in65(v string) bool {
 	return false
 }
 
-// check368: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check368(ev *event.Event) bool {
+// check371: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check371(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -16580,8 +16611,8 @@ func check368(ev *event.Event) bool {
 	return false
 }
 
-// check369: evt.arg.newpath = /etc/crontab
-func check369(ev *event.Event) bool {
+// check372: evt.arg.newpath = /etc/crontab
+func check372(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16594,8 +16625,8 @@ func check369(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check370: evt.arg.newpath startswith /var/spool/cron/
-func check370(ev *event.Event) bool {
+// check373: evt.arg.newpath startswith /var/spool/cron/
+func check373(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16608,8 +16639,8 @@ func check370(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check371: evt.arg.newpath startswith /etc/cron.d/
-func check371(ev *event.Event) bool {
+// check374: evt.arg.newpath startswith /etc/cron.d/
+func check374(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16622,8 +16653,8 @@ func check371(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check372: evt.arg.newpath startswith /etc/cron.hourly/
-func check372(ev *event.Event) bool {
+// check375: evt.arg.newpath startswith /etc/cron.hourly/
+func check375(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16636,8 +16667,8 @@ func check372(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check373: evt.arg.newpath startswith /etc/cron.daily/
-func check373(ev *event.Event) bool {
+// check376: evt.arg.newpath startswith /etc/cron.daily/
+func check376(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16650,8 +16681,8 @@ func check373(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check374: evt.arg.newpath startswith /etc/cron.weekly/
-func check374(ev *event.Event) bool {
+// check377: evt.arg.newpath startswith /etc/cron.weekly/
+func check377(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16664,8 +16695,8 @@ func check374(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check375: evt.arg.newpath startswith /etc/cron.monthly/
-func check375(ev *event.Event) bool {
+// check378: evt.arg.newpath startswith /etc/cron.monthly/
+func check378(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16686,8 +16717,8 @@ func in66(v string) bool {
 	return false
 }
 
-// check376: proc.name in (crontab, at, atd, batch)
-func check376(ev *event.Event) bool {
+// check379: proc.name in (crontab, at, atd, batch)
+func check379(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16695,8 +16726,8 @@ func check376(ev *event.Event) bool {
 	return in66(v)
 }
 
-// check377: proc.name = systemctl
-func check377(ev *event.Event) bool {
+// check380: proc.name = systemctl
+func check380(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16712,8 +16743,8 @@ func in67(v string) bool {
 	return false
 }
 
-// check378: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check378(ev *event.Event) bool {
+// check381: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check381(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16721,8 +16752,8 @@ func check378(ev *event.Event) bool {
 	return in67(v)
 }
 
-// check379: evt.type in (link, linkat)
-func check379(ev *event.Event) bool {
+// check382: evt.type in (link, linkat)
+func check382(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
@@ -16734,8 +16765,8 @@ func in68(v string) bool {
 	return false
 }
 
-// check380: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
-func check380(ev *event.Event) bool {
+// check383: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
+func check383(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16748,8 +16779,8 @@ func check380(ev *event.Event) bool {
 	return in68(v)
 }
 
-// check381: evt.arg.oldpath startswith /etc/sudoers.d/
-func check381(ev *event.Event) bool {
+// check384: evt.arg.oldpath startswith /etc/sudoers.d/
+func check384(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16770,8 +16801,8 @@ func in69(v string) bool {
 	return false
 }
 
-// check382: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
-func check382(ev *event.Event) bool {
+// check385: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
+func check385(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
 		Index: -1,
@@ -16784,8 +16815,8 @@ func check382(ev *event.Event) bool {
 	return in69(v)
 }
 
-// check383: evt.arg.flags contains O_TRUNC
-func check383(ev *event.Event) bool {
+// check386: evt.arg.flags contains O_TRUNC
+func check386(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -16798,8 +16829,8 @@ func check383(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// check384: fd.name startswith /var/log/
-func check384(ev *event.Event) bool {
+// check387: fd.name startswith /var/log/
+func check387(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16807,8 +16838,8 @@ func check384(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check385: evt.arg.path startswith /var/log/
-func check385(ev *event.Event) bool {
+// check388: evt.arg.path startswith /var/log/
+func check388(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -16821,8 +16852,8 @@ func check385(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check386: evt.arg.name startswith /var/log/
-func check386(ev *event.Event) bool {
+// check389: evt.arg.name startswith /var/log/
+func check389(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -16835,8 +16866,8 @@ func check386(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check387: evt.arg.oldpath startswith /var/log/
-func check387(ev *event.Event) bool {
+// check390: evt.arg.oldpath startswith /var/log/
+func check390(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16857,8 +16888,8 @@ func in70(v string) bool {
 	return false
 }
 
-// check388: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
-func check388(ev *event.Event) bool {
+// check391: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
+func check391(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16874,8 +16905,8 @@ func in71(v string) bool {
 	return false
 }
 
-// check389: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
-func check389(ev *event.Event) bool {
+// check392: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
+func check392(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -16891,51 +16922,51 @@ func check389(ev *event.Event) bool {
 	return false
 }
 
-// check390: evt.arg.path endswith _history
-func check390(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDPath,
-		Index: -1,
-		Key:   "path",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check391: evt.arg.name endswith _history
-func check391(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDName,
-		Index: -1,
-		Key:   "name",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check392: evt.arg.path endswith /.history
-func check392(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDPath,
-		Index: -1,
-		Key:   "path",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "/.history")
-}
-
-// check393: evt.arg.name endswith /.history
+// check393: evt.arg.path endswith _history
 func check393(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDPath,
+		Index: -1,
+		Key:   "path",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check394: evt.arg.name endswith _history
+func check394(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDName,
+		Index: -1,
+		Key:   "name",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check395: evt.arg.path endswith /.history
+func check395(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDPath,
+		Index: -1,
+		Key:   "path",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.history")
+}
+
+// check396: evt.arg.name endswith /.history
+func check396(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
 		Key:   "name",
@@ -16947,8 +16978,8 @@ func check393(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check394: evt.arg.oldpath endswith _history
-func check394(ev *event.Event) bool {
+// check397: evt.arg.oldpath endswith _history
+func check397(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16961,8 +16992,8 @@ func check394(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check395: evt.arg.newpath endswith _history
-func check395(ev *event.Event) bool {
+// check398: evt.arg.newpath endswith _history
+func check398(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16975,8 +17006,8 @@ func check395(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check396: evt.arg.oldpath endswith .tmp
-func check396(ev *event.Event) bool {
+// check399: evt.arg.oldpath endswith .tmp
+func check399(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -16989,8 +17020,8 @@ func check396(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// check397: evt.arg.oldpath endswith .new
-func check397(ev *event.Event) bool {
+// check400: evt.arg.oldpath endswith .new
+func check400(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17003,8 +17034,8 @@ func check397(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// check398: evt.arg.linkpath endswith _history
-func check398(ev *event.Event) bool {
+// check401: evt.arg.linkpath endswith _history
+func check401(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17017,8 +17048,8 @@ func check398(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check399: evt.arg.linkpath endswith /.history
-func check399(ev *event.Event) bool {
+// check402: evt.arg.linkpath endswith /.history
+func check402(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17039,8 +17070,8 @@ func in72(v string) bool {
 	return false
 }
 
-// check400: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
-func check400(ev *event.Event) bool {
+// check403: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
+func check403(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17056,8 +17087,8 @@ func in73(v string) bool {
 	return false
 }
 
-// check401: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check401(ev *event.Event) bool {
+// check404: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
+func check404(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17073,8 +17104,8 @@ func in74(v string) bool {
 	return false
 }
 
-// check402: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
-func check402(ev *event.Event) bool {
+// check405: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
+func check405(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17082,8 +17113,8 @@ func check402(ev *event.Event) bool {
 	return in74(v)
 }
 
-// check403: evt.arg.mode contains S_IXUSR
-func check403(ev *event.Event) bool {
+// check406: evt.arg.mode contains S_IXUSR
+func check406(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17096,8 +17127,8 @@ func check403(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// check404: evt.arg.mode contains S_IXGRP
-func check404(ev *event.Event) bool {
+// check407: evt.arg.mode contains S_IXGRP
+func check407(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17110,8 +17141,8 @@ func check404(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// check405: evt.arg.mode contains S_IXOTH
-func check405(ev *event.Event) bool {
+// check408: evt.arg.mode contains S_IXOTH
+func check408(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17126,8 +17157,8 @@ func check405(ev *event.Event) bool {
 
 var addr75 = netip.MustParseAddr("169.254.169.254")
 
-// check406: fd.sip = "169.254.169.254"
-func check406(ev *event.Event) bool {
+// check409: fd.sip = "169.254.169.254"
+func check409(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17137,8 +17168,8 @@ func check406(ev *event.Event) bool {
 
 var addr76 = netip.MustParseAddr("fd00:ec2::254")
 
-// check407: fd.sip = "fd00:ec2::254"
-func check407(ev *event.Event) bool {
+// check410: fd.sip = "fd00:ec2::254"
+func check410(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17148,8 +17179,8 @@ func check407(ev *event.Event) bool {
 
 var addr77 = netip.MustParseAddr("100.100.100.200")
 
-// check408: fd.sip = "100.100.100.200"
-func check408(ev *event.Event) bool {
+// check411: fd.sip = "100.100.100.200"
+func check411(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17165,8 +17196,8 @@ func in78(v string) bool {
 	return false
 }
 
-// check409: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
-func check409(ev *event.Event) bool {
+// check412: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
+func check412(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17182,8 +17213,8 @@ func in79(v string) bool {
 	return false
 }
 
-// check410: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check410(ev *event.Event) bool {
+// check413: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check413(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17199,8 +17230,8 @@ func in80(v string) bool {
 	return false
 }
 
-// check411: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
-func check411(ev *event.Event) bool {
+// check414: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
+func check414(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17208,8 +17239,8 @@ func check411(ev *event.Event) bool {
 	return in80(v)
 }
 
-// check412: container.id = host
-func check412(ev *event.Event) bool {
+// check415: container.id = host
+func check415(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17225,8 +17256,8 @@ func in81(v string) bool {
 	return false
 }
 
-// check413: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
-func check413(ev *event.Event) bool {
+// check416: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
+func check416(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17234,8 +17265,8 @@ func check413(ev *event.Event) bool {
 	return in81(v)
 }
 
-// check414: proc.args = ""
-func check414(ev *event.Event) bool {
+// check417: proc.args = ""
+func check417(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17251,8 +17282,8 @@ func in82(v string) bool {
 	return false
 }
 
-// check415: proc.args in (-i, -p, -l, "-i -p")
-func check415(ev *event.Event) bool {
+// check418: proc.args in (-i, -p, -l, "-i -p")
+func check418(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17268,8 +17299,8 @@ func in83(v string) bool {
 	return false
 }
 
-// check416: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
-func check416(ev *event.Event) bool {
+// check419: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
+func check419(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17277,8 +17308,8 @@ func check416(ev *event.Event) bool {
 	return in83(v)
 }
 
-// check417: proc.name = touch
-func check417(ev *event.Event) bool {
+// check420: proc.name = touch
+func check420(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17286,8 +17317,8 @@ func check417(ev *event.Event) bool {
 	return v == "touch"
 }
 
-// check418: proc.args startswith "-d "
-func check418(ev *event.Event) bool {
+// check421: proc.args startswith "-d "
+func check421(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17295,8 +17326,8 @@ func check418(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-d ")
 }
 
-// check419: proc.args contains " -d "
-func check419(ev *event.Event) bool {
+// check422: proc.args contains " -d "
+func check422(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17304,8 +17335,8 @@ func check419(ev *event.Event) bool {
 	return strings.Contains(v, " -d ")
 }
 
-// check420: proc.args startswith "-t "
-func check420(ev *event.Event) bool {
+// check423: proc.args startswith "-t "
+func check423(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17313,8 +17344,8 @@ func check420(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-t ")
 }
 
-// check421: proc.args contains " -t "
-func check421(ev *event.Event) bool {
+// check424: proc.args contains " -t "
+func check424(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17322,8 +17353,8 @@ func check421(ev *event.Event) bool {
 	return strings.Contains(v, " -t ")
 }
 
-// check422: proc.args contains --date
-func check422(ev *event.Event) bool {
+// check425: proc.args contains --date
+func check425(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17331,8 +17362,8 @@ func check422(ev *event.Event) bool {
 	return strings.Contains(v, "--date")
 }
 
-// check423: proc.args contains --reference
-func check423(ev *event.Event) bool {
+// check426: proc.args contains --reference
+func check426(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17340,8 +17371,8 @@ func check423(ev *event.Event) bool {
 	return strings.Contains(v, "--reference")
 }
 
-// check424: proc.name = curl
-func check424(ev *event.Event) bool {
+// check427: proc.name = curl
+func check427(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17349,8 +17380,8 @@ func check424(ev *event.Event) bool {
 	return v == "curl"
 }
 
-// check425: proc.args contains --upload-file
-func check425(ev *event.Event) bool {
+// check428: proc.args contains --upload-file
+func check428(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17358,8 +17389,8 @@ func check425(ev *event.Event) bool {
 	return strings.Contains(v, "--upload-file")
 }
 
-// check426: proc.args startswith "-T "
-func check426(ev *event.Event) bool {
+// check429: proc.args startswith "-T "
+func check429(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17367,8 +17398,8 @@ func check426(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-T ")
 }
 
-// check427: proc.args contains " -T "
-func check427(ev *event.Event) bool {
+// check430: proc.args contains " -T "
+func check430(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17376,8 +17407,8 @@ func check427(ev *event.Event) bool {
 	return strings.Contains(v, " -T ")
 }
 
-// check428: proc.args contains "=@"
-func check428(ev *event.Event) bool {
+// check431: proc.args contains "=@"
+func check431(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17385,8 +17416,8 @@ func check428(ev *event.Event) bool {
 	return strings.Contains(v, "=@")
 }
 
-// check429: proc.args contains "-d @"
-func check429(ev *event.Event) bool {
+// check432: proc.args contains "-d @"
+func check432(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17394,8 +17425,8 @@ func check429(ev *event.Event) bool {
 	return strings.Contains(v, "-d @")
 }
 
-// check430: proc.args contains "--data @"
-func check430(ev *event.Event) bool {
+// check433: proc.args contains "--data @"
+func check433(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17403,8 +17434,8 @@ func check430(ev *event.Event) bool {
 	return strings.Contains(v, "--data @")
 }
 
-// check431: proc.args contains "--data-binary @"
-func check431(ev *event.Event) bool {
+// check434: proc.args contains "--data-binary @"
+func check434(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17412,8 +17443,8 @@ func check431(ev *event.Event) bool {
 	return strings.Contains(v, "--data-binary @")
 }
 
-// check432: proc.name = wget
-func check432(ev *event.Event) bool {
+// check435: proc.name = wget
+func check435(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17421,8 +17452,8 @@ func check432(ev *event.Event) bool {
 	return v == "wget"
 }
 
-// check433: proc.args contains --post-file
-func check433(ev *event.Event) bool {
+// check436: proc.args contains --post-file
+func check436(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17430,8 +17461,8 @@ func check433(ev *event.Event) bool {
 	return strings.Contains(v, "--post-file")
 }
 
-// check434: proc.args contains --body-file
-func check434(ev *event.Event) bool {
+// check437: proc.args contains --body-file
+func check437(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17447,8 +17478,8 @@ func in84(v string) bool {
 	return false
 }
 
-// check435: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
-func check435(ev *event.Event) bool {
+// check438: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
+func check438(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17464,8 +17495,8 @@ func in85(v string) bool {
 	return false
 }
 
-// check436: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
-func check436(ev *event.Event) bool {
+// check439: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
+func check439(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17473,8 +17504,8 @@ func check436(ev *event.Event) bool {
 	return in85(v)
 }
 
-// check437: evt.arg.request contains PTRACE_TRACEME
-func check437(ev *event.Event) bool {
+// check440: evt.arg.request contains PTRACE_TRACEME
+func check440(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -17495,8 +17526,8 @@ func in86(v string) bool {
 	return false
 }
 
-// check438: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check438(ev *event.Event) bool {
+// check441: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
+func check441(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17504,8 +17535,8 @@ func check438(ev *event.Event) bool {
 	return in86(v)
 }
 
-// check439: fd.name endswith /.aws/credentials
-func check439(ev *event.Event) bool {
+// check442: fd.name endswith /.aws/credentials
+func check442(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17513,8 +17544,8 @@ func check439(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check440: fd.name endswith /.config/gcloud/credentials.db
-func check440(ev *event.Event) bool {
+// check443: fd.name endswith /.config/gcloud/credentials.db
+func check443(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17522,8 +17553,8 @@ func check440(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check441: fd.name endswith /.config/gcloud/access_tokens.db
-func check441(ev *event.Event) bool {
+// check444: fd.name endswith /.config/gcloud/access_tokens.db
+func check444(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17531,8 +17562,8 @@ func check441(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// check442: fd.name endswith /.config/gcloud/application_default_credentials.json
-func check442(ev *event.Event) bool {
+// check445: fd.name endswith /.config/gcloud/application_default_credentials.json
+func check445(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17540,8 +17571,8 @@ func check442(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// check443: fd.name endswith /.azure/accessTokens.json
-func check443(ev *event.Event) bool {
+// check446: fd.name endswith /.azure/accessTokens.json
+func check446(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17549,8 +17580,8 @@ func check443(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// check444: fd.name endswith /.azure/msal_token_cache.json
-func check444(ev *event.Event) bool {
+// check447: fd.name endswith /.azure/msal_token_cache.json
+func check447(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17558,8 +17589,8 @@ func check444(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// check445: fd.name endswith /.kube/config
-func check445(ev *event.Event) bool {
+// check448: fd.name endswith /.kube/config
+func check448(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17567,8 +17598,8 @@ func check445(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check446: fd.name endswith /.docker/config.json
-func check446(ev *event.Event) bool {
+// check449: fd.name endswith /.docker/config.json
+func check449(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17584,8 +17615,8 @@ func in87(v string) bool {
 	return false
 }
 
-// check447: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
-func check447(ev *event.Event) bool {
+// check450: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
+func check450(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17593,8 +17624,8 @@ func check447(ev *event.Event) bool {
 	return in87(v)
 }
 
-// check448: proc.cmdline contains google-cloud-sdk
-func check448(ev *event.Event) bool {
+// check451: proc.cmdline contains google-cloud-sdk
+func check451(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17602,8 +17633,8 @@ func check448(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// check449: proc.cmdline contains /gcloud
-func check449(ev *event.Event) bool {
+// check452: proc.cmdline contains /gcloud
+func check452(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17611,8 +17642,8 @@ func check449(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// check450: proc.cmdline contains awscli
-func check450(ev *event.Event) bool {
+// check453: proc.cmdline contains awscli
+func check453(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17620,8 +17651,8 @@ func check450(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// check451: proc.cmdline contains azure-cli
-func check451(ev *event.Event) bool {
+// check454: proc.cmdline contains azure-cli
+func check454(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17629,8 +17660,8 @@ func check451(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// check452: fd.name startswith /root/
-func check452(ev *event.Event) bool {
+// check455: fd.name startswith /root/
+func check455(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17640,8 +17671,8 @@ func check452(ev *event.Event) bool {
 
 var prefixes88 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// check453: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
-func check453(ev *event.Event) bool {
+// check456: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
+func check456(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17657,8 +17688,8 @@ func in89(v string) bool {
 	return false
 }
 
-// check454: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
-func check454(ev *event.Event) bool {
+// check457: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
+func check457(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17666,8 +17697,8 @@ func check454(ev *event.Event) bool {
 	return in89(v)
 }
 
-// check455: fd.filename glob ".*history*"
-func check455(ev *event.Event) bool {
+// check458: fd.filename glob ".*history*"
+func check458(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17675,8 +17706,8 @@ func check455(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// check456: fd.filename glob ".lesshs*"
-func check456(ev *event.Event) bool {
+// check459: fd.filename glob ".lesshs*"
+func check459(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17684,8 +17715,8 @@ func check456(ev *event.Event) bool {
 	return match.Glob(".lesshs*", v)
 }
 
-// check457: fd.filename glob ".viminf*"
-func check457(ev *event.Event) bool {
+// check460: fd.filename glob ".viminf*"
+func check460(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17693,8 +17724,8 @@ func check457(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// check458: fd.filename in (known_hosts, known_hosts.old)
-func check458(ev *event.Event) bool {
+// check461: fd.filename in (known_hosts, known_hosts.old)
+func check461(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17702,13 +17733,13 @@ func check458(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// check459: evt.type in (mkdir, mkdirat)
-func check459(ev *event.Event) bool {
+// check462: evt.type in (mkdir, mkdirat)
+func check462(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// check460: evt.arg.path = "..."
-func check460(ev *event.Event) bool {
+// check463: evt.arg.path = "..."
+func check463(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17721,8 +17752,8 @@ func check460(ev *event.Event) bool {
 	return v == "..."
 }
 
-// check461: evt.arg.path endswith "/..."
-func check461(ev *event.Event) bool {
+// check464: evt.arg.path endswith "/..."
+func check464(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17735,8 +17766,8 @@ func check461(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// check462: evt.arg.path endswith "/.. "
-func check462(ev *event.Event) bool {
+// check465: evt.arg.path endswith "/.. "
+func check465(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17749,8 +17780,8 @@ func check462(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// check463: evt.arg.path endswith "/. "
-func check463(ev *event.Event) bool {
+// check466: evt.arg.path endswith "/. "
+func check466(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17763,8 +17794,8 @@ func check463(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// check464: evt.arg.path = ".. "
-func check464(ev *event.Event) bool {
+// check467: evt.arg.path = ".. "
+func check467(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17777,8 +17808,8 @@ func check464(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// check465: evt.arg.path glob "/dev/.*"
-func check465(ev *event.Event) bool {
+// check468: evt.arg.path startswith "/dev/."
+func check468(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17788,11 +17819,11 @@ func check465(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return match.Glob("/dev/.*", v)
+	return strings.HasPrefix(v, "/dev/.")
 }
 
-// check466: proc.name in (udevadm, plymouthd)
-func check466(ev *event.Event) bool {
+// check469: proc.name in (udevadm, plymouthd)
+func check469(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17800,8 +17831,8 @@ func check466(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// check467: evt.arg.newpath endswith .encrypted
-func check467(ev *event.Event) bool {
+// check470: evt.arg.newpath endswith .encrypted
+func check470(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17814,8 +17845,8 @@ func check467(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// check468: evt.arg.newpath endswith .locked
-func check468(ev *event.Event) bool {
+// check471: evt.arg.newpath endswith .locked
+func check471(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17828,8 +17859,8 @@ func check468(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// check469: evt.arg.newpath endswith .crypted
-func check469(ev *event.Event) bool {
+// check472: evt.arg.newpath endswith .crypted
+func check472(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17842,8 +17873,8 @@ func check469(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// check470: evt.arg.newpath endswith .ransom
-func check470(ev *event.Event) bool {
+// check473: evt.arg.newpath endswith .ransom
+func check473(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17856,8 +17887,8 @@ func check470(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// check471: evt.arg.newpath endswith .wncry
-func check471(ev *event.Event) bool {
+// check474: evt.arg.newpath endswith .wncry
+func check474(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17870,8 +17901,8 @@ func check471(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// check472: evt.arg.newpath endswith .lockbit
-func check472(ev *event.Event) bool {
+// check475: evt.arg.newpath endswith .lockbit
+func check475(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,

@@ -35,6 +35,9 @@ const helperEnv = "LANNER_LIVE_HELPER"
 // runHelper reads commands from stdin, one per line, performs each and
 // answers "ok" or "err: ...".
 func runHelper() {
+	if len(os.Args) > 1 && os.Args[1] == helperActionArg {
+		os.Exit(ruleAction(os.Args[2:]))
+	}
 	if len(os.Args) > 2 && os.Args[1] == "listen" {
 		ln, err := net.Listen("tcp", os.Args[2])
 		if err != nil {
