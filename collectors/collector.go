@@ -5,6 +5,7 @@ package collectors
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/lannersec/lanner/event"
 )
@@ -118,4 +119,28 @@ type Capabilities struct {
 	Types event.TypeSet
 	// Missing maps fields it cannot fill (they stay absent) to the reason.
 	Missing map[string]string
+	// MissingOn maps event types to fields it cannot fill on events of
+	// that type only, with the reason; a field ending in "*" stands for
+	// every field it prefixes ("fd.*").
+	MissingOn map[event.Type]map[string]string
+}
+
+// MissingOnAll returns why field is missing on every one of types, or ""
+// when some event of types has it.
+func (c Capabilities) MissingOnAll(field string, types []event.Type) string {
+	why := ""
+	for _, t := range types {
+		w, ok := "", false
+		for f, r := range c.MissingOn[t] {
+			if f == field || strings.HasSuffix(f, "*") && strings.HasPrefix(field, f[:len(f)-1]) {
+				w, ok = r, true
+				break
+			}
+		}
+		if !ok {
+			return ""
+		}
+		why = w
+	}
+	return why
 }

@@ -156,6 +156,9 @@ type TypeSet [(NumTypes + 63) / 64]uint64
 // Add adds t to s.
 func (s *TypeSet) Add(t Type) { s[t/64] |= 1 << (t % 64) }
 
+// Remove removes t from s.
+func (s *TypeSet) Remove(t Type) { s[t/64] &^= 1 << (t % 64) }
+
 // Has reports whether t is in s.
 func (s *TypeSet) Has(t Type) bool { return s[t/64]&(1<<(t%64)) != 0 }
 

@@ -52,7 +52,9 @@ func capabilities(name string) collectors.Capabilities {
 		for k, v := range notCollected {
 			missing[k] = v
 		}
-		return collectors.Capabilities{Types: syscallTypes(), Missing: missing}
+		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
+		return collectors.Capabilities{Types: syscallTypes(), Missing: missing,
+			MissingOn: map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}}
 	case "fanotify":
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
@@ -76,6 +78,18 @@ func capabilities(name string) collectors.Capabilities {
 		return collectors.Capabilities{Types: types, Missing: missing}
 	}
 	return collectors.Capabilities{}
+}
+
+// runningCapabilities are what the started collector col can see: its
+// capabilities less the event types of syscalls this kernel lacks.
+func runningCapabilities(col collectors.Collector) collectors.Capabilities {
+	caps := capabilities(col.Name())
+	if a, ok := col.(interface{ Absent() []event.Type }); ok {
+		for _, t := range a.Absent() {
+			caps.Types.Remove(t)
+		}
+	}
+	return caps
 }
 
 func newCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {

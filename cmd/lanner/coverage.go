@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -44,8 +45,17 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 		rc.Level = coverPartial
 		rc.Reasons = append(rc.Reasons, "does not see "+strings.Join(unseen, ","))
 	}
+	var seenTypes []event.Type
+	for _, t := range r.EvtTypes {
+		if caps.Types.Has(t) {
+			seenTypes = append(seenTypes, t)
+		}
+	}
 	for _, f := range r.CondFields {
 		if why, ok := caps.Missing[f]; ok {
+			rc.Level = coverPartial
+			rc.Reasons = append(rc.Reasons, f+": "+why)
+		} else if why := caps.MissingOnAll(f, seenTypes); why != "" {
 			rc.Level = coverPartial
 			rc.Reasons = append(rc.Reasons, f+": "+why)
 		}

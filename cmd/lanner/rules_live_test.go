@@ -846,8 +846,7 @@ const (
 	noDNS        = "Lanner resolves no DNS names (fd.sip.name is always empty), so no connection names a mining pool"
 	auditNoEnv   = "audit does not log the environment (proc.env), so LD_PRELOAD is not known"
 	auditNoLayer = "audit does not say whether an executable lives in the container's writable layer (proc.is_exe_upper_layer)"
-	// The coverage report does not show this one: fd.typechar is known
-	// for the other events it is used with.
+	// The coverage report says so for dup events (fd.* on dup, dup2, dup3).
 	auditNoDupFD = "audit does not log what a duplicated descriptor refers to, so the socket put on a standard stream " +
 		"is not known as one (fd.typechar is empty on dup events)"
 )

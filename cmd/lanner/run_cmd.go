@@ -311,7 +311,7 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, capabilities(col.Name())))
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
 	}
 	if pc.readyFile != "" {
 		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {

@@ -43,6 +43,9 @@ type Collector struct {
 	rd    *ringbuf.Reader
 	rec   ringbuf.Record
 	mode  string
+	// absent are the event types of syscalls this kernel does not have
+	// (no tracepoint, and the syscall always fails with ENOSYS).
+	absent []event.Type
 
 	closeOnce sync.Once
 	closeErr  error
@@ -179,6 +182,7 @@ func (c *Collector) attachSyscalls(opts Options) error {
 		for _, i := range missing {
 			if stub[syscallTypes[i].name] {
 				absent = append(absent, syscallTypes[i].name)
+				c.absent = append(c.absent, syscallTypes[i].t)
 			} else {
 				raw = append(raw, i)
 			}
@@ -310,6 +314,10 @@ func ensureTracefs() error {
 // "; not in this kernel: name,..." names syscalls asked for that this
 // kernel does not implement; they are not watched.
 func (c *Collector) Mode() string { return c.mode }
+
+// Absent returns the event types asked for whose syscalls this kernel does
+// not have: they are not watched, and no event of theirs can happen.
+func (c *Collector) Absent() []event.Type { return c.absent }
 
 // loadError wraps err, with collectors.ErrNotSupported when it says that
 // BPF is unavailable rather than that the programs are wrong.

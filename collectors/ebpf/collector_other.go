@@ -25,6 +25,9 @@ func (c *Collector) Name() string { return "ebpf" }
 // Mode returns "none".
 func (c *Collector) Mode() string { return "none" }
 
+// Absent returns nil.
+func (c *Collector) Absent() []event.Type { return nil }
+
 // Read returns os.ErrClosed.
 func (c *Collector) Read(r *collectors.Record) error { return os.ErrClosed }
 
