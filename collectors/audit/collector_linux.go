@@ -36,6 +36,27 @@ const (
 	pidRetries = 40
 )
 
+// Shrinking the receive buffer while Read waits (unicast mode, see Read).
+const (
+	// rcvBufLow is the receive buffer while Read waits and gathers: a
+	// few records fill it, and kauditd then waits for Read.
+	rcvBufLow = 4 << 10
+	// minGather is the shortest gathering worth shrinking the buffer for.
+	minGather = time.Millisecond
+	// drainWindow bounds how long Read waits for kauditd to show that it
+	// sent what had queued once the buffer is restored: a record of an
+	// event that began at most caughtUpSlack before the gathering ended.
+	// Without one, Read does not shrink the buffer before its next wait.
+	drainWindow   = 5 * time.Millisecond
+	caughtUpSlack = 5 * time.Millisecond
+	// maxOvershoot is how much later than planned Read may restore the
+	// buffer before it stops shrinking it for shrinkPause: kauditd
+	// gives up a record it could not send for 100 ms, and every record
+	// queued behind it then waits in a queue it may overflow.
+	maxOvershoot = 20 * time.Millisecond
+	shrinkPause  = 10 * time.Second
+)
+
 // Collector reads syscall events from the kernel's audit subsystem. Read
 // must not be called concurrently with itself; Close, Stats and Mode may be
 // called at any time.
@@ -53,6 +74,18 @@ type Collector struct {
 	readMu sync.Mutex // held by Read; Close takes it to tear down
 	asm    *reassembler
 	clock  time.Time
+
+	// Unicast mode: the receive buffer is shrunk while Read waits (see
+	// Read). Times are on the reassembler's clock.
+	shrink     bool
+	shrunk     bool          // the buffer is rcvBufLow now
+	gatherFor  time.Duration // the gathering planned when it was shrunk
+	cycleStart int64         // start of the last gathering
+	gatherEnd  int64         // its end, ns since the epoch
+	drainEnd   int64         // end of the drain window
+	drained    int           // records read since cycleStart
+	pauseUntil int64         // no shrinking before then
+	target     int           // records the kernel's queue is left to hold
 
 	st       saved // original settings, and which ones were changed
 	lostLast uint32
@@ -133,6 +166,10 @@ func New(opts Options) (*Collector, error) {
 				*s.cur = *s.old
 			}
 		}
+		if old.exclusion {
+			// The killed run's: this run adds its own if it can.
+			c.dropExclusion()
+		}
 	}
 	if err := c.removeRules(); err != nil {
 		return fail("remove stale rules", err)
@@ -166,6 +203,14 @@ func New(opts Options) (*Collector, error) {
 		} else if err != nil {
 			return fail("register with the kernel", err)
 		}
+	}
+	if c.mode == ModeUnicast {
+		c.excludeProctitle()
+		limit := max(status.BacklogLimit, backlogLimit)
+		if status.BacklogLimit == 0 {
+			limit = backlogLimit // unlimited
+		}
+		c.shrink, c.target = true, int(limit/8)
 	}
 	if c.mode == ModeMulticast {
 		if c.rdS, err = newNLSock(libaudit.NetlinkGroupReadLog, rcvBuf); err != nil {
@@ -242,6 +287,88 @@ func (c *Collector) register() error {
 	return err
 }
 
+// caughtUp reports whether kauditd has sent what was queued when the last
+// gathering ended, but for what the audited processes queued in its last
+// caughtUpSlack: the kernel's queue is first in, first out, and a record's
+// time is that of the syscall's entry, from a clock that runs behind.
+func (c *Collector) caughtUp() bool { return c.asm.newest >= c.gatherEnd-int64(caughtUpSlack) }
+
+// shrinkBuffer shrinks the receive buffer before Read waits, unless the
+// last cycle says it is unsafe: Read ran late (pauseUntil), kauditd has
+// not shown that it caught up (it runs late, or the kernel's queue still
+// holds records), or records come too fast for the kernel's queue to hold
+// them for a millisecond. Read then gathers for as long as the queue takes
+// to fill to target at the rate of the last cycle, at most gatherDelay.
+func (c *Collector) shrinkBuffer(now int64) {
+	if now < c.pauseUntil || c.drained == 0 || !c.caughtUp() {
+		return
+	}
+	g := gatherDelay
+	if el := now - c.cycleStart; el > 0 {
+		g = min(g, time.Duration(int64(c.target)*el/int64(c.drained)))
+	}
+	if g >= minGather && c.rdS.setRcvBuf(rcvBufLow) == nil {
+		c.shrunk, c.gatherFor = true, g
+	}
+}
+
+// gather lets records gather once the socket has some, and restores the
+// receive buffer if it was shrunk.
+func (c *Collector) gather() {
+	c.drained, c.cycleStart, c.asm.newest = 0, c.now(), 0
+	if !c.shrunk {
+		time.Sleep(gatherDelay)
+	} else {
+		time.Sleep(c.gatherFor)
+		c.restoreBuffer()
+		if c.now()-c.cycleStart > int64(c.gatherFor+maxOvershoot) {
+			c.pauseUntil = c.now() + int64(shrinkPause)
+		}
+	}
+	c.gatherEnd = time.Now().UnixNano()
+	c.drainEnd = c.now() + int64(drainWindow)
+}
+
+func (c *Collector) restoreBuffer() {
+	c.shrunk = false
+	if c.rdS.setRcvBuf(rcvBuf) != nil {
+		c.shrink = false
+	}
+}
+
+// excludeProctitle adds the PROCTITLE exclusion rule (see
+// proctitleExclusion), unless an identical rule exists: that one is not the
+// collector's to remove. Without the rule the records are read and
+// ignored, so a failure is not an error.
+func (c *Collector) excludeProctitle() {
+	wf, err := proctitleExclusion()
+	if err != nil {
+		return
+	}
+	// Recorded first, so that the next run removes the rule if this one
+	// is killed.
+	c.st.exclusion = true
+	_ = writeState(c.key, &c.st)
+	c.ctlMu.Lock()
+	err = c.ctl.AddRule(wf)
+	c.ctlMu.Unlock()
+	if err != nil {
+		c.st.exclusion = false
+		_ = writeState(c.key, &c.st)
+	}
+}
+
+// dropExclusion deletes the PROCTITLE exclusion rule.
+func (c *Collector) dropExclusion() error {
+	wf, err := proctitleExclusion()
+	if err != nil {
+		return err
+	}
+	c.ctlMu.Lock()
+	defer c.ctlMu.Unlock()
+	return c.ctl.DeleteRule(wf)
+}
+
 // removeRules deletes every rule carrying the collector's key, and only
 // those.
 func (c *Collector) removeRules() error {
@@ -289,11 +416,13 @@ func (c *Collector) Read(r *collectors.Record) error {
 		typ, data, err := c.rdS.nextRecord()
 		switch {
 		case err == nil:
+			c.drained++
 			c.asm.push(typ, data, c.now())
 			continue
 		case errors.Is(err, unix.EAGAIN):
 		case errors.Is(err, unix.ENOBUFS):
 			c.overflows.Add(1) // the socket's buffer overflowed: records were dropped
+			c.pauseUntil = c.now() + int64(shrinkPause)
 			continue
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -313,14 +442,27 @@ func (c *Collector) Read(r *collectors.Record) error {
 		if at, ok := c.asm.nextExpiry(); ok {
 			wait = min(wait, time.Duration(at-now)+time.Millisecond)
 		}
+		// Unicast mode: while Read waits and gathers, the receive buffer
+		// is small, so that kauditd soon waits for Read and the records
+		// queue in the kernel. The audited processes then add records to
+		// the queue without waking kauditd for each one (a large part of
+		// what a record costs them), and kauditd sends the queue in one
+		// go once Read restores the buffer.
+		draining := c.shrink && !c.shrunk && now < c.drainEnd && !c.caughtUp()
+		if draining {
+			// kauditd is still sending what queued.
+			wait = min(wait, time.Duration(c.drainEnd-now))
+		} else if c.shrink && !c.shrunk {
+			c.shrinkBuffer(now)
+		}
 		fds := []unix.PollFd{{Fd: int32(c.rdS.fd), Events: unix.POLLIN}, {Fd: int32(c.wake), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, int(wait/time.Millisecond)+1); err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("audit: poll: %w", err)
 		}
-		if fds[0].Revents&unix.POLLIN != 0 && fds[1].Revents == 0 {
+		if fds[0].Revents&unix.POLLIN != 0 && fds[1].Revents == 0 && !draining {
 			// Let records gather: a wakeup per record costs the
 			// audited processes more than a short delay costs.
-			time.Sleep(gatherDelay)
+			c.gather()
 		}
 	}
 }
@@ -340,11 +482,19 @@ func (c *Collector) Close() error {
 		}
 		c.readMu.Lock()
 		defer c.readMu.Unlock()
+		if c.shrunk {
+			c.restoreBuffer() // room for the records that come until the end
+		}
 		c.updateLost()
 
 		var errs []error
 		if err := c.removeRules(); err != nil {
 			errs = append(errs, fmt.Errorf("remove rules: %w", err))
+		}
+		if c.st.exclusion {
+			if err := c.dropExclusion(); err != nil {
+				errs = append(errs, fmt.Errorf("remove the PROCTITLE exclusion: %w", err))
+			}
 		}
 		c.ctlMu.Lock()
 		defer c.ctlMu.Unlock()

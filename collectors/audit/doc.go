@@ -14,11 +14,18 @@
 // audit daemon (Mode "unicast"): it raises backlog_limit to 8192 if lower,
 // sets backlog_wait_time to 0 (a full queue then drops records, counted in
 // the kernel's lost counter, rather than stalling every audited process),
-// registers its socket and enables auditing if it was off. When another
+// registers its socket and enables auditing if it was off. As the only
+// reader of the records it also adds "-a never,exclude -F msgtype=PROCTITLE"
+// (unless that rule exists already): argv comes from EXECVE records, and
+// the kernel would otherwise format and queue a PROCTITLE record for every
+// event. The exclude list ignores rules that carry a key, so this one has
+// none; while the collector runs, listeners of the multicast group
+// (journald, for one) get no PROCTITLE records either. When another
 // daemon owns the socket (auditd), it reads the read-only multicast copy
 // of the records (Mode "multicast") and changes nothing but, if auditing
-// was off, the enabled flag. Close removes the rule, restores what New
-// changed and unregisters. The settings found are also written to
+// was off, the enabled flag. Close removes the rules it added, restores
+// what New changed and unregisters. The settings found, and whether the
+// exclusion rule is the collector's, are also written to
 // /run/lanner/audit-<key>.state before anything changes, so that the next
 // run restores them after a run that was killed.
 //

@@ -4,6 +4,7 @@ package audit
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -92,6 +93,27 @@ func keyRules(t *testing.T, c *libaudit.AuditClient, key string) int {
 	return n
 }
 
+// exclusions counts the rules "-a never,exclude -F msgtype=PROCTITLE", in
+// the kernel's binary format: list, action, field count, then the field
+// types, values and operators.
+func exclusions(t *testing.T, c *libaudit.AuditClient) int {
+	t.Helper()
+	rules, err := c.GetRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	n := 0
+	for _, r := range rules {
+		if len(r) >= ruleHdrSize && le.Uint32(r[0:]) == 5 && le.Uint32(r[4:]) == 0 && le.Uint32(r[8:]) == 1 &&
+			le.Uint32(r[ruleOffFields:]) == 12 && le.Uint32(r[ruleOffValues:]) == typeProctitle &&
+			le.Uint32(r[ruleOffValues+ruleMaxFields*4:]) == 0x40000000 {
+			n++
+		}
+	}
+	return n
+}
+
 // restoreStatus puts the settings of st back.
 func restoreStatus(t *testing.T, c *libaudit.AuditClient, st libaudit.AuditStatus) {
 	t.Helper()
@@ -105,10 +127,13 @@ func restoreStatus(t *testing.T, c *libaudit.AuditClient, st libaudit.AuditStatu
 	}
 }
 
-func checkRestored(t *testing.T, ctl *libaudit.AuditClient, before libaudit.AuditStatus, key string) {
+func checkRestored(t *testing.T, ctl *libaudit.AuditClient, before libaudit.AuditStatus, key string, excl int) {
 	t.Helper()
 	if n := keyRules(t, ctl, key); n != 0 {
 		t.Errorf("%d rules with key %q left", n, key)
+	}
+	if n := exclusions(t, ctl); n != excl {
+		t.Errorf("%d PROCTITLE exclusion rules after Close, %d before", n, excl)
 	}
 	after := status(t, ctl)
 	if after.Enabled != before.Enabled || after.PID != before.PID || after.BacklogLimit != before.BacklogLimit ||
@@ -207,6 +232,7 @@ func TestCollectorLive(t *testing.T) {
 		t.Fatalf("an audit daemon (pid %d) is running", before.PID)
 	}
 
+	excl := exclusions(t, ctl)
 	types := typeSet(event.TypeOpenat, event.TypeExecve, event.TypeConnect, event.TypeSymlinkat, event.TypeFchmodat)
 	c := startCollector(t, Options{Types: types, ExcludePID: os.Getpid()})
 	closed := false
@@ -221,6 +247,9 @@ func TestCollectorLive(t *testing.T) {
 	st := status(t, ctl)
 	if st.Enabled != 1 || st.PID != uint32(os.Getpid()) || st.BacklogLimit < backlogLimit || keyRules(t, ctl, DefaultKey) != 1 {
 		t.Errorf("while running: %+v, %d rules", st, keyRules(t, ctl, DefaultKey))
+	}
+	if n := exclusions(t, ctl); n != 1 {
+		t.Errorf("%d PROCTITLE exclusion rules while running, want 1", n)
 	}
 	rc := record(c)
 
@@ -344,7 +373,7 @@ func TestCollectorLive(t *testing.T) {
 	if err := c.Read(&collectors.Record{}); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Read after Close: %v", err)
 	}
-	checkRestored(t, ctl, before, DefaultKey)
+	checkRestored(t, ctl, before, DefaultKey, excl)
 	if out, err := exec.Command("auditctl", "-l").CombinedOutput(); err == nil && strings.Contains(string(out), "key="+DefaultKey) {
 		t.Errorf("auditctl -l still lists our rule:\n%s", out)
 	}
@@ -356,6 +385,7 @@ func TestCollectorKilledRun(t *testing.T) {
 	testutil.LockKernel(t)
 	ctl := control(t)
 	before := status(t, ctl)
+	excl := exclusions(t, ctl)
 	const key = "lanner-killed-test"
 
 	child := exec.Command(os.Args[0], "-test.run=^$")
@@ -382,6 +412,9 @@ func TestCollectorKilledRun(t *testing.T) {
 	if n := keyRules(t, ctl, key); n != 1 {
 		t.Fatalf("%d stale rules after the kill, want 1", n)
 	}
+	if n := exclusions(t, ctl); n != 1 {
+		t.Errorf("%d PROCTITLE exclusion rules after the kill, want 1", n)
+	}
 
 	c := startCollector(t, Options{Types: typeSet(event.TypeOpenat), ExcludePID: os.Getpid(), Key: key})
 	if n := keyRules(t, ctl, key); n != 1 {
@@ -390,10 +423,13 @@ func TestCollectorKilledRun(t *testing.T) {
 	if c.Mode() != ModeUnicast {
 		t.Errorf("mode %q", c.Mode())
 	}
+	if n := exclusions(t, ctl); n != 1 {
+		t.Errorf("%d PROCTITLE exclusion rules with the new collector, want 1", n)
+	}
 	if err := c.Close(); err != nil {
 		t.Error(err)
 	}
-	checkRestored(t, ctl, before, key)
+	checkRestored(t, ctl, before, key, excl)
 }
 
 // auditdBinaries returns the paths of auditd and auditctl, installing

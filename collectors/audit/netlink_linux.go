@@ -55,17 +55,24 @@ func newNLSock(groups uint32, rcvbuf int) (*nlSock, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &nlSock{fd: fd, rbuf: make([]byte, auditMaxMessage)}
 	if rcvbuf > 0 {
-		// Forcing needs CAP_NET_ADMIN; fall back to what the limit allows.
-		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
-			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
-		}
+		_ = s.setRcvBuf(rcvbuf)
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &nlSock{fd: fd, rbuf: make([]byte, auditMaxMessage)}, nil
+	return s, nil
+}
+
+// setRcvBuf sets the size of the socket's receive buffer. Forcing it needs
+// CAP_NET_ADMIN; without, the net.core.rmem_max limit applies.
+func (s *nlSock) setRcvBuf(n int) error {
+	if unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) == nil {
+		return nil
+	}
+	return unix.SetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, n)
 }
 
 // Send sends a request to the kernel and returns its sequence number.

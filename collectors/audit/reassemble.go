@@ -85,6 +85,7 @@ type reassembler struct {
 
 	malformed uint64
 	flushed   uint64 // groups flushed without their EOE record
+	newest    int64  // the latest record time pushed, ns since the epoch
 
 	dec decoder
 
@@ -145,6 +146,7 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 		a.malformed++
 		return
 	}
+	a.newest = max(a.newest, h.time)
 	g := a.pending[h.serial]
 	if g == nil {
 		if typ == typeEOE {

@@ -94,3 +94,16 @@ func buildRule(opts *Options, key string) ([]byte, error) {
 	}
 	return rule.Build(r)
 }
+
+// proctitleExclusion builds "-a never,exclude -F msgtype=PROCTITLE". The
+// collector reads argv from EXECVE records and ignores PROCTITLE ones, which
+// the kernel otherwise formats and queues for every event. The exclude list
+// ignores rules with a key field, so this rule carries none.
+func proctitleExclusion() ([]byte, error) {
+	return rule.Build(&rule.SyscallRule{
+		Type:    rule.AppendSyscallRuleType,
+		List:    "exclude",
+		Action:  "never",
+		Filters: []rule.FilterSpec{{Type: rule.ValueFilterType, LHS: "msgtype", Comparator: "=", RHS: strconv.Itoa(typeProctitle)}},
+	})
+}

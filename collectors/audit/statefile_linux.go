@@ -18,13 +18,15 @@ import (
 // settings are back to their defaults too.
 var stateDir = "/run/lanner"
 
-// saved is the content of a state file: who wrote it, and the original
-// value of each setting it changed (or was going to change).
+// saved is the content of a state file: who wrote it, the original value
+// of each setting it changed (or was going to change), and whether it added
+// (or was going to add) the PROCTITLE exclusion rule.
 type saved struct {
 	pid, start int64
 	enabled    setting
 	backlog    setting
 	waitTime   setting
+	exclusion  bool
 }
 
 type setting struct {
@@ -54,6 +56,9 @@ func (s *saved) marshal() []byte {
 			fmt.Fprintf(&b, " %s=%d", f.name, f.s.val)
 		}
 	}
+	if s.exclusion {
+		b.WriteString(" exclude_proctitle=1")
+	}
 	b.WriteByte('\n')
 	return b.Bytes()
 }
@@ -80,6 +85,8 @@ func parseSaved(b []byte) (saved, bool) {
 			s.backlog = setting{uint32(n), true}
 		case "backlog_wait_time":
 			s.waitTime = setting{uint32(n), true}
+		case "exclude_proctitle":
+			s.exclusion = n != 0
 		}
 	}
 	return s, s.pid > 0
