@@ -1,6 +1,9 @@
 package audit
 
-import "github.com/lannersec/lanner/event"
+import (
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
 
 // Syscall numbers of the x86_64 syscalls that feed the process table.
 const (
@@ -23,61 +26,21 @@ type syscallInfo struct {
 	t    event.Type
 }
 
-// syscalls lists every syscall the collector can audit. fchmodat2 reports
-// as fchmodat, as in the eBPF collector.
-var syscalls = []syscallInfo{
-	{2, "open", event.TypeOpen},
-	{257, "openat", event.TypeOpenat},
-	{437, "openat2", event.TypeOpenat2},
-	{85, "creat", event.TypeCreat},
-	{nrExecve, "execve", event.TypeExecve},
-	{nrExecveat, "execveat", event.TypeExecveat},
-	{42, "connect", event.TypeConnect},
-	{43, "accept", event.TypeAccept},
-	{288, "accept4", event.TypeAccept4},
-	{50, "listen", event.TypeListen},
-	{41, "socket", event.TypeSocket},
-	{49, "bind", event.TypeBind},
-	{44, "sendto", event.TypeSendto},
-	{46, "sendmsg", event.TypeSendmsg},
-	{45, "recvfrom", event.TypeRecvfrom},
-	{47, "recvmsg", event.TypeRecvmsg},
-	{82, "rename", event.TypeRename},
-	{264, "renameat", event.TypeRenameat},
-	{316, "renameat2", event.TypeRenameat2},
-	{87, "unlink", event.TypeUnlink},
-	{263, "unlinkat", event.TypeUnlinkat},
-	{84, "rmdir", event.TypeRmdir},
-	{83, "mkdir", event.TypeMkdir},
-	{258, "mkdirat", event.TypeMkdirat},
-	{90, "chmod", event.TypeChmod},
-	{91, "fchmod", event.TypeFchmod},
-	{268, "fchmodat", event.TypeFchmodat},
-	{452, "fchmodat2", event.TypeFchmodat},
-	{86, "link", event.TypeLink},
-	{265, "linkat", event.TypeLinkat},
-	{88, "symlink", event.TypeSymlink},
-	{266, "symlinkat", event.TypeSymlinkat},
-	{32, "dup", event.TypeDup},
-	{33, "dup2", event.TypeDup2},
-	{292, "dup3", event.TypeDup3},
-	{101, "ptrace", event.TypePtrace},
-	{105, "setuid", event.TypeSetuid},
-	{106, "setgid", event.TypeSetgid},
-	{308, "setns", event.TypeSetns},
-	{272, "unshare", event.TypeUnshare},
-	{321, "bpf", event.TypeBpf},
-	{175, "init_module", event.TypeInitModule},
-	{313, "finit_module", event.TypeFinitModule},
-	{323, "userfaultfd", event.TypeUserfaultfd},
-	{165, "mount", event.TypeMount},
-	{nrClone, "clone", event.TypeUnknown},
-	{nrClone3, "clone3", event.TypeUnknown},
-	{nrFork, "fork", event.TypeUnknown},
-	{nrVfork, "vfork", event.TypeUnknown},
-	{nrExit, "exit", event.TypeUnknown},
-	{nrExitGroup, "exit_group", event.TypeUnknown},
-}
+// syscalls lists every syscall the collector can audit: those that
+// produce events (collectors.Syscalls) and those of the process table.
+var syscalls = func() []syscallInfo {
+	var out []syscallInfo
+	for _, s := range collectors.Syscalls {
+		out = append(out, syscallInfo{s.Nr, s.Name, s.Type})
+	}
+	return append(out,
+		syscallInfo{nrClone, "clone", event.TypeUnknown},
+		syscallInfo{nrClone3, "clone3", event.TypeUnknown},
+		syscallInfo{nrFork, "fork", event.TypeUnknown},
+		syscallInfo{nrVfork, "vfork", event.TypeUnknown},
+		syscallInfo{nrExit, "exit", event.TypeUnknown},
+		syscallInfo{nrExitGroup, "exit_group", event.TypeUnknown})
+}()
 
 // maxNr bounds the syscall numbers in syscalls.
 const maxNr = 512
