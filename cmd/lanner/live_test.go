@@ -559,7 +559,7 @@ func TestLiveWithoutBPFOrAudit(t *testing.T) {
 	n := defaultRuleNames
 	liveScenario(t, lanner(t), n, host, liveOptions{
 		seccomp: "bpf+audit", collector: "fanotify",
-		only: map[string]bool{n.shadow: true, n.webShell: true},
+		only: map[string]bool{n.shadow: true, n.webShell: true, n.dev: true},
 	})
 }
 

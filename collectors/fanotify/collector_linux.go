@@ -71,6 +71,7 @@ type Collector struct {
 	execNotes map[int32]execNote // pid → executable opened for exec
 	lastExec  map[int32]time.Time
 	writes    map[writeKey]time.Time
+	created   map[writeKey]time.Time // files created, by creator, not yet paired with a write
 	movedFrom map[int32]string
 
 	records, drops, malformed atomic.Uint64
@@ -117,6 +118,7 @@ func New(opts Options) (*Collector, error) {
 		execNotes:  map[int32]execNote{},
 		lastExec:   map[int32]time.Time{},
 		writes:     map[writeKey]time.Time{},
+		created:    map[writeKey]time.Time{},
 		movedFrom:  map[int32]string{},
 	}
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK,
@@ -429,6 +431,9 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		}
 		openRecord(&rec, pid, now, path, kind)
 		rec.Event.Args.Flags = unix.O_WRONLY
+		if c.pairCreate(ev.PID, path, false, now) {
+			rec.Event.Args.Flags = unix.O_WRONLY | unix.O_CREAT | event.OpenCreated
+		}
 		rec.Event.Args.Set |= event.ArgFlags
 	case ev.Mask&fanAccess != 0 && kind == event.FDFile:
 		// The file was read, so it was open for reading: an open whose
@@ -478,6 +483,39 @@ func (c *Collector) firstSeen(pid int32, path string, write bool, now time.Time)
 	}
 	c.writes[k] = now
 	return true
+}
+
+// pairCreate pairs the creation of a file with a write of it by the same
+// process (the FID group reports the one, the notification group the
+// other, in either order): the creator had the file open for writing, as
+// an open with O_CREAT for writing does. It reports true for whichever of
+// the two comes second within dedupWindow, once; that record then stands
+// for the open that created the file for writing. A creation without such
+// a write (mknod, or an open for reading with O_CREAT) stays an open with
+// O_CREAT and no access mode.
+func (c *Collector) pairCreate(pid int32, path string, create bool, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := writeKey{pid, path, true}
+	if create {
+		if t, ok := c.writes[k]; ok && now.Sub(t) < dedupWindow {
+			return true
+		}
+		if len(c.created) >= 4096 {
+			for k, t := range c.created {
+				if now.Sub(t) >= dedupWindow {
+					delete(c.created, k)
+				}
+			}
+		}
+		c.created[k] = now
+		return false
+	}
+	t, ok := c.created[k]
+	if ok {
+		delete(c.created, k)
+	}
+	return ok && now.Sub(t) < dedupWindow
 }
 
 // isInterpreter reports whether path is an ELF program interpreter, which
@@ -618,6 +656,9 @@ func (c *Collector) handleFID(ev *rawEvent) {
 					rec.PID, rec.TID, rec.Event.TID = 0, 0, 0
 				}
 				rec.Event.Args.Flags = unix.O_CREAT | event.OpenCreated
+				if c.pairCreate(ev.PID, path, true, now) {
+					rec.Event.Args.Flags |= unix.O_WRONLY
+				}
 				rec.Event.Args.Set |= event.ArgFlags
 				c.emit(&rec)
 			}

@@ -9,7 +9,10 @@
 //     mode and flags are unknown, so Args.Flags is absent), for
 //     FAN_MODIFY/FAN_CLOSE_WRITE (the file was written: Args.Flags is
 //     O_WRONLY, one event per process and file per dedupWindow), and for
-//     FAN_CREATE of a non-directory (Args.Flags O_CREAT|OpenCreated).
+//     FAN_CREATE of a non-directory (Args.Flags O_CREAT|OpenCreated). A
+//     creation and a write of the file by its creator within dedupWindow
+//     pair up: whichever comes second reports O_WRONLY|O_CREAT|OpenCreated,
+//     the open that created the file for writing.
 //     The file descriptor number is unknown: FD.Num and Res are 0.
 //   - mkdirat (FAN_CREATE|FAN_ONDIR), unlinkat (FAN_DELETE, with
 //     AT_REMOVEDIR for directories) and renameat2 (FAN_RENAME, or paired

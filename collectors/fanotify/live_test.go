@@ -108,7 +108,12 @@ func TestLive(t *testing.T) {
 			return open(r, a) && r.Event.Args.Has(event.ArgFlags) && f&event.OpenCreated != 0 && f&unix.O_CREAT != 0
 		}},
 		{"write a", func(r *collectors.Record) bool {
-			return open(r, a) && r.Event.Args.Has(event.ArgFlags) && r.Event.Args.Flags == unix.O_WRONLY
+			return open(r, a) && r.Event.Args.Has(event.ArgFlags) && r.Event.Args.Flags&unix.O_ACCMODE == unix.O_WRONLY
+		}},
+		{"a created for writing", func(r *collectors.Record) bool {
+			f := r.Event.Args.Flags
+			return open(r, a) && r.Event.Args.Has(event.ArgFlags) && f&unix.O_ACCMODE == unix.O_WRONLY &&
+				f&unix.O_CREAT != 0 && f&event.OpenCreated != 0 && r.PID == shPID
 		}},
 		{"rename a b", func(r *collectors.Record) bool {
 			return r.Event.Type == event.TypeRenameat2 && r.Event.Args.OldPath == a && r.Event.Args.NewPath == b &&
