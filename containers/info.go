@@ -37,8 +37,7 @@ func (i *Info) Fill(c *event.Container) {
 	c.ImageTag = i.ImageTag
 	c.ImageID = i.ImageID
 	c.Privileged = i.Privileged
-	c.Mounts = i.Mounts
-	c.MountsText = MountsText(i.Mounts)
+	c.SetMounts(i.Mounts)
 	if i.StartTS != 0 {
 		c.StartTS = i.StartTS
 	}
@@ -52,26 +51,9 @@ func (i *Info) Fill(c *event.Container) {
 // MountsText renders mounts as container.mounts shows them:
 // source:dest:mode:rdwr:propagation, space separated.
 func MountsText(mounts []event.Mount) string {
-	var b strings.Builder
-	for n, m := range mounts {
-		if n > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(m.Source)
-		b.WriteByte(':')
-		b.WriteString(m.Dest)
-		b.WriteByte(':')
-		b.WriteString(m.Mode)
-		b.WriteByte(':')
-		if m.RW {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-		b.WriteByte(':')
-		b.WriteString(m.Propagation)
-	}
-	return b.String()
+	var c event.Container
+	c.SetMounts(mounts)
+	return c.MountsText
 }
 
 // SplitImage splits an image reference into repository and tag:

@@ -474,15 +474,22 @@ func (c *Collector) firstSeen(pid int32, path string, write bool, now time.Time)
 	if t, ok := c.writes[k]; ok && now.Sub(t) < dedupWindow {
 		return false
 	}
-	if len(c.writes) >= 4096 {
-		for k, t := range c.writes {
-			if now.Sub(t) >= dedupWindow {
-				delete(c.writes, k)
-			}
-		}
-	}
+	pruneOld(c.writes, now)
 	c.writes[k] = now
 	return true
+}
+
+// pruneOld drops the entries older than dedupWindow from m once it holds
+// 4096, which bounds it.
+func pruneOld(m map[writeKey]time.Time, now time.Time) {
+	if len(m) < 4096 {
+		return
+	}
+	for k, t := range m {
+		if now.Sub(t) >= dedupWindow {
+			delete(m, k)
+		}
+	}
 }
 
 // pairCreate pairs the creation of a file with a write of it by the same
@@ -501,13 +508,7 @@ func (c *Collector) pairCreate(pid int32, path string, create bool, now time.Tim
 		if t, ok := c.writes[k]; ok && now.Sub(t) < dedupWindow {
 			return true
 		}
-		if len(c.created) >= 4096 {
-			for k, t := range c.created {
-				if now.Sub(t) >= dedupWindow {
-					delete(c.created, k)
-				}
-			}
-		}
+		pruneOld(c.created, now)
 		c.created[k] = now
 		return false
 	}
