@@ -586,23 +586,6 @@ func (c *Collector) takeExecNote(pid int32) (string, bool) {
 	return n.path, true
 }
 
-// awaitExecNote waits up to noteWait for the exec note of pid.
-func (c *Collector) awaitExecNote(pid int32) (string, bool) {
-	for deadline := time.Now().Add(noteWait); ; {
-		if f, ok := c.takeExecNote(pid); ok {
-			return f, true
-		}
-		if time.Now().After(deadline) || c.closed.Load() {
-			return "", false
-		}
-		time.Sleep(noteWait / 20)
-	}
-}
-
-// noteWait bounds how long the exec of a process that is already gone
-// waits for its open-for-exec note.
-const noteWait = 5 * time.Millisecond
-
 // execRecord fills rec with a KindExec record of tgid (thread tid), with
 // details from /proc, and with an execve event when execve was asked for.
 // filename is the executable path, "" when unknown.
@@ -842,14 +825,6 @@ func (c *Collector) handleProc(pe *procEvent, off int64) {
 		}
 		filename, _ := c.takeExecNote(int32(pe.TGID))
 		c.execRecord(&rec, pe.TGID, pe.PID, ts, filename)
-		if filename == "" && rec.Exec.ExePath == "" {
-			// Gone before /proc could be read, and fanotify's open for
-			// exec (queued before this message) not handled yet by the
-			// other goroutine: give it a moment.
-			if f, ok := c.awaitExecNote(int32(pe.TGID)); ok {
-				c.execRecord(&rec, pe.TGID, pe.PID, ts, f)
-			}
-		}
 	case procEventExit:
 		if c.excluded(pe.TGID) {
 			return
