@@ -5,6 +5,7 @@ package fanotify
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +77,14 @@ func TestLive(t *testing.T) {
 	}
 	a, b, sub := dir+"/a", dir+"/b", dir+"/sub"
 
-	cat := exec.Command("cat", "/etc/hostname")
+	// cat stays until its standard input closes: the collector reads an
+	// exec's details from /proc, which a process that exits at once may
+	// have left before its exec is handled (the open-for-exec note then
+	// names the executable only if it was handled first).
+	cat := exec.Command("cat", "/etc/hostname", "-")
+	stdin, hold := io.Pipe()
+	cat.Stdin = stdin
+	go func() { time.Sleep(300 * time.Millisecond); hold.Close() }()
 	if out, err := cat.CombinedOutput(); err != nil {
 		t.Fatalf("cat: %v %s", err, out)
 	}
