@@ -65,7 +65,9 @@ func (l *Lookup) root(p string) string {
 // first real failure (unreadable or malformed answer, hung socket past
 // ctx's deadline) when no source answered.
 func (l *Lookup) Find(ctx context.Context, id, runtime string) (Info, error) {
-	l.defaults()
+	d := *l // Find runs on several goroutines at once: l stays unwritten
+	d.defaults()
+	l = &d
 	if id == "" || !validID(id) {
 		return Info{}, ErrNotFound
 	}
