@@ -119,10 +119,29 @@ type Capabilities struct {
 	Types event.TypeSet
 	// Missing maps fields it cannot fill (they stay absent) to the reason.
 	Missing map[string]string
-	// MissingOn maps event types to fields it cannot fill on events of
-	// that type only, with the reason; a field ending in "*" stands for
-	// every field it prefixes ("fd.*").
+	// MissingOn maps event types to fields it never fills on events of
+	// that type only (they are absent from those events), with the
+	// reason; a field ending in "*" stands for every field it prefixes
+	// ("fd.*").
 	MissingOn map[event.Type]map[string]string
+}
+
+// missingOn returns why field is missing on events of type t, and whether
+// it is.
+func (c Capabilities) missingOn(t event.Type, field string) (string, bool) {
+	for f, r := range c.MissingOn[t] {
+		if f == field || strings.HasSuffix(f, "*") && strings.HasPrefix(field, f[:len(f)-1]) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// AbsentOn reports whether field is absent from every event of type t the
+// collector delivers.
+func (c Capabilities) AbsentOn(t event.Type, field string) bool {
+	_, ok := c.missingOn(t, field)
+	return ok
 }
 
 // MissingOnAll returns why field is missing on every one of types, or ""
@@ -130,13 +149,7 @@ type Capabilities struct {
 func (c Capabilities) MissingOnAll(field string, types []event.Type) string {
 	why := ""
 	for _, t := range types {
-		w, ok := "", false
-		for f, r := range c.MissingOn[t] {
-			if f == field || strings.HasSuffix(f, "*") && strings.HasPrefix(field, f[:len(f)-1]) {
-				w, ok = r, true
-				break
-			}
-		}
+		w, ok := c.missingOn(t, field)
 		if !ok {
 			return ""
 		}

@@ -131,6 +131,11 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condNamespaceChangeInsideContainer evaluates the condition of the rule "Namespace Change Inside Container" over what the facts know.
+func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check4, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:996:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
@@ -229,6 +234,11 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condKernelModuleLoadedFromContainer evaluates the condition of the rule "Kernel Module Loaded From Container" over what the facts know.
+func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1010:3).
@@ -331,6 +341,11 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condReverseShellSocketRedirection evaluates the condition of the rule "Reverse Shell Socket Redirection" over what the facts know.
+func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1026:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
@@ -419,6 +434,11 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condInlineScriptReverseShell evaluates the condition of the rule "Inline Script Reverse Shell" over what the facts know.
+func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), ruleset.TriOr(f.Check(check22, "proc.args"), f.Check(check23, "proc.args"), f.Check(check24, "proc.args"), f.Check(check25, "proc.args"), f.Check(check26, "proc.args"), f.Check(check27, "proc.args"), f.Check(check28, "proc.args"), f.Check(check29, "proc.args")), ruleset.TriOr(f.Check(check30, "proc.args"), f.Check(check31, "proc.args"), f.Check(check32, "proc.args"), f.Check(check33, "proc.args"), f.Check(check34, "proc.args"), f.Check(check35, "proc.args"), f.Check(check36, "proc.args"), f.Check(check37, "proc.args")), ruleset.TriOr(f.Check(check38, "proc.args"), f.Check(check39, "proc.args"), f.Check(check40, "proc.args"), f.Check(check41, "proc.args"), f.Check(check42, "proc.args"), f.Check(check43, "proc.args"), f.Check(check44, "proc.args"), f.Check(check45, "proc.args"), f.Check(check46, "proc.args"), f.Check(check47, "proc.args"), f.Check(check48, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1043:3).
@@ -516,6 +536,11 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condFilelessExecutionFromMemory evaluates the condition of the rule "Fileless Execution From Memory" over what the facts know.
+func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check49, "proc.is_exe_from_memfd"), f.Check(check50, "proc.exepath")), ruleset.TriNot(f.Check(check51, "proc.exepath")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1065:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
@@ -604,6 +629,11 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condCryptoMinerCommandLine evaluates the condition of the rule "Crypto Miner Command Line" over what the facts know.
+func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check54, "proc.name"), ruleset.TriOr(f.Check(check55, "proc.cmdline"), f.Check(check56, "proc.cmdline"), f.Check(check57, "proc.cmdline"), f.Check(check58, "proc.cmdline"), f.Check(check59, "proc.cmdline"), f.Check(check60, "proc.cmdline"), f.Check(check61, "proc.cmdline"), f.Check(check62, "proc.cmdline"), f.Check(check63, "proc.cmdline"), f.Check(check64, "proc.cmdline"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1078:3).
@@ -716,6 +746,11 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condCryptoMiningPoolDomainContacted evaluates the condition of the rule "Crypto Mining Pool Domain Contacted" over what the facts know.
+func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), ruleset.TriOr(f.Check(check76, "fd.sip.name"), f.Check(check77, "fd.sip.name"), f.Check(check78, "fd.sip.name"), f.Check(check79, "fd.sip.name"), f.Check(check80, "fd.sip.name"), f.Check(check81, "fd.sip.name"), f.Check(check82, "fd.sip.name"), f.Check(check83, "fd.sip.name"), f.Check(check84, "fd.sip.name"), f.Check(check85, "fd.sip.name"), f.Check(check86, "fd.sip.name"), f.Check(check87, "fd.sip.name"), f.Check(check88, "fd.sip.name"), f.Check(check89, "fd.sip.name"), f.Check(check90, "fd.sip.name"), f.Check(check91, "fd.sip.name"), f.Check(check92, "fd.sip.name"), f.Check(check93, "fd.sip.name"), f.Check(check94, "fd.sip.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1093:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
@@ -809,6 +844,11 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condDriftedExecutableRunInContainer evaluates the condition of the rule "Drifted Executable Run In Container" over what the facts know.
+func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check95, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1109:3).
@@ -926,6 +966,11 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condNewExecutableCreatedInContainer evaluates the condition of the rule "New Executable Created In Container" over what the facts know.
+func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(f.Check(check96, "evt.type"), f.Check(check97, "evt.type")), f.Check(check98, "fd.num"), f.Check(check99, "evt.is_open_exec"), f.Check(check2, "container.id"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1126:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
@@ -1019,6 +1064,11 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condContainerRuntimeSocketConnectedFromContainer evaluates the condition of the rule "Container Runtime Socket Connected From Container" over what the facts know.
+func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check65, "evt.type"), f.Check(check2, "container.id"), f.Check(check102, "fd.typechar"), f.Check(check74, "evt.rawres"), ruleset.TriOr(f.Check(check103, "fd.name"), f.Check(check104, "fd.name"), f.Check(check105, "fd.name"), f.Check(check106, "fd.name"), f.Check(check107, "fd.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1143:3).
@@ -1121,6 +1171,11 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 	return dst
 }
 
+// condNetworkClientStdioRedirectedToSocket evaluates the condition of the rule "Network Client Stdio Redirected To Socket" over what the facts know.
+func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), ruleset.TriOr(f.Check(check108, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1160:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
@@ -1209,6 +1264,11 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condExecutionFromSharedMemory evaluates the condition of the rule "Execution From Shared Memory" over what the facts know.
+func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check109, "proc.exepath"), f.Check(check110, "proc.exe"), f.Check(check111, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check15, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), f.Check(check112, "proc.name")), f.Check(check113, "proc.args"))), ruleset.TriNot(f.Check(check114, "proc.exepath")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1177:3).
@@ -1309,6 +1369,11 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condKernelModuleLoadedByUnexpectedProgram evaluates the condition of the rule "Kernel Module Loaded By Unexpected Program" over what the facts know.
+func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check11, "evt.type"), ruleset.TriNot(f.Check(check115, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1192:3).
@@ -1416,6 +1481,11 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condPtraceCodeInjection evaluates the condition of the rule "Ptrace Code Injection" over what the facts know.
+func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check117, "evt.arg.request"), f.Check(check118, "evt.arg.request"), f.Check(check119, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1208:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
@@ -1509,6 +1579,11 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condKernelExecutionHookModified evaluates the condition of the rule "Kernel Execution Hook Modified" over what the facts know.
+func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check123, "fd.name"), f.Check(check124, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check125, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1229:3).
@@ -1614,6 +1689,11 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condProcessMemoryOpenedThroughProcfs evaluates the condition of the rule "Process Memory Opened Through Procfs" over what the facts know.
+func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num"), f.Check(check126, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check131, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1251:3).
@@ -1731,6 +1811,11 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 	return dst
 }
 
+// condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
+func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check132, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check134, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check136, "evt.arg.linkpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1268:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check137(ev) || check138(ev))) || (check133(ev) && (check139(ev) || check140(ev)))) && !check141(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -1836,6 +1921,11 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
+func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check139, "evt.arg.newpath"), f.Check(check140, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check141, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1286:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check142(ev) && !((check143(ev) || check144(ev) || check145(ev)) || (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) || check137(ev) || check138(ev) || check132(ev) || ((check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)))) && !check160(ev) && !check161(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check162(ev) && check163(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check53(ev) && !check10(ev))
@@ -1939,6 +2029,11 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condWriteBelowEtc evaluates the condition of the rule "Write Below Etc" over what the facts know.
+func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check142, "fd.name"), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory")), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"), f.Check(check132, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename"))))), ruleset.TriNot(f.Check(check160, "proc.name")), ruleset.TriNot(f.Check(check161, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1310:3).
@@ -2054,6 +2149,11 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condWriteBelowBinaryDirectory evaluates the condition of the rule "Write Below Binary Directory" over what the facts know.
+func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check166, "fd.directory")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check167, "evt.arg.newpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check168, "proc.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check169, "proc.args"), f.Check(check170, "proc.args"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1328:3).
@@ -2181,6 +2281,11 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 	return dst
 }
 
+// condPackageDatabaseModifiedOutsidePackageManager evaluates the condition of the rule "Package Database Modified Outside Package Manager" over what the facts know.
+func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check171, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check172, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check174, "evt.arg.path"), f.Check(check175, "evt.arg.name")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1345:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
 	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check176(ev))) && (check177(ev) || check178(ev)) && !(check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev)) && !check201(ev) && !check202(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -2286,6 +2391,11 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condNonDeviceFileCreatedUnderDev evaluates the condition of the rule "Non-Device File Created Under Dev" over what the facts know.
+func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num")), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check176, "evt.arg.flags"))), ruleset.TriOr(f.Check(check177, "fd.directory"), f.Check(check178, "fd.directory")), ruleset.TriNot(ruleset.TriOr(f.Check(check179, "fd.name"), f.Check(check180, "fd.filename"), f.Check(check181, "fd.filename"), f.Check(check182, "fd.filename"), f.Check(check183, "fd.filename"), f.Check(check184, "fd.filename"), f.Check(check185, "fd.filename"), f.Check(check186, "fd.filename"), f.Check(check187, "fd.filename"), f.Check(check188, "fd.filename"), f.Check(check189, "fd.filename"), f.Check(check190, "fd.filename"), f.Check(check191, "fd.filename"), f.Check(check192, "fd.filename"), f.Check(check193, "fd.filename"), f.Check(check194, "fd.filename"), f.Check(check195, "fd.filename"), f.Check(check196, "fd.filename"), f.Check(check197, "fd.filename"), f.Check(check198, "fd.filename"), f.Check(check199, "fd.filename"), f.Check(check200, "fd.filename"))), ruleset.TriNot(f.Check(check201, "fd.name")), ruleset.TriNot(f.Check(check202, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1368:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && check203(ev) && !check9(ev) && !check10(ev))
@@ -2386,6 +2496,11 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condPrivilegedContainerStarted evaluates the condition of the rule "Privileged Container Started" over what the facts know.
+func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), f.Check(check203, "container.privileged"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1384:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && (check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev)) && !check9(ev) && !check10(ev))
@@ -2481,6 +2596,11 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 	return dst
 }
 
+// condContainerStartedWithSensitiveHostMount evaluates the condition of the rule "Container Started With Sensitive Host Mount" over what the facts know.
+func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), ruleset.TriOr(f.Check(check204, "container.mount.dest[/]"), f.Check(check205, "container.mount.dest[/proc*]"), f.Check(check206, "container.mount.dest[/etc]"), f.Check(check207, "container.mount.dest[/etc/shadow]"), f.Check(check208, "container.mount.dest[/etc/sudoers*]"), f.Check(check209, "container.mount.dest[/root*]"), f.Check(check210, "container.mount.dest[/boot*]"), f.Check(check211, "container.mount.dest[/var/run]"), f.Check(check212, "container.mount.dest[/run]"), f.Check(check213, "container.mount.dest[/var/run/docker.sock]"), f.Check(check214, "container.mount.dest[/run/docker.sock]"), f.Check(check215, "container.mount.dest[/run/containerd]"), f.Check(check216, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(check217, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(check218, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(check219, "container.mount.dest[/run/crio/crio.sock]"), f.Check(check220, "container.mount.dest[/run/podman/podman.sock]"), f.Check(check221, "container.mount.dest[/var/lib/docker]"), f.Check(check222, "container.mount.dest[/var/lib/kubelet]"), f.Check(check223, "container.mount.dest[/var/lib/kubelet/pki*]")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1399:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !check225(ev) && !check9(ev) && !check10(ev))
@@ -2569,6 +2689,11 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condPackageManagerRunInContainer evaluates the condition of the rule "Package Manager Run In Container" over what the facts know.
+func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check224, "proc.name"), ruleset.TriNot(f.Check(check225, "proc.aname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1416:3).
@@ -2661,6 +2786,11 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 	return dst
 }
 
+// condPrivilegeSwitchBinaryRunInContainer evaluates the condition of the rule "Privilege Switch Binary Run In Container" over what the facts know.
+func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check226, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1433:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check227(ev) && !(check228(ev) && check229(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
@@ -2749,6 +2879,11 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condHostAccessToolRunInContainer evaluates the condition of the rule "Host Access Tool Run In Container" over what the facts know.
+func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check227, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check228, "proc.name"), f.Check(check229, "proc.args"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1451:3).
@@ -2851,6 +2986,11 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condShellSpawnedByWebServer evaluates the condition of the rule "Shell Spawned By Web Server" over what the facts know.
+func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"), ruleset.TriNot(f.Check(check231, "proc.cmdline")), ruleset.TriNot(f.Check(check232, "proc.cmdline")), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(f.Check(check243, "proc.cmdline")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1472:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && (check244(ev) || check245(ev)) && (check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev)) && !check270(ev) && !check10(ev))
@@ -2939,6 +3079,11 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condDownloadPipedIntoShell evaluates the condition of the rule "Download Piped Into Shell" over what the facts know.
+func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), ruleset.TriOr(f.Check(check244, "proc.cmdline"), f.Check(check245, "proc.cmdline")), ruleset.TriOr(f.Check(check246, "proc.cmdline"), f.Check(check247, "proc.cmdline"), f.Check(check248, "proc.cmdline"), f.Check(check249, "proc.cmdline"), f.Check(check250, "proc.cmdline"), f.Check(check251, "proc.cmdline"), f.Check(check252, "proc.cmdline"), f.Check(check253, "proc.cmdline"), f.Check(check254, "proc.cmdline"), f.Check(check255, "proc.cmdline"), f.Check(check256, "proc.cmdline"), f.Check(check257, "proc.cmdline"), f.Check(check258, "proc.cmdline"), f.Check(check259, "proc.cmdline"), f.Check(check260, "proc.cmdline"), f.Check(check261, "proc.cmdline"), f.Check(check262, "proc.cmdline"), f.Check(check263, "proc.cmdline"), f.Check(check264, "proc.cmdline"), f.Check(check265, "proc.cmdline"), f.Check(check266, "proc.cmdline"), f.Check(check267, "proc.cmdline"), f.Check(check268, "proc.cmdline"), f.Check(check269, "proc.cmdline")), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1489:3).
@@ -3051,6 +3196,11 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condShellOpenedNetworkConnection evaluates the condition of the rule "Shell Opened Network Connection" over what the facts know.
+func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1504:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check271(ev) && !check53(ev) && !check10(ev))
@@ -3159,6 +3309,11 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condConnectionToMiningPoolPort evaluates the condition of the rule "Connection To Mining Pool Port" over what the facts know.
+func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check271, "fd.sport"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1518:3).
@@ -3271,6 +3426,11 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 	return dst
 }
 
+// condSystemUtilityOpenedNetworkConnection evaluates the condition of the rule "System Utility Opened Network Connection" over what the facts know.
+func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check272, "proc.name"), ruleset.TriNot(f.Check(check273, "fd.sport")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1535:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check274(ev) && !check53(ev) && !check10(ev))
@@ -3359,6 +3519,11 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condTunnelingToolRun evaluates the condition of the rule "Tunneling Tool Run" over what the facts know.
+func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check274, "proc.name"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1550:3).
@@ -3451,6 +3616,11 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condPrivateKeySearch evaluates the condition of the rule "Private Key Search" over what the facts know.
+func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check275, "proc.name"), ruleset.TriOr(f.Check(check276, "proc.args"), f.Check(check277, "proc.args"), f.Check(check278, "proc.args"), f.Check(check279, "proc.args"), f.Check(check280, "proc.args"), f.Check(check281, "proc.args"), f.Check(check282, "proc.args"), f.Check(check283, "proc.args"), f.Check(check284, "proc.args"), f.Check(check285, "proc.args"), f.Check(check286, "proc.args")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1566:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check287(ev) && check288(ev)) || (check289(ev) && (check290(ev) || check291(ev) || check292(ev))) || check293(ev) || (check294(ev) && check295(ev)) || (check296(ev) && (check297(ev) || check295(ev) || check298(ev) || check299(ev)) && (check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
@@ -3539,6 +3709,11 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condSecurityControlDisabled evaluates the condition of the rule "Security Control Disabled" over what the facts know.
+func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check287, "proc.name"), f.Check(check288, "proc.args")), ruleset.TriAnd(f.Check(check289, "proc.name"), ruleset.TriOr(f.Check(check290, "proc.args"), f.Check(check291, "proc.args"), f.Check(check292, "proc.args"))), f.Check(check293, "proc.name"), ruleset.TriAnd(f.Check(check294, "proc.name"), f.Check(check295, "proc.args")), ruleset.TriAnd(f.Check(check296, "proc.name"), ruleset.TriOr(f.Check(check297, "proc.args"), f.Check(check295, "proc.args"), f.Check(check298, "proc.args"), f.Check(check299, "proc.args")), ruleset.TriOr(f.Check(check300, "proc.args"), f.Check(check301, "proc.args"), f.Check(check302, "proc.args"), f.Check(check303, "proc.args"), f.Check(check304, "proc.args"), f.Check(check305, "proc.args"), f.Check(check306, "proc.args"), f.Check(check307, "proc.args"), f.Check(check308, "proc.args"), f.Check(check309, "proc.args"), f.Check(check310, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1582:3).
@@ -3631,6 +3806,11 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condLogOrHistoryWipingCommand evaluates the condition of the rule "Log Or History Wiping Command" over what the facts know.
+func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check311, "proc.name"), ruleset.TriAnd(f.Check(check312, "proc.name"), ruleset.TriOr(f.Check(check313, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriAnd(f.Check(check315, "proc.name"), f.Check(check316, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1597:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check317(ev) && (check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev) || check325(ev) || check326(ev))) || check327(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
@@ -3719,6 +3899,11 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condBlockDeviceOverwritten evaluates the condition of the rule "Block Device Overwritten" over what the facts know.
+func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check317, "proc.name"), ruleset.TriOr(f.Check(check318, "proc.args"), f.Check(check319, "proc.args"), f.Check(check320, "proc.args"), f.Check(check321, "proc.args"), f.Check(check322, "proc.args"), f.Check(check323, "proc.args"), f.Check(check324, "proc.args"), f.Check(check325, "proc.args"), f.Check(check326, "proc.args"))), f.Check(check327, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1612:3).
@@ -3818,6 +4003,11 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condPreloadLibraryFromWritableDirectory evaluates the condition of the rule "Preload Library From Writable Directory" over what the facts know.
+func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check328, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(check329, "proc.env[LD_PRELOAD]"), f.Check(check330, "proc.env[LD_PRELOAD]"), f.Check(check331, "proc.env[LD_PRELOAD]"), f.Check(check332, "proc.env[LD_PRELOAD]"), f.Check(check333, "proc.env[LD_PRELOAD]"))), ruleset.TriNot(f.Check(check334, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1627:3).
@@ -3923,6 +4113,11 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
+func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check335, "evt.type"), f.Check(check336, "evt.arg.uid"), ruleset.TriNot(f.Check(check337, "proc.name")), ruleset.TriNot(f.Check(check338, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1649:3).
@@ -4045,6 +4240,11 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
+func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check339, "evt.type"), ruleset.TriOr(f.Check(check340, "evt.arg.mode"), f.Check(check341, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check342, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1669:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return ((check343(ev) && (check344(ev) || check345(ev))) && !check346(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
@@ -4148,6 +4348,11 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
+func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check343, "evt.type"), ruleset.TriOr(f.Check(check344, "evt.arg.cmd"), f.Check(check345, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check346, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1686:3).
@@ -4255,6 +4460,11 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
+func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check347, "evt.type"), f.Check(check348, "user.uid"), ruleset.TriNot(f.Check(check349, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1702:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
 	return (check116(ev) && (check350(ev) || check351(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
@@ -4360,6 +4570,11 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condPtraceAttachToProcess evaluates the condition of the rule "Ptrace Attach To Process" over what the facts know.
+func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check350, "evt.arg.request"), f.Check(check351, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1717:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check353(ev) || check354(ev)) && !check355(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -4453,6 +4668,11 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
+func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check353, "fd.name"), f.Check(check354, "fd.directory")), ruleset.TriNot(f.Check(check355, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1735:3).
@@ -4550,6 +4770,11 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 	return dst
 }
 
+// condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
+func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check356, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check357, "fd.directory"), f.Check(check358, "fd.directory")), ruleset.TriNot(f.Check(check359, "fd.filename")), ruleset.TriNot(f.Check(check360, "fd.filename")))), ruleset.TriNot(f.Check(check361, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1752:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
 	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check362(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check363(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -4645,6 +4870,11 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 	return dst
 }
 
+// condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
+func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check362, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check363, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1774:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
 	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check364(ev) && check365(ev) && (check15(ev) || check366(ev)) && !check9(ev) && !check10(ev))
@@ -4738,6 +4968,11 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
+func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check364, "fd.filename"), f.Check(check365, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check366, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1791:3).
@@ -4845,6 +5080,11 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
+func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check367, "fd.filename")), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check368, "evt.arg.newpath"), f.Check(check369, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check370, "proc.name")), ruleset.TriNot(f.Check(check371, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1808:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check143(ev) || check144(ev) || check145(ev))) || (check133(ev) && (check372(ev) || check373(ev) || check374(ev) || check375(ev) || check376(ev) || check377(ev) || check378(ev)))) && !check379(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -4950,6 +5190,11 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
+func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check372, "evt.arg.newpath"), f.Check(check373, "evt.arg.newpath"), f.Check(check374, "evt.arg.newpath"), f.Check(check375, "evt.arg.newpath"), f.Check(check376, "evt.arg.newpath"), f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check379, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1823:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check380(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -5045,6 +5290,11 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
+func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check380, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1841:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) && !(check162(ev) && check163(ev)) && !(check162(ev) && check148(ev)) && !check381(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -5138,6 +5388,11 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
+func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check148, "fd.filename"))), ruleset.TriNot(f.Check(check381, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1862:3).
@@ -5255,6 +5510,11 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
+func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check382, "evt.type"), ruleset.TriOr(f.Check(check383, "evt.arg.oldpath"), f.Check(check384, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1879:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
 	return (check135(ev) && check385(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -5368,6 +5628,11 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
+func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check385, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1896:3).
@@ -5493,6 +5758,11 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
+func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check387, "fd.name")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check388, "evt.arg.path"), f.Check(check389, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check390, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check391, "proc.name")), ruleset.TriNot(f.Check(check392, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1916:3).
@@ -5630,6 +5900,11 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
+func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check393, "evt.arg.path"), f.Check(check394, "evt.arg.name"), f.Check(check395, "evt.arg.path"), f.Check(check396, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check397, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check398, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check399, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check400, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check135, "evt.type"), ruleset.TriOr(f.Check(check401, "evt.arg.linkpath"), f.Check(check402, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check403, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check404, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1940:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check162(ev) && !check164(ev) && !check404(ev) && !check9(ev) && !check10(ev))
@@ -5725,6 +6000,11 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
+func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check164, "proc.vpid")), ruleset.TriNot(f.Check(check404, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1959:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check405(ev) && !check9(ev) && !check10(ev))
@@ -5813,6 +6093,11 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
+func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check405, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1974:3).
@@ -5930,6 +6215,11 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 	return dst
 }
 
+// condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
+func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check339, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check406, "evt.arg.mode"), f.Check(check407, "evt.arg.mode"), f.Check(check408, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1993:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check409(ev) || check410(ev) || check411(ev)) && !check9(ev) && !check10(ev))
@@ -6030,6 +6320,11 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 	return dst
 }
 
+// condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
+func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check409, "fd.sip"), f.Check(check410, "fd.sip"), f.Check(check411, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2008:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check412(ev) && !check9(ev) && !check10(ev))
@@ -6118,6 +6413,11 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
+func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check412, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2023:3).
@@ -6215,6 +6515,11 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
+func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check413, "proc.pname"), ruleset.TriNot(f.Check(check414, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2042:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check415(ev) && check416(ev) && !check270(ev) && !check10(ev))
@@ -6303,6 +6608,11 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
+func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check415, "container.id"), f.Check(check416, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2057:3).
@@ -6395,6 +6705,11 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
+// condInteractiveShellFromPackageManager evaluates the condition of the rule "Interactive Shell From Package Manager" over what the facts know.
+func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), f.Check(check225, "proc.aname"), ruleset.TriOr(f.Check(check417, "proc.args"), f.Check(check418, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2075:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check419(ev) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
@@ -6483,6 +6798,11 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
+func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check419, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2090:3).
@@ -6575,6 +6895,11 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
+func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check420, "proc.name"), ruleset.TriOr(f.Check(check421, "proc.args"), f.Check(check422, "proc.args"), f.Check(check423, "proc.args"), f.Check(check424, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check425, "proc.args"), f.Check(check426, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2105:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check427(ev) && (check428(ev) || check429(ev) || check430(ev) || check431(ev) || check432(ev) || check433(ev) || check434(ev))) || (check435(ev) && (check436(ev) || check437(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
@@ -6665,6 +6990,11 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
+func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check427, "proc.name"), ruleset.TriOr(f.Check(check428, "proc.args"), f.Check(check429, "proc.args"), f.Check(check430, "proc.args"), f.Check(check431, "proc.args"), f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check434, "proc.args"))), ruleset.TriAnd(f.Check(check435, "proc.name"), ruleset.TriOr(f.Check(check436, "proc.args"), f.Check(check437, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2120:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check438(ev) && !check270(ev) && !check10(ev))
@@ -6753,6 +7083,11 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
+func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check438, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2134:3).
@@ -6853,6 +7188,11 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condKernelModuleLoadedInteractively evaluates the condition of the rule "Kernel Module Loaded Interactively" over what the facts know.
+func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2147:3).
@@ -6965,6 +7305,11 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 	return dst
 }
 
+// condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
+func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check415, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check439, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2167:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
 	return (check116(ev) && check440(ev) && !(check120(ev) || check53(ev)) && !check441(ev) && !check53(ev) && !check10(ev))
@@ -7060,6 +7405,11 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
+func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check440, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check441, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2184:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
 	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev) || check447(ev) || check448(ev) || check449(ev)) && !check450(ev) && !((check18(ev) || check19(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
@@ -7153,6 +7503,11 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
+func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check442, "fd.name"), f.Check(check443, "fd.name"), f.Check(check444, "fd.name"), f.Check(check445, "fd.name"), f.Check(check446, "fd.name"), f.Check(check447, "fd.name"), f.Check(check448, "fd.name"), f.Check(check449, "fd.name")), ruleset.TriNot(f.Check(check450, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check451, "proc.cmdline"), f.Check(check452, "proc.cmdline"), f.Check(check453, "proc.cmdline"), f.Check(check454, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2202:3).
@@ -7260,6 +7615,11 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
+func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check455, "fd.name"), ruleset.TriNot(f.Check(check456, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check149, "fd.directory"), ruleset.TriOr(f.Check(check457, "fd.filename"), f.Check(check458, "fd.filename"), f.Check(check459, "fd.filename"), f.Check(check460, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check357, "fd.directory"), f.Check(check461, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2222:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
 	return (check462(ev) && (check463(ev) || check464(ev) || check465(ev) || check466(ev) || check467(ev) || check468(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check469(ev) && !check53(ev) && !check10(ev))
@@ -7358,6 +7718,11 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendString(dst, v, ok)
 	}
 	return dst
+}
+
+// condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
+func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check462, "evt.type"), ruleset.TriOr(f.Check(check463, "evt.arg.path"), f.Check(check464, "evt.arg.path"), f.Check(check465, "evt.arg.path"), f.Check(check466, "evt.arg.path"), f.Check(check467, "evt.arg.path"), f.Check(check468, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check469, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2238:3).
@@ -7470,8 +7835,14 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
+func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check470, "evt.arg.newpath"), f.Check(check471, "evt.arg.newpath"), f.Check(check472, "evt.arg.newpath"), f.Check(check473, "evt.arg.newpath"), f.Check(check474, "evt.arg.newpath"), f.Check(check475, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
+	Cond:       condNamespaceChangeInsideContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
 	Enabled:    true,
@@ -7555,6 +7926,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
+	Cond:       condKernelModuleLoadedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type"},
 	Desc:       "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
 	Enabled:    true,
@@ -7623,6 +7995,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
 }, {
+	Cond:       condReverseShellSocketRedirection,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
 	Desc:       "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
 	Enabled:    true,
@@ -7691,6 +8064,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
 }, {
+	Cond:       condInlineScriptReverseShell,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.name"},
 	Desc:       "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
 	Enabled:    true,
@@ -7753,6 +8127,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
+	Cond:       condFilelessExecutionFromMemory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.exepath", "proc.is_exe_from_memfd", "proc.name", "proc.pname"},
 	Desc:       "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
 	Enabled:    true,
@@ -7818,6 +8193,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
 }, {
+	Cond:       condCryptoMinerCommandLine,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name"},
 	Desc:       "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
 	Enabled:    true,
@@ -7880,6 +8256,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1496"},
 }, {
+	Cond:       condCryptoMiningPoolDomainContacted,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.sip.name", "fd.snet", "fd.typechar"},
 	Desc:       "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
 	Enabled:    true,
@@ -7954,6 +8331,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "T1496"},
 }, {
+	Cond:       condDriftedExecutableRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.is_exe_upper_layer"},
 	Desc:       "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
 	Enabled:    true,
@@ -8019,6 +8397,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "drift", "mitre_execution", "T1059"},
 }, {
+	Cond:       condNewExecutableCreatedInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.is_open_exec", "evt.num", "evt.type", "fd.num", "proc.aname", "proc.name"},
 	Desc:       "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
 	Enabled:    true,
@@ -8102,6 +8481,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
 }, {
+	Cond:       condContainerRuntimeSocketConnectedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.type", "fd.name", "fd.typechar"},
 	Desc:       "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
 	Enabled:    true,
@@ -8167,6 +8547,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_privilege_escalation", "T1611"},
 }, {
+	Cond:       condNetworkClientStdioRedirectedToSocket,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
 	Desc:       "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
 	Enabled:    true,
@@ -8235,6 +8616,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
+	Cond:       condExecutionFromSharedMemory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.exe", "proc.exepath", "proc.name"},
 	Desc:       "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
 	Enabled:    true,
@@ -8297,6 +8679,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
 }, {
+	Cond:       condKernelModuleLoadedByUnexpectedProgram,
 	CondFields: []string{"evt.num", "evt.type", "proc.name"},
 	Desc:       "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
 	Enabled:    true,
@@ -8365,6 +8748,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
 }, {
+	Cond:       condPtraceCodeInjection,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
 	Desc:       "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
 	Enabled:    true,
@@ -8439,6 +8823,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
+	Cond:       condKernelExecutionHookModified,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
 	Enabled:    true,
@@ -8504,6 +8889,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
 }, {
+	Cond:       condProcessMemoryOpenedThroughProcfs,
 	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.name"},
 	Desc:       "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
 	Enabled:    true,
@@ -8578,6 +8964,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
 }, {
+	Cond:       condDynamicLinkerPreloadFileModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
 	Enabled:    true,
@@ -8661,6 +9048,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
+	Cond:       condAccountDatabaseModifiedDirectly,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
 	Enabled:    true,
@@ -8735,6 +9123,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 }, {
+	Cond:       condWriteBelowEtc,
 	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
 	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
 	Enabled:    true,
@@ -8809,6 +9198,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
+	Cond:       condWriteBelowBinaryDirectory,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.num", "fd.typechar", "proc.aname", "proc.args", "proc.name"},
 	Desc:       "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
 	Enabled:    true,
@@ -8892,6 +9282,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
 }, {
+	Cond:       condPackageDatabaseModifiedOutsidePackageManager,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
 	Enabled:    true,
@@ -8984,6 +9375,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
 }, {
+	Cond:       condNonDeviceFileCreatedUnderDev,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
 	Enabled:    true,
@@ -9058,6 +9450,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
 }, {
+	Cond:       condPrivilegedContainerStarted,
 	CondFields: []string{"container.id", "container.image.repository", "container.privileged", "evt.num", "evt.res", "evt.type", "proc.vpid"},
 	Desc:       "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
 	Enabled:    true,
@@ -9126,6 +9519,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
+	Cond:       condContainerStartedWithSensitiveHostMount,
 	CondFields: []string{"container.id", "container.image.repository", "container.mount.dest", "evt.num", "evt.res", "evt.type", "proc.vpid"},
 	Desc:       "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
 	Enabled:    true,
@@ -9191,6 +9585,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
 }, {
+	Cond:       condPackageManagerRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name"},
 	Desc:       "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
 	Enabled:    true,
@@ -9253,6 +9648,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
 }, {
+	Cond:       condPrivilegeSwitchBinaryRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
 	Desc:       "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
 	Enabled:    true,
@@ -9315,6 +9711,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
 }, {
+	Cond:       condHostAccessToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.vpid"},
 	Desc:       "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
 	Enabled:    true,
@@ -9377,6 +9774,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
+	Cond:       condShellSpawnedByWebServer,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pcmdline", "proc.pname"},
 	Desc:       "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
 	Enabled:    true,
@@ -9439,6 +9837,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
 }, {
+	Cond:       condDownloadPipedIntoShell,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pname"},
 	Desc:       "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
 	Enabled:    true,
@@ -9501,6 +9900,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
 }, {
+	Cond:       condShellOpenedNetworkConnection,
 	CondFields: []string{"container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar", "proc.name"},
 	Desc:       "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
 	Enabled:    true,
@@ -9575,6 +9975,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
 }, {
+	Cond:       condConnectionToMiningPoolPort,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
 	Desc:       "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
 	Enabled:    true,
@@ -9649,6 +10050,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
 }, {
+	Cond:       condSystemUtilityOpenedNetworkConnection,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
 	Desc:       "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
 	Enabled:    true,
@@ -9723,6 +10125,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
 }, {
+	Cond:       condTunnelingToolRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name"},
 	Desc:       "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
 	Enabled:    true,
@@ -9785,6 +10188,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
 }, {
+	Cond:       condPrivateKeySearch,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
 	Enabled:    true,
@@ -9847,6 +10251,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
 }, {
+	Cond:       condSecurityControlDisabled,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
 	Enabled:    true,
@@ -9909,6 +10314,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
 }, {
+	Cond:       condLogOrHistoryWipingCommand,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
 	Enabled:    true,
@@ -9971,6 +10377,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
 }, {
+	Cond:       condBlockDeviceOverwritten,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
 	Enabled:    true,
@@ -10033,6 +10440,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1561.001"},
 }, {
+	Cond:       condPreloadLibraryFromWritableDirectory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.env"},
 	Desc:       "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
 	Enabled:    true,
@@ -10103,6 +10511,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
+	Cond:       condSetuidRootByUnexpectedProgram,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0). Exploits for setuid binaries typically do this right before starting a root shell.\n",
 	Enabled:    true,
@@ -10177,6 +10586,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
 }, {
+	Cond:       condSetuidOrSetgidBitSet,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
 	Enabled:    true,
@@ -10263,6 +10673,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
 }, {
+	Cond:       condBPFProgramLoadedByUnexpectedProgram,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
 	Enabled:    true,
@@ -10337,6 +10748,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
 }, {
+	Cond:       condUserfaultfdUsedByNonRoot,
 	CondFields: []string{"evt.num", "evt.type", "proc.name", "user.uid"},
 	Desc:       "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
 	Enabled:    true,
@@ -10411,6 +10823,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
 }, {
+	Cond:       condPtraceAttachToProcess,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
 	Desc:       "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
 	Enabled:    true,
@@ -10485,6 +10898,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
+	Cond:       condCredentialStoreReadByUntrustedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
 	Enabled:    true,
@@ -10550,6 +10964,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
 }, {
+	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
 	Enabled:    true,
@@ -10615,6 +11030,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
 }, {
+	Cond:       condProcessEnvironmentReadByAnotherProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
 	Enabled:    true,
@@ -10680,6 +11096,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
 }, {
+	Cond:       condServiceAccountTokenReadByShellUtility,
 	CondFields: []string{"container.image.repository", "evt.is_open_read", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.name"},
 	Desc:       "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
 	Enabled:    true,
@@ -10745,6 +11162,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
 }, {
+	Cond:       condSSHAuthorizedKeysModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
 	Enabled:    true,
@@ -10819,6 +11237,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
 }, {
+	Cond:       condCronConfigurationModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
 	Enabled:    true,
@@ -10893,6 +11312,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
 }, {
+	Cond:       condSystemdUnitFileWritten,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
 	Enabled:    true,
@@ -10958,6 +11378,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
 }, {
+	Cond:       condShellStartupFileModified,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.tty"},
 	Desc:       "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Left out: editing with a text editor on a terminal, users changing their own startup files from a terminal, and account tools populating new home directories.\n",
 	Enabled:    true,
@@ -11023,6 +11444,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
 }, {
+	Cond:       condHardLinkToSensitiveFile,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
 	Desc:       "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
 	Enabled:    true,
@@ -11106,6 +11528,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
+	Cond:       condSymbolicLinkToSensitiveFile,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
 	Desc:       "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
 	Enabled:    true,
@@ -11189,6 +11612,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
+	Cond:       condSystemLogCleared,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
 	Enabled:    true,
@@ -11281,6 +11705,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
 }, {
+	Cond:       condShellHistoryCleared,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.name", "proc.pname"},
 	Desc:       "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
 	Enabled:    true,
@@ -11382,6 +11807,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
 }, {
+	Cond:       condTerminalShellInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
 	Desc:       "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
 	Enabled:    true,
@@ -11444,6 +11870,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
 }, {
+	Cond:       condNetworkToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
 	Desc:       "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
 	Enabled:    true,
@@ -11506,6 +11933,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_discovery", "T1046"},
 }, {
+	Cond:       condExecutePermissionAddedInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.arg", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
 	Desc:       "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
 	Enabled:    true,
@@ -11589,6 +12017,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
 }, {
+	Cond:       condCloudMetadataServiceContactedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar"},
 	Desc:       "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
 	Enabled:    true,
@@ -11657,6 +12086,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_credential_access", "T1552.005"},
 }, {
+	Cond:       condRemoteAccessClientRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
 	Desc:       "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
 	Enabled:    true,
@@ -11719,6 +12149,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
 }, {
+	Cond:       condUnexpectedChildOfServerProcess,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pcmdline", "proc.pname"},
 	Desc:       "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
 	Enabled:    true,
@@ -11781,6 +12212,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_initial_access", "T1190"},
 }, {
+	Cond:       condNetworkScannerRunOnHost,
 	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
 	Enabled:    true,
@@ -11843,6 +12275,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "network", "mitre_discovery", "T1046"},
 }, {
+	Cond:       condInteractiveShellFromPackageManager,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.tty"},
 	Desc:       "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
 	Enabled:    true,
@@ -11905,6 +12338,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
 }, {
+	Cond:       condAccountChangeCommandRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
 	Enabled:    true,
@@ -11967,6 +12401,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
 }, {
+	Cond:       condFileTimestampManipulation,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
 	Enabled:    true,
@@ -12029,6 +12464,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
 }, {
+	Cond:       condFileUploadWithTransferTool,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
 	Desc:       "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
 	Enabled:    true,
@@ -12091,6 +12527,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
 }, {
+	Cond:       condCloudStorageSyncToolRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
 	Enabled:    true,
@@ -12153,6 +12590,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
 }, {
+	Cond:       condKernelModuleLoadedInteractively,
 	CondFields: []string{"evt.num", "evt.type", "proc.tty"},
 	Desc:       "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
 	Enabled:    true,
@@ -12221,6 +12659,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "T1547.006"},
 }, {
+	Cond:       condNamespaceChangeByUnexpectedProgram,
 	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
 	Enabled:    true,
@@ -12301,6 +12740,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
 }, {
+	Cond:       condAntiDebuggingWithPTRACETRACEME,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
 	Enabled:    true,
@@ -12366,6 +12806,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
 }, {
+	Cond:       condCloudCredentialsReadByUnexpectedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.cmdline", "proc.name"},
 	Desc:       "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
 	Enabled:    true,
@@ -12431,6 +12872,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
 }, {
+	Cond:       condWriteBelowRootHome,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
 	Desc:       "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
 	Enabled:    true,
@@ -12505,6 +12947,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
+	Cond:       condDeceptiveDirectoryCreated,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
 	Desc:       "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
 	Enabled:    true,
@@ -12576,6 +13019,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
 }, {
+	Cond:       condRansomStyleFileRename,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
 	Desc:       "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
 	Enabled:    true,

@@ -33,6 +33,7 @@ func Rules(rs *lang.Ruleset) []*ruleset.Rule {
 			Format:     func(dst []byte, ev *event.Event) []byte { return Format(dst, r.Output, ev) },
 			Fields:     OutputFields(r.Output),
 			CondFields: lang.CondFields(r.Cond),
+			Cond:       func(f *ruleset.Facts) ruleset.Tri { return Tri(r.Cond, f) },
 		})
 	}
 	return out
@@ -63,6 +64,37 @@ func Eval(e lang.Expr, ev *event.Event) bool {
 		return evalCheck(e, ev)
 	}
 	return false
+}
+
+// Tri evaluates the condition e in three-valued logic over the events f
+// describes: a check is evaluated on f.Event when f knows every field it
+// reads, and is Unknown otherwise.
+func Tri(e lang.Expr, f *ruleset.Facts) ruleset.Tri {
+	switch e := e.(type) {
+	case *lang.And:
+		out := ruleset.True
+		for _, c := range e.Children {
+			out = ruleset.TriAnd(out, Tri(c, f))
+		}
+		return out
+	case *lang.Or:
+		out := ruleset.False
+		for _, c := range e.Children {
+			out = ruleset.TriOr(out, Tri(c, f))
+		}
+		return out
+	case *lang.Not:
+		return ruleset.TriNot(Tri(e.Child, f))
+	case *lang.Const:
+		return ruleset.TriOf(e.Value)
+	case *lang.Check:
+		fields := []string{e.Left.Key}
+		if e.Right != nil {
+			fields = append(fields, e.Right.Key)
+		}
+		return f.Check(func(ev *event.Event) bool { return evalCheck(e, ev) }, fields...)
+	}
+	return ruleset.Unknown
 }
 
 func evalCheck(c *lang.Check, ev *event.Event) bool {

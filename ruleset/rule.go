@@ -78,6 +78,10 @@ type Rule struct {
 	// CondFields are the names of the fields the condition reads, sorted,
 	// each once (for collector coverage reports).
 	CondFields []string
+	// Cond evaluates the condition in three-valued logic over the events
+	// that Facts describe (see Possible); nil when the rule's source has
+	// no such form.
+	Cond func(f *Facts) Tri
 }
 
 // HasTag reports whether r carries tag t.

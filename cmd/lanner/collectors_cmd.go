@@ -28,7 +28,7 @@ func (c *collectorsCmd) Run() error {
 	var infos []collectorInfo
 	for _, name := range collectorNames {
 		info := collectorInfo{Name: name, Available: true, Reason: "works here"}
-		col, err := newCollector(name, set.Types(), nil)
+		col, err := newCollector(name, collectorRequest{Types: set.Types(), Rules: set, AuditExclusions: true})
 		if err != nil {
 			info.Available, info.Reason = false, err.Error()
 		} else {

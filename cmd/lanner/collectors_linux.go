@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/lannersec/lanner/collectors"
@@ -9,6 +10,7 @@ import (
 	"github.com/lannersec/lanner/collectors/ebpf"
 	"github.com/lannersec/lanner/collectors/fanotify"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // collectorNames are the collectors in the order auto tries them.
@@ -92,14 +94,43 @@ func runningCapabilities(col collectors.Collector) collectors.Capabilities {
 	return caps
 }
 
-func newCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {
+// collectorRequest is what a collector is asked to deliver.
+type collectorRequest struct {
+	// Types are the event types wanted.
+	Types event.TypeSet
+	// Rules, when set, are what the events are for: the audit collector
+	// then audits no call that none of them can match (planAudit), and
+	// with AuditExclusions it also excludes such calls of the types it
+	// audits.
+	Rules           *ruleset.Set
+	AuditExclusions bool
+	// Tee gets the raw records, from collectors that have them.
+	Tee func([]byte)
+	// Log, when set, gets a line saying what the audit plan leaves out.
+	Log io.Writer
+}
+
+func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
 	switch name {
 	case "ebpf":
-		return ebpf.New(ebpf.Options{Types: types, ExcludePID: os.Getpid(), Tee: tee})
+		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee})
 	case "audit":
-		return audit.New(audit.Options{Types: types, ExcludePID: os.Getpid()})
+		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid()}
+		var plan auditPlan
+		if req.Rules != nil {
+			plan = planAudit(req.Rules, capabilities("audit"), req.AuditExclusions)
+			opts.Types, opts.Exclusions = plan.Types, plan.Exclusions
+		}
+		col, err := audit.New(opts)
+		if err != nil {
+			return nil, err
+		}
+		if d := plan.describe(col.Excluded()); d != "" && req.Log != nil {
+			fmt.Fprintf(req.Log, "lanner: audit: not audited: %s\n", d)
+		}
+		return col, nil
 	case "fanotify":
-		return fanotify.New(fanotify.Options{Types: types, ExcludePID: os.Getpid()})
+		return fanotify.New(fanotify.Options{Types: req.Types, ExcludePID: os.Getpid()})
 	}
 	return nil, fmt.Errorf("unknown collector %q", name)
 }

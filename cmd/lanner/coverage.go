@@ -60,6 +60,18 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 			rc.Reasons = append(rc.Reasons, f+": "+why)
 		}
 	}
+	// Blind when the fields the collector leaves absent make the
+	// condition false on every event type it sees.
+	blind := true
+	for _, t := range seenTypes {
+		if r.Possible(absentFacts(caps, t)) != ruleset.False {
+			blind = false
+			break
+		}
+	}
+	if blind {
+		rc.Level = coverBlind
+	}
 	return rc
 }
 

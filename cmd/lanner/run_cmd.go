@@ -171,6 +171,8 @@ type runCmd struct {
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
 	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
+	// AuditExclusions: see planAudit.
+	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -226,6 +228,7 @@ func (c *runCmd) Run() error {
 	}
 	return runPipeline(pipelineConfig{
 		collector: c.Collector, rules: set, types: set.Types(), output: out,
+		narrow: true, auditExclusions: c.AuditExclusions,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
@@ -238,15 +241,18 @@ func (c *runCmd) Run() error {
 const sinkDrainTimeout = 5 * time.Second
 
 type pipelineConfig struct {
-	collector  string
-	rules      *ruleset.Set
-	types      event.TypeSet
-	output     *output.Output
-	record     func(*event.Event)
-	tee        func([]byte) // raw collector records, when the collector has them
-	duration   time.Duration
-	readyFile  string
-	statsEvery time.Duration
+	collector string
+	rules     *ruleset.Set
+	types     event.TypeSet
+	// narrow lets the audit collector leave out calls no rule can match
+	// (auditExclusions: also calls of the types it audits).
+	narrow, auditExclusions bool
+	output                  *output.Output
+	record                  func(*event.Event)
+	tee                     func([]byte) // raw collector records, when the collector has them
+	duration                time.Duration
+	readyFile               string
+	statsEvery              time.Duration
 	// metricsAddr, when set, serves /metrics there.
 	metricsAddr string
 	onEngine    func(*engine.Engine)
@@ -281,7 +287,11 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	col, err := openCollector(pc.collector, pc.types, pc.tee)
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	if pc.narrow {
+		req.Rules = pc.rules
+	}
+	col, err := openCollector(pc.collector, req)
 	if err != nil {
 		return err
 	}
@@ -309,7 +319,7 @@ func runPipeline(pc pipelineConfig) error {
 		mode = " (" + m.Mode() + ")"
 	}
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
-		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(pc.types), ","))
+		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
 	}
@@ -335,6 +345,15 @@ func runPipeline(pc pipelineConfig) error {
 	return runErr
 }
 
+// watched are the event types col delivers: those it says, else those it
+// was asked for.
+func watched(col collectors.Collector, asked event.TypeSet) event.TypeSet {
+	if w, ok := col.(interface{ Watched() event.TypeSet }); ok {
+		return w.Watched()
+	}
+	return asked
+}
+
 func typeNames(ts event.TypeSet) []string {
 	var out []string
 	for _, t := range ts.Types() {
@@ -345,14 +364,14 @@ func typeNames(ts event.TypeSet) []string {
 
 // openCollector starts the named collector, or for auto the first that
 // works, saying why each one skipped failed.
-func openCollector(name string, types event.TypeSet, tee func([]byte)) (collectors.Collector, error) {
+func openCollector(name string, req collectorRequest) (collectors.Collector, error) {
 	order := collectorNames
 	if name != "auto" {
 		order = []string{name}
 	}
 	var errs []error
 	for _, n := range order {
-		col, err := newCollector(n, types, tee)
+		col, err := newCollector(n, req)
 		if err == nil {
 			return col, nil
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 const (
@@ -61,8 +62,10 @@ const (
 // must not be called concurrently with itself; Close, Stats and Mode may be
 // called at any time.
 type Collector struct {
-	key  string
-	mode string
+	key      string
+	mode     string
+	types    event.TypeSet
+	excluded []Exclusion
 
 	ctlMu sync.Mutex // orders the requests on ctl
 	ctl   *libaudit.AuditClient
@@ -125,7 +128,7 @@ func New(opts Options) (*Collector, error) {
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
-	c := &Collector{key: key, wake: -1, clock: time.Now()}
+	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
 	c.asm.early = true
@@ -218,6 +221,20 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 
+	if c.mode == ModeUnicast {
+		for _, x := range opts.Exclusions {
+			wf, err := buildExclusion(x, key)
+			if err == nil {
+				c.ctlMu.Lock()
+				err = c.ctl.AddRule(wf)
+				c.ctlMu.Unlock()
+			}
+			if err != nil {
+				return fail("add exclusion "+x.String(), err)
+			}
+			c.excluded = append(c.excluded, x)
+		}
+	}
 	wf, err := buildRule(&opts, key)
 	if err != nil {
 		return fail("build rule", err)
@@ -391,6 +408,14 @@ func (c *Collector) removeRules() error {
 
 // Name returns "audit".
 func (c *Collector) Name() string { return "audit" }
+
+// Watched returns the event types the collector delivers syscall events
+// of: Options.Types.
+func (c *Collector) Watched() event.TypeSet { return c.types }
+
+// Excluded returns the Options.Exclusions the collector applied: all of
+// them in ModeUnicast, none in ModeMulticast.
+func (c *Collector) Excluded() []Exclusion { return c.excluded }
 
 // Mode returns ModeUnicast when the collector is the audit daemon, and
 // ModeMulticast when it reads the copy of the records another daemon gets.

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 // Collector reads syscall events from the kernel's audit subsystem; it
@@ -26,6 +27,12 @@ func (c *Collector) Name() string { return "audit" }
 
 // Mode returns "".
 func (c *Collector) Mode() string { return "" }
+
+// Watched returns no type.
+func (c *Collector) Watched() event.TypeSet { return event.TypeSet{} }
+
+// Excluded returns nil.
+func (c *Collector) Excluded() []Exclusion { return nil }
 
 // Read returns os.ErrClosed.
 func (c *Collector) Read(*collectors.Record) error { return os.ErrClosed }

@@ -8,7 +8,13 @@
 // [-F pid!=ExcludePID] -k <Key>", for the syscalls of Options.Types plus
 // execve, execveat, clone, clone3, fork, vfork, exit and exit_group (the
 // process table's), after deleting every rule that carries the key (a
-// killed run's). It never touches rules with other keys.
+// killed run's). It never touches rules with other keys. In unicast mode
+// (below) each of Options.Exclusions comes first as "-a never,exit -F
+// arch=b64 -S <syscalls> -F path=P -k <Key>" (or -F aN=V): the calls it
+// names are not audited at all. Lanner passes as exclusions the opens of
+// busy device files and the socket calls of common families when no rule
+// can match them; with a never rule on a path, audit compares inodes, so
+// an open through a link to the file is left out too.
 //
 // When no live process owns the audit socket, the collector becomes the
 // audit daemon (Mode "unicast"): it raises backlog_limit to 8192 if lower,

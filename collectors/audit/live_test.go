@@ -38,6 +38,17 @@ func TestMain(m *testing.M) {
 		}
 		conn.Close()
 		os.Exit(0)
+	case "sockets":
+		// One socket of each family the exclusion test looks for.
+		for _, family := range []int{syscall.AF_UNIX, syscall.AF_INET} {
+			fd, err := syscall.Socket(family, syscall.SOCK_STREAM, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			syscall.Close(fd)
+		}
+		os.Exit(0)
 	case "collect":
 		// Start a collector and wait to be killed.
 		c, err := New(Options{Types: typeSet(event.TypeOpenat), ExcludePID: os.Getpid(), Key: os.Getenv("LANNER_AUDIT_KEY")})
@@ -379,6 +390,75 @@ func TestCollectorLive(t *testing.T) {
 	}
 }
 
+// TestCollectorExclusions: the calls Options.Exclusions name are not
+// audited, the others are, and Close removes the never rules.
+func TestCollectorExclusions(t *testing.T) {
+	testutil.LockKernel(t)
+	ctl := control(t)
+	before := status(t, ctl)
+	if before.PID != 0 {
+		t.Fatalf("an audit daemon (pid %d) is running", before.PID)
+	}
+	excl := exclusions(t, ctl)
+	opens := []event.Type{event.TypeOpen, event.TypeOpenat}
+	c := startCollector(t, Options{
+		Types:      typeSet(event.TypeOpen, event.TypeOpenat, event.TypeSocket),
+		ExcludePID: os.Getpid(),
+		Exclusions: []Exclusion{
+			{Types: opens, Path: "/dev/null"},
+			{Types: []event.Type{event.TypeSocket}, Arg: 0, Value: syscall.AF_UNIX},
+		},
+	})
+	defer c.Close()
+	if len(c.Excluded()) != 2 {
+		t.Errorf("excluded %v", c.Excluded())
+	}
+	if n := keyRules(t, ctl, DefaultKey); n != 3 {
+		t.Errorf("%d rules with the key, want 3 (two never rules and the collector's)", n)
+	}
+	rc := record(c)
+
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/null", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	catNull := run(t, "", "cat", "/dev/null")
+	catLink := run(t, dir, "cat", "link")
+	catNullRel := run(t, "/dev", "cat", "null")
+	catFile := run(t, "", "cat", "/etc/hostname")
+	helper := exec.Command(os.Args[0], "-test.run=^$")
+	helper.Env = append(os.Environ(), "LANNER_AUDIT_HELPER=sockets")
+	if out, err := helper.CombinedOutput(); err != nil {
+		t.Fatalf("socket helper: %v\n%s", err, out)
+	}
+	sockets := int64(helper.Process.Pid)
+
+	rc.find(t, "openat of /etc/hostname", func(r *collectors.Record) bool {
+		return r.PID == catFile && r.Event.Type == event.TypeOpenat && r.Event.FD.Name == "/etc/hostname"
+	})
+	rc.find(t, "AF_INET socket", func(r *collectors.Record) bool {
+		return r.PID == sockets && r.Event.Type == event.TypeSocket && r.Event.Args.Domain == syscall.AF_INET
+	})
+	// The calls before these in each process are in by now.
+	for _, pid := range []int64{catNull, catLink, catNullRel} {
+		if rc.any(func(r *collectors.Record) bool {
+			return r.PID == pid && r.Event.Type == event.TypeOpenat &&
+				(strings.Contains(r.Event.FD.Name, "null") || strings.HasSuffix(r.Event.FD.Name, "/link"))
+		}) {
+			t.Errorf("an open of /dev/null by %d was audited", pid)
+		}
+	}
+	if rc.any(func(r *collectors.Record) bool {
+		return r.PID == sockets && r.Event.Type == event.TypeSocket && r.Event.Args.Domain == syscall.AF_UNIX
+	}) {
+		t.Error("an AF_UNIX socket call was audited")
+	}
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	checkRestored(t, ctl, before, DefaultKey, excl)
+}
+
 // TestCollectorKilledRun checks that a collector cleans up after one that
 // was killed: its rules, and the settings it had changed.
 func TestCollectorKilledRun(t *testing.T) {
@@ -528,9 +608,13 @@ func TestCollectorWithAuditd(t *testing.T) {
 	auditdRules := rules()
 	auditdStatus := status(t, ctl)
 
-	c := startCollector(t, Options{Types: typeSet(event.TypeExecve, event.TypeOpenat), ExcludePID: os.Getpid()})
+	c := startCollector(t, Options{Types: typeSet(event.TypeExecve, event.TypeOpenat), ExcludePID: os.Getpid(),
+		Exclusions: []Exclusion{{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}}})
 	if c.Mode() != ModeMulticast {
 		t.Errorf("mode %q, want multicast", c.Mode())
+	}
+	if len(c.Excluded()) != 0 || keyRules(t, ctl, DefaultKey) != 1 {
+		t.Errorf("exclusions in multicast mode: %v, %d rules with the key", c.Excluded(), keyRules(t, ctl, DefaultKey))
 	}
 	if st := status(t, ctl); st.PID != uint32(daemon.Process.Pid) {
 		t.Errorf("audit pid %d, want auditd's %d", st.PID, daemon.Process.Pid)

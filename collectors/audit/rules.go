@@ -2,11 +2,14 @@ package audit
 
 import (
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/elastic/go-libaudit/v2/rule"
+
+	"github.com/lannersec/lanner/event"
 )
 
 // Layout of struct audit_rule_data (linux/audit.h): flags, action,
@@ -91,6 +94,44 @@ func buildRule(opts *Options, key string) ([]byte, error) {
 		r.Filters = append(r.Filters, rule.FilterSpec{
 			Type: rule.ValueFilterType, LHS: "pid", Comparator: "!=", RHS: strconv.Itoa(opts.ExcludePID),
 		})
+	}
+	return rule.Build(r)
+}
+
+// buildExclusion builds "-a never,exit -F arch=b64 -S ... -F path=P -k
+// KEY" (or -F aN=V) for x: never rules that come first in the exit list
+// keep the calls they match from being audited.
+func buildExclusion(x Exclusion, key string) ([]byte, error) {
+	var types event.TypeSet
+	for _, t := range x.Types {
+		types.Add(t)
+	}
+	var names []string
+	for _, s := range syscalls {
+		if s.t != event.TypeUnknown && types.Has(s.t) {
+			names = append(names, s.name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("exclusion %s names no syscall", x)
+	}
+	r := &rule.SyscallRule{
+		Type:     rule.AppendSyscallRuleType,
+		List:     "exit",
+		Action:   "never",
+		Filters:  []rule.FilterSpec{{Type: rule.ValueFilterType, LHS: "arch", Comparator: "=", RHS: "b64"}},
+		Syscalls: names,
+		Keys:     []string{key},
+	}
+	switch {
+	case x.Path != "":
+		r.Filters = append(r.Filters, rule.FilterSpec{Type: rule.ValueFilterType, LHS: "path", Comparator: "=", RHS: x.Path})
+	case x.Arg >= 0 && x.Arg <= 3:
+		r.Filters = append(r.Filters, rule.FilterSpec{
+			Type: rule.ValueFilterType, LHS: "a" + strconv.Itoa(x.Arg), Comparator: "=", RHS: strconv.FormatUint(uint64(x.Value), 10),
+		})
+	default:
+		return nil, fmt.Errorf("exclusion: argument %d cannot be filtered", x.Arg)
 	}
 	return rule.Build(r)
 }

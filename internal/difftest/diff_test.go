@@ -2,6 +2,7 @@ package difftest
 
 import (
 	"bytes"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/internal/testutil"
 	"github.com/lannersec/lanner/interp"
 	"github.com/lannersec/lanner/lang"
@@ -48,6 +50,9 @@ func Compare(t *testing.T, rs *lang.Ruleset, compiledRules []*ruleset.Rule, n in
 			if mi {
 				fired[i]++
 			}
+			if k%10 == 0 && !compareCond(t, ir, cr, ev, uint64(k)) {
+				failures++
+			}
 			if mi || k%50 == 0 {
 				a, b = ir.Format(a[:0], ev), cr.Format(b[:0], ev)
 				if !bytes.Equal(a, b) {
@@ -64,6 +69,36 @@ func Compare(t *testing.T, rs *lang.Ruleset, compiledRules []*ruleset.Rule, n in
 		}
 	}
 	t.Logf("%d events, %d of %d rules fired at least once", n, hit, len(interpreted))
+}
+
+// compareCond checks the rules' three-valued conditions on facts that know
+// ev's value of a pseudo-random half of the fields (seeded by seed), and
+// of every field: both forms must agree, a known verdict must be ev's
+// verdict, and with every field known the verdict must be known.
+func compareCond(t *testing.T, ir, cr *ruleset.Rule, ev *event.Event, seed uint64) bool {
+	t.Helper()
+	want := ruleset.TriOf(ir.Match(ev))
+	half := &ruleset.Facts{Event: ev, Known: func(field string) bool {
+		h := fnv.New64a()
+		h.Write([]byte(field))
+		return (h.Sum64()^seed)&1 == 0
+	}}
+	all := &ruleset.Facts{Event: ev, Known: func(string) bool { return true }}
+	for _, f := range []*ruleset.Facts{half, all} {
+		ti, tc := ir.Possible(f), cr.Possible(f)
+		switch {
+		case ti != tc:
+			t.Errorf("rule %q, event %s: three-valued condition: interpreter %v, compiled %v", ir.Name, ev.Type, ti, tc)
+			return false
+		case ti != ruleset.Unknown && ti != want:
+			t.Errorf("rule %q, event %s: three-valued condition %v, match %v", ir.Name, ev.Type, ti, want)
+			return false
+		case f == all && ti != want:
+			t.Errorf("rule %q, event %s: every field known, condition %v, match %v", ir.Name, ev.Type, ti, want)
+			return false
+		}
+	}
+	return true
 }
 
 // TestDefaultRules compares the default rules compiled into package

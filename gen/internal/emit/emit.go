@@ -57,9 +57,9 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	var entries []jen.Code
 	for _, r := range rs.Rules {
 		base := e.ruleIdent(r.Name)
-		m, f := "match"+base, "format"+base
-		e.rule(r, m, f)
-		entries = append(entries, e.ruleEntry(r, m, f))
+		m, f, c := "match"+base, "format"+base, "cond"+base
+		e.rule(r, m, f, c)
+		entries = append(entries, e.ruleEntry(r, m, f, c))
 	}
 	e.f.Comment("Rules are the compiled rules, in load order.")
 	e.f.Var().Id("Rules").Op("=").Index().Op("*").Qual(pkgRuleset, "Rule").Values(entries...)
@@ -110,7 +110,7 @@ func (e *emitter) newVar(prefix string) string {
 	return prefix + strconv.Itoa(e.nVar)
 }
 
-func (e *emitter) ruleEntry(r *lang.Rule, m, f string) jen.Code {
+func (e *emitter) ruleEntry(r *lang.Rule, m, f, c string) jen.Code {
 	var types []jen.Code
 	for _, t := range r.EvtTypes.Types() {
 		types = append(types, jen.Qual(pkgEvent, t.GoName()))
@@ -150,6 +150,7 @@ func (e *emitter) ruleEntry(r *lang.Rule, m, f string) jen.Code {
 		jen.Id("Line"):     jen.Lit(r.Pos.Line),
 		jen.Id("Match"):    jen.Id(m),
 		jen.Id("Format"):   jen.Id(f),
+		jen.Id("Cond"):     jen.Id(c),
 	}
 	if len(types) > 0 {
 		d[jen.Id("EvtTypes")] = jen.Index().Qual(pkgEvent, "Type").Values(types...)
@@ -188,8 +189,9 @@ func argLit(a event.Arg) jen.Code {
 	return jen.Qual(pkgEvent, "Arg").Values(d)
 }
 
-// rule emits the matcher and formatter of one rule.
-func (e *emitter) rule(r *lang.Rule, m, f string) {
+// rule emits the matcher, the formatter and the three-valued condition of
+// one rule.
+func (e *emitter) rule(r *lang.Rule, m, f, c string) {
 	e.f.Commentf("%s reports whether an event matches the rule %q (%s).", m, r.Name, r.Pos)
 	e.f.Func().Id(m).Params(jen.Id("ev").Op("*").Qual(pkgEvent, "Event")).Bool().Block(
 		jen.Return(e.boolExpr(r.Cond)),
@@ -198,6 +200,46 @@ func (e *emitter) rule(r *lang.Rule, m, f string) {
 	e.f.Func().Id(f).Params(jen.Id("dst").Index().Byte(), jen.Id("ev").Op("*").Qual(pkgEvent, "Event")).Index().Byte().Block(
 		e.formatBody(r.Output)...,
 	)
+	e.f.Commentf("%s evaluates the condition of the rule %q over what the facts know.", c, r.Name)
+	e.f.Func().Id(c).Params(jen.Id("f").Op("*").Qual(pkgRuleset, "Facts")).Qual(pkgRuleset, "Tri").Block(
+		jen.Return(e.triExpr(r.Cond)),
+	)
+}
+
+// triExpr is boolExpr in three-valued logic: a check is evaluated only
+// when the facts know every field it reads.
+func (e *emitter) triExpr(x lang.Expr) jen.Code {
+	switch x := x.(type) {
+	case *lang.And, *lang.Or:
+		fn, children := "TriAnd", []lang.Expr(nil)
+		if a, ok := x.(*lang.And); ok {
+			children = a.Children
+		} else {
+			fn, children = "TriOr", x.(*lang.Or).Children
+		}
+		if len(children) == 1 {
+			return e.triExpr(children[0])
+		}
+		var args []jen.Code
+		for _, ch := range children {
+			args = append(args, e.triExpr(ch))
+		}
+		return jen.Qual(pkgRuleset, fn).Call(args...)
+	case *lang.Not:
+		return jen.Qual(pkgRuleset, "TriNot").Call(e.triExpr(x.Child))
+	case *lang.Const:
+		if x.Value {
+			return jen.Qual(pkgRuleset, "True")
+		}
+		return jen.Qual(pkgRuleset, "False")
+	case *lang.Check:
+		args := []jen.Code{jen.Id(e.check(x)), jen.Lit(x.Left.Key)}
+		if x.Right != nil {
+			args = append(args, jen.Lit(x.Right.Key))
+		}
+		return jen.Id("f").Dot("Check").Call(args...)
+	}
+	panic(fmt.Sprintf("emit: unexpected node %T", x))
 }
 
 func (e *emitter) boolExpr(x lang.Expr) jen.Code {

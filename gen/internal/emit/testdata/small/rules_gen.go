@@ -57,6 +57,11 @@ func formatShellSpawned(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condShellSpawned evaluates the condition of the rule "Shell spawned" over what the facts know.
+func condShellSpawned(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "proc.name"), ruleset.TriNot(f.Check(check3, "proc.pname")))
+}
+
 // matchSecretRead reports whether an event matches the rule "Secret read" (testdata/small/small.yaml:18:3).
 func matchSecretRead(ev *event.Event) bool {
 	return (check4(ev) && check5(ev) && (check6(ev) || check7(ev)) && !check8(ev) && check9(ev) && !check10(ev))
@@ -103,6 +108,11 @@ func formatSecretRead(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condSecretRead evaluates the condition of the rule "Secret read" over what the facts know.
+func condSecretRead(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check4, "evt.type"), f.Check(check5, "evt.is_open_read"), ruleset.TriOr(f.Check(check6, "fd.name"), f.Check(check7, "fd.directory")), ruleset.TriNot(f.Check(check8, "proc.aname")), f.Check(check9, "fd.name"), ruleset.TriNot(f.Check(check10, "fd.name")))
+}
+
 // matchOutbound reports whether an event matches the rule "Outbound" (testdata/small/small.yaml:27:3).
 func matchOutbound(ev *event.Event) bool {
 	return (check11(ev) && check12(ev) && check13(ev) && !check14(ev) && check15(ev) && check16(ev) && (check17(ev) || check18(ev)))
@@ -130,6 +140,11 @@ func formatOutbound(dst []byte, ev *event.Event) []byte {
 		dst = ruleset.AppendField(dst, ev, field10, event.Arg{}, transformers11)
 	}
 	return dst
+}
+
+// condOutbound evaluates the condition of the rule "Outbound" over what the facts know.
+func condOutbound(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check12, "fd.typechar"), f.Check(check13, "fd.net"), ruleset.TriNot(f.Check(check14, "fd.snet")), f.Check(check15, "fd.ip"), f.Check(check16, "fd.sport"), ruleset.TriOr(f.Check(check17, "evt.rawres"), f.Check(check18, "evt.res")))
 }
 
 // matchMisc reports whether an event matches the rule "Misc" (testdata/small/small.yaml:36:3).
@@ -165,8 +180,14 @@ func formatMisc(dst []byte, ev *event.Event) []byte {
 	return dst
 }
 
+// condMisc evaluates the condition of the rule "Misc" over what the facts know.
+func condMisc(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(check19, "evt.type"), ruleset.TriOr(f.Check(check20, "fd.name"), f.Check(check21, "fd.name"), f.Check(check22, "fd.name"), f.Check(check23, "fd.name"), f.Check(check24, "proc.name", "proc.pname"), f.Check(check25, "proc.name"), f.Check(check26, "proc.env[HOME]"), f.Check(check27, "evt.buffer"), f.Check(check28, "container.mount.dest[/proc*]")))
+}
+
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
+	Cond:       condShellSpawned,
 	CondFields: []string{"evt.type", "proc.name", "proc.pname"},
 	Desc:       "a shell started",
 	Enabled:    true,
@@ -200,6 +221,7 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "T1059"},
 }, {
+	Cond:       condSecretRead,
 	CondFields: []string{"evt.is_open_read", "evt.type", "fd.directory", "fd.name", "proc.aname"},
 	Desc:       "a secret file opened for reading",
 	Enabled:    true,
@@ -237,6 +259,7 @@ var Rules = []*ruleset.Rule{{
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 }, {
+	Cond:       condOutbound,
 	CondFields: []string{"evt.rawres", "evt.res", "evt.type", "fd.ip", "fd.net", "fd.snet", "fd.sport", "fd.typechar"},
 	Desc:       "outbound connection off the local networks",
 	Enabled:    true,
@@ -263,6 +286,7 @@ var Rules = []*ruleset.Rule{{
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 }, {
+	Cond:       condMisc,
 	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
 	Desc:       "the remaining operators",
 	Enabled:    false,
