@@ -169,9 +169,11 @@ func New(opts Options) (*Collector, error) {
 				*s.cur = *s.old
 			}
 		}
-		if old.exclusion {
-			// The killed run's: this run adds its own if it can.
-			c.dropExclusion()
+		// The killed run's exclusions: this run adds its own if it can.
+		for _, x := range old.recordExclusions() {
+			if *x.added {
+				c.dropExclusion(x.typ)
+			}
 		}
 	}
 	if err := c.removeRules(); err != nil {
@@ -208,7 +210,8 @@ func New(opts Options) (*Collector, error) {
 		}
 	}
 	if c.mode == ModeUnicast {
-		c.excludeProctitle()
+		c.excludeRecords()
+		c.asm.shape = true
 		limit := max(status.BacklogLimit, backlogLimit)
 		if status.BacklogLimit == 0 {
 			limit = backlogLimit // unlimited
@@ -353,31 +356,45 @@ func (c *Collector) restoreBuffer() {
 	}
 }
 
-// excludeProctitle adds the PROCTITLE exclusion rule (see
-// proctitleExclusion), unless an identical rule exists: that one is not the
-// collector's to remove. Without the rule the records are read and
-// ignored, so a failure is not an error.
-func (c *Collector) excludeProctitle() {
-	wf, err := proctitleExclusion()
-	if err != nil {
-		return
-	}
-	// Recorded first, so that the next run removes the rule if this one
-	// is killed.
-	c.st.exclusion = true
-	_ = writeState(c.key, &c.st)
-	c.ctlMu.Lock()
-	err = c.ctl.AddRule(wf)
-	c.ctlMu.Unlock()
-	if err != nil {
-		c.st.exclusion = false
+// recordExclusion is a record type the collector excludes in unicast
+// mode, and whether it added the exclusion rule.
+type recordExclusion struct {
+	typ   int
+	added *bool
+}
+
+// recordExclusions are the exclusions of PROCTITLE and EOE records.
+func (s *saved) recordExclusions() []recordExclusion {
+	return []recordExclusion{{typeProctitle, &s.exclusion}, {typeEOE, &s.eoeExclusion}}
+}
+
+// excludeRecords adds the exclusion rule of each record type the collector
+// does without (see typeExclusion), unless an identical rule exists: that
+// one is not the collector's to remove. Without a rule the records are read
+// and ignored, so a failure is not an error.
+func (c *Collector) excludeRecords() {
+	for _, x := range c.st.recordExclusions() {
+		wf, err := typeExclusion(x.typ)
+		if err != nil {
+			continue
+		}
+		// Recorded first, so that the next run removes the rule if this
+		// one is killed.
+		*x.added = true
 		_ = writeState(c.key, &c.st)
+		c.ctlMu.Lock()
+		err = c.ctl.AddRule(wf)
+		c.ctlMu.Unlock()
+		if err != nil {
+			*x.added = false
+			_ = writeState(c.key, &c.st)
+		}
 	}
 }
 
-// dropExclusion deletes the PROCTITLE exclusion rule.
-func (c *Collector) dropExclusion() error {
-	wf, err := proctitleExclusion()
+// dropExclusion deletes the exclusion rule of record type typ.
+func (c *Collector) dropExclusion(typ int) error {
+	wf, err := typeExclusion(typ)
 	if err != nil {
 		return err
 	}
@@ -516,9 +533,11 @@ func (c *Collector) Close() error {
 		if err := c.removeRules(); err != nil {
 			errs = append(errs, fmt.Errorf("remove rules: %w", err))
 		}
-		if c.st.exclusion {
-			if err := c.dropExclusion(); err != nil {
-				errs = append(errs, fmt.Errorf("remove the PROCTITLE exclusion: %w", err))
+		for _, x := range c.st.recordExclusions() {
+			if *x.added {
+				if err := c.dropExclusion(x.typ); err != nil {
+					errs = append(errs, fmt.Errorf("remove the exclusion of record type %d: %w", x.typ, err))
+				}
 			}
 		}
 		c.ctlMu.Lock()

@@ -53,6 +53,18 @@
 // parsed. EXECVE text past 256 KiB per event is dropped and the exec is
 // reported with the arguments that fit.
 //
+// In unicast mode the collector also excludes EOE records ("-a
+// never,exclude -F msgtype=EOE", kept and restored like the PROCTITLE
+// one) and completes a group by its shape instead: the kernel writes the
+// records of an event in a fixed order, so a group is complete at the
+// PATH record of its last item (items= of the SYSCALL record), and at its
+// SYSCALL record when it announces no item. A call that may have a
+// SOCKADDR record and announces no item (connect, bind, sendto, sendmsg,
+// accept, recvfrom, recvmsg: the kernel writes none for a NULL or empty
+// address) is complete at that record, or once 1024 later events have
+// begun, or at the 500 ms timeout. A record that still comes for a group
+// taken as complete is counted in Malformed.
+//
 // # What is mapped
 //
 //   - Event.Type from syscall= (fchmodat2 reports as fchmodat), Res from

@@ -68,6 +68,7 @@ func FuzzReassemble(f *testing.F) {
 		a := newReassembler(allTypes(), 0)
 		a.maxPending = 8
 		a.early = len(data)%2 == 0
+		a.shape = len(data)%3 != 0
 		a.dec.hooks = hooks{
 			dirPath:  func(int64, int64) (string, bool) { return "/d", true },
 			isThread: func(int64, int64) (bool, bool) { return true, true },

@@ -104,10 +104,17 @@ func keyRules(t *testing.T, c *libaudit.AuditClient, key string) int {
 	return n
 }
 
-// exclusions counts the rules "-a never,exclude -F msgtype=PROCTITLE", in
+// exclusions counts the rules "-a never,exclude -F msgtype=PROCTITLE" and
+// "-a never,exclude -F msgtype=EOE".
+func exclusions(t *testing.T, c *libaudit.AuditClient) int {
+	t.Helper()
+	return typeExclusions(t, c, typeProctitle) + typeExclusions(t, c, typeEOE)
+}
+
+// typeExclusions counts the rules "-a never,exclude -F msgtype=TYP", in
 // the kernel's binary format: list, action, field count, then the field
 // types, values and operators.
-func exclusions(t *testing.T, c *libaudit.AuditClient) int {
+func typeExclusions(t *testing.T, c *libaudit.AuditClient, typ uint32) int {
 	t.Helper()
 	rules, err := c.GetRules()
 	if err != nil {
@@ -117,7 +124,7 @@ func exclusions(t *testing.T, c *libaudit.AuditClient) int {
 	n := 0
 	for _, r := range rules {
 		if len(r) >= ruleHdrSize && le.Uint32(r[0:]) == 5 && le.Uint32(r[4:]) == 0 && le.Uint32(r[8:]) == 1 &&
-			le.Uint32(r[ruleOffFields:]) == 12 && le.Uint32(r[ruleOffValues:]) == typeProctitle &&
+			le.Uint32(r[ruleOffFields:]) == 12 && le.Uint32(r[ruleOffValues:]) == typ &&
 			le.Uint32(r[ruleOffValues+ruleMaxFields*4:]) == 0x40000000 {
 			n++
 		}
@@ -144,7 +151,7 @@ func checkRestored(t *testing.T, ctl *libaudit.AuditClient, before libaudit.Audi
 		t.Errorf("%d rules with key %q left", n, key)
 	}
 	if n := exclusions(t, ctl); n != excl {
-		t.Errorf("%d PROCTITLE exclusion rules after Close, %d before", n, excl)
+		t.Errorf("%d PROCTITLE and EOE exclusion rules after Close, %d before", n, excl)
 	}
 	after := status(t, ctl)
 	if after.Enabled != before.Enabled || after.PID != before.PID || after.BacklogLimit != before.BacklogLimit ||
@@ -259,8 +266,8 @@ func TestCollectorLive(t *testing.T) {
 	if st.Enabled != 1 || st.PID != uint32(os.Getpid()) || st.BacklogLimit < backlogLimit || keyRules(t, ctl, DefaultKey) != 1 {
 		t.Errorf("while running: %+v, %d rules", st, keyRules(t, ctl, DefaultKey))
 	}
-	if n := exclusions(t, ctl); n != 1 {
-		t.Errorf("%d PROCTITLE exclusion rules while running, want 1", n)
+	if n := exclusions(t, ctl); n != 2 {
+		t.Errorf("%d PROCTITLE and EOE exclusion rules while running, want 2", n)
 	}
 	rc := record(c)
 
@@ -492,8 +499,8 @@ func TestCollectorKilledRun(t *testing.T) {
 	if n := keyRules(t, ctl, key); n != 1 {
 		t.Fatalf("%d stale rules after the kill, want 1", n)
 	}
-	if n := exclusions(t, ctl); n != 1 {
-		t.Errorf("%d PROCTITLE exclusion rules after the kill, want 1", n)
+	if n := exclusions(t, ctl); n != 2 {
+		t.Errorf("%d PROCTITLE and EOE exclusion rules after the kill, want 2", n)
 	}
 
 	c := startCollector(t, Options{Types: typeSet(event.TypeOpenat), ExcludePID: os.Getpid(), Key: key})
@@ -503,8 +510,8 @@ func TestCollectorKilledRun(t *testing.T) {
 	if c.Mode() != ModeUnicast {
 		t.Errorf("mode %q", c.Mode())
 	}
-	if n := exclusions(t, ctl); n != 1 {
-		t.Errorf("%d PROCTITLE exclusion rules with the new collector, want 1", n)
+	if n := exclusions(t, ctl); n != 2 {
+		t.Errorf("%d PROCTITLE and EOE exclusion rules with the new collector, want 2", n)
 	}
 	if err := c.Close(); err != nil {
 		t.Error(err)

@@ -50,11 +50,28 @@ type group struct {
 	recs    []recRef
 
 	eoe       bool // the end-of-event record arrived
+	whole     bool // complete by its shape (see reassembler.shape)
+	await     awaiting
+	items     int // the PATH records the SYSCALL record announces
 	ignore    bool // not an event the collector reports: records are dropped
 	truncated bool // EXECVE records were dropped (argument bound)
 	overflow  bool // other records were dropped (record bound)
 	execBytes int
 }
+
+// awaiting is the record that completes a group by its shape.
+type awaiting uint8
+
+const (
+	awaitNothing  awaiting = iota
+	awaitPath              // the PATH record of the last item
+	awaitSockaddr          // a SOCKADDR record, which may never come
+)
+
+// shapeSerialSpan is how many events may start after one that may still
+// get a record (awaitSockaddr) before it is taken as complete: the kernel
+// writes the records of one event one after the other, in microseconds.
+const shapeSerialSpan = 1024
 
 type queued struct {
 	g   *group
@@ -89,6 +106,15 @@ type reassembler struct {
 
 	dec decoder
 
+	// shape, when set, completes a group as soon as the records its
+	// SYSCALL record implies are there, without waiting for EOE: the
+	// kernel writes the records of an event in a fixed order (SYSCALL,
+	// auxiliary records such as EXECVE and SOCKADDR, CWD, the PATH items
+	// numbered 0 to items-1, PROCTITLE, EOE). A group is complete at its
+	// last PATH item; with no items, at its SYSCALL record, unless the
+	// syscall may have a SOCKADDR record: then at that record, or once
+	// shapeSerialSpan later events have begun, or at the timeout.
+	shape bool
 	// early, when set, reports the fork of a child whose own events come
 	// before its parent's clone record (see lineage).
 	early   bool
@@ -160,6 +186,9 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 		a.pending[h.serial] = g
 		a.fifo = append(a.fifo, queued{g, g.gen})
 		a.enforceBounds()
+		if a.shape {
+			a.completeSpanned(h.serial)
+		}
 	}
 	if typ == typeEOE {
 		g.eoe = true
@@ -167,14 +196,23 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 		return
 	}
 	if g.ignore {
+		if a.shape {
+			a.shapeDone(g, typ, 0, body)
+		}
 		return
 	}
+	var nr uint64
 	switch typ {
 	case typeSyscall:
-		if !a.interesting(body) {
+		var ok bool
+		if nr, g.items, ok = a.interesting(body); !ok {
 			a.bytes -= len(g.buf)
 			g.ignore = true
 			g.buf, g.recs = g.buf[:0], g.recs[:0]
+			if a.shape {
+				// Its other records are swallowed until it is complete.
+				a.shapeDone(g, typ, nr, body)
+			}
 			return
 		}
 	case typeExecve:
@@ -197,46 +235,125 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 	g.buf = append(g.buf, body...)
 	g.recs = append(g.recs, recRef{typ: typ, start: int32(start), end: int32(len(g.buf))})
 	a.bytes += len(body)
+	if a.shape {
+		a.shapeDone(g, typ, nr, body)
+	}
 	if a.bytes > a.maxBytes {
 		a.enforceBounds()
 	}
 }
 
-// interesting looks at a SYSCALL record's arch, syscall and pid to tell
-// whether the event is one to report. A record it cannot read is kept, so
-// that the decoder counts it.
-func (a *reassembler) interesting(body []byte) bool {
-	var arch, nr uint64
-	var pid int64
-	var haveArch, haveNr, havePid bool
-	it := fields{body}
-	for !(haveArch && haveNr && havePid) {
+// shapeDone completes g when record typ (body) is the last its shape
+// implies (see reassembler.shape); nr is the syscall of a SYSCALL record.
+func (a *reassembler) shapeDone(g *group, typ uint16, nr uint64, body []byte) {
+	switch typ {
+	case typeSyscall:
+		switch {
+		case g.items > 0:
+			g.await = awaitPath
+			return
+		case g.items < 0:
+			return // not announced: wait for EOE or the timeout
+		case mayHaveSockaddr(nr):
+			g.await = awaitSockaddr
+			return
+		}
+	case typePath:
+		if g.await != awaitPath {
+			return
+		}
+		it := fields{body}
 		k, v, _, ok := it.next()
-		if !ok {
-			return true
+		if !ok || string(k) != "item" {
+			return
+		}
+		if n, ok := parseDec(v); !ok || n != uint64(g.items-1) {
+			return
+		}
+	case typeSockaddr:
+		if g.await != awaitSockaddr {
+			return
+		}
+	default:
+		return
+	}
+	g.whole = true
+	a.complete(g)
+}
+
+// mayHaveSockaddr reports whether a call of syscall nr that announces no
+// PATH item may still have a SOCKADDR record: the calls that take or
+// return an address the kernel copies (it writes none when the address
+// is NULL or empty).
+func mayHaveSockaddr(nr uint64) bool {
+	if nr >= maxNr {
+		return false
+	}
+	switch typeByNr[nr] {
+	case event.TypeConnect, event.TypeBind, event.TypeSendto, event.TypeSendmsg,
+		event.TypeAccept, event.TypeAccept4, event.TypeRecvfrom, event.TypeRecvmsg:
+		return true
+	}
+	return false
+}
+
+// completeSpanned completes the oldest groups still waiting for a SOCKADDR
+// record once shapeSerialSpan events have begun since theirs.
+func (a *reassembler) completeSpanned(serial uint64) {
+	for {
+		g := a.oldest()
+		if g == nil || g.await == awaitNothing || serial < g.serial+shapeSerialSpan {
+			return
+		}
+		a.popOldest()
+		g.whole = g.await == awaitSockaddr
+		a.complete(g)
+	}
+}
+
+// interesting looks at a SYSCALL record's arch, syscall, items and pid to
+// tell whether the event is one to report (ok), and returns the syscall
+// and the items (-1 when not read). A record it cannot read is kept, so
+// that the decoder counts it.
+func (a *reassembler) interesting(body []byte) (nr uint64, items int, ok bool) {
+	var arch uint64
+	var pid int64
+	var haveArch, haveNr, haveItems, havePid bool
+	items = -1
+	it := fields{body}
+	for !(haveArch && haveNr && haveItems && havePid) {
+		k, v, _, more := it.next()
+		if !more {
+			return nr, -1, true
 		}
 		switch string(k) {
 		case "arch":
 			arch, haveArch = parseHex(v)
 			if !haveArch {
-				return true
+				return nr, -1, true
 			}
 		case "syscall":
 			nr, haveNr = parseDec(v)
 			if !haveNr {
-				return true
+				return nr, -1, true
 			}
+		case "items":
+			var n uint64
+			if n, haveItems = parseDec(v); !haveItems || n > maxRecords {
+				return nr, -1, true
+			}
+			items = int(n)
 		case "pid":
 			pid, havePid = parseInt(v)
 			if !havePid {
-				return true
+				return nr, -1, true
 			}
 		}
 	}
 	if arch != archX8664 || !a.wanted(nr) {
-		return false
+		return nr, items, false
 	}
-	return a.excludePID <= 0 || pid != a.excludePID
+	return nr, items, a.excludePID <= 0 || pid != a.excludePID
 }
 
 func (a *reassembler) alloc() *group {
@@ -276,7 +393,7 @@ func (a *reassembler) complete(g *group) {
 	}
 	delete(a.pending, g.serial)
 	g.state = stateReady
-	if !g.eoe {
+	if !g.eoe && !g.whole {
 		a.flushed++
 	}
 	a.ready = append(a.ready, g)

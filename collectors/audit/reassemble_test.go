@@ -233,3 +233,102 @@ func TestReassembleEarlyChild(t *testing.T) {
 		t.Errorf("%d bytes, %d pending", a.bytes, a.pendingCount())
 	}
 }
+
+// withoutTypes drops the records of the given types from audit text.
+func withoutTypes(text []byte, types ...string) []byte {
+	var out []string
+	for _, line := range strings.Split(string(text), "\n") {
+		keep := true
+		for _, typ := range types {
+			if strings.HasPrefix(line, "type="+typ+" ") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, line)
+		}
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+// TestReassembleShape: completing events by their shape gives the records
+// that waiting for EOE gives, with or without the EOE and PROCTITLE
+// records, and in the same order.
+func TestReassembleShape(t *testing.T) {
+	files := []string{"chmod.txt", "clone_exit.txt", "exec_cat.txt", "exec_long.txt", "exec_tty_hex.txt",
+		"link_unlink.txt", "mount_mkdir.txt", "openat_create.txt", "openat_relative.txt", "rename.txt",
+		"sockets.txt", "symlink.txt"}
+	h := hooks{dirPath: func(int64, int64) (string, bool) { return "/dir", true }}
+	for _, name := range files {
+		want, _ := decodeFile(t, name, allTypes(), h)
+		for _, strip := range [][]string{nil, {"1320", "1327"}} {
+			a := newReassembler(allTypes(), 0)
+			a.dec.hooks = h
+			a.shape = true
+			feed(t, a, withoutTypes(readTestdata(t, name), strip...))
+			got := drain(a)
+			waiting := a.pendingCount()
+			for _, g := range a.pending {
+				if g.await != awaitSockaddr {
+					t.Errorf("%s without %v: serial %d still waits (items %d)", name, strip, g.serial, g.items)
+				}
+			}
+			a.flushAll()
+			got = append(got, drain(a)...)
+			if len(want) == 0 || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+				t.Errorf("%s without %v:\n got %+v\nwant %+v", name, strip, got, want)
+			}
+			if a.malformed != 0 {
+				t.Errorf("%s without %v: %d malformed", name, strip, a.malformed)
+			}
+			if strip == nil && waiting != 0 {
+				t.Errorf("%s: %d groups waiting after their EOE", name, waiting)
+			}
+		}
+	}
+}
+
+// TestReassembleShapeOrder: an event is complete at its last PATH item, at
+// its SYSCALL record when it announces no item, at its SOCKADDR record when
+// it may have one, or once enough later events have begun; the records of
+// an event not reported are swallowed until it is complete.
+func TestReassembleShapeOrder(t *testing.T) {
+	a := newReassembler(typeSet(event.TypeOpenat, event.TypeConnect, event.TypeSendto), 0)
+	a.shape = true
+	connect := func(serial int) string {
+		return fmt.Sprintf("type=1300 audit(1700000000.100:%d): arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=1 a2=10 a3=0 items=0 ppid=1 pid=30 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"nc\" exe=\"/usr/bin/nc\" key=\"lanner\"\n", serial)
+	}
+	sockaddr := func(serial int) string {
+		return fmt.Sprintf("type=1306 audit(1700000000.100:%d): saddr=020000357F0000010000000000000000\n", serial)
+	}
+	sendto := func(serial int) string {
+		return strings.Replace(connect(serial), "syscall=42", "syscall=44", 1)
+	}
+	step := func(text string, want int) {
+		t.Helper()
+		feed(t, a, []byte(text))
+		if got := len(drain(a)); got != want {
+			t.Fatalf("after %q: %d records, want %d", text, got, want)
+		}
+	}
+	step(syscallLine(1, 10, "c000003e", 2), 0)
+	step(syscallLine(2, 20, "c000003e", 0), 1) // no item: complete at once
+	step(cwdLine(1)+pathLine(1, 0, "a"), 0)
+	step(pathLine(1, 1, "b"), 1)
+	step(connect(3), 0)
+	step(sockaddr(3), 1)
+	// Another pid's event the collector does not report, with items.
+	step(strings.Replace(syscallLine(4, 10, "c000003e", 1), "syscall=257", "syscall=0", 1), 0)
+	step(cwdLine(4)+pathLine(4, 0, "x"), 0)
+	step(sendto(5), 0) // a send without an address has no SOCKADDR
+	step(syscallLine(5+shapeSerialSpan-1, 20, "c000003e", 0), 1)
+	step(syscallLine(5+shapeSerialSpan, 20, "c000003e", 0), 2)
+	if a.pendingCount() != 0 || a.malformed != 0 {
+		t.Errorf("%d pending, %d malformed", a.pendingCount(), a.malformed)
+	}
+	// EOE records of completed events change nothing.
+	step(eoeLine(1)+eoeLine(3)+eoeLine(4), 0)
+	if a.pendingCount() != 0 || a.malformed != 0 || a.flushed != 0 {
+		t.Errorf("%d pending, %d malformed, %d flushed", a.pendingCount(), a.malformed, a.flushed)
+	}
+}

@@ -136,15 +136,16 @@ func buildExclusion(x Exclusion, key string) ([]byte, error) {
 	return rule.Build(r)
 }
 
-// proctitleExclusion builds "-a never,exclude -F msgtype=PROCTITLE". The
-// collector reads argv from EXECVE records and ignores PROCTITLE ones, which
-// the kernel otherwise formats and queues for every event. The exclude list
-// ignores rules with a key field, so this rule carries none.
-func proctitleExclusion() ([]byte, error) {
+// typeExclusion builds "-a never,exclude -F msgtype=TYP": the kernel then
+// neither formats nor queues records of that type. The collector does
+// without PROCTITLE records (argv comes from EXECVE records) and, while it
+// completes events by their shape, EOE records. The exclude list ignores
+// rules with a key field, so this rule carries none.
+func typeExclusion(typ int) ([]byte, error) {
 	return rule.Build(&rule.SyscallRule{
 		Type:    rule.AppendSyscallRuleType,
 		List:    "exclude",
 		Action:  "never",
-		Filters: []rule.FilterSpec{{Type: rule.ValueFilterType, LHS: "msgtype", Comparator: "=", RHS: strconv.Itoa(typeProctitle)}},
+		Filters: []rule.FilterSpec{{Type: rule.ValueFilterType, LHS: "msgtype", Comparator: "=", RHS: strconv.Itoa(typ)}},
 	})
 }

@@ -20,13 +20,14 @@ var stateDir = "/run/lanner"
 
 // saved is the content of a state file: who wrote it, the original value
 // of each setting it changed (or was going to change), and whether it added
-// (or was going to add) the PROCTITLE exclusion rule.
+// (or was going to add) the PROCTITLE and EOE exclusion rules.
 type saved struct {
-	pid, start int64
-	enabled    setting
-	backlog    setting
-	waitTime   setting
-	exclusion  bool
+	pid, start   int64
+	enabled      setting
+	backlog      setting
+	waitTime     setting
+	exclusion    bool // PROCTITLE
+	eoeExclusion bool
 }
 
 type setting struct {
@@ -59,6 +60,9 @@ func (s *saved) marshal() []byte {
 	if s.exclusion {
 		b.WriteString(" exclude_proctitle=1")
 	}
+	if s.eoeExclusion {
+		b.WriteString(" exclude_eoe=1")
+	}
 	b.WriteByte('\n')
 	return b.Bytes()
 }
@@ -87,6 +91,8 @@ func parseSaved(b []byte) (saved, bool) {
 			s.waitTime = setting{uint32(n), true}
 		case "exclude_proctitle":
 			s.exclusion = n != 0
+		case "exclude_eoe":
+			s.eoeExclusion = n != 0
 		}
 	}
 	return s, s.pid > 0
