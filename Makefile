@@ -70,6 +70,7 @@ fuzz:
 	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 	$(GO) test ./containers -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	$(GO) test ./output -run '^$$' -fuzz '^FuzzAppendJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
 
 test: vet check-generated test-unit fuzz
 
