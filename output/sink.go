@@ -40,10 +40,30 @@ type Sink interface {
 	Close() error
 }
 
+// BatchSink is a Sink that can take several lines in one call: the alerts
+// that queued up while it wrote the last ones, up to maxBatchBytes. An
+// error fails every line of the batch.
+type BatchSink interface {
+	Sink
+	WriteBatch(lines [][]byte) error
+}
+
+// maxBatchBytes bounds the lines of one WriteBatch call.
+const maxBatchBytes = 64 << 10
+
+// joinLines appends lines to buf.
+func joinLines(buf []byte, lines [][]byte) []byte {
+	for _, l := range lines {
+		buf = append(buf, l...)
+	}
+	return buf
+}
+
 // WriterSink writes alerts to an io.Writer (stdout, say).
 type WriterSink struct {
 	name string
 	w    io.Writer
+	buf  []byte
 }
 
 // NewWriterSink returns a sink writing to w.
@@ -56,6 +76,13 @@ func (s *WriterSink) Write(line []byte) error {
 	return err
 }
 
+// WriteBatch writes lines with one Write.
+func (s *WriterSink) WriteBatch(lines [][]byte) error {
+	s.buf = joinLines(s.buf[:0], lines)
+	_, err := s.w.Write(s.buf)
+	return err
+}
+
 func (s *WriterSink) Close() error { return nil }
 
 // FileSink appends alerts to a file; Reopen reopens it (after logrotate
@@ -64,6 +91,7 @@ type FileSink struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
+	buf  []byte
 }
 
 // NewFileSink opens path for appending, creating it if needed.
@@ -97,6 +125,15 @@ func (s *FileSink) Write(line []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := s.f.Write(line)
+	return err
+}
+
+// WriteBatch appends lines with one write.
+func (s *FileSink) WriteBatch(lines [][]byte) error {
+	s.buf = joinLines(s.buf[:0], lines)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.f.Write(s.buf)
 	return err
 }
 
@@ -134,6 +171,7 @@ type queue struct {
 	ch                    chan queued
 	sent, failed, dropped atomic.Uint64
 	done                  chan struct{}
+	batch                 [][]byte
 }
 
 // Output formats alerts and fans them out to sinks.
@@ -163,7 +201,12 @@ func New(format Format, sinks ...Sink) *Output {
 func (q *queue) run() {
 	defer close(q.done)
 	ps, _ := q.sink.(PrioritySink)
+	bs, _ := q.sink.(BatchSink)
 	for a := range q.ch {
+		if bs != nil && ps == nil {
+			q.writeBatch(bs, a)
+			continue
+		}
 		var err error
 		if ps != nil {
 			err = ps.WritePriority(a.line, a.priority)
@@ -176,6 +219,32 @@ func (q *queue) run() {
 			q.sent.Add(1)
 		}
 	}
+}
+
+// writeBatch writes first and the alerts queued behind it, up to
+// maxBatchBytes, in one call.
+func (q *queue) writeBatch(bs BatchSink, first queued) {
+	q.batch = append(q.batch[:0], first.line)
+	size := len(first.line)
+more:
+	for size < maxBatchBytes {
+		select {
+		case a, ok := <-q.ch:
+			if !ok {
+				break more
+			}
+			q.batch = append(q.batch, a.line)
+			size += len(a.line)
+		default:
+			break more
+		}
+	}
+	if err := bs.WriteBatch(q.batch); err != nil {
+		q.failed.Add(uint64(len(q.batch)))
+	} else {
+		q.sent.Add(uint64(len(q.batch)))
+	}
+	clear(q.batch)
 }
 
 // Send formats a once per format the sinks need and queues it, with its

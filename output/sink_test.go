@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,5 +176,49 @@ func TestOutputCloseBoundWithHangingSinks(t *testing.T) {
 	}
 	if ok.n.Load() != 10 {
 		t.Errorf("healthy sink got %d of 10", ok.n.Load())
+	}
+}
+
+// slowWriter records its writes; the first one blocks until release.
+type slowWriter struct {
+	mu      sync.Mutex
+	data    []byte
+	writes  int
+	release chan struct{}
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	first := w.writes == 0
+	w.writes++
+	w.data = append(w.data, p...)
+	w.mu.Unlock()
+	if first {
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// TestBatchedWrites: alerts that queue up while a sink writes go out in
+// one write, every one of them, in order.
+func TestBatchedWrites(t *testing.T) {
+	w := &slowWriter{release: make(chan struct{})}
+	o := New(Text, NewWriterSink("slow", w))
+	var want []byte
+	for i := range 200 {
+		a := &Alert{Output: fmt.Sprintf("alert %d", i)}
+		want = a.AppendText(want)
+		o.Send(a)
+	}
+	close(w.release)
+	o.Close(5 * time.Second)
+	if string(w.data) != string(want) {
+		t.Errorf("written:\n%s\nwant:\n%s", w.data, want)
+	}
+	if w.writes > 10 {
+		t.Errorf("%d writes for 200 alerts queued at once", w.writes)
+	}
+	if st := o.Stats()[0]; st.Sent != 200 || st.Failed != 0 || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
