@@ -30,7 +30,7 @@ const (
 	idlePoll = 250 * time.Millisecond
 	// gatherDelay is how long Read lets records gather once the socket
 	// has some, so that one recvmmsg reads many.
-	gatherDelay = 10 * time.Millisecond
+	gatherDelay = 30 * time.Millisecond
 	// pidRetries bounds the attempts to register with the kernel while a
 	// dead process is still registered (the kernel notices only when it
 	// next fails to send it a record).
