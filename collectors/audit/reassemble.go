@@ -52,7 +52,7 @@ type group struct {
 	eoe       bool // the end-of-event record arrived
 	whole     bool // complete by its shape (see reassembler.shape)
 	await     awaiting
-	items     int // the PATH records the SYSCALL record announces
+	items     int  // the PATH records the SYSCALL record announces
 	ignore    bool // not an event the collector reports: records are dropped
 	truncated bool // EXECVE records were dropped (argument bound)
 	overflow  bool // other records were dropped (record bound)
