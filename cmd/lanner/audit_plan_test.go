@@ -143,3 +143,14 @@ func TestPlanAuditUpstream(t *testing.T) {
 		}
 	}
 }
+
+// TestReadsField: a field counts as read when a condition or an output
+// names it.
+func TestReadsField(t *testing.T) {
+	inCond := interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = execve and proc.env contains LD_PRELOAD\n  output: o\n  priority: NOTICE\n")
+	inOutput := interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: env=%proc.env\n  priority: NOTICE\n")
+	neither := interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o %proc.name\n  priority: NOTICE\n")
+	if !readsField(inCond, "proc.env") || !readsField(inOutput, "proc.env") || readsField(neither, "proc.env") {
+		t.Error("readsField")
+	}
+}

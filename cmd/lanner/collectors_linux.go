@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/collectors/audit"
@@ -130,7 +131,24 @@ func newCollector(name string, req collectorRequest) (collectors.Collector, erro
 		}
 		return col, nil
 	case "fanotify":
-		return fanotify.New(fanotify.Options{Types: req.Types, ExcludePID: os.Getpid()})
+		return fanotify.New(fanotify.Options{Types: req.Types, ExcludePID: os.Getpid(),
+			SkipEnv: req.Rules != nil && !readsField(req.Rules, "proc.env")})
 	}
 	return nil, fmt.Errorf("unknown collector %q", name)
+}
+
+// readsField reports whether a rule of set reads field in its condition
+// or its output.
+func readsField(set *ruleset.Set, field string) bool {
+	for _, r := range set.Rules() {
+		if slices.Contains(r.CondFields, field) {
+			return true
+		}
+		for _, f := range r.Fields {
+			if f.Field != nil && f.Field.Name == field {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -108,7 +108,7 @@ func New(opts Options) (*Collector, error) {
 	c := &Collector{
 		types:      opts.Types,
 		excludePID: int32(opts.ExcludePID),
-		proc:       procReader{Root: "/proc", BootTime: bootTime(), TicksPerSec: 100},
+		proc:       procReader{Root: "/proc", BootTime: bootTime(), TicksPerSec: 100, SkipEnv: opts.SkipEnv},
 		notifFD:    -1,
 		fidFD:      -1,
 		connFD:     -1,

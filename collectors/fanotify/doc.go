@@ -20,11 +20,11 @@
 //     absolute paths; the directory fd, modes and rename flags are
 //     unknown and left absent.
 //   - execve together with KindExec records. The executable comes from
-//     fanotify (FAN_OPEN_EXEC) or /proc/PID/exe; comm, argv, cwd and ids
-//     are read from /proc/PID as soon as the exec is seen, and are
-//     missing when the process is gone by then. The environment,
-//     capabilities' history, the login uid of exited processes and the
-//     exe flags are not known.
+//     fanotify (FAN_OPEN_EXEC) or /proc/PID/exe; comm, argv, the
+//     environment (unless Options.SkipEnv), cwd and ids are read from
+//     /proc/PID as soon as the exec is seen, and are missing when the
+//     process is gone by then. The capabilities' history, the login uid
+//     of exited processes and the exe flags are not known.
 //   - KindFork and KindExit records from the process connector, or,
 //     when polling /proc, for processes that lived at least one poll
 //     interval.

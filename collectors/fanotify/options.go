@@ -10,6 +10,10 @@ type Options struct {
 	// ExcludePID is a tgid whose events are dropped (Lanner's own); 0
 	// excludes nothing.
 	ExcludePID int
+	// SkipEnv leaves Exec.Env empty instead of reading each new
+	// program's environment from /proc, one of the costlier reads, for
+	// rule sets that do not look at it.
+	SkipEnv bool
 }
 
 // Types returns the event types this collector can deliver (for coverage

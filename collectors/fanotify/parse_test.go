@@ -216,7 +216,6 @@ func TestProcReader(t *testing.T) {
 		"status": "Name:\tbash\nPPid:\t4000\nUid:\t1000\t1001\t1001\t1001\nGid:\t100\t101\t101\t101\n" +
 			"NSpid:\t4242\t7\nNSpgid:\t4242\t7\nNSsid:\t3000\t1\nCapInh:\t0000000000000000\n" +
 			"CapPrm:\t000001ffffffffff\nCapEff:\t0000000000000400\n",
-		"comm":     "my prog\n",
 		"cmdline":  "bash\x00-c\x00echo hi\x00",
 		"environ":  "A=1\x00B=2\x00",
 		"loginuid": "1000",
@@ -237,13 +236,19 @@ func TestProcReader(t *testing.T) {
 		t.Fatal("readExec: process not found")
 	}
 	want := collectors.Exec{
-		ExePath: "/usr/bin/bash", Comm: "my prog", Args: []string{"bash", "-c", "echo hi"},
+		ExePath: "/usr/bin/bash", Comm: "a) b) c", Args: []string{"bash", "-c", "echo hi"},
 		Env: []string{"A=1", "B=2"}, Cwd: "/home/u", PPID: 4000, VPID: 7, SID: 3000, VPGID: 7,
 		TTY: 34816, UID: 1001, GID: 101, LoginUID: 1000, CapPermitted: 0x1ffffffffff,
 		CapEffective: 0x400, CgroupPath: "/user.slice", StartTime: 1e18 + 500*1e7,
 	}
 	if !reflect.DeepEqual(ex, want) {
 		t.Errorf("readExec:\n got %+v\nwant %+v", ex, want)
+	}
+	p.SkipEnv = true
+	var noEnv collectors.Exec
+	want.Env = nil
+	if !p.readExec(4242, &noEnv) || !reflect.DeepEqual(noEnv, want) {
+		t.Errorf("readExec without the environment:\n got %+v\nwant %+v", noEnv, want)
 	}
 	if got := p.ppid(4242); got != 4000 {
 		t.Errorf("ppid = %d", got)

@@ -16,6 +16,8 @@ type procReader struct {
 	// and TicksPerSec the unit of /proc/PID/stat's start time.
 	BootTime    int64
 	TicksPerSec int64
+	// SkipEnv leaves the environment unread (Options.SkipEnv).
+	SkipEnv bool
 }
 
 func (p *procReader) path(pid int64, name string) string {
@@ -40,11 +42,10 @@ func (p *procReader) readExec(pid int64, ex *collectors.Exec) bool {
 		return false
 	}
 	parseStatus(status, ex)
-	if b, err := os.ReadFile(p.path(pid, "comm")); err == nil {
-		ex.Comm = string(bytes.TrimSuffix(b, []byte{'\n'}))
-	}
-	if b, err := os.ReadFile(p.path(pid, "environ")); err == nil {
-		ex.Env = splitNUL(b)
+	if !p.SkipEnv {
+		if b, err := os.ReadFile(p.path(pid, "environ")); err == nil {
+			ex.Env = splitNUL(b)
+		}
 	}
 	if s, err := os.Readlink(p.path(pid, "cwd")); err == nil {
 		ex.Cwd = strings.TrimSuffix(s, " (deleted)")
@@ -56,6 +57,7 @@ func (p *procReader) readExec(pid int64, ex *collectors.Exec) bool {
 	}
 	if b, err := os.ReadFile(p.path(pid, "stat")); err == nil {
 		if st, ok := parseStat(b); ok {
+			ex.Comm = st.comm
 			ex.TTY = st.tty
 			if p.TicksPerSec > 0 {
 				ex.StartTime = p.BootTime + st.start*(1e9/p.TicksPerSec)
@@ -146,6 +148,7 @@ func hex64(s string) uint64 {
 }
 
 type statInfo struct {
+	comm  string
 	ppid  int64
 	tty   uint32
 	start int64 // clock ticks after boot
@@ -154,8 +157,8 @@ type statInfo struct {
 // parseStat parses /proc/PID/stat, whose second field (comm, in
 // parentheses) may hold spaces and parentheses itself.
 func parseStat(b []byte) (statInfo, bool) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	open, i := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || i < open {
 		return statInfo{}, false
 	}
 	f := strings.Fields(string(b[i+1:]))
@@ -164,6 +167,7 @@ func parseStat(b []byte) (statInfo, bool) {
 		return statInfo{}, false
 	}
 	return statInfo{
+		comm:  string(b[open+1 : i]),
 		ppid:  atoi(f[1]),
 		tty:   uint32(atoi(f[4])),
 		start: atoi(f[19]),
