@@ -26,6 +26,11 @@ const (
 	// execNoteAge is how long an FAN_OPEN_EXEC path waits for the exec
 	// it belongs to.
 	execNoteAge = 500 * time.Millisecond
+	// parkTimeout is how long the exec of a process that is gone already
+	// waits for the FAN_OPEN_EXEC event that names its executable, and
+	// maxParked bounds the execs waiting.
+	parkTimeout = 100 * time.Millisecond
+	maxParked   = 1024
 	// pollInterval is the /proc scan period when the process connector
 	// is unavailable.
 	pollInterval = time.Second
@@ -74,7 +79,20 @@ type Collector struct {
 	created   map[writeKey]time.Time // files created, by creator, not yet paired with a write
 	movedFrom map[int32]string
 
+	// parkMu guards parked, and is held while parked records are
+	// emitted, so that later records of their process wait behind them.
+	parkMu sync.Mutex
+	parked map[int32]*parkedExec
+
 	records, drops, malformed atomic.Uint64
+}
+
+// parkedExec holds back the records of a process whose exec the connector
+// reported after the process was gone and before fanotify's open for exec
+// named the executable: the exec, then the process's later records.
+type parkedExec struct {
+	recs  []collectors.Record
+	timer *time.Timer
 }
 
 type execNote struct {
@@ -116,6 +134,7 @@ func New(opts Options) (*Collector, error) {
 		out:        make(chan collectors.Record, queueLen),
 		done:       make(chan struct{}),
 		execNotes:  map[int32]execNote{},
+		parked:     map[int32]*parkedExec{},
 		lastExec:   map[int32]time.Time{},
 		writes:     map[writeKey]time.Time{},
 		created:    map[writeKey]time.Time{},
@@ -535,6 +554,13 @@ func (c *Collector) openExec(pid int32, path string, now time.Time) {
 		return
 	}
 	if c.connector {
+		// Under parkMu: the connector either parked the exec already,
+		// or will find the note when it would park it.
+		c.parkMu.Lock()
+		defer c.parkMu.Unlock()
+		if c.releaseLocked(pid, path) {
+			return
+		}
 		c.mu.Lock()
 		if n, ok := c.execNotes[pid]; !ok || now.Sub(n.at) > execNoteAge {
 			c.execNotes[pid] = execNote{path, now}
@@ -592,6 +618,12 @@ func (c *Collector) takeExecNote(pid int32) (string, bool) {
 func (c *Collector) execRecord(rec *collectors.Record, tgid, tid, ts int64, filename string) {
 	*rec = collectors.Record{Kind: collectors.KindExec, PID: tgid, TID: tid, Time: ts}
 	c.proc.readExec(tgid, &rec.Exec)
+	c.nameExec(rec, filename)
+}
+
+// nameExec sets the executable of an exec record: filename, when known,
+// is the program fanotify saw opened for exec.
+func (c *Collector) nameExec(rec *collectors.Record, filename string) {
 	switch {
 	case filename == "":
 		filename = rec.Exec.ExePath
@@ -606,10 +638,10 @@ func (c *Collector) execRecord(rec *collectors.Record, tgid, tid, ts int64, file
 	}
 	ev := &rec.Event
 	ev.Type = event.TypeExecve
-	ev.Time = ts
-	ev.TID = tid
+	ev.Time = rec.Time
+	ev.TID = rec.TID
 	ev.Args.Filename = filename
-	ev.Args.PID = tid
+	ev.Args.PID = rec.TID
 	ev.Args.Set = event.ArgFilename | event.ArgPID
 }
 
@@ -834,7 +866,63 @@ func (c *Collector) handleProc(pe *procEvent, off int64) {
 	default:
 		return
 	}
+	if c.park(int32(pe.TGID), &rec) {
+		return
+	}
 	c.emit(&rec)
+}
+
+// park holds rec back when it is the exec of a process that is gone
+// already, and fanotify has not named its executable yet (its open for
+// exec may still be on its way), or when it follows such an exec. It
+// reports whether it kept rec. The records go out when fanotify names the
+// executable (release), or after parkTimeout without it.
+func (c *Collector) park(tgid int32, rec *collectors.Record) bool {
+	c.parkMu.Lock()
+	defer c.parkMu.Unlock()
+	if p, ok := c.parked[tgid]; ok {
+		p.recs = append(p.recs, *rec)
+		return true
+	}
+	if rec.Kind != collectors.KindExec || rec.Exec.ExePath != "" || len(c.parked) >= maxParked {
+		return false
+	}
+	if path, ok := c.takeExecNote(tgid); ok {
+		// fanotify named it while /proc was read.
+		c.nameExec(rec, path)
+		return false
+	}
+	p := &parkedExec{recs: []collectors.Record{*rec}}
+	c.parked[tgid] = p
+	p.timer = time.AfterFunc(parkTimeout, func() { c.release(tgid, "") })
+	return true
+}
+
+// release emits the records parked for tgid, its exec named path when
+// path is set. It reports whether there were any.
+func (c *Collector) release(tgid int32, path string) bool {
+	c.parkMu.Lock()
+	defer c.parkMu.Unlock()
+	return c.releaseLocked(tgid, path)
+}
+
+// releaseLocked is release with parkMu held.
+func (c *Collector) releaseLocked(tgid int32, path string) bool {
+	p, ok := c.parked[tgid]
+	if !ok {
+		return false
+	}
+	delete(c.parked, tgid)
+	p.timer.Stop()
+	if path != "" {
+		c.nameExec(&p.recs[0], path)
+	}
+	for i := range p.recs {
+		if !c.emit(&p.recs[i]) {
+			break
+		}
+	}
+	return true
 }
 
 // pollLoop scans /proc every pollInterval and reports the processes that

@@ -23,8 +23,11 @@
 //     fanotify (FAN_OPEN_EXEC) or /proc/PID/exe; comm, argv, the
 //     environment (unless Options.SkipEnv), cwd and ids are read from
 //     /proc/PID as soon as the exec is seen, and are missing when the
-//     process is gone by then. The capabilities' history, the login uid
-//     of exited processes and the exe flags are not known.
+//     process is gone by then. The exec of a process gone before
+//     fanotify's open for exec was handled waits for it (up to 100 ms,
+//     with the process's later records behind it), since that names the
+//     executable. The capabilities' history, the login uid of exited
+//     processes and the exe flags are not known.
 //   - KindFork and KindExit records from the process connector, or,
 //     when polling /proc, for processes that lived at least one poll
 //     interval.
