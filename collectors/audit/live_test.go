@@ -242,13 +242,22 @@ func run(t *testing.T, dir string, name string, args ...string) int64 {
 	return int64(cmd.Process.Pid)
 }
 
-func TestCollectorLive(t *testing.T) {
+// unicastSetup takes the kernel test lock for a test of the collector as
+// the audit daemon, and returns a control client and the audit status
+// before the test; it fails the test when another daemon runs.
+func unicastSetup(t *testing.T) (*libaudit.AuditClient, libaudit.AuditStatus) {
+	t.Helper()
 	testutil.LockKernel(t)
 	ctl := control(t)
 	before := status(t, ctl)
 	if before.PID != 0 {
 		t.Fatalf("an audit daemon (pid %d) is running", before.PID)
 	}
+	return ctl, before
+}
+
+func TestCollectorLive(t *testing.T) {
+	ctl, before := unicastSetup(t)
 
 	excl := exclusions(t, ctl)
 	types := typeSet(event.TypeOpenat, event.TypeExecve, event.TypeConnect, event.TypeSymlinkat, event.TypeFchmodat)
@@ -400,12 +409,7 @@ func TestCollectorLive(t *testing.T) {
 // TestCollectorExclusions: the calls Options.Exclusions name are not
 // audited, the others are, and Close removes the never rules.
 func TestCollectorExclusions(t *testing.T) {
-	testutil.LockKernel(t)
-	ctl := control(t)
-	before := status(t, ctl)
-	if before.PID != 0 {
-		t.Fatalf("an audit daemon (pid %d) is running", before.PID)
-	}
+	ctl, before := unicastSetup(t)
 	excl := exclusions(t, ctl)
 	opens := []event.Type{event.TypeOpen, event.TypeOpenat}
 	c := startCollector(t, Options{
