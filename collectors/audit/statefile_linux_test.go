@@ -9,6 +9,8 @@ func TestStateFileRoundTrip(t *testing.T) {
 		{pid: 12, start: 34},
 		{pid: 12, start: 34, enabled: setting{0, true}, backlog: setting{64, true}, waitTime: setting{60000, true}},
 		{pid: 12, start: 34, backlog: setting{64, true}, exclusion: true},
+		{pid: 12, start: 34, exclusion: true, eoeExclusion: true},
+		{pid: 12, start: 34, eoeExclusion: true},
 	} {
 		got, ok := parseSaved(s.marshal())
 		if !ok || got != s {
