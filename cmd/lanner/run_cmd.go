@@ -241,18 +241,15 @@ func (c *runCmd) Run() error {
 const sinkDrainTimeout = 5 * time.Second
 
 type pipelineConfig struct {
-	collector string
-	rules     *ruleset.Set
-	types     event.TypeSet
-	// narrow lets the audit collector leave out calls no rule can match
-	// (auditExclusions: also calls of the types it audits).
-	narrow, auditExclusions bool
-	output                  *output.Output
-	record                  func(*event.Event)
-	tee                     func([]byte) // raw collector records, when the collector has them
-	duration                time.Duration
-	readyFile               string
-	statsEvery              time.Duration
+	collector  string
+	rules      *ruleset.Set
+	types      event.TypeSet
+	output     *output.Output
+	record     func(*event.Event)
+	tee        func([]byte) // raw collector records, when the collector has them
+	duration   time.Duration
+	readyFile  string
+	statsEvery time.Duration
 	// metricsAddr, when set, serves /metrics there.
 	metricsAddr string
 	onEngine    func(*engine.Engine)
@@ -262,6 +259,9 @@ type pipelineConfig struct {
 	// when the pipeline stops.
 	containers   *containers.Resolver
 	metadataWait time.Duration
+	// narrow lets the audit collector leave out calls no rule can match;
+	// with auditExclusions, also calls of the types it audits.
+	narrow, auditExclusions bool
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
