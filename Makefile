@@ -59,18 +59,18 @@ test-unit:
 	scripts/containers.sh with $(GO) test -count=1 -timeout 30m ./...
 
 fuzz:
-	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./lang/parser -run '^$$' -fuzz '^FuzzParseFormat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./lang -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./match -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./collectors/ebpf -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./eventlog -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./state -run '^$$' -fuzz '^FuzzParseStat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./collectors/audit -run '^$$' -fuzz '^FuzzReassemble$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./collectors/fanotify -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./containers -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
-	$(GO) test ./output -run '^$$' -fuzz '^FuzzAppendJSON$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s
+	GO=$(GO) scripts/fuzz.sh ./lang/parser FuzzParse $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./lang/parser FuzzParseFormat $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./lang FuzzRead $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./match FuzzGlob $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/ebpf FuzzDecode $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./eventlog FuzzRead $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./state FuzzParseStat $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzParse $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzReassemble $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 
