@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -444,6 +445,14 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 	}
 	if o.collector != "" && !strings.Contains(l.stderr.String(), "collector "+o.collector+" started") {
 		t.Errorf("lanner did not pick the %s collector:\n%s", o.collector, l.stderr.String())
+	}
+	if o.collector == "audit" {
+		// The default rules' dup rules need the descriptor's type,
+		// which audit does not log: their calls are not audited.
+		if !strings.Contains(l.stderr.String(), "lanner: audit: not audited: dup,dup2,dup3 ") ||
+			regexp.MustCompile(`watching [a-z0-9_,]*\bdup`).MatchString(l.stderr.String()) {
+			t.Errorf("the audit collector still audits dup calls:\n%s", l.stderr.String())
+		}
 	}
 	for _, e := range expect {
 		if o.only != nil && !o.only[e.rule] {
