@@ -2,33 +2,34 @@ package collectors
 
 import "github.com/lannersec/lanner/event"
 
-// Socket constants of the Linux ABI, shared by the collectors' decoders.
+// Socket constants of the Linux ABI, shared by the collectors' decoders:
+// address families, socket types and IP protocols.
 const (
-	afUnix    = 1
-	afInet    = 2
-	afInet6   = 10
-	afNetlink = 16
+	AFUnix    = 1
+	AFInet    = 2
+	AFInet6   = 10
+	AFNetlink = 16
 
-	sockStream = 1
-	sockDgram  = 2
-	sockRaw    = 3
+	SockStream = 1
+	SockDgram  = 2
+	SockRaw    = 3
 
-	ipprotoICMP   = 1
-	ipprotoTCP    = 6
-	ipprotoUDP    = 17
-	ipprotoICMPv6 = 58
+	IPProtoICMP   = 1
+	IPProtoTCP    = 6
+	IPProtoUDP    = 17
+	IPProtoICMPv6 = 58
 )
 
 // FamilyKind is the fd kind of a socket of address family family.
 func FamilyKind(family uint16) event.FDKind {
 	switch family {
-	case afInet:
+	case AFInet:
 		return event.FDIPv4
-	case afInet6:
+	case AFInet6:
 		return event.FDIPv6
-	case afUnix:
+	case AFUnix:
 		return event.FDUnix
-	case afNetlink:
+	case AFNetlink:
 		return event.FDNetlink
 	}
 	return event.FDUnknown
@@ -38,19 +39,19 @@ func FamilyKind(family uint16) event.FDKind {
 // or, when that is 0, its type.
 func L4Proto(sotype, proto uint16) event.L4Proto {
 	switch proto {
-	case ipprotoTCP:
+	case IPProtoTCP:
 		return event.L4TCP
-	case ipprotoUDP:
+	case IPProtoUDP:
 		return event.L4UDP
-	case ipprotoICMP, ipprotoICMPv6:
+	case IPProtoICMP, IPProtoICMPv6:
 		return event.L4ICMP
 	}
 	switch sotype {
-	case sockRaw:
+	case SockRaw:
 		return event.L4Raw
-	case sockStream:
+	case SockStream:
 		return event.L4TCP
-	case sockDgram:
+	case SockDgram:
 		return event.L4UDP
 	}
 	return event.L4Unknown

@@ -24,7 +24,7 @@ var auditedDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/rando
 // socketFamilies are the address families of most sockets (AF_UNIX,
 // AF_INET, AF_INET6, AF_NETLINK). socket calls of these families are not
 // audited when no rule can match a socket call of the family.
-var socketFamilies = []uint32{1, 2, 10, 16}
+var socketFamilies = []uint32{collectors.AFUnix, collectors.AFInet, collectors.AFInet6, collectors.AFNetlink}
 
 // openTypes are the event types of the calls that open a file by path.
 var openTypes = []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat}

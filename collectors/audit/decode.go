@@ -34,20 +34,6 @@ const (
 	sIFCHR  = 0o020000
 	sIFIFO  = 0o010000
 
-	afUnix    = 1
-	afInet    = 2
-	afInet6   = 10
-	afNetlink = 16
-
-	sockStream = 1
-	sockDgram  = 2
-	sockRaw    = 3
-
-	ipprotoICMP   = 1
-	ipprotoTCP    = 6
-	ipprotoUDP    = 17
-	ipprotoICMPv6 = 58
-
 	unsetLoginUID = 0xffffffff
 )
 

@@ -115,12 +115,12 @@ func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
 	}
 	port := binary.BigEndian.Uint16(b[2:])
 	switch binary.LittleEndian.Uint16(b) {
-	case afInet:
+	case collectors.AFInet:
 		if len(b) < 8 {
 			return netip.AddrPort{}, false
 		}
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
-	case afInet6:
+	case collectors.AFInet6:
 		if len(b) < 24 {
 			return netip.AddrPort{}, false
 		}

@@ -395,7 +395,7 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 	fd.L4Proto = collectors.L4Proto(le.Uint16(fi[fdiSotype:]), le.Uint16(fi[fdiProto:]))
 	lport, rport := le.Uint16(fi[fdiLport:]), le.Uint16(fi[fdiRport:])
 	var laddr, raddr netip.Addr
-	if family == afInet {
+	if family == collectors.AFInet {
 		laddr = netip.AddrFrom4([4]byte(fi[fdiLaddr : fdiLaddr+4]))
 		raddr = netip.AddrFrom4([4]byte(fi[fdiRaddr : fdiRaddr+4]))
 	} else {
@@ -499,7 +499,7 @@ func (d *decoder) unix(ev *event.Event) {
 // unixSockaddr returns the path of the struct sockaddr_un in slot.
 func (d *decoder) unixSockaddr(slot int) string {
 	b := d.bytes(slot)
-	if len(b) <= 2 || le.Uint16(b) != afUnix {
+	if len(b) <= 2 || le.Uint16(b) != collectors.AFUnix {
 		return ""
 	}
 	return unixName(b[2:])
@@ -539,12 +539,12 @@ func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
 	}
 	port := binary.BigEndian.Uint16(b[2:])
 	switch le.Uint16(b) {
-	case afInet:
+	case collectors.AFInet:
 		if len(b) < 8 {
 			return netip.AddrPort{}, false
 		}
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
-	case afInet6:
+	case collectors.AFInet6:
 		if len(b) < 24 {
 			return netip.AddrPort{}, false
 		}

@@ -90,7 +90,7 @@ func TestDecodeConnectIPv4(t *testing.T) {
 	remote := netip.MustParseAddrPort("127.0.0.1:8080")
 	raw := sysRec(event.TypeConnect, 9, -115, 5, 0x2000, 16).
 		str(sSaddr, sockaddrIn(remote)).
-		sock(5, afInet, sockStream, ipprotoTCP, local, netip.AddrPortFrom(remote.Addr(), 0)).
+		sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, local, netip.AddrPortFrom(remote.Addr(), 0)).
 		bytes()
 	fd := decode(t, raw).Event.FD
 	if fd.Kind != event.FDIPv4 || fd.L4Proto != event.L4TCP || fd.Num != 5 || fd.Server {
@@ -108,7 +108,7 @@ func TestDecodeAcceptIPv6(t *testing.T) {
 	local := netip.MustParseAddrPort("[2001:db8::1]:443")
 	remote := netip.MustParseAddrPort("[2001:db8::2]:51000")
 	raw := sysRec(event.TypeAccept4, 9, 7, 3, 0, 0, 0x80000).
-		sock(7, afInet6, sockStream, ipprotoTCP, local, remote).bytes()
+		sock(7, collectors.AFInet6, collectors.SockStream, collectors.IPProtoTCP, local, remote).bytes()
 	ev := decode(t, raw).Event
 	fd := ev.FD
 	if fd.Kind != event.FDIPv6 || !fd.Server || fd.Num != 7 || !fd.Connected {
@@ -125,7 +125,7 @@ func TestDecodeAcceptIPv6(t *testing.T) {
 func TestDecodeMappedIPv4OnIPv6Socket(t *testing.T) {
 	local := netip.MustParseAddrPort("[::ffff:127.0.0.1]:8000")
 	remote := netip.MustParseAddrPort("[::ffff:127.0.0.1]:50000")
-	raw := sysRec(event.TypeAccept, 9, 4, 3).sock(4, afInet6, sockStream, ipprotoTCP, local, remote).bytes()
+	raw := sysRec(event.TypeAccept, 9, 4, 3).sock(4, collectors.AFInet6, collectors.SockStream, collectors.IPProtoTCP, local, remote).bytes()
 	fd := decode(t, raw).Event.FD
 	if fd.Kind != event.FDIPv4 || fd.Name != "127.0.0.1:50000->127.0.0.1:8000" {
 		t.Errorf("FD = %+v", fd)
@@ -137,7 +137,7 @@ func TestDecodeRecvfromUDPServer(t *testing.T) {
 	peer := netip.MustParseAddrPort("10.1.2.3:5353")
 	raw := sysRec(event.TypeRecvfrom, 9, 12, 3, 0x1000, 512, 0, 0x2000, 0x3000).
 		str(sSaddr, sockaddrIn(peer)).
-		sock(3, afInet, sockDgram, ipprotoUDP, local, netip.AddrPortFrom(netip.IPv4Unspecified(), 0)).
+		sock(3, collectors.AFInet, collectors.SockDgram, collectors.IPProtoUDP, local, netip.AddrPortFrom(netip.IPv4Unspecified(), 0)).
 		bytes()
 	fd := decode(t, raw).Event.FD
 	if !fd.Server || fd.L4Proto != event.L4UDP || fd.Remote != peer {
@@ -152,7 +152,7 @@ func TestDecodeSendtoIPv6Sockaddr(t *testing.T) {
 	dst := netip.MustParseAddrPort("[::1]:9999")
 	raw := sysRec(event.TypeSendto, 9, 3, 4, 0x1000, 3, 0, 0x2000, 28).
 		str(sSaddr, sockaddrIn6(dst)).
-		sock(4, afInet6, sockDgram, ipprotoUDP, netip.MustParseAddrPort("[::]:41000"), netip.AddrPortFrom(netip.IPv6Unspecified(), 0)).
+		sock(4, collectors.AFInet6, collectors.SockDgram, collectors.IPProtoUDP, netip.MustParseAddrPort("[::]:41000"), netip.AddrPortFrom(netip.IPv6Unspecified(), 0)).
 		bytes()
 	fd := decode(t, raw).Event.FD
 	if fd.Remote != dst || fd.Name != ":::41000->::1:9999" {
@@ -176,7 +176,7 @@ func TestDecodeUnix(t *testing.T) {
 
 func TestDecodeDupSocketToStdin(t *testing.T) {
 	raw := sysRec(event.TypeDup2, 9, 0, 5, 0).
-		sock(0, afInet, sockStream, ipprotoTCP, netip.MustParseAddrPort("10.0.0.5:43210"), netip.MustParseAddrPort("10.0.0.9:4444")).
+		sock(0, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.5:43210"), netip.MustParseAddrPort("10.0.0.9:4444")).
 		bytes()
 	ev := decode(t, raw).Event
 	if ev.Args.FD != 5 || !ev.Args.Has(event.ArgFD) || ev.FD.Num != 0 || ev.FD.Kind != event.FDIPv4 {
@@ -392,7 +392,7 @@ func TestDecodeAllocs(t *testing.T) {
 		str(sP1, "hostname").str(sP1Abs, "/etc/./hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes()
 	conn := sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 		str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
-		sock(5, afInet, sockStream, ipprotoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).
+		sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).
 		bytes()
 	ex := execRec(1, event.TypeExecve, "/bin/cat", "/usr/bin/cat", "/", []string{"cat", "a", "b"}).bytes()
 	var r collectors.Record
@@ -437,7 +437,7 @@ func BenchmarkDecode(b *testing.B) {
 			str(sP1, "hostname").str(sP1Abs, "/etc/hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes(),
 		"connect": sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 			str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
-			sock(5, afInet, sockStream, ipprotoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).
+			sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).
 			bytes(),
 		"exec": execRec(1, event.TypeExecve, "/bin/cat", "/usr/bin/cat", "/", []string{"cat", "a", "b"}).bytes(),
 	} {

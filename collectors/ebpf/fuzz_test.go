@@ -18,16 +18,16 @@ func FuzzDecode(f *testing.F) {
 			str(sP1, "hostname").str(sP1Abs, "/etc/../etc/./hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes(),
 		sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 			str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
-			sock(5, afInet, sockStream, ipprotoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).bytes(),
+			sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).bytes(),
 		sysRec(event.TypeAccept4, 9, 7, 3).
-			sock(7, afInet6, sockStream, ipprotoTCP, netip.MustParseAddrPort("[::1]:443"), netip.MustParseAddrPort("[::1]:5000")).bytes(),
+			sock(7, collectors.AFInet6, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("[::1]:443"), netip.MustParseAddrPort("[::1]:5000")).bytes(),
 		sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 20).str(sSaddr, sockaddrUn("\x00abs")).unixSock(5, "", "\x00abs").bytes(),
 		sysRec(event.TypeRecvmsg, 9, 10, 3, 0x1000).str(sSaddr, sockaddrIn6(netip.MustParseAddrPort("[fe80::1]:53"))).
-			sock(3, afInet6, sockDgram, ipprotoUDP, netip.MustParseAddrPort("[::]:53"), netip.MustParseAddrPort("[::]:0")).bytes(),
+			sock(3, collectors.AFInet6, collectors.SockDgram, collectors.IPProtoUDP, netip.MustParseAddrPort("[::]:53"), netip.MustParseAddrPort("[::]:0")).bytes(),
 		sysRec(event.TypeRenameat2, 1, 0, at, 0x1000, at, 0x2000, 1).
 			str(sP1, "a").str(sP1Abs, "/x/a").str(sP2, "../b").str(sP2Abs, "/x/y/../b").bytes(),
 		sysRec(event.TypeSymlinkat, 1, 0, 0x1000, at, 0x2000).str(sP1, "/etc").str(sP2, "l").str(sP2Abs, "/tmp/l").bytes(),
-		sysRec(event.TypeDup2, 9, 0, 5, 0).sock(0, afInet, sockStream, ipprotoTCP,
+		sysRec(event.TypeDup2, 9, 0, 5, 0).sock(0, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP,
 			netip.MustParseAddrPort("10.0.0.5:43210"), netip.MustParseAddrPort("10.0.0.9:4444")).bytes(),
 		sysRec(event.TypeMount, 1, 0, 0x1000, 0x2000, 0, 0).str(sP1, "none").str(sP2, "/mnt").bytes(),
 		execRec(100, event.TypeExecve, "/bin/cat", "/usr/bin/cat", "/", []string{"/bin/cat", "/etc/hostname"}).

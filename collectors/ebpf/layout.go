@@ -151,20 +151,6 @@ const (
 	oTRUNC   = 0o1000
 	oTMPFILE = 0o20000000
 
-	afUnix    = 1
-	afInet    = 2
-	afInet6   = 10
-	afNetlink = 16
-
-	sockStream = 1
-	sockDgram  = 2
-	sockRaw    = 3
-
-	ipprotoICMP   = 1
-	ipprotoTCP    = 6
-	ipprotoUDP    = 17
-	ipprotoICMPv6 = 58
-
 	anonInodeMagic = 0x09041934
 	pipefsMagic    = 0x50495045
 	pidfsMagic     = 0x50494446

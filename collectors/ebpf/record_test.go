@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 )
 
@@ -82,7 +83,7 @@ func (r *rec) sock(fd int64, family, sotype, proto uint16, local, remote netip.A
 	le.PutUint16(fi[fdiProto:], proto)
 	le.PutUint16(fi[fdiLport:], local.Port())
 	le.PutUint16(fi[fdiRport:], remote.Port())
-	if family == afInet {
+	if family == collectors.AFInet {
 		a4, b4 := local.Addr().As4(), remote.Addr().As4()
 		copy(fi[fdiLaddr:], a4[:])
 		copy(fi[fdiRaddr:], b4[:])
@@ -105,8 +106,8 @@ func (r *rec) unixSock(fd int64, local, peer string) *rec {
 	}
 	le.PutUint32(fi[fdiFlags:], fl)
 	le.PutUint32(fi[fdiMode:], sIFSOCK|0o777)
-	le.PutUint16(fi[fdiFamily:], afUnix)
-	le.PutUint16(fi[fdiSotype:], sockStream)
+	le.PutUint16(fi[fdiFamily:], collectors.AFUnix)
+	le.PutUint16(fi[fdiSotype:], collectors.SockStream)
 	r.str(sFDPath, local).str(sPeer, peer)
 	r.strs[sText] = make([]byte, textLen)
 	return r
@@ -114,7 +115,7 @@ func (r *rec) unixSock(fd int64, local, peer string) *rec {
 
 func sockaddrIn(ap netip.AddrPort) string {
 	b := make([]byte, 16)
-	le.PutUint16(b, afInet)
+	le.PutUint16(b, collectors.AFInet)
 	binary.BigEndian.PutUint16(b[2:], ap.Port())
 	a := ap.Addr().As4()
 	copy(b[4:], a[:])
@@ -123,7 +124,7 @@ func sockaddrIn(ap netip.AddrPort) string {
 
 func sockaddrIn6(ap netip.AddrPort) string {
 	b := make([]byte, 28)
-	le.PutUint16(b, afInet6)
+	le.PutUint16(b, collectors.AFInet6)
 	binary.BigEndian.PutUint16(b[2:], ap.Port())
 	a := ap.Addr().As16()
 	copy(b[8:], a[:])
@@ -132,7 +133,7 @@ func sockaddrIn6(ap netip.AddrPort) string {
 
 func sockaddrUn(path string) string {
 	b := make([]byte, 2, 2+len(path)+1)
-	le.PutUint16(b, afUnix)
+	le.PutUint16(b, collectors.AFUnix)
 	b = append(b, path...)
 	return string(append(b, 0))
 }
