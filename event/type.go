@@ -153,6 +153,15 @@ func (t Type) IsExec() bool { return t == TypeExecve || t == TypeExecveat }
 // TypeSet is a set of event types, as used by the per-type rule index.
 type TypeSet [(NumTypes + 63) / 64]uint64
 
+// TypeSetOf returns the set of ts.
+func TypeSetOf(ts ...Type) TypeSet {
+	var s TypeSet
+	for _, t := range ts {
+		s.Add(t)
+	}
+	return s
+}
+
 // Add adds t to s.
 func (s *TypeSet) Add(t Type) { s[t/64] |= 1 << (t % 64) }
 

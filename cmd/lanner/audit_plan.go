@@ -133,32 +133,24 @@ func socketFacts(family uint32) *ruleset.Facts {
 func (p *auditPlan) describe(applied []audit.Exclusion) string {
 	var parts []string
 	if len(p.Unmatchable) > 0 {
-		parts = append(parts, strings.Join(typeNames(typeSet(p.Unmatchable)), ",")+
+		parts = append(parts, strings.Join(typeNames(event.TypeSetOf(p.Unmatchable...)), ",")+
 			" (no rule can match what audit logs of them)")
 	}
 	// Exclusions of the same calls by the same kind of field, one part.
 	for i := 0; i < len(applied); {
 		x := applied[i]
-		field, _, _ := strings.Cut(x.String(), "=")
+		field, _ := x.Field()
 		var values []string
 		for ; i < len(applied); i++ {
 			y := applied[i]
-			f, v, _ := strings.Cut(y.String(), "=")
+			f, v := y.Field()
 			if f != field || !slices.Equal(y.Types, x.Types) {
 				break
 			}
 			values = append(values, v)
 		}
-		parts = append(parts, strings.Join(typeNames(typeSet(x.Types)), ",")+" with "+field+" in "+
+		parts = append(parts, strings.Join(typeNames(event.TypeSetOf(x.Types...)), ",")+" with "+field+" in "+
 			strings.Join(values, ",")+" (no rule can match them)")
 	}
 	return strings.Join(parts, "; ")
-}
-
-func typeSet(ts []event.Type) event.TypeSet {
-	var s event.TypeSet
-	for _, t := range ts {
-		s.Add(t)
-	}
-	return s
 }

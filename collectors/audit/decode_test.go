@@ -46,7 +46,7 @@ func wantEvents(t *testing.T, recs []collectors.Record, want ...event.Event) {
 }
 
 func TestDecodeExec(t *testing.T) {
-	recs, a := decodeFile(t, "exec_cat.txt", typeSet(event.TypeExecve), hooks{})
+	recs, a := decodeFile(t, "exec_cat.txt", event.TypeSetOf(event.TypeExecve), hooks{})
 	if len(recs) != 1 || a.malformed != 0 {
 		t.Fatalf("got %d records, %d malformed", len(recs), a.malformed)
 	}
@@ -74,7 +74,7 @@ func TestDecodeExec(t *testing.T) {
 
 	// Without execve among the types, the exec record comes without its
 	// event.
-	recs, _ = decodeFile(t, "exec_cat.txt", typeSet(event.TypeOpenat), hooks{})
+	recs, _ = decodeFile(t, "exec_cat.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
 	if len(recs) != 1 || recs[0].Kind != collectors.KindExec || recs[0].Event.Type != event.TypeUnknown {
 		t.Errorf("got %+v", recs)
 	}
@@ -95,7 +95,7 @@ func TestDecodeExecHexArgsAndTTY(t *testing.T) {
 }
 
 func TestDecodeExecLongArgs(t *testing.T) {
-	recs, a := decodeFile(t, "exec_long.txt", typeSet(event.TypeExecve), hooks{})
+	recs, a := decodeFile(t, "exec_long.txt", event.TypeSetOf(event.TypeExecve), hooks{})
 	if len(recs) != 1 || a.malformed != 0 {
 		t.Fatalf("got %d records, %d malformed", len(recs), a.malformed)
 	}
@@ -115,7 +115,7 @@ func TestDecodeOpen(t *testing.T) {
 		}
 		return "", false
 	}}
-	recs, _ := decodeFile(t, "openat_relative.txt", typeSet(event.TypeOpenat), dirs)
+	recs, _ := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), dirs)
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeOpenat, Res: 3,
 			FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname"},
@@ -131,12 +131,12 @@ func TestDecodeOpen(t *testing.T) {
 
 	// Without a way to find the directory of fd 3, the name stays as
 	// passed.
-	recs, _ = decodeFile(t, "openat_relative.txt", typeSet(event.TypeOpenat), hooks{})
+	recs, _ = decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
 	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" {
 		t.Errorf("got %+v", recs)
 	}
 
-	recs, _ = decodeFile(t, "openat_create.txt", typeSet(event.TypeOpenat), hooks{})
+	recs, _ = decodeFile(t, "openat_create.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
 	wantEvents(t, recs, event.Event{Type: event.TypeOpenat, Res: 3,
 		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile"},
 		Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
@@ -144,7 +144,7 @@ func TestDecodeOpen(t *testing.T) {
 }
 
 func TestDecodeRename(t *testing.T) {
-	recs, _ := decodeFile(t, "rename.txt", typeSet(event.TypeRenameat2, event.TypeRenameat), hooks{})
+	recs, _ := decodeFile(t, "rename.txt", event.TypeSetOf(event.TypeRenameat2, event.TypeRenameat), hooks{})
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeRenameat2, Res: 0, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath,
 			OldPath: "/tmp/aw/old", NewPath: "/tmp/aw/renamed"}},
@@ -157,7 +157,7 @@ func TestDecodeRename(t *testing.T) {
 }
 
 func TestDecodeSymlinkLinkUnlink(t *testing.T) {
-	recs, _ := decodeFile(t, "symlink.txt", typeSet(event.TypeSymlinkat), hooks{})
+	recs, _ := decodeFile(t, "symlink.txt", event.TypeSetOf(event.TypeSymlinkat), hooks{})
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeSymlinkat, Args: event.Args{Set: event.ArgTarget | event.ArgLinkPath,
 			Target: "/etc", LinkPath: "/tmp/aw/xl"}},
@@ -165,7 +165,7 @@ func TestDecodeSymlinkLinkUnlink(t *testing.T) {
 			Target: "../etc", LinkPath: "/tmp/aw/rel"}},
 	)
 
-	recs, _ = decodeFile(t, "link_unlink.txt", typeSet(event.TypeLinkat, event.TypeUnlinkat), hooks{})
+	recs, _ = decodeFile(t, "link_unlink.txt", event.TypeSetOf(event.TypeLinkat, event.TypeUnlinkat), hooks{})
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeLinkat, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath,
 			OldPath: "/tmp/aw/newfile", NewPath: "/tmp/aw/hard"}},
@@ -180,7 +180,7 @@ func TestDecodeSymlinkLinkUnlink(t *testing.T) {
 }
 
 func TestDecodeChmodMountMkdir(t *testing.T) {
-	recs, _ := decodeFile(t, "chmod.txt", typeSet(event.TypeFchmodat, event.TypeFchmod), hooks{})
+	recs, _ := decodeFile(t, "chmod.txt", event.TypeSetOf(event.TypeFchmodat, event.TypeFchmod), hooks{})
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeFchmodat, Args: event.Args{
 			Set:   event.ArgDirFD | event.ArgPath | event.ArgName | event.ArgMode,
@@ -189,7 +189,7 @@ func TestDecodeChmodMountMkdir(t *testing.T) {
 			Args: event.Args{Set: event.ArgFD | event.ArgMode, FD: 4, Mode: 0o600}},
 	)
 
-	recs, _ = decodeFile(t, "mount_mkdir.txt", typeSet(event.TypeMount, event.TypeMkdir, event.TypeRmdir), hooks{})
+	recs, _ = decodeFile(t, "mount_mkdir.txt", event.TypeSetOf(event.TypeMount, event.TypeMkdir, event.TypeRmdir), hooks{})
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeMount, Args: event.Args{Set: event.ArgPath | event.ArgFlags, Path: "/tmp/aw/d2"}},
 		event.Event{Type: event.TypeMkdir, Args: event.Args{Set: event.ArgPath | event.ArgName | event.ArgMode,
@@ -200,7 +200,7 @@ func TestDecodeChmodMountMkdir(t *testing.T) {
 }
 
 func TestDecodeSockets(t *testing.T) {
-	types := typeSet(event.TypeSocket, event.TypeBind, event.TypeConnect, event.TypeAccept4, event.TypeSendto)
+	types := event.TypeSetOf(event.TypeSocket, event.TypeBind, event.TypeConnect, event.TypeAccept4, event.TypeSendto)
 	recs, _ := decodeFile(t, "sockets.txt", types, hooks{})
 	ap := netip.MustParseAddrPort
 	any4, any6 := ap("0.0.0.0:0"), ap("[::]:0")

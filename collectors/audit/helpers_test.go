@@ -13,15 +13,6 @@ import (
 	"github.com/lannersec/lanner/event"
 )
 
-// typeSet returns a set of the given types.
-func typeSet(ts ...event.Type) event.TypeSet {
-	var s event.TypeSet
-	for _, t := range ts {
-		s.Add(t)
-	}
-	return s
-}
-
 // allTypes has every syscall event type.
 func allTypes() event.TypeSet {
 	var s event.TypeSet

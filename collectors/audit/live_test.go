@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "collect":
 		// Start a collector and wait to be killed.
-		c, err := New(Options{Types: typeSet(event.TypeOpenat), ExcludePID: os.Getpid(), Key: os.Getenv("LANNER_AUDIT_KEY")})
+		c, err := New(Options{Types: event.TypeSetOf(event.TypeOpenat), ExcludePID: os.Getpid(), Key: os.Getenv("LANNER_AUDIT_KEY")})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -260,7 +260,7 @@ func TestCollectorLive(t *testing.T) {
 	ctl, before := unicastSetup(t)
 
 	excl := exclusions(t, ctl)
-	types := typeSet(event.TypeOpenat, event.TypeExecve, event.TypeConnect, event.TypeSymlinkat, event.TypeFchmodat)
+	types := event.TypeSetOf(event.TypeOpenat, event.TypeExecve, event.TypeConnect, event.TypeSymlinkat, event.TypeFchmodat)
 	c := startCollector(t, Options{Types: types, ExcludePID: os.Getpid()})
 	closed := false
 	defer func() {
@@ -413,7 +413,7 @@ func TestCollectorExclusions(t *testing.T) {
 	excl := exclusions(t, ctl)
 	opens := []event.Type{event.TypeOpen, event.TypeOpenat}
 	c := startCollector(t, Options{
-		Types:      typeSet(event.TypeOpen, event.TypeOpenat, event.TypeSocket),
+		Types:      event.TypeSetOf(event.TypeOpen, event.TypeOpenat, event.TypeSocket),
 		ExcludePID: os.Getpid(),
 		Exclusions: []Exclusion{
 			{Types: opens, Path: "/dev/null"},
@@ -507,7 +507,7 @@ func TestCollectorKilledRun(t *testing.T) {
 		t.Errorf("%d PROCTITLE and EOE exclusion rules after the kill, want 2", n)
 	}
 
-	c := startCollector(t, Options{Types: typeSet(event.TypeOpenat), ExcludePID: os.Getpid(), Key: key})
+	c := startCollector(t, Options{Types: event.TypeSetOf(event.TypeOpenat), ExcludePID: os.Getpid(), Key: key})
 	if n := keyRules(t, ctl, key); n != 1 {
 		t.Errorf("%d rules with the new collector, want 1", n)
 	}
@@ -619,7 +619,7 @@ func TestCollectorWithAuditd(t *testing.T) {
 	auditdRules := rules()
 	auditdStatus := status(t, ctl)
 
-	c := startCollector(t, Options{Types: typeSet(event.TypeExecve, event.TypeOpenat), ExcludePID: os.Getpid(),
+	c := startCollector(t, Options{Types: event.TypeSetOf(event.TypeExecve, event.TypeOpenat), ExcludePID: os.Getpid(),
 		Exclusions: []Exclusion{{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}}})
 	if c.Mode() != ModeMulticast {
 		t.Errorf("mode %q, want multicast", c.Mode())

@@ -45,10 +45,17 @@ type Exclusion struct {
 
 // String renders x as the audit rule fields that select its calls.
 func (x Exclusion) String() string {
+	field, value := x.Field()
+	return field + "=" + value
+}
+
+// Field returns the audit rule field that selects x's calls, and its
+// value: path and the file, or aN and the argument's value.
+func (x Exclusion) Field() (name, value string) {
 	if x.Path != "" {
-		return "path=" + x.Path
+		return "path", x.Path
 	}
-	return "a" + strconv.Itoa(x.Arg) + "=" + strconv.FormatUint(uint64(x.Value), 10)
+	return "a" + strconv.Itoa(x.Arg), strconv.FormatUint(uint64(x.Value), 10)
 }
 
 // DefaultKey is the audit rule key used when Options.Key is empty.

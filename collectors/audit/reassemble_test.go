@@ -30,7 +30,7 @@ func eoeLine(serial int) string {
 }
 
 func TestReassembleInterleaved(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 0)
 	// Two events whose records interleave, and a record of a type the
 	// collector does not read.
 	feed(t, a, []byte(syscallLine(1, 10, "c000003e", 1)+syscallLine(2, 20, "c000003e", 1)+
@@ -47,7 +47,7 @@ func TestReassembleInterleaved(t *testing.T) {
 }
 
 func TestReassembleFilters(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 77)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 77)
 	feed(t, a, []byte(
 		// Excluded pid, a 32-bit task, and a syscall not asked for.
 		syscallLine(1, 77, "c000003e", 0)+eoeLine(1)+
@@ -64,7 +64,7 @@ func TestReassembleFilters(t *testing.T) {
 }
 
 func TestReassembleMalformed(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 0)
 	feed(t, a, []byte(
 		// No SYSCALL record (lost): partial.
 		cwdLine(1)+pathLine(1, 0, "x")+eoeLine(1)+
@@ -85,7 +85,7 @@ func TestReassembleMalformed(t *testing.T) {
 }
 
 func TestReassembleTimeout(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 0)
 	a.timeout = int64(time.Second)
 	push := func(text string, now int64) {
 		typ, data, _ := splitLine([]byte(strings.TrimSuffix(text, "\n")))
@@ -120,7 +120,7 @@ func TestReassembleTimeout(t *testing.T) {
 }
 
 func TestReassembleBounds(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 0)
 	a.maxPending = 4
 	var text strings.Builder
 	for i := 1; i <= 10; i++ {
@@ -141,7 +141,7 @@ func TestReassembleBounds(t *testing.T) {
 
 	// The byte bound: huge EXECVE records are cut, and the exec is still
 	// reported, with the arguments that fit.
-	a = newReassembler(typeSet(event.TypeExecve), 0)
+	a = newReassembler(event.TypeSetOf(event.TypeExecve), 0)
 	text.Reset()
 	text.WriteString(strings.Replace(strings.Replace(syscallLine(1, 10, "c000003e", 0), "syscall=257", "syscall=59", 1), "exit=3", "exit=0", 1))
 	text.WriteString("type=1309 audit(1700000000.100:1): argc=100")
@@ -166,7 +166,7 @@ func TestReassembleBounds(t *testing.T) {
 // TestRecordReuse checks that decoding reuses the record and the buffers.
 func TestRecordReuse(t *testing.T) {
 	text := readTestdata(t, "exec_cat.txt")
-	a := newReassembler(typeSet(event.TypeExecve), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeExecve), 0)
 	var r collectors.Record
 	allocs := testing.AllocsPerRun(100, func() {
 		feed(t, a, text)
@@ -182,7 +182,7 @@ func TestRecordReuse(t *testing.T) {
 }
 
 func TestRuleKeys(t *testing.T) {
-	opts := Options{Types: typeSet(event.TypeOpenat), ExcludePID: 42}
+	opts := Options{Types: event.TypeSetOf(event.TypeOpenat), ExcludePID: 42}
 	for _, key := range []string{"lanner", "k2"} {
 		wf, err := buildRule(&opts, key)
 		if err != nil {
@@ -210,7 +210,7 @@ func TestRuleKeys(t *testing.T) {
 // child) is preceded by the child's fork when it still runs the parent's
 // program.
 func TestReassembleEarlyChild(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat), 0)
 	a.early = true
 	a.remember(1, image{comm: "cat", exe: "/usr/bin/cat"})
 	other := strings.Replace(syscallLine(3, 20, "c000003e", 0), `comm="cat"`, `comm="sh"`, 1)
@@ -293,7 +293,7 @@ func TestReassembleShape(t *testing.T) {
 // it may have one, or once enough later events have begun; the records of
 // an event not reported are swallowed until it is complete.
 func TestReassembleShapeOrder(t *testing.T) {
-	a := newReassembler(typeSet(event.TypeOpenat, event.TypeConnect, event.TypeSendto), 0)
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeConnect, event.TypeSendto), 0)
 	a.shape = true
 	connect := func(serial int) string {
 		return fmt.Sprintf("type=1300 audit(1700000000.100:%d): arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=1 a2=10 a3=0 items=0 ppid=1 pid=30 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"nc\" exe=\"/usr/bin/nc\" key=\"lanner\"\n", serial)

@@ -102,10 +102,7 @@ func buildRule(opts *Options, key string) ([]byte, error) {
 // KEY" (or -F aN=V) for x: never rules that come first in the exit list
 // keep the calls they match from being audited.
 func buildExclusion(x Exclusion, key string) ([]byte, error) {
-	var types event.TypeSet
-	for _, t := range x.Types {
-		types.Add(t)
-	}
+	types := event.TypeSetOf(x.Types...)
 	var names []string
 	for _, s := range syscalls {
 		if s.t != event.TypeUnknown && types.Has(s.t) {

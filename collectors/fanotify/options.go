@@ -19,10 +19,6 @@ type Options struct {
 // Types returns the event types this collector can deliver (for coverage
 // reports).
 func Types() event.TypeSet {
-	var s event.TypeSet
-	for _, t := range []event.Type{event.TypeOpenat, event.TypeExecve, event.TypeMkdirat,
-		event.TypeUnlinkat, event.TypeRenameat2} {
-		s.Add(t)
-	}
-	return s
+	return event.TypeSetOf(event.TypeOpenat, event.TypeExecve, event.TypeMkdirat,
+		event.TypeUnlinkat, event.TypeRenameat2)
 }
