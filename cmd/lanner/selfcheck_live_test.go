@@ -16,15 +16,20 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/internal/testutil"
 )
 
 // The self-check's live tests attack a running Lanner as someone with
-// root would: delete its audit rules, change its BPF syscall map. The
+// root would: delete its audit rules, change its BPF syscall map, remove
+// its fanotify marks. The
 // self-check must raise "Lanner Collector Blind" and turn /healthz to 503
 // within its bound; once the test puts the kernel state back, "Lanner
-// Collector Recovered" and detection of `cat /etc/shadow` again.
+// Collector Recovered" and detection of `cat /etc/shadow` again. (Links of
+// tracepoint programs cannot be detached from outside, and a stalled
+// reader stalls the whole process: the engine's tests cover a collector
+// that stops delivering.)
 
 // selfCheckInterval is the interval the tests run the self-check at; its
 // bound is then 3 s, and the tests wait far longer for outcomes.
@@ -383,5 +388,111 @@ func TestLiveSelfCheckBPFMapChanged(t *testing.T) {
 	restore()
 	restored = true
 	r.checkRecovered(t, "ebpf", skip)
+	r.stop(t)
+}
+
+// fanotifyMark is one filesystem mark of a fanotify group, as fdinfo
+// lists it.
+type fanotifyMark struct {
+	sdev, mask uint64
+}
+
+// fanotifyGroups takes a copy of every fanotify descriptor of process pid
+// (pidfd_getfd, as an attacker with root can) with the filesystem marks
+// each has.
+func fanotifyGroups(t *testing.T, pid int) map[int][]fanotifyMark {
+	t.Helper()
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		testutil.RequireKernel(t, "pidfd_open: "+err.Error())
+	}
+	defer unix.Close(pidfd)
+	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	groups := map[int][]fanotifyMark{}
+	for _, f := range fds {
+		if target, _ := os.Readlink(f); target != "anon_inode:[fanotify]" {
+			continue
+		}
+		n, _ := strconv.Atoi(filepath.Base(f))
+		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var marks []fanotifyMark
+		for _, line := range strings.Split(string(info), "\n") {
+			var m fanotifyMark
+			var mflags, ignored uint64
+			if _, err := fmt.Sscanf(line, "fanotify sdev:%x mflags:%x mask:%x ignored_mask:%x", &m.sdev, &mflags, &m.mask, &ignored); err == nil {
+				marks = append(marks, m)
+			}
+		}
+		fd, err := unix.PidfdGetfd(pidfd, n, 0)
+		if err != nil {
+			testutil.RequireKernel(t, "pidfd_getfd: "+err.Error())
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		groups[fd] = marks
+	}
+	if len(groups) == 0 {
+		t.Fatalf("process %d has no fanotify descriptor", pid)
+	}
+	return groups
+}
+
+// mountOfDev returns a mount point, in process pid's mount namespace, of
+// the filesystem whose kernel device number fdinfo printed as sdev.
+func mountOfDev(t *testing.T, pid int, sdev uint64) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		var major, minor uint64
+		if _, err := fmt.Sscanf(f[2], "%d:%d", &major, &minor); err == nil && major<<20|minor == sdev {
+			return f[4]
+		}
+	}
+	t.Fatalf("no mount of device %x", sdev)
+	return ""
+}
+
+// TestLiveSelfCheckFanotifyMarksRemoved removes every filesystem mark of a
+// running Lanner's fanotify groups (through copies of its descriptors):
+// the self-check's events no longer come back: Blind and /healthz 503.
+// Once the test puts the marks back: Recovered and detection.
+func TestLiveSelfCheckFanotifyMarksRemoved(t *testing.T) {
+	testutil.LockKernel(t)
+	r := startSelfCheck(t, "fanotify")
+	pid := r.cmd.Process.Pid
+	groups := fanotifyGroups(t, pid)
+	skip := len(r.alertsSoFar(t))
+	for fd, marks := range groups {
+		if len(marks) == 0 {
+			t.Fatalf("fanotify group without filesystem marks")
+		}
+		if err := unix.FanotifyMark(fd, unix.FAN_MARK_FLUSH|unix.FAN_MARK_FILESYSTEM, 0, unix.AT_FDCWD, "/"); err != nil {
+			t.Fatalf("flush the marks: %v", err)
+		}
+	}
+	r.waitFor(t, "Blind alert", func() bool {
+		_, ok := r.ownAlert(t, "Lanner Collector Blind", "fanotify", skip)
+		return ok
+	})
+	a, _ := r.ownAlert(t, "Lanner Collector Blind", "fanotify", skip)
+	r.checkBlind(t, a, "fanotify")
+	for fd, marks := range groups {
+		for _, m := range marks {
+			dir := mountOfDev(t, pid, m.sdev)
+			if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, m.mask, unix.AT_FDCWD, dir); err != nil {
+				t.Fatalf("put back the mark on %s: %v", dir, err)
+			}
+		}
+	}
+	r.checkRecovered(t, "fanotify", skip)
 	r.stop(t)
 }
