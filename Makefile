@@ -71,6 +71,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./engine FuzzOwnAlert $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 

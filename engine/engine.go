@@ -4,6 +4,11 @@
 // no allocation per event; the collector's kernel buffer is the bounded
 // queue in front of it (its overflows are counted as kernel drops) and each
 // output sink has its own bounded queue behind it.
+//
+// Besides rule alerts the engine raises alerts of Lanner's own (source
+// "internal", see Notify): collectors' notices about themselves and the
+// verdicts of the self-check (package selfcheck), whose probe records it
+// takes out before the rules.
 package engine
 
 import (
