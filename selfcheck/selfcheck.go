@@ -40,8 +40,13 @@ import (
 // a probe (RunProbe).
 const ProbeArg = "__lanner-self-check-probe"
 
-// DefaultDir is where probe files are created.
+// DefaultDir is where probe files are created; where it cannot be (a
+// read-only /run), FallbackDir below the temporary directory.
 const DefaultDir = "/run/lanner"
+
+// FallbackDir is the probe directory's name below os.TempDir() when
+// DefaultDir cannot be used.
+const FallbackDir = "lanner-self-check"
 
 // filePrefix starts the name of every probe file.
 const filePrefix = "self-check-"
@@ -58,7 +63,8 @@ type Options struct {
 	// ExpectOpen makes the probe open its file and the check wait for
 	// that open; set it when the collector delivers opens (openat).
 	ExpectOpen bool
-	// Dir holds the probe files (DefaultDir when empty). It is created
+	// Dir holds the probe files (DefaultDir, else FallbackDir, when
+	// empty). It is created
 	// mode 0700 and must be a directory owned by this user that no one
 	// else can write.
 	Dir string
@@ -105,6 +111,8 @@ type Status struct {
 type Checker struct {
 	opts    Options
 	selfPID int64
+	// fallback is the directory to use when opts.Dir cannot be, or "".
+	fallback string
 
 	probes, failures, errs atomic.Uint64
 
@@ -132,13 +140,15 @@ func New(opts Options) (*Checker, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 3 * opts.Interval
 	}
+	fallback := ""
 	if opts.Dir == "" {
-		opts.Dir = DefaultDir
+		opts.Dir, fallback = DefaultDir, filepath.Join(os.TempDir(), FallbackDir)
 	}
 	if opts.Exe == "" {
 		opts.Exe = "/proc/self/exe"
 	}
-	return &Checker{opts: opts, selfPID: int64(os.Getpid()), healthy: true, arrived: make(chan struct{}, 1), lastGood: time.Now()}, nil
+	return &Checker{opts: opts, selfPID: int64(os.Getpid()), fallback: fallback, healthy: true,
+		arrived: make(chan struct{}, 1), lastGood: time.Now()}, nil
 }
 
 // SetReport sets the function that receives verdicts (Options.Report);
@@ -297,7 +307,10 @@ func (c *Checker) probe(ctx context.Context) {
 // createFile makes the probe's file, of a name no one can guess.
 func (c *Checker) createFile() (nonce, path string, err error) {
 	if err := secureDir(c.opts.Dir); err != nil {
-		return "", "", err
+		if c.fallback == "" || secureDir(c.fallback) != nil {
+			return "", "", err
+		}
+		c.opts.Dir, c.fallback = c.fallback, ""
 	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
