@@ -212,6 +212,7 @@ func (c *Checker) signal() {
 // Run probes every interval until ctx is done; it returns after the last
 // probe process has exited and its file is removed.
 func (c *Checker) Run(ctx context.Context) {
+	c.removeStale()
 	t := time.NewTicker(c.opts.Interval)
 	defer t.Stop()
 	for {
@@ -300,6 +301,26 @@ func (c *Checker) probe(ctx context.Context) {
 			}
 			c.verdict(false, start, missing)
 			return
+		}
+	}
+}
+
+// staleAge: probe files older than this were left by a Lanner that was
+// killed before it could remove them (a probe lasts its timeout at most).
+const staleAge = 10 * time.Minute
+
+// removeStale removes the probe files of killed runs.
+func (c *Checker) removeStale() {
+	old := time.Now().Add(-max(staleAge, 2*c.opts.Timeout))
+	for _, dir := range []string{c.opts.Dir, c.fallback} {
+		if dir == "" {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, filePrefix+"*"))
+		for _, f := range files {
+			if fi, err := os.Lstat(f); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(old) {
+				os.Remove(f)
+			}
 		}
 	}
 }

@@ -101,3 +101,28 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("timeout %v, %v", c.Timeout(), err)
 	}
 }
+
+// TestRemoveStale: probe files a killed run left are removed when the
+// check starts; recent ones (of another run) are kept.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(Options{Interval: time.Second, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, recent, other := filepath.Join(dir, filePrefix+"old"), filepath.Join(dir, filePrefix+"new"), filepath.Join(dir, "other")
+	for _, f := range []string{stale, recent, other} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, long, long)
+	os.Chtimes(other, long, long)
+	c.removeStale()
+	for f, want := range map[string]bool{stale: false, recent: true, other: true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", f, err == nil, want)
+		}
+	}
+}
