@@ -210,11 +210,13 @@ func (c *Checker) signal() {
 }
 
 // Run probes every interval until ctx is done; it returns after the last
-// probe process has exited and its file is removed.
+// probe process has exited and its file is removed (and the directory,
+// when empty).
 func (c *Checker) Run(ctx context.Context) {
 	c.removeStale()
 	t := time.NewTicker(c.opts.Interval)
 	defer t.Stop()
+	defer os.Remove(c.opts.Dir) // when empty: no other run uses it
 	for {
 		c.probe(ctx)
 		select {
