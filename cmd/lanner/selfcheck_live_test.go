@@ -188,6 +188,14 @@ func (r *selfCheckRun) checkRecovered(t *testing.T, collector string, skip int) 
 	r.waitFor(t, "alert for cat /etc/shadow after recovery", func() bool { return r.shadowDetected(t) })
 }
 
+// noProbeFilesLeft checks that a stopped Lanner removed its probe files.
+func noProbeFilesLeft(t *testing.T) {
+	t.Helper()
+	if left, _ := filepath.Glob("/run/lanner/self-check-*"); len(left) > 0 {
+		t.Errorf("probe files left: %v", left)
+	}
+}
+
 // auditctlPath finds auditctl.
 func auditctlPath(t *testing.T) string {
 	for _, p := range []string{"auditctl", "/sbin/auditctl", "/usr/sbin/auditctl"} {
@@ -294,6 +302,7 @@ func TestLiveSelfCheckAuditRulesDeleted(t *testing.T) {
 			}
 			r.checkRecovered(t, "audit", skip)
 			r.stop(t)
+			noProbeFilesLeft(t)
 		})
 	}
 }
@@ -389,6 +398,7 @@ func TestLiveSelfCheckBPFMapChanged(t *testing.T) {
 	restored = true
 	r.checkRecovered(t, "ebpf", skip)
 	r.stop(t)
+	noProbeFilesLeft(t)
 }
 
 // fanotifyMark is one filesystem mark of a fanotify group, as fdinfo
@@ -495,4 +505,5 @@ func TestLiveSelfCheckFanotifyMarksRemoved(t *testing.T) {
 	}
 	r.checkRecovered(t, "fanotify", skip)
 	r.stop(t)
+	noProbeFilesLeft(t)
 }
