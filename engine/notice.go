@@ -272,3 +272,48 @@ func ownPriority(name string) ruleset.Priority {
 	}
 	return ruleset.Critical
 }
+
+// NoticeRelay hands collectors' notices to an engine created after the
+// collector (which needs its Notify first). Notices before Attach are kept,
+// up to relayBacklog (the rest counted as dropped), and sent on Attach.
+type NoticeRelay struct {
+	mu      sync.Mutex
+	e       *Engine
+	pending []collectors.Notice
+	dropped uint64
+}
+
+// relayBacklog bounds the notices kept before Attach.
+const relayBacklog = 32
+
+// Notify is a collectors.Notify: goroutine-safe and non-blocking.
+func (r *NoticeRelay) Notify(n collectors.Notice) {
+	r.mu.Lock()
+	e := r.e
+	if e == nil {
+		if len(r.pending) < relayBacklog {
+			r.pending = append(r.pending, n)
+		} else {
+			r.dropped++
+		}
+	}
+	r.mu.Unlock()
+	if e != nil {
+		e.Notify(n)
+	}
+}
+
+// Attach sends the notices kept so far to e, and the later ones as they
+// come.
+func (r *NoticeRelay) Attach(e *Engine) {
+	r.mu.Lock()
+	pending, dropped := r.pending, r.dropped
+	r.e, r.pending, r.dropped = e, nil, 0
+	r.mu.Unlock()
+	e.own.mu.Lock()
+	e.own.dropped += dropped
+	e.own.mu.Unlock()
+	for _, n := range pending {
+		e.Notify(n)
+	}
+}

@@ -339,3 +339,27 @@ func TestSelfCheckBlindAndRecovered(t *testing.T) {
 		t.Errorf("probe files left: %v", left)
 	}
 }
+
+// TestNoticeRelay: notices sent before the engine exists are kept (up to
+// the backlog, the rest counted) and raised once it is attached; later
+// ones go straight through.
+func TestNoticeRelay(t *testing.T) {
+	var buf lockedBuffer
+	out := output.New(output.Text, output.NewWriterSink("b", &buf))
+	var relay NoticeRelay
+	for i := 0; i < relayBacklog+3; i++ {
+		relay.Notify(collectors.Notice{Time: int64(i+1) * 1e9, Collector: "c" + strconv.Itoa(i), Kind: collectors.NoticeRepaired, Message: "early"})
+	}
+	e := New(Config{Output: out})
+	relay.Attach(e)
+	relay.Notify(collectors.Notice{Collector: "c", Kind: collectors.NoticeTampered, Message: "late"})
+	out.Close(5 * time.Second)
+	lines := buf.lines()
+	if len(lines) != relayBacklog+1 || !strings.Contains(lines[0], "Lanner Collector Repaired: early") ||
+		!strings.Contains(lines[relayBacklog], "Lanner Collector Tampered: late") {
+		t.Errorf("alerts: %q", lines)
+	}
+	if d := e.Stats().Own.Dropped; d != 3 {
+		t.Errorf("dropped %d, want 3", d)
+	}
+}

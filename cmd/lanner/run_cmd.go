@@ -297,7 +297,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	// The collector reports about itself from its start; the engine,
+	// which turns that into alerts, exists only after it.
+	relay := &engine.NoticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -321,6 +324,7 @@ func runPipeline(pc pipelineConfig) error {
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
 		Containers: pc.containers, MetadataWait: pc.metadataWait, SelfCheck: checker,
 	})
+	relay.Attach(eng)
 	if pc.containers != nil {
 		defer pc.containers.Close()
 	}
