@@ -53,10 +53,11 @@ func run(args []string, stderr io.Writer) error {
 	var files []lang.File
 	var names []string
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		f, err := lang.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("gen: %w", err)
 		}
+		data := f.Data
 		name := p
 		if *base != "" {
 			absBase, errB := filepath.Abs(*base)
