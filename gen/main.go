@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/gen/internal/emit"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/lang"
 )
 
@@ -94,7 +95,7 @@ func writeAll(dir string, files map[string][]byte) error {
 	}
 	for name, data := range files {
 		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		if err := safefile.WriteFile(tmp, data, 0o644); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {

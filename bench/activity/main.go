@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/safefile"
 )
 
 // secretName matches environment variable names that may hold secrets.
@@ -64,7 +65,7 @@ func run(in, out string, sessionPID int64, name string, reads int) error {
 		return err
 	}
 	defer f.Close()
-	o, err := os.Create(out)
+	o, err := safefile.Create(out, 0o600)
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -22,7 +22,7 @@ type recordCmd struct {
 }
 
 func (c *recordCmd) Run() error {
-	f, err := os.Create(c.Out)
+	f, err := safefile.Create(c.Out, 0o600)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (c *recordCmd) Run() error {
 	var werr error
 	var tee func([]byte)
 	if c.Raw != "" {
-		rf, err := os.Create(c.Raw)
+		rf, err := safefile.Create(c.Raw, 0o600)
 		if err != nil {
 			return err
 		}
