@@ -13,7 +13,8 @@ import (
 )
 
 type recordCmd struct {
-	Out       string        `help:"File to write the enriched events to, as JSON lines." required:"" type:"path"`
+	Out       string        `help:"File to write the enriched events to (JSON lines, each process written once; created 0600)." required:"" type:"path"`
+	Env       bool          `help:"Record processes' environment variables too (they often hold secrets)."`
 	Raw       string        `help:"Also write the collector's raw records to this file (each prefixed by its length as a little-endian uint32), e.g. as input for the pipeline benchmark." type:"path"`
 	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
@@ -28,6 +29,7 @@ func (c *recordCmd) Run() error {
 	}
 	defer f.Close()
 	w := eventlog.NewWriter(f)
+	w.Env = c.Env
 	var werr error
 	var tee func([]byte)
 	if c.Raw != "" {
