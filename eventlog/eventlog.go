@@ -39,6 +39,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -347,13 +348,14 @@ type Writer struct {
 	enc        *json.Encoder
 	started    bool
 	next       uint64
-	procs      map[string]uint64 // a process line's content (id left out) -> id
-	containers map[string]uint64
+	procs      map[[sha256.Size]byte]uint64 // hash of a process line's content (id left out) -> id
+	containers map[[sha256.Size]byte]uint64
 }
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), procs: map[string]uint64{}, containers: map[string]uint64{}}
+	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), procs: map[[sha256.Size]byte]uint64{},
+		containers: map[[sha256.Size]byte]uint64{}}
 	wr.enc = json.NewEncoder(&wr.buf)
 	return wr
 }
@@ -423,17 +425,18 @@ func (w *Writer) process(p *event.Process, depth int) (uint64, error) {
 
 // define returns the id of v in seen, writing v's line (made by wrap
 // once v has its id) when v is new.
-func (w *Writer) define(seen map[string]uint64, v any, wrap func(uint64) any) (uint64, error) {
-	key, err := json.Marshal(v)
+func (w *Writer) define(seen map[[sha256.Size]byte]uint64, v any, wrap func(uint64) any) (uint64, error) {
+	content, err := json.Marshal(v)
 	if err != nil {
 		return 0, err
 	}
-	if id, ok := seen[string(key)]; ok {
+	key := sha256.Sum256(content)
+	if id, ok := seen[key]; ok {
 		return id, nil
 	}
 	w.next++
 	id := w.next
-	seen[string(key)] = id
+	seen[key] = id
 	return id, w.line(wrap(id))
 }
 

@@ -155,11 +155,15 @@ const compactSample = `{"lanner_events":2}
 {"type":"execve","time":6,"res":0,"proc_ref":4}
 `
 
-func readAll(t *testing.T, r io.Reader) (evs []*event.Event, errs []string) {
+func readAll(t *testing.T, r io.Reader, most ...int) (evs []*event.Event, errs []string) {
 	t.Helper()
+	limit := 1000
+	if len(most) > 0 {
+		limit = most[0]
+	}
 	rd := eventlog.NewReader(r)
 	for i := 0; ; i++ {
-		if i > 1000 {
+		if i > limit {
 			t.Fatal("Read does not end")
 		}
 		ev, err := rd.Read()
@@ -308,5 +312,33 @@ func TestWriterSharesProcesses(t *testing.T) {
 	evs, errs := readAll(t, &buf)
 	if len(evs) != 100 || len(errs) > 0 || evs[49].Proc.Cwd != "" || evs[50].Proc.Cwd != "/tmp" || evs[99].Proc.Parent.Name != "init" {
 		t.Errorf("%d events, errors %q", len(evs), errs)
+	}
+}
+
+// TestWriterResets: past 65,536 processes the writer starts afresh with a
+// reset line, and what follows still reads back right.
+func TestWriterResets(t *testing.T) {
+	var buf bytes.Buffer
+	w := eventlog.NewWriter(&buf)
+	parent := &event.Process{PID: 1, Name: "init"}
+	const n = 70000
+	for i := range n {
+		p := &event.Process{PID: int64(i + 2), Name: "p", Parent: parent}
+		if err := w.Write(&event.Event{Type: event.TypeOpenat, Time: int64(i), Proc: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	if r := strings.Count(buf.String(), `{"reset":true}`); r != 1 {
+		t.Errorf("%d reset lines, want 1", r)
+	}
+	evs, errs := readAll(t, &buf, n+1)
+	if len(evs) != n || len(errs) > 0 {
+		t.Fatalf("%d events, errors %q", len(evs), errs)
+	}
+	for i, ev := range evs {
+		if ev.Proc.PID != int64(i+2) || ev.Proc.Parent == nil || ev.Proc.Parent.Name != "init" {
+			t.Fatalf("event %d: process %+v", i, ev.Proc)
+		}
 	}
 }
