@@ -25,8 +25,9 @@
 // A process or container whose details change (a new program, a new
 // working directory) is written again under a new id. Ids increase and
 // refer only to lines above them, so the chain of parents ends. A line
-// {"reset":true} forgets every process and container defined so far
-// (the writer bounds what the reader must keep in memory this way).
+// {"reset":true} forgets every process and container defined so far:
+// the writer resets after 65,536 of them or 64 MiB, and the reader
+// refuses to keep more than 1,048,576 or 256 MiB.
 // Processes' environment variables are written only when the Writer is
 // asked to (Env), since they hold secrets.
 //
@@ -315,6 +316,14 @@ const Version = 2
 // MaxLine is the longest line Reader reads.
 const MaxLine = 16 << 20
 
+// resetBytes is how many bytes of process and container lines a Writer
+// writes before it starts afresh with a reset line.
+const resetBytes = 64 << 20
+
+// maxDefinedBytes bounds the bytes of process and container lines a
+// Reader keeps between resets.
+const maxDefinedBytes = 256 << 20
+
 // resetEvery is how many processes and containers a Writer defines before
 // it starts afresh with a reset line.
 const resetEvery = 1 << 16
@@ -348,6 +357,7 @@ type Writer struct {
 	enc        *json.Encoder
 	started    bool
 	next       uint64
+	defined    int                          // bytes of process and container lines since the last reset
 	procs      map[[sha256.Size]byte]uint64 // hash of a process line's content (id left out) -> id
 	containers map[[sha256.Size]byte]uint64
 }
@@ -369,9 +379,10 @@ func (w *Writer) Write(ev *event.Event) error {
 			return err
 		}
 	}
-	if len(w.procs)+len(w.containers) >= resetEvery {
+	if len(w.procs)+len(w.containers) >= resetEvery || w.defined >= resetBytes {
 		clear(w.procs)
 		clear(w.containers)
+		w.defined = 0
 		if err := w.line(struct {
 			Reset bool `json:"reset"`
 		}{true}); err != nil {
@@ -437,6 +448,7 @@ func (w *Writer) define(seen map[[sha256.Size]byte]uint64, v any, wrap func(uint
 	w.next++
 	id := w.next
 	seen[key] = id
+	w.defined += len(content)
 	return id, w.line(wrap(id))
 }
 
@@ -463,6 +475,7 @@ type Reader struct {
 
 	procs      map[uint64]*defined
 	containers map[uint64]*Container
+	defined    int // bytes of the process and container lines kept
 }
 
 // defined is a process of a version 2 stream, with its parent linked.
@@ -594,6 +607,7 @@ func (r *Reader) ReadJSON() (*Event, error) {
 		case l.Reset:
 			clear(r.procs)
 			clear(r.containers)
+			r.defined = 0
 		case l.Container != nil:
 			if err := r.defineContainer(l.Container); err != nil {
 				return nil, r.lineError(err)
@@ -619,6 +633,15 @@ func (r *Reader) ReadJSON() (*Event, error) {
 	}
 }
 
+// room checks that one more process or container may be kept.
+func (r *Reader) room() error {
+	if len(r.containers)+len(r.procs) >= maxDefined || r.defined+len(r.buf) > maxDefinedBytes {
+		return fmt.Errorf("more than %d processes and containers, or %d bytes of them, defined without a reset",
+			maxDefined, maxDefinedBytes)
+	}
+	return nil
+}
+
 func (r *Reader) defineContainer(c *Container) error {
 	if c.Ref == 0 {
 		return errors.New("container without ref")
@@ -626,9 +649,10 @@ func (r *Reader) defineContainer(c *Container) error {
 	if _, dup := r.containers[c.Ref]; dup {
 		return fmt.Errorf("container %d defined twice", c.Ref)
 	}
-	if len(r.containers)+len(r.procs) >= maxDefined {
-		return fmt.Errorf("more than %d processes and containers defined", maxDefined)
+	if err := r.room(); err != nil {
+		return err
 	}
+	r.defined += len(r.buf)
 	r.containers[c.Ref] = c
 	return nil
 }
@@ -640,8 +664,8 @@ func (r *Reader) defineProcess(p *Process) error {
 	if _, dup := r.procs[p.ID]; dup {
 		return fmt.Errorf("process %d defined twice", p.ID)
 	}
-	if len(r.containers)+len(r.procs) >= maxDefined {
-		return fmt.Errorf("more than %d processes and containers defined", maxDefined)
+	if err := r.room(); err != nil {
+		return err
 	}
 	if p.Parent != nil || p.Container != nil {
 		return fmt.Errorf("process %d with its parent or container inline", p.ID)
@@ -665,6 +689,7 @@ func (r *Reader) defineProcess(p *Process) error {
 		}
 		p.Container = c
 	}
+	r.defined += len(r.buf)
 	r.procs[p.ID] = d
 	return nil
 }

@@ -342,3 +342,27 @@ func TestWriterResets(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterResetsOnBytes: processes with long command lines make the
+// writer start afresh after 64 MiB of them.
+func TestWriterResetsOnBytes(t *testing.T) {
+	var buf bytes.Buffer
+	w := eventlog.NewWriter(&buf)
+	arg := strings.Repeat("a", 1<<20)
+	const n = 70
+	for i := range n {
+		p := &event.Process{PID: int64(i + 1), Name: "p"}
+		p.SetArgs([]string{arg})
+		if err := w.Write(&event.Event{Type: event.TypeOpenat, Time: int64(i), Proc: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	if r := strings.Count(buf.String(), `{"reset":true}`); r != 1 {
+		t.Errorf("%d reset lines, want 1", r)
+	}
+	evs, errs := readAll(t, &buf)
+	if len(evs) != n || len(errs) > 0 || evs[n-1].Proc.PID != n {
+		t.Errorf("%d events, errors %q", len(evs), errs)
+	}
+}
