@@ -35,6 +35,13 @@ func hostileFiles() []struct{ name, cmd, content, want string } {
 	for i := 0; bomb.Len() < 1_000_000; i++ {
 		fmt.Fprintf(&bomb, "- list: l%d\n  items: *a\n", i)
 	}
+	// Rules: the billion laughs, ten aliases of the level below on each
+	// of nine levels.
+	var billion strings.Builder
+	billion.WriteString("- list: l0\n  items: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&billion, "- list: l%d\n  items: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
 	// Config: nine levels of nine aliases each, 9^8 strings, in 300 bytes.
 	laughs := `http-header: [&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`
 	for i, c := range "bcdefgh" {
@@ -49,6 +56,9 @@ func hostileFiles() []struct{ name, cmd, content, want string } {
 	}
 	return []struct{ name, cmd, content, want string }{
 		{"alias-bomb.yaml", "rules", bomb.String(), "YAML aliases expand to more than"},
+		{"billion-laughs.yaml", "rules", billion.String(), "YAML aliases expand to more than"},
+		// As many tokens as pass the estimate made before lexing.
+		{"many-tokens.yaml", "rules", "- list: x\n  items: [" + strings.Repeat("a, ", 166000) + "a]\n", "more than 250000 YAML tokens"},
 		{"nested.yaml", "rules", "- rule: r\n  condition: " + nested + "\n", "YAML nested more than"},
 		{"long-condition.yaml", "rules", "- rule: big\n  desc: d\n  output: o\n  priority: INFO\n  condition: " +
 			strings.Join(terms, " or ") + "\n", "value of 'condition' is"},
