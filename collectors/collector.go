@@ -98,6 +98,10 @@ type Stats struct {
 	KernelDrops uint64
 	// Malformed are records that could not be decoded and were skipped.
 	Malformed uint64
+	// Unresolved are paths reported as the process passed them (relative)
+	// because the directory they were relative to could not be
+	// established.
+	Unresolved uint64
 }
 
 // Collector reads Records from the kernel.

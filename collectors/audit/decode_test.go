@@ -109,11 +109,17 @@ func TestDecodeExecLongArgs(t *testing.T) {
 }
 
 func TestDecodeOpen(t *testing.T) {
+	// /tmp is the parent the PARENT item of relname names (its inode).
 	dirs := hooks{dirPath: func(pid, fd int64) (string, bool) {
 		if pid == 432 && fd == 3 {
 			return "/tmp", true
 		}
 		return "", false
+	}, statID: func(p string, follow bool) (fileID, bool) {
+		if p == "/tmp" {
+			return fileID{dev: 0xfe << 32, ino: 246947}, true
+		}
+		return fileID{}, false
 	}}
 	recs, _ := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), dirs)
 	wantEvents(t, recs,
@@ -130,10 +136,18 @@ func TestDecodeOpen(t *testing.T) {
 	)
 
 	// Without a way to find the directory of fd 3, the name stays as
-	// passed.
-	recs, _ = decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
-	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" {
-		t.Errorf("got %+v", recs)
+	// passed, and is counted.
+	recs, a := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
+	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" || a.dec.unresolved != 1 {
+		t.Errorf("got %+v, %d unresolved", recs, a.dec.unresolved)
+	}
+	// fd 3 now names another directory (it was closed and reused): the
+	// path through it is not the file the records name.
+	moved := dirs
+	moved.dirPath = func(int64, int64) (string, bool) { return "/var/tmp", true }
+	recs, a = decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), moved)
+	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" || a.dec.unresolved != 1 {
+		t.Errorf("got %+v, %d unresolved", recs, a.dec.unresolved)
 	}
 
 	recs, _ = decodeFile(t, "openat_create.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
@@ -141,6 +155,60 @@ func TestDecodeOpen(t *testing.T) {
 		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile"},
 		Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 			DirFD: cwdFD, Flags: 0x941 | created, Mode: 0o666, Path: "newfile"}})
+}
+
+// TestDecodeDirFDOpenat2 decodes, as captured, openat2("/etc/shadow"),
+// then openat(open("/etc"), "shadow") and openat2(open("/etc"),
+// "../etc/shadow") by processes that exited before anything could read
+// their /proc entries.
+func TestDecodeDirFDOpenat2(t *testing.T) {
+	shadow := fileID{dev: 0xfe << 32, ino: 817}
+	types := event.TypeSetOf(event.TypeOpenat, event.TypeOpenat2)
+	h := hooks{statID: func(p string, follow bool) (fileID, bool) {
+		switch p {
+		case "/etc/shadow":
+			return shadow, true
+		case "/etc":
+			return fileID{dev: 0xfe << 32, ino: 19}, true
+		}
+		return fileID{}, false
+	}}
+	recs, a := decodeFile(t, "openat2_dirfd.txt", types, h)
+	rdonly := event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath
+	wantEvents(t, recs,
+		event.Event{Type: event.TypeOpenat2, Res: 6,
+			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Path: "/etc/shadow"}},
+		event.Event{Type: event.TypeOpenat, Res: 6,
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
+		event.Event{Type: event.TypeOpenat, Res: 7,
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow"},
+			Args: event.Args{Set: rdonly, DirFD: 6, Path: "shadow"}},
+		event.Event{Type: event.TypeOpenat, Res: 6,
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
+		event.Event{Type: event.TypeOpenat2, Res: 7,
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow"},
+			Args: event.Args{Set: rdonly, DirFD: 6, Path: "../etc/shadow"}},
+	)
+	if a.dec.unresolved != 0 {
+		t.Errorf("%d unresolved", a.dec.unresolved)
+	}
+
+	// The file at the path the fd table gives is another one now (the
+	// descriptor was replaced by a call audit did not report, or the
+	// file was): the names stay relative, counted, never another path.
+	h.statID = func(string, bool) (fileID, bool) { return fileID{dev: 0xfe << 32, ino: 1}, true }
+	recs, a = decodeFile(t, "openat2_dirfd.txt", types, h)
+	for _, i := range []int{2, 4} {
+		if got := recs[i].Event.FD.Name; got != recs[i].Event.FD.NameRaw {
+			t.Errorf("record %d: fd.name %q, want it as passed", i, got)
+		}
+	}
+	if a.dec.unresolved != 2 {
+		t.Errorf("%d unresolved, want 2", a.dec.unresolved)
+	}
 }
 
 func TestDecodeRename(t *testing.T) {
@@ -208,12 +276,15 @@ func TestDecodeSockets(t *testing.T) {
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeSocket, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5, L4Proto: event.L4TCP},
 			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 0x80001}},
+		// The protocol of fd 5 comes from its socket call.
 		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0->0.0.0.0:0",
-			Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
+			L4Proto: event.L4TCP, Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
+		// fd 6 was made before: its protocol is unknown. A connected
+		// socket has a local address, which audit does not log.
 		event.Event{Type: event.TypeConnect, FD: event.FD{Kind: event.FDIPv4, Num: 6, Name: "0.0.0.0:0->127.0.0.1:44851",
-			Connected: true, Local: any4, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
+			Connected: true, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
 		event.Event{Type: event.TypeAccept4, Res: 7, FD: event.FD{Kind: event.FDIPv4, Num: 7, Name: "127.0.0.1:47508->0.0.0.0:0",
-			Connected: true, Server: true, Local: any4, Remote: ap("127.0.0.1:47508")},
+			L4Proto: event.L4TCP, Connected: true, Server: true, Remote: ap("127.0.0.1:47508")},
 			Args: event.Args{Set: event.ArgFlags, Flags: 0x80000}},
 		event.Event{Type: event.TypeConnect, Res: -111, FD: event.FD{Kind: event.FDIPv6, Num: 8, Name: ":::0->::1:1",
 			Local: any6, Remote: ap("[::1]:1")}, Args: fdArgs(8)},

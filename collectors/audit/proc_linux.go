@@ -39,6 +39,22 @@ func procDirPath(pid, fd int64) (string, bool) {
 	return p, true
 }
 
+// statID returns the device and inode of the file at p (of a symbolic link
+// itself when follow is false).
+func statID(p string, follow bool) (fileID, bool) {
+	var st unix.Stat_t
+	var err error
+	if follow {
+		err = unix.Stat(p, &st)
+	} else {
+		err = unix.Lstat(p, &st)
+	}
+	if err != nil {
+		return fileID{}, false
+	}
+	return fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}, true
+}
+
 // procIsThread reports whether task tid is a thread of process pid.
 func procIsThread(pid, tid int64) (bool, bool) {
 	if pid <= 0 || tid <= 0 {
