@@ -128,6 +128,12 @@ type Capabilities struct {
 	// reason; a field ending in "*" stands for every field it prefixes
 	// ("fd.*").
 	MissingOn map[event.Type]map[string]string
+	// Limits maps fields it fills on most events but not on all (they
+	// are then absent, or for paths left as passed) to when it cannot.
+	// They do not make a rule partly served; the coverage report lists
+	// them with the rules that read them. A key may name several fields,
+	// separated by commas.
+	Limits map[string]string
 }
 
 // missingOn returns why field is missing on events of type t, and whether
