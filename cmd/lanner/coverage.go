@@ -62,18 +62,31 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 		}
 	}
 	// Blind when the fields the collector leaves absent make the
-	// condition false on every event type it sees.
+	// condition false on every event type it sees; partial when they do
+	// on some that could match otherwise.
 	blind := true
+	var unmatched []string
 	for _, t := range seenTypes {
 		if r.Possible(absentFacts(caps, t)) != ruleset.False {
 			blind = false
-			break
+		} else if len(caps.MissingOn[t]) > 0 && r.Possible(typeFacts(t)) != ruleset.False {
+			unmatched = append(unmatched, t.String())
 		}
+	}
+	if !blind && len(unmatched) > 0 {
+		rc.Level = coverPartial
+		rc.Reasons = append(rc.Reasons, "cannot match "+strings.Join(unmatched, ",")+
+			" events with the fields it lacks on them")
 	}
 	if blind {
 		rc.Level = coverBlind
 	}
 	return rc
+}
+
+// typeFacts describe the events of type t, nothing else known.
+func typeFacts(t event.Type) *ruleset.Facts {
+	return &ruleset.Facts{Event: &event.Event{Type: t}, Known: func(field string) bool { return field == "evt.type" }}
 }
 
 // coverageReport assesses every rule of set.

@@ -69,3 +69,25 @@ func TestLimits(t *testing.T) {
 		t.Errorf("ebpf limits %+v", l)
 	}
 }
+
+// TestAssessOpenat2: where audit cannot log openat2's flags, a rule on
+// opens for reading is partly served: its openat2 events cannot match.
+func TestAssessOpenat2(t *testing.T) {
+	set := interpSet(t, `
+- rule: read
+  desc: d
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.name = /etc/shadow
+  output: o
+  priority: NOTICE
+`)
+	caps := capabilities("audit")
+	if rc := assess(set.Rules()[0], caps); rc.Level != coverFull && caps.MissingOn[event.TypeOpenat2] == nil {
+		t.Errorf("%s %v", rc.Level, rc.Reasons)
+	}
+	why := "no flags"
+	caps.MissingOn = map[event.Type]map[string]string{event.TypeOpenat2: {"evt.is_open_*": why, "evt.arg.flags": why}}
+	rc := assess(set.Rules()[0], caps)
+	if rc.Level != coverPartial || !strings.Contains(strings.Join(rc.Reasons, "; "), "cannot match openat2 events") {
+		t.Errorf("%s %v", rc.Level, rc.Reasons)
+	}
+}
