@@ -658,6 +658,24 @@ func (d *decoder) setDirFD(a *event.Args) {
 	}
 }
 
+// soleParent returns the PARENT item of the event when there is one
+// directory they all name (a rename or link between two directories has
+// two, and which of its names each belongs to is not said), else nil.
+func (d *decoder) soleParent() *pathItem {
+	var parent *pathItem
+	for i := range d.paths {
+		p := &d.paths[i]
+		if p.nt != ntParent {
+			continue
+		}
+		if !p.hasID || parent != nil && parent.id != p.id {
+			return nil
+		}
+		parent = p
+	}
+	return parent
+}
+
 // pick returns the first path item of one of the types, in order of
 // preference.
 func (d *decoder) pick(types ...nameType) *pathItem {
@@ -720,10 +738,7 @@ func (d *decoder) resolve(p *pathItem, dirfd int64, hasDirfd bool) (string, bool
 // and returns the path when it names the file p stands for.
 func (d *decoder) checked(dir string, dirID *fileID, p *pathItem) (string, bool) {
 	full := d.join(dir, p.name)
-	parent := d.pick(ntParent)
-	if parent != nil && !parent.hasID {
-		parent = nil
-	}
+	parent := d.soleParent()
 	// The parent's identity is logged when the call created or removed
 	// a name (or failed to find one): a single-component name's parent
 	// is the directory itself.

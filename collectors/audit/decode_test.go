@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -372,5 +373,42 @@ func TestParseHeaderAndFields(t *testing.T) {
 		if _, ok := appendUntrusted(nil, []byte(bad), false); ok {
 			t.Errorf("appendUntrusted(%q) accepted", bad)
 		}
+	}
+}
+
+// TestDecodeDirFDTwoParents: a rename between two directory fds logs two
+// PARENT items without saying which name each belongs to; a name whose
+// file is gone is then not resolved through a parent, rather than perhaps
+// through the wrong one.
+func TestDecodeDirFDTwoParents(t *testing.T) {
+	const sys = "arch=c000003e syscall=%d success=yes exit=%d a0=%s a1=1 a2=%s a3=0 items=%d ppid=1 pid=50 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"mv\" exe=\"/usr/bin/mv\""
+	item := func(serial, i int, name string, ino int, mode, nt string) string {
+		return fmt.Sprintf("type=1302 audit(1.0:%d): item=%d name=\"%s\" inode=%d dev=fe:00 mode=%s nametype=%s\n", serial, i, name, ino, mode, nt)
+	}
+	text := fmt.Sprintf("type=1300 audit(1.0:1): "+sys+"\n", 257, 3, "ffffff9c", "10000", 1) + item(1, 0, "/a", 10, "040755", "NORMAL") +
+		"type=1320 audit(1.0:1): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:2): "+sys+"\n", 257, 4, "ffffff9c", "10000", 1) + item(2, 0, "/b", 11, "040755", "NORMAL") +
+		"type=1320 audit(1.0:2): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:3): "+sys+"\n", 264, 0, "3", "4", 4) +
+		item(3, 0, "/cwd", 10, "040755", "PARENT") + item(3, 1, "/cwd", 11, "040755", "PARENT") +
+		item(3, 2, "x", 50, "0100644", "DELETE") + item(3, 3, "y", 50, "0100644", "CREATE") +
+		"type=1320 audit(1.0:3): \n"
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeRenameat), 0)
+	a.dec.hooks = hooks{statID: func(p string, follow bool) (fileID, bool) {
+		switch p {
+		case "/b/y":
+			return fileID{dev: 0xfe << 32, ino: 50}, true
+		case "/a", "/b":
+			return fileID{dev: 0xfe << 32, ino: map[string]uint64{"/a": 10, "/b": 11}[p]}, true
+		}
+		return fileID{}, false
+	}}
+	feed(t, a, []byte(text))
+	recs := drain(a)
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if args := recs[2].Event.Args; args.OldPath != "x" || args.NewPath != "/b/y" || a.dec.unresolved != 1 {
+		t.Errorf("old %q new %q, %d unresolved", args.OldPath, args.NewPath, a.dec.unresolved)
 	}
 }
