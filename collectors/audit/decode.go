@@ -1161,6 +1161,27 @@ func (d *decoder) remember(ev *event.Event) {
 		e := t.put(pid, fd)
 		e.kind, e.l4 = ev.FD.Kind, ev.FD.L4Proto
 		e.cloexec = ev.Args.SockType&sockCloexec != 0
+	case event.TypeDup, event.TypeDup2, event.TypeDup3:
+		// When audited: the new number names what the old one does.
+		old, ok := d.argInt(0)
+		var src *fdEntry
+		if ok {
+			src = t.get(pid, old)
+		}
+		if src == nil || old == fd {
+			if old != fd {
+				t.drop(pid, fd)
+			}
+			return
+		}
+		e := t.put(pid, fd)
+		if e == src {
+			return // the table is full of this process's: keep it
+		}
+		path := e.path
+		*e = *src
+		e.key, e.path = fdKey{pid, fd}, append(path, src.path...)
+		e.cloexec = ev.Type == event.TypeDup3 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&oCLOEXEC != 0
 	case event.TypeAccept, event.TypeAccept4:
 		var kind event.FDKind
 		var l4 event.L4Proto

@@ -412,3 +412,25 @@ func TestDecodeDirFDTwoParents(t *testing.T) {
 		t.Errorf("old %q new %q, %d unresolved", args.OldPath, args.NewPath, a.dec.unresolved)
 	}
 }
+
+// TestDecodeDirFDDup: an audited dup2 moves what the fd table knows to the
+// new number.
+func TestDecodeDirFDDup(t *testing.T) {
+	const sys = "arch=c000003e syscall=%d success=yes exit=%d a0=%s a1=%s a2=0 a3=0 items=%d ppid=1 pid=50 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"x\" exe=\"/x\""
+	text := fmt.Sprintf("type=1300 audit(1.0:1): "+sys+"\n", 257, 3, "ffffff9c", "0", 1) +
+		"type=1302 audit(1.0:1): item=0 name=\"/a\" inode=10 dev=fe:00 mode=040755 nametype=NORMAL\ntype=1320 audit(1.0:1): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:2): "+sys+"\n", 257, 4, "ffffff9c", "0", 1) +
+		"type=1302 audit(1.0:2): item=0 name=\"/b\" inode=11 dev=fe:00 mode=040755 nametype=NORMAL\ntype=1320 audit(1.0:2): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:3): "+sys+"\ntype=1320 audit(1.0:3): \n", 33, 3, "4", "3", 0) +
+		fmt.Sprintf("type=1300 audit(1.0:4): "+sys+"\n", 257, 5, "3", "0", 1) +
+		"type=1302 audit(1.0:4): item=0 name=\"y\" inode=60 dev=fe:00 mode=0100644 nametype=NORMAL\ntype=1320 audit(1.0:4): \n"
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeDup2), 0)
+	a.dec.hooks = hooks{statID: func(p string, follow bool) (fileID, bool) {
+		return fileID{dev: 0xfe << 32, ino: 60}, p == "/b/y"
+	}}
+	feed(t, a, []byte(text))
+	recs := drain(a)
+	if len(recs) != 4 || recs[3].Event.FD.Name != "/b/y" || a.dec.unresolved != 0 {
+		t.Errorf("%d records, last %+v, %d unresolved", len(recs), recs[len(recs)-1].Event.FD, a.dec.unresolved)
+	}
+}

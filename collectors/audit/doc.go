@@ -134,7 +134,8 @@
 // (absolute path, device and inode) and the IP sockets it created with
 // socket or accept (kind and transport protocol), from the records of
 // those calls: at most 8192 descriptors, the oldest forgotten first. Any
-// other new descriptor under a known number replaces the entry; a fork
+// other new descriptor under a known number replaces the entry, a dup
+// call (when audited) copies it to the new number; a fork
 // copies the parent's entries to the child, an exec drops the
 // close-on-exec ones, an exit all of the process's. A descriptor made
 // before the collector started, or by a call it does not audit (dup2,
