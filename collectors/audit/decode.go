@@ -160,7 +160,44 @@ func (d *decoder) join(dir, name string) string {
 	d.scratch = append(d.scratch, dir...)
 	d.scratch = append(d.scratch, '/')
 	d.scratch = append(d.scratch, name...)
-	return path.Clean(view(d.scratch[n:len(d.scratch):len(d.scratch)]))
+	raw := view(d.scratch[n:len(d.scratch):len(d.scratch)])
+	m := len(d.scratch)
+	d.scratch = appendClean(d.scratch, raw)
+	return view(d.scratch[m:len(d.scratch):len(d.scratch)])
+}
+
+// appendClean appends path.Clean(p) of an absolute path p to b, without
+// allocating beyond b's growth.
+func appendClean(b []byte, p string) []byte {
+	start := len(b)
+	b = append(b, '/')
+	floor := start + 1 // ".." does not go above the root
+	for r := 0; r < len(p); {
+		switch {
+		case p[r] == '/':
+			r++
+		case p[r] == '.' && (r+1 == len(p) || p[r+1] == '/'):
+			r++
+		case p[r] == '.' && r+1 < len(p) && p[r+1] == '.' && (r+2 == len(p) || p[r+2] == '/'):
+			r += 2
+			w := len(b)
+			if w > floor {
+				w--
+				for w > floor && b[w] != '/' {
+					w--
+				}
+				b = b[:w]
+			}
+		default:
+			if len(b) != floor {
+				b = append(b, '/')
+			}
+			for ; r < len(p) && p[r] != '/'; r++ {
+				b = append(b, p[r])
+			}
+		}
+	}
+	return b
 }
 
 func (d *decoder) reset() {
@@ -707,7 +744,9 @@ func (d *decoder) resolve(p *pathItem, dirfd int64, hasDirfd bool) (string, bool
 		return "", false
 	}
 	if name[0] == '/' {
-		return path.Clean(name), true
+		n := len(d.scratch)
+		d.scratch = appendClean(d.scratch, name)
+		return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
 	}
 	if !hasDirfd || dirfd == atFDCWD {
 		if !d.hasCwd || d.cwd == "" || d.cwd[0] != '/' {

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -433,4 +434,24 @@ func TestDecodeDirFDDup(t *testing.T) {
 	if len(recs) != 4 || recs[3].Event.FD.Name != "/b/y" || a.dec.unresolved != 0 {
 		t.Errorf("%d records, last %+v, %d unresolved", len(recs), recs[len(recs)-1].Event.FD, a.dec.unresolved)
 	}
+}
+
+// TestAppendClean: appendClean is path.Clean for absolute paths.
+func TestAppendClean(t *testing.T) {
+	for _, p := range []string{"/", "//", "/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/../../..", "/a/..",
+		"/./", "/a/b/c/../../d", "/.a/..b/...", "/a/b/..c", "/tmp/../etc/shadow", "/..", "/a/.../..", "/x/./../y/."} {
+		if got, want := string(appendClean([]byte("pre"), p)), "pre"+path.Clean(p); got != want {
+			t.Errorf("appendClean(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func FuzzAppendClean(f *testing.F) {
+	f.Add("/a/../b/./c//")
+	f.Fuzz(func(t *testing.T, p string) {
+		p = "/" + p
+		if got, want := string(appendClean(nil, p)), path.Clean(p); got != want {
+			t.Errorf("appendClean(%q) = %q, want %q", p, got, want)
+		}
+	})
 }
