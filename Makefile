@@ -69,6 +69,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./state FuzzParseStat $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzReassemble $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzAppendClean $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)

@@ -328,8 +328,11 @@ type Stats struct {
 	NoProcess   uint64 // events whose process was unknown
 	KernelDrops uint64
 	Malformed   uint64
-	Sinks       []output.SinkStats
-	Tables      state.Stats
+	// Unresolved are relative paths the collector could not make
+	// absolute.
+	Unresolved uint64
+	Sinks      []output.SinkStats
+	Tables     state.Stats
 	// Metadata counts runtime lookups; MetadataTimeouts the containers
 	// whose events stopped waiting for theirs; ContainerStarts the
 	// container start events.
@@ -367,7 +370,7 @@ func (e *Engine) Stats() Stats {
 	if c := e.cfg.Collector; c != nil {
 		cs := c.Stats()
 		s.Collector = c.Name()
-		s.KernelDrops, s.Malformed = cs.KernelDrops, cs.Malformed
+		s.KernelDrops, s.Malformed, s.Unresolved = cs.KernelDrops, cs.Malformed, cs.Unresolved
 	}
 	if e.cfg.Output != nil {
 		s.Sinks = e.cfg.Output.Stats()
@@ -388,7 +391,7 @@ func (s Stats) Line() string {
 	for _, k := range s.Sinks {
 		dropped += k.Dropped
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d",
+	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d",
 		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
-		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts)
+		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved)
 }

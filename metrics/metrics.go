@@ -108,6 +108,8 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.sample("lanner_kernel_drops_total", []string{"collector", s.Collector}, s.KernelDrops)
 	w.family("lanner_malformed_records_total", "counter", "Records that could not be decoded.")
 	w.sample("lanner_malformed_records_total", []string{"collector", s.Collector}, s.Malformed)
+	w.family("lanner_unresolved_paths_total", "counter", "Relative paths reported as passed: the directory they were relative to could not be established.")
+	w.sample("lanner_unresolved_paths_total", []string{"collector", s.Collector}, s.Unresolved)
 	w.family("lanner_unknown_process_events_total", "counter", "Events whose process was not known.")
 	w.sample("lanner_unknown_process_events_total", nil, s.NoProcess)
 	w.family("lanner_alerts_total", "counter", "Alerts raised, by rule and priority.")

@@ -322,7 +322,9 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
+		caps := runningCapabilities(col)
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
+		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.readyFile != "" {
 		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
