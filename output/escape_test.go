@@ -350,3 +350,24 @@ func FuzzAlertLines(f *testing.F) {
 		checkDelivered(t, a, sinks.deliver(t, a), path)
 	})
 }
+
+// BenchmarkNewAlert builds an alert whose output names every field event
+// data controls, with ordinary and with hostile values.
+func BenchmarkNewAlert(b *testing.B) {
+	r := hostileRule(b)
+	for _, c := range []struct {
+		name string
+		ev   *event.Event
+	}{
+		{"plain", hostileEvent("/etc/shadow", "cat /etc/shadow", "/root", "cat")},
+		{"hostile", hostileEvent("/tmp/x\n01:02:03.000000000: Critical FORGED\x1b[2J\xff", "a\nb\u0085", "v\r", "n\x1b")},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, buf = NewAlert(r, c.ev, "vm", buf)
+			}
+		})
+	}
+}
