@@ -685,7 +685,7 @@ func TestLiveOperations(t *testing.T) {
 	if value(after, `lanner_sink_failed_total{sink="http:`+deadURL+`"}`)+value(after, `lanner_sink_dropped_total{sink="http:`+deadURL+`"}`) < 1 {
 		t.Errorf("the dead sink's failures do not show:\n%s", after)
 	}
-	l.stop(t) // reads the new alert file
+	l.stopExit(t, exitAlertsUndelivered) // the dead sink's alerts; reads the new alert file
 	for _, f := range []string{l.alerts + ".1", l.alerts} {
 		data, err := os.ReadFile(f)
 		if err != nil || !strings.Contains(string(data), "/etc/shadow") {
