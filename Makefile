@@ -73,6 +73,8 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/engine"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Server is a running metrics endpoint.
@@ -83,14 +84,38 @@ func (w writer) sample(name string, labels []string, v uint64) {
 			if i > 0 {
 				w.w.WriteString(",")
 			}
-			w.w.WriteString(labels[i] + "=" + strconv.Quote(labels[i+1]))
+			w.w.WriteString(labels[i] + "=\"" + escapeLabelValue(labels[i+1]) + "\"")
 		}
 		w.w.WriteString("}")
 	}
 	w.w.WriteString(" " + strconv.FormatUint(v, 10) + "\n")
 }
 
-// Write renders s in the Prometheus text format.
+// escapeLabelValue makes v a label value of the Prometheus text format:
+// control characters and invalid UTF-8 are first made visible as in alert
+// lines (\x1b, \u0085; see ruleset.AppendControlsEscaped), then
+// backslashes and double quotes are escaped, so that no value can break
+// the scrape.
+func escapeLabelValue(v string) string {
+	safe := ruleset.AppendControlsEscaped(nil, []byte(v))
+	var b strings.Builder
+	b.Grow(len(safe))
+	for _, c := range safe {
+		switch c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Write renders s in the Prometheus text format. Sinks are named by
+// output.SinkStats.Name, which never holds a credential, a URL's query or
+// a program's arguments.
 func Write(out *bufio.Writer, s engine.Stats) {
 	w := writer{out}
 	w.family("lanner_records_total", "counter", "Records read from the collector.")
@@ -132,6 +157,10 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.family("lanner_sink_dropped_total", "counter", "Alerts dropped because a sink's queue was full.")
 	for _, k := range s.Sinks {
 		w.sample("lanner_sink_dropped_total", []string{"sink", k.Name}, k.Dropped)
+	}
+	w.family("lanner_sink_lost_total", "counter", "Alerts a sink still held when the shutdown deadline ran out.")
+	for _, k := range s.Sinks {
+		w.sample("lanner_sink_lost_total", []string{"sink", k.Name}, k.Lost)
 	}
 	t := s.Tables
 	w.family("lanner_processes", "gauge", "Processes in the process table.")

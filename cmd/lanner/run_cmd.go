@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -344,8 +345,34 @@ func runPipeline(pc pipelineConfig) error {
 	}()
 	col.Close()
 	<-drained
-	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	st := eng.Stats()
+	fmt.Fprintln(os.Stderr, st.Line())
+	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+		return exitCode(exitAlertsUndelivered)
+	}
 	return runErr
+}
+
+// exitAlertsUndelivered is the exit status of a run that ended normally
+// but whose sinks did not deliver every alert.
+const exitAlertsUndelivered = 3
+
+// reportUndelivered says, when some sink did not deliver every alert it
+// was given, how many and why, and reports whether it did.
+func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+	var parts []string
+	var total uint64
+	for _, k := range sinks {
+		if n := k.Undelivered(); n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d (failed %d, dropped %d, lost at shutdown %d)", k.Name, n, k.Failed, k.Dropped, k.Lost))
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	return true
 }
 
 // watched are the event types col delivers: those it says, else those it
