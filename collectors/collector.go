@@ -98,6 +98,10 @@ type Stats struct {
 	KernelDrops uint64
 	// Malformed are records that could not be decoded and were skipped.
 	Malformed uint64
+	// Unresolved are paths reported as the process passed them (relative)
+	// because the directory they were relative to could not be
+	// established.
+	Unresolved uint64
 }
 
 // Collector reads Records from the kernel.
@@ -124,6 +128,12 @@ type Capabilities struct {
 	// reason; a field ending in "*" stands for every field it prefixes
 	// ("fd.*").
 	MissingOn map[event.Type]map[string]string
+	// Limits maps fields it fills on most events but not on all (they
+	// are then absent, or for paths left as passed) to when it cannot.
+	// They do not make a rule partly served; the coverage report lists
+	// them with the rules that read them. A key may name several fields,
+	// separated by commas.
+	Limits map[string]string
 }
 
 // missingOn returns why field is missing on events of type t, and whether

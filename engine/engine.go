@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -388,8 +390,11 @@ type Stats struct {
 	NoProcess   uint64 // events whose process was unknown
 	KernelDrops uint64
 	Malformed   uint64
-	Sinks       []output.SinkStats
-	Tables      state.Stats
+	// Unresolved are relative paths the collector could not make
+	// absolute.
+	Unresolved uint64
+	Sinks      []output.SinkStats
+	Tables     state.Stats
 	// Metadata counts runtime lookups; MetadataTimeouts the containers
 	// whose events stopped waiting for theirs; ContainerStarts the
 	// container start events.
@@ -434,7 +439,7 @@ func (e *Engine) Stats() Stats {
 	if c := e.cfg.Collector; c != nil {
 		cs := c.Stats()
 		s.Collector = c.Name()
-		s.KernelDrops, s.Malformed = cs.KernelDrops, cs.Malformed
+		s.KernelDrops, s.Malformed, s.Unresolved = cs.KernelDrops, cs.Malformed, cs.Unresolved
 	}
 	if e.cfg.Output != nil {
 		s.Sinks = e.cfg.Output.Stats()
@@ -449,13 +454,37 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Line renders s as one "stats:" line.
+// Line renders s as a "stats:" line, with the alerts the sinks failed to
+// deliver (alert_failures), dropped with a full queue (alert_drops) and
+// lost at shutdown (alerts_lost), followed by one "stats: sink=..." line per
+// sink with its counters when there are several sinks or one did not
+// deliver everything.
 func (s Stats) Line() string {
-	var dropped uint64
+	var failed, dropped, lost uint64
 	for _, k := range s.Sinks {
+		failed += k.Failed
 		dropped += k.Dropped
+		lost += k.Lost
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d",
+	var b strings.Builder
+	fmt.Fprintf(&b, "stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d alert_failures=%d alerts_lost=%d",
 		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
-		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts)
+		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved, failed, lost)
+	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
+		for _, k := range s.Sinks {
+			fmt.Fprintf(&b, "\nstats: sink=%s sent=%d failed=%d dropped=%d lost=%d", quoteIfNeeded(k.Name), k.Sent, k.Failed, k.Dropped, k.Lost)
+		}
+	}
+	return b.String()
+}
+
+// quoteIfNeeded quotes s when it has a space, a quote or anything not
+// printable, so that it reads as one value.
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r == '"' || r == '\\' || r >= 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

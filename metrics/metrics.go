@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/engine"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Server is a running metrics endpoint.
@@ -90,14 +91,38 @@ func (w writer) sample(name string, labels []string, v uint64) {
 			if i > 0 {
 				w.w.WriteString(",")
 			}
-			w.w.WriteString(labels[i] + "=" + strconv.Quote(labels[i+1]))
+			w.w.WriteString(labels[i] + "=\"" + escapeLabelValue(labels[i+1]) + "\"")
 		}
 		w.w.WriteString("}")
 	}
 	w.w.WriteString(" " + strconv.FormatUint(v, 10) + "\n")
 }
 
-// Write renders s in the Prometheus text format.
+// escapeLabelValue makes v a label value of the Prometheus text format:
+// control characters and invalid UTF-8 are first made visible as in alert
+// lines (\x1b, \u0085; see ruleset.AppendControlsEscaped), then
+// backslashes and double quotes are escaped, so that no value can break
+// the scrape.
+func escapeLabelValue(v string) string {
+	safe := ruleset.AppendControlsEscaped(nil, []byte(v))
+	var b strings.Builder
+	b.Grow(len(safe))
+	for _, c := range safe {
+		switch c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Write renders s in the Prometheus text format. Sinks are named by
+// output.SinkStats.Name, which never holds a credential, a URL's query or
+// a program's arguments.
 func Write(out *bufio.Writer, s engine.Stats) {
 	w := writer{out}
 	w.family("lanner_records_total", "counter", "Records read from the collector.")
@@ -115,6 +140,8 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.sample("lanner_kernel_drops_total", []string{"collector", s.Collector}, s.KernelDrops)
 	w.family("lanner_malformed_records_total", "counter", "Records that could not be decoded.")
 	w.sample("lanner_malformed_records_total", []string{"collector", s.Collector}, s.Malformed)
+	w.family("lanner_unresolved_paths_total", "counter", "Relative paths reported as passed: the directory they were relative to could not be established.")
+	w.sample("lanner_unresolved_paths_total", []string{"collector", s.Collector}, s.Unresolved)
 	w.family("lanner_unknown_process_events_total", "counter", "Events whose process was not known.")
 	w.sample("lanner_unknown_process_events_total", nil, s.NoProcess)
 	w.family("lanner_alerts_total", "counter", "Alerts raised, by rule and priority.")
@@ -153,6 +180,10 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.family("lanner_sink_dropped_total", "counter", "Alerts dropped because a sink's queue was full.")
 	for _, k := range s.Sinks {
 		w.sample("lanner_sink_dropped_total", []string{"sink", k.Name}, k.Dropped)
+	}
+	w.family("lanner_sink_lost_total", "counter", "Alerts a sink still held when the shutdown deadline ran out.")
+	for _, k := range s.Sinks {
+		w.sample("lanner_sink_lost_total", []string{"sink", k.Name}, k.Lost)
 	}
 	t := s.Tables
 	w.family("lanner_processes", "gauge", "Processes in the process table.")

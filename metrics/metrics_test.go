@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -54,7 +56,7 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 func TestScrape(t *testing.T) {
 	st := engine.Stats{Collector: "ebpf", Records: 10, ByType: map[string]uint64{"openat": 7}, KernelDrops: 2,
 		ByRule: []engine.RuleCount{{Rule: "Read \"x\"", Priority: "Warning", Count: 3}},
-		Sinks:  []output.SinkStats{{Name: "http:x", Sent: 1, Failed: 2, Dropped: 5}},
+		Sinks:  []output.SinkStats{{Name: "http:x", Sent: 1, Failed: 2, Dropped: 5, Lost: 7}},
 		Tables: state.Stats{Processes: 42, Hits: 9}}
 	s, err := Serve("127.0.0.1:0", func() engine.Stats { return st })
 	if err != nil {
@@ -69,6 +71,7 @@ func TestScrape(t *testing.T) {
 		"lanner_alerts_total,priority=Warning,rule=Read \"x\"": 3,
 		"lanner_sink_dropped_total,sink=http:x":                5,
 		"lanner_sink_failed_total,sink=http:x":                 2,
+		"lanner_sink_lost_total,sink=http:x":                   7,
 		"lanner_processes":                                     42,
 		"lanner_process_table_lookups_total,result=hit":        9,
 	} {
@@ -92,6 +95,72 @@ func TestBadAddress(t *testing.T) {
 			t.Errorf("%q: %v", a, err)
 		}
 	}
+}
+
+// TestHostileLabels: label values with quotes, backslashes, newlines,
+// control bytes and invalid UTF-8 leave the scrape parseable, each value
+// readable; sinks are named without credentials, query or arguments.
+func TestHostileLabels(t *testing.T) {
+	hs, err := output.NewHTTPSink(output.HTTPOptions{URL: "https://user:pw0@example.com:8443/hook/in?token=hunter2#x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	ps, err := output.NewProgramSink("exec /usr/local/bin/notify-team --api-key hunter3 >/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	o := output.New(output.JSON, hs, ps, output.NewWriterSink("a\"b\\c\nd\x1be\xff", nil))
+	defer o.Close(time.Second)
+	st := engine.Stats{Collector: "ebpf\n# TYPE x counter", ByType: map[string]uint64{"open\"at": 1},
+		ByRule: []engine.RuleCount{
+			{Rule: "Read \"x\" \\ y", Priority: "Warning", Count: 3},
+			{Rule: "line\nbreak\r\x00\x1b[2J\u0085\xfe", Priority: "Critical", Count: 4},
+		},
+		Sinks: o.Stats()}
+	s, err := Serve("127.0.0.1:0", func() engine.Stats { return st })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Get("http://" + s.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, secret := range []string{"hunter", "pw0", "token", "api-key", "#x"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("/metrics shows %q", secret)
+		}
+	}
+	if !utf8.Valid(body) {
+		t.Errorf("/metrics is not valid UTF-8")
+	}
+	m := scrape(t, s.Addr())
+	for k, want := range map[string]float64{
+		"lanner_records_total,collector=ebpf\\n# TYPE x counter":                        0,
+		"lanner_events_total,collector=ebpf\\n# TYPE x counter,type=open\"at":           1,
+		"lanner_alerts_total,priority=Warning,rule=Read \"x\" \\ y":                     3,
+		`lanner_alerts_total,priority=Critical,rule=line\nbreak\r\x00\x1b[2J\u0085\xfe`: 4,
+		"lanner_sink_sent_total,sink=http:https://example.com:8443":                     0,
+		"lanner_sink_sent_total,sink=program:notify-team":                               0,
+		`lanner_sink_sent_total,sink=a"b\c\nd\x1be\xff`:                                 0,
+	} {
+		if v, ok := m[k]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v; have %q", k, v, ok, want, keysOf(m))
+		}
+	}
+}
+
+func keysOf(m map[string]float64) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // TestHealthzSelfCheck: /healthz answers 503 with the reason while the

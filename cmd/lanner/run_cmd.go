@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
@@ -214,7 +216,7 @@ func (c *runCmd) Run() error {
 		return err
 	}
 	if c.CPUProfile != "" {
-		f, err := os.Create(c.CPUProfile)
+		f, err := safefile.Create(c.CPUProfile, 0o600)
 		if err != nil {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
@@ -345,10 +347,12 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
+		caps := runningCapabilities(col)
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
+		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.readyFile != "" {
-		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
+		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
 			col.Close()
 			return fmt.Errorf("--ready-file: %w", err)
 		}
@@ -365,8 +369,34 @@ func runPipeline(pc pipelineConfig) error {
 	}()
 	col.Close()
 	<-drained
-	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	st := eng.Stats()
+	fmt.Fprintln(os.Stderr, st.Line())
+	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+		return exitCode(exitAlertsUndelivered)
+	}
 	return runErr
+}
+
+// exitAlertsUndelivered is the exit status of a run that ended normally
+// but whose sinks did not deliver every alert.
+const exitAlertsUndelivered = 3
+
+// reportUndelivered says, when some sink did not deliver every alert it
+// was given, how many and why, and reports whether it did.
+func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+	var parts []string
+	var total uint64
+	for _, k := range sinks {
+		if n := k.Undelivered(); n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d (failed %d, dropped %d, lost at shutdown %d)", k.Name, n, k.Failed, k.Dropped, k.Lost))
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	return true
 }
 
 // watched are the event types col delivers: those it says, else those it
