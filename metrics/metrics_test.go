@@ -142,7 +142,7 @@ func TestHostileLabels(t *testing.T) {
 		"lanner_events_total,collector=ebpf\\n# TYPE x counter,type=open\"at":           1,
 		"lanner_alerts_total,priority=Warning,rule=Read \"x\" \\ y":                     3,
 		`lanner_alerts_total,priority=Critical,rule=line\nbreak\r\x00\x1b[2J\u0085\xfe`: 4,
-		"lanner_sink_sent_total,sink=http:https://example.com:8443/hook/in":             0,
+		"lanner_sink_sent_total,sink=http:https://example.com:8443":             0,
 		"lanner_sink_sent_total,sink=program:notify-team":                               0,
 		`lanner_sink_sent_total,sink=a"b\c\nd\x1be\xff`:                                 0,
 	} {
