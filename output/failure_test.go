@@ -89,7 +89,7 @@ func TestRefusedHTTPSinkReported(t *testing.T) {
 			t.Errorf("%q shows in the name %q or the report %q", secret, st.Name, all)
 		}
 	}
-	if want := "http:http://" + addr + "/alerts"; st.Name != want {
+	if want := "http:http://" + addr; st.Name != want {
 		t.Errorf("name %q, want %q", st.Name, want)
 	}
 }

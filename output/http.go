@@ -37,7 +37,7 @@ type HTTPOptions struct {
 // HTTPSink POSTs each alert to a URL, one alert per request.
 type HTTPSink struct {
 	url     string
-	safeURL string // url without user information, query or fragment
+	safeURL string // url without user information, path, query or fragment
 	name    string
 	headers map[string]string
 	retries int
@@ -224,13 +224,14 @@ func checkHeader(name, value string) error {
 }
 
 // Name is "http:" and the URL without what may hold a credential: user
-// information, query and fragment (scheme://host[:port]/path). It is what
-// logs, stats and /metrics show.
+// information, path, query and fragment (scheme://host[:port]; webhook
+// services put their token in the path). It is what logs, stats and
+// /metrics show.
 func (s *HTTPSink) Name() string { return s.name }
 
-// safeURL is u reduced to scheme://host[:port]/path.
+// safeURL is u reduced to scheme://host[:port].
 func safeURL(u *url.URL) string {
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 // errPermanent marks a failure not worth retrying (a 4xx answer).

@@ -318,7 +318,7 @@ func TestLiveFailingSinks(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	fileSink, httpSink, programSink := "file:/dev/full", "http:http://"+refused+"/alerts", "program:cat"
+	fileSink, httpSink, programSink := "file:/dev/full", "http:http://"+refused, "program:cat"
 	const n = 5
 	for range n {
 		run(t, "cat", "/etc/shadow")
