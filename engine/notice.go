@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
@@ -162,9 +161,9 @@ func (o *ownAlerts) stop() {
 //
 //	<time of day>: <Priority> <rule>: <message> (lanner.collector=<name>[ proc.pid=... proc.name=... proc.exepath=... user.uid=... user.loginuid=...])
 //
-// with the process fields only when the actor is known, control
-// characters and invalid UTF-8 in the message and names escaped (\n, \t,
-// \r, \xNN) so that an alert is one line whatever a process is called. Its
+// with the process fields only when the actor is known, the message and
+// names escaped as event data in rule alerts are (ruleset.AppendEscaped),
+// so that an alert is one line whatever a process is called. Its
 // output_fields are lanner.collector, lanner.notice (the message) and the
 // same process fields.
 func NewOwnAlert(rule string, p ruleset.Priority, n collectors.Notice, hostname string) *output.Alert {
@@ -182,9 +181,9 @@ func NewOwnAlert(rule string, p ruleset.Priority, n collectors.Notice, hostname 
 	buf = append(buf, ' ')
 	buf = append(buf, rule...)
 	buf = append(buf, ": "...)
-	buf = appendEscaped(buf, n.Message)
+	buf = ruleset.AppendEscaped(buf, n.Message)
 	buf = append(buf, " (lanner.collector="...)
-	buf = appendEscaped(buf, n.Collector)
+	buf = ruleset.AppendEscaped(buf, n.Collector)
 	if act := n.Actor; act.PID > 0 {
 		a.Fields = append(a.Fields,
 			output.FieldValue{Key: "proc.pid", Field: pidField, Value: num(act.PID)},
@@ -196,9 +195,9 @@ func NewOwnAlert(rule string, p ruleset.Priority, n collectors.Notice, hostname 
 		buf = append(buf, " proc.pid="...)
 		buf = strconv.AppendInt(buf, act.PID, 10)
 		buf = append(buf, " proc.name="...)
-		buf = appendEscaped(buf, act.Comm)
+		buf = ruleset.AppendEscaped(buf, act.Comm)
 		buf = append(buf, " proc.exepath="...)
-		buf = appendEscaped(buf, act.Exe)
+		buf = ruleset.AppendEscaped(buf, act.Exe)
 		buf = append(buf, " user.uid="...)
 		buf = strconv.AppendInt(buf, act.UID, 10)
 		buf = append(buf, " user.loginuid="...)
@@ -210,33 +209,6 @@ func NewOwnAlert(rule string, p ruleset.Priority, n collectors.Notice, hostname 
 }
 
 var timeField = event.MustField("evt.time")
-
-// appendEscaped appends s with control characters (C0, DEL, C1) and
-// invalid UTF-8 escaped: \n, \t, \r, else \xNN per byte.
-func appendEscaped(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			dst = append(dst, '\\', 'x', hex[s[i]>>4], hex[s[i]&0xf])
-		case r == '\n':
-			dst = append(dst, '\\', 'n')
-		case r == '\t':
-			dst = append(dst, '\\', 't')
-		case r == '\r':
-			dst = append(dst, '\\', 'r')
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			for j := i; j < i+size; j++ {
-				dst = append(dst, '\\', 'x', hex[s[j]>>4], hex[s[j]&0xf])
-			}
-		default:
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return dst
-}
 
 // OwnStats are the counters of Lanner's own alerts and self-check.
 type OwnStats struct {

@@ -124,22 +124,6 @@ type jsonSink struct{ output.Sink }
 
 func (jsonSink) Format() output.Format { return output.JSON }
 
-// TestAppendEscaped: control characters and invalid UTF-8 are escaped,
-// other text is kept.
-func TestAppendEscaped(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain /usr/bin/é": "plain /usr/bin/é",
-		"a\nb\r\tc":        `a\nb\r\tc`,
-		"\x00\x1b\x7f":     `\x00\x1b\x7f`,
-		"\u0085\u009f":     `\xc2\x85\xc2\x9f`,
-		"\xff\xc3":         `\xff\xc3`,
-	} {
-		if got := string(appendEscaped(nil, in)); got != want {
-			t.Errorf("%q: got %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestNotifyDrops: an unknown kind, notices past the burst of one rule and
 // collector, and notices after the engine stopped are counted as dropped;
 // another collector has its own burst; neither --rate nor the rule
