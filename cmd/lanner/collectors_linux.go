@@ -136,6 +136,9 @@ type collectorRequest struct {
 	Tee func([]byte)
 	// Log, when set, gets a line saying what the audit plan leaves out.
 	Log io.Writer
+	// Notify, when set, receives the collector's notices about itself
+	// (for collectors whose Options take a Notify).
+	Notify collectors.Notify
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
