@@ -43,9 +43,23 @@ type Record struct {
 	// Event is the syscall event, for KindSyscall and KindExec. Event.Proc
 	// is nil: the engine fills it from the process table.
 	Event event.Event
-	Fork  Fork
-	Exec  Exec
-	Exit  Exit
+	// Cred is the calling thread's identity once a credential call
+	// (event.Type.IsCred) returned, when the collector knows it.
+	Cred Cred
+	Fork Fork
+	Exec Exec
+	Exit Exit
+}
+
+// Cred is a thread's identity: user and group ids and capabilities.
+type Cred struct {
+	// Known says the ids are filled; CapsKnown says the capability sets
+	// are.
+	Known, CapsKnown bool
+	// Real, effective, saved and file system user and group ids.
+	UID, EUID, SUID, FSUID                     uint32
+	GID, EGID, SGID, FSGID                     uint32
+	CapInheritable, CapPermitted, CapEffective uint64
 }
 
 // Fork describes a new task.
