@@ -60,21 +60,21 @@ type pathItem struct {
 
 // sysRecord is what a SYSCALL record says.
 type sysRecord struct {
-	nr       uint64
-	exit     int64
-	hasExit  bool
-	a        [4]uint64
-	hasA     [4]bool
-	items    int
-	pid      int64
-	ppid     int64
-	auid     uint32
-	euid     uint32
-	egid     uint32
+	nr      uint64
+	exit    int64
+	hasExit bool
+	a       [4]uint64
+	hasA    [4]bool
+	items   int
+	pid     int64
+	ppid    int64
+	auid    uint32
+	euid    uint32
+	egid    uint32
 	// ids are uid, euid, suid, fsuid, gid, egid, sgid and fsgid; hasIDs
 	// has bit i set when ids[i] was given.
-	ids    [8]uint32
-	hasIDs uint8
+	ids      [8]uint32
+	hasIDs   uint8
 	tty      []byte
 	comm     string
 	exe      string
