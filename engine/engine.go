@@ -152,7 +152,7 @@ func (e *Engine) Handle(r *collectors.Record) {
 		e.applyMetadata()
 	}
 	switch r.Kind {
-	case collectors.KindFork, collectors.KindExit:
+	case collectors.KindFork, collectors.KindExit, collectors.KindCred:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:

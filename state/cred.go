@@ -13,7 +13,7 @@ import (
 // A process the table lacks is read from /proc, which already tells the
 // new identity.
 func (t *Tables) SetCred(pid int64, c *collectors.Cred) {
-	if !c.Known && !c.CapsKnown {
+	if !c.UIDsKnown && !c.GIDsKnown && !c.CapsKnown {
 		return
 	}
 	e := t.lookup(pid, maxLinkReads)
@@ -21,8 +21,14 @@ func (t *Tables) SetCred(pid int64, c *collectors.Cred) {
 		return
 	}
 	p := &e.proc
-	if c.Known && (p.UID != c.EUID || p.GID != c.EGID) {
-		p.UID, p.GID = c.EUID, c.EGID
+	changed := false
+	if c.UIDsKnown && p.UID != c.EUID {
+		p.UID, changed = c.EUID, true
+	}
+	if c.GIDsKnown && p.GID != c.EGID {
+		p.GID, changed = c.EGID, true
+	}
+	if changed {
 		t.setNames(p, pid)
 	}
 	if c.CapsKnown {

@@ -17,7 +17,7 @@ func TestSetCred(t *testing.T) {
 	}
 
 	// Ids change, capabilities unknown (audit): the capabilities stay.
-	tb.SetCred(10, &collectors.Cred{Known: true, UID: 1000, EUID: 1000, SUID: 1000, GID: 1, EGID: 1, SGID: 1})
+	tb.SetCred(10, &collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 1000, EUID: 1000, SUID: 1000, GID: 1, EGID: 1, SGID: 1})
 	if p.UID != 1000 || p.UserName != "alice" || p.GID != 1 || p.GroupName != "daemon" || p.CapEffective != 0x1ff {
 		t.Errorf("after setuid: uid %d %q gid %d %q caps %#x", p.UID, p.UserName, p.GID, p.GroupName, p.CapEffective)
 	}
@@ -26,13 +26,13 @@ func TestSetCred(t *testing.T) {
 		t.Errorf("child: %d %q", c.UID, c.UserName)
 	}
 	// Only the effective id counts; an unknown id has no name.
-	tb.SetCred(10, &collectors.Cred{Known: true, UID: 1000, EUID: 4242, CapsKnown: true, CapEffective: 0})
+	tb.SetCred(10, &collectors.Cred{UIDsKnown: true, UID: 1000, EUID: 4242, CapsKnown: true, CapEffective: 0})
 	if p.UID != 4242 || p.UserName != "" || p.CapEffective != 0 || p.CapPermitted != 0 {
 		t.Errorf("after setresuid: uid %d %q caps %#x/%#x", p.UID, p.UserName, p.CapEffective, p.CapPermitted)
 	}
 	// A collector that knows nothing changes nothing; an unknown pid is no error.
 	tb.SetCred(10, &collectors.Cred{})
-	tb.SetCred(999, &collectors.Cred{Known: true})
+	tb.SetCred(999, &collectors.Cred{UIDsKnown: true})
 	if p.UID != 4242 {
 		t.Errorf("empty Cred changed the uid to %d", p.UID)
 	}

@@ -56,8 +56,10 @@ func capabilities(name string) collectors.Capabilities {
 			missing[k] = v
 		}
 		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
+		capset := map[string]string{"evt.arg.cap_*": "audit logs no capability sets with capset"}
 		return collectors.Capabilities{Types: syscallTypes(), Missing: missing,
-			MissingOn: map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}}
+			MissingOn: map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD,
+				event.TypeCapset: capset}}
 	case "fanotify":
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",

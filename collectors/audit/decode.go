@@ -659,7 +659,7 @@ func (d *decoder) pathOf(p *pathItem, dirfdIdx int) (raw, full string, abs bool)
 func (d *decoder) cred(r *collectors.Record) {
 	s := &d.sys
 	if s.hasIDs == 0xff {
-		r.Cred = collectors.Cred{Known: true,
+		r.Cred = collectors.Cred{UIDsKnown: true, GIDsKnown: true,
 			UID: s.ids[0], EUID: s.ids[1], SUID: s.ids[2], FSUID: s.ids[3],
 			GID: s.ids[4], EGID: s.ids[5], SGID: s.ids[6], FSGID: s.ids[7]}
 	}

@@ -311,7 +311,7 @@ func TestDecodeCred(t *testing.T) {
 	if a.malformed != 0 {
 		t.Errorf("%d malformed", a.malformed)
 	}
-	nobody := collectors.Cred{Known: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
+	nobody := collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
 		GID: 65534, EGID: 65534, SGID: 65534, FSGID: 65534}
 	want := []struct {
 		typ  event.Type
@@ -322,12 +322,12 @@ func TestDecodeCred(t *testing.T) {
 		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 65534}, nobody},
 		{event.TypeSetuid, -1, event.Args{Set: event.ArgUID, UID: 0}, nobody},
 		{event.TypeSetresuid, 0, event.Args{Set: event.ArgRID | event.ArgEID | event.ArgSID, IDs: [3]uint32{0xffffffff, 1000, 0xffffffff}},
-			collectors.Cred{Known: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000}},
 		{event.TypeSetregid, 0, event.Args{Set: event.ArgRID | event.ArgEID, IDs: [3]uint32{5, 6, 0}},
-			collectors.Cred{Known: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
 		// capset: audit logs no capability sets.
 		{event.TypeCapset, 0, event.Args{},
-			collectors.Cred{Known: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
 		// A record that lacks one of the ids gives no identity.
 		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 1000}, collectors.Cred{}},
 	}

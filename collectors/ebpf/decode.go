@@ -310,7 +310,7 @@ func (d *decoder) cred(r *collectors.Record) error {
 	ev.TID = r.TID
 	ev.Res = int64(d.u64(credRes))
 	c := &r.Cred
-	c.Known, c.CapsKnown = true, true
+	c.UIDsKnown, c.GIDsKnown, c.CapsKnown = true, true, true
 	c.UID, c.EUID, c.SUID, c.FSUID = d.u32(credUID), d.u32(credUID+4), d.u32(credUID+8), d.u32(credUID+12)
 	c.GID, c.EGID, c.SGID, c.FSGID = d.u32(credGID), d.u32(credGID+4), d.u32(credGID+8), d.u32(credGID+12)
 	c.CapInheritable, c.CapPermitted, c.CapEffective = d.u64(credCapInh), d.u64(credCapPerm), d.u64(credCapEff)

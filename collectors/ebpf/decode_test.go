@@ -291,7 +291,7 @@ func TestDecodeCred(t *testing.T) {
 	if r.Kind != collectors.KindSyscall || r.Event.Type != event.TypeSetuid || r.Event.Res != -1 || r.TID != 9 {
 		t.Fatalf("record: %+v", r)
 	}
-	want := collectors.Cred{Known: true, CapsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
+	want := collectors.Cred{UIDsKnown: true, GIDsKnown: true, CapsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
 		GID: 65533, EGID: 65533, SGID: 0, FSGID: 65533, CapPermitted: 0x1f}
 	if r.Cred != want {
 		t.Errorf("Cred = %+v, want %+v", r.Cred, want)
@@ -304,7 +304,7 @@ func TestDecodeCred(t *testing.T) {
 		t.Errorf("short credential record: %v", err)
 	}
 	// A syscall record never fills Cred: the process keeps its identity.
-	if r := decode(t, sysRec(event.TypePtrace, 1, 0, 16, 1234).bytes()); r.Cred.Known {
+	if r := decode(t, sysRec(event.TypePtrace, 1, 0, 16, 1234).bytes()); r.Cred.UIDsKnown {
 		t.Errorf("Cred from a syscall record: %+v", r.Cred)
 	}
 }
