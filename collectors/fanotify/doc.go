@@ -14,13 +14,11 @@
 //     pair up: whichever comes second reports O_WRONLY|O_CREAT|OpenCreated,
 //     the open that created the file for writing.
 //     The file descriptor number is unknown: FD.Num and Res are 0.
-//
 //   - mkdirat (FAN_CREATE|FAN_ONDIR), unlinkat (FAN_DELETE, with
 //     AT_REMOVEDIR for directories) and renameat2 (FAN_RENAME, or paired
 //     FAN_MOVED_FROM/FAN_MOVED_TO on kernels without FAN_RENAME), with
 //     absolute paths; the directory fd, modes and rename flags are
 //     unknown and left absent.
-//
 //   - execve together with KindExec records. The executable comes from
 //     fanotify (FAN_OPEN_EXEC) or /proc/PID/exe; comm, argv, the
 //     environment (unless Options.SkipEnv), cwd and ids are read from
@@ -30,11 +28,9 @@
 //     with the process's later records behind it), since that names the
 //     executable. The capabilities' history, the login uid of exited
 //     processes and the exe flags are not known.
-//
 //   - KindFork and KindExit records from the process connector, or,
 //     when polling /proc, for processes that lived at least one poll
 //     interval.
-//
 //   - KindCred records from the process connector's uid and gid events:
 //     the real and effective id a thread has after a setuid, setresuid,
 //     setgid or similar call, so that user.uid and group.gid follow
