@@ -15,7 +15,8 @@ import (
 
 // TestLiveCredentials shows the identity of a process following its
 // setuid calls, with the eBPF and the audit collector: a root process
-// becomes nobody, asks for uid 0 back (refused) and creates a userfaultfd.
+// becomes nobody, asks for uid 0 back (refused) and creates a userfaultfd;
+// then a set-user-ID program owned by nobody, run by root, creates one.
 // Built from the upstream rules files, Lanner must raise "Non sudo setuid"
 // for the refused setuid(0) (it needs user.uid != 0 at that call, and
 // evt.arg.uid named) and the userfaultfd rule (user.uid != 0); with the
@@ -38,6 +39,15 @@ func TestLiveCredentials(t *testing.T) {
 	}
 	probe := filepath.Join(dir, "lnrcredprobe")
 	copyFile(t, self, probe, 0o755)
+	// A set-user-ID copy owned by nobody: run by root, it runs as nobody.
+	suidProbe := filepath.Join(dir, "lnrsuidprobe")
+	copyFile(t, self, suidProbe, 0o755)
+	if err := os.Chown(suidProbe, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(suidProbe, 0o4755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
 
 	upstream := testutil.BuildLanner(t, testutil.CompileOverlay(t, "compiled", "compiled", testutil.UpstreamRules(t)...))
 	const (
@@ -66,6 +76,7 @@ func TestLiveCredentials(t *testing.T) {
 				{"upstream rules", upstream, []expectation{
 					{"setuid(0) as nobody", nonSudo, with(nobody, "evt.type", "setuid", "evt.arg.uid", "root")},
 					{"userfaultfd as nobody", uffd, with(nobody, "evt.type", "userfaultfd")},
+					{"userfaultfd by a set-user-ID program", uffd, with(nobody, "evt.type", "userfaultfd", "proc.name", "lnrsuidprobe")},
 				}},
 				{"default rules", lanner(t), []expectation{
 					{"setuid(0) as nobody", regain, with(nobody, "evt.type", "setuid", "evt.arg.uid", "root", "evt.res", "EPERM")},
@@ -78,6 +89,11 @@ func TestLiveCredentials(t *testing.T) {
 					cmd.Env = append(os.Environ(), helperEnv+"=1")
 					if out, err := cmd.CombinedOutput(); err != nil {
 						t.Fatalf("probe: %v\n%s", err, out)
+					}
+					cmd = exec.Command(suidProbe, helperActionArg, marker, "uffd")
+					cmd.Env = append(os.Environ(), helperEnv+"=1")
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("set-user-ID probe: %v\n%s", err, out)
 					}
 					alerts := l.stop(t)
 					if !strings.Contains(l.stderr.String(), "collector "+collector+" started") {
