@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -107,7 +108,7 @@ func (s *FileSink) Name() string { return "file:" + s.path }
 
 // Reopen closes the file and opens path again.
 func (s *FileSink) Reopen() error {
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := safefile.Append(s.path, 0o640)
 	if err != nil {
 		return err
 	}

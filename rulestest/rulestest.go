@@ -16,6 +16,7 @@ import (
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/yamlguard"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -79,13 +80,19 @@ func Load(paths ...string) ([]*Case, error) {
 }
 
 func loadFile(path string) ([]*Case, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlguard.ReadFile(path, yamlguard.Rules.Bytes)
 	if err != nil {
 		return nil, err
 	}
 	var raw []caseYAML
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	f, err := yamlguard.Parse(data, yamlguard.Rules)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(f.Docs) > 0 && f.Docs[0] != nil && f.Docs[0].Body != nil {
+		if err := yaml.NodeToValue(f.Docs[0].Body, &raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	var out []*Case
 	for i, c := range raw {

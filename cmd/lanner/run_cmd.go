@@ -18,6 +18,7 @@ import (
 	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
@@ -208,7 +209,7 @@ func (c *runCmd) Run() error {
 		return err
 	}
 	if c.CPUProfile != "" {
-		f, err := os.Create(c.CPUProfile)
+		f, err := safefile.Create(c.CPUProfile, 0o600)
 		if err != nil {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
@@ -324,7 +325,7 @@ func runPipeline(pc pipelineConfig) error {
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
 	}
 	if pc.readyFile != "" {
-		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
+		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
 			col.Close()
 			return fmt.Errorf("--ready-file: %w", err)
 		}
