@@ -85,6 +85,10 @@ type Collector struct {
 	parked map[int32]*parkedExec
 
 	records, drops, malformed atomic.Uint64
+
+	notify     collectors.Notify
+	unnoticed  atomic.Uint64 // losses not yet in a notice
+	lastNotice atomic.Int64  // time of the last notice, ns
 }
 
 // parkedExec holds back the records of a process whose exec the connector
@@ -126,6 +130,7 @@ func New(opts Options) (*Collector, error) {
 	c := &Collector{
 		types:      opts.Types,
 		excludePID: int32(opts.ExcludePID),
+		notify:     opts.Notify,
 		proc:       procReader{Root: "/proc", BootTime: bootTime(), TicksPerSec: 100, SkipEnv: opts.SkipEnv},
 		notifFD:    -1,
 		fidFD:      -1,
@@ -153,7 +158,10 @@ func New(opts Options) (*Collector, error) {
 	// The exec opens are always watched: they name the executable.
 	c.notifMask = fanOpenExec
 	if c.types.Has(event.TypeOpenat) {
-		c.notifMask |= fanOpen | fanAccess | fanModify | fanCloseWrite | fanOnDir
+		// FAN_CLOSE_NOWRITE: a file opened for reading and never
+		// read(2) (mapped with mmap, whose page faults raise no
+		// FAN_ACCESS) still tells its access mode when it is closed.
+		c.notifMask |= fanOpen | fanAccess | fanCloseNowrite | fanModify | fanCloseWrite | fanOnDir
 	}
 	if c.types.Has(event.TypeOpenat) || c.types.Has(event.TypeMkdirat) {
 		c.fidMask |= fanCreate
@@ -346,14 +354,44 @@ func (c *Collector) Close() error {
 	return c.closeErr
 }
 
-// Stats returns the counters. KernelDrops counts FAN_Q_OVERFLOW events
-// (the kernel's fanotify queue was full and events were lost).
+// Stats returns the counters. KernelDrops counts the events lost: one for
+// each FAN_Q_OVERFLOW event (the kernel's fanotify queue was full) and
+// each process connector overrun (ENOBUFS), each of which stands for at
+// least one lost event (Options.Notify hears of them), one for each exec
+// of a process gone before its command line could be read from /proc
+// (its record is still delivered), and one for each file event whose
+// path could not be found.
 func (c *Collector) Stats() collectors.Stats {
 	return collectors.Stats{
 		Records:     c.records.Load(),
 		KernelDrops: c.drops.Load(),
 		Malformed:   c.malformed.Load(),
 	}
+}
+
+// lostNoticeEvery bounds the rate of NoticeLost notices.
+const lostNoticeEvery = time.Second
+
+// lost counts a loss of events of unknown number and tells Notify, at
+// most once per lostNoticeEvery (a notice says how many losses it
+// stands for).
+func (c *Collector) lost(what string) {
+	c.drops.Add(1)
+	n := c.unnoticed.Add(1)
+	if c.notify == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := c.lastNotice.Load()
+	if now-last < int64(lostNoticeEvery) || !c.lastNotice.CompareAndSwap(last, now) {
+		return
+	}
+	n = c.unnoticed.Swap(0)
+	msg := what
+	if n > 1 {
+		msg = fmt.Sprintf("%s (%d losses since the last notice)", what, n)
+	}
+	c.notify(collectors.Notice{Time: now, Collector: "fanotify", Kind: collectors.NoticeLost, Message: msg})
 }
 
 // emit queues rec for Read; it reports false once the collector is
@@ -413,7 +451,7 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		defer unix.Close(int(ev.FD))
 	}
 	if ev.Mask&fanQOverflow != 0 {
-		c.drops.Add(1)
+		c.lost("fanotify queue overflow: file and exec events lost")
 		return
 	}
 	if ev.Bad || ev.FD < 0 {
@@ -425,6 +463,15 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		return
 	}
 	path, err := fdPath(int(ev.FD))
+	if errors.Is(err, unix.ENAMETOOLONG) {
+		// Deeper than /proc can name. A directory's head can be
+		// found by climbing from it; a file's cannot.
+		path, err = collectors.DirPath(int(ev.FD))
+		if err != nil {
+			c.drops.Add(1)
+			return
+		}
+	}
 	if err != nil || !strings.HasPrefix(path, "/") {
 		return
 	}
@@ -454,9 +501,10 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 			rec.Event.Args.Flags = unix.O_WRONLY | unix.O_CREAT | event.OpenCreated
 		}
 		rec.Event.Args.Set |= event.ArgFlags
-	case ev.Mask&fanAccess != 0 && kind == event.FDFile:
-		// The file was read, so it was open for reading: an open whose
-		// access mode is known.
+	case ev.Mask&(fanAccess|fanCloseNowrite) != 0 && kind == event.FDFile:
+		// The file was read, or closed having been open read-only
+		// (mmap reads raise no FAN_ACCESS): an open whose access mode
+		// is known.
 		if !c.firstSeen(ev.PID, path, false, now) {
 			return
 		}
@@ -617,7 +665,11 @@ func (c *Collector) takeExecNote(pid int32) (string, bool) {
 // filename is the executable path, "" when unknown.
 func (c *Collector) execRecord(rec *collectors.Record, tgid, tid, ts int64, filename string) {
 	*rec = collectors.Record{Kind: collectors.KindExec, PID: tgid, TID: tid, Time: ts}
-	c.proc.readExec(tgid, &rec.Exec)
+	if _, argv := c.proc.readExec(tgid, &rec.Exec); !argv {
+		// Gone before its details could be read: the record still
+		// says what ran, but the command line is lost.
+		c.drops.Add(1)
+	}
 	c.nameExec(rec, filename)
 }
 
@@ -650,7 +702,7 @@ func (c *Collector) handleFID(ev *rawEvent) {
 		unix.Close(int(ev.FD))
 	}
 	if ev.Mask&fanQOverflow != 0 {
-		c.drops.Add(1)
+		c.lost("fanotify queue overflow: file creation, deletion and rename events lost")
 		return
 	}
 	if ev.Bad {
@@ -752,15 +804,23 @@ func (c *Collector) resolve(f *fileID) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	dir, err := fdPath(fd)
+	// DirPath: a directory deeper than PATH_MAX keeps its head.
+	dir, err := collectors.DirPath(fd)
 	unix.Close(fd)
-	if err != nil || !strings.HasPrefix(dir, "/") {
+	if err != nil {
+		c.drops.Add(1)
 		return "", false
 	}
-	if dir == "/" {
+	if !strings.HasPrefix(dir, "/") {
+		return "", false
+	}
+	switch {
+	case event.PathIsCut(dir):
+		return dir, true
+	case dir == "/":
 		return "/" + f.Name, true
 	}
-	return dir + "/" + f.Name, true
+	return event.CutPath(dir + "/" + f.Name), true
 }
 
 // connLoop handles process connector events until the socket is closed.
@@ -833,7 +893,7 @@ func (c *Collector) recvConnector(fd int) {
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.ENOBUFS):
 			// The socket overflowed: process events were lost.
-			c.drops.Add(1)
+			c.lost("process connector overrun: fork, exec and exit events lost")
 		default: // EAGAIN: nothing left; or the socket is gone
 			return
 		}
@@ -956,7 +1016,7 @@ func (c *Collector) pollLoop() {
 				return
 			}
 			rec := collectors.Record{Kind: collectors.KindExec, PID: pid, TID: pid, Time: ts}
-			if c.proc.readExec(pid, &rec.Exec) {
+			if alive, _ := c.proc.readExec(pid, &rec.Exec); alive {
 				rec.Exec.Filename = rec.Exec.ExePath
 				if !c.emit(&rec) {
 					return
