@@ -210,6 +210,9 @@ type lannerRun struct {
 	cmd    *exec.Cmd
 	alerts string
 	stderr strings.Builder
+	// dropsExpected: the collector counts losses it cannot help (the
+	// fanotify collector, processes gone before /proc was read).
+	dropsExpected bool
 }
 
 func startLanner(t *testing.T, bin string, args ...string) *lannerRun {
@@ -269,7 +272,7 @@ func (l *lannerRun) stop(t *testing.T) []alert {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("lanner did not stop on SIGINT:\n%s", l.stderr.String())
 	}
-	if !strings.Contains(l.stderr.String(), "kernel_drops=0") {
+	if !l.dropsExpected && !strings.Contains(l.stderr.String(), "kernel_drops=0") {
 		t.Errorf("lanner dropped events:\n%s", l.stderr.String())
 	}
 	data, err := os.ReadFile(l.alerts)

@@ -77,6 +77,7 @@ type Collector struct {
 	lastExec  map[int32]time.Time
 	writes    map[writeKey]time.Time
 	created   map[writeKey]time.Time // files created, by creator, not yet paired with a write
+	longPaths map[string]string      // inodeKey → cut path, of files created deeper than PATH_MAX
 	movedFrom map[int32]string
 
 	// parkMu guards parked, and is held while parked records are
@@ -143,6 +144,7 @@ func New(opts Options) (*Collector, error) {
 		lastExec:   map[int32]time.Time{},
 		writes:     map[writeKey]time.Time{},
 		created:    map[writeKey]time.Time{},
+		longPaths:  map[string]string{},
 		movedFrom:  map[int32]string{},
 	}
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK,
@@ -465,7 +467,13 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 	path, err := fdPath(int(ev.FD))
 	if errors.Is(err, unix.ENAMETOOLONG) {
 		// Deeper than /proc can name. A directory's head can be
-		// found by climbing from it; a file's cannot.
+		// found by climbing from it; a file's cannot, but a file
+		// just created is paired with its creation by inode.
+		var st unix.Stat_t
+		if unix.Fstat(int(ev.FD), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			c.longFile(ev, &st)
+			return
+		}
 		path, err = collectors.DirPath(int(ev.FD))
 		if err != nil {
 			c.drops.Add(1)
@@ -516,6 +524,38 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 	default:
 		return
 	}
+	c.emit(&rec)
+}
+
+// longFile handles an event of a file whose path is longer than /proc can
+// name: a write pairs with the file's creation (whose directory fanotify
+// named), which then stands for the open that created it for writing.
+// The others are lost, and counted.
+func (c *Collector) longFile(ev *rawEvent, st *unix.Stat_t) {
+	if ev.Mask&(fanModify|fanCloseWrite) == 0 || !c.types.Has(event.TypeOpenat) {
+		c.drops.Add(1)
+		return
+	}
+	key, now := inodeKey(st), time.Now()
+	if !c.firstSeen(ev.PID, key, true, now) {
+		return
+	}
+	if !c.pairCreate(ev.PID, key, false, now) {
+		// Unless a creation pairs with it later, this write is lost.
+		c.drops.Add(1)
+		return
+	}
+	c.mu.Lock()
+	path, ok := c.longPaths[key]
+	c.mu.Unlock()
+	if !ok {
+		c.drops.Add(1)
+		return
+	}
+	var rec collectors.Record
+	openRecord(&rec, int64(ev.PID), now, path, event.FDFile)
+	rec.Event.Args.Flags = unix.O_WRONLY | unix.O_CREAT | event.OpenCreated
+	rec.Event.Args.Set |= event.ArgFlags
 	c.emit(&rec)
 }
 
@@ -728,7 +768,12 @@ func (c *Collector) handleFID(ev *rawEvent) {
 		return &rec.Event
 	}
 	if ev.Mask&fanCreate != 0 {
-		if path, ok := c.resolve(&ev.Dir); ok {
+		if path, key, ok := c.resolveEntry(&ev.Dir); ok {
+			pairKey := path
+			if key != "" {
+				// The writer's event cannot name the file: pair by inode.
+				pairKey = key
+			}
 			switch {
 			case dir && c.types.Has(event.TypeMkdirat):
 				e := start(event.TypeMkdirat)
@@ -741,7 +786,7 @@ func (c *Collector) handleFID(ev *rawEvent) {
 					rec.PID, rec.TID, rec.Event.TID = 0, 0, 0
 				}
 				rec.Event.Args.Flags = unix.O_CREAT | event.OpenCreated
-				if c.pairCreate(ev.PID, path, true, now) {
+				if c.pairCreate(ev.PID, pairKey, true, now) {
 					rec.Event.Args.Flags |= unix.O_WRONLY
 				}
 				rec.Event.Args.Set |= event.ArgFlags
@@ -793,34 +838,61 @@ func (c *Collector) handleFID(ev *rawEvent) {
 
 // resolve turns a directory file handle and a name into an absolute path.
 func (c *Collector) resolve(f *fileID) (string, bool) {
+	p, _, ok := c.resolveEntry(f)
+	return p, ok
+}
+
+// resolveEntry is resolve, and for a path cut (deeper than PATH_MAX) also
+// the key of the entry's inode (see inodeKey), "" otherwise.
+func (c *Collector) resolveEntry(f *fileID) (path, key string, ok bool) {
 	if !f.Valid || f.Name == "" || f.Name == "." || f.Name == ".." {
-		return "", false
+		return "", "", false
 	}
 	mfd, ok := c.mountFDs[f.FSID]
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	fd, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(f.HandleType, f.Handle), unix.O_PATH|unix.O_CLOEXEC)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
+	defer unix.Close(fd)
 	// DirPath: a directory deeper than PATH_MAX keeps its head.
 	dir, err := collectors.DirPath(fd)
-	unix.Close(fd)
 	if err != nil {
 		c.drops.Add(1)
-		return "", false
+		return "", "", false
 	}
 	if !strings.HasPrefix(dir, "/") {
-		return "", false
+		return "", "", false
 	}
 	switch {
 	case event.PathIsCut(dir):
-		return dir, true
+		path = dir
 	case dir == "/":
-		return "/" + f.Name, true
+		path = "/" + f.Name
+	default:
+		path = event.CutPath(dir + "/" + f.Name)
 	}
-	return event.CutPath(dir + "/" + f.Name), true
+	if event.PathIsCut(path) {
+		var st unix.Stat_t
+		if unix.Fstatat(fd, f.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			key = inodeKey(&st)
+			c.mu.Lock()
+			if len(c.longPaths) >= 4096 {
+				clear(c.longPaths)
+			}
+			c.longPaths[key] = path
+			c.mu.Unlock()
+		}
+	}
+	return path, key, true
+}
+
+// inodeKey stands for a file whose path is too long for /proc to name,
+// in the maps keyed by path: no path starts with a NUL.
+func inodeKey(st *unix.Stat_t) string {
+	return "\x00" + strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
 }
 
 // connLoop handles process connector events until the socket is closed.
