@@ -34,6 +34,7 @@ func testLiveLimits(t *testing.T, bin, collector string) {
 	l := startLanner(t, bin, "--collector", collector)
 	l.dropsExpected = collector == "fanotify"
 
+	shallow := top + "/s" + strings.Repeat("/d", 99) + "/shallow"
 	// 25 levels of 200-byte names: the working directory is about 5 KiB
 	// long, more than PATH_MAX; each step is a short relative mkdir and
 	// chdir (shells' cd works on the whole path, which is too long), then
@@ -48,7 +49,17 @@ os.wait()
 # A creator that stays a while: /proc still has its working directory.
 fd = os.open("./lingering", os.O_CREAT | os.O_WRONLY, 0o600)
 os.write(fd, b"x")
-time.sleep(1)`
+time.sleep(1)
+# 100 levels of short names: short, but more levels than a walk of 64
+# steps covered.
+os.chdir(sys.argv[1])
+os.mkdir("s"); os.chdir("s")
+for i in range(99):
+    os.mkdir("d"); os.chdir("d")
+fd = os.open("./shallow", os.O_CREAT | os.O_WRONLY, 0o600)
+os.write(fd, b"x")
+time.sleep(1)
+`
 	if out, err := exec.Command("python3", "-c", script, top).CombinedOutput(); err != nil {
 		t.Fatalf("deep directory: %v\n%s", err, out)
 	}
@@ -72,6 +83,10 @@ time.sleep(1)`
 		switch a.Rule {
 		case defaultRuleNames.dev:
 			name := fmt.Sprint(a.OutputFields["fd.name"])
+			if name == shallow {
+				dev["shallow"] = true
+				continue
+			}
 			if !strings.HasPrefix(name, top+"/") {
 				continue
 			}
@@ -102,6 +117,9 @@ time.sleep(1)`
 				}
 			}
 		}
+	}
+	if !dev["shallow"] {
+		t.Errorf("no %q alert naming %s", defaultRuleNames.dev, shallow)
 	}
 	if !dev["python3"] {
 		t.Errorf("no %q alert for the file created 5 KiB deep below %s", defaultRuleNames.dev, top)
