@@ -224,7 +224,9 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 			return
 		}
 	case typeExecve:
-		if g.execBytes+len(body) > maxExecveBytes {
+		if g.truncated || g.execBytes+len(body) > maxExecveBytes {
+			// Past the bound, even a short record: the arguments it
+			// holds come after the gap.
 			g.truncated = true
 			g.keepTail(body)
 			return
