@@ -167,3 +167,29 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// FuzzCutArgv feeds argument lists of any bytes: the result is the list
+// itself when it is short enough, else at most the bytes kept and the
+// mark, beginning with the list's head and ending with its tail.
+func FuzzCutArgv(f *testing.F) {
+	f.Add([]byte("sh\x00-c\x00id\x00"))
+	f.Add([]byte(strings.Repeat("x\x00", 5000)))
+	f.Add([]byte(": " + strings.Repeat("x", 9000) + "; curl x | sh"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := event.CutArgv(nil, raw)
+		joined := strings.Join(got, "\x00") + "\x00"
+		whole := string(raw)
+		if !strings.HasSuffix(whole, "\x00") {
+			whole += "\x00"
+		}
+		if len(whole) <= event.ArgvHead+event.ArgvTail {
+			if len(raw) > 0 && joined != whole {
+				t.Fatalf("uncut list changed")
+			}
+			return
+		}
+		if joined != whole[:event.ArgvHead]+event.ArgvCutMark+whole[len(whole)-event.ArgvTail:] {
+			t.Fatalf("cut list is not head, mark and tail")
+		}
+	})
+}
