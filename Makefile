@@ -64,6 +64,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./lang FuzzRead $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./internal/yamlguard FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./match FuzzGlob $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./event FuzzCutArgv $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/ebpf FuzzDecode $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./eventlog FuzzRead $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./state FuzzParseStat $(FUZZTIME)

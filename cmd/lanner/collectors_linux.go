@@ -77,9 +77,9 @@ func capabilities(name string) collectors.Capabilities {
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
 			"evt.rawres":        "fanotify does not report return values",
-			"evt.arg.flags":     "fanotify reports open flags only for writes and creates",
-			"evt.is_open_read":  "fanotify reports the access mode only for writes and creates",
-			"evt.is_open_write": "fanotify reports the access mode only for writes and creates",
+			"evt.arg.flags":     "fanotify reports no open flags but O_CREAT and the access mode, and the access mode only once the file is read, written or closed",
+			"evt.is_open_read":  "fanotify reports the access mode only once the file is read, written or closed (a read through mmap: at the close)",
+			"evt.is_open_write": "fanotify reports the access mode only once the file is written or closed",
 		}
 		for k, v := range notCollected {
 			missing[k] = v

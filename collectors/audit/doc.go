@@ -89,6 +89,11 @@
 //     resolved. FD.Name, OldPath, NewPath and LinkPath stay as passed,
 //     and Args.Name is left unset, when the directory is unknown; those
 //     names are counted in Stats().Unresolved.
+//     A path longer than event.PathMax is
+//     cut to its head (event.CutPath). A working directory longer than
+//     audit can name (the CWD record says "<too_long>") is read from
+//     /proc/PID/cwd, climbing from it for its head (collectors.DirPath);
+//     when the process is gone by then, it is unknown.
 //   - open: flags and mode from a1/a2 (openat: a2/a3; creat: implied;
 //     openat2: the OPENAT2 record, Linux 5.16 and later), OpenCreated
 //     when O_CREAT was given and a CREATE item exists, FD.Num from exit,
@@ -113,7 +118,9 @@
 //     unlinkat flags, chmod/mkdir modes, mount flags, finit_module fd and
 //     flags, userfaultfd flags, dirfds.
 //   - execve: a KindExec record with argv from EXECVE (quoted, hex, and
-//     the aN_len / aN[i] split form of long arguments), Filename from the
+//     the aN_len / aN[i] split form of long arguments; past 256 KiB of
+//     EXECVE text only the last three records are kept, and argv is cut
+//     to its head and tail as event.CutArgv does), Filename from the
 //     first PATH item, ExePath and Comm from exe= and comm=, Cwd from CWD,
 //     UID/GID from euid=/egid=, LoginUID from auid=, PPID from ppid=, TTY
 //     from tty= (encoded like the kernel's new_encode_dev: pts0 is 34816,

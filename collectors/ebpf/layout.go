@@ -113,13 +113,18 @@ const (
 
 // String slots of exec records.
 const (
-	sFilename = iota
+	sArgv     = iota // the first argvLen bytes of argv
+	sArgvTail        // its last argvLen bytes after those; cut: bytes between were left out
+	sFilename
 	sExe
 	sCwd
-	sArgv
 	sCgroup
 	sEnv
 )
+
+// argvLen is ARGV_LEN: bytes of argv the kernel copies from its start, and
+// from its end.
+const argvLen = 4096
 
 // rec_hdr.flags beyond the per-slot truncation bits.
 const (

@@ -43,4 +43,16 @@
 // Network, privilege, module and namespace syscalls are not seen at all.
 // Every path is the one the collector resolves, in its own mount
 // namespace.
+//
+// A read through mmap raises no fanotify event of its own (page faults
+// are not reads): it is reported, as an open for reading, when the file
+// opened read-only is closed (FAN_CLOSE_NOWRITE). Directories more than
+// PATH_MAX deep are named by their head, cut (event.CutPath, found by
+// climbing from the directory); an open of a file more than PATH_MAX
+// deep cannot be named at all and is counted lost. Every loss is counted
+// in Stats.KernelDrops: each fanotify queue overflow and each process
+// connector overrun (each of which stands for an unknown number of lost
+// events, reported through Options.Notify as a NoticeLost), and each exec
+// whose process was gone before its command line could be read from /proc
+// (its record is still delivered, without the command line).
 package fanotify

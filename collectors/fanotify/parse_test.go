@@ -241,7 +241,7 @@ func TestProcReader(t *testing.T) {
 
 	p := procReader{Root: root, BootTime: 1e18, TicksPerSec: 100}
 	var ex collectors.Exec
-	if !p.readExec(4242, &ex) {
+	if alive, _ := p.readExec(4242, &ex); !alive {
 		t.Fatal("readExec: process not found")
 	}
 	want := collectors.Exec{
@@ -256,13 +256,13 @@ func TestProcReader(t *testing.T) {
 	p.SkipEnv = true
 	var noEnv collectors.Exec
 	want.Env = nil
-	if !p.readExec(4242, &noEnv) || !reflect.DeepEqual(noEnv, want) {
+	if alive, _ := p.readExec(4242, &noEnv); !alive || !reflect.DeepEqual(noEnv, want) {
 		t.Errorf("readExec without the environment:\n got %+v\nwant %+v", noEnv, want)
 	}
 	if got := p.ppid(4242); got != 4000 {
 		t.Errorf("ppid = %d", got)
 	}
-	if p.readExec(1, &ex) {
+	if alive, _ := p.readExec(1, &ex); alive {
 		t.Error("readExec of a missing process reported it")
 	}
 	pids, err := p.listPIDs()
@@ -277,7 +277,7 @@ func TestProcReader(t *testing.T) {
 func TestProcReaderSelf(t *testing.T) {
 	p := procReader{Root: "/proc", TicksPerSec: 100}
 	var ex collectors.Exec
-	if !p.readExec(int64(os.Getpid()), &ex) {
+	if alive, _ := p.readExec(int64(os.Getpid()), &ex); !alive {
 		t.Skip("no /proc")
 	}
 	exe, _ := os.Executable()

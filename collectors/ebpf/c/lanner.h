@@ -94,20 +94,24 @@ enum lanner_type {
 #define S_PEER 6   /* unix socket: the peer's address */
 #define S_TEXT 7   /* TEXT_LEN bytes of room for the decoder (socket tuple) */
 
-/* String slots of REC_EXEC records. */
-#define S_FILENAME 0 /* the filename passed to execve */
-#define S_EXE 1      /* absolute path of mm->exe_file */
-#define S_CWD 2      /* absolute path of the working directory */
-#define S_ARGV 3     /* argv, NUL separated */
-#define S_CGROUP 4   /* cgroup path (memory controller, else unified) */
-#define S_ENV 5      /* environment, NUL separated */
+/*
+ * String slots of REC_EXEC records. argv goes first: a long filename, exe
+ * or cwd must not push it out of the record.
+ */
+#define S_ARGV 0      /* argv, NUL separated: its first ARGV_LEN bytes */
+#define S_ARGV_TAIL 1 /* its last ARGV_LEN bytes after those; cut flag: bytes between were left out */
+#define S_FILENAME 2  /* the filename passed to execve */
+#define S_EXE 3       /* absolute path of mm->exe_file */
+#define S_CWD 4       /* absolute path of the working directory */
+#define S_CGROUP 5    /* cgroup path (memory controller, else unified) */
+#define S_ENV 6       /* environment, NUL separated */
 
 /* Bounds. */
 #define PATH_LEN 4096      /* longest path or user string copied */
 #define NAME_LEN 255       /* longest path component */
-#define WALK_STEPS 64      /* dentry/mount steps of one path walk */
+#define WALK_STEPS 8192    /* dentry/mount steps of one path walk */
 #define KN_STEPS 32        /* kernfs levels of the cgroup path */
-#define ARGV_LEN 4096      /* bytes of argv copied */
+#define ARGV_LEN 4096      /* bytes of argv copied from its start, and from its end */
 #define ENV_LEN 4096       /* bytes of the environment copied */
 #define SADDR_LEN 128      /* bytes of a sockaddr copied */
 #define TEXT_LEN 128       /* room reserved in S_TEXT */
@@ -116,7 +120,10 @@ enum lanner_type {
 #define SCRATCH_LEN (2 * PATH_LEN)
 #define STASH_SLOTS 32768  /* saved exec calls, indexed by thread id */
 
-/* rec_hdr.flags: bit i (i < NSTR) says slot i was cut at its bound. */
+/*
+ * rec_hdr.flags: bit i (i < NSTR) says slot i was cut at its bound (a path:
+ * its head was kept; an empty path slot: its head is unknown).
+ */
 #define RF_OVERFLOW (1 << 8) /* a string was left out: the record was full */
 #define RF_FAULT (1 << 9)    /* a user or kernel read failed */
 
