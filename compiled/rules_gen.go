@@ -13101,6 +13101,10 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "mitre_impact", "T1486"},
 }}
 
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
+
 // check1: evt.type in (setns, unshare)
 func check1(ev *event.Event) bool {
 	return ev.Type == event.TypeSetns || ev.Type == event.TypeUnshare

@@ -43,7 +43,10 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output,
 		}
 		if d.Source != "" && d.Source != "syscall" {
-			rs.Warnings.add(d.Pos, "rule %q: source %q is not supported; rule skipped", d.Name, d.Source)
+			if rs.Skipped == nil {
+				rs.Skipped = map[string]int{}
+			}
+			rs.Skipped[d.Source]++
 			continue
 		}
 		r.Cond = c.expr(d.Condition)
@@ -73,7 +76,8 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 const containerInfo = "%container.info"
 
 // dropContainerInfo removes every %container.info from an output format,
-// with the blank before it, and reports whether there was one.
+// with the blanks before it when a blank, a closing bracket or the end
+// follows, and reports whether there was one.
 func dropContainerInfo(output string) (string, bool) {
 	if !strings.Contains(output, containerInfo) {
 		return output, false
@@ -87,7 +91,7 @@ func dropContainerInfo(output string) (string, bool) {
 		}
 		before := output[:i]
 		rest := output[i+len(containerInfo):]
-		if rest == "" || rest[0] == ' ' || rest[0] == '\t' {
+		if rest == "" || strings.IndexByte(" \t)]", rest[0]) >= 0 {
 			before = strings.TrimRight(before, " \t")
 		}
 		b.WriteString(before)

@@ -18,7 +18,8 @@ type rulesCmd struct {
 }
 
 type rulesListCmd struct {
-	JSON bool `help:"Print a JSON array."`
+	JSON   bool `help:"Print a JSON array."`
+	Strict bool `help:"Fail when rules of a source Lanner does not support were left out of this binary."`
 }
 
 // ruleInfo is one entry of `rules list --json`.
@@ -34,6 +35,9 @@ type ruleInfo struct {
 }
 
 func (c *rulesListCmd) Run() error {
+	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
+		return err
+	}
 	infos := make([]ruleInfo, 0, len(compiled.Rules))
 	for _, r := range compiled.Rules {
 		types := make([]string, 0, len(r.EvtTypes))
@@ -63,8 +67,9 @@ func (c *rulesListCmd) Run() error {
 }
 
 type rulesCheckCmd struct {
-	Files []string `arg:"" name:"file" help:"Rules files, in load order." type:"path"`
-	Quiet bool     `short:"q" help:"Do not print warnings."`
+	Files  []string `arg:"" name:"file" help:"Rules files, in load order." type:"path"`
+	Quiet  bool     `short:"q" help:"Do not print warnings."`
+	Strict bool     `help:"Fail when rules of a source Lanner does not support (k8s_audit, plugins) are left out."`
 }
 
 func (c *rulesCheckCmd) Run() error {
@@ -84,6 +89,30 @@ func (c *rulesCheckCmd) Run() error {
 			enabled++
 		}
 	}
-	fmt.Printf("%d rules OK (%d enabled)\n", len(rs.Rules), enabled)
+	notes := rs.SkippedNotes()
+	if c.Strict && len(notes) > 0 {
+		return reportSkipped(rs.Skipped, true)
+	}
+	summary := fmt.Sprintf("%d rules OK (%d enabled)", len(rs.Rules), enabled)
+	for _, n := range notes {
+		summary += "; " + n
+	}
+	fmt.Println(summary)
+	return nil
+}
+
+// reportSkipped says, once per source, how many rules were left out for
+// their source; with strict that is an error (exit status 1).
+func reportSkipped(skipped map[string]int, strict bool) error {
+	for _, n := range lang.SkippedNotes(skipped) {
+		if strict {
+			fmt.Fprintf(os.Stderr, "lanner: error: %s (--strict)\n", n)
+		} else {
+			fmt.Fprintf(os.Stderr, "lanner: %s\n", n)
+		}
+	}
+	if strict && len(skipped) > 0 {
+		return exitCode(1)
+	}
 	return nil
 }

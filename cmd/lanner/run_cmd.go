@@ -174,6 +174,7 @@ type runCmd struct {
 	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
+	Strict          bool `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
 	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
@@ -219,6 +220,9 @@ func (c *runCmd) Run() error {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
+		return err
 	}
 	set, err := c.set(compiled.Rules)
 	if err != nil {

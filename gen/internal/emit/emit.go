@@ -63,6 +63,13 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	}
 	e.f.Comment("Rules are the compiled rules, in load order.")
 	e.f.Var().Id("Rules").Op("=").Index().Op("*").Qual(pkgRuleset, "Rule").Values(entries...)
+	skipped := jen.Dict{}
+	for src, n := range rs.Skipped {
+		skipped[jen.Lit(src)] = jen.Lit(n)
+	}
+	e.f.Comment("Skipped counts, by source, the rules of the rules files left out because")
+	e.f.Comment("their source is not supported.")
+	e.f.Var().Id("Skipped").Op("=").Map(jen.String()).Int().Values(skipped)
 	for _, c := range e.decls {
 		e.f.Add(c)
 	}

@@ -320,6 +320,10 @@ var Rules = []*ruleset.Rule{{
 	Source:   "syscall",
 }}
 
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
+
 // check1: evt.type in (execve, execveat)
 func check1(ev *event.Event) bool {
 	return ev.Type == event.TypeExecve || ev.Type == event.TypeExecveat
