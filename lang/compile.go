@@ -40,7 +40,7 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 		}
 		r := &Rule{
 			Name: d.Name, Desc: d.Desc, Priority: d.Priority, Source: d.Source,
-			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output,
+			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output, CondText: d.CondText,
 		}
 		if d.Source != "" && d.Source != "syscall" {
 			if rs.Skipped == nil {

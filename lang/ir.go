@@ -58,6 +58,8 @@ type Rule struct {
 	Cond       Expr
 	Output     *Output
 	OutputText string
+	// CondText is the condition as written, before expansion.
+	CondText string
 	// EvtTypes is the set of event types the condition can match.
 	EvtTypes event.TypeSet
 	// AllTypes is set when the condition does not restrict the event type.

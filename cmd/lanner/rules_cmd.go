@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -12,26 +13,31 @@ import (
 )
 
 type rulesCmd struct {
-	List  rulesListCmd  `cmd:"" help:"List the rules compiled into this binary."`
-	Check rulesCheckCmd `cmd:"" help:"Validate rules files without rebuilding."`
-	Test  rulesTestCmd  `cmd:"" help:"Run rule test cases (events and the rules that must fire or stay silent)."`
+	List     rulesListCmd     `cmd:"" help:"List the rules compiled into this binary."`
+	Describe rulesDescribeCmd `cmd:"" help:"Describe one rule compiled into this binary: its description, condition and output."`
+	Check    rulesCheckCmd    `cmd:"" help:"Validate rules files without rebuilding."`
+	Test     rulesTestCmd     `cmd:"" help:"Run rule test cases (events and the rules that must fire or stay silent)."`
 }
 
 type rulesListCmd struct {
-	JSON   bool `help:"Print a JSON array."`
-	Strict bool `help:"Fail when rules of a source Lanner does not support were left out of this binary."`
+	JSON        bool `help:"Print a JSON array."`
+	Description bool `name:"desc" help:"Print each rule's name and description (as falco -L)."`
+	Strict      bool `help:"Fail when rules of a source Lanner does not support were left out of this binary."`
 }
 
 // ruleInfo is one entry of `rules list --json`.
 type ruleInfo struct {
-	Name     string   `json:"name"`
-	Priority string   `json:"priority"`
-	Enabled  bool     `json:"enabled"`
-	Tags     []string `json:"tags"`
-	Source   string   `json:"source"`
-	EvtTypes []string `json:"evttypes"`
-	File     string   `json:"file"`
-	Line     int      `json:"line"`
+	Name      string   `json:"name"`
+	Desc      string   `json:"desc"`
+	Condition string   `json:"condition"`
+	Output    string   `json:"output"`
+	Priority  string   `json:"priority"`
+	Enabled   bool     `json:"enabled"`
+	Tags      []string `json:"tags"`
+	Source    string   `json:"source"`
+	EvtTypes  []string `json:"evttypes"`
+	File      string   `json:"file"`
+	Line      int      `json:"line"`
 }
 
 func (c *rulesListCmd) Run() error {
@@ -49,7 +55,7 @@ func (c *rulesListCmd) Run() error {
 			tags = []string{}
 		}
 		infos = append(infos, ruleInfo{
-			Name: r.Name, Priority: r.Priority.String(), Enabled: r.Enabled, Tags: tags,
+			Name: r.Name, Desc: r.Desc, Condition: r.Condition, Output: r.Output, Priority: r.Priority.String(), Enabled: r.Enabled, Tags: tags,
 			Source: r.Source, EvtTypes: types, File: r.File, Line: r.Line,
 		})
 	}
@@ -58,12 +64,42 @@ func (c *rulesListCmd) Run() error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(infos)
 	}
+	if c.Description {
+		for _, i := range infos {
+			printDescription(os.Stdout, i)
+		}
+		return nil
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "RULE\tPRIORITY\tENABLED\tEVENT TYPES")
 	for _, i := range infos {
 		fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", i.Name, i.Priority, i.Enabled, strings.Join(i.EvtTypes, ","))
 	}
 	return w.Flush()
+}
+
+// printDescription prints a rule's name and its description, folded, as
+// falco -L does.
+func printDescription(w io.Writer, i ruleInfo) {
+	fmt.Fprintln(w, i.Name)
+	fmt.Fprintf(w, "    %s\n\n", strings.Join(strings.Fields(i.Desc), " "))
+}
+
+type rulesDescribeCmd struct {
+	Rule string `arg:"" help:"Rule name."`
+}
+
+func (c *rulesDescribeCmd) Run() error {
+	for _, r := range compiled.Rules {
+		if r.Name != c.Rule {
+			continue
+		}
+		fmt.Printf("%s\n    %s\n\n", r.Name, strings.Join(strings.Fields(r.Desc), " "))
+		fmt.Printf("priority:  %s\nenabled:   %v\nsource:    %s\ntags:      %s\n", r.Priority, r.Enabled, r.Source, strings.Join(r.Tags, ", "))
+		fmt.Printf("condition: %s\noutput:    %s\nfile:      %s:%d\n", r.Condition, r.Output, r.File, r.Line)
+		return nil
+	}
+	return fmt.Errorf("no rule named %q (lanner rules list names them)", c.Rule)
 }
 
 type rulesCheckCmd struct {
