@@ -62,6 +62,10 @@ type outputFlags struct {
 	HTTPInsecure bool          `name:"http-insecure" help:"Do not verify the certificates of https URLs (default: verify)."`
 	Syslog       []string      `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable); each alert's severity is its rule's priority."`
 	Program      []string      `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+	Stdout       bool          `help:"Also write alerts to standard output when other sinks are named (standard output is the sink when none is)."`
+	TimeISO8601  bool          `name:"time-iso8601" help:"Start each alert's text with the date and time in ISO 8601 (UTC) instead of the time of day."`
+	JSONOutput   bool          `name:"json-output-property" negatable:"" default:"true" help:"Include the output property (the text line) in JSON alerts."`
+	JSONTags     bool          `name:"json-tags-property" negatable:"" default:"true" help:"Include the tags property in JSON alerts."`
 }
 
 // httpFlagNames are the flags setting HTTPOptions' TLS files.
@@ -148,10 +152,12 @@ func (f *outputFlags) open() (*output.Output, error) {
 		}
 		sinks = append(sinks, ps)
 	}
-	if len(sinks) == 0 {
+	if len(sinks) == 0 || f.Stdout {
 		sinks = append(sinks, output.NewWriterSink("stdout", os.Stdout))
 	}
-	return output.New(format, sinks...), nil
+	out := output.New(format, sinks...)
+	out.SetStyle(output.Style{ISOTime: f.TimeISO8601, OmitJSONOutput: !f.JSONOutput, OmitJSONTags: !f.JSONTags})
+	return out, nil
 }
 
 // reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
