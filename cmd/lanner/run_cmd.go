@@ -177,8 +177,11 @@ type runCmd struct {
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
-	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
-	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
+	Config        string        `help:"Read flags from this YAML file, Lanner's keys or Falco's falco.yaml (flags on the command line win)." type:"path"`
+	// RulesFiles are rules files (or directories of them, read in lexical
+	// order) loaded at run time, as Falco's rules_files.
+	RulesFiles  []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load rules from this file, or the *.yaml files of this directory in lexical order, at run time (repeatable)." type:"path"`
+	MetricsAddr string   `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
 	Strict          bool `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
 	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
