@@ -78,6 +78,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./cmd/lanner FuzzLoadConfig $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 

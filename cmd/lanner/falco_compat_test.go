@@ -363,3 +363,33 @@ func TestLiveFalcoConfig(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadConfig: any configuration file, with any -o override, loads or
+// is refused with an error; never a panic.
+func FuzzLoadConfig(f *testing.F) {
+	if seed, err := os.ReadFile(filepath.Join("testdata", "falco.yaml")); err == nil {
+		f.Add(seed, "webserver.listen_port=9000")
+	}
+	f.Add([]byte("http_output:\n  enabled: true\n  headers: {a: b}\n  mtls: yes\n"), "rules_file[]=x")
+	f.Add([]byte("outputs: [1, 2]\nmetrics: {enabled: true, interval: 1d}\n"), "a.b.c=[1,{x: y}]")
+	f.Add([]byte("webserver: {listen_address: '::1', listen_port: {a: 1}}\n"), "webserver=3")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, override string) {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lc, err := loadConfig(p, []string{override})
+		if err != nil {
+			return
+		}
+		var c cli
+		k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(lc.resolver), kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Parse([]string{"run"}); err == nil {
+			c.Run.validate()
+		}
+	})
+}
