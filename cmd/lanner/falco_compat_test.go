@@ -158,7 +158,9 @@ func TestFalcoConfigKeys(t *testing.T) {
 		{"metrics", "metrics:\n  enabled: true\n  interval: 15m\n  output_file: /tmp/m.jsonl\n", nil,
 			func(r *runCmd) bool { return r.StatsInterval == 15*time.Minute }, []string{":4: warning: metrics.output_file"}, ""},
 		{"rules_file string", "rules_file: /etc/falco/falco_rules.yaml\n", nil,
-			func(r *runCmd) bool { return len(r.RulesFiles) == 1 && r.RulesFiles[0] == "/etc/falco/falco_rules.yaml" }, nil, ""},
+			func(r *runCmd) bool {
+				return len(r.RulesFiles) == 1 && r.RulesFiles[0] == "/etc/falco/falco_rules.yaml"
+			}, nil, ""},
 		{"rules_files list", "rules_files: [/a.yaml, /rules.d]\n", []string{"rules_files[]=/b.yaml"},
 			func(r *runCmd) bool { return strings.Join(r.RulesFiles, ",") == "/a.yaml,/rules.d,/b.yaml" }, nil, ""},
 		{"-o alone", "", []string{"json_output=true", "priority=warning"},
