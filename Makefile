@@ -80,6 +80,8 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./cmd/lanner FuzzLoadConfig $(FUZZTIME)
 
+	GO=$(GO) scripts/fuzz.sh ./engine FuzzOwnAlert $(FUZZTIME)
+
 test: vet check-generated test-unit fuzz
 
 UPSTREAM := ../shared/falco-rules/falco_rules.yaml ../shared/falco-rules/falco-incubating_rules.yaml ../shared/falco-rules/falco-sandbox_rules.yaml

@@ -4,6 +4,11 @@
 // no allocation per event; the collector's kernel buffer is the bounded
 // queue in front of it (its overflows are counted as kernel drops) and each
 // output sink has its own bounded queue behind it.
+//
+// Besides rule alerts the engine raises alerts of Lanner's own (source
+// "internal", see Notify): collectors' notices about themselves and the
+// verdicts of the self-check (package selfcheck), whose probe records it
+// takes out before the rules.
 package engine
 
 import (
@@ -22,6 +27,7 @@ import (
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -51,6 +57,10 @@ type Config struct {
 	// metadata, which later events then get.
 	Containers   *containers.Resolver
 	MetadataWait time.Duration
+	// SelfCheck, when set, is run while the engine runs: the records of
+	// its probe processes go to it instead of the rules, and its verdicts
+	// become own alerts (see Notify).
+	SelfCheck *selfcheck.Checker
 }
 
 // DefaultMetadataWait bounds how long the events of a new container wait
@@ -89,6 +99,10 @@ type Engine struct {
 	missedWaits  int // waits in a row that ran out
 	ctrStarts    atomic.Uint64
 	startEv      event.Event // scratch for container start events
+
+	// probePID is the self-check probe process running, 0 when none.
+	probePID int64
+	own      ownAlerts
 }
 
 // New returns an engine for cfg.
@@ -113,6 +127,9 @@ func New(cfg Config) *Engine {
 		e.metaResults = cfg.Containers.Results()
 	}
 	e.fireFunc = e.fire
+	if cfg.SelfCheck != nil {
+		cfg.SelfCheck.SetReport(e.selfCheckVerdict)
+	}
 	return e
 }
 
@@ -121,6 +138,19 @@ func New(cfg Config) *Engine {
 func (e *Engine) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { e.cfg.Collector.Close() })
 	defer stop()
+	defer e.own.stop()
+	if sc := e.cfg.SelfCheck; sc != nil {
+		checkCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sc.Run(checkCtx)
+		}()
+		defer func() {
+			cancel()
+			<-done
+		}()
+	}
 	if e.cfg.StatsEvery > 0 {
 		t := time.NewTicker(e.cfg.StatsEvery)
 		defer t.Stop()
@@ -153,8 +183,16 @@ func (e *Engine) Handle(r *collectors.Record) {
 	if len(e.metaResults) > 0 {
 		e.applyMetadata()
 	}
+	if e.probePID != 0 && r.PID == e.probePID {
+		if e.probeRecord(r) {
+			return
+		}
+	} else if r.Kind == collectors.KindExec && e.cfg.SelfCheck != nil && e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+		e.probePID = r.PID
+		return
+	}
 	switch r.Kind {
-	case collectors.KindFork, collectors.KindExit:
+	case collectors.KindFork, collectors.KindExit, collectors.KindCred:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:
@@ -169,17 +207,45 @@ func (e *Engine) Handle(r *collectors.Record) {
 			return
 		}
 	case collectors.KindSyscall:
+		if r.Event.Type.IsCred() {
+			e.cfg.Tables.SetCred(r.PID, &r.Cred)
+		}
 	default:
 		return
 	}
 	ev := &r.Event
 	ev.Proc = e.cfg.Tables.Process(r.PID)
+	if ev.Type.IsCred() {
+		e.cfg.Tables.NameArgs(ev, ev.Proc)
+	}
 	if ev.Proc == nil {
 		e.noProc.Add(1)
 	} else if c := ev.Proc.Container; c != nil && c.Lookup&event.LookupSettled == 0 {
 		e.containerSeen(c)
 	}
 	e.HandleEvent(ev)
+}
+
+// probeRecord hands a record of the self-check's probe process to the
+// checker. It returns false for the records the process table still
+// needs: the probe's exit, which ends its filtering.
+func (e *Engine) probeRecord(r *collectors.Record) bool {
+	switch r.Kind {
+	case collectors.KindSyscall:
+		e.cfg.SelfCheck.ProbeEvent(&r.Event)
+	case collectors.KindExit:
+		if !r.Exit.Thread {
+			e.probePID = 0
+			return false
+		}
+	case collectors.KindExec:
+		if !e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+			// The probe ran something else: not a probe any more.
+			e.probePID = 0
+			return false
+		}
+	}
+	return true
 }
 
 // containerSeen makes sure the runtimes are asked about c, and waits for
@@ -345,6 +411,9 @@ type Stats struct {
 	ByRule []RuleCount
 	// EvalTime estimates the time spent evaluating rules (sampled).
 	EvalTime time.Duration
+	// Own counts Lanner's own alerts (also in ByRule) and the
+	// self-check's state.
+	Own OwnStats
 }
 
 // RuleCount is the number of alerts of one rule.
@@ -367,6 +436,10 @@ func (e *Engine) Stats() Stats {
 		if n := c.Load(); n > 0 {
 			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
 		}
+	}
+	s.Own = e.ownStats()
+	for name, n := range s.Own.Alerts {
+		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: ownPriority(name).String(), Count: n})
 	}
 	s.EvalTime = time.Duration(e.evalNS.Load())
 	if c := e.cfg.Collector; c != nil {

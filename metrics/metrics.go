@@ -1,5 +1,6 @@
 // Package metrics serves Lanner's counters to Prometheus (/metrics, in the
-// text exposition format) and a liveness check (/healthz).
+// text exposition format) and a health check (/healthz): 200 "ok", or 503
+// with the reason while the self-check finds the collector blind.
 package metrics
 
 import (
@@ -45,6 +46,12 @@ func Serve(addr string, stats func() engine.Stats) (*Server, error) {
 		bw.Flush()
 	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if sc := stats().Own.SelfCheck; sc.Enabled && !sc.Healthy {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("unhealthy: " + sc.Reason + "\n"))
+			return
+		}
 		w.Write([]byte("ok\n"))
 	})
 	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
@@ -143,6 +150,22 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	sort.Slice(rules, func(i, j int) bool { return rules[i].Rule < rules[j].Rule })
 	for _, r := range rules {
 		w.sample("lanner_alerts_total", []string{"rule", r.Rule, "priority", r.Priority}, r.Count)
+	}
+	w.family("lanner_own_alerts_dropped_total", "counter", "Notices and self-check verdicts not turned into alerts (over their burst, or after the stop).")
+	w.sample("lanner_own_alerts_dropped_total", nil, s.Own.Dropped)
+	if sc := s.Own.SelfCheck; sc.Enabled {
+		w.family("lanner_self_check_probes_total", "counter", "Self-check probes started.")
+		w.sample("lanner_self_check_probes_total", []string{"collector", sc.Collector}, sc.Probes)
+		w.family("lanner_self_check_failures_total", "counter", "Self-check probes whose events the collector did not deliver in time.")
+		w.sample("lanner_self_check_failures_total", []string{"collector", sc.Collector}, sc.Failures)
+		w.family("lanner_self_check_errors_total", "counter", "Self-check probes that could not be run.")
+		w.sample("lanner_self_check_errors_total", []string{"collector", sc.Collector}, sc.Errors)
+		var healthy uint64
+		if sc.Healthy {
+			healthy = 1
+		}
+		w.family("lanner_collector_healthy", "gauge", "1 while the self-check finds the collector delivering events, else 0.")
+		w.sample("lanner_collector_healthy", []string{"collector", sc.Collector}, healthy)
 	}
 	w.family("lanner_alerts_suppressed_total", "counter", "Alerts over a rule's rate limit, not sent.")
 	w.sample("lanner_alerts_suppressed_total", nil, s.Suppressed)

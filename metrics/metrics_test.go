@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/output"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -142,7 +144,7 @@ func TestHostileLabels(t *testing.T) {
 		"lanner_events_total,collector=ebpf\\n# TYPE x counter,type=open\"at":           1,
 		"lanner_alerts_total,priority=Warning,rule=Read \"x\" \\ y":                     3,
 		`lanner_alerts_total,priority=Critical,rule=line\nbreak\r\x00\x1b[2J\u0085\xfe`: 4,
-		"lanner_sink_sent_total,sink=http:https://example.com:8443":             0,
+		"lanner_sink_sent_total,sink=http:https://example.com:8443":                     0,
 		"lanner_sink_sent_total,sink=program:notify-team":                               0,
 		`lanner_sink_sent_total,sink=a"b\c\nd\x1be\xff`:                                 0,
 	} {
@@ -159,4 +161,45 @@ func keysOf(m map[string]float64) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestHealthzSelfCheck: /healthz answers 503 with the reason while the
+// self-check finds the collector blind, and the self-check's counters and
+// gauge follow its state.
+func TestHealthzSelfCheck(t *testing.T) {
+	var mu sync.Mutex
+	st := engine.Stats{Collector: "audit", Own: engine.OwnStats{Dropped: 1,
+		SelfCheck: selfcheck.Status{Enabled: true, Collector: "audit", Healthy: true, Probes: 4}}}
+	s, err := Serve("127.0.0.1:0", func() engine.Stats { mu.Lock(); defer mu.Unlock(); return st })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	health := func() (int, string) {
+		resp, err := http.Get("http://" + s.Addr() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := health(); code != 200 || body != "ok\n" {
+		t.Errorf("healthy: %d %q", code, body)
+	}
+	if m := scrape(t, s.Addr()); m["lanner_collector_healthy,collector=audit"] != 1 || m["lanner_self_check_probes_total,collector=audit"] != 4 ||
+		m["lanner_own_alerts_dropped_total"] != 1 {
+		t.Errorf("healthy metrics: %v", m)
+	}
+	mu.Lock()
+	st.Own.SelfCheck.Healthy, st.Own.SelfCheck.Failures, st.Own.SelfCheck.Reason = false, 2, "the audit collector did not deliver"
+	mu.Unlock()
+	if code, body := health(); code != http.StatusServiceUnavailable || body != "unhealthy: the audit collector did not deliver\n" {
+		t.Errorf("blind: %d %q", code, body)
+	}
+	m := scrape(t, s.Addr())
+	if _, ok := m["lanner_collector_healthy,collector=audit"]; !ok || m["lanner_collector_healthy,collector=audit"] != 0 ||
+		m["lanner_self_check_failures_total,collector=audit"] != 2 {
+		t.Errorf("blind metrics: %v", m)
+	}
 }

@@ -57,7 +57,9 @@ func capabilities(name string) collectors.Capabilities {
 			missing[k] = v
 		}
 		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
-		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}
+		capset := map[string]string{"evt.arg.cap_*": "audit logs no capability sets with capset"}
+		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD,
+			event.TypeCapset: capset}
 		if !kernelAtLeast(5, 16) {
 			why := "audit logs openat2's flags and mode from Linux 5.16 on"
 			missingOn[event.TypeOpenat2] = map[string]string{"evt.is_open_*": why, "evt.arg.flags": why,
@@ -136,6 +138,9 @@ type collectorRequest struct {
 	Tee func([]byte)
 	// Log, when set, gets a line saying what the audit plan leaves out.
 	Log io.Writer
+	// Notify, when set, receives the collector's notices about itself
+	// (for collectors whose Options take a Notify).
+	Notify collectors.Notify
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {

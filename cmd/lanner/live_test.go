@@ -682,7 +682,8 @@ func TestLiveOperations(t *testing.T) {
 	if value(after, `lanner_events_total{collector="ebpf",type="openat"}`) <= value(before, `lanner_events_total{collector="ebpf",type="openat"}`) {
 		t.Errorf("openat events did not move")
 	}
-	if value(after, `lanner_sink_failed_total{sink="http:`+deadURL+`"}`)+value(after, `lanner_sink_dropped_total{sink="http:`+deadURL+`"}`) < 1 {
+	deadSink := "http:http://" + dead.Addr().String()
+	if value(after, `lanner_sink_failed_total{sink="`+deadSink+`"}`)+value(after, `lanner_sink_dropped_total{sink="`+deadSink+`"}`) < 1 {
 		t.Errorf("the dead sink's failures do not show:\n%s", after)
 	}
 	l.stopExit(t, exitAlertsUndelivered) // the dead sink's alerts; reads the new alert file

@@ -23,6 +23,7 @@ import (
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -183,8 +184,10 @@ type runCmd struct {
 	RulesFiles  []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load rules from this file, or the *.yaml files of this directory in lexical order, at run time (repeatable)." type:"path"`
 	MetricsAddr string   `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
-	Strict          bool `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
-	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
+	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
+	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
+	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -194,6 +197,9 @@ type runCmd struct {
 func (c *runCmd) validate() error {
 	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
 		return fmt.Errorf("min-priority: %w", err)
+	}
+	if c.SelfCheckInterval < 0 || c.SelfCheckTimeout < 0 {
+		return errors.New("self-check-interval and self-check-timeout must not be negative")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -247,6 +253,7 @@ func (c *runCmd) Run() error {
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
+		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
 }
 
@@ -277,6 +284,9 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// selfCheckInterval, when positive, runs the self-check that often,
+	// with selfCheckTimeout as its bound (see selfcheck.Options).
+	selfCheckInterval, selfCheckTimeout time.Duration
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -302,7 +312,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	// The collector reports about itself from its start; the engine,
+	// which turns that into alerts, exists only after it.
+	relay := &engine.NoticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -311,11 +324,22 @@ func runPipeline(pc pipelineConfig) error {
 		return err
 	}
 	hostname, _ := os.Hostname()
+	var checker *selfcheck.Checker
+	if pc.selfCheckInterval > 0 {
+		ts := watched(col, pc.types)
+		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.selfCheckInterval,
+			Timeout: pc.selfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: os.Stderr})
+		if err != nil {
+			col.Close()
+			return err
+		}
+	}
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
-		Containers: pc.containers, MetadataWait: pc.metadataWait,
+		Containers: pc.containers, MetadataWait: pc.metadataWait, SelfCheck: checker,
 	})
+	relay.Attach(eng)
 	if pc.containers != nil {
 		defer pc.containers.Close()
 	}

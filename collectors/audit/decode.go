@@ -66,17 +66,21 @@ type pathItem struct {
 
 // sysRecord is what a SYSCALL record says.
 type sysRecord struct {
-	nr       uint64
-	exit     int64
-	hasExit  bool
-	a        [4]uint64
-	hasA     [4]bool
-	items    int
-	pid      int64
-	ppid     int64
-	auid     uint32
-	euid     uint32
-	egid     uint32
+	nr      uint64
+	exit    int64
+	hasExit bool
+	a       [4]uint64
+	hasA    [4]bool
+	items   int
+	pid     int64
+	ppid    int64
+	auid    uint32
+	euid    uint32
+	egid    uint32
+	// ids are uid, euid, suid, fsuid, gid, egid, sgid and fsgid; hasIDs
+	// has bit i set when ids[i] was given.
+	ids      [8]uint32
+	hasIDs   uint8
 	tty      []byte
 	comm     string
 	exe      string
@@ -298,7 +302,7 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		return resDrop
 	}
 	t := typeByNr[s.nr]
-	if t == event.TypeUnknown || !a.types.Has(t) {
+	if t == event.TypeUnknown || !a.types.Has(t) && !t.IsCred() {
 		return resDrop
 	}
 	if !s.hasExit {
@@ -309,6 +313,9 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 	ev.Type, ev.Time, ev.TID, ev.Res = t, r.Time, r.TID, s.exit
 	d.syscall(ev)
 	d.remember(ev)
+	if t.IsCred() {
+		d.cred(r)
+	}
 	return resOK
 }
 
@@ -354,10 +361,13 @@ func (d *decoder) parseSyscall(body []byte) bool {
 			s.ppid, ok = parseInt(v)
 		case "auid":
 			s.auid, ok = parseU32(v)
-		case "euid":
-			s.euid, ok = parseU32(v)
-		case "egid":
-			s.egid, ok = parseU32(v)
+		case "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid":
+			i := credField(k)
+			s.ids[i], ok = parseU32(v)
+			if ok {
+				s.hasIDs |= 1 << i
+			}
+			s.euid, s.egid = s.ids[1], s.ids[5]
 		case "tty":
 			s.tty, ok = v, true
 		case "comm":
@@ -374,6 +384,24 @@ func (d *decoder) parseSyscall(body []byte) bool {
 		}
 	}
 	return haveNr && s.hasPid && s.haveArch
+}
+
+// credField returns where the SYSCALL record field k (one of uid, euid,
+// suid, fsuid, gid, egid, sgid, fsgid) goes in sysRecord.ids.
+func credField(k []byte) int {
+	i := 0
+	if k[len(k)-3] == 'g' {
+		i = 4
+	}
+	switch k[0] {
+	case 'e':
+		i++
+	case 's':
+		i += 2
+	case 'f':
+		i += 3
+	}
+	return i
 }
 
 func parseU32(b []byte) (uint32, bool) {
@@ -821,6 +849,31 @@ func (d *decoder) pathOf(p *pathItem, dirfdIdx int) (raw, full string, abs bool)
 	return raw, raw, false
 }
 
+// cred fills the identity a credential call left (the ids of its SYSCALL
+// record, logged when it returned; all eight or none) and its arguments.
+// Audit logs no capability sets: capset events have neither.
+func (d *decoder) cred(r *collectors.Record) {
+	s := &d.sys
+	if s.hasIDs == 0xff {
+		r.Cred = collectors.Cred{UIDsKnown: true, GIDsKnown: true,
+			UID: s.ids[0], EUID: s.ids[1], SUID: s.ids[2], FSUID: s.ids[3],
+			GID: s.ids[4], EGID: s.ids[5], SGID: s.ids[6], FSGID: s.ids[7]}
+	}
+	n := 1
+	switch r.Event.Type {
+	case event.TypeSetreuid, event.TypeSetregid:
+		n = 2
+	case event.TypeSetresuid, event.TypeSetresgid:
+		n = 3
+	}
+	for i := range n {
+		if !s.hasA[i] {
+			return
+		}
+	}
+	collectors.CredArgs(&r.Event.Args, r.Event.Type, [3]uint32{uint32(s.a[0]), uint32(s.a[1]), uint32(s.a[2])}, &r.Cred)
+}
+
 func (d *decoder) syscall(ev *event.Event) {
 	a := &ev.Args
 	s := &d.sys
@@ -968,16 +1021,6 @@ func (d *decoder) syscall(ev *event.Event) {
 		if pid, ok := d.argInt(1); ok {
 			a.PID = pid
 			a.Set |= event.ArgPID
-		}
-	case event.TypeSetuid:
-		if s.hasA[0] {
-			a.UID = uint32(s.a[0])
-			a.Set |= event.ArgUID
-		}
-	case event.TypeSetgid:
-		if s.hasA[0] {
-			a.GID = uint32(s.a[0])
-			a.Set |= event.ArgGID
 		}
 	case event.TypeSetns:
 		if fd, ok := d.argInt(0); ok {

@@ -7,7 +7,8 @@
 // New installs one rule, "-a always,exit -F arch=b64 -S <syscalls>
 // [-F pid!=ExcludePID] -k <Key>", for the syscalls of Options.Types plus
 // execve, execveat, clone, clone3, fork, vfork, exit and exit_group (the
-// process table's), after deleting every rule that carries the key (a
+// process table's) and the credential calls (setuid, setgid, setresuid,
+// setresgid, setreuid, setregid, setfsuid, setfsgid, capset), after deleting every rule that carries the key (a
 // killed run's). It never touches rules with other keys. In unicast mode
 // (below) each of Options.Exclusions comes first as "-a never,exit -F
 // arch=b64 -S <syscalls> -F path=P -k <Key>" (or -F aN=V): the calls it
@@ -101,7 +102,13 @@
 //     comes from the fd table; the local endpoint of a connected (or
 //     connecting) or accepted socket, which audit does not log, is left
 //     invalid (fd.lip and fd.lport absent; fd.name shows it unspecified).
-//   - ptrace request and pid, setuid uid, setgid gid, unshare flags,
+//   - credential calls: the ids they ask for (uid, gid, ruid/euid/suid,
+//     rgid/egid/sgid), and in Record.Cred the identity the thread had when
+//     the call returned, from the uid= euid= suid= fsuid= gid= egid= sgid=
+//     fsgid= fields of the SYSCALL record (failed calls included). Audit
+//     logs no capability sets with them: capset events have no
+//     evt.arg.cap_* and leave the process's capabilities as they were.
+//   - ptrace request and pid, unshare flags,
 //     setns fd and nstype, bpf cmd, dup oldfd, dup3 flags, accept4 flags,
 //     unlinkat flags, chmod/mkdir modes, mount flags, finit_module fd and
 //     flags, userfaultfd flags, dirfds.

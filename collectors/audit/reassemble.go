@@ -154,7 +154,7 @@ func (a *reassembler) wanted(nr uint64) bool {
 		return false
 	}
 	t := typeByNr[nr]
-	return t != event.TypeUnknown && a.types.Has(t)
+	return t != event.TypeUnknown && (a.types.Has(t) || t.IsCred())
 }
 
 // push adds one record, of audit type typ with text data ("audit(...):
