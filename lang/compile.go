@@ -25,8 +25,12 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 	var containerInfoPos Position
 	defer func() {
 		if containerInfoRules > 0 {
-			rs.Warnings.add(containerInfoPos, "%d rule outputs use the deprecated %%container.info; it is dropped: "+
-				"the container fields are added to every alert", containerInfoRules)
+			what := fmt.Sprintf("%d rule outputs use", containerInfoRules)
+			if containerInfoRules == 1 {
+				what = "1 rule output uses"
+			}
+			rs.Warnings.add(containerInfoPos, "%s the deprecated %%container.info; it is dropped: "+
+				"the container fields are added to every alert", what)
 		}
 	}()
 	for _, d := range defs {
