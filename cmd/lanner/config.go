@@ -151,10 +151,10 @@ func decodeConfig(data []byte) (map[string]any, ast.Node, error) {
 	return raw, nil, nil
 }
 
-// configPath finds --config FILE (or --config=FILE) in args.
+// configPath finds --config FILE (or --config=FILE, or -c FILE) in args.
 func configPath(args []string) string {
 	for i, a := range args {
-		if a == "--config" && i+1 < len(args) {
+		if (a == "--config" || a == "-c") && i+1 < len(args) {
 			return args[i+1]
 		}
 		if v, ok := strings.CutPrefix(a, "--config="); ok {

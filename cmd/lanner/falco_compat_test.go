@@ -260,6 +260,10 @@ func TestFalcoCommandLine(t *testing.T) {
 	bin := lanner(t)
 	history := testutil.Shared(t, "falco-rules/history/falco_rules-0.27.0.yaml")
 	const rule = "Credential Store Read By Untrusted Program"
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("outptu: json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		code int
@@ -276,6 +280,9 @@ func TestFalcoCommandLine(t *testing.T) {
 		{[]string{"-M", "1", "-U", "-A", "-o", "priority=warning", "--collector", "nope"}, 80,
 			[]string{"-U: Lanner writes every alert", "-A: Lanner watches", `--collector must be one of`}},
 		{[]string{"-o", "priority=loud", "-M", "1"}, 1, []string{"min-priority"}},
+		// -c is --config, Falco's way or run's.
+		{[]string{"-c", bad, "-M", "1"}, 1, []string{`unknown key "outptu"`}},
+		{[]string{"run", "-c", bad}, 1, []string{`unknown key "outptu"`}},
 	}
 	for _, c := range cases {
 		out, err := exec.Command(bin, c.args...).CombinedOutput()
