@@ -139,6 +139,10 @@ func TestFalcoConfigKeys(t *testing.T) {
 		}, nil, ""},
 		{"http echo", httpOn + "  echo: true\n  compress_uploads: false\n", nil, func(r *runCmd) bool { return len(r.HTTPURL) == 1 },
 			[]string{":10: warning: http_output.echo is not supported"}, ""},
+		{"http off by default", "http_output:\n  url: http://127.0.0.1:9/\n", nil,
+			func(r *runCmd) bool { return len(r.HTTPURL) == 0 }, nil, ""},
+		{"-o enables http", "", []string{"http_output.enabled=true", "http_output.url=http://127.0.0.1:9/"},
+			func(r *runCmd) bool { return len(r.HTTPURL) == 1 && r.HTTPURL[0] == "http://127.0.0.1:9/" }, nil, ""},
 		{"http disabled", "http_output:\n  enabled: false\n  url: http://x/\n  echo: true\n", nil,
 			func(r *runCmd) bool { return len(r.HTTPURL) == 0 }, nil, ""},
 		{"sinks", "stdout_output: {enabled: true}\nsyslog_output: {enabled: true}\nprogram_output:\n  enabled: true\n  program: logger -t falco\n" +

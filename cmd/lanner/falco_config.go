@@ -161,8 +161,9 @@ func (ft *falcoTranslation) flagBool(name, flag string, v any) {
 }
 
 // section returns a Falco section's map, recording an error when it is not
-// one, and whether it is enabled.
-func (ft *falcoTranslation) section(name string, v any) (map[string]any, bool) {
+// one, and whether it is enabled: its enabled key, else Falco's default
+// for it.
+func (ft *falcoTranslation) section(name string, v any, enabledByDefault bool) (map[string]any, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		if v != nil {
@@ -170,7 +171,7 @@ func (ft *falcoTranslation) section(name string, v any) (map[string]any, bool) {
 		}
 		return nil, false
 	}
-	on := true
+	on := enabledByDefault
 	if e, has := m["enabled"]; has {
 		on, _ = ft.boolean(name+".enabled", e)
 	}
@@ -221,7 +222,7 @@ func (ft *falcoTranslation) rulesFiles(v any) {
 }
 
 func (ft *falcoTranslation) outputs(v any) {
-	m, _ := ft.section("outputs", v)
+	m, _ := ft.section("outputs", v, true)
 	if m == nil {
 		return
 	}
@@ -235,14 +236,14 @@ func (ft *falcoTranslation) outputs(v any) {
 }
 
 func (ft *falcoTranslation) stdoutOutput(v any) {
-	m, on := ft.section("stdout_output", v)
+	m, on := ft.section("stdout_output", v, true)
 	if m != nil {
 		ft.values["stdout"] = on
 	}
 }
 
 func (ft *falcoTranslation) syslogOutput(v any) {
-	if m, on := ft.section("syslog_output", v); m != nil && on {
+	if m, on := ft.section("syslog_output", v, true); m != nil && on {
 		ft.appendList("syslog", "local")
 		ft.subkeys("syslog_output", m, on)
 	}
@@ -254,7 +255,7 @@ func (ft *falcoTranslation) appendList(flag, v string) {
 }
 
 func (ft *falcoTranslation) fileOutput(v any) {
-	m, on := ft.section("file_output", v)
+	m, on := ft.section("file_output", v, false)
 	if m == nil || !on {
 		return
 	}
@@ -265,7 +266,7 @@ func (ft *falcoTranslation) fileOutput(v any) {
 }
 
 func (ft *falcoTranslation) programOutput(v any) {
-	m, on := ft.section("program_output", v)
+	m, on := ft.section("program_output", v, false)
 	if m == nil || !on {
 		return
 	}
@@ -276,7 +277,7 @@ func (ft *falcoTranslation) programOutput(v any) {
 }
 
 func (ft *falcoTranslation) httpOutput(v any) {
-	m, on := ft.section("http_output", v)
+	m, on := ft.section("http_output", v, false)
 	if m == nil || !on {
 		return
 	}
@@ -336,7 +337,7 @@ func (ft *falcoTranslation) httpOutput(v any) {
 }
 
 func (ft *falcoTranslation) webserver(v any) {
-	m, on := ft.section("webserver", v)
+	m, on := ft.section("webserver", v, true)
 	if m == nil || !on {
 		return
 	}
@@ -361,7 +362,7 @@ func (ft *falcoTranslation) webserver(v any) {
 }
 
 func (ft *falcoTranslation) metrics(v any) {
-	m, on := ft.section("metrics", v)
+	m, on := ft.section("metrics", v, false)
 	if m == nil || !on {
 		return
 	}
