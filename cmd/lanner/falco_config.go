@@ -95,7 +95,7 @@ var falcoHandlers = map[string]func(ft *falcoTranslation, v any){
 	"time_format_iso_8601": func(ft *falcoTranslation, v any) { ft.flagBool("time_format_iso_8601", "time_iso8601", v) },
 	// Lanner writes each alert to its sinks as it is raised.
 	"buffered_outputs": func(ft *falcoTranslation, v any) {},
-	// Rule files are read again on SIGHUP and when they change.
+	// Accepted: when rules files are read again is run's own business.
 	"watch_config_files": func(ft *falcoTranslation, v any) {},
 	"outputs":            (*falcoTranslation).outputs,
 	"stdout_output":      (*falcoTranslation).stdoutOutput,
