@@ -147,33 +147,35 @@ func (e *emitter) ruleEntry(r *lang.Rule, m, f, c string) jen.Code {
 			fields = append(fields, jen.Values(d))
 		}
 	}
-	d := jen.Dict{
-		jen.Id("Name"):      jen.Lit(r.Name),
-		jen.Id("Desc"):      jen.Lit(r.Desc),
-		jen.Id("Condition"): jen.Lit(r.CondText),
-		jen.Id("Output"):    jen.Lit(r.OutputText),
-		jen.Id("Priority"):  jen.Qual(pkgRuleset, r.Priority.String()),
-		jen.Id("Source"):    jen.Lit(r.Source),
-		jen.Id("Enabled"):   jen.Lit(r.Enabled),
-		jen.Id("File"):      jen.Lit(r.Pos.File),
-		jen.Id("Line"):      jen.Lit(r.Pos.Line),
-		jen.Id("Match"):     jen.Id(m),
-		jen.Id("Format"):    jen.Id(f),
-		jen.Id("Cond"):      jen.Id(c),
-	}
-	if len(types) > 0 {
-		d[jen.Id("EvtTypes")] = jen.Index().Qual(pkgEvent, "Type").Values(types...)
-	}
+	// Fields in a fixed order, the rule's name first, so an entry reads
+	// like the rule it comes from.
+	var kv []jen.Code
+	add := func(key string, v jen.Code) { kv = append(kv, jen.Id(key).Op(":").Add(v)) }
+	add("Name", jen.Lit(r.Name))
+	add("Desc", jen.Lit(r.Desc))
+	add("Condition", jen.Lit(r.CondText))
+	add("Output", jen.Lit(r.OutputText))
+	add("Priority", jen.Qual(pkgRuleset, r.Priority.String()))
+	add("Source", jen.Lit(r.Source))
+	add("Enabled", jen.Lit(r.Enabled))
 	if len(tags) > 0 {
-		d[jen.Id("Tags")] = jen.Index().String().Values(tags...)
+		add("Tags", jen.Index().String().Values(tags...))
+	}
+	add("File", jen.Lit(r.Pos.File))
+	add("Line", jen.Lit(r.Pos.Line))
+	if len(types) > 0 {
+		add("EvtTypes", jen.Index().Qual(pkgEvent, "Type").Values(types...))
 	}
 	if len(fields) > 0 {
-		d[jen.Id("Fields")] = jen.Index().Qual(pkgRuleset, "OutputField").Values(fields...)
+		add("Fields", jen.Index().Qual(pkgRuleset, "OutputField").Values(fields...))
 	}
 	if cf := lang.CondFields(r.Cond); len(cf) > 0 {
-		d[jen.Id("CondFields")] = strSlice(cf)
+		add("CondFields", strSlice(cf))
 	}
-	return jen.Values(d)
+	add("Match", jen.Id(m))
+	add("Format", jen.Id(f))
+	add("Cond", jen.Id(c))
+	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, kv...)
 }
 
 func strSlice(ss []string) jen.Code {
