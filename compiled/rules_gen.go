@@ -133,7 +133,7 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 
 // condNamespaceChangeInsideContainer evaluates the condition of the rule "Namespace Change Inside Container" over what the facts know.
 func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInContainerNamespaceToolNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInContainerNamespaceToolNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1007:3).
@@ -238,7 +238,7 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedFromContainer evaluates the condition of the rule "Kernel Module Loaded From Container" over what the facts know.
 func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1021:3).
@@ -538,7 +538,7 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 
 // condFilelessExecutionFromMemory evaluates the condition of the rule "Fileless Execution From Memory" over what the facts know.
 func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1076:3).
@@ -848,7 +848,7 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condDriftedExecutableRunInContainer evaluates the condition of the rule "Drifted Executable Run In Container" over what the facts know.
 func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1120:3).
@@ -968,7 +968,7 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNewExecutableCreatedInContainer evaluates the condition of the rule "New Executable Created In Container" over what the facts know.
 func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1137:3).
@@ -1068,7 +1068,7 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 
 // condContainerRuntimeSocketConnectedFromContainer evaluates the condition of the rule "Container Runtime Socket Connected From Container" over what the facts know.
 func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1154:3).
@@ -1173,7 +1173,7 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 
 // condNetworkClientStdioRedirectedToSocket evaluates the condition of the rule "Network Client Stdio Redirected To Socket" over what the facts know.
 func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1171:3).
@@ -1268,7 +1268,7 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 
 // condExecutionFromSharedMemory evaluates the condition of the rule "Execution From Shared Memory" over what the facts know.
 func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never1, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1188:3).
@@ -1373,7 +1373,7 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 
 // condKernelModuleLoadedByUnexpectedProgram evaluates the condition of the rule "Kernel Module Loaded By Unexpected Program" over what the facts know.
 func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1203:3).
@@ -1583,7 +1583,7 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 
 // condKernelExecutionHookModified evaluates the condition of the rule "Kernel Execution Hook Modified" over what the facts know.
 func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1240:3).
@@ -1693,7 +1693,7 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 
 // condProcessMemoryOpenedThroughProcfs evaluates the condition of the rule "Process Memory Opened Through Procfs" over what the facts know.
 func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1262:3).
@@ -1813,7 +1813,7 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 
 // condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
 func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameIs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameIs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1279:3).
@@ -1923,7 +1923,7 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 
 // condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
 func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
@@ -2033,7 +2033,7 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowEtc evaluates the condition of the rule "Write Below Etc" over what the facts know.
 func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
@@ -2153,7 +2153,7 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowBinaryDirectory evaluates the condition of the rule "Write Below Binary Directory" over what the facts know.
 func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
@@ -2283,7 +2283,7 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 
 // condPackageDatabaseModifiedOutsidePackageManager evaluates the condition of the rule "Package Database Modified Outside Package Manager" over what the facts know.
 func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
@@ -2393,7 +2393,7 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 
 // condNonDeviceFileCreatedUnderDev evaluates the condition of the rule "Non-Device File Created Under Dev" over what the facts know.
 func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
@@ -2498,7 +2498,7 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 
 // condPrivilegedContainerStarted evaluates the condition of the rule "Privileged Container Started" over what the facts know.
 func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
@@ -2598,7 +2598,7 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 
 // condContainerStartedWithSensitiveHostMount evaluates the condition of the rule "Container Started With Sensitive Host Mount" over what the facts know.
 func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
@@ -2693,7 +2693,7 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condPackageManagerRunInContainer evaluates the condition of the rule "Package Manager Run In Container" over what the facts know.
 func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
@@ -2788,7 +2788,7 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 
 // condPrivilegeSwitchBinaryRunInContainer evaluates the condition of the rule "Privilege Switch Binary Run In Container" over what the facts know.
 func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
@@ -2883,7 +2883,7 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condHostAccessToolRunInContainer evaluates the condition of the rule "Host Access Tool Run In Container" over what the facts know.
 func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
@@ -2988,7 +2988,7 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 
 // condShellSpawnedByWebServer evaluates the condition of the rule "Shell Spawned By Web Server" over what the facts know.
 func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never1, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
@@ -3083,7 +3083,7 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 
 // condDownloadPipedIntoShell evaluates the condition of the rule "Download Piped Into Shell" over what the facts know.
 func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
@@ -3198,7 +3198,7 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 
 // condShellOpenedNetworkConnection evaluates the condition of the rule "Shell Opened Network Connection" over what the facts know.
 func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
@@ -3313,7 +3313,7 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 
 // condConnectionToMiningPoolPort evaluates the condition of the rule "Connection To Mining Pool Port" over what the facts know.
 func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
@@ -3428,7 +3428,7 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 
 // condSystemUtilityOpenedNetworkConnection evaluates the condition of the rule "System Utility Opened Network Connection" over what the facts know.
 func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
@@ -3523,7 +3523,7 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 
 // condTunnelingToolRun evaluates the condition of the rule "Tunneling Tool Run" over what the facts know.
 func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
@@ -3618,7 +3618,7 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 
 // condPrivateKeySearch evaluates the condition of the rule "Private Key Search" over what the facts know.
 func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
@@ -3713,7 +3713,7 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 
 // condSecurityControlDisabled evaluates the condition of the rule "Security Control Disabled" over what the facts know.
 func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
@@ -3808,7 +3808,7 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 
 // condLogOrHistoryWipingCommand evaluates the condition of the rule "Log Or History Wiping Command" over what the facts know.
 func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
@@ -3903,7 +3903,7 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 
 // condBlockDeviceOverwritten evaluates the condition of the rule "Block Device Overwritten" over what the facts know.
 func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
@@ -4007,7 +4007,7 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 
 // condPreloadLibraryFromWritableDirectory evaluates the condition of the rule "Preload Library From Writable Directory" over what the facts know.
 func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never1, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
@@ -4117,7 +4117,7 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 
 // condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
 func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
@@ -4242,7 +4242,7 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 
 // condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
 func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
@@ -4352,7 +4352,7 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 
 // condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
 func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
@@ -4462,7 +4462,7 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 
 // condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
 func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
@@ -4672,7 +4672,7 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 
 // condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
 func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
@@ -4772,7 +4772,7 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 
 // condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
 func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
@@ -4872,7 +4872,7 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 
 // condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
 func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
@@ -4972,7 +4972,7 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 
 // condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
 func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
@@ -5082,7 +5082,7 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 
 // condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
 func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
@@ -5192,7 +5192,7 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 
 // condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
 func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
@@ -5292,7 +5292,7 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 
 // condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
 func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
@@ -5392,7 +5392,7 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 
 // condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
 func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
@@ -5512,7 +5512,7 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
 func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
@@ -5632,7 +5632,7 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
 func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
@@ -5762,7 +5762,7 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 
 // condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
 func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
@@ -5902,7 +5902,7 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 
 // condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
 func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1951:3).
@@ -6022,7 +6022,7 @@ func formatRootRequestedByNonRootProcess(dst []byte, ev *event.Event) []byte {
 
 // condRootRequestedByNonRootProcess evaluates the condition of the rule "Root Requested By Non-Root Process" over what the facts know.
 func condRootRequestedByNonRootProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1970:3).
@@ -6122,7 +6122,7 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 
 // condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
 func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1989:3).
@@ -6217,7 +6217,7 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
 func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2004:3).
@@ -6337,7 +6337,7 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 
 // condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
 func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2023:3).
@@ -6442,7 +6442,7 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 
 // condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
 func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2038:3).
@@ -6537,7 +6537,7 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 
 // condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
 func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never1, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2053:3).
@@ -6637,7 +6637,7 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 
 // condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
 func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2072:3).
@@ -6732,7 +6732,7 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 
 // condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
 func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2087:3).
@@ -6922,7 +6922,7 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 
 // condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
 func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2120:3).
@@ -7017,7 +7017,7 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 
 // condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
 func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2135:3).
@@ -7112,7 +7112,7 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 
 // condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
 func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2150:3).
@@ -7207,7 +7207,7 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 
 // condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
 func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never1, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2164:3).
@@ -7427,7 +7427,7 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 
 // condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
 func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2197:3).
@@ -7527,7 +7527,7 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 
 // condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
 func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2214:3).
@@ -7627,7 +7627,7 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 
 // condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
 func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2232:3).
@@ -7737,7 +7737,7 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
 func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2252:3).
@@ -7842,7 +7842,7 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 
 // condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
 func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2268:3).
@@ -7957,7 +7957,7 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
 func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroRansomExtensionCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never1, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroRansomExtensionCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
 // Rules are the compiled rules, in load order.
@@ -13473,6 +13473,7 @@ func macroInContainer(ev *event.Event) bool {
 	return v != "host"
 }
 
+// listContainerRuntimeNames reports whether v is an item of container_runtime_names.
 func listContainerRuntimeNames(v string) bool {
 	switch v {
 	case "buildah", "buildkit-runc", "buildkitd", "conmon", "containerd", "containerd-shim", "crio", "crun", "docker", "docker-init", "docker-proxy", "dockerd", "kubelet", "podman", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "youki":
@@ -13490,6 +13491,7 @@ func macroContainerRuntimeProcess(ev *event.Event) bool {
 	return listContainerRuntimeNames(v)
 }
 
+// listContainerNamespaceToolNames reports whether v is an item of container_namespace_tool_names.
 func listContainerNamespaceToolNames(v string) bool {
 	switch v {
 	case "buildah", "buildkit-runc", "buildkitd", "bwrap", "chrome", "chrome-sandbox", "chromium", "podman":
@@ -13572,8 +13574,8 @@ func macroSystemdProcessCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameStartswith, "proc.name"), macroSystemdServiceSetupCond(f))
 }
 
-// never1 is a check that holds for no event, such as a comparison with an empty list.
-func never1(*event.Event) bool {
+// never is a check that holds for no event, such as a comparison with an empty list.
+func never(*event.Event) bool {
 	return false
 }
 
@@ -13596,7 +13598,7 @@ func macroIpSocket(ev *event.Event) bool {
 	return (v == "4" || v == "6")
 }
 
-func in2(v int64) bool {
+func in1(v int64) bool {
 	switch v {
 	case int64(0), int64(1), int64(2):
 		return true
@@ -13610,9 +13612,10 @@ func evtRawresIn(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in2(v)
+	return in1(v)
 }
 
+// listShellNames reports whether v is an item of shell_names.
 func listShellNames(v string) bool {
 	switch v {
 	case "ash", "bash", "csh", "dash", "fish", "ksh", "ksh93", "mksh", "rbash", "sh", "tcsh", "yash", "zsh":
@@ -13672,6 +13675,7 @@ func macroPythonProcess(ev *event.Event) bool {
 	return (procNameStartswith3(ev) || procNameStartswith4(ev))
 }
 
+// listInterpreterNames reports whether v is an item of interpreter_names.
 func listInterpreterNames(v string) bool {
 	switch v {
 	case "awk", "bun", "busybox", "deno", "expect", "gawk", "lua", "luajit", "mawk", "node", "nodejs", "perl", "ruby", "tclsh", "wish":
@@ -14027,6 +14031,7 @@ func procPnameInContainerRuntimeNames(ev *event.Event) bool {
 	return listContainerRuntimeNames(v)
 }
 
+// listMinerNames reports whether v is an item of miner_names.
 func listMinerNames(v string) bool {
 	switch v {
 	case "bfgminer", "ccminer", "cgminer", "cpuminer", "cpuminer-multi", "ethminer", "gminer", "kawpowminer", "lolminer", "minerd", "nanominer", "nbminer", "phoenixminer", "srbminer", "srbminer-multi", "t-rex", "teamredminer", "xmr-stak", "xmr-stak-rx", "xmrig", "xmrig-notls":
@@ -14181,7 +14186,7 @@ func fdNameChangedIs(ev *event.Event) bool {
 	return v == true
 }
 
-var nets3 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
+var nets2 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
 
 // fdSnetIs: fd.snet = "127.0.0.0/8" (rules/lanner_rules.yaml:359)
 func fdSnetIs(ev *event.Event) bool {
@@ -14189,10 +14194,10 @@ func fdSnetIs(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return nets3.Contains(v)
+	return nets2.Contains(v)
 }
 
-var addr4 = netip.MustParseAddr("0.0.0.0")
+var addr3 = netip.MustParseAddr("0.0.0.0")
 
 // fdSipIs: fd.sip = "0.0.0.0" (rules/lanner_rules.yaml:359)
 func fdSipIs(ev *event.Event) bool {
@@ -14200,10 +14205,10 @@ func fdSipIs(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr4
+	return v == addr3
 }
 
-var addr5 = netip.MustParseAddr("::1")
+var addr4 = netip.MustParseAddr("::1")
 
 // fdSipIs2: fd.sip = "::1" (rules/lanner_rules.yaml:359)
 func fdSipIs2(ev *event.Event) bool {
@@ -14211,10 +14216,10 @@ func fdSipIs2(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr5
+	return v == addr4
 }
 
-var addr6 = netip.MustParseAddr("::")
+var addr5 = netip.MustParseAddr("::")
 
 // fdSipIs3: fd.sip = "::" (rules/lanner_rules.yaml:359)
 func fdSipIs3(ev *event.Event) bool {
@@ -14222,7 +14227,7 @@ func fdSipIs3(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr6
+	return v == addr5
 }
 
 // macroLocalOrUnspecifiedServer reports whether an event satisfies the macro local_or_unspecified_server (rules/lanner_rules.yaml:357).
@@ -14253,6 +14258,7 @@ func macroOutboundConnection(ev *event.Event) bool {
 	return ((evtTypeIs(ev) || (evtTypeIn2(ev) && fdL4protoIs(ev) && fdConnectedIs(ev) && fdNameChangedIs(ev))) && macroIpSocket(ev) && !macroLocalOrUnspecifiedServer(ev) && (evtRawresGe(ev) || evtResIs2(ev)))
 }
 
+// listMinerPoolHosts reports whether v is an item of miner_pool_hosts.
 func listMinerPoolHosts(v string) bool {
 	switch v {
 	case "auto.c3pool.org", "gulf.moneroocean.stream", "mine.c3pool.com", "monerohash.com", "pool.hashvault.pro", "pool.minexmr.com", "pool.supportxmr.com", "pool.xmr.pt", "xmr-eu1.nanopool.org", "xmr-us-east1.nanopool.org", "xmr.2miners.com", "xmr.f2pool.com", "xmr.pool.minergate.com":
@@ -14489,6 +14495,7 @@ func evtIsOpenExecIs(ev *event.Event) bool {
 	return v == true
 }
 
+// listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames reports whether v is an item of debian_package_tool_names, rpm_package_tool_names, other_package_tool_names.
 func listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
@@ -14597,7 +14604,7 @@ func macroContainerRuntimeSocketCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameContains, "fd.name"), f.Check(fdNameContains2, "fd.name"), f.Check(fdNameContains3, "fd.name"), f.Check(fdNameContains4, "fd.name"), f.Check(fdNameContains5, "fd.name"))
 }
 
-func in7(v string) bool {
+func in6(v string) bool {
 	switch v {
 	case "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "socat", "telnet":
 		return true
@@ -14611,7 +14618,7 @@ func procNameIn(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in7(v)
+	return in6(v)
 }
 
 // procExepathStartswith2: proc.exepath startswith /dev/shm/ (rules/lanner_rules.yaml:1177)
@@ -14659,6 +14666,7 @@ func procArgsStartswith5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
+// listKernelModuleLoaderNames reports whether v is an item of kernel_module_loader_names.
 func listKernelModuleLoaderNames(v string) bool {
 	switch v {
 	case "(udev-worker)", "insmod", "kmod", "modprobe", "systemd-modules", "systemd-udevd":
@@ -14723,6 +14731,7 @@ func evtArgRequestContains3(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SETREGS")
 }
 
+// listDebuggerNames reports whether v is an item of debugger_names.
 func listDebuggerNames(v string) bool {
 	switch v {
 	case "criu", "dlv", "eu-stack", "gdb", "gdbserver", "lldb", "lldb-server", "ltrace", "proot", "py-spy", "rbspy", "rr", "strace", "valgrind":
@@ -14742,7 +14751,7 @@ func macroDebuggerProcess(ev *event.Event) bool {
 
 // macroDebuggerProcessCond evaluates the macro debugger_process (rules/lanner_rules.yaml:414) over what the facts know.
 func macroDebuggerProcessCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(macroDebuggerProcess, "proc.name"), f.Check(never1, "proc.name"))
+	return ruleset.TriOr(f.Check(macroDebuggerProcess, "proc.name"), f.Check(never, "proc.name"))
 }
 
 // evtIsOpenWriteIs: evt.is_open_write = true (rules/lanner_rules.yaml:309)
@@ -14773,6 +14782,7 @@ func macroFileWritten(ev *event.Event) bool {
 	return (macroFileOpenedForWrite(ev) || (evtTypeIs2(ev) && fdNumGe(ev)))
 }
 
+// listKernelHookFiles reports whether v is an item of kernel_hook_files.
 func listKernelHookFiles(v string) bool {
 	switch v {
 	case "/proc/sys/fs/binfmt_misc/register", "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hotplug", "/proc/sys/kernel/modprobe", "/sys/kernel/uevent_helper":
@@ -14799,6 +14809,7 @@ func fdFilenameIs(ev *event.Event) bool {
 	return v == "release_agent"
 }
 
+// listKernelHookWriterNames reports whether v is an item of kernel_hook_writer_names.
 func listKernelHookWriterNames(v string) bool {
 	switch v {
 	case "abrt-hook-ccpp", "abrtd", "apport", "systemd-coredum", "update-binfmts":
@@ -14871,6 +14882,7 @@ func fdNamerawStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/thread-self/")
 }
 
+// listSecurityAgentNames reports whether v is an item of security_agent_names.
 func listSecurityAgentNames(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
@@ -14935,6 +14947,7 @@ func evtArgLinkpathIs(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
+// listAccountDatabaseFiles reports whether v is an item of account_database_files.
 func listAccountDatabaseFiles(v string) bool {
 	switch v {
 	case "/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow", "/etc/sudoers":
@@ -14989,7 +15002,7 @@ func evtArgNewpathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in8(v string) bool {
+func in7(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo":
 		return true
@@ -15003,7 +15016,7 @@ func procNameIn2(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in8(v)
+	return in7(v)
 }
 
 // fdNameStartswith3: fd.name startswith /etc/ (rules/lanner_rules.yaml:1306)
@@ -15033,7 +15046,7 @@ func fdNameStartswith4(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-func in9(v string) bool {
+func in8(v string) bool {
 	switch v {
 	case "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.monthly", "/etc/cron.weekly":
 		return true
@@ -15047,7 +15060,7 @@ func fdDirectoryIn(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in9(v)
+	return in8(v)
 }
 
 // macroCronPathWritten reports whether an event satisfies the macro cron_path_written (rules/lanner_rules.yaml:433).
@@ -15055,6 +15068,7 @@ func macroCronPathWritten(ev *event.Event) bool {
 	return (fdNameIs2(ev) || fdNameStartswith4(ev) || fdDirectoryIn(ev))
 }
 
+// listShellStartupGlobalFiles reports whether v is an item of shell_startup_global_files.
 func listShellStartupGlobalFiles(v string) bool {
 	switch v {
 	case "/etc/bash.bashrc", "/etc/bashrc", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment", "/etc/profile", "/etc/zsh/zlogin", "/etc/zsh/zprofile", "/etc/zsh/zshenv", "/etc/zsh/zshrc", "/etc/zshrc":
@@ -15081,6 +15095,7 @@ func fdDirectoryIs2(ev *event.Event) bool {
 	return v == "/etc/profile.d"
 }
 
+// listShellStartupUserFiles reports whether v is an item of shell_startup_user_files.
 func listShellStartupUserFiles(v string) bool {
 	switch v {
 	case ".bash_login", ".bash_logout", ".bash_profile", ".bashrc", ".cshrc", ".kshrc", ".mkshrc", ".profile", ".tcshrc", ".zlogin", ".zprofile", ".zshenv", ".zshrc":
@@ -15121,7 +15136,7 @@ func macroShellStartupFile(ev *event.Event) bool {
 	return (fdNameInShellStartupGlobalFiles(ev) || fdDirectoryIs2(ev) || (fdFilenameInShellStartupUserFiles(ev) && (fdDirectoryIs3(ev) || fdDirectoryGlob(ev))))
 }
 
-var prefixes10 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+var prefixes9 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
 
 // fdNamePmatch: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user) (rules/lanner_rules.yaml:447)
 func fdNamePmatch(ev *event.Event) bool {
@@ -15129,7 +15144,7 @@ func fdNamePmatch(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes10.Match(v)
+	return prefixes9.Match(v)
 }
 
 // fdNameGlob2: fd.name glob "/root/.config/systemd/user/*" (rules/lanner_rules.yaml:449)
@@ -15219,6 +15234,7 @@ func macroEtcPathWithOwnRule(ev *event.Event) bool {
 	return (macroCronPathWritten(ev) || macroShellStartupFile(ev) || fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || fdNameIs(ev) || (macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev)))
 }
 
+// listEtcWriterNamesAccountToolNames reports whether v is an item of etc_writer_names, account_tool_names.
 func listEtcWriterNamesAccountToolNames(v string) bool {
 	switch v {
 	case "NetworkManager", "addgroup", "adduser", "apparmor_parser", "calico-node", "certbot", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cilium-agent", "cloud-init", "containerd", "cupsd", "delgroup", "deluser", "dhclient", "dhclient-script", "dhcpcd", "dmeventd", "dockerd", "firewalld", "flanneld", "fwupd", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "hwclock", "k3s", "kubeadm", "kubelet", "ldconfig", "ldconfig.real", "locale-gen", "localedef", "lvchange", "lvcreate", "lvm", "mdadm", "mkhomedir_helpe", "netplan", "newaliases", "newusers", "nm-dispatcher", "oddjob_mkhomed", "passwd", "postalias", "postmap", "pvscan", "pwck", "pwconv", "pwunconv", "resolvconf", "rke2", "sendmail", "snapd", "ssh-keygen", "tailscaled", "tuned", "ufw", "update-binfmts", "update-ca-certi", "useradd", "userdel", "usermod", "vgchange", "vgscan", "vigr", "vipw", "visudo":
@@ -15236,6 +15252,7 @@ func procNameInEtcWriterNamesAccountToolNames(ev *event.Event) bool {
 	return listEtcWriterNamesAccountToolNames(v)
 }
 
+// listEtcWriterParentNames reports whether v is an item of etc_writer_parent_names.
 func listEtcWriterParentNames(v string) bool {
 	switch v {
 	case "NetworkManager", "certbot", "cf-agent", "chef-client", "cloud-init", "dhclient", "dhclient-script", "dhcpcd", "ifdown", "ifup", "nm-dispatcher", "puppet", "resolvconf", "salt-call", "salt-minion", "update-ca-certi":
@@ -15270,6 +15287,7 @@ func macroInteractiveProcess(ev *event.Event) bool {
 	return v != int64(0)
 }
 
+// listTextEditorNames reports whether v is an item of text_editor_names.
 func listTextEditorNames(v string) bool {
 	switch v {
 	case "ed", "emacs", "emacs-nox", "helix", "hx", "jed", "joe", "kak", "mcedit", "mg", "micro", "nano", "nvim", "pico", "rnano", "sudoedit", "vi", "view", "vim", "vim.basic", "vim.tiny":
@@ -15301,6 +15319,7 @@ func procVpidIs(ev *event.Event) bool {
 	return v == int64(1)
 }
 
+// listContainerEntrypointNames reports whether v is an item of container_entrypoint_names.
 func listContainerEntrypointNames(v string) bool {
 	switch v {
 	case "catatonit", "docker-entrypoi", "docker-init", "dumb-init", "entrypoint", "entrypoint.sh", "gosu", "s6-svscan", "su-exec", "tini":
@@ -15366,6 +15385,7 @@ func macroStartedByContainerEntrypointCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroInContainer, "container.id"), ruleset.TriOr(f.Check(procVpidIs, "proc.vpid"), f.Check(procAnameInContainerEntrypointNames, "proc.aname")))
 }
 
+// listBinaryDirs reports whether v is an item of binary_dirs.
 func listBinaryDirs(v string) bool {
 	switch v {
 	case "/bin", "/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/usr/sbin":
@@ -15399,6 +15419,7 @@ func evtArgNewpathPmatchBinaryDirs(ev *event.Event) bool {
 	return listBinaryDirs2.Match(v)
 }
 
+// listLanguagePackageManagerNames reports whether v is an item of language_package_manager_names.
 func listLanguagePackageManagerNames(v string) bool {
 	switch v {
 	case "bundle", "cargo", "composer", "conda", "gem", "go", "mamba", "pip", "pip3", "pipx", "poetry", "uv":
@@ -15539,6 +15560,7 @@ func fdDirectoryGlob2(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
+// listDeviceNodePaths reports whether v is an item of device_node_paths.
 func listDeviceNodePaths(v string) bool {
 	switch v {
 	case "/dev/autofs", "/dev/btrfs-control", "/dev/console", "/dev/cpu_dma_latency", "/dev/full", "/dev/fuse", "/dev/hpet", "/dev/hwrng", "/dev/initctl", "/dev/kmsg", "/dev/kvm", "/dev/loop-control", "/dev/mapper/control", "/dev/mcelog", "/dev/mem", "/dev/null", "/dev/port", "/dev/ptmx", "/dev/random", "/dev/rfkill", "/dev/rtc", "/dev/rtc0", "/dev/snapshot", "/dev/stderr", "/dev/stdin", "/dev/stdout", "/dev/tpm0", "/dev/tpmrm0", "/dev/tty", "/dev/uinput", "/dev/urandom", "/dev/vhost-net", "/dev/vhost-vsock", "/dev/vsock", "/dev/watchdog", "/dev/watchdog0", "/dev/xconsole", "/dev/zero":
@@ -15759,7 +15781,7 @@ func fdNameIs3(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in11(v string) bool {
+func in10(v string) bool {
 	switch v {
 	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
@@ -15773,7 +15795,7 @@ func procNameIn3(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in11(v)
+	return in10(v)
 }
 
 // macroFileCreatedCond evaluates the macro file_created (rules/lanner_rules.yaml:315) over what the facts know.
@@ -16075,6 +16097,7 @@ func macroSensitiveHostMountCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(containerMountDestStartswith, "container.mount.dest[/]"), f.Check(containerMountDestProcStartswith, "container.mount.dest[/proc*]"), f.Check(containerMountDestEtcStartswith, "container.mount.dest[/etc]"), f.Check(containerMountDestEtcShadowStartswith, "container.mount.dest[/etc/shadow]"), f.Check(containerMountDestEtcSudoersStartswith, "container.mount.dest[/etc/sudoers*]"), f.Check(containerMountDestRootStartswith, "container.mount.dest[/root*]"), f.Check(containerMountDestBootStartswith, "container.mount.dest[/boot*]"), f.Check(containerMountDestVarRunStartswith, "container.mount.dest[/var/run]"), f.Check(containerMountDestRunStartswith, "container.mount.dest[/run]"), f.Check(containerMountDestVarRunDockerSockStartswith, "container.mount.dest[/var/run/docker.sock]"), f.Check(containerMountDestRunDockerSockStartswith, "container.mount.dest[/run/docker.sock]"), f.Check(containerMountDestRunContainerdStartswith, "container.mount.dest[/run/containerd]"), f.Check(containerMountDestRunContainerdContainerdSockStartswith, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunContainerdContainerdSockStartswith, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunCrioCrioSockStartswith, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(containerMountDestRunCrioCrioSockStartswith, "container.mount.dest[/run/crio/crio.sock]"), f.Check(containerMountDestRunPodmanPodmanSockStartswith, "container.mount.dest[/run/podman/podman.sock]"), f.Check(containerMountDestVarLibDockerStartswith, "container.mount.dest[/var/lib/docker]"), f.Check(containerMountDestVarLibKubeletStartswith, "container.mount.dest[/var/lib/kubelet]"), f.Check(containerMountDestVarLibKubeletPkiStartswith, "container.mount.dest[/var/lib/kubelet/pki*]"))
 }
 
+// listOsPackageManagerNames reports whether v is an item of os_package_manager_names.
 func listOsPackageManagerNames(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
@@ -16109,6 +16132,7 @@ func procAnameInOsPackageManagerNames(ev *event.Event) bool {
 	return false
 }
 
+// listPrivilegeSwitchNames reports whether v is an item of privilege_switch_names.
 func listPrivilegeSwitchNames(v string) bool {
 	switch v {
 	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
@@ -16126,7 +16150,7 @@ func procNameInPrivilegeSwitchNames(ev *event.Event) bool {
 	return listPrivilegeSwitchNames(v)
 }
 
-func in12(v string) bool {
+func in11(v string) bool {
 	switch v {
 	case "debugfs", "mount", "nsenter":
 		return true
@@ -16140,7 +16164,7 @@ func procNameIn4(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in12(v)
+	return in11(v)
 }
 
 // procNameIs: proc.name = mount (rules/lanner_rules.yaml:1453)
@@ -16161,6 +16185,7 @@ func procArgsIn(ev *event.Event) bool {
 	return (v == "" || v == "-l")
 }
 
+// listWebServerNames reports whether v is an item of web_server_names.
 func listWebServerNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
@@ -16550,6 +16575,7 @@ func macroCmdlinePipesIntoInterpreterCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineEndswith, "proc.cmdline"), f.Check(procCmdlineEndswith2, "proc.cmdline"), f.Check(procCmdlineEndswith3, "proc.cmdline"), f.Check(procCmdlineEndswith4, "proc.cmdline"), f.Check(procCmdlineEndswith5, "proc.cmdline"), f.Check(procCmdlineEndswith6, "proc.cmdline"), f.Check(procCmdlineEndswith7, "proc.cmdline"), f.Check(procCmdlineEndswith8, "proc.cmdline"), f.Check(procCmdlineEndswith9, "proc.cmdline"), f.Check(procCmdlineContains14, "proc.cmdline"), f.Check(procCmdlineContains15, "proc.cmdline"), f.Check(procCmdlineContains16, "proc.cmdline"), f.Check(procCmdlineContains17, "proc.cmdline"), f.Check(procCmdlineContains18, "proc.cmdline"), f.Check(procCmdlineContains19, "proc.cmdline"), f.Check(procCmdlineContains20, "proc.cmdline"), f.Check(procCmdlineContains21, "proc.cmdline"), f.Check(procCmdlineContains22, "proc.cmdline"), f.Check(procCmdlineContains23, "proc.cmdline"), f.Check(procCmdlineContains24, "proc.cmdline"), f.Check(procCmdlineContains25, "proc.cmdline"), f.Check(procCmdlineContains26, "proc.cmdline"), f.Check(procCmdlineContains27, "proc.cmdline"), f.Check(procCmdlineContains28, "proc.cmdline"))
 }
 
+// listMinerPoolPorts reports whether v is an item of miner_pool_ports.
 func listMinerPoolPorts(v int64) bool {
 	switch v {
 	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
@@ -16567,6 +16593,7 @@ func fdSportInMinerPoolPorts(ev *event.Event) bool {
 	return listMinerPoolPorts(v)
 }
 
+// listSystemUtilityNames reports whether v is an item of system_utility_names.
 func listSystemUtilityNames(v string) bool {
 	switch v {
 	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
@@ -16593,6 +16620,7 @@ func fdSportIs(ev *event.Event) bool {
 	return v == int64(53)
 }
 
+// listTunnelToolNames reports whether v is an item of tunnel_tool_names.
 func listTunnelToolNames(v string) bool {
 	switch v {
 	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
@@ -16610,6 +16638,7 @@ func procNameInTunnelToolNames(ev *event.Event) bool {
 	return listTunnelToolNames(v)
 }
 
+// listFileSearchNames reports whether v is an item of file_search_names.
 func listFileSearchNames(v string) bool {
 	switch v {
 	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
@@ -16745,7 +16774,7 @@ func procNameIs2(ev *event.Event) bool {
 	return v == "setenforce"
 }
 
-func in13(v string) bool {
+func in12(v string) bool {
 	switch v {
 	case "0", "Permissive", "permissive":
 		return true
@@ -16759,7 +16788,7 @@ func procArgsIn2(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in13(v)
+	return in12(v)
 }
 
 // procNameIs3: proc.name = auditctl (rules/lanner_rules.yaml:585)
@@ -16970,7 +16999,7 @@ func macroSecurityControlDisabledCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs2, "proc.name"), f.Check(procArgsIn2, "proc.args")), ruleset.TriAnd(f.Check(procNameIs3, "proc.name"), ruleset.TriOr(f.Check(procArgsContains37, "proc.args"), f.Check(procArgsIs, "proc.args"), f.Check(procArgsStartswith6, "proc.args"))), f.Check(procNameIs4, "proc.name"), ruleset.TriAnd(f.Check(procNameIs5, "proc.name"), f.Check(procArgsContains38, "proc.args")), ruleset.TriAnd(f.Check(procNameIn5, "proc.name"), ruleset.TriOr(f.Check(procArgsContains39, "proc.args"), f.Check(procArgsContains38, "proc.args"), f.Check(procArgsContains40, "proc.args"), f.Check(procArgsContains41, "proc.args")), ruleset.TriOr(f.Check(procArgsContains42, "proc.args"), f.Check(procArgsContains43, "proc.args"), f.Check(procArgsContains44, "proc.args"), f.Check(procArgsContains45, "proc.args"), f.Check(procArgsContains46, "proc.args"), f.Check(procArgsContains47, "proc.args"), f.Check(procArgsContains48, "proc.args"), f.Check(procArgsContains49, "proc.args"), f.Check(procArgsContains50, "proc.args"), f.Check(procArgsContains51, "proc.args"), f.Check(procArgsContains52, "proc.args"))))
 }
 
-func in14(v string) bool {
+func in13(v string) bool {
 	switch v {
 	case "shred", "srm", "wipe":
 		return true
@@ -16984,7 +17013,7 @@ func procNameIn6(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in14(v)
+	return in13(v)
 }
 
 // procNameIs6: proc.name = truncate (rules/lanner_rules.yaml:599)
@@ -17310,6 +17339,7 @@ func macroRootUidRequested(ev *event.Event) bool {
 	return ((evtTypeIs4(ev) && evtArgUidIn(ev)) || (evtTypeIn3(ev) && (evtArgRuidIn(ev) || evtArgEuidIn(ev) || evtArgSuidIn(ev))))
 }
 
+// listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc reports whether v is an item of auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names.
 func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
@@ -17327,7 +17357,7 @@ func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev *event.
 	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v)
 }
 
-func in15(v string) bool {
+func in14(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -17341,7 +17371,7 @@ func procNameIn7(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in15(v)
+	return in14(v)
 }
 
 // macroRootUidRequestedCond evaluates the macro root_uid_requested (rules/lanner_rules.yaml:336) over what the facts know.
@@ -17382,7 +17412,7 @@ func evtArgModeContains2(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in16(v string) bool {
+func in15(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -17396,7 +17426,7 @@ func procNameIn8(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in16(v)
+	return in15(v)
 }
 
 // evtTypeIs5: evt.type = bpf (rules/lanner_rules.yaml:635)
@@ -17437,6 +17467,7 @@ func macroBpfProgramLoad(ev *event.Event) bool {
 	return (evtTypeIs5(ev) && (evtArgCmdIs(ev) || evtArgCmdContains(ev)))
 }
 
+// listBpfLoaderNames reports whether v is an item of bpf_loader_names.
 func listBpfLoaderNames(v string) bool {
 	switch v {
 	case "bpfman", "bpftool", "bpftrace", "calico-node", "cilium-agent", "crun", "falco", "ip", "lanner", "lannerd", "parca-agent", "runc", "suricata", "system-probe", "tc", "tetragon", "tracee", "xdp-loader":
@@ -17473,6 +17504,7 @@ func userUidIsNot(ev *event.Event) bool {
 	return v != int64(0)
 }
 
+// listUserfaultfdUserNames reports whether v is an item of userfaultfd_user_names.
 func listUserfaultfdUserNames(v string) bool {
 	switch v {
 	case "criu", "crosvm", "firecracker", "qemu-kvm", "qemu-system-aar", "qemu-system-x86":
@@ -17532,6 +17564,7 @@ func macroFileOpenedForRead(ev *event.Event) bool {
 	return (macroFileOpenEvent(ev) && evtIsOpenReadIs(ev) && fdTypecharIs2(ev) && fdNumGe(ev))
 }
 
+// listAuthStoreFiles reports whether v is an item of auth_store_files.
 func listAuthStoreFiles(v string) bool {
 	switch v {
 	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
@@ -17563,6 +17596,7 @@ func macroAuthStorePath(ev *event.Event) bool {
 	return (fdNameInAuthStoreFiles(ev) || fdDirectoryInAuthStoreDirs(ev))
 }
 
+// listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2 reports whether v is an item of auth_reader_names, privilege_switch_names, account_tool_names, security_agent_names.
 func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "calife", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "run0", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
@@ -17631,7 +17665,7 @@ func fdFilenameEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in17(v string) bool {
+func in16(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -17645,7 +17679,7 @@ func fdFilenameIn(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in17(v)
+	return in16(v)
 }
 
 // macroSshPrivateKeyPath reports whether an event satisfies the macro ssh_private_key_path (rules/lanner_rules.yaml:425).
@@ -17653,6 +17687,7 @@ func macroSshPrivateKeyPath(ev *event.Event) bool {
 	return (fdNameGlob4(ev) || (macroUserSshDir(ev) && !fdFilenameEndswith7(ev) && !fdFilenameIn(ev)))
 }
 
+// listSshKeyReaderNamesSecurityAgentNames reports whether v is an item of ssh_key_reader_names, security_agent_names.
 func listSshKeyReaderNamesSecurityAgentNames(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "gnome-keyring-d", "gpg-agent", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "scp", "seahorse", "sftp", "sftp-server", "ssh", "ssh-add", "ssh-agent", "ssh-keygen", "ssh-keyscan", "ssh-keysign", "sshd", "sshd-auth", "sshd-keygen-wra", "sshd-session", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
@@ -17689,6 +17724,7 @@ func fdNameGlob5(ev *event.Event) bool {
 	return match.Glob("/proc/*/environ", v)
 }
 
+// listSecurityAgentNamesProcessListingToolNames reports whether v is an item of security_agent_names, process_listing_tool_names.
 func listSecurityAgentNamesProcessListingToolNames(v string) bool {
 	switch v {
 	case "aide", "atop", "auditbeat", "btop", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "glances", "htop", "lanner", "lannerd", "osqueryd", "pgrep", "pidof", "pidstat", "pkill", "process-agent", "procs", "ps", "pstree", "rkhunter", "sysdig", "system-probe", "tetragon", "top", "tracee", "tripwire", "w":
@@ -17726,6 +17762,7 @@ func fdNamePmatchServiceAccountTokenDirs(ev *event.Event) bool {
 	return listServiceAccountTokenDirs.Match(v)
 }
 
+// listSecretFileReaders reports whether v is an item of secret_file_readers.
 func listSecretFileReaders(v string) bool {
 	switch v {
 	case "awk", "base32", "base64", "cat", "cp", "curl", "cut", "gawk", "grep", "head", "hexdump", "less", "mawk", "more", "nano", "od", "scp", "sed", "strings", "tail", "tar", "tr", "vi", "vim", "wget", "xxd":
@@ -17780,6 +17817,7 @@ func evtArgNewpathEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys2")
 }
 
+// listCloudBootstrapNames reports whether v is an item of cloud_bootstrap_names.
 func listCloudBootstrapNames(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
@@ -17917,6 +17955,7 @@ func macroCronPathRenamedInto(ev *event.Event) bool {
 	return (evtArgNewpathIs2(ev) || evtArgNewpathStartswith2(ev) || evtArgNewpathStartswith3(ev) || evtArgNewpathStartswith4(ev) || evtArgNewpathStartswith5(ev) || evtArgNewpathStartswith6(ev) || evtArgNewpathStartswith7(ev))
 }
 
+// listCronWriterNames reports whether v is an item of cron_writer_names.
 func listCronWriterNames(v string) bool {
 	switch v {
 	case "at", "atd", "batch", "crontab":
@@ -17948,6 +17987,7 @@ func procNameIs10(ev *event.Event) bool {
 	return v == "systemctl"
 }
 
+// listAccountToolNames reports whether v is an item of account_tool_names.
 func listAccountToolNames(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw":
@@ -17970,6 +18010,7 @@ func macroHardlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
+// listLinkSensitiveTargets reports whether v is an item of link_sensitive_targets.
 func listLinkSensitiveTargets(v string) bool {
 	switch v {
 	case "/etc/crontab", "/etc/gshadow", "/etc/ld.so.preload", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "/root/.ssh/authorized_keys":
@@ -18006,6 +18047,7 @@ func evtArgOldpathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
+// listSymlinkSensitiveTargets reports whether v is an item of symlink_sensitive_targets.
 func listSymlinkSensitiveTargets(v string) bool {
 	switch v {
 	case "/", "/etc", "/etc/", "/etc/gshadow", "/etc/ld.so.preload", "/etc/pam.d", "/etc/shadow", "/etc/sudoers", "/etc/sudoers.d", "/proc/1/root", "/root", "/root/", "/root/.ssh", "/root/.ssh/authorized_keys", "/run/docker.sock", "/var/run/docker.sock":
@@ -18098,6 +18140,7 @@ func evtArgOldpathStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
+// listLogManagerNamesSecurityAgentNames reports whether v is an item of log_manager_names, security_agent_names.
 func listLogManagerNamesSecurityAgentNames(v string) bool {
 	switch v {
 	case "Xorg", "aide", "atop", "atopacctd", "auditbeat", "auditd", "chkrootkit", "clamd", "clamscan", "cloud-init", "debsums", "falco", "falcon-sensor", "gdm3", "lanner", "lannerd", "lightdm", "logrotate", "osqueryd", "process-agent", "rkhunter", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "sysdig", "syslog-ng", "system-probe", "systemd-journal", "tetragon", "tracee", "tripwire":
@@ -18115,6 +18158,7 @@ func procNameInLogManagerNamesSecurityAgentNames(ev *event.Event) bool {
 	return listLogManagerNamesSecurityAgentNames(v)
 }
 
+// listLogManagerNames reports whether v is an item of log_manager_names.
 func listLogManagerNames(v string) bool {
 	switch v {
 	case "Xorg", "atop", "atopacctd", "auditd", "cloud-init", "gdm3", "lightdm", "logrotate", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "syslog-ng", "systemd-journal":
@@ -18290,6 +18334,7 @@ func evtArgLinkpathEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
+// listShellHistoryFileNames reports whether v is an item of shell_history_file_names.
 func listShellHistoryFileNames(v string) bool {
 	switch v {
 	case ".ash_history", ".bash_history", ".mksh_history", ".sh_history", ".zsh_history", "fish_history":
@@ -18331,6 +18376,7 @@ func macroShellSavingOwnHistoryCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")))
 }
 
+// listNetworkToolNames reports whether v is an item of network_tool_names.
 func listNetworkToolNames(v string) bool {
 	switch v {
 	case "arp-scan", "bettercap", "dumpcap", "ettercap", "fping", "hping3", "masscan", "naabu", "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "ngrep", "nmap", "nping", "rustscan", "socat", "tcpdump", "telnet", "tshark", "zmap":
@@ -18390,7 +18436,7 @@ func evtArgModeContains5(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXOTH")
 }
 
-var addr18 = netip.MustParseAddr("169.254.169.254")
+var addr17 = netip.MustParseAddr("169.254.169.254")
 
 // fdSipIs4: fd.sip = "169.254.169.254" (rules/lanner_rules.yaml:516)
 func fdSipIs4(ev *event.Event) bool {
@@ -18398,10 +18444,10 @@ func fdSipIs4(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr18
+	return v == addr17
 }
 
-var addr19 = netip.MustParseAddr("fd00:ec2::254")
+var addr18 = netip.MustParseAddr("fd00:ec2::254")
 
 // fdSipIs5: fd.sip = "fd00:ec2::254" (rules/lanner_rules.yaml:516)
 func fdSipIs5(ev *event.Event) bool {
@@ -18409,10 +18455,10 @@ func fdSipIs5(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr19
+	return v == addr18
 }
 
-var addr20 = netip.MustParseAddr("100.100.100.200")
+var addr19 = netip.MustParseAddr("100.100.100.200")
 
 // fdSipIs6: fd.sip = "100.100.100.200" (rules/lanner_rules.yaml:516)
 func fdSipIs6(ev *event.Event) bool {
@@ -18420,7 +18466,7 @@ func fdSipIs6(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return v == addr20
+	return v == addr19
 }
 
 // macroCloudMetadataServer reports whether an event satisfies the macro cloud_metadata_server (rules/lanner_rules.yaml:515).
@@ -18433,6 +18479,7 @@ func macroCloudMetadataServerCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdSipIs4, "fd.sip"), f.Check(fdSipIs5, "fd.sip"), f.Check(fdSipIs6, "fd.sip"))
 }
 
+// listRemoteAccessClientNames reports whether v is an item of remote_access_client_names.
 func listRemoteAccessClientNames(v string) bool {
 	switch v {
 	case "evil-winrm", "ftp", "lftp", "rdesktop", "rexec", "rlogin", "rsh", "scp", "sftp", "smbclient", "ssh", "sshpass", "xfreerdp":
@@ -18450,6 +18497,7 @@ func procNameInRemoteAccessClientNames(ev *event.Event) bool {
 	return listRemoteAccessClientNames(v)
 }
 
+// listWebServerNamesDatabaseServerNames reports whether v is an item of web_server_names, database_server_names.
 func listWebServerNamesDatabaseServerNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "httpd", "influxd", "keydb-server", "lighttpd", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "sqlservr", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
@@ -18467,6 +18515,7 @@ func procPnameInWebServerNamesDatabaseServerNames(ev *event.Event) bool {
 	return listWebServerNamesDatabaseServerNames(v)
 }
 
+// listWebServerNamesDatabaseServerNamesServerHelperNames reports whether v is an item of web_server_names, database_server_names, server_helper_names.
 func listWebServerNamesDatabaseServerNamesServerHelperNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "cronolog", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "htcacheclean", "httpd", "httxt2dbm", "influxd", "keydb-server", "lighttpd", "logger", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php", "php-cgi", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "rotatelogs", "sqlservr", "suexec", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
@@ -18493,6 +18542,7 @@ func macroOnHost(ev *event.Event) bool {
 	return v == "host"
 }
 
+// listNetworkScannerNames reports whether v is an item of network_scanner_names.
 func listNetworkScannerNames(v string) bool {
 	switch v {
 	case "arp-scan", "fping", "hping3", "masscan", "naabu", "nmap", "nping", "rustscan", "unicornscan", "zgrab", "zgrab2", "zmap":
@@ -18519,7 +18569,7 @@ func procArgsIs2(ev *event.Event) bool {
 	return v == ""
 }
 
-func in21(v string) bool {
+func in20(v string) bool {
 	switch v {
 	case "-i", "-i -p", "-l", "-p":
 		return true
@@ -18533,9 +18583,10 @@ func procArgsIn3(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in21(v)
+	return in20(v)
 }
 
+// listAccountChangeCommandNames reports whether v is an item of account_change_command_names.
 func listAccountChangeCommandNames(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chgpasswd", "chpasswd", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "newusers", "passwd", "useradd", "userdel", "usermod":
@@ -18735,7 +18786,7 @@ func macroFileUploadCommandCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs12, "proc.name"), ruleset.TriOr(f.Check(procArgsContains69, "proc.args"), f.Check(procArgsStartswith9, "proc.args"), f.Check(procArgsContains70, "proc.args"), f.Check(procArgsContains71, "proc.args"), f.Check(procArgsContains72, "proc.args"), f.Check(procArgsContains73, "proc.args"), f.Check(procArgsContains74, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs13, "proc.name"), ruleset.TriOr(f.Check(procArgsContains75, "proc.args"), f.Check(procArgsContains76, "proc.args"))))
 }
 
-func in22(v string) bool {
+func in21(v string) bool {
 	switch v {
 	case "gdrive", "mega-cmd", "mega-put", "megacmd", "megacopy", "megaput", "megatools", "rclone":
 		return true
@@ -18749,9 +18800,10 @@ func procNameIn9(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in22(v)
+	return in21(v)
 }
 
+// listNamespaceToolNames reports whether v is an item of namespace_tool_names.
 func listNamespaceToolNames(v string) bool {
 	switch v {
 	case "Isolated Web Co", "RDD Process", "Socket Process", "Utility Process", "Web Content", "WebExtensions", "bandwidth", "bridge", "bwrap", "calico", "calico-ipam", "chrome", "chrome-sandbox", "chromium", "cilium-agent", "cilium-cni", "code", "electron", "firefox", "firefox-esr", "firejail", "firewall", "flannel", "flatpak", "host-local", "ip", "ipvlan", "lanner", "lannerd", "loopback", "lxc-attach", "lxc-start", "lxd", "macvlan", "nsenter", "pasta", "portmap", "ptp", "rootlesskit", "slirp4netns", "snap-confine", "systemd-nspawn", "tuning", "unshare", "vrf":
@@ -18869,6 +18921,7 @@ func macroCloudCredentialFile(ev *event.Event) bool {
 	return (fdNameEndswith(ev) || fdNameEndswith2(ev) || fdNameEndswith3(ev) || fdNameEndswith4(ev) || fdNameEndswith5(ev) || fdNameEndswith6(ev) || fdNameEndswith7(ev) || fdNameEndswith8(ev))
 }
 
+// listCloudCliNames reports whether v is an item of cloud_cli_names.
 func listCloudCliNames(v string) bool {
 	switch v {
 	case "argocd", "aws", "az", "bq", "crane", "docker", "docker-credent", "eksctl", "flux", "gcloud", "gsutil", "helm", "k3d", "k3s", "k9s", "kind", "kubectl", "kubectx", "kubelet", "kubens", "kustomize", "minikube", "oc", "podman", "pulumi", "skopeo", "terraform", "tofu":
@@ -18957,6 +19010,7 @@ func fdNamePmatchRootHomeToolDirs(ev *event.Event) bool {
 	return listRootHomeToolDirs.Match(v)
 }
 
+// listRootHomeToolFiles reports whether v is an item of root_home_tool_files.
 func listRootHomeToolFiles(v string) bool {
 	switch v {
 	case ".ICEauthority", ".Xauthority", ".bash_history", ".bash_history.tmp", ".gitconfig", ".lesshst", ".mysql_history", ".node_repl_history", ".npmrc", ".psql_history", ".python_history", ".rediscli_history", ".rnd", ".selected_editor", ".sh_history", ".sqlite_history", ".sudo_as_admin_successful", ".viminfo", ".viminfo.tmp", ".wget-hsts", ".xsession-errors", ".yarnrc", ".zcompdump", ".zsh_history":

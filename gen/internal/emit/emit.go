@@ -517,7 +517,7 @@ func (e *emitter) join(children []lang.Expr, op string) jen.Code {
 // it on first use. Identical checks share one function.
 func (e *emitter) check(c *lang.Check) string {
 	if neverHolds(c) {
-		return e.share("never", "never", func(name string) []jen.Code {
+		return e.shareNamed("never", "never", false, func(name string) []jen.Code {
 			return []jen.Code{
 				jen.Comment(name + " is a check that holds for no event, such as a comparison with an empty list."),
 				jen.Func().Id(name).Params(jen.Op("*").Qual(pkgEvent, "Event")).Bool().Block(jen.Return(jen.False())),
@@ -973,7 +973,12 @@ func (e *emitter) setFunc(c *lang.Check) string {
 	}
 	prefix, numbered := setPrefix(c, "in")
 	return e.shareNamed(fmt.Sprintf("in%d", c.Left.Kind)+valueKey(key...), prefix, numbered, func(name string) []jen.Code {
+		doc := jen.Null()
+		if !numbered {
+			doc = jen.Commentf("%s reports whether v is an item of %s.", name, strings.Join(c.Lists, ", "))
+		}
 		return []jen.Code{
+			doc,
 			jen.Func().Id(name).Params(jen.Id("v").Add(goType(c.Left.Kind))).Bool().Block(
 				jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return(jen.True()))),
 				jen.Return(jen.False()),

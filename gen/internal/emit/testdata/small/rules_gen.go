@@ -185,6 +185,31 @@ func condMisc(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), ruleset.TriOr(f.Check(fdNameRegex, "fd.name"), f.Check(fdNameIcontains, "fd.name"), f.Check(fdNameStartswith, "fd.name"), f.Check(fdNameEndswith, "fd.name"), f.Check(procNameIs, "proc.name", "proc.pname"), f.Check(procNameGt, "proc.name"), f.Check(procEnvHOMEExists, "proc.env[HOME]"), f.Check(evtBufferBcontains, "evt.buffer"), f.Check(containerMountDestProcIsNot, "container.mount.dest[/proc*]")))
 }
 
+// matchSecretReadByAShell reports whether an event matches the rule "Secret read by a shell" (testdata/small/small.yaml:56:3).
+func matchSecretReadByAShell(ev *event.Event) bool {
+	return (evtTypeIs2(ev) && macroSecretFiles(ev) && procNameInLoginShells(ev))
+}
+
+// formatSecretReadByAShell appends the output of the rule "Secret read by a shell".
+func formatSecretReadByAShell(dst []byte, ev *event.Event) []byte {
+	dst = append(dst, "shell "...)
+	{
+		v, ok := event.ProcName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " read "...)
+	{
+		v, ok := event.FDName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	return dst
+}
+
+// condSecretReadByAShell evaluates the condition of the rule "Secret read by a shell" over what the facts know.
+func condSecretReadByAShell(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), macroSecretFilesCond(f), f.Check(procNameInLoginShells, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(never, "proc.pname"), f.Check(procNameIs2, "proc.name"))))
+}
+
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
 	Name:      "Shell spawned",
@@ -326,6 +351,28 @@ var Rules = []*ruleset.Rule{{
 	Match:      matchMisc,
 	Format:     formatMisc,
 	Cond:       condMisc,
+}, {
+	Name:      "Secret read by a shell",
+	Desc:      "a macro used again, constant conditions and a set equal to another",
+	Condition: "evt.type = openat and secret_files and proc.name in (login_shells) and not never_expected and not (proc.pname in (no_binaries) and proc.name = sh)",
+	Output:    "shell %proc.name read %fd.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	File:      "testdata/small/small.yaml",
+	Line:      56,
+	EvtTypes:  []event.Type{event.TypeOpenat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("fd.name"),
+		Key:   "fd.name",
+	}},
+	CondFields: []string{"evt.type", "fd.directory", "fd.name", "proc.name", "proc.pname"},
+	Match:      matchSecretReadByAShell,
+	Format:     formatSecretReadByAShell,
+	Cond:       condSecretReadByAShell,
 }}
 
 // Skipped counts, by source, the rules of the rules files left out because
@@ -337,6 +384,7 @@ func macroSpawned(ev *event.Event) bool {
 	return ev.Type == event.TypeExecve || ev.Type == event.TypeExecveat
 }
 
+// listShells reports whether v is an item of shells.
 func listShells(v string) bool {
 	switch v {
 	case "bash", "sh", "zsh":
@@ -640,4 +688,27 @@ func containerMountDestProcIsNot(ev *event.Event) bool {
 		return false
 	}
 	return v != "N/A"
+}
+
+// procNameInLoginShells: proc.name in (zsh, sh, bash) (testdata/small/small.yaml:59)
+func procNameInLoginShells(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listShells(v)
+}
+
+// never is a check that holds for no event, such as a comparison with an empty list.
+func never(*event.Event) bool {
+	return false
+}
+
+// procNameIs2: proc.name = sh (testdata/small/small.yaml:60)
+func procNameIs2(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "sh"
 }
