@@ -138,7 +138,7 @@ func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
 
 // matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1007:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
-	return (macroModuleLoadEvent(ev) && macroInContainer(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroModuleLoadEvent(ev) && macroInContainer(ev) && !macroUserKnownContainerModuleActivity(ev))
 }
 
 // formatKernelModuleLoadedFromContainer appends the output of the rule "Kernel Module Loaded From Container".
@@ -238,12 +238,12 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedFromContainer evaluates the condition of the rule "Kernel Module Loaded From Container" over what the facts know.
 func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerModuleActivity, "evt.num")))
 }
 
 // matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1021:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
-	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && macroShellProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && macroShellProcess(ev) && !macroUserKnownReverseShellActivity(ev))
 }
 
 // formatReverseShellSocketRedirection appends the output of the rule "Reverse Shell Socket Redirection".
@@ -343,12 +343,12 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 
 // condReverseShellSocketRedirection evaluates the condition of the rule "Reverse Shell Socket Redirection" over what the facts know.
 func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(macroUserKnownReverseShellActivity, "evt.num")))
 }
 
 // matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1037:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInterpreterProcess(ev) && macroInlineCodeFlag(ev) && macroInlineCodeOpensSocket(ev) && macroInlineCodeRunsShell(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInterpreterProcess(ev) && macroInlineCodeFlag(ev) && macroInlineCodeOpensSocket(ev) && macroInlineCodeRunsShell(ev) && !macroUserKnownInlineReverseShellActivity(ev))
 }
 
 // formatInlineScriptReverseShell appends the output of the rule "Inline Script Reverse Shell".
@@ -438,12 +438,12 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 
 // condInlineScriptReverseShell evaluates the condition of the rule "Inline Script Reverse Shell" over what the facts know.
 func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroInterpreterProcessCond(f), macroInlineCodeFlagCond(f), macroInlineCodeOpensSocketCond(f), macroInlineCodeRunsShellCond(f), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroInterpreterProcessCond(f), macroInlineCodeFlagCond(f), macroInlineCodeOpensSocketCond(f), macroInlineCodeRunsShellCond(f), ruleset.TriNot(f.Check(macroUserKnownInlineReverseShellActivity, "evt.num")))
 }
 
 // matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1054:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && (procIsExeFromMemfdIs(ev) || procExepathStartswith(ev)) && !procExepathContains(ev) && !procPnameInContainerRuntimeNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && (procIsExeFromMemfdIs(ev) || procExepathStartswith(ev)) && !procExepathContains(ev) && !procPnameInContainerRuntimeNames(ev) && !macroUserKnownMemfdExecActivity(ev))
 }
 
 // formatFilelessExecutionFromMemory appends the output of the rule "Fileless Execution From Memory".
@@ -538,12 +538,12 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 
 // condFilelessExecutionFromMemory evaluates the condition of the rule "Fileless Execution From Memory" over what the facts know.
 func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMemfdExecActivity, "evt.num")))
 }
 
 // matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1076:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && (procNameInMinerNames(ev) || macroMinerCommandLine(ev)) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && (procNameInMinerNames(ev) || macroMinerCommandLine(ev)) && !macroUserKnownMinerCommandActivity(ev))
 }
 
 // formatCryptoMinerCommandLine appends the output of the rule "Crypto Miner Command Line".
@@ -633,12 +633,12 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 
 // condCryptoMinerCommandLine evaluates the condition of the rule "Crypto Miner Command Line" over what the facts know.
 func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procNameInMinerNames, "proc.name"), macroMinerCommandLineCond(f)), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procNameInMinerNames, "proc.name"), macroMinerCommandLineCond(f)), ruleset.TriNot(f.Check(macroUserKnownMinerCommandActivity, "evt.num")))
 }
 
 // matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1089:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
-	return (macroOutboundConnection(ev) && macroMinerPoolDomain(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroOutboundConnection(ev) && macroMinerPoolDomain(ev) && !macroUserKnownMinerDomainActivity(ev))
 }
 
 // formatCryptoMiningPoolDomainContacted appends the output of the rule "Crypto Mining Pool Domain Contacted".
@@ -748,12 +748,12 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 
 // condCryptoMiningPoolDomainContacted evaluates the condition of the rule "Crypto Mining Pool Domain Contacted" over what the facts know.
 func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), macroMinerPoolDomainCond(f), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), macroMinerPoolDomainCond(f), ruleset.TriNot(f.Check(macroUserKnownMinerDomainActivity, "evt.num")))
 }
 
 // matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1104:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procIsExeUpperLayerIs(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procIsExeUpperLayerIs(ev) && !macroUserKnownDriftExecActivity(ev))
 }
 
 // formatDriftedExecutableRunInContainer appends the output of the rule "Drifted Executable Run In Container".
@@ -848,12 +848,12 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condDriftedExecutableRunInContainer evaluates the condition of the rule "Drifted Executable Run In Container" over what the facts know.
 func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftExecActivity, "evt.num")))
 }
 
 // matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1120:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
-	return ((macroFileOpenEvent(ev) || evtTypeIs2(ev)) && fdNumGe(ev) && evtIsOpenExecIs(ev) && macroInContainer(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return ((macroFileOpenEvent(ev) || evtTypeIs2(ev)) && fdNumGe(ev) && evtIsOpenExecIs(ev) && macroInContainer(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDriftCreateActivity(ev))
 }
 
 // formatNewExecutableCreatedInContainer appends the output of the rule "New Executable Created In Container".
@@ -968,12 +968,12 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNewExecutableCreatedInContainer evaluates the condition of the rule "New Executable Created In Container" over what the facts know.
 func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftCreateActivity, "evt.num")))
 }
 
 // matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1137:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
-	return (evtTypeIs(ev) && macroInContainer(ev) && fdTypecharIs(ev) && evtRawresGe(ev) && macroContainerRuntimeSocket(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (evtTypeIs(ev) && macroInContainer(ev) && fdTypecharIs(ev) && evtRawresGe(ev) && macroContainerRuntimeSocket(ev) && !macroUserKnownRuntimeSocketActivity(ev))
 }
 
 // formatContainerRuntimeSocketConnectedFromContainer appends the output of the rule "Container Runtime Socket Connected From Container".
@@ -1068,12 +1068,12 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 
 // condContainerRuntimeSocketConnectedFromContainer evaluates the condition of the rule "Container Runtime Socket Connected From Container" over what the facts know.
 func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRuntimeSocketActivity, "evt.num")))
 }
 
 // matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1154:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
-	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && (procNameIn(ev) || macroInterpreterProcess(ev)) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && (procNameIn(ev) || macroInterpreterProcess(ev)) && !macroUserKnownSocketStdioActivity(ev))
 }
 
 // formatNetworkClientStdioRedirectedToSocket appends the output of the rule "Network Client Stdio Redirected To Socket".
@@ -1173,12 +1173,12 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 
 // condNetworkClientStdioRedirectedToSocket evaluates the condition of the rule "Network Client Stdio Redirected To Socket" over what the facts know.
 func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSocketStdioActivity, "evt.num")))
 }
 
 // matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1171:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && (procExepathStartswith2(ev) || procExeStartswith(ev) || procExepathStartswith3(ev) || ((macroShellProcess(ev) || macroInterpreterProcess(ev) || procNameStartswith6(ev)) && procArgsStartswith5(ev))) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && (procExepathStartswith2(ev) || procExeStartswith(ev) || procExepathStartswith3(ev) || ((macroShellProcess(ev) || macroInterpreterProcess(ev) || procNameStartswith6(ev)) && procArgsStartswith5(ev))) && !macroUserKnownShmExecActivity(ev))
 }
 
 // formatExecutionFromSharedMemory appends the output of the rule "Execution From Shared Memory".
@@ -1268,12 +1268,12 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 
 // condExecutionFromSharedMemory evaluates the condition of the rule "Execution From Shared Memory" over what the facts know.
 func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownShmExecActivity, "evt.num")))
 }
 
 // matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1188:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return (macroModuleLoadEvent(ev) && !procNameInKernelModuleLoaderNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroModuleLoadEvent(ev) && !procNameInKernelModuleLoaderNames(ev) && !macroUserKnownModuleLoadActivity(ev))
 }
 
 // formatKernelModuleLoadedByUnexpectedProgram appends the output of the rule "Kernel Module Loaded By Unexpected Program".
@@ -1373,12 +1373,12 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 
 // condKernelModuleLoadedByUnexpectedProgram evaluates the condition of the rule "Kernel Module Loaded By Unexpected Program" over what the facts know.
 func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownModuleLoadActivity, "evt.num")))
 }
 
 // matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1203:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
-	return (evtTypeIs3(ev) && (evtArgRequestContains(ev) || evtArgRequestContains2(ev) || evtArgRequestContains3(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (evtTypeIs3(ev) && (evtArgRequestContains(ev) || evtArgRequestContains2(ev) || evtArgRequestContains3(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceInjectionActivity(ev))
 }
 
 // formatPtraceCodeInjection appends the output of the rule "Ptrace Code Injection".
@@ -1483,12 +1483,12 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 
 // condPtraceCodeInjection evaluates the condition of the rule "Ptrace Code Injection" over what the facts know.
 func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains, "evt.arg.request"), f.Check(evtArgRequestContains2, "evt.arg.request"), f.Check(evtArgRequestContains3, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains, "evt.arg.request"), f.Check(evtArgRequestContains2, "evt.arg.request"), f.Check(evtArgRequestContains3, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceInjectionActivity, "evt.num")))
 }
 
 // matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1219:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
-	return (macroFileWritten(ev) && (fdNameInKernelHookFiles(ev) || fdFilenameIs(ev)) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !procNameInKernelHookWriterNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileWritten(ev) && (fdNameInKernelHookFiles(ev) || fdFilenameIs(ev)) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !procNameInKernelHookWriterNames(ev) && !macroUserKnownKernelHookActivity(ev))
 }
 
 // formatKernelExecutionHookModified appends the output of the rule "Kernel Execution Hook Modified".
@@ -1583,12 +1583,12 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 
 // condKernelExecutionHookModified evaluates the condition of the rule "Kernel Execution Hook Modified" over what the facts know.
 func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownKernelHookActivity, "evt.num")))
 }
 
 // matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1240:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
-	return (macroFileOpenEvent(ev) && fdTypecharIs2(ev) && fdNumGe(ev) && fdNameGlob(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !macroDebuggerProcess(ev) && !procNameInSecurityAgentNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenEvent(ev) && fdTypecharIs2(ev) && fdNumGe(ev) && fdNameGlob(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !macroDebuggerProcess(ev) && !procNameInSecurityAgentNames(ev) && !macroUserKnownProcMemActivity(ev))
 }
 
 // formatProcessMemoryOpenedThroughProcfs appends the output of the rule "Process Memory Opened Through Procfs".
@@ -1693,12 +1693,12 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 
 // condProcessMemoryOpenedThroughProcfs evaluates the condition of the rule "Process Memory Opened Through Procfs" over what the facts know.
 func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownProcMemActivity, "evt.num")))
 }
 
 // matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1262:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && fdNameIs(ev)) || (macroRenameEvent(ev) && evtArgNewpathIs(ev)) || (macroSymlinkEvent(ev) && evtArgLinkpathIs(ev))) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && fdNameIs(ev)) || (macroRenameEvent(ev) && evtArgNewpathIs(ev)) || (macroSymlinkEvent(ev) && evtArgLinkpathIs(ev))) && !macroPackageManagerContext(ev) && !macroUserKnownPreloadFileActivity(ev))
 }
 
 // formatDynamicLinkerPreloadFileModified appends the output of the rule "Dynamic Linker Preload File Modified".
@@ -1813,12 +1813,12 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 
 // condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
 func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameIs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameIs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPreloadFileActivity, "evt.num")))
 }
 
 // matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1279:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && (fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev))) || (macroRenameEvent(ev) && (evtArgNewpathInAccountDatabaseFiles(ev) || evtArgNewpathStartswith(ev)))) && !procNameIn2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && (fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev))) || (macroRenameEvent(ev) && (evtArgNewpathInAccountDatabaseFiles(ev) || evtArgNewpathStartswith(ev)))) && !procNameIn2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountDbActivity(ev))
 }
 
 // formatAccountDatabaseModifiedDirectly appends the output of the rule "Account Database Modified Directly".
@@ -1923,12 +1923,12 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 
 // condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
 func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAccountDbActivity, "evt.num")))
 }
 
 // matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
-	return (macroFileWritten(ev) && fdNameStartswith3(ev) && !macroEtcPathWithOwnRule(ev) && !procNameInEtcWriterNamesAccountToolNames(ev) && !procAnameInEtcWriterParentNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroInteractiveEditor(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileWritten(ev) && fdNameStartswith3(ev) && !macroEtcPathWithOwnRule(ev) && !procNameInEtcWriterNamesAccountToolNames(ev) && !procAnameInEtcWriterParentNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroInteractiveEditor(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownEtcWriteActivity(ev))
 }
 
 // formatWriteBelowEtc appends the output of the rule "Write Below Etc".
@@ -2033,12 +2033,12 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowEtc evaluates the condition of the rule "Write Below Etc" over what the facts know.
 func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEtcWriteActivity, "evt.num")))
 }
 
 // matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && fdDirectoryInBinaryDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchBinaryDirs(ev))) && !macroPackageManagerContext(ev) && !macroLanguagePackageInstall(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && fdDirectoryInBinaryDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchBinaryDirs(ev))) && !macroPackageManagerContext(ev) && !macroLanguagePackageInstall(ev) && !macroUserKnownBinDirActivity(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2153,12 +2153,12 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowBinaryDirectory evaluates the condition of the rule "Write Below Binary Directory" over what the facts know.
 func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBinDirActivity, "evt.num")))
 }
 
 // matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && fdNamePmatchPackageDatabaseDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchPackageDatabaseDirs(ev)) || (macroUnlinkEvent(ev) && (evtArgPathPmatchPackageDatabaseDirs(ev) || evtArgNamePmatchPackageDatabaseDirs(ev)))) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && fdNamePmatchPackageDatabaseDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchPackageDatabaseDirs(ev)) || (macroUnlinkEvent(ev) && (evtArgPathPmatchPackageDatabaseDirs(ev) || evtArgNamePmatchPackageDatabaseDirs(ev)))) && !macroPackageManagerContext(ev) && !macroUserKnownPackageDbActivity(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2283,12 +2283,12 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 
 // condPackageDatabaseModifiedOutsidePackageManager evaluates the condition of the rule "Package Database Modified Outside Package Manager" over what the facts know.
 func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPackageDbActivity, "evt.num")))
 }
 
 // matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (macroFileCreated(ev) && (fdDirectoryIs4(ev) || fdDirectoryGlob2(ev)) && !macroWellKnownDeviceName(ev) && !fdNameIs3(ev) && !procNameIn3(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileCreated(ev) && (fdDirectoryIs4(ev) || fdDirectoryGlob2(ev)) && !macroWellKnownDeviceName(ev) && !fdNameIs3(ev) && !procNameIn3(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDevWriters(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2393,12 +2393,12 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 
 // condNonDeviceFileCreatedUnderDev evaluates the condition of the rule "Non-Device File Created Under Dev" over what the facts know.
 func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDevWriters, "evt.num")))
 }
 
 // matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (macroContainerFirstProcess(ev) && containerPrivilegedIs(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroContainerFirstProcess(ev) && containerPrivilegedIs(ev) && !macroUserKnownPrivilegedContainerActivity(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2498,12 +2498,12 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 
 // condPrivilegedContainerStarted evaluates the condition of the rule "Privileged Container Started" over what the facts know.
 func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownPrivilegedContainerActivity, "evt.num")))
 }
 
 // matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (macroContainerFirstProcess(ev) && macroSensitiveHostMount(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroContainerFirstProcess(ev) && macroSensitiveHostMount(ev) && !macroUserKnownSensitiveMountActivity(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2598,12 +2598,12 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 
 // condContainerStartedWithSensitiveHostMount evaluates the condition of the rule "Container Started With Sensitive Host Mount" over what the facts know.
 func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownSensitiveMountActivity, "evt.num")))
 }
 
 // matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInOsPackageManagerNames(ev) && !procAnameInOsPackageManagerNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInOsPackageManagerNames(ev) && !procAnameInOsPackageManagerNames(ev) && !macroUserKnownContainerPackageActivity(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2693,12 +2693,12 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condPackageManagerRunInContainer evaluates the condition of the rule "Package Manager Run In Container" over what the facts know.
 func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPackageActivity, "evt.num")))
 }
 
 // matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInPrivilegeSwitchNames(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInPrivilegeSwitchNames(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerPrivilegeSwitchActivity(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2788,12 +2788,12 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 
 // condPrivilegeSwitchBinaryRunInContainer evaluates the condition of the rule "Privilege Switch Binary Run In Container" over what the facts know.
 func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPrivilegeSwitchActivity, "evt.num")))
 }
 
 // matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameIn4(ev) && !(procNameIs(ev) && procArgsIn(ev)) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameIn4(ev) && !(procNameIs(ev) && procArgsIn(ev)) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownHostAccessActivity(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2883,12 +2883,12 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condHostAccessToolRunInContainer evaluates the condition of the rule "Host Access Tool Run In Container" over what the facts know.
 func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownHostAccessActivity, "evt.num")))
 }
 
 // matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && procPnameInWebServerNames(ev) && !procCmdlineContains10(ev) && !procCmdlineContains11(ev) && !macroNodeDeveloperTooling(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && procPnameInWebServerNames(ev) && !procCmdlineContains10(ev) && !procCmdlineContains11(ev) && !macroNodeDeveloperTooling(ev) && !macroUserKnownWebServerShellActivity(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2988,12 +2988,12 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 
 // condShellSpawnedByWebServer evaluates the condition of the rule "Shell Spawned By Web Server" over what the facts know.
 func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownWebServerShellActivity, "evt.num")))
 }
 
 // matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroDownloadToolInCmdline(ev) && macroCmdlinePipesIntoInterpreter(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroDownloadToolInCmdline(ev) && macroCmdlinePipesIntoInterpreter(ev) && !macroUserKnownDownloadPipeActivity(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -3083,12 +3083,12 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 
 // condDownloadPipedIntoShell evaluates the condition of the rule "Download Piped Into Shell" over what the facts know.
 func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownDownloadPipeActivity, "evt.num")))
 }
 
 // matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
-	return (macroOutboundConnection(ev) && macroShellProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroOutboundConnection(ev) && macroShellProcess(ev) && !macroUserKnownShellConnectionActivity(ev))
 }
 
 // formatShellOpenedNetworkConnection appends the output of the rule "Shell Opened Network Connection".
@@ -3198,12 +3198,12 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 
 // condShellOpenedNetworkConnection evaluates the condition of the rule "Shell Opened Network Connection" over what the facts know.
 func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownShellConnectionActivity, "evt.num")))
 }
 
 // matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (macroOutboundConnection(ev) && fdSportInMinerPoolPorts(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroOutboundConnection(ev) && fdSportInMinerPoolPorts(ev) && !macroUserKnownMiningPortActivity(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3313,12 +3313,12 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 
 // condConnectionToMiningPoolPort evaluates the condition of the rule "Connection To Mining Pool Port" over what the facts know.
 func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMiningPortActivity, "evt.num")))
 }
 
 // matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (macroOutboundConnection(ev) && procNameInSystemUtilityNames(ev) && !fdSportIs(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroOutboundConnection(ev) && procNameInSystemUtilityNames(ev) && !fdSportIs(ev) && !macroUserKnownUtilityConnectionActivity(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3428,12 +3428,12 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 
 // condSystemUtilityOpenedNetworkConnection evaluates the condition of the rule "System Utility Opened Network Connection" over what the facts know.
 func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUtilityConnectionActivity, "evt.num")))
 }
 
 // matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && procNameInTunnelToolNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && procNameInTunnelToolNames(ev) && !macroUserKnownTunnelActivity(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3523,12 +3523,12 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 
 // condTunnelingToolRun evaluates the condition of the rule "Tunneling Tool Run" over what the facts know.
 func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTunnelActivity, "evt.num")))
 }
 
 // matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && procNameInFileSearchNames(ev) && macroPrivateKeySearchTerms(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && procNameInFileSearchNames(ev) && macroPrivateKeySearchTerms(ev) && !macroPackageManagerContext(ev) && !macroUserKnownKeySearchActivity(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3618,12 +3618,12 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 
 // condPrivateKeySearch evaluates the condition of the rule "Private Key Search" over what the facts know.
 func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownKeySearchActivity, "evt.num")))
 }
 
 // matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroSecurityControlDisabled(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroSecurityControlDisabled(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSecurityControlActivity(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3713,12 +3713,12 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 
 // condSecurityControlDisabled evaluates the condition of the rule "Security Control Disabled" over what the facts know.
 func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownSecurityControlActivity, "evt.num")))
 }
 
 // matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroLogWipingCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroLogWipingCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogWipingActivity(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3808,12 +3808,12 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 
 // condLogOrHistoryWipingCommand evaluates the condition of the rule "Log Or History Wiping Command" over what the facts know.
 func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownLogWipingActivity, "evt.num")))
 }
 
 // matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroBlockDeviceOverwrite(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroBlockDeviceOverwrite(ev) && !macroPackageManagerContext(ev) && !macroUserKnownBlockDeviceActivity(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3903,12 +3903,12 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 
 // condBlockDeviceOverwritten evaluates the condition of the rule "Block Device Overwritten" over what the facts know.
 func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownBlockDeviceActivity, "evt.num")))
 }
 
 // matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroPreloadFromWritableDir(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroPreloadFromWritableDir(ev) && !macroUserKnownPreloadActivity(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -4007,12 +4007,12 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 
 // condPreloadLibraryFromWritableDirectory evaluates the condition of the rule "Preload Library From Writable Directory" over what the facts know.
 func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownPreloadActivity, "evt.num")))
 }
 
 // matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (macroRootUidRequested(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !procNameIn7(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroRootUidRequested(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !procNameIn7(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSetuidRootActivity(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -4117,12 +4117,12 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 
 // condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
 func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidRootActivity, "evt.num")))
 }
 
 // matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (macroChmodEvent(ev) && (evtArgModeContains(ev) || evtArgModeContains2(ev)) && !macroPackageManagerContext(ev) && !macroSystemdProcess(ev) && !macroContainerRuntimeProcess(ev) && !procNameIn8(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroChmodEvent(ev) && (evtArgModeContains(ev) || evtArgModeContains2(ev)) && !macroPackageManagerContext(ev) && !macroSystemdProcess(ev) && !macroContainerRuntimeProcess(ev) && !procNameIn8(ev) && !macroUserKnownSetuidBitActivity(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4242,12 +4242,12 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 
 // condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
 func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidBitActivity, "evt.num")))
 }
 
 // matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return (macroBpfProgramLoad(ev) && !procNameInBpfLoaderNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroBpfProgramLoad(ev) && !procNameInBpfLoaderNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownBpfActivity(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4352,12 +4352,12 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 
 // condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
 func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBpfActivity, "evt.num")))
 }
 
 // matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (evtTypeIs6(ev) && userUidIsNot(ev) && !procNameInUserfaultfdUserNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (evtTypeIs6(ev) && userUidIsNot(ev) && !procNameInUserfaultfdUserNames(ev) && !macroUserKnownUserfaultfdActivity(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4462,12 +4462,12 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 
 // condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
 func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUserfaultfdActivity, "evt.num")))
 }
 
 // matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (evtTypeIs3(ev) && (evtArgRequestContains4(ev) || evtArgRequestContains5(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (evtTypeIs3(ev) && (evtArgRequestContains4(ev) || evtArgRequestContains5(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceAttachActivity(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4572,12 +4572,12 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 
 // condPtraceAttachToProcess evaluates the condition of the rule "Ptrace Attach To Process" over what the facts know.
 func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains4, "evt.arg.request"), f.Check(evtArgRequestContains5, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains4, "evt.arg.request"), f.Check(evtArgRequestContains5, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceAttachActivity, "evt.num")))
 }
 
 // matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1728:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return (macroFileOpenedForRead(ev) && macroAuthStorePath(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenedForRead(ev) && macroAuthStorePath(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAuthStoreReadActivity(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4672,12 +4672,12 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 
 // condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
 func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthStoreReadActivity, "evt.num")))
 }
 
 // matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return (macroFileOpenedForRead(ev) && macroSshPrivateKeyPath(ev) && !procNameInSshKeyReaderNamesSecurityAgentNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenedForRead(ev) && macroSshPrivateKeyPath(ev) && !procNameInSshKeyReaderNamesSecurityAgentNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSshKeyReadActivity(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4772,12 +4772,12 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 
 // condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
 func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSshKeyReadActivity, "evt.num")))
 }
 
 // matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return (macroFileOpenedForRead(ev) && fdNameGlob5(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !procNameInSecurityAgentNamesProcessListingToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenedForRead(ev) && fdNameGlob5(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !procNameInSecurityAgentNamesProcessListingToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownEnvironReadActivity(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4872,12 +4872,12 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 
 // condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
 func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEnvironReadActivity, "evt.num")))
 }
 
 // matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return (macroFileOpenedForRead(ev) && fdFilenameIs2(ev) && fdNamePmatchServiceAccountTokenDirs(ev) && (macroShellProcess(ev) || procNameInSecretFileReaders(ev)) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenedForRead(ev) && fdFilenameIs2(ev) && fdNamePmatchServiceAccountTokenDirs(ev) && (macroShellProcess(ev) || procNameInSecretFileReaders(ev)) && !macroUserKnownTokenReadActivity(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4972,12 +4972,12 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 
 // condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
 func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownTokenReadActivity, "evt.num")))
 }
 
 // matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && fdFilenameIn2(ev)) || (macroRenameEvent(ev) && (evtArgNewpathEndswith(ev) || evtArgNewpathEndswith2(ev)))) && !macroPackageManagerContext(ev) && !procNameInCloudBootstrapNames(ev) && !procAnameInCloudBootstrapNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && fdFilenameIn2(ev)) || (macroRenameEvent(ev) && (evtArgNewpathEndswith(ev) || evtArgNewpathEndswith2(ev)))) && !macroPackageManagerContext(ev) && !procNameInCloudBootstrapNames(ev) && !procAnameInCloudBootstrapNames(ev) && !macroUserKnownAuthorizedKeysActivity(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -5082,12 +5082,12 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 
 // condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
 func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthorizedKeysActivity, "evt.num")))
 }
 
 // matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && macroCronPathWritten(ev)) || (macroRenameEvent(ev) && macroCronPathRenamedInto(ev))) && !procNameInCronWriterNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileWritten(ev) && macroCronPathWritten(ev)) || (macroRenameEvent(ev) && macroCronPathRenamedInto(ev))) && !procNameInCronWriterNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCronActivity(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -5192,12 +5192,12 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 
 // condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
 func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCronActivity, "evt.num")))
 }
 
 // matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (macroFileWritten(ev) && macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev) && !macroSystemdProcess(ev) && !procNameIs10(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileWritten(ev) && macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev) && !macroSystemdProcess(ev) && !procNameIs10(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSystemdUnitActivity(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5292,12 +5292,12 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 
 // condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
 func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSystemdUnitActivity, "evt.num")))
 }
 
 // matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (macroFileWritten(ev) && macroShellStartupFile(ev) && !macroInteractiveEditor(ev) && !(macroInteractiveProcess(ev) && fdFilenameInShellStartupUserFiles(ev)) && !procNameInAccountToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileWritten(ev) && macroShellStartupFile(ev) && !macroInteractiveEditor(ev) && !(macroInteractiveProcess(ev) && fdFilenameInShellStartupUserFiles(ev)) && !procNameInAccountToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownShellConfigActivity(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5392,12 +5392,12 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 
 // condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
 func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownShellConfigActivity, "evt.num")))
 }
 
 // matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (macroHardlinkEvent(ev) && (evtArgOldpathInLinkSensitiveTargets(ev) || evtArgOldpathStartswith(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroHardlinkEvent(ev) && (evtArgOldpathInLinkSensitiveTargets(ev) || evtArgOldpathStartswith(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownHardlinkActivity(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5512,12 +5512,12 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
 func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHardlinkActivity, "evt.num")))
 }
 
 // matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (macroSymlinkEvent(ev) && evtArgTargetInSymlinkSensitiveTargets(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSymlinkEvent(ev) && evtArgTargetInSymlinkSensitiveTargets(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSymlinkActivity(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5632,12 +5632,12 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
 func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSymlinkActivity, "evt.num")))
 }
 
 // matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return (((macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdNameStartswith5(ev)) || (macroUnlinkEvent(ev) && macroVarLogPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathStartswith2(ev))) && !procNameInLogManagerNamesSecurityAgentNames(ev) && !procAnameInLogManagerNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdNameStartswith5(ev)) || (macroUnlinkEvent(ev) && macroVarLogPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathStartswith2(ev))) && !procNameInLogManagerNamesSecurityAgentNames(ev) && !procAnameInLogManagerNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogClearActivity(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5762,12 +5762,12 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 
 // condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
 func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownLogClearActivity, "evt.num")))
 }
 
 // matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((macroUnlinkEvent(ev) && macroHistoryPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathEndswith(ev)) || (macroRenameEvent(ev) && evtArgNewpathEndswith3(ev) && !macroShellProcess(ev) && !macroInterpreterProcess(ev) && !evtArgOldpathEndswith2(ev) && !evtArgOldpathEndswith3(ev)) || (macroSymlinkEvent(ev) && (evtArgLinkpathEndswith(ev) || evtArgLinkpathEndswith2(ev))) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdFilenameInShellHistoryFileNames(ev) && !macroShellSavingOwnHistory(ev))) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (((macroUnlinkEvent(ev) && macroHistoryPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathEndswith(ev)) || (macroRenameEvent(ev) && evtArgNewpathEndswith3(ev) && !macroShellProcess(ev) && !macroInterpreterProcess(ev) && !evtArgOldpathEndswith2(ev) && !evtArgOldpathEndswith3(ev)) || (macroSymlinkEvent(ev) && (evtArgLinkpathEndswith(ev) || evtArgLinkpathEndswith2(ev))) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdFilenameInShellHistoryFileNames(ev) && !macroShellSavingOwnHistory(ev))) && !macroUserKnownHistoryClearActivity(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5902,12 +5902,12 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 
 // condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
 func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHistoryClearActivity, "evt.num")))
 }
 
 // matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1951:3).
 func matchRootRequestedByNonRootProcess(ev *event.Event) bool {
-	return (macroRootUidRequested(ev) && userUidIsNot(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroRootUidRequested(ev) && userUidIsNot(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !macroUserKnownRootRequestActivity(ev))
 }
 
 // formatRootRequestedByNonRootProcess appends the output of the rule "Root Requested By Non-Root Process".
@@ -6022,12 +6022,12 @@ func formatRootRequestedByNonRootProcess(dst []byte, ev *event.Event) []byte {
 
 // condRootRequestedByNonRootProcess evaluates the condition of the rule "Root Requested By Non-Root Process" over what the facts know.
 func condRootRequestedByNonRootProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootRequestActivity, "evt.num")))
 }
 
 // matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1970:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && !procVpidIs(ev) && !procPnameInShellNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && !procVpidIs(ev) && !procPnameInShellNames(ev) && !macroUserKnownContainerShellActivity(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -6122,12 +6122,12 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 
 // condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
 func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerShellActivity, "evt.num")))
 }
 
 // matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1989:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInNetworkToolNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInNetworkToolNames(ev) && !macroUserKnownContainerNetworkToolActivity(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -6217,12 +6217,12 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
 func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNetworkToolActivity, "evt.num")))
 }
 
 // matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2004:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (macroChmodEvent(ev) && macroInContainer(ev) && evtResIs(ev) && (evtArgModeContains3(ev) || evtArgModeContains4(ev) || evtArgModeContains5(ev)) && !macroPackageManagerContext(ev) && !macroStartedByContainerEntrypoint(ev) && !macroContainerRuntimeProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroChmodEvent(ev) && macroInContainer(ev) && evtResIs(ev) && (evtArgModeContains3(ev) || evtArgModeContains4(ev) || evtArgModeContains5(ev)) && !macroPackageManagerContext(ev) && !macroStartedByContainerEntrypoint(ev) && !macroContainerRuntimeProcess(ev) && !macroUserKnownDriftChmodActivity(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -6337,12 +6337,12 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 
 // condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
 func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftChmodActivity, "evt.num")))
 }
 
 // matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2023:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (macroOutboundConnection(ev) && macroInContainer(ev) && macroCloudMetadataServer(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroOutboundConnection(ev) && macroInContainer(ev) && macroCloudMetadataServer(ev) && !macroUserKnownMetadataAccessActivity(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6442,12 +6442,12 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 
 // condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
 func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownMetadataAccessActivity, "evt.num")))
 }
 
 // matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2038:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInRemoteAccessClientNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInRemoteAccessClientNames(ev) && !macroUserKnownRemoteClientActivity(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6537,12 +6537,12 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 
 // condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
 func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRemoteClientActivity, "evt.num")))
 }
 
 // matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2053:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && procPnameInWebServerNamesDatabaseServerNames(ev) && !procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev) && !(macroShellProcess(ev) && procPnameInWebServerNames(ev)) && !macroNodeDeveloperTooling(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && procPnameInWebServerNamesDatabaseServerNames(ev) && !procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev) && !(macroShellProcess(ev) && procPnameInWebServerNames(ev)) && !macroNodeDeveloperTooling(ev) && !macroPackageManagerContext(ev) && !macroUserKnownServerChildActivity(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6637,12 +6637,12 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 
 // condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
 func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownServerChildActivity, "evt.num")))
 }
 
 // matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2072:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroOnHost(ev) && procNameInNetworkScannerNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroOnHost(ev) && procNameInNetworkScannerNames(ev) && !macroUserKnownNetworkScanActivity(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6732,12 +6732,12 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 
 // condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
 func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownNetworkScanActivity, "evt.num")))
 }
 
 // matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2087:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && procAnameInOsPackageManagerNames(ev) && (procArgsIs2(ev) || procArgsIn3(ev)) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && procAnameInOsPackageManagerNames(ev) && (procArgsIs2(ev) || procArgsIn3(ev)) && !macroUserKnownPackageManagerShellActivity(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6827,12 +6827,12 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 
 // condInteractiveShellFromPackageManager evaluates the condition of the rule "Interactive Shell From Package Manager" over what the facts know.
 func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), f.Check(procAnameInOsPackageManagerNames, "proc.aname"), ruleset.TriOr(f.Check(procArgsIs2, "proc.args"), f.Check(procArgsIn3, "proc.args")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), f.Check(procAnameInOsPackageManagerNames, "proc.aname"), ruleset.TriOr(f.Check(procArgsIs2, "proc.args"), f.Check(procArgsIn3, "proc.args")), ruleset.TriNot(f.Check(macroUserKnownPackageManagerShellActivity, "evt.num")))
 }
 
 // matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2105:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && procNameInAccountChangeCommandNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && procNameInAccountChangeCommandNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountChangeActivity(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6922,12 +6922,12 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 
 // condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
 func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownAccountChangeActivity, "evt.num")))
 }
 
 // matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2120:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroTimestampChangeCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroTimestampChangeCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownTimestampActivity(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -7017,12 +7017,12 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 
 // condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
 func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownTimestampActivity, "evt.num")))
 }
 
 // matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2135:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && macroFileUploadCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && macroFileUploadCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownUploadActivity(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -7112,12 +7112,12 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 
 // condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
 func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownUploadActivity, "evt.num")))
 }
 
 // matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2150:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return (macroSpawnedProcess(ev) && procNameIn9(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroSpawnedProcess(ev) && procNameIn9(ev) && !macroUserKnownCloudSyncActivity(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -7207,12 +7207,12 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 
 // condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
 func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownCloudSyncActivity, "evt.num")))
 }
 
 // matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2164:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
-	return (macroModuleLoadEvent(ev) && macroInteractiveProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroModuleLoadEvent(ev) && macroInteractiveProcess(ev) && !macroUserKnownInteractiveModuleActivity(ev))
 }
 
 // formatKernelModuleLoadedInteractively appends the output of the rule "Kernel Module Loaded Interactively".
@@ -7312,12 +7312,12 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedInteractively evaluates the condition of the rule "Kernel Module Loaded Interactively" over what the facts know.
 func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(macroUserKnownInteractiveModuleActivity, "evt.num")))
 }
 
 // matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2177:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (macroNamespaceEvent(ev) && macroOnHost(ev) && evtResIs(ev) && !macroContainerRuntimeProcess(ev) && !procNameInNamespaceToolNames(ev) && !procPnameInContainerRuntimeNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroNamespaceEvent(ev) && macroOnHost(ev) && evtResIs(ev) && !macroContainerRuntimeProcess(ev) && !procNameInNamespaceToolNames(ev) && !procPnameInContainerRuntimeNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownNamespaceActivity(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -7427,12 +7427,12 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 
 // condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
 func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownNamespaceActivity, "evt.num")))
 }
 
 // matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2197:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (evtTypeIs3(ev) && evtArgRequestContains6(ev) && !macroDebuggerProcess(ev) && !procPnameInDebuggerNames(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (evtTypeIs3(ev) && evtArgRequestContains6(ev) && !macroDebuggerProcess(ev) && !procPnameInDebuggerNames(ev) && !macroUserKnownTracemeActivity(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7527,12 +7527,12 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 
 // condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
 func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTracemeActivity, "evt.num")))
 }
 
 // matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2214:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return (macroFileOpenedForRead(ev) && macroCloudCredentialFile(ev) && !procNameInCloudCliNames(ev) && !macroCloudSdkPython(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileOpenedForRead(ev) && macroCloudCredentialFile(ev) && !procNameInCloudCliNames(ev) && !macroCloudSdkPython(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCloudCredentialActivity(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7627,12 +7627,12 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 
 // condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
 func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCloudCredentialActivity, "evt.num")))
 }
 
 // matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2232:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (macroFileWritten(ev) && fdNameStartswith6(ev) && !fdNamePmatchRootHomeToolDirs(ev) && !macroRootHomeToolFile(ev) && !(fdDirectoryIs5(ev) && fdFilenameIn3(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroFileWritten(ev) && fdNameStartswith6(ev) && !fdNamePmatchRootHomeToolDirs(ev) && !macroRootHomeToolFile(ev) && !(fdDirectoryIs5(ev) && fdFilenameIn3(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownRootHomeActivity(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7737,12 +7737,12 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
 func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootHomeActivity, "evt.num")))
 }
 
 // matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2252:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (macroMkdirEvent(ev) && macroDeceptiveDirectoryName(ev) && !macroSystemdProcess(ev) && !procNameIn10(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroMkdirEvent(ev) && macroDeceptiveDirectoryName(ev) && !macroSystemdProcess(ev) && !procNameIn10(ev) && !macroUserKnownDeceptiveDirActivity(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7842,12 +7842,12 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 
 // condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
 func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDeceptiveDirActivity, "evt.num")))
 }
 
 // matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2268:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (macroRenameEvent(ev) && macroRansomExtension(ev) && !macroPackageManagerContext(ev) && !macroUserKnownContainerNamespaceActivity(ev))
+	return (macroRenameEvent(ev) && macroRansomExtension(ev) && !macroPackageManagerContext(ev) && !macroUserKnownRansomRenameActivity(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7957,7 +7957,7 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
 func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroRansomExtensionCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroRansomExtensionCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRansomRenameActivity, "evt.num")))
 }
 
 // Rules are the compiled rules, in load order.
@@ -13584,6 +13584,15 @@ func macroModuleLoadEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeInitModule || ev.Type == event.TypeFinitModule
 }
 
+// macroUserKnownContainerModuleActivity is the macro user_known_container_module_activity (rules/lanner_rules.yaml:733): evt.num = 0
+func macroUserKnownContainerModuleActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroDupEvent is the macro dup_event (rules/lanner_rules.yaml:345): evt.type in (dup, dup2, dup3)
 func macroDupEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeDup || ev.Type == event.TypeDup2 || ev.Type == event.TypeDup3
@@ -13631,6 +13640,15 @@ func macroShellProcess(ev *event.Event) bool {
 		return false
 	}
 	return listShellNames(v)
+}
+
+// macroUserKnownReverseShellActivity is the macro user_known_reverse_shell_activity (rules/lanner_rules.yaml:761): evt.num = 0
+func macroUserKnownReverseShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtTypeIn: evt.type in (execve, execveat) (rules/lanner_rules.yaml:291)
@@ -13965,6 +13983,15 @@ func macroInlineCodeRunsShell(ev *event.Event) bool {
 	return (procArgsContains13(ev) || procArgsContains14(ev) || procArgsContains15(ev) || procArgsContains16(ev) || procArgsContains17(ev) || procArgsContains18(ev) || procArgsContains19(ev) || procArgsContains20(ev) || procArgsContains21(ev) || procArgsContains22(ev) || procArgsContains23(ev))
 }
 
+// macroUserKnownInlineReverseShellActivity is the macro user_known_inline_reverse_shell_activity (rules/lanner_rules.yaml:771): evt.num = 0
+func macroUserKnownInlineReverseShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroSpawnedProcessCond evaluates the macro spawned_process (rules/lanner_rules.yaml:290) over what the facts know.
 func macroSpawnedProcessCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIn, "evt.type"), f.Check(evtResIs, "evt.res"))
@@ -14029,6 +14056,15 @@ func procPnameInContainerRuntimeNames(ev *event.Event) bool {
 		return false
 	}
 	return listContainerRuntimeNames(v)
+}
+
+// macroUserKnownMemfdExecActivity is the macro user_known_memfd_exec_activity (rules/lanner_rules.yaml:779): evt.num = 0
+func macroUserKnownMemfdExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listMinerNames reports whether v is an item of miner_names.
@@ -14142,6 +14178,15 @@ func procCmdlineContains9(ev *event.Event) bool {
 // macroMinerCommandLine reports whether an event satisfies the macro miner_command_line (rules/lanner_rules.yaml:567).
 func macroMinerCommandLine(ev *event.Event) bool {
 	return (procCmdlineContains(ev) || procCmdlineContains2(ev) || procCmdlineContains3(ev) || procCmdlineContains4(ev) || procCmdlineContains5(ev) || procCmdlineContains6(ev) || procCmdlineIcontains(ev) || procCmdlineContains7(ev) || procCmdlineContains8(ev) || procCmdlineContains9(ev))
+}
+
+// macroUserKnownMinerCommandActivity is the macro user_known_miner_command_activity (rules/lanner_rules.yaml:781): evt.num = 0
+func macroUserKnownMinerCommandActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroMinerCommandLineCond evaluates the macro miner_command_line (rules/lanner_rules.yaml:567) over what the facts know.
@@ -14443,6 +14488,15 @@ func macroMinerPoolDomain(ev *event.Event) bool {
 	return (fdSipNameInMinerPoolHosts(ev) || fdSipNameEndswith(ev) || fdSipNameEndswith2(ev) || fdSipNameEndswith3(ev) || fdSipNameEndswith4(ev) || fdSipNameEndswith5(ev) || fdSipNameEndswith6(ev) || fdSipNameEndswith7(ev) || fdSipNameEndswith8(ev) || fdSipNameEndswith9(ev) || fdSipNameEndswith10(ev) || fdSipNameEndswith11(ev) || fdSipNameEndswith12(ev) || fdSipNameEndswith13(ev) || fdSipNameEndswith14(ev) || fdSipNameEndswith15(ev) || fdSipNameEndswith16(ev) || fdSipNameEndswith17(ev) || fdSipNameEndswith18(ev))
 }
 
+// macroUserKnownMinerDomainActivity is the macro user_known_miner_domain_activity (rules/lanner_rules.yaml:783): evt.num = 0
+func macroUserKnownMinerDomainActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroLocalOrUnspecifiedServerCond evaluates the macro local_or_unspecified_server (rules/lanner_rules.yaml:357) over what the facts know.
 func macroLocalOrUnspecifiedServerCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdSnetIs, "fd.snet"), f.Check(fdSipIs, "fd.sip"), f.Check(fdSipIs2, "fd.sip"), f.Check(fdSipIs3, "fd.sip"))
@@ -14465,6 +14519,15 @@ func procIsExeUpperLayerIs(ev *event.Event) bool {
 		return false
 	}
 	return v == true
+}
+
+// macroUserKnownDriftExecActivity is the macro user_known_drift_exec_activity (rules/lanner_rules.yaml:717): evt.num = 0
+func macroUserKnownDriftExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroFileOpenEvent is the macro file_open_event (rules/lanner_rules.yaml:302): evt.type in (open, openat, openat2)
@@ -14535,6 +14598,15 @@ func macroPackageManagerContext(ev *event.Event) bool {
 	return (procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev) || procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev))
 }
 
+// macroUserKnownDriftCreateActivity is the macro user_known_drift_create_activity (rules/lanner_rules.yaml:719): evt.num = 0
+func macroUserKnownDriftCreateActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroPackageManagerContextCond evaluates the macro package_manager_context (rules/lanner_rules.yaml:382) over what the facts know.
 func macroPackageManagerContextCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.name"), f.Check(procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.aname"))
@@ -14599,6 +14671,15 @@ func macroContainerRuntimeSocket(ev *event.Event) bool {
 	return (fdNameContains(ev) || fdNameContains2(ev) || fdNameContains3(ev) || fdNameContains4(ev) || fdNameContains5(ev))
 }
 
+// macroUserKnownRuntimeSocketActivity is the macro user_known_runtime_socket_activity (rules/lanner_rules.yaml:729): evt.num = 0
+func macroUserKnownRuntimeSocketActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroContainerRuntimeSocketCond evaluates the macro container_runtime_socket (rules/lanner_rules.yaml:510) over what the facts know.
 func macroContainerRuntimeSocketCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameContains, "fd.name"), f.Check(fdNameContains2, "fd.name"), f.Check(fdNameContains3, "fd.name"), f.Check(fdNameContains4, "fd.name"), f.Check(fdNameContains5, "fd.name"))
@@ -14619,6 +14700,15 @@ func procNameIn(ev *event.Event) bool {
 		return false
 	}
 	return in6(v)
+}
+
+// macroUserKnownSocketStdioActivity is the macro user_known_socket_stdio_activity (rules/lanner_rules.yaml:765): evt.num = 0
+func macroUserKnownSocketStdioActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // procExepathStartswith2: proc.exepath startswith /dev/shm/ (rules/lanner_rules.yaml:1177)
@@ -14666,6 +14756,15 @@ func procArgsStartswith5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
+// macroUserKnownShmExecActivity is the macro user_known_shm_exec_activity (rules/lanner_rules.yaml:775): evt.num = 0
+func macroUserKnownShmExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listKernelModuleLoaderNames reports whether v is an item of kernel_module_loader_names.
 func listKernelModuleLoaderNames(v string) bool {
 	switch v {
@@ -14682,6 +14781,15 @@ func procNameInKernelModuleLoaderNames(ev *event.Event) bool {
 		return false
 	}
 	return listKernelModuleLoaderNames(v)
+}
+
+// macroUserKnownModuleLoadActivity is the macro user_known_module_load_activity (rules/lanner_rules.yaml:855): evt.num = 0
+func macroUserKnownModuleLoadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtTypeIs3: evt.type = ptrace (rules/lanner_rules.yaml:1209)
@@ -14749,9 +14857,27 @@ func macroDebuggerProcess(ev *event.Event) bool {
 	return listDebuggerNames(v)
 }
 
+// macroUserKnownPtraceInjectionActivity is the macro user_known_ptrace_injection_activity (rules/lanner_rules.yaml:873): evt.num = 0
+func macroUserKnownPtraceInjectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// procNameInDebuggerNames: proc.name in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind) (rules/lanner_rules.yaml:415)
+func procNameInDebuggerNames(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listDebuggerNames(v)
+}
+
 // macroDebuggerProcessCond evaluates the macro debugger_process (rules/lanner_rules.yaml:414) over what the facts know.
 func macroDebuggerProcessCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(macroDebuggerProcess, "proc.name"), f.Check(never, "proc.name"))
+	return ruleset.TriOr(f.Check(procNameInDebuggerNames, "proc.name"), f.Check(never, "proc.name"))
 }
 
 // evtIsOpenWriteIs: evt.is_open_write = true (rules/lanner_rules.yaml:309)
@@ -14827,6 +14953,15 @@ func procNameInKernelHookWriterNames(ev *event.Event) bool {
 	return listKernelHookWriterNames(v)
 }
 
+// macroUserKnownKernelHookActivity is the macro user_known_kernel_hook_activity (rules/lanner_rules.yaml:883): evt.num = 0
+func macroUserKnownKernelHookActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroFileOpenedForWriteCond evaluates the macro file_opened_for_write (rules/lanner_rules.yaml:308) over what the facts know.
 func macroFileOpenedForWriteCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtIsOpenWriteIs, "evt.is_open_write"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"))
@@ -14900,6 +15035,15 @@ func procNameInSecurityAgentNames(ev *event.Event) bool {
 	return listSecurityAgentNames(v)
 }
 
+// macroUserKnownProcMemActivity is the macro user_known_proc_mem_activity (rules/lanner_rules.yaml:901): evt.num = 0
+func macroUserKnownProcMemActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // fdNameIs: fd.name = /etc/ld.so.preload (rules/lanner_rules.yaml:1268)
 func fdNameIs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
@@ -14945,6 +15089,15 @@ func evtArgLinkpathIs(ev *event.Event) bool {
 		return false
 	}
 	return v == "/etc/ld.so.preload"
+}
+
+// macroUserKnownPreloadFileActivity is the macro user_known_preload_file_activity (rules/lanner_rules.yaml:927): evt.num = 0
+func macroUserKnownPreloadFileActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listAccountDatabaseFiles reports whether v is an item of account_database_files.
@@ -15017,6 +15170,15 @@ func procNameIn2(ev *event.Event) bool {
 		return false
 	}
 	return in7(v)
+}
+
+// macroUserKnownAccountDbActivity is the macro user_known_account_db_activity (rules/lanner_rules.yaml:935): evt.num = 0
+func macroUserKnownAccountDbActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // fdNameStartswith3: fd.name startswith /etc/ (rules/lanner_rules.yaml:1306)
@@ -15350,6 +15512,15 @@ func macroStartedByContainerEntrypoint(ev *event.Event) bool {
 	return (macroInContainer(ev) && (procVpidIs(ev) || procAnameInContainerEntrypointNames(ev)))
 }
 
+// macroUserKnownEtcWriteActivity is the macro user_known_etc_write_activity (rules/lanner_rules.yaml:939): evt.num = 0
+func macroUserKnownEtcWriteActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroCronPathWrittenCond evaluates the macro cron_path_written (rules/lanner_rules.yaml:433) over what the facts know.
 func macroCronPathWrittenCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameIs2, "fd.name"), f.Check(fdNameStartswith4, "fd.name"), f.Check(fdDirectoryIn, "fd.directory"))
@@ -15460,6 +15631,15 @@ func macroLanguagePackageInstall(ev *event.Event) bool {
 	return (procNameInLanguagePackageManagerNames(ev) || (macroPythonProcess(ev) && (procArgsContains24(ev) || procArgsContains25(ev))))
 }
 
+// macroUserKnownBinDirActivity is the macro user_known_bin_dir_activity (rules/lanner_rules.yaml:947): evt.num = 0
+func macroUserKnownBinDirActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroLanguagePackageInstallCond evaluates the macro language_package_install (rules/lanner_rules.yaml:674) over what the facts know.
 func macroLanguagePackageInstallCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameInLanguagePackageManagerNames, "proc.name"), ruleset.TriAnd(macroPythonProcessCond(f), ruleset.TriOr(f.Check(procArgsContains24, "proc.args"), f.Check(procArgsContains25, "proc.args"))))
@@ -15521,6 +15701,15 @@ func evtArgNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 		return false
 	}
 	return listPackageDatabaseDirs.Match(v)
+}
+
+// macroUserKnownPackageDbActivity is the macro user_known_package_db_activity (rules/lanner_rules.yaml:951): evt.num = 0
+func macroUserKnownPackageDbActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtArgFlagsContains: evt.arg.flags contains O_CREAT (rules/lanner_rules.yaml:318)
@@ -15798,6 +15987,15 @@ func procNameIn3(ev *event.Event) bool {
 	return in10(v)
 }
 
+// macroUserKnownDevWriters is the macro user_known_dev_writers (rules/lanner_rules.yaml:955): evt.num = 0
+func macroUserKnownDevWriters(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroFileCreatedCond evaluates the macro file_created (rules/lanner_rules.yaml:315) over what the facts know.
 func macroFileCreatedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), f.Check(fdNumGe, "fd.num")), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains, "evt.arg.flags")))
@@ -15820,6 +16018,15 @@ func containerPrivilegedIs(ev *event.Event) bool {
 		return false
 	}
 	return v == true
+}
+
+// macroUserKnownPrivilegedContainerActivity is the macro user_known_privileged_container_activity (rules/lanner_rules.yaml:693): evt.num = 0
+func macroUserKnownPrivilegedContainerActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroContainerFirstProcessCond evaluates the macro container_first_process (rules/lanner_rules.yaml:299) over what the facts know.
@@ -16092,6 +16299,15 @@ func macroSensitiveHostMount(ev *event.Event) bool {
 	return (containerMountDestStartswith(ev) || containerMountDestProcStartswith(ev) || containerMountDestEtcStartswith(ev) || containerMountDestEtcShadowStartswith(ev) || containerMountDestEtcSudoersStartswith(ev) || containerMountDestRootStartswith(ev) || containerMountDestBootStartswith(ev) || containerMountDestVarRunStartswith(ev) || containerMountDestRunStartswith(ev) || containerMountDestVarRunDockerSockStartswith(ev) || containerMountDestRunDockerSockStartswith(ev) || containerMountDestRunContainerdStartswith(ev) || containerMountDestRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunCrioCrioSockStartswith(ev) || containerMountDestRunCrioCrioSockStartswith(ev) || containerMountDestRunPodmanPodmanSockStartswith(ev) || containerMountDestVarLibDockerStartswith(ev) || containerMountDestVarLibKubeletStartswith(ev) || containerMountDestVarLibKubeletPkiStartswith(ev))
 }
 
+// macroUserKnownSensitiveMountActivity is the macro user_known_sensitive_mount_activity (rules/lanner_rules.yaml:697): evt.num = 0
+func macroUserKnownSensitiveMountActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroSensitiveHostMountCond evaluates the macro sensitive_host_mount (rules/lanner_rules.yaml:487) over what the facts know.
 func macroSensitiveHostMountCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(containerMountDestStartswith, "container.mount.dest[/]"), f.Check(containerMountDestProcStartswith, "container.mount.dest[/proc*]"), f.Check(containerMountDestEtcStartswith, "container.mount.dest[/etc]"), f.Check(containerMountDestEtcShadowStartswith, "container.mount.dest[/etc/shadow]"), f.Check(containerMountDestEtcSudoersStartswith, "container.mount.dest[/etc/sudoers*]"), f.Check(containerMountDestRootStartswith, "container.mount.dest[/root*]"), f.Check(containerMountDestBootStartswith, "container.mount.dest[/boot*]"), f.Check(containerMountDestVarRunStartswith, "container.mount.dest[/var/run]"), f.Check(containerMountDestRunStartswith, "container.mount.dest[/run]"), f.Check(containerMountDestVarRunDockerSockStartswith, "container.mount.dest[/var/run/docker.sock]"), f.Check(containerMountDestRunDockerSockStartswith, "container.mount.dest[/run/docker.sock]"), f.Check(containerMountDestRunContainerdStartswith, "container.mount.dest[/run/containerd]"), f.Check(containerMountDestRunContainerdContainerdSockStartswith, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunContainerdContainerdSockStartswith, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunCrioCrioSockStartswith, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(containerMountDestRunCrioCrioSockStartswith, "container.mount.dest[/run/crio/crio.sock]"), f.Check(containerMountDestRunPodmanPodmanSockStartswith, "container.mount.dest[/run/podman/podman.sock]"), f.Check(containerMountDestVarLibDockerStartswith, "container.mount.dest[/var/lib/docker]"), f.Check(containerMountDestVarLibKubeletStartswith, "container.mount.dest[/var/lib/kubelet]"), f.Check(containerMountDestVarLibKubeletPkiStartswith, "container.mount.dest[/var/lib/kubelet/pki*]"))
@@ -16132,6 +16348,15 @@ func procAnameInOsPackageManagerNames(ev *event.Event) bool {
 	return false
 }
 
+// macroUserKnownContainerPackageActivity is the macro user_known_container_package_activity (rules/lanner_rules.yaml:705): evt.num = 0
+func macroUserKnownContainerPackageActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listPrivilegeSwitchNames reports whether v is an item of privilege_switch_names.
 func listPrivilegeSwitchNames(v string) bool {
 	switch v {
@@ -16148,6 +16373,15 @@ func procNameInPrivilegeSwitchNames(ev *event.Event) bool {
 		return false
 	}
 	return listPrivilegeSwitchNames(v)
+}
+
+// macroUserKnownContainerPrivilegeSwitchActivity is the macro user_known_container_privilege_switch_activity (rules/lanner_rules.yaml:713): evt.num = 0
+func macroUserKnownContainerPrivilegeSwitchActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 func in11(v string) bool {
@@ -16183,6 +16417,15 @@ func procArgsIn(ev *event.Event) bool {
 		return false
 	}
 	return (v == "" || v == "-l")
+}
+
+// macroUserKnownHostAccessActivity is the macro user_known_host_access_activity (rules/lanner_rules.yaml:737): evt.num = 0
+func macroUserKnownHostAccessActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listWebServerNames reports whether v is an item of web_server_names.
@@ -16314,6 +16557,15 @@ func procPcmdlineContains9(ev *event.Event) bool {
 // macroNodeDeveloperTooling reports whether an event satisfies the macro node_developer_tooling (rules/lanner_rules.yaml:406).
 func macroNodeDeveloperTooling(ev *event.Event) bool {
 	return (procPnameIs(ev) && (procPcmdlineContains(ev) || procPcmdlineContains2(ev) || procPcmdlineContains3(ev) || procPcmdlineContains4(ev) || procPcmdlineContains5(ev) || procPcmdlineContains6(ev) || procPcmdlineContains7(ev) || procPcmdlineContains8(ev) || procPcmdlineContains9(ev)))
+}
+
+// macroUserKnownWebServerShellActivity is the macro user_known_web_server_shell_activity (rules/lanner_rules.yaml:751): evt.num = 0
+func macroUserKnownWebServerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroNodeDeveloperToolingCond evaluates the macro node_developer_tooling (rules/lanner_rules.yaml:406) over what the facts know.
@@ -16565,6 +16817,15 @@ func macroCmdlinePipesIntoInterpreter(ev *event.Event) bool {
 	return (procCmdlineEndswith(ev) || procCmdlineEndswith2(ev) || procCmdlineEndswith3(ev) || procCmdlineEndswith4(ev) || procCmdlineEndswith5(ev) || procCmdlineEndswith6(ev) || procCmdlineEndswith7(ev) || procCmdlineEndswith8(ev) || procCmdlineEndswith9(ev) || procCmdlineContains14(ev) || procCmdlineContains15(ev) || procCmdlineContains16(ev) || procCmdlineContains17(ev) || procCmdlineContains18(ev) || procCmdlineContains19(ev) || procCmdlineContains20(ev) || procCmdlineContains21(ev) || procCmdlineContains22(ev) || procCmdlineContains23(ev) || procCmdlineContains24(ev) || procCmdlineContains25(ev) || procCmdlineContains26(ev) || procCmdlineContains27(ev) || procCmdlineContains28(ev))
 }
 
+// macroUserKnownDownloadPipeActivity is the macro user_known_download_pipe_activity (rules/lanner_rules.yaml:759): evt.num = 0
+func macroUserKnownDownloadPipeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroDownloadToolInCmdlineCond evaluates the macro download_tool_in_cmdline (rules/lanner_rules.yaml:518) over what the facts know.
 func macroDownloadToolInCmdlineCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineContains12, "proc.cmdline"), f.Check(procCmdlineContains13, "proc.cmdline"))
@@ -16573,6 +16834,15 @@ func macroDownloadToolInCmdlineCond(f *ruleset.Facts) ruleset.Tri {
 // macroCmdlinePipesIntoInterpreterCond evaluates the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:522) over what the facts know.
 func macroCmdlinePipesIntoInterpreterCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineEndswith, "proc.cmdline"), f.Check(procCmdlineEndswith2, "proc.cmdline"), f.Check(procCmdlineEndswith3, "proc.cmdline"), f.Check(procCmdlineEndswith4, "proc.cmdline"), f.Check(procCmdlineEndswith5, "proc.cmdline"), f.Check(procCmdlineEndswith6, "proc.cmdline"), f.Check(procCmdlineEndswith7, "proc.cmdline"), f.Check(procCmdlineEndswith8, "proc.cmdline"), f.Check(procCmdlineEndswith9, "proc.cmdline"), f.Check(procCmdlineContains14, "proc.cmdline"), f.Check(procCmdlineContains15, "proc.cmdline"), f.Check(procCmdlineContains16, "proc.cmdline"), f.Check(procCmdlineContains17, "proc.cmdline"), f.Check(procCmdlineContains18, "proc.cmdline"), f.Check(procCmdlineContains19, "proc.cmdline"), f.Check(procCmdlineContains20, "proc.cmdline"), f.Check(procCmdlineContains21, "proc.cmdline"), f.Check(procCmdlineContains22, "proc.cmdline"), f.Check(procCmdlineContains23, "proc.cmdline"), f.Check(procCmdlineContains24, "proc.cmdline"), f.Check(procCmdlineContains25, "proc.cmdline"), f.Check(procCmdlineContains26, "proc.cmdline"), f.Check(procCmdlineContains27, "proc.cmdline"), f.Check(procCmdlineContains28, "proc.cmdline"))
+}
+
+// macroUserKnownShellConnectionActivity is the macro user_known_shell_connection_activity (rules/lanner_rules.yaml:769): evt.num = 0
+func macroUserKnownShellConnectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listMinerPoolPorts reports whether v is an item of miner_pool_ports.
@@ -16591,6 +16861,15 @@ func fdSportInMinerPoolPorts(ev *event.Event) bool {
 		return false
 	}
 	return listMinerPoolPorts(v)
+}
+
+// macroUserKnownMiningPortActivity is the macro user_known_mining_port_activity (rules/lanner_rules.yaml:787): evt.num = 0
+func macroUserKnownMiningPortActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listSystemUtilityNames reports whether v is an item of system_utility_names.
@@ -16620,6 +16899,15 @@ func fdSportIs(ev *event.Event) bool {
 	return v == int64(53)
 }
 
+// macroUserKnownUtilityConnectionActivity is the macro user_known_utility_connection_activity (rules/lanner_rules.yaml:791): evt.num = 0
+func macroUserKnownUtilityConnectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listTunnelToolNames reports whether v is an item of tunnel_tool_names.
 func listTunnelToolNames(v string) bool {
 	switch v {
@@ -16636,6 +16924,15 @@ func procNameInTunnelToolNames(ev *event.Event) bool {
 		return false
 	}
 	return listTunnelToolNames(v)
+}
+
+// macroUserKnownTunnelActivity is the macro user_known_tunnel_activity (rules/lanner_rules.yaml:799): evt.num = 0
+func macroUserKnownTunnelActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listFileSearchNames reports whether v is an item of file_search_names.
@@ -16758,6 +17055,15 @@ func procArgsContains36(ev *event.Event) bool {
 // macroPrivateKeySearchTerms reports whether an event satisfies the macro private_key_search_terms (rules/lanner_rules.yaml:575).
 func macroPrivateKeySearchTerms(ev *event.Event) bool {
 	return (procArgsContains26(ev) || procArgsContains27(ev) || procArgsContains28(ev) || procArgsContains29(ev) || procArgsContains30(ev) || procArgsContains31(ev) || procArgsContains32(ev) || procArgsContains33(ev) || procArgsContains34(ev) || procArgsContains35(ev) || procArgsContains36(ev))
+}
+
+// macroUserKnownKeySearchActivity is the macro user_known_key_search_activity (rules/lanner_rules.yaml:803): evt.num = 0
+func macroUserKnownKeySearchActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroPrivateKeySearchTermsCond evaluates the macro private_key_search_terms (rules/lanner_rules.yaml:575) over what the facts know.
@@ -16994,6 +17300,15 @@ func macroSecurityControlDisabled(ev *event.Event) bool {
 	return ((procNameIs2(ev) && procArgsIn2(ev)) || (procNameIs3(ev) && (procArgsContains37(ev) || procArgsIs(ev) || procArgsStartswith6(ev))) || procNameIs4(ev) || (procNameIs5(ev) && procArgsContains38(ev)) || (procNameIn5(ev) && (procArgsContains39(ev) || procArgsContains38(ev) || procArgsContains40(ev) || procArgsContains41(ev)) && (procArgsContains42(ev) || procArgsContains43(ev) || procArgsContains44(ev) || procArgsContains45(ev) || procArgsContains46(ev) || procArgsContains47(ev) || procArgsContains48(ev) || procArgsContains49(ev) || procArgsContains50(ev) || procArgsContains51(ev) || procArgsContains52(ev))))
 }
 
+// macroUserKnownSecurityControlActivity is the macro user_known_security_control_activity (rules/lanner_rules.yaml:813): evt.num = 0
+func macroUserKnownSecurityControlActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroSecurityControlDisabledCond evaluates the macro security_control_disabled (rules/lanner_rules.yaml:582) over what the facts know.
 func macroSecurityControlDisabledCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs2, "proc.name"), f.Check(procArgsIn2, "proc.args")), ruleset.TriAnd(f.Check(procNameIs3, "proc.name"), ruleset.TriOr(f.Check(procArgsContains37, "proc.args"), f.Check(procArgsIs, "proc.args"), f.Check(procArgsStartswith6, "proc.args"))), f.Check(procNameIs4, "proc.name"), ruleset.TriAnd(f.Check(procNameIs5, "proc.name"), f.Check(procArgsContains38, "proc.args")), ruleset.TriAnd(f.Check(procNameIn5, "proc.name"), ruleset.TriOr(f.Check(procArgsContains39, "proc.args"), f.Check(procArgsContains38, "proc.args"), f.Check(procArgsContains40, "proc.args"), f.Check(procArgsContains41, "proc.args")), ruleset.TriOr(f.Check(procArgsContains42, "proc.args"), f.Check(procArgsContains43, "proc.args"), f.Check(procArgsContains44, "proc.args"), f.Check(procArgsContains45, "proc.args"), f.Check(procArgsContains46, "proc.args"), f.Check(procArgsContains47, "proc.args"), f.Check(procArgsContains48, "proc.args"), f.Check(procArgsContains49, "proc.args"), f.Check(procArgsContains50, "proc.args"), f.Check(procArgsContains51, "proc.args"), f.Check(procArgsContains52, "proc.args"))))
@@ -17064,6 +17379,15 @@ func procArgsContains55(ev *event.Event) bool {
 // macroLogWipingCommand reports whether an event satisfies the macro log_wiping_command (rules/lanner_rules.yaml:596).
 func macroLogWipingCommand(ev *event.Event) bool {
 	return (procNameIn6(ev) || (procNameIs6(ev) && (procArgsContains53(ev) || procArgsContains54(ev))) || (procNameIs7(ev) && procArgsContains55(ev) && procArgsContains54(ev)))
+}
+
+// macroUserKnownLogWipingActivity is the macro user_known_log_wiping_activity (rules/lanner_rules.yaml:817): evt.num = 0
+func macroUserKnownLogWipingActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroLogWipingCommandCond evaluates the macro log_wiping_command (rules/lanner_rules.yaml:596) over what the facts know.
@@ -17175,6 +17499,15 @@ func macroBlockDeviceOverwrite(ev *event.Event) bool {
 	return ((procNameIs8(ev) && (procArgsContains56(ev) || procArgsContains57(ev) || procArgsContains58(ev) || procArgsContains59(ev) || procArgsContains60(ev) || procArgsContains61(ev) || procArgsContains62(ev) || procArgsContains63(ev) || procArgsContains64(ev))) || procNameIs9(ev))
 }
 
+// macroUserKnownBlockDeviceActivity is the macro user_known_block_device_activity (rules/lanner_rules.yaml:825): evt.num = 0
+func macroUserKnownBlockDeviceActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroBlockDeviceOverwriteCond evaluates the macro block_device_overwrite (rules/lanner_rules.yaml:602) over what the facts know.
 func macroBlockDeviceOverwriteCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs8, "proc.name"), ruleset.TriOr(f.Check(procArgsContains56, "proc.args"), f.Check(procArgsContains57, "proc.args"), f.Check(procArgsContains58, "proc.args"), f.Check(procArgsContains59, "proc.args"), f.Check(procArgsContains60, "proc.args"), f.Check(procArgsContains61, "proc.args"), f.Check(procArgsContains62, "proc.args"), f.Check(procArgsContains63, "proc.args"), f.Check(procArgsContains64, "proc.args"))), f.Check(procNameIs9, "proc.name"))
@@ -17261,6 +17594,15 @@ func procEnvLDPRELOADContains5(ev *event.Event) bool {
 // macroPreloadFromWritableDir reports whether an event satisfies the macro preload_from_writable_dir (rules/lanner_rules.yaml:627).
 func macroPreloadFromWritableDir(ev *event.Event) bool {
 	return (procEnvLDPRELOADIsNot(ev) && (procEnvLDPRELOADContains(ev) || procEnvLDPRELOADContains2(ev) || procEnvLDPRELOADContains3(ev) || procEnvLDPRELOADContains4(ev) || procEnvLDPRELOADContains5(ev)))
+}
+
+// macroUserKnownPreloadActivity is the macro user_known_preload_activity (rules/lanner_rules.yaml:837): evt.num = 0
+func macroUserKnownPreloadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroPreloadFromWritableDirCond evaluates the macro preload_from_writable_dir (rules/lanner_rules.yaml:627) over what the facts know.
@@ -17374,6 +17716,15 @@ func procNameIn7(ev *event.Event) bool {
 	return in14(v)
 }
 
+// macroUserKnownSetuidRootActivity is the macro user_known_setuid_root_activity (rules/lanner_rules.yaml:843): evt.num = 0
+func macroUserKnownSetuidRootActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroRootUidRequestedCond evaluates the macro root_uid_requested (rules/lanner_rules.yaml:336) over what the facts know.
 func macroRootUidRequestedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(evtTypeIs4, "evt.type"), f.Check(evtArgUidIn, "evt.arg.uid")), ruleset.TriAnd(f.Check(evtTypeIn3, "evt.type"), ruleset.TriOr(f.Check(evtArgRuidIn, "evt.arg.ruid"), f.Check(evtArgEuidIn, "evt.arg.euid"), f.Check(evtArgSuidIn, "evt.arg.suid"))))
@@ -17427,6 +17778,15 @@ func procNameIn8(ev *event.Event) bool {
 		return false
 	}
 	return in15(v)
+}
+
+// macroUserKnownSetuidBitActivity is the macro user_known_setuid_bit_activity (rules/lanner_rules.yaml:851): evt.num = 0
+func macroUserKnownSetuidBitActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtTypeIs5: evt.type = bpf (rules/lanner_rules.yaml:635)
@@ -17485,6 +17845,15 @@ func procNameInBpfLoaderNames(ev *event.Event) bool {
 	return listBpfLoaderNames(v)
 }
 
+// macroUserKnownBpfActivity is the macro user_known_bpf_activity (rules/lanner_rules.yaml:861): evt.num = 0
+func macroUserKnownBpfActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroBpfProgramLoadCond evaluates the macro bpf_program_load (rules/lanner_rules.yaml:634) over what the facts know.
 func macroBpfProgramLoadCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs5, "evt.type"), ruleset.TriOr(f.Check(evtArgCmdIs, "evt.arg.cmd"), f.Check(evtArgCmdContains, "evt.arg.cmd")))
@@ -17522,6 +17891,15 @@ func procNameInUserfaultfdUserNames(ev *event.Event) bool {
 	return listUserfaultfdUserNames(v)
 }
 
+// macroUserKnownUserfaultfdActivity is the macro user_known_userfaultfd_activity (rules/lanner_rules.yaml:865): evt.num = 0
+func macroUserKnownUserfaultfdActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // evtArgRequestContains4: evt.arg.request contains PTRACE_ATTACH (rules/lanner_rules.yaml:1720)
 func evtArgRequestContains4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
@@ -17548,6 +17926,15 @@ func evtArgRequestContains5(ev *event.Event) bool {
 		return false
 	}
 	return strings.Contains(v, "PTRACE_SEIZE")
+}
+
+// macroUserKnownPtraceAttachActivity is the macro user_known_ptrace_attach_activity (rules/lanner_rules.yaml:875): evt.num = 0
+func macroUserKnownPtraceAttachActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtIsOpenReadIs: evt.is_open_read = true (rules/lanner_rules.yaml:306)
@@ -17612,6 +17999,15 @@ func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev *event
 		return false
 	}
 	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v)
+}
+
+// macroUserKnownAuthStoreReadActivity is the macro user_known_auth_store_read_activity (rules/lanner_rules.yaml:889): evt.num = 0
+func macroUserKnownAuthStoreReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroFileOpenedForReadCond evaluates the macro file_opened_for_read (rules/lanner_rules.yaml:305) over what the facts know.
@@ -17705,6 +18101,15 @@ func procNameInSshKeyReaderNamesSecurityAgentNames(ev *event.Event) bool {
 	return listSshKeyReaderNamesSecurityAgentNames(v)
 }
 
+// macroUserKnownSshKeyReadActivity is the macro user_known_ssh_key_read_activity (rules/lanner_rules.yaml:893): evt.num = 0
+func macroUserKnownSshKeyReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroUserSshDirCond evaluates the macro user_ssh_dir (rules/lanner_rules.yaml:420) over what the facts know.
 func macroUserSshDirCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdDirectoryGlob3, "fd.directory"))
@@ -17740,6 +18145,15 @@ func procNameInSecurityAgentNamesProcessListingToolNames(ev *event.Event) bool {
 		return false
 	}
 	return listSecurityAgentNamesProcessListingToolNames(v)
+}
+
+// macroUserKnownEnvironReadActivity is the macro user_known_environ_read_activity (rules/lanner_rules.yaml:897): evt.num = 0
+func macroUserKnownEnvironReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // fdFilenameIs2: fd.filename = token (rules/lanner_rules.yaml:1792)
@@ -17778,6 +18192,15 @@ func procNameInSecretFileReaders(ev *event.Event) bool {
 		return false
 	}
 	return listSecretFileReaders(v)
+}
+
+// macroUserKnownTokenReadActivity is the macro user_known_token_read_activity (rules/lanner_rules.yaml:905): evt.num = 0
+func macroUserKnownTokenReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // fdFilenameIn2: fd.filename in (authorized_keys, authorized_keys2) (rules/lanner_rules.yaml:1807)
@@ -17850,6 +18273,15 @@ func procAnameInCloudBootstrapNames(ev *event.Event) bool {
 		}
 	}
 	return false
+}
+
+// macroUserKnownAuthorizedKeysActivity is the macro user_known_authorized_keys_activity (rules/lanner_rules.yaml:915): evt.num = 0
+func macroUserKnownAuthorizedKeysActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtArgNewpathIs2: evt.arg.newpath = /etc/crontab (rules/lanner_rules.yaml:440)
@@ -17973,6 +18405,15 @@ func procNameInCronWriterNames(ev *event.Event) bool {
 	return listCronWriterNames(v)
 }
 
+// macroUserKnownCronActivity is the macro user_known_cron_activity (rules/lanner_rules.yaml:919): evt.num = 0
+func macroUserKnownCronActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroCronPathRenamedIntoCond evaluates the macro cron_path_renamed_into (rules/lanner_rules.yaml:438) over what the facts know.
 func macroCronPathRenamedIntoCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgNewpathIs2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith3, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith4, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith5, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith6, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith7, "evt.arg.newpath"))
@@ -17985,6 +18426,15 @@ func procNameIs10(ev *event.Event) bool {
 		return false
 	}
 	return v == "systemctl"
+}
+
+// macroUserKnownSystemdUnitActivity is the macro user_known_systemd_unit_activity (rules/lanner_rules.yaml:923): evt.num = 0
+func macroUserKnownSystemdUnitActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listAccountToolNames reports whether v is an item of account_tool_names.
@@ -18003,6 +18453,15 @@ func procNameInAccountToolNames(ev *event.Event) bool {
 		return false
 	}
 	return listAccountToolNames(v)
+}
+
+// macroUserKnownShellConfigActivity is the macro user_known_shell_config_activity (rules/lanner_rules.yaml:931): evt.num = 0
+func macroUserKnownShellConfigActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroHardlinkEvent is the macro hardlink_event (rules/lanner_rules.yaml:329): evt.type in (link, linkat)
@@ -18047,6 +18506,15 @@ func evtArgOldpathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
+// macroUserKnownHardlinkActivity is the macro user_known_hardlink_activity (rules/lanner_rules.yaml:959): evt.num = 0
+func macroUserKnownHardlinkActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listSymlinkSensitiveTargets reports whether v is an item of symlink_sensitive_targets.
 func listSymlinkSensitiveTargets(v string) bool {
 	switch v {
@@ -18068,6 +18536,15 @@ func evtArgTargetInSymlinkSensitiveTargets(ev *event.Event) bool {
 		return false
 	}
 	return listSymlinkSensitiveTargets(v)
+}
+
+// macroUserKnownSymlinkActivity is the macro user_known_symlink_activity (rules/lanner_rules.yaml:961): evt.num = 0
+func macroUserKnownSymlinkActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtArgFlagsContains2: evt.arg.flags contains O_TRUNC (rules/lanner_rules.yaml:1913)
@@ -18182,6 +18659,15 @@ func procAnameInLogManagerNames(ev *event.Event) bool {
 		}
 	}
 	return false
+}
+
+// macroUserKnownLogClearActivity is the macro user_known_log_clear_activity (rules/lanner_rules.yaml:965): evt.num = 0
+func macroUserKnownLogClearActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroVarLogPathRemovedCond evaluates the macro var_log_path_removed (rules/lanner_rules.yaml:463) over what the facts know.
@@ -18366,6 +18852,15 @@ func macroShellSavingOwnHistory(ev *event.Event) bool {
 	return (macroShellProcess(ev) && !procPnameInShellNames(ev))
 }
 
+// macroUserKnownHistoryClearActivity is the macro user_known_history_clear_activity (rules/lanner_rules.yaml:969): evt.num = 0
+func macroUserKnownHistoryClearActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroHistoryPathRemovedCond evaluates the macro history_path_removed (rules/lanner_rules.yaml:466) over what the facts know.
 func macroHistoryPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgPathEndswith, "evt.arg.path"), f.Check(evtArgNameEndswith, "evt.arg.name"), f.Check(evtArgPathEndswith2, "evt.arg.path"), f.Check(evtArgNameEndswith2, "evt.arg.name"))
@@ -18374,6 +18869,24 @@ func macroHistoryPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
 // macroShellSavingOwnHistoryCond evaluates the macro shell_saving_own_history (rules/lanner_rules.yaml:473) over what the facts know.
 func macroShellSavingOwnHistoryCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")))
+}
+
+// macroUserKnownRootRequestActivity is the macro user_known_root_request_activity (rules/lanner_rules.yaml:847): evt.num = 0
+func macroUserKnownRootRequestActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroUserKnownContainerShellActivity is the macro user_known_container_shell_activity (rules/lanner_rules.yaml:701): evt.num = 0
+func macroUserKnownContainerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listNetworkToolNames reports whether v is an item of network_tool_names.
@@ -18392,6 +18905,15 @@ func procNameInNetworkToolNames(ev *event.Event) bool {
 		return false
 	}
 	return listNetworkToolNames(v)
+}
+
+// macroUserKnownContainerNetworkToolActivity is the macro user_known_container_network_tool_activity (rules/lanner_rules.yaml:709): evt.num = 0
+func macroUserKnownContainerNetworkToolActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtArgModeContains3: evt.arg.mode contains S_IXUSR (rules/lanner_rules.yaml:2012)
@@ -18436,6 +18958,15 @@ func evtArgModeContains5(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXOTH")
 }
 
+// macroUserKnownDriftChmodActivity is the macro user_known_drift_chmod_activity (rules/lanner_rules.yaml:721): evt.num = 0
+func macroUserKnownDriftChmodActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 var addr17 = netip.MustParseAddr("169.254.169.254")
 
 // fdSipIs4: fd.sip = "169.254.169.254" (rules/lanner_rules.yaml:516)
@@ -18474,6 +19005,15 @@ func macroCloudMetadataServer(ev *event.Event) bool {
 	return (fdSipIs4(ev) || fdSipIs5(ev) || fdSipIs6(ev))
 }
 
+// macroUserKnownMetadataAccessActivity is the macro user_known_metadata_access_activity (rules/lanner_rules.yaml:741): evt.num = 0
+func macroUserKnownMetadataAccessActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroCloudMetadataServerCond evaluates the macro cloud_metadata_server (rules/lanner_rules.yaml:515) over what the facts know.
 func macroCloudMetadataServerCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdSipIs4, "fd.sip"), f.Check(fdSipIs5, "fd.sip"), f.Check(fdSipIs6, "fd.sip"))
@@ -18495,6 +19035,15 @@ func procNameInRemoteAccessClientNames(ev *event.Event) bool {
 		return false
 	}
 	return listRemoteAccessClientNames(v)
+}
+
+// macroUserKnownRemoteClientActivity is the macro user_known_remote_client_activity (rules/lanner_rules.yaml:745): evt.num = 0
+func macroUserKnownRemoteClientActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // listWebServerNamesDatabaseServerNames reports whether v is an item of web_server_names, database_server_names.
@@ -18533,6 +19082,15 @@ func procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev *event.Even
 	return listWebServerNamesDatabaseServerNamesServerHelperNames(v)
 }
 
+// macroUserKnownServerChildActivity is the macro user_known_server_child_activity (rules/lanner_rules.yaml:755): evt.num = 0
+func macroUserKnownServerChildActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroOnHost is the macro on_host (rules/lanner_rules.yaml:296): container.id = host
 func macroOnHost(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
@@ -18558,6 +19116,15 @@ func procNameInNetworkScannerNames(ev *event.Event) bool {
 		return false
 	}
 	return listNetworkScannerNames(v)
+}
+
+// macroUserKnownNetworkScanActivity is the macro user_known_network_scan_activity (rules/lanner_rules.yaml:795): evt.num = 0
+func macroUserKnownNetworkScanActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // procArgsIs2: proc.args = "" (rules/lanner_rules.yaml:2098)
@@ -18586,6 +19153,15 @@ func procArgsIn3(ev *event.Event) bool {
 	return in20(v)
 }
 
+// macroUserKnownPackageManagerShellActivity is the macro user_known_package_manager_shell_activity (rules/lanner_rules.yaml:805): evt.num = 0
+func macroUserKnownPackageManagerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listAccountChangeCommandNames reports whether v is an item of account_change_command_names.
 func listAccountChangeCommandNames(v string) bool {
 	switch v {
@@ -18602,6 +19178,15 @@ func procNameInAccountChangeCommandNames(ev *event.Event) bool {
 		return false
 	}
 	return listAccountChangeCommandNames(v)
+}
+
+// macroUserKnownAccountChangeActivity is the macro user_known_account_change_activity (rules/lanner_rules.yaml:809): evt.num = 0
+func macroUserKnownAccountChangeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // procNameIs11: proc.name = touch (rules/lanner_rules.yaml:620)
@@ -18670,6 +19255,15 @@ func procArgsContains68(ev *event.Event) bool {
 // macroTimestampChangeCommand reports whether an event satisfies the macro timestamp_change_command (rules/lanner_rules.yaml:618).
 func macroTimestampChangeCommand(ev *event.Event) bool {
 	return (procNameIs11(ev) && (procArgsStartswith7(ev) || procArgsContains65(ev) || procArgsStartswith8(ev) || procArgsContains66(ev) || procArgsStartswith3(ev) || procArgsContains3(ev) || procArgsContains67(ev) || procArgsContains68(ev)))
+}
+
+// macroUserKnownTimestampActivity is the macro user_known_timestamp_activity (rules/lanner_rules.yaml:821): evt.num = 0
+func macroUserKnownTimestampActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroTimestampChangeCommandCond evaluates the macro timestamp_change_command (rules/lanner_rules.yaml:618) over what the facts know.
@@ -18781,6 +19375,15 @@ func macroFileUploadCommand(ev *event.Event) bool {
 	return ((procNameIs12(ev) && (procArgsContains69(ev) || procArgsStartswith9(ev) || procArgsContains70(ev) || procArgsContains71(ev) || procArgsContains72(ev) || procArgsContains73(ev) || procArgsContains74(ev))) || (procNameIs13(ev) && (procArgsContains75(ev) || procArgsContains76(ev))))
 }
 
+// macroUserKnownUploadActivity is the macro user_known_upload_activity (rules/lanner_rules.yaml:829): evt.num = 0
+func macroUserKnownUploadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroFileUploadCommandCond evaluates the macro file_upload_command (rules/lanner_rules.yaml:610) over what the facts know.
 func macroFileUploadCommandCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs12, "proc.name"), ruleset.TriOr(f.Check(procArgsContains69, "proc.args"), f.Check(procArgsStartswith9, "proc.args"), f.Check(procArgsContains70, "proc.args"), f.Check(procArgsContains71, "proc.args"), f.Check(procArgsContains72, "proc.args"), f.Check(procArgsContains73, "proc.args"), f.Check(procArgsContains74, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs13, "proc.name"), ruleset.TriOr(f.Check(procArgsContains75, "proc.args"), f.Check(procArgsContains76, "proc.args"))))
@@ -18803,6 +19406,24 @@ func procNameIn9(ev *event.Event) bool {
 	return in21(v)
 }
 
+// macroUserKnownCloudSyncActivity is the macro user_known_cloud_sync_activity (rules/lanner_rules.yaml:833): evt.num = 0
+func macroUserKnownCloudSyncActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroUserKnownInteractiveModuleActivity is the macro user_known_interactive_module_activity (rules/lanner_rules.yaml:857): evt.num = 0
+func macroUserKnownInteractiveModuleActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // listNamespaceToolNames reports whether v is an item of namespace_tool_names.
 func listNamespaceToolNames(v string) bool {
 	switch v {
@@ -18819,6 +19440,15 @@ func procNameInNamespaceToolNames(ev *event.Event) bool {
 		return false
 	}
 	return listNamespaceToolNames(v)
+}
+
+// macroUserKnownNamespaceActivity is the macro user_known_namespace_activity (rules/lanner_rules.yaml:869): evt.num = 0
+func macroUserKnownNamespaceActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // evtArgRequestContains6: evt.arg.request contains PTRACE_TRACEME (rules/lanner_rules.yaml:2204)
@@ -18842,6 +19472,15 @@ func procPnameInDebuggerNames(ev *event.Event) bool {
 		return false
 	}
 	return listDebuggerNames(v)
+}
+
+// macroUserKnownTracemeActivity is the macro user_known_traceme_activity (rules/lanner_rules.yaml:879): evt.num = 0
+func macroUserKnownTracemeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // fdNameEndswith: fd.name endswith /.aws/credentials (rules/lanner_rules.yaml:639)
@@ -18980,6 +19619,15 @@ func macroCloudSdkPython(ev *event.Event) bool {
 	return (macroPythonProcess(ev) && (procCmdlineContains29(ev) || procCmdlineContains30(ev) || procCmdlineContains31(ev) || procCmdlineContains32(ev)))
 }
 
+// macroUserKnownCloudCredentialActivity is the macro user_known_cloud_credential_activity (rules/lanner_rules.yaml:909): evt.num = 0
+func macroUserKnownCloudCredentialActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroCloudCredentialFileCond evaluates the macro cloud_credential_file (rules/lanner_rules.yaml:637) over what the facts know.
 func macroCloudCredentialFileCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameEndswith, "fd.name"), f.Check(fdNameEndswith2, "fd.name"), f.Check(fdNameEndswith3, "fd.name"), f.Check(fdNameEndswith4, "fd.name"), f.Check(fdNameEndswith5, "fd.name"), f.Check(fdNameEndswith6, "fd.name"), f.Check(fdNameEndswith7, "fd.name"), f.Check(fdNameEndswith8, "fd.name"))
@@ -19067,6 +19715,15 @@ func fdFilenameIn3(ev *event.Event) bool {
 		return false
 	}
 	return (v == "known_hosts" || v == "known_hosts.old")
+}
+
+// macroUserKnownRootHomeActivity is the macro user_known_root_home_activity (rules/lanner_rules.yaml:943): evt.num = 0
+func macroUserKnownRootHomeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroRootHomeToolFileCond evaluates the macro root_home_tool_file (rules/lanner_rules.yaml:668) over what the facts know.
@@ -19177,6 +19834,15 @@ func procNameIn10(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
+// macroUserKnownDeceptiveDirActivity is the macro user_known_deceptive_dir_activity (rules/lanner_rules.yaml:973): evt.num = 0
+func macroUserKnownDeceptiveDirActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
 // macroDeceptiveDirectoryNameCond evaluates the macro deceptive_directory_name (rules/lanner_rules.yaml:656) over what the facts know.
 func macroDeceptiveDirectoryNameCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgPathIs, "evt.arg.path"), f.Check(evtArgPathEndswith3, "evt.arg.path"), f.Check(evtArgPathEndswith4, "evt.arg.path"), f.Check(evtArgPathEndswith5, "evt.arg.path"), f.Check(evtArgPathIs2, "evt.arg.path"), f.Check(evtArgPathStartswith2, "evt.arg.path"))
@@ -19269,6 +19935,15 @@ func evtArgNewpathEndswith9(ev *event.Event) bool {
 // macroRansomExtension reports whether an event satisfies the macro ransom_extension (rules/lanner_rules.yaml:650).
 func macroRansomExtension(ev *event.Event) bool {
 	return (evtArgNewpathEndswith4(ev) || evtArgNewpathEndswith5(ev) || evtArgNewpathEndswith6(ev) || evtArgNewpathEndswith7(ev) || evtArgNewpathEndswith8(ev) || evtArgNewpathEndswith9(ev))
+}
+
+// macroUserKnownRansomRenameActivity is the macro user_known_ransom_rename_activity (rules/lanner_rules.yaml:977): evt.num = 0
+func macroUserKnownRansomRenameActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
 // macroRansomExtensionCond evaluates the macro ransom_extension (rules/lanner_rules.yaml:650) over what the facts know.

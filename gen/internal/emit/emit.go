@@ -526,6 +526,11 @@ func (e *emitter) check(c *lang.Check) string {
 		})
 	}
 	key := c.Text + "\x00" + c.Left.Key
+	if c.Macro != nil {
+		// A macro that is one check keeps its own name, even when another
+		// macro is the same check.
+		key += "\x00" + c.Macro.Name
+	}
 	if name, ok := e.checks[key]; ok {
 		return name
 	}
