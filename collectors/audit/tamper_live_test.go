@@ -1,0 +1,223 @@
+//go:build linux && amd64
+
+package audit
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	libaudit "github.com/elastic/go-libaudit/v2"
+
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
+
+// notices keeps the notices a collector sends.
+type notices struct {
+	mu   sync.Mutex
+	list []collectors.Notice
+}
+
+func (n *notices) notify(x collectors.Notice) {
+	n.mu.Lock()
+	n.list = append(n.list, x)
+	n.mu.Unlock()
+}
+
+func (n *notices) snapshot() []collectors.Notice {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]collectors.Notice(nil), n.list...)
+}
+
+// wait waits up to 15 s for a notice, after the first from, that
+// satisfies pred, and returns its index.
+func (n *notices) wait(t *testing.T, from int, what string, pred func(*collectors.Notice) bool) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		list := n.snapshot()
+		for i := from; i < len(list); i++ {
+			if pred(&list[i]) {
+				return i
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notice: %s; got %+v", what, list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// keepRules saves the machine's audit rules and puts back, at the end of
+// the test, those an auditctl -D of the test deleted.
+func keepRules(t *testing.T, ctl *libaudit.AuditClient) {
+	t.Helper()
+	saved, err := ctl.GetRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		now, err := ctl.GetRules()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for _, r := range saved {
+			if !containsRule(now, r) {
+				if err := ctl.AddRule(r); err != nil {
+					t.Errorf("put back a rule of the machine: %v", err)
+				}
+			}
+		}
+	})
+}
+
+func containsRule(rules [][]byte, r []byte) bool {
+	for _, x := range rules {
+		if bytes.Equal(x, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCollectorTamperLive changes the collector's rules and settings with
+// auditctl, as an attacker would: each change must be reported with the
+// process that made it, put back, and events must be seen again.
+func TestCollectorTamperLive(t *testing.T) {
+	ctl, before := unicastSetup(t)
+	_, auditctl := auditdBinaries(t)
+	keepRules(t, ctl)
+	excl := exclusions(t, ctl)
+
+	var got notices
+	c := startCollector(t, Options{Types: event.TypeSetOf(event.TypeOpenat, event.TypeExecve),
+		ExcludePID: os.Getpid(), Notify: got.notify,
+		Exclusions: []Exclusion{{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}}})
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+	}()
+	rc := record(c)
+	rules := keyRules(t, ctl, DefaultKey)
+	if rules != 2 {
+		t.Fatalf("%d rules with key %q, want 2", rules, DefaultKey)
+	}
+	dir := t.TempDir()
+	seen := func(name string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pid := run(t, "", "cat", p)
+		rc.find(t, "open of "+p, func(r *collectors.Record) bool {
+			return r.PID == pid && r.Event.Type == event.TypeOpenat && r.Event.FD.Name == p
+		})
+	}
+	seen("before")
+	if n := got.snapshot(); len(n) != 0 {
+		t.Fatalf("notices before any change: %+v", n)
+	}
+
+	// A renamed copy of auditctl, so that its name tells nothing.
+	innocent := filepath.Join(dir, "innocent")
+	b, err := os.ReadFile(auditctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(innocent, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	from := 0
+	for _, attack := range []struct {
+		name, bin string
+		args      []string
+		message   string
+		check     func(libaudit.AuditStatus) bool
+	}{
+		{"auditctl -D", auditctl, []string{"-D"}, "audit rules deleted", nil},
+		{"renamed auditctl -D", innocent, []string{"-D"}, "audit rules deleted", nil},
+		{"auditctl -e 0", auditctl, []string{"-e", "0"}, "audit disabled",
+			func(st libaudit.AuditStatus) bool { return st.Enabled == 1 }},
+		{"auditctl -b 10", auditctl, []string{"-b", "10"}, "backlog_limit changed to 10",
+			func(st libaudit.AuditStatus) bool { return st.BacklogLimit >= backlogLimit }},
+		{"auditctl --backlog_wait_time 60000", auditctl, []string{"--backlog_wait_time", "60000"}, "backlog_wait_time changed",
+			func(st libaudit.AuditStatus) bool { return st.BacklogWaitTime == 0 }},
+	} {
+		t.Run(strings.ReplaceAll(attack.name, " ", "_"), func(t *testing.T) {
+			cmd := exec.Command(attack.bin, attack.args...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", attack.name, err, out)
+			}
+			pid := int64(cmd.Process.Pid)
+			i := got.wait(t, from, "tampered after "+attack.name, func(n *collectors.Notice) bool {
+				return n.Kind == collectors.NoticeTampered
+			})
+			n := got.snapshot()[i]
+			if n.Collector != "audit" || !strings.Contains(n.Message, attack.message) {
+				t.Errorf("notice %+v, want a message with %q", n, attack.message)
+			}
+			if n.Actor.PID != pid || n.Actor.Exe != attack.bin || n.Actor.Comm != filepath.Base(attack.bin) || n.Actor.UID != 0 {
+				t.Errorf("actor %+v, want pid %d exe %s", n.Actor, pid, attack.bin)
+			}
+			j := got.wait(t, i+1, "repaired after "+attack.name, func(n *collectors.Notice) bool {
+				return n.Kind == collectors.NoticeRepaired
+			})
+			from = j + 1
+			if k := keyRules(t, ctl, DefaultKey); k != rules {
+				t.Errorf("%d rules with key %q after the repair, want %d", k, DefaultKey, rules)
+			}
+			if n := exclusions(t, ctl); n != 2 {
+				t.Errorf("%d PROCTITLE and EOE exclusion rules after the repair, want 2", n)
+			}
+			if attack.check != nil && !attack.check(status(t, ctl)) {
+				t.Errorf("settings not put back: %+v", status(t, ctl))
+			}
+			seen(strings.ReplaceAll(attack.name, " ", "_"))
+		})
+	}
+
+	// A loop of deletions: the collector keeps putting the rules back at
+	// a bounded rate, and its notices are bounded too.
+	start := len(got.snapshot())
+	for range 30 {
+		exec.Command(auditctl, "-D").Run()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for keyRules(t, ctl, DefaultKey) != rules {
+		if time.Now().After(deadline) {
+			t.Fatalf("rules not put back after a loop of deletions")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(got.snapshot()) - start; n == 0 || n > 2*30 {
+		t.Errorf("%d notices for 30 deletions", n)
+	}
+	seen("after_loop")
+
+	// Close removes everything without a notice.
+	time.Sleep(tamperCheckEvery) // the loop's last report
+	for _, x := range got.snapshot() {
+		t.Logf("%s: %s (actor %+v)", x.Kind, x.Message, x.Actor)
+	}
+	n := len(got.snapshot())
+	closed = true
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+	if after := got.snapshot(); len(after) != n {
+		t.Errorf("notices at Close: %+v", after[n:])
+	}
+	checkRestored(t, ctl, before, DefaultKey, excl)
+}
