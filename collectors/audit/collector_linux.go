@@ -90,7 +90,7 @@ type Collector struct {
 	pauseUntil int64         // no shrinking before then
 	target     int           // records the kernel's queue is left to hold
 
-	tw      *tamperWatch
+	tw       *tamperWatch
 	watching bool // tw was started
 
 	st       saved // original settings, and which ones were changed
