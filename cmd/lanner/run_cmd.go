@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
@@ -287,7 +288,11 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	// The collector reports tampering to the engine, which exists only
+	// once the collector does.
+	relay := &noticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr,
+		Notify: relay.notify}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -307,6 +312,7 @@ func runPipeline(pc pipelineConfig) error {
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
 	}
+	relay.set(eng.Notify)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	if pc.duration > 0 {
@@ -330,6 +336,7 @@ func runPipeline(pc pipelineConfig) error {
 		}
 	}
 	runErr := eng.Run(ctx)
+	relay.set(nil) // the outputs close next
 	// No alert is sent any more: the sinks deliver what they have queued
 	// while the collector detaches, which takes a while.
 	drained := make(chan struct{})
@@ -379,4 +386,52 @@ func openCollector(name string, req collectorRequest) (collectors.Collector, err
 		errs = append(errs, fmt.Errorf("%s: %w", n, err))
 	}
 	return nil, fmt.Errorf("no collector works here: %w", errors.Join(errs...))
+}
+
+// noticeRelay forwards the notices of a collector to the engine once it
+// is set, and to nothing once it is unset; the few that come before are
+// kept for it.
+type noticeRelay struct {
+	mu      sync.RWMutex
+	to      collectors.Notify
+	early   []collectors.Notice
+	started bool
+}
+
+// maxEarlyNotices bounds the notices kept before the engine exists.
+const maxEarlyNotices = 16
+
+func (r *noticeRelay) notify(n collectors.Notice) {
+	r.mu.RLock()
+	if r.started {
+		if r.to != nil {
+			r.to(n)
+		}
+		r.mu.RUnlock()
+		return
+	}
+	r.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.started && r.to != nil:
+		r.to(n)
+	case !r.started && len(r.early) < maxEarlyNotices:
+		r.early = append(r.early, n)
+	}
+}
+
+// set sends the notices from now on to f (nil: to nothing); when set
+// returns, no notice is being sent to the previous one.
+func (r *noticeRelay) set(f collectors.Notify) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.to = f
+	if !r.started && f != nil {
+		for _, n := range r.early {
+			f(n)
+		}
+		r.early = nil
+	}
+	r.started = true
 }
