@@ -137,6 +137,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
+	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
 	c.asm.early = true
@@ -279,6 +280,7 @@ func New(opts Options) (*Collector, error) {
 	if err := c.tw.snapshot(); err != nil {
 		return fail("list the rules installed", err)
 	}
+	ownDone()
 	c.watching = true
 	c.tw.start()
 	return c, nil
@@ -429,6 +431,7 @@ func (c *Collector) dropExclusion(typ int) error {
 func (c *Collector) removeRules() error {
 	c.ctlMu.Lock()
 	defer c.ctlMu.Unlock()
+	c.ctlS.drain()
 	rules, err := c.ctl.GetRules()
 	if err != nil {
 		return err

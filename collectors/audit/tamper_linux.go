@@ -29,8 +29,12 @@ import (
 //
 // The collector's own changes (New, its repairs, Close) are not reported:
 // a CONFIG_CHANGE record whose SYSCALL record has the collector's pid is
-// ignored, the expected state is taken once New is done, and Close stops
-// the watch before it removes anything. Repairs are rate limited
+// ignored, and so is one without a SYSCALL record (the kernel writes none
+// for the calls of the registered audit daemon) made while the collector
+// was changing the configuration itself; the expected state is taken once
+// New is done, and Close stops the watch before it removes anything. A
+// difference found before any record names its author waits once for
+// the records, which may still be queued. Repairs are rate limited
 // (repairBurst, then one per repairEvery), so a process that deletes the
 // rules in a loop cannot make the collector spin; the changes are still
 // counted, and the rules put back at that rate.
@@ -68,6 +72,10 @@ type tamperWatch struct {
 	done    chan struct{}
 	once    sync.Once
 
+	// The collector's own changes run from ownFrom to ownTo (ns since
+	// the epoch).
+	ownFrom, ownTo atomic.Int64
+
 	// What the collector installed (set before the watch starts).
 	rules    [][]byte // its keyed rules, as the kernel lists them
 	install  [][]byte // the keyed rules to add, in order
@@ -82,6 +90,9 @@ type tamperWatch struct {
 
 	// seen are the changes by other processes not reported yet.
 	seen []changeSeen
+	// waited: a difference was found before any record of it came, and
+	// the report waits once for the records (they may still be queued).
+	waited bool
 
 	tampered, repaired, held, others atomic.Uint64
 }
@@ -89,7 +100,8 @@ type tamperWatch struct {
 // pendingChange is a CONFIG_CHANGE record waiting for its SYSCALL record.
 type pendingChange struct {
 	serial uint64
-	at     int64 // on the collector's clock
+	time   int64 // the record's time, ns since the epoch
+	at     int64 // when it came, on the collector's clock
 	cc     configChange
 }
 
@@ -132,10 +144,10 @@ func (t *tamperWatch) observe(typ uint16, data []byte, now int64) {
 			return
 		}
 		if len(t.pending) == maxPendingChanges {
-			t.forward(t.pending[0].cc, collectors.Actor{AUID: t.pending[0].cc.AUID, UID: -1}, false)
+			t.forwardUnknown(&t.pending[0])
 			t.pending = slices.Delete(t.pending, 0, 1)
 		}
-		t.pending = append(t.pending, pendingChange{h.serial, now, cc})
+		t.pending = append(t.pending, pendingChange{h.serial, h.time, now, cc})
 		return
 	}
 	for i := range t.pending {
@@ -153,11 +165,30 @@ func (t *tamperWatch) observe(typ uint16, data []byte, now int64) {
 func (t *tamperWatch) expire(now int64) {
 	n := 0
 	for n < len(t.pending) && now-t.pending[n].at > int64(actorWait) {
-		p := &t.pending[n]
-		t.forward(p.cc, collectors.Actor{AUID: p.cc.AUID, UID: -1}, false)
+		t.forwardUnknown(&t.pending[n])
 		n++
 	}
 	t.pending = slices.Delete(t.pending, 0, n)
+}
+
+// ownSlack covers the coarse clock of the records' time stamps.
+const ownSlack = 50 * time.Millisecond
+
+// forwardUnknown forwards a change no SYSCALL record came for, unless it
+// was made while the collector changed the configuration itself.
+func (t *tamperWatch) forwardUnknown(p *pendingChange) {
+	if p.time >= t.ownFrom.Load()-int64(ownSlack) && p.time <= t.ownTo.Load()+int64(ownSlack) {
+		return
+	}
+	t.forward(p.cc, collectors.Actor{AUID: p.cc.AUID, UID: -1}, false)
+}
+
+// own marks the time the collector changes the configuration; done ends
+// it.
+func (t *tamperWatch) own() (done func()) {
+	t.ownFrom.Store(time.Now().UnixNano())
+	t.ownTo.Store(1<<63 - 1)
+	return func() { t.ownTo.Store(time.Now().UnixNano()) }
 }
 
 // forward hands a change to the watch goroutine, unless the collector
@@ -231,19 +262,30 @@ func (t *tamperWatch) run() {
 			settle = nil
 		case <-tick.C:
 		}
-		t.check()
+		if t.check() && settle == nil {
+			settle = time.After(actorWait + tamperSettle)
+		}
 	}
 }
 
-// check compares, reports and repairs.
-func (t *tamperWatch) check() {
+// check compares, reports and repairs. It returns true when it found a
+// difference but no record of it yet, and waits for them: the next check
+// reports it.
+func (t *tamperWatch) check() (wait bool) {
 	diffs, err := t.compare()
 	if err != nil {
-		return
+		return false
 	}
 	if len(diffs) == 0 {
 		t.seen = t.seen[:0] // changes that left the collector's state alone
+		t.waited = false
+		return false
 	}
+	if !slices.ContainsFunc(t.seen, func(c changeSeen) bool { return c.known }) && !t.waited {
+		t.waited = true
+		return true
+	}
+	t.waited = false
 	current := map[string]bool{}
 	var report []difference
 	for _, d := range diffs {
@@ -259,12 +301,12 @@ func (t *tamperWatch) check() {
 		}
 	}
 	if len(report) == 0 {
-		return
+		return false
 	}
 	repairable := slices.ContainsFunc(report, func(d difference) bool { return d.repair != nil })
 	if repairable && !t.allow() {
 		t.held.Add(1)
-		return // the next check tries again
+		return false // the next check tries again
 	}
 	n := t.tampered.Add(1)
 	msgs := make([]string, len(report))
@@ -292,7 +334,10 @@ func (t *tamperWatch) check() {
 			t.reported[d.what] = d.msg
 			continue
 		}
-		if err := t.locked(d.repair); err != nil {
+		done := t.own()
+		err := t.locked(d.repair)
+		done()
+		if err != nil {
 			t.reported[d.what] = d.msg
 			failed = append(failed, fmt.Sprintf("%s: %v", d.msg, err))
 			continue
@@ -306,6 +351,7 @@ func (t *tamperWatch) check() {
 	if len(failed) > 0 {
 		t.send(collectors.NoticeTampered, "could not put back: "+strings.Join(failed, "; "), actor)
 	}
+	return false
 }
 
 // allow takes a repair token.
@@ -352,6 +398,7 @@ func (t *tamperWatch) locked(f func() error) error {
 	if c.closed.Load() {
 		return errWatchClosed
 	}
+	c.ctlS.drain()
 	return f()
 }
 
