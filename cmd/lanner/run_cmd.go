@@ -9,8 +9,8 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"sync/atomic"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
