@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	libaudit "github.com/elastic/go-libaudit/v2"
 
 	"github.com/lannersec/lanner/internal/testutil"
@@ -172,4 +173,61 @@ func TestLiveTamperAudit(t *testing.T) {
 		after.BacklogWaitTime != before.BacklogWaitTime {
 		t.Errorf("audit settings not restored:\nbefore %+v\n after %+v", before, after)
 	}
+}
+
+// lannerMaps returns the ids of the BPF maps named name.
+func lannerMaps(name string) map[ebpf.MapID]bool {
+	ids := map[ebpf.MapID]bool{}
+	var id ebpf.MapID
+	for {
+		next, err := ebpf.MapGetNextID(id)
+		if err != nil {
+			return ids
+		}
+		id = next
+		m, err := ebpf.NewMapFromID(id)
+		if err != nil {
+			continue
+		}
+		if info, err := m.Info(); err == nil && info.Name == name {
+			ids[id] = true
+		}
+		m.Close()
+	}
+}
+
+// TestLiveTamperEBPF stops the eBPF collector from reporting opens by
+// overwriting its syscall map with bpftool while Lanner runs.
+func TestLiveTamperEBPF(t *testing.T) {
+	testutil.LockKernel(t)
+	bpftool, err := exec.LookPath("bpftool")
+	if err != nil {
+		testutil.RequireKernel(t, "bpftool is not installed")
+	}
+	before := lannerMaps("lanner_syscalls")
+	l := startLanner(t, lanner(t), "--collector", "ebpf")
+	var ours []ebpf.MapID
+	for id := range lannerMaps("lanner_syscalls") {
+		if !before[id] {
+			ours = append(ours, id)
+		}
+	}
+	if len(ours) != 1 {
+		t.Fatalf("%d new lanner_syscalls maps, want 1:\n%s", len(ours), l.stderr.String())
+	}
+	from := shadowRead(t, l, 0, "cat /etc/shadow before any attack") + 1
+	// openat (257) reported as nothing.
+	out, err := exec.Command(bpftool, "map", "update", "id", fmt.Sprint(ours[0]),
+		"key", "0x01", "0x01", "0", "0", "value", "0", "0", "0", "0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bpftool map update: %v\n%s", err, out)
+	}
+	i := l.waitAlert(t, from, expectation{"bpftool map update", "Lanner Collector Tampered", map[string]string{
+		"lanner.collector": "ebpf", "lanner.notice": "*lanner_syscalls changed"}})
+	checkOwnAlert(t, l.alertsSoFar(t)[i], "Critical")
+	j := l.waitAlert(t, i+1, expectation{"bpftool map update repaired", "Lanner Collector Repaired",
+		map[string]string{"lanner.collector": "ebpf"}})
+	checkOwnAlert(t, l.alertsSoFar(t)[j], "Warning")
+	shadowRead(t, l, j+1, "cat /etc/shadow after the map was put back")
+	l.stop(t)
 }
