@@ -4,6 +4,7 @@ package audit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -226,4 +227,50 @@ func TestCollectorTamperLive(t *testing.T) {
 		t.Errorf("notices at Close: %+v", after[n:])
 	}
 	checkRestored(t, ctl, before, DefaultKey, excl)
+}
+
+// multicastTamper checks the watch of a collector in multicast mode next
+// to auditd: its rule deleted is put back, auditd's settings changed are
+// not its business, and audit disabled is reported but left alone.
+//
+// auditctl -D deletes auditd's rules too (as a reload of auditd's rules
+// does); reload then adds them back.
+func multicastTamper(t *testing.T, ctl *libaudit.AuditClient, auditctl string, got *notices, auditd libaudit.AuditStatus, reload func()) {
+	t.Helper()
+	if n := got.snapshot(); len(n) != 0 {
+		t.Fatalf("notices before any change: %+v", n)
+	}
+	auditctlRun := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(auditctl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("auditctl %q: %v\n%s", args, err, out)
+		}
+	}
+	auditctlRun("-D")
+	reload()
+	i := got.wait(t, 0, "tampered after auditctl -D", func(n *collectors.Notice) bool {
+		return n.Kind == collectors.NoticeTampered && strings.Contains(n.Message, "audit rules deleted") && n.Actor.Comm == "auditctl"
+	})
+	i = got.wait(t, i+1, "repaired after auditctl -D", func(n *collectors.Notice) bool { return n.Kind == collectors.NoticeRepaired })
+	if n := keyRules(t, ctl, DefaultKey); n != 1 {
+		t.Errorf("%d rules with key %q after the repair, want 1", n, DefaultKey)
+	}
+
+	// auditd's settings: changed and changed back, nothing to report.
+	auditctlRun("-b", fmt.Sprint(auditd.BacklogLimit+1))
+	auditctlRun("-b", fmt.Sprint(auditd.BacklogLimit))
+	auditctlRun("-e", "0")
+	j := got.wait(t, i+1, "tampered after auditctl -e 0", func(n *collectors.Notice) bool {
+		return n.Kind == collectors.NoticeTampered && strings.Contains(n.Message, "left as it is")
+	})
+	time.Sleep(tamperCheckEvery + time.Second)
+	if st := status(t, ctl); st.Enabled != 0 {
+		t.Errorf("audit enabled again under auditd: %+v", st)
+	}
+	auditctlRun("-e", fmt.Sprint(auditd.Enabled))
+	for _, n := range got.snapshot()[i+1:] {
+		if n != got.snapshot()[j] {
+			t.Errorf("notice %+v: auditd's settings are not the collector's", n)
+		}
+	}
 }

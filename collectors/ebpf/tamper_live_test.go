@@ -114,6 +114,22 @@ func TestCollectorTamperLive(t *testing.T) {
 		t.Errorf("lanner_syscalls[openat] = %d, %v after the repair, want %d", got, err, want)
 	}
 	seen("after")
+
+	// The links cannot be detached from outside: were that to change,
+	// the watch would have to attach the programs again.
+	for _, l := range c.links {
+		info, err := l.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bpftool, "link", "detach", "id", fmt.Sprint(info.ID)).CombinedOutput()
+		if err == nil {
+			t.Errorf("bpftool link detach id %d (%v) succeeded: the collector does not notice", info.ID, info.Type)
+		} else if !strings.Contains(string(out), "not supported") {
+			t.Errorf("bpftool link detach id %d: %v %s", info.ID, err, out)
+		}
+	}
+	seen("after_detach")
 	mu.Lock()
 	defer mu.Unlock()
 	for _, n := range notices {
