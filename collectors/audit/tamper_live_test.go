@@ -114,7 +114,7 @@ func TestCollectorTamperLive(t *testing.T) {
 		t.Fatalf("%d rules with key %q, want 2", rules, DefaultKey)
 	}
 	dir := t.TempDir()
-	seen := func(name string) {
+	seen := func(t *testing.T, name string) {
 		t.Helper()
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, nil, 0o600); err != nil {
@@ -125,7 +125,7 @@ func TestCollectorTamperLive(t *testing.T) {
 			return r.PID == pid && r.Event.Type == event.TypeOpenat && r.Event.FD.Name == p
 		})
 	}
-	seen("before")
+	seen(t, "before")
 	if n := got.snapshot(); len(n) != 0 {
 		t.Fatalf("notices before any change: %+v", n)
 	}
@@ -191,7 +191,7 @@ func TestCollectorTamperLive(t *testing.T) {
 			if attack.check != nil && !attack.check(status(t, ctl)) {
 				t.Errorf("settings not put back: %+v", status(t, ctl))
 			}
-			seen(strings.ReplaceAll(attack.name, " ", "_"))
+			seen(t, strings.ReplaceAll(attack.name, " ", "_"))
 		})
 	}
 
@@ -211,7 +211,7 @@ func TestCollectorTamperLive(t *testing.T) {
 	if n := len(got.snapshot()) - start; n == 0 || n > 2*30 {
 		t.Errorf("%d notices for 30 deletions", n)
 	}
-	seen("after_loop")
+	seen(t, "after_loop")
 
 	// Close removes everything without a notice.
 	time.Sleep(tamperCheckEvery) // the loop's last report
