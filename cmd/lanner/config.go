@@ -10,6 +10,8 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/goccy/go-yaml"
+
+	"github.com/lannersec/lanner/internal/yamlguard"
 )
 
 // A configuration file is YAML mapping run's flag names (out-file or
@@ -41,12 +43,15 @@ func configFlags() (map[string]bool, error) {
 // loadConfig reads a configuration file, checks every key names a flag of
 // run, and returns it as a kong resolver.
 func loadConfig(path string) (kong.Resolver, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlguard.ReadFile(path, yamlguard.Config.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	var raw map[string]any
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	raw, err := decodeConfig(data)
+	if le, ok := err.(*yamlguard.Error); ok && le.Line > 0 {
+		return nil, fmt.Errorf("config %s:%d:%d: %s", path, le.Line, le.Col, le.Msg)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("config %s: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	known, err := configFlags()
@@ -71,6 +76,27 @@ func loadConfig(path string) (kong.Resolver, error) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return kong.JSON(bytes.NewReader(b))
+}
+
+// decodeConfig decodes a configuration file's YAML within the limits of
+// a configuration file: an alias bomb or deep nesting is an error before
+// it is expanded.
+func decodeConfig(data []byte) (map[string]any, error) {
+	f, err := yamlguard.Parse(data, yamlguard.Config)
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]any
+	for _, doc := range f.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if err := yaml.NodeToValue(doc.Body, &raw); err != nil {
+			return nil, err
+		}
+		break
+	}
+	return raw, nil
 }
 
 // configPath finds --config FILE (or --config=FILE) in args.

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/lannersec/lanner/selfcheck"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -26,6 +28,9 @@ type cli struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == selfcheck.ProbeArg {
+		os.Exit(selfcheck.RunProbe(os.Args[2:]))
+	}
 	var c cli
 	opts := []kong.Option{
 		kong.Name("lanner"),

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -19,9 +19,11 @@ import (
 	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -173,7 +175,9 @@ type runCmd struct {
 	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
-	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
+	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
+	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -183,6 +187,9 @@ type runCmd struct {
 func (c *runCmd) validate() error {
 	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
 		return fmt.Errorf("min-priority: %w", err)
+	}
+	if c.SelfCheckInterval < 0 || c.SelfCheckTimeout < 0 {
+		return errors.New("self-check-interval and self-check-timeout must not be negative")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -209,7 +216,7 @@ func (c *runCmd) Run() error {
 		return err
 	}
 	if c.CPUProfile != "" {
-		f, err := os.Create(c.CPUProfile)
+		f, err := safefile.Create(c.CPUProfile, 0o600)
 		if err != nil {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
@@ -233,6 +240,7 @@ func (c *runCmd) Run() error {
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
+		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
 }
 
@@ -263,6 +271,9 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// selfCheckInterval, when positive, runs the self-check that often,
+	// with selfCheckTimeout as its bound (see selfcheck.Options).
+	selfCheckInterval, selfCheckTimeout time.Duration
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -288,11 +299,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	// The collector reports tampering to the engine, which exists only
-	// once the collector does.
-	relay := &noticeRelay{}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr,
-		Notify: relay.notify}
+	// The collector reports about itself from its start; the engine,
+	// which turns that into alerts, exists only after it.
+	relay := &engine.NoticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -301,18 +311,28 @@ func runPipeline(pc pipelineConfig) error {
 		return err
 	}
 	hostname, _ := os.Hostname()
+	var checker *selfcheck.Checker
+	if pc.selfCheckInterval > 0 {
+		ts := watched(col, pc.types)
+		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.selfCheckInterval,
+			Timeout: pc.selfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: os.Stderr})
+		if err != nil {
+			col.Close()
+			return err
+		}
+	}
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
-		Containers: pc.containers, MetadataWait: pc.metadataWait,
+		Containers: pc.containers, MetadataWait: pc.metadataWait, SelfCheck: checker,
 	})
+	relay.Attach(eng)
 	if pc.containers != nil {
 		defer pc.containers.Close()
 	}
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
 	}
-	relay.set(eng.Notify)
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
 	if pc.duration > 0 {
@@ -327,16 +347,17 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
+		caps := runningCapabilities(col)
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
+		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.readyFile != "" {
-		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
+		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
 			col.Close()
 			return fmt.Errorf("--ready-file: %w", err)
 		}
 	}
 	runErr := eng.Run(ctx)
-	relay.set(nil) // the outputs close next
 	// No alert is sent any more: the sinks deliver what they have queued
 	// while the collector detaches, which takes a while.
 	drained := make(chan struct{})
@@ -348,8 +369,34 @@ func runPipeline(pc pipelineConfig) error {
 	}()
 	col.Close()
 	<-drained
-	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	st := eng.Stats()
+	fmt.Fprintln(os.Stderr, st.Line())
+	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+		return exitCode(exitAlertsUndelivered)
+	}
 	return runErr
+}
+
+// exitAlertsUndelivered is the exit status of a run that ended normally
+// but whose sinks did not deliver every alert.
+const exitAlertsUndelivered = 3
+
+// reportUndelivered says, when some sink did not deliver every alert it
+// was given, how many and why, and reports whether it did.
+func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+	var parts []string
+	var total uint64
+	for _, k := range sinks {
+		if n := k.Undelivered(); n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d (failed %d, dropped %d, lost at shutdown %d)", k.Name, n, k.Failed, k.Dropped, k.Lost))
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	return true
 }
 
 // watched are the event types col delivers: those it says, else those it
@@ -386,52 +433,4 @@ func openCollector(name string, req collectorRequest) (collectors.Collector, err
 		errs = append(errs, fmt.Errorf("%s: %w", n, err))
 	}
 	return nil, fmt.Errorf("no collector works here: %w", errors.Join(errs...))
-}
-
-// noticeRelay forwards the notices of a collector to the engine once it
-// is set, and to nothing once it is unset; the few that come before are
-// kept for it.
-type noticeRelay struct {
-	mu      sync.RWMutex
-	to      collectors.Notify
-	early   []collectors.Notice
-	started bool
-}
-
-// maxEarlyNotices bounds the notices kept before the engine exists.
-const maxEarlyNotices = 16
-
-func (r *noticeRelay) notify(n collectors.Notice) {
-	r.mu.RLock()
-	if r.started {
-		if r.to != nil {
-			r.to(n)
-		}
-		r.mu.RUnlock()
-		return
-	}
-	r.mu.RUnlock()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case r.started && r.to != nil:
-		r.to(n)
-	case !r.started && len(r.early) < maxEarlyNotices:
-		r.early = append(r.early, n)
-	}
-}
-
-// set sends the notices from now on to f (nil: to nothing); when set
-// returns, no notice is being sent to the previous one.
-func (r *noticeRelay) set(f collectors.Notify) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.to = f
-	if !r.started && f != nil {
-		for _, n := range r.early {
-			f(n)
-		}
-		r.early = nil
-	}
-	r.started = true
 }

@@ -97,7 +97,7 @@ type Collector struct {
 	lostLast uint32
 	lostAcc  uint64
 
-	records, malformed, overflows atomic.Uint64
+	records, malformed, overflows, unresolved atomic.Uint64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -139,7 +139,7 @@ func New(opts Options) (*Collector, error) {
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
 	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
-	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID}
 	c.asm.early = true
 
 	var err error
@@ -475,6 +475,7 @@ func (c *Collector) Read(r *collectors.Record) error {
 		}
 		ok := c.asm.next(r)
 		c.malformed.Store(c.asm.malformed)
+		c.unresolved.Store(c.asm.dec.unresolved)
 		if ok {
 			c.records.Add(1)
 			return nil
@@ -645,5 +646,6 @@ func (c *Collector) Stats() collectors.Stats {
 		Records:     c.records.Load(),
 		KernelDrops: lost + c.overflows.Load(),
 		Malformed:   c.malformed.Load(),
+		Unresolved:  c.unresolved.Load(),
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/lannersec/lanner/internal/safefile"
 )
 
 // The audit settings a collector changes outlive it when it is killed. It
@@ -113,7 +115,7 @@ func writeState(key string, s *saved) error {
 	}
 	p := statePath(key)
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, s.marshal(), 0o600); err != nil {
+	if err := safefile.WriteFile(tmp, s.marshal(), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, p)
