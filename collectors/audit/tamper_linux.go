@@ -268,9 +268,10 @@ func (t *tamperWatch) run() {
 	}
 }
 
-// check compares, reports and repairs. It returns true when it found a
-// difference but no record of it yet, and waits for them: the next check
-// reports it.
+// check compares, reports and repairs. It returns true when the next
+// check should come soon: it found a difference but no record of it yet
+// (the next check reports it), or it repaired something (a command still
+// running, such as auditctl -D going through the rules, may change more).
 func (t *tamperWatch) check() (wait bool) {
 	diffs, err := t.compare()
 	if err != nil {
@@ -345,13 +346,14 @@ func (t *tamperWatch) check() (wait bool) {
 		fixed = append(fixed, d.what)
 	}
 	if len(fixed) > 0 {
+		wait = true
 		t.repaired.Add(1)
 		t.send(collectors.NoticeRepaired, "put back: "+strings.Join(fixed, ", "), collectors.Actor{AUID: -1, UID: -1})
 	}
 	if len(failed) > 0 {
 		t.send(collectors.NoticeTampered, "could not put back: "+strings.Join(failed, "; "), actor)
 	}
-	return false
+	return wait
 }
 
 // allow takes a repair token.
