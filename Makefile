@@ -25,7 +25,7 @@ RULES    ?=
 GENFLAGS ?=
 FUZZTIME ?= 10s
 
-.PHONY: help build dist image run generate generate-bpf check-generated test test-unit fuzz bench vet clean
+.PHONY: help build dist dist-dir image run generate generate-bpf check-generated test test-unit fuzz bench vet clean
 
 help:
 	@echo "make build            build $(BIN) with the default rules"
@@ -49,13 +49,15 @@ else
 	echo "built $(BIN) from $(RULES)"
 endif
 
-dist:
-	rm -rf $(DIST) && mkdir -p $(DIST)/$(DIST_NAME)
-	CGO_ENABLED=0 GOARCH=$(ARCH) $(GO) build -trimpath -tags netgo,osusergo -ldflags "-s -w $(LDFLAGS)" -o $(DIST)/$(DIST_NAME)/lanner ./cmd/lanner
+# The release directory: the static binary and what goes with it.
+dist-dir:
+	rm -rf $(DIST)/$(DIST_NAME) && mkdir -p $(DIST)/$(DIST_NAME)/rules
+	CGO_ENABLED=0 GOARCH=$(ARCH) $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(DIST)/$(DIST_NAME)/lanner ./cmd/lanner
 	@! readelf -d $(DIST)/$(DIST_NAME)/lanner 2>/dev/null | grep -q NEEDED || { echo "$(DIST)/$(DIST_NAME)/lanner is dynamically linked"; exit 1; }
-	mkdir -p $(DIST)/$(DIST_NAME)/rules
 	cp rules/lanner_rules.yaml $(DIST)/$(DIST_NAME)/rules/
 	cp deploy/lanner.service deploy/config.yaml deploy/lanner.logrotate deploy/daemonset.yaml deploy/Dockerfile README.md $(DIST)/$(DIST_NAME)/
+
+dist: dist-dir
 	tar -C $(DIST) --owner=0 --group=0 --numeric-owner -czf $(DIST)/$(DIST_NAME).tar.gz $(DIST_NAME)
 	for p in deb rpm; do \
 		LANNER_BIN=$(DIST)/$(DIST_NAME)/lanner LANNER_PKG_VERSION='$(PKG_VERSION)' LANNER_ARCH=$(ARCH) \
@@ -68,7 +70,7 @@ IMAGE ?= local/lanner:latest
 # The image: FROM scratch with the static binary of make dist (see
 # deploy/Dockerfile), built by the local Docker daemon; an empty /tmp and
 # the build machine's CA certificates are added.
-image: dist
+image: dist-dir
 	scripts/image.sh $(DIST)/$(DIST_NAME) $(IMAGE)
 
 run: build
