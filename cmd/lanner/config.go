@@ -4,17 +4,25 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/alecthomas/kong"
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 )
 
 // A configuration file is YAML mapping run's flag names (out-file or
 // out_file) to values; lists for repeatable flags. Flags given on the
 // command line override it.
+//
+// `lanner config check FILE` and `lanner run --config FILE` check a file
+// the same way: checkConfig reads it and checks each value as kong parses
+// it, then runCmd.check checks what the values mean. Every problem is
+// reported, each with its line in the file.
 
 // configFlags returns the flags a configuration file may set: those of
 // `lanner run`, by name with dashes.
@@ -38,44 +46,199 @@ func configFlags() (map[string]bool, error) {
 	return names, nil
 }
 
-// loadConfig reads a configuration file, checks every key names a flag of
-// run, and returns it as a kong resolver.
-func loadConfig(path string) (kong.Resolver, error) {
+// configFile is a configuration file that was read.
+type configFile struct {
+	path string
+	// values and lines are by flag name (with dashes): the value the file
+	// gives the flag, and the line it is on.
+	values map[string]any
+	lines  map[string]int
+	// flags are the flag names in the order of the file.
+	flags []string
+	// onCommandLine are the flags the command line sets: their values in
+	// the file do not count.
+	onCommandLine map[string]bool
+}
+
+// configError is a problem in a configuration file, at a line (0: the
+// file as a whole).
+type configError struct {
+	path string
+	line int
+	err  error
+}
+
+func (e *configError) Error() string {
+	if e.line > 0 {
+		return fmt.Sprintf("config %s:%d: %v", e.path, e.line, e.err)
+	}
+	return fmt.Sprintf("config %s: %v", e.path, e.err)
+}
+
+func (e *configError) Unwrap() error { return e.err }
+
+// readConfig reads a configuration file and checks that every key names a
+// flag of run. The errors name the file, and the line of each bad key.
+func readConfig(path string) (*configFile, []error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, []error{&configError{path: path, err: err}}
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("config %s: %s", path, strings.ReplaceAll(err.Error(), "\n", " "))
+		return nil, []error{&configError{path: path, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", " "))}}
 	}
 	known, err := configFlags()
 	if err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
-	values := map[string]any{}
+	keyLines := yamlKeyLines(data)
+	cf := &configFile{path: path, values: map[string]any{}, lines: map[string]int{}}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.SliceStable(keys, func(i, j int) bool { return keyLines[keys[i]] < keyLines[keys[j]] })
+	var errs []error
 	for _, k := range keys {
 		name := strings.ReplaceAll(k, "_", "-")
 		if !known[name] {
-			return nil, fmt.Errorf("config %s: unknown key %q", path, k)
+			errs = append(errs, &configError{path: path, line: keyLines[k], err: fmt.Errorf("unknown key %q", k)})
+			continue
 		}
-		values[strings.ReplaceAll(name, "-", "_")] = raw[k]
+		if _, dup := cf.values[name]; dup {
+			errs = append(errs, &configError{path: path, line: keyLines[k], err: fmt.Errorf("%s set twice", name)})
+			continue
+		}
+		cf.values[name] = raw[k]
+		cf.lines[name] = keyLines[k]
+		cf.flags = append(cf.flags, name)
+	}
+	return cf, errs
+}
+
+// yamlKeyLines returns the line of each top-level key of a YAML mapping.
+func yamlKeyLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil || len(f.Docs) == 0 {
+		return lines
+	}
+	var values []*ast.MappingValueNode
+	switch n := f.Docs[0].Body.(type) {
+	case *ast.MappingNode:
+		values = n.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{n}
+	}
+	for _, v := range values {
+		if tk := v.Key.GetToken(); tk != nil && tk.Position != nil {
+			key := v.Key.String()
+			if s, ok := v.Key.(*ast.StringNode); ok {
+				key = s.Value
+			}
+			lines[key] = tk.Position.Line
+		}
+	}
+	return lines
+}
+
+// resolver returns the file's values of flags as a kong resolver; all of
+// them when flags is nil.
+func (cf *configFile) resolver(flags []string) (kong.Resolver, error) {
+	if flags == nil {
+		flags = cf.flags
+	}
+	values := map[string]any{}
+	for _, name := range flags {
+		values[strings.ReplaceAll(name, "-", "_")] = cf.values[name]
 	}
 	b, err := json.Marshal(values)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fmt.Errorf("config %s: %w", cf.path, err)
 	}
 	return kong.JSON(bytes.NewReader(b))
+}
+
+// parseRun resolves `lanner run` with the file's values of flags, as run
+// does, and returns run's flags.
+func (cf *configFile) parseRun(flags []string) (*runCmd, error) {
+	r, err := cf.resolver(flags)
+	if err != nil {
+		return nil, err
+	}
+	var probe cli
+	k, err := kong.New(&probe, kong.Name("lanner"), kong.Resolvers(r), kong.Exit(func(int) {}),
+		kong.Writers(io.Discard, io.Discard))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.Parse([]string{"run"}); err != nil {
+		return nil, err
+	}
+	return &probe.Run, nil
+}
+
+// checkConfig reads a configuration file and checks each of its values as
+// run's flag parser would, one at a time so that every bad value is
+// reported. It returns the file with the values that passed.
+func checkConfig(path string) (*configFile, []error) {
+	cf, errs := readConfig(path)
+	if cf == nil {
+		return nil, errs
+	}
+	var good []string
+	for _, name := range cf.flags {
+		if _, err := cf.parseRun([]string{name}); err != nil {
+			errs = append(errs, &configError{path: path, line: cf.lines[name], err: fmt.Errorf("%s: %v", name, err)})
+			continue
+		}
+		good = append(good, name)
+	}
+	cf.flags = good
+	return cf, errs
+}
+
+// checkRun checks the file's values that kong accepted as run does
+// (runCmd.check), each error with its line.
+func (cf *configFile) checkRun() []error {
+	if cf == nil {
+		return nil
+	}
+	run, err := cf.parseRun(nil)
+	if err != nil {
+		// Each value parsed alone: a combination failed.
+		return []error{&configError{path: cf.path, err: err}}
+	}
+	return cf.locate(run.check())
+}
+
+// locate gives each flagError of errs about a flag the file sets (and the
+// command line does not) the file's name and line.
+func (cf *configFile) locate(errs []error) []error {
+	if cf == nil {
+		return errs
+	}
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		out[i] = err
+		fe, ok := err.(*flagError)
+		if !ok || cf.onCommandLine[fe.flag] {
+			continue
+		}
+		if line, ok := cf.lines[fe.flag]; ok {
+			out[i] = &configError{path: cf.path, line: line, err: err}
+		}
+	}
+	return out
 }
 
 // configPath finds --config FILE (or --config=FILE) in args.
 func configPath(args []string) string {
 	for i, a := range args {
+		if a == "--" {
+			break
+		}
 		if a == "--config" && i+1 < len(args) {
 			return args[i+1]
 		}
@@ -86,8 +249,28 @@ func configPath(args []string) string {
 	return ""
 }
 
+// commandLineFlags returns the names of the long flags args set.
+func commandLineFlags(args []string) map[string]bool {
+	set := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, ok := strings.CutPrefix(a, "--")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "=")
+		set[name] = true
+		if n, ok := strings.CutPrefix(name, "no-"); ok {
+			set[n] = true
+		}
+	}
+	return set
+}
+
 type configCmd struct {
-	Check configCheckCmd `cmd:"" help:"Check a configuration file."`
+	Check configCheckCmd `cmd:"" help:"Check a configuration file: every value run would refuse, each with its line."`
 }
 
 type configCheckCmd struct {
@@ -95,25 +278,28 @@ type configCheckCmd struct {
 }
 
 func (c *configCheckCmd) Run() error {
-	r, err := loadConfig(c.File)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return exitCode(1)
-	}
-	// Resolve the file's values against run's flags, as run would.
-	var probe cli
-	k, err := kong.New(&probe, kong.Name("lanner"), kong.Resolvers(r), kong.Exit(func(int) {}))
-	if err == nil {
-		_, err = k.Parse([]string{"run"})
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "config %s: %v\n", c.File, err)
-		return exitCode(1)
-	}
-	if err := probe.Run.validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "config %s: %v\n", c.File, err)
+	cf, errs := checkConfig(c.File)
+	errs = append(errs, cf.checkRun()...)
+	if len(errs) > 0 {
+		printErrors(os.Stderr, errs)
 		return exitCode(1)
 	}
 	fmt.Printf("%s: OK\n", c.File)
 	return nil
+}
+
+// printErrors writes one line per error, in the order of the file's
+// lines where they have one.
+func printErrors(w io.Writer, errs []error) {
+	sort.SliceStable(errs, func(i, j int) bool { return errorLine(errs[i]) < errorLine(errs[j]) })
+	for _, err := range errs {
+		fmt.Fprintln(w, "lanner:", strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+}
+
+func errorLine(err error) int {
+	if ce, ok := err.(*configError); ok {
+		return ce.line
+	}
+	return 1 << 30
 }

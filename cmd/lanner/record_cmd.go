@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/lannersec/lanner/event"
@@ -22,6 +24,7 @@ type recordCmd struct {
 }
 
 func (c *recordCmd) Run() error {
+	signal.Ignore(syscall.SIGHUP) // see watchSignals
 	f, err := os.Create(c.Out)
 	if err != nil {
 		return err

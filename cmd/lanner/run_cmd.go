@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -60,6 +60,9 @@ type outputFlags struct {
 	HTTPInsecure bool          `name:"http-insecure" help:"Do not verify the certificates of https URLs (default: verify)."`
 	Syslog       []string      `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable); each alert's severity is its rule's priority."`
 	Program      []string      `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+
+	// files are the file sinks open opened, for reopen.
+	files []*output.FileSink
 }
 
 // httpFlagNames are the flags setting HTTPOptions' TLS files.
@@ -71,12 +74,12 @@ func (f *outputFlags) httpOptions() (output.HTTPOptions, error) {
 	opts := output.HTTPOptions{Timeout: f.HTTPTimeout, CACert: f.HTTPCAFile, ClientCert: f.HTTPCertFile,
 		ClientKey: f.HTTPKeyFile, InsecureSkipVerify: f.HTTPInsecure}
 	if f.HTTPTimeout < time.Millisecond {
-		return opts, fmt.Errorf("http-timeout: %v is too short, want at least 1ms (a number without a unit is nanoseconds)", f.HTTPTimeout)
+		return opts, flagErr("http-timeout", "%v is too short, want at least 1ms (a number without a unit is nanoseconds)", f.HTTPTimeout)
 	}
 	for _, h := range f.HTTPHeader {
 		k, v, err := output.ParseHTTPHeader(h)
 		if err != nil {
-			return opts, fmt.Errorf("http-header: %w", err)
+			return opts, &flagError{"http-header", err}
 		}
 		if opts.Headers == nil {
 			opts.Headers = map[string]string{}
@@ -85,14 +88,14 @@ func (f *outputFlags) httpOptions() (output.HTTPOptions, error) {
 	}
 	switch {
 	case f.HTTPCertFile != "" && f.HTTPKeyFile == "":
-		return opts, errors.New("http-cert-file: needs http-key-file")
+		return opts, flagErr("http-cert-file", "needs http-key-file")
 	case f.HTTPKeyFile != "" && f.HTTPCertFile == "":
-		return opts, errors.New("http-key-file: needs http-cert-file")
+		return opts, flagErr("http-key-file", "needs http-cert-file")
 	}
 	if err := output.CheckHTTPOptions(opts); err != nil {
 		var fe *output.HTTPFileError
 		if errors.As(err, &fe) {
-			return opts, fmt.Errorf("%s: %w", httpFlagNames[fe.Option], fe.Err)
+			return opts, &flagError{httpFlagNames[fe.Option], fe.Err}
 		}
 		return opts, err
 	}
@@ -110,12 +113,17 @@ func (f *outputFlags) open() (*output.Output, error) {
 		return nil, err
 	}
 	if f.OutFile != "" {
+		// A fresh host may not have the directory yet (systemd's
+		// LogsDirectory= creates it for the unit).
+		if err := os.MkdirAll(filepath.Dir(f.OutFile), 0o750); err != nil {
+			return fail(fmt.Errorf("--out-file: %w", err))
+		}
 		fs, err := output.NewFileSink(f.OutFile)
 		if err != nil {
 			return fail(fmt.Errorf("--out-file: %w", err))
 		}
 		sinks = append(sinks, fs)
-		go reopenOnHUP(fs)
+		f.files = append(f.files, fs)
 	}
 	httpOpts, err := f.httpOptions()
 	if err != nil {
@@ -152,15 +160,18 @@ func (f *outputFlags) open() (*output.Output, error) {
 	return output.New(format, sinks...), nil
 }
 
-// reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
-func reopenOnHUP(fs *output.FileSink) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP)
-	for range ch {
+// reopen reopens the alert files that open opened, after logrotate moved
+// them. It reports how many it reopened.
+func (f *outputFlags) reopen() int {
+	n := 0
+	for _, fs := range f.files {
 		if err := fs.Reopen(); err != nil {
 			fmt.Fprintf(os.Stderr, "lanner: reopen %s: %v\n", fs.Name(), err)
+			continue
 		}
+		n++
 	}
+	return n
 }
 
 type runCmd struct {
@@ -178,34 +189,16 @@ type runCmd struct {
 	containerFlags
 }
 
-// validate checks the flags that kong cannot: values that must parse.
-func (c *runCmd) validate() error {
-	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
-		return fmt.Errorf("min-priority: %w", err)
-	}
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			return fmt.Errorf("metrics-addr: %w", err)
-		}
-	}
-	httpOpts, err := c.httpOptions()
-	if err != nil {
-		return err
-	}
-	for _, u := range c.HTTPURL {
-		httpOpts.URL = u
-		hs, err := output.NewHTTPSink(httpOpts)
-		if err != nil {
-			return fmt.Errorf("http-url: %w", err)
-		}
-		hs.Close()
-	}
-	return nil
-}
-
-func (c *runCmd) Run() error {
-	if err := c.validate(); err != nil {
-		return err
+// Run checks the flags (every problem is reported, each with its line in
+// the configuration file when it comes from there), then watches until
+// SIGINT, SIGTERM or the duration.
+func (c *runCmd) Run(cf *configFile) error {
+	// Until the signal handlers are in place, a SIGHUP must not stop the
+	// run either.
+	signal.Ignore(syscall.SIGHUP)
+	if errs := c.check(); len(errs) > 0 {
+		printErrors(os.Stderr, cf.locate(errs))
+		return exitCode(1)
 	}
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
@@ -227,12 +220,22 @@ func (c *runCmd) Run() error {
 		return err
 	}
 	return runPipeline(pipelineConfig{
-		collector: c.Collector, rules: set, types: set.Types(), output: out,
+		collector: c.Collector, rules: set, types: set.Types(), output: out, reload: c.reload,
 		narrow: true, auditExclusions: c.AuditExclusions,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
 	})
+}
+
+// reload is what SIGHUP does: reopen the alert files. The rules are
+// compiled into the binary, so there are none to reload; rules loaded at
+// run time would be reloaded here.
+func (c *runCmd) reload() {
+	sdNotify(reloadingState())
+	n := c.reopen()
+	fmt.Fprintf(os.Stderr, "lanner: SIGHUP: reopened %d alert file(s)\n", n)
+	sdNotify("READY=1")
 }
 
 // sinkDrainTimeout bounds how long a stopping run waits for the sinks to
@@ -262,11 +265,14 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// reload is called on SIGHUP (nil: SIGHUP does nothing).
+	reload func()
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
 // the duration, or a collector failure.
 func runPipeline(pc pipelineConfig) error {
+	ctx := watchSignals(pc.reload)
 	if pc.metricsAddr != "" {
 		// Listen before any collector starts, so a bad address fails
 		// early; until the engine exists the counters are zero.
@@ -295,6 +301,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		// Stopped while the collector started.
+		return col.Close()
+	}
 	hostname, _ := os.Hostname()
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
@@ -307,8 +317,6 @@ func runPipeline(pc pipelineConfig) error {
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer cancel()
 	if pc.duration > 0 {
 		var cancelTimeout context.CancelFunc
 		ctx, cancelTimeout = context.WithTimeout(ctx, pc.duration)
@@ -329,7 +337,11 @@ func runPipeline(pc pipelineConfig) error {
 			return fmt.Errorf("--ready-file: %w", err)
 		}
 	}
+	if err := sdNotify("READY=1"); err != nil {
+		fmt.Fprintf(os.Stderr, "lanner: %v\n", err)
+	}
 	runErr := eng.Run(ctx)
+	sdNotify("STOPPING=1")
 	// No alert is sent any more: the sinks deliver what they have queued
 	// while the collector detaches, which takes a while.
 	drained := make(chan struct{})
@@ -375,8 +387,9 @@ func openCollector(name string, req collectorRequest) (collectors.Collector, err
 		if err == nil {
 			return col, nil
 		}
+		err = explainCollectorError(n, err)
 		fmt.Fprintf(os.Stderr, "lanner: collector %s unavailable: %v\n", n, err)
-		errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("no collector works here: %w", errors.Join(errs...))
+	return nil, noCollectorError(errs)
 }
