@@ -109,6 +109,9 @@ type collectorRequest struct {
 	Tee func([]byte)
 	// Log, when set, gets a line saying what the audit plan leaves out.
 	Log io.Writer
+	// StateDir is the audit collector's state directory ("": its
+	// default).
+	StateDir string
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
@@ -116,7 +119,7 @@ func newCollector(name string, req collectorRequest) (collectors.Collector, erro
 	case "ebpf":
 		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee})
 	case "audit":
-		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid()}
+		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), StateDir: req.StateDir}
 		var plan auditPlan
 		if req.Rules != nil {
 			plan = planAudit(req.Rules, capabilities("audit"), req.AuditExclusions)

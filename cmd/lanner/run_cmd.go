@@ -183,7 +183,8 @@ type runCmd struct {
 	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
-	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	StateDir        string `name:"state-dir" default:"/run/lanner" type:"path" help:"With the audit collector, keep here the file from which the next run restores the kernel's audit settings if this one is killed; a directory emptied at boot (/run), kept across restarts."`
+	AuditExclusions bool   `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -221,7 +222,7 @@ func (c *runCmd) Run(cf *configFile) error {
 	}
 	return runPipeline(pipelineConfig{
 		collector: c.Collector, rules: set, types: set.Types(), output: out, reload: c.reload,
-		narrow: true, auditExclusions: c.AuditExclusions,
+		narrow: true, auditExclusions: c.AuditExclusions, stateDir: c.StateDir,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
@@ -267,6 +268,8 @@ type pipelineConfig struct {
 	narrow, auditExclusions bool
 	// reload is called on SIGHUP (nil: SIGHUP does nothing).
 	reload func()
+	// stateDir is the audit collector's state directory ("": its default).
+	stateDir string
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -293,7 +296,8 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr,
+		StateDir: pc.stateDir}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
