@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 )
