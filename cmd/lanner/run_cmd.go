@@ -176,7 +176,7 @@ func (f *outputFlags) reopen() int {
 
 type runCmd struct {
 	Collector     string        `help:"Collector: auto picks the first that works here (ebpf, then audit, then fanotify)." enum:"auto,ebpf,audit,fanotify" default:"auto"`
-	Duration      time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
+	Duration      time.Duration `help:"Stop after watching this long, counted from when the collector is attached (0: run until SIGINT or SIGTERM)."`
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
