@@ -109,7 +109,7 @@ func (n *notifySocket) expect(t *testing.T, want string) {
 // and then SIGTERM or SIGINT: SIGHUP must not stop Lanner, the stop must
 // be clean (exit status 0), systemd's notifications READY=1, RELOADING=1
 // and STOPPING=1 must come, and the kernel's audit settings and rules
-// must be as they were before.
+// must be as they were before, and no BPF program of Lanner's left.
 func TestLiveSignals(t *testing.T) {
 	testutil.LockKernel(t)
 	bin := lanner(t)
@@ -120,6 +120,7 @@ func TestLiveSignals(t *testing.T) {
 		t.Run(c.collector, func(t *testing.T) {
 			stateDir := filepath.Join(t.TempDir(), "state")
 			before := readAuditState(t)
+			programsBefore := lannerPrograms(t)
 			notify := newNotifySocket(t)
 			cmd := exec.Command(bin, "run", "--collector", c.collector, "--state-dir", stateDir)
 			cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify.path)
@@ -189,6 +190,24 @@ func TestLiveSignals(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
 				t.Errorf("state files left: %v", entries)
+			}
+			// The kernel frees detached programs a little later.
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				left := 0
+				for id := range lannerPrograms(t) {
+					if !programsBefore[id] {
+						left++
+					}
+				}
+				if left == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("%d lanner_* BPF programs left after the stop", left)
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 		})
 	}
