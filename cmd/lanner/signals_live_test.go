@@ -212,3 +212,41 @@ func TestLiveSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveStopWhileStarting sends SIGTERM as soon as the audit collector
+// has changed the kernel's settings, before Lanner is ready: it must stop
+// cleanly all the same and leave the settings and rules as they were.
+func TestLiveStopWhileStarting(t *testing.T) {
+	testutil.LockKernel(t)
+	before := readAuditState(t)
+	stateDir := filepath.Join(t.TempDir(), "state")
+	cmd := exec.Command(lanner(t), "run", "--collector", "audit", "--state-dir", stateDir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	var all strings.Builder
+	signalled := false
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+		// Printed right after the collector set the kernel up.
+		if !signalled && strings.HasPrefix(sc.Text(), "lanner: audit: not audited:") {
+			cmd.Process.Signal(syscall.SIGTERM)
+			signalled = true
+		}
+	}
+	if err := cmd.Wait(); err != nil || !signalled {
+		t.Fatalf("lanner: %v, signalled %v\n%s", err, signalled, all.String())
+	}
+	if after := readAuditState(t); !after.equal(before) {
+		t.Errorf("audit state changed: before %+v, after %+v", before, after)
+	}
+	if entries, _ := os.ReadDir(stateDir); len(entries) != 0 {
+		t.Errorf("state files left: %v", entries)
+	}
+}
