@@ -62,15 +62,21 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./lang/parser FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./lang/parser FuzzParseFormat $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./lang FuzzRead $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./internal/yamlguard FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./match FuzzGlob $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/ebpf FuzzDecode $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./eventlog FuzzRead $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./state FuzzParseStat $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzReassemble $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./collectors/audit FuzzAppendClean $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
+
+	GO=$(GO) scripts/fuzz.sh ./engine FuzzOwnAlert $(FUZZTIME)
 
 test: vet check-generated test-unit fuzz
 

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -108,4 +109,45 @@ func TestActivityRaisesNoWarnings(t *testing.T) {
 	}
 	sort.Strings(lines)
 	t.Logf("%d events, alerts by rule: %v", len(evs), lines)
+}
+
+// TestActivityRecordSize writes the recorded activity as `lanner record`
+// writes it (the compact format, no environment) and checks it takes at
+// most 500 bytes per event, and that it reads back to the same events.
+func TestActivityRecordSize(t *testing.T) {
+	evs := Activity(t)
+	var buf bytes.Buffer
+	w := eventlog.NewWriter(&buf)
+	for _, ev := range evs {
+		if err := w.Write(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	perEvent := float64(buf.Len()) / float64(len(evs))
+	t.Logf("%d events in %d bytes: %.0f bytes per event", len(evs), buf.Len(), perEvent)
+	if perEvent > 500 {
+		t.Errorf("%.0f bytes per event, want at most 500", perEvent)
+	}
+	rd := eventlog.NewReader(&buf)
+	for i := 0; ; i++ {
+		ev, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			if i != len(evs) {
+				t.Errorf("read back %d events of %d", i, len(evs))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := evs[i]
+		if ev.Type != want.Type || ev.Time != want.Time || ev.Proc.Name != want.Proc.Name ||
+			strings.Join(ev.Proc.Args, " ") != strings.Join(want.Proc.Args, " ") || ev.FD.Name != want.FD.Name ||
+			(want.Proc.Parent != nil) != (ev.Proc.Parent != nil) {
+			t.Fatalf("event %d read back differs", i)
+		}
+	}
 }

@@ -1,12 +1,48 @@
 // Package eventlog writes and reads enriched events as JSON lines: what
 // `lanner record` captures and `lanner replay` and the rule tests feed back
-// through the rules. An event carries its process with the parent chain
-// and the container, so a replay needs no live state.
+// through the rules. Each event comes with its process, the process's
+// ancestors and its container, so a replay needs no live state.
+//
+// Two formats are read; Writer writes the second.
+//
+// Version 1 is one JSON object (Event) per line, each carrying its whole
+// process (Process) with its parent chain nested in "parent" and its
+// container: every ancestor's arguments and environment are copied into
+// every event.
+//
+// Version 2 is compact: its first line is {"lanner_events":2}, and each
+// process and container is written once, on a line of its own, before the
+// first event that refers to it:
+//
+//	{"container":{"ref":1,"id":"3ad3f0c1b2a4",...}}
+//	{"process":{"id":1,"pid":1,"name":"systemd",...}}
+//	{"process":{"id":2,"parent_id":1,"container_ref":1,"pid":812,"name":"sh",...}}
+//	{"type":"openat","time":...,"proc_ref":2,"fd":{...},"args":{...}}
+//
+// A process line is a Process without "parent" and "container" but with
+// its "id", its parent's "parent_id" and its container's "container_ref"
+// (0 or absent: none); a container line is a Container with its "ref".
+// A process or container whose details change (a new program, a new
+// working directory) is written again under a new id. Ids increase and
+// refer only to lines above them, so the chain of parents ends. A line
+// {"reset":true} forgets every process and container defined so far:
+// the writer resets after 65,536 of them or 64 MiB, and the reader
+// refuses to keep more than 1,048,576 or 256 MiB.
+// Processes' environment variables are written only when the Writer is
+// asked to (Env), since they hold secrets.
+//
+// Reader detects gzip by its magic bytes and either version by the first
+// line. A line that cannot be read is an error naming its number, and
+// reading goes on after it; a line longer than MaxLine is skipped whole.
 package eventlog
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -25,6 +61,7 @@ type Event struct {
 	TID      int64    `json:"tid,omitempty"`
 	Res      int64    `json:"res"`
 	Proc     *Process `json:"proc,omitempty"`
+	ProcRef  uint64   `json:"proc_ref,omitempty"` // version 2: the id of Proc
 	FD       *FD      `json:"fd,omitempty"`
 	Args     *Args    `json:"args,omitempty"`
 	Buffer   []byte   `json:"buffer,omitempty"`
@@ -33,6 +70,10 @@ type Event struct {
 
 // Process is the JSON form of an event.Process.
 type Process struct {
+	// ID, ParentID and ContainerRef are those of version 2.
+	ID             uint64     `json:"id,omitempty"`
+	ParentID       uint64     `json:"parent_id,omitempty"`
+	ContainerRef   uint64     `json:"container_ref,omitempty"`
 	PID            int64      `json:"pid"`
 	VPID           int64      `json:"vpid,omitempty"`
 	PPID           int64      `json:"ppid,omitempty"`
@@ -76,6 +117,7 @@ type Leader struct {
 
 // Container is the JSON form of an event.Container.
 type Container struct {
+	Ref           uint64            `json:"ref,omitempty"` // version 2
 	ID            string            `json:"id"`
 	FullID        string            `json:"full_id,omitempty"`
 	Runtime       string            `json:"runtime,omitempty"`
@@ -134,6 +176,13 @@ type Args struct {
 	PID      int64  `json:"pid,omitempty"`
 	DirFD    int64  `json:"dirfd,omitempty"`
 	UserName string `json:"username,omitempty"`
+	// IDs are the ids of setresuid, setreuid, setresgid and setregid
+	// (two or three), Caps the capability sets of capset; GroupName and
+	// IDNames the names of GID and IDs.
+	IDs       []uint32 `json:"ids,omitempty"`
+	Caps      []uint64 `json:"caps,omitempty"`
+	GroupName string   `json:"groupname,omitempty"`
+	IDNames   []string `json:"idnames,omitempty"`
 }
 
 // FromEvent converts ev to its JSON form.
@@ -156,9 +205,31 @@ func FromEvent(ev *event.Event) *Event {
 		j.Args = &Args{Set: uint32(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name, OldPath: a.OldPath,
 			NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename, UID: a.UID, GID: a.GID,
 			Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType, Proto: a.Proto, PID: a.PID,
-			DirFD: a.DirFD, UserName: a.UserName}
+			DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+		if n := idCount(a.Set); n > 0 {
+			j.Args.IDs = append([]uint32(nil), a.IDs[:n]...)
+			if a.IDNames != [3]string{} {
+				j.Args.IDNames = append([]string(nil), a.IDNames[:n]...)
+			}
+		}
+		if a.Has(event.ArgCaps) {
+			j.Args.Caps = append([]uint64(nil), a.Caps[:]...)
+		}
 	}
 	return j
+}
+
+// idCount is how many of Args.IDs the presence bits say are there.
+func idCount(set event.ArgMask) int {
+	switch {
+	case set&event.ArgSID != 0:
+		return 3
+	case set&event.ArgEID != 0:
+		return 2
+	case set&event.ArgRID != 0:
+		return 1
+	}
+	return 0
 }
 
 func leader(p *event.Process) *Leader {
@@ -223,7 +294,13 @@ func (j *Event) ToEvent() (*event.Event, error) {
 		ev.Args = event.Args{Set: event.ArgMask(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name,
 			OldPath: a.OldPath, NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename,
 			UID: a.UID, GID: a.GID, Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType,
-			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, UserName: a.UserName}
+			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+		if len(a.IDs) > 3 || len(a.IDNames) > 3 || len(a.Caps) > 3 {
+			return nil, fmt.Errorf("more than three ids or capability sets")
+		}
+		copy(ev.Args.IDs[:], a.IDs)
+		copy(ev.Args.IDNames[:], a.IDNames)
+		copy(ev.Args.Caps[:], a.Caps)
 	}
 	return ev, nil
 }
@@ -268,58 +345,396 @@ func (j *Process) toProcess(containers map[string]*event.Container, depth int) *
 	return p
 }
 
-// Writer writes events as JSON lines.
+// Version is the format Writer writes.
+const Version = 2
+
+// MaxLine is the longest line Reader reads.
+const MaxLine = 16 << 20
+
+// resetBytes is how many bytes of process and container lines a Writer
+// writes before it starts afresh with a reset line.
+const resetBytes = 64 << 20
+
+// maxDefinedBytes bounds the bytes of process and container lines a
+// Reader keeps between resets.
+const maxDefinedBytes = 256 << 20
+
+// resetEvery is how many processes and containers a Writer defines before
+// it starts afresh with a reset line.
+const resetEvery = 1 << 16
+
+// maxDefined bounds the processes and containers a Reader keeps between
+// resets.
+const maxDefined = 1 << 20
+
+// header is the first line of version 2.
+type header struct {
+	Version int `json:"lanner_events"`
+}
+
+// line is any line of either version.
+type line struct {
+	Event
+	Version   int        `json:"lanner_events"`
+	Process   *Process   `json:"process"`
+	Container *Container `json:"container"`
+	Reset     bool       `json:"reset"`
+}
+
+// Writer writes events in the compact format (version 2).
 type Writer struct {
-	w   *bufio.Writer
-	enc *json.Encoder
+	// Env writes processes' environment variables; without it they are
+	// left out.
+	Env bool
+
+	w          *bufio.Writer
+	buf        bytes.Buffer
+	enc        *json.Encoder
+	started    bool
+	next       uint64
+	defined    int                          // bytes of process and container lines since the last reset
+	procs      map[[sha256.Size]byte]uint64 // hash of a process line's content (id left out) -> id
+	containers map[[sha256.Size]byte]uint64
 }
 
 // NewWriter returns a Writer on w.
 func NewWriter(w io.Writer) *Writer {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	return &Writer{w: bw, enc: json.NewEncoder(bw)}
+	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), procs: map[[sha256.Size]byte]uint64{},
+		containers: map[[sha256.Size]byte]uint64{}}
+	wr.enc = json.NewEncoder(&wr.buf)
+	return wr
 }
 
-// Write writes one event.
-func (w *Writer) Write(ev *event.Event) error { return w.enc.Encode(FromEvent(ev)) }
+// Write writes one event, with the lines of its processes and container
+// not written before.
+func (w *Writer) Write(ev *event.Event) error {
+	if !w.started {
+		w.started = true
+		if err := w.line(header{Version: Version}); err != nil {
+			return err
+		}
+	}
+	if len(w.procs)+len(w.containers) >= resetEvery || w.defined >= resetBytes {
+		clear(w.procs)
+		clear(w.containers)
+		w.defined = 0
+		if err := w.line(struct {
+			Reset bool `json:"reset"`
+		}{true}); err != nil {
+			return err
+		}
+	}
+	ref, err := w.process(ev.Proc, 0)
+	if err != nil {
+		return err
+	}
+	j := FromEvent(&event.Event{Type: ev.Type, Num: ev.Num, Time: ev.Time, TID: ev.TID, Res: ev.Res, FD: ev.FD,
+		Args: ev.Args, Buffer: ev.Buffer, Hostname: ev.Hostname})
+	j.ProcRef = ref
+	return w.line(j)
+}
+
+// process writes the lines of p and its ancestors not written yet, and
+// returns p's id (0 for none).
+func (w *Writer) process(p *event.Process, depth int) (uint64, error) {
+	if p == nil || depth > maxDepth {
+		return 0, nil
+	}
+	parent, err := w.process(p.Parent, depth+1)
+	if err != nil {
+		return 0, err
+	}
+	j := fromProcess(p, maxDepth) // p alone: its parent is past the depth
+	jc := j.Container
+	j.Parent, j.Container = nil, nil
+	j.ParentID = parent
+	if !w.Env {
+		j.Env = nil
+	}
+	if jc != nil {
+		if j.ContainerRef, err = w.define(w.containers, jc, func(id uint64) any {
+			jc.Ref = id
+			return struct {
+				C *Container `json:"container"`
+			}{jc}
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return w.define(w.procs, j, func(id uint64) any {
+		j.ID = id
+		return struct {
+			P *Process `json:"process"`
+		}{j}
+	})
+}
+
+// define returns the id of v in seen, writing v's line (made by wrap
+// once v has its id) when v is new.
+func (w *Writer) define(seen map[[sha256.Size]byte]uint64, v any, wrap func(uint64) any) (uint64, error) {
+	content, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	key := sha256.Sum256(content)
+	if id, ok := seen[key]; ok {
+		return id, nil
+	}
+	w.next++
+	id := w.next
+	seen[key] = id
+	w.defined += len(content)
+	return id, w.line(wrap(id))
+}
+
+func (w *Writer) line(v any) error {
+	w.buf.Reset()
+	if err := w.enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.w.Write(w.buf.Bytes())
+	return err
+}
 
 // Flush writes buffered data.
 func (w *Writer) Flush() error { return w.w.Flush() }
 
-// Reader reads events written by Writer.
+// Reader reads events of either version, plain or gzip-compressed.
 type Reader struct {
-	sc   *bufio.Scanner
-	line int
+	r       *bufio.Reader
+	line    int
+	buf     []byte
+	err     error // once set, every Read returns io.EOF after returning it
+	started bool
+	version int
+
+	procs      map[uint64]*defined
+	containers map[uint64]*Container
+	defined    int // bytes of the process and container lines kept
 }
 
-// NewReader returns a Reader on r. Lines may be up to 16 MiB.
+// defined is a process of a version 2 stream, with its parent linked.
+type defined struct {
+	p     *Process
+	depth int // ancestors
+}
+
+// NewReader returns a Reader on r. Input starting with the gzip magic
+// bytes is decompressed.
 func NewReader(r io.Reader) *Reader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	return &Reader{sc: sc}
+	br := bufio.NewReaderSize(r, 64<<10)
+	rd := &Reader{r: br, procs: map[uint64]*defined{}, containers: map[uint64]*Container{}}
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			rd.err = fmt.Errorf("gzip: %w", err)
+			return rd
+		}
+		rd.r = bufio.NewReaderSize(zr, 64<<10)
+	}
+	return rd
 }
 
-// Read returns the next event, or io.EOF. A malformed line gives an error
-// naming its line number; reading may continue after it.
-func (r *Reader) Read() (*event.Event, error) {
-	for r.sc.Scan() {
-		r.line++
-		b := r.sc.Bytes()
-		if len(b) == 0 {
+// errTooLong is the error of a line over MaxLine.
+var errTooLong = fmt.Errorf("longer than %d bytes, skipped", MaxLine)
+
+// nextLine returns the next line without its line end. A line over
+// MaxLine is consumed and errTooLong returned; an error of the input is
+// returned as is.
+func (r *Reader) nextLine() ([]byte, error) {
+	r.buf = r.buf[:0]
+	tooLong := false
+	for {
+		chunk, err := r.r.ReadSlice('\n')
+		if !tooLong {
+			if len(r.buf)+len(chunk) > MaxLine+1 { // +1: the newline
+				tooLong, r.buf = true, r.buf[:0]
+			} else {
+				r.buf = append(r.buf, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		var j Event
-		if err := json.Unmarshal(b, &j); err != nil {
-			return nil, fmt.Errorf("line %d: %w", r.line, err)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
 		}
-		ev, err := j.ToEvent()
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", r.line, err)
+		if errors.Is(err, io.EOF) && len(r.buf) == 0 && !tooLong {
+			return nil, io.EOF
 		}
-		return ev, nil
+		r.line++
+		if tooLong {
+			return nil, errTooLong
+		}
+		return bytes.TrimRight(r.buf, "\r\n"), nil
 	}
-	if err := r.sc.Err(); err != nil {
+}
+
+// LineError is a line of the input that is not an event of the stream.
+type LineError struct {
+	Line int // 1-based
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+func (r *Reader) lineError(err error) error { return &LineError{Line: r.line, Err: err} }
+
+// Read returns the next event, or io.EOF. A line that is not an event of
+// the stream gives a *LineError, and reading may go on; an error of the input itself (a broken gzip stream) is returned
+// once, and io.EOF after it.
+func (r *Reader) Read() (*event.Event, error) {
+	j, err := r.ReadJSON()
+	if err != nil {
 		return nil, err
 	}
-	return nil, io.EOF
+	ev, err := j.ToEvent()
+	if err != nil {
+		return nil, r.lineError(err)
+	}
+	return ev, nil
+}
+
+// ReadJSON is Read returning the JSON form, with its process's chain of
+// parents and its container filled in as version 1 has them. The
+// processes are copies: changing them changes nothing for later events.
+func (r *Reader) ReadJSON() (*Event, error) {
+	for {
+		if r.err != nil {
+			err := r.err
+			r.err = io.EOF
+			return nil, err
+		}
+		b, err := r.nextLine()
+		if errors.Is(err, errTooLong) {
+			return nil, r.lineError(err)
+		}
+		if err != nil {
+			r.err = err
+			continue
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		var l line
+		if err := json.Unmarshal(b, &l); err != nil {
+			return nil, r.lineError(err)
+		}
+		first := !r.started
+		r.started = true
+		if l.Version != 0 {
+			if !first || l.Version != Version {
+				return nil, r.lineError(fmt.Errorf("unexpected format header (version %d)", l.Version))
+			}
+			r.version = l.Version
+			continue
+		}
+		if r.version < 2 {
+			if l.Process != nil || l.Container != nil || l.Reset || l.ProcRef != 0 {
+				return nil, r.lineError(errors.New("a line of version 2 without its header"))
+			}
+			j := l.Event
+			return &j, nil
+		}
+		switch {
+		case l.Reset:
+			clear(r.procs)
+			clear(r.containers)
+			r.defined = 0
+		case l.Container != nil:
+			if err := r.defineContainer(l.Container); err != nil {
+				return nil, r.lineError(err)
+			}
+		case l.Process != nil:
+			if err := r.defineProcess(l.Process); err != nil {
+				return nil, r.lineError(err)
+			}
+		default:
+			j := l.Event
+			if j.Proc != nil {
+				return nil, r.lineError(errors.New("an event of version 2 with its process inline"))
+			}
+			if j.ProcRef != 0 {
+				d, ok := r.procs[j.ProcRef]
+				if !ok {
+					return nil, r.lineError(fmt.Errorf("unknown process %d", j.ProcRef))
+				}
+				j.Proc = chain(d.p)
+			}
+			return &j, nil
+		}
+	}
+}
+
+// room checks that one more process or container may be kept.
+func (r *Reader) room() error {
+	if len(r.containers)+len(r.procs) >= maxDefined || r.defined+len(r.buf) > maxDefinedBytes {
+		return fmt.Errorf("more than %d processes and containers, or %d bytes of them, defined without a reset",
+			maxDefined, maxDefinedBytes)
+	}
+	return nil
+}
+
+func (r *Reader) defineContainer(c *Container) error {
+	if c.Ref == 0 {
+		return errors.New("container without ref")
+	}
+	if _, dup := r.containers[c.Ref]; dup {
+		return fmt.Errorf("container %d defined twice", c.Ref)
+	}
+	if err := r.room(); err != nil {
+		return err
+	}
+	r.defined += len(r.buf)
+	r.containers[c.Ref] = c
+	return nil
+}
+
+func (r *Reader) defineProcess(p *Process) error {
+	if p.ID == 0 {
+		return errors.New("process without id")
+	}
+	if _, dup := r.procs[p.ID]; dup {
+		return fmt.Errorf("process %d defined twice", p.ID)
+	}
+	if err := r.room(); err != nil {
+		return err
+	}
+	if p.Parent != nil || p.Container != nil {
+		return fmt.Errorf("process %d with its parent or container inline", p.ID)
+	}
+	d := &defined{p: p}
+	if p.ParentID != 0 {
+		parent, ok := r.procs[p.ParentID]
+		if !ok {
+			return fmt.Errorf("process %d: unknown parent %d", p.ID, p.ParentID)
+		}
+		if parent.depth >= maxDepth {
+			return fmt.Errorf("process %d: more than %d ancestors", p.ID, maxDepth)
+		}
+		// Parents are defined before their children, so the chain ends.
+		p.Parent, d.depth = parent.p, parent.depth+1
+	}
+	if p.ContainerRef != 0 {
+		c, ok := r.containers[p.ContainerRef]
+		if !ok {
+			return fmt.Errorf("process %d: unknown container %d", p.ID, p.ContainerRef)
+		}
+		p.Container = c
+	}
+	r.defined += len(r.buf)
+	r.procs[p.ID] = d
+	return nil
+}
+
+// chain copies p and its parents.
+func chain(p *Process) *Process {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Parent = chain(p.Parent)
+	return &c
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/gen/internal/emit"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/lang"
 )
 
@@ -53,10 +54,11 @@ func run(args []string, stderr io.Writer) error {
 	var files []lang.File
 	var names []string
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		f, err := lang.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("gen: %w", err)
 		}
+		data := f.Data
 		name := p
 		if *base != "" {
 			absBase, errB := filepath.Abs(*base)
@@ -93,7 +95,7 @@ func writeAll(dir string, files map[string][]byte) error {
 	}
 	for name, data := range files {
 		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		if err := safefile.WriteFile(tmp, data, 0o644); err != nil {
 			return err
 		}
 		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {

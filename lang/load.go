@@ -1,7 +1,7 @@
 package lang
 
 import (
-	"os"
+	"github.com/lannersec/lanner/internal/yamlguard"
 )
 
 // File is a rules file's name and content.
@@ -37,11 +37,21 @@ func Load(files ...File) (*Ruleset, error) {
 func LoadPaths(paths ...string) (*Ruleset, error) {
 	var files []File
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		f, err := ReadFile(p)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{Name: p, Data: data})
+		files = append(files, f)
 	}
 	return Load(files...)
+}
+
+// ReadFile reads a rules file from disk, refusing one larger than a rules
+// file may be.
+func ReadFile(path string) (File, error) {
+	data, err := yamlguard.ReadFile(path, yamlguard.Rules.Bytes)
+	if err != nil {
+		return File{}, err
+	}
+	return File{Name: path, Data: data}, nil
 }

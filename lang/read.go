@@ -11,12 +11,19 @@ import (
 	yast "github.com/goccy/go-yaml/ast"
 	yparser "github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/lannersec/lanner/internal/yamlguard"
 )
 
 // EngineVersion is the Falco engine version whose rule language this
 // package implements. A rules file that requires a newer version is
 // rejected.
 const EngineVersion = "0.63.0"
+
+// MaxConditionBytes is the longest condition a rules file may hold, as
+// written (before its macros and lists are expanded). The longest of
+// Falco's own rules is under 2 KB.
+const MaxConditionBytes = 64 << 10
 
 // ItemKind says what a top-level entry of a rules file is.
 type ItemKind int
@@ -201,6 +208,10 @@ func keySet(keys ...string) map[string]bool {
 // are still returned, marked Invalid.
 func Read(file string, data []byte) ([]Item, Diagnostics) {
 	r := &reader{file: file, data: data}
+	if len(data) > yamlguard.Rules.Bytes {
+		r.errorf(Position{File: file, Line: 1, Col: 1}, "file is %d bytes, more than the limit of %d", len(data), yamlguard.Rules.Bytes)
+		return nil, r.diags
+	}
 	r.indexLines()
 	for _, d := range splitDocuments(data) {
 		r.readDocument(d)
@@ -212,7 +223,9 @@ type reader struct {
 	file       string
 	data       []byte
 	lineStarts []int
-	lineBase   int // lines before the document being read
+	lineBase   int        // lines before the document being read
+	posCache   lineCursor // the last place posAt found
+	offCache   lineCursor // the last place offsetOf found
 	anchors    map[string]yast.Node
 	items      []Item
 	diags      Diagnostics
@@ -227,7 +240,10 @@ func (r *reader) indexLines() {
 	}
 }
 
-// posAt returns the position of byte offset off of the file.
+// posAt returns the position of byte offset off of the file. Columns are
+// counted from the place of the previous call when it is earlier on the
+// same line, so that walking a long line forward (the source map of a
+// condition) takes time linear in its length.
 func (r *reader) posAt(off int) Position {
 	if off < 0 {
 		off = 0
@@ -244,20 +260,40 @@ func (r *reader) posAt(off int) Position {
 			hi = mid - 1
 		}
 	}
-	return Position{File: r.file, Line: lo + 1, Col: utf8.RuneCount(r.data[r.lineStarts[lo]:off]) + 1}
+	from, col := r.lineStarts[lo], 1
+	if c := r.posCache; c.line == lo && c.off >= from && c.off <= off {
+		from, col = c.off, c.col
+	}
+	col += utf8.RuneCount(r.data[from:off])
+	if off == len(r.data) || utf8.RuneStart(r.data[off]) {
+		// A place inside a character is not one to count on from.
+		r.posCache = lineCursor{line: lo, off: off, col: col}
+	}
+	return Position{File: r.file, Line: lo + 1, Col: col}
+}
+
+// lineCursor is a place in the file: 0-based line, byte offset and
+// 1-based rune column.
+type lineCursor struct {
+	line, off, col int
 }
 
 // offsetOf returns the byte offset of a 1-based line and rune column, or
-// -1 when the line does not exist.
+// -1 when the line does not exist. Like posAt it goes on from the previous
+// call when that was earlier on the same line.
 func (r *reader) offsetOf(line, col int) int {
 	if line < 1 || line > len(r.lineStarts) {
 		return -1
 	}
-	off := r.lineStarts[line-1]
-	for n := 1; n < col && off < len(r.data) && r.data[off] != '\n'; n++ {
+	off, n := r.lineStarts[line-1], 1
+	if c := r.offCache; c.line == line-1 && c.col <= col && c.off >= off {
+		off, n = c.off, c.col
+	}
+	for ; n < col && off < len(r.data) && r.data[off] != '\n'; n++ {
 		_, size := utf8.DecodeRune(r.data[off:])
 		off += size
 	}
+	r.offCache = lineCursor{line: line - 1, off: off, col: n}
 	return off
 }
 
@@ -479,14 +515,9 @@ func (r *reader) readDocument(d document) {
 	}
 }
 
-// parseYAML runs the YAML parser, turning a panic inside it into an error.
-func parseYAML(data []byte) (f *yast.File, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("%v", p)
-		}
-	}()
-	return yparser.ParseBytes(data, 0, yparser.AllowDuplicateMapKey())
+// parseYAML runs the YAML parser within the limits of a rules file.
+func parseYAML(data []byte) (*yast.File, error) {
+	return yamlguard.Parse(data, yamlguard.Rules, yparser.AllowDuplicateMapKey())
 }
 
 func (r *reader) yamlError(err error, d document) {
@@ -496,6 +527,13 @@ func (r *reader) yamlError(err error, d document) {
 	}
 	pos := r.posAt(d.start)
 	msg := err.Error()
+	if le, ok := err.(*yamlguard.Error); ok {
+		if le.Line > 0 {
+			pos = Position{File: r.file, Line: le.Line + r.lineBase, Col: le.Col}
+		}
+		r.errorf(pos, "%s", le.Msg)
+		return
+	}
 	if te, ok := err.(tokenError); ok {
 		if tk := te.GetToken(); tk != nil && tk.Position != nil {
 			pos = r.tokPos(tk)
@@ -738,6 +776,10 @@ func (c *itemReader) strNode(key string, n yast.Node, withSrc bool) (Value, bool
 	}
 	if s == "" {
 		c.errorf(c.r.pos(n), "value of '%s' must not be empty", key)
+		return Value{}, false
+	}
+	if withSrc && len(s) > MaxConditionBytes {
+		c.errorf(c.r.pos(n), "value of '%s' is %d bytes, more than the limit of %d", key, len(s), MaxConditionBytes)
 		return Value{}, false
 	}
 	v := Value{Text: s, Pos: c.r.pos(n)}

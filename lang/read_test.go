@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // diagStrings renders diagnostics as "file:line:col: message" lines.
@@ -381,6 +382,83 @@ func TestReadSourceMap(t *testing.T) {
 		v := it.Condition
 		if got := v.posAt(strings.Index(v.Text, "fd.name")); got != want[i] {
 			t.Errorf("macro %s: fd.name of %q maps to %v, want %v", it.Name, v.Text, got, want[i])
+		}
+	}
+}
+
+// longCondition is a macro whose condition is one line of about n bytes,
+// with a multi-byte character in each term so that columns (in runes)
+// and byte offsets differ.
+func longCondition(n int) (string, string) {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString("proc.name = \"é" + strings.Repeat("x", i%7) + "\"")
+	}
+	cond := b.String()
+	return cond, "- macro: m\n  condition: '" + cond + "'\n"
+}
+
+// TestReadLongConditionSourceMap checks the source map of a condition on
+// one long line: every byte maps to the column it is written at.
+func TestReadLongConditionSourceMap(t *testing.T) {
+	cond, src := longCondition(MaxConditionBytes - 100)
+	items, ds := Read("f.yaml", []byte(src))
+	if len(ds) > 0 {
+		t.Fatal(ds)
+	}
+	v := items[0].Condition
+	if v.Text != cond {
+		t.Fatal("condition read wrong")
+	}
+	prefix := len("  condition: '")
+	for _, off := range []int{0, 1, len(cond) / 2, len(cond) - 1} {
+		want := Position{"f.yaml", 2, prefix + utf8.RuneCountInString(cond[:off]) + 1}
+		if got := v.posAt(off); got != want {
+			t.Errorf("byte %d maps to %v, want %v", off, got, want)
+		}
+	}
+}
+
+func TestReadConditionTooLong(t *testing.T) {
+	_, src := longCondition(MaxConditionBytes + 1)
+	_, ds := Read("f.yaml", []byte(src))
+	wantDiags(t, ds, "f.yaml:2:14: value of 'condition' is")
+	if !strings.Contains(ds.Error(), "more than the limit of 65536") {
+		t.Errorf("got %v", ds)
+	}
+}
+
+func TestReadLimits(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"aliases", "- list: a\n  items: &a [" + strings.Repeat("x, ", 999) + "x]\n" +
+			strings.Repeat("- list: b\n  items: *a\n", 300),
+			"f.yaml:496:10: YAML aliases expand to more than 250000 nodes"},
+		{"nesting", "- rule: r\n  condition: " + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "\n",
+			"f.yaml:2:76: YAML nested more than 64 levels deep"},
+		{"second document", "- list: a\n  items: [x]\n---\n- list: b\n  items: " + strings.Repeat("[", 100) + "\n",
+			"f.yaml:5:72: YAML nested more than 64 levels deep"},
+		{"size", "# " + strings.Repeat("x", 2<<20) + "\n", "f.yaml:1:1: file is 2097155 bytes, more than the limit of 2097152"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ds := Read("f.yaml", []byte(tt.src))
+			wantDiags(t, ds, tt.want)
+		})
+	}
+}
+
+// BenchmarkReadLongCondition reads a condition of the largest size
+// allowed on one line: reading it is linear in its length.
+func BenchmarkReadLongCondition(b *testing.B) {
+	_, src := longCondition(MaxConditionBytes - 100)
+	for b.Loop() {
+		if _, ds := Read("f.yaml", []byte(src)); len(ds) > 0 {
+			b.Fatal(ds)
 		}
 	}
 }

@@ -15,7 +15,10 @@ type Alert struct {
 	Time     int64 // event time, ns since the Unix epoch
 	Rule     string
 	Priority ruleset.Priority
-	// Output is the full text line: "<time of day>: <Priority> <rule output>".
+	// Output is the full text line: "<time of day>: <Priority> <rule
+	// output>", one line whatever the event holds: field values are
+	// escaped (see ruleset.AppendEscaped), so that no control character
+	// or invalid UTF-8 gets into it.
 	Output   string
 	Fields   []FieldValue
 	Source   string
@@ -77,7 +80,14 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 	if r.Source == "" || r.Source == "syscall" {
 		buf = appendSuggested(a, r, ev, buf)
 	}
-	a.Output = string(buf)
+	if ruleset.IsEscaped(buf) {
+		a.Output = string(buf)
+	} else {
+		// A formatter that appended a value without escaping it, or a
+		// rule whose output text has a control character: the line is
+		// made safe all the same.
+		a.Output = string(ruleset.AppendControlsEscaped(nil, buf))
+	}
 	return a, buf
 }
 

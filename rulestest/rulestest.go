@@ -16,6 +16,7 @@ import (
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/yamlguard"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -45,9 +46,9 @@ var argBits = map[string]event.ArgMask{
 	"flags": event.ArgFlags, "mode": event.ArgMode, "path": event.ArgPath, "name": event.ArgName,
 	"oldpath": event.ArgOldPath, "newpath": event.ArgNewPath, "target": event.ArgTarget,
 	"linkpath": event.ArgLinkPath, "filename": event.ArgFilename, "uid": event.ArgUID, "gid": event.ArgGID,
-	"request": event.ArgRequest, "cmd": event.ArgCmd, "fd": event.ArgFD, "domain": event.ArgDomain,
+	"ids": 0, "request": event.ArgRequest, "cmd": event.ArgCmd, "fd": event.ArgFD, "domain": event.ArgDomain,
 	"socktype": event.ArgType, "proto": event.ArgProto, "pid": event.ArgPID, "dirfd": event.ArgDirFD,
-	"username": 0,
+	"username": 0, "groupname": 0, "idnames": 0, "caps": event.ArgCaps,
 }
 
 // Load reads the cases of the files given; a directory stands for the
@@ -79,13 +80,19 @@ func Load(paths ...string) ([]*Case, error) {
 }
 
 func loadFile(path string) ([]*Case, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlguard.ReadFile(path, yamlguard.Rules.Bytes)
 	if err != nil {
 		return nil, err
 	}
 	var raw []caseYAML
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	f, err := yamlguard.Parse(data, yamlguard.Rules)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(f.Docs) > 0 && f.Docs[0] != nil && f.Docs[0].Body != nil {
+		if err := yaml.NodeToValue(f.Docs[0].Body, &raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	var out []*Case
 	for i, c := range raw {
@@ -123,6 +130,12 @@ func toEvent(m map[string]any) (*event.Event, error) {
 		}
 		if _, ok := args["uid"]; ok {
 			set |= event.ArgUID
+		}
+		// ids: the ruid, euid (and suid) of setre*id and setres*id.
+		if ids, ok := args["ids"].([]any); ok {
+			for i := range min(len(ids), 3) {
+				set |= [3]event.ArgMask{event.ArgRID, event.ArgEID, event.ArgSID}[i]
+			}
 		}
 		args["set"] = uint32(set)
 	}

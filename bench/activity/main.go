@@ -9,15 +9,17 @@
 //   - opens for reading only are kept up to -reads per program, directory
 //     and outcome (a build or a package manager reads thousands of files
 //     alike); every other event is kept;
-//   - the result is gzipped JSON lines, as `lanner record` writes them.
+//   - the result is gzipped JSON lines in eventlog's version 1 format,
+//     each event with its process chain.
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"regexp"
@@ -25,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/safefile"
 )
 
 // secretName matches environment variable names that may hold secrets.
@@ -64,7 +67,7 @@ func run(in, out string, sessionPID int64, name string, reads int) error {
 		return err
 	}
 	defer f.Close()
-	o, err := os.Create(out)
+	o, err := safefile.Create(out, 0o600)
 	if err != nil {
 		return err
 	}
@@ -74,17 +77,19 @@ func run(in, out string, sessionPID int64, name string, reads int) error {
 		return err
 	}
 	enc := json.NewEncoder(zw)
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	rd := eventlog.NewReader(f)
 	seen := map[readKey]int{}
 	types := map[string]int{}
 	total, session, kept := 0, 0, 0
-	for sc.Scan() {
-		total++
-		var ev eventlog.Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return fmt.Errorf("%s:%d: %w", in, total, err)
+	for {
+		ev, err := rd.ReadJSON()
+		if errors.Is(err, io.EOF) {
+			break
 		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		total++
 		if !cutAtSession(ev.Proc, sessionPID, name) {
 			continue
 		}
@@ -92,7 +97,7 @@ func run(in, out string, sessionPID int64, name string, reads int) error {
 		for p := ev.Proc; p != nil; p = p.Parent {
 			p.Env = scrub(p.Env)
 		}
-		if readOnlyOpen(&ev) {
+		if readOnlyOpen(ev) {
 			k := readKey{exe: ev.Proc.ExePath, ok: ev.Res >= 0}
 			if ev.FD != nil && ev.FD.Name != "" {
 				k.dir = path.Dir(ev.FD.Name)
@@ -104,14 +109,11 @@ func run(in, out string, sessionPID int64, name string, reads int) error {
 				continue
 			}
 		}
-		if err := enc.Encode(&ev); err != nil {
+		if err := enc.Encode(ev); err != nil {
 			return err
 		}
 		kept++
 		types[ev.Type]++
-	}
-	if err := sc.Err(); err != nil {
-		return err
 	}
 	if err := zw.Close(); err != nil {
 		return err
@@ -147,7 +149,7 @@ func runs(p *eventlog.Process, name string) bool {
 }
 
 func scrub(env []string) []string {
-	out := env[:0]
+	var out []string
 	for _, kv := range env {
 		k := kv
 		for i := 0; i < len(kv); i++ {

@@ -21,7 +21,7 @@ trap cleanup EXIT
 exec 9>/tmp/lanner-kernel-tests.lock
 flock 9
 
-bin/lanner record --out "$tmp/raw.jsonl" --ready-file "$tmp/ready" 2>"$tmp/record.err" &
+bin/lanner record --env --out "$tmp/raw.jsonl" --ready-file "$tmp/ready" 2>"$tmp/record.err" &
 rec=$!
 for _ in $(seq 600); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
 [ -e "$tmp/ready" ] || { cat "$tmp/record.err"; exit 1; }

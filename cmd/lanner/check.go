@@ -43,7 +43,8 @@ func (c *runCmd) check() []error {
 	for _, d := range []struct {
 		flag string
 		v    float64
-	}{{"duration", c.Duration.Seconds()}, {"stats-interval", c.StatsInterval.Seconds()}, {"metadata-wait", c.MetadataWait.Seconds()}} {
+	}{{"duration", c.Duration.Seconds()}, {"stats-interval", c.StatsInterval.Seconds()}, {"metadata-wait", c.MetadataWait.Seconds()},
+		{"self-check-interval", c.SelfCheckInterval.Seconds()}, {"self-check-timeout", c.SelfCheckTimeout.Seconds()}} {
 		if d.v < 0 {
 			add(flagErr(d.flag, "negative"))
 		}

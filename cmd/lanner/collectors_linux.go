@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/collectors/audit"
 	"github.com/lannersec/lanner/collectors/ebpf"
@@ -50,14 +52,27 @@ func capabilities(name string) collectors.Capabilities {
 			"proc.is_exe_from_memfd":  "audit does not say",
 			"fd.lip":                  "audit logs only the peer of a socket",
 			"fd.lport":                "audit logs only the peer of a socket",
-			"fd.l4proto":              "audit does not log a connected socket's protocol",
 		}
 		for k, v := range notCollected {
 			missing[k] = v
 		}
 		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
-		return collectors.Capabilities{Types: syscallTypes(), Missing: missing,
-			MissingOn: map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}}
+		capset := map[string]string{"evt.arg.cap_*": "audit logs no capability sets with capset"}
+		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD,
+			event.TypeCapset: capset}
+		if !kernelAtLeast(5, 16) {
+			why := "audit logs openat2's flags and mode from Linux 5.16 on"
+			missingOn[event.TypeOpenat2] = map[string]string{"evt.is_open_*": why, "evt.arg.flags": why,
+				"evt.arg.mode": why, "evt.rawarg.flags": why, "evt.rawarg.mode": why}
+		}
+		limits := map[string]string{
+			"fd.name,fd.directory,fd.filename": "a path relative to a directory descriptor stays relative when audit cannot establish the " +
+				"directory (a descriptor opened before Lanner started, or replaced by dup2 or fcntl, in a process " +
+				"gone before /proc could be read); counted in unresolved_paths",
+			"fd.l4proto": "known only for sockets made by socket or accept calls audited while Lanner runs (in the " +
+				"process or a parent it forked from)",
+		}
+		return collectors.Capabilities{Types: syscallTypes(), Missing: missing, MissingOn: missingOn, Limits: limits}
 	case "fanotify":
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
@@ -81,6 +96,20 @@ func capabilities(name string) collectors.Capabilities {
 		return collectors.Capabilities{Types: types, Missing: missing}
 	}
 	return collectors.Capabilities{}
+}
+
+// kernelAtLeast reports whether the running kernel's release is at least
+// major.minor (false when it cannot be read).
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var maj, min int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &maj, &min); err != nil {
+		return false
+	}
+	return maj > major || maj == major && min >= minor
 }
 
 // runningCapabilities are what the started collector col can see: its
@@ -112,6 +141,9 @@ type collectorRequest struct {
 	// StateDir is the audit collector's state directory ("": its
 	// default).
 	StateDir string
+	// Notify, when set, receives the collector's notices about itself
+	// (for collectors whose Options take a Notify).
+	Notify collectors.Notify
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {

@@ -12,7 +12,8 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+
+	"github.com/lannersec/lanner/internal/yamlguard"
 )
 
 // A configuration file is YAML mapping run's flag names (out-file or
@@ -80,19 +81,21 @@ func (e *configError) Unwrap() error { return e.err }
 // readConfig reads a configuration file and checks that every key names a
 // flag of run. The errors name the file, and the line of each bad key.
 func readConfig(path string) (*configFile, []error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlguard.ReadFile(path, yamlguard.Config.Bytes)
 	if err != nil {
 		return nil, []error{&configError{path: path, err: err}}
 	}
-	var raw map[string]any
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	raw, keyLines, err := decodeConfig(data)
+	if le, ok := err.(*yamlguard.Error); ok && le.Line > 0 {
+		return nil, []error{fmt.Errorf("config %s:%d:%d: %s", path, le.Line, le.Col, le.Msg)}
+	}
+	if err != nil {
 		return nil, []error{&configError{path: path, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", " "))}}
 	}
 	known, err := configFlags()
 	if err != nil {
 		return nil, []error{err}
 	}
-	keyLines := yamlKeyLines(data)
 	cf := &configFile{path: path, values: map[string]any{}, lines: map[string]int{}}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -117,15 +120,10 @@ func readConfig(path string) (*configFile, []error) {
 	return cf, errs
 }
 
-// yamlKeyLines returns the line of each top-level key of a YAML mapping.
-func yamlKeyLines(data []byte) map[string]int {
-	lines := map[string]int{}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil || len(f.Docs) == 0 {
-		return lines
-	}
+// keyLines records the line of each top-level key of a YAML mapping.
+func keyLines(body ast.Node, lines map[string]int) {
 	var values []*ast.MappingValueNode
-	switch n := f.Docs[0].Body.(type) {
+	switch n := body.(type) {
 	case *ast.MappingNode:
 		values = n.Values
 	case *ast.MappingValueNode:
@@ -140,7 +138,6 @@ func yamlKeyLines(data []byte) map[string]int {
 			lines[key] = tk.Position.Line
 		}
 	}
-	return lines
 }
 
 // resolver returns the file's values of flags as a kong resolver; all of
@@ -231,6 +228,29 @@ func (cf *configFile) locate(errs []error) []error {
 		}
 	}
 	return out
+}
+
+// decodeConfig decodes a configuration file's YAML within the limits of
+// a configuration file: an alias bomb or deep nesting is an error before
+// it is expanded. It also returns the line of each top-level key.
+func decodeConfig(data []byte) (map[string]any, map[string]int, error) {
+	f, err := yamlguard.Parse(data, yamlguard.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	var raw map[string]any
+	lines := map[string]int{}
+	for _, doc := range f.Docs {
+		if doc == nil || doc.Body == nil {
+			continue
+		}
+		if err := yaml.NodeToValue(doc.Body, &raw); err != nil {
+			return nil, nil, err
+		}
+		keyLines(doc.Body, lines)
+		break
+	}
+	return raw, lines, nil
 }
 
 // configPath finds --config FILE (or --config=FILE) in args.

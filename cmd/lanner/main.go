@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/lannersec/lanner/selfcheck"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -35,6 +37,9 @@ func main() {
 }
 
 func lannerMain(args []string) int {
+	if len(args) > 0 && args[0] == selfcheck.ProbeArg {
+		return selfcheck.RunProbe(args[1:])
+	}
 	var c cli
 	var cf *configFile
 	opts := []kong.Option{

@@ -4,18 +4,19 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/eventlog"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/ruleset"
 )
 
 type recordCmd struct {
-	Out       string        `help:"File to write the enriched events to, as JSON lines." required:"" type:"path"`
+	Out       string        `help:"File to write the enriched events to (JSON lines, each process written once; created 0600)." required:"" type:"path"`
+	Env       bool          `help:"Record processes' environment variables too (they often hold secrets)."`
 	Raw       string        `help:"Also write the collector's raw records to this file (each prefixed by its length as a little-endian uint32), e.g. as input for the pipeline benchmark." type:"path"`
 	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
@@ -25,16 +26,17 @@ type recordCmd struct {
 
 func (c *recordCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP) // see watchSignals
-	f, err := os.Create(c.Out)
+	f, err := safefile.Create(c.Out, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	w := eventlog.NewWriter(f)
+	w.Env = c.Env
 	var werr error
 	var tee func([]byte)
 	if c.Raw != "" {
-		rf, err := os.Create(c.Raw)
+		rf, err := safefile.Create(c.Raw, 0o600)
 		if err != nil {
 			return err
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 type replayCmd struct {
-	File  string   `arg:"" help:"Events recorded by lanner record (JSON lines)." type:"path"`
+	File  string   `arg:"" help:"Events recorded by lanner record (either format, plain or gzip-compressed; - for standard input)."`
 	Rules []string `help:"Evaluate these rules files with the interpreter instead of the compiled rules (repeatable, in load order)." type:"path"`
 	selectFlags
 	outputFlags
@@ -34,27 +34,39 @@ func (c *replayCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(c.File)
-	if err != nil {
-		return err
+	in := os.Stdin
+	if c.File != "-" {
+		f, err := os.Open(c.File)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
 	}
-	defer f.Close()
 	out, err := c.open()
 	if err != nil {
 		return err
 	}
 	hostname, _ := os.Hostname()
 	eng := engine.New(engine.Config{Rules: set, Output: out, Hostname: hostname})
-	rd := eventlog.NewReader(f)
+	rd := eventlog.NewReader(in)
 	bad := 0
+	var readErr error
 	for {
 		ev, err := rd.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		var lineErr *eventlog.LineError
+		if errors.As(err, &lineErr) {
 			bad++
 			fmt.Fprintf(os.Stderr, "%s: %v\n", c.File, err)
+			continue
+		}
+		if err != nil {
+			// The input itself failed (a broken gzip stream): nothing
+			// more can be read.
+			readErr = err
 			continue
 		}
 		eng.HandleEvent(ev)
@@ -62,5 +74,11 @@ func (c *replayCmd) Run() error {
 	out.Close(10 * time.Second)
 	s := eng.Stats()
 	fmt.Fprintf(os.Stderr, "replayed %d events, %d alerts, %d malformed lines\n", s.Events, s.Alerts, bad)
+	switch {
+	case readErr != nil:
+		return fmt.Errorf("reading %s: %w", c.File, readErr)
+	case s.Events == 0:
+		return fmt.Errorf("%s: no event could be read", c.File)
+	}
 	return nil
 }

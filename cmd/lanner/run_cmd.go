@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,9 +19,11 @@ import (
 	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/safefile"
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -183,8 +186,10 @@ type runCmd struct {
 	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
-	StateDir        string `name:"state-dir" default:"/run/lanner" type:"path" help:"With the audit collector, keep here the file from which the next run restores the kernel's audit settings if this one is killed; a directory emptied at boot (/run), kept across restarts."`
-	AuditExclusions bool   `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
+	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
+	StateDir          string        `name:"state-dir" default:"/run/lanner" type:"path" help:"With the audit collector, keep here the file from which the next run restores the kernel's audit settings if this one is killed; a directory emptied at boot (/run), kept across restarts."`
+	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -202,7 +207,7 @@ func (c *runCmd) Run(cf *configFile) error {
 		return exitCode(1)
 	}
 	if c.CPUProfile != "" {
-		f, err := os.Create(c.CPUProfile)
+		f, err := safefile.Create(c.CPUProfile, 0o600)
 		if err != nil {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
@@ -226,6 +231,7 @@ func (c *runCmd) Run(cf *configFile) error {
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(),
+		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
 }
 
@@ -270,6 +276,9 @@ type pipelineConfig struct {
 	reload func()
 	// stateDir is the audit collector's state directory ("": its default).
 	stateDir string
+	// selfCheckInterval, when positive, runs the self-check that often,
+	// with selfCheckTimeout as its bound (see selfcheck.Options).
+	selfCheckInterval, selfCheckTimeout time.Duration
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -296,7 +305,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr,
+	// The collector reports about itself from its start; the engine,
+	// which turns that into alerts, exists only after it.
+	relay := &engine.NoticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify,
 		StateDir: pc.stateDir}
 	if pc.narrow {
 		req.Rules = pc.rules
@@ -310,11 +322,22 @@ func runPipeline(pc pipelineConfig) error {
 		return col.Close()
 	}
 	hostname, _ := os.Hostname()
+	var checker *selfcheck.Checker
+	if pc.selfCheckInterval > 0 {
+		ts := watched(col, pc.types)
+		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.selfCheckInterval,
+			Timeout: pc.selfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: os.Stderr})
+		if err != nil {
+			col.Close()
+			return err
+		}
+	}
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
-		Containers: pc.containers, MetadataWait: pc.metadataWait,
+		Containers: pc.containers, MetadataWait: pc.metadataWait, SelfCheck: checker,
 	})
+	relay.Attach(eng)
 	if pc.containers != nil {
 		defer pc.containers.Close()
 	}
@@ -333,10 +356,12 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
+		caps := runningCapabilities(col)
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
+		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.readyFile != "" {
-		if err := os.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
+		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
 			col.Close()
 			return fmt.Errorf("--ready-file: %w", err)
 		}
@@ -357,8 +382,34 @@ func runPipeline(pc pipelineConfig) error {
 	}()
 	col.Close()
 	<-drained
-	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	st := eng.Stats()
+	fmt.Fprintln(os.Stderr, st.Line())
+	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+		return exitCode(exitAlertsUndelivered)
+	}
 	return runErr
+}
+
+// exitAlertsUndelivered is the exit status of a run that ended normally
+// but whose sinks did not deliver every alert.
+const exitAlertsUndelivered = 3
+
+// reportUndelivered says, when some sink did not deliver every alert it
+// was given, how many and why, and reports whether it did.
+func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+	var parts []string
+	var total uint64
+	for _, k := range sinks {
+		if n := k.Undelivered(); n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d (failed %d, dropped %d, lost at shutdown %d)", k.Name, n, k.Failed, k.Dropped, k.Lost))
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	return true
 }
 
 // watched are the event types col delivers: those it says, else those it

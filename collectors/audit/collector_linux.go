@@ -95,7 +95,7 @@ type Collector struct {
 	lostLast uint32
 	lostAcc  uint64
 
-	records, malformed, overflows atomic.Uint64
+	records, malformed, overflows, unresolved atomic.Uint64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -135,7 +135,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stPath: statePath(stateDir, key)}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
-	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID}
 	c.asm.early = true
 
 	var err error
@@ -456,6 +456,7 @@ func (c *Collector) Read(r *collectors.Record) error {
 		}
 		ok := c.asm.next(r)
 		c.malformed.Store(c.asm.malformed)
+		c.unresolved.Store(c.asm.dec.unresolved)
 		if ok {
 			c.records.Add(1)
 			return nil
@@ -618,5 +619,6 @@ func (c *Collector) Stats() collectors.Stats {
 		Records:     c.records.Load(),
 		KernelDrops: lost + c.overflows.Load(),
 		Malformed:   c.malformed.Load(),
+		Unresolved:  c.unresolved.Load(),
 	}
 }

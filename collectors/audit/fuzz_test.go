@@ -73,6 +73,7 @@ func FuzzReassemble(f *testing.F) {
 			dirPath:  func(int64, int64) (string, bool) { return "/d", true },
 			isThread: func(int64, int64) (bool, bool) { return true, true },
 			exec:     func(*collectors.Record, bool) {},
+			statID:   func(p string, follow bool) (fileID, bool) { return fileID{dev: uint64(len(p)), ino: 2}, follow },
 		}
 		var r collectors.Record
 		now := int64(0)

@@ -39,6 +39,33 @@ func procDirPath(pid, fd int64) (string, bool) {
 	return p, true
 }
 
+// statPath is statID's buffer for the NUL-terminated path; only the
+// goroutine that runs Read decodes.
+var statPath []byte
+
+// statID returns the device and inode of the file at p (of a symbolic link
+// itself when follow is false). It allocates nothing.
+func statID(p string, follow bool) (fileID, bool) {
+	statPath = append(append(statPath[:0], p...), 0)
+	flags := 0
+	if !follow {
+		flags = unix.AT_SYMLINK_NOFOLLOW
+	}
+	var st unix.Stat_t
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(procFDCWD), uintptr(unsafe.Pointer(&statPath[0])),
+			uintptr(unsafe.Pointer(&st)), uintptr(flags), 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return fileID{}, false
+		}
+		break
+	}
+	return fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}, true
+}
+
 // procIsThread reports whether task tid is a thread of process pid.
 func procIsThread(pid, tid int64) (bool, bool) {
 	if pid <= 0 || tid <= 0 {

@@ -140,6 +140,7 @@ func newReassembler(types event.TypeSet, excludePID int64) *reassembler {
 		maxBytes:   maxPendingBytes,
 		pending:    make(map[uint64]*group),
 	}
+	a.dec.fds = newFDTable()
 	return a
 }
 
@@ -153,7 +154,7 @@ func (a *reassembler) wanted(nr uint64) bool {
 		return false
 	}
 	t := typeByNr[nr]
-	return t != event.TypeUnknown && a.types.Has(t)
+	return t != event.TypeUnknown && (a.types.Has(t) || t.IsCred())
 }
 
 // push adds one record, of audit type typ with text data ("audit(...):
@@ -161,7 +162,7 @@ func (a *reassembler) wanted(nr uint64) bool {
 // reference to data.
 func (a *reassembler) push(typ uint16, data []byte, now int64) {
 	switch typ {
-	case typeSyscall, typePath, typeSockaddr, typeCwd, typeExecve, typeEOE, typeBprmFcaps:
+	case typeSyscall, typePath, typeSockaddr, typeCwd, typeExecve, typeEOE, typeBprmFcaps, typeOpenat2:
 	case typeProctitle:
 		return // argv comes from EXECVE
 	default:

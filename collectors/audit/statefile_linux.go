@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/lannersec/lanner/internal/safefile"
 )
 
 // The audit settings a collector changes outlive it when it is killed. It
@@ -112,7 +114,7 @@ func writeState(p string, s *saved) error {
 		return err
 	}
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, s.marshal(), 0o600); err != nil {
+	if err := safefile.WriteFile(tmp, s.marshal(), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, p)

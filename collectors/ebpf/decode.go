@@ -51,6 +51,8 @@ func Decode(raw []byte, r *collectors.Record) error {
 		fixed = forkSize
 	case kindExit:
 		fixed = exitSize
+	case kindCred:
+		fixed = credSize
 	default:
 		return malformed("unknown kind %d", raw[hdrKind])
 	}
@@ -80,6 +82,9 @@ func Decode(raw []byte, r *collectors.Record) error {
 	case kindSyscall:
 		r.Kind = collectors.KindSyscall
 		return d.syscall(r)
+	case kindCred:
+		r.Kind = collectors.KindSyscall
+		return d.cred(r)
 	case kindExec:
 		r.Kind = collectors.KindExec
 		return d.exec(r)
@@ -255,12 +260,6 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		a.Request = int64(d.arg(0))
 		a.PID = d.argInt(1)
 		a.Set |= event.ArgRequest | event.ArgPID
-	case event.TypeSetuid:
-		a.UID = uint32(d.arg(0))
-		a.Set |= event.ArgUID
-	case event.TypeSetgid:
-		a.GID = uint32(d.arg(0))
-		a.Set |= event.ArgGID
 	case event.TypeSetns:
 		a.FD = d.argInt(0)
 		a.Flags = uint32(d.arg(1))
@@ -295,6 +294,28 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		a.Flags = uint32(d.arg(3))
 		a.Set |= event.ArgFlags
 	}
+	return nil
+}
+
+// cred decodes the record of a credential call: its arguments and the
+// identity the thread had once it returned.
+func (d *decoder) cred(r *collectors.Record) error {
+	t := event.Type(d.raw[hdrType])
+	if !t.IsCred() {
+		return malformed("credential record of type %d", t)
+	}
+	ev := &r.Event
+	ev.Type = t
+	ev.Time = r.Time
+	ev.TID = r.TID
+	ev.Res = int64(d.u64(credRes))
+	c := &r.Cred
+	c.UIDsKnown, c.GIDsKnown, c.CapsKnown = true, true, true
+	c.UID, c.EUID, c.SUID, c.FSUID = d.u32(credUID), d.u32(credUID+4), d.u32(credUID+8), d.u32(credUID+12)
+	c.GID, c.EGID, c.SGID, c.FSGID = d.u32(credGID), d.u32(credGID+4), d.u32(credGID+8), d.u32(credGID+12)
+	c.CapInheritable, c.CapPermitted, c.CapEffective = d.u64(credCapInh), d.u64(credCapPerm), d.u64(credCapEff)
+	arg := func(i int) uint32 { return uint32(le.Uint64(d.raw[credArg+8*i:])) }
+	collectors.CredArgs(&ev.Args, t, [3]uint32{arg(0), arg(1), arg(2)}, c)
 	return nil
 }
 

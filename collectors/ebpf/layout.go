@@ -11,6 +11,7 @@ const (
 	kindFork    = 2
 	kindExec    = 3
 	kindExit    = 4
+	kindCred    = 5
 
 	nstr = 8
 
@@ -86,6 +87,16 @@ const (
 	exitCode      = 40
 	exitGroupDead = 48
 	exitSize      = 56
+
+	// struct rec_cred
+	credRes     = 40
+	credArg     = 48
+	credUID     = 96 // uid, euid, suid, fsuid
+	credGID     = 112
+	credCapInh  = 128
+	credCapPerm = 136
+	credCapEff  = 144
+	credSize    = 152
 )
 
 // String slots of syscall records.
@@ -174,4 +185,4 @@ type syscallType struct {
 
 // maxSyscallType is the last event type the kernel program emits for a
 // syscall (T_MAX_SYSCALL - 1 in lanner.h).
-const maxSyscallType = event.TypeMount
+const maxSyscallType = event.TypeCapset

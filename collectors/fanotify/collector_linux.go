@@ -857,6 +857,16 @@ func (c *Collector) handleProc(pe *procEvent, off int64) {
 		}
 		filename, _ := c.takeExecNote(int32(pe.TGID))
 		c.execRecord(&rec, pe.TGID, pe.PID, ts, filename)
+	case procEventUID, procEventGID:
+		if c.excluded(pe.TGID) {
+			return
+		}
+		rec = collectors.Record{Kind: collectors.KindCred, PID: pe.TGID, TID: pe.PID, Time: ts}
+		if pe.What == procEventUID {
+			rec.Cred.UIDsKnown, rec.Cred.UID, rec.Cred.EUID = true, pe.RealID, pe.EffectiveID
+		} else {
+			rec.Cred.GIDsKnown, rec.Cred.GID, rec.Cred.EGID = true, pe.RealID, pe.EffectiveID
+		}
 	case procEventExit:
 		if c.excluded(pe.TGID) {
 			return

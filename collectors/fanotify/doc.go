@@ -31,6 +31,14 @@
 //   - KindFork and KindExit records from the process connector, or,
 //     when polling /proc, for processes that lived at least one poll
 //     interval.
+//   - KindCred records from the process connector's uid and gid events:
+//     the real and effective id a thread has after a setuid, setresuid,
+//     setgid or similar call, so that user.uid and group.gid follow
+//     them. The calls themselves are not events (no evt.type=setuid), the
+//     connector says nothing of capset, and the change arrives on its own
+//     socket: an event of the process that fanotify delivers just after
+//     the change may still show the former identity. Without the
+//     connector (polling /proc) identity changes are not seen.
 //
 // Network, privilege, module and namespace syscalls are not seen at all.
 // Every path is the one the collector resolves, in its own mount

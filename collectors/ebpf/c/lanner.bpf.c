@@ -867,6 +867,54 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 	return 0;
 }
 
+static __always_inline int is_cred(__u32 type)
+{
+	return type == T_SETUID || type == T_SETGID || (type >= T_SETRESUID && type <= T_CAPSET);
+}
+
+/*
+ * Builds and sends the record of a credential syscall returning ret in the
+ * current task t: its arguments and the identity the thread has now, so
+ * that user space follows the change even when the call failed or changed
+ * less than it asked (setfsuid, the -1 of setresuid).
+ */
+static __always_inline int cred_record(__u64 id, __u32 type, long ret, struct task_struct *t,
+				       struct pt_regs *regs)
+{
+	const struct cred *c = t->real_cred;
+	struct rec_cred *r;
+	__u64 a[8] = {};
+	__u8 *buf;
+
+	read_args(regs, a);
+	buf = get_recbuf();
+	if (!buf)
+		return 0;
+	r = (void *)buf;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->h, REC_CRED, type, id);
+	r->res = ret;
+	r->arg[0] = a[0];
+	r->arg[1] = a[1];
+	r->arg[2] = a[2];
+	r->arg[3] = a[3];
+	r->arg[4] = a[4];
+	r->arg[5] = a[5];
+	r->uid = c->uid.val;
+	r->euid = c->euid.val;
+	r->suid = c->suid.val;
+	r->fsuid = c->fsuid.val;
+	r->gid = c->gid.val;
+	r->egid = c->egid.val;
+	r->sgid = c->sgid.val;
+	r->fsgid = c->fsgid.val;
+	r->cap_inheritable = c->cap_inheritable.val;
+	r->cap_permitted = c->cap_permitted.val;
+	r->cap_effective = c->cap_effective.val;
+	submit(buf, sizeof(*r));
+	return 0;
+}
+
 /*
  * The syscalls:sys_exit_<name> tracepoint program (attached to the
  * tracepoint of every syscall asked for) and the one for
@@ -918,6 +966,8 @@ int lanner_tp_exit(struct sc_exit_args *ctx)
 	t = bpf_get_current_task_btf();
 	if (is_compat(t))
 		return 0;
+	if (is_cred(type))
+		return cred_record(id, type, ctx->ret, t, (struct pt_regs *)bpf_task_pt_regs(t));
 	return sys_record(id, type, ctx->ret, t, (struct pt_regs *)bpf_task_pt_regs(t));
 }
 
@@ -961,6 +1011,8 @@ int BPF_PROG(lanner_exit, struct pt_regs *regs, long ret)
 	t = bpf_get_current_task_btf();
 	if (is_compat(t))
 		return 0;
+	if (is_cred(type & SC_TYPE))
+		return cred_record(id, type & SC_TYPE, ret, t, regs);
 	return sys_record(id, type & SC_TYPE, ret, t, regs);
 }
 

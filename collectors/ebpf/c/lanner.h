@@ -14,6 +14,7 @@
 #define REC_FORK 2
 #define REC_EXEC 3
 #define REC_EXIT 4
+#define REC_CRED 5 /* a credential syscall, with the identity it left */
 
 /* Event types; the values are those of event.Type. */
 enum lanner_type {
@@ -62,6 +63,13 @@ enum lanner_type {
 	T_FINIT_MODULE,
 	T_USERFAULTFD,
 	T_MOUNT,
+	T_SETRESUID,
+	T_SETRESGID,
+	T_SETREUID,
+	T_SETREGID,
+	T_SETFSUID,
+	T_SETFSGID,
+	T_CAPSET,
 	T_MAX_SYSCALL, /* first value that is no syscall type */
 };
 
@@ -203,6 +211,22 @@ struct rec_exit {
 	__u32 pad;
 };
 
+/*
+ * The record of a credential syscall (setuid, setgid, set{res,re,fs}{u,g}id,
+ * capset): its result and arguments, and the calling thread's credentials
+ * once it returned. It has no strings.
+ */
+struct rec_cred {
+	struct rec_hdr h;
+	__s64 res;
+	__u64 arg[6];
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+};
+
 /* Type and arguments of an exec call, saved at its entry. */
 struct stash {
 	__u64 task; /* the calling task_struct */
@@ -273,5 +297,15 @@ _Static_assert(sizeof(struct rec_fork) == 56, "rec_fork size");
 LANNER_AT(rec_exit, code, 40);
 LANNER_AT(rec_exit, group_dead, 48);
 _Static_assert(sizeof(struct rec_exit) == 56, "rec_exit size");
+LANNER_AT(rec_cred, res, 40);
+LANNER_AT(rec_cred, arg, 48);
+LANNER_AT(rec_cred, uid, 96);
+LANNER_AT(rec_cred, fsuid, 108);
+LANNER_AT(rec_cred, gid, 112);
+LANNER_AT(rec_cred, fsgid, 124);
+LANNER_AT(rec_cred, cap_inheritable, 128);
+LANNER_AT(rec_cred, cap_permitted, 136);
+LANNER_AT(rec_cred, cap_effective, 144);
+_Static_assert(sizeof(struct rec_cred) == 152, "rec_cred size");
 
 #endif
