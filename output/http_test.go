@@ -121,7 +121,9 @@ func TestHTTPSinkGivesUp(t *testing.T) {
 
 func TestHTTPSinkTimeout(t *testing.T) {
 	release := make(chan struct{})
+	var tries atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries.Add(1)
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -135,14 +137,14 @@ func TestHTTPSinkTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	start := time.Now()
 	err = s.Write([]byte("{}\n"))
-	d := time.Since(start)
-	if err == nil {
-		t.Fatal("no error from a hanging server")
+	// The 3 tries each ran into the client's timeout: the server never
+	// answered any.
+	if err == nil || !strings.Contains(err.Error(), "Timeout") {
+		t.Fatalf("error %v, want a timeout", err)
 	}
-	if d < 3*timeout || d > 3*timeout+2*time.Second {
-		t.Errorf("gave up after %v, want about %v", d, 3*timeout)
+	if n := tries.Load(); n != 3 {
+		t.Errorf("%d tries, want 3", n)
 	}
 }
 
@@ -163,12 +165,8 @@ func TestHTTPSinkRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	start := time.Now()
 	if err := s.Write([]byte("{}\n")); err == nil {
 		t.Fatal("no error from a refused connection")
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
 
@@ -297,12 +295,17 @@ func TestOutputHTTPDeadEndpointNeverBlocks(t *testing.T) {
 	}
 	o := New(JSON, s)
 	a := sampleAlert(t)
-	start := time.Now()
-	for range QueueLen + 100 {
-		o.Send(a)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Send blocked: %v", d)
+	sent := make(chan struct{})
+	go func() {
+		for range QueueLen + 100 {
+			o.Send(a)
+		}
+		close(sent)
+	}()
+	select {
+	case <-sent:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Send blocks on a dead endpoint")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	var st SinkStats
@@ -322,10 +325,15 @@ func TestOutputHTTPDeadEndpointNeverBlocks(t *testing.T) {
 	if !strings.HasPrefix(st.Name, "http:") {
 		t.Errorf("name %q", st.Name)
 	}
-	start = time.Now()
-	o.Close(100 * time.Millisecond)
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Close took %v", d)
+	closed := make(chan struct{})
+	go func() {
+		o.Close(100 * time.Millisecond)
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waits for a dead endpoint")
 	}
 	if err := s.Write([]byte("{}\n")); err == nil {
 		t.Error("write after close succeeded")

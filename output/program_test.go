@@ -102,12 +102,9 @@ func TestProgramSinkCloseKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.closeWait = 100 * time.Millisecond
-	start := time.Now()
+	// The program, which would sleep a minute, is killed.
 	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("err = %v", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Close took %v", d)
 	}
 }
 

@@ -29,14 +29,19 @@ func (c *collectorsCmd) Run() error {
 	var infos []collectorInfo
 	for _, name := range collectorNames {
 		info := collectorInfo{Name: name, Available: true, Reason: "works here"}
+		// What run would report: the capabilities of the started
+		// collector (less the syscalls this kernel lacks), else those it
+		// would have.
+		caps := capabilities(name)
 		col, err := newCollector(name, collectorRequest{Types: set.Types(), Rules: set, AuditExclusions: true})
 		if err != nil {
-			info.Available, info.Reason = false, err.Error()
+			info.Available, info.Reason = false, explainCollectorError(name, err).Error()
 		} else {
+			caps = runningCapabilities(col)
 			col.Close()
 		}
-		info.Coverage = coverageReport(set, capabilities(name))
-		info.Limits = limitsReport(set, capabilities(name))
+		info.Coverage = coverageReport(set, caps)
+		info.Limits = limitsReport(set, caps)
 		infos = append(infos, info)
 	}
 	if c.JSON {

@@ -138,6 +138,9 @@ type collectorRequest struct {
 	Tee func([]byte)
 	// Log, when set, gets a line saying what the audit plan leaves out.
 	Log io.Writer
+	// StateDir is the audit collector's state directory ("": its
+	// default).
+	StateDir string
 	// Notify, when set, receives the collector's notices about itself
 	// (for collectors whose Options take a Notify).
 	Notify collectors.Notify
@@ -148,7 +151,7 @@ func newCollector(name string, req collectorRequest) (collectors.Collector, erro
 	case "ebpf":
 		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee, Notify: req.Notify})
 	case "audit":
-		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), Notify: req.Notify}
+		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), Notify: req.Notify, StateDir: req.StateDir}
 		var plan auditPlan
 		if req.Rules != nil {
 			plan = planAudit(req.Rules, capabilities("audit"), req.AuditExclusions)

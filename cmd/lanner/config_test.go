@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConfigCheck: a good file passes; an unknown key, a bad value or a
@@ -71,7 +72,129 @@ func TestConfigCheck(t *testing.T) {
 	out, err = exec.Command(lanner(t), "run", "--duration", "1s", "--config", bad).CombinedOutput()
 	text := strings.TrimSpace(string(out))
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.Count(text, "\n") != 0 ||
-		!strings.HasPrefix(text, "lanner: http-ca-file: ") || strings.Contains(text, "collector") {
+		!strings.HasPrefix(text, "lanner: config "+bad+":2: http-ca-file: ") || strings.Contains(text, "collector") {
 		t.Errorf("run with a bad http-ca-file: %v %q", err, text)
+	}
+}
+
+// TestConfigEveryError: config check and run report every bad value of a
+// file at once, each on its own line with its line number, and say the
+// same; run starts no collector.
+func TestConfigEveryError(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.yaml")
+	yaml := "output: json\n" +
+		"syslog: [udp//1.2.3.4]\n" +
+		"out-file: " + filepath.Join(dir, "afile", "sub", "alerts.json") + "\n" +
+		"rate: -1\n" +
+		"metrics-addr: 127.0.0.1:99999\n" +
+		"http-url: [http://127.0.0.1:99999/]\n" +
+		"min_priority: loud\n" +
+		"rule-matching: some\n" +
+		"bogus: 1\n" +
+		"ready-file: " + filepath.Join(dir, "nodir", "ready") + "\n"
+	os.WriteFile(filepath.Join(dir, "afile"), nil, 0o600)
+	os.WriteFile(p, []byte(yaml), 0o644)
+	want := []struct {
+		line int
+		text string
+	}{{2, "syslog"}, {3, "out-file"}, {4, "rate"}, {5, "metrics-addr"}, {6, "http-url"},
+		{7, "min-priority"}, {8, "rule-matching"}, {9, `unknown key "bogus"`}, {10, "ready-file"}}
+	var outputs []string
+	for _, args := range [][]string{{"config", "check", p}, {"run", "--config", p}} {
+		out, err := exec.Command(lanner(t), args...).CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("%v: %v, want exit status 1", args, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != len(want) {
+			t.Errorf("%v: %d lines, want %d:\n%s", args, len(lines), len(want), out)
+			continue
+		}
+		for i, w := range want {
+			prefix := fmt.Sprintf("lanner: config %s:%d: ", p, w.line)
+			if !strings.HasPrefix(lines[i], prefix) || !strings.Contains(lines[i], w.text) {
+				t.Errorf("%v: line %d is %q, want %q... %s", args, i, lines[i], prefix, w.text)
+			}
+		}
+		outputs = append(outputs, string(out))
+	}
+	if len(outputs) == 2 && outputs[0] != outputs[1] {
+		t.Errorf("config check and run disagree:\n%s\n%s", outputs[0], outputs[1])
+	}
+}
+
+// TestOutFileDirectory: a missing directory of --out-file passes the check
+// (run creates it, mode 0750); one below a regular file does not.
+func TestOutFileDirectory(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	alerts := filepath.Join(dir, "log", "lanner", "alerts.json")
+	os.WriteFile(good, []byte("out-file: "+alerts+"\n"), 0o644)
+	if out, err := exec.Command(lanner(t), "config", "check", good).CombinedOutput(); err != nil {
+		t.Errorf("config check: %v %s", err, out)
+	}
+	// The sinks run opens.
+	f := outputFlags{Output: "json", OutFile: alerts, HTTPTimeout: time.Second}
+	out, err := f.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Close(time.Second)
+	fi, err := os.Stat(filepath.Dir(alerts))
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o750 {
+		t.Errorf("alert directory: %v %v", fi.Mode(), err)
+	}
+}
+
+// TestSelectionEnablesNoRule: flags that leave no rule enabled are an
+// error naming the flag, before any collector starts.
+func TestSelectionEnablesNoRule(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--enable-tag", "nosuchtag"}, "enable-tag: no rule has the tag nosuchtag"},
+		{[]string{"--disable-rule", "*"}, "disable-rule: "},
+		{[]string{"--min-priority", "emergency"}, "min-priority: "},
+	} {
+		args := append([]string{"run", "--duration", "1s"}, c.args...)
+		out, err := exec.Command(lanner(t), args...).CombinedOutput()
+		text := strings.TrimSpace(string(out))
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("%v: %v, want exit status 1", c.args, err)
+		}
+		if !strings.HasPrefix(text, "lanner: "+c.flag) || strings.Contains(text, "\n") || strings.Contains(text, "collector") {
+			t.Errorf("%v: %q, want one line naming %q", c.args, text, c.flag)
+		}
+	}
+}
+
+// TestUsageError: a command-line mistake is one line with a hint, exit
+// status 2; --help still prints the usage, exit status 0.
+func TestUsageError(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--foo"}, "lanner: error: unknown flag --foo (see lanner run --help)"},
+		{[]string{"run", "--collector", "nope"}, `(see lanner run --help)`},
+		{[]string{"run", "--duration", "soon"}, "--duration"},
+		{[]string{"config", "check"}, "(see lanner config check --help)"},
+		{[]string{"nosuchcommand"}, "(see lanner --help)"},
+		{nil, "(see lanner --help)"},
+	} {
+		out, err := exec.Command(lanner(t), c.args...).CombinedOutput()
+		text := strings.TrimSpace(string(out))
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("%v: %v, want exit status 2", c.args, err)
+		}
+		if strings.Contains(text, "\n") || !strings.HasPrefix(text, "lanner: error: ") || !strings.Contains(text, c.want) {
+			t.Errorf("%v: %q, want one line with %q", c.args, text, c.want)
+		}
+	}
+	out, err := exec.Command(lanner(t), "run", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--collector") {
+		t.Errorf("run --help: %v %s", err, out)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -15,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alecthomas/kong"
 
 	"github.com/lannersec/lanner/internal/testutil"
 )
@@ -52,19 +52,15 @@ var falcoUnsupported = []string{"load_plugins", "plugins", "outputs_queue", "grp
 // run's flags as `lanner run --config` does.
 func resolveRun(t *testing.T, path string, overrides ...string) (*runCmd, []string, error) {
 	t.Helper()
-	lc, err := loadConfig(path, overrides)
+	cf, errs := readConfig(path, overrides)
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	run, err := cf.parseRun(nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, cf.warnings, err
 	}
-	var c cli
-	k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(lc.resolver), kong.Exit(func(int) {}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.Parse([]string{"run"}); err != nil {
-		return nil, lc.warnings, err
-	}
-	return &c.Run, lc.warnings, nil
+	return run, cf.warnings, nil
 }
 
 // TestFalcoConfigCheck: Falco's falco.yaml passes config check with one
@@ -209,8 +205,8 @@ func TestFalcoConfigKeys(t *testing.T) {
 					t.Errorf("warning %q, want %q", warnings[i], w)
 				}
 			}
-			if err := run.validate(); err != nil {
-				t.Errorf("validate: %v", err)
+			if errs := run.check(); len(errs) > 0 {
+				t.Errorf("check: %v", errs)
 			}
 		})
 	}
@@ -392,17 +388,12 @@ func FuzzLoadConfig(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		lc, err := loadConfig(p, []string{override})
-		if err != nil {
+		cf, errs := readConfig(p, []string{override})
+		if len(errs) > 0 || cf == nil {
 			return
 		}
-		var c cli
-		k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(lc.resolver), kong.Exit(func(int) {}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := k.Parse([]string{"run"}); err == nil {
-			c.Run.validate()
+		if run, err := cf.parseRun(nil); err == nil {
+			run.check()
 		}
 	})
 }

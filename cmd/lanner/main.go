@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 
@@ -33,46 +34,92 @@ type cli struct {
 	Fields     fieldsCmd     `cmd:"" help:"List the fields rules can use."`
 }
 
+// Exit statuses: 1 for a failure (bad configuration, no collector, ...),
+// 2 for a mistake on the command line.
+const exitUsage = 2
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == selfcheck.ProbeArg {
-		os.Exit(selfcheck.RunProbe(os.Args[2:]))
+	os.Exit(lannerMain(os.Args[1:]))
+}
+
+func lannerMain(args []string) int {
+	if len(args) > 0 && args[0] == selfcheck.ProbeArg {
+		return selfcheck.RunProbe(args[1:])
 	}
 	var c cli
+	var cf *configFile
 	opts := []kong.Option{
 		kong.Name("lanner"),
 		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
-		kong.UsageOnError(),
 	}
-	fc, err := falcoArgs(os.Args[1:])
+	fc, err := falcoArgs(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lanner:", err)
-		os.Exit(1)
+		return 1
 	}
 	for _, n := range fc.notes {
 		fmt.Fprintln(os.Stderr, "lanner:", n)
 	}
 	if p := configPath(fc.args); p != "" || len(fc.overrides) > 0 {
-		lc, err := loadConfig(p, fc.overrides)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "lanner:", err)
-			os.Exit(1)
+		var errs []error
+		cf, errs = checkConfig(p, fc.overrides)
+		if len(errs) > 0 {
+			// Report the rest too, as config check does.
+			errs = append(errs, cf.checkRun()...)
+			printErrors(os.Stderr, errs)
+			return 1
 		}
-		for _, w := range lc.warnings {
+		for _, w := range cf.warnings {
 			fmt.Fprintln(os.Stderr, "lanner:", w)
 		}
-		opts = append(opts, kong.Resolvers(lc.resolver))
+		cf.onCommandLine = commandLineFlags(fc.args)
+		r, err := cf.resolver(nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lanner:", err)
+			return 1
+		}
+		opts = append(opts, kong.Resolvers(r))
 	}
-	parser := kong.Must(&c, opts...)
-	ctx, err := parser.Parse(fc.args)
-	parser.FatalIfErrorf(err)
+	opts = append(opts, kong.Bind(cf))
+	k, err := kong.New(&c, opts...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lanner:", err)
+		return 1
+	}
+	ctx, err := k.Parse(fc.args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, usageError(err))
+		return exitUsage
+	}
 	if err := ctx.Run(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {
-			os.Exit(int(code))
+			return int(code)
 		}
 		fmt.Fprintln(os.Stderr, "lanner:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
+}
+
+// usageError renders a command-line mistake as one line, with where to
+// look for the right usage.
+func usageError(err error) string {
+	help := "lanner --help"
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		var names []string
+		for _, p := range pe.Context.Path {
+			if p.Command != nil {
+				names = append(names, p.Command.Name)
+			}
+		}
+		if len(names) > 0 {
+			help = "lanner " + strings.Join(names, " ") + " --help"
+		}
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	return fmt.Sprintf("lanner: error: %s (see %s)", msg, help)
 }
 
 // exitCode is an error that only carries an exit status; its message has

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/lannersec/lanner/event"
@@ -23,6 +25,7 @@ type recordCmd struct {
 }
 
 func (c *recordCmd) Run() error {
+	signal.Ignore(syscall.SIGHUP) // see watchSignals
 	f, err := safefile.Create(c.Out, 0o600)
 	if err != nil {
 		return err

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -67,6 +67,9 @@ type outputFlags struct {
 	TimeISO8601  bool          `name:"time-iso8601" help:"Start each alert's text with the date and time in ISO 8601 (UTC) instead of the time of day."`
 	JSONOutput   bool          `name:"json-output-property" negatable:"" default:"true" help:"Include the output property (the text line) in JSON alerts."`
 	JSONTags     bool          `name:"json-tags-property" negatable:"" default:"true" help:"Include the tags property in JSON alerts."`
+
+	// files are the file sinks open opened, for reopen.
+	files []*output.FileSink
 }
 
 // httpFlagNames are the flags setting HTTPOptions' TLS files.
@@ -78,12 +81,12 @@ func (f *outputFlags) httpOptions() (output.HTTPOptions, error) {
 	opts := output.HTTPOptions{Timeout: f.HTTPTimeout, CACert: f.HTTPCAFile, ClientCert: f.HTTPCertFile,
 		ClientKey: f.HTTPKeyFile, InsecureSkipVerify: f.HTTPInsecure}
 	if f.HTTPTimeout < time.Millisecond {
-		return opts, fmt.Errorf("http-timeout: %v is too short, want at least 1ms (a number without a unit is nanoseconds)", f.HTTPTimeout)
+		return opts, flagErr("http-timeout", "%v is too short, want at least 1ms (a number without a unit is nanoseconds)", f.HTTPTimeout)
 	}
 	for _, h := range f.HTTPHeader {
 		k, v, err := output.ParseHTTPHeader(h)
 		if err != nil {
-			return opts, fmt.Errorf("http-header: %w", err)
+			return opts, &flagError{"http-header", err}
 		}
 		if opts.Headers == nil {
 			opts.Headers = map[string]string{}
@@ -92,14 +95,14 @@ func (f *outputFlags) httpOptions() (output.HTTPOptions, error) {
 	}
 	switch {
 	case f.HTTPCertFile != "" && f.HTTPKeyFile == "":
-		return opts, errors.New("http-cert-file: needs http-key-file")
+		return opts, flagErr("http-cert-file", "needs http-key-file")
 	case f.HTTPKeyFile != "" && f.HTTPCertFile == "":
-		return opts, errors.New("http-key-file: needs http-cert-file")
+		return opts, flagErr("http-key-file", "needs http-cert-file")
 	}
 	if err := output.CheckHTTPOptions(opts); err != nil {
 		var fe *output.HTTPFileError
 		if errors.As(err, &fe) {
-			return opts, fmt.Errorf("%s: %w", httpFlagNames[fe.Option], fe.Err)
+			return opts, &flagError{httpFlagNames[fe.Option], fe.Err}
 		}
 		return opts, err
 	}
@@ -117,12 +120,17 @@ func (f *outputFlags) open() (*output.Output, error) {
 		return nil, err
 	}
 	if f.OutFile != "" {
+		// A fresh host may not have the directory yet (systemd's
+		// LogsDirectory= creates it for the unit).
+		if err := os.MkdirAll(filepath.Dir(f.OutFile), 0o750); err != nil {
+			return fail(fmt.Errorf("--out-file: %w", err))
+		}
 		fs, err := output.NewFileSink(f.OutFile)
 		if err != nil {
 			return fail(fmt.Errorf("--out-file: %w", err))
 		}
 		sinks = append(sinks, fs)
-		go reopenOnHUP(fs)
+		f.files = append(f.files, fs)
 	}
 	httpOpts, err := f.httpOptions()
 	if err != nil {
@@ -161,20 +169,23 @@ func (f *outputFlags) open() (*output.Output, error) {
 	return out, nil
 }
 
-// reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
-func reopenOnHUP(fs *output.FileSink) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP)
-	for range ch {
+// reopen reopens the alert files that open opened, after logrotate moved
+// them. It reports how many it reopened.
+func (f *outputFlags) reopen() int {
+	n := 0
+	for _, fs := range f.files {
 		if err := fs.Reopen(); err != nil {
 			fmt.Fprintf(os.Stderr, "lanner: reopen %s: %v\n", fs.Name(), err)
+			continue
 		}
+		n++
 	}
+	return n
 }
 
 type runCmd struct {
 	Collector     string        `help:"Collector: auto picks the first that works here (ebpf, then audit, then fanotify)." enum:"auto,ebpf,audit,fanotify" default:"auto"`
-	Duration      time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
+	Duration      time.Duration `help:"Stop after watching this long, counted from when the collector is attached (0: run until SIGINT or SIGTERM)."`
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
@@ -187,6 +198,7 @@ type runCmd struct {
 	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
 	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
 	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
+	StateDir          string        `name:"state-dir" default:"/run/lanner" type:"path" help:"With the audit collector, keep here the file from which the next run restores the kernel's audit settings if this one is killed; a directory emptied at boot (/run), kept across restarts."`
 	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	// Hostname names the node in alerts; in a pod, the downward API's
 	// spec.nodeName through FALCO_HOSTNAME (as Falco reads it).
@@ -196,37 +208,16 @@ type runCmd struct {
 	containerFlags
 }
 
-// validate checks the flags that kong cannot: values that must parse.
-func (c *runCmd) validate() error {
-	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
-		return fmt.Errorf("min-priority: %w", err)
-	}
-	if c.SelfCheckInterval < 0 || c.SelfCheckTimeout < 0 {
-		return errors.New("self-check-interval and self-check-timeout must not be negative")
-	}
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			return fmt.Errorf("metrics-addr: %w", err)
-		}
-	}
-	httpOpts, err := c.httpOptions()
-	if err != nil {
-		return err
-	}
-	for _, u := range c.HTTPURL {
-		httpOpts.URL = u
-		hs, err := output.NewHTTPSink(httpOpts)
-		if err != nil {
-			return fmt.Errorf("http-url: %w", err)
-		}
-		hs.Close()
-	}
-	return nil
-}
-
-func (c *runCmd) Run() error {
-	if err := c.validate(); err != nil {
-		return err
+// Run checks the flags (every problem is reported, each with its line in
+// the configuration file when it comes from there), then watches until
+// SIGINT, SIGTERM or the duration.
+func (c *runCmd) Run(cf *configFile) error {
+	// Until the signal handlers are in place, a SIGHUP must not stop the
+	// run either.
+	signal.Ignore(syscall.SIGHUP)
+	if errs := c.check(); len(errs) > 0 {
+		printErrors(os.Stderr, cf.locate(errs))
+		return exitCode(1)
 	}
 	if c.CPUProfile != "" {
 		f, err := safefile.Create(c.CPUProfile, 0o600)
@@ -251,13 +242,23 @@ func (c *runCmd) Run() error {
 		return err
 	}
 	return runPipeline(pipelineConfig{
-		collector: c.Collector, rules: set, types: set.Types(), output: out,
-		narrow: true, auditExclusions: c.AuditExclusions,
+		collector: c.Collector, rules: set, types: set.Types(), output: out, reload: c.reload,
+		narrow: true, auditExclusions: c.AuditExclusions, stateDir: c.StateDir,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
 		containers: c.resolver(), metadataWait: c.wait(), hostRoot: c.HostRoot, hostname: c.Hostname,
 		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
+}
+
+// reload is what SIGHUP does: reopen the alert files. The rules are
+// compiled into the binary, so there are none to reload; rules loaded at
+// run time would be reloaded here.
+func (c *runCmd) reload() {
+	sdNotify(reloadingState())
+	n := c.reopen()
+	fmt.Fprintf(os.Stderr, "lanner: SIGHUP: reopened %d alert file(s)\n", n)
+	sdNotify("READY=1")
 }
 
 // sinkDrainTimeout bounds how long a stopping run waits for the sinks to
@@ -287,6 +288,10 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// reload is called on SIGHUP (nil: SIGHUP does nothing).
+	reload func()
+	// stateDir is the audit collector's state directory ("": its default).
+	stateDir string
 	// selfCheckInterval, when positive, runs the self-check that often,
 	// with selfCheckTimeout as its bound (see selfcheck.Options).
 	selfCheckInterval, selfCheckTimeout time.Duration
@@ -300,6 +305,7 @@ type pipelineConfig struct {
 // runPipeline starts a collector and the engine and runs until a signal,
 // the duration, or a collector failure.
 func runPipeline(pc pipelineConfig) error {
+	ctx := watchSignals(pc.reload)
 	if pc.metricsAddr != "" {
 		// Listen before any collector starts, so a bad address fails
 		// early; until the engine exists the counters are zero.
@@ -323,13 +329,18 @@ func runPipeline(pc pipelineConfig) error {
 	// The collector reports about itself from its start; the engine,
 	// which turns that into alerts, exists only after it.
 	relay := &engine.NoticeRelay{}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify,
+		StateDir: pc.stateDir}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
 	col, err := openCollector(pc.collector, req)
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		// Stopped while the collector started.
+		return col.Close()
 	}
 	hostname := pc.hostname
 	if hostname == "" {
@@ -357,8 +368,6 @@ func runPipeline(pc pipelineConfig) error {
 	if pc.onEngine != nil {
 		pc.onEngine(eng)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer cancel()
 	if pc.duration > 0 {
 		var cancelTimeout context.CancelFunc
 		ctx, cancelTimeout = context.WithTimeout(ctx, pc.duration)
@@ -381,7 +390,11 @@ func runPipeline(pc pipelineConfig) error {
 			return fmt.Errorf("--ready-file: %w", err)
 		}
 	}
+	if err := sdNotify("READY=1"); err != nil {
+		fmt.Fprintf(os.Stderr, "lanner: %v\n", err)
+	}
 	runErr := eng.Run(ctx)
+	sdNotify("STOPPING=1")
 	// No alert is sent any more: the sinks deliver what they have queued
 	// while the collector detaches, which takes a while.
 	drained := make(chan struct{})
@@ -453,8 +466,9 @@ func openCollector(name string, req collectorRequest) (collectors.Collector, err
 		if err == nil {
 			return col, nil
 		}
+		err = explainCollectorError(n, err)
 		fmt.Fprintf(os.Stderr, "lanner: collector %s unavailable: %v\n", n, err)
-		errs = append(errs, fmt.Errorf("%s: %w", n, err))
+		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("no collector works here: %w", errors.Join(errs...))
+	return nil, noCollectorError(errs)
 }

@@ -25,8 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -204,21 +202,18 @@ func TestHTTPFlagsTLSClientCert(t *testing.T) {
 		}
 		// Resolve the file against run's flags as `lanner run --config`
 		// does, and send an alert through the sinks run would open.
-		lc, err := loadConfig(cfg, nil)
+		cf, errs := checkConfig(cfg, nil)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		run, err := cf.parseRun(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var c cli
-		k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(lc.resolver), kong.Exit(func(int) {}))
-		if err != nil {
-			t.Fatal(err)
+		if errs := run.check(); len(errs) > 0 {
+			t.Fatal(errs)
 		}
-		if _, err := k.Parse([]string{"run"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Run.validate(); err != nil {
-			t.Fatal(err)
-		}
+		c := cli{Run: *run}
 		if c.Run.HTTPTimeout != 3*time.Second || len(c.Run.HTTPHeader) != 2 {
 			t.Errorf("resolved timeout %v, headers %q", c.Run.HTTPTimeout, c.Run.HTTPHeader)
 		}

@@ -93,7 +93,8 @@ type Collector struct {
 	tw       *tamperWatch
 	watching bool // tw was started
 
-	st       saved // original settings, and which ones were changed
+	st       saved  // original settings, and which ones were changed
+	stPath   string // the state file
 	lostLast uint32
 	lostAcc  uint64
 
@@ -135,7 +136,11 @@ func New(opts Options) (*Collector, error) {
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
-	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
+	stateDir := opts.StateDir
+	if stateDir == "" {
+		stateDir = DefaultStateDir
+	}
+	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stPath: statePath(stateDir, key)}
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
 	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
@@ -166,7 +171,7 @@ func New(opts Options) (*Collector, error) {
 	self := int64(os.Getpid())
 	c.st = saved{pid: self, start: startTime(self)}
 	c.st.enabled.val, c.st.backlog.val, c.st.waitTime.val = status.Enabled, status.BacklogLimit, status.BacklogWaitTime
-	if old, ok := readState(key); ok {
+	if old, ok := readState(c.stPath); ok {
 		if old.pid != self && alive(old.pid, old.start) {
 			c.ctlS.Close()
 			return nil, fmt.Errorf("audit: process %d already runs a collector with key %q", old.pid, key)
@@ -199,7 +204,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	c.st.enabled.set = c.st.enabled.set || status.Enabled == 0
 	// Best effort: without the file, a killed run's settings stay changed.
-	_ = writeState(key, &c.st)
+	_ = writeState(c.stPath, &c.st)
 
 	if c.mode == ModeUnicast {
 		if status.BacklogLimit < backlogLimit {
@@ -404,13 +409,13 @@ func (c *Collector) excludeRecords() {
 		// Recorded first, so that the next run removes the rule if this
 		// one is killed.
 		*x.added = true
-		_ = writeState(c.key, &c.st)
+		_ = writeState(c.stPath, &c.st)
 		c.ctlMu.Lock()
 		err = c.ctl.AddRule(wf)
 		c.ctlMu.Unlock()
 		if err != nil {
 			*x.added = false
-			_ = writeState(c.key, &c.st)
+			_ = writeState(c.stPath, &c.st)
 		}
 	}
 }
@@ -603,7 +608,7 @@ func (c *Collector) Close() error {
 			unix.Close(c.wake)
 		}
 		if len(errs) == 0 {
-			removeState(c.key)
+			removeState(c.stPath)
 		}
 		c.closeErr = errors.Join(errs...)
 		if c.closeErr != nil {

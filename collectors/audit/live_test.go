@@ -177,8 +177,8 @@ func checkRestored(t *testing.T, ctl *libaudit.AuditClient, before libaudit.Audi
 		t.Errorf("audit settings not restored:\nbefore %+v\n after %+v", before, after)
 		restoreStatus(t, ctl, before)
 	}
-	if _, err := os.Stat(statePath(key)); err == nil {
-		t.Errorf("state file %s left", statePath(key))
+	if _, err := os.Stat(statePath(DefaultStateDir, key)); err == nil {
+		t.Errorf("state file %s left", statePath(DefaultStateDir, key))
 	}
 }
 

@@ -34,7 +34,18 @@ type Options struct {
 	// removes again (with any left by a run that was killed); "" means
 	// DefaultKey.
 	Key string
+	// StateDir is where the collector keeps the file from which a later
+	// run restores the audit settings of a run that was killed before it
+	// could; "" means DefaultStateDir. It must be emptied at boot, when
+	// the kernel's settings go back to their defaults too (a tmpfs like
+	// /run): a file from a previous boot would make the next run
+	// "restore" settings that no longer apply.
+	StateDir string
 }
+
+// DefaultStateDir is the state directory used when Options.StateDir is
+// empty.
+const DefaultStateDir = "/run/lanner"
 
 // Exclusion names calls of some event types by the file they act on or by
 // the value of one argument.

@@ -15,10 +15,9 @@ import (
 )
 
 // The audit settings a collector changes outlive it when it is killed. It
-// writes what it found to a state file before changing anything, so that
-// the next run can restore them: /run is emptied at boot, when the kernel
-// settings are back to their defaults too.
-var stateDir = "/run/lanner"
+// writes what it found to a state file (in Options.StateDir, by default
+// DefaultStateDir) before changing anything, so that the next run can
+// restore them.
 
 // saved is the content of a state file: who wrote it, the original value
 // of each setting it changed (or was going to change), and whether it added
@@ -37,7 +36,8 @@ type setting struct {
 	set bool // the collector changed it: restore val
 }
 
-func statePath(key string) string {
+// statePath is the state file of the collector with key in dir.
+func statePath(dir, key string) string {
 	name := key
 	for _, c := range key {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
@@ -45,7 +45,7 @@ func statePath(key string) string {
 			break
 		}
 	}
-	return filepath.Join(stateDir, "audit-"+name+".state")
+	return filepath.Join(dir, "audit-"+name+".state")
 }
 
 func (s *saved) marshal() []byte {
@@ -100,20 +100,19 @@ func parseSaved(b []byte) (saved, bool) {
 	return s, s.pid > 0
 }
 
-// readState returns the state file left for key, if any.
-func readState(key string) (saved, bool) {
-	b, err := os.ReadFile(statePath(key))
+// readState returns the state left in the file at path, if any.
+func readState(path string) (saved, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return saved{}, false
 	}
 	return parseSaved(b)
 }
 
-func writeState(key string, s *saved) error {
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+func writeState(p string, s *saved) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
-	p := statePath(key)
 	tmp := p + ".tmp"
 	if err := safefile.WriteFile(tmp, s.marshal(), 0o600); err != nil {
 		return err
@@ -121,8 +120,8 @@ func writeState(key string, s *saved) error {
 	return os.Rename(tmp, p)
 }
 
-func removeState(key string) {
-	os.Remove(statePath(key))
+func removeState(path string) {
+	os.Remove(path)
 }
 
 // startTime returns the start time of process pid (clock ticks after

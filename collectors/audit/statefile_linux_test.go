@@ -30,17 +30,15 @@ func TestStateFileRoundTrip(t *testing.T) {
 // TestStateFileRefusesLink: a symbolic link planted where the state file
 // is written makes writeState fail, and its target stays as it was.
 func TestStateFileRefusesLink(t *testing.T) {
-	old := stateDir
-	stateDir = t.TempDir()
-	defer func() { stateDir = old }()
+	p := statePath(t.TempDir(), "k")
 	target := filepath.Join(t.TempDir(), "target")
 	if err := os.WriteFile(target, []byte("secret"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(target, statePath("k")+".tmp"); err != nil {
+	if err := os.Symlink(target, p+".tmp"); err != nil {
 		t.Fatal(err)
 	}
-	err := writeState("k", &saved{pid: 1, start: 2})
+	err := writeState(p, &saved{pid: 1, start: 2})
 	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("writeState through a link: %v", err)
 	}

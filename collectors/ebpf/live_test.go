@@ -474,3 +474,66 @@ func TestCollectorExcludePID(t *testing.T) {
 		t.Errorf("records of the excluded process: %q", leaked)
 	}
 }
+
+// TestCloseUnblocksReadFirst: Close returns a blocked Read (os.ErrClosed)
+// before it starts detaching the programs, so that a stopping reader never
+// waits for the kernel's slow tracepoint teardown.
+func TestCloseUnblocksReadFirst(t *testing.T) {
+	var types event.TypeSet
+	types.Add(event.TypeOpenat)
+	types.Add(event.TypeExecve)
+	c := liveCollector(t, Options{Types: types})
+	readDone := make(chan error, 1)
+	go func() {
+		var r collectors.Record
+		for {
+			if err := c.Read(&r); err != nil {
+				readDone <- err
+				return
+			}
+		}
+	}()
+	hookRan := make(chan error, 1)
+	closeHook = func() {
+		select {
+		case err := <-readDone:
+			hookRan <- err
+		case <-time.After(30 * time.Second):
+			hookRan <- errors.New("Read still blocked when detaching starts")
+		}
+	}
+	defer func() { closeHook = nil }()
+	if err := c.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case err := <-hookRan:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Read returned %v before detaching, want os.ErrClosed", err)
+		}
+	default:
+		t.Fatal("Close did not reach the detaching")
+	}
+}
+
+// BenchmarkStartStop measures New and Close with every syscall type
+// watched: the time a run of Lanner takes to attach and to stop.
+func BenchmarkStartStop(b *testing.B) {
+	var types event.TypeSet
+	for _, s := range syscallTypes {
+		types.Add(s.t)
+	}
+	testutil.LockKernel(b)
+	for b.Loop() {
+		c, err := New(Options{Types: types})
+		if errors.Is(err, collectors.ErrNotSupported) {
+			testutil.RequireKernel(b, err.Error())
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
