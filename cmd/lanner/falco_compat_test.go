@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/lannersec/lanner/internal/testutil"
 )
 
