@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 // Collector is the eBPF collector; it runs on linux/amd64 only.
