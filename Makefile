@@ -77,6 +77,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./collectors/fanotify FuzzParseEvent $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./containers FuzzContainerIDFromCgroup $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./internal/linuxabi FuzzParseInetSockaddr $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)

@@ -11,10 +11,11 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 const (
-	cwdFD   = int64(atFDCWD)
+	cwdFD   = int64(linuxabi.AtFDCWD)
 	created = event.OpenCreated
 )
 
