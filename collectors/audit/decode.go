@@ -348,7 +348,7 @@ func (d *decoder) parseSyscall(body []byte) bool {
 		case "arch":
 			var arch uint64
 			arch, ok = parseHex(v)
-			if !ok || arch != archX8664 {
+			if !ok || arch != auditArch {
 				return false
 			}
 			s.haveArch = true
