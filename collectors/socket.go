@@ -1,14 +1,17 @@
 package collectors
 
-import "github.com/lannersec/lanner/event"
+import (
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
+)
 
 // Socket constants of the Linux ABI, shared by the collectors' decoders:
 // address families, socket types and IP protocols.
 const (
-	AFUnix    = 1
-	AFInet    = 2
-	AFInet6   = 10
-	AFNetlink = 16
+	AFUnix    = linuxabi.AFUnix
+	AFInet    = linuxabi.AFInet
+	AFInet6   = linuxabi.AFInet6
+	AFNetlink = linuxabi.AFNetlink
 
 	SockStream = 1
 	SockDgram  = 2

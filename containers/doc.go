@@ -1,8 +1,10 @@
 // Package containers asks the container runtimes what they know about a
 // container: its name, image, privileged flag, mounts, labels and the
 // Kubernetes pod it belongs to. The container id itself comes from the
-// kernel (a process's cgroup path, see state.ContainerIDFromCgroup); this
-// package turns that id into metadata.
+// kernel: ContainerIDFromCgroup reads it, and the runtime that made it, from
+// a process's cgroup path (Docker, containerd, Kubernetes with either cgroup
+// driver, CRI-O, podman, runc; cgroup v1 and v2). The rest of this package
+// turns that id into metadata.
 //
 // Sources, tried in an order that depends on the runtime the cgroup path
 // named:

@@ -25,7 +25,8 @@ type Config struct {
 	Timeout time.Duration // deadline of one lookup, default DefaultTimeout
 	// Watch keeps the metadata of Docker and containerd containers as they
 	// are created (inotify), so that a container gone before its lookup
-	// is still described. It applies to Lookup, not to Find.
+	// is still described. It applies to Lookup, not to Find, and only on
+	// Linux.
 	Watch bool
 }
 

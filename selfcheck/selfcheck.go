@@ -252,7 +252,7 @@ func (c *Checker) probe(ctx context.Context) {
 	cmd := exec.Command(c.opts.Exe, ProbeArg, nonce, path)
 	cmd.Args[0] = "lanner"
 	cmd.Env = []string{}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = probeAttr()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		c.fail(err)

@@ -1,6 +1,10 @@
 package state
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/lannersec/lanner/containers"
+)
 
 func FuzzParseStat(f *testing.F) {
 	for _, s := range []string{
@@ -24,7 +28,7 @@ func FuzzParseStat(f *testing.F) {
 		splitNul(b)
 		s := string(b)
 		parseIDLine(s)
-		if id, _, ok := ContainerIDFromCgroup(s); ok && id == "" {
+		if id, _, ok := containers.ContainerIDFromCgroup(s); ok && id == "" {
 			t.Error("empty container id")
 		}
 	})

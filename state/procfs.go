@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -99,8 +100,8 @@ func (t *Tables) read(pid int64) *entry {
 		if exe, err := os.Readlink(dir + "/exe"); err == nil {
 			p.ExePath = exe
 			p.ExeFromMemfd = strings.HasPrefix(exe, "/memfd:")
-			var sb syscall.Stat_t
-			if syscall.Stat(dir+"/exe", &sb) == nil {
+			var sb unix.Stat_t
+			if unix.Stat(dir+"/exe", &sb) == nil {
 				p.ExeInoCtime = sb.Ctim.Nano()
 				p.ExeInoMtime = sb.Mtim.Nano()
 			}

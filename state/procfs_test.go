@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/lannersec/lanner/containers"
 )
 
 func TestParseStat(t *testing.T) {
@@ -134,7 +136,7 @@ func TestSeedRealProc(t *testing.T) {
 		t.Error("no environment")
 	}
 	cg, _ := os.ReadFile("/proc/self/cgroup")
-	if _, _, inCtr := ContainerIDFromCgroup(string(cg)); !inCtr && p.Container != nil {
+	if _, _, inCtr := containers.ContainerIDFromCgroup(string(cg)); !inCtr && p.Container != nil {
 		t.Errorf("host process got container %+v", p.Container)
 	}
 	if init := tb.Process(1); init == nil || init.Parent != nil {

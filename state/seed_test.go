@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/lannersec/lanner/containers"
 )
 
 // pts0 is /dev/pts/0 encoded like the kernel's new_encode_dev.
@@ -120,7 +122,7 @@ func TestSeedFakeTree(t *testing.T) {
 		t.Error("host processes got a container")
 	}
 	c := master.Container
-	if c == nil || c != worker.Container || c.ID != hexA[:12] || c.FullID != hexA || c.Runtime != RuntimeDocker || c.MetadataKnown {
+	if c == nil || c != worker.Container || c.ID != hexA[:12] || c.FullID != hexA || c.Runtime != containers.RuntimeDocker || c.MetadataKnown {
 		t.Fatalf("container = %+v", c)
 	}
 	if tb.Container(hexA) != c {

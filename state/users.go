@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/lannersec/lanner/event"
+	"golang.org/x/sys/unix"
 )
 
 // maxUserFile bounds how much of a passwd or group file is read.
@@ -30,11 +31,11 @@ type fileID struct {
 }
 
 func statFile(path string) fileID {
-	var st syscall.Stat_t
-	if syscall.Stat(path, &st) != nil {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
 		return fileID{}
 	}
-	return fileID{dev: st.Dev, ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ok: true}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano(), ok: true}
 }
 
 // userDB returns the user database for a process of container c (nil for

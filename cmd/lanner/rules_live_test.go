@@ -609,10 +609,10 @@ func doRuleAction(args []string) error {
 				return err
 			}
 			word := make([]byte, 8)
-			if _, err := syscall.PtracePeekData(pid, uintptr(regs.Rsp), word); err != nil {
+			if _, err := syscall.PtracePeekData(pid, stackPointer(&regs), word); err != nil {
 				return err
 			}
-			if _, err := syscall.PtracePokeData(pid, uintptr(regs.Rsp), word); err != nil {
+			if _, err := syscall.PtracePokeData(pid, stackPointer(&regs), word); err != nil {
 				return err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 type result uint8
@@ -17,28 +18,8 @@ const (
 	resMalformed        // malformed or incomplete
 )
 
-// Constants of the x86_64 Linux ABI.
-const (
-	atFDCWD     = -100
-	oWRONLY     = 0o1
-	oCREAT      = 0o100
-	oTRUNC      = 0o1000
-	oTMPFILE    = 0o20000000
-	oCLOEXEC    = 0o2000000
-	sockCloexec = 0o2000000 // SOCK_CLOEXEC, as O_CLOEXEC
-	cloneThread = 0x10000
-
-	sIFMT   = 0o170000
-	sIFSOCK = 0o140000
-	sIFLNK  = 0o120000
-	sIFREG  = 0o100000
-	sIFBLK  = 0o060000
-	sIFDIR  = 0o040000
-	sIFCHR  = 0o020000
-	sIFIFO  = 0o010000
-
-	unsetLoginUID = 0xffffffff
-)
+// unsetLoginUID is the loginuid of a process no login set (-1).
+const unsetLoginUID = 0xffffffff
 
 // Path item name types (nametype= of PATH records).
 type nameType uint8
@@ -367,7 +348,7 @@ func (d *decoder) parseSyscall(body []byte) bool {
 		case "arch":
 			var arch uint64
 			arch, ok = parseHex(v)
-			if !ok || arch != archX8664 {
+			if !ok || arch != auditArch {
 				return false
 			}
 			s.haveArch = true
@@ -743,7 +724,7 @@ func (d *decoder) fork(r *collectors.Record) result {
 	f.ChildTID = s.exit
 	switch s.nr {
 	case nrClone:
-		f.Thread = s.hasA[0] && s.a[0]&cloneThread != 0
+		f.Thread = s.hasA[0] && s.a[0]&linuxabi.CloneThread != 0
 	case nrClone3:
 		// The flags are in user memory (struct clone_args): ask the
 		// system whether the child is a thread of the caller.
@@ -874,7 +855,7 @@ func (d *decoder) resolve(p *pathItem, dirfd int64, hasDirfd bool) (string, bool
 		d.scratch = appendClean(d.scratch, name)
 		return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
 	}
-	if !hasDirfd || dirfd == atFDCWD {
+	if !hasDirfd || dirfd == linuxabi.AtFDCWD {
 		if !d.hasCwd || d.cwd == "" || d.cwd[0] != '/' {
 			d.unresolved++
 			return "", false
@@ -931,7 +912,7 @@ func (d *decoder) checked(dir string, dirID *fileID, p *pathItem) (string, bool)
 // dirfdArg returns the dirfd argument i, for resolve.
 func (d *decoder) dirfdArg(i int) (int64, bool) {
 	if i < 0 {
-		return atFDCWD, true
+		return linuxabi.AtFDCWD, true
 	}
 	return d.argInt(i)
 }
@@ -1214,7 +1195,7 @@ func (d *decoder) open(ev *event.Event) {
 		flags, mode, known = d.how.flags, d.how.mode, d.how.ok
 		dfd = 0
 	case event.TypeCreat:
-		flags, mode = oCREAT|oWRONLY|oTRUNC, uint32(s.a[1])
+		flags, mode = linuxabi.CreatFlags, uint32(s.a[1])
 		known = s.hasA[1]
 	}
 	if dfd == 0 {
@@ -1222,11 +1203,11 @@ func (d *decoder) open(ev *event.Event) {
 	}
 	created := d.pick(ntCreate)
 	if known {
-		if flags&(oCREAT|oTMPFILE) == 0 {
+		if flags&(linuxabi.OpenCreate|linuxabi.OpenTmpfile) == 0 {
 			mode = 0
 		}
 		flags &^= event.OpenCreated
-		if flags&oCREAT != 0 && created != nil && ev.Res >= 0 {
+		if flags&linuxabi.OpenCreate != 0 && created != nil && ev.Res >= 0 {
 			flags |= event.OpenCreated
 		}
 		a.Flags, a.Mode = flags, mode&0o7777
@@ -1262,12 +1243,12 @@ func (d *decoder) openItem() *pathItem {
 
 // fileKind classifies a file by its inode mode.
 func fileKind(mode uint32) event.FDKind {
-	switch mode & sIFMT {
-	case sIFDIR:
+	switch mode & linuxabi.ModeTypeMask {
+	case linuxabi.ModeDir:
 		return event.FDDirectory
-	case sIFIFO:
+	case linuxabi.ModeFIFO:
 		return event.FDPipe
-	case sIFSOCK:
+	case linuxabi.ModeSocket:
 		return event.FDUnix
 	}
 	return event.FDFile
@@ -1330,7 +1311,7 @@ func (d *decoder) remember(ev *event.Event) {
 		e.path = append(e.path, ev.FD.Name...)
 		// Unknown flags (an openat2 without its record): as if the
 		// descriptor survived an exec, which the check on use covers.
-		e.cloexec = ev.Args.Has(event.ArgFlags) && ev.Args.Flags&oCLOEXEC != 0
+		e.cloexec = ev.Args.Has(event.ArgFlags) && ev.Args.Flags&linuxabi.OpenCloexec != 0
 	case event.TypeCreat:
 		t.drop(pid, fd)
 	case event.TypeSocket:
@@ -1340,7 +1321,7 @@ func (d *decoder) remember(ev *event.Event) {
 		}
 		e := t.put(pid, fd)
 		e.kind, e.l4 = ev.FD.Kind, ev.FD.L4Proto
-		e.cloexec = ev.Args.SockType&sockCloexec != 0
+		e.cloexec = ev.Args.SockType&linuxabi.SockCloexec != 0
 	case event.TypeDup, event.TypeDup2, event.TypeDup3:
 		// When audited: the new number names what the old one does.
 		old, ok := d.argInt(0)
@@ -1361,7 +1342,7 @@ func (d *decoder) remember(ev *event.Event) {
 		path := e.path
 		*e = *src
 		e.key, e.path = fdKey{pid, fd}, append(path, src.path...)
-		e.cloexec = ev.Type == event.TypeDup3 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&oCLOEXEC != 0
+		e.cloexec = ev.Type == event.TypeDup3 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&linuxabi.OpenCloexec != 0
 	case event.TypeAccept, event.TypeAccept4:
 		var kind event.FDKind
 		var l4 event.L4Proto
@@ -1376,7 +1357,7 @@ func (d *decoder) remember(ev *event.Event) {
 		}
 		e := t.put(pid, fd)
 		e.kind, e.l4 = kind, l4
-		e.cloexec = ev.Type == event.TypeAccept4 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&sockCloexec != 0
+		e.cloexec = ev.Type == event.TypeAccept4 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&linuxabi.SockCloexec != 0
 	}
 }
 

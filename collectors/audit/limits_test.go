@@ -38,6 +38,7 @@ func longExecText(script string) []byte {
 // collector keeps: the end of the argument list, with the command, is
 // still there, after the mark.
 func TestDecodeExecPaddedArgs(t *testing.T) {
+	x86Records(t)
 	for _, tc := range []struct {
 		name string
 		pad  int
@@ -65,6 +66,7 @@ func TestDecodeExecPaddedArgs(t *testing.T) {
 }
 
 func TestJoinCutDirectory(t *testing.T) {
+	x86Records(t)
 	var d decoder
 	long := "/dev/.x" + strings.Repeat("/dddd", 1000)
 	cut := event.CutPath(long)

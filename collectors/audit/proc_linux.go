@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
-	"github.com/lannersec/lanner/state"
+	"github.com/lannersec/lanner/containers"
 )
 
 // What the audit records lack is looked up in /proc when the record is
@@ -299,7 +299,7 @@ func cgroupPath(cg string) string {
 		if len(parts) != 3 {
 			continue
 		}
-		if _, _, ok := state.ContainerIDFromCgroup(parts[2]); ok {
+		if _, _, ok := containers.ContainerIDFromCgroup(parts[2]); ok {
 			return parts[2]
 		}
 		switch {

@@ -362,7 +362,7 @@ func (a *reassembler) interesting(body []byte) (nr uint64, items int, ok bool) {
 			}
 		}
 	}
-	if arch != archX8664 || !a.wanted(nr) {
+	if arch != auditArch || !a.wanted(nr) {
 		return nr, items, false
 	}
 	return nr, items, a.excludePID <= 0 || pid != a.excludePID

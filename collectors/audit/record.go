@@ -18,9 +18,6 @@ const (
 	typeOpenat2   = 1337
 )
 
-// x86_64 as audit names it in arch= (AUDIT_ARCH_X86_64).
-const archX8664 = 0xc000003e
-
 var errHeader = errors.New("audit: malformed record header")
 
 // header is the "audit(SECONDS.MILLIS:SERIAL): " prefix of every record.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 // socket fills ev.FD for file descriptor num of a socket syscall from the
@@ -36,7 +37,7 @@ func (d *decoder) socket(ev *event.Event, num int64) {
 	default:
 		return
 	}
-	sa, ok := parseInetSockaddr(d.saddr)
+	sa, ok := linuxabi.ParseInetSockaddr(d.saddr)
 	if !ok {
 		fd.Kind = event.FDUnknown
 		return
@@ -126,25 +127,4 @@ func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
 	b = ap.Addr().AppendTo(b)
 	b = append(b, ':')
 	return strconv.AppendUint(b, uint64(ap.Port()), 10)
-}
-
-// parseInetSockaddr parses a struct sockaddr_in or sockaddr_in6.
-func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
-	if len(b) < 4 {
-		return netip.AddrPort{}, false
-	}
-	port := binary.BigEndian.Uint16(b[2:])
-	switch binary.LittleEndian.Uint16(b) {
-	case collectors.AFInet:
-		if len(b) < 8 {
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
-	case collectors.AFInet6:
-		if len(b) < 24 {
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), port), true
-	}
-	return netip.AddrPort{}, false
 }

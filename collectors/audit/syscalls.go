@@ -5,19 +5,7 @@ import (
 	"github.com/lannersec/lanner/event"
 )
 
-// Syscall numbers of the x86_64 syscalls that feed the process table.
-const (
-	nrClone     = 56
-	nrFork      = 57
-	nrVfork     = 58
-	nrExecve    = 59
-	nrExit      = 60
-	nrExitGroup = 231
-	nrExecveat  = 322
-	nrClone3    = 435
-)
-
-// syscallInfo maps an x86_64 syscall to its audit rule name and the event
+// syscallInfo maps a syscall to its audit rule name and the event
 // type it produces (TypeUnknown for the process table's syscalls that
 // produce only fork and exit records).
 type syscallInfo struct {
@@ -33,13 +21,17 @@ var syscalls = func() []syscallInfo {
 	for _, s := range collectors.Syscalls {
 		out = append(out, syscallInfo{s.Nr, s.Name, s.Type})
 	}
-	return append(out,
+	out = append(out,
 		syscallInfo{nrClone, "clone", event.TypeUnknown},
 		syscallInfo{nrClone3, "clone3", event.TypeUnknown},
-		syscallInfo{nrFork, "fork", event.TypeUnknown},
-		syscallInfo{nrVfork, "vfork", event.TypeUnknown},
 		syscallInfo{nrExit, "exit", event.TypeUnknown},
 		syscallInfo{nrExitGroup, "exit_group", event.TypeUnknown})
+	if nrFork < maxNr {
+		out = append(out,
+			syscallInfo{nrFork, "fork", event.TypeUnknown},
+			syscallInfo{nrVfork, "vfork", event.TypeUnknown})
+	}
+	return out
 }()
 
 // maxNr bounds the syscall numbers in syscalls.

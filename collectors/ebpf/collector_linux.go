@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package ebpf
 
@@ -144,6 +144,12 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 // run for every syscall of every task. A syscall that has no tracepoint
 // because this kernel lacks it (it can only fail with ENOSYS) is left out.
 func (c *Collector) attachSyscalls(opts Options) error {
+	// The legacy calls this architecture lacks (arm64: open, creat, ...).
+	for _, s := range collectors.AbsentSyscalls {
+		if opts.Types.Has(s.Type) {
+			c.absent = append(c.absent, s.Type)
+		}
+	}
 	var want []int
 	for i, s := range syscallTypes {
 		if !opts.Types.Has(s.t) && !s.t.IsCred() {

@@ -1,4 +1,4 @@
-//go:build !linux || !amd64
+//go:build !(linux && (amd64 || arm64))
 
 package ebpf
 
@@ -8,13 +8,15 @@ import (
 	"runtime"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
-// Collector is the eBPF collector; it runs on linux/amd64 only.
+// Collector is the eBPF collector; it runs on linux/amd64 and
+// linux/arm64 only.
 type Collector struct{}
 
 // New returns an error wrapping collectors.ErrNotSupported: the eBPF
-// collector runs on linux/amd64 only.
+// collector runs on linux/amd64 and linux/arm64 only.
 func New(opts Options) (*Collector, error) {
 	return nil, fmt.Errorf("ebpf collector on %s/%s: %w", runtime.GOOS, runtime.GOARCH, collectors.ErrNotSupported)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 // ErrMalformed is wrapped by the errors Decode returns for records it
@@ -392,17 +393,17 @@ func (d *decoder) open(ev *event.Event) {
 	case event.TypeOpenat2:
 		flags, mode = uint32(d.u64(sysHowFlags)), uint32(d.u64(sysHowMode))
 	case event.TypeCreat:
-		flags, mode = oCREAT|oWRONLY|oTRUNC, uint32(d.arg(1))
+		flags, mode = linuxabi.CreatFlags, uint32(d.arg(1))
 	}
 	if ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2 {
 		a.DirFD = d.argInt(0)
 		a.Set |= event.ArgDirFD
 	}
-	if flags&(oCREAT|oTMPFILE) == 0 {
+	if flags&(linuxabi.OpenCreate|linuxabi.OpenTmpfile) == 0 {
 		mode = 0
 	}
 	flags &^= event.OpenCreated
-	if flags&oCREAT != 0 && d.u32(sysFdi+fdiFlags)&fdiCreated != 0 {
+	if flags&linuxabi.OpenCreate != 0 && d.u32(sysFdi+fdiFlags)&fdiCreated != 0 {
 		flags |= event.OpenCreated
 	}
 	a.Flags, a.Mode = flags, mode&0o7777
@@ -478,7 +479,7 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 
 	sa, saOK := netip.AddrPort{}, false
 	if d.has(sSaddr) {
-		sa, saOK = parseInetSockaddr(d.bytes(sSaddr))
+		sa, saOK = linuxabi.ParseInetSockaddr(d.bytes(sSaddr))
 	}
 	switch ev.Type {
 	case event.TypeAccept, event.TypeAccept4, event.TypeListen:
@@ -603,27 +604,6 @@ func unixName(p []byte) string {
 	return unsafe.String(&p[0], len(p))
 }
 
-// parseInetSockaddr parses a struct sockaddr_in or sockaddr_in6.
-func parseInetSockaddr(b []byte) (netip.AddrPort, bool) {
-	if len(b) < 4 {
-		return netip.AddrPort{}, false
-	}
-	port := binary.BigEndian.Uint16(b[2:])
-	switch le.Uint16(b) {
-	case collectors.AFInet:
-		if len(b) < 8 {
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), true
-	case collectors.AFInet6:
-		if len(b) < 24 {
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), port), true
-	}
-	return netip.AddrPort{}, false
-}
-
 func v4able(a netip.Addr) bool { return !a.IsValid() || a.Is4() || a.Is4In6() || a.IsUnspecified() }
 
 func unmap(ap netip.AddrPort) netip.AddrPort {
@@ -659,17 +639,17 @@ func fileKind(mode uint32, magic uint64, dname []byte) event.FDKind {
 	case anonInodeMagic:
 		return anonKind(dname)
 	}
-	switch mode & sIFMT {
-	case sIFDIR:
+	switch mode & linuxabi.ModeTypeMask {
+	case linuxabi.ModeDir:
 		return event.FDDirectory
-	case sIFIFO:
+	case linuxabi.ModeFIFO:
 		return event.FDPipe
-	case sIFREG:
+	case linuxabi.ModeRegular:
 		if hasPrefix(dname, "memfd:") {
 			return event.FDMemfd
 		}
 		return event.FDFile
-	case sIFCHR, sIFBLK, sIFLNK:
+	case linuxabi.ModeChar, linuxabi.ModeBlock, linuxabi.ModeSymlink:
 		return event.FDFile
 	}
 	return anonKind(dname)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 func decode(t *testing.T, raw []byte) *collectors.Record {
@@ -24,7 +25,7 @@ func TestDecodeOpenatRelative(t *testing.T) {
 	const flags = 0o100 | 0o1 // O_CREAT|O_WRONLY
 	raw := sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, flags, 0o100644).
 		str(sP1, "hostname").str(sP1Abs, "/etc/hostname").
-		file(3, sIFREG|0o644, "/etc/hostname").
+		file(3, linuxabi.ModeRegular|0o644, "/etc/hostname").
 		u32(sysFdi+fdiFlags, fdiFile|fdiCreated).
 		bytes()
 	r := decode(t, raw)
@@ -68,9 +69,9 @@ func TestDecodeOpenFailed(t *testing.T) {
 
 func TestDecodeCreatNotCreated(t *testing.T) {
 	raw := sysRec(event.TypeCreat, 7, 4, 0x1000, 0o755).
-		str(sP1, "/tmp/f").str(sP1Abs, "/tmp/f").file(4, sIFREG|0o755, "/tmp/f").bytes()
+		str(sP1, "/tmp/f").str(sP1Abs, "/tmp/f").file(4, linuxabi.ModeRegular|0o755, "/tmp/f").bytes()
 	a := decode(t, raw).Event.Args
-	if a.Flags != oCREAT|oWRONLY|oTRUNC || a.Mode != 0o755 {
+	if a.Flags != linuxabi.CreatFlags || a.Mode != 0o755 {
 		t.Errorf("Args = %+v", a)
 	}
 }
@@ -78,7 +79,7 @@ func TestDecodeCreatNotCreated(t *testing.T) {
 func TestDecodeOpenat2(t *testing.T) {
 	raw := sysRec(event.TypeOpenat2, 7, 5, 9, 0x1000, 0x2000, 24).
 		u64(sysHowFlags, 0o2|0o100).u64(sysHowMode, 0o600).
-		str(sP1, "f").str(sP1Abs, "/srv/f").file(5, sIFREG|0o600, "/srv/f").bytes()
+		str(sP1, "f").str(sP1Abs, "/srv/f").file(5, linuxabi.ModeRegular|0o600, "/srv/f").bytes()
 	ev := decode(t, raw).Event
 	if ev.Args.Flags != 0o102 || ev.Args.Mode != 0o600 || ev.Args.DirFD != 9 || ev.FD.Name != "/srv/f" {
 		t.Errorf("event = %+v", ev)
@@ -194,12 +195,12 @@ func TestDecodeFileKinds(t *testing.T) {
 		dname string
 		want  event.FDKind
 	}{
-		{sIFREG | 0o644, 0xEF53, "passwd", event.FDFile},
-		{sIFDIR | 0o755, 0xEF53, "etc", event.FDDirectory},
-		{sIFIFO | 0o600, pipefsMagic, "", event.FDPipe},
-		{sIFIFO | 0o600, 0xEF53, "fifo", event.FDPipe},
-		{sIFCHR | 0o666, 0x1373, "null", event.FDFile},
-		{sIFREG | 0o777, 0x01021994, "memfd:x", event.FDMemfd},
+		{linuxabi.ModeRegular | 0o644, 0xEF53, "passwd", event.FDFile},
+		{linuxabi.ModeDir | 0o755, 0xEF53, "etc", event.FDDirectory},
+		{linuxabi.ModeFIFO | 0o600, pipefsMagic, "", event.FDPipe},
+		{linuxabi.ModeFIFO | 0o600, 0xEF53, "fifo", event.FDPipe},
+		{linuxabi.ModeChar | 0o666, 0x1373, "null", event.FDFile},
+		{linuxabi.ModeRegular | 0o777, 0x01021994, "memfd:x", event.FDMemfd},
 		{0o600, anonInodeMagic, "[eventfd]", event.FDEvent},
 		{0o600, anonInodeMagic, "[eventpoll]", event.FDEventPoll},
 		{0o600, anonInodeMagic, "[timerfd]", event.FDTimer},
@@ -209,7 +210,7 @@ func TestDecodeFileKinds(t *testing.T) {
 		{0o600, anonInodeMagic, "[userfaultfd]", event.FDUserfault},
 		{0o600, anonInodeMagic, "[io_uring]", event.FDIOUring},
 		{0o600, anonInodeMagic, "[fanotify]", event.FDUnknown},
-		{sIFREG | 0o600, pidfsMagic, "pidfd", event.FDPidfd},
+		{linuxabi.ModeRegular | 0o600, pidfsMagic, "pidfd", event.FDPidfd},
 	} {
 		if got := fileKind(tc.mode, tc.magic, []byte(tc.dname)); got != tc.want {
 			t.Errorf("fileKind(%o, %#x, %q) = %c, want %c", tc.mode, tc.magic, tc.dname, got, tc.want)
@@ -423,7 +424,7 @@ func TestDecodeReusesRecord(t *testing.T) {
 
 func TestDecodeAllocs(t *testing.T) {
 	open := sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, 0, 0).
-		str(sP1, "hostname").str(sP1Abs, "/etc/./hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes()
+		str(sP1, "hostname").str(sP1Abs, "/etc/./hostname").file(3, linuxabi.ModeRegular|0o644, "/etc/hostname").bytes()
 	conn := sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 		str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
 		sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).
@@ -468,7 +469,7 @@ func TestRingBufferSize(t *testing.T) {
 func BenchmarkDecode(b *testing.B) {
 	for name, raw := range map[string][]byte{
 		"openat": sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, 0, 0).
-			str(sP1, "hostname").str(sP1Abs, "/etc/hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes(),
+			str(sP1, "hostname").str(sP1Abs, "/etc/hostname").file(3, linuxabi.ModeRegular|0o644, "/etc/hostname").bytes(),
 		"connect": sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 			str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
 			sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).

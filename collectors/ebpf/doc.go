@@ -15,8 +15,9 @@
 // which syscalls are reported, with what it wrote there, every 2 s, puts
 // back what another process changed and reports it (see tamperWatch).
 //
-// The BPF object is generated from c/lanner.bpf.c by bpf2go (generate.sh)
-// and committed, so building the package needs no C toolchain. The
-// collector runs on linux/amd64; elsewhere New returns an error wrapping
+// The BPF objects (one per architecture) are generated from
+// c/lanner.bpf.c by bpf2go (generate.sh) and committed, so building the
+// package needs no C toolchain. The collector runs on linux/amd64 and
+// linux/arm64; elsewhere New returns an error wrapping
 // collectors.ErrNotSupported.
 package ebpf

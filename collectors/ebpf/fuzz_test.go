@@ -7,6 +7,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 // FuzzDecode checks that Decode never panics, whatever the bytes, and that
@@ -15,7 +16,7 @@ func FuzzDecode(f *testing.F) {
 	at := uint64(0xffffff9c)
 	for _, seed := range [][]byte{
 		sysRec(event.TypeOpenat, 42, 3, at, 0x1000, 0o101, 0o644).
-			str(sP1, "hostname").str(sP1Abs, "/etc/../etc/./hostname").file(3, sIFREG|0o644, "/etc/hostname").bytes(),
+			str(sP1, "hostname").str(sP1Abs, "/etc/../etc/./hostname").file(3, linuxabi.ModeRegular|0o644, "/etc/hostname").bytes(),
 		sysRec(event.TypeConnect, 9, 0, 5, 0x2000, 16).
 			str(sSaddr, sockaddrIn(netip.MustParseAddrPort("10.0.0.1:80"))).
 			sock(5, collectors.AFInet, collectors.SockStream, collectors.IPProtoTCP, netip.MustParseAddrPort("10.0.0.2:40000"), netip.MustParseAddrPort("10.0.0.1:80")).bytes(),

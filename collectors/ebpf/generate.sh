@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates the eBPF collector's generated files:
 #   c/vmlinux.h               kernel types, dumped from this machine's BTF
-#   lanner_x86_bpfel.{go,o}   the compiled programs and their Go bindings
+#   lanner_{x86,arm64}_bpfel.{go,o}  the compiled programs and their Go bindings
 # Needs clang, llvm-strip, libbpf headers and bpftool (Debian: clang llvm
 # libbpf-dev bpftool). LANNER_KEEP_VMLINUX=1 keeps the committed vmlinux.h
 # (CO-RE relocates against the running kernel anyway).

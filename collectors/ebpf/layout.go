@@ -153,20 +153,6 @@ const textLen = 128
 
 // Kernel constants the decoder interprets.
 const (
-	sIFMT   = 0o170000
-	sIFSOCK = 0o140000
-	sIFLNK  = 0o120000
-	sIFREG  = 0o100000
-	sIFBLK  = 0o060000
-	sIFDIR  = 0o040000
-	sIFCHR  = 0o020000
-	sIFIFO  = 0o010000
-
-	oWRONLY  = 0o1
-	oCREAT   = 0o100
-	oTRUNC   = 0o1000
-	oTMPFILE = 0o20000000
-
 	anonInodeMagic = 0x09041934
 	pipefsMagic    = 0x50495045
 	pidfsMagic     = 0x50494446

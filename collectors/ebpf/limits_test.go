@@ -7,6 +7,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 // TestDecodeCutPaths checks the paths the kernel flags cut: a head of
@@ -20,7 +21,7 @@ func TestDecodeCutPaths(t *testing.T) {
 	open := func(path string, abs string, absCut bool) *collectors.Record {
 		r := sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, flags, 0o100644).
 			str(sP1, path).str(sP1Abs, abs).
-			file(3, sIFREG|0o644, head).
+			file(3, linuxabi.ModeRegular|0o644, head).
 			u32(sysFdi+fdiFlags, fdiFile|fdiCreated)
 		r.flags |= 1 << sFDPath
 		if absCut {

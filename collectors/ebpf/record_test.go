@@ -6,6 +6,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/linuxabi"
 )
 
 // rec builds records in the kernel's layout, for tests.
@@ -97,7 +98,7 @@ func (r *rec) sock(fd int64, family, sotype, proto uint16, local, remote netip.A
 		fl |= fdiConnected
 	}
 	le.PutUint32(fi[fdiFlags:], fl)
-	le.PutUint32(fi[fdiMode:], sIFSOCK|0o777)
+	le.PutUint32(fi[fdiMode:], linuxabi.ModeSocket|0o777)
 	le.PutUint16(fi[fdiFamily:], family)
 	le.PutUint16(fi[fdiSotype:], sotype)
 	le.PutUint16(fi[fdiProto:], proto)
@@ -125,7 +126,7 @@ func (r *rec) unixSock(fd int64, local, peer string) *rec {
 		fl |= fdiConnected
 	}
 	le.PutUint32(fi[fdiFlags:], fl)
-	le.PutUint32(fi[fdiMode:], sIFSOCK|0o777)
+	le.PutUint32(fi[fdiMode:], linuxabi.ModeSocket|0o777)
 	le.PutUint16(fi[fdiFamily:], collectors.AFUnix)
 	le.PutUint16(fi[fdiSotype:], collectors.SockStream)
 	r.str(sFDPath, local).str(sPeer, peer)

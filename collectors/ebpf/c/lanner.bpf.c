@@ -10,7 +10,7 @@
  * arguments are still in the task's pt_regs, the strings are read then
  * (the kernel has just used them, so they are resident), and paths, fds
  * and sockets are resolved in the kernel. lanner_syscalls, indexed by
- * x86_64 syscall number, holds the event type to report. A successful
+ * syscall number (of the architecture built for), holds the event type to report. A successful
  * exec clears the registers, so exec calls save their arguments at entry
  * in lanner_stash, an array indexed by thread id.
  *
@@ -35,8 +35,13 @@ const volatile __s64 boot_offset = 0;  /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader when this much is pending */
 
 #define NR_MAX 512
+#if defined(__TARGET_ARCH_arm64)
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#else
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
+#endif
 
 #define L_AT_FDCWD -100
 #define L_O_CREAT 0100
@@ -46,7 +51,8 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader when this much i
 #define L_AF_UNIX 1
 #define L_AF_INET 2
 #define L_AF_INET6 10
-#define L_TS_COMPAT 0x0002
+#define L_TS_COMPAT 0x0002         /* x86 thread_info.status */
+#define L_TIF_32BIT (1UL << 22)    /* arm64 thread_info.flags */
 #define L_FMODE_CREATED (1U << 20)
 #define L_SB_RDONLY 1
 #define L_CAP_DAC_OVERRIDE 1
@@ -656,21 +662,59 @@ static __always_inline __u32 sc_type(long nr)
  */
 static __always_inline int is_compat(struct task_struct *t)
 {
+#if defined(__TARGET_ARCH_arm64)
+	return (t->thread_info.flags & L_TIF_32BIT) != 0;
+#else
 	return t->thread_info.status & L_TS_COMPAT;
+#endif
 }
+
+#if defined(__TARGET_ARCH_arm64)
+/*
+ * arm64's struct pt_regs, as far as it is read here, under names of their
+ * own: vmlinux.h is x86_64's, and CO-RE finds the fields by name in the
+ * running kernel ("pt_regs" and "user_pt_regs", the ___ suffix is
+ * dropped). user_pt_regs is the union at the start of pt_regs.
+ */
+struct user_pt_regs___lanner {
+	__u64 regs[31];
+} __attribute__((preserve_access_index));
+
+struct pt_regs___lanner {
+	__u64 orig_x0;
+	__s32 syscallno;
+} __attribute__((preserve_access_index));
+
+#define SYSCALL_NR(regs) (((struct pt_regs___lanner *)(regs))->syscallno)
+#else
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#endif
 
 /*
  * x86_64 keeps a syscall's arguments in the task's pt_regs until the
- * syscall returns; only a successful exec clears them.
+ * syscall returns; only a successful exec clears them. arm64 does too,
+ * but for the first, whose register x0 takes the return value: the
+ * argument stays in orig_x0.
  */
 static __always_inline void read_args(struct pt_regs *regs, __u64 *a)
 {
+#if defined(__TARGET_ARCH_arm64)
+	struct user_pt_regs___lanner *u = (struct user_pt_regs___lanner *)regs;
+
+	a[0] = ((struct pt_regs___lanner *)regs)->orig_x0;
+	a[1] = u->regs[1];
+	a[2] = u->regs[2];
+	a[3] = u->regs[3];
+	a[4] = u->regs[4];
+	a[5] = u->regs[5];
+#else
 	a[0] = regs->di;
 	a[1] = regs->si;
 	a[2] = regs->dx;
 	a[3] = regs->r10;
 	a[4] = regs->r8;
 	a[5] = regs->r9;
+#endif
 }
 
 /*
@@ -1069,7 +1113,7 @@ int BPF_PROG(lanner_exit, struct pt_regs *regs, long ret)
 	struct task_struct *t;
 	__u32 type;
 
-	type = sc_type(regs->orig_ax);
+	type = sc_type(SYSCALL_NR(regs));
 	if (!(type & SC_RAW))
 		return 0;
 	id = bpf_get_current_pid_tgid();
