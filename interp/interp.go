@@ -20,20 +20,21 @@ func Rules(rs *lang.Ruleset) []*ruleset.Rule {
 	for _, r := range rs.Rules {
 		r := r
 		out = append(out, &ruleset.Rule{
-			Name:       r.Name,
-			Desc:       r.Desc,
-			Priority:   ruleset.Priority(r.Priority),
-			Source:     r.Source,
-			Tags:       r.Tags,
-			Enabled:    r.Enabled,
-			EvtTypes:   r.EvtTypes.Types(),
-			File:       r.Pos.File,
-			Line:       r.Pos.Line,
-			Match:      func(ev *event.Event) bool { return Eval(r.Cond, ev) },
-			Format:     func(dst []byte, ev *event.Event) []byte { return Format(dst, r.Output, ev) },
-			Fields:     OutputFields(r.Output),
-			CondFields: lang.CondFields(r.Cond),
-			Cond:       func(f *ruleset.Facts) ruleset.Tri { return Tri(r.Cond, f) },
+			Name:        r.Name,
+			Desc:        r.Desc,
+			Priority:    ruleset.Priority(r.Priority),
+			Source:      r.Source,
+			Tags:        r.Tags,
+			Enabled:     r.Enabled,
+			EvtTypes:    r.EvtTypes.Types(),
+			File:        r.Pos.File,
+			Line:        r.Pos.Line,
+			Interpreted: true,
+			Match:       func(ev *event.Event) bool { return Eval(r.Cond, ev) },
+			Format:      func(dst []byte, ev *event.Event) []byte { return Format(dst, r.Output, ev) },
+			Fields:      OutputFields(r.Output),
+			CondFields:  lang.CondFields(r.Cond),
+			Cond:        func(f *ruleset.Facts) ruleset.Tri { return Tri(r.Cond, f) },
 		})
 	}
 	return out
