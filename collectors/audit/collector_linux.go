@@ -3,9 +3,11 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,6 +101,15 @@ type Collector struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// What SetPlan changes, under planMu: the main rule as installed, the
+	// wire format of each exclusion installed, and the types the decoder
+	// is to keep from the next record on (nil: unchanged).
+	planMu       sync.Mutex
+	excludePID   int
+	ruleWF       []byte
+	exclusionWF  map[string][]byte
+	pendingTypes atomic.Pointer[event.TypeSet]
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -128,7 +139,8 @@ func New(opts Options) (*Collector, error) {
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
-	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
+	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), excludePID: opts.ExcludePID,
+		exclusionWF: map[string][]byte{}}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID}
 	c.asm.early = true
@@ -236,6 +248,7 @@ func New(opts Options) (*Collector, error) {
 				return fail("add exclusion "+x.String(), err)
 			}
 			c.excluded = append(c.excluded, x)
+			c.exclusionWF[exclusionKey(x)] = wf
 		}
 	}
 	wf, err := buildRule(&opts, key)
@@ -248,6 +261,7 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return fail("add rule", err)
 	}
+	c.ruleWF = wf
 
 	if status.Enabled == 0 {
 		if err := c.ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
@@ -427,12 +441,107 @@ func (c *Collector) removeRules() error {
 func (c *Collector) Name() string { return "audit" }
 
 // Watched returns the event types the collector delivers syscall events
-// of: Options.Types.
-func (c *Collector) Watched() event.TypeSet { return c.types }
+// of: Options.Types, or those of the last SetPlan.
+func (c *Collector) Watched() event.TypeSet {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	return c.types
+}
 
 // Excluded returns the Options.Exclusions the collector applied: all of
-// them in ModeUnicast, none in ModeMulticast.
-func (c *Collector) Excluded() []Exclusion { return c.excluded }
+// them in ModeUnicast, none in ModeMulticast (or those of the last
+// SetPlan).
+func (c *Collector) Excluded() []Exclusion {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	return slices.Clone(c.excluded)
+}
+
+// exclusionKey is x as a map key.
+func exclusionKey(x Exclusion) string { return fmt.Sprintf("%v %s", x.Types, x) }
+
+// SetPlan changes, while the collector runs, the event types it audits
+// and the calls of those types it does not (the Options' Types and
+// Exclusions). Calls audited before and after are never missed: the new
+// rule is added before the old one is deleted, the decoder keeps the
+// types of both until the old rule is gone, and exclusions are removed
+// before the rule that needs their calls and added (ahead of it in the
+// kernel's list) only after. On error the rules installed so far stay.
+func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	if c.closed.Load() {
+		return os.ErrClosed
+	}
+	union := c.types
+	for _, t := range types.Types() {
+		union.Add(t)
+	}
+	c.pendingTypes.Store(&union)
+	ctl := func(f func() error) error {
+		c.ctlMu.Lock()
+		defer c.ctlMu.Unlock()
+		return f()
+	}
+	// Exclusions no longer wanted go first: the new rules may need their
+	// calls.
+	want := map[string]Exclusion{}
+	if c.mode == ModeUnicast {
+		for _, x := range exclusions {
+			want[exclusionKey(x)] = x
+		}
+	}
+	var kept []Exclusion
+	for _, x := range c.excluded {
+		k := exclusionKey(x)
+		if _, ok := want[k]; ok {
+			kept = append(kept, x)
+			continue
+		}
+		wf := c.exclusionWF[k]
+		if err := ctl(func() error { return c.ctl.DeleteRule(wf) }); err != nil {
+			return fmt.Errorf("audit: delete exclusion %s: %w", x, err)
+		}
+		delete(c.exclusionWF, k)
+	}
+	c.excluded = kept
+	wf, err := buildRule(&Options{Types: types, ExcludePID: c.excludePID}, c.key)
+	if err != nil {
+		return fmt.Errorf("audit: build rule: %w", err)
+	}
+	if !bytes.Equal(wf, c.ruleWF) {
+		if err := ctl(func() error { return c.ctl.AddRule(wf) }); err != nil {
+			return fmt.Errorf("audit: add rule: %w", err)
+		}
+		old := c.ruleWF
+		c.ruleWF = wf
+		if err := ctl(func() error { return c.ctl.DeleteRule(old) }); err != nil {
+			return fmt.Errorf("audit: delete the old rule: %w", err)
+		}
+	}
+	c.types = types
+	narrowed := types
+	c.pendingTypes.Store(&narrowed)
+	for _, x := range exclusions {
+		if c.mode != ModeUnicast {
+			break
+		}
+		k := exclusionKey(x)
+		if _, ok := c.exclusionWF[k]; ok {
+			continue
+		}
+		wf, err := buildPrependedExclusion(x, c.key)
+		if err == nil {
+			err = ctl(func() error { return c.ctl.AddRule(wf) })
+		}
+		if err != nil {
+			return fmt.Errorf("audit: add exclusion %s: %w", x, err)
+		}
+		c.exclusionWF[k] = wf
+		c.excluded = append(c.excluded, x)
+	}
+	return nil
+}
 
 // Mode returns ModeUnicast when the collector is the audit daemon, and
 // ModeMulticast when it reads the copy of the records another daemon gets.
@@ -460,6 +569,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		switch {
 		case err == nil:
 			c.drained++
+			if ts := c.pendingTypes.Swap(nil); ts != nil {
+				c.asm.types = *ts
+			}
 			c.asm.push(typ, data, c.now())
 			continue
 		case errors.Is(err, unix.EAGAIN):
