@@ -7,18 +7,19 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/lang"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 type rulesCmd struct {
-	List  rulesListCmd  `cmd:"" help:"List the rules compiled into this binary."`
+	List  rulesListCmd  `cmd:"" help:"List the rules compiled into this binary, or those run with --rules-file, and whether each is compiled or interpreted."`
 	Check rulesCheckCmd `cmd:"" help:"Validate rules files without rebuilding."`
 	Test  rulesTestCmd  `cmd:"" help:"Run rule test cases (events and the rules that must fire or stay silent)."`
 }
 
 type rulesListCmd struct {
 	JSON bool `help:"Print a JSON array."`
+	rulesFileFlags
 }
 
 // ruleInfo is one entry of `rules list --json`.
@@ -31,11 +32,18 @@ type ruleInfo struct {
 	EvtTypes []string `json:"evttypes"`
 	File     string   `json:"file"`
 	Line     int      `json:"line"`
+	// Kind is "compiled" or "interpreted".
+	Kind string `json:"kind"`
 }
 
 func (c *rulesListCmd) Run() error {
-	infos := make([]ruleInfo, 0, len(compiled.Rules))
-	for _, r := range compiled.Rules {
+	rules, _, _, err := c.loadRules(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitCode(1)
+	}
+	infos := make([]ruleInfo, 0, len(rules))
+	for _, r := range rules {
 		types := make([]string, 0, len(r.EvtTypes))
 		for _, t := range r.EvtTypes {
 			types = append(types, t.String())
@@ -46,7 +54,7 @@ func (c *rulesListCmd) Run() error {
 		}
 		infos = append(infos, ruleInfo{
 			Name: r.Name, Priority: r.Priority.String(), Enabled: r.Enabled, Tags: tags,
-			Source: r.Source, EvtTypes: types, File: r.File, Line: r.Line,
+			Source: r.Source, EvtTypes: types, File: r.File, Line: r.Line, Kind: ruleKind(r),
 		})
 	}
 	if c.JSON {
@@ -55,11 +63,19 @@ func (c *rulesListCmd) Run() error {
 		return enc.Encode(infos)
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "RULE\tPRIORITY\tENABLED\tEVENT TYPES")
+	fmt.Fprintln(w, "RULE\tPRIORITY\tENABLED\tKIND\tEVENT TYPES")
 	for _, i := range infos {
-		fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", i.Name, i.Priority, i.Enabled, strings.Join(i.EvtTypes, ","))
+		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", i.Name, i.Priority, i.Enabled, i.Kind, strings.Join(i.EvtTypes, ","))
 	}
 	return w.Flush()
+}
+
+// ruleKind says how r runs: "compiled" or "interpreted".
+func ruleKind(r *ruleset.Rule) string {
+	if r.Interpreted {
+		return "interpreted"
+	}
+	return "compiled"
 }
 
 type rulesCheckCmd struct {

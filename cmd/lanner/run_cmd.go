@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/collectors"
-	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/containers"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
@@ -174,6 +173,8 @@ type runCmd struct {
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
 	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	WatchRules      bool `name:"watch-rules" negatable:"" default:"true" help:"Reload the --rules-file files when they change (they are reloaded on SIGHUP too)."`
+	rulesFileFlags
 	selectFlags
 	outputFlags
 	containerFlags
@@ -219,15 +220,26 @@ func (c *runCmd) Run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	set, err := c.set(compiled.Rules)
+	rules, loader, loaded, err := c.loadRules(os.Stderr)
 	if err != nil {
 		return err
+	}
+	set, err := c.set(rules)
+	if err != nil {
+		return err
+	}
+	var reloader *ruleReloader
+	if loader != nil {
+		reloader = &ruleReloader{loader: loader, paths: c.RulesFile, sel: &c.selectFlags, log: os.Stderr,
+			narrow: true, auditExclusions: c.AuditExclusions, files: loaded.Files, dirs: loaded.Dirs}
+		fmt.Fprintf(os.Stderr, "lanner: %d rules files loaded, %d rules interpreted\n", len(loaded.Files), loaded.Interpreted)
 	}
 	out, err := c.open()
 	if err != nil {
 		return err
 	}
 	return runPipeline(pipelineConfig{
+		rulesReloader: reloader, watchRules: c.WatchRules,
 		collector: c.Collector, rules: set, types: set.Types(), output: out,
 		narrow: true, auditExclusions: c.AuditExclusions,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
@@ -263,6 +275,10 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// rulesReloader, when set, reloads the rules files on SIGHUP and,
+	// with watchRules, when they change.
+	rulesReloader *ruleReloader
+	watchRules    bool
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -325,6 +341,10 @@ func runPipeline(pc pipelineConfig) error {
 		caps := runningCapabilities(col)
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
 		printLimits(os.Stderr, limitsReport(pc.rules, caps))
+	}
+	if pc.rulesReloader != nil {
+		stopReloads := pc.rulesReloader.start(eng, col, pc.watchRules)
+		defer stopReloads()
 	}
 	if pc.readyFile != "" {
 		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
