@@ -14,11 +14,14 @@ package rulefiles
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
+	"github.com/lannersec/lanner/internal/yamlguard"
 	"github.com/lannersec/lanner/interp"
 	"github.com/lannersec/lanner/lang"
 	"github.com/lannersec/lanner/ruleset"
@@ -128,11 +131,11 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 	res := &Result{Files: files, Dirs: dirs}
 	all := append([]lang.File(nil), l.builtin...)
 	for _, p := range files {
-		f, err := lang.ReadFile(p)
+		data, err := readRegular(p, yamlguard.Rules.Bytes)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, f)
+		all = append(all, lang.File{Name: p, Data: data})
 	}
 	rs, err := lang.Load(all...)
 	if rs != nil {
@@ -164,6 +167,32 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 		res.Rules[i] = &kept
 	}
 	return res, nil
+}
+
+// readRegular reads the regular file at path, at most max bytes. Anything
+// else (a FIFO, a device) is refused without blocking on it: whoever can
+// put a file in a rules directory must not be able to hang a reload.
+func readRegular(path string, max int) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("%s: file is more than %d bytes, the limit", path, max)
+	}
+	return data, nil
 }
 
 // Fingerprint is a text that two resolved rules share when they match the

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/event"
@@ -200,5 +202,59 @@ func TestExpand(t *testing.T) {
 	}
 	if _, _, err := Expand([]string{filepath.Join(dir, "missing")}); err == nil {
 		t.Error("a missing path is no error")
+	}
+}
+
+// TestHostileFiles: a FIFO or a device named as a rules file is refused at
+// once, never waited on; a file over the size limit is refused.
+func TestHostileFiles(t *testing.T) {
+	l, err := NewLoader(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := writeFile(t, dir, "big.yaml", "# "+strings.Repeat("x", 3<<20)+"\n")
+	for _, p := range []string{fifo, "/dev/zero", big} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := l.Load([]string{p})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s loaded", p)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("loading %s hangs", p)
+		}
+	}
+	// In a directory, a FIFO is skipped.
+	os.Remove(big)
+	writeFile(t, dir, "ok.yaml", "[]\n")
+	if res, err := l.Load([]string{dir}); err != nil || len(res.Files) != 1 {
+		t.Errorf("directory with a FIFO: %v, %+v", err, res)
+	}
+}
+
+// TestInterpretedNoAlloc: an interpreted rule's condition allocates
+// nothing per event.
+func TestInterpretedNoAlloc(t *testing.T) {
+	res, err := load(t, "- rule: Marker Opened\n  desc: d\n  condition: evt.type in (open, openat) and fd.name startswith /tmp/marker and not proc.name in (a, b, c) and fd.name glob '/tmp/*'\n  output: marker %fd.name\n  priority: WARNING\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := byName(res.Rules)["Marker Opened"]
+	ev := &event.Event{Type: event.TypeOpenat, Proc: &event.Process{PID: 1, Name: "cat"},
+		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/marker-1"}}
+	if !r.Match(ev) {
+		t.Fatal("no match")
+	}
+	if n := testing.AllocsPerRun(1000, func() { r.Match(ev) }); n != 0 {
+		t.Errorf("%v allocations per event", n)
 	}
 }
