@@ -117,10 +117,14 @@ func (rl *ruleReloader) start(eng *engine.Engine, col collectors.Collector, watc
 		if err != nil {
 			fmt.Fprintf(rl.log, "lanner: rules files not watched: %v\n", err)
 		} else {
+			// The directories are watched before start returns: a
+			// change made after it is never missed.
+			watching := map[string]bool{}
+			rl.addWatches(w, watching)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				rl.watch(w, done)
+				rl.watch(w, watching, done)
 			}()
 		}
 	}
@@ -175,22 +179,22 @@ func (rl *ruleReloader) concerns(path string) bool {
 	return false
 }
 
-func (rl *ruleReloader) watch(w *fsnotify.Watcher, done <-chan struct{}) {
-	defer w.Close()
-	watching := map[string]bool{}
-	update := func() {
-		for _, d := range rl.watchedDirs() {
-			if watching[d] {
-				continue
-			}
-			if err := w.Add(d); err != nil {
-				fmt.Fprintf(rl.log, "lanner: cannot watch %s: %v\n", d, err)
-				continue
-			}
-			watching[d] = true
+// addWatches adds to w the directories to watch that watching lacks.
+func (rl *ruleReloader) addWatches(w *fsnotify.Watcher, watching map[string]bool) {
+	for _, d := range rl.watchedDirs() {
+		if watching[d] {
+			continue
 		}
+		if err := w.Add(d); err != nil {
+			fmt.Fprintf(rl.log, "lanner: cannot watch %s: %v\n", d, err)
+			continue
+		}
+		watching[d] = true
 	}
-	update()
+}
+
+func (rl *ruleReloader) watch(w *fsnotify.Watcher, watching map[string]bool, done <-chan struct{}) {
+	defer w.Close()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -213,7 +217,7 @@ func (rl *ruleReloader) watch(w *fsnotify.Watcher, done <-chan struct{}) {
 			fmt.Fprintf(rl.log, "lanner: watching the rules files: %v\n", err)
 		case <-timer.C:
 			rl.reloadRules("a rules file changed")
-			update()
+			rl.addWatches(w, watching)
 		}
 	}
 }
