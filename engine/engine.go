@@ -4,6 +4,11 @@
 // no allocation per event; the collector's kernel buffer is the bounded
 // queue in front of it (its overflows are counted as kernel drops) and each
 // output sink has its own bounded queue behind it.
+//
+// Besides rule alerts the engine raises alerts of Lanner's own (source
+// "internal", see Notify): collectors' notices about themselves and the
+// verdicts of the self-check (package selfcheck), whose probe records it
+// takes out before the rules.
 package engine
 
 import (
@@ -12,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +28,7 @@ import (
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -50,6 +58,10 @@ type Config struct {
 	// metadata, which later events then get.
 	Containers   *containers.Resolver
 	MetadataWait time.Duration
+	// SelfCheck, when set, is run while the engine runs: the records of
+	// its probe processes go to it instead of the rules, and its verdicts
+	// become own alerts (see Notify).
+	SelfCheck *selfcheck.Checker
 }
 
 // DefaultMetadataWait bounds how long the events of a new container wait
@@ -69,11 +81,11 @@ type bucket struct {
 
 // Engine is a running pipeline.
 type Engine struct {
-	cfg      Config
-	rec      collectors.Record
-	buf      []byte
-	events   [event.NumTypes]atomic.Uint64
-	num      uint64 // last event number given
+	cfg    Config
+	rec    collectors.Record
+	buf    []byte
+	events [event.NumTypes]atomic.Uint64
+	num    uint64 // last event number given
 	// rules is the rule set in force, swapped whole by SetRules; the
 	// engine loop reads it once per event into cur.
 	rules    atomic.Pointer[ruleState]
@@ -93,6 +105,10 @@ type Engine struct {
 	missedWaits  int // waits in a row that ran out
 	ctrStarts    atomic.Uint64
 	startEv      event.Event // scratch for container start events
+
+	// probePID is the self-check probe process running, 0 when none.
+	probePID int64
+	own      ownAlerts
 }
 
 // New returns an engine for cfg.
@@ -112,6 +128,9 @@ func New(cfg Config) *Engine {
 		e.metaResults = cfg.Containers.Results()
 	}
 	e.fireFunc = e.fire
+	if cfg.SelfCheck != nil {
+		cfg.SelfCheck.SetReport(e.selfCheckVerdict)
+	}
 	return e
 }
 
@@ -120,6 +139,19 @@ func New(cfg Config) *Engine {
 func (e *Engine) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { e.cfg.Collector.Close() })
 	defer stop()
+	defer e.own.stop()
+	if sc := e.cfg.SelfCheck; sc != nil {
+		checkCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sc.Run(checkCtx)
+		}()
+		defer func() {
+			cancel()
+			<-done
+		}()
+	}
 	if e.cfg.StatsEvery > 0 {
 		t := time.NewTicker(e.cfg.StatsEvery)
 		defer t.Stop()
@@ -152,8 +184,16 @@ func (e *Engine) Handle(r *collectors.Record) {
 	if len(e.metaResults) > 0 {
 		e.applyMetadata()
 	}
+	if e.probePID != 0 && r.PID == e.probePID {
+		if e.probeRecord(r) {
+			return
+		}
+	} else if r.Kind == collectors.KindExec && e.cfg.SelfCheck != nil && e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+		e.probePID = r.PID
+		return
+	}
 	switch r.Kind {
-	case collectors.KindFork, collectors.KindExit:
+	case collectors.KindFork, collectors.KindExit, collectors.KindCred:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:
@@ -168,17 +208,45 @@ func (e *Engine) Handle(r *collectors.Record) {
 			return
 		}
 	case collectors.KindSyscall:
+		if r.Event.Type.IsCred() {
+			e.cfg.Tables.SetCred(r.PID, &r.Cred)
+		}
 	default:
 		return
 	}
 	ev := &r.Event
 	ev.Proc = e.cfg.Tables.Process(r.PID)
+	if ev.Type.IsCred() {
+		e.cfg.Tables.NameArgs(ev, ev.Proc)
+	}
 	if ev.Proc == nil {
 		e.noProc.Add(1)
 	} else if c := ev.Proc.Container; c != nil && c.Lookup&event.LookupSettled == 0 {
 		e.containerSeen(c)
 	}
 	e.HandleEvent(ev)
+}
+
+// probeRecord hands a record of the self-check's probe process to the
+// checker. It returns false for the records the process table still
+// needs: the probe's exit, which ends its filtering.
+func (e *Engine) probeRecord(r *collectors.Record) bool {
+	switch r.Kind {
+	case collectors.KindSyscall:
+		e.cfg.SelfCheck.ProbeEvent(&r.Event)
+	case collectors.KindExit:
+		if !r.Exit.Thread {
+			e.probePID = 0
+			return false
+		}
+	case collectors.KindExec:
+		if !e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+			// The probe ran something else: not a probe any more.
+			e.probePID = 0
+			return false
+		}
+	}
+	return true
 }
 
 // containerSeen makes sure the runtimes are asked about c, and waits for
@@ -411,6 +479,9 @@ type Stats struct {
 	// RulesReloads counts rule sets put in force after the first;
 	// RulesReloadFailures the reloads refused (bad rules files).
 	RulesReloads, RulesReloadFailures uint64
+	// Own counts Lanner's own alerts (also in ByRule) and the
+	// self-check's state.
+	Own OwnStats
 }
 
 // RuleCount is the number of alerts of one rule.
@@ -434,6 +505,10 @@ func (e *Engine) Stats() Stats {
 			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
 		}
 	}
+	s.Own = e.ownStats()
+	for name, n := range s.Own.Alerts {
+		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: ownPriority(name).String(), Count: n})
+	}
 	s.EvalTime = time.Duration(e.evalNS.Load())
 	s.RulesReloads, s.RulesReloadFailures = e.reloads.Load(), e.reloadKO.Load()
 	if c := e.cfg.Collector; c != nil {
@@ -454,13 +529,37 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Line renders s as one "stats:" line.
+// Line renders s as a "stats:" line, with the alerts the sinks failed to
+// deliver (alert_failures), dropped with a full queue (alert_drops) and
+// lost at shutdown (alerts_lost), followed by one "stats: sink=..." line per
+// sink with its counters when there are several sinks or one did not
+// deliver everything.
 func (s Stats) Line() string {
-	var dropped uint64
+	var failed, dropped, lost uint64
 	for _, k := range s.Sinks {
+		failed += k.Failed
 		dropped += k.Dropped
+		lost += k.Lost
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d",
+	var b strings.Builder
+	fmt.Fprintf(&b, "stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d alert_failures=%d alerts_lost=%d",
 		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
-		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved)
+		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved, failed, lost)
+	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
+		for _, k := range s.Sinks {
+			fmt.Fprintf(&b, "\nstats: sink=%s sent=%d failed=%d dropped=%d lost=%d", quoteIfNeeded(k.Name), k.Sent, k.Failed, k.Dropped, k.Lost)
+		}
+	}
+	return b.String()
+}
+
+// quoteIfNeeded quotes s when it has a space, a quote or anything not
+// printable, so that it reads as one value.
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r == '"' || r == '\\' || r >= 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -117,6 +117,9 @@ type Result struct {
 	Warnings lang.Diagnostics
 	// Interpreted counts the rules package interp evaluates.
 	Interpreted int
+	// Skipped counts, by source, the rules left out because their source
+	// is not supported (the builtin files' included).
+	Skipped map[string]int
 }
 
 // Load reads the rules files and directories paths over the builtin rules
@@ -152,6 +155,7 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.Skipped = rs.Skipped
 	interpreted := interp.Rules(rs)
 	res.Rules = make([]*ruleset.Rule, len(rs.Rules))
 	for i, r := range rs.Rules {
