@@ -80,6 +80,9 @@ type ruleReloader struct {
 	log    io.Writer
 	// narrow and auditExclusions: as in pipelineConfig.
 	narrow, auditExclusions bool
+	// keep are event types the collector keeps delivering whatever the
+	// rules (those the self-check expects).
+	keep event.TypeSet
 
 	mu    sync.Mutex // serializes reloads
 	eng   *engine.Engine
@@ -275,6 +278,9 @@ func countInterpreted(rs []*ruleset.Rule) int {
 // narrow is only logged (the collector then delivers more than needed).
 func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 	oldTypes, newTypes := old.Types(), set.Types()
+	for _, t := range rl.keep.Types() {
+		newTypes.Add(t)
+	}
 	union := oldTypes
 	for _, t := range newTypes.Types() {
 		union.Add(t)
@@ -288,6 +294,9 @@ func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 			return planAudit(s, capabilities("audit"), rl.auditExclusions)
 		}
 		po, pn := planOf(old), planOf(set)
+		for _, t := range rl.keep.Types() {
+			pn.Types.Add(t)
+		}
 		wide := po.Types
 		for _, t := range pn.Types.Types() {
 			wide.Add(t)

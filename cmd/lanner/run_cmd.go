@@ -383,6 +383,10 @@ func runPipeline(pc pipelineConfig) error {
 		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.rulesReloader != nil {
+		if ts := watched(col, pc.types); checker != nil && ts.Has(event.TypeOpenat) {
+			// The self-check expects its opens whatever the rules.
+			pc.rulesReloader.keep.Add(event.TypeOpenat)
+		}
 		stopReloads := pc.rulesReloader.start(eng, col, pc.watchRules)
 		defer stopReloads()
 	}
