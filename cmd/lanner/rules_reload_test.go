@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,6 +121,16 @@ func TestReloadRules(t *testing.T) {
 	}
 	if names := ruleNamesOf(eng); names != "O" {
 		t.Errorf("rules in force %s", names)
+	}
+
+	// SIGHUP reloads too (and does not stop the process).
+	os.WriteFile(file, []byte(unlinkRule), 0o644)
+	waitFor(t, &log, "failed, the rules in force stay", 1)
+	time.Sleep(3 * reloadDebounce) // the change's own reload
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	waitFor(t, &log, "rules reloaded (SIGHUP)")
+	if names := ruleNamesOf(eng); names != "U" {
+		t.Errorf("rules in force after SIGHUP %s", names)
 	}
 }
 
