@@ -146,9 +146,9 @@ type collectorRequest struct {
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
 	switch name {
 	case "ebpf":
-		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee})
+		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee, Notify: req.Notify})
 	case "audit":
-		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid()}
+		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), Notify: req.Notify}
 		var plan auditPlan
 		if req.Rules != nil {
 			plan = planAudit(req.Rules, capabilities("audit"), req.AuditExclusions)

@@ -92,6 +92,9 @@ type Collector struct {
 	pauseUntil int64         // no shrinking before then
 	target     int           // records the kernel's queue is left to hold
 
+	tw       *tamperWatch
+	watching bool // tw was started
+
 	st       saved // original settings, and which ones were changed
 	lostLast uint32
 	lostAcc  uint64
@@ -126,6 +129,10 @@ var _ collectors.Collector = (*Collector)(nil)
 // rules carrying its key (left by a run that was killed) before adding its
 // own, and Close restores whatever it changed.
 //
+// Once started, the collector watches its rules and the settings it owns
+// and puts them back when another process changes them, reporting both to
+// opts.Notify (see tamperWatch).
+//
 // When audit is not available (no kernel support, no privileges), the
 // error wraps collectors.ErrNotSupported.
 func New(opts Options) (*Collector, error) {
@@ -141,6 +148,8 @@ func New(opts Options) (*Collector, error) {
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), excludePID: opts.ExcludePID,
 		exclusionWF: map[string][]byte{}}
+	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
+	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd}
 	c.asm.early = true
@@ -249,6 +258,7 @@ func New(opts Options) (*Collector, error) {
 			}
 			c.excluded = append(c.excluded, x)
 			c.exclusionWF[exclusionKey(x)] = wf
+			c.tw.install = append(c.tw.install, wf)
 		}
 	}
 	wf, err := buildRule(&opts, key)
@@ -262,6 +272,7 @@ func New(opts Options) (*Collector, error) {
 		return fail("add rule", err)
 	}
 	c.ruleWF = wf
+	c.tw.install = append(c.tw.install, wf)
 
 	if status.Enabled == 0 {
 		if err := c.ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
@@ -274,6 +285,18 @@ func New(opts Options) (*Collector, error) {
 	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		return fail("eventfd", err)
 	}
+	for _, x := range c.st.recordExclusions() {
+		if *x.added {
+			c.tw.typeExcl = append(c.tw.typeExcl, x.typ)
+		}
+	}
+	c.tw.settings = c.mode == ModeUnicast
+	if err := c.tw.snapshot(); err != nil {
+		return fail("list the rules installed", err)
+	}
+	ownDone()
+	c.watching = true
+	c.tw.start()
 	return c, nil
 }
 
@@ -422,6 +445,7 @@ func (c *Collector) dropExclusion(typ int) error {
 func (c *Collector) removeRules() error {
 	c.ctlMu.Lock()
 	defer c.ctlMu.Unlock()
+	c.ctlS.drain()
 	rules, err := c.ctl.GetRules()
 	if err != nil {
 		return err
@@ -478,11 +502,15 @@ func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
 		union.Add(t)
 	}
 	c.pendingTypes.Store(&union)
-	ctl := func(f func() error) error {
-		c.ctlMu.Lock()
-		defer c.ctlMu.Unlock()
-		return f()
-	}
+	// The whole change and the tamper watch's record of it are made under
+	// ctlMu, which the watch holds while it compares: it never sees a
+	// change half made, nor one it has not been told of.
+	ownDone := c.tw.own()
+	defer ownDone()
+	c.ctlMu.Lock()
+	defer c.ctlMu.Unlock()
+	defer c.recordInstalled()
+	c.ctlS.drain()
 	// Exclusions no longer wanted go first: the new rules may need their
 	// calls.
 	want := map[string]Exclusion{}
@@ -492,14 +520,14 @@ func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
 		}
 	}
 	var kept []Exclusion
-	for _, x := range c.excluded {
+	for i, x := range c.excluded {
 		k := exclusionKey(x)
 		if _, ok := want[k]; ok {
 			kept = append(kept, x)
 			continue
 		}
-		wf := c.exclusionWF[k]
-		if err := ctl(func() error { return c.ctl.DeleteRule(wf) }); err != nil {
+		if err := c.ctl.DeleteRule(c.exclusionWF[k]); err != nil {
+			c.excluded = append(kept, c.excluded[i:]...)
 			return fmt.Errorf("audit: delete exclusion %s: %w", x, err)
 		}
 		delete(c.exclusionWF, k)
@@ -510,12 +538,12 @@ func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
 		return fmt.Errorf("audit: build rule: %w", err)
 	}
 	if !bytes.Equal(wf, c.ruleWF) {
-		if err := ctl(func() error { return c.ctl.AddRule(wf) }); err != nil {
+		if err := c.ctl.AddRule(wf); err != nil {
 			return fmt.Errorf("audit: add rule: %w", err)
 		}
 		old := c.ruleWF
 		c.ruleWF = wf
-		if err := ctl(func() error { return c.ctl.DeleteRule(old) }); err != nil {
+		if err := c.ctl.DeleteRule(old); err != nil {
 			return fmt.Errorf("audit: delete the old rule: %w", err)
 		}
 	}
@@ -532,7 +560,7 @@ func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
 		}
 		wf, err := buildPrependedExclusion(x, c.key)
 		if err == nil {
-			err = ctl(func() error { return c.ctl.AddRule(wf) })
+			err = c.ctl.AddRule(wf)
 		}
 		if err != nil {
 			return fmt.Errorf("audit: add exclusion %s: %w", x, err)
@@ -541,6 +569,29 @@ func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
 		c.excluded = append(c.excluded, x)
 	}
 	return nil
+}
+
+// recordInstalled tells the tamper watch what the collector's rules now
+// are: its keyed rules as the kernel lists them, and the order to put them
+// back in (the never rules first). Called with ctlMu held.
+func (c *Collector) recordInstalled() {
+	var install [][]byte
+	for _, x := range c.excluded {
+		if wf, err := buildExclusion(x, c.key); err == nil {
+			install = append(install, wf)
+		}
+	}
+	install = append(install, c.ruleWF)
+	c.tw.install = install
+	if rules, err := c.ctl.GetRules(); err == nil {
+		var keyed [][]byte
+		for _, r := range rules {
+			if ruleHasKey(r, c.key) {
+				keyed = append(keyed, bytes.Clone(r))
+			}
+		}
+		c.tw.rules = keyed
+	}
 }
 
 // Mode returns ModeUnicast when the collector is the audit daemon, and
@@ -572,6 +623,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 			if ts := c.pendingTypes.Swap(nil); ts != nil {
 				c.asm.types = *ts
 			}
+			if typ == typeConfigChange || typ == typeSyscall && len(c.tw.pending) > 0 {
+				c.tw.observe(typ, data, c.now())
+			}
 			c.asm.push(typ, data, c.now())
 			continue
 		case errors.Is(err, unix.EAGAIN):
@@ -590,6 +644,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		// Nothing waiting: flush the events whose end did not come.
 		now := c.now()
 		c.asm.expire(now)
+		if len(c.tw.pending) > 0 {
+			c.tw.expire(now)
+		}
 		if len(c.asm.ready) > 0 {
 			continue
 		}
@@ -630,6 +687,8 @@ func (c *Collector) now() int64 { return int64(time.Since(c.clock)) }
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		// Before anything is removed, so that it is not reported.
+		c.tw.close(c.watching)
 		if c.wake >= 0 {
 			var one [8]byte
 			one[0] = 1

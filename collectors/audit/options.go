@@ -3,6 +3,8 @@ package audit
 import (
 	"strconv"
 
+	"github.com/lannersec/lanner/collectors"
+
 	"github.com/lannersec/lanner/event"
 )
 
@@ -24,6 +26,10 @@ type Options struct {
 	// own rule. In ModeMulticast it adds none, since a never rule would
 	// also hide the calls from the rules another daemon adds later.
 	Exclusions []Exclusion
+	// Notify, when set, gets the collector's notices: another process
+	// changed its audit rules or settings (NoticeTampered), and the
+	// collector put them back (NoticeRepaired).
+	Notify collectors.Notify
 	// Key is the key of the audit rules the collector installs, and
 	// removes again (with any left by a run that was killed); "" means
 	// DefaultKey.

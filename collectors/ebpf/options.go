@@ -1,6 +1,9 @@
 package ebpf
 
-import "github.com/lannersec/lanner/event"
+import (
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
 
 // Options configure a Collector.
 type Options struct {
@@ -18,6 +21,10 @@ type Options struct {
 	// (`lanner record --raw`, the pipeline benchmark's input). raw is
 	// valid only during the call.
 	Tee func(raw []byte)
+	// Notify, when set, gets the collector's notices: another process
+	// changed its maps (NoticeTampered), and the collector put them back
+	// (NoticeRepaired).
+	Notify collectors.Notify
 
 	// rawSyscalls makes the collector use the raw_syscalls programs as
 	// if tracefs were missing (tests).
