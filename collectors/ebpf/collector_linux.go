@@ -336,6 +336,14 @@ func (c *Collector) SetTypes(ts event.TypeSet) error {
 	if c.closed.Load() {
 		return os.ErrClosed
 	}
+	// The tamper watch is told what the map now holds.
+	defer func() {
+		if t := c.watch; t != nil {
+			if got, err := t.syscallsMap(); err == nil {
+				t.want = got
+			}
+		}
+	}()
 	absent := event.TypeSetOf(c.absent...)
 	var errs []error
 	for _, s := range syscallTypes {
