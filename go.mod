@@ -11,6 +11,7 @@ require (
 )
 
 require (
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/prometheus/common v0.73.1
 	golang.org/x/sys v0.49.0
 	golang.org/x/time v0.16.0

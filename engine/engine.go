@@ -20,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,13 +78,18 @@ const maxMissedWaits = 3
 
 // Engine is a running pipeline.
 type Engine struct {
-	cfg      Config
-	rec      collectors.Record
-	buf      []byte
-	events   [event.NumTypes]atomic.Uint64
-	num      uint64 // last event number given
-	ruleHits map[*ruleset.Rule]*atomic.Uint64
-	limiters map[*ruleset.Rule]*rate.Limiter
+	cfg    Config
+	rec    collectors.Record
+	buf    []byte
+	events [event.NumTypes]atomic.Uint64
+	num    uint64 // last event number given
+	// rules is the rule set in force, swapped whole by SetRules; the
+	// engine loop reads it once per event into cur.
+	rules    atomic.Pointer[ruleState]
+	cur      *ruleState
+	swapMu   sync.Mutex // serializes SetRules
+	reloads  atomic.Uint64
+	reloadKO atomic.Uint64
 	suppr    atomic.Uint64
 	evalNS   atomic.Int64 // sampled rule evaluation time, scaled
 	records  atomic.Uint64
@@ -107,16 +113,11 @@ func New(cfg Config) *Engine {
 	if cfg.StatsOut == nil {
 		cfg.StatsOut = os.Stderr
 	}
-	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, limiters: map[*ruleset.Rule]*rate.Limiter{}}
+	e := &Engine{cfg: cfg}
 	if cfg.MaxBurst <= 0 {
 		e.cfg.MaxBurst = 1
 	}
-	if cfg.Rules != nil {
-		for _, r := range cfg.Rules.Rules() {
-			e.ruleHits[r] = new(atomic.Uint64)
-			e.limiters[r] = rate.NewLimiter(rate.Limit(e.cfg.Rate), burst(e.cfg.MaxBurst))
-		}
-	}
+	e.rules.Store(e.newRuleState(cfg.Rules, nil))
 	if e.cfg.MetadataWait <= 0 {
 		e.cfg.MetadataWait = DefaultMetadataWait
 	}
@@ -331,14 +332,78 @@ func (e *Engine) HandleEvent(ev *event.Event) {
 	if e.cfg.Record != nil {
 		e.cfg.Record(ev)
 	}
+	// One load per event: a swap by SetRules takes effect between two
+	// events, never within one.
+	e.cur = e.rules.Load()
+	if e.cur.set == nil {
+		return
+	}
 	if e.num%evalSample != 0 {
-		e.cfg.Rules.Eval(ev, e.fireFunc)
+		e.cur.set.Eval(ev, e.fireFunc)
 		return
 	}
 	start := time.Now()
-	e.cfg.Rules.Eval(ev, e.fireFunc)
+	e.cur.set.Eval(ev, e.fireFunc)
 	e.evalNS.Add(int64(time.Since(start)) * evalSample)
 }
+
+// ruleState is a rule set with the per-rule counters and rate limiters of
+// its rules. It is not changed once published, except for the counters
+// (atomics) and the limiters (the engine loop's alone).
+type ruleState struct {
+	set      *ruleset.Set
+	hits     map[*ruleset.Rule]*atomic.Uint64
+	limiters map[*ruleset.Rule]*rate.Limiter
+}
+
+// newRuleState indexes set's rules; a rule named as one of old's keeps
+// that rule's alert counter and rate-limit bucket.
+func (e *Engine) newRuleState(set *ruleset.Set, old *ruleState) *ruleState {
+	st := &ruleState{set: set, hits: map[*ruleset.Rule]*atomic.Uint64{}, limiters: map[*ruleset.Rule]*rate.Limiter{}}
+	if set == nil {
+		return st
+	}
+	oldHits, oldLimiters := map[string]*atomic.Uint64{}, map[string]*rate.Limiter{}
+	if old != nil {
+		for r, c := range old.hits {
+			oldHits[r.Name] = c
+		}
+		for r, l := range old.limiters {
+			oldLimiters[r.Name] = l
+		}
+	}
+	for _, r := range set.Rules() {
+		if c := oldHits[r.Name]; c != nil {
+			st.hits[r] = c
+		} else {
+			st.hits[r] = new(atomic.Uint64)
+		}
+		if l := oldLimiters[r.Name]; l != nil {
+			st.limiters[r] = l
+		} else {
+			st.limiters[r] = rate.NewLimiter(rate.Limit(e.cfg.Rate), burst(e.cfg.MaxBurst))
+		}
+	}
+	return st
+}
+
+// SetRules replaces the rules in force: the event the engine loop is
+// handling finishes with the old set, the next one sees the new set. A
+// rule keeps its alert count and rate limit across the swap when the new
+// set has a rule of the same name. Safe to call from any goroutine.
+func (e *Engine) SetRules(set *ruleset.Set) {
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
+	e.rules.Store(e.newRuleState(set, e.rules.Load()))
+	e.reloads.Add(1)
+}
+
+// Rules returns the rule set in force.
+func (e *Engine) Rules() *ruleset.Set { return e.rules.Load().set }
+
+// ReloadFailed counts a rules reload that was refused (the old rules
+// stay).
+func (e *Engine) ReloadFailed() { e.reloadKO.Add(1) }
 
 // evalSample: rule evaluation is timed on one event in evalSample, and the
 // time scaled up, so that timing costs nothing noticeable.
@@ -350,7 +415,7 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 		return
 	}
 	e.alerts.Add(1)
-	if c := e.ruleHits[r]; c != nil {
+	if c := e.cur.hits[r]; c != nil {
 		c.Add(1)
 	}
 	if e.cfg.Output == nil {
@@ -365,7 +430,7 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 // event time (an event older than the last one refills nothing, and the
 // next one refills from its time: a few microseconds between CPUs).
 func (e *Engine) allow(r *ruleset.Rule, now int64) bool {
-	l := e.limiters[r]
+	l := e.cur.limiters[r]
 	if l == nil {
 		return true
 	}
@@ -409,6 +474,9 @@ type Stats struct {
 	ByRule []RuleCount
 	// EvalTime estimates the time spent evaluating rules (sampled).
 	EvalTime time.Duration
+	// RulesReloads counts rule sets put in force after the first;
+	// RulesReloadFailures the reloads refused (bad rules files).
+	RulesReloads, RulesReloadFailures uint64
 	// Own counts Lanner's own alerts (also in ByRule) and the
 	// self-check's state.
 	Own OwnStats
@@ -430,7 +498,7 @@ func (e *Engine) Stats() Stats {
 			s.Events += n
 		}
 	}
-	for r, c := range e.ruleHits {
+	for r, c := range e.rules.Load().hits {
 		if n := c.Load(); n > 0 {
 			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
 		}
@@ -440,6 +508,7 @@ func (e *Engine) Stats() Stats {
 		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: ownPriority(name).String(), Count: n})
 	}
 	s.EvalTime = time.Duration(e.evalNS.Load())
+	s.RulesReloads, s.RulesReloadFailures = e.reloads.Load(), e.reloadKO.Load()
 	if c := e.cfg.Collector; c != nil {
 		cs := c.Stats()
 		s.Collector = c.Name()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/lannersec/lanner/event"
@@ -53,5 +54,84 @@ func TestRateLimitBurst(t *testing.T) {
 		if got := burst(tc.in); got != tc.want {
 			t.Errorf("burst(%v) = %d, want %d", tc.in, got, tc.want)
 		}
+	}
+}
+
+func openRule(name string, hit *atomic.Int64) *ruleset.Rule {
+	return &ruleset.Rule{Name: name, Enabled: true, EvtTypes: []event.Type{event.TypeOpenat},
+		Match: func(*event.Event) bool { hit.Add(1); return true }}
+}
+
+// TestSetRules: a swapped set takes effect at the next event; a rule of
+// the same name keeps its alert count.
+func TestSetRules(t *testing.T) {
+	var hitA, hitB, hitA2 atomic.Int64
+	set := func(rs ...*ruleset.Rule) *ruleset.Set { return ruleset.New(rs, ruleset.Selection{}, ruleset.MatchAll) }
+	e := New(Config{Rules: set(openRule("a", &hitA))})
+	ev := &event.Event{Type: event.TypeOpenat}
+	e.HandleEvent(ev)
+	e.SetRules(set(openRule("a", &hitA2), openRule("b", &hitB)))
+	e.HandleEvent(ev)
+	e.HandleEvent(ev)
+	if hitA.Load() != 1 || hitA2.Load() != 2 || hitB.Load() != 2 {
+		t.Errorf("old a %d, new a %d, b %d; want 1, 2, 2", hitA.Load(), hitA2.Load(), hitB.Load())
+	}
+	counts := map[string]uint64{}
+	for _, c := range e.Stats().ByRule {
+		counts[c.Rule] = c.Count
+	}
+	if counts["a"] != 3 || counts["b"] != 2 {
+		t.Errorf("counts %v, want a 3, b 2", counts)
+	}
+	if s := e.Stats(); s.RulesReloads != 1 {
+		t.Errorf("reloads %d", s.RulesReloads)
+	}
+	if e.Rules().Rules()[1].Name != "b" {
+		t.Error("Rules is not the new set")
+	}
+}
+
+// TestSetRulesConcurrent: sets swapped while events flow (run with -race):
+// every event is evaluated by exactly one whole set.
+func TestSetRulesConcurrent(t *testing.T) {
+	var hits atomic.Int64
+	mk := func() *ruleset.Set {
+		return ruleset.New([]*ruleset.Rule{openRule("a", &hits), openRule("b", &hits)}, ruleset.Selection{}, ruleset.MatchAll)
+	}
+	e := New(Config{Rules: mk()})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			e.SetRules(mk())
+			_ = e.Stats()
+		}
+	}()
+	ev := &event.Event{Type: event.TypeOpenat}
+	n := 0
+	for {
+		select {
+		case <-done:
+			if got := hits.Load(); got != int64(2*n) {
+				t.Errorf("%d matches over %d events, want two per event", got, n)
+			}
+			return
+		default:
+		}
+		e.HandleEvent(ev)
+		n++
+	}
+}
+
+// TestHandleEventNoAlloc: evaluating an event allocates nothing, the
+// load of the rules in force included.
+func TestHandleEventNoAlloc(t *testing.T) {
+	var hits atomic.Int64
+	r := openRule("a", &hits)
+	r.Match = func(*event.Event) bool { return false }
+	e := New(Config{Rules: ruleset.New([]*ruleset.Rule{r}, ruleset.Selection{}, ruleset.MatchAll)})
+	ev := &event.Event{Type: event.TypeOpenat}
+	if n := testing.AllocsPerRun(1000, func() { e.HandleEvent(ev) }); n != 0 {
+		t.Errorf("%v allocations per event", n)
 	}
 }

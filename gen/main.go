@@ -93,7 +93,7 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := emit.File(rs, emit.Options{Package: *pkg, Sources: names}).Render(&buf); err != nil {
+	if err := emit.File(rs, emit.Options{Package: *pkg, Sources: names, Files: files}).Render(&buf); err != nil {
 		return fmt.Errorf("gen: render: %w", err)
 	}
 	return writeAll(*out, map[string][]byte{outputName: buf.Bytes()})

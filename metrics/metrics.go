@@ -207,6 +207,10 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.sample("lanner_container_metadata_wait_timeouts_total", nil, s.MetadataTimeouts)
 	w.family("lanner_container_starts_total", "counter", "Container start events.")
 	w.sample("lanner_container_starts_total", nil, s.ContainerStarts)
+	w.family("lanner_rules_reloads_total", "counter", "Rule sets put in force by a reload (SIGHUP or a rules file changed).")
+	w.sample("lanner_rules_reloads_total", nil, s.RulesReloads)
+	w.family("lanner_rules_reload_failures_total", "counter", "Reloads refused because the rules files did not load; the rules in force stayed.")
+	w.sample("lanner_rules_reload_failures_total", nil, s.RulesReloadFailures)
 	w.family("lanner_rule_eval_seconds_total", "counter", "Time spent evaluating rules.")
 	out.WriteString("lanner_rule_eval_seconds_total " + strconv.FormatFloat(s.EvalTime.Seconds(), 'g', -1, 64) + "\n")
 }

@@ -57,7 +57,7 @@ func TestScrape(t *testing.T) {
 	st := engine.Stats{Collector: "ebpf", Records: 10, ByType: map[string]uint64{"openat": 7}, KernelDrops: 2,
 		ByRule: []engine.RuleCount{{Rule: "Read \"x\"", Priority: "Warning", Count: 3}},
 		Sinks:  []output.SinkStats{{Name: "http:x", Sent: 1, Failed: 2, Dropped: 5, Lost: 7}},
-		Tables: state.Stats{Processes: 42, Hits: 9}}
+		Tables: state.Stats{Processes: 42, Hits: 9}, RulesReloads: 4, RulesReloadFailures: 1}
 	s, err := Serve("127.0.0.1:0", func() engine.Stats { return st })
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +74,8 @@ func TestScrape(t *testing.T) {
 		"lanner_sink_lost_total,sink=http:x":                   7,
 		"lanner_processes":                                     42,
 		"lanner_process_table_lookups_total,result=hit":        9,
+		"lanner_rules_reloads_total":                           4,
+		"lanner_rules_reload_failures_total":                   1,
 	} {
 		if m[k] != want {
 			t.Errorf("%s = %v, want %v", k, m[k], want)

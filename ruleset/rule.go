@@ -70,6 +70,9 @@ type Rule struct {
 	EvtTypes []event.Type
 	File     string
 	Line     int
+	// Interpreted is set for a rule evaluated by walking its intermediate
+	// form (package interp) rather than by code compiled into the binary.
+	Interpreted bool
 
 	// Match reports whether ev satisfies the rule's condition.
 	Match func(ev *event.Event) bool
@@ -96,4 +99,10 @@ func (r *Rule) HasTag(t string) bool {
 		}
 	}
 	return false
+}
+
+// Source is a rules file compiled into the binary: its name and text.
+type Source struct {
+	Name string
+	Text string
 }

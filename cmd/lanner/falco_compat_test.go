@@ -100,7 +100,7 @@ func TestFalcoConfigCheck(t *testing.T) {
 	}
 	if run.Output != "json" || run.MinPriority != "notice" || run.OutFile != alerts || run.MetricsAddr != "127.0.0.1:8765" ||
 		run.Stdout || !run.JSONOutput || !run.JSONTags || run.TimeISO8601 || run.RuleMatching != "first" ||
-		run.Rate != 0 || run.MaxBurst != 1000 || len(run.RulesFiles) != 1 || run.RulesFiles[0] != rules ||
+		run.Rate != 0 || run.MaxBurst != 1000 || len(run.RulesFile) != 1 || run.RulesFile[0] != rules ||
 		len(run.HTTPURL) != 0 || len(run.Syslog) != 0 || len(run.Program) != 0 {
 		t.Errorf("resolved %+v", run)
 	}
@@ -158,10 +158,10 @@ func TestFalcoConfigKeys(t *testing.T) {
 			func(r *runCmd) bool { return r.StatsInterval == 15*time.Minute }, []string{":4: warning: metrics.output_file"}, ""},
 		{"rules_file string", "rules_file: /etc/falco/falco_rules.yaml\n", nil,
 			func(r *runCmd) bool {
-				return len(r.RulesFiles) == 1 && r.RulesFiles[0] == "/etc/falco/falco_rules.yaml"
+				return len(r.RulesFile) == 1 && r.RulesFile[0] == "/etc/falco/falco_rules.yaml"
 			}, nil, ""},
 		{"rules_files list", "rules_files: [/a.yaml, /rules.d]\n", []string{"rules_files[]=/b.yaml"},
-			func(r *runCmd) bool { return strings.Join(r.RulesFiles, ",") == "/a.yaml,/rules.d,/b.yaml" }, nil, ""},
+			func(r *runCmd) bool { return strings.Join(r.RulesFile, ",") == "/a.yaml,/rules.d,/b.yaml" }, nil, ""},
 		{"-o alone", "", []string{"json_output=true", "priority=warning"},
 			func(r *runCmd) bool { return r.Output == "json" && r.MinPriority == "warning" }, nil, ""},
 		{"-o over the file", "json_output: true\nwebserver:\n  enabled: true\n  listen_port: 9000\n",

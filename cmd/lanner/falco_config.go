@@ -95,8 +95,9 @@ var falcoHandlers = map[string]func(ft *falcoTranslation, v any){
 	"time_format_iso_8601": func(ft *falcoTranslation, v any) { ft.flagBool("time_format_iso_8601", "time_iso8601", v) },
 	// Lanner writes each alert to its sinks as it is raised.
 	"buffered_outputs": func(ft *falcoTranslation, v any) {},
-	// Accepted: when rules files are read again is run's own business.
-	"watch_config_files": func(ft *falcoTranslation, v any) {},
+	// The rules files are reloaded when they change unless this is false
+	// (the configuration file itself is not).
+	"watch_config_files": func(ft *falcoTranslation, v any) { ft.flagBool("watch_config_files", "watch_rules", v) },
 	"outputs":            (*falcoTranslation).outputs,
 	"stdout_output":      (*falcoTranslation).stdoutOutput,
 	"syslog_output":      (*falcoTranslation).syslogOutput,

@@ -10,10 +10,11 @@ import (
 
 	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/lang"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 type rulesCmd struct {
-	List     rulesListCmd     `cmd:"" help:"List the rules compiled into this binary."`
+	List     rulesListCmd     `cmd:"" help:"List the rules compiled into this binary, or those run with --rules-file, and whether each is compiled or interpreted."`
 	Describe rulesDescribeCmd `cmd:"" help:"Describe one rule compiled into this binary: its description, condition and output."`
 	Check    rulesCheckCmd    `cmd:"" help:"Validate rules files without rebuilding."`
 	Test     rulesTestCmd     `cmd:"" help:"Run rule test cases (events and the rules that must fire or stay silent)."`
@@ -23,6 +24,7 @@ type rulesListCmd struct {
 	JSON        bool `help:"Print a JSON array."`
 	Description bool `name:"desc" help:"Print each rule's name and description (as falco -L)."`
 	Strict      bool `help:"Fail when rules of a source Lanner does not support were left out of this binary."`
+	rulesFileFlags
 }
 
 // ruleInfo is one entry of `rules list --json`.
@@ -38,14 +40,25 @@ type ruleInfo struct {
 	EvtTypes  []string `json:"evttypes"`
 	File      string   `json:"file"`
 	Line      int      `json:"line"`
+	// Kind is "compiled" or "interpreted".
+	Kind string `json:"kind"`
 }
 
 func (c *rulesListCmd) Run() error {
-	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
+	rules, _, loaded, err := c.loadRules(os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return exitCode(1)
+	}
+	skipped := compiled.Skipped
+	if loaded != nil {
+		skipped = loaded.Skipped
+	}
+	if err := reportSkipped(skipped, c.Strict); err != nil {
 		return err
 	}
-	infos := make([]ruleInfo, 0, len(compiled.Rules))
-	for _, r := range compiled.Rules {
+	infos := make([]ruleInfo, 0, len(rules))
+	for _, r := range rules {
 		types := make([]string, 0, len(r.EvtTypes))
 		for _, t := range r.EvtTypes {
 			types = append(types, t.String())
@@ -56,7 +69,7 @@ func (c *rulesListCmd) Run() error {
 		}
 		infos = append(infos, ruleInfo{
 			Name: r.Name, Desc: r.Desc, Condition: r.Condition, Output: r.Output, Priority: r.Priority.String(), Enabled: r.Enabled, Tags: tags,
-			Source: r.Source, EvtTypes: types, File: r.File, Line: r.Line,
+			Source: r.Source, EvtTypes: types, File: r.File, Line: r.Line, Kind: ruleKind(r),
 		})
 	}
 	if c.JSON {
@@ -71,11 +84,19 @@ func (c *rulesListCmd) Run() error {
 		return nil
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "RULE\tPRIORITY\tENABLED\tEVENT TYPES")
+	fmt.Fprintln(w, "RULE\tPRIORITY\tENABLED\tKIND\tEVENT TYPES")
 	for _, i := range infos {
-		fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", i.Name, i.Priority, i.Enabled, strings.Join(i.EvtTypes, ","))
+		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", i.Name, i.Priority, i.Enabled, i.Kind, strings.Join(i.EvtTypes, ","))
 	}
 	return w.Flush()
+}
+
+// ruleKind says how r runs: "compiled" or "interpreted".
+func ruleKind(r *ruleset.Rule) string {
+	if r.Interpreted {
+		return "interpreted"
+	}
+	return "compiled"
 }
 
 // printDescription prints a rule's name and its description, folded, as

@@ -190,10 +190,7 @@ type runCmd struct {
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
 	Config        string        `short:"c" help:"Read flags from this YAML file, Lanner's keys or Falco's falco.yaml (flags on the command line win)." type:"path"`
-	// RulesFiles are rules files (or directories of them, read in lexical
-	// order) loaded at run time, as Falco's rules_files.
-	RulesFiles  []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load rules from this file, or the *.yaml files of this directory in lexical order, at run time (repeatable)." type:"path"`
-	MetricsAddr string   `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
+	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
 	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
 	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
@@ -202,7 +199,9 @@ type runCmd struct {
 	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	// Hostname names the node in alerts; in a pod, the downward API's
 	// spec.nodeName through FALCO_HOSTNAME (as Falco reads it).
-	Hostname string `name:"hostname" env:"FALCO_HOSTNAME" help:"Hostname written in alerts (default: the system's host name; in a pod, set FALCO_HOSTNAME to the node's name)."`
+	Hostname   string `name:"hostname" env:"FALCO_HOSTNAME" help:"Hostname written in alerts (default: the system's host name; in a pod, set FALCO_HOSTNAME to the node's name)."`
+	WatchRules bool   `name:"watch-rules" negatable:"" default:"true" help:"Reload the --rules-file files when they change (they are reloaded on SIGHUP too)."`
+	rulesFileFlags
 	selectFlags
 	outputFlags
 	containerFlags
@@ -230,18 +229,33 @@ func (c *runCmd) Run(cf *configFile) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
-		return err
-	}
-	set, err := c.set(compiled.Rules)
+	rules, loader, loaded, err := c.loadRules(os.Stderr)
 	if err != nil {
 		return err
+	}
+	skipped := compiled.Skipped
+	if loaded != nil {
+		skipped = loaded.Skipped
+	}
+	if err := reportSkipped(skipped, c.Strict); err != nil {
+		return err
+	}
+	set, err := c.set(rules)
+	if err != nil {
+		return err
+	}
+	var reloader *ruleReloader
+	if loader != nil {
+		reloader = &ruleReloader{loader: loader, paths: c.RulesFile, sel: &c.selectFlags, log: os.Stderr,
+			narrow: true, auditExclusions: c.AuditExclusions, files: loaded.Files, dirs: loaded.Dirs}
+		fmt.Fprintf(os.Stderr, "lanner: %d rules files loaded, %d rules interpreted\n", len(loaded.Files), loaded.Interpreted)
 	}
 	out, err := c.open()
 	if err != nil {
 		return err
 	}
 	return runPipeline(pipelineConfig{
+		rulesReloader: reloader, watchRules: c.WatchRules,
 		collector: c.Collector, rules: set, types: set.Types(), output: out, reload: c.reload,
 		narrow: true, auditExclusions: c.AuditExclusions, stateDir: c.StateDir,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
@@ -251,9 +265,9 @@ func (c *runCmd) Run(cf *configFile) error {
 	})
 }
 
-// reload is what SIGHUP does: reopen the alert files. The rules are
-// compiled into the binary, so there are none to reload; rules loaded at
-// run time would be reloaded here.
+// reload is what SIGHUP does to the outputs: reopen the alert files. The
+// rules files given with --rules-file are reloaded on the same signal by
+// the rules reloader (rules_reload.go).
 func (c *runCmd) reload() {
 	sdNotify(reloadingState())
 	n := c.reopen()
@@ -292,6 +306,10 @@ type pipelineConfig struct {
 	reload func()
 	// stateDir is the audit collector's state directory ("": its default).
 	stateDir string
+	// rulesReloader, when set, reloads the rules files on SIGHUP and,
+	// with watchRules, when they change.
+	rulesReloader *ruleReloader
+	watchRules    bool
 	// selfCheckInterval, when positive, runs the self-check that often,
 	// with selfCheckTimeout as its bound (see selfcheck.Options).
 	selfCheckInterval, selfCheckTimeout time.Duration
@@ -383,6 +401,14 @@ func runPipeline(pc pipelineConfig) error {
 		caps := runningCapabilities(col)
 		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
 		printLimits(os.Stderr, limitsReport(pc.rules, caps))
+	}
+	if pc.rulesReloader != nil {
+		if ts := watched(col, pc.types); checker != nil && ts.Has(event.TypeOpenat) {
+			// The self-check expects its opens whatever the rules.
+			pc.rulesReloader.keep.Add(event.TypeOpenat)
+		}
+		stopReloads := pc.rulesReloader.start(eng, col, pc.watchRules)
+		defer stopReloads()
 	}
 	if pc.readyFile != "" {
 		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {

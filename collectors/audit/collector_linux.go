@@ -3,9 +3,11 @@
 package audit
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,6 +105,15 @@ type Collector struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// What SetPlan changes, under planMu: the main rule as installed, the
+	// wire format of each exclusion installed, and the types the decoder
+	// is to keep from the next record on (nil: unchanged).
+	planMu       sync.Mutex
+	excludePID   int
+	ruleWF       []byte
+	exclusionWF  map[string][]byte
+	pendingTypes atomic.Pointer[event.TypeSet]
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -140,7 +151,8 @@ func New(opts Options) (*Collector, error) {
 	if stateDir == "" {
 		stateDir = DefaultStateDir
 	}
-	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stPath: statePath(stateDir, key)}
+	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stPath: statePath(stateDir, key),
+		excludePID: opts.ExcludePID, exclusionWF: map[string][]byte{}}
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
 	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
@@ -250,6 +262,7 @@ func New(opts Options) (*Collector, error) {
 				return fail("add exclusion "+x.String(), err)
 			}
 			c.excluded = append(c.excluded, x)
+			c.exclusionWF[exclusionKey(x)] = wf
 			c.tw.install = append(c.tw.install, wf)
 		}
 	}
@@ -263,6 +276,7 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return fail("add rule", err)
 	}
+	c.ruleWF = wf
 	c.tw.install = append(c.tw.install, wf)
 
 	if status.Enabled == 0 {
@@ -456,12 +470,134 @@ func (c *Collector) removeRules() error {
 func (c *Collector) Name() string { return "audit" }
 
 // Watched returns the event types the collector delivers syscall events
-// of: Options.Types.
-func (c *Collector) Watched() event.TypeSet { return c.types }
+// of: Options.Types, or those of the last SetPlan.
+func (c *Collector) Watched() event.TypeSet {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	return c.types
+}
 
 // Excluded returns the Options.Exclusions the collector applied: all of
-// them in ModeUnicast, none in ModeMulticast.
-func (c *Collector) Excluded() []Exclusion { return c.excluded }
+// them in ModeUnicast, none in ModeMulticast (or those of the last
+// SetPlan).
+func (c *Collector) Excluded() []Exclusion {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	return slices.Clone(c.excluded)
+}
+
+// exclusionKey is x as a map key.
+func exclusionKey(x Exclusion) string { return fmt.Sprintf("%v %s", x.Types, x) }
+
+// SetPlan changes, while the collector runs, the event types it audits
+// and the calls of those types it does not (the Options' Types and
+// Exclusions). Calls audited before and after are never missed: the new
+// rule is added before the old one is deleted, the decoder keeps the
+// types of both until the old rule is gone, and exclusions are removed
+// before the rule that needs their calls and added (ahead of it in the
+// kernel's list) only after. On error the rules installed so far stay.
+func (c *Collector) SetPlan(types event.TypeSet, exclusions []Exclusion) error {
+	c.planMu.Lock()
+	defer c.planMu.Unlock()
+	if c.closed.Load() {
+		return os.ErrClosed
+	}
+	union := c.types
+	for _, t := range types.Types() {
+		union.Add(t)
+	}
+	c.pendingTypes.Store(&union)
+	// The whole change and the tamper watch's record of it are made under
+	// ctlMu, which the watch holds while it compares: it never sees a
+	// change half made, nor one it has not been told of.
+	ownDone := c.tw.own()
+	defer ownDone()
+	c.ctlMu.Lock()
+	defer c.ctlMu.Unlock()
+	defer c.recordInstalled()
+	c.ctlS.drain()
+	// Exclusions no longer wanted go first: the new rules may need their
+	// calls.
+	want := map[string]Exclusion{}
+	if c.mode == ModeUnicast {
+		for _, x := range exclusions {
+			want[exclusionKey(x)] = x
+		}
+	}
+	var kept []Exclusion
+	for i, x := range c.excluded {
+		k := exclusionKey(x)
+		if _, ok := want[k]; ok {
+			kept = append(kept, x)
+			continue
+		}
+		if err := c.ctl.DeleteRule(c.exclusionWF[k]); err != nil {
+			c.excluded = append(kept, c.excluded[i:]...)
+			return fmt.Errorf("audit: delete exclusion %s: %w", x, err)
+		}
+		delete(c.exclusionWF, k)
+	}
+	c.excluded = kept
+	wf, err := buildRule(&Options{Types: types, ExcludePID: c.excludePID}, c.key)
+	if err != nil {
+		return fmt.Errorf("audit: build rule: %w", err)
+	}
+	if !bytes.Equal(wf, c.ruleWF) {
+		if err := c.ctl.AddRule(wf); err != nil {
+			return fmt.Errorf("audit: add rule: %w", err)
+		}
+		old := c.ruleWF
+		c.ruleWF = wf
+		if err := c.ctl.DeleteRule(old); err != nil {
+			return fmt.Errorf("audit: delete the old rule: %w", err)
+		}
+	}
+	c.types = types
+	narrowed := types
+	c.pendingTypes.Store(&narrowed)
+	for _, x := range exclusions {
+		if c.mode != ModeUnicast {
+			break
+		}
+		k := exclusionKey(x)
+		if _, ok := c.exclusionWF[k]; ok {
+			continue
+		}
+		wf, err := buildPrependedExclusion(x, c.key)
+		if err == nil {
+			err = c.ctl.AddRule(wf)
+		}
+		if err != nil {
+			return fmt.Errorf("audit: add exclusion %s: %w", x, err)
+		}
+		c.exclusionWF[k] = wf
+		c.excluded = append(c.excluded, x)
+	}
+	return nil
+}
+
+// recordInstalled tells the tamper watch what the collector's rules now
+// are: its keyed rules as the kernel lists them, and the order to put them
+// back in (the never rules first). Called with ctlMu held.
+func (c *Collector) recordInstalled() {
+	var install [][]byte
+	for _, x := range c.excluded {
+		if wf, err := buildExclusion(x, c.key); err == nil {
+			install = append(install, wf)
+		}
+	}
+	install = append(install, c.ruleWF)
+	c.tw.install = install
+	if rules, err := c.ctl.GetRules(); err == nil {
+		var keyed [][]byte
+		for _, r := range rules {
+			if ruleHasKey(r, c.key) {
+				keyed = append(keyed, bytes.Clone(r))
+			}
+		}
+		c.tw.rules = keyed
+	}
+}
 
 // Mode returns ModeUnicast when the collector is the audit daemon, and
 // ModeMulticast when it reads the copy of the records another daemon gets.
@@ -489,6 +625,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		switch {
 		case err == nil:
 			c.drained++
+			if ts := c.pendingTypes.Swap(nil); ts != nil {
+				c.asm.types = *ts
+			}
 			if typ == typeConfigChange || typ == typeSyscall && len(c.tw.pending) > 0 {
 				c.tw.observe(typ, data, c.now())
 			}

@@ -133,6 +133,26 @@ func buildExclusion(x Exclusion, key string) ([]byte, error) {
 	return rule.Build(r)
 }
 
+// buildPrependedExclusion is buildExclusion for a rule put at the head of
+// the exit list (-A), ahead of the collector's rule, which is there
+// already.
+func buildPrependedExclusion(x Exclusion, key string) ([]byte, error) {
+	wf, err := buildExclusion(x, key)
+	if err != nil {
+		return nil, err
+	}
+	// go-libaudit does not set the kernel's prepend flag: the first field
+	// of struct audit_rule_data is the list, with AUDIT_FILTER_PREPEND.
+	if len(wf) < 4 {
+		return nil, fmt.Errorf("exclusion %s: short rule", x)
+	}
+	binary.NativeEndian.PutUint32(wf, binary.NativeEndian.Uint32(wf)|auditFilterPrepend)
+	return wf, nil
+}
+
+// auditFilterPrepend is AUDIT_FILTER_PREPEND.
+const auditFilterPrepend = 0x10
+
 // typeExclusion builds "-a never,exclude -F msgtype=TYP": the kernel then
 // neither formats nor queues records of that type. The collector does
 // without PROCTITLE records (argv comes from EXECVE records) and, while it

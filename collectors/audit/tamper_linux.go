@@ -76,7 +76,8 @@ type tamperWatch struct {
 	// the epoch).
 	ownFrom, ownTo atomic.Int64
 
-	// What the collector installed (set before the watch starts).
+	// What the collector installed (set before the watch starts; changed
+	// by SetPlan, read and changed under the collector's ctlMu after).
 	rules    [][]byte // its keyed rules, as the kernel lists them
 	install  [][]byte // the keyed rules to add, in order
 	typeExcl []int    // record types whose exclusion rule it added
@@ -407,20 +408,25 @@ func (t *tamperWatch) locked(f func() error) error {
 // compare lists the differences between the kernel's state and the
 // collector's.
 func (t *tamperWatch) compare() ([]difference, error) {
-	var rules [][]byte
-	var st *libaudit.AuditStatus
+	var diffs []difference
+	// Under ctlMu: the collector changes its rules (SetPlan) and what
+	// t.rules and t.install hold under it too.
 	err := t.locked(func() error {
-		var err error
-		if rules, err = t.c.ctl.GetRules(); err != nil {
+		rules, err := t.c.ctl.GetRules()
+		if err != nil {
 			return err
 		}
-		st, err = t.c.ctl.GetStatus()
-		return err
+		st, err := t.c.ctl.GetStatus()
+		if err != nil {
+			return err
+		}
+		diffs = t.differences(rules, st)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return t.differences(rules, st), nil
+	return diffs, nil
 }
 
 // differences compares a rule list and status with what the collector

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,17 @@ type Collector struct {
 	// (no tracepoint, and the syscall always fails with ENOSYS).
 	absent []event.Type
 	watch  *tamperWatch
+
+	// What SetTypes changes, under setMu: the types in lanner_syscalls,
+	// those of them served by the raw_syscalls programs, the tracepoint
+	// links of each type (also in links), whether the raw programs are
+	// attached, and whether tracefs could not be used.
+	setMu               sync.Mutex
+	watching, raw       event.TypeSet
+	typeLinks           map[event.Type][]link.Link
+	rawExit, rawEnter   bool
+	noTracefs           bool
+	rawSyscallsAskedFor bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,7 +102,7 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("ebpf: set wakeup_bytes: %w", err)
 	}
 
-	c := &Collector{tee: opts.Tee}
+	c := &Collector{tee: opts.Tee, typeLinks: map[event.Type][]link.Link{}, rawSyscallsAskedFor: opts.rawSyscalls}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		return nil, loadError("load programs", err)
 	}
@@ -132,7 +144,9 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
 	c.links = append(c.links, l)
+	c.mu.Unlock()
 	return nil
 }
 
@@ -158,6 +172,7 @@ func (c *Collector) attachSyscalls(opts Options) error {
 		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {
 			return err
 		}
+		c.watching.Add(s.t)
 		want = append(want, i)
 	}
 	if len(want) == 0 {
@@ -168,6 +183,7 @@ func (c *Collector) attachSyscalls(opts Options) error {
 	if !opts.rawSyscalls {
 		tracefsErr = ensureTracefs()
 	}
+	c.noTracefs = tracefsErr != nil
 	var raw, missing []int
 	for _, i := range want {
 		s := syscallTypes[i]
@@ -195,6 +211,8 @@ func (c *Collector) attachSyscalls(opts Options) error {
 			if stub[syscallTypes[i].name] {
 				absent = append(absent, syscallTypes[i].name)
 				c.absent = append(c.absent, syscallTypes[i].t)
+				c.watching.Remove(syscallTypes[i].t)
+				c.objs.LannerSyscalls.Put(syscallTypes[i].nr, uint32(event.TypeUnknown))
 			} else {
 				raw = append(raw, i)
 			}
@@ -207,6 +225,7 @@ func (c *Collector) attachSyscalls(opts Options) error {
 		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)|scRaw); err != nil {
 			return err
 		}
+		c.raw.Add(s.t)
 		rawNames = append(rawNames, s.name)
 		rawEnter = rawEnter || savesArgs(s.t)
 	}
@@ -224,11 +243,23 @@ func (c *Collector) attachSyscalls(opts Options) error {
 	if len(raw) == 0 {
 		return nil
 	}
-	if err := c.attachRaw(c.objs.LannerExit); err != nil {
-		return err
+	return c.attachRawSyscalls(rawEnter)
+}
+
+// attachRawSyscalls attaches the raw_syscalls exit program, and the entry
+// program too when enter is set, unless already attached.
+func (c *Collector) attachRawSyscalls(enter bool) error {
+	if !c.rawExit {
+		if err := c.attachRaw(c.objs.LannerExit); err != nil {
+			return err
+		}
+		c.rawExit = true
 	}
-	if rawEnter {
-		return c.attachRaw(c.objs.LannerEnter)
+	if enter && !c.rawEnter {
+		if err := c.attachRaw(c.objs.LannerEnter); err != nil {
+			return err
+		}
+		c.rawEnter = true
 	}
 	return nil
 }
@@ -278,7 +309,7 @@ func (c *Collector) attachTracepoints(name string, t event.Type) error {
 		return err
 	}
 	if !savesArgs(t) {
-		c.links = append(c.links, exit)
+		c.addLinks(t, exit)
 		return nil
 	}
 	enter, err := link.Tracepoint("syscalls", "sys_enter_"+name, c.objs.LannerTpEnter, nil)
@@ -286,8 +317,141 @@ func (c *Collector) attachTracepoints(name string, t event.Type) error {
 		exit.Close()
 		return err
 	}
-	c.links = append(c.links, exit, enter)
+	c.addLinks(t, exit, enter)
 	return nil
+}
+
+// addLinks records the tracepoint links of type t.
+func (c *Collector) addLinks(t event.Type, ls ...link.Link) {
+	c.mu.Lock()
+	c.links = append(c.links, ls...)
+	c.mu.Unlock()
+	c.typeLinks[t] = append(c.typeLinks[t], ls...)
+}
+
+// SetTypes changes the syscall event types the collector delivers, while
+// it runs: the programs of the types added are attached (tracepoints, or
+// the raw_syscalls programs where a tracepoint cannot be had) before
+// those of the types removed are detached, so that a type in both the old
+// and the new set is never missed, and one added is delivered from the
+// moment SetTypes returns. Safe to call concurrently with Read. On error,
+// the types attached so far stay attached, and the old ones too.
+func (c *Collector) SetTypes(ts event.TypeSet) error {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	if c.closed.Load() {
+		return os.ErrClosed
+	}
+	// The tamper watch is told what the map now holds.
+	defer func() {
+		if t := c.watch; t != nil {
+			if got, err := t.syscallsMap(); err == nil {
+				t.want = got
+			}
+		}
+	}()
+	absent := event.TypeSetOf(c.absent...)
+	var errs []error
+	for _, s := range syscallTypes {
+		if !ts.Has(s.t) || c.watching.Has(s.t) || absent.Has(s.t) {
+			continue
+		}
+		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+			continue
+		}
+		if !c.noTracefs {
+			if err := c.attachTracepoints(s.name, s.t); err == nil {
+				c.watching.Add(s.t)
+				continue
+			}
+		}
+		if err := c.attachRawSyscalls(savesArgs(s.t)); err != nil {
+			c.objs.LannerSyscalls.Put(s.nr, uint32(event.TypeUnknown))
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+			continue
+		}
+		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)|scRaw); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+			continue
+		}
+		c.watching.Add(s.t)
+		c.raw.Add(s.t)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("ebpf: attach: %w", errors.Join(errs...))
+	}
+	for _, s := range syscallTypes {
+		if ts.Has(s.t) || !c.watching.Has(s.t) {
+			continue
+		}
+		c.detachLinks(c.typeLinks[s.t])
+		delete(c.typeLinks, s.t)
+		// lanner_syscalls is an array: an unknown type turns a
+		// syscall off.
+		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(event.TypeUnknown)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		}
+		c.watching.Remove(s.t)
+		c.raw.Remove(s.t)
+	}
+	c.describeMode()
+	return errors.Join(errs...)
+}
+
+// detachLinks closes ls and forgets them.
+func (c *Collector) detachLinks(ls []link.Link) {
+	if len(ls) == 0 {
+		return
+	}
+	gone := map[link.Link]bool{}
+	for _, l := range ls {
+		l.Close()
+		gone[l] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.links = slices.DeleteFunc(c.links, func(l link.Link) bool { return gone[l] })
+}
+
+// describeMode sets Mode after SetTypes.
+func (c *Collector) describeMode() {
+	var rawNames []string
+	n := 0
+	for _, s := range syscallTypes {
+		if c.watching.Has(s.t) {
+			n++
+		}
+		if c.raw.Has(s.t) {
+			rawNames = append(rawNames, s.name)
+		}
+	}
+	mode := "tracepoints"
+	switch {
+	case n == 0:
+		mode = "none"
+	case len(rawNames) == n:
+		mode = "raw_syscalls"
+	case len(rawNames) > 0:
+		mode = "tracepoints+raw_syscalls(" + strings.Join(rawNames, ",") + ")"
+	}
+	if len(c.absent) > 0 {
+		var names []string
+		for _, t := range c.absent {
+			names = append(names, t.String())
+		}
+		mode += "; not in this kernel: " + strings.Join(names, ",")
+	}
+	c.mu.Lock()
+	c.mode = mode
+	c.mu.Unlock()
+}
+
+// Watched returns the syscall event types the collector delivers now.
+func (c *Collector) Watched() event.TypeSet {
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	return c.watching
 }
 
 var tracefsMu sync.Mutex
@@ -325,7 +489,11 @@ func ensureTracefs() error {
 // tracepoint) or "none" (no syscall type was asked for). A suffix
 // "; not in this kernel: name,..." names syscalls asked for that this
 // kernel does not implement; they are not watched.
-func (c *Collector) Mode() string { return c.mode }
+func (c *Collector) Mode() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mode
+}
 
 // Absent returns the event types asked for whose syscalls this kernel does
 // not have: they are not watched, and no event of theirs can happen.

@@ -40,7 +40,7 @@ const nrMax = 512
 type tamperWatch struct {
 	c      *Collector
 	notify collectors.Notify
-	want   [nrMax]uint32 // lanner_syscalls as written
+	want   [nrMax]uint32 // lanner_syscalls as written (by New, then SetTypes, under setMu)
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
@@ -98,6 +98,9 @@ func (t *tamperWatch) syscallsMap() ([nrMax]uint32, error) {
 
 // check compares, reports and repairs.
 func (t *tamperWatch) check() {
+	// SetTypes changes the map, the links and want under setMu.
+	t.c.setMu.Lock()
+	defer t.c.setMu.Unlock()
 	got, err := t.syscallsMap()
 	if err != nil {
 		return

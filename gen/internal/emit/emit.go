@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 
@@ -31,6 +32,10 @@ const maxAncestors = 64
 type Options struct {
 	Package string   // package name, "compiled" by default
 	Sources []string // rules files, named in the header comment
+	// Files, when set, are the rules files' names and text, exported as
+	// Sources so that rules files loaded at run time can be merged over
+	// them.
+	Files []lang.File
 }
 
 // File generates the Go file for rs.
@@ -66,6 +71,17 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	}
 	e.f.Comment("Rules are the compiled rules, in load order.")
 	e.f.Var().Id("Rules").Op("=").Index().Op("*").Qual(pkgRuleset, "Rule").Values(entries...)
+	if opt.Files != nil {
+		var srcs []jen.Code
+		for _, f := range opt.Files {
+			srcs = append(srcs, jen.Values(jen.Dict{
+				jen.Id("Name"): jen.Lit(f.Name),
+				jen.Id("Text"): sourceText(string(f.Data)),
+			}))
+		}
+		e.f.Comment("Sources are the rules files the rules were compiled from, in load order.")
+		e.f.Var().Id("Sources").Op("=").Index().Qual(pkgRuleset, "Source").Values(srcs...)
+	}
 	skipped := jen.Dict{}
 	for src, n := range rs.Skipped {
 		skipped[jen.Lit(src)] = jen.Lit(n)
@@ -77,6 +93,15 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 		e.f.Add(c)
 	}
 	return e.f
+}
+
+// sourceText is a rules file's text as a Go string literal: a raw string,
+// readable in diffs, when the text allows one.
+func sourceText(s string) jen.Code {
+	if !strings.ContainsAny(s, "`\r\x00") && utf8.ValidString(s) && !strings.ContainsRune(s, '\uFEFF') {
+		return jen.Op("`" + s + "`")
+	}
+	return jen.Lit(s)
 }
 
 type emitter struct {
