@@ -99,6 +99,8 @@ type Collector struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+	stop      chan struct{}
+	watcher   sync.WaitGroup
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -128,7 +130,7 @@ func New(opts Options) (*Collector, error) {
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
-	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
+	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stop: make(chan struct{})}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID}
 	c.asm.early = true
@@ -260,7 +262,31 @@ func New(opts Options) (*Collector, error) {
 	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		return fail("eventfd", err)
 	}
+	if opts.Notify != nil {
+		c.watcher.Add(1)
+		go c.watchLost(opts.Notify)
+	}
 	return c, nil
+}
+
+// lostCheckInterval is how often the collector looks for new losses to
+// report (Options.Notify).
+const lostCheckInterval = time.Second
+
+// watchLost reports lost records to notify until Close.
+func (c *Collector) watchLost(notify collectors.Notify) {
+	defer c.watcher.Done()
+	lr := collectors.LossReporter{Collector: "audit", What: "records lost (audit backlog or socket buffer full)", Notify: notify}
+	t := time.NewTicker(lostCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			lr.Update(now, c.Stats().KernelDrops, nil)
+		}
+	}
 }
 
 // unsupported wraps err, with collectors.ErrNotSupported when it says that
@@ -517,6 +543,8 @@ func (c *Collector) now() int64 { return int64(time.Since(c.clock)) }
 // daemon), and unblocks Read. It is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
+		close(c.stop)
+		c.watcher.Wait()
 		c.closed.Store(true)
 		if c.wake >= 0 {
 			var one [8]byte

@@ -3,6 +3,7 @@ package audit
 import (
 	"strconv"
 
+	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 )
 
@@ -26,6 +27,10 @@ type Options struct {
 	// removes again (with any left by a run that was killed); "" means
 	// DefaultKey.
 	Key string
+	// Notify, when set, receives a NoticeLost when records are first
+	// lost (KernelDrops), then at most one a minute with the losses since
+	// (collectors.LossReporter).
+	Notify collectors.Notify
 }
 
 // Exclusion names calls of some event types by the file they act on or by
