@@ -20,8 +20,20 @@ import (
 
 const (
 	// backlogLimit is the kernel queue length the collector asks for
-	// when the current one is smaller (the kernel's default is 64).
-	backlogLimit = 8192
+	// when the current one is smaller (the kernel's default is 64): a
+	// burst of 5,000 opens queues 15,000 records (SYSCALL, CWD, PATH).
+	// Records wait there as sk_buffs of about 2 KiB, so a full queue
+	// holds about 64 MiB of kernel memory.
+	backlogLimit = 32768
+	// backlogWaitTime is the backlog_wait_time the collector sets, in
+	// jiffies (25 is 100 ms at HZ=250, 25 ms at HZ=1000): how long a
+	// process whose record finds the queue full waits for room before the
+	// record is dropped and counted lost. A burst then slows its source
+	// down to the reader's pace instead of losing records; a reader that
+	// stops reading costs each audited call at most this long. The
+	// kernel's default, 60 s, would all but halt the machine then; 0
+	// drops at once.
+	backlogWaitTime = 25
 	// rcvBuf is the receive buffer of the reading socket, which absorbs
 	// bursts (and, in multicast mode, is all there is: a full buffer
 	// drops records).
@@ -108,9 +120,10 @@ var _ collectors.Collector = (*Collector)(nil)
 // New installs the audit rules for opts.Types and starts reading records.
 //
 // When no other process owns the audit socket, the collector registers as
-// the audit daemon (ModeUnicast): it raises the backlog limit to 8192 if it
-// is lower, sets the backlog wait time to 0 (a full queue drops records,
-// which KernelDrops counts, instead of stalling the audited processes),
+// the audit daemon (ModeUnicast): it raises the backlog limit to
+// backlogLimit if it is lower, sets the backlog wait time to
+// backlogWaitTime (a process whose record finds the queue full waits that
+// long for room, then the record is dropped, which KernelDrops counts),
 // and enables auditing if it is disabled. When another daemon owns it
 // (auditd), the collector leaves the settings alone and reads the
 // read-only multicast group (ModeMulticast). In both modes it removes the
@@ -188,7 +201,7 @@ func New(opts Options) (*Collector, error) {
 	} else {
 		c.mode = ModeUnicast
 		c.st.backlog.set = c.st.backlog.set || status.BacklogLimit < backlogLimit
-		c.st.waitTime.set = c.st.waitTime.set || status.BacklogWaitTime != 0
+		c.st.waitTime.set = c.st.waitTime.set || status.BacklogWaitTime != backlogWaitTime
 	}
 	c.st.enabled.set = c.st.enabled.set || status.Enabled == 0
 	// Best effort: without the file, a killed run's settings stay changed.
@@ -200,8 +213,8 @@ func New(opts Options) (*Collector, error) {
 				return fail("set backlog limit", err)
 			}
 		}
-		if status.BacklogWaitTime != 0 {
-			if err := c.ctl.SetBacklogWaitTime(0, libaudit.WaitForReply); err != nil {
+		if status.BacklogWaitTime != backlogWaitTime {
+			if err := c.ctl.SetBacklogWaitTime(backlogWaitTime, libaudit.WaitForReply); err != nil {
 				return fail("set backlog wait time", err)
 			}
 		}
