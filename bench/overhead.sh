@@ -67,7 +67,7 @@ for r in $(seq "$RUNS"); do
 	kill -INT "$lanner_pid"; wait "$lanner_pid" || true; lanner_pid=
 	cpus+=("$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')")
 	kcpus+=("$(awk -v a="$k0" -v b="$k1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')")
-	drops+=("$(grep -o 'kernel_drops=[0-9]*' "$tmp/stderr.$r" | tail -1)$(grep -o ' kernel_drops_by_type=[^ ]*' "$tmp/stderr.$r" | tail -1)")
+	drops+=("$(grep -o 'kernel_drops=[0-9]*' "$tmp/stderr.$r" | tail -1)$(grep -o ' kernel_drops_by_type=[^ ]*' "$tmp/stderr.$r" | tail -1 || true)")
 	e=$(grep -c '"rule":"Benchmark workload no-op executed"' "$tmp/alerts.$r" || true)
 	o=$(grep -c '"rule":"Benchmark workload file opened"' "$tmp/alerts.$r" || true)
 	k=$(grep -c '"rule":"Benchmark workload connected"' "$tmp/alerts.$r" || true)
