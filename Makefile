@@ -9,6 +9,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 # in load order. Empty means the default rules in rules/ (already generated
 # in compiled/).
 RULES    ?=
+# Flags of gen for `make build RULES=...`: GENFLAGS=-strict fails the build
+# when rules of a source Lanner does not support (k8s_audit) are left out.
+GENFLAGS ?=
 FUZZTIME ?= 10s
 
 .PHONY: help build run generate generate-bpf check-generated test test-unit fuzz bench vet clean
@@ -27,7 +30,7 @@ ifeq ($(strip $(RULES)),)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lanner
 else
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(GO) run ./gen -q -out "$$tmp" $(RULES) && \
+	$(GO) run ./gen -q $(GENFLAGS) -out "$$tmp" $(RULES) && \
 	printf '{"Replace":{"%s":"%s"}}' "$(CURDIR)/compiled/rules_gen.go" "$$tmp/rules_gen.go" > "$$tmp/overlay.json" && \
 	$(GO) build -overlay "$$tmp/overlay.json" -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lanner && \
 	echo "built $(BIN) from $(RULES)"
@@ -64,6 +67,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./lang FuzzRead $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./internal/yamlguard FuzzParse $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./match FuzzGlob $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./event FuzzCutArgv $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./collectors/ebpf FuzzDecode $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./eventlog FuzzRead $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./state FuzzParseStat $(FUZZTIME)
@@ -75,6 +79,7 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAppendJSON $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
+	GO=$(GO) scripts/fuzz.sh ./cmd/lanner FuzzLoadConfig $(FUZZTIME)
 
 	GO=$(GO) scripts/fuzz.sh ./engine FuzzOwnAlert $(FUZZTIME)
 

@@ -28,6 +28,10 @@ const (
 	KindExec
 	// KindExit is the exit of a process (thread group leader) or thread.
 	KindExit
+	// KindCred is a change of a thread's identity seen without the call
+	// that made it (the fanotify collector's process connector): Cred is
+	// filled, Event is not.
+	KindCred
 )
 
 // Record is one thing a collector saw. Collectors reuse Records: strings
@@ -43,9 +47,24 @@ type Record struct {
 	// Event is the syscall event, for KindSyscall and KindExec. Event.Proc
 	// is nil: the engine fills it from the process table.
 	Event event.Event
-	Fork  Fork
-	Exec  Exec
-	Exit  Exit
+	// Cred is the calling thread's identity once a credential call
+	// (event.Type.IsCred) returned, when the collector knows it, and the
+	// new identity of KindCred.
+	Cred Cred
+	Fork Fork
+	Exec Exec
+	Exit Exit
+}
+
+// Cred is a thread's identity: user and group ids and capabilities.
+type Cred struct {
+	// UIDsKnown says the user ids are filled, GIDsKnown the group ids,
+	// CapsKnown the capability sets.
+	UIDsKnown, GIDsKnown, CapsKnown bool
+	// Real, effective, saved and file system user and group ids.
+	UID, EUID, SUID, FSUID                     uint32
+	GID, EGID, SGID, FSGID                     uint32
+	CapInheritable, CapPermitted, CapEffective uint64
 }
 
 // Fork describes a new task.

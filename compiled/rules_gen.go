@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:978:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:989:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
 }
@@ -136,7 +136,7 @@ func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check4, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:996:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1007:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
 }
@@ -241,7 +241,7 @@ func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1010:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1021:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
 }
@@ -346,7 +346,7 @@ func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1026:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1037:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
 }
@@ -441,7 +441,7 @@ func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), ruleset.TriOr(f.Check(check22, "proc.args"), f.Check(check23, "proc.args"), f.Check(check24, "proc.args"), f.Check(check25, "proc.args"), f.Check(check26, "proc.args"), f.Check(check27, "proc.args"), f.Check(check28, "proc.args"), f.Check(check29, "proc.args")), ruleset.TriOr(f.Check(check30, "proc.args"), f.Check(check31, "proc.args"), f.Check(check32, "proc.args"), f.Check(check33, "proc.args"), f.Check(check34, "proc.args"), f.Check(check35, "proc.args"), f.Check(check36, "proc.args"), f.Check(check37, "proc.args")), ruleset.TriOr(f.Check(check38, "proc.args"), f.Check(check39, "proc.args"), f.Check(check40, "proc.args"), f.Check(check41, "proc.args"), f.Check(check42, "proc.args"), f.Check(check43, "proc.args"), f.Check(check44, "proc.args"), f.Check(check45, "proc.args"), f.Check(check46, "proc.args"), f.Check(check47, "proc.args"), f.Check(check48, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1043:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1054:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
 }
@@ -541,7 +541,7 @@ func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check49, "proc.is_exe_from_memfd"), f.Check(check50, "proc.exepath")), ruleset.TriNot(f.Check(check51, "proc.exepath")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1065:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1076:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -636,7 +636,7 @@ func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check54, "proc.name"), ruleset.TriOr(f.Check(check55, "proc.cmdline"), f.Check(check56, "proc.cmdline"), f.Check(check57, "proc.cmdline"), f.Check(check58, "proc.cmdline"), f.Check(check59, "proc.cmdline"), f.Check(check60, "proc.cmdline"), f.Check(check61, "proc.cmdline"), f.Check(check62, "proc.cmdline"), f.Check(check63, "proc.cmdline"), f.Check(check64, "proc.cmdline"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1078:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1089:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -751,7 +751,7 @@ func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), ruleset.TriOr(f.Check(check76, "fd.sip.name"), f.Check(check77, "fd.sip.name"), f.Check(check78, "fd.sip.name"), f.Check(check79, "fd.sip.name"), f.Check(check80, "fd.sip.name"), f.Check(check81, "fd.sip.name"), f.Check(check82, "fd.sip.name"), f.Check(check83, "fd.sip.name"), f.Check(check84, "fd.sip.name"), f.Check(check85, "fd.sip.name"), f.Check(check86, "fd.sip.name"), f.Check(check87, "fd.sip.name"), f.Check(check88, "fd.sip.name"), f.Check(check89, "fd.sip.name"), f.Check(check90, "fd.sip.name"), f.Check(check91, "fd.sip.name"), f.Check(check92, "fd.sip.name"), f.Check(check93, "fd.sip.name"), f.Check(check94, "fd.sip.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1093:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1104:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -851,7 +851,7 @@ func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check95, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1109:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1120:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -971,7 +971,7 @@ func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(f.Check(check96, "evt.type"), f.Check(check97, "evt.type")), f.Check(check98, "fd.num"), f.Check(check99, "evt.is_open_exec"), f.Check(check2, "container.id"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1126:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1137:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1071,7 +1071,7 @@ func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.
 	return ruleset.TriAnd(f.Check(check65, "evt.type"), f.Check(check2, "container.id"), f.Check(check102, "fd.typechar"), f.Check(check74, "evt.rawres"), ruleset.TriOr(f.Check(check103, "fd.name"), f.Check(check104, "fd.name"), f.Check(check105, "fd.name"), f.Check(check106, "fd.name"), f.Check(check107, "fd.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1143:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1154:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1176,7 +1176,7 @@ func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), ruleset.TriOr(f.Check(check108, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1160:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1171:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1271,7 +1271,7 @@ func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check109, "proc.exepath"), f.Check(check110, "proc.exe"), f.Check(check111, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check15, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), f.Check(check112, "proc.name")), f.Check(check113, "proc.args"))), ruleset.TriNot(f.Check(check114, "proc.exepath")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1177:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1188:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1376,7 +1376,7 @@ func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check11, "evt.type"), ruleset.TriNot(f.Check(check115, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1192:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1203:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1486,7 +1486,7 @@ func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check117, "evt.arg.request"), f.Check(check118, "evt.arg.request"), f.Check(check119, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1208:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1219:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1586,7 +1586,7 @@ func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check123, "fd.name"), f.Check(check124, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check125, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1229:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1240:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !(check120(ev) || check53(ev)) && !check131(ev) && !check53(ev) && !check10(ev))
 }
@@ -1696,7 +1696,7 @@ func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num"), f.Check(check126, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check131, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1251:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1262:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check132(ev)) || (check133(ev) && check134(ev)) || (check135(ev) && check136(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1816,7 +1816,7 @@ func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check132, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check134, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check136, "evt.arg.linkpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1268:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1279:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check137(ev) || check138(ev))) || (check133(ev) && (check139(ev) || check140(ev)))) && !check141(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -1926,7 +1926,7 @@ func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check139, "evt.arg.newpath"), f.Check(check140, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check141, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1286:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check142(ev) && !((check143(ev) || check144(ev) || check145(ev)) || (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) || check137(ev) || check138(ev) || check132(ev) || ((check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)))) && !check160(ev) && !check161(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check162(ev) && check163(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check53(ev) && !check10(ev))
 }
@@ -2036,7 +2036,7 @@ func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check142, "fd.name"), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory")), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"), f.Check(check132, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename"))))), ruleset.TriNot(f.Check(check160, "proc.name")), ruleset.TriNot(f.Check(check161, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1310:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check166(ev)) || (check133(ev) && check167(ev))) && !(check100(ev) || check101(ev)) && !(check168(ev) || ((check18(ev) || check19(ev)) && (check169(ev) || check170(ev)))) && !check53(ev) && !check10(ev))
 }
@@ -2156,7 +2156,7 @@ func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check166, "fd.directory")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check167, "evt.arg.newpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check168, "proc.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check169, "proc.args"), f.Check(check170, "proc.args"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1328:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
 	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check171(ev)) || (check133(ev) && check172(ev)) || (check173(ev) && (check174(ev) || check175(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -2286,7 +2286,7 @@ func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check171, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check172, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check174, "evt.arg.path"), f.Check(check175, "evt.arg.name")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1345:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
 	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check176(ev))) && (check177(ev) || check178(ev)) && !(check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev)) && !check201(ev) && !check202(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
@@ -2396,7 +2396,7 @@ func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num")), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check176, "evt.arg.flags"))), ruleset.TriOr(f.Check(check177, "fd.directory"), f.Check(check178, "fd.directory")), ruleset.TriNot(ruleset.TriOr(f.Check(check179, "fd.name"), f.Check(check180, "fd.filename"), f.Check(check181, "fd.filename"), f.Check(check182, "fd.filename"), f.Check(check183, "fd.filename"), f.Check(check184, "fd.filename"), f.Check(check185, "fd.filename"), f.Check(check186, "fd.filename"), f.Check(check187, "fd.filename"), f.Check(check188, "fd.filename"), f.Check(check189, "fd.filename"), f.Check(check190, "fd.filename"), f.Check(check191, "fd.filename"), f.Check(check192, "fd.filename"), f.Check(check193, "fd.filename"), f.Check(check194, "fd.filename"), f.Check(check195, "fd.filename"), f.Check(check196, "fd.filename"), f.Check(check197, "fd.filename"), f.Check(check198, "fd.filename"), f.Check(check199, "fd.filename"), f.Check(check200, "fd.filename"))), ruleset.TriNot(f.Check(check201, "fd.name")), ruleset.TriNot(f.Check(check202, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1368:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && check203(ev) && !check9(ev) && !check10(ev))
 }
@@ -2501,7 +2501,7 @@ func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), f.Check(check203, "container.privileged"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1384:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
 	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && (check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev)) && !check9(ev) && !check10(ev))
 }
@@ -2601,7 +2601,7 @@ func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), ruleset.TriOr(f.Check(check204, "container.mount.dest[/]"), f.Check(check205, "container.mount.dest[/proc*]"), f.Check(check206, "container.mount.dest[/etc]"), f.Check(check207, "container.mount.dest[/etc/shadow]"), f.Check(check208, "container.mount.dest[/etc/sudoers*]"), f.Check(check209, "container.mount.dest[/root*]"), f.Check(check210, "container.mount.dest[/boot*]"), f.Check(check211, "container.mount.dest[/var/run]"), f.Check(check212, "container.mount.dest[/run]"), f.Check(check213, "container.mount.dest[/var/run/docker.sock]"), f.Check(check214, "container.mount.dest[/run/docker.sock]"), f.Check(check215, "container.mount.dest[/run/containerd]"), f.Check(check216, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(check217, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(check218, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(check219, "container.mount.dest[/run/crio/crio.sock]"), f.Check(check220, "container.mount.dest[/run/podman/podman.sock]"), f.Check(check221, "container.mount.dest[/var/lib/docker]"), f.Check(check222, "container.mount.dest[/var/lib/kubelet]"), f.Check(check223, "container.mount.dest[/var/lib/kubelet/pki*]")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1399:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !check225(ev) && !check9(ev) && !check10(ev))
 }
@@ -2696,7 +2696,7 @@ func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check224, "proc.name"), ruleset.TriNot(f.Check(check225, "proc.aname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1416:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check226(ev) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
 }
@@ -2791,7 +2791,7 @@ func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check226, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1433:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check227(ev) && !(check228(ev) && check229(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
 }
@@ -2886,7 +2886,7 @@ func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check227, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check228, "proc.name"), f.Check(check229, "proc.args"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1451:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && check230(ev) && !check231(ev) && !check232(ev) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !check243(ev) && !check10(ev))
 }
@@ -2991,7 +2991,7 @@ func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"), ruleset.TriNot(f.Check(check231, "proc.cmdline")), ruleset.TriNot(f.Check(check232, "proc.cmdline")), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(f.Check(check243, "proc.cmdline")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1472:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check15(ev) && (check244(ev) || check245(ev)) && (check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev)) && !check270(ev) && !check10(ev))
 }
@@ -3086,7 +3086,7 @@ func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), ruleset.TriOr(f.Check(check244, "proc.cmdline"), f.Check(check245, "proc.cmdline")), ruleset.TriOr(f.Check(check246, "proc.cmdline"), f.Check(check247, "proc.cmdline"), f.Check(check248, "proc.cmdline"), f.Check(check249, "proc.cmdline"), f.Check(check250, "proc.cmdline"), f.Check(check251, "proc.cmdline"), f.Check(check252, "proc.cmdline"), f.Check(check253, "proc.cmdline"), f.Check(check254, "proc.cmdline"), f.Check(check255, "proc.cmdline"), f.Check(check256, "proc.cmdline"), f.Check(check257, "proc.cmdline"), f.Check(check258, "proc.cmdline"), f.Check(check259, "proc.cmdline"), f.Check(check260, "proc.cmdline"), f.Check(check261, "proc.cmdline"), f.Check(check262, "proc.cmdline"), f.Check(check263, "proc.cmdline"), f.Check(check264, "proc.cmdline"), f.Check(check265, "proc.cmdline"), f.Check(check266, "proc.cmdline"), f.Check(check267, "proc.cmdline"), f.Check(check268, "proc.cmdline"), f.Check(check269, "proc.cmdline")), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1489:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3201,7 +3201,7 @@ func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1504:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check271(ev) && !check53(ev) && !check10(ev))
 }
@@ -3316,7 +3316,7 @@ func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check271, "fd.sport"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1518:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check272(ev) && !check273(ev) && !check53(ev) && !check10(ev))
 }
@@ -3431,7 +3431,7 @@ func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check272, "proc.name"), ruleset.TriNot(f.Check(check273, "fd.sport")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1535:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check274(ev) && !check53(ev) && !check10(ev))
 }
@@ -3526,7 +3526,7 @@ func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check274, "proc.name"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1550:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check275(ev) && (check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
@@ -3621,7 +3621,7 @@ func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check275, "proc.name"), ruleset.TriOr(f.Check(check276, "proc.args"), f.Check(check277, "proc.args"), f.Check(check278, "proc.args"), f.Check(check279, "proc.args"), f.Check(check280, "proc.args"), f.Check(check281, "proc.args"), f.Check(check282, "proc.args"), f.Check(check283, "proc.args"), f.Check(check284, "proc.args"), f.Check(check285, "proc.args"), f.Check(check286, "proc.args")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1566:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check287(ev) && check288(ev)) || (check289(ev) && (check290(ev) || check291(ev) || check292(ev))) || check293(ev) || (check294(ev) && check295(ev)) || (check296(ev) && (check297(ev) || check295(ev) || check298(ev) || check299(ev)) && (check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
@@ -3716,7 +3716,7 @@ func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check287, "proc.name"), f.Check(check288, "proc.args")), ruleset.TriAnd(f.Check(check289, "proc.name"), ruleset.TriOr(f.Check(check290, "proc.args"), f.Check(check291, "proc.args"), f.Check(check292, "proc.args"))), f.Check(check293, "proc.name"), ruleset.TriAnd(f.Check(check294, "proc.name"), f.Check(check295, "proc.args")), ruleset.TriAnd(f.Check(check296, "proc.name"), ruleset.TriOr(f.Check(check297, "proc.args"), f.Check(check295, "proc.args"), f.Check(check298, "proc.args"), f.Check(check299, "proc.args")), ruleset.TriOr(f.Check(check300, "proc.args"), f.Check(check301, "proc.args"), f.Check(check302, "proc.args"), f.Check(check303, "proc.args"), f.Check(check304, "proc.args"), f.Check(check305, "proc.args"), f.Check(check306, "proc.args"), f.Check(check307, "proc.args"), f.Check(check308, "proc.args"), f.Check(check309, "proc.args"), f.Check(check310, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1582:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check311(ev) || (check312(ev) && (check313(ev) || check314(ev))) || (check315(ev) && check316(ev) && check314(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
@@ -3811,7 +3811,7 @@ func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check311, "proc.name"), ruleset.TriAnd(f.Check(check312, "proc.name"), ruleset.TriOr(f.Check(check313, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriAnd(f.Check(check315, "proc.name"), f.Check(check316, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1597:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check317(ev) && (check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev) || check325(ev) || check326(ev))) || check327(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
@@ -3906,7 +3906,7 @@ func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check317, "proc.name"), ruleset.TriOr(f.Check(check318, "proc.args"), f.Check(check319, "proc.args"), f.Check(check320, "proc.args"), f.Check(check321, "proc.args"), f.Check(check322, "proc.args"), f.Check(check323, "proc.args"), f.Check(check324, "proc.args"), f.Check(check325, "proc.args"), f.Check(check326, "proc.args"))), f.Check(check327, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1612:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check328(ev) && (check329(ev) || check330(ev) || check331(ev) || check332(ev) || check333(ev))) && !check334(ev) && !check10(ev))
 }
@@ -4010,9 +4010,9 @@ func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check328, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(check329, "proc.env[LD_PRELOAD]"), f.Check(check330, "proc.env[LD_PRELOAD]"), f.Check(check331, "proc.env[LD_PRELOAD]"), f.Check(check332, "proc.env[LD_PRELOAD]"), f.Check(check333, "proc.env[LD_PRELOAD]"))), ruleset.TriNot(f.Check(check334, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1627:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check335(ev) && check336(ev) && !check337(ev) && !check338(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check335(ev) && check336(ev)) || (check337(ev) && (check338(ev) || check339(ev) || check340(ev)))) && !check341(ev) && !check342(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -4117,12 +4117,12 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 
 // condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
 func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check335, "evt.type"), f.Check(check336, "evt.arg.uid"), ruleset.TriNot(f.Check(check337, "proc.name")), ruleset.TriNot(f.Check(check338, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check335, "evt.type"), f.Check(check336, "evt.arg.uid")), ruleset.TriAnd(f.Check(check337, "evt.type"), ruleset.TriOr(f.Check(check338, "evt.arg.ruid"), f.Check(check339, "evt.arg.euid"), f.Check(check340, "evt.arg.suid")))), ruleset.TriNot(f.Check(check341, "proc.name")), ruleset.TriNot(f.Check(check342, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1649:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check339(ev) && (check340(ev) || check341(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check342(ev) && !check53(ev) && !check10(ev))
+	return (check343(ev) && (check344(ev) || check345(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check346(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4242,12 +4242,12 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 
 // condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
 func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check339, "evt.type"), ruleset.TriOr(f.Check(check340, "evt.arg.mode"), f.Check(check341, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check342, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check343, "evt.type"), ruleset.TriOr(f.Check(check344, "evt.arg.mode"), f.Check(check345, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check346, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1669:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check343(ev) && (check344(ev) || check345(ev))) && !check346(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return ((check347(ev) && (check348(ev) || check349(ev))) && !check350(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4352,12 +4352,12 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 
 // condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
 func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check343, "evt.type"), ruleset.TriOr(f.Check(check344, "evt.arg.cmd"), f.Check(check345, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check346, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check347, "evt.type"), ruleset.TriOr(f.Check(check348, "evt.arg.cmd"), f.Check(check349, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check350, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1686:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check347(ev) && check348(ev) && !check349(ev) && !check53(ev) && !check10(ev))
+	return (check351(ev) && check352(ev) && !check353(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4462,12 +4462,12 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 
 // condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
 func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check347, "evt.type"), f.Check(check348, "user.uid"), ruleset.TriNot(f.Check(check349, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check351, "evt.type"), f.Check(check352, "user.uid"), ruleset.TriNot(f.Check(check353, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1702:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check350(ev) || check351(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (check116(ev) && (check354(ev) || check355(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4572,12 +4572,12 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 
 // condPtraceAttachToProcess evaluates the condition of the rule "Ptrace Attach To Process" over what the facts know.
 func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check350, "evt.arg.request"), f.Check(check351, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check354, "evt.arg.request"), f.Check(check355, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1717:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1728:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check353(ev) || check354(ev)) && !check355(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check356(ev) && check122(ev) && check98(ev)) && (check357(ev) || check358(ev)) && !check359(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4672,12 +4672,12 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 
 // condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
 func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check353, "fd.name"), f.Check(check354, "fd.directory")), ruleset.TriNot(f.Check(check355, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check356, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check357, "fd.name"), f.Check(check358, "fd.directory")), ruleset.TriNot(f.Check(check359, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1735:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check356(ev) || ((check357(ev) || check358(ev)) && !check359(ev) && !check360(ev))) && !check361(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check356(ev) && check122(ev) && check98(ev)) && (check360(ev) || ((check361(ev) || check362(ev)) && !check363(ev) && !check364(ev))) && !check365(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4772,12 +4772,12 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 
 // condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
 func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check356, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check357, "fd.directory"), f.Check(check358, "fd.directory")), ruleset.TriNot(f.Check(check359, "fd.filename")), ruleset.TriNot(f.Check(check360, "fd.filename")))), ruleset.TriNot(f.Check(check361, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check356, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check360, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check361, "fd.directory"), f.Check(check362, "fd.directory")), ruleset.TriNot(f.Check(check363, "fd.filename")), ruleset.TriNot(f.Check(check364, "fd.filename")))), ruleset.TriNot(f.Check(check365, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1752:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check362(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check363(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check356(ev) && check122(ev) && check98(ev)) && check366(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check367(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4872,12 +4872,12 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 
 // condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
 func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check362, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check363, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check356, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check366, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check367, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1774:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check364(ev) && check365(ev) && (check15(ev) || check366(ev)) && !check9(ev) && !check10(ev))
+	return ((check96(ev) && check356(ev) && check122(ev) && check98(ev)) && check368(ev) && check369(ev) && (check15(ev) || check370(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4972,12 +4972,12 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 
 // condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
 func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check364, "fd.filename"), f.Check(check365, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check366, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check356, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check368, "fd.filename"), f.Check(check369, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check370, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1791:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check367(ev)) || (check133(ev) && (check368(ev) || check369(ev)))) && !(check100(ev) || check101(ev)) && !check370(ev) && !check371(ev) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check371(ev)) || (check133(ev) && (check372(ev) || check373(ev)))) && !(check100(ev) || check101(ev)) && !check374(ev) && !check375(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -5082,12 +5082,12 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 
 // condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
 func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check367, "fd.filename")), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check368, "evt.arg.newpath"), f.Check(check369, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check370, "proc.name")), ruleset.TriNot(f.Check(check371, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check371, "fd.filename")), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check372, "evt.arg.newpath"), f.Check(check373, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check374, "proc.name")), ruleset.TriNot(f.Check(check375, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1808:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check143(ev) || check144(ev) || check145(ev))) || (check133(ev) && (check372(ev) || check373(ev) || check374(ev) || check375(ev) || check376(ev) || check377(ev) || check378(ev)))) && !check379(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check143(ev) || check144(ev) || check145(ev))) || (check133(ev) && (check376(ev) || check377(ev) || check378(ev) || check379(ev) || check380(ev) || check381(ev) || check382(ev)))) && !check383(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -5192,12 +5192,12 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 
 // condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
 func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check372, "evt.arg.newpath"), f.Check(check373, "evt.arg.newpath"), f.Check(check374, "evt.arg.newpath"), f.Check(check375, "evt.arg.newpath"), f.Check(check376, "evt.arg.newpath"), f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check379, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check376, "evt.arg.newpath"), f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath"), f.Check(check379, "evt.arg.newpath"), f.Check(check380, "evt.arg.newpath"), f.Check(check381, "evt.arg.newpath"), f.Check(check382, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check383, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1823:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check380(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check384(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5292,12 +5292,12 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 
 // condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
 func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check380, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check384, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1841:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) && !(check162(ev) && check163(ev)) && !(check162(ev) && check148(ev)) && !check381(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) && !(check162(ev) && check163(ev)) && !(check162(ev) && check148(ev)) && !check385(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5392,12 +5392,12 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 
 // condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
 func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check148, "fd.filename"))), ruleset.TriNot(f.Check(check381, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check148, "fd.filename"))), ruleset.TriNot(f.Check(check385, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1862:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (check382(ev) && (check383(ev) || check384(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check386(ev) && (check387(ev) || check388(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5512,12 +5512,12 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
 func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check382, "evt.type"), ruleset.TriOr(f.Check(check383, "evt.arg.oldpath"), f.Check(check384, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check386, "evt.type"), ruleset.TriOr(f.Check(check387, "evt.arg.oldpath"), f.Check(check388, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1879:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (check135(ev) && check385(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check135(ev) && check389(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5632,12 +5632,12 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
 func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check385, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check389, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1896:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check387(ev)) || (check173(ev) && (check388(ev) || check389(ev))) || (check133(ev) && check390(ev))) && !check391(ev) && !check392(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check390(ev) && check391(ev)) || (check173(ev) && (check392(ev) || check393(ev))) || (check133(ev) && check394(ev))) && !check395(ev) && !check396(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5762,12 +5762,12 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 
 // condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
 func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check387, "fd.name")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check388, "evt.arg.path"), f.Check(check389, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check390, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check391, "proc.name")), ruleset.TriNot(f.Check(check392, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check390, "evt.arg.flags"), f.Check(check391, "fd.name")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check392, "evt.arg.path"), f.Check(check393, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check394, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check395, "proc.name")), ruleset.TriNot(f.Check(check396, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1916:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check173(ev) && (check393(ev) || check394(ev) || check395(ev) || check396(ev))) || (check133(ev) && check397(ev)) || (check133(ev) && check398(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check399(ev) && !check400(ev)) || (check135(ev) && (check401(ev) || check402(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check403(ev) && !(check15(ev) && !check404(ev)))) && !check53(ev) && !check10(ev))
+	return (((check173(ev) && (check397(ev) || check398(ev) || check399(ev) || check400(ev))) || (check133(ev) && check401(ev)) || (check133(ev) && check402(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check403(ev) && !check404(ev)) || (check135(ev) && (check405(ev) || check406(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check390(ev) && check407(ev) && !(check15(ev) && !check408(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5902,12 +5902,132 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 
 // condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
 func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check393, "evt.arg.path"), f.Check(check394, "evt.arg.name"), f.Check(check395, "evt.arg.path"), f.Check(check396, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check397, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check398, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check399, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check400, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check135, "evt.type"), ruleset.TriOr(f.Check(check401, "evt.arg.linkpath"), f.Check(check402, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check403, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check404, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check397, "evt.arg.path"), f.Check(check398, "evt.arg.name"), f.Check(check399, "evt.arg.path"), f.Check(check400, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check401, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check402, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check403, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check404, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check135, "evt.type"), ruleset.TriOr(f.Check(check405, "evt.arg.linkpath"), f.Check(check406, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check390, "evt.arg.flags"), f.Check(check407, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check408, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1940:3).
+// matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1951:3).
+func matchRootRequestedByNonRootProcess(ev *event.Event) bool {
+	return (((check335(ev) && check336(ev)) || (check337(ev) && (check338(ev) || check339(ev) || check340(ev)))) && check352(ev) && !check341(ev) && !check53(ev) && !check10(ev))
+}
+
+// formatRootRequestedByNonRootProcess appends the output of the rule "Root Requested By Non-Root Process".
+func formatRootRequestedByNonRootProcess(dst []byte, ev *event.Event) []byte {
+	dst = append(dst, "Non-root process asked for uid 0 | target_uid="...)
+	{
+		v, ok := event.EvtArg(ev, event.Arg{
+			ID:    event.ArgIDUID,
+			Index: -1,
+			Key:   "uid",
+			Set:   true,
+		})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " target_euid="...)
+	{
+		v, ok := event.EvtArg(ev, event.Arg{
+			ID:    event.ArgIDEuid,
+			Index: -1,
+			Key:   "euid",
+			Set:   true,
+		})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " result="...)
+	{
+		v, ok := event.EvtRes(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " user="...)
+	{
+		v, ok := event.UserName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " uid="...)
+	{
+		v, ok := event.UserUID(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " loginuid="...)
+	{
+		v, ok := event.UserLoginUID(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " process="...)
+	{
+		v, ok := event.ProcName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " exe="...)
+	{
+		v, ok := event.ProcExepath(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " cmdline="...)
+	{
+		v, ok := event.ProcCmdline(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " parent="...)
+	{
+		v, ok := event.ProcPname(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " pcmdline="...)
+	{
+		v, ok := event.ProcPcmdline(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " tty="...)
+	{
+		v, ok := event.ProcTTY(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " evt="...)
+	{
+		v, ok := event.EvtType(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " container="...)
+	{
+		v, ok := event.ContainerID(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " ("...)
+	{
+		v, ok := event.ContainerName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, ") image="...)
+	{
+		v, ok := event.ContainerImageRepository(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, ":"...)
+	{
+		v, ok := event.ContainerImageTag(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " k8s="...)
+	{
+		v, ok := event.K8sNsName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, "/"...)
+	{
+		v, ok := event.K8sPodName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	return dst
+}
+
+// condRootRequestedByNonRootProcess evaluates the condition of the rule "Root Requested By Non-Root Process" over what the facts know.
+func condRootRequestedByNonRootProcess(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check335, "evt.type"), f.Check(check336, "evt.arg.uid")), ruleset.TriAnd(f.Check(check337, "evt.type"), ruleset.TriOr(f.Check(check338, "evt.arg.ruid"), f.Check(check339, "evt.arg.euid"), f.Check(check340, "evt.arg.suid")))), f.Check(check352, "user.uid"), ruleset.TriNot(f.Check(check341, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+}
+
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1970:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check162(ev) && !check164(ev) && !check404(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check162(ev) && !check164(ev) && !check408(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -6002,12 +6122,12 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 
 // condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
 func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check164, "proc.vpid")), ruleset.TriNot(f.Check(check404, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check164, "proc.vpid")), ruleset.TriNot(f.Check(check408, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1959:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1989:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check405(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check409(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -6097,12 +6217,12 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
 func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check405, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check409, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1974:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2004:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check339(ev) && check2(ev) && check17(ev) && (check406(ev) || check407(ev) || check408(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
+	return (check343(ev) && check2(ev) && check17(ev) && (check410(ev) || check411(ev) || check412(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -6217,12 +6337,12 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 
 // condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
 func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check339, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check406, "evt.arg.mode"), f.Check(check407, "evt.arg.mode"), f.Check(check408, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check343, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check410, "evt.arg.mode"), f.Check(check411, "evt.arg.mode"), f.Check(check412, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1993:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2023:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check409(ev) || check410(ev) || check411(ev)) && !check9(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check413(ev) || check414(ev) || check415(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6322,12 +6442,12 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 
 // condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
 func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check409, "fd.sip"), f.Check(check410, "fd.sip"), f.Check(check411, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check413, "fd.sip"), f.Check(check414, "fd.sip"), f.Check(check415, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2008:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2038:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check412(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check416(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6417,12 +6537,12 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 
 // condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
 func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check412, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check416, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2023:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2053:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check413(ev) && !check414(ev) && !(check15(ev) && check230(ev)) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check417(ev) && !check418(ev) && !(check15(ev) && check230(ev)) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6517,12 +6637,12 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 
 // condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
 func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check413, "proc.pname"), ruleset.TriNot(f.Check(check414, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check417, "proc.pname"), ruleset.TriNot(f.Check(check418, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2042:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2072:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check415(ev) && check416(ev) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check419(ev) && check420(ev) && !check270(ev) && !check10(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6612,12 +6732,12 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 
 // condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
 func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check415, "container.id"), f.Check(check416, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check419, "container.id"), f.Check(check420, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2057:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2087:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check162(ev) && check225(ev) && (check417(ev) || check418(ev)) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check162(ev) && check225(ev) && (check421(ev) || check422(ev)) && !check10(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6707,12 +6827,12 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 
 // condInteractiveShellFromPackageManager evaluates the condition of the rule "Interactive Shell From Package Manager" over what the facts know.
 func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), f.Check(check225, "proc.aname"), ruleset.TriOr(f.Check(check417, "proc.args"), f.Check(check418, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), f.Check(check225, "proc.aname"), ruleset.TriOr(f.Check(check421, "proc.args"), f.Check(check422, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2075:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2105:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check419(ev) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check423(ev) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6802,12 +6922,12 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 
 // condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
 func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check419, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check423, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2090:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2120:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check420(ev) && (check421(ev) || check422(ev) || check423(ev) || check424(ev) || check24(ev) || check27(ev) || check425(ev) || check426(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check424(ev) && (check425(ev) || check426(ev) || check427(ev) || check428(ev) || check24(ev) || check27(ev) || check429(ev) || check430(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6897,12 +7017,12 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 
 // condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
 func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check420, "proc.name"), ruleset.TriOr(f.Check(check421, "proc.args"), f.Check(check422, "proc.args"), f.Check(check423, "proc.args"), f.Check(check424, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check425, "proc.args"), f.Check(check426, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check424, "proc.name"), ruleset.TriOr(f.Check(check425, "proc.args"), f.Check(check426, "proc.args"), f.Check(check427, "proc.args"), f.Check(check428, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check429, "proc.args"), f.Check(check430, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2105:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2135:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check427(ev) && (check428(ev) || check429(ev) || check430(ev) || check431(ev) || check432(ev) || check433(ev) || check434(ev))) || (check435(ev) && (check436(ev) || check437(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check431(ev) && (check432(ev) || check433(ev) || check434(ev) || check435(ev) || check436(ev) || check437(ev) || check438(ev))) || (check439(ev) && (check440(ev) || check441(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6992,12 +7112,12 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 
 // condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
 func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check427, "proc.name"), ruleset.TriOr(f.Check(check428, "proc.args"), f.Check(check429, "proc.args"), f.Check(check430, "proc.args"), f.Check(check431, "proc.args"), f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check434, "proc.args"))), ruleset.TriAnd(f.Check(check435, "proc.name"), ruleset.TriOr(f.Check(check436, "proc.args"), f.Check(check437, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check431, "proc.name"), ruleset.TriOr(f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check434, "proc.args"), f.Check(check435, "proc.args"), f.Check(check436, "proc.args"), f.Check(check437, "proc.args"), f.Check(check438, "proc.args"))), ruleset.TriAnd(f.Check(check439, "proc.name"), ruleset.TriOr(f.Check(check440, "proc.args"), f.Check(check441, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2120:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2150:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check438(ev) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check442(ev) && !check270(ev) && !check10(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -7087,10 +7207,10 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 
 // condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
 func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check438, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check442, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2134:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2164:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
 	return (check11(ev) && check162(ev) && !check10(ev))
 }
@@ -7195,9 +7315,9 @@ func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2147:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2177:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (check1(ev) && check415(ev) && check17(ev) && !check3(ev) && !check439(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (check1(ev) && check419(ev) && check17(ev) && !check3(ev) && !check443(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -7307,12 +7427,12 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 
 // condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
 func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check415, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check439, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check419, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check443, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2167:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2197:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (check116(ev) && check440(ev) && !(check120(ev) || check53(ev)) && !check441(ev) && !check53(ev) && !check10(ev))
+	return (check116(ev) && check444(ev) && !(check120(ev) || check53(ev)) && !check445(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7407,12 +7527,12 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 
 // condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
 func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check440, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check441, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check444, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check445, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2184:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2214:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev) || check447(ev) || check448(ev) || check449(ev)) && !check450(ev) && !((check18(ev) || check19(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check356(ev) && check122(ev) && check98(ev)) && (check446(ev) || check447(ev) || check448(ev) || check449(ev) || check450(ev) || check451(ev) || check452(ev) || check453(ev)) && !check454(ev) && !((check18(ev) || check19(ev)) && (check455(ev) || check456(ev) || check457(ev) || check458(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7507,12 +7627,12 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 
 // condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
 func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check442, "fd.name"), f.Check(check443, "fd.name"), f.Check(check444, "fd.name"), f.Check(check445, "fd.name"), f.Check(check446, "fd.name"), f.Check(check447, "fd.name"), f.Check(check448, "fd.name"), f.Check(check449, "fd.name")), ruleset.TriNot(f.Check(check450, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check451, "proc.cmdline"), f.Check(check452, "proc.cmdline"), f.Check(check453, "proc.cmdline"), f.Check(check454, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check356, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check446, "fd.name"), f.Check(check447, "fd.name"), f.Check(check448, "fd.name"), f.Check(check449, "fd.name"), f.Check(check450, "fd.name"), f.Check(check451, "fd.name"), f.Check(check452, "fd.name"), f.Check(check453, "fd.name")), ruleset.TriNot(f.Check(check454, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check455, "proc.cmdline"), f.Check(check456, "proc.cmdline"), f.Check(check457, "proc.cmdline"), f.Check(check458, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2202:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2232:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check455(ev) && !check456(ev) && !(check149(ev) && (check457(ev) || check458(ev) || check459(ev) || check460(ev))) && !(check357(ev) && check461(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check459(ev) && !check460(ev) && !(check149(ev) && (check461(ev) || check462(ev) || check463(ev) || check464(ev))) && !(check361(ev) && check465(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7617,12 +7737,12 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
 func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check455, "fd.name"), ruleset.TriNot(f.Check(check456, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check149, "fd.directory"), ruleset.TriOr(f.Check(check457, "fd.filename"), f.Check(check458, "fd.filename"), f.Check(check459, "fd.filename"), f.Check(check460, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check357, "fd.directory"), f.Check(check461, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check459, "fd.name"), ruleset.TriNot(f.Check(check460, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check149, "fd.directory"), ruleset.TriOr(f.Check(check461, "fd.filename"), f.Check(check462, "fd.filename"), f.Check(check463, "fd.filename"), f.Check(check464, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check361, "fd.directory"), f.Check(check465, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2222:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2252:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (check462(ev) && (check463(ev) || check464(ev) || check465(ev) || check466(ev) || check467(ev) || check468(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check469(ev) && !check53(ev) && !check10(ev))
+	return (check466(ev) && (check467(ev) || check468(ev) || check469(ev) || check470(ev) || check471(ev) || check472(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check473(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7722,12 +7842,12 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 
 // condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
 func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check462, "evt.type"), ruleset.TriOr(f.Check(check463, "evt.arg.path"), f.Check(check464, "evt.arg.path"), f.Check(check465, "evt.arg.path"), f.Check(check466, "evt.arg.path"), f.Check(check467, "evt.arg.path"), f.Check(check468, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check469, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check466, "evt.type"), ruleset.TriOr(f.Check(check467, "evt.arg.path"), f.Check(check468, "evt.arg.path"), f.Check(check469, "evt.arg.path"), f.Check(check470, "evt.arg.path"), f.Check(check471, "evt.arg.path"), f.Check(check472, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check473, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2238:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2268:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (check133(ev) && (check470(ev) || check471(ev) || check472(ev) || check473(ev) || check474(ev) || check475(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check133(ev) && (check474(ev) || check475(ev) || check476(ev) || check477(ev) || check478(ev) || check479(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7837,13 +7957,14 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
 func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check470, "evt.arg.newpath"), f.Check(check471, "evt.arg.newpath"), f.Check(check472, "evt.arg.newpath"), f.Check(check473, "evt.arg.newpath"), f.Check(check474, "evt.arg.newpath"), f.Check(check475, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check474, "evt.arg.newpath"), f.Check(check475, "evt.arg.newpath"), f.Check(check476, "evt.arg.newpath"), f.Check(check477, "evt.arg.newpath"), f.Check(check478, "evt.arg.newpath"), f.Check(check479, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
 	Cond:       condNamespaceChangeInsideContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "namespace_event and in_container and not container_runtime_process and not proc.name in (container_namespace_tool_names) and not systemd_process and not container.image.repository in (user_known_container_namespace_images) and not user_known_container_namespace_activity",
 	Desc:       "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
@@ -7919,15 +8040,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeInsideContainer,
-	Line:     978,
+	Line:     989,
 	Match:    matchNamespaceChangeInsideContainer,
 	Name:     "Namespace Change Inside Container",
+	Output:   "Namespace change attempted inside a container | result=%evt.res fd=%evt.arg.fd flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
 	Cond:       condKernelModuleLoadedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type"},
+	Condition:  "module_load_event and in_container and not container.image.repository in (user_known_module_loader_images) and not user_known_container_module_activity",
 	Desc:       "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
@@ -7988,15 +8111,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     996,
+	Line:     1007,
 	Match:    matchKernelModuleLoadedFromContainer,
 	Name:     "Kernel Module Loaded From Container",
+	Output:   "Kernel module load attempted from a container | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
 }, {
 	Cond:       condReverseShellSocketRedirection,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Condition:  "dup_event and ip_socket and evt.rawres in (0, 1, 2) and shell_process and not user_known_reverse_shell_activity",
 	Desc:       "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
@@ -8057,15 +8182,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatReverseShellSocketRedirection,
-	Line:     1010,
+	Line:     1021,
 	Match:    matchReverseShellSocketRedirection,
 	Name:     "Reverse Shell Socket Redirection",
+	Output:   "Shell standard streams redirected to a network socket | connection=%fd.name new_fd=%evt.rawres user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
 }, {
 	Cond:       condInlineScriptReverseShell,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.name"},
+	Condition:  "spawned_process and interpreter_process and inline_code_flag and inline_code_opens_socket and inline_code_runs_shell and not user_known_inline_reverse_shell_activity",
 	Desc:       "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -8120,15 +8247,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInlineScriptReverseShell,
-	Line:     1026,
+	Line:     1037,
 	Match:    matchInlineScriptReverseShell,
 	Name:     "Inline Script Reverse Shell",
+	Output:   "Interpreter started with inline reverse shell code user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
 	Cond:       condFilelessExecutionFromMemory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.exepath", "proc.is_exe_from_memfd", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and (proc.is_exe_from_memfd = true or proc.exepath startswith /memfd:) and not proc.exepath contains runc_cloned and not proc.pname in (container_runtime_names) and not proc.name in (user_known_memfd_exec_names) and not user_known_memfd_exec_activity",
 	Desc:       "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -8186,15 +8315,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFilelessExecutionFromMemory,
-	Line:     1043,
+	Line:     1054,
 	Match:    matchFilelessExecutionFromMemory,
 	Name:     "Fileless Execution From Memory",
+	Output:   "Program executed from a memory file | exe_from_memfd=%proc.is_exe_from_memfd user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
 }, {
 	Cond:       condCryptoMinerCommandLine,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name"},
+	Condition:  "spawned_process and (proc.name in (miner_names) or miner_command_line) and not user_known_miner_command_activity",
 	Desc:       "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -8249,15 +8380,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1065,
+	Line:     1076,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
+	Output:   "Cryptocurrency miner started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1496"},
 }, {
 	Cond:       condCryptoMiningPoolDomainContacted,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.sip.name", "fd.snet", "fd.typechar"},
+	Condition:  "outbound_connection and miner_pool_domain and not user_known_miner_domain_activity",
 	Desc:       "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
@@ -8324,15 +8457,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1078,
+	Line:     1089,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
+	Output:   "Connection to a mining pool | connection=%fd.name server=%fd.sip server_name=%fd.sip.name port=%fd.sport user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Critical,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "T1496"},
 }, {
 	Cond:       condDriftedExecutableRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.is_exe_upper_layer"},
+	Condition:  "spawned_process and in_container and proc.is_exe_upper_layer = true and not container.image.repository in (user_known_drift_images) and not user_known_drift_exec_activity",
 	Desc:       "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -8390,15 +8525,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1093,
+	Line:     1104,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
+	Output:   "Executable from the container's writable layer was run | exe_upper_layer=%proc.is_exe_upper_layer user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "drift", "mitre_execution", "T1059"},
 }, {
 	Cond:       condNewExecutableCreatedInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.is_open_exec", "evt.num", "evt.type", "fd.num", "proc.aname", "proc.name"},
+	Condition:  "(file_open_event or evt.type = creat) and fd.num >= 0 and evt.is_open_exec = true and in_container and not package_manager_context and not container.image.repository in (user_known_drift_images) and not user_known_drift_create_activity",
 	Desc:       "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -8474,15 +8611,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1109,
+	Line:     1120,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
+	Output:   "Executable file created in a container | file=%fd.name flags=%evt.arg.flags mode=%evt.arg.mode user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
 }, {
 	Cond:       condContainerRuntimeSocketConnectedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.type", "fd.name", "fd.typechar"},
+	Condition:  "evt.type = connect and in_container and fd.typechar = u and evt.rawres >= 0 and container_runtime_socket and not container.image.repository in (user_known_runtime_socket_images) and not user_known_runtime_socket_activity",
 	Desc:       "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect},
@@ -8540,15 +8679,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1126,
+	Line:     1137,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
+	Output:   "Container runtime API socket used from a container | socket=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_privilege_escalation", "T1611"},
 }, {
 	Cond:       condNetworkClientStdioRedirectedToSocket,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Condition:  "dup_event and ip_socket and evt.rawres in (0, 1, 2) and (proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet) or interpreter_process) and not proc.name in (user_known_socket_stdio_names) and not user_known_socket_stdio_activity",
 	Desc:       "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
@@ -8609,15 +8750,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1143,
+	Line:     1154,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
+	Output:   "Network socket placed on standard streams | connection=%fd.name new_fd=%evt.rawres user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 }, {
 	Cond:       condExecutionFromSharedMemory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.exe", "proc.exepath", "proc.name"},
+	Condition:  "spawned_process and (proc.exepath startswith /dev/shm/ or proc.exe startswith /dev/shm/\n     or proc.exepath startswith /run/shm/\n     or ((shell_process or interpreter_process or proc.name startswith ld-linux)\n         and proc.args startswith /dev/shm/))\nand not proc.exepath in (user_known_shm_executables) and not user_known_shm_exec_activity",
 	Desc:       "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -8672,15 +8815,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1160,
+	Line:     1171,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
+	Output:   "Program run from /dev/shm user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
 }, {
 	Cond:       condKernelModuleLoadedByUnexpectedProgram,
 	CondFields: []string{"evt.num", "evt.type", "proc.name"},
+	Condition:  "module_load_event and not proc.name in (kernel_module_loader_names) and not proc.name in (user_known_module_loaders) and not user_known_module_load_activity",
 	Desc:       "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
@@ -8741,15 +8886,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1177,
+	Line:     1188,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
+	Output:   "Kernel module loaded by an unexpected program | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
 }, {
 	Cond:       condPtraceCodeInjection,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Condition:  "evt.type = ptrace and (evt.arg.request contains PTRACE_POKETEXT or evt.arg.request contains PTRACE_POKEDATA\n     or evt.arg.request contains PTRACE_SETREGS)\nand not debugger_process and not user_known_ptrace_injection_activity",
 	Desc:       "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypePtrace},
@@ -8816,15 +8963,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1192,
+	Line:     1203,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
+	Output:   "Memory or registers of another process changed with ptrace | request=%evt.arg.request result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
 	Cond:       condKernelExecutionHookModified,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "file_written and (fd.name in (kernel_hook_files) or fd.filename = release_agent) and not systemd_process and not package_manager_context and not proc.name in (kernel_hook_writer_names) and not proc.name in (user_known_kernel_hook_writers) and not user_known_kernel_hook_activity",
 	Desc:       "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -8882,15 +9031,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1208,
+	Line:     1219,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
+	Output:   "Kernel usermode helper setting changed | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
 }, {
 	Cond:       condProcessMemoryOpenedThroughProcfs,
 	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.name"},
+	Condition:  "file_open_event and fd.typechar = f and fd.num >= 0 and fd.name glob \"/proc/*/mem\" and not fd.name startswith /proc/self/ and not fd.name startswith /proc/thread-self/ and not fd.nameraw startswith /proc/self/ and not fd.nameraw startswith /proc/thread-self/ and not debugger_process and not proc.name in (security_agent_names) and not proc.name in (user_known_proc_mem_readers) and not user_known_proc_mem_activity",
 	Desc:       "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -8957,15 +9108,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1229,
+	Line:     1240,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
+	Output:   "Memory of another process opened through /proc | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
 }, {
 	Cond:       condDynamicLinkerPreloadFileModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "((file_written and fd.name = /etc/ld.so.preload)\n or (rename_event and evt.arg.newpath = /etc/ld.so.preload)\n or (symlink_event and evt.arg.linkpath = /etc/ld.so.preload))\nand not package_manager_context and not proc.name in (user_known_preload_file_writers) and not user_known_preload_file_activity",
 	Desc:       "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
@@ -9041,15 +9194,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1251,
+	Line:     1262,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
+	Output:   "Dynamic linker preload file changed | file=%fd.name rename_to=%evt.arg.newpath link=%evt.arg.linkpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
 	Cond:       condAccountDatabaseModifiedDirectly,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d))\n or (rename_event and (evt.arg.newpath in (account_database_files) or evt.arg.newpath startswith /etc/sudoers.d/)))\nand not proc.name in (account_tool_names, visudo) and not systemd_process and not package_manager_context and not proc.name in (user_known_account_db_writers) and not user_known_account_db_activity",
 	Desc:       "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -9116,15 +9271,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1268,
+	Line:     1279,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
+	Output:   "Account or sudoers database changed outside the account tools | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 }, {
 	Cond:       condWriteBelowEtc,
 	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Condition:  "file_written and fd.name startswith /etc/ and not etc_path_with_own_rule and not proc.name in (etc_writer_names, account_tool_names) and not proc.aname in (etc_writer_parent_names) and not systemd_process and not package_manager_context and not interactive_editor and not started_by_container_entrypoint and not proc.name in (user_known_etc_writers) and not user_known_etc_write_activity",
 	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -9191,15 +9348,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1286,
+	Line:     1297,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
+	Output:   "File below /etc opened for writing | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
 	Cond:       condWriteBelowBinaryDirectory,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.num", "fd.typechar", "proc.aname", "proc.args", "proc.name"},
+	Condition:  "((file_written and fd.directory in (binary_dirs))\n or (rename_event and evt.arg.newpath pmatch (binary_dirs)))\nand not package_manager_context and not language_package_install and not proc.name in (user_known_bin_dir_writers) and not user_known_bin_dir_activity",
 	Desc:       "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -9275,15 +9434,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1310,
+	Line:     1321,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
+	Output:   "File in a binary directory written or replaced | file=%fd.name rename_from=%evt.arg.oldpath rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
 }, {
 	Cond:       condPackageDatabaseModifiedOutsidePackageManager,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "((file_written and fd.name pmatch (package_database_dirs))\n or (rename_event and evt.arg.newpath pmatch (package_database_dirs))\n or (unlink_event and (evt.arg.path pmatch (package_database_dirs) or evt.arg.name pmatch (package_database_dirs))))\nand not package_manager_context and not proc.name in (user_known_package_db_writers) and not user_known_package_db_activity",
 	Desc:       "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
@@ -9368,15 +9529,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1328,
+	Line:     1339,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
+	Output:   "Package database changed outside a package manager | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
 }, {
 	Cond:       condNonDeviceFileCreatedUnderDev,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "file_created and (fd.directory = /dev or fd.directory glob \"/dev/.*\") and not well_known_device_name and not fd.name = /dev/termination-log and not proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, \"(udev-worker)\") and not systemd_process and not package_manager_context and not proc.name in (user_known_dev_writer_names) and not user_known_dev_writers",
 	Desc:       "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -9443,15 +9606,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1345,
+	Line:     1356,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
+	Output:   "File created below /dev | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Error,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
 }, {
 	Cond:       condPrivilegedContainerStarted,
 	CondFields: []string{"container.id", "container.image.repository", "container.privileged", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Condition:  "container_first_process and container.privileged = true and not container.image.repository in (user_known_privileged_images) and not user_known_privileged_container_activity",
 	Desc:       "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9512,15 +9677,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1368,
+	Line:     1379,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
+	Output:   "Privileged container started | privileged=%container.privileged mounts=%container.mounts user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
 	Cond:       condContainerStartedWithSensitiveHostMount,
 	CondFields: []string{"container.id", "container.image.repository", "container.mount.dest", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Condition:  "container_first_process and sensitive_host_mount and not container.image.repository in (user_known_sensitive_mount_images) and not user_known_sensitive_mount_activity",
 	Desc:       "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9578,15 +9745,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1384,
+	Line:     1395,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
+	Output:   "Container started with a sensitive host path mounted | mounts=%container.mounts user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
 }, {
 	Cond:       condPackageManagerRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name"},
+	Condition:  "spawned_process and in_container and proc.name in (os_package_manager_names) and not proc.aname in (os_package_manager_names) and not container.image.repository in (user_known_package_install_images) and not user_known_container_package_activity",
 	Desc:       "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9641,15 +9810,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1399,
+	Line:     1410,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
+	Output:   "Package manager launched in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
 }, {
 	Cond:       condPrivilegeSwitchBinaryRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
+	Condition:  "spawned_process and in_container and proc.name in (privilege_switch_names) and not started_by_container_entrypoint and not container.image.repository in (user_known_privilege_switch_images) and not user_known_container_privilege_switch_activity",
 	Desc:       "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9704,15 +9875,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1416,
+	Line:     1427,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
+	Output:   "Privilege switching program run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
 }, {
 	Cond:       condHostAccessToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.vpid"},
+	Condition:  "spawned_process and in_container and proc.name in (mount, nsenter, debugfs) and not (proc.name = mount and proc.args in (\"\", \"-l\")) and not started_by_container_entrypoint and not container.image.repository in (user_known_host_access_images) and not user_known_host_access_activity",
 	Desc:       "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9767,15 +9940,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1433,
+	Line:     1444,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
+	Output:   "Host access tool run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 }, {
 	Cond:       condShellSpawnedByWebServer,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pcmdline", "proc.pname"},
+	Condition:  "spawned_process and shell_process and proc.pname in (web_server_names) and not proc.cmdline contains rotatelogs and not proc.cmdline contains cronolog and not node_developer_tooling and not proc.cmdline in (user_known_web_shell_commands) and not user_known_web_server_shell_activity",
 	Desc:       "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9830,15 +10005,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1451,
+	Line:     1462,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
+	Output:   "Shell started by a web server process | shell=%proc.name server=%proc.pname user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
 }, {
 	Cond:       condDownloadPipedIntoShell,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and shell_process and download_tool_in_cmdline and cmdline_pipes_into_interpreter and not proc.pname in (user_known_download_pipe_parents) and not user_known_download_pipe_activity",
 	Desc:       "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -9893,15 +10070,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1472,
+	Line:     1483,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
+	Output:   "Downloaded content piped into an interpreter user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
 }, {
 	Cond:       condShellOpenedNetworkConnection,
 	CondFields: []string{"container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar", "proc.name"},
+	Condition:  "outbound_connection and shell_process and not container.image.repository in (user_known_network_shell_images) and not user_known_shell_connection_activity",
 	Desc:       "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
@@ -9968,15 +10147,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1489,
+	Line:     1500,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
+	Output:   "Shell opened a network connection | connection=%fd.name server=%fd.sip port=%fd.sport proto=%fd.l4proto user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
 }, {
 	Cond:       condConnectionToMiningPoolPort,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
+	Condition:  "outbound_connection and fd.sport in (miner_pool_ports) and not proc.name in (user_known_mining_port_clients) and not user_known_mining_port_activity",
 	Desc:       "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
@@ -10043,15 +10224,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1504,
+	Line:     1515,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
+	Output:   "Connection to a port used by mining pools | connection=%fd.name server=%fd.sip server_name=%fd.sip.name port=%fd.sport user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
 }, {
 	Cond:       condSystemUtilityOpenedNetworkConnection,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
+	Condition:  "outbound_connection and proc.name in (system_utility_names) and not fd.sport = 53 and not proc.name in (user_known_networked_utilities) and not user_known_utility_connection_activity",
 	Desc:       "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
@@ -10118,15 +10301,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1518,
+	Line:     1529,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
+	Output:   "System utility made an outbound connection | connection=%fd.name server=%fd.sip port=%fd.sport proto=%fd.l4proto user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
 }, {
 	Cond:       condTunnelingToolRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name"},
+	Condition:  "spawned_process and proc.name in (tunnel_tool_names) and not proc.name in (user_known_tunnel_tool_names) and not user_known_tunnel_activity",
 	Desc:       "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10181,15 +10366,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1535,
+	Line:     1546,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
+	Output:   "Tunneling tool started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
 }, {
 	Cond:       condPrivateKeySearch,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and proc.name in (file_search_names) and private_key_search_terms and not package_manager_context and not proc.pname in (user_known_key_search_parents) and not user_known_key_search_activity",
 	Desc:       "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10244,15 +10431,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1550,
+	Line:     1561,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
+	Output:   "Search for private keys or credentials user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
 }, {
 	Cond:       condSecurityControlDisabled,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and security_control_disabled and not package_manager_context and not proc.pname in (user_known_security_control_parents) and not user_known_security_control_activity",
 	Desc:       "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10307,15 +10496,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1566,
+	Line:     1577,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
+	Output:   "Security control disabled user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
 }, {
 	Cond:       condLogOrHistoryWipingCommand,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and log_wiping_command and not package_manager_context and not proc.pname in (user_known_wiping_parents) and not user_known_log_wiping_activity",
 	Desc:       "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10370,15 +10561,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1582,
+	Line:     1593,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
+	Output:   "Wiping command run on logs, history or files user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
 }, {
 	Cond:       condBlockDeviceOverwritten,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and block_device_overwrite and not package_manager_context and not proc.pname in (user_known_block_device_writers) and not user_known_block_device_activity",
 	Desc:       "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10433,15 +10626,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1597,
+	Line:     1608,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
+	Output:   "Raw write or discard on a block device user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_impact", "T1561.001"},
 }, {
 	Cond:       condPreloadLibraryFromWritableDirectory,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.env"},
+	Condition:  "spawned_process and preload_from_writable_dir and not proc.env[LD_PRELOAD] in (user_known_preload_libraries) and not user_known_preload_activity",
 	Desc:       "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -10504,18 +10699,20 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1612,
+	Line:     1623,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
+	Output:   "Program started with a preloaded library from a writable directory | ld_preload=%proc.env[LD_PRELOAD] user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
 	Cond:       condSetuidRootByUnexpectedProgram,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0). Exploits for setuid binaries typically do this right before starting a root shell.\n",
+	Condition:  "root_uid_requested and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names) and not proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid,\n                      s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap,\n                      man, mandb, exim4, sendmail, postdrop, postqueue, procmail, at, crontab,\n                      dbus-daemon-lau, anacron)\nand not systemd_process and not package_manager_context and not proc.name in (user_known_setuid_root_callers) and not user_known_setuid_root_activity",
+	Desc:       "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0), or setreuid or setresuid with a uid of 0. Exploits for setuid binaries typically do this right before starting a root shell.\n",
 	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeSetuid},
+	EvtTypes:   []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDUID,
@@ -10579,15 +10776,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1627,
+	Line:     1638,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
+	Output:   "Unexpected program switched to uid 0 | target_uid=%evt.arg.uid result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
 }, {
 	Cond:       condSetuidOrSetgidBitSet,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "chmod_event and (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID) and not package_manager_context and not systemd_process and not container_runtime_process and not proc.name in (tar, bsdtar, cpio, rsync, cp, exe) and not proc.name in (user_known_setuid_bit_setters) and not user_known_setuid_bit_activity",
 	Desc:       "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
@@ -10666,15 +10865,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1649,
+	Line:     1660,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
+	Output:   "Setuid or setgid bit set | file=%evt.arg.filename fd=%fd.name mode=%evt.arg.mode result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
 }, {
 	Cond:       condBPFProgramLoadedByUnexpectedProgram,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "bpf_program_load and not proc.name in (bpf_loader_names) and not systemd_process and not proc.name in (user_known_bpf_loaders) and not user_known_bpf_activity",
 	Desc:       "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeBpf},
@@ -10741,15 +10942,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1669,
+	Line:     1680,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
+	Output:   "BPF program loaded by an unexpected program | bpf_cmd=%evt.arg.cmd result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
 }, {
 	Cond:       condUserfaultfdUsedByNonRoot,
 	CondFields: []string{"evt.num", "evt.type", "proc.name", "user.uid"},
+	Condition:  "evt.type = userfaultfd and user.uid != 0 and not proc.name in (userfaultfd_user_names) and not proc.name in (user_known_userfaultfd_users) and not user_known_userfaultfd_activity",
 	Desc:       "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeUserfaultfd},
@@ -10816,15 +11019,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1686,
+	Line:     1697,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
+	Output:   "userfaultfd created by a non-root process | flags=%evt.arg.flags result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
 }, {
 	Cond:       condPtraceAttachToProcess,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Condition:  "evt.type = ptrace and (evt.arg.request contains PTRACE_ATTACH or evt.arg.request contains PTRACE_SEIZE) and not debugger_process and not user_known_ptrace_attach_activity",
 	Desc:       "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypePtrace},
@@ -10891,15 +11096,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1702,
+	Line:     1713,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
+	Output:   "Process attached to another with ptrace | request=%evt.arg.request result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
 	Cond:       condCredentialStoreReadByUntrustedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "file_opened_for_read and auth_store_path and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, security_agent_names) and not systemd_process and not package_manager_context and not proc.name in (user_known_shadow_readers) and not user_known_auth_store_read_activity",
 	Desc:       "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -10957,15 +11164,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1717,
+	Line:     1728,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
+	Output:   "Credential or authentication file read by an untrusted program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
 }, {
 	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "file_opened_for_read and ssh_private_key_path and not proc.name in (ssh_key_reader_names, security_agent_names) and not package_manager_context and not proc.name in (user_known_ssh_key_readers) and not user_known_ssh_key_read_activity",
 	Desc:       "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -11023,15 +11232,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1735,
+	Line:     1746,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
+	Output:   "SSH private key read by an unexpected program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
 }, {
 	Cond:       condProcessEnvironmentReadByAnotherProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "file_opened_for_read and fd.name glob \"/proc/*/environ\" and not fd.name startswith /proc/self/ and not fd.name startswith /proc/thread-self/ and not fd.nameraw startswith /proc/self/ and not fd.nameraw startswith /proc/thread-self/ and not proc.name in (security_agent_names, process_listing_tool_names) and not package_manager_context and not proc.name in (user_known_environ_readers) and not user_known_environ_read_activity",
 	Desc:       "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -11089,15 +11300,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1752,
+	Line:     1763,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
+	Output:   "Environment of another process read | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
 }, {
 	Cond:       condServiceAccountTokenReadByShellUtility,
 	CondFields: []string{"container.image.repository", "evt.is_open_read", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.name"},
+	Condition:  "file_opened_for_read and fd.filename = token and fd.name pmatch (service_account_token_dirs) and (shell_process or proc.name in (secret_file_readers)) and not container.image.repository in (user_known_token_reader_images) and not user_known_token_read_activity",
 	Desc:       "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -11155,15 +11368,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1774,
+	Line:     1785,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
+	Output:   "Kubernetes service account token read by a shell utility | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
 }, {
 	Cond:       condSSHAuthorizedKeysModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "((file_written and fd.filename in (authorized_keys, authorized_keys2))\n or (rename_event and (evt.arg.newpath endswith /authorized_keys or evt.arg.newpath endswith /authorized_keys2)))\nand not package_manager_context and not proc.name in (cloud_bootstrap_names) and not proc.aname in (cloud_bootstrap_names) and not proc.name in (user_known_authorized_keys_writers) and not user_known_authorized_keys_activity",
 	Desc:       "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -11230,15 +11445,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1791,
+	Line:     1802,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
+	Output:   "SSH authorized_keys changed | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
 }, {
 	Cond:       condCronConfigurationModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "((file_written and cron_path_written) or (rename_event and cron_path_renamed_into)) and not proc.name in (cron_writer_names) and not package_manager_context and not proc.name in (user_known_cron_writers) and not user_known_cron_activity",
 	Desc:       "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -11305,15 +11522,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1808,
+	Line:     1819,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
+	Output:   "Scheduled task configuration changed | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
 }, {
 	Cond:       condSystemdUnitFileWritten,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "file_written and systemd_unit_dir_written and systemd_unit_file_name and not systemd_process and not proc.name = systemctl and not package_manager_context and not proc.name in (user_known_systemd_unit_writers) and not user_known_systemd_unit_activity",
 	Desc:       "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -11371,15 +11590,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1823,
+	Line:     1834,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
+	Output:   "Systemd unit file written | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
 }, {
 	Cond:       condShellStartupFileModified,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.tty"},
+	Condition:  "file_written and shell_startup_file and not interactive_editor and not (interactive_process and fd.filename in (shell_startup_user_files)) and not proc.name in (account_tool_names) and not package_manager_context and not proc.name in (user_known_shell_config_writers) and not user_known_shell_config_activity",
 	Desc:       "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Left out: editing with a text editor on a terminal, users changing their own startup files from a terminal, and account tools populating new home directories.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -11437,15 +11658,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1841,
+	Line:     1852,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
+	Output:   "Shell startup file written | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
 }, {
 	Cond:       condHardLinkToSensitiveFile,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Condition:  "hardlink_event and (evt.arg.oldpath in (link_sensitive_targets) or evt.arg.oldpath startswith /etc/sudoers.d/) and not package_manager_context and not proc.name in (user_known_link_creators) and not user_known_hardlink_activity",
 	Desc:       "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeLink, event.TypeLinkat},
@@ -11521,15 +11744,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1862,
+	Line:     1873,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
+	Output:   "Hard link created to a sensitive file | target=%evt.arg.oldpath link=%evt.arg.newpath result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
 	Cond:       condSymbolicLinkToSensitiveFile,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Condition:  "symlink_event and evt.arg.target in (symlink_sensitive_targets) and not package_manager_context and not proc.name in (user_known_link_creators) and not user_known_symlink_activity",
 	Desc:       "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeSymlink, event.TypeSymlinkat},
@@ -11605,15 +11830,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1879,
+	Line:     1890,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
+	Output:   "Symbolic link created to a sensitive file | target=%evt.arg.target link=%evt.arg.linkpath result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 }, {
 	Cond:       condSystemLogCleared,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "((file_opened_for_write and evt.arg.flags contains O_TRUNC and fd.name startswith /var/log/)\n or (unlink_event and var_log_path_removed)\n or (rename_event and evt.arg.oldpath startswith /var/log/))\nand not proc.name in (log_manager_names, security_agent_names) and not proc.aname in (log_manager_names) and not systemd_process and not package_manager_context and not proc.name in (user_known_log_cleaners) and not user_known_log_clear_activity",
 	Desc:       "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
@@ -11698,15 +11925,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1896,
+	Line:     1907,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
+	Output:   "Log file truncated or removed | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_from=%evt.arg.oldpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
 }, {
 	Cond:       condShellHistoryCleared,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.name", "proc.pname"},
+	Condition:  "((unlink_event and history_path_removed)\n or (rename_event and evt.arg.oldpath endswith _history)\n or (rename_event and evt.arg.newpath endswith _history\n     and not shell_process and not interpreter_process\n     and not evt.arg.oldpath endswith .tmp and not evt.arg.oldpath endswith .new)\n or (symlink_event and (evt.arg.linkpath endswith _history or evt.arg.linkpath endswith /.history))\n or (file_opened_for_write and evt.arg.flags contains O_TRUNC\n     and fd.filename in (shell_history_file_names)\n     and not shell_saving_own_history))\nand not proc.name in (user_known_history_cleaners) and not user_known_history_clear_activity",
 	Desc:       "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
@@ -11800,15 +12029,103 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1916,
+	Line:     1927,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
+	Output:   "Shell history removed or emptied | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_from=%evt.arg.oldpath link=%evt.arg.linkpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
 }, {
+	Cond:       condRootRequestedByNonRootProcess,
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "user.uid"},
+	Condition:  "root_uid_requested and user.uid != 0 and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names) and not proc.name in (user_known_root_requesters) and not user_known_root_request_activity",
+	Desc:       "A process that runs as a normal user asked for uid 0 with setuid, setreuid or setresuid and still runs as a normal user afterwards: the kernel refused. Programs that dropped their privileges do not ask for them back; exploits probing for a way to root, and shells and scripts run by an intruder who hopes the process kept them, do. Login and identity switching programs are left out.\n",
+	Enabled:    true,
+	EvtTypes:   []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
+	Fields: []ruleset.OutputField{{
+		Arg: event.Arg{
+			ID:    event.ArgIDUID,
+			Index: -1,
+			Key:   "uid",
+			Set:   true,
+		},
+		Field: event.MustField("evt.arg"),
+		Key:   "evt.arg.uid",
+	}, {
+		Arg: event.Arg{
+			ID:    event.ArgIDEuid,
+			Index: -1,
+			Key:   "euid",
+			Set:   true,
+		},
+		Field: event.MustField("evt.arg"),
+		Key:   "evt.arg.euid",
+	}, {
+		Field: event.MustField("evt.res"),
+		Key:   "evt.res",
+	}, {
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
+	File:     "rules/lanner_rules.yaml",
+	Format:   formatRootRequestedByNonRootProcess,
+	Line:     1951,
+	Match:    matchRootRequestedByNonRootProcess,
+	Name:     "Root Requested By Non-Root Process",
+	Output:   "Non-root process asked for uid 0 | target_uid=%evt.arg.uid target_euid=%evt.arg.euid result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority: ruleset.Notice,
+	Source:   "syscall",
+	Tags:     []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
+}, {
 	Cond:       condTerminalShellInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Condition:  "spawned_process and in_container and shell_process and interactive_process and not proc.vpid = 1 and not proc.pname in (shell_names) and not container.image.repository in (user_known_shell_images) and not user_known_container_shell_activity",
 	Desc:       "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -11863,15 +12180,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1940,
+	Line:     1970,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
+	Output:   "Interactive shell opened in a container | shell=%proc.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
 }, {
 	Cond:       condNetworkToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
+	Condition:  "spawned_process and in_container and proc.name in (network_tool_names) and not container.image.repository in (user_known_network_tool_images) and not user_known_container_network_tool_activity",
 	Desc:       "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -11926,15 +12245,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1959,
+	Line:     1989,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
+	Output:   "Network tool launched in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_discovery", "T1046"},
 }, {
 	Cond:       condExecutePermissionAddedInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.arg", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
+	Condition:  "chmod_event and in_container and evt.res = SUCCESS and (evt.arg.mode contains S_IXUSR or evt.arg.mode contains S_IXGRP or evt.arg.mode contains S_IXOTH) and not package_manager_context and not started_by_container_entrypoint and not container_runtime_process and not container.image.repository in (user_known_drift_images) and not user_known_drift_chmod_activity",
 	Desc:       "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
@@ -12010,15 +12331,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1974,
+	Line:     2004,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
+	Output:   "Execute permission set on a file in a container | file=%evt.arg.filename fd=%fd.name mode=%evt.arg.mode user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
 }, {
 	Cond:       condCloudMetadataServiceContactedFromContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar"},
+	Condition:  "outbound_connection and in_container and cloud_metadata_server and not container.image.repository in (user_known_metadata_client_images) and not user_known_metadata_access_activity",
 	Desc:       "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
@@ -12079,15 +12402,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1993,
+	Line:     2023,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
+	Output:   "Cloud metadata service contacted from a container | connection=%fd.name server=%fd.sip user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "network", "mitre_credential_access", "T1552.005"},
 }, {
 	Cond:       condRemoteAccessClientRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
+	Condition:  "spawned_process and in_container and proc.name in (remote_access_client_names) and not container.image.repository in (user_known_remote_client_images) and not user_known_remote_client_activity",
 	Desc:       "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12142,15 +12467,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     2008,
+	Line:     2038,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
+	Output:   "Remote access client run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
 }, {
 	Cond:       condUnexpectedChildOfServerProcess,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pcmdline", "proc.pname"},
+	Condition:  "spawned_process and proc.pname in (web_server_names, database_server_names) and not proc.name in (web_server_names, database_server_names, server_helper_names) and not (shell_process and proc.pname in (web_server_names)) and not node_developer_tooling and not package_manager_context and not proc.name in (user_known_server_child_names) and not user_known_server_child_activity",
 	Desc:       "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12205,15 +12532,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2023,
+	Line:     2053,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
+	Output:   "Server process started an unexpected program | server=%proc.pname user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_initial_access", "T1190"},
 }, {
 	Cond:       condNetworkScannerRunOnHost,
 	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and on_host and proc.name in (network_scanner_names) and not proc.pname in (user_known_scanner_parents) and not user_known_network_scan_activity",
 	Desc:       "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12268,15 +12597,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2042,
+	Line:     2072,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
+	Output:   "Network scanner started on the host user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "network", "mitre_discovery", "T1046"},
 }, {
 	Cond:       condInteractiveShellFromPackageManager,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.tty"},
+	Condition:  "spawned_process and shell_process and interactive_process and proc.aname in (os_package_manager_names) and (proc.args = \"\" or proc.args in (-i, -p, -l, \"-i -p\")) and not user_known_package_manager_shell_activity",
 	Desc:       "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12331,15 +12662,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2057,
+	Line:     2087,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
+	Output:   "Bare shell started from a package manager user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
 }, {
 	Cond:       condAccountChangeCommandRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and proc.name in (account_change_command_names) and not package_manager_context and not proc.pname in (user_known_account_change_parents) and not user_known_account_change_activity",
 	Desc:       "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12394,15 +12727,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2075,
+	Line:     2105,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
+	Output:   "Local account or group changed user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
 }, {
 	Cond:       condFileTimestampManipulation,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and timestamp_change_command and not package_manager_context and not proc.pname in (user_known_timestamp_parents) and not user_known_timestamp_activity",
 	Desc:       "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12457,15 +12792,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2090,
+	Line:     2120,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
+	Output:   "File timestamps set explicitly user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
 }, {
 	Cond:       condFileUploadWithTransferTool,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and file_upload_command and not package_manager_context and not proc.pname in (user_known_upload_parents) and not user_known_upload_activity",
 	Desc:       "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12520,15 +12857,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2105,
+	Line:     2135,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
+	Output:   "File sent to a remote server with a transfer tool user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
 }, {
 	Cond:       condCloudStorageSyncToolRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "spawned_process and proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive) and not proc.pname in (user_known_cloud_sync_parents) and not user_known_cloud_sync_activity",
 	Desc:       "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -12583,15 +12922,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2120,
+	Line:     2150,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
+	Output:   "Cloud storage sync tool started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
 }, {
 	Cond:       condKernelModuleLoadedInteractively,
 	CondFields: []string{"evt.num", "evt.type", "proc.tty"},
+	Condition:  "module_load_event and interactive_process and not user_known_interactive_module_activity",
 	Desc:       "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
@@ -12652,15 +12993,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2134,
+	Line:     2164,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
+	Output:   "Kernel module loaded from an interactive session | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "kernel", "mitre_persistence", "T1547.006"},
 }, {
 	Cond:       condNamespaceChangeByUnexpectedProgram,
 	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "namespace_event and on_host and evt.res = SUCCESS and not container_runtime_process and not proc.name in (namespace_tool_names) and not proc.pname in (container_runtime_names) and not systemd_process and not proc.name in (user_known_namespace_tools) and not user_known_namespace_activity",
 	Desc:       "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
@@ -12733,15 +13076,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2147,
+	Line:     2177,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
+	Output:   "Namespace created or joined by an unexpected program | fd=%evt.arg.fd flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
 }, {
 	Cond:       condAntiDebuggingWithPTRACETRACEME,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "evt.type = ptrace and evt.arg.request contains PTRACE_TRACEME and not debugger_process and not proc.pname in (debugger_names) and not proc.name in (user_known_traceme_names) and not user_known_traceme_activity",
 	Desc:       "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypePtrace},
@@ -12799,15 +13144,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2167,
+	Line:     2197,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
+	Output:   "Process made itself untraceable with PTRACE_TRACEME | result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
 }, {
 	Cond:       condCloudCredentialsReadByUnexpectedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.cmdline", "proc.name"},
+	Condition:  "file_opened_for_read and cloud_credential_file and not proc.name in (cloud_cli_names) and not cloud_sdk_python and not package_manager_context and not proc.name in (user_known_cloud_credential_readers) and not user_known_cloud_credential_activity",
 	Desc:       "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -12865,15 +13212,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2184,
+	Line:     2214,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
+	Output:   "Cloud credential file read by an unexpected program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
 }, {
 	Cond:       condWriteBelowRootHome,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Condition:  "file_written and fd.name startswith /root/ and not fd.name pmatch (root_home_tool_dirs) and not root_home_tool_file and not (fd.directory = /root/.ssh and fd.filename in (known_hosts, known_hosts.old)) and not package_manager_context and not proc.name in (user_known_root_home_writers) and not user_known_root_home_activity",
 	Desc:       "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -12940,15 +13289,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2202,
+	Line:     2232,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
+	Output:   "File below /root opened for writing | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 }, {
 	Cond:       condDeceptiveDirectoryCreated,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Condition:  "mkdir_event and deceptive_directory_name and not systemd_process and not proc.name in (udevadm, plymouthd) and not proc.name in (user_known_hidden_dir_creators) and not user_known_deceptive_dir_activity",
 	Desc:       "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeMkdir, event.TypeMkdirat},
@@ -13012,15 +13363,17 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2222,
+	Line:     2252,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
+	Output:   "Directory with a deceptive name created | path=%evt.arg.path user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
 }, {
 	Cond:       condRansomStyleFileRename,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Condition:  "rename_event and ransom_extension and not package_manager_context and not proc.name in (user_known_bulk_renamers) and not user_known_ransom_rename_activity",
 	Desc:       "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -13093,13 +13446,18 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2238,
+	Line:     2268,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
+	Output:   "File renamed with a ransomware extension | from=%evt.arg.oldpath to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "container", "filesystem", "mitre_impact", "T1486"},
 }}
+
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
 
 // check1: evt.type in (setns, unshare)
 func check1(ev *event.Event) bool {
@@ -16598,6 +16956,53 @@ func check336(ev *event.Event) bool {
 	return (v == "0" || v == "root")
 }
 
+// check337: evt.type in (setreuid, setresuid)
+func check337(ev *event.Event) bool {
+	return ev.Type == event.TypeSetreuid || ev.Type == event.TypeSetresuid
+}
+
+// check338: evt.arg.ruid in (0, root)
+func check338(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDRuid,
+		Index: -1,
+		Key:   "ruid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
+// check339: evt.arg.euid in (0, root)
+func check339(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDEuid,
+		Index: -1,
+		Key:   "euid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
+// check340: evt.arg.suid in (0, root)
+func check340(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDSuid,
+		Index: -1,
+		Key:   "suid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
 func in52(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
@@ -16606,8 +17011,8 @@ func in52(v string) bool {
 	return false
 }
 
-// check337: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check337(ev *event.Event) bool {
+// check341: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check341(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16623,8 +17028,8 @@ func in53(v string) bool {
 	return false
 }
 
-// check338: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check338(ev *event.Event) bool {
+// check342: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
+func check342(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16632,13 +17037,13 @@ func check338(ev *event.Event) bool {
 	return in53(v)
 }
 
-// check339: evt.type in (chmod, fchmod, fchmodat)
-func check339(ev *event.Event) bool {
+// check343: evt.type in (chmod, fchmod, fchmodat)
+func check343(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check340: evt.arg.mode contains S_ISUID
-func check340(ev *event.Event) bool {
+// check344: evt.arg.mode contains S_ISUID
+func check344(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16651,8 +17056,8 @@ func check340(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check341: evt.arg.mode contains S_ISGID
-func check341(ev *event.Event) bool {
+// check345: evt.arg.mode contains S_ISGID
+func check345(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16673,8 +17078,8 @@ func in54(v string) bool {
 	return false
 }
 
-// check342: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check342(ev *event.Event) bool {
+// check346: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
+func check346(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16682,13 +17087,13 @@ func check342(ev *event.Event) bool {
 	return in54(v)
 }
 
-// check343: evt.type = bpf
-func check343(ev *event.Event) bool {
+// check347: evt.type = bpf
+func check347(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check344: evt.arg.cmd = 5
-func check344(ev *event.Event) bool {
+// check348: evt.arg.cmd = 5
+func check348(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16701,8 +17106,8 @@ func check344(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check345: evt.arg.cmd contains BPF_PROG_LOAD
-func check345(ev *event.Event) bool {
+// check349: evt.arg.cmd contains BPF_PROG_LOAD
+func check349(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16723,8 +17128,8 @@ func in55(v string) bool {
 	return false
 }
 
-// check346: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check346(ev *event.Event) bool {
+// check350: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
+func check350(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16732,13 +17137,13 @@ func check346(ev *event.Event) bool {
 	return in55(v)
 }
 
-// check347: evt.type = userfaultfd
-func check347(ev *event.Event) bool {
+// check351: evt.type = userfaultfd
+func check351(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check348: user.uid != 0
-func check348(ev *event.Event) bool {
+// check352: user.uid != 0
+func check352(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16754,8 +17159,8 @@ func in56(v string) bool {
 	return false
 }
 
-// check349: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check349(ev *event.Event) bool {
+// check353: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
+func check353(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16763,8 +17168,8 @@ func check349(ev *event.Event) bool {
 	return in56(v)
 }
 
-// check350: evt.arg.request contains PTRACE_ATTACH
-func check350(ev *event.Event) bool {
+// check354: evt.arg.request contains PTRACE_ATTACH
+func check354(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16777,8 +17182,8 @@ func check350(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check351: evt.arg.request contains PTRACE_SEIZE
-func check351(ev *event.Event) bool {
+// check355: evt.arg.request contains PTRACE_SEIZE
+func check355(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16791,8 +17196,8 @@ func check351(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check352: evt.is_open_read = true
-func check352(ev *event.Event) bool {
+// check356: evt.is_open_read = true
+func check356(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16808,8 +17213,8 @@ func in57(v string) bool {
 	return false
 }
 
-// check353: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check353(ev *event.Event) bool {
+// check357: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check357(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16817,8 +17222,8 @@ func check353(ev *event.Event) bool {
 	return in57(v)
 }
 
-// check354: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check354(ev *event.Event) bool {
+// check358: fd.directory in (/etc/sudoers.d, /etc/pam.d)
+func check358(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16834,8 +17239,8 @@ func in58(v string) bool {
 	return false
 }
 
-// check355: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check355(ev *event.Event) bool {
+// check359: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check359(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16843,8 +17248,8 @@ func check355(ev *event.Event) bool {
 	return in58(v)
 }
 
-// check356: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check356(ev *event.Event) bool {
+// check360: fd.name glob "/etc/ssh/ssh_host_*_key"
+func check360(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16852,8 +17257,8 @@ func check356(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check357: fd.directory = /root/.ssh
-func check357(ev *event.Event) bool {
+// check361: fd.directory = /root/.ssh
+func check361(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16861,8 +17266,8 @@ func check357(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check358: fd.directory glob "/home/*/.ssh"
-func check358(ev *event.Event) bool {
+// check362: fd.directory glob "/home/*/.ssh"
+func check362(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16870,8 +17275,8 @@ func check358(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check359: fd.filename endswith .pub
-func check359(ev *event.Event) bool {
+// check363: fd.filename endswith .pub
+func check363(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16887,8 +17292,8 @@ func in59(v string) bool {
 	return false
 }
 
-// check360: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check360(ev *event.Event) bool {
+// check364: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
+func check364(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16904,8 +17309,8 @@ func in60(v string) bool {
 	return false
 }
 
-// check361: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check361(ev *event.Event) bool {
+// check365: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
+func check365(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16913,8 +17318,8 @@ func check361(ev *event.Event) bool {
 	return in60(v)
 }
 
-// check362: fd.name glob "/proc/*/environ"
-func check362(ev *event.Event) bool {
+// check366: fd.name glob "/proc/*/environ"
+func check366(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16930,8 +17335,8 @@ func in61(v string) bool {
 	return false
 }
 
-// check363: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
-func check363(ev *event.Event) bool {
+// check367: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
+func check367(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16939,8 +17344,8 @@ func check363(ev *event.Event) bool {
 	return in61(v)
 }
 
-// check364: fd.filename = token
-func check364(ev *event.Event) bool {
+// check368: fd.filename = token
+func check368(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16950,8 +17355,8 @@ func check364(ev *event.Event) bool {
 
 var prefixes62 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check365: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check365(ev *event.Event) bool {
+// check369: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
+func check369(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16967,8 +17372,8 @@ func in63(v string) bool {
 	return false
 }
 
-// check366: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check366(ev *event.Event) bool {
+// check370: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
+func check370(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16976,8 +17381,8 @@ func check366(ev *event.Event) bool {
 	return in63(v)
 }
 
-// check367: fd.filename in (authorized_keys, authorized_keys2)
-func check367(ev *event.Event) bool {
+// check371: fd.filename in (authorized_keys, authorized_keys2)
+func check371(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16985,8 +17390,8 @@ func check367(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check368: evt.arg.newpath endswith /authorized_keys
-func check368(ev *event.Event) bool {
+// check372: evt.arg.newpath endswith /authorized_keys
+func check372(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16999,8 +17404,8 @@ func check368(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check369: evt.arg.newpath endswith /authorized_keys2
-func check369(ev *event.Event) bool {
+// check373: evt.arg.newpath endswith /authorized_keys2
+func check373(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17021,8 +17426,8 @@ func in64(v string) bool {
 	return false
 }
 
-// check370: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check370(ev *event.Event) bool {
+// check374: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check374(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17038,8 +17443,8 @@ func in65(v string) bool {
 	return false
 }
 
-// check371: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check371(ev *event.Event) bool {
+// check375: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check375(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17055,8 +17460,8 @@ func check371(ev *event.Event) bool {
 	return false
 }
 
-// check372: evt.arg.newpath = /etc/crontab
-func check372(ev *event.Event) bool {
+// check376: evt.arg.newpath = /etc/crontab
+func check376(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17069,8 +17474,8 @@ func check372(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check373: evt.arg.newpath startswith /var/spool/cron/
-func check373(ev *event.Event) bool {
+// check377: evt.arg.newpath startswith /var/spool/cron/
+func check377(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17083,8 +17488,8 @@ func check373(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check374: evt.arg.newpath startswith /etc/cron.d/
-func check374(ev *event.Event) bool {
+// check378: evt.arg.newpath startswith /etc/cron.d/
+func check378(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17097,8 +17502,8 @@ func check374(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check375: evt.arg.newpath startswith /etc/cron.hourly/
-func check375(ev *event.Event) bool {
+// check379: evt.arg.newpath startswith /etc/cron.hourly/
+func check379(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17111,8 +17516,8 @@ func check375(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check376: evt.arg.newpath startswith /etc/cron.daily/
-func check376(ev *event.Event) bool {
+// check380: evt.arg.newpath startswith /etc/cron.daily/
+func check380(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17125,8 +17530,8 @@ func check376(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check377: evt.arg.newpath startswith /etc/cron.weekly/
-func check377(ev *event.Event) bool {
+// check381: evt.arg.newpath startswith /etc/cron.weekly/
+func check381(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17139,8 +17544,8 @@ func check377(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check378: evt.arg.newpath startswith /etc/cron.monthly/
-func check378(ev *event.Event) bool {
+// check382: evt.arg.newpath startswith /etc/cron.monthly/
+func check382(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17161,8 +17566,8 @@ func in66(v string) bool {
 	return false
 }
 
-// check379: proc.name in (crontab, at, atd, batch)
-func check379(ev *event.Event) bool {
+// check383: proc.name in (crontab, at, atd, batch)
+func check383(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17170,8 +17575,8 @@ func check379(ev *event.Event) bool {
 	return in66(v)
 }
 
-// check380: proc.name = systemctl
-func check380(ev *event.Event) bool {
+// check384: proc.name = systemctl
+func check384(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17187,8 +17592,8 @@ func in67(v string) bool {
 	return false
 }
 
-// check381: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check381(ev *event.Event) bool {
+// check385: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check385(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17196,8 +17601,8 @@ func check381(ev *event.Event) bool {
 	return in67(v)
 }
 
-// check382: evt.type in (link, linkat)
-func check382(ev *event.Event) bool {
+// check386: evt.type in (link, linkat)
+func check386(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
@@ -17209,8 +17614,8 @@ func in68(v string) bool {
 	return false
 }
 
-// check383: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
-func check383(ev *event.Event) bool {
+// check387: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
+func check387(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17223,8 +17628,8 @@ func check383(ev *event.Event) bool {
 	return in68(v)
 }
 
-// check384: evt.arg.oldpath startswith /etc/sudoers.d/
-func check384(ev *event.Event) bool {
+// check388: evt.arg.oldpath startswith /etc/sudoers.d/
+func check388(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17245,8 +17650,8 @@ func in69(v string) bool {
 	return false
 }
 
-// check385: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
-func check385(ev *event.Event) bool {
+// check389: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
+func check389(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
 		Index: -1,
@@ -17259,8 +17664,8 @@ func check385(ev *event.Event) bool {
 	return in69(v)
 }
 
-// check386: evt.arg.flags contains O_TRUNC
-func check386(ev *event.Event) bool {
+// check390: evt.arg.flags contains O_TRUNC
+func check390(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -17273,8 +17678,8 @@ func check386(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// check387: fd.name startswith /var/log/
-func check387(ev *event.Event) bool {
+// check391: fd.name startswith /var/log/
+func check391(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17282,8 +17687,8 @@ func check387(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check388: evt.arg.path startswith /var/log/
-func check388(ev *event.Event) bool {
+// check392: evt.arg.path startswith /var/log/
+func check392(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17296,8 +17701,8 @@ func check388(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check389: evt.arg.name startswith /var/log/
-func check389(ev *event.Event) bool {
+// check393: evt.arg.name startswith /var/log/
+func check393(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17310,8 +17715,8 @@ func check389(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check390: evt.arg.oldpath startswith /var/log/
-func check390(ev *event.Event) bool {
+// check394: evt.arg.oldpath startswith /var/log/
+func check394(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17332,8 +17737,8 @@ func in70(v string) bool {
 	return false
 }
 
-// check391: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
-func check391(ev *event.Event) bool {
+// check395: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
+func check395(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17349,8 +17754,8 @@ func in71(v string) bool {
 	return false
 }
 
-// check392: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
-func check392(ev *event.Event) bool {
+// check396: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
+func check396(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17366,64 +17771,64 @@ func check392(ev *event.Event) bool {
 	return false
 }
 
-// check393: evt.arg.path endswith _history
-func check393(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDPath,
-		Index: -1,
-		Key:   "path",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check394: evt.arg.name endswith _history
-func check394(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDName,
-		Index: -1,
-		Key:   "name",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "_history")
-}
-
-// check395: evt.arg.path endswith /.history
-func check395(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDPath,
-		Index: -1,
-		Key:   "path",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "/.history")
-}
-
-// check396: evt.arg.name endswith /.history
-func check396(ev *event.Event) bool {
-	v, ok := event.EvtArg(ev, event.Arg{
-		ID:    event.ArgIDName,
-		Index: -1,
-		Key:   "name",
-		Set:   true,
-	})
-	if !ok {
-		return false
-	}
-	return strings.HasSuffix(v, "/.history")
-}
-
-// check397: evt.arg.oldpath endswith _history
+// check397: evt.arg.path endswith _history
 func check397(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDPath,
+		Index: -1,
+		Key:   "path",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check398: evt.arg.name endswith _history
+func check398(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDName,
+		Index: -1,
+		Key:   "name",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "_history")
+}
+
+// check399: evt.arg.path endswith /.history
+func check399(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDPath,
+		Index: -1,
+		Key:   "path",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.history")
+}
+
+// check400: evt.arg.name endswith /.history
+func check400(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDName,
+		Index: -1,
+		Key:   "name",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.history")
+}
+
+// check401: evt.arg.oldpath endswith _history
+func check401(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17436,8 +17841,8 @@ func check397(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check398: evt.arg.newpath endswith _history
-func check398(ev *event.Event) bool {
+// check402: evt.arg.newpath endswith _history
+func check402(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17450,8 +17855,8 @@ func check398(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check399: evt.arg.oldpath endswith .tmp
-func check399(ev *event.Event) bool {
+// check403: evt.arg.oldpath endswith .tmp
+func check403(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17464,8 +17869,8 @@ func check399(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// check400: evt.arg.oldpath endswith .new
-func check400(ev *event.Event) bool {
+// check404: evt.arg.oldpath endswith .new
+func check404(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17478,8 +17883,8 @@ func check400(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// check401: evt.arg.linkpath endswith _history
-func check401(ev *event.Event) bool {
+// check405: evt.arg.linkpath endswith _history
+func check405(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17492,8 +17897,8 @@ func check401(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check402: evt.arg.linkpath endswith /.history
-func check402(ev *event.Event) bool {
+// check406: evt.arg.linkpath endswith /.history
+func check406(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17514,8 +17919,8 @@ func in72(v string) bool {
 	return false
 }
 
-// check403: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
-func check403(ev *event.Event) bool {
+// check407: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
+func check407(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17531,8 +17936,8 @@ func in73(v string) bool {
 	return false
 }
 
-// check404: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check404(ev *event.Event) bool {
+// check408: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
+func check408(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17548,8 +17953,8 @@ func in74(v string) bool {
 	return false
 }
 
-// check405: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
-func check405(ev *event.Event) bool {
+// check409: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
+func check409(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17557,8 +17962,8 @@ func check405(ev *event.Event) bool {
 	return in74(v)
 }
 
-// check406: evt.arg.mode contains S_IXUSR
-func check406(ev *event.Event) bool {
+// check410: evt.arg.mode contains S_IXUSR
+func check410(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17571,8 +17976,8 @@ func check406(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// check407: evt.arg.mode contains S_IXGRP
-func check407(ev *event.Event) bool {
+// check411: evt.arg.mode contains S_IXGRP
+func check411(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17585,8 +17990,8 @@ func check407(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// check408: evt.arg.mode contains S_IXOTH
-func check408(ev *event.Event) bool {
+// check412: evt.arg.mode contains S_IXOTH
+func check412(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17601,8 +18006,8 @@ func check408(ev *event.Event) bool {
 
 var addr75 = netip.MustParseAddr("169.254.169.254")
 
-// check409: fd.sip = "169.254.169.254"
-func check409(ev *event.Event) bool {
+// check413: fd.sip = "169.254.169.254"
+func check413(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17612,8 +18017,8 @@ func check409(ev *event.Event) bool {
 
 var addr76 = netip.MustParseAddr("fd00:ec2::254")
 
-// check410: fd.sip = "fd00:ec2::254"
-func check410(ev *event.Event) bool {
+// check414: fd.sip = "fd00:ec2::254"
+func check414(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17623,8 +18028,8 @@ func check410(ev *event.Event) bool {
 
 var addr77 = netip.MustParseAddr("100.100.100.200")
 
-// check411: fd.sip = "100.100.100.200"
-func check411(ev *event.Event) bool {
+// check415: fd.sip = "100.100.100.200"
+func check415(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17640,8 +18045,8 @@ func in78(v string) bool {
 	return false
 }
 
-// check412: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
-func check412(ev *event.Event) bool {
+// check416: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
+func check416(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17657,8 +18062,8 @@ func in79(v string) bool {
 	return false
 }
 
-// check413: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check413(ev *event.Event) bool {
+// check417: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check417(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17674,8 +18079,8 @@ func in80(v string) bool {
 	return false
 }
 
-// check414: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
-func check414(ev *event.Event) bool {
+// check418: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
+func check418(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17683,8 +18088,8 @@ func check414(ev *event.Event) bool {
 	return in80(v)
 }
 
-// check415: container.id = host
-func check415(ev *event.Event) bool {
+// check419: container.id = host
+func check419(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17700,8 +18105,8 @@ func in81(v string) bool {
 	return false
 }
 
-// check416: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
-func check416(ev *event.Event) bool {
+// check420: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
+func check420(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17709,8 +18114,8 @@ func check416(ev *event.Event) bool {
 	return in81(v)
 }
 
-// check417: proc.args = ""
-func check417(ev *event.Event) bool {
+// check421: proc.args = ""
+func check421(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17726,8 +18131,8 @@ func in82(v string) bool {
 	return false
 }
 
-// check418: proc.args in (-i, -p, -l, "-i -p")
-func check418(ev *event.Event) bool {
+// check422: proc.args in (-i, -p, -l, "-i -p")
+func check422(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17743,8 +18148,8 @@ func in83(v string) bool {
 	return false
 }
 
-// check419: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
-func check419(ev *event.Event) bool {
+// check423: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
+func check423(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17752,8 +18157,8 @@ func check419(ev *event.Event) bool {
 	return in83(v)
 }
 
-// check420: proc.name = touch
-func check420(ev *event.Event) bool {
+// check424: proc.name = touch
+func check424(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17761,8 +18166,8 @@ func check420(ev *event.Event) bool {
 	return v == "touch"
 }
 
-// check421: proc.args startswith "-d "
-func check421(ev *event.Event) bool {
+// check425: proc.args startswith "-d "
+func check425(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17770,8 +18175,8 @@ func check421(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-d ")
 }
 
-// check422: proc.args contains " -d "
-func check422(ev *event.Event) bool {
+// check426: proc.args contains " -d "
+func check426(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17779,8 +18184,8 @@ func check422(ev *event.Event) bool {
 	return strings.Contains(v, " -d ")
 }
 
-// check423: proc.args startswith "-t "
-func check423(ev *event.Event) bool {
+// check427: proc.args startswith "-t "
+func check427(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17788,8 +18193,8 @@ func check423(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-t ")
 }
 
-// check424: proc.args contains " -t "
-func check424(ev *event.Event) bool {
+// check428: proc.args contains " -t "
+func check428(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17797,8 +18202,8 @@ func check424(ev *event.Event) bool {
 	return strings.Contains(v, " -t ")
 }
 
-// check425: proc.args contains --date
-func check425(ev *event.Event) bool {
+// check429: proc.args contains --date
+func check429(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17806,8 +18211,8 @@ func check425(ev *event.Event) bool {
 	return strings.Contains(v, "--date")
 }
 
-// check426: proc.args contains --reference
-func check426(ev *event.Event) bool {
+// check430: proc.args contains --reference
+func check430(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17815,8 +18220,8 @@ func check426(ev *event.Event) bool {
 	return strings.Contains(v, "--reference")
 }
 
-// check427: proc.name = curl
-func check427(ev *event.Event) bool {
+// check431: proc.name = curl
+func check431(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17824,8 +18229,8 @@ func check427(ev *event.Event) bool {
 	return v == "curl"
 }
 
-// check428: proc.args contains --upload-file
-func check428(ev *event.Event) bool {
+// check432: proc.args contains --upload-file
+func check432(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17833,8 +18238,8 @@ func check428(ev *event.Event) bool {
 	return strings.Contains(v, "--upload-file")
 }
 
-// check429: proc.args startswith "-T "
-func check429(ev *event.Event) bool {
+// check433: proc.args startswith "-T "
+func check433(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17842,8 +18247,8 @@ func check429(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-T ")
 }
 
-// check430: proc.args contains " -T "
-func check430(ev *event.Event) bool {
+// check434: proc.args contains " -T "
+func check434(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17851,8 +18256,8 @@ func check430(ev *event.Event) bool {
 	return strings.Contains(v, " -T ")
 }
 
-// check431: proc.args contains "=@"
-func check431(ev *event.Event) bool {
+// check435: proc.args contains "=@"
+func check435(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17860,8 +18265,8 @@ func check431(ev *event.Event) bool {
 	return strings.Contains(v, "=@")
 }
 
-// check432: proc.args contains "-d @"
-func check432(ev *event.Event) bool {
+// check436: proc.args contains "-d @"
+func check436(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17869,8 +18274,8 @@ func check432(ev *event.Event) bool {
 	return strings.Contains(v, "-d @")
 }
 
-// check433: proc.args contains "--data @"
-func check433(ev *event.Event) bool {
+// check437: proc.args contains "--data @"
+func check437(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17878,8 +18283,8 @@ func check433(ev *event.Event) bool {
 	return strings.Contains(v, "--data @")
 }
 
-// check434: proc.args contains "--data-binary @"
-func check434(ev *event.Event) bool {
+// check438: proc.args contains "--data-binary @"
+func check438(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17887,8 +18292,8 @@ func check434(ev *event.Event) bool {
 	return strings.Contains(v, "--data-binary @")
 }
 
-// check435: proc.name = wget
-func check435(ev *event.Event) bool {
+// check439: proc.name = wget
+func check439(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17896,8 +18301,8 @@ func check435(ev *event.Event) bool {
 	return v == "wget"
 }
 
-// check436: proc.args contains --post-file
-func check436(ev *event.Event) bool {
+// check440: proc.args contains --post-file
+func check440(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17905,8 +18310,8 @@ func check436(ev *event.Event) bool {
 	return strings.Contains(v, "--post-file")
 }
 
-// check437: proc.args contains --body-file
-func check437(ev *event.Event) bool {
+// check441: proc.args contains --body-file
+func check441(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17922,8 +18327,8 @@ func in84(v string) bool {
 	return false
 }
 
-// check438: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
-func check438(ev *event.Event) bool {
+// check442: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
+func check442(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17939,8 +18344,8 @@ func in85(v string) bool {
 	return false
 }
 
-// check439: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
-func check439(ev *event.Event) bool {
+// check443: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
+func check443(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17948,8 +18353,8 @@ func check439(ev *event.Event) bool {
 	return in85(v)
 }
 
-// check440: evt.arg.request contains PTRACE_TRACEME
-func check440(ev *event.Event) bool {
+// check444: evt.arg.request contains PTRACE_TRACEME
+func check444(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -17970,8 +18375,8 @@ func in86(v string) bool {
 	return false
 }
 
-// check441: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check441(ev *event.Event) bool {
+// check445: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
+func check445(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17979,8 +18384,8 @@ func check441(ev *event.Event) bool {
 	return in86(v)
 }
 
-// check442: fd.name endswith /.aws/credentials
-func check442(ev *event.Event) bool {
+// check446: fd.name endswith /.aws/credentials
+func check446(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17988,8 +18393,8 @@ func check442(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check443: fd.name endswith /.config/gcloud/credentials.db
-func check443(ev *event.Event) bool {
+// check447: fd.name endswith /.config/gcloud/credentials.db
+func check447(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17997,8 +18402,8 @@ func check443(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check444: fd.name endswith /.config/gcloud/access_tokens.db
-func check444(ev *event.Event) bool {
+// check448: fd.name endswith /.config/gcloud/access_tokens.db
+func check448(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18006,8 +18411,8 @@ func check444(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// check445: fd.name endswith /.config/gcloud/application_default_credentials.json
-func check445(ev *event.Event) bool {
+// check449: fd.name endswith /.config/gcloud/application_default_credentials.json
+func check449(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18015,8 +18420,8 @@ func check445(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// check446: fd.name endswith /.azure/accessTokens.json
-func check446(ev *event.Event) bool {
+// check450: fd.name endswith /.azure/accessTokens.json
+func check450(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18024,8 +18429,8 @@ func check446(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// check447: fd.name endswith /.azure/msal_token_cache.json
-func check447(ev *event.Event) bool {
+// check451: fd.name endswith /.azure/msal_token_cache.json
+func check451(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18033,8 +18438,8 @@ func check447(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// check448: fd.name endswith /.kube/config
-func check448(ev *event.Event) bool {
+// check452: fd.name endswith /.kube/config
+func check452(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18042,8 +18447,8 @@ func check448(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check449: fd.name endswith /.docker/config.json
-func check449(ev *event.Event) bool {
+// check453: fd.name endswith /.docker/config.json
+func check453(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18059,8 +18464,8 @@ func in87(v string) bool {
 	return false
 }
 
-// check450: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
-func check450(ev *event.Event) bool {
+// check454: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
+func check454(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18068,8 +18473,8 @@ func check450(ev *event.Event) bool {
 	return in87(v)
 }
 
-// check451: proc.cmdline contains google-cloud-sdk
-func check451(ev *event.Event) bool {
+// check455: proc.cmdline contains google-cloud-sdk
+func check455(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18077,8 +18482,8 @@ func check451(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// check452: proc.cmdline contains /gcloud
-func check452(ev *event.Event) bool {
+// check456: proc.cmdline contains /gcloud
+func check456(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18086,8 +18491,8 @@ func check452(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// check453: proc.cmdline contains awscli
-func check453(ev *event.Event) bool {
+// check457: proc.cmdline contains awscli
+func check457(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18095,8 +18500,8 @@ func check453(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// check454: proc.cmdline contains azure-cli
-func check454(ev *event.Event) bool {
+// check458: proc.cmdline contains azure-cli
+func check458(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18104,8 +18509,8 @@ func check454(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// check455: fd.name startswith /root/
-func check455(ev *event.Event) bool {
+// check459: fd.name startswith /root/
+func check459(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18115,8 +18520,8 @@ func check455(ev *event.Event) bool {
 
 var prefixes88 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// check456: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
-func check456(ev *event.Event) bool {
+// check460: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
+func check460(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18132,8 +18537,8 @@ func in89(v string) bool {
 	return false
 }
 
-// check457: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
-func check457(ev *event.Event) bool {
+// check461: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
+func check461(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18141,8 +18546,8 @@ func check457(ev *event.Event) bool {
 	return in89(v)
 }
 
-// check458: fd.filename glob ".*history*"
-func check458(ev *event.Event) bool {
+// check462: fd.filename glob ".*history*"
+func check462(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18150,8 +18555,8 @@ func check458(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// check459: fd.filename glob ".lesshs*"
-func check459(ev *event.Event) bool {
+// check463: fd.filename glob ".lesshs*"
+func check463(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18159,8 +18564,8 @@ func check459(ev *event.Event) bool {
 	return match.Glob(".lesshs*", v)
 }
 
-// check460: fd.filename glob ".viminf*"
-func check460(ev *event.Event) bool {
+// check464: fd.filename glob ".viminf*"
+func check464(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18168,8 +18573,8 @@ func check460(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// check461: fd.filename in (known_hosts, known_hosts.old)
-func check461(ev *event.Event) bool {
+// check465: fd.filename in (known_hosts, known_hosts.old)
+func check465(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18177,13 +18582,13 @@ func check461(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// check462: evt.type in (mkdir, mkdirat)
-func check462(ev *event.Event) bool {
+// check466: evt.type in (mkdir, mkdirat)
+func check466(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// check463: evt.arg.path = "..."
-func check463(ev *event.Event) bool {
+// check467: evt.arg.path = "..."
+func check467(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18196,8 +18601,8 @@ func check463(ev *event.Event) bool {
 	return v == "..."
 }
 
-// check464: evt.arg.path endswith "/..."
-func check464(ev *event.Event) bool {
+// check468: evt.arg.path endswith "/..."
+func check468(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18210,8 +18615,8 @@ func check464(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// check465: evt.arg.path endswith "/.. "
-func check465(ev *event.Event) bool {
+// check469: evt.arg.path endswith "/.. "
+func check469(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18224,8 +18629,8 @@ func check465(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// check466: evt.arg.path endswith "/. "
-func check466(ev *event.Event) bool {
+// check470: evt.arg.path endswith "/. "
+func check470(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18238,8 +18643,8 @@ func check466(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// check467: evt.arg.path = ".. "
-func check467(ev *event.Event) bool {
+// check471: evt.arg.path = ".. "
+func check471(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18252,8 +18657,8 @@ func check467(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// check468: evt.arg.path startswith "/dev/."
-func check468(ev *event.Event) bool {
+// check472: evt.arg.path startswith "/dev/."
+func check472(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18266,8 +18671,8 @@ func check468(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/.")
 }
 
-// check469: proc.name in (udevadm, plymouthd)
-func check469(ev *event.Event) bool {
+// check473: proc.name in (udevadm, plymouthd)
+func check473(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18275,8 +18680,8 @@ func check469(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// check470: evt.arg.newpath endswith .encrypted
-func check470(ev *event.Event) bool {
+// check474: evt.arg.newpath endswith .encrypted
+func check474(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18289,8 +18694,8 @@ func check470(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// check471: evt.arg.newpath endswith .locked
-func check471(ev *event.Event) bool {
+// check475: evt.arg.newpath endswith .locked
+func check475(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18303,8 +18708,8 @@ func check471(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// check472: evt.arg.newpath endswith .crypted
-func check472(ev *event.Event) bool {
+// check476: evt.arg.newpath endswith .crypted
+func check476(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18317,8 +18722,8 @@ func check472(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// check473: evt.arg.newpath endswith .ransom
-func check473(ev *event.Event) bool {
+// check477: evt.arg.newpath endswith .ransom
+func check477(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18331,8 +18736,8 @@ func check473(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// check474: evt.arg.newpath endswith .wncry
-func check474(ev *event.Event) bool {
+// check478: evt.arg.newpath endswith .wncry
+func check478(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18345,8 +18750,8 @@ func check474(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// check475: evt.arg.newpath endswith .lockbit
-func check475(ev *event.Event) bool {
+// check479: evt.arg.newpath endswith .lockbit
+func check479(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,

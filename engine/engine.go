@@ -194,7 +194,7 @@ func (e *Engine) Handle(r *collectors.Record) {
 		return
 	}
 	switch r.Kind {
-	case collectors.KindFork, collectors.KindExit:
+	case collectors.KindFork, collectors.KindExit, collectors.KindCred:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:
@@ -209,11 +209,17 @@ func (e *Engine) Handle(r *collectors.Record) {
 			return
 		}
 	case collectors.KindSyscall:
+		if r.Event.Type.IsCred() {
+			e.cfg.Tables.SetCred(r.PID, &r.Cred)
+		}
 	default:
 		return
 	}
 	ev := &r.Event
 	ev.Proc = e.cfg.Tables.Process(r.PID)
+	if ev.Type.IsCred() {
+		e.cfg.Tables.NameArgs(ev, ev.Proc)
+	}
 	if ev.Proc == nil {
 		e.noProc.Add(1)
 	} else if c := ev.Proc.Container; c != nil && c.Lookup&event.LookupSettled == 0 {

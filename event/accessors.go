@@ -500,7 +500,8 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 		return "", false
 	}
 	n := ev.FD.Name
-	if ev.FD.Kind == FDDirectory {
+	if ev.FD.Kind == FDDirectory || PathIsCut(n) {
+		// A cut path's directory is not known beyond its head.
 		return n, true
 	}
 	i := strings.LastIndexByte(n, '/')
@@ -513,7 +514,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 	return n[:i], true
 }
 func FDFilename(ev *Event, _ Arg) (string, bool) {
-	if ev.FD.Kind != FDFile {
+	if ev.FD.Kind != FDFile || PathIsCut(ev.FD.Name) {
 		return "", false
 	}
 	n := ev.FD.Name

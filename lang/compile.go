@@ -21,18 +21,40 @@ import (
 func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 	rs := &Ruleset{}
 	var diags Diagnostics
+	var containerInfoRules int
+	var containerInfoPos Position
+	defer func() {
+		if containerInfoRules > 0 {
+			what := fmt.Sprintf("%d rule outputs use", containerInfoRules)
+			if containerInfoRules == 1 {
+				what = "1 rule output uses"
+			}
+			rs.Warnings.add(containerInfoPos, "%s the deprecated %%container.info; it is dropped: "+
+				"the container fields are added to every alert", what)
+		}
+	}()
 	for _, d := range defs {
 		c := &checker{}
+		output, hadInfo := dropContainerInfo(d.Output)
+		if hadInfo {
+			containerInfoRules++
+			if containerInfoRules == 1 {
+				containerInfoPos = d.OutputPos
+			}
+		}
 		r := &Rule{
 			Name: d.Name, Desc: d.Desc, Priority: d.Priority, Source: d.Source,
-			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: d.Output,
+			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output, CondText: d.CondText,
 		}
 		if d.Source != "" && d.Source != "syscall" {
-			rs.Warnings.add(d.Pos, "rule %q: source %q is not supported; rule skipped", d.Name, d.Source)
+			if rs.Skipped == nil {
+				rs.Skipped = map[string]int{}
+			}
+			rs.Skipped[d.Source]++
 			continue
 		}
 		r.Cond = c.expr(d.Condition)
-		r.Output = c.output(d.Output, d.OutputPos)
+		r.Output = c.output(output, d.OutputPos)
 		if len(c.diags) > 0 {
 			if d.SkipIfUnknownFilter && c.unknownOnly {
 				rs.Warnings.add(d.Pos, "rule %q skipped: %s", d.Name, c.diags[0].Msg)
@@ -48,6 +70,38 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 		rs.Rules = append(rs.Rules, r)
 	}
 	return rs, diags
+}
+
+// containerInfo is the deprecated output placeholder of Falco's rules
+// files of 2018 to 2022, at the end of most outputs. Falco expanded it to
+// container fields; since its container plugin suggests them for every
+// alert it expands it to nothing. Lanner adds the same fields to every
+// syscall alert (see package output), so it does as current Falco does.
+const containerInfo = "%container.info"
+
+// dropContainerInfo removes every %container.info from an output format,
+// with the blanks before it when a blank, a closing bracket or the end
+// follows, and reports whether there was one.
+func dropContainerInfo(output string) (string, bool) {
+	if !strings.Contains(output, containerInfo) {
+		return output, false
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(output, containerInfo)
+		if i < 0 {
+			b.WriteString(output)
+			break
+		}
+		before := output[:i]
+		rest := output[i+len(containerInfo):]
+		if rest == "" || strings.IndexByte(" \t)]", rest[0]) >= 0 {
+			before = strings.TrimRight(before, " \t")
+		}
+		b.WriteString(before)
+		output = rest
+	}
+	return b.String(), true
 }
 
 type checker struct {

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -15,6 +16,34 @@ import (
 type Ruleset struct {
 	Rules    []*Rule
 	Warnings Diagnostics
+	// Skipped counts, by source, the rules left out because Lanner does
+	// not support their source (k8s_audit, plugin sources).
+	Skipped map[string]int
+}
+
+// SkippedNotes says, one line per source in name order, how many rules
+// were left out for their source: "N rules of source S skipped: not
+// supported".
+func (rs *Ruleset) SkippedNotes() []string {
+	return SkippedNotes(rs.Skipped)
+}
+
+// SkippedNotes is Ruleset.SkippedNotes for counts by source.
+func SkippedNotes(skipped map[string]int) []string {
+	sources := make([]string, 0, len(skipped))
+	for s := range skipped {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	notes := make([]string, 0, len(sources))
+	for _, s := range sources {
+		word := "rules"
+		if skipped[s] == 1 {
+			word = "rule"
+		}
+		notes = append(notes, fmt.Sprintf("%d %s of source %s skipped: not supported", skipped[s], word, s))
+	}
+	return notes
 }
 
 // Rule is one type-checked rule.
@@ -29,6 +58,8 @@ type Rule struct {
 	Cond       Expr
 	Output     *Output
 	OutputText string
+	// CondText is the condition as written, before expansion.
+	CondText string
 	// EvtTypes is the set of event types the condition can match.
 	EvtTypes event.TypeSet
 	// AllTypes is set when the condition does not restrict the event type.

@@ -12,9 +12,12 @@ import (
 
 // RuleDef is a rule after lists, macros and exceptions have been expanded.
 type RuleDef struct {
-	Name     string
-	Desc     string
-	Output   string // whitespace-trimmed
+	Name   string
+	Desc   string
+	Output string // whitespace-trimmed
+	// CondText is the condition as written (appends joined), before lists,
+	// macros and exceptions are expanded.
+	CondText string
 	Priority Priority
 	Source   string // "syscall" by default
 	Enabled  bool
@@ -166,6 +169,7 @@ func (r *resolver) compileRules() []*RuleDef {
 			Name:                ri.name,
 			Desc:                ri.desc.Text,
 			Output:              strings.TrimSpace(ri.output.Text),
+			CondText:            strings.TrimSpace(ri.cond.Text),
 			Priority:            ri.priority,
 			Source:              ri.source,
 			Enabled:             ri.enabled,

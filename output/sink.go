@@ -209,6 +209,7 @@ type queue struct {
 // Output formats alerts and fans them out to sinks.
 type Output struct {
 	format Format
+	style  Style
 	queues []*queue
 	closed atomic.Bool
 
@@ -249,6 +250,9 @@ func New(format Format, sinks ...Sink) *Output {
 	}
 	return o
 }
+
+// SetStyle sets how alerts are written; call it before the first Send.
+func (o *Output) SetStyle(s Style) { o.style = s }
 
 // SetLog sends the reports of sink failures and recoveries to w instead of
 // standard error; nil discards them.
@@ -387,12 +391,12 @@ func (o *Output) Send(a *Alert) {
 		var line []byte
 		if q.format == JSON {
 			if json == nil {
-				json = a.AppendJSON(nil)
+				json = a.AppendJSONStyle(nil, o.style)
 			}
 			line = json
 		} else {
 			if text == nil {
-				text = a.AppendText(nil)
+				text = a.AppendTextStyle(nil, o.style)
 			}
 			line = text
 		}

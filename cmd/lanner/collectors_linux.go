@@ -57,7 +57,9 @@ func capabilities(name string) collectors.Capabilities {
 			missing[k] = v
 		}
 		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
-		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}
+		capset := map[string]string{"evt.arg.cap_*": "audit logs no capability sets with capset"}
+		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD,
+			event.TypeCapset: capset}
 		if !kernelAtLeast(5, 16) {
 			why := "audit logs openat2's flags and mode from Linux 5.16 on"
 			missingOn[event.TypeOpenat2] = map[string]string{"evt.is_open_*": why, "evt.arg.flags": why,
@@ -75,9 +77,9 @@ func capabilities(name string) collectors.Capabilities {
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
 			"evt.rawres":        "fanotify does not report return values",
-			"evt.arg.flags":     "fanotify reports open flags only for writes and creates",
-			"evt.is_open_read":  "fanotify reports the access mode only for writes and creates",
-			"evt.is_open_write": "fanotify reports the access mode only for writes and creates",
+			"evt.arg.flags":     "fanotify reports no open flags but O_CREAT and the access mode, and the access mode only once the file is read, written or closed",
+			"evt.is_open_read":  "fanotify reports the access mode only once the file is read, written or closed (a read through mmap: at the close)",
+			"evt.is_open_write": "fanotify reports the access mode only once the file is written or closed",
 		}
 		for k, v := range notCollected {
 			missing[k] = v

@@ -210,6 +210,9 @@ type lannerRun struct {
 	cmd    *exec.Cmd
 	alerts string
 	stderr strings.Builder
+	// dropsExpected: the collector counts losses it cannot help (the
+	// fanotify collector, processes gone before /proc was read).
+	dropsExpected bool
 }
 
 func startLanner(t *testing.T, bin string, args ...string) *lannerRun {
@@ -276,7 +279,7 @@ func (l *lannerRun) stopExit(t *testing.T, code int) []alert {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("lanner did not stop on SIGINT:\n%s", l.stderr.String())
 	}
-	if !strings.Contains(l.stderr.String(), "kernel_drops=0") {
+	if !l.dropsExpected && !strings.Contains(l.stderr.String(), "kernel_drops=0") {
 		t.Errorf("lanner dropped events:\n%s", l.stderr.String())
 	}
 	if l.alerts == "" {
@@ -420,6 +423,7 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 	preLs := startHelper(t, filepath.Join(preDir, "ls"))
 
 	l := startLannerSeccomp(t, o.seccomp, bin, "--rule-matching", "all")
+	l.dropsExpected = o.collector == "fanotify"
 
 	// The same actions by processes started after Lanner.
 	run(t, "cat", "/etc/shadow")

@@ -37,15 +37,28 @@ func main() {
 		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
 		kong.UsageOnError(),
 	}
-	if p := configPath(os.Args[1:]); p != "" {
-		r, err := loadConfig(p)
+	fc, err := falcoArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lanner:", err)
+		os.Exit(1)
+	}
+	for _, n := range fc.notes {
+		fmt.Fprintln(os.Stderr, "lanner:", n)
+	}
+	if p := configPath(fc.args); p != "" || len(fc.overrides) > 0 {
+		lc, err := loadConfig(p, fc.overrides)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lanner:", err)
 			os.Exit(1)
 		}
-		opts = append(opts, kong.Resolvers(r))
+		for _, w := range lc.warnings {
+			fmt.Fprintln(os.Stderr, "lanner:", w)
+		}
+		opts = append(opts, kong.Resolvers(lc.resolver))
 	}
-	ctx := kong.Parse(&c, opts...)
+	parser := kong.Must(&c, opts...)
+	ctx, err := parser.Parse(fc.args)
+	parser.FatalIfErrorf(err)
 	if err := ctx.Run(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {

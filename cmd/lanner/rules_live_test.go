@@ -436,7 +436,7 @@ func doRuleAction(args []string) error {
 		return nil
 	}
 	switch cmd {
-	case "setuid0", "uffd", "unshare":
+	case "setuid0", "uffd", "unshare", "drop", "dropregain", "dropuffd":
 	default:
 		if err := need(1); err != nil {
 			return err
@@ -622,6 +622,26 @@ func doRuleAction(args []string) error {
 			return e
 		}
 		return nil
+	case "drop", "dropregain", "dropuffd":
+		// Become nobody (every thread), then, for dropregain and
+		// dropuffd, ask for uid 0 back (refused), and for dropuffd
+		// create a userfaultfd as nobody.
+		if err := syscall.Setgid(65534); err != nil {
+			return err
+		}
+		if err := syscall.Setuid(65534); err != nil {
+			return err
+		}
+		if cmd == "drop" {
+			return nil
+		}
+		if _, _, e := unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0); e != unix.EPERM {
+			return fmt.Errorf("setuid(0) as nobody: %v", e)
+		}
+		if cmd == "dropregain" {
+			return nil
+		}
+		return doRuleAction([]string{args[0], "uffd"})
 	case "bpf": // load a two-instruction socket filter ("prog") or create an array map ("map")
 		return bpfAction(a[0])
 	case "uffd":
@@ -1131,6 +1151,12 @@ func ruleCases() []ruleCase {
 			rule:    "Setuid Root By Unexpected Program",
 			trigger: act(func(x *actx) { x.h("lnrsetuid", "setuid0") }),
 			benign:  act(func(x *actx) { x.h("sudo", "setuid0") }),
+		},
+		{
+			rule:    "Root Requested By Non-Root Process",
+			trigger: act(func(x *actx) { x.h("lnrregain", "dropregain") }),
+			benign:  act(func(x *actx) { x.h("lnrregain", "drop") }),
+			also:    []string{"Setuid Root By Unexpected Program"},
 		},
 		{
 			rule: "Setuid Or Setgid Bit Set",

@@ -64,6 +64,10 @@ type outputFlags struct {
 	HTTPInsecure bool          `name:"http-insecure" help:"Do not verify the certificates of https URLs (default: verify)."`
 	Syslog       []string      `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable); each alert's severity is its rule's priority."`
 	Program      []string      `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+	Stdout       bool          `help:"Also write alerts to standard output when other sinks are named (standard output is the sink when none is)."`
+	TimeISO8601  bool          `name:"time-iso8601" help:"Start each alert's text with the date and time in ISO 8601 (UTC) instead of the time of day."`
+	JSONOutput   bool          `name:"json-output-property" negatable:"" default:"true" help:"Include the output property (the text line) in JSON alerts."`
+	JSONTags     bool          `name:"json-tags-property" negatable:"" default:"true" help:"Include the tags property in JSON alerts."`
 }
 
 // httpFlagNames are the flags setting HTTPOptions' TLS files.
@@ -150,10 +154,12 @@ func (f *outputFlags) open() (*output.Output, error) {
 		}
 		sinks = append(sinks, ps)
 	}
-	if len(sinks) == 0 {
+	if len(sinks) == 0 || f.Stdout {
 		sinks = append(sinks, output.NewWriterSink("stdout", os.Stdout))
 	}
-	return output.New(format, sinks...), nil
+	out := output.New(format, sinks...)
+	out.SetStyle(output.Style{ISOTime: f.TimeISO8601, OmitJSONOutput: !f.JSONOutput, OmitJSONTags: !f.JSONTags})
+	return out, nil
 }
 
 // reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
@@ -173,12 +179,16 @@ type runCmd struct {
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
-	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
-	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
+	Config        string        `short:"c" help:"Read flags from this YAML file, Lanner's keys or Falco's falco.yaml (flags on the command line win)." type:"path"`
+	// RulesFiles are rules files (or directories of them, read in lexical
+	// order) loaded at run time, as Falco's rules_files.
+	RulesFiles  []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load rules from this file, or the *.yaml files of this directory in lexical order, at run time (repeatable)." type:"path"`
+	MetricsAddr string   `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
 	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
 	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
 	BufferSize        string        `name:"buffer-size" placeholder:"SIZE" help:"Size of the eBPF collector's ring buffer: bytes, or with a unit (KiB, MiB, GiB), rounded up to a power of two, at most 1GiB (default: 8MiB per CPU, at least 16MiB, at most 256MiB or a 32nd of the memory)."`
+	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
 	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
 	selectFlags
 	outputFlags
@@ -255,6 +265,9 @@ func (c *runCmd) Run() error {
 			return fmt.Errorf("--cpu-profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
+		return err
 	}
 	set, err := c.set(compiled.Rules)
 	if err != nil {

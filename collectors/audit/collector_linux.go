@@ -145,7 +145,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stop: make(chan struct{})}
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
-	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID}
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd}
 	c.asm.early = true
 
 	var err error

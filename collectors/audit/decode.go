@@ -66,17 +66,21 @@ type pathItem struct {
 
 // sysRecord is what a SYSCALL record says.
 type sysRecord struct {
-	nr       uint64
-	exit     int64
-	hasExit  bool
-	a        [4]uint64
-	hasA     [4]bool
-	items    int
-	pid      int64
-	ppid     int64
-	auid     uint32
-	euid     uint32
-	egid     uint32
+	nr      uint64
+	exit    int64
+	hasExit bool
+	a       [4]uint64
+	hasA    [4]bool
+	items   int
+	pid     int64
+	ppid    int64
+	auid    uint32
+	euid    uint32
+	egid    uint32
+	// ids are uid, euid, suid, fsuid, gid, egid, sgid and fsgid; hasIDs
+	// has bit i set when ids[i] was given.
+	ids      [8]uint32
+	hasIDs   uint8
 	tty      []byte
 	comm     string
 	exe      string
@@ -100,6 +104,10 @@ type hooks struct {
 	// link itself when follow is false), to check a path the decoder
 	// worked out against the file the records name.
 	statID func(path string, follow bool) (fileID, bool)
+	// longCwd returns the working directory of process pid when the
+	// CWD record could not name it (longer than PATH_MAX): its head,
+	// cut (event.CutPath).
+	longCwd func(pid int64) (string, bool)
 }
 
 // decoder decodes one group of records. Strings it produces are views into
@@ -154,8 +162,31 @@ func (d *decoder) str(val []byte, quoted bool) (string, bool) {
 	return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
 }
 
-// join returns the clean absolute path of name relative to dir.
+// climbs reports whether path has a ".." component.
+func climbs(path string) bool {
+	for _, c := range strings.Split(path, "/") {
+		if c == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// cwdTooLong is what a CWD record says of a working directory whose path
+// is longer than PATH_MAX.
+const cwdTooLong = "<too_long>"
+
+// join returns the clean absolute path of name relative to dir, cut to
+// its head (event.CutPath) when it is longer than event.PathMax. A dir
+// cut already stays as it is: where name leads from it is not known
+// beyond its head.
 func (d *decoder) join(dir, name string) string {
+	if event.PathIsCut(dir) {
+		if climbs(name) {
+			return name // the directory's head does not tell
+		}
+		return dir
+	}
 	n := len(d.scratch)
 	d.scratch = append(d.scratch, dir...)
 	d.scratch = append(d.scratch, '/')
@@ -163,7 +194,7 @@ func (d *decoder) join(dir, name string) string {
 	raw := view(d.scratch[n:len(d.scratch):len(d.scratch)])
 	m := len(d.scratch)
 	d.scratch = appendClean(d.scratch, raw)
-	return view(d.scratch[m:len(d.scratch):len(d.scratch)])
+	return event.CutPath(view(d.scratch[m:len(d.scratch):len(d.scratch)]))
 }
 
 // appendClean appends path.Clean(p) of an absolute path p to b, without
@@ -259,6 +290,13 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 	if !haveSys {
 		return resMalformed
 	}
+	if d.hasCwd && d.cwd == cwdTooLong && d.longCwd != nil {
+		// Deeper than audit's d_path can name: ask /proc while the
+		// process is there.
+		if p, ok := d.longCwd(d.sys.pid); ok {
+			d.cwd = p
+		}
+	}
 	s := &d.sys
 	if !g.eoe && len(d.paths) < s.items {
 		return resMalformed // flushed before all its PATH records came
@@ -298,7 +336,7 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		return resDrop
 	}
 	t := typeByNr[s.nr]
-	if t == event.TypeUnknown || !a.types.Has(t) {
+	if t == event.TypeUnknown || !a.types.Has(t) && !t.IsCred() {
 		return resDrop
 	}
 	if !s.hasExit {
@@ -309,6 +347,9 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 	ev.Type, ev.Time, ev.TID, ev.Res = t, r.Time, r.TID, s.exit
 	d.syscall(ev)
 	d.remember(ev)
+	if t.IsCred() {
+		d.cred(r)
+	}
 	return resOK
 }
 
@@ -354,10 +395,13 @@ func (d *decoder) parseSyscall(body []byte) bool {
 			s.ppid, ok = parseInt(v)
 		case "auid":
 			s.auid, ok = parseU32(v)
-		case "euid":
-			s.euid, ok = parseU32(v)
-		case "egid":
-			s.egid, ok = parseU32(v)
+		case "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid":
+			i := credField(k)
+			s.ids[i], ok = parseU32(v)
+			if ok {
+				s.hasIDs |= 1 << i
+			}
+			s.euid, s.egid = s.ids[1], s.ids[5]
 		case "tty":
 			s.tty, ok = v, true
 		case "comm":
@@ -374,6 +418,24 @@ func (d *decoder) parseSyscall(body []byte) bool {
 		}
 	}
 	return haveNr && s.hasPid && s.haveArch
+}
+
+// credField returns where the SYSCALL record field k (one of uid, euid,
+// suid, fsuid, gid, egid, sgid, fsgid) goes in sysRecord.ids.
+func credField(k []byte) int {
+	i := 0
+	if k[len(k)-3] == 'g' {
+		i = 4
+	}
+	switch k[0] {
+	case 'e':
+		i++
+	case 's':
+		i += 2
+	case 'f':
+		i += 3
+	}
+	return i
 }
 
 func parseU32(b []byte) (uint32, bool) {
@@ -576,7 +638,71 @@ func (d *decoder) parseExecve(g *group) bool {
 	if len(d.args) < argc && !g.truncated {
 		return false
 	}
+	if g.truncated && len(g.execTail) > 0 {
+		d.execveTail(g.execTail)
+	}
 	return true
+}
+
+// execveTail appends to d.args the arguments in the last EXECVE records,
+// kept when the ones before them were dropped: they start inside some
+// argument, which is joined to the last one kept before the gap with
+// event.ArgvCutMark between them.
+func (d *decoder) execveTail(recs [][]byte) {
+	var tail []string
+	first, cur := -1, -1
+	for _, body := range recs {
+		it := fields{body}
+		for {
+			k, v, q, more := it.next()
+			if !more {
+				break
+			}
+			if len(k) < 2 || k[0] != 'a' {
+				continue
+			}
+			idx, chunk, isLen, ok := argKey(k[1:])
+			if !ok || isLen {
+				continue
+			}
+			var val []byte
+			n := len(d.scratch)
+			if idx == cur && chunk > 0 {
+				// The next chunk of the argument being read.
+				d.scratch = append(d.scratch, tail[len(tail)-1]...)
+			} else if first >= 0 && idx != cur+1 {
+				return // out of order: keep what was read
+			}
+			var good bool
+			if d.scratch, good = appendUntrusted(d.scratch, v, q); !good {
+				d.scratch = d.scratch[:n]
+				return
+			}
+			val = d.scratch[n:len(d.scratch):len(d.scratch)]
+			switch {
+			case idx == cur && chunk > 0:
+				tail[len(tail)-1] = view(val)
+			default:
+				if first < 0 {
+					first = idx
+				}
+				tail = append(tail, view(val))
+				cur = idx
+			}
+		}
+	}
+	if len(tail) == 0 {
+		return
+	}
+	last := len(d.args) - 1
+	if last >= 0 && first == last {
+		// The gap is inside one argument.
+		d.args[last] = d.args[last] + event.ArgvCutMark + tail[0]
+		tail = tail[1:]
+	} else {
+		tail[0] = event.ArgvCutMark + tail[0]
+	}
+	d.args = append(d.args, tail...)
 }
 
 // argKey parses the part after "a" of an EXECVE key: "N", "N[M]" or
@@ -645,8 +771,8 @@ func (d *decoder) exec(a *reassembler, r *collectors.Record) result {
 	}
 	x.ExePath = s.exe
 	x.Comm = s.comm
-	x.Args = append(x.Args, d.args...)
-	x.Cwd = d.cwd
+	x.Args = append(x.Args, event.CutArgs(d.args)...)
+	x.Cwd = event.CutPath(d.cwd)
 	x.PPID = s.ppid
 	x.TTY = ttyDev(s.tty)
 	x.UID, x.GID = s.euid, s.egid
@@ -821,6 +947,31 @@ func (d *decoder) pathOf(p *pathItem, dirfdIdx int) (raw, full string, abs bool)
 	return raw, raw, false
 }
 
+// cred fills the identity a credential call left (the ids of its SYSCALL
+// record, logged when it returned; all eight or none) and its arguments.
+// Audit logs no capability sets: capset events have neither.
+func (d *decoder) cred(r *collectors.Record) {
+	s := &d.sys
+	if s.hasIDs == 0xff {
+		r.Cred = collectors.Cred{UIDsKnown: true, GIDsKnown: true,
+			UID: s.ids[0], EUID: s.ids[1], SUID: s.ids[2], FSUID: s.ids[3],
+			GID: s.ids[4], EGID: s.ids[5], SGID: s.ids[6], FSGID: s.ids[7]}
+	}
+	n := 1
+	switch r.Event.Type {
+	case event.TypeSetreuid, event.TypeSetregid:
+		n = 2
+	case event.TypeSetresuid, event.TypeSetresgid:
+		n = 3
+	}
+	for i := range n {
+		if !s.hasA[i] {
+			return
+		}
+	}
+	collectors.CredArgs(&r.Event.Args, r.Event.Type, [3]uint32{uint32(s.a[0]), uint32(s.a[1]), uint32(s.a[2])}, &r.Cred)
+}
+
 func (d *decoder) syscall(ev *event.Event) {
 	a := &ev.Args
 	s := &d.sys
@@ -968,16 +1119,6 @@ func (d *decoder) syscall(ev *event.Event) {
 		if pid, ok := d.argInt(1); ok {
 			a.PID = pid
 			a.Set |= event.ArgPID
-		}
-	case event.TypeSetuid:
-		if s.hasA[0] {
-			a.UID = uint32(s.a[0])
-			a.Set |= event.ArgUID
-		}
-	case event.TypeSetgid:
-		if s.hasA[0] {
-			a.GID = uint32(s.a[0])
-			a.Set |= event.ArgGID
 		}
 	case event.TypeSetns:
 		if fd, ok := d.argInt(0); ok {

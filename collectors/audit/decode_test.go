@@ -101,7 +101,8 @@ func TestDecodeExecLongArgs(t *testing.T) {
 	if len(recs) != 1 || a.malformed != 0 {
 		t.Fatalf("got %d records, %d malformed", len(recs), a.malformed)
 	}
-	want := []string{"/usr/bin/echo", strings.Repeat("a", 9000), "hello world", "t\tab", "", `q"uote`}
+	// Longer than event.ArgvHead+ArgvTail: its head and tail are kept.
+	want := event.CutArgs([]string{"/usr/bin/echo", strings.Repeat("a", 9000), "hello world", "t\tab", "", `q"uote`})
 	if got := recs[0].Exec.Args; !slices.Equal(got, want) {
 		t.Errorf("got %d args:", len(got))
 		for i, s := range got {
@@ -454,4 +455,48 @@ func FuzzAppendClean(f *testing.F) {
 			t.Errorf("appendClean(%q) = %q, want %q", p, got, want)
 		}
 	})
+}
+
+func TestDecodeCred(t *testing.T) {
+	// Credential calls are reported whatever the types asked for: the
+	// process table follows them.
+	recs, a := decodeFile(t, "cred.txt", event.TypeSet{}, hooks{})
+	if a.malformed != 0 {
+		t.Errorf("%d malformed", a.malformed)
+	}
+	nobody := collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
+		GID: 65534, EGID: 65534, SGID: 65534, FSGID: 65534}
+	want := []struct {
+		typ  event.Type
+		res  int64
+		args event.Args
+		cred collectors.Cred
+	}{
+		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 65534}, nobody},
+		{event.TypeSetuid, -1, event.Args{Set: event.ArgUID, UID: 0}, nobody},
+		{event.TypeSetresuid, 0, event.Args{Set: event.ArgRID | event.ArgEID | event.ArgSID, IDs: [3]uint32{0xffffffff, 1000, 0xffffffff}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000}},
+		{event.TypeSetregid, 0, event.Args{Set: event.ArgRID | event.ArgEID, IDs: [3]uint32{5, 6, 0}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+		// capset: audit logs no capability sets.
+		{event.TypeCapset, 0, event.Args{},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+		// A record that lacks one of the ids gives no identity.
+		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 1000}, collectors.Cred{}},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d", len(recs), len(want))
+	}
+	for i, w := range want {
+		r := recs[i]
+		if r.Kind != collectors.KindSyscall || r.Event.Type != w.typ || r.Event.Res != w.res {
+			t.Errorf("%d: kind %v type %v res %d", i, r.Kind, r.Event.Type, r.Event.Res)
+		}
+		if r.Event.Args != w.args {
+			t.Errorf("%d: Args = %+v, want %+v", i, r.Event.Args, w.args)
+		}
+		if r.Cred != w.cred {
+			t.Errorf("%d: Cred = %+v, want %+v", i, r.Cred, w.cred)
+		}
+	}
 }

@@ -7,7 +7,8 @@
 // New installs one rule, "-a always,exit -F arch=b64 -S <syscalls>
 // [-F pid!=ExcludePID] -k <Key>", for the syscalls of Options.Types plus
 // execve, execveat, clone, clone3, fork, vfork, exit and exit_group (the
-// process table's), after deleting every rule that carries the key (a
+// process table's) and the credential calls (setuid, setgid, setresuid,
+// setresgid, setreuid, setregid, setfsuid, setfsgid, capset), after deleting every rule that carries the key (a
 // killed run's). It never touches rules with other keys. In unicast mode
 // (below) each of Options.Exclusions comes first as "-a never,exit -F
 // arch=b64 -S <syscalls> -F path=P -k <Key>" (or -F aN=V): the calls it
@@ -89,6 +90,11 @@
 //     resolved. FD.Name, OldPath, NewPath and LinkPath stay as passed,
 //     and Args.Name is left unset, when the directory is unknown; those
 //     names are counted in Stats().Unresolved.
+//     A path longer than event.PathMax is
+//     cut to its head (event.CutPath). A working directory longer than
+//     audit can name (the CWD record says "<too_long>") is read from
+//     /proc/PID/cwd, climbing from it for its head (collectors.DirPath);
+//     when the process is gone by then, it is unknown.
 //   - open: flags and mode from a1/a2 (openat: a2/a3; creat: implied;
 //     openat2: the OPENAT2 record, Linux 5.16 and later), OpenCreated
 //     when O_CREAT was given and a CREATE item exists, FD.Num from exit,
@@ -102,12 +108,20 @@
 //     comes from the fd table; the local endpoint of a connected (or
 //     connecting) or accepted socket, which audit does not log, is left
 //     invalid (fd.lip and fd.lport absent; fd.name shows it unspecified).
-//   - ptrace request and pid, setuid uid, setgid gid, unshare flags,
+//   - credential calls: the ids they ask for (uid, gid, ruid/euid/suid,
+//     rgid/egid/sgid), and in Record.Cred the identity the thread had when
+//     the call returned, from the uid= euid= suid= fsuid= gid= egid= sgid=
+//     fsgid= fields of the SYSCALL record (failed calls included). Audit
+//     logs no capability sets with them: capset events have no
+//     evt.arg.cap_* and leave the process's capabilities as they were.
+//   - ptrace request and pid, unshare flags,
 //     setns fd and nstype, bpf cmd, dup oldfd, dup3 flags, accept4 flags,
 //     unlinkat flags, chmod/mkdir modes, mount flags, finit_module fd and
 //     flags, userfaultfd flags, dirfds.
 //   - execve: a KindExec record with argv from EXECVE (quoted, hex, and
-//     the aN_len / aN[i] split form of long arguments), Filename from the
+//     the aN_len / aN[i] split form of long arguments; past 256 KiB of
+//     EXECVE text only the last three records are kept, and argv is cut
+//     to its head and tail as event.CutArgv does), Filename from the
 //     first PATH item, ExePath and Comm from exe= and comm=, Cwd from CWD,
 //     UID/GID from euid=/egid=, LoginUID from auid=, PPID from ppid=, TTY
 //     from tty= (encoded like the kernel's new_encode_dev: pts0 is 34816,

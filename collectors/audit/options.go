@@ -11,7 +11,9 @@ import (
 type Options struct {
 	// Types are the syscall event types to deliver. execve, execveat,
 	// clone, clone3, fork, vfork, exit and exit_group are always audited:
-	// the process table needs their exec, fork and exit records.
+	// the process table needs their exec, fork and exit records; so are
+	// the credential calls (event.Type.IsCred), whose events carry the
+	// identity they leave.
 	Types event.TypeSet
 	// ExcludePID is Lanner's own tgid: the audit rule excludes it
 	// (-F pid!=ExcludePID) and its records are dropped; 0 excludes

@@ -4,6 +4,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
@@ -33,6 +34,9 @@ func procDirPath(pid, fd int64) (string, bool) {
 		return "", false
 	}
 	p, err := os.Readlink(procPath(pid, "/fd/"+strconv.FormatInt(fd, 10)))
+	if errors.Is(err, unix.ENAMETOOLONG) {
+		return procLongPath(procPath(pid, "/fd/"+strconv.FormatInt(fd, 10)))
+	}
 	if err != nil || p == "" || p[0] != '/' || strings.HasSuffix(p, " (deleted)") {
 		return "", false
 	}
@@ -64,6 +68,31 @@ func statID(p string, follow bool) (fileID, bool) {
 		break
 	}
 	return fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}, true
+}
+
+// procCwd returns the working directory of process pid, for a CWD record
+// that says "<too_long>" (more than PATH_MAX): its head, cut.
+func procCwd(pid int64) (string, bool) {
+	if pid <= 0 {
+		return "", false
+	}
+	return procLongPath(procPath(pid, "/cwd"))
+}
+
+// procLongPath returns the head of the path of the directory the /proc
+// link names, when the path is too long for readlink (see
+// collectors.DirPath).
+func procLongPath(link string) (string, bool) {
+	fd, err := unix.Open(link, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	p, err := collectors.DirPath(fd)
+	if err != nil || p == "" || p[0] != '/' {
+		return "", false
+	}
+	return p, true
 }
 
 // procIsThread reports whether task tid is a thread of process pid.

@@ -168,7 +168,7 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 }
 
 // attachSyscalls fills lanner_syscalls with the syscalls of opts.Types
-// and attaches their programs: the syscalls:sys_exit_<name> tracepoint of
+// and the credential calls (the process table follows them), and attaches their programs: the syscalls:sys_exit_<name> tracepoint of
 // each (and sys_enter_<name> of the exec calls), so that other syscalls
 // cost nothing. A syscall whose tracepoint cannot be attached (no tracefs,
 // or no tracepoint for it) falls back to the raw_syscalls programs, which
@@ -177,7 +177,7 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 func (c *Collector) attachSyscalls(opts Options) error {
 	var want []int
 	for i, s := range syscallTypes {
-		if !opts.Types.Has(s.t) {
+		if !opts.Types.Has(s.t) && !s.t.IsCred() {
 			continue
 		}
 		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {

@@ -8,7 +8,8 @@ import (
 // Options configure a Collector.
 type Options struct {
 	// Types are the syscall event types to deliver; exec, fork and exit
-	// records are always delivered (the process table needs them).
+	// records, and the events of credential calls (event.Type.IsCred),
+	// are always delivered (the process table needs them).
 	Types event.TypeSet
 	// ExcludePID is a tgid whose events are dropped in the kernel
 	// (Lanner's own); 0 excludes nothing.

@@ -63,6 +63,13 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	}
 	e.f.Comment("Rules are the compiled rules, in load order.")
 	e.f.Var().Id("Rules").Op("=").Index().Op("*").Qual(pkgRuleset, "Rule").Values(entries...)
+	skipped := jen.Dict{}
+	for src, n := range rs.Skipped {
+		skipped[jen.Lit(src)] = jen.Lit(n)
+	}
+	e.f.Comment("Skipped counts, by source, the rules of the rules files left out because")
+	e.f.Comment("their source is not supported.")
+	e.f.Var().Id("Skipped").Op("=").Map(jen.String()).Int().Values(skipped)
 	for _, c := range e.decls {
 		e.f.Add(c)
 	}
@@ -141,16 +148,18 @@ func (e *emitter) ruleEntry(r *lang.Rule, m, f, c string) jen.Code {
 		}
 	}
 	d := jen.Dict{
-		jen.Id("Name"):     jen.Lit(r.Name),
-		jen.Id("Desc"):     jen.Lit(r.Desc),
-		jen.Id("Priority"): jen.Qual(pkgRuleset, r.Priority.String()),
-		jen.Id("Source"):   jen.Lit(r.Source),
-		jen.Id("Enabled"):  jen.Lit(r.Enabled),
-		jen.Id("File"):     jen.Lit(r.Pos.File),
-		jen.Id("Line"):     jen.Lit(r.Pos.Line),
-		jen.Id("Match"):    jen.Id(m),
-		jen.Id("Format"):   jen.Id(f),
-		jen.Id("Cond"):     jen.Id(c),
+		jen.Id("Name"):      jen.Lit(r.Name),
+		jen.Id("Desc"):      jen.Lit(r.Desc),
+		jen.Id("Condition"): jen.Lit(r.CondText),
+		jen.Id("Output"):    jen.Lit(r.OutputText),
+		jen.Id("Priority"):  jen.Qual(pkgRuleset, r.Priority.String()),
+		jen.Id("Source"):    jen.Lit(r.Source),
+		jen.Id("Enabled"):   jen.Lit(r.Enabled),
+		jen.Id("File"):      jen.Lit(r.Pos.File),
+		jen.Id("Line"):      jen.Lit(r.Pos.Line),
+		jen.Id("Match"):     jen.Id(m),
+		jen.Id("Format"):    jen.Id(f),
+		jen.Id("Cond"):      jen.Id(c),
 	}
 	if len(types) > 0 {
 		d[jen.Id("EvtTypes")] = jen.Index().Qual(pkgEvent, "Type").Values(types...)

@@ -189,6 +189,7 @@ func condMisc(f *ruleset.Facts) ruleset.Tri {
 var Rules = []*ruleset.Rule{{
 	Cond:       condShellSpawned,
 	CondFields: []string{"evt.type", "proc.name", "proc.pname"},
+	Condition:  "spawned and proc.name in (shells) and not proc.pname in (sshd, login, tmux, screen)",
 	Desc:       "a shell started",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
@@ -217,12 +218,14 @@ var Rules = []*ruleset.Rule{{
 	Line:     11,
 	Match:    matchShellSpawned,
 	Name:     "Shell spawned",
+	Output:   "shell %proc.name started by %proc.pname (cmdline=%proc.cmdline gp=%proc.aname[2] tty=%proc.tty)",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 	Tags:     []string{"host", "process", "T1059"},
 }, {
 	Cond:       condSecretRead,
 	CondFields: []string{"evt.is_open_read", "evt.type", "fd.directory", "fd.name", "proc.aname"},
+	Condition:  "evt.type in (open, openat, openat2) and evt.is_open_read = true and secret_files and not proc.aname in (sshd, sudo) and fd.name glob '/etc/*' and not fd.name pmatch (/etc/ssl, /opt/*/keys)",
 	Desc:       "a secret file opened for reading",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -256,11 +259,13 @@ var Rules = []*ruleset.Rule{{
 	Line:     18,
 	Match:    matchSecretRead,
 	Name:     "Secret read",
+	Output:   "%evt.time %12proc.name read %fd.name (%evt.arg.flags) user=%user.name uid=%user.uid",
 	Priority: ruleset.Warning,
 	Source:   "syscall",
 }, {
 	Cond:       condOutbound,
 	CondFields: []string{"evt.rawres", "evt.res", "evt.type", "fd.ip", "fd.net", "fd.snet", "fd.sport", "fd.typechar"},
+	Condition:  "evt.type = connect and fd.typechar in (4, 6) and fd.net != 127.0.0.0/8 and not fd.snet in (10.0.0.0/8, 192.168.0.0/16) and fd.ip != 0.0.0.0 and fd.sport in (80, 443, https) and (evt.rawres >= 0 or evt.res = EINPROGRESS)",
 	Desc:       "outbound connection off the local networks",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeConnect},
@@ -283,11 +288,13 @@ var Rules = []*ruleset.Rule{{
 	Line:     27,
 	Match:    matchOutbound,
 	Name:     "Outbound",
+	Output:   "connection %fd.name to %fd.sip:%fd.sport by %tolower(proc.name)",
 	Priority: ruleset.Notice,
 	Source:   "syscall",
 }, {
 	Cond:       condMisc,
 	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
+	Condition:  "evt.type = openat and (fd.name regex '/tmp/[a-z]+' or fd.name icontains TMP or fd.name startswith oneof (/a, /b) or fd.name endswith allof (x, xx) or proc.name = val(proc.pname) or len(proc.name) > 10 or proc.env[HOME] exists or evt.buffer bcontains 6869 or container.mount.dest[/proc*] != N/A)",
 	Desc:       "the remaining operators",
 	Enabled:    false,
 	EvtTypes:   []event.Type{event.TypeOpenat},
@@ -316,9 +323,14 @@ var Rules = []*ruleset.Rule{{
 	Line:     36,
 	Match:    matchMisc,
 	Name:     "Misc",
+	Output:   "misc %proc.env[HOME] %container.mount.dest[/proc*] %evt.buffer",
 	Priority: ruleset.Debug,
 	Source:   "syscall",
 }}
+
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
 
 // check1: evt.type in (execve, execveat)
 func check1(ev *event.Event) bool {
