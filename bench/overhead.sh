@@ -79,7 +79,7 @@ b=$(printf '%s\n' "${base[@]}" | median)
 w=$(printf '%s\n' "${with[@]}" | median)
 c=$(printf '%s\n' "${cpus[@]}" | median)
 echo "workload: N=$N, $RUNS runs, collector $COLLECTOR${LANNER_ARGS[*]+ ${LANNER_ARGS[*]}}, rules: ${RULES[*]} + bench/workload_rules.yaml"
-grep -o 'ring buffer [0-9]* MiB' "$tmp/stderr.1" | head -1 || true
+grep -o 'ring buffer [0-9]* [KM]iB' "$tmp/stderr.1" | head -1 || true
 echo "without lanner: ${base[*]} s (median $b s)"
 echo "with lanner:    ${with[*]} s (median $w s)"
 awk -v b="$b" -v w="$w" 'BEGIN {printf "slowdown: %+.1f%%\n", (w-b)/b*100}'

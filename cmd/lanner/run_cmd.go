@@ -392,7 +392,11 @@ func runPipeline(pc pipelineConfig) error {
 		mode = " (" + m.Mode() + ")"
 	}
 	if r, ok := col.(interface{ RingBufferBytes() int }); ok && r.RingBufferBytes() > 0 {
-		mode += fmt.Sprintf(", ring buffer %d MiB", r.RingBufferBytes()>>20)
+		if n := r.RingBufferBytes(); n >= 1<<20 {
+			mode += fmt.Sprintf(", ring buffer %d MiB", n>>20)
+		} else {
+			mode += fmt.Sprintf(", ring buffer %d KiB", n>>10)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
