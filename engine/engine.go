@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -30,7 +31,9 @@ import (
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 	"github.com/lannersec/lanner/selfcheck"
+
 	"github.com/lannersec/lanner/state"
+	"golang.org/x/time/rate"
 )
 
 // Config wires an Engine.
@@ -45,10 +48,10 @@ type Config struct {
 	// StatsEvery, when positive, writes a stats line to StatsOut that often.
 	StatsEvery time.Duration
 	StatsOut   io.Writer
-	// Rate, when positive, limits each rule to Rate alerts per second on
-	// average with bursts of MaxBurst (a token bucket per rule, like
-	// Falco's outputs.rate and outputs.max_burst); alerts over the limit
-	// are counted as suppressed.
+	// Rate, when positive, limits each rule to Rate alerts per second of
+	// event time on average with bursts of MaxBurst, whole alerts (a token
+	// bucket per rule, like Falco's outputs.rate and outputs.max_burst);
+	// alerts over the limit are counted as suppressed.
 	Rate     float64
 	MaxBurst float64
 	// Containers, when set, looks up a container's metadata (name, image,
@@ -74,12 +77,6 @@ const DefaultMetadataWait = 250 * time.Millisecond
 // comes in again.
 const maxMissedWaits = 3
 
-// bucket is a token bucket.
-type bucket struct {
-	tokens float64
-	last   int64 // ns
-}
-
 // Engine is a running pipeline.
 type Engine struct {
 	cfg      Config
@@ -88,7 +85,7 @@ type Engine struct {
 	events   [event.NumTypes]atomic.Uint64
 	num      uint64 // last event number given
 	ruleHits map[*ruleset.Rule]*atomic.Uint64
-	buckets  map[*ruleset.Rule]*bucket
+	limiters map[*ruleset.Rule]*rate.Limiter
 	suppr    atomic.Uint64
 	evalNS   atomic.Int64 // sampled rule evaluation time, scaled
 	records  atomic.Uint64
@@ -112,14 +109,14 @@ func New(cfg Config) *Engine {
 	if cfg.StatsOut == nil {
 		cfg.StatsOut = os.Stderr
 	}
-	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, buckets: map[*ruleset.Rule]*bucket{}}
+	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, limiters: map[*ruleset.Rule]*rate.Limiter{}}
 	if cfg.MaxBurst <= 0 {
 		e.cfg.MaxBurst = 1
 	}
 	if cfg.Rules != nil {
 		for _, r := range cfg.Rules.Rules() {
 			e.ruleHits[r] = new(atomic.Uint64)
-			e.buckets[r] = &bucket{tokens: e.cfg.MaxBurst}
+			e.limiters[r] = rate.NewLimiter(rate.Limit(e.cfg.Rate), burst(e.cfg.MaxBurst))
 		}
 	}
 	if e.cfg.MetadataWait <= 0 {
@@ -367,24 +364,25 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of
-// event time.
+// event time (an event older than the last one refills nothing, and the
+// next one refills from its time: a few microseconds between CPUs).
 func (e *Engine) allow(r *ruleset.Rule, now int64) bool {
-	b := e.buckets[r]
-	if b == nil {
+	l := e.limiters[r]
+	if l == nil {
 		return true
 	}
-	if b.last != 0 && now > b.last {
-		b.tokens += float64(now-b.last) / 1e9 * e.cfg.Rate
-		if b.tokens > e.cfg.MaxBurst {
-			b.tokens = e.cfg.MaxBurst
-		}
+	return l.AllowN(time.Unix(0, now), 1)
+}
+
+// burst is a bucket's size in whole alerts, at least one.
+func burst(maxBurst float64) int {
+	if maxBurst < 1 {
+		return 1
 	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
+	if maxBurst > math.MaxInt32 {
+		return math.MaxInt32
 	}
-	b.tokens--
-	return true
+	return int(maxBurst)
 }
 
 // Stats are the pipeline's counters.

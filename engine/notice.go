@@ -10,6 +10,8 @@ import (
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 	"github.com/lannersec/lanner/selfcheck"
+
+	"golang.org/x/time/rate"
 )
 
 // Lanner's own alerts: what the collectors report about themselves
@@ -63,7 +65,7 @@ type ownAlerts struct {
 	mu      sync.Mutex
 	stopped bool // the engine has stopped: the outputs are closing
 	counts  map[string]uint64
-	buckets map[[2]string]*bucket
+	buckets map[[2]string]*rate.Limiter
 	dropped uint64
 }
 
@@ -128,26 +130,15 @@ func (e *Engine) ownAlert(r ownRule, n collectors.Notice) {
 // allow takes a token from the bucket of rule and collector; o.mu is held.
 func (o *ownAlerts) allow(rule, collector string, now int64) bool {
 	if o.buckets == nil {
-		o.buckets = map[[2]string]*bucket{}
+		o.buckets = map[[2]string]*rate.Limiter{}
 	}
 	k := [2]string{rule, collector}
 	b := o.buckets[k]
 	if b == nil {
-		b = &bucket{tokens: ownAlertBurst, last: now}
+		b = rate.NewLimiter(1, ownAlertBurst)
 		o.buckets[k] = b
 	}
-	if now > b.last {
-		b.tokens += float64(now-b.last) / 1e9
-		if b.tokens > ownAlertBurst {
-			b.tokens = ownAlertBurst
-		}
-		b.last = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.AllowN(time.Unix(0, now), 1)
 }
 
 // stop makes later own alerts count as dropped: the outputs close next.

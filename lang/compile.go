@@ -34,7 +34,7 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 		}
 	}()
 	for _, d := range defs {
-		c := &checker{}
+		c := &checker{listItems: d.ListItems}
 		output, hadInfo := dropContainerInfo(d.Output)
 		if hadInfo {
 			containerInfoRules++
@@ -105,7 +105,8 @@ func dropContainerInfo(output string) (string, bool) {
 }
 
 type checker struct {
-	diags Diagnostics
+	listItems map[Position]string // see RuleDef.ListItems
+	diags     Diagnostics
 	// unknownOnly stays true while every problem is an unknown field.
 	unknownOnly bool
 	seen        bool
@@ -125,7 +126,29 @@ func (c *checker) errorf(n ast.Node, unknownField bool, format string, args ...a
 	c.diags.add(nodePos(n), format, args...)
 }
 
+// expr compiles a condition node, keeping the macro it expands.
 func (c *checker) expr(e ast.Expr) Expr {
+	out := c.node(e)
+	if e == nil {
+		return out
+	}
+	if m := e.Position().Macro; m != nil {
+		ref := &MacroRef{Name: m.Name, Pos: Position{File: m.File, Line: m.Line}}
+		switch x := out.(type) {
+		case *And:
+			x.Macro = ref
+		case *Or:
+			x.Macro = ref
+		case *Not:
+			x.Macro = ref
+		case *Check:
+			x.Macro = ref
+		}
+	}
+	return out
+}
+
+func (c *checker) node(e ast.Expr) Expr {
 	switch e := e.(type) {
 	case *ast.And:
 		out := &And{}
@@ -327,6 +350,7 @@ func (c *checker) binary(e *ast.BinaryCheck) Expr {
 	if !c.values(ch, e, values) {
 		return &Const{}
 	}
+	ch.Lists = c.listsOf(values)
 	if left.Field.Name == "evt.type" && left.Transformers == nil {
 		for _, s := range ch.Strings {
 			if t, ok := event.ParseType(s); ok {
@@ -341,6 +365,22 @@ func (c *checker) binary(e *ast.BinaryCheck) Expr {
 }
 
 // values parses the literal values of a check as the left side's kind.
+// listsOf returns the names of the lists values were substituted from,
+// in order, each once; nil unless every value came from a list.
+func (c *checker) listsOf(values []*ast.ValueExpr) []string {
+	var names []string
+	for _, v := range values {
+		name, ok := c.listItems[nodePos(v)]
+		if !ok {
+			return nil
+		}
+		if len(names) == 0 || names[len(names)-1] != name {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 func (c *checker) values(ch *Check, e *ast.BinaryCheck, vs []*ast.ValueExpr) bool {
 	ok := true
 	fail := func(v *ast.ValueExpr, format string, args ...any) {

@@ -70,16 +70,48 @@ type Rule struct {
 type Expr interface{ irNode() }
 
 // And holds when every child holds; children are evaluated in order.
-type And struct{ Children []Expr }
+type And struct {
+	Children []Expr
+	Macro    *MacroRef // the macro this node expands, if any
+}
 
 // Or holds when some child holds; children are evaluated in order.
-type Or struct{ Children []Expr }
+type Or struct {
+	Children []Expr
+	Macro    *MacroRef // the macro this node expands, if any
+}
 
 // Not negates its child.
-type Not struct{ Child Expr }
+type Not struct {
+	Child Expr
+	Macro *MacroRef // the macro this node expands, if any
+}
 
 // Const is a condition known when compiling (an empty "in ()" list).
 type Const struct{ Value bool }
+
+// MacroRef names the macro a node of a condition was expanded from: the
+// root of each expansion carries it, so generated code can keep the
+// macro's name and place.
+type MacroRef struct {
+	Name string
+	Pos  Position // the macro's definition
+}
+
+// MacroOf returns the macro e is the expansion of, or nil.
+func MacroOf(e Expr) *MacroRef {
+	switch e := e.(type) {
+	case *And:
+		return e.Macro
+	case *Or:
+		return e.Macro
+	case *Not:
+		return e.Macro
+	case *Check:
+		return e.Macro
+	}
+	return nil
+}
 
 func (*And) irNode()   {}
 func (*Or) irNode()    {}
@@ -194,6 +226,11 @@ type Check struct {
 	// Text is the check as written, for diagnostics and comments.
 	Text string
 	Pos  Position
+	// Lists names the lists the literal values were substituted from, in
+	// order, when every value came from a list.
+	Lists []string
+	// Macro is the macro this check is the whole expansion of, if any.
+	Macro *MacroRef
 }
 
 // Output is a parsed output format.

@@ -13,8 +13,14 @@ import (
 	"github.com/lannersec/lanner/selfcheck"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and buildDate are set at build time with -ldflags
+// "-X main.version=... -X main.commit=... -X main.buildDate=..." (make build
+// and make dist do it).
+var (
+	version   = "dev"
+	commit    = ""
+	buildDate = ""
+)
 
 type cli struct {
 	Run        runCmd        `cmd:"" help:"Watch this machine and raise alerts."`
@@ -78,6 +84,19 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 type versionCmd struct{}
 
 func (versionCmd) Run() error {
-	fmt.Println("lanner", version)
+	fmt.Println(versionLine())
 	return nil
+}
+
+// versionLine is "lanner VERSION", then the commit and the build date when
+// the build recorded them.
+func versionLine() string {
+	s := "lanner " + version
+	if commit != "" {
+		s += " commit " + commit
+	}
+	if buildDate != "" {
+		s += " built " + buildDate
+	}
+	return s
 }

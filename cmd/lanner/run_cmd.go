@@ -190,6 +190,9 @@ type runCmd struct {
 	BufferSize        string        `name:"buffer-size" placeholder:"SIZE" help:"Size of the eBPF collector's ring buffer: bytes, or with a unit (KiB, MiB, GiB), rounded up to a power of two, at most 1GiB (default: 8MiB per CPU, at least 16MiB, at most 256MiB or a 32nd of the memory)."`
 	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
 	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	// Hostname names the node in alerts; in a pod, the downward API's
+	// spec.nodeName through FALCO_HOSTNAME (as Falco reads it).
+	Hostname string `name:"hostname" env:"FALCO_HOSTNAME" help:"Hostname written in alerts (default: the system's host name; in a pod, set FALCO_HOSTNAME to the node's name)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -283,7 +286,7 @@ func (c *runCmd) Run() error {
 		narrow: true, auditExclusions: c.AuditExclusions,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
-		containers: c.resolver(), metadataWait: c.wait(),
+		containers: c.resolver(), metadataWait: c.wait(), hostRoot: c.HostRoot, hostname: c.Hostname,
 		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
 }
@@ -320,6 +323,11 @@ type pipelineConfig struct {
 	// selfCheckInterval, when positive, runs the self-check that often,
 	// with selfCheckTimeout as its bound (see selfcheck.Options).
 	selfCheckInterval, selfCheckTimeout time.Duration
+	// hostRoot is where the host's file system is mounted (user and
+	// group names of host processes are read below it); "" means "/".
+	hostRoot string
+	// hostname is written in alerts; "" means os.Hostname().
+	hostname string
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -341,7 +349,7 @@ func runPipeline(pc pipelineConfig) error {
 		defer ms.Close()
 		pc.onEngine = func(e *engine.Engine) { ready.Store(e) }
 	}
-	tables := state.New(state.Options{})
+	tables := state.New(state.Options{HostRoot: pc.hostRoot})
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
@@ -357,7 +365,10 @@ func runPipeline(pc pipelineConfig) error {
 	if err != nil {
 		return err
 	}
-	hostname, _ := os.Hostname()
+	hostname := pc.hostname
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
 	var checker *selfcheck.Checker
 	if pc.selfCheckInterval > 0 {
 		ts := watched(col, pc.types)

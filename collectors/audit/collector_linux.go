@@ -102,6 +102,9 @@ type Collector struct {
 	pauseUntil int64         // no shrinking before then
 	target     int           // records the kernel's queue is left to hold
 
+	tw       *tamperWatch
+	watching bool // tw was started
+
 	st       saved // original settings, and which ones were changed
 	lostLast uint32
 	lostAcc  uint64
@@ -130,6 +133,10 @@ var _ collectors.Collector = (*Collector)(nil)
 // rules carrying its key (left by a run that was killed) before adding its
 // own, and Close restores whatever it changed.
 //
+// Once started, the collector watches its rules and the settings it owns
+// and puts them back when another process changes them, reporting both to
+// opts.Notify (see tamperWatch).
+//
 // When audit is not available (no kernel support, no privileges), the
 // error wraps collectors.ErrNotSupported.
 func New(opts Options) (*Collector, error) {
@@ -144,6 +151,8 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stop: make(chan struct{})}
+	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
+	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
 	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd}
 	c.asm.early = true
@@ -251,6 +260,7 @@ func New(opts Options) (*Collector, error) {
 				return fail("add exclusion "+x.String(), err)
 			}
 			c.excluded = append(c.excluded, x)
+			c.tw.install = append(c.tw.install, wf)
 		}
 	}
 	wf, err := buildRule(&opts, key)
@@ -263,6 +273,7 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return fail("add rule", err)
 	}
+	c.tw.install = append(c.tw.install, wf)
 
 	if status.Enabled == 0 {
 		if err := c.ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
@@ -275,6 +286,18 @@ func New(opts Options) (*Collector, error) {
 	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		return fail("eventfd", err)
 	}
+	for _, x := range c.st.recordExclusions() {
+		if *x.added {
+			c.tw.typeExcl = append(c.tw.typeExcl, x.typ)
+		}
+	}
+	c.tw.settings = c.mode == ModeUnicast
+	if err := c.tw.snapshot(); err != nil {
+		return fail("list the rules installed", err)
+	}
+	ownDone()
+	c.watching = true
+	c.tw.start()
 	if opts.Notify != nil {
 		c.watcher.Add(1)
 		go c.watchLost(opts.Notify)
@@ -447,6 +470,7 @@ func (c *Collector) dropExclusion(typ int) error {
 func (c *Collector) removeRules() error {
 	c.ctlMu.Lock()
 	defer c.ctlMu.Unlock()
+	c.ctlS.drain()
 	rules, err := c.ctl.GetRules()
 	if err != nil {
 		return err
@@ -499,6 +523,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		switch {
 		case err == nil:
 			c.drained++
+			if typ == typeConfigChange || typ == typeSyscall && len(c.tw.pending) > 0 {
+				c.tw.observe(typ, data, c.now())
+			}
 			c.asm.push(typ, data, c.now())
 			continue
 		case errors.Is(err, unix.EAGAIN):
@@ -517,6 +544,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		// Nothing waiting: flush the events whose end did not come.
 		now := c.now()
 		c.asm.expire(now)
+		if len(c.tw.pending) > 0 {
+			c.tw.expire(now)
+		}
 		if len(c.asm.ready) > 0 {
 			continue
 		}
@@ -559,6 +589,8 @@ func (c *Collector) Close() error {
 		close(c.stop)
 		c.watcher.Wait()
 		c.closed.Store(true)
+		// Before anything is removed, so that it is not reported.
+		c.tw.close(c.watching)
 		if c.wake >= 0 {
 			var one [8]byte
 			one[0] = 1

@@ -37,6 +37,30 @@
 // /run/lanner/audit-<key>.state before anything changes, so that the next
 // run restores them after a run that was killed.
 //
+// # Tamper detection
+//
+// Once New is done, the collector keeps what it installed: its keyed rules
+// as the kernel lists them, the record type exclusions it added, and in
+// unicast mode the settings (enabled, backlog_limit, backlog_wait_time,
+// rate_limit, failure, the registered daemon). It compares the kernel's
+// state with it 100 ms after a CONFIG_CHANGE record (auditctl -D, -d, -e,
+// -b, ...), and every 2 s in any case: with auditing off the kernel writes
+// no record of a rule deleted. The author of a change is read from the
+// SYSCALL record of the CONFIG_CHANGE record's serial (pid, uid, auid,
+// comm, exe); a change that lost that record (audit disabled, a full
+// backlog) is reported without it. A difference is reported to
+// Options.Notify (NoticeTampered), put back (the keyed rules are deleted
+// and added again in their order, never rules first) and the repair
+// reported (NoticeRepaired). Repairs are rate limited (a burst of 5, then
+// one a second), so a loop of auditctl -D keeps the collector busy at a
+// bounded rate; what cannot be put back (audit locked with -e 2, another
+// daemon registered) is reported once. In multicast mode the settings are
+// the other daemon's: only the collector's rules are put back, and audit
+// being disabled is reported, not undone. The collector's own changes are
+// not reported: their SYSCALL record carries its pid, or (the kernel
+// writes none for the registered daemon's calls) they fall in the time
+// the collector was changing the configuration itself.
+//
 // Records are not filtered by key: with auditd present an event can match
 // one of its rules first and carry its key, and it is still reported when
 // it is a syscall the collector asked for. Records of 32-bit tasks and of

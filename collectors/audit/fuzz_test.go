@@ -55,6 +55,13 @@ func FuzzParse(f *testing.F) {
 				_, _, _, _ = argKey(v)
 			}
 			_ = ruleKeys(line)
+			_ = isTypeExclusion(line, typeProctitle)
+			if cc, ok := parseConfigChange(body); ok && (cc.Op == "" || len(cc.Op) > maxConfigString || len(cc.Key) > maxConfigString) {
+				t.Fatalf("config change %+v from %q", cc, line)
+			}
+			if a := parseActor(body); len(a.Comm) > maxConfigString || len(a.Exe) > maxConfigString || a.PID < 0 {
+				t.Fatalf("actor %+v from %q", a, line)
+			}
 		}
 	})
 }

@@ -661,8 +661,9 @@ func TestCollectorWithAuditd(t *testing.T) {
 	auditdRules := rules()
 	auditdStatus := status(t, ctl)
 
+	var got notices
 	c := startCollector(t, Options{Types: event.TypeSetOf(event.TypeExecve, event.TypeOpenat), ExcludePID: os.Getpid(),
-		Exclusions: []Exclusion{{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}}})
+		Exclusions: []Exclusion{{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}}, Notify: got.notify})
 	if c.Mode() != ModeMulticast {
 		t.Errorf("mode %q, want multicast", c.Mode())
 	}
@@ -682,6 +683,11 @@ func TestCollectorWithAuditd(t *testing.T) {
 	}
 	rc.find(t, "openat /etc/hostname (matched by auditd's rule)", func(r *collectors.Record) bool {
 		return r.PID == pid && r.Event.Type == event.TypeOpenat && r.Event.FD.Name == "/etc/hostname"
+	})
+	multicastTamper(t, ctl, auditctl, &got, auditdStatus, func() {
+		if out, err := exec.Command(auditctl, "-w", "/etc/hostname", "-p", "r", "-k", watchKey).CombinedOutput(); err != nil {
+			t.Fatalf("auditctl -w: %v\n%s", err, out)
+		}
 	})
 	if err := c.Close(); err != nil {
 		t.Error(err)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/lannersec/lanner/collectors"
+
 	"github.com/lannersec/lanner/event"
 )
 
@@ -25,14 +26,16 @@ type Options struct {
 	// own rule. In ModeMulticast it adds none, since a never rule would
 	// also hide the calls from the rules another daemon adds later.
 	Exclusions []Exclusion
+	// Notify, when set, gets the collector's notices: another process
+	// changed its audit rules or settings (NoticeTampered), and the
+	// collector put them back (NoticeRepaired), and records were lost
+	// (NoticeLost: the first loss, then at most one a minute with the
+	// losses since, see collectors.LossReporter).
+	Notify collectors.Notify
 	// Key is the key of the audit rules the collector installs, and
 	// removes again (with any left by a run that was killed); "" means
 	// DefaultKey.
 	Key string
-	// Notify, when set, receives a NoticeLost when records are first
-	// lost (KernelDrops), then at most one a minute with the losses since
-	// (collectors.LossReporter).
-	Notify collectors.Notify
 }
 
 // Exclusion names calls of some event types by the file they act on or by

@@ -52,6 +52,7 @@ type Collector struct {
 	// absent are the event types of syscalls this kernel does not have
 	// (no tracepoint, and the syscall always fails with ENOSYS).
 	absent []event.Type
+	watch  *tamperWatch
 
 	closeOnce sync.Once
 	closeErr  error
@@ -71,6 +72,8 @@ var _ collectors.Collector = (*Collector)(nil)
 // kernel or the process's privileges cannot run BPF, the error wraps
 // collectors.ErrNotSupported. On any error, whatever was attached is
 // detached again. Nothing is pinned: the programs go away with the process.
+// Once started, the collector checks its maps and links (see tamperWatch)
+// and reports changes to opts.Notify.
 func New(opts Options) (*Collector, error) {
 	// The kernel charges BPF memory to the memory cgroup since 5.11; on
 	// older kernels this raises RLIMIT_MEMLOCK, which may be refused.
@@ -128,6 +131,9 @@ func New(opts Options) (*Collector, error) {
 	}
 	if err := c.attachSyscalls(opts); err != nil {
 		return fail("attach syscalls", err)
+	}
+	if err := c.startWatch(opts.Notify); err != nil {
+		return fail("watch the maps", err)
 	}
 	if opts.Notify != nil {
 		c.watcher.Add(1)
@@ -433,6 +439,7 @@ func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		c.watcher.Wait()
+		c.stopWatch()
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.objs.LannerDrops != nil {

@@ -18,14 +18,16 @@ type Options struct {
 	// power of two of at least a page, at most 1 GiB; 0 means
 	// DefaultRingBufferBytes for this machine.
 	RingBufferBytes int
-	// Notify, when set, receives a NoticeLost when the kernel first
-	// drops records (ring buffer full), then at most one a minute with
-	// the drops since (collectors.LossReporter).
-	Notify collectors.Notify
 	// Tee, when set, receives every raw record before it is decoded
 	// (`lanner record --raw`, the pipeline benchmark's input). raw is
 	// valid only during the call.
 	Tee func(raw []byte)
+	// Notify, when set, gets the collector's notices: another process
+	// changed its maps (NoticeTampered), and the collector put them back
+	// (NoticeRepaired), and the kernel dropped records with the ring
+	// buffer full (NoticeLost: the first drop, then at most one a minute
+	// with the drops since, see collectors.LossReporter).
+	Notify collectors.Notify
 
 	// rawSyscalls makes the collector use the raw_syscalls programs as
 	// if tracefs were missing (tests).
