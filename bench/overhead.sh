@@ -11,6 +11,8 @@
 # runs, so that it neither disturbs nor is disturbed by the live tests.
 #
 # Usage (as root): bench/overhead.sh [N] [RUNS] [RULES...]
+# COLLECTOR=audit or fanotify picks another collector than ebpf;
+# LANNER_ARGS adds flags to `lanner run` (e.g. LANNER_ARGS='--buffer-size 8MiB').
 # RULES default to Falco's stable falco_rules.yaml; bench/workload_rules.yaml
 # (one rule per action) is always loaded last, as in the anchor figures.
 set -euo pipefail
@@ -21,6 +23,7 @@ shift $(( $# > 2 ? 2 : $# ))
 RULES=("$@")
 [ ${#RULES[@]} -gt 0 ] || RULES=(../shared/falco-rules/falco_rules.yaml)
 COLLECTOR=${COLLECTOR:-ebpf}
+read -r -a LANNER_ARGS <<<"${LANNER_ARGS:-}"
 
 tmp=$(mktemp -d)
 lanner_pid=
@@ -49,7 +52,7 @@ base=() with=() cpus=() kcpus=() drops=() alerts=()
 for r in $(seq "$RUNS"); do
 	base+=("$(workload)")
 	rm -f "$tmp/ready"
-	"$tmp/lanner" run --collector "$COLLECTOR" --rule-matching all --output json \
+	"$tmp/lanner" run --collector "$COLLECTOR" --rule-matching all --output json ${LANNER_ARGS[@]+"${LANNER_ARGS[@]}"} \
 		--out-file "$tmp/alerts.$r" --ready-file "$tmp/ready" 2>"$tmp/stderr.$r" &
 	lanner_pid=$!
 	for _ in $(seq 600); do [ -f "$tmp/ready" ] && break; sleep 0.1; done
@@ -64,17 +67,19 @@ for r in $(seq "$RUNS"); do
 	kill -INT "$lanner_pid"; wait "$lanner_pid" || true; lanner_pid=
 	cpus+=("$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')")
 	kcpus+=("$(awk -v a="$k0" -v b="$k1" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')")
-	drops+=("$(grep -o 'kernel_drops=[0-9]*' "$tmp/stderr.$r" | tail -1)")
+	drops+=("$(grep -o 'kernel_drops=[0-9]*' "$tmp/stderr.$r" | tail -1)$(grep -o ' kernel_drops_by_type=[^ ]*' "$tmp/stderr.$r" | tail -1 || true)")
 	e=$(grep -c '"rule":"Benchmark workload no-op executed"' "$tmp/alerts.$r" || true)
 	o=$(grep -c '"rule":"Benchmark workload file opened"' "$tmp/alerts.$r" || true)
 	k=$(grep -c '"rule":"Benchmark workload connected"' "$tmp/alerts.$r" || true)
-	alerts+=("exec=$e open=$o connect=$k")
+	l=$(grep -c '"rule":"Lanner Events Lost"' "$tmp/alerts.$r" || true)
+	alerts+=("exec=$e open=$o connect=$k (Lanner Events Lost: $l)")
 done
 
 b=$(printf '%s\n' "${base[@]}" | median)
 w=$(printf '%s\n' "${with[@]}" | median)
 c=$(printf '%s\n' "${cpus[@]}" | median)
-echo "workload: N=$N, $RUNS runs, collector $COLLECTOR, rules: ${RULES[*]} + bench/workload_rules.yaml"
+echo "workload: N=$N, $RUNS runs, collector $COLLECTOR${LANNER_ARGS[*]+ ${LANNER_ARGS[*]}}, rules: ${RULES[*]} + bench/workload_rules.yaml"
+grep -o 'ring buffer [0-9]* [KM]iB' "$tmp/stderr.1" | head -1 || true
 echo "without lanner: ${base[*]} s (median $b s)"
 echo "with lanner:    ${with[*]} s (median $w s)"
 awk -v b="$b" -v w="$w" 'BEGIN {printf "slowdown: %+.1f%%\n", (w-b)/b*100}'

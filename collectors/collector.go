@@ -115,6 +115,10 @@ type Stats struct {
 	// KernelDrops are records the kernel could not deliver (ring buffer
 	// full, audit backlog overflow).
 	KernelDrops uint64
+	// KernelDropsByType is the part of KernelDrops the collector can
+	// attribute, by event type name ("fork", "exec" and "procexit" for
+	// process records of no syscall type); nil when it cannot.
+	KernelDropsByType map[string]uint64
 	// Malformed are records that could not be decoded and were skipped.
 	Malformed uint64
 	// Unresolved are paths reported as the process passed them (relative)

@@ -16,8 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -458,7 +460,10 @@ type Stats struct {
 	Suppressed  uint64 // alerts over a rule's rate limit
 	NoProcess   uint64 // events whose process was unknown
 	KernelDrops uint64
-	Malformed   uint64
+	// KernelDropsByType is the part of KernelDrops the collector can
+	// attribute, by event type (collectors.Stats).
+	KernelDropsByType map[string]uint64
+	Malformed         uint64
 	// Unresolved are relative paths the collector could not make
 	// absolute.
 	Unresolved uint64
@@ -513,6 +518,7 @@ func (e *Engine) Stats() Stats {
 		cs := c.Stats()
 		s.Collector = c.Name()
 		s.KernelDrops, s.Malformed, s.Unresolved = cs.KernelDrops, cs.Malformed, cs.Unresolved
+		s.KernelDropsByType = cs.KernelDropsByType
 	}
 	if e.cfg.Output != nil {
 		s.Sinks = e.cfg.Output.Stats()
@@ -543,6 +549,15 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, "stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d alert_failures=%d alerts_lost=%d",
 		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
 		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved, failed, lost)
+	if len(s.KernelDropsByType) > 0 {
+		b.WriteString(" kernel_drops_by_type=")
+		for i, t := range slices.Sorted(maps.Keys(s.KernelDropsByType)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s:%d", t, s.KernelDropsByType[t])
+		}
+	}
 	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
 		for _, k := range s.Sinks {
 			fmt.Fprintf(&b, "\nstats: sink=%s sent=%d failed=%d dropped=%d lost=%d", quoteIfNeeded(k.Name), k.Sent, k.Failed, k.Dropped, k.Lost)

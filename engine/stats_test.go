@@ -35,3 +35,17 @@ func TestStatsLineSinks(t *testing.T) {
 		t.Errorf("%q", l)
 	}
 }
+
+// TestStatsLineDropsByType: kernel drops a collector attributes are listed
+// by event type at the end of the first line, only when there are some.
+func TestStatsLineDropsByType(t *testing.T) {
+	s := Stats{Collector: "ebpf", KernelDrops: 12, KernelDropsByType: map[string]uint64{"openat": 10, "connect": 2}}
+	l := s.Line()
+	if !strings.Contains(l, " kernel_drops=12 ") || !strings.HasSuffix(l, " kernel_drops_by_type=connect:2,openat:10") {
+		t.Errorf("%q", l)
+	}
+	s.KernelDropsByType = nil
+	if l := s.Line(); strings.Contains(l, "by_type") {
+		t.Errorf("%q", l)
+	}
+}

@@ -138,6 +138,15 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	}
 	w.family("lanner_kernel_drops_total", "counter", "Records the kernel could not deliver.")
 	w.sample("lanner_kernel_drops_total", []string{"collector", s.Collector}, s.KernelDrops)
+	w.family("lanner_kernel_drops_by_type_total", "counter", "Records the kernel could not deliver, by event type (fork, exec and procexit for process records), for collectors that can tell.")
+	dropTypes := make([]string, 0, len(s.KernelDropsByType))
+	for t := range s.KernelDropsByType {
+		dropTypes = append(dropTypes, t)
+	}
+	sort.Strings(dropTypes)
+	for _, t := range dropTypes {
+		w.sample("lanner_kernel_drops_by_type_total", []string{"collector", s.Collector, "type", t}, s.KernelDropsByType[t])
+	}
 	w.family("lanner_malformed_records_total", "counter", "Records that could not be decoded.")
 	w.sample("lanner_malformed_records_total", []string{"collector", s.Collector}, s.Malformed)
 	w.family("lanner_unresolved_paths_total", "counter", "Relative paths reported as passed: the directory they were relative to could not be established.")

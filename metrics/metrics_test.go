@@ -55,9 +55,10 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 // counters follow the stats.
 func TestScrape(t *testing.T) {
 	st := engine.Stats{Collector: "ebpf", Records: 10, ByType: map[string]uint64{"openat": 7}, KernelDrops: 2,
-		ByRule: []engine.RuleCount{{Rule: "Read \"x\"", Priority: "Warning", Count: 3}},
-		Sinks:  []output.SinkStats{{Name: "http:x", Sent: 1, Failed: 2, Dropped: 5, Lost: 7}},
-		Tables: state.Stats{Processes: 42, Hits: 9}, RulesReloads: 4, RulesReloadFailures: 1}
+		KernelDropsByType: map[string]uint64{"openat": 1, "exec": 1},
+		ByRule:            []engine.RuleCount{{Rule: "Read \"x\"", Priority: "Warning", Count: 3}},
+		Sinks:             []output.SinkStats{{Name: "http:x", Sent: 1, Failed: 2, Dropped: 5, Lost: 7}},
+		Tables:            state.Stats{Processes: 42, Hits: 9}, RulesReloads: 4, RulesReloadFailures: 1}
 	s, err := Serve("127.0.0.1:0", func() engine.Stats { return st })
 	if err != nil {
 		t.Fatal(err)
@@ -65,17 +66,19 @@ func TestScrape(t *testing.T) {
 	defer s.Close()
 	m := scrape(t, s.Addr())
 	for k, want := range map[string]float64{
-		"lanner_records_total,collector=ebpf":                  10,
-		"lanner_events_total,collector=ebpf,type=openat":       7,
-		"lanner_kernel_drops_total,collector=ebpf":             2,
-		"lanner_alerts_total,priority=Warning,rule=Read \"x\"": 3,
-		"lanner_sink_dropped_total,sink=http:x":                5,
-		"lanner_sink_failed_total,sink=http:x":                 2,
-		"lanner_sink_lost_total,sink=http:x":                   7,
-		"lanner_processes":                                     42,
-		"lanner_process_table_lookups_total,result=hit":        9,
-		"lanner_rules_reloads_total":                           4,
-		"lanner_rules_reload_failures_total":                   1,
+		"lanner_records_total,collector=ebpf":                          10,
+		"lanner_events_total,collector=ebpf,type=openat":               7,
+		"lanner_kernel_drops_total,collector=ebpf":                     2,
+		"lanner_kernel_drops_by_type_total,collector=ebpf,type=openat": 1,
+		"lanner_kernel_drops_by_type_total,collector=ebpf,type=exec":   1,
+		"lanner_alerts_total,priority=Warning,rule=Read \"x\"":         3,
+		"lanner_sink_dropped_total,sink=http:x":                        5,
+		"lanner_sink_failed_total,sink=http:x":                         2,
+		"lanner_sink_lost_total,sink=http:x":                           7,
+		"lanner_processes":                                             42,
+		"lanner_process_table_lookups_total,result=hit":                9,
+		"lanner_rules_reloads_total":                                   4,
+		"lanner_rules_reload_failures_total":                           1,
 	} {
 		if m[k] != want {
 			t.Errorf("%s = %v, want %v", k, m[k], want)

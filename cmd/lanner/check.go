@@ -52,6 +52,9 @@ func (c *runCmd) check() []error {
 	if c.MetricsAddr != "" {
 		add(checkHostPort("metrics-addr", c.MetricsAddr))
 	}
+	if _, err := parseByteSize(c.BufferSize); err != nil {
+		add(&flagError{flag: "buffer-size", err: err})
+	}
 	add(checkFileDir("out-file", c.OutFile, true))
 	add(checkFileDir("ready-file", c.ReadyFile, false))
 	add(checkFileDir("cpu-profile", c.CPUProfile, false))

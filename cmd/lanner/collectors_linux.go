@@ -144,12 +144,16 @@ type collectorRequest struct {
 	// Notify, when set, receives the collector's notices about itself
 	// (for collectors whose Options take a Notify).
 	Notify collectors.Notify
+	// RingBufferBytes is the eBPF collector's ring buffer size (0: its
+	// default).
+	RingBufferBytes int
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
 	switch name {
 	case "ebpf":
-		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee, Notify: req.Notify})
+		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee,
+			RingBufferBytes: req.RingBufferBytes, Notify: req.Notify})
 	case "audit":
 		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), Notify: req.Notify, StateDir: req.StateDir}
 		var plan auditPlan

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -194,6 +195,7 @@ type runCmd struct {
 	// AuditExclusions: see planAudit.
 	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
 	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
+	BufferSize        string        `name:"buffer-size" placeholder:"SIZE" help:"Size of the eBPF collector's ring buffer: bytes, or with a unit (KiB, MiB, GiB), rounded up to a power of two, at most 1GiB (default: 8MiB per CPU, at least 16MiB, at most 256MiB or a 32nd of the memory)."`
 	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
 	StateDir          string        `name:"state-dir" default:"/run/lanner" type:"path" help:"With the audit collector, keep here the file from which the next run restores the kernel's audit settings if this one is killed; a directory emptied at boot (/run), kept across restarts."`
 	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
@@ -205,6 +207,31 @@ type runCmd struct {
 	selectFlags
 	outputFlags
 	containerFlags
+}
+
+// parseByteSize parses a size in bytes: a number, optionally followed by
+// K, KiB, M, MiB, G or GiB (all powers of 1024). "" is 0 (the default).
+func parseByteSize(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	num := strings.TrimRight(s, "KMGiBkmgb ")
+	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || num == "" {
+		return 0, fmt.Errorf("%q is not a size (bytes, or a number with KiB, MiB or GiB)", s)
+	}
+	shift := map[string]uint{"": 0, "b": 0, "k": 10, "kib": 10, "m": 20, "mib": 20, "g": 30, "gib": 30}
+	sh, ok := shift[unit]
+	if !ok {
+		return 0, fmt.Errorf("%q: unknown unit %q (KiB, MiB or GiB)", s, unit)
+	}
+	const maxSize = 1 << 30
+	if n == 0 || n > maxSize>>sh {
+		return 0, fmt.Errorf("%q: want more than 0 and at most 1GiB", s)
+	}
+	return int(n << sh), nil
 }
 
 // Run checks the flags (every problem is reported, each with its line in
@@ -254,9 +281,10 @@ func (c *runCmd) Run(cf *configFile) error {
 	if err != nil {
 		return err
 	}
+	bufferSize, _ := parseByteSize(c.BufferSize)
 	return runPipeline(pipelineConfig{
 		rulesReloader: reloader, watchRules: c.WatchRules,
-		collector: c.Collector, rules: set, types: set.Types(), output: out, reload: c.reload,
+		collector: c.Collector, ringBufferBytes: bufferSize, rules: set, types: set.Types(), output: out, reload: c.reload,
 		narrow: true, auditExclusions: c.AuditExclusions, stateDir: c.StateDir,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
@@ -310,6 +338,8 @@ type pipelineConfig struct {
 	// with watchRules, when they change.
 	rulesReloader *ruleReloader
 	watchRules    bool
+	// ringBufferBytes is the eBPF ring buffer's size (0: the default).
+	ringBufferBytes int
 	// selfCheckInterval, when positive, runs the self-check that often,
 	// with selfCheckTimeout as its bound (see selfcheck.Options).
 	selfCheckInterval, selfCheckTimeout time.Duration
@@ -348,7 +378,7 @@ func runPipeline(pc pipelineConfig) error {
 	// which turns that into alerts, exists only after it.
 	relay := &engine.NoticeRelay{}
 	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify,
-		StateDir: pc.stateDir}
+		StateDir: pc.stateDir, RingBufferBytes: pc.ringBufferBytes}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -394,6 +424,13 @@ func runPipeline(pc pipelineConfig) error {
 	mode := ""
 	if m, ok := col.(interface{ Mode() string }); ok && m.Mode() != "" {
 		mode = " (" + m.Mode() + ")"
+	}
+	if r, ok := col.(interface{ RingBufferBytes() int }); ok && r.RingBufferBytes() > 0 {
+		if n := r.RingBufferBytes(); n >= 1<<20 {
+			mode += fmt.Sprintf(", ring buffer %d MiB", n>>20)
+		} else {
+			mode += fmt.Sprintf(", ring buffer %d KiB", n>>10)
+		}
 	}
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))

@@ -22,8 +22,20 @@ import (
 
 const (
 	// backlogLimit is the kernel queue length the collector asks for
-	// when the current one is smaller (the kernel's default is 64).
-	backlogLimit = 8192
+	// when the current one is smaller (the kernel's default is 64): a
+	// burst of 5,000 opens queues 15,000 records (SYSCALL, CWD, PATH).
+	// Records wait there as sk_buffs of about 2 KiB, so a full queue
+	// holds about 64 MiB of kernel memory.
+	backlogLimit = 32768
+	// backlogWaitTime is the backlog_wait_time the collector sets, in
+	// jiffies (25 is 100 ms at HZ=250, 25 ms at HZ=1000): how long a
+	// process whose record finds the queue full waits for room before the
+	// record is dropped and counted lost. A burst then slows its source
+	// down to the reader's pace instead of losing records; a reader that
+	// stops reading costs each audited call at most this long. The
+	// kernel's default, 60 s, would all but halt the machine then; 0
+	// drops at once.
+	backlogWaitTime = 25
 	// rcvBuf is the receive buffer of the reading socket, which absorbs
 	// bursts (and, in multicast mode, is all there is: a full buffer
 	// drops records).
@@ -114,6 +126,8 @@ type Collector struct {
 	ruleWF       []byte
 	exclusionWF  map[string][]byte
 	pendingTypes atomic.Pointer[event.TypeSet]
+	stop         chan struct{}
+	watcher      sync.WaitGroup
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -121,9 +135,10 @@ var _ collectors.Collector = (*Collector)(nil)
 // New installs the audit rules for opts.Types and starts reading records.
 //
 // When no other process owns the audit socket, the collector registers as
-// the audit daemon (ModeUnicast): it raises the backlog limit to 8192 if it
-// is lower, sets the backlog wait time to 0 (a full queue drops records,
-// which KernelDrops counts, instead of stalling the audited processes),
+// the audit daemon (ModeUnicast): it raises the backlog limit to
+// backlogLimit if it is lower, sets the backlog wait time to
+// backlogWaitTime (a process whose record finds the queue full waits that
+// long for room, then the record is dropped, which KernelDrops counts),
 // and enables auditing if it is disabled. When another daemon owns it
 // (auditd), the collector leaves the settings alone and reads the
 // read-only multicast group (ModeMulticast). In both modes it removes the
@@ -152,7 +167,7 @@ func New(opts Options) (*Collector, error) {
 		stateDir = DefaultStateDir
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now(), stPath: statePath(stateDir, key),
-		excludePID: opts.ExcludePID, exclusionWF: map[string][]byte{}}
+		excludePID: opts.ExcludePID, exclusionWF: map[string][]byte{}, stop: make(chan struct{})}
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
 	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
@@ -212,7 +227,7 @@ func New(opts Options) (*Collector, error) {
 	} else {
 		c.mode = ModeUnicast
 		c.st.backlog.set = c.st.backlog.set || status.BacklogLimit < backlogLimit
-		c.st.waitTime.set = c.st.waitTime.set || status.BacklogWaitTime != 0
+		c.st.waitTime.set = c.st.waitTime.set || status.BacklogWaitTime != backlogWaitTime
 	}
 	c.st.enabled.set = c.st.enabled.set || status.Enabled == 0
 	// Best effort: without the file, a killed run's settings stay changed.
@@ -224,8 +239,8 @@ func New(opts Options) (*Collector, error) {
 				return fail("set backlog limit", err)
 			}
 		}
-		if status.BacklogWaitTime != 0 {
-			if err := c.ctl.SetBacklogWaitTime(0, libaudit.WaitForReply); err != nil {
+		if status.BacklogWaitTime != backlogWaitTime {
+			if err := c.ctl.SetBacklogWaitTime(backlogWaitTime, libaudit.WaitForReply); err != nil {
 				return fail("set backlog wait time", err)
 			}
 		}
@@ -302,7 +317,31 @@ func New(opts Options) (*Collector, error) {
 	ownDone()
 	c.watching = true
 	c.tw.start()
+	if opts.Notify != nil {
+		c.watcher.Add(1)
+		go c.watchLost(opts.Notify)
+	}
 	return c, nil
+}
+
+// lostCheckInterval is how often the collector looks for new losses to
+// report (Options.Notify).
+const lostCheckInterval = time.Second
+
+// watchLost reports lost records to notify until Close.
+func (c *Collector) watchLost(notify collectors.Notify) {
+	defer c.watcher.Done()
+	lr := collectors.LossReporter{Collector: "audit", What: "records lost (audit backlog or socket buffer full)", Notify: notify}
+	t := time.NewTicker(lostCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			lr.Update(now, c.Stats().KernelDrops, nil)
+		}
+	}
 }
 
 // unsupported wraps err, with collectors.ErrNotSupported when it says that
@@ -691,6 +730,8 @@ func (c *Collector) now() int64 { return int64(time.Since(c.clock)) }
 // daemon), and unblocks Read. It is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
+		close(c.stop)
+		c.watcher.Wait()
 		c.closed.Store(true)
 		// Before anything is removed, so that it is not reported.
 		c.tw.close(c.watching)

@@ -18,9 +18,10 @@
 // an open through a link to the file is left out too.
 //
 // When no live process owns the audit socket, the collector becomes the
-// audit daemon (Mode "unicast"): it raises backlog_limit to 8192 if lower,
-// sets backlog_wait_time to 0 (a full queue then drops records, counted in
-// the kernel's lost counter, rather than stalling every audited process),
+// audit daemon (Mode "unicast"): it raises backlog_limit to 32768 if lower,
+// sets backlog_wait_time to 25 jiffies (a process whose record finds the
+// queue full waits that long for room, then the record is dropped and
+// counted in the kernel's lost counter),
 // registers its socket and enables auditing if it was off. As the only
 // reader of the records it also adds "-a never,exclude -F msgtype=PROCTITLE"
 // (unless that rule exists already): argv comes from EXECVE records, and

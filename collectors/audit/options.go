@@ -28,7 +28,9 @@ type Options struct {
 	Exclusions []Exclusion
 	// Notify, when set, gets the collector's notices: another process
 	// changed its audit rules or settings (NoticeTampered), and the
-	// collector put them back (NoticeRepaired).
+	// collector put them back (NoticeRepaired), and records were lost
+	// (NoticeLost: the first loss, then at most one a minute with the
+	// losses since, see collectors.LossReporter).
 	Notify collectors.Notify
 	// Key is the key of the audit rules the collector installs, and
 	// removes again (with any left by a run that was killed); "" means

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +34,9 @@ const (
 	// pollInterval bounds how long a record can wait in the ring buffer
 	// when less than wakeupBytes are pending.
 	pollInterval = 50 * time.Millisecond
+	// dropCheckInterval is how often the collector looks for new kernel
+	// drops to report (Options.Notify).
+	dropCheckInterval = time.Second
 )
 
 // Collector reads events from the kernel programs. Read must not be called
@@ -44,6 +48,8 @@ type Collector struct {
 	rd    *ringbuf.Reader
 	rec   ringbuf.Record
 	mode  string
+	// ringSize is the ring buffer's size in bytes.
+	ringSize int
 	// absent are the event types of syscalls this kernel does not have
 	// (no tracepoint, and the syscall always fails with ENOSYS).
 	absent []event.Type
@@ -65,7 +71,9 @@ type Collector struct {
 	closed    atomic.Bool
 
 	mu         sync.Mutex // orders Stats' map lookups and Close
-	finalDrops uint64     // KernelDrops as Close found them
+	finalDrops dropCounts // as Close found them
+	stop       chan struct{}
+	watcher    sync.WaitGroup
 
 	records, malformed atomic.Uint64
 }
@@ -87,7 +95,12 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ebpf: load spec: %w", err)
 	}
-	ringSize := ringBufferSize(opts.RingBufferBytes, os.Getpagesize())
+	var mem uint64
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		mem = si.Totalram * uint64(si.Unit)
+	}
+	ringSize := ringBufferSize(opts.RingBufferBytes, DefaultRingBufferBytes(runtime.NumCPU(), mem), os.Getpagesize())
 	spec.Maps["lanner_events"].MaxEntries = ringSize
 	if opts.ExcludePID < 0 || opts.ExcludePID > 1<<31-1 {
 		return nil, fmt.Errorf("ebpf: ExcludePID %d out of range", opts.ExcludePID)
@@ -102,7 +115,8 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("ebpf: set wakeup_bytes: %w", err)
 	}
 
-	c := &Collector{tee: opts.Tee, typeLinks: map[event.Type][]link.Link{}, rawSyscallsAskedFor: opts.rawSyscalls}
+	c := &Collector{tee: opts.Tee, typeLinks: map[event.Type][]link.Link{}, rawSyscallsAskedFor: opts.rawSyscalls,
+		stop: make(chan struct{}), ringSize: int(ringSize)}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		return nil, loadError("load programs", err)
 	}
@@ -134,7 +148,31 @@ func New(opts Options) (*Collector, error) {
 	if err := c.startWatch(opts.Notify); err != nil {
 		return fail("watch the maps", err)
 	}
+	if opts.Notify != nil {
+		c.watcher.Add(1)
+		go c.watchDrops(opts.Notify)
+	}
 	return c, nil
+}
+
+// RingBufferBytes returns the size of the ring buffer.
+func (c *Collector) RingBufferBytes() int { return c.ringSize }
+
+// watchDrops reports kernel drops to notify until Close.
+func (c *Collector) watchDrops(notify collectors.Notify) {
+	defer c.watcher.Done()
+	lr := collectors.LossReporter{Collector: "ebpf", What: "records lost (ring buffer full)", Notify: notify}
+	t := time.NewTicker(dropCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			s := c.Stats()
+			lr.Update(now, s.KernelDrops, s.KernelDropsByType)
+		}
+	}
 }
 
 // attachRaw attaches prog to the raw tracepoint it was built for: its
@@ -580,6 +618,8 @@ func (c *Collector) Read(r *collectors.Record) error {
 // has returned, so that the reader is never held up by them.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
+		close(c.stop)
+		c.watcher.Wait()
 		c.stopWatch()
 		c.closed.Store(true)
 		var errs []error
@@ -631,22 +671,42 @@ func (c *Collector) Stats() collectors.Stats {
 	s := collectors.Stats{Records: c.records.Load(), Malformed: c.malformed.Load()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed.Load() {
-		s.KernelDrops = c.finalDrops
-	} else if c.objs.LannerDrops != nil {
-		s.KernelDrops = c.kernelDrops()
+	d := c.finalDrops
+	if !c.closed.Load() && c.objs.LannerDrops != nil {
+		d = c.kernelDrops()
 	}
+	s.KernelDrops = d.total
+	s.KernelDropsByType = d.byType
 	return s
 }
 
-func (c *Collector) kernelDrops() uint64 {
+// dropCounts are the kernel's drops, in all and by slot name.
+type dropCounts struct {
+	total  uint64
+	byType map[string]uint64
+}
+
+// kernelDrops sums lanner_drops over the CPUs; byType is nil while
+// nothing was dropped.
+func (c *Collector) kernelDrops() dropCounts {
+	var d dropCounts
 	var perCPU []uint64
-	if err := c.objs.LannerDrops.Lookup(uint32(0), &perCPU); err != nil {
-		return 0
+	for slot := range dropSlots {
+		if err := c.objs.LannerDrops.Lookup(uint32(slot), &perCPU); err != nil {
+			continue
+		}
+		var n uint64
+		for _, v := range perCPU {
+			n += v
+		}
+		if n == 0 {
+			continue
+		}
+		if d.byType == nil {
+			d.byType = map[string]uint64{}
+		}
+		d.byType[dropSlotName(slot)] += n
+		d.total += n
 	}
-	var n uint64
-	for _, v := range perCPU {
-		n += v
-	}
-	return n
+	return d
 }

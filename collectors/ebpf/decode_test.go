@@ -458,10 +458,26 @@ func TestCleanPath(t *testing.T) {
 
 func TestRingBufferSize(t *testing.T) {
 	for _, tc := range []struct{ in, want int }{
-		{0, 8 << 20}, {-1, 8 << 20}, {1, 4096}, {4096, 4096}, {5000, 8192}, {3 << 20, 4 << 20},
+		{0, 16 << 20}, {-1, 16 << 20}, {1, 4096}, {4096, 4096}, {5000, 8192}, {3 << 20, 4 << 20},
+		{24 << 20, 32 << 20}, {1 << 40, 1 << 30},
 	} {
-		if got := ringBufferSize(tc.in, 4096); int(got) != tc.want {
+		if got := ringBufferSize(tc.in, 16<<20, 4096); int(got) != tc.want {
 			t.Errorf("ringBufferSize(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultRingBufferBytes(t *testing.T) {
+	for _, tc := range []struct {
+		cpus int
+		mem  uint64
+		want int
+	}{
+		{1, 0, 16 << 20}, {2, 24 << 30, 16 << 20}, {4, 24 << 30, 32 << 20}, {128, 1 << 40, 256 << 20},
+		{4, 512 << 20, 16 << 20}, {2, 128 << 20, 8 << 20}, {0, 0, 16 << 20},
+	} {
+		if got := DefaultRingBufferBytes(tc.cpus, tc.mem); got != tc.want {
+			t.Errorf("DefaultRingBufferBytes(%d, %d) = %d, want %d", tc.cpus, tc.mem, got, tc.want)
 		}
 	}
 }

@@ -177,3 +177,28 @@ type syscallType struct {
 // maxSyscallType is the last event type the kernel program emits for a
 // syscall (T_MAX_SYSCALL - 1 in lanner.h).
 const maxSyscallType = event.TypeCapset
+
+// Drop slots of the process records of no syscall type (c/lanner.h).
+const (
+	dropFork  = int(maxSyscallType) + 1
+	dropExec  = dropFork + 1
+	dropExit  = dropFork + 2
+	dropSlots = 64
+)
+
+// dropSlotName names a lanner_drops slot: its event type, or the process
+// record it counts.
+func dropSlotName(slot int) string {
+	switch slot {
+	case dropFork:
+		return "fork"
+	case dropExec:
+		return "exec"
+	case dropExit:
+		return "procexit"
+	}
+	if slot <= 0 || slot >= dropFork {
+		return "unknown"
+	}
+	return event.Type(slot).String()
+}

@@ -160,3 +160,27 @@ func TestSyscallTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDropSlotsMatchHeader checks the lanner_drops slots against c/lanner.h.
+func TestDropSlotsMatchHeader(t *testing.T) {
+	h := readHeader(t)
+	for _, want := range []string{
+		"#define DROP_FORK T_MAX_SYSCALL\n", "#define DROP_EXEC (T_MAX_SYSCALL + 1)\n",
+		"#define DROP_EXIT (T_MAX_SYSCALL + 2)\n", "#define DROP_SLOTS " + strconv.Itoa(dropSlots) + "\n",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("lanner.h lacks %q", want)
+		}
+	}
+	if dropExit >= dropSlots {
+		t.Errorf("drop slot %d of exit records past DROP_SLOTS %d", dropExit, dropSlots)
+	}
+	for slot, want := range map[int]string{
+		int(event.TypeOpenat): "openat", int(maxSyscallType): maxSyscallType.String(), dropFork: "fork", dropExec: "exec",
+		dropExit: "procexit", 0: "unknown", dropExit + 1: "unknown",
+	} {
+		if got := dropSlotName(slot); got != want {
+			t.Errorf("dropSlotName(%d) = %q, want %q", slot, got, want)
+		}
+	}
+}

@@ -537,3 +537,67 @@ func BenchmarkStartStop(b *testing.B) {
 		}
 	}
 }
+
+// TestLiveDropsNoticed: with a ring buffer of one page and nobody reading,
+// a burst of opens is dropped in the kernel; the drops are counted by
+// event type and raise one NoticeLost.
+func TestLiveDropsNoticed(t *testing.T) {
+	notices := make(chan collectors.Notice, 16)
+	var ts event.TypeSet
+	ts.Add(event.TypeOpenat)
+	c := liveCollector(t, Options{Types: ts, RingBufferBytes: 1, ExcludePID: 0,
+		Notify: func(n collectors.Notice) {
+			select {
+			case notices <- n:
+			default:
+			}
+		}})
+	t.Cleanup(func() { c.Close() })
+	if got := c.RingBufferBytes(); got != os.Getpagesize() {
+		t.Errorf("RingBufferBytes = %d, want one page", got)
+	}
+	for range 2000 {
+		if f, err := os.Open("/etc/hostname"); err == nil {
+			f.Close()
+		}
+	}
+	var n collectors.Notice
+	select {
+	case n = <-notices:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notice of the drops")
+	}
+	st := c.Stats()
+	if st.KernelDrops == 0 || st.KernelDropsByType["openat"] == 0 {
+		t.Fatalf("drops %d by type %v", st.KernelDrops, st.KernelDropsByType)
+	}
+	var sum uint64
+	for _, v := range st.KernelDropsByType {
+		sum += v
+	}
+	if sum != st.KernelDrops {
+		t.Errorf("drops by type %v sum to %d, want %d", st.KernelDropsByType, sum, st.KernelDrops)
+	}
+	if n.Kind != collectors.NoticeLost || n.Collector != "ebpf" ||
+		!strings.Contains(n.Message, "records lost (ring buffer full)") || !strings.Contains(n.Message, "openat ") {
+		t.Errorf("notice %+v", n)
+	}
+	// More drops within the minute raise no second notice.
+	for range 2000 {
+		if f, err := os.Open("/etc/hostname"); err == nil {
+			f.Close()
+		}
+	}
+	time.Sleep(2 * dropCheckInterval)
+	select {
+	case n := <-notices:
+		t.Errorf("second notice within the interval: %+v", n)
+	default:
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := c.Stats(); after.KernelDrops < st.KernelDrops || after.KernelDropsByType["openat"] == 0 {
+		t.Errorf("after Close: %+v", after)
+	}
+}

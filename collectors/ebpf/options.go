@@ -15,7 +15,8 @@ type Options struct {
 	// (Lanner's own); 0 excludes nothing.
 	ExcludePID int
 	// RingBufferBytes is the size of the ring buffer, rounded up to a
-	// power of two of at least a page; 0 means 8 MiB.
+	// power of two of at least a page, at most 1 GiB; 0 means
+	// DefaultRingBufferBytes for this machine.
 	RingBufferBytes int
 	// Tee, when set, receives every raw record before it is decoded
 	// (`lanner record --raw`, the pipeline benchmark's input). raw is
@@ -23,7 +24,9 @@ type Options struct {
 	Tee func(raw []byte)
 	// Notify, when set, gets the collector's notices: another process
 	// changed its maps (NoticeTampered), and the collector put them back
-	// (NoticeRepaired).
+	// (NoticeRepaired), and the kernel dropped records with the ring
+	// buffer full (NoticeLost: the first drop, then at most one a minute
+	// with the drops since, see collectors.LossReporter).
 	Notify collectors.Notify
 
 	// rawSyscalls makes the collector use the raw_syscalls programs as
@@ -31,14 +34,33 @@ type Options struct {
 	rawSyscalls bool
 }
 
-// DefaultRingBufferBytes is the ring buffer size used when
-// Options.RingBufferBytes is 0.
-const DefaultRingBufferBytes = 8 << 20
+// Bounds of DefaultRingBufferBytes.
+const (
+	ringBytesPerCPU = 8 << 20
+	minRingBytes    = 16 << 20
+	maxRingBytes    = 256 << 20
+)
 
-// ringBufferSize returns the ring buffer size for a request of n bytes.
-func ringBufferSize(n, pageSize int) uint32 {
+// DefaultRingBufferBytes is the ring buffer size used when
+// Options.RingBufferBytes is 0, on a machine of cpus CPUs and mem bytes of
+// memory (0: unknown): 8 MiB per CPU, as Falco's per-CPU buffers (the
+// collector's one ring buffer takes the records of every CPU), at least
+// 16 MiB, at most 256 MiB and a 32nd of the memory (but 8 MiB always).
+// The kernel allocates it whole at start. A burst of 50,000 opens (about
+// 270 bytes each) fills 13 MiB before the reader gets to it.
+func DefaultRingBufferBytes(cpus int, mem uint64) int {
+	n := min(max(cpus*ringBytesPerCPU, minRingBytes), maxRingBytes)
+	if mem > 0 && uint64(n) > mem/32 {
+		n = max(int(mem/32), 8<<20)
+	}
+	return n
+}
+
+// ringBufferSize returns the ring buffer size for a request of n bytes,
+// def when n is not positive.
+func ringBufferSize(n, def, pageSize int) uint32 {
 	if n <= 0 {
-		n = DefaultRingBufferBytes
+		n = def
 	}
 	if n > 1<<30 {
 		n = 1 << 30

@@ -80,9 +80,14 @@ struct {
 	__type(value, struct stash);
 } lanner_stash SEC(".maps");
 
+/*
+ * Records the ring buffer had no room for, per CPU, by drop slot: the event
+ * type of a syscall or exec record, DROP_FORK/DROP_EXEC/DROP_EXIT for the
+ * other process records (lanner.h).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, DROP_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lanner_drops SEC(".maps");
@@ -168,8 +173,14 @@ static __always_inline void submit(__u8 *buf, __u32 len)
 	if (avail < wakeup_bytes && avail + len >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&lanner_events, buf, len, flags) != 0) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lanner_drops, &zero);
+		__u32 slot = h->type;
+		__u64 *n;
+
+		if (h->kind != REC_SYSCALL && !(h->kind == REC_EXEC && slot != T_UNKNOWN))
+			slot = DROP_FORK + (h->kind - REC_FORK);
+		if (slot >= DROP_SLOTS)
+			slot = T_UNKNOWN;
+		n = bpf_map_lookup_elem(&lanner_drops, &slot);
 
 		if (n)
 			*n += 1;

@@ -74,6 +74,15 @@ enum lanner_type {
 };
 
 /*
+ * lanner_drops slots: an event type for syscall records and exec records
+ * of an exec type asked for, these for the other process records.
+ */
+#define DROP_FORK T_MAX_SYSCALL
+#define DROP_EXEC (T_MAX_SYSCALL + 1)
+#define DROP_EXIT (T_MAX_SYSCALL + 2)
+#define DROP_SLOTS 64
+
+/*
  * lanner_syscalls values: the event type of the syscall, with SC_RAW set
  * when the raw_syscalls programs capture it instead of its syscalls:*
  * tracepoints.
