@@ -1,7 +1,8 @@
 // Package safefile opens the files Lanner writes (alert logs, recordings,
 // the ready file, profiles, state files) without following a symbolic
 // link at the last component of their path, with an explicit mode, and
-// only when they are regular files. Lanner runs as root, often with paths
+// only when they are regular files (an alert log may also be a character
+// device such as /dev/stdout or /dev/console, which only root can create). Lanner runs as root, often with paths
 // in shared directories: a link planted there must not make it write
 // where the link points, and a file someone else created in a
 // world-writable sticky directory such as /tmp is refused as the kernel's
@@ -21,7 +22,7 @@ import (
 // file holding secrets never keeps a wider mode it was left with.
 func Create(path string, perm os.FileMode) (*os.File, error) {
 	// Truncate only once the file is known to be one to write.
-	f, err := open(path, os.O_WRONLY|os.O_CREATE, perm)
+	f, err := open(path, os.O_WRONLY|os.O_CREATE, perm, false)
 	if err != nil {
 		return nil, err
 	}
@@ -38,9 +39,11 @@ func Create(path string, perm os.FileMode) (*os.File, error) {
 
 // Append opens path for appending, creating it with mode perm if it does
 // not exist; an existing file keeps its mode (an alert log appended to
-// across restarts, perhaps with its mode set by the operator).
+// across restarts, perhaps with its mode set by the operator). A
+// character device is accepted too (/dev/stdout, /dev/console): only root
+// can create one, so none can be planted.
 func Append(path string, perm os.FileMode) (*os.File, error) {
-	return open(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	return open(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm, true)
 }
 
 // WriteFile writes data to path as Create opens it.
@@ -56,7 +59,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return err
 }
 
-func open(path string, flag int, perm os.FileMode) (*os.File, error) {
+func open(path string, flag int, perm os.FileMode, charDevOK bool) (*os.File, error) {
 	// O_NONBLOCK: a FIFO planted at path must not block the open; it is
 	// refused below.
 	fd, err := syscall.Open(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, uint32(perm.Perm()))
@@ -67,7 +70,7 @@ func open(path string, flag int, perm os.FileMode) (*os.File, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), path)
-	if err := check(f, path); err != nil {
+	if err := check(f, path, charDevOK); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -79,12 +82,16 @@ func open(path string, flag int, perm os.FileMode) (*os.File, error) {
 	return f, nil
 }
 
-// check refuses what is not a regular file, and a file of another user
-// in a world-writable sticky directory.
-func check(f *os.File, path string) error {
+// check refuses what is not a regular file (or, with charDevOK, a
+// character device), and a file of another user in a world-writable
+// sticky directory.
+func check(f *os.File, path string, charDevOK bool) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
+	}
+	if charDevOK && fi.Mode()&os.ModeCharDevice != 0 {
+		return nil
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())

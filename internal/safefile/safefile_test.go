@@ -139,3 +139,17 @@ func TestOtherUsersFileInStickyDir(t *testing.T) {
 		t.Errorf("WriteFile in a private directory: %v", err)
 	}
 }
+
+// TestCharDevice: an alert log may be a character device (Append), a
+// file Lanner creates may not (Create).
+func TestCharDevice(t *testing.T) {
+	f, err := Append("/dev/null", 0o600)
+	if err != nil {
+		t.Fatalf("Append(/dev/null): %v", err)
+	}
+	f.Close()
+	if f, err := Create("/dev/null", 0o600); err == nil {
+		f.Close()
+		t.Error("Create(/dev/null) accepted a device")
+	}
+}
