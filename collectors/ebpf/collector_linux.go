@@ -420,7 +420,9 @@ func (c *Collector) SetTypes(ts event.TypeSet) error {
 		return fmt.Errorf("ebpf: attach: %w", errors.Join(errs...))
 	}
 	for _, s := range syscallTypes {
-		if ts.Has(s.t) || !c.watching.Has(s.t) {
+		// Credential calls stay watched whatever the rules: the process
+		// table follows them (see New).
+		if ts.Has(s.t) || s.t.IsCred() || !c.watching.Has(s.t) {
 			continue
 		}
 		c.detachLinks(c.typeLinks[s.t])

@@ -106,6 +106,11 @@ func testSetTypesLive(t *testing.T, raw bool) {
 		t.Fatal(err)
 	}
 	step("three", []event.Type{event.TypeOpenat}, []event.Type{event.TypeUnlinkat})
+	// The credential calls stay watched whatever the rules ask for: the
+	// process table follows them.
+	if w := c.Watched(); !w.Has(event.TypeSetuid) || !w.Has(event.TypeSetresuid) || !w.Has(event.TypeCapset) {
+		t.Errorf("credential calls no longer watched after SetTypes: %v", w.Types())
+	}
 	wantMode := "tracepoints"
 	if raw {
 		wantMode = "raw_syscalls"
