@@ -48,6 +48,10 @@ func (c *runCmd) check() []error {
 		if d.v < 0 {
 			add(flagErr(d.flag, "negative"))
 		}
+		// A number with no unit is nanoseconds: "5" is 5ns, not 5s.
+		if d.v > 0 && d.v < 1e-3 {
+			add(flagErr(d.flag, "%gs is under a millisecond: give a unit (5s, 250ms)", d.v))
+		}
 	}
 	if c.MetricsAddr != "" {
 		add(checkHostPort("metrics-addr", c.MetricsAddr))

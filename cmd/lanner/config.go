@@ -81,9 +81,11 @@ func (e *configError) Error() string {
 
 func (e *configError) Unwrap() error { return e.err }
 
-// readConfig reads a configuration file (none when path is empty),
-// applies the -o key=value overrides over it, translates Falco's keys into
-// run's flags and checks that every other key names a flag of run. The
+// readConfig reads a configuration file (none when path is empty) and the
+// -o key=value overrides, translates Falco's keys into run's flags and
+// checks that every other key names a flag of run. An override wins over
+// the file, whichever spelling (Lanner's or Falco's key) either uses; in
+// each, Lanner's own key wins over a Falco key for the same flag. The
 // errors name the file, and the line of each bad key.
 func readConfig(path string, overrides []string) (*configFile, []error) {
 	name := path
@@ -110,69 +112,87 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 	} else {
 		name = "-o"
 	}
+	over := map[string]any{}
 	for _, o := range overrides {
-		if err := applyOverride(raw, o); err != nil {
-			return nil, []error{err}
-		}
-		// A key set by -o has no line.
-		k, _, _ := strings.Cut(o, "=")
-		k = strings.TrimSuffix(k, "[]")
-		for {
-			delete(lines, k)
-			i := strings.LastIndexByte(k, '.')
-			if i < 0 {
-				break
+		// key[]=value appends to the file's list.
+		if k, _, _ := strings.Cut(o, "="); strings.HasSuffix(k, "[]") {
+			if err := applyOverride(raw, o); err != nil {
+				return nil, []error{err}
 			}
-			k = k[:i]
+			continue
+		}
+		if err := applyOverride(over, o); err != nil {
+			return nil, []error{err}
 		}
 	}
 	known, err := configFlags()
 	if err != nil {
 		return nil, []error{err}
 	}
-	ft := &falcoTranslation{path: name, lines: lines, values: map[string]any{}}
-	ft.translate(raw)
+	cf := &configFile{path: name, values: map[string]any{}, lines: map[string]int{}}
 	var errs []error
-	for _, e := range ft.errs {
-		errs = append(errs, &configError{path: name, err: fmt.Errorf("%s", e)})
-	}
-	cf := &configFile{path: name, values: map[string]any{}, lines: map[string]int{}, warnings: ft.warnings}
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	sort.SliceStable(keys, func(i, j int) bool { return lines[keys[i]] < lines[keys[j]] })
-	for _, k := range keys {
-		flag := strings.ReplaceAll(k, "_", "-")
-		switch {
-		case known[flag]:
-			if _, dup := cf.values[flag]; dup {
-				errs = append(errs, &configError{path: name, line: lines[k], err: fmt.Errorf("%s set twice", flag)})
-				continue
+	// The overrides first: what they set, the file does not.
+	for _, src := range []struct {
+		raw   map[string]any
+		lines map[string]int
+		where string
+	}{{over, map[string]int{}, "-o"}, {raw, lines, name}} {
+		ft := &falcoTranslation{path: src.where, lines: src.lines, values: map[string]any{}}
+		ft.translate(src.raw, known)
+		cf.warnings = append(cf.warnings, ft.warnings...)
+		for _, e := range ft.errs {
+			errs = append(errs, &configError{path: src.where, err: fmt.Errorf("%s", e)})
+		}
+		set := map[string]bool{}
+		keys := make([]string, 0, len(src.raw))
+		for k := range src.raw {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		sort.SliceStable(keys, func(i, j int) bool { return src.lines[keys[i]] < src.lines[keys[j]] })
+		for _, k := range keys {
+			flag := strings.ReplaceAll(k, "_", "-")
+			switch {
+			case known[flag]:
+				if set[flag] {
+					errs = append(errs, &configError{path: src.where, line: src.lines[k], err: fmt.Errorf("%s set twice", flag)})
+					continue
+				}
+				set[flag] = true
+				if _, done := cf.values[flag]; done {
+					continue // an override wins
+				}
+				cf.values[flag] = src.raw[k]
+				if src.lines[k] > 0 {
+					cf.lines[flag] = src.lines[k]
+				}
+				cf.flags = append(cf.flags, flag)
+			case isFalcoKey(k):
+				// Translated above.
+			default:
+				errs = append(errs, &configError{path: src.where, line: src.lines[k], err: fmt.Errorf("unknown key %q", k)})
 			}
-			cf.values[flag] = raw[k]
-			cf.lines[flag] = lines[k]
+		}
+		translated := make([]string, 0, len(ft.values))
+		for k := range ft.values {
+			translated = append(translated, k)
+		}
+		sort.Strings(translated)
+		for _, k := range translated {
+			flag := strings.ReplaceAll(k, "_", "-")
+			if set[flag] {
+				continue // Lanner's own key wins over a Falco key
+			}
+			set[flag] = true
+			if _, done := cf.values[flag]; done {
+				continue // an override wins
+			}
+			cf.values[flag] = ft.values[k]
+			if l := ft.origin[k]; src.lines[l] > 0 {
+				cf.lines[flag] = src.lines[l]
+			}
 			cf.flags = append(cf.flags, flag)
-		case isFalcoKey(k):
-			// Translated above.
-		default:
-			errs = append(errs, &configError{path: name, line: lines[k], err: fmt.Errorf("unknown key %q", k)})
 		}
-	}
-	// Lanner's own key wins over a Falco key for the same flag.
-	translated := make([]string, 0, len(ft.values))
-	for k := range ft.values {
-		translated = append(translated, k)
-	}
-	sort.Strings(translated)
-	for _, k := range translated {
-		flag := strings.ReplaceAll(k, "_", "-")
-		if _, own := cf.values[flag]; own {
-			continue
-		}
-		cf.values[flag] = ft.values[k]
-		cf.flags = append(cf.flags, flag)
 	}
 	return cf, errs
 }

@@ -35,9 +35,12 @@ func (k configKey) where(path string) string {
 
 // falcoTranslation turns Falco keys into run's flags.
 type falcoTranslation struct {
-	path     string
-	lines    map[string]int
-	values   map[string]any // run's flags, by name with underscores
+	path   string
+	lines  map[string]int
+	values map[string]any // run's flags, by name with underscores
+	// origin maps each flag of values to the Falco key that set it (its
+	// top-level key), for the line of an error about its value.
+	origin   map[string]string
 	warnings []string
 	errs     []string // values of the wrong type
 }
@@ -116,11 +119,12 @@ func isFalcoKey(k string) bool {
 }
 
 // translate turns the Falco keys of raw into run's flags, in the order of
-// their lines.
-func (ft *falcoTranslation) translate(raw map[string]any) {
+// their lines. A key that is also one of run's flags (known, by name with
+// dashes) is Lanner's, and left alone.
+func (ft *falcoTranslation) translate(raw map[string]any, known map[string]bool) {
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
-		if isFalcoKey(k) {
+		if isFalcoKey(k) && !known[strings.ReplaceAll(k, "_", "-")] {
 			keys = append(keys, k)
 		}
 	}
@@ -131,9 +135,19 @@ func (ft *falcoTranslation) translate(raw map[string]any) {
 		}
 		return keys[i] < keys[j]
 	})
+	ft.origin = map[string]string{}
 	for _, k := range keys {
 		if h, ok := falcoHandlers[k]; ok {
+			before := make(map[string]bool, len(ft.values))
+			for f := range ft.values {
+				before[f] = true
+			}
 			h(ft, raw[k])
+			for f := range ft.values {
+				if !before[f] {
+					ft.origin[f] = k
+				}
+			}
 			continue
 		}
 		ft.unsupported(k, falcoUnsupportedKeys[k])
