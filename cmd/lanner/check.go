@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/url"
@@ -39,7 +40,20 @@ func (c *runCmd) check() []error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.selectFlags.check(compiled.Rules)...)
+	// The selection is checked against the rules that will run: those
+	// of the --rules-file files too, when there are any.
+	rules := compiled.Rules
+	if len(c.RulesFile) > 0 || c.NoBuiltinRules {
+		loaded, _, _, err := c.loadRules(io.Discard)
+		if err != nil {
+			add(&flagError{flag: "rules-file", err: err})
+			loaded = nil
+		}
+		rules = loaded
+	}
+	if rules != nil {
+		errs = append(errs, c.selectFlags.check(rules)...)
+	}
 	for _, d := range []struct {
 		flag string
 		v    float64

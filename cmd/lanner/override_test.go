@@ -64,3 +64,32 @@ func TestDurationWithoutUnit(t *testing.T) {
 		t.Errorf("warnings %q: stats_interval is run's own key", cf.warnings)
 	}
 }
+
+// TestCheckWithRulesFiles: the selection is checked against the rules of
+// the --rules-file files too, and a rules file that cannot be read is an
+// error of config check as of run.
+func TestCheckWithRulesFiles(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(rules, []byte("- rule: My tagged rule\n  desc: d\n  condition: evt.type = openat and fd.name = /x\n  output: \"x %fd.name\"\n  priority: WARNING\n  tags: [mytag]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		config string
+		errs   int
+	}{
+		{"rules_file: [" + rules + "]\nenable_tag: [mytag]\n", 0},
+		{"rules_file: [" + filepath.Join(dir, "missing.yaml") + "]\n", 1},
+		{"enable_tag: [mytag]\n", 1},
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(tc.config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cf, errs := checkConfig(p, nil)
+		errs = append(errs, cf.checkRun()...)
+		if len(errs) != tc.errs {
+			t.Errorf("%q: errors %v, want %d", tc.config, errs, tc.errs)
+		}
+	}
+}
