@@ -100,7 +100,8 @@ type Status struct {
 	Healthy   bool
 	// Probes counts the probes started; Failures those whose events did
 	// not come back in time; Errors those that could not be run at all
-	// (no verdict is drawn from them).
+	// (past the timeout with no probe back, they make the collector
+	// blind too: a self-check that cannot run proves nothing).
 	Probes, Failures, Errors uint64
 	// Reason says why the collector is not healthy.
 	Reason string
@@ -380,6 +381,15 @@ func (c *Checker) fail(err error) {
 	c.mu.Unlock()
 	if !repeated && c.opts.Log != nil {
 		fmt.Fprintf(c.opts.Log, "lanner: self-check: probe not run: %v\n", err)
+	}
+	// A self-check that cannot run proves nothing: past the bound it is
+	// blindness too (someone may have mounted over its directory).
+	c.mu.Lock()
+	stale := time.Since(c.lastGood) > c.opts.Timeout
+	since := c.lastGood
+	c.mu.Unlock()
+	if stale {
+		c.verdict(false, since, "probe (it could not be run: "+err.Error()+")")
 	}
 }
 

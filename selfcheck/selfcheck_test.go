@@ -1,8 +1,10 @@
 package selfcheck
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +126,26 @@ func TestRemoveStale(t *testing.T) {
 		if _, err := os.Stat(f); (err == nil) != want {
 			t.Errorf("%s exists: %v, want %v", f, err == nil, want)
 		}
+	}
+}
+
+// TestProbeNotRunIsBlind: probes that cannot run (their directory mounted
+// over, say) make the collector blind once the timeout has passed with no
+// probe back.
+func TestProbeNotRunIsBlind(t *testing.T) {
+	c, err := New(Options{Interval: time.Second, Timeout: time.Millisecond, Collector: "ebpf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Verdict
+	c.SetReport(func(v Verdict) { got = append(got, v) })
+	c.fail(errors.New("cannot create the probe file"))
+	time.Sleep(5 * time.Millisecond)
+	c.fail(errors.New("cannot create the probe file"))
+	if len(got) != 1 || got[0].Healthy || !strings.Contains(got[0].Message, "could not be run") {
+		t.Fatalf("verdicts %+v, want one blind", got)
+	}
+	if st := c.Status(); st.Healthy {
+		t.Errorf("status %+v", st)
 	}
 }
