@@ -732,7 +732,11 @@ func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.stop)
 		c.watcher.Wait()
+		// Under planMu: a SetPlan that has begun finishes before the
+		// rules are removed, and none begins after.
+		c.planMu.Lock()
 		c.closed.Store(true)
+		c.planMu.Unlock()
 		// Before anything is removed, so that it is not reported.
 		c.tw.close(c.watching)
 		if c.wake >= 0 {

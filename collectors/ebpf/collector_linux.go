@@ -623,7 +623,11 @@ func (c *Collector) Close() error {
 		close(c.stop)
 		c.watcher.Wait()
 		c.stopWatch()
+		// Under setMu: a SetTypes that has begun finishes before the
+		// links are closed, and none begins after.
+		c.setMu.Lock()
 		c.closed.Store(true)
+		c.setMu.Unlock()
 		var errs []error
 		if c.rd != nil {
 			// Interrupts a blocked ReadInto, and waits for it to return.
