@@ -279,7 +279,17 @@ func (t *tamperWatch) check() (wait bool) {
 		return false
 	}
 	if len(diffs) == 0 {
-		t.seen = t.seen[:0] // changes that left the collector's state alone
+		// A change to the collector's state undone before this check
+		// (rules deleted, used, and added back) is tampering all the same.
+		if msg := t.undone(); msg != "" {
+			actor, known := pickActor(t.seen)
+			if !known {
+				msg += "; no audit record names the process that made the change"
+			}
+			t.tampered.Add(1)
+			t.send(collectors.NoticeTampered, msg, actor)
+		}
+		t.seen = t.seen[:0]
 		t.waited = false
 		return false
 	}
@@ -355,6 +365,34 @@ func (t *tamperWatch) check() (wait bool) {
 		t.send(collectors.NoticeTampered, "could not put back: "+strings.Join(failed, "; "), actor)
 	}
 	return wait
+}
+
+// undone describes the changes other processes made to the collector's
+// state (its rules, by their key; in unicast mode the settings it set;
+// audit_enabled in any mode) that were undone before they could be seen
+// by a comparison, or "" when there were none.
+func (t *tamperWatch) undone() string {
+	var what []string
+	for _, ch := range t.seen {
+		cc := ch.cc
+		if cc.Res == 0 {
+			continue
+		}
+		var w string
+		switch {
+		case (cc.Op == "add_rule" || cc.Op == "remove_rule") && cc.Key == t.c.key:
+			w = "rules with key " + t.c.key + " changed (" + cc.Op + ")"
+		case cc.Op == "set" && (cc.Setting == "audit_enabled" || t.c.mode == ModeUnicast && cc.Setting != ""):
+			w = cc.Setting + " changed"
+		}
+		if w != "" && !slices.Contains(what, w) {
+			what = append(what, w)
+		}
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return strings.Join(what, "; ") + ", and changed back before Lanner could compare"
 }
 
 // allow takes a repair token.

@@ -72,3 +72,32 @@ func TestDifferences(t *testing.T) {
 		})
 	}
 }
+
+// TestUndone: a change to the collector's rules or settings that was
+// undone before a comparison could see it is still reported; other
+// processes' own rules are not the collector's business.
+func TestUndone(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		seen []configChange
+		want string
+	}{
+		{ModeUnicast, nil, ""},
+		{ModeUnicast, []configChange{{Op: "remove_rule", Key: "lanner", Res: 1}, {Op: "add_rule", Key: "lanner", Res: 1}},
+			"rules with key lanner changed (remove_rule); rules with key lanner changed (add_rule)"},
+		{ModeUnicast, []configChange{{Op: "add_rule", Key: "other", Res: 1}}, ""},
+		{ModeUnicast, []configChange{{Op: "remove_rule", Key: "lanner", Res: 0}}, ""},
+		{ModeUnicast, []configChange{{Op: "set", Setting: "audit_backlog_limit", Res: 1}}, "audit_backlog_limit changed"},
+		{ModeMulticast, []configChange{{Op: "set", Setting: "audit_backlog_limit", Res: 1}}, ""},
+		{ModeMulticast, []configChange{{Op: "set", Setting: "audit_enabled", Res: 1}}, "audit_enabled changed"},
+	} {
+		tw := &tamperWatch{c: &Collector{key: "lanner", mode: tc.mode}}
+		for _, cc := range tc.seen {
+			tw.seen = append(tw.seen, changeSeen{cc: cc})
+		}
+		got := tw.undone()
+		if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s %+v: %q, want %q...", tc.mode, tc.seen, got, tc.want)
+		}
+	}
+}
