@@ -81,6 +81,9 @@ type tamperWatch struct {
 	rules    [][]byte // its keyed rules, as the kernel lists them
 	install  [][]byte // the keyed rules to add, in order
 	typeExcl []int    // record types whose exclusion rule it added
+	// foreign are the never rules of the exit list, not the collector's,
+	// that were there when it started (unicast: a new one is reported).
+	foreign  [][]byte
 	status   libaudit.AuditStatus
 	settings bool // unicast: the settings are the collector's to keep
 
@@ -218,6 +221,8 @@ func (t *tamperWatch) snapshot() error {
 	for _, r := range rules {
 		if ruleHasKey(r, c.key) {
 			t.rules = append(t.rules, bytes.Clone(r))
+		} else if isExitNever(r) {
+			t.foreign = append(t.foreign, bytes.Clone(r))
 		}
 	}
 	st, err := c.ctl.GetStatus()
@@ -479,6 +484,27 @@ func (t *tamperWatch) differences(rules [][]byte, st *libaudit.AuditStatus) []di
 		}
 	}
 	missing, extra := ruleDiff(t.rules, have)
+	if t.settings {
+		// As the audit daemon, a never rule of the exit list added by
+		// another process ahead of the collector's rules hides the
+		// calls it matches: reported, not removed (it may be meant).
+		n := 0
+		for _, r := range rules {
+			if ruleHasKey(r, c.key) {
+				if !isExitNever(r) {
+					break // rules after the collector's own cannot hide its calls
+				}
+				continue // one of its exclusions
+			}
+			if isExitNever(r) && !slices.ContainsFunc(t.foreign, func(f []byte) bool { return bytes.Equal(f, r) }) {
+				n++
+			}
+		}
+		if n > 0 {
+			diffs = append(diffs, difference{what: fmt.Sprintf("foreign never rules %d", n),
+				msg: fmt.Sprintf("%d audit never rule(s) added ahead of the collector's rules: the calls they match are not audited", n)})
+		}
+	}
 	if missing > 0 || extra > 0 {
 		var msg string
 		switch {
@@ -616,10 +642,22 @@ next:
 // Rule lists, actions, fields and operators of struct audit_rule_data.
 const (
 	filterExclude = 5          // AUDIT_FILTER_EXCLUDE (AUDIT_FILTER_TYPE)
+	filterExit    = 4          // AUDIT_FILTER_EXIT
+	filterPrepend = 0x10       // AUDIT_FILTER_PREPEND
 	actionNever   = 0          // AUDIT_NEVER
 	fieldMsgType  = 12         // AUDIT_MSGTYPE
 	opEqual       = 0x40000000 // AUDIT_EQUAL
 )
+
+// isExitNever reports whether a rule in binary format is a never rule of
+// the exit list (prepended or not).
+func isExitNever(wf []byte) bool {
+	if len(wf) < ruleHdrSize {
+		return false
+	}
+	le := binary.LittleEndian
+	return le.Uint32(wf[0:])&^filterPrepend == filterExit && le.Uint32(wf[4:]) == actionNever
+}
 
 // isTypeExclusion reports whether a rule in binary format is "-a
 // never,exclude -F msgtype=typ" (see typeExclusion).

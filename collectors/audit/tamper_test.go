@@ -101,3 +101,18 @@ func TestUndone(t *testing.T) {
 		}
 	}
 }
+
+// TestIsExitNever: never rules of the exit list are told from the rest.
+func TestIsExitNever(t *testing.T) {
+	never, err := buildExclusion(Exclusion{Types: []event.Type{event.TypeOpenat}, Path: "/dev/null"}, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	always, err := buildRule(&Options{Types: event.TypeSetOf(event.TypeOpenat)}, "lanner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isExitNever(never) || isExitNever(always) || isExitNever(nil) {
+		t.Errorf("never %v, always %v", isExitNever(never), isExitNever(always))
+	}
+}
