@@ -482,9 +482,45 @@ func isFileFD(ev *Event) bool {
 }
 func isIPFD(ev *Event) bool { return ev.FD.Kind == FDIPv4 || ev.FD.Kind == FDIPv6 }
 
+// fdKind is the kind of the event's fd as Falco names it: an open makes a
+// directory fd only when it asks for one (O_DIRECTORY); the open of a
+// directory without O_DIRECTORY gives a file fd.
+func fdKind(ev *Event) FDKind {
+	k := ev.FD.Kind
+	if (k == FDFile || k == FDDirectory) && ev.Type.IsOpen() && ev.Args.Has(ArgFlags) {
+		if ev.Args.Flags&oDirectory != 0 {
+			return FDDirectory
+		}
+		return FDFile
+	}
+	return k
+}
+
+// oDirectory is Linux's O_DIRECTORY.
+const oDirectory = 0x10000
+
+// failedOpen reports whether the event is an open that failed: its fd has
+// a name and a type character, but no type and no file name.
+func failedOpen(ev *Event) bool { return ev.Res < 0 && ev.Type.IsOpen() }
+
+// fdlessPathCalls are the calls whose fd.name is "" rather than absent
+// when they have no fd (their dirfd stands for it in Falco).
+func fdlessEmptyName(t Type) bool {
+	return t == TypeUnlinkat || t == TypeSymlinkat || t == TypeFchmodat
+}
+
 func FDNum(ev *Event, _ Arg) (int64, bool) { return ev.FD.Num, hasFD(ev) }
 func FDName(ev *Event, _ Arg) (string, bool) {
+	if !hasFD(ev) && fdlessEmptyName(ev.Type) {
+		return "", true
+	}
 	return ev.FD.Name, hasFD(ev)
+}
+
+// FDRealPath is the fd's path with every symbolic link resolved, where
+// fd.name keeps the path the process gave.
+func FDRealPath(ev *Event, _ Arg) (string, bool) {
+	return ev.FD.RealPath, isFileFD(ev) && ev.FD.RealPath != ""
 }
 func FDNameRaw(ev *Event, _ Arg) (string, bool) {
 	if !hasFD(ev) {
@@ -500,7 +536,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 		return "", false
 	}
 	n := ev.FD.Name
-	if ev.FD.Kind == FDDirectory {
+	if fdKind(ev) == FDDirectory {
 		return n, true
 	}
 	i := strings.LastIndexByte(n, '/')
@@ -513,7 +549,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 	return n[:i], true
 }
 func FDFilename(ev *Event, _ Arg) (string, bool) {
-	if ev.FD.Kind != FDFile {
+	if fdKind(ev) != FDFile || failedOpen(ev) {
 		return "", false
 	}
 	n := ev.FD.Name
@@ -531,7 +567,7 @@ func FDTypechar(ev *Event, _ Arg) (string, bool) {
 	if !hasFD(ev) {
 		return "", false
 	}
-	return typeChars[ev.FD.Kind], true
+	return typeChars[fdKind(ev)], true
 }
 
 var fdTypeNames = map[FDKind]string{
@@ -543,10 +579,10 @@ var fdTypeNames = map[FDKind]string{
 }
 
 func FDType(ev *Event, _ Arg) (string, bool) {
-	if !hasFD(ev) {
+	if !hasFD(ev) || failedOpen(ev) {
 		return "", false
 	}
-	s, ok := fdTypeNames[ev.FD.Kind]
+	s, ok := fdTypeNames[fdKind(ev)]
 	return s, ok
 }
 func FDL4Proto(ev *Event, _ Arg) (string, bool) {
@@ -706,6 +742,10 @@ func ctr(ev *Event) (*Container, bool) {
 	return ev.Proc.Container, true
 }
 
+// onHost reports whether the event's process is known to run outside
+// containers, where Falco gives the container.image.* fields as "".
+func onHost(ev *Event) bool { return ev.Proc != nil && ev.Proc.Container == nil }
+
 // ctrMeta returns the container when its runtime metadata is known.
 func ctrMeta(ev *Event) *Container {
 	c, _ := ctr(ev)
@@ -759,25 +799,25 @@ func ContainerImage(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.Image, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageRepository(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.ImageRepo, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageTag(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.ImageTag, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageID(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil && c.ImageID != "" {
 		return c.ImageID, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerPrivileged(ev *Event, _ Arg) (bool, bool) {
 	if c := ctrMeta(ev); c != nil {

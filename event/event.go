@@ -89,6 +89,14 @@ func (p *Process) SetArgs(args []string) {
 	}
 }
 
+// DirPath returns dir as proc.cwd shows it: ending with "/", as Falco's.
+func DirPath(dir string) string {
+	if dir == "" || dir[len(dir)-1] == '/' {
+		return dir
+	}
+	return dir + "/"
+}
+
 // SetEnv sets Env and EnvText.
 func (p *Process) SetEnv(env []string) {
 	p.Env = env
@@ -186,6 +194,9 @@ type FD struct {
 	Num     int64  // -1 when the syscall failed
 	Name    string // absolute path, or for sockets "cip:cport->sip:sport"
 	NameRaw string // the path as the process passed it
+	// RealPath is the file's path with every symbolic link resolved; ""
+	// when the collector cannot tell.
+	RealPath string
 
 	// Sockets.
 	L4Proto     L4Proto

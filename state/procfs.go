@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/lannersec/lanner/event"
 )
 
 const (
@@ -106,7 +108,7 @@ func (t *Tables) read(pid int64) *entry {
 			}
 		}
 		if cwd, err := os.Readlink(dir + "/cwd"); err == nil {
-			p.Cwd = cwd
+			p.Cwd = event.DirPath(cwd)
 		}
 		if env := readSmall(dir + "/environ"); env != nil {
 			p.SetEnv(splitNul(env))

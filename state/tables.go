@@ -502,7 +502,7 @@ func (t *Tables) exec(r *collectors.Record) {
 		p.SetEnv(cloneStrings(x.Env))
 	}
 	if x.Cwd != "" {
-		p.Cwd = strings.Clone(x.Cwd)
+		p.Cwd = strings.Clone(event.DirPath(x.Cwd))
 	}
 	p.TTY = x.TTY
 	p.UID, p.GID = x.UID, x.GID

@@ -342,6 +342,12 @@ func (d *decoder) open(ev *event.Event) {
 	}
 	if ev.Res >= 0 && d.fd(ev, ev.Res) {
 		ev.FD.NameRaw = a.Path
+		// fd.name is the path as given, made absolute, not resolved
+		// through symbolic links (as Falco's); RealPath keeps the
+		// resolved one.
+		if d.has(sP1Abs) && (ev.FD.Kind == event.FDFile || ev.FD.Kind == event.FDDirectory) {
+			ev.FD.Name = d.clean(sP1Abs)
+		}
 		return
 	}
 	// Failed (or the fd was gone already): describe the file by its path.
@@ -376,6 +382,9 @@ func (d *decoder) fd(ev *event.Event, num int64) bool {
 	mode := le.Uint32(fi[fdiMode:])
 	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiSize]))
 	fd.Name = d.str(sFDPath)
+	if fd.Kind == event.FDFile || fd.Kind == event.FDDirectory {
+		fd.RealPath = fd.Name
+	}
 	return true
 }
 

@@ -804,10 +804,11 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 
 	if (s.p1 >= 0) {
 		/*
-		 * The absolute form of an opened path is needed only when
-		 * the new fd cannot be described.
+		 * The absolute form of an opened path is fd.name (as Falco's:
+		 * symbolic links not resolved); the new fd's own path is the
+		 * resolved one.
 		 */
-		int abs = s.abs1 && !(f && is_open(type));
+		int abs = s.abs1;
 
 		pos = put_upath(buf, pos, S_P1, (const char *)a[s.p1 & 7], abs, t,
 				dirfd_of(a, s.d1));
