@@ -619,19 +619,40 @@ func FDNameChanged(ev *Event, _ Arg) (bool, bool) {
 }
 func FDIsServer(ev *Event, _ Arg) (bool, bool) { return ev.FD.Server, isSocket(ev) }
 
+// unknownEndpoint reports whether an endpoint of a socket is not known yet
+// (a socket not bound, or without a peer): Falco leaves its fields absent.
+func unknownEndpoint(ap netip.AddrPort) bool {
+	return !ap.IsValid() || ap.Port() == 0 && ap.Addr().IsUnspecified()
+}
+
+// endpoints returns the client and server endpoints. A socket with no peer
+// yet (bound or listening) is a server socket, as in Falco: its local
+// endpoint is the server's.
 func endpoints(ev *Event) (client, server netip.AddrPort, ok bool) {
 	if !isIPFD(ev) {
 		return netip.AddrPort{}, netip.AddrPort{}, false
 	}
-	if ev.FD.Server {
+	if ev.FD.Server || unknownEndpoint(ev.FD.Remote) {
 		return ev.FD.Remote, ev.FD.Local, true
 	}
 	return ev.FD.Local, ev.FD.Remote, true
 }
 
 func validAddr(ap netip.AddrPort) (netip.Addr, bool) {
+	if unknownEndpoint(ap) {
+		return netip.Addr{}, false
+	}
 	a := ap.Addr()
 	return a.Unmap(), a.IsValid()
+}
+
+// local returns the local endpoint of a connection; a socket without a
+// peer has none (Falco names only its server endpoint).
+func local(ev *Event) netip.AddrPort {
+	if unknownEndpoint(ev.FD.Remote) {
+		return netip.AddrPort{}
+	}
+	return ev.FD.Local
 }
 
 func FDSip(ev *Event, _ Arg) (netip.Addr, bool) {
@@ -652,7 +673,7 @@ func FDLip(ev *Event, _ Arg) (netip.Addr, bool) {
 	if !isIPFD(ev) {
 		return netip.Addr{}, false
 	}
-	return validAddr(ev.FD.Local)
+	return validAddr(local(ev))
 }
 func FDRip(ev *Event, _ Arg) (netip.Addr, bool) {
 	if !isIPFD(ev) {
@@ -660,7 +681,9 @@ func FDRip(ev *Event, _ Arg) (netip.Addr, bool) {
 	}
 	return validAddr(ev.FD.Remote)
 }
-func port(ap netip.AddrPort) (int64, bool) { return int64(ap.Port()), ap.IsValid() }
+func port(ap netip.AddrPort) (int64, bool) {
+	return int64(ap.Port()), ap.IsValid() && !unknownEndpoint(ap)
+}
 func FDSport(ev *Event, _ Arg) (int64, bool) {
 	_, s, ok := endpoints(ev)
 	if !ok {
@@ -679,7 +702,7 @@ func FDLport(ev *Event, _ Arg) (int64, bool) {
 	if !isIPFD(ev) {
 		return 0, false
 	}
-	return port(ev.FD.Local)
+	return port(local(ev))
 }
 func FDRport(ev *Event, _ Arg) (int64, bool) {
 	if !isIPFD(ev) {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -236,11 +237,13 @@ func argText(ev *Event, id ArgID) (string, bool) {
 		}
 		return "", false
 	case ArgIDPath:
-		if a.Has(ArgPath) {
-			return a.Path, true
-		}
+		// The absolute form, as Falco's (the path as given when the
+		// collector could not make it absolute).
 		if a.Has(ArgName) {
 			return a.Name, true
+		}
+		if a.Has(ArgPath) {
+			return a.Path, true
 		}
 		return "", false
 	case ArgIDOldpath:
@@ -311,8 +314,11 @@ func argText(ev *Event, id ArgID) (string, bool) {
 	case ArgIDNstype:
 		return cachedText(textCloneFlags, uint64(n)), true
 	case ArgIDMode:
-		if ev.Type.IsOpen() || ev.Type == TypeMkdir || ev.Type == TypeMkdirat {
+		switch {
+		case ev.Type.IsOpen():
 			return cachedText(textOctal, uint64(n)), true
+		case ev.Type == TypeMkdir || ev.Type == TypeMkdirat:
+			return cachedText(textHex, uint64(n)), true
 		}
 		return cachedText(textModeFlags, uint64(n)), true
 	case ArgIDRequest:
@@ -330,6 +336,7 @@ type textKind uint8
 const (
 	textNumber textKind = iota
 	textOctal
+	textHex
 	textOpenFlags
 	textExeFlags
 	textCloneFlags
@@ -374,7 +381,12 @@ func cachedText(kind textKind, v uint64) string {
 func renderText(kind textKind, v uint64) string {
 	switch kind {
 	case textOctal:
+		if v == 0 {
+			return "0"
+		}
 		return "0" + strconv.FormatUint(v, 8)
+	case textHex:
+		return strings.ToUpper(strconv.FormatUint(v, 16))
 	case textOpenFlags:
 		return OpenFlagsText(uint32(v))
 	case textExeFlags:

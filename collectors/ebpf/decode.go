@@ -429,7 +429,9 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 		if saOK {
 			fd.Remote = sa
 		}
-		if ev.Type == event.TypeConnect && ev.Res == 0 {
+		// A datagram sent to an address makes the socket's peer known:
+		// Falco calls it connected.
+		if ev.Type == event.TypeConnect && ev.Res == 0 || saOK && ev.Res >= 0 && fd.L4Proto == event.L4UDP {
 			fd.Connected = true
 		}
 	case event.TypeRecvfrom, event.TypeRecvmsg:
@@ -453,11 +455,31 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 		fd.Local.Addr().IsUnspecified() && fd.Remote.Addr().IsUnspecified() {
 		return // nothing known yet, as for a new socket
 	}
+	if fd.Remote.Port() == 0 && fd.Remote.Addr().IsUnspecified() {
+		// Bound or listening, no peer: named by its own endpoint, as
+		// Falco names a server socket.
+		fd.Name = d.endpoint(fd.Local)
+		return
+	}
 	client, server := fd.Local, fd.Remote
 	if fd.Server {
 		client, server = server, client
 	}
 	fd.Name = d.tuple(client, server)
+}
+
+// endpoint formats "ip:port" into the room the kernel reserved.
+func (d *decoder) endpoint(ap netip.AddrPort) string {
+	room := d.len[sText] >= textLen
+	var b []byte
+	if room {
+		b = d.bytes(sText)[:0]
+	}
+	b = appendEndpoint(b, ap)
+	if room && len(b) <= d.len[sText] {
+		return unsafe.String(&d.raw[d.off[sText]], len(b))
+	}
+	return string(b)
 }
 
 // tuple formats "cip:cport->sip:sport" into the room the kernel reserved.
