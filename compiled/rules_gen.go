@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:978:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:988:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
 }
@@ -136,7 +136,7 @@ func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check4, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:996:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1006:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
 }
@@ -241,7 +241,7 @@ func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1010:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1020:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
 }
@@ -346,7 +346,7 @@ func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1026:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1036:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
 }
@@ -441,7 +441,7 @@ func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), ruleset.TriOr(f.Check(check22, "proc.args"), f.Check(check23, "proc.args"), f.Check(check24, "proc.args"), f.Check(check25, "proc.args"), f.Check(check26, "proc.args"), f.Check(check27, "proc.args"), f.Check(check28, "proc.args"), f.Check(check29, "proc.args")), ruleset.TriOr(f.Check(check30, "proc.args"), f.Check(check31, "proc.args"), f.Check(check32, "proc.args"), f.Check(check33, "proc.args"), f.Check(check34, "proc.args"), f.Check(check35, "proc.args"), f.Check(check36, "proc.args"), f.Check(check37, "proc.args")), ruleset.TriOr(f.Check(check38, "proc.args"), f.Check(check39, "proc.args"), f.Check(check40, "proc.args"), f.Check(check41, "proc.args"), f.Check(check42, "proc.args"), f.Check(check43, "proc.args"), f.Check(check44, "proc.args"), f.Check(check45, "proc.args"), f.Check(check46, "proc.args"), f.Check(check47, "proc.args"), f.Check(check48, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1043:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1053:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
 }
@@ -541,7 +541,7 @@ func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check49, "proc.is_exe_from_memfd"), f.Check(check50, "proc.exepath")), ruleset.TriNot(f.Check(check51, "proc.exepath")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1065:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1075:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
 }
@@ -636,7 +636,7 @@ func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check54, "proc.name"), ruleset.TriOr(f.Check(check55, "proc.cmdline"), f.Check(check56, "proc.cmdline"), f.Check(check57, "proc.cmdline"), f.Check(check58, "proc.cmdline"), f.Check(check59, "proc.cmdline"), f.Check(check60, "proc.cmdline"), f.Check(check61, "proc.cmdline"), f.Check(check62, "proc.cmdline"), f.Check(check63, "proc.cmdline"), f.Check(check64, "proc.cmdline"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1078:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1088:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
 }
@@ -751,7 +751,7 @@ func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), ruleset.TriOr(f.Check(check76, "fd.sip.name"), f.Check(check77, "fd.sip.name"), f.Check(check78, "fd.sip.name"), f.Check(check79, "fd.sip.name"), f.Check(check80, "fd.sip.name"), f.Check(check81, "fd.sip.name"), f.Check(check82, "fd.sip.name"), f.Check(check83, "fd.sip.name"), f.Check(check84, "fd.sip.name"), f.Check(check85, "fd.sip.name"), f.Check(check86, "fd.sip.name"), f.Check(check87, "fd.sip.name"), f.Check(check88, "fd.sip.name"), f.Check(check89, "fd.sip.name"), f.Check(check90, "fd.sip.name"), f.Check(check91, "fd.sip.name"), f.Check(check92, "fd.sip.name"), f.Check(check93, "fd.sip.name"), f.Check(check94, "fd.sip.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1093:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1103:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
 }
@@ -851,7 +851,7 @@ func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check95, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1109:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1119:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
 }
@@ -971,7 +971,7 @@ func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(f.Check(check96, "evt.type"), f.Check(check97, "evt.type")), f.Check(check98, "fd.num"), f.Check(check99, "evt.is_open_exec"), f.Check(check2, "container.id"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1126:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1136:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
 }
@@ -1071,7 +1071,7 @@ func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.
 	return ruleset.TriAnd(f.Check(check65, "evt.type"), f.Check(check2, "container.id"), f.Check(check102, "fd.typechar"), f.Check(check74, "evt.rawres"), ruleset.TriOr(f.Check(check103, "fd.name"), f.Check(check104, "fd.name"), f.Check(check105, "fd.name"), f.Check(check106, "fd.name"), f.Check(check107, "fd.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1143:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1153:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
 }
@@ -1176,7 +1176,7 @@ func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), ruleset.TriOr(f.Check(check108, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1160:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1170:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
 }
@@ -1271,7 +1271,7 @@ func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check109, "proc.exepath"), f.Check(check110, "proc.exe"), f.Check(check111, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check15, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), f.Check(check112, "proc.name")), f.Check(check113, "proc.args"))), ruleset.TriNot(f.Check(check114, "proc.exepath")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1177:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1187:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
 }
@@ -1376,7 +1376,7 @@ func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check11, "evt.type"), ruleset.TriNot(f.Check(check115, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1192:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1202:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
@@ -1486,7 +1486,7 @@ func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check117, "evt.arg.request"), f.Check(check118, "evt.arg.request"), f.Check(check119, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1208:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1218:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
 }
@@ -1586,7 +1586,7 @@ func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check123, "fd.name"), f.Check(check124, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check125, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1229:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1239:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !(check120(ev) || check53(ev)) && !check131(ev) && !check53(ev) && !check10(ev))
 }
@@ -1696,9 +1696,9 @@ func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num"), f.Check(check126, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check131, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1251:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1261:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check132(ev)) || (check133(ev) && check134(ev)) || (check135(ev) && check136(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check132(ev) || check133(ev))) || (check134(ev) && check135(ev)) || (check136(ev) && check137(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatDynamicLinkerPreloadFileModified appends the output of the rule "Dynamic Linker Preload File Modified".
@@ -1813,12 +1813,12 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 
 // condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
 func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check132, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check134, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check136, "evt.arg.linkpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check132, "fd.name"), f.Check(check133, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check135, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check136, "evt.type"), f.Check(check137, "evt.arg.linkpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1268:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1278:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check137(ev) || check138(ev))) || (check133(ev) && (check139(ev) || check140(ev)))) && !check141(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check138(ev) || check139(ev) || check140(ev) || check141(ev))) || (check134(ev) && (check142(ev) || check143(ev)))) && !check144(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatAccountDatabaseModifiedDirectly appends the output of the rule "Account Database Modified Directly".
@@ -1923,12 +1923,12 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 
 // condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
 func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check139, "evt.arg.newpath"), f.Check(check140, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check141, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check138, "fd.name"), f.Check(check139, "fd.directory"), f.Check(check140, "lanner.fd.realpath"), f.Check(check141, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check142, "evt.arg.newpath"), f.Check(check143, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check144, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1286:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check142(ev) && !((check143(ev) || check144(ev) || check145(ev)) || (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) || check137(ev) || check138(ev) || check132(ev) || ((check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)))) && !check160(ev) && !check161(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check162(ev) && check163(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check145(ev) && !((check146(ev) || check147(ev) || check148(ev) || check149(ev) || check150(ev) || check151(ev)) || (check152(ev) || check153(ev) || (check154(ev) && (check155(ev) || check156(ev)))) || check138(ev) || check140(ev) || check139(ev) || check132(ev) || check133(ev) || ((check157(ev) || check158(ev) || check159(ev)) && (check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev)))) && !check166(ev) && !check167(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check168(ev) && check169(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowEtc appends the output of the rule "Write Below Etc".
@@ -2033,12 +2033,12 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowEtc evaluates the condition of the rule "Write Below Etc" over what the facts know.
 func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check142, "fd.name"), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory")), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), f.Check(check137, "fd.name"), f.Check(check138, "fd.directory"), f.Check(check132, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename"))))), ruleset.TriNot(f.Check(check160, "proc.name")), ruleset.TriNot(f.Check(check161, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check145, "fd.name"), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.name"), f.Check(check148, "fd.directory"), f.Check(check149, "lanner.fd.realpath"), f.Check(check150, "lanner.fd.realpath"), f.Check(check151, "lanner.fd.realpath")), ruleset.TriOr(f.Check(check152, "fd.name"), f.Check(check153, "fd.directory"), ruleset.TriAnd(f.Check(check154, "fd.filename"), ruleset.TriOr(f.Check(check155, "fd.directory"), f.Check(check156, "fd.directory")))), f.Check(check138, "fd.name"), f.Check(check140, "lanner.fd.realpath"), f.Check(check139, "fd.directory"), f.Check(check132, "fd.name"), f.Check(check133, "lanner.fd.realpath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check157, "fd.name"), f.Check(check158, "fd.name"), f.Check(check159, "fd.name")), ruleset.TriOr(f.Check(check160, "fd.filename"), f.Check(check161, "fd.filename"), f.Check(check162, "fd.filename"), f.Check(check163, "fd.filename"), f.Check(check164, "fd.filename"), f.Check(check165, "fd.filename"))))), ruleset.TriNot(f.Check(check166, "proc.name")), ruleset.TriNot(f.Check(check167, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check169, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1310:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check166(ev)) || (check133(ev) && check167(ev))) && !(check100(ev) || check101(ev)) && !(check168(ev) || ((check18(ev) || check19(ev)) && (check169(ev) || check170(ev)))) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check172(ev)) || (check134(ev) && check173(ev))) && !(check100(ev) || check101(ev)) && !(check174(ev) || ((check18(ev) || check19(ev)) && (check175(ev) || check176(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2153,12 +2153,12 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowBinaryDirectory evaluates the condition of the rule "Write Below Binary Directory" over what the facts know.
 func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check166, "fd.directory")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check167, "evt.arg.newpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check168, "proc.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check169, "proc.args"), f.Check(check170, "proc.args"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check172, "fd.directory")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check173, "evt.arg.newpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check174, "proc.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check175, "proc.args"), f.Check(check176, "proc.args"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1328:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check171(ev)) || (check133(ev) && check172(ev)) || (check173(ev) && (check174(ev) || check175(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check177(ev)) || (check134(ev) && check178(ev)) || (check179(ev) && (check180(ev) || check181(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2283,12 +2283,12 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 
 // condPackageDatabaseModifiedOutsidePackageManager evaluates the condition of the rule "Package Database Modified Outside Package Manager" over what the facts know.
 func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check171, "fd.name")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check172, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check174, "evt.arg.path"), f.Check(check175, "evt.arg.name")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check177, "fd.name")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check178, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check180, "evt.arg.path"), f.Check(check181, "evt.arg.name")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1345:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check176(ev))) && (check177(ev) || check178(ev)) && !(check179(ev) || check180(ev) || check181(ev) || check182(ev) || check183(ev) || check184(ev) || check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev)) && !check201(ev) && !check202(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check182(ev))) && (check183(ev) || check184(ev)) && !(check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev) || check201(ev) || check202(ev) || check203(ev) || check204(ev) || check205(ev) || check206(ev)) && !check207(ev) && !check208(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2393,12 +2393,12 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 
 // condNonDeviceFileCreatedUnderDev evaluates the condition of the rule "Non-Device File Created Under Dev" over what the facts know.
 func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num")), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check176, "evt.arg.flags"))), ruleset.TriOr(f.Check(check177, "fd.directory"), f.Check(check178, "fd.directory")), ruleset.TriNot(ruleset.TriOr(f.Check(check179, "fd.name"), f.Check(check180, "fd.filename"), f.Check(check181, "fd.filename"), f.Check(check182, "fd.filename"), f.Check(check183, "fd.filename"), f.Check(check184, "fd.filename"), f.Check(check185, "fd.filename"), f.Check(check186, "fd.filename"), f.Check(check187, "fd.filename"), f.Check(check188, "fd.filename"), f.Check(check189, "fd.filename"), f.Check(check190, "fd.filename"), f.Check(check191, "fd.filename"), f.Check(check192, "fd.filename"), f.Check(check193, "fd.filename"), f.Check(check194, "fd.filename"), f.Check(check195, "fd.filename"), f.Check(check196, "fd.filename"), f.Check(check197, "fd.filename"), f.Check(check198, "fd.filename"), f.Check(check199, "fd.filename"), f.Check(check200, "fd.filename"))), ruleset.TriNot(f.Check(check201, "fd.name")), ruleset.TriNot(f.Check(check202, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num")), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check182, "evt.arg.flags"))), ruleset.TriOr(f.Check(check183, "fd.directory"), f.Check(check184, "fd.directory")), ruleset.TriNot(ruleset.TriOr(f.Check(check185, "fd.name"), f.Check(check186, "fd.filename"), f.Check(check187, "fd.filename"), f.Check(check188, "fd.filename"), f.Check(check189, "fd.filename"), f.Check(check190, "fd.filename"), f.Check(check191, "fd.filename"), f.Check(check192, "fd.filename"), f.Check(check193, "fd.filename"), f.Check(check194, "fd.filename"), f.Check(check195, "fd.filename"), f.Check(check196, "fd.filename"), f.Check(check197, "fd.filename"), f.Check(check198, "fd.filename"), f.Check(check199, "fd.filename"), f.Check(check200, "fd.filename"), f.Check(check201, "fd.filename"), f.Check(check202, "fd.filename"), f.Check(check203, "fd.filename"), f.Check(check204, "fd.filename"), f.Check(check205, "fd.filename"), f.Check(check206, "fd.filename"))), ruleset.TriNot(f.Check(check207, "fd.name")), ruleset.TriNot(f.Check(check208, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1368:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && check203(ev) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check170(ev) && check2(ev)) && check209(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2498,12 +2498,12 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 
 // condPrivilegedContainerStarted evaluates the condition of the rule "Privileged Container Started" over what the facts know.
 func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), f.Check(check203, "container.privileged"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check170, "proc.vpid"), f.Check(check2, "container.id")), f.Check(check209, "container.privileged"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1384:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check164(ev) && check2(ev)) && (check204(ev) || check205(ev) || check206(ev) || check207(ev) || check208(ev) || check209(ev) || check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev)) && !check9(ev) && !check10(ev))
+	return (((check16(ev) && check17(ev)) && check170(ev) && check2(ev)) && (check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev) || check224(ev) || check225(ev) || check226(ev) || check227(ev) || check228(ev) || check229(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2598,12 +2598,12 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 
 // condContainerStartedWithSensitiveHostMount evaluates the condition of the rule "Container Started With Sensitive Host Mount" over what the facts know.
 func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check164, "proc.vpid"), f.Check(check2, "container.id")), ruleset.TriOr(f.Check(check204, "container.mount.dest[/]"), f.Check(check205, "container.mount.dest[/proc*]"), f.Check(check206, "container.mount.dest[/etc]"), f.Check(check207, "container.mount.dest[/etc/shadow]"), f.Check(check208, "container.mount.dest[/etc/sudoers*]"), f.Check(check209, "container.mount.dest[/root*]"), f.Check(check210, "container.mount.dest[/boot*]"), f.Check(check211, "container.mount.dest[/var/run]"), f.Check(check212, "container.mount.dest[/run]"), f.Check(check213, "container.mount.dest[/var/run/docker.sock]"), f.Check(check214, "container.mount.dest[/run/docker.sock]"), f.Check(check215, "container.mount.dest[/run/containerd]"), f.Check(check216, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(check217, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(check218, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(check219, "container.mount.dest[/run/crio/crio.sock]"), f.Check(check220, "container.mount.dest[/run/podman/podman.sock]"), f.Check(check221, "container.mount.dest[/var/lib/docker]"), f.Check(check222, "container.mount.dest[/var/lib/kubelet]"), f.Check(check223, "container.mount.dest[/var/lib/kubelet/pki*]")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check170, "proc.vpid"), f.Check(check2, "container.id")), ruleset.TriOr(f.Check(check210, "container.mount.dest[/]"), f.Check(check211, "container.mount.dest[/proc*]"), f.Check(check212, "container.mount.dest[/etc]"), f.Check(check213, "container.mount.dest[/etc/shadow]"), f.Check(check214, "container.mount.dest[/etc/sudoers*]"), f.Check(check215, "container.mount.dest[/root*]"), f.Check(check216, "container.mount.dest[/boot*]"), f.Check(check217, "container.mount.dest[/var/run]"), f.Check(check218, "container.mount.dest[/run]"), f.Check(check219, "container.mount.dest[/var/run/docker.sock]"), f.Check(check220, "container.mount.dest[/run/docker.sock]"), f.Check(check221, "container.mount.dest[/run/containerd]"), f.Check(check222, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(check223, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(check224, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(check225, "container.mount.dest[/run/crio/crio.sock]"), f.Check(check226, "container.mount.dest[/run/podman/podman.sock]"), f.Check(check227, "container.mount.dest[/var/lib/docker]"), f.Check(check228, "container.mount.dest[/var/lib/kubelet]"), f.Check(check229, "container.mount.dest[/var/lib/kubelet/pki*]")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1399:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check224(ev) && !check225(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check230(ev) && !check231(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2693,12 +2693,12 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condPackageManagerRunInContainer evaluates the condition of the rule "Package Manager Run In Container" over what the facts know.
 func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check224, "proc.name"), ruleset.TriNot(f.Check(check225, "proc.aname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check230, "proc.name"), ruleset.TriNot(f.Check(check231, "proc.aname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1416:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check226(ev) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check232(ev) && !(check2(ev) && (check170(ev) || check171(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2788,12 +2788,12 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 
 // condPrivilegeSwitchBinaryRunInContainer evaluates the condition of the rule "Privilege Switch Binary Run In Container" over what the facts know.
 func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check226, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check232, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1433:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check227(ev) && !(check228(ev) && check229(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check233(ev) && !(check234(ev) && check235(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check9(ev) && !check10(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2883,12 +2883,12 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condHostAccessToolRunInContainer evaluates the condition of the rule "Host Access Tool Run In Container" over what the facts know.
 func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check227, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check228, "proc.name"), f.Check(check229, "proc.args"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check233, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check234, "proc.name"), f.Check(check235, "proc.args"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1451:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check230(ev) && !check231(ev) && !check232(ev) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !check243(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check236(ev) && !check237(ev) && !check238(ev) && !(check239(ev) && (check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev))) && !check249(ev) && !check10(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2988,12 +2988,12 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 
 // condShellSpawnedByWebServer evaluates the condition of the rule "Shell Spawned By Web Server" over what the facts know.
 func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"), ruleset.TriNot(f.Check(check231, "proc.cmdline")), ruleset.TriNot(f.Check(check232, "proc.cmdline")), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(f.Check(check243, "proc.cmdline")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check236, "proc.pname"), ruleset.TriNot(f.Check(check237, "proc.cmdline")), ruleset.TriNot(f.Check(check238, "proc.cmdline")), ruleset.TriNot(ruleset.TriAnd(f.Check(check239, "proc.pname"), ruleset.TriOr(f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline"), f.Check(check243, "proc.pcmdline"), f.Check(check244, "proc.pcmdline"), f.Check(check245, "proc.pcmdline"), f.Check(check246, "proc.pcmdline"), f.Check(check247, "proc.pcmdline"), f.Check(check248, "proc.pcmdline")))), ruleset.TriNot(f.Check(check249, "proc.cmdline")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1472:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && (check244(ev) || check245(ev)) && (check246(ev) || check247(ev) || check248(ev) || check249(ev) || check250(ev) || check251(ev) || check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && (check250(ev) || check251(ev)) && (check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev) || check270(ev) || check271(ev) || check272(ev) || check273(ev) || check274(ev) || check275(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -3083,10 +3083,10 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 
 // condDownloadPipedIntoShell evaluates the condition of the rule "Download Piped Into Shell" over what the facts know.
 func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), ruleset.TriOr(f.Check(check244, "proc.cmdline"), f.Check(check245, "proc.cmdline")), ruleset.TriOr(f.Check(check246, "proc.cmdline"), f.Check(check247, "proc.cmdline"), f.Check(check248, "proc.cmdline"), f.Check(check249, "proc.cmdline"), f.Check(check250, "proc.cmdline"), f.Check(check251, "proc.cmdline"), f.Check(check252, "proc.cmdline"), f.Check(check253, "proc.cmdline"), f.Check(check254, "proc.cmdline"), f.Check(check255, "proc.cmdline"), f.Check(check256, "proc.cmdline"), f.Check(check257, "proc.cmdline"), f.Check(check258, "proc.cmdline"), f.Check(check259, "proc.cmdline"), f.Check(check260, "proc.cmdline"), f.Check(check261, "proc.cmdline"), f.Check(check262, "proc.cmdline"), f.Check(check263, "proc.cmdline"), f.Check(check264, "proc.cmdline"), f.Check(check265, "proc.cmdline"), f.Check(check266, "proc.cmdline"), f.Check(check267, "proc.cmdline"), f.Check(check268, "proc.cmdline"), f.Check(check269, "proc.cmdline")), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), ruleset.TriOr(f.Check(check250, "proc.cmdline"), f.Check(check251, "proc.cmdline")), ruleset.TriOr(f.Check(check252, "proc.cmdline"), f.Check(check253, "proc.cmdline"), f.Check(check254, "proc.cmdline"), f.Check(check255, "proc.cmdline"), f.Check(check256, "proc.cmdline"), f.Check(check257, "proc.cmdline"), f.Check(check258, "proc.cmdline"), f.Check(check259, "proc.cmdline"), f.Check(check260, "proc.cmdline"), f.Check(check261, "proc.cmdline"), f.Check(check262, "proc.cmdline"), f.Check(check263, "proc.cmdline"), f.Check(check264, "proc.cmdline"), f.Check(check265, "proc.cmdline"), f.Check(check266, "proc.cmdline"), f.Check(check267, "proc.cmdline"), f.Check(check268, "proc.cmdline"), f.Check(check269, "proc.cmdline"), f.Check(check270, "proc.cmdline"), f.Check(check271, "proc.cmdline"), f.Check(check272, "proc.cmdline"), f.Check(check273, "proc.cmdline"), f.Check(check274, "proc.cmdline"), f.Check(check275, "proc.cmdline")), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1489:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
 }
@@ -3201,9 +3201,9 @@ func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1504:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check271(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check277(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3313,12 +3313,12 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 
 // condConnectionToMiningPoolPort evaluates the condition of the rule "Connection To Mining Pool Port" over what the facts know.
 func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check271, "fd.sport"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check277, "fd.sport"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1518:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check272(ev) && !check273(ev) && !check53(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check278(ev) && !check279(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3428,12 +3428,12 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 
 // condSystemUtilityOpenedNetworkConnection evaluates the condition of the rule "System Utility Opened Network Connection" over what the facts know.
 func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check272, "proc.name"), ruleset.TriNot(f.Check(check273, "fd.sport")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check278, "proc.name"), ruleset.TriNot(f.Check(check279, "fd.sport")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1535:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check274(ev) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check280(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3523,12 +3523,12 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 
 // condTunnelingToolRun evaluates the condition of the rule "Tunneling Tool Run" over what the facts know.
 func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check274, "proc.name"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check280, "proc.name"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1550:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check275(ev) && (check276(ev) || check277(ev) || check278(ev) || check279(ev) || check280(ev) || check281(ev) || check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check281(ev) && (check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev) || check287(ev) || check288(ev) || check289(ev) || check290(ev) || check291(ev) || check292(ev)) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3618,12 +3618,12 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 
 // condPrivateKeySearch evaluates the condition of the rule "Private Key Search" over what the facts know.
 func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check275, "proc.name"), ruleset.TriOr(f.Check(check276, "proc.args"), f.Check(check277, "proc.args"), f.Check(check278, "proc.args"), f.Check(check279, "proc.args"), f.Check(check280, "proc.args"), f.Check(check281, "proc.args"), f.Check(check282, "proc.args"), f.Check(check283, "proc.args"), f.Check(check284, "proc.args"), f.Check(check285, "proc.args"), f.Check(check286, "proc.args")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check281, "proc.name"), ruleset.TriOr(f.Check(check282, "proc.args"), f.Check(check283, "proc.args"), f.Check(check284, "proc.args"), f.Check(check285, "proc.args"), f.Check(check286, "proc.args"), f.Check(check287, "proc.args"), f.Check(check288, "proc.args"), f.Check(check289, "proc.args"), f.Check(check290, "proc.args"), f.Check(check291, "proc.args"), f.Check(check292, "proc.args")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1566:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check287(ev) && check288(ev)) || (check289(ev) && (check290(ev) || check291(ev) || check292(ev))) || check293(ev) || (check294(ev) && check295(ev)) || (check296(ev) && (check297(ev) || check295(ev) || check298(ev) || check299(ev)) && (check300(ev) || check301(ev) || check302(ev) || check303(ev) || check304(ev) || check305(ev) || check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check293(ev) && check294(ev)) || (check295(ev) && (check296(ev) || check297(ev) || check298(ev))) || check299(ev) || (check300(ev) && check301(ev)) || (check302(ev) && (check303(ev) || check301(ev) || check304(ev) || check305(ev)) && (check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev) || check311(ev) || check312(ev) || check313(ev) || check314(ev) || check315(ev) || check316(ev)))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3713,12 +3713,12 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 
 // condSecurityControlDisabled evaluates the condition of the rule "Security Control Disabled" over what the facts know.
 func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check287, "proc.name"), f.Check(check288, "proc.args")), ruleset.TriAnd(f.Check(check289, "proc.name"), ruleset.TriOr(f.Check(check290, "proc.args"), f.Check(check291, "proc.args"), f.Check(check292, "proc.args"))), f.Check(check293, "proc.name"), ruleset.TriAnd(f.Check(check294, "proc.name"), f.Check(check295, "proc.args")), ruleset.TriAnd(f.Check(check296, "proc.name"), ruleset.TriOr(f.Check(check297, "proc.args"), f.Check(check295, "proc.args"), f.Check(check298, "proc.args"), f.Check(check299, "proc.args")), ruleset.TriOr(f.Check(check300, "proc.args"), f.Check(check301, "proc.args"), f.Check(check302, "proc.args"), f.Check(check303, "proc.args"), f.Check(check304, "proc.args"), f.Check(check305, "proc.args"), f.Check(check306, "proc.args"), f.Check(check307, "proc.args"), f.Check(check308, "proc.args"), f.Check(check309, "proc.args"), f.Check(check310, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check293, "proc.name"), f.Check(check294, "proc.args")), ruleset.TriAnd(f.Check(check295, "proc.name"), ruleset.TriOr(f.Check(check296, "proc.args"), f.Check(check297, "proc.args"), f.Check(check298, "proc.args"))), f.Check(check299, "proc.name"), ruleset.TriAnd(f.Check(check300, "proc.name"), f.Check(check301, "proc.args")), ruleset.TriAnd(f.Check(check302, "proc.name"), ruleset.TriOr(f.Check(check303, "proc.args"), f.Check(check301, "proc.args"), f.Check(check304, "proc.args"), f.Check(check305, "proc.args")), ruleset.TriOr(f.Check(check306, "proc.args"), f.Check(check307, "proc.args"), f.Check(check308, "proc.args"), f.Check(check309, "proc.args"), f.Check(check310, "proc.args"), f.Check(check311, "proc.args"), f.Check(check312, "proc.args"), f.Check(check313, "proc.args"), f.Check(check314, "proc.args"), f.Check(check315, "proc.args"), f.Check(check316, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1582:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check311(ev) || (check312(ev) && (check313(ev) || check314(ev))) || (check315(ev) && check316(ev) && check314(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check317(ev) || (check318(ev) && (check319(ev) || check320(ev))) || (check321(ev) && check322(ev) && check320(ev))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3808,12 +3808,12 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 
 // condLogOrHistoryWipingCommand evaluates the condition of the rule "Log Or History Wiping Command" over what the facts know.
 func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check311, "proc.name"), ruleset.TriAnd(f.Check(check312, "proc.name"), ruleset.TriOr(f.Check(check313, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriAnd(f.Check(check315, "proc.name"), f.Check(check316, "proc.args"), f.Check(check314, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check317, "proc.name"), ruleset.TriAnd(f.Check(check318, "proc.name"), ruleset.TriOr(f.Check(check319, "proc.args"), f.Check(check320, "proc.args"))), ruleset.TriAnd(f.Check(check321, "proc.name"), f.Check(check322, "proc.args"), f.Check(check320, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1597:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check317(ev) && (check318(ev) || check319(ev) || check320(ev) || check321(ev) || check322(ev) || check323(ev) || check324(ev) || check325(ev) || check326(ev))) || check327(ev)) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check323(ev) && (check324(ev) || check325(ev) || check326(ev) || check327(ev) || check328(ev) || check329(ev) || check330(ev) || check331(ev) || check332(ev))) || check333(ev)) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3903,12 +3903,12 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 
 // condBlockDeviceOverwritten evaluates the condition of the rule "Block Device Overwritten" over what the facts know.
 func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check317, "proc.name"), ruleset.TriOr(f.Check(check318, "proc.args"), f.Check(check319, "proc.args"), f.Check(check320, "proc.args"), f.Check(check321, "proc.args"), f.Check(check322, "proc.args"), f.Check(check323, "proc.args"), f.Check(check324, "proc.args"), f.Check(check325, "proc.args"), f.Check(check326, "proc.args"))), f.Check(check327, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check323, "proc.name"), ruleset.TriOr(f.Check(check324, "proc.args"), f.Check(check325, "proc.args"), f.Check(check326, "proc.args"), f.Check(check327, "proc.args"), f.Check(check328, "proc.args"), f.Check(check329, "proc.args"), f.Check(check330, "proc.args"), f.Check(check331, "proc.args"), f.Check(check332, "proc.args"))), f.Check(check333, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1612:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check328(ev) && (check329(ev) || check330(ev) || check331(ev) || check332(ev) || check333(ev))) && !check334(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check334(ev) && (check335(ev) || check336(ev) || check337(ev) || check338(ev) || check339(ev))) && !check340(ev) && !check10(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -4007,12 +4007,12 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 
 // condPreloadLibraryFromWritableDirectory evaluates the condition of the rule "Preload Library From Writable Directory" over what the facts know.
 func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check328, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(check329, "proc.env[LD_PRELOAD]"), f.Check(check330, "proc.env[LD_PRELOAD]"), f.Check(check331, "proc.env[LD_PRELOAD]"), f.Check(check332, "proc.env[LD_PRELOAD]"), f.Check(check333, "proc.env[LD_PRELOAD]"))), ruleset.TriNot(f.Check(check334, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check334, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(check335, "proc.env[LD_PRELOAD]"), f.Check(check336, "proc.env[LD_PRELOAD]"), f.Check(check337, "proc.env[LD_PRELOAD]"), f.Check(check338, "proc.env[LD_PRELOAD]"), f.Check(check339, "proc.env[LD_PRELOAD]"))), ruleset.TriNot(f.Check(check340, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1627:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check335(ev) && check336(ev) && !check337(ev) && !check338(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check341(ev) && check342(ev) && !check343(ev) && !check344(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -4117,12 +4117,12 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 
 // condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
 func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check335, "evt.type"), f.Check(check336, "evt.arg.uid"), ruleset.TriNot(f.Check(check337, "proc.name")), ruleset.TriNot(f.Check(check338, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check341, "evt.type"), f.Check(check342, "evt.arg.uid"), ruleset.TriNot(f.Check(check343, "proc.name")), ruleset.TriNot(f.Check(check344, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1649:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check339(ev) && (check340(ev) || check341(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check342(ev) && !check53(ev) && !check10(ev))
+	return (check345(ev) && (check346(ev) || check347(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check348(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4242,12 +4242,12 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 
 // condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
 func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check339, "evt.type"), ruleset.TriOr(f.Check(check340, "evt.arg.mode"), f.Check(check341, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check342, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check345, "evt.type"), ruleset.TriOr(f.Check(check346, "evt.arg.mode"), f.Check(check347, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check348, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1669:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check343(ev) && (check344(ev) || check345(ev))) && !check346(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return ((check349(ev) && (check350(ev) || check351(ev))) && !check352(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4352,12 +4352,12 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 
 // condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
 func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check343, "evt.type"), ruleset.TriOr(f.Check(check344, "evt.arg.cmd"), f.Check(check345, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check346, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check349, "evt.type"), ruleset.TriOr(f.Check(check350, "evt.arg.cmd"), f.Check(check351, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check352, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1686:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check347(ev) && check348(ev) && !check349(ev) && !check53(ev) && !check10(ev))
+	return (check353(ev) && check354(ev) && !check355(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4462,12 +4462,12 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 
 // condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
 func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check347, "evt.type"), f.Check(check348, "user.uid"), ruleset.TriNot(f.Check(check349, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check353, "evt.type"), f.Check(check354, "user.uid"), ruleset.TriNot(f.Check(check355, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1702:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check350(ev) || check351(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (check116(ev) && (check356(ev) || check357(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4572,12 +4572,12 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 
 // condPtraceAttachToProcess evaluates the condition of the rule "Ptrace Attach To Process" over what the facts know.
 func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check350, "evt.arg.request"), f.Check(check351, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check356, "evt.arg.request"), f.Check(check357, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1717:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1728:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check353(ev) || check354(ev)) && !check355(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check359(ev) || check360(ev) || check361(ev) || check362(ev)) && !check363(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4672,12 +4672,12 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 
 // condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
 func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check353, "fd.name"), f.Check(check354, "fd.directory")), ruleset.TriNot(f.Check(check355, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check359, "fd.name"), f.Check(check360, "fd.directory"), f.Check(check361, "lanner.fd.realpath"), f.Check(check362, "lanner.fd.realpath")), ruleset.TriNot(f.Check(check363, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1735:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check356(ev) || ((check357(ev) || check358(ev)) && !check359(ev) && !check360(ev))) && !check361(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check364(ev) || check365(ev) || ((check366(ev) || check367(ev)) && !check368(ev) && !check369(ev))) && !check370(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4772,12 +4772,12 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 
 // condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
 func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check356, "fd.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check357, "fd.directory"), f.Check(check358, "fd.directory")), ruleset.TriNot(f.Check(check359, "fd.filename")), ruleset.TriNot(f.Check(check360, "fd.filename")))), ruleset.TriNot(f.Check(check361, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check364, "fd.name"), f.Check(check365, "lanner.fd.realpath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check366, "fd.directory"), f.Check(check367, "fd.directory")), ruleset.TriNot(f.Check(check368, "fd.filename")), ruleset.TriNot(f.Check(check369, "fd.filename")))), ruleset.TriNot(f.Check(check370, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1752:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check362(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check363(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && check371(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check372(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4872,12 +4872,12 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 
 // condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
 func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check362, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check363, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check371, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check372, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1774:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && check364(ev) && check365(ev) && (check15(ev) || check366(ev)) && !check9(ev) && !check10(ev))
+	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && check373(ev) && check374(ev) && (check15(ev) || check375(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4972,12 +4972,12 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 
 // condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
 func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check364, "fd.filename"), f.Check(check365, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check366, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check373, "fd.filename"), f.Check(check374, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check375, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1791:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check367(ev)) || (check133(ev) && (check368(ev) || check369(ev)))) && !(check100(ev) || check101(ev)) && !check370(ev) && !check371(ev) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check376(ev)) || (check134(ev) && (check377(ev) || check378(ev)))) && !(check100(ev) || check101(ev)) && !check379(ev) && !check380(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -5082,12 +5082,12 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 
 // condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
 func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check367, "fd.filename")), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check368, "evt.arg.newpath"), f.Check(check369, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check370, "proc.name")), ruleset.TriNot(f.Check(check371, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check376, "fd.filename")), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check379, "proc.name")), ruleset.TriNot(f.Check(check380, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1808:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check143(ev) || check144(ev) || check145(ev))) || (check133(ev) && (check372(ev) || check373(ev) || check374(ev) || check375(ev) || check376(ev) || check377(ev) || check378(ev)))) && !check379(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || check148(ev) || check149(ev) || check150(ev) || check151(ev))) || (check134(ev) && (check381(ev) || check382(ev) || check383(ev) || check384(ev) || check385(ev) || check386(ev) || check387(ev)))) && !check388(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -5192,12 +5192,12 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 
 // condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
 func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check143, "fd.name"), f.Check(check144, "fd.name"), f.Check(check145, "fd.directory"))), ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check372, "evt.arg.newpath"), f.Check(check373, "evt.arg.newpath"), f.Check(check374, "evt.arg.newpath"), f.Check(check375, "evt.arg.newpath"), f.Check(check376, "evt.arg.newpath"), f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check379, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.name"), f.Check(check148, "fd.directory"), f.Check(check149, "lanner.fd.realpath"), f.Check(check150, "lanner.fd.realpath"), f.Check(check151, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check381, "evt.arg.newpath"), f.Check(check382, "evt.arg.newpath"), f.Check(check383, "evt.arg.newpath"), f.Check(check384, "evt.arg.newpath"), f.Check(check385, "evt.arg.newpath"), f.Check(check386, "evt.arg.newpath"), f.Check(check387, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check388, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1823:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check151(ev) || check152(ev) || check153(ev)) && (check154(ev) || check155(ev) || check156(ev) || check157(ev) || check158(ev) || check159(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check380(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check157(ev) || check158(ev) || check159(ev)) && (check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check389(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5292,12 +5292,12 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 
 // condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
 func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check151, "fd.name"), f.Check(check152, "fd.name"), f.Check(check153, "fd.name")), ruleset.TriOr(f.Check(check154, "fd.filename"), f.Check(check155, "fd.filename"), f.Check(check156, "fd.filename"), f.Check(check157, "fd.filename"), f.Check(check158, "fd.filename"), f.Check(check159, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check380, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check157, "fd.name"), f.Check(check158, "fd.name"), f.Check(check159, "fd.name")), ruleset.TriOr(f.Check(check160, "fd.filename"), f.Check(check161, "fd.filename"), f.Check(check162, "fd.filename"), f.Check(check163, "fd.filename"), f.Check(check164, "fd.filename"), f.Check(check165, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check389, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1841:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || (check148(ev) && (check149(ev) || check150(ev)))) && !(check162(ev) && check163(ev)) && !(check162(ev) && check148(ev)) && !check381(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check152(ev) || check153(ev) || (check154(ev) && (check155(ev) || check156(ev)))) && !(check168(ev) && check169(ev)) && !(check168(ev) && check154(ev)) && !check390(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5392,12 +5392,12 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 
 // condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
 func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.directory"), ruleset.TriAnd(f.Check(check148, "fd.filename"), ruleset.TriOr(f.Check(check149, "fd.directory"), f.Check(check150, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check163, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check162, "proc.tty"), f.Check(check148, "fd.filename"))), ruleset.TriNot(f.Check(check381, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check152, "fd.name"), f.Check(check153, "fd.directory"), ruleset.TriAnd(f.Check(check154, "fd.filename"), ruleset.TriOr(f.Check(check155, "fd.directory"), f.Check(check156, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check169, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check154, "fd.filename"))), ruleset.TriNot(f.Check(check390, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1862:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (check382(ev) && (check383(ev) || check384(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check391(ev) && (check392(ev) || check393(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5512,12 +5512,12 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
 func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check382, "evt.type"), ruleset.TriOr(f.Check(check383, "evt.arg.oldpath"), f.Check(check384, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check391, "evt.type"), ruleset.TriOr(f.Check(check392, "evt.arg.oldpath"), f.Check(check393, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1879:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (check135(ev) && check385(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check136(ev) && check394(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5632,12 +5632,12 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
 func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check135, "evt.type"), f.Check(check385, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check136, "evt.type"), f.Check(check394, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1896:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check387(ev)) || (check173(ev) && (check388(ev) || check389(ev))) || (check133(ev) && check390(ev))) && !check391(ev) && !check392(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check395(ev) && check396(ev)) || (check179(ev) && (check397(ev) || check398(ev))) || (check134(ev) && check399(ev))) && !check400(ev) && !check401(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5762,12 +5762,12 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 
 // condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
 func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check387, "fd.name")), ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check388, "evt.arg.path"), f.Check(check389, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check390, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check391, "proc.name")), ruleset.TriNot(f.Check(check392, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check395, "evt.arg.flags"), f.Check(check396, "fd.name")), ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check397, "evt.arg.path"), f.Check(check398, "evt.arg.name"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check399, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check400, "proc.name")), ruleset.TriNot(f.Check(check401, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1916:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check173(ev) && (check393(ev) || check394(ev) || check395(ev) || check396(ev))) || (check133(ev) && check397(ev)) || (check133(ev) && check398(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check399(ev) && !check400(ev)) || (check135(ev) && (check401(ev) || check402(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check386(ev) && check403(ev) && !(check15(ev) && !check404(ev)))) && !check53(ev) && !check10(ev))
+	return (((check179(ev) && (check402(ev) || check403(ev) || check404(ev) || check405(ev))) || (check134(ev) && check406(ev)) || (check134(ev) && check407(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check408(ev) && !check409(ev)) || (check136(ev) && (check410(ev) || check411(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check395(ev) && check412(ev) && !(check15(ev) && !check413(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5902,12 +5902,12 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 
 // condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
 func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check173, "evt.type"), ruleset.TriOr(f.Check(check393, "evt.arg.path"), f.Check(check394, "evt.arg.name"), f.Check(check395, "evt.arg.path"), f.Check(check396, "evt.arg.name"))), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check397, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check133, "evt.type"), f.Check(check398, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check399, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check400, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check135, "evt.type"), ruleset.TriOr(f.Check(check401, "evt.arg.linkpath"), f.Check(check402, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check386, "evt.arg.flags"), f.Check(check403, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check404, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check402, "evt.arg.path"), f.Check(check403, "evt.arg.name"), f.Check(check404, "evt.arg.path"), f.Check(check405, "evt.arg.name"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check406, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check407, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check408, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check409, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check136, "evt.type"), ruleset.TriOr(f.Check(check410, "evt.arg.linkpath"), f.Check(check411, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check395, "evt.arg.flags"), f.Check(check412, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check413, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1940:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1951:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check162(ev) && !check164(ev) && !check404(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check168(ev) && !check170(ev) && !check413(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -6002,12 +6002,12 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 
 // condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
 func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check164, "proc.vpid")), ruleset.TriNot(f.Check(check404, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check168, "proc.tty"), ruleset.TriNot(f.Check(check170, "proc.vpid")), ruleset.TriNot(f.Check(check413, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1959:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1970:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check405(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check414(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -6097,12 +6097,12 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
 func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check405, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check414, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1974:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1985:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check339(ev) && check2(ev) && check17(ev) && (check406(ev) || check407(ev) || check408(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check164(ev) || check165(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
+	return (check345(ev) && check2(ev) && check17(ev) && (check415(ev) || check416(ev) || check417(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -6217,12 +6217,12 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 
 // condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
 func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check339, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check406, "evt.arg.mode"), f.Check(check407, "evt.arg.mode"), f.Check(check408, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check164, "proc.vpid"), f.Check(check165, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check345, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check415, "evt.arg.mode"), f.Check(check416, "evt.arg.mode"), f.Check(check417, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:1993:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2004:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check409(ev) || check410(ev) || check411(ev)) && !check9(ev) && !check10(ev))
+	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check418(ev) || check419(ev) || check420(ev)) && !check9(ev) && !check10(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6322,12 +6322,12 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 
 // condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
 func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check409, "fd.sip"), f.Check(check410, "fd.sip"), f.Check(check411, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check418, "fd.sip"), f.Check(check419, "fd.sip"), f.Check(check420, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2008:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2019:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check412(ev) && !check9(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check2(ev) && check421(ev) && !check9(ev) && !check10(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6417,12 +6417,12 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 
 // condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
 func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check412, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check421, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2023:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2034:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check413(ev) && !check414(ev) && !(check15(ev) && check230(ev)) && !(check233(ev) && (check234(ev) || check235(ev) || check236(ev) || check237(ev) || check238(ev) || check239(ev) || check240(ev) || check241(ev) || check242(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check422(ev) && !check423(ev) && !(check15(ev) && check236(ev)) && !(check239(ev) && (check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6517,12 +6517,12 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 
 // condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
 func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check413, "proc.pname"), ruleset.TriNot(f.Check(check414, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check230, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check233, "proc.pname"), ruleset.TriOr(f.Check(check234, "proc.pcmdline"), f.Check(check235, "proc.pcmdline"), f.Check(check236, "proc.pcmdline"), f.Check(check237, "proc.pcmdline"), f.Check(check238, "proc.pcmdline"), f.Check(check239, "proc.pcmdline"), f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check422, "proc.pname"), ruleset.TriNot(f.Check(check423, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check236, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check239, "proc.pname"), ruleset.TriOr(f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline"), f.Check(check243, "proc.pcmdline"), f.Check(check244, "proc.pcmdline"), f.Check(check245, "proc.pcmdline"), f.Check(check246, "proc.pcmdline"), f.Check(check247, "proc.pcmdline"), f.Check(check248, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2042:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2053:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check415(ev) && check416(ev) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check424(ev) && check425(ev) && !check276(ev) && !check10(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6612,12 +6612,12 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 
 // condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
 func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check415, "container.id"), f.Check(check416, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check424, "container.id"), f.Check(check425, "proc.name"), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2057:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2068:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check162(ev) && check225(ev) && (check417(ev) || check418(ev)) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check15(ev) && check168(ev) && check231(ev) && (check426(ev) || check427(ev)) && !check10(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6707,12 +6707,12 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 
 // condInteractiveShellFromPackageManager evaluates the condition of the rule "Interactive Shell From Package Manager" over what the facts know.
 func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check162, "proc.tty"), f.Check(check225, "proc.aname"), ruleset.TriOr(f.Check(check417, "proc.args"), f.Check(check418, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check168, "proc.tty"), f.Check(check231, "proc.aname"), ruleset.TriOr(f.Check(check426, "proc.args"), f.Check(check427, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2075:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2086:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check419(ev) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check428(ev) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6802,12 +6802,12 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 
 // condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
 func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check419, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check428, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2090:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2101:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check420(ev) && (check421(ev) || check422(ev) || check423(ev) || check424(ev) || check24(ev) || check27(ev) || check425(ev) || check426(ev))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && (check429(ev) && (check430(ev) || check431(ev) || check432(ev) || check433(ev) || check24(ev) || check27(ev) || check434(ev) || check435(ev))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6897,12 +6897,12 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 
 // condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
 func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check420, "proc.name"), ruleset.TriOr(f.Check(check421, "proc.args"), f.Check(check422, "proc.args"), f.Check(check423, "proc.args"), f.Check(check424, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check425, "proc.args"), f.Check(check426, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check429, "proc.name"), ruleset.TriOr(f.Check(check430, "proc.args"), f.Check(check431, "proc.args"), f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check434, "proc.args"), f.Check(check435, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2105:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2116:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check427(ev) && (check428(ev) || check429(ev) || check430(ev) || check431(ev) || check432(ev) || check433(ev) || check434(ev))) || (check435(ev) && (check436(ev) || check437(ev)))) && !(check100(ev) || check101(ev)) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && ((check436(ev) && (check437(ev) || check438(ev) || check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev))) || (check444(ev) && (check445(ev) || check446(ev)))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6992,12 +6992,12 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 
 // condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
 func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check427, "proc.name"), ruleset.TriOr(f.Check(check428, "proc.args"), f.Check(check429, "proc.args"), f.Check(check430, "proc.args"), f.Check(check431, "proc.args"), f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check434, "proc.args"))), ruleset.TriAnd(f.Check(check435, "proc.name"), ruleset.TriOr(f.Check(check436, "proc.args"), f.Check(check437, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check436, "proc.name"), ruleset.TriOr(f.Check(check437, "proc.args"), f.Check(check438, "proc.args"), f.Check(check439, "proc.args"), f.Check(check440, "proc.args"), f.Check(check441, "proc.args"), f.Check(check442, "proc.args"), f.Check(check443, "proc.args"))), ruleset.TriAnd(f.Check(check444, "proc.name"), ruleset.TriOr(f.Check(check445, "proc.args"), f.Check(check446, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2120:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2131:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check438(ev) && !check270(ev) && !check10(ev))
+	return ((check16(ev) && check17(ev)) && check447(ev) && !check276(ev) && !check10(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -7087,12 +7087,12 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 
 // condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
 func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check438, "proc.name"), ruleset.TriNot(f.Check(check270, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check447, "proc.name"), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2134:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2145:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
-	return (check11(ev) && check162(ev) && !check10(ev))
+	return (check11(ev) && check168(ev) && !check10(ev))
 }
 
 // formatKernelModuleLoadedInteractively appends the output of the rule "Kernel Module Loaded Interactively".
@@ -7192,12 +7192,12 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedInteractively evaluates the condition of the rule "Kernel Module Loaded Interactively" over what the facts know.
 func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check162, "proc.tty"), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check168, "proc.tty"), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2147:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2158:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (check1(ev) && check415(ev) && check17(ev) && !check3(ev) && !check439(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (check1(ev) && check424(ev) && check17(ev) && !check3(ev) && !check448(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -7307,12 +7307,12 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 
 // condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
 func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check415, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check439, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check424, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check448, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2167:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2178:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (check116(ev) && check440(ev) && !(check120(ev) || check53(ev)) && !check441(ev) && !check53(ev) && !check10(ev))
+	return (check116(ev) && check449(ev) && !(check120(ev) || check53(ev)) && !check450(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7407,12 +7407,12 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 
 // condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
 func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check440, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check441, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check449, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check450, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2184:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2195:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check352(ev) && check122(ev) && check98(ev)) && (check442(ev) || check443(ev) || check444(ev) || check445(ev) || check446(ev) || check447(ev) || check448(ev) || check449(ev)) && !check450(ev) && !((check18(ev) || check19(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev) || check455(ev) || check456(ev) || check457(ev) || check458(ev) || check459(ev) || check460(ev) || check461(ev) || check462(ev)) && !check463(ev) && !((check18(ev) || check19(ev)) && (check464(ev) || check465(ev) || check466(ev) || check467(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7507,12 +7507,12 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 
 // condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
 func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check352, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check442, "fd.name"), f.Check(check443, "fd.name"), f.Check(check444, "fd.name"), f.Check(check445, "fd.name"), f.Check(check446, "fd.name"), f.Check(check447, "fd.name"), f.Check(check448, "fd.name"), f.Check(check449, "fd.name")), ruleset.TriNot(f.Check(check450, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check451, "proc.cmdline"), f.Check(check452, "proc.cmdline"), f.Check(check453, "proc.cmdline"), f.Check(check454, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check451, "fd.name"), f.Check(check452, "fd.name"), f.Check(check453, "fd.name"), f.Check(check454, "fd.name"), f.Check(check455, "fd.name"), f.Check(check456, "fd.name"), f.Check(check457, "fd.name"), f.Check(check458, "fd.name"), f.Check(check459, "lanner.fd.realpath"), f.Check(check460, "lanner.fd.realpath"), f.Check(check461, "lanner.fd.realpath"), f.Check(check462, "lanner.fd.realpath")), ruleset.TriNot(f.Check(check463, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check464, "proc.cmdline"), f.Check(check465, "proc.cmdline"), f.Check(check466, "proc.cmdline"), f.Check(check467, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2202:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2213:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check455(ev) && !check456(ev) && !(check149(ev) && (check457(ev) || check458(ev) || check459(ev) || check460(ev))) && !(check357(ev) && check461(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check468(ev) && !check469(ev) && !(check155(ev) && (check470(ev) || check471(ev) || check472(ev) || check473(ev))) && !(check366(ev) && check474(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7617,12 +7617,12 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
 func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check455, "fd.name"), ruleset.TriNot(f.Check(check456, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check149, "fd.directory"), ruleset.TriOr(f.Check(check457, "fd.filename"), f.Check(check458, "fd.filename"), f.Check(check459, "fd.filename"), f.Check(check460, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check357, "fd.directory"), f.Check(check461, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check468, "fd.name"), ruleset.TriNot(f.Check(check469, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check155, "fd.directory"), ruleset.TriOr(f.Check(check470, "fd.filename"), f.Check(check471, "fd.filename"), f.Check(check472, "fd.filename"), f.Check(check473, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check366, "fd.directory"), f.Check(check474, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2222:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2233:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (check462(ev) && (check463(ev) || check464(ev) || check465(ev) || check466(ev) || check467(ev) || check468(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check469(ev) && !check53(ev) && !check10(ev))
+	return (check475(ev) && (check476(ev) || check477(ev) || check478(ev) || check479(ev) || check480(ev) || check481(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check482(ev) && !check53(ev) && !check10(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7722,12 +7722,12 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 
 // condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
 func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check462, "evt.type"), ruleset.TriOr(f.Check(check463, "evt.arg.path"), f.Check(check464, "evt.arg.path"), f.Check(check465, "evt.arg.path"), f.Check(check466, "evt.arg.path"), f.Check(check467, "evt.arg.path"), f.Check(check468, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check469, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check475, "evt.type"), ruleset.TriOr(f.Check(check476, "evt.arg.path"), f.Check(check477, "evt.arg.path"), f.Check(check478, "evt.arg.path"), f.Check(check479, "evt.arg.path"), f.Check(check480, "evt.arg.path"), f.Check(check481, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check482, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2238:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2249:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (check133(ev) && (check470(ev) || check471(ev) || check472(ev) || check473(ev) || check474(ev) || check475(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (check134(ev) && (check483(ev) || check484(ev) || check485(ev) || check486(ev) || check487(ev) || check488(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7837,7 +7837,7 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
 func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check133, "evt.type"), ruleset.TriOr(f.Check(check470, "evt.arg.newpath"), f.Check(check471, "evt.arg.newpath"), f.Check(check472, "evt.arg.newpath"), f.Check(check473, "evt.arg.newpath"), f.Check(check474, "evt.arg.newpath"), f.Check(check475, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check483, "evt.arg.newpath"), f.Check(check484, "evt.arg.newpath"), f.Check(check485, "evt.arg.newpath"), f.Check(check486, "evt.arg.newpath"), f.Check(check487, "evt.arg.newpath"), f.Check(check488, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
 }
 
 // Rules are the compiled rules, in load order.
@@ -7919,7 +7919,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeInsideContainer,
-	Line:     978,
+	Line:     988,
 	Match:    matchNamespaceChangeInsideContainer,
 	Name:     "Namespace Change Inside Container",
 	Priority: ruleset.Critical,
@@ -7988,7 +7988,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     996,
+	Line:     1006,
 	Match:    matchKernelModuleLoadedFromContainer,
 	Name:     "Kernel Module Loaded From Container",
 	Priority: ruleset.Critical,
@@ -8057,7 +8057,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatReverseShellSocketRedirection,
-	Line:     1010,
+	Line:     1020,
 	Match:    matchReverseShellSocketRedirection,
 	Name:     "Reverse Shell Socket Redirection",
 	Priority: ruleset.Critical,
@@ -8120,7 +8120,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInlineScriptReverseShell,
-	Line:     1026,
+	Line:     1036,
 	Match:    matchInlineScriptReverseShell,
 	Name:     "Inline Script Reverse Shell",
 	Priority: ruleset.Critical,
@@ -8186,7 +8186,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFilelessExecutionFromMemory,
-	Line:     1043,
+	Line:     1053,
 	Match:    matchFilelessExecutionFromMemory,
 	Name:     "Fileless Execution From Memory",
 	Priority: ruleset.Critical,
@@ -8249,7 +8249,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMinerCommandLine,
-	Line:     1065,
+	Line:     1075,
 	Match:    matchCryptoMinerCommandLine,
 	Name:     "Crypto Miner Command Line",
 	Priority: ruleset.Critical,
@@ -8324,7 +8324,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1078,
+	Line:     1088,
 	Match:    matchCryptoMiningPoolDomainContacted,
 	Name:     "Crypto Mining Pool Domain Contacted",
 	Priority: ruleset.Critical,
@@ -8390,7 +8390,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1093,
+	Line:     1103,
 	Match:    matchDriftedExecutableRunInContainer,
 	Name:     "Drifted Executable Run In Container",
 	Priority: ruleset.Error,
@@ -8474,7 +8474,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1109,
+	Line:     1119,
 	Match:    matchNewExecutableCreatedInContainer,
 	Name:     "New Executable Created In Container",
 	Priority: ruleset.Error,
@@ -8540,7 +8540,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1126,
+	Line:     1136,
 	Match:    matchContainerRuntimeSocketConnectedFromContainer,
 	Name:     "Container Runtime Socket Connected From Container",
 	Priority: ruleset.Error,
@@ -8609,7 +8609,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1143,
+	Line:     1153,
 	Match:    matchNetworkClientStdioRedirectedToSocket,
 	Name:     "Network Client Stdio Redirected To Socket",
 	Priority: ruleset.Error,
@@ -8672,7 +8672,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutionFromSharedMemory,
-	Line:     1160,
+	Line:     1170,
 	Match:    matchExecutionFromSharedMemory,
 	Name:     "Execution From Shared Memory",
 	Priority: ruleset.Error,
@@ -8741,7 +8741,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1177,
+	Line:     1187,
 	Match:    matchKernelModuleLoadedByUnexpectedProgram,
 	Name:     "Kernel Module Loaded By Unexpected Program",
 	Priority: ruleset.Error,
@@ -8816,7 +8816,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceCodeInjection,
-	Line:     1192,
+	Line:     1202,
 	Match:    matchPtraceCodeInjection,
 	Name:     "Ptrace Code Injection",
 	Priority: ruleset.Error,
@@ -8882,7 +8882,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelExecutionHookModified,
-	Line:     1208,
+	Line:     1218,
 	Match:    matchKernelExecutionHookModified,
 	Name:     "Kernel Execution Hook Modified",
 	Priority: ruleset.Error,
@@ -8957,7 +8957,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1229,
+	Line:     1239,
 	Match:    matchProcessMemoryOpenedThroughProcfs,
 	Name:     "Process Memory Opened Through Procfs",
 	Priority: ruleset.Error,
@@ -8965,7 +8965,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
 }, {
 	Cond:       condDynamicLinkerPreloadFileModified,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Desc:       "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
@@ -9041,7 +9041,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1251,
+	Line:     1261,
 	Match:    matchDynamicLinkerPreloadFileModified,
 	Name:     "Dynamic Linker Preload File Modified",
 	Priority: ruleset.Error,
@@ -9049,7 +9049,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 }, {
 	Cond:       condAccountDatabaseModifiedDirectly,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -9116,7 +9116,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1268,
+	Line:     1278,
 	Match:    matchAccountDatabaseModifiedDirectly,
 	Name:     "Account Database Modified Directly",
 	Priority: ruleset.Error,
@@ -9124,7 +9124,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 }, {
 	Cond:       condWriteBelowEtc,
-	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
 	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
@@ -9191,7 +9191,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowEtc,
-	Line:     1286,
+	Line:     1297,
 	Match:    matchWriteBelowEtc,
 	Name:     "Write Below Etc",
 	Priority: ruleset.Error,
@@ -9275,7 +9275,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1310,
+	Line:     1321,
 	Match:    matchWriteBelowBinaryDirectory,
 	Name:     "Write Below Binary Directory",
 	Priority: ruleset.Error,
@@ -9368,7 +9368,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1328,
+	Line:     1339,
 	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
 	Name:     "Package Database Modified Outside Package Manager",
 	Priority: ruleset.Error,
@@ -9443,7 +9443,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1345,
+	Line:     1356,
 	Match:    matchNonDeviceFileCreatedUnderDev,
 	Name:     "Non-Device File Created Under Dev",
 	Priority: ruleset.Error,
@@ -9512,7 +9512,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegedContainerStarted,
-	Line:     1368,
+	Line:     1379,
 	Match:    matchPrivilegedContainerStarted,
 	Name:     "Privileged Container Started",
 	Priority: ruleset.Warning,
@@ -9578,7 +9578,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1384,
+	Line:     1395,
 	Match:    matchContainerStartedWithSensitiveHostMount,
 	Name:     "Container Started With Sensitive Host Mount",
 	Priority: ruleset.Warning,
@@ -9641,7 +9641,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPackageManagerRunInContainer,
-	Line:     1399,
+	Line:     1410,
 	Match:    matchPackageManagerRunInContainer,
 	Name:     "Package Manager Run In Container",
 	Priority: ruleset.Warning,
@@ -9704,7 +9704,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1416,
+	Line:     1427,
 	Match:    matchPrivilegeSwitchBinaryRunInContainer,
 	Name:     "Privilege Switch Binary Run In Container",
 	Priority: ruleset.Warning,
@@ -9767,7 +9767,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHostAccessToolRunInContainer,
-	Line:     1433,
+	Line:     1444,
 	Match:    matchHostAccessToolRunInContainer,
 	Name:     "Host Access Tool Run In Container",
 	Priority: ruleset.Warning,
@@ -9830,7 +9830,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellSpawnedByWebServer,
-	Line:     1451,
+	Line:     1462,
 	Match:    matchShellSpawnedByWebServer,
 	Name:     "Shell Spawned By Web Server",
 	Priority: ruleset.Warning,
@@ -9893,7 +9893,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDownloadPipedIntoShell,
-	Line:     1472,
+	Line:     1483,
 	Match:    matchDownloadPipedIntoShell,
 	Name:     "Download Piped Into Shell",
 	Priority: ruleset.Warning,
@@ -9968,7 +9968,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellOpenedNetworkConnection,
-	Line:     1489,
+	Line:     1500,
 	Match:    matchShellOpenedNetworkConnection,
 	Name:     "Shell Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -10043,7 +10043,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatConnectionToMiningPoolPort,
-	Line:     1504,
+	Line:     1515,
 	Match:    matchConnectionToMiningPoolPort,
 	Name:     "Connection To Mining Pool Port",
 	Priority: ruleset.Warning,
@@ -10118,7 +10118,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1518,
+	Line:     1529,
 	Match:    matchSystemUtilityOpenedNetworkConnection,
 	Name:     "System Utility Opened Network Connection",
 	Priority: ruleset.Warning,
@@ -10181,7 +10181,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTunnelingToolRun,
-	Line:     1535,
+	Line:     1546,
 	Match:    matchTunnelingToolRun,
 	Name:     "Tunneling Tool Run",
 	Priority: ruleset.Warning,
@@ -10244,7 +10244,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPrivateKeySearch,
-	Line:     1550,
+	Line:     1561,
 	Match:    matchPrivateKeySearch,
 	Name:     "Private Key Search",
 	Priority: ruleset.Warning,
@@ -10307,7 +10307,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSecurityControlDisabled,
-	Line:     1566,
+	Line:     1577,
 	Match:    matchSecurityControlDisabled,
 	Name:     "Security Control Disabled",
 	Priority: ruleset.Warning,
@@ -10370,7 +10370,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1582,
+	Line:     1593,
 	Match:    matchLogOrHistoryWipingCommand,
 	Name:     "Log Or History Wiping Command",
 	Priority: ruleset.Warning,
@@ -10433,7 +10433,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBlockDeviceOverwritten,
-	Line:     1597,
+	Line:     1608,
 	Match:    matchBlockDeviceOverwritten,
 	Name:     "Block Device Overwritten",
 	Priority: ruleset.Warning,
@@ -10504,7 +10504,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1612,
+	Line:     1623,
 	Match:    matchPreloadLibraryFromWritableDirectory,
 	Name:     "Preload Library From Writable Directory",
 	Priority: ruleset.Warning,
@@ -10579,7 +10579,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1627,
+	Line:     1638,
 	Match:    matchSetuidRootByUnexpectedProgram,
 	Name:     "Setuid Root By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10666,7 +10666,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1649,
+	Line:     1660,
 	Match:    matchSetuidOrSetgidBitSet,
 	Name:     "Setuid Or Setgid Bit Set",
 	Priority: ruleset.Warning,
@@ -10741,7 +10741,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1669,
+	Line:     1680,
 	Match:    matchBPFProgramLoadedByUnexpectedProgram,
 	Name:     "BPF Program Loaded By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -10816,7 +10816,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1686,
+	Line:     1697,
 	Match:    matchUserfaultfdUsedByNonRoot,
 	Name:     "Userfaultfd Used By Non-Root",
 	Priority: ruleset.Warning,
@@ -10891,7 +10891,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatPtraceAttachToProcess,
-	Line:     1702,
+	Line:     1713,
 	Match:    matchPtraceAttachToProcess,
 	Name:     "Ptrace Attach To Process",
 	Priority: ruleset.Warning,
@@ -10899,7 +10899,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 }, {
 	Cond:       condCredentialStoreReadByUntrustedProgram,
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
 	Desc:       "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -10957,7 +10957,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1717,
+	Line:     1728,
 	Match:    matchCredentialStoreReadByUntrustedProgram,
 	Name:     "Credential Store Read By Untrusted Program",
 	Priority: ruleset.Warning,
@@ -10965,7 +10965,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
 }, {
 	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Desc:       "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -11023,7 +11023,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1735,
+	Line:     1746,
 	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
 	Name:     "SSH Private Key Read By Unexpected Program",
 	Priority: ruleset.Warning,
@@ -11089,7 +11089,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1752,
+	Line:     1763,
 	Match:    matchProcessEnvironmentReadByAnotherProgram,
 	Name:     "Process Environment Read By Another Program",
 	Priority: ruleset.Warning,
@@ -11155,7 +11155,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1774,
+	Line:     1785,
 	Match:    matchServiceAccountTokenReadByShellUtility,
 	Name:     "Service Account Token Read By Shell Utility",
 	Priority: ruleset.Warning,
@@ -11230,7 +11230,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1791,
+	Line:     1802,
 	Match:    matchSSHAuthorizedKeysModified,
 	Name:     "SSH Authorized Keys Modified",
 	Priority: ruleset.Warning,
@@ -11238,7 +11238,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
 }, {
 	Cond:       condCronConfigurationModified,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Desc:       "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
@@ -11305,7 +11305,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCronConfigurationModified,
-	Line:     1808,
+	Line:     1819,
 	Match:    matchCronConfigurationModified,
 	Name:     "Cron Configuration Modified",
 	Priority: ruleset.Warning,
@@ -11371,7 +11371,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemdUnitFileWritten,
-	Line:     1823,
+	Line:     1834,
 	Match:    matchSystemdUnitFileWritten,
 	Name:     "Systemd Unit File Written",
 	Priority: ruleset.Warning,
@@ -11437,7 +11437,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellStartupFileModified,
-	Line:     1841,
+	Line:     1852,
 	Match:    matchShellStartupFileModified,
 	Name:     "Shell Startup File Modified",
 	Priority: ruleset.Warning,
@@ -11521,7 +11521,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatHardLinkToSensitiveFile,
-	Line:     1862,
+	Line:     1873,
 	Match:    matchHardLinkToSensitiveFile,
 	Name:     "Hard Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11605,7 +11605,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1879,
+	Line:     1890,
 	Match:    matchSymbolicLinkToSensitiveFile,
 	Name:     "Symbolic Link To Sensitive File",
 	Priority: ruleset.Warning,
@@ -11698,7 +11698,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatSystemLogCleared,
-	Line:     1896,
+	Line:     1907,
 	Match:    matchSystemLogCleared,
 	Name:     "System Log Cleared",
 	Priority: ruleset.Warning,
@@ -11800,7 +11800,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatShellHistoryCleared,
-	Line:     1916,
+	Line:     1927,
 	Match:    matchShellHistoryCleared,
 	Name:     "Shell History Cleared",
 	Priority: ruleset.Warning,
@@ -11863,7 +11863,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatTerminalShellInContainer,
-	Line:     1940,
+	Line:     1951,
 	Match:    matchTerminalShellInContainer,
 	Name:     "Terminal Shell In Container",
 	Priority: ruleset.Notice,
@@ -11926,7 +11926,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkToolRunInContainer,
-	Line:     1959,
+	Line:     1970,
 	Match:    matchNetworkToolRunInContainer,
 	Name:     "Network Tool Run In Container",
 	Priority: ruleset.Notice,
@@ -12010,7 +12010,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1974,
+	Line:     1985,
 	Match:    matchExecutePermissionAddedInContainer,
 	Name:     "Execute Permission Added In Container",
 	Priority: ruleset.Notice,
@@ -12079,7 +12079,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     1993,
+	Line:     2004,
 	Match:    matchCloudMetadataServiceContactedFromContainer,
 	Name:     "Cloud Metadata Service Contacted From Container",
 	Priority: ruleset.Notice,
@@ -12142,7 +12142,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     2008,
+	Line:     2019,
 	Match:    matchRemoteAccessClientRunInContainer,
 	Name:     "Remote Access Client Run In Container",
 	Priority: ruleset.Notice,
@@ -12205,7 +12205,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2023,
+	Line:     2034,
 	Match:    matchUnexpectedChildOfServerProcess,
 	Name:     "Unexpected Child Of Server Process",
 	Priority: ruleset.Notice,
@@ -12268,7 +12268,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNetworkScannerRunOnHost,
-	Line:     2042,
+	Line:     2053,
 	Match:    matchNetworkScannerRunOnHost,
 	Name:     "Network Scanner Run On Host",
 	Priority: ruleset.Notice,
@@ -12331,7 +12331,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2057,
+	Line:     2068,
 	Match:    matchInteractiveShellFromPackageManager,
 	Name:     "Interactive Shell From Package Manager",
 	Priority: ruleset.Notice,
@@ -12394,7 +12394,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAccountChangeCommandRun,
-	Line:     2075,
+	Line:     2086,
 	Match:    matchAccountChangeCommandRun,
 	Name:     "Account Change Command Run",
 	Priority: ruleset.Notice,
@@ -12457,7 +12457,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileTimestampManipulation,
-	Line:     2090,
+	Line:     2101,
 	Match:    matchFileTimestampManipulation,
 	Name:     "File Timestamp Manipulation",
 	Priority: ruleset.Notice,
@@ -12520,7 +12520,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatFileUploadWithTransferTool,
-	Line:     2105,
+	Line:     2116,
 	Match:    matchFileUploadWithTransferTool,
 	Name:     "File Upload With Transfer Tool",
 	Priority: ruleset.Notice,
@@ -12583,7 +12583,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudStorageSyncToolRun,
-	Line:     2120,
+	Line:     2131,
 	Match:    matchCloudStorageSyncToolRun,
 	Name:     "Cloud Storage Sync Tool Run",
 	Priority: ruleset.Notice,
@@ -12652,7 +12652,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2134,
+	Line:     2145,
 	Match:    matchKernelModuleLoadedInteractively,
 	Name:     "Kernel Module Loaded Interactively",
 	Priority: ruleset.Notice,
@@ -12733,7 +12733,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2147,
+	Line:     2158,
 	Match:    matchNamespaceChangeByUnexpectedProgram,
 	Name:     "Namespace Change By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12799,7 +12799,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2167,
+	Line:     2178,
 	Match:    matchAntiDebuggingWithPTRACETRACEME,
 	Name:     "Anti-Debugging With PTRACE_TRACEME",
 	Priority: ruleset.Notice,
@@ -12807,7 +12807,7 @@ var Rules = []*ruleset.Rule{{
 	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
 }, {
 	Cond:       condCloudCredentialsReadByUnexpectedProgram,
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.cmdline", "proc.name"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.cmdline", "proc.name"},
 	Desc:       "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
 	Enabled:    true,
 	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
@@ -12865,7 +12865,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2184,
+	Line:     2195,
 	Match:    matchCloudCredentialsReadByUnexpectedProgram,
 	Name:     "Cloud Credentials Read By Unexpected Program",
 	Priority: ruleset.Notice,
@@ -12940,7 +12940,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatWriteBelowRootHome,
-	Line:     2202,
+	Line:     2213,
 	Match:    matchWriteBelowRootHome,
 	Name:     "Write Below Root Home",
 	Priority: ruleset.Notice,
@@ -13012,7 +13012,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2222,
+	Line:     2233,
 	Match:    matchDeceptiveDirectoryCreated,
 	Name:     "Deceptive Directory Created",
 	Priority: ruleset.Notice,
@@ -13093,7 +13093,7 @@ var Rules = []*ruleset.Rule{{
 	}},
 	File:     "rules/lanner_rules.yaml",
 	Format:   formatRansomStyleFileRename,
-	Line:     2238,
+	Line:     2249,
 	Match:    matchRansomStyleFileRename,
 	Name:     "Ransom-Style File Rename",
 	Priority: ruleset.Notice,
@@ -14400,13 +14400,22 @@ func check132(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check133: evt.type in (rename, renameat, renameat2)
+// check133: lanner.fd.realpath = /etc/ld.so.preload
 func check133(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/ld.so.preload"
+}
+
+// check134: evt.type in (rename, renameat, renameat2)
+func check134(ev *event.Event) bool {
 	return ev.Type == event.TypeRename || ev.Type == event.TypeRenameat || ev.Type == event.TypeRenameat2
 }
 
-// check134: evt.arg.newpath = /etc/ld.so.preload
-func check134(ev *event.Event) bool {
+// check135: evt.arg.newpath = /etc/ld.so.preload
+func check135(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14419,13 +14428,13 @@ func check134(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check135: evt.type in (symlink, symlinkat)
-func check135(ev *event.Event) bool {
+// check136: evt.type in (symlink, symlinkat)
+func check136(ev *event.Event) bool {
 	return ev.Type == event.TypeSymlink || ev.Type == event.TypeSymlinkat
 }
 
-// check136: evt.arg.linkpath = /etc/ld.so.preload
-func check136(ev *event.Event) bool {
+// check137: evt.arg.linkpath = /etc/ld.so.preload
+func check137(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -14446,8 +14455,8 @@ func in21(v string) bool {
 	return false
 }
 
-// check137: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check137(ev *event.Event) bool {
+// check138: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
+func check138(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14455,8 +14464,8 @@ func check137(ev *event.Event) bool {
 	return in21(v)
 }
 
-// check138: fd.directory = /etc/sudoers.d
-func check138(ev *event.Event) bool {
+// check139: fd.directory = /etc/sudoers.d
+func check139(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14472,8 +14481,34 @@ func in22(v string) bool {
 	return false
 }
 
-// check139: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check139(ev *event.Event) bool {
+// check140: lanner.fd.realpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
+func check140(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in22(v)
+}
+
+// check141: lanner.fd.realpath startswith /etc/sudoers.d/
+func check141(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/etc/sudoers.d/")
+}
+
+func in23(v string) bool {
+	switch v {
+	case "/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow", "/etc/sudoers":
+		return true
+	}
+	return false
+}
+
+// check142: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
+func check142(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14483,11 +14518,11 @@ func check139(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in22(v)
+	return in23(v)
 }
 
-// check140: evt.arg.newpath startswith /etc/sudoers.d/
-func check140(ev *event.Event) bool {
+// check143: evt.arg.newpath startswith /etc/sudoers.d/
+func check143(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14500,7 +14535,7 @@ func check140(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in23(v string) bool {
+func in24(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo":
 		return true
@@ -14508,17 +14543,17 @@ func in23(v string) bool {
 	return false
 }
 
-// check141: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check141(ev *event.Event) bool {
+// check144: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check144(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in23(v)
+	return in24(v)
 }
 
-// check142: fd.name startswith /etc/
-func check142(ev *event.Event) bool {
+// check145: fd.name startswith /etc/
+func check145(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14526,8 +14561,8 @@ func check142(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/")
 }
 
-// check143: fd.name = /etc/crontab
-func check143(ev *event.Event) bool {
+// check146: fd.name = /etc/crontab
+func check146(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14535,8 +14570,8 @@ func check143(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check144: fd.name startswith /var/spool/cron/
-func check144(ev *event.Event) bool {
+// check147: fd.name startswith /var/spool/cron/
+func check147(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14544,7 +14579,7 @@ func check144(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-func in24(v string) bool {
+func in25(v string) bool {
 	switch v {
 	case "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.monthly", "/etc/cron.weekly":
 		return true
@@ -14552,16 +14587,45 @@ func in24(v string) bool {
 	return false
 }
 
-// check145: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check145(ev *event.Event) bool {
+// check148: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+func check148(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in24(v)
+	return in25(v)
 }
 
-func in25(v string) bool {
+// check149: lanner.fd.realpath = /etc/crontab
+func check149(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/crontab"
+}
+
+// check150: lanner.fd.realpath startswith /var/spool/cron/
+func check150(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/var/spool/cron/")
+}
+
+var prefixes26 = match.NewPathPrefixes("/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
+
+// check151: lanner.fd.realpath pmatch (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+func check151(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return prefixes26.Match(v)
+}
+
+func in27(v string) bool {
 	switch v {
 	case "/etc/bash.bashrc", "/etc/bashrc", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment", "/etc/profile", "/etc/zsh/zlogin", "/etc/zsh/zprofile", "/etc/zsh/zshenv", "/etc/zsh/zshrc", "/etc/zshrc":
 		return true
@@ -14569,17 +14633,17 @@ func in25(v string) bool {
 	return false
 }
 
-// check146: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
-func check146(ev *event.Event) bool {
+// check152: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
+func check152(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in25(v)
+	return in27(v)
 }
 
-// check147: fd.directory = /etc/profile.d
-func check147(ev *event.Event) bool {
+// check153: fd.directory = /etc/profile.d
+func check153(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14587,7 +14651,7 @@ func check147(ev *event.Event) bool {
 	return v == "/etc/profile.d"
 }
 
-func in26(v string) bool {
+func in28(v string) bool {
 	switch v {
 	case ".bash_login", ".bash_logout", ".bash_profile", ".bashrc", ".cshrc", ".kshrc", ".mkshrc", ".profile", ".tcshrc", ".zlogin", ".zprofile", ".zshenv", ".zshrc":
 		return true
@@ -14595,17 +14659,17 @@ func in26(v string) bool {
 	return false
 }
 
-// check148: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
-func check148(ev *event.Event) bool {
+// check154: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
+func check154(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in26(v)
+	return in28(v)
 }
 
-// check149: fd.directory = /root
-func check149(ev *event.Event) bool {
+// check155: fd.directory = /root
+func check155(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14613,8 +14677,8 @@ func check149(ev *event.Event) bool {
 	return v == "/root"
 }
 
-// check150: fd.directory glob "/home/*"
-func check150(ev *event.Event) bool {
+// check156: fd.directory glob "/home/*"
+func check156(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14622,19 +14686,19 @@ func check150(ev *event.Event) bool {
 	return match.Glob("/home/*", v)
 }
 
-var prefixes27 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+var prefixes29 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
 
-// check151: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
-func check151(ev *event.Event) bool {
+// check157: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
+func check157(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes27.Match(v)
+	return prefixes29.Match(v)
 }
 
-// check152: fd.name glob "/root/.config/systemd/user/*"
-func check152(ev *event.Event) bool {
+// check158: fd.name glob "/root/.config/systemd/user/*"
+func check158(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14642,8 +14706,8 @@ func check152(ev *event.Event) bool {
 	return match.Glob("/root/.config/systemd/user/*", v)
 }
 
-// check153: fd.name glob "/home/*/.config/systemd/user/*"
-func check153(ev *event.Event) bool {
+// check159: fd.name glob "/home/*/.config/systemd/user/*"
+func check159(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14651,8 +14715,8 @@ func check153(ev *event.Event) bool {
 	return match.Glob("/home/*/.config/systemd/user/*", v)
 }
 
-// check154: fd.filename endswith .service
-func check154(ev *event.Event) bool {
+// check160: fd.filename endswith .service
+func check160(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14660,8 +14724,8 @@ func check154(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".service")
 }
 
-// check155: fd.filename endswith .timer
-func check155(ev *event.Event) bool {
+// check161: fd.filename endswith .timer
+func check161(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14669,8 +14733,8 @@ func check155(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".timer")
 }
 
-// check156: fd.filename endswith .socket
-func check156(ev *event.Event) bool {
+// check162: fd.filename endswith .socket
+func check162(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14678,8 +14742,8 @@ func check156(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".socket")
 }
 
-// check157: fd.filename endswith .path
-func check157(ev *event.Event) bool {
+// check163: fd.filename endswith .path
+func check163(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14687,8 +14751,8 @@ func check157(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".path")
 }
 
-// check158: fd.filename endswith .mount
-func check158(ev *event.Event) bool {
+// check164: fd.filename endswith .mount
+func check164(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14696,8 +14760,8 @@ func check158(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mount")
 }
 
-// check159: fd.filename endswith .conf
-func check159(ev *event.Event) bool {
+// check165: fd.filename endswith .conf
+func check165(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14705,7 +14769,7 @@ func check159(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".conf")
 }
 
-func in28(v string) bool {
+func in30(v string) bool {
 	switch v {
 	case "NetworkManager", "addgroup", "adduser", "apparmor_parser", "calico-node", "certbot", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cilium-agent", "cloud-init", "containerd", "cupsd", "delgroup", "deluser", "dhclient", "dhclient-script", "dhcpcd", "dmeventd", "dockerd", "firewalld", "flanneld", "fwupd", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "hwclock", "k3s", "kubeadm", "kubelet", "ldconfig", "ldconfig.real", "locale-gen", "localedef", "lvchange", "lvcreate", "lvm", "mdadm", "mkhomedir_helpe", "netplan", "newaliases", "newusers", "nm-dispatcher", "oddjob_mkhomed", "passwd", "postalias", "postmap", "pvscan", "pwck", "pwconv", "pwunconv", "resolvconf", "rke2", "sendmail", "snapd", "ssh-keygen", "tailscaled", "tuned", "ufw", "update-binfmts", "update-ca-certi", "useradd", "userdel", "usermod", "vgchange", "vgscan", "vigr", "vipw", "visudo":
 		return true
@@ -14713,59 +14777,8 @@ func in28(v string) bool {
 	return false
 }
 
-// check160: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
-func check160(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in28(v)
-}
-
-func in29(v string) bool {
-	switch v {
-	case "NetworkManager", "certbot", "cf-agent", "chef-client", "cloud-init", "dhclient", "dhclient-script", "dhcpcd", "ifdown", "ifup", "nm-dispatcher", "puppet", "resolvconf", "salt-call", "salt-minion", "update-ca-certi":
-		return true
-	}
-	return false
-}
-
-// check161: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
-func check161(ev *event.Event) bool {
-	for i := 1; i <= 64; i++ {
-		v, ok := event.ProcAname(ev, event.Arg{
-			Index: i,
-			Set:   true,
-		})
-		if !ok {
-			return false
-		}
-		if in29(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// check162: proc.tty != 0
-func check162(ev *event.Event) bool {
-	v, ok := event.ProcTTY(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v != int64(0)
-}
-
-func in30(v string) bool {
-	switch v {
-	case "ed", "emacs", "emacs-nox", "helix", "hx", "jed", "joe", "kak", "mcedit", "mg", "micro", "nano", "nvim", "pico", "rnano", "sudoedit", "vi", "view", "vim", "vim.basic", "vim.tiny":
-		return true
-	}
-	return false
-}
-
-// check163: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
-func check163(ev *event.Event) bool {
+// check166: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
+func check166(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14773,25 +14786,16 @@ func check163(ev *event.Event) bool {
 	return in30(v)
 }
 
-// check164: proc.vpid = 1
-func check164(ev *event.Event) bool {
-	v, ok := event.ProcVPID(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == int64(1)
-}
-
 func in31(v string) bool {
 	switch v {
-	case "catatonit", "docker-entrypoi", "docker-init", "dumb-init", "entrypoint", "entrypoint.sh", "gosu", "s6-svscan", "su-exec", "tini":
+	case "NetworkManager", "certbot", "cf-agent", "chef-client", "cloud-init", "dhclient", "dhclient-script", "dhcpcd", "ifdown", "ifup", "nm-dispatcher", "puppet", "resolvconf", "salt-call", "salt-minion", "update-ca-certi":
 		return true
 	}
 	return false
 }
 
-// check165: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
-func check165(ev *event.Event) bool {
+// check167: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
+func check167(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14807,7 +14811,67 @@ func check165(ev *event.Event) bool {
 	return false
 }
 
+// check168: proc.tty != 0
+func check168(ev *event.Event) bool {
+	v, ok := event.ProcTTY(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v != int64(0)
+}
+
 func in32(v string) bool {
+	switch v {
+	case "ed", "emacs", "emacs-nox", "helix", "hx", "jed", "joe", "kak", "mcedit", "mg", "micro", "nano", "nvim", "pico", "rnano", "sudoedit", "vi", "view", "vim", "vim.basic", "vim.tiny":
+		return true
+	}
+	return false
+}
+
+// check169: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
+func check169(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in32(v)
+}
+
+// check170: proc.vpid = 1
+func check170(ev *event.Event) bool {
+	v, ok := event.ProcVPID(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(1)
+}
+
+func in33(v string) bool {
+	switch v {
+	case "catatonit", "docker-entrypoi", "docker-init", "dumb-init", "entrypoint", "entrypoint.sh", "gosu", "s6-svscan", "su-exec", "tini":
+		return true
+	}
+	return false
+}
+
+// check171: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
+func check171(ev *event.Event) bool {
+	for i := 1; i <= 64; i++ {
+		v, ok := event.ProcAname(ev, event.Arg{
+			Index: i,
+			Set:   true,
+		})
+		if !ok {
+			return false
+		}
+		if in33(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func in34(v string) bool {
 	switch v {
 	case "/bin", "/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/usr/sbin":
 		return true
@@ -14815,19 +14879,19 @@ func in32(v string) bool {
 	return false
 }
 
-// check166: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check166(ev *event.Event) bool {
+// check172: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check172(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in32(v)
+	return in34(v)
 }
 
-var prefixes33 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+var prefixes35 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 
-// check167: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check167(ev *event.Event) bool {
+// check173: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
+func check173(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14837,10 +14901,10 @@ func check167(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes33.Match(v)
+	return prefixes35.Match(v)
 }
 
-func in34(v string) bool {
+func in36(v string) bool {
 	switch v {
 	case "bundle", "cargo", "composer", "conda", "gem", "go", "mamba", "pip", "pip3", "pipx", "poetry", "uv":
 		return true
@@ -14848,17 +14912,17 @@ func in34(v string) bool {
 	return false
 }
 
-// check168: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
-func check168(ev *event.Event) bool {
+// check174: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
+func check174(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in34(v)
+	return in36(v)
 }
 
-// check169: proc.args contains "-m pip"
-func check169(ev *event.Event) bool {
+// check175: proc.args contains "-m pip"
+func check175(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14866,8 +14930,8 @@ func check169(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// check170: proc.args contains "-m pipx"
-func check170(ev *event.Event) bool {
+// check176: proc.args contains "-m pipx"
+func check176(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14875,21 +14939,21 @@ func check170(ev *event.Event) bool {
 	return strings.Contains(v, "-m pipx")
 }
 
-var prefixes35 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes37 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check171: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check171(ev *event.Event) bool {
+// check177: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check177(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes35.Match(v)
+	return prefixes37.Match(v)
 }
 
-var prefixes36 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes38 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check172: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check172(ev *event.Event) bool {
+// check178: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check178(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14899,18 +14963,18 @@ func check172(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes36.Match(v)
+	return prefixes38.Match(v)
 }
 
-// check173: evt.type in (unlink, unlinkat)
-func check173(ev *event.Event) bool {
+// check179: evt.type in (unlink, unlinkat)
+func check179(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
-var prefixes37 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes39 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check174: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check174(ev *event.Event) bool {
+// check180: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check180(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -14920,13 +14984,13 @@ func check174(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes37.Match(v)
+	return prefixes39.Match(v)
 }
 
-var prefixes38 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+var prefixes40 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// check175: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check175(ev *event.Event) bool {
+// check181: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
+func check181(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -14936,11 +15000,11 @@ func check175(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes38.Match(v)
+	return prefixes40.Match(v)
 }
 
-// check176: evt.arg.flags contains O_CREAT
-func check176(ev *event.Event) bool {
+// check182: evt.arg.flags contains O_CREAT
+func check182(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -14953,8 +15017,8 @@ func check176(ev *event.Event) bool {
 	return strings.Contains(v, "O_CREAT")
 }
 
-// check177: fd.directory = /dev
-func check177(ev *event.Event) bool {
+// check183: fd.directory = /dev
+func check183(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14962,8 +15026,8 @@ func check177(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// check178: fd.directory glob "/dev/.*"
-func check178(ev *event.Event) bool {
+// check184: fd.directory glob "/dev/.*"
+func check184(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14971,7 +15035,7 @@ func check178(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
-func in39(v string) bool {
+func in41(v string) bool {
 	switch v {
 	case "/dev/autofs", "/dev/btrfs-control", "/dev/console", "/dev/cpu_dma_latency", "/dev/full", "/dev/fuse", "/dev/hpet", "/dev/hwrng", "/dev/initctl", "/dev/kmsg", "/dev/kvm", "/dev/loop-control", "/dev/mapper/control", "/dev/mcelog", "/dev/mem", "/dev/null", "/dev/port", "/dev/ptmx", "/dev/random", "/dev/rfkill", "/dev/rtc", "/dev/rtc0", "/dev/snapshot", "/dev/stderr", "/dev/stdin", "/dev/stdout", "/dev/tpm0", "/dev/tpmrm0", "/dev/tty", "/dev/uinput", "/dev/urandom", "/dev/vhost-net", "/dev/vhost-vsock", "/dev/vsock", "/dev/watchdog", "/dev/watchdog0", "/dev/xconsole", "/dev/zero":
 		return true
@@ -14979,17 +15043,17 @@ func in39(v string) bool {
 	return false
 }
 
-// check179: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
-func check179(ev *event.Event) bool {
+// check185: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
+func check185(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in39(v)
+	return in41(v)
 }
 
-// check180: fd.filename glob "tty*"
-func check180(ev *event.Event) bool {
+// check186: fd.filename glob "tty*"
+func check186(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14997,8 +15061,8 @@ func check180(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// check181: fd.filename glob "sd[a-z]*"
-func check181(ev *event.Event) bool {
+// check187: fd.filename glob "sd[a-z]*"
+func check187(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15006,8 +15070,8 @@ func check181(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// check182: fd.filename glob "vd[a-z]*"
-func check182(ev *event.Event) bool {
+// check188: fd.filename glob "vd[a-z]*"
+func check188(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15015,8 +15079,8 @@ func check182(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// check183: fd.filename glob "xvd[a-z]*"
-func check183(ev *event.Event) bool {
+// check189: fd.filename glob "xvd[a-z]*"
+func check189(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15024,8 +15088,8 @@ func check183(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// check184: fd.filename glob "hd[a-z]*"
-func check184(ev *event.Event) bool {
+// check190: fd.filename glob "hd[a-z]*"
+func check190(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15033,8 +15097,8 @@ func check184(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// check185: fd.filename glob "nvme[0-9]*"
-func check185(ev *event.Event) bool {
+// check191: fd.filename glob "nvme[0-9]*"
+func check191(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15042,8 +15106,8 @@ func check185(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// check186: fd.filename glob "loop[0-9]*"
-func check186(ev *event.Event) bool {
+// check192: fd.filename glob "loop[0-9]*"
+func check192(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15051,8 +15115,8 @@ func check186(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// check187: fd.filename glob "mmcblk[0-9]*"
-func check187(ev *event.Event) bool {
+// check193: fd.filename glob "mmcblk[0-9]*"
+func check193(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15060,8 +15124,8 @@ func check187(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// check188: fd.filename glob "dm-[0-9]*"
-func check188(ev *event.Event) bool {
+// check194: fd.filename glob "dm-[0-9]*"
+func check194(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15069,8 +15133,8 @@ func check188(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// check189: fd.filename glob "md[0-9]*"
-func check189(ev *event.Event) bool {
+// check195: fd.filename glob "md[0-9]*"
+func check195(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15078,8 +15142,8 @@ func check189(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// check190: fd.filename glob "nbd[0-9]*"
-func check190(ev *event.Event) bool {
+// check196: fd.filename glob "nbd[0-9]*"
+func check196(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15087,8 +15151,8 @@ func check190(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// check191: fd.filename glob "sr[0-9]*"
-func check191(ev *event.Event) bool {
+// check197: fd.filename glob "sr[0-9]*"
+func check197(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15096,8 +15160,8 @@ func check191(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// check192: fd.filename glob "zram[0-9]*"
-func check192(ev *event.Event) bool {
+// check198: fd.filename glob "zram[0-9]*"
+func check198(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15105,8 +15169,8 @@ func check192(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// check193: fd.filename glob "ram[0-9]*"
-func check193(ev *event.Event) bool {
+// check199: fd.filename glob "ram[0-9]*"
+func check199(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15114,8 +15178,8 @@ func check193(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// check194: fd.filename glob "vcs*"
-func check194(ev *event.Event) bool {
+// check200: fd.filename glob "vcs*"
+func check200(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15123,8 +15187,8 @@ func check194(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// check195: fd.filename glob "fb[0-9]*"
-func check195(ev *event.Event) bool {
+// check201: fd.filename glob "fb[0-9]*"
+func check201(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15132,8 +15196,8 @@ func check195(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// check196: fd.filename glob "hidraw[0-9]*"
-func check196(ev *event.Event) bool {
+// check202: fd.filename glob "hidraw[0-9]*"
+func check202(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15141,8 +15205,8 @@ func check196(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// check197: fd.filename glob "lp[0-9]*"
-func check197(ev *event.Event) bool {
+// check203: fd.filename glob "lp[0-9]*"
+func check203(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15150,8 +15214,8 @@ func check197(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// check198: fd.filename glob "sg[0-9]*"
-func check198(ev *event.Event) bool {
+// check204: fd.filename glob "sg[0-9]*"
+func check204(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15159,8 +15223,8 @@ func check198(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// check199: fd.filename glob "i2c-[0-9]*"
-func check199(ev *event.Event) bool {
+// check205: fd.filename glob "i2c-[0-9]*"
+func check205(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15168,8 +15232,8 @@ func check199(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// check200: fd.filename glob "watchdog[0-9]*"
-func check200(ev *event.Event) bool {
+// check206: fd.filename glob "watchdog[0-9]*"
+func check206(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15177,8 +15241,8 @@ func check200(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// check201: fd.name = /dev/termination-log
-func check201(ev *event.Event) bool {
+// check207: fd.name = /dev/termination-log
+func check207(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15186,7 +15250,7 @@ func check201(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in40(v string) bool {
+func in42(v string) bool {
 	switch v {
 	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
@@ -15194,17 +15258,17 @@ func in40(v string) bool {
 	return false
 }
 
-// check202: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
-func check202(ev *event.Event) bool {
+// check208: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
+func check208(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in40(v)
+	return in42(v)
 }
 
-// check203: container.privileged = true
-func check203(ev *event.Event) bool {
+// check209: container.privileged = true
+func check209(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15212,8 +15276,8 @@ func check203(ev *event.Event) bool {
 	return v == true
 }
 
-// check204: container.mount.dest[/] startswith /
-func check204(ev *event.Event) bool {
+// check210: container.mount.dest[/] startswith /
+func check210(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/",
@@ -15225,8 +15289,8 @@ func check204(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check205: container.mount.dest[/proc*] startswith /
-func check205(ev *event.Event) bool {
+// check211: container.mount.dest[/proc*] startswith /
+func check211(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -15238,8 +15302,8 @@ func check205(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check206: container.mount.dest[/etc] startswith /
-func check206(ev *event.Event) bool {
+// check212: container.mount.dest[/etc] startswith /
+func check212(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc",
@@ -15251,8 +15315,8 @@ func check206(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check207: container.mount.dest[/etc/shadow] startswith /
-func check207(ev *event.Event) bool {
+// check213: container.mount.dest[/etc/shadow] startswith /
+func check213(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/shadow",
@@ -15264,8 +15328,8 @@ func check207(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check208: container.mount.dest[/etc/sudoers*] startswith /
-func check208(ev *event.Event) bool {
+// check214: container.mount.dest[/etc/sudoers*] startswith /
+func check214(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/sudoers*",
@@ -15277,8 +15341,8 @@ func check208(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check209: container.mount.dest[/root*] startswith /
-func check209(ev *event.Event) bool {
+// check215: container.mount.dest[/root*] startswith /
+func check215(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/root*",
@@ -15290,8 +15354,8 @@ func check209(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check210: container.mount.dest[/boot*] startswith /
-func check210(ev *event.Event) bool {
+// check216: container.mount.dest[/boot*] startswith /
+func check216(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/boot*",
@@ -15303,8 +15367,8 @@ func check210(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check211: container.mount.dest[/var/run] startswith /
-func check211(ev *event.Event) bool {
+// check217: container.mount.dest[/var/run] startswith /
+func check217(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run",
@@ -15316,8 +15380,8 @@ func check211(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check212: container.mount.dest[/run] startswith /
-func check212(ev *event.Event) bool {
+// check218: container.mount.dest[/run] startswith /
+func check218(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run",
@@ -15329,8 +15393,8 @@ func check212(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check213: container.mount.dest[/var/run/docker.sock] startswith /
-func check213(ev *event.Event) bool {
+// check219: container.mount.dest[/var/run/docker.sock] startswith /
+func check219(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/docker.sock",
@@ -15342,8 +15406,8 @@ func check213(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check214: container.mount.dest[/run/docker.sock] startswith /
-func check214(ev *event.Event) bool {
+// check220: container.mount.dest[/run/docker.sock] startswith /
+func check220(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/docker.sock",
@@ -15355,8 +15419,8 @@ func check214(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check215: container.mount.dest[/run/containerd] startswith /
-func check215(ev *event.Event) bool {
+// check221: container.mount.dest[/run/containerd] startswith /
+func check221(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd",
@@ -15368,8 +15432,8 @@ func check215(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check216: container.mount.dest[/run/containerd/containerd.sock] startswith /
-func check216(ev *event.Event) bool {
+// check222: container.mount.dest[/run/containerd/containerd.sock] startswith /
+func check222(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd/containerd.sock",
@@ -15381,8 +15445,8 @@ func check216(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check217: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
-func check217(ev *event.Event) bool {
+// check223: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
+func check223(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/containerd/containerd.sock",
@@ -15394,8 +15458,8 @@ func check217(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check218: container.mount.dest[/var/run/crio/crio.sock] startswith /
-func check218(ev *event.Event) bool {
+// check224: container.mount.dest[/var/run/crio/crio.sock] startswith /
+func check224(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/crio/crio.sock",
@@ -15407,8 +15471,8 @@ func check218(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check219: container.mount.dest[/run/crio/crio.sock] startswith /
-func check219(ev *event.Event) bool {
+// check225: container.mount.dest[/run/crio/crio.sock] startswith /
+func check225(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/crio/crio.sock",
@@ -15420,8 +15484,8 @@ func check219(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check220: container.mount.dest[/run/podman/podman.sock] startswith /
-func check220(ev *event.Event) bool {
+// check226: container.mount.dest[/run/podman/podman.sock] startswith /
+func check226(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/podman/podman.sock",
@@ -15433,8 +15497,8 @@ func check220(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check221: container.mount.dest[/var/lib/docker] startswith /
-func check221(ev *event.Event) bool {
+// check227: container.mount.dest[/var/lib/docker] startswith /
+func check227(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/docker",
@@ -15446,8 +15510,8 @@ func check221(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check222: container.mount.dest[/var/lib/kubelet] startswith /
-func check222(ev *event.Event) bool {
+// check228: container.mount.dest[/var/lib/kubelet] startswith /
+func check228(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet",
@@ -15459,8 +15523,8 @@ func check222(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check223: container.mount.dest[/var/lib/kubelet/pki*] startswith /
-func check223(ev *event.Event) bool {
+// check229: container.mount.dest[/var/lib/kubelet/pki*] startswith /
+func check229(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet/pki*",
@@ -15472,58 +15536,16 @@ func check223(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-func in41(v string) bool {
-	switch v {
-	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
-		return true
-	}
-	return false
-}
-
-// check224: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check224(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in41(v)
-}
-
-func in42(v string) bool {
-	switch v {
-	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
-		return true
-	}
-	return false
-}
-
-// check225: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check225(ev *event.Event) bool {
-	for i := 1; i <= 64; i++ {
-		v, ok := event.ProcAname(ev, event.Arg{
-			Index: i,
-			Set:   true,
-		})
-		if !ok {
-			return false
-		}
-		if in42(v) {
-			return true
-		}
-	}
-	return false
-}
-
 func in43(v string) bool {
 	switch v {
-	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
+	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
 		return true
 	}
 	return false
 }
 
-// check226: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
-func check226(ev *event.Event) bool {
+// check230: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check230(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15533,23 +15555,65 @@ func check226(ev *event.Event) bool {
 
 func in44(v string) bool {
 	switch v {
+	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
+		return true
+	}
+	return false
+}
+
+// check231: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
+func check231(ev *event.Event) bool {
+	for i := 1; i <= 64; i++ {
+		v, ok := event.ProcAname(ev, event.Arg{
+			Index: i,
+			Set:   true,
+		})
+		if !ok {
+			return false
+		}
+		if in44(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func in45(v string) bool {
+	switch v {
+	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
+		return true
+	}
+	return false
+}
+
+// check232: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
+func check232(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in45(v)
+}
+
+func in46(v string) bool {
+	switch v {
 	case "debugfs", "mount", "nsenter":
 		return true
 	}
 	return false
 }
 
-// check227: proc.name in (mount, nsenter, debugfs)
-func check227(ev *event.Event) bool {
+// check233: proc.name in (mount, nsenter, debugfs)
+func check233(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in44(v)
+	return in46(v)
 }
 
-// check228: proc.name = mount
-func check228(ev *event.Event) bool {
+// check234: proc.name = mount
+func check234(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15557,8 +15621,8 @@ func check228(ev *event.Event) bool {
 	return v == "mount"
 }
 
-// check229: proc.args in ("", "-l")
-func check229(ev *event.Event) bool {
+// check235: proc.args in ("", "-l")
+func check235(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15566,7 +15630,7 @@ func check229(ev *event.Event) bool {
 	return (v == "" || v == "-l")
 }
 
-func in45(v string) bool {
+func in47(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
 		return true
@@ -15574,17 +15638,17 @@ func in45(v string) bool {
 	return false
 }
 
-// check230: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check230(ev *event.Event) bool {
+// check236: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check236(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in45(v)
+	return in47(v)
 }
 
-// check231: proc.cmdline contains rotatelogs
-func check231(ev *event.Event) bool {
+// check237: proc.cmdline contains rotatelogs
+func check237(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15592,8 +15656,8 @@ func check231(ev *event.Event) bool {
 	return strings.Contains(v, "rotatelogs")
 }
 
-// check232: proc.cmdline contains cronolog
-func check232(ev *event.Event) bool {
+// check238: proc.cmdline contains cronolog
+func check238(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15601,8 +15665,8 @@ func check232(ev *event.Event) bool {
 	return strings.Contains(v, "cronolog")
 }
 
-// check233: proc.pname = node
-func check233(ev *event.Event) bool {
+// check239: proc.pname = node
+func check239(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15610,8 +15674,8 @@ func check233(ev *event.Event) bool {
 	return v == "node"
 }
 
-// check234: proc.pcmdline contains /npm
-func check234(ev *event.Event) bool {
+// check240: proc.pcmdline contains /npm
+func check240(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15619,8 +15683,8 @@ func check234(ev *event.Event) bool {
 	return strings.Contains(v, "/npm")
 }
 
-// check235: proc.pcmdline contains npm-cli
-func check235(ev *event.Event) bool {
+// check241: proc.pcmdline contains npm-cli
+func check241(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15628,8 +15692,8 @@ func check235(ev *event.Event) bool {
 	return strings.Contains(v, "npm-cli")
 }
 
-// check236: proc.pcmdline contains /npx
-func check236(ev *event.Event) bool {
+// check242: proc.pcmdline contains /npx
+func check242(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15637,8 +15701,8 @@ func check236(ev *event.Event) bool {
 	return strings.Contains(v, "/npx")
 }
 
-// check237: proc.pcmdline contains yarn
-func check237(ev *event.Event) bool {
+// check243: proc.pcmdline contains yarn
+func check243(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15646,8 +15710,8 @@ func check237(ev *event.Event) bool {
 	return strings.Contains(v, "yarn")
 }
 
-// check238: proc.pcmdline contains pnpm
-func check238(ev *event.Event) bool {
+// check244: proc.pcmdline contains pnpm
+func check244(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15655,8 +15719,8 @@ func check238(ev *event.Event) bool {
 	return strings.Contains(v, "pnpm")
 }
 
-// check239: proc.pcmdline contains corepack
-func check239(ev *event.Event) bool {
+// check245: proc.pcmdline contains corepack
+func check245(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15664,8 +15728,8 @@ func check239(ev *event.Event) bool {
 	return strings.Contains(v, "corepack")
 }
 
-// check240: proc.pcmdline contains /.bin/
-func check240(ev *event.Event) bool {
+// check246: proc.pcmdline contains /.bin/
+func check246(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15673,8 +15737,8 @@ func check240(ev *event.Event) bool {
 	return strings.Contains(v, "/.bin/")
 }
 
-// check241: proc.pcmdline contains .vscode-server
-func check241(ev *event.Event) bool {
+// check247: proc.pcmdline contains .vscode-server
+func check247(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15682,8 +15746,8 @@ func check241(ev *event.Event) bool {
 	return strings.Contains(v, ".vscode-server")
 }
 
-// check242: proc.pcmdline contains .cursor-server
-func check242(ev *event.Event) bool {
+// check248: proc.pcmdline contains .cursor-server
+func check248(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15691,13 +15755,13 @@ func check242(ev *event.Event) bool {
 	return strings.Contains(v, ".cursor-server")
 }
 
-// check243: proc.cmdline in ()
-func check243(ev *event.Event) bool {
+// check249: proc.cmdline in ()
+func check249(ev *event.Event) bool {
 	return false
 }
 
-// check244: proc.cmdline contains "curl "
-func check244(ev *event.Event) bool {
+// check250: proc.cmdline contains "curl "
+func check250(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15705,8 +15769,8 @@ func check244(ev *event.Event) bool {
 	return strings.Contains(v, "curl ")
 }
 
-// check245: proc.cmdline contains "wget "
-func check245(ev *event.Event) bool {
+// check251: proc.cmdline contains "wget "
+func check251(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15714,8 +15778,8 @@ func check245(ev *event.Event) bool {
 	return strings.Contains(v, "wget ")
 }
 
-// check246: proc.cmdline endswith "| sh"
-func check246(ev *event.Event) bool {
+// check252: proc.cmdline endswith "| sh"
+func check252(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15723,8 +15787,8 @@ func check246(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| sh")
 }
 
-// check247: proc.cmdline endswith "|sh"
-func check247(ev *event.Event) bool {
+// check253: proc.cmdline endswith "|sh"
+func check253(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15732,8 +15796,8 @@ func check247(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|sh")
 }
 
-// check248: proc.cmdline endswith "| bash"
-func check248(ev *event.Event) bool {
+// check254: proc.cmdline endswith "| bash"
+func check254(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15741,8 +15805,8 @@ func check248(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| bash")
 }
 
-// check249: proc.cmdline endswith "|bash"
-func check249(ev *event.Event) bool {
+// check255: proc.cmdline endswith "|bash"
+func check255(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15750,8 +15814,8 @@ func check249(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|bash")
 }
 
-// check250: proc.cmdline endswith "| zsh"
-func check250(ev *event.Event) bool {
+// check256: proc.cmdline endswith "| zsh"
+func check256(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15759,8 +15823,8 @@ func check250(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| zsh")
 }
 
-// check251: proc.cmdline endswith "| dash"
-func check251(ev *event.Event) bool {
+// check257: proc.cmdline endswith "| dash"
+func check257(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15768,8 +15832,8 @@ func check251(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| dash")
 }
 
-// check252: proc.cmdline endswith "| python"
-func check252(ev *event.Event) bool {
+// check258: proc.cmdline endswith "| python"
+func check258(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15777,8 +15841,8 @@ func check252(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python")
 }
 
-// check253: proc.cmdline endswith "| python3"
-func check253(ev *event.Event) bool {
+// check259: proc.cmdline endswith "| python3"
+func check259(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15786,8 +15850,8 @@ func check253(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python3")
 }
 
-// check254: proc.cmdline endswith "| perl"
-func check254(ev *event.Event) bool {
+// check260: proc.cmdline endswith "| perl"
+func check260(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15795,8 +15859,8 @@ func check254(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| perl")
 }
 
-// check255: proc.cmdline contains "| sh "
-func check255(ev *event.Event) bool {
+// check261: proc.cmdline contains "| sh "
+func check261(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15804,8 +15868,8 @@ func check255(ev *event.Event) bool {
 	return strings.Contains(v, "| sh ")
 }
 
-// check256: proc.cmdline contains "|sh "
-func check256(ev *event.Event) bool {
+// check262: proc.cmdline contains "|sh "
+func check262(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15813,8 +15877,8 @@ func check256(ev *event.Event) bool {
 	return strings.Contains(v, "|sh ")
 }
 
-// check257: proc.cmdline contains "| bash "
-func check257(ev *event.Event) bool {
+// check263: proc.cmdline contains "| bash "
+func check263(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15822,8 +15886,8 @@ func check257(ev *event.Event) bool {
 	return strings.Contains(v, "| bash ")
 }
 
-// check258: proc.cmdline contains "|bash "
-func check258(ev *event.Event) bool {
+// check264: proc.cmdline contains "|bash "
+func check264(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15831,8 +15895,8 @@ func check258(ev *event.Event) bool {
 	return strings.Contains(v, "|bash ")
 }
 
-// check259: proc.cmdline contains "| sudo sh"
-func check259(ev *event.Event) bool {
+// check265: proc.cmdline contains "| sudo sh"
+func check265(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15840,8 +15904,8 @@ func check259(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo sh")
 }
 
-// check260: proc.cmdline contains "| sudo bash"
-func check260(ev *event.Event) bool {
+// check266: proc.cmdline contains "| sudo bash"
+func check266(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15849,8 +15913,8 @@ func check260(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo bash")
 }
 
-// check261: proc.cmdline contains "| sudo -E bash"
-func check261(ev *event.Event) bool {
+// check267: proc.cmdline contains "| sudo -E bash"
+func check267(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15858,8 +15922,8 @@ func check261(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo -E bash")
 }
 
-// check262: proc.cmdline contains "| python3 -"
-func check262(ev *event.Event) bool {
+// check268: proc.cmdline contains "| python3 -"
+func check268(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15867,8 +15931,8 @@ func check262(ev *event.Event) bool {
 	return strings.Contains(v, "| python3 -")
 }
 
-// check263: proc.cmdline contains "| python -"
-func check263(ev *event.Event) bool {
+// check269: proc.cmdline contains "| python -"
+func check269(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15876,8 +15940,8 @@ func check263(ev *event.Event) bool {
 	return strings.Contains(v, "| python -")
 }
 
-// check264: proc.cmdline contains "| perl -"
-func check264(ev *event.Event) bool {
+// check270: proc.cmdline contains "| perl -"
+func check270(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15885,8 +15949,8 @@ func check264(ev *event.Event) bool {
 	return strings.Contains(v, "| perl -")
 }
 
-// check265: proc.cmdline contains "| sh;"
-func check265(ev *event.Event) bool {
+// check271: proc.cmdline contains "| sh;"
+func check271(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15894,8 +15958,8 @@ func check265(ev *event.Event) bool {
 	return strings.Contains(v, "| sh;")
 }
 
-// check266: proc.cmdline contains "| bash;"
-func check266(ev *event.Event) bool {
+// check272: proc.cmdline contains "| bash;"
+func check272(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15903,8 +15967,8 @@ func check266(ev *event.Event) bool {
 	return strings.Contains(v, "| bash;")
 }
 
-// check267: proc.cmdline contains "|sh;"
-func check267(ev *event.Event) bool {
+// check273: proc.cmdline contains "|sh;"
+func check273(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15912,8 +15976,8 @@ func check267(ev *event.Event) bool {
 	return strings.Contains(v, "|sh;")
 }
 
-// check268: proc.cmdline contains "<(curl"
-func check268(ev *event.Event) bool {
+// check274: proc.cmdline contains "<(curl"
+func check274(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15921,8 +15985,8 @@ func check268(ev *event.Event) bool {
 	return strings.Contains(v, "<(curl")
 }
 
-// check269: proc.cmdline contains "<(wget"
-func check269(ev *event.Event) bool {
+// check275: proc.cmdline contains "<(wget"
+func check275(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15930,12 +15994,12 @@ func check269(ev *event.Event) bool {
 	return strings.Contains(v, "<(wget")
 }
 
-// check270: proc.pname in ()
-func check270(ev *event.Event) bool {
+// check276: proc.pname in ()
+func check276(ev *event.Event) bool {
 	return false
 }
 
-func in46(v int64) bool {
+func in48(v int64) bool {
 	switch v {
 	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
 		return true
@@ -15943,52 +16007,9 @@ func in46(v int64) bool {
 	return false
 }
 
-// check271: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
-func check271(ev *event.Event) bool {
+// check277: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
+func check277(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in46(v)
-}
-
-func in47(v string) bool {
-	switch v {
-	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
-		return true
-	}
-	return false
-}
-
-// check272: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
-func check272(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in47(v)
-}
-
-// check273: fd.sport = 53
-func check273(ev *event.Event) bool {
-	v, ok := event.FDSport(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == int64(53)
-}
-
-func in48(v string) bool {
-	switch v {
-	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
-		return true
-	}
-	return false
-}
-
-// check274: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
-func check274(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
@@ -15997,14 +16018,14 @@ func check274(ev *event.Event) bool {
 
 func in49(v string) bool {
 	switch v {
-	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
+	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
 		return true
 	}
 	return false
 }
 
-// check275: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
-func check275(ev *event.Event) bool {
+// check278: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
+func check278(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16012,339 +16033,42 @@ func check275(ev *event.Event) bool {
 	return in49(v)
 }
 
-// check276: proc.args contains id_rsa
-func check276(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "id_rsa")
-}
-
-// check277: proc.args contains id_dsa
-func check277(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "id_dsa")
-}
-
-// check278: proc.args contains id_ecdsa
-func check278(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "id_ecdsa")
-}
-
-// check279: proc.args contains id_ed25519
+// check279: fd.sport = 53
 func check279(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return strings.Contains(v, "id_ed25519")
-}
-
-// check280: proc.args contains "PRIVATE KEY"
-func check280(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "PRIVATE KEY")
-}
-
-// check281: proc.args contains .ppk
-func check281(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, ".ppk")
-}
-
-// check282: proc.args contains "*.pem"
-func check282(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "*.pem")
-}
-
-// check283: proc.args contains "*.key"
-func check283(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "*.key")
-}
-
-// check284: proc.args contains .kdbx
-func check284(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, ".kdbx")
-}
-
-// check285: proc.args contains wallet.dat
-func check285(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "wallet.dat")
-}
-
-// check286: proc.args contains aws_secret_access_key
-func check286(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "aws_secret_access_key")
-}
-
-// check287: proc.name = setenforce
-func check287(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "setenforce"
+	return v == int64(53)
 }
 
 func in50(v string) bool {
 	switch v {
-	case "0", "Permissive", "permissive":
+	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
 		return true
 	}
 	return false
 }
 
-// check288: proc.args in (0, permissive, Permissive)
-func check288(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
+// check280: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
+func check280(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
 	return in50(v)
 }
 
-// check289: proc.name = auditctl
-func check289(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "auditctl"
-}
-
-// check290: proc.args contains "-e 0"
-func check290(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "-e 0")
-}
-
-// check291: proc.args = "-D"
-func check291(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "-D"
-}
-
-// check292: proc.args startswith "-D "
-func check292(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "-D ")
-}
-
-// check293: proc.name = aa-teardown
-func check293(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "aa-teardown"
-}
-
-// check294: proc.name = ufw
-func check294(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "ufw"
-}
-
-// check295: proc.args contains disable
-func check295(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "disable")
-}
-
-// check296: proc.name in (systemctl, service)
-func check296(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return (v == "systemctl" || v == "service")
-}
-
-// check297: proc.args contains stop
-func check297(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "stop")
-}
-
-// check298: proc.args contains mask
-func check298(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "mask")
-}
-
-// check299: proc.args contains kill
-func check299(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "kill")
-}
-
-// check300: proc.args contains auditd
-func check300(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "auditd")
-}
-
-// check301: proc.args contains apparmor
-func check301(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "apparmor")
-}
-
-// check302: proc.args contains lanner
-func check302(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "lanner")
-}
-
-// check303: proc.args contains falco
-func check303(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "falco")
-}
-
-// check304: proc.args contains firewalld
-func check304(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "firewalld")
-}
-
-// check305: proc.args contains ufw
-func check305(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "ufw")
-}
-
-// check306: proc.args contains osqueryd
-func check306(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "osqueryd")
-}
-
-// check307: proc.args contains wazuh
-func check307(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "wazuh")
-}
-
-// check308: proc.args contains fail2ban
-func check308(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "fail2ban")
-}
-
-// check309: proc.args contains rsyslog
-func check309(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "rsyslog")
-}
-
-// check310: proc.args contains journald
-func check310(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "journald")
-}
-
 func in51(v string) bool {
 	switch v {
-	case "shred", "srm", "wipe":
+	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
 		return true
 	}
 	return false
 }
 
-// check311: proc.name in (shred, wipe, srm)
-func check311(ev *event.Event) bool {
+// check281: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
+func check281(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16352,8 +16076,348 @@ func check311(ev *event.Event) bool {
 	return in51(v)
 }
 
-// check312: proc.name = truncate
+// check282: proc.args contains id_rsa
+func check282(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_rsa")
+}
+
+// check283: proc.args contains id_dsa
+func check283(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_dsa")
+}
+
+// check284: proc.args contains id_ecdsa
+func check284(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_ecdsa")
+}
+
+// check285: proc.args contains id_ed25519
+func check285(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "id_ed25519")
+}
+
+// check286: proc.args contains "PRIVATE KEY"
+func check286(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "PRIVATE KEY")
+}
+
+// check287: proc.args contains .ppk
+func check287(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".ppk")
+}
+
+// check288: proc.args contains "*.pem"
+func check288(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "*.pem")
+}
+
+// check289: proc.args contains "*.key"
+func check289(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "*.key")
+}
+
+// check290: proc.args contains .kdbx
+func check290(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, ".kdbx")
+}
+
+// check291: proc.args contains wallet.dat
+func check291(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "wallet.dat")
+}
+
+// check292: proc.args contains aws_secret_access_key
+func check292(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "aws_secret_access_key")
+}
+
+// check293: proc.name = setenforce
+func check293(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "setenforce"
+}
+
+func in52(v string) bool {
+	switch v {
+	case "0", "Permissive", "permissive":
+		return true
+	}
+	return false
+}
+
+// check294: proc.args in (0, permissive, Permissive)
+func check294(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in52(v)
+}
+
+// check295: proc.name = auditctl
+func check295(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "auditctl"
+}
+
+// check296: proc.args contains "-e 0"
+func check296(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "-e 0")
+}
+
+// check297: proc.args = "-D"
+func check297(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "-D"
+}
+
+// check298: proc.args startswith "-D "
+func check298(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "-D ")
+}
+
+// check299: proc.name = aa-teardown
+func check299(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "aa-teardown"
+}
+
+// check300: proc.name = ufw
+func check300(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "ufw"
+}
+
+// check301: proc.args contains disable
+func check301(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "disable")
+}
+
+// check302: proc.name in (systemctl, service)
+func check302(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return (v == "systemctl" || v == "service")
+}
+
+// check303: proc.args contains stop
+func check303(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "stop")
+}
+
+// check304: proc.args contains mask
+func check304(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "mask")
+}
+
+// check305: proc.args contains kill
+func check305(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "kill")
+}
+
+// check306: proc.args contains auditd
+func check306(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "auditd")
+}
+
+// check307: proc.args contains apparmor
+func check307(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "apparmor")
+}
+
+// check308: proc.args contains lanner
+func check308(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "lanner")
+}
+
+// check309: proc.args contains falco
+func check309(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "falco")
+}
+
+// check310: proc.args contains firewalld
+func check310(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "firewalld")
+}
+
+// check311: proc.args contains ufw
+func check311(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "ufw")
+}
+
+// check312: proc.args contains osqueryd
 func check312(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "osqueryd")
+}
+
+// check313: proc.args contains wazuh
+func check313(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "wazuh")
+}
+
+// check314: proc.args contains fail2ban
+func check314(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "fail2ban")
+}
+
+// check315: proc.args contains rsyslog
+func check315(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "rsyslog")
+}
+
+// check316: proc.args contains journald
+func check316(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "journald")
+}
+
+func in53(v string) bool {
+	switch v {
+	case "shred", "srm", "wipe":
+		return true
+	}
+	return false
+}
+
+// check317: proc.name in (shred, wipe, srm)
+func check317(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in53(v)
+}
+
+// check318: proc.name = truncate
+func check318(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16361,8 +16425,8 @@ func check312(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// check313: proc.args contains /var/log
-func check313(ev *event.Event) bool {
+// check319: proc.args contains /var/log
+func check319(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16370,8 +16434,8 @@ func check313(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// check314: proc.args contains _history
-func check314(ev *event.Event) bool {
+// check320: proc.args contains _history
+func check320(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16379,8 +16443,8 @@ func check314(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// check315: proc.name = ln
-func check315(ev *event.Event) bool {
+// check321: proc.name = ln
+func check321(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16388,8 +16452,8 @@ func check315(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// check316: proc.args contains /dev/null
-func check316(ev *event.Event) bool {
+// check322: proc.args contains /dev/null
+func check322(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16397,8 +16461,8 @@ func check316(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// check317: proc.name = dd
-func check317(ev *event.Event) bool {
+// check323: proc.name = dd
+func check323(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16406,8 +16470,8 @@ func check317(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// check318: proc.args contains "of=/dev/sd"
-func check318(ev *event.Event) bool {
+// check324: proc.args contains "of=/dev/sd"
+func check324(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16415,8 +16479,8 @@ func check318(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// check319: proc.args contains "of=/dev/vd"
-func check319(ev *event.Event) bool {
+// check325: proc.args contains "of=/dev/vd"
+func check325(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16424,8 +16488,8 @@ func check319(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// check320: proc.args contains "of=/dev/xvd"
-func check320(ev *event.Event) bool {
+// check326: proc.args contains "of=/dev/xvd"
+func check326(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16433,8 +16497,8 @@ func check320(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// check321: proc.args contains "of=/dev/hd"
-func check321(ev *event.Event) bool {
+// check327: proc.args contains "of=/dev/hd"
+func check327(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16442,8 +16506,8 @@ func check321(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// check322: proc.args contains "of=/dev/nvme"
-func check322(ev *event.Event) bool {
+// check328: proc.args contains "of=/dev/nvme"
+func check328(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16451,8 +16515,8 @@ func check322(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// check323: proc.args contains "of=/dev/mmcblk"
-func check323(ev *event.Event) bool {
+// check329: proc.args contains "of=/dev/mmcblk"
+func check329(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16460,8 +16524,8 @@ func check323(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// check324: proc.args contains "of=/dev/dm-"
-func check324(ev *event.Event) bool {
+// check330: proc.args contains "of=/dev/dm-"
+func check330(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16469,8 +16533,8 @@ func check324(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// check325: proc.args contains "of=/dev/mapper/"
-func check325(ev *event.Event) bool {
+// check331: proc.args contains "of=/dev/mapper/"
+func check331(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16478,8 +16542,8 @@ func check325(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// check326: proc.args contains "of=/dev/md"
-func check326(ev *event.Event) bool {
+// check332: proc.args contains "of=/dev/md"
+func check332(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16487,8 +16551,8 @@ func check326(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// check327: proc.name = blkdiscard
-func check327(ev *event.Event) bool {
+// check333: proc.name = blkdiscard
+func check333(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16496,8 +16560,8 @@ func check327(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// check328: proc.env[LD_PRELOAD] != ""
-func check328(ev *event.Event) bool {
+// check334: proc.env[LD_PRELOAD] != ""
+func check334(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16509,8 +16573,8 @@ func check328(ev *event.Event) bool {
 	return v != ""
 }
 
-// check329: proc.env[LD_PRELOAD] contains /tmp/
-func check329(ev *event.Event) bool {
+// check335: proc.env[LD_PRELOAD] contains /tmp/
+func check335(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16522,8 +16586,8 @@ func check329(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// check330: proc.env[LD_PRELOAD] contains /dev/shm/
-func check330(ev *event.Event) bool {
+// check336: proc.env[LD_PRELOAD] contains /dev/shm/
+func check336(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16535,8 +16599,8 @@ func check330(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// check331: proc.env[LD_PRELOAD] contains /var/tmp/
-func check331(ev *event.Event) bool {
+// check337: proc.env[LD_PRELOAD] contains /var/tmp/
+func check337(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16548,8 +16612,8 @@ func check331(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// check332: proc.env[LD_PRELOAD] contains /run/user/
-func check332(ev *event.Event) bool {
+// check338: proc.env[LD_PRELOAD] contains /run/user/
+func check338(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16561,8 +16625,8 @@ func check332(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// check333: proc.env[LD_PRELOAD] contains "/."
-func check333(ev *event.Event) bool {
+// check339: proc.env[LD_PRELOAD] contains "/."
+func check339(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16574,18 +16638,18 @@ func check333(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// check334: proc.env[LD_PRELOAD] in ()
-func check334(ev *event.Event) bool {
+// check340: proc.env[LD_PRELOAD] in ()
+func check340(ev *event.Event) bool {
 	return false
 }
 
-// check335: evt.type = setuid
-func check335(ev *event.Event) bool {
+// check341: evt.type = setuid
+func check341(ev *event.Event) bool {
 	return ev.Type == event.TypeSetuid
 }
 
-// check336: evt.arg.uid in (0, root)
-func check336(ev *event.Event) bool {
+// check342: evt.arg.uid in (0, root)
+func check342(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDUID,
 		Index: -1,
@@ -16598,7 +16662,7 @@ func check336(ev *event.Event) bool {
 	return (v == "0" || v == "root")
 }
 
-func in52(v string) bool {
+func in54(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
 		return true
@@ -16606,16 +16670,16 @@ func in52(v string) bool {
 	return false
 }
 
-// check337: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check337(ev *event.Event) bool {
+// check343: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check343(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in52(v)
+	return in54(v)
 }
 
-func in53(v string) bool {
+func in55(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -16623,22 +16687,22 @@ func in53(v string) bool {
 	return false
 }
 
-// check338: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check338(ev *event.Event) bool {
+// check344: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
+func check344(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in53(v)
+	return in55(v)
 }
 
-// check339: evt.type in (chmod, fchmod, fchmodat)
-func check339(ev *event.Event) bool {
+// check345: evt.type in (chmod, fchmod, fchmodat)
+func check345(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check340: evt.arg.mode contains S_ISUID
-func check340(ev *event.Event) bool {
+// check346: evt.arg.mode contains S_ISUID
+func check346(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16651,8 +16715,8 @@ func check340(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check341: evt.arg.mode contains S_ISGID
-func check341(ev *event.Event) bool {
+// check347: evt.arg.mode contains S_ISGID
+func check347(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16665,7 +16729,7 @@ func check341(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in54(v string) bool {
+func in56(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -16673,22 +16737,22 @@ func in54(v string) bool {
 	return false
 }
 
-// check342: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check342(ev *event.Event) bool {
+// check348: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
+func check348(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in54(v)
+	return in56(v)
 }
 
-// check343: evt.type = bpf
-func check343(ev *event.Event) bool {
+// check349: evt.type = bpf
+func check349(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check344: evt.arg.cmd = 5
-func check344(ev *event.Event) bool {
+// check350: evt.arg.cmd = 5
+func check350(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16701,8 +16765,8 @@ func check344(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check345: evt.arg.cmd contains BPF_PROG_LOAD
-func check345(ev *event.Event) bool {
+// check351: evt.arg.cmd contains BPF_PROG_LOAD
+func check351(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16715,7 +16779,7 @@ func check345(ev *event.Event) bool {
 	return strings.Contains(v, "BPF_PROG_LOAD")
 }
 
-func in55(v string) bool {
+func in57(v string) bool {
 	switch v {
 	case "bpfman", "bpftool", "bpftrace", "calico-node", "cilium-agent", "crun", "falco", "ip", "lanner", "lannerd", "parca-agent", "runc", "suricata", "system-probe", "tc", "tetragon", "tracee", "xdp-loader":
 		return true
@@ -16723,22 +16787,22 @@ func in55(v string) bool {
 	return false
 }
 
-// check346: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check346(ev *event.Event) bool {
+// check352: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
+func check352(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in55(v)
+	return in57(v)
 }
 
-// check347: evt.type = userfaultfd
-func check347(ev *event.Event) bool {
+// check353: evt.type = userfaultfd
+func check353(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check348: user.uid != 0
-func check348(ev *event.Event) bool {
+// check354: user.uid != 0
+func check354(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16746,7 +16810,7 @@ func check348(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in56(v string) bool {
+func in58(v string) bool {
 	switch v {
 	case "criu", "crosvm", "firecracker", "qemu-kvm", "qemu-system-aar", "qemu-system-x86":
 		return true
@@ -16754,17 +16818,17 @@ func in56(v string) bool {
 	return false
 }
 
-// check349: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check349(ev *event.Event) bool {
+// check355: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
+func check355(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in56(v)
+	return in58(v)
 }
 
-// check350: evt.arg.request contains PTRACE_ATTACH
-func check350(ev *event.Event) bool {
+// check356: evt.arg.request contains PTRACE_ATTACH
+func check356(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16777,8 +16841,8 @@ func check350(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check351: evt.arg.request contains PTRACE_SEIZE
-func check351(ev *event.Event) bool {
+// check357: evt.arg.request contains PTRACE_SEIZE
+func check357(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16791,8 +16855,8 @@ func check351(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check352: evt.is_open_read = true
-func check352(ev *event.Event) bool {
+// check358: evt.is_open_read = true
+func check358(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16800,7 +16864,7 @@ func check352(ev *event.Event) bool {
 	return v == true
 }
 
-func in57(v string) bool {
+func in59(v string) bool {
 	switch v {
 	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
 		return true
@@ -16808,17 +16872,17 @@ func in57(v string) bool {
 	return false
 }
 
-// check353: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check353(ev *event.Event) bool {
+// check359: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check359(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in57(v)
+	return in59(v)
 }
 
-// check354: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check354(ev *event.Event) bool {
+// check360: fd.directory in (/etc/sudoers.d, /etc/pam.d)
+func check360(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16826,7 +16890,35 @@ func check354(ev *event.Event) bool {
 	return (v == "/etc/sudoers.d" || v == "/etc/pam.d")
 }
 
-func in58(v string) bool {
+func in60(v string) bool {
+	switch v {
+	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
+		return true
+	}
+	return false
+}
+
+// check361: lanner.fd.realpath in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
+func check361(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in60(v)
+}
+
+var prefixes61 = match.NewPathPrefixes("/etc/sudoers.d", "/etc/pam.d")
+
+// check362: lanner.fd.realpath pmatch (/etc/sudoers.d, /etc/pam.d)
+func check362(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return prefixes61.Match(v)
+}
+
+func in62(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "calife", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "run0", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
 		return true
@@ -16834,17 +16926,17 @@ func in58(v string) bool {
 	return false
 }
 
-// check355: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check355(ev *event.Event) bool {
+// check363: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
+func check363(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in58(v)
+	return in62(v)
 }
 
-// check356: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check356(ev *event.Event) bool {
+// check364: fd.name glob "/etc/ssh/ssh_host_*_key"
+func check364(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16852,8 +16944,17 @@ func check356(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check357: fd.directory = /root/.ssh
-func check357(ev *event.Event) bool {
+// check365: lanner.fd.realpath glob "/etc/ssh/ssh_host_*_key"
+func check365(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return match.Glob("/etc/ssh/ssh_host_*_key", v)
+}
+
+// check366: fd.directory = /root/.ssh
+func check366(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16861,8 +16962,8 @@ func check357(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check358: fd.directory glob "/home/*/.ssh"
-func check358(ev *event.Event) bool {
+// check367: fd.directory glob "/home/*/.ssh"
+func check367(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16870,8 +16971,8 @@ func check358(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check359: fd.filename endswith .pub
-func check359(ev *event.Event) bool {
+// check368: fd.filename endswith .pub
+func check368(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16879,7 +16980,7 @@ func check359(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in59(v string) bool {
+func in63(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -16887,16 +16988,16 @@ func in59(v string) bool {
 	return false
 }
 
-// check360: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check360(ev *event.Event) bool {
+// check369: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
+func check369(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in59(v)
+	return in63(v)
 }
 
-func in60(v string) bool {
+func in64(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "gnome-keyring-d", "gpg-agent", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "scp", "seahorse", "sftp", "sftp-server", "ssh", "ssh-add", "ssh-agent", "ssh-keygen", "ssh-keyscan", "ssh-keysign", "sshd", "sshd-auth", "sshd-keygen-wra", "sshd-session", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
 		return true
@@ -16904,17 +17005,17 @@ func in60(v string) bool {
 	return false
 }
 
-// check361: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check361(ev *event.Event) bool {
+// check370: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
+func check370(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in60(v)
+	return in64(v)
 }
 
-// check362: fd.name glob "/proc/*/environ"
-func check362(ev *event.Event) bool {
+// check371: fd.name glob "/proc/*/environ"
+func check371(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16922,7 +17023,7 @@ func check362(ev *event.Event) bool {
 	return match.Glob("/proc/*/environ", v)
 }
 
-func in61(v string) bool {
+func in65(v string) bool {
 	switch v {
 	case "aide", "atop", "auditbeat", "btop", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "glances", "htop", "lanner", "lannerd", "osqueryd", "pgrep", "pidof", "pidstat", "pkill", "process-agent", "procs", "ps", "pstree", "rkhunter", "sysdig", "system-probe", "tetragon", "top", "tracee", "tripwire", "w":
 		return true
@@ -16930,17 +17031,17 @@ func in61(v string) bool {
 	return false
 }
 
-// check363: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
-func check363(ev *event.Event) bool {
+// check372: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
+func check372(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in61(v)
+	return in65(v)
 }
 
-// check364: fd.filename = token
-func check364(ev *event.Event) bool {
+// check373: fd.filename = token
+func check373(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16948,18 +17049,18 @@ func check364(ev *event.Event) bool {
 	return v == "token"
 }
 
-var prefixes62 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
+var prefixes66 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check365: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check365(ev *event.Event) bool {
+// check374: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
+func check374(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes62.Match(v)
+	return prefixes66.Match(v)
 }
 
-func in63(v string) bool {
+func in67(v string) bool {
 	switch v {
 	case "awk", "base32", "base64", "cat", "cp", "curl", "cut", "gawk", "grep", "head", "hexdump", "less", "mawk", "more", "nano", "od", "scp", "sed", "strings", "tail", "tar", "tr", "vi", "vim", "wget", "xxd":
 		return true
@@ -16967,17 +17068,17 @@ func in63(v string) bool {
 	return false
 }
 
-// check366: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check366(ev *event.Event) bool {
+// check375: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
+func check375(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in63(v)
+	return in67(v)
 }
 
-// check367: fd.filename in (authorized_keys, authorized_keys2)
-func check367(ev *event.Event) bool {
+// check376: fd.filename in (authorized_keys, authorized_keys2)
+func check376(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16985,8 +17086,8 @@ func check367(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check368: evt.arg.newpath endswith /authorized_keys
-func check368(ev *event.Event) bool {
+// check377: evt.arg.newpath endswith /authorized_keys
+func check377(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -16999,8 +17100,8 @@ func check368(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check369: evt.arg.newpath endswith /authorized_keys2
-func check369(ev *event.Event) bool {
+// check378: evt.arg.newpath endswith /authorized_keys2
+func check378(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17013,7 +17114,7 @@ func check369(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys2")
 }
 
-func in64(v string) bool {
+func in68(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
 		return true
@@ -17021,16 +17122,16 @@ func in64(v string) bool {
 	return false
 }
 
-// check370: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check370(ev *event.Event) bool {
+// check379: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check379(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in64(v)
+	return in68(v)
 }
 
-func in65(v string) bool {
+func in69(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
 		return true
@@ -17038,8 +17139,8 @@ func in65(v string) bool {
 	return false
 }
 
-// check371: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check371(ev *event.Event) bool {
+// check380: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
+func check380(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17048,15 +17149,15 @@ func check371(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in65(v) {
+		if in69(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check372: evt.arg.newpath = /etc/crontab
-func check372(ev *event.Event) bool {
+// check381: evt.arg.newpath = /etc/crontab
+func check381(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17069,8 +17170,8 @@ func check372(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check373: evt.arg.newpath startswith /var/spool/cron/
-func check373(ev *event.Event) bool {
+// check382: evt.arg.newpath startswith /var/spool/cron/
+func check382(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17083,8 +17184,8 @@ func check373(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check374: evt.arg.newpath startswith /etc/cron.d/
-func check374(ev *event.Event) bool {
+// check383: evt.arg.newpath startswith /etc/cron.d/
+func check383(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17097,8 +17198,8 @@ func check374(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check375: evt.arg.newpath startswith /etc/cron.hourly/
-func check375(ev *event.Event) bool {
+// check384: evt.arg.newpath startswith /etc/cron.hourly/
+func check384(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17111,8 +17212,8 @@ func check375(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check376: evt.arg.newpath startswith /etc/cron.daily/
-func check376(ev *event.Event) bool {
+// check385: evt.arg.newpath startswith /etc/cron.daily/
+func check385(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17125,8 +17226,8 @@ func check376(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check377: evt.arg.newpath startswith /etc/cron.weekly/
-func check377(ev *event.Event) bool {
+// check386: evt.arg.newpath startswith /etc/cron.weekly/
+func check386(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17139,8 +17240,8 @@ func check377(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check378: evt.arg.newpath startswith /etc/cron.monthly/
-func check378(ev *event.Event) bool {
+// check387: evt.arg.newpath startswith /etc/cron.monthly/
+func check387(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17153,7 +17254,7 @@ func check378(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.monthly/")
 }
 
-func in66(v string) bool {
+func in70(v string) bool {
 	switch v {
 	case "at", "atd", "batch", "crontab":
 		return true
@@ -17161,17 +17262,17 @@ func in66(v string) bool {
 	return false
 }
 
-// check379: proc.name in (crontab, at, atd, batch)
-func check379(ev *event.Event) bool {
+// check388: proc.name in (crontab, at, atd, batch)
+func check388(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in66(v)
+	return in70(v)
 }
 
-// check380: proc.name = systemctl
-func check380(ev *event.Event) bool {
+// check389: proc.name = systemctl
+func check389(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17179,7 +17280,7 @@ func check380(ev *event.Event) bool {
 	return v == "systemctl"
 }
 
-func in67(v string) bool {
+func in71(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw":
 		return true
@@ -17187,21 +17288,21 @@ func in67(v string) bool {
 	return false
 }
 
-// check381: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check381(ev *event.Event) bool {
+// check390: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
+func check390(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in67(v)
+	return in71(v)
 }
 
-// check382: evt.type in (link, linkat)
-func check382(ev *event.Event) bool {
+// check391: evt.type in (link, linkat)
+func check391(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
-func in68(v string) bool {
+func in72(v string) bool {
 	switch v {
 	case "/etc/crontab", "/etc/gshadow", "/etc/ld.so.preload", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "/root/.ssh/authorized_keys":
 		return true
@@ -17209,8 +17310,8 @@ func in68(v string) bool {
 	return false
 }
 
-// check383: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
-func check383(ev *event.Event) bool {
+// check392: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
+func check392(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17220,11 +17321,11 @@ func check383(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in68(v)
+	return in72(v)
 }
 
-// check384: evt.arg.oldpath startswith /etc/sudoers.d/
-func check384(ev *event.Event) bool {
+// check393: evt.arg.oldpath startswith /etc/sudoers.d/
+func check393(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17237,7 +17338,7 @@ func check384(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in69(v string) bool {
+func in73(v string) bool {
 	switch v {
 	case "/", "/etc", "/etc/", "/etc/gshadow", "/etc/ld.so.preload", "/etc/pam.d", "/etc/shadow", "/etc/sudoers", "/etc/sudoers.d", "/proc/1/root", "/root", "/root/", "/root/.ssh", "/root/.ssh/authorized_keys", "/run/docker.sock", "/var/run/docker.sock":
 		return true
@@ -17245,8 +17346,8 @@ func in69(v string) bool {
 	return false
 }
 
-// check385: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
-func check385(ev *event.Event) bool {
+// check394: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
+func check394(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
 		Index: -1,
@@ -17256,11 +17357,11 @@ func check385(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in69(v)
+	return in73(v)
 }
 
-// check386: evt.arg.flags contains O_TRUNC
-func check386(ev *event.Event) bool {
+// check395: evt.arg.flags contains O_TRUNC
+func check395(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -17273,8 +17374,8 @@ func check386(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// check387: fd.name startswith /var/log/
-func check387(ev *event.Event) bool {
+// check396: fd.name startswith /var/log/
+func check396(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17282,8 +17383,8 @@ func check387(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check388: evt.arg.path startswith /var/log/
-func check388(ev *event.Event) bool {
+// check397: evt.arg.path startswith /var/log/
+func check397(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17296,8 +17397,8 @@ func check388(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check389: evt.arg.name startswith /var/log/
-func check389(ev *event.Event) bool {
+// check398: evt.arg.name startswith /var/log/
+func check398(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17310,8 +17411,8 @@ func check389(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check390: evt.arg.oldpath startswith /var/log/
-func check390(ev *event.Event) bool {
+// check399: evt.arg.oldpath startswith /var/log/
+func check399(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17324,7 +17425,7 @@ func check390(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-func in70(v string) bool {
+func in74(v string) bool {
 	switch v {
 	case "Xorg", "aide", "atop", "atopacctd", "auditbeat", "auditd", "chkrootkit", "clamd", "clamscan", "cloud-init", "debsums", "falco", "falcon-sensor", "gdm3", "lanner", "lannerd", "lightdm", "logrotate", "osqueryd", "process-agent", "rkhunter", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "sysdig", "syslog-ng", "system-probe", "systemd-journal", "tetragon", "tracee", "tripwire":
 		return true
@@ -17332,16 +17433,16 @@ func in70(v string) bool {
 	return false
 }
 
-// check391: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
-func check391(ev *event.Event) bool {
+// check400: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
+func check400(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in70(v)
+	return in74(v)
 }
 
-func in71(v string) bool {
+func in75(v string) bool {
 	switch v {
 	case "Xorg", "atop", "atopacctd", "auditd", "cloud-init", "gdm3", "lightdm", "logrotate", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "syslog-ng", "systemd-journal":
 		return true
@@ -17349,8 +17450,8 @@ func in71(v string) bool {
 	return false
 }
 
-// check392: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
-func check392(ev *event.Event) bool {
+// check401: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
+func check401(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17359,15 +17460,15 @@ func check392(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in71(v) {
+		if in75(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check393: evt.arg.path endswith _history
-func check393(ev *event.Event) bool {
+// check402: evt.arg.path endswith _history
+func check402(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17380,8 +17481,8 @@ func check393(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check394: evt.arg.name endswith _history
-func check394(ev *event.Event) bool {
+// check403: evt.arg.name endswith _history
+func check403(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17394,8 +17495,8 @@ func check394(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check395: evt.arg.path endswith /.history
-func check395(ev *event.Event) bool {
+// check404: evt.arg.path endswith /.history
+func check404(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17408,8 +17509,8 @@ func check395(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check396: evt.arg.name endswith /.history
-func check396(ev *event.Event) bool {
+// check405: evt.arg.name endswith /.history
+func check405(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17422,8 +17523,8 @@ func check396(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check397: evt.arg.oldpath endswith _history
-func check397(ev *event.Event) bool {
+// check406: evt.arg.oldpath endswith _history
+func check406(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17436,8 +17537,8 @@ func check397(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check398: evt.arg.newpath endswith _history
-func check398(ev *event.Event) bool {
+// check407: evt.arg.newpath endswith _history
+func check407(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17450,8 +17551,8 @@ func check398(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check399: evt.arg.oldpath endswith .tmp
-func check399(ev *event.Event) bool {
+// check408: evt.arg.oldpath endswith .tmp
+func check408(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17464,8 +17565,8 @@ func check399(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// check400: evt.arg.oldpath endswith .new
-func check400(ev *event.Event) bool {
+// check409: evt.arg.oldpath endswith .new
+func check409(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17478,8 +17579,8 @@ func check400(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// check401: evt.arg.linkpath endswith _history
-func check401(ev *event.Event) bool {
+// check410: evt.arg.linkpath endswith _history
+func check410(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17492,8 +17593,8 @@ func check401(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check402: evt.arg.linkpath endswith /.history
-func check402(ev *event.Event) bool {
+// check411: evt.arg.linkpath endswith /.history
+func check411(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17506,7 +17607,7 @@ func check402(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-func in72(v string) bool {
+func in76(v string) bool {
 	switch v {
 	case ".ash_history", ".bash_history", ".mksh_history", ".sh_history", ".zsh_history", "fish_history":
 		return true
@@ -17514,16 +17615,16 @@ func in72(v string) bool {
 	return false
 }
 
-// check403: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
-func check403(ev *event.Event) bool {
+// check412: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
+func check412(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in72(v)
+	return in76(v)
 }
 
-func in73(v string) bool {
+func in77(v string) bool {
 	switch v {
 	case "ash", "bash", "csh", "dash", "fish", "ksh", "ksh93", "mksh", "rbash", "sh", "tcsh", "yash", "zsh":
 		return true
@@ -17531,16 +17632,16 @@ func in73(v string) bool {
 	return false
 }
 
-// check404: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check404(ev *event.Event) bool {
+// check413: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
+func check413(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in73(v)
+	return in77(v)
 }
 
-func in74(v string) bool {
+func in78(v string) bool {
 	switch v {
 	case "arp-scan", "bettercap", "dumpcap", "ettercap", "fping", "hping3", "masscan", "naabu", "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "ngrep", "nmap", "nping", "rustscan", "socat", "tcpdump", "telnet", "tshark", "zmap":
 		return true
@@ -17548,17 +17649,17 @@ func in74(v string) bool {
 	return false
 }
 
-// check405: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
-func check405(ev *event.Event) bool {
+// check414: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
+func check414(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in74(v)
+	return in78(v)
 }
 
-// check406: evt.arg.mode contains S_IXUSR
-func check406(ev *event.Event) bool {
+// check415: evt.arg.mode contains S_IXUSR
+func check415(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17571,8 +17672,8 @@ func check406(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// check407: evt.arg.mode contains S_IXGRP
-func check407(ev *event.Event) bool {
+// check416: evt.arg.mode contains S_IXGRP
+func check416(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17585,8 +17686,8 @@ func check407(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// check408: evt.arg.mode contains S_IXOTH
-func check408(ev *event.Event) bool {
+// check417: evt.arg.mode contains S_IXOTH
+func check417(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17599,40 +17700,40 @@ func check408(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXOTH")
 }
 
-var addr75 = netip.MustParseAddr("169.254.169.254")
+var addr79 = netip.MustParseAddr("169.254.169.254")
 
-// check409: fd.sip = "169.254.169.254"
-func check409(ev *event.Event) bool {
+// check418: fd.sip = "169.254.169.254"
+func check418(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr75
+	return v == addr79
 }
 
-var addr76 = netip.MustParseAddr("fd00:ec2::254")
+var addr80 = netip.MustParseAddr("fd00:ec2::254")
 
-// check410: fd.sip = "fd00:ec2::254"
-func check410(ev *event.Event) bool {
+// check419: fd.sip = "fd00:ec2::254"
+func check419(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr76
+	return v == addr80
 }
 
-var addr77 = netip.MustParseAddr("100.100.100.200")
+var addr81 = netip.MustParseAddr("100.100.100.200")
 
-// check411: fd.sip = "100.100.100.200"
-func check411(ev *event.Event) bool {
+// check420: fd.sip = "100.100.100.200"
+func check420(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr77
+	return v == addr81
 }
 
-func in78(v string) bool {
+func in82(v string) bool {
 	switch v {
 	case "evil-winrm", "ftp", "lftp", "rdesktop", "rexec", "rlogin", "rsh", "scp", "sftp", "smbclient", "ssh", "sshpass", "xfreerdp":
 		return true
@@ -17640,95 +17741,9 @@ func in78(v string) bool {
 	return false
 }
 
-// check412: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
-func check412(ev *event.Event) bool {
+// check421: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
+func check421(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in78(v)
-}
-
-func in79(v string) bool {
-	switch v {
-	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "httpd", "influxd", "keydb-server", "lighttpd", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "sqlservr", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
-		return true
-	}
-	return false
-}
-
-// check413: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check413(ev *event.Event) bool {
-	v, ok := event.ProcPname(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in79(v)
-}
-
-func in80(v string) bool {
-	switch v {
-	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "cronolog", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "htcacheclean", "httpd", "httxt2dbm", "influxd", "keydb-server", "lighttpd", "logger", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php", "php-cgi", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "rotatelogs", "sqlservr", "suexec", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
-		return true
-	}
-	return false
-}
-
-// check414: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
-func check414(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in80(v)
-}
-
-// check415: container.id = host
-func check415(ev *event.Event) bool {
-	v, ok := event.ContainerID(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "host"
-}
-
-func in81(v string) bool {
-	switch v {
-	case "arp-scan", "fping", "hping3", "masscan", "naabu", "nmap", "nping", "rustscan", "unicornscan", "zgrab", "zgrab2", "zmap":
-		return true
-	}
-	return false
-}
-
-// check416: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
-func check416(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return in81(v)
-}
-
-// check417: proc.args = ""
-func check417(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == ""
-}
-
-func in82(v string) bool {
-	switch v {
-	case "-i", "-i -p", "-l", "-p":
-		return true
-	}
-	return false
-}
-
-// check418: proc.args in (-i, -p, -l, "-i -p")
-func check418(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
@@ -17737,193 +17752,31 @@ func check418(ev *event.Event) bool {
 
 func in83(v string) bool {
 	switch v {
-	case "addgroup", "adduser", "chage", "chgpasswd", "chpasswd", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "newusers", "passwd", "useradd", "userdel", "usermod":
+	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "httpd", "influxd", "keydb-server", "lighttpd", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "sqlservr", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
 		return true
 	}
 	return false
 }
 
-// check419: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
-func check419(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
+// check422: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
+func check422(ev *event.Event) bool {
+	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
 	return in83(v)
 }
 
-// check420: proc.name = touch
-func check420(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "touch"
-}
-
-// check421: proc.args startswith "-d "
-func check421(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "-d ")
-}
-
-// check422: proc.args contains " -d "
-func check422(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, " -d ")
-}
-
-// check423: proc.args startswith "-t "
-func check423(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "-t ")
-}
-
-// check424: proc.args contains " -t "
-func check424(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, " -t ")
-}
-
-// check425: proc.args contains --date
-func check425(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--date")
-}
-
-// check426: proc.args contains --reference
-func check426(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--reference")
-}
-
-// check427: proc.name = curl
-func check427(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "curl"
-}
-
-// check428: proc.args contains --upload-file
-func check428(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--upload-file")
-}
-
-// check429: proc.args startswith "-T "
-func check429(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.HasPrefix(v, "-T ")
-}
-
-// check430: proc.args contains " -T "
-func check430(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, " -T ")
-}
-
-// check431: proc.args contains "=@"
-func check431(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "=@")
-}
-
-// check432: proc.args contains "-d @"
-func check432(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "-d @")
-}
-
-// check433: proc.args contains "--data @"
-func check433(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--data @")
-}
-
-// check434: proc.args contains "--data-binary @"
-func check434(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--data-binary @")
-}
-
-// check435: proc.name = wget
-func check435(ev *event.Event) bool {
-	v, ok := event.ProcName(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == "wget"
-}
-
-// check436: proc.args contains --post-file
-func check436(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--post-file")
-}
-
-// check437: proc.args contains --body-file
-func check437(ev *event.Event) bool {
-	v, ok := event.ProcArgs(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return strings.Contains(v, "--body-file")
-}
-
 func in84(v string) bool {
 	switch v {
-	case "gdrive", "mega-cmd", "mega-put", "megacmd", "megacopy", "megaput", "megatools", "rclone":
+	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "cronolog", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "htcacheclean", "httpd", "httxt2dbm", "influxd", "keydb-server", "lighttpd", "logger", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php", "php-cgi", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "rotatelogs", "sqlservr", "suexec", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
 		return true
 	}
 	return false
 }
 
-// check438: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
-func check438(ev *event.Event) bool {
+// check423: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
+func check423(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17931,16 +17784,25 @@ func check438(ev *event.Event) bool {
 	return in84(v)
 }
 
+// check424: container.id = host
+func check424(ev *event.Event) bool {
+	v, ok := event.ContainerID(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "host"
+}
+
 func in85(v string) bool {
 	switch v {
-	case "Isolated Web Co", "RDD Process", "Socket Process", "Utility Process", "Web Content", "WebExtensions", "bandwidth", "bridge", "bwrap", "calico", "calico-ipam", "chrome", "chrome-sandbox", "chromium", "cilium-agent", "cilium-cni", "code", "electron", "firefox", "firefox-esr", "firejail", "firewall", "flannel", "flatpak", "host-local", "ip", "ipvlan", "lanner", "lannerd", "loopback", "lxc-attach", "lxc-start", "lxd", "macvlan", "nsenter", "pasta", "portmap", "ptp", "rootlesskit", "slirp4netns", "snap-confine", "systemd-nspawn", "tuning", "unshare", "vrf":
+	case "arp-scan", "fping", "hping3", "masscan", "naabu", "nmap", "nping", "rustscan", "unicornscan", "zgrab", "zgrab2", "zmap":
 		return true
 	}
 	return false
 }
 
-// check439: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
-func check439(ev *event.Event) bool {
+// check425: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
+func check425(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17948,8 +17810,247 @@ func check439(ev *event.Event) bool {
 	return in85(v)
 }
 
-// check440: evt.arg.request contains PTRACE_TRACEME
+// check426: proc.args = ""
+func check426(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == ""
+}
+
+func in86(v string) bool {
+	switch v {
+	case "-i", "-i -p", "-l", "-p":
+		return true
+	}
+	return false
+}
+
+// check427: proc.args in (-i, -p, -l, "-i -p")
+func check427(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in86(v)
+}
+
+func in87(v string) bool {
+	switch v {
+	case "addgroup", "adduser", "chage", "chgpasswd", "chpasswd", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "newusers", "passwd", "useradd", "userdel", "usermod":
+		return true
+	}
+	return false
+}
+
+// check428: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
+func check428(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in87(v)
+}
+
+// check429: proc.name = touch
+func check429(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "touch"
+}
+
+// check430: proc.args startswith "-d "
+func check430(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "-d ")
+}
+
+// check431: proc.args contains " -d "
+func check431(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, " -d ")
+}
+
+// check432: proc.args startswith "-t "
+func check432(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "-t ")
+}
+
+// check433: proc.args contains " -t "
+func check433(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, " -t ")
+}
+
+// check434: proc.args contains --date
+func check434(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--date")
+}
+
+// check435: proc.args contains --reference
+func check435(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--reference")
+}
+
+// check436: proc.name = curl
+func check436(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "curl"
+}
+
+// check437: proc.args contains --upload-file
+func check437(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--upload-file")
+}
+
+// check438: proc.args startswith "-T "
+func check438(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "-T ")
+}
+
+// check439: proc.args contains " -T "
+func check439(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, " -T ")
+}
+
+// check440: proc.args contains "=@"
 func check440(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "=@")
+}
+
+// check441: proc.args contains "-d @"
+func check441(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "-d @")
+}
+
+// check442: proc.args contains "--data @"
+func check442(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--data @")
+}
+
+// check443: proc.args contains "--data-binary @"
+func check443(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--data-binary @")
+}
+
+// check444: proc.name = wget
+func check444(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "wget"
+}
+
+// check445: proc.args contains --post-file
+func check445(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--post-file")
+}
+
+// check446: proc.args contains --body-file
+func check446(ev *event.Event) bool {
+	v, ok := event.ProcArgs(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.Contains(v, "--body-file")
+}
+
+func in88(v string) bool {
+	switch v {
+	case "gdrive", "mega-cmd", "mega-put", "megacmd", "megacopy", "megaput", "megatools", "rclone":
+		return true
+	}
+	return false
+}
+
+// check447: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
+func check447(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in88(v)
+}
+
+func in89(v string) bool {
+	switch v {
+	case "Isolated Web Co", "RDD Process", "Socket Process", "Utility Process", "Web Content", "WebExtensions", "bandwidth", "bridge", "bwrap", "calico", "calico-ipam", "chrome", "chrome-sandbox", "chromium", "cilium-agent", "cilium-cni", "code", "electron", "firefox", "firefox-esr", "firejail", "firewall", "flannel", "flatpak", "host-local", "ip", "ipvlan", "lanner", "lannerd", "loopback", "lxc-attach", "lxc-start", "lxd", "macvlan", "nsenter", "pasta", "portmap", "ptp", "rootlesskit", "slirp4netns", "snap-confine", "systemd-nspawn", "tuning", "unshare", "vrf":
+		return true
+	}
+	return false
+}
+
+// check448: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
+func check448(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return in89(v)
+}
+
+// check449: evt.arg.request contains PTRACE_TRACEME
+func check449(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -17962,7 +18063,7 @@ func check440(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_TRACEME")
 }
 
-func in86(v string) bool {
+func in90(v string) bool {
 	switch v {
 	case "criu", "dlv", "eu-stack", "gdb", "gdbserver", "lldb", "lldb-server", "ltrace", "proot", "py-spy", "rbspy", "rr", "strace", "valgrind":
 		return true
@@ -17970,17 +18071,17 @@ func in86(v string) bool {
 	return false
 }
 
-// check441: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check441(ev *event.Event) bool {
+// check450: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
+func check450(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in86(v)
+	return in90(v)
 }
 
-// check442: fd.name endswith /.aws/credentials
-func check442(ev *event.Event) bool {
+// check451: fd.name endswith /.aws/credentials
+func check451(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17988,8 +18089,8 @@ func check442(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check443: fd.name endswith /.config/gcloud/credentials.db
-func check443(ev *event.Event) bool {
+// check452: fd.name endswith /.config/gcloud/credentials.db
+func check452(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17997,8 +18098,8 @@ func check443(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check444: fd.name endswith /.config/gcloud/access_tokens.db
-func check444(ev *event.Event) bool {
+// check453: fd.name endswith /.config/gcloud/access_tokens.db
+func check453(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18006,8 +18107,8 @@ func check444(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// check445: fd.name endswith /.config/gcloud/application_default_credentials.json
-func check445(ev *event.Event) bool {
+// check454: fd.name endswith /.config/gcloud/application_default_credentials.json
+func check454(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18015,8 +18116,8 @@ func check445(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// check446: fd.name endswith /.azure/accessTokens.json
-func check446(ev *event.Event) bool {
+// check455: fd.name endswith /.azure/accessTokens.json
+func check455(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18024,8 +18125,8 @@ func check446(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// check447: fd.name endswith /.azure/msal_token_cache.json
-func check447(ev *event.Event) bool {
+// check456: fd.name endswith /.azure/msal_token_cache.json
+func check456(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18033,8 +18134,8 @@ func check447(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// check448: fd.name endswith /.kube/config
-func check448(ev *event.Event) bool {
+// check457: fd.name endswith /.kube/config
+func check457(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18042,8 +18143,8 @@ func check448(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check449: fd.name endswith /.docker/config.json
-func check449(ev *event.Event) bool {
+// check458: fd.name endswith /.docker/config.json
+func check458(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18051,7 +18152,43 @@ func check449(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.docker/config.json")
 }
 
-func in87(v string) bool {
+// check459: lanner.fd.realpath endswith /.aws/credentials
+func check459(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.aws/credentials")
+}
+
+// check460: lanner.fd.realpath endswith /.kube/config
+func check460(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.kube/config")
+}
+
+// check461: lanner.fd.realpath endswith /.config/gcloud/credentials.db
+func check461(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
+}
+
+// check462: lanner.fd.realpath endswith /.docker/config.json
+func check462(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.docker/config.json")
+}
+
+func in91(v string) bool {
 	switch v {
 	case "argocd", "aws", "az", "bq", "crane", "docker", "docker-credent", "eksctl", "flux", "gcloud", "gsutil", "helm", "k3d", "k3s", "k9s", "kind", "kubectl", "kubectx", "kubelet", "kubens", "kustomize", "minikube", "oc", "podman", "pulumi", "skopeo", "terraform", "tofu":
 		return true
@@ -18059,17 +18196,17 @@ func in87(v string) bool {
 	return false
 }
 
-// check450: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
-func check450(ev *event.Event) bool {
+// check463: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
+func check463(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in87(v)
+	return in91(v)
 }
 
-// check451: proc.cmdline contains google-cloud-sdk
-func check451(ev *event.Event) bool {
+// check464: proc.cmdline contains google-cloud-sdk
+func check464(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18077,8 +18214,8 @@ func check451(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// check452: proc.cmdline contains /gcloud
-func check452(ev *event.Event) bool {
+// check465: proc.cmdline contains /gcloud
+func check465(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18086,8 +18223,8 @@ func check452(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// check453: proc.cmdline contains awscli
-func check453(ev *event.Event) bool {
+// check466: proc.cmdline contains awscli
+func check466(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18095,8 +18232,8 @@ func check453(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// check454: proc.cmdline contains azure-cli
-func check454(ev *event.Event) bool {
+// check467: proc.cmdline contains azure-cli
+func check467(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18104,8 +18241,8 @@ func check454(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// check455: fd.name startswith /root/
-func check455(ev *event.Event) bool {
+// check468: fd.name startswith /root/
+func check468(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18113,18 +18250,18 @@ func check455(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/root/")
 }
 
-var prefixes88 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
+var prefixes92 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// check456: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
-func check456(ev *event.Event) bool {
+// check469: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
+func check469(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes88.Match(v)
+	return prefixes92.Match(v)
 }
 
-func in89(v string) bool {
+func in93(v string) bool {
 	switch v {
 	case ".ICEauthority", ".Xauthority", ".bash_history", ".bash_history.tmp", ".gitconfig", ".lesshst", ".mysql_history", ".node_repl_history", ".npmrc", ".psql_history", ".python_history", ".rediscli_history", ".rnd", ".selected_editor", ".sh_history", ".sqlite_history", ".sudo_as_admin_successful", ".viminfo", ".viminfo.tmp", ".wget-hsts", ".xsession-errors", ".yarnrc", ".zcompdump", ".zsh_history":
 		return true
@@ -18132,17 +18269,17 @@ func in89(v string) bool {
 	return false
 }
 
-// check457: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
-func check457(ev *event.Event) bool {
+// check470: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
+func check470(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in89(v)
+	return in93(v)
 }
 
-// check458: fd.filename glob ".*history*"
-func check458(ev *event.Event) bool {
+// check471: fd.filename glob ".*history*"
+func check471(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18150,8 +18287,8 @@ func check458(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// check459: fd.filename glob ".lesshs*"
-func check459(ev *event.Event) bool {
+// check472: fd.filename glob ".lesshs*"
+func check472(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18159,8 +18296,8 @@ func check459(ev *event.Event) bool {
 	return match.Glob(".lesshs*", v)
 }
 
-// check460: fd.filename glob ".viminf*"
-func check460(ev *event.Event) bool {
+// check473: fd.filename glob ".viminf*"
+func check473(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18168,8 +18305,8 @@ func check460(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// check461: fd.filename in (known_hosts, known_hosts.old)
-func check461(ev *event.Event) bool {
+// check474: fd.filename in (known_hosts, known_hosts.old)
+func check474(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18177,13 +18314,13 @@ func check461(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// check462: evt.type in (mkdir, mkdirat)
-func check462(ev *event.Event) bool {
+// check475: evt.type in (mkdir, mkdirat)
+func check475(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// check463: evt.arg.path = "..."
-func check463(ev *event.Event) bool {
+// check476: evt.arg.path = "..."
+func check476(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18196,8 +18333,8 @@ func check463(ev *event.Event) bool {
 	return v == "..."
 }
 
-// check464: evt.arg.path endswith "/..."
-func check464(ev *event.Event) bool {
+// check477: evt.arg.path endswith "/..."
+func check477(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18210,8 +18347,8 @@ func check464(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// check465: evt.arg.path endswith "/.. "
-func check465(ev *event.Event) bool {
+// check478: evt.arg.path endswith "/.. "
+func check478(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18224,8 +18361,8 @@ func check465(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// check466: evt.arg.path endswith "/. "
-func check466(ev *event.Event) bool {
+// check479: evt.arg.path endswith "/. "
+func check479(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18238,8 +18375,8 @@ func check466(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// check467: evt.arg.path = ".. "
-func check467(ev *event.Event) bool {
+// check480: evt.arg.path = ".. "
+func check480(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18252,8 +18389,8 @@ func check467(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// check468: evt.arg.path startswith "/dev/."
-func check468(ev *event.Event) bool {
+// check481: evt.arg.path startswith "/dev/."
+func check481(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18266,8 +18403,8 @@ func check468(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/.")
 }
 
-// check469: proc.name in (udevadm, plymouthd)
-func check469(ev *event.Event) bool {
+// check482: proc.name in (udevadm, plymouthd)
+func check482(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18275,8 +18412,8 @@ func check469(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// check470: evt.arg.newpath endswith .encrypted
-func check470(ev *event.Event) bool {
+// check483: evt.arg.newpath endswith .encrypted
+func check483(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18289,8 +18426,8 @@ func check470(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// check471: evt.arg.newpath endswith .locked
-func check471(ev *event.Event) bool {
+// check484: evt.arg.newpath endswith .locked
+func check484(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18303,8 +18440,8 @@ func check471(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// check472: evt.arg.newpath endswith .crypted
-func check472(ev *event.Event) bool {
+// check485: evt.arg.newpath endswith .crypted
+func check485(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18317,8 +18454,8 @@ func check472(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// check473: evt.arg.newpath endswith .ransom
-func check473(ev *event.Event) bool {
+// check486: evt.arg.newpath endswith .ransom
+func check486(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18331,8 +18468,8 @@ func check473(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// check474: evt.arg.newpath endswith .wncry
-func check474(ev *event.Event) bool {
+// check487: evt.arg.newpath endswith .wncry
+func check487(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18345,8 +18482,8 @@ func check474(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// check475: evt.arg.newpath endswith .lockbit
-func check475(ev *event.Event) bool {
+// check488: evt.arg.newpath endswith .lockbit
+func check488(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,

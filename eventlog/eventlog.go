@@ -143,6 +143,7 @@ type FD struct {
 	Num         int64  `json:"num"`
 	Name        string `json:"name,omitempty"`
 	NameRaw     string `json:"nameraw,omitempty"`
+	RealPath    string `json:"realpath,omitempty"`
 	L4Proto     uint8  `json:"l4proto,omitempty"`
 	Connected   bool   `json:"connected,omitempty"`
 	NameChanged bool   `json:"name_changed,omitempty"`
@@ -184,7 +185,7 @@ func FromEvent(ev *event.Event) *Event {
 	j.Proc = fromProcess(ev.Proc, 0)
 	if ev.FD.Kind != event.FDNone {
 		f := ev.FD
-		j.FD = &FD{Kind: string(rune(f.Kind)), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, L4Proto: uint8(f.L4Proto),
+		j.FD = &FD{Kind: string(rune(f.Kind)), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, RealPath: f.RealPath, L4Proto: uint8(f.L4Proto),
 			Connected: f.Connected, NameChanged: f.NameChanged, Server: f.Server, LocalName: f.LocalName, RemoteName: f.RemoteName}
 		if f.Local.IsValid() {
 			j.FD.Local = f.Local.String()
@@ -246,7 +247,7 @@ func (j *Event) ToEvent() (*event.Event, error) {
 		if len(f.Kind) != 1 {
 			return nil, fmt.Errorf("bad fd kind %q", f.Kind)
 		}
-		ev.FD = event.FD{Kind: event.FDKind(f.Kind[0]), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw,
+		ev.FD = event.FD{Kind: event.FDKind(f.Kind[0]), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, RealPath: f.RealPath,
 			L4Proto: event.L4Proto(f.L4Proto), Connected: f.Connected, NameChanged: f.NameChanged, Server: f.Server,
 			LocalName: f.LocalName, RemoteName: f.RemoteName}
 		var err error
