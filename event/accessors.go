@@ -88,23 +88,126 @@ func EvtArg(ev *Event, a Arg) (string, bool) {
 // EvtRawarg returns a numeric parameter of the event.
 func EvtRawarg(ev *Event, a Arg) (int64, bool) { return rawArg(ev, a.ID) }
 
-// EvtArgs renders every parameter as name=value pairs; it allocates
-// (outputs only).
+// EvtArgs renders every parameter as name=value pairs, as Falco renders
+// them: descriptors with what they refer to (fd=3(<f>/etc/hosts)), AT_FDCWD
+// by name, errors with theirs (fd=-2(ENOENT)), open flags with Falco's
+// number; it allocates (outputs only).
 func EvtArgs(ev *Event, _ Arg) (string, bool) {
 	var b strings.Builder
 	for _, id := range Params(ev.Type) {
-		v, ok := argText(ev, id)
-		if !ok {
-			continue
+		name := id.String()
+		if n, ok := falcoArgNames[argOf{ev.Type, id}]; ok {
+			name = n
 		}
-		if b.Len() > 0 {
+		start := b.Len()
+		if start > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(id.String())
+		b.WriteString(name)
 		b.WriteByte('=')
-		b.WriteString(v)
+		if !appendFalcoArg(&b, ev, id) {
+			s := b.String()[:start]
+			b.Reset()
+			b.WriteString(s)
+		}
 	}
 	return b.String(), true
+}
+
+// argOf names one parameter of one event type.
+type argOf struct {
+	t  Type
+	id ArgID
+}
+
+// falcoArgNames are parameters Falco names differently in evt.args.
+var falcoArgNames = map[argOf]string{
+	{TypeRenameat, ArgIDOldpath}: "oldpath", {TypeLinkat, ArgIDOldpath}: "oldpath",
+}
+
+// fdRole is how a descriptor parameter is rendered: the event's own fd
+// (with its target), or a number only.
+func isFDParam(ev *Event, id ArgID) bool {
+	switch id {
+	case ArgIDFd, ArgIDOldfd, ArgIDNewfd:
+		return true
+	case ArgIDRes:
+		return ev.Type == TypeDup || ev.Type == TypeDup2 || ev.Type == TypeDup3
+	}
+	return false
+}
+
+// appendFalcoArg renders parameter id of ev into b, and reports whether it
+// is present.
+func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
+	switch {
+	case isFDParam(ev, id):
+		n, ok := rawArg(ev, id)
+		if id == ArgIDRes {
+			n, ok = ev.Res, true
+		}
+		if !ok {
+			return false
+		}
+		appendFD(b, ev, n)
+		return true
+	case id == ArgIDDirfd:
+		if !ev.Args.Has(ArgDirFD) {
+			return false
+		}
+		b.WriteString(strconv.FormatInt(ev.Args.DirFD, 10))
+		if ev.Args.DirFD == atFDCWD {
+			b.WriteString("(AT_FDCWD)")
+		}
+		return true
+	case id == ArgIDFlags && ev.Type.IsOpen():
+		if !ev.Args.Has(ArgFlags) {
+			return false
+		}
+		b.WriteString(strconv.FormatUint(uint64(FalcoOpenFlags(ev.Args.Flags)), 10))
+		b.WriteByte('(')
+		b.WriteString(OpenFlagsText(ev.Args.Flags))
+		b.WriteByte(')')
+		return true
+	case id == ArgIDRes && ev.Res < 0:
+		b.WriteString(strconv.FormatInt(ev.Res, 10))
+		b.WriteByte('(')
+		b.WriteString(ErrnoName(-ev.Res))
+		b.WriteByte(')')
+		return true
+	}
+	v, ok := argText(ev, id)
+	b.WriteString(v)
+	return ok
+}
+
+// atFDCWD is Linux's AT_FDCWD.
+const atFDCWD = -100
+
+// appendFD renders descriptor n as Falco does: a failure with its errno
+// name, the event's own fd with its type character and name.
+func appendFD(b *strings.Builder, ev *Event, n int64) {
+	b.WriteString(strconv.FormatInt(n, 10))
+	switch {
+	case n < 0:
+		b.WriteByte('(')
+		b.WriteString(ErrnoName(-n))
+		b.WriteByte(')')
+	case hasFD(ev):
+		b.WriteString("(<")
+		b.WriteString(typeChars[fdKind(ev)])
+		if isIPFD(ev) && !unknownEndpoint(ev.FD.Local) {
+			switch ev.FD.L4Proto {
+			case L4TCP:
+				b.WriteByte('t')
+			case L4UDP:
+				b.WriteByte('u')
+			}
+		}
+		b.WriteByte('>')
+		b.WriteString(ev.FD.Name)
+		b.WriteByte(')')
+	}
 }
 func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) { return ev.Buffer, ev.Buffer != nil }
 func EvtHostname(ev *Event, _ Arg) (string, bool) {

@@ -313,6 +313,14 @@ func argText(ev *Event, id ArgID) (string, bool) {
 		}
 	case ArgIDNstype:
 		return cachedText(textCloneFlags, uint64(n)), true
+	case ArgIDDirfd:
+		switch {
+		case n == atFDCWD:
+			return "-100(AT_FDCWD)", true
+		case n >= 0:
+			return cachedText(textNumber, uint64(n)), true
+		}
+		return strconv.FormatInt(n, 10), true
 	case ArgIDMode:
 		switch {
 		case ev.Type.IsOpen():
