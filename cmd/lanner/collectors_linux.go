@@ -51,6 +51,7 @@ func capabilities(name string) collectors.Capabilities {
 			"fd.lip":                  "audit logs only the peer of a socket",
 			"fd.lport":                "audit logs only the peer of a socket",
 			"fd.l4proto":              "audit does not log a connected socket's protocol",
+			"lanner.fd.realpath":      "audit logs a path as given, not the file it resolves to",
 		}
 		for k, v := range notCollected {
 			missing[k] = v

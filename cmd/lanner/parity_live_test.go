@@ -326,7 +326,8 @@ func identityText(a alert) string {
 
 // compareParity matches falco's alerts to lanner's: within a group (rule,
 // event type, process name and command line), first those with the same
-// identifying fields, then the rest in order; and judges every difference.
+// identifying fields, then the rest in order (of the same outcome); and
+// judges every difference.
 func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 	var r parityResult
 	groups := map[string]*[2][]alert{}
@@ -372,12 +373,26 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 				restL = append(restL, l)
 			}
 		}
-		n := min(len(restF), len(restL))
-		for i := 0; i < n; i++ {
-			r.pairs = append(r.pairs, [2]alert{restF[i], restL[i]})
+		// The rest in order, only alerts of calls with the same outcome.
+		usedL := make([]bool, len(restL))
+		for _, f := range restF {
+			found := false
+			for i, l := range restL {
+				if !usedL[i] && l.OutputFields["evt.res"] == f.OutputFields["evt.res"] {
+					usedL[i], found = true, true
+					r.pairs = append(r.pairs, [2]alert{f, l})
+					break
+				}
+			}
+			if !found {
+				r.falcoOnly = append(r.falcoOnly, f)
+			}
 		}
-		r.falcoOnly = append(r.falcoOnly, restF[n:]...)
-		r.lannerOnly = append(r.lannerOnly, restL[n:]...)
+		for i, l := range restL {
+			if !usedL[i] {
+				r.lannerOnly = append(r.lannerOnly, l)
+			}
+		}
 	}
 	for _, a := range r.falcoOnly {
 		line := "only Falco: " + describeAlert(a)
