@@ -125,8 +125,7 @@ var falcoArgNames = map[argOf]string{
 	{TypeRenameat, ArgIDOldpath}: "oldpath", {TypeLinkat, ArgIDOldpath}: "oldpath",
 }
 
-// fdRole is how a descriptor parameter is rendered: the event's own fd
-// (with its target), or a number only.
+// isFDParam reports whether parameter id of ev is a descriptor.
 func isFDParam(ev *Event, id ArgID) bool {
 	switch id {
 	case ArgIDFd, ArgIDOldfd, ArgIDNewfd:
@@ -143,7 +142,7 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 	switch {
 	case isFDParam(ev, id):
 		n, ok := rawArg(ev, id)
-		if id == ArgIDRes {
+		if id == ArgIDRes || id == ArgIDFd && ev.Res < 0 && returnsFD(ev.Type) {
 			n, ok = ev.Res, true
 		}
 		if !ok {
@@ -179,6 +178,12 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 	v, ok := argText(ev, id)
 	b.WriteString(v)
 	return ok
+}
+
+// returnsFD reports whether calls of type t return the descriptor their fd
+// parameter names.
+func returnsFD(t Type) bool {
+	return t.IsOpen() || t == TypeSocket || t == TypeAccept || t == TypeAccept4
 }
 
 // atFDCWD is Linux's AT_FDCWD.
