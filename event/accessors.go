@@ -111,6 +111,19 @@ func EvtArgs(ev *Event, _ Arg) (string, bool) {
 			b.WriteString(s)
 		}
 	}
+	// Falco ends an open's parameters with the inode: dev (hex) and ino,
+	// zero when the open failed.
+	if ev.Type.IsOpen() && (ev.Res < 0 || ev.FD.Ino != 0) {
+		var dev uint32
+		var ino uint64
+		if ev.Res >= 0 {
+			dev, ino = ev.FD.Dev, ev.FD.Ino
+		}
+		b.WriteString(" dev=")
+		b.WriteString(strings.ToUpper(strconv.FormatUint(uint64(dev), 16)))
+		b.WriteString(" ino=")
+		b.WriteString(strconv.FormatUint(ino, 10))
+	}
 	return b.String(), true
 }
 

@@ -197,6 +197,10 @@ type FD struct {
 	// RealPath is the file's path with every symbolic link resolved; ""
 	// when the collector cannot tell.
 	RealPath string
+	// Dev and Ino identify a file's inode (Dev in stat's encoding); zero
+	// when unknown.
+	Dev uint32
+	Ino uint64
 
 	// Sockets.
 	L4Proto     L4Proto

@@ -29,6 +29,7 @@ func TestFalcoRendering(t *testing.T) {
 		return ev
 	}
 	link := open(3, FDFile, "/tmp/notes", "/etc/shadow", 0x80000)
+	link.FD.Dev, link.FD.Ino = 0xfe00, 1123
 	failed := open(-2, FDFile, "/usr/lib/locale/locale-archive", "", 0x80000)
 	dirNoFlag := open(3, FDDirectory, "/usr/lib/locale/C.utf8/LC_MESSAGES", "", 0x80000)
 	dirFlag := open(3, FDDirectory, "/usr/lib/python3.11", "", 0x10000|0x800|0x80000)
@@ -58,8 +59,8 @@ func TestFalcoRendering(t *testing.T) {
 		{"... is its own directory", dirFlag, FDDirectoryName, "/usr/lib/python3.11", true},
 		{"... and has no file name", dirFlag, FDFilename, "", false},
 		{"open flags in Falco's order", dirFlag, EvtArg, "O_DIRECTORY|O_NONBLOCK|O_RDONLY|O_CLOEXEC", true},
-		{"evt.args of an open", link, EvtArgs, "fd=3(<f>/tmp/notes) dirfd=-100(AT_FDCWD) name=/tmp/notes flags=4097(O_RDONLY|O_CLOEXEC) mode=0", true},
-		{"evt.args of a failed open", failed, EvtArgs, "fd=-2(ENOENT) dirfd=-100(AT_FDCWD) name=/usr/lib/locale/locale-archive flags=4097(O_RDONLY|O_CLOEXEC) mode=0", true},
+		{"evt.args of an open", link, EvtArgs, "fd=3(<f>/tmp/notes) dirfd=-100(AT_FDCWD) name=/tmp/notes flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=FE00 ino=1123", true},
+		{"evt.args of a failed open", failed, EvtArgs, "fd=-2(ENOENT) dirfd=-100(AT_FDCWD) name=/usr/lib/locale/locale-archive flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=0 ino=0", true},
 		{"mkdir path is absolute", mkdir, EvtArg, "/tmp/d2", true},
 		{"container image on the host", onHost, ContainerImageRepository, "", true},
 		{"container image not yet known", inContainer, ContainerImageRepository, "", false},

@@ -362,6 +362,13 @@ func (d *decoder) open(ev *event.Event) {
 	}
 }
 
+// encodeDev turns the kernel's internal dev_t (major << 20 | minor) into
+// the user-space encoding (as stat and Falco give it).
+func encodeDev(kdev uint32) uint32 {
+	major, minor := kdev>>20, kdev&(1<<20-1)
+	return minor&0xff | major<<8 | (minor&^0xff)<<12
+}
+
 // fd fills ev.FD from the record's fdinfo, which describes file descriptor
 // num; it reports whether the record had one.
 func (d *decoder) fd(ev *event.Event, num int64) bool {
@@ -380,10 +387,12 @@ func (d *decoder) fd(ev *event.Event, num int64) bool {
 		return true
 	}
 	mode := le.Uint32(fi[fdiMode:])
-	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiSize]))
+	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiDev]))
 	fd.Name = d.str(sFDPath)
 	if fd.Kind == event.FDFile || fd.Kind == event.FDDirectory {
 		fd.RealPath = fd.Name
+		fd.Ino = le.Uint64(fi[fdiIno:])
+		fd.Dev = encodeDev(le.Uint32(fi[fdiDev:]))
 	}
 	return true
 }

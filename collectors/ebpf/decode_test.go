@@ -28,9 +28,12 @@ func TestDecodeOpenThroughLink(t *testing.T) {
 		str(sP1, "../tmp//link").str(sP1Abs, "/etc/../tmp//link").
 		file(3, sIFREG|0o640, "/etc/shadow").
 		u32(sysFdi+fdiFlags, fdiFile).
+		u64(sysFdi+fdiIno, 1123).
+		u32(sysFdi+fdiDev, 254<<20|0x12345). // major 254, minor 0x12345
 		bytes()
 	ev := &decode(t, raw).Event
-	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/link", NameRaw: "../tmp//link", RealPath: "/etc/shadow"}
+	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/link", NameRaw: "../tmp//link", RealPath: "/etc/shadow",
+		Dev: 0xfe00 | 0x12345&0xff | (0x12345&^0xff)<<12, Ino: 1123}
 	if ev.FD != want {
 		t.Errorf("FD = %+v, want %+v", ev.FD, want)
 	}
@@ -51,7 +54,8 @@ func TestDecodeOpenatRelative(t *testing.T) {
 	if ev.Type != event.TypeOpenat || ev.Res != 3 || ev.Time != 1_700_000_000_000_000_000 {
 		t.Fatalf("event: type %v res %d time %d", ev.Type, ev.Res, ev.Time)
 	}
-	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname", RealPath: "/etc/hostname"}
+	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname", RealPath: "/etc/hostname",
+		Dev: encodeDev(0)}
 	if ev.FD != want {
 		t.Errorf("FD = %+v, want %+v", ev.FD, want)
 	}

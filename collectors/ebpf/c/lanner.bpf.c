@@ -552,6 +552,7 @@ static __always_inline __u32 describe_fd(__u8 *buf, __u32 pos, struct file *f, l
 	fi->mode = ino->i_mode;
 	fi->magic = ino->i_sb->s_magic;
 	fi->ino = ino->i_ino;
+	fi->dev = ino->i_sb->s_dev;
 	fi->fmode = f->f_mode;
 	bpf_probe_read_kernel_str(fi->dname, sizeof(fi->dname), d->d_name.name);
 	if ((fi->mode & L_S_IFMT) == L_S_IFSOCK) {
