@@ -181,6 +181,22 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 		b.WriteString(OpenFlagsText(ev.Args.Flags))
 		b.WriteByte(')')
 		return true
+	case (id == ArgIDName || id == ArgIDPath) && ev.Args.Has(ArgPath) && ev.Args.Path != "" && ev.Args.Path[0] != '/':
+		// A relative path: as given, then its absolute form.
+		abs := ""
+		switch {
+		case ev.Args.Has(ArgName):
+			abs = ev.Args.Name
+		case isFileFD(ev):
+			abs = ev.FD.Name
+		}
+		b.WriteString(ev.Args.Path)
+		if abs != "" && abs != ev.Args.Path {
+			b.WriteByte('(')
+			b.WriteString(abs)
+			b.WriteByte(')')
+		}
+		return true
 	case id == ArgIDRes && ev.Res < 0:
 		b.WriteString(strconv.FormatInt(ev.Res, 10))
 		b.WriteByte('(')

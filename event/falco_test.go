@@ -62,6 +62,7 @@ func TestFalcoRendering(t *testing.T) {
 		{"evt.args of an open", link, EvtArgs, "fd=3(<f>/tmp/notes) dirfd=-100(AT_FDCWD) name=/tmp/notes flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=FE00 ino=1123", true},
 		{"evt.args of a failed open", failed, EvtArgs, "fd=-2(ENOENT) dirfd=-100(AT_FDCWD) name=/usr/lib/locale/locale-archive flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=0 ino=0", true},
 		{"mkdir path is absolute", mkdir, EvtArg, "/tmp/d2", true},
+		{"evt.args of a relative mkdir", mkdir, EvtArgs, "res=0 path=./d2(/tmp/d2) mode=1FF", true},
 		{"container image on the host", onHost, ContainerImageRepository, "", true},
 		{"container image not yet known", inContainer, ContainerImageRepository, "", false},
 		{"proc.cwd", onHost, ProcCwd, "/tmp/", true},
