@@ -197,6 +197,27 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 			b.WriteByte(')')
 		}
 		return true
+	case id == ArgIDMode && (ev.Type == TypeChmod || ev.Type == TypeFchmod || ev.Type == TypeFchmodat):
+		// The mode in octal, then by name.
+		if !ev.Args.Has(ArgMode) {
+			return false
+		}
+		b.WriteString(cachedText(textOctal, uint64(ev.Args.Mode)))
+		b.WriteByte('(')
+		b.WriteString(cachedText(textModeFlags, uint64(ev.Args.Mode)))
+		b.WriteByte(')')
+		return true
+	case id == ArgIDFlags && ev.Type == TypeRenameat2:
+		if !ev.Args.Has(ArgFlags) {
+			return false
+		}
+		b.WriteString(strconv.FormatUint(uint64(ev.Args.Flags), 10))
+		if ev.Args.Flags != 0 {
+			b.WriteByte('(')
+			b.WriteString(flagsText(ev.Args.Flags, renameFlagNames, "0"))
+			b.WriteByte(')')
+		}
+		return true
 	case id == ArgIDRes && ev.Res < 0:
 		b.WriteString(strconv.FormatInt(ev.Res, 10))
 		b.WriteByte('(')

@@ -306,7 +306,9 @@ func argText(ev *Event, id ArgID) (string, bool) {
 			return cachedText(textExeFlags, uint64(n)), true
 		case ev.Type == TypeUnshare:
 			return cachedText(textCloneFlags, uint64(n)), true
-		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat || ev.Type == TypeRenameat2:
+		case ev.Type == TypeRenameat2:
+			return cachedText(textRenameFlags, uint64(n)), true
+		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat:
 			return cachedText(textAtFlags, uint64(n)), true
 		default:
 			return cachedText(textOpenFlags, uint64(n)), true
@@ -350,6 +352,7 @@ const (
 	textCloneFlags
 	textAtFlags
 	textModeFlags
+	textRenameFlags
 	textPtrace
 	textBpfCmd
 	textDomain
@@ -405,6 +408,8 @@ func renderText(kind textKind, v uint64) string {
 		return flagsText(uint32(v), atFlagNames, "0")
 	case textModeFlags:
 		return flagsText(uint32(v), modeFlagNames, "0")
+	case textRenameFlags:
+		return flagsText(uint32(v), renameFlagNames, "0")
 	case textPtrace:
 		if s, ok := ptraceNames[v]; ok {
 			return s

@@ -74,6 +74,14 @@ func TestFalcoRendering(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want %q, %v", c.what, got, ok, c.want, c.ok)
 		}
 	}
+	chmod := &Event{Type: TypeFchmodat, Proc: host, Args: Args{Set: ArgMode | ArgFilename | ArgDirFD, Mode: 0o4755, Filename: "/tmp/x", DirFD: -100}}
+	if got, _ := EvtArgs(chmod, Arg{}); got != "res=0 dirfd=-100(AT_FDCWD) filename=/tmp/x mode=04755(S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID)" {
+		t.Errorf("fchmodat evt.args %q", got)
+	}
+	rename := &Event{Type: TypeRenameat2, Proc: host, Args: Args{Set: ArgFlags, Flags: 1}}
+	if got, _ := EvtArg(rename, Arg{ID: ArgIDFlags, Key: "flags"}); got != "RENAME_NOREPLACE" {
+		t.Errorf("renameat2 flags %q", got)
+	}
 	if got, _ := EvtArg(mkdir, Arg{ID: ArgIDMode, Key: "mode"}); got != "1FF" {
 		t.Errorf("mkdir mode %q, want 1FF", got)
 	}

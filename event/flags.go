@@ -95,6 +95,10 @@ var atFlagNames = []flagName{
 	{0x1000, "AT_EMPTY_PATH"},
 }
 
+var renameFlagNames = []flagName{
+	{0x1, "RENAME_NOREPLACE"}, {0x2, "RENAME_EXCHANGE"}, {0x4, "RENAME_WHITEOUT"},
+}
+
 var modeFlagNames = []flagName{
 	{0o1, "S_IXOTH"}, {0o2, "S_IWOTH"}, {0o4, "S_IROTH"}, {0o10, "S_IXGRP"},
 	{0o20, "S_IWGRP"}, {0o40, "S_IRGRP"}, {0o100, "S_IXUSR"}, {0o200, "S_IWUSR"},
