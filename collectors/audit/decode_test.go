@@ -208,7 +208,7 @@ func TestDecodeSockets(t *testing.T) {
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeSocket, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5, L4Proto: event.L4TCP},
 			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 0x80001}},
-		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0->0.0.0.0:0",
+		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0",
 			Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
 		event.Event{Type: event.TypeConnect, FD: event.FD{Kind: event.FDIPv4, Num: 6, Name: "0.0.0.0:0->127.0.0.1:44851",
 			Connected: true, Local: any4, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
