@@ -30,7 +30,7 @@ func TestLayoutMatchesHeader(t *testing.T) {
 		"fdinfo.proto": fdiProto, "fdinfo.lport": fdiLport, "fdinfo.rport": fdiRport,
 		"fdinfo.state": fdiState, "fdinfo.laddr": fdiLaddr, "fdinfo.raddr": fdiRaddr,
 		"fdinfo.dname": fdiDname, "fdinfo.dev": fdiDev,
-		"rec_sys.res":  sysRes, "rec_sys.arg": sysArg, "rec_sys.how_flags": sysHowFlags,
+		"rec_sys.res": sysRes, "rec_sys.arg": sysArg, "rec_sys.how_flags": sysHowFlags,
 		"rec_sys.how_mode": sysHowMode, "rec_sys.fd": sysFD, "rec_sys.fdi": sysFdi,
 		"rec_exec.res": execRes, "rec_exec.arg": execArg, "rec_exec.exe_flags": execExeFlags,
 		"rec_exec.ppid": execPPID, "rec_exec.vpid": execVPID, "rec_exec.sid": execSID,
