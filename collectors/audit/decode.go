@@ -56,6 +56,8 @@ type pathItem struct {
 	mode     uint32
 	hasMode  bool
 	hasInode bool
+	ino      uint64
+	dev      uint32 // stat's encoding
 }
 
 // sysRecord is what a SYSCALL record says.
@@ -319,6 +321,23 @@ func parseU32(b []byte) (uint32, bool) {
 	return uint32(n), true
 }
 
+// parseDev parses a PATH record's dev= ("fe:00", major and minor in hex)
+// into stat's encoding of a device number; 0 when malformed.
+func parseDev(v []byte) uint32 {
+	for i, c := range v {
+		if c != ':' {
+			continue
+		}
+		major, ok1 := parseHex(v[:i])
+		minor, ok2 := parseHex(v[i+1:])
+		if !ok1 || !ok2 || major >= 1<<12 || minor >= 1<<20 {
+			return 0
+		}
+		return uint32(minor&0xff | major<<8 | (minor&^0xff)<<12)
+	}
+	return 0
+}
+
 func (d *decoder) parsePath(body []byte) bool {
 	var p pathItem
 	it := fields{body}
@@ -334,6 +353,9 @@ func (d *decoder) parsePath(body []byte) bool {
 			p.mode, p.hasMode = parseOctal(v)
 		case "inode":
 			p.hasInode = true
+			p.ino, _ = parseDec(v)
+		case "dev":
+			p.dev = parseDev(v)
 		case "nametype":
 			switch string(v) {
 			case "NORMAL":
@@ -912,6 +934,7 @@ func (d *decoder) open(ev *event.Event) {
 		if p.hasMode {
 			ev.FD.Kind = fileKind(p.mode)
 		}
+		ev.FD.Dev, ev.FD.Ino = p.dev, p.ino
 	}
 }
 

@@ -118,13 +118,13 @@ func TestDecodeOpen(t *testing.T) {
 	recs, _ := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), dirs)
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeOpenat, Res: 3,
-			FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname"},
+			FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname", Dev: 0xfe00, Ino: 611},
 			Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 				DirFD: cwdFD, Path: "hostname"}},
 		// openat(3, "relname", O_RDONLY|O_CREAT|O_CLOEXEC, 0640): the
 		// PARENT item shows the cwd, not the directory of fd 3.
 		event.Event{Type: event.TypeOpenat, Res: 4,
-			FD: event.FD{Kind: event.FDFile, Num: 4, Name: "/tmp/relname", NameRaw: "relname"},
+			FD: event.FD{Kind: event.FDFile, Num: 4, Name: "/tmp/relname", NameRaw: "relname", Dev: 0xfe00, Ino: 9977965},
 			Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 				DirFD: 3, Flags: 0x80040 | created, Mode: 0o640, Path: "relname"}},
 	)
@@ -138,7 +138,7 @@ func TestDecodeOpen(t *testing.T) {
 
 	recs, _ = decodeFile(t, "openat_create.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
 	wantEvents(t, recs, event.Event{Type: event.TypeOpenat, Res: 3,
-		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile"},
+		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile", Dev: 0xfe00, Ino: 9977960},
 		Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 			DirFD: cwdFD, Flags: 0x941 | created, Mode: 0o666, Path: "newfile"}})
 }
@@ -300,6 +300,19 @@ func TestParseHeaderAndFields(t *testing.T) {
 	for _, bad := range []string{"414", "zz", "(null)"} {
 		if _, ok := appendUntrusted(nil, []byte(bad), false); ok {
 			t.Errorf("appendUntrusted(%q) accepted", bad)
+		}
+	}
+}
+
+// TestParseDev: a PATH record's dev= in stat's encoding, as Falco prints
+// it (dev=FE00 for fe:00); malformed values give 0.
+func TestParseDev(t *testing.T) {
+	for in, want := range map[string]uint32{
+		"fe:00": 0xfe00, "08:01": 0x801, "00:2a": 0x2a, "fe:12345": 0xfe45 | 0x12300<<12,
+		"": 0, "fe": 0, "zz:00": 0, "fe:": 0, "1000:00": 0, ":": 0,
+	} {
+		if got := parseDev([]byte(in)); got != want {
+			t.Errorf("parseDev(%q) = %#x, want %#x", in, got, want)
 		}
 	}
 }
