@@ -13,6 +13,7 @@ require (
 require (
 	github.com/prometheus/common v0.73.1
 	golang.org/x/sys v0.49.0
+	golang.org/x/time v0.16.0
 )
 
 require (

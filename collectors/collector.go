@@ -28,6 +28,10 @@ const (
 	KindExec
 	// KindExit is the exit of a process (thread group leader) or thread.
 	KindExit
+	// KindCred is a change of a thread's identity seen without the call
+	// that made it (the fanotify collector's process connector): Cred is
+	// filled, Event is not.
+	KindCred
 )
 
 // Record is one thing a collector saw. Collectors reuse Records: strings
@@ -43,9 +47,24 @@ type Record struct {
 	// Event is the syscall event, for KindSyscall and KindExec. Event.Proc
 	// is nil: the engine fills it from the process table.
 	Event event.Event
-	Fork  Fork
-	Exec  Exec
-	Exit  Exit
+	// Cred is the calling thread's identity once a credential call
+	// (event.Type.IsCred) returned, when the collector knows it, and the
+	// new identity of KindCred.
+	Cred Cred
+	Fork Fork
+	Exec Exec
+	Exit Exit
+}
+
+// Cred is a thread's identity: user and group ids and capabilities.
+type Cred struct {
+	// UIDsKnown says the user ids are filled, GIDsKnown the group ids,
+	// CapsKnown the capability sets.
+	UIDsKnown, GIDsKnown, CapsKnown bool
+	// Real, effective, saved and file system user and group ids.
+	UID, EUID, SUID, FSUID                     uint32
+	GID, EGID, SGID, FSGID                     uint32
+	CapInheritable, CapPermitted, CapEffective uint64
 }
 
 // Fork describes a new task.
@@ -98,6 +117,10 @@ type Stats struct {
 	KernelDrops uint64
 	// Malformed are records that could not be decoded and were skipped.
 	Malformed uint64
+	// Unresolved are paths reported as the process passed them (relative)
+	// because the directory they were relative to could not be
+	// established.
+	Unresolved uint64
 }
 
 // Collector reads Records from the kernel.
@@ -124,6 +147,12 @@ type Capabilities struct {
 	// reason; a field ending in "*" stands for every field it prefixes
 	// ("fd.*").
 	MissingOn map[event.Type]map[string]string
+	// Limits maps fields it fills on most events but not on all (they
+	// are then absent, or for paths left as passed) to when it cannot.
+	// They do not make a rule partly served; the coverage report lists
+	// them with the rules that read them. A key may name several fields,
+	// separated by commas.
+	Limits map[string]string
 }
 
 // missingOn returns why field is missing on events of type t, and whether

@@ -59,4 +59,11 @@ var Syscalls = []Syscall{
 	{313, "finit_module", event.TypeFinitModule},
 	{323, "userfaultfd", event.TypeUserfaultfd},
 	{165, "mount", event.TypeMount},
+	{117, "setresuid", event.TypeSetresuid},
+	{119, "setresgid", event.TypeSetresgid},
+	{113, "setreuid", event.TypeSetreuid},
+	{114, "setregid", event.TypeSetregid},
+	{122, "setfsuid", event.TypeSetfsuid},
+	{123, "setfsgid", event.TypeSetfsgid},
+	{126, "capset", event.TypeCapset},
 }

@@ -16,9 +16,9 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:988:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:999:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
-	return (check1(ev) && check2(ev) && !check3(ev) && !check4(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check9(ev) && !check10(ev))
+	return (macroNamespaceEvent(ev) && macroInContainer(ev) && !macroContainerRuntimeProcess(ev) && !procNameInContainerNamespaceToolNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
 }
 
 // formatNamespaceChangeInsideContainer appends the output of the rule "Namespace Change Inside Container".
@@ -133,12 +133,12 @@ func formatNamespaceChangeInsideContainer(dst []byte, ev *event.Event) []byte {
 
 // condNamespaceChangeInsideContainer evaluates the condition of the rule "Namespace Change Inside Container" over what the facts know.
 func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check4, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInContainerNamespaceToolNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1006:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1017:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
-	return (check11(ev) && check2(ev) && !check9(ev) && !check10(ev))
+	return (macroModuleLoadEvent(ev) && macroInContainer(ev) && !macroUserKnownContainerModuleActivity(ev))
 }
 
 // formatKernelModuleLoadedFromContainer appends the output of the rule "Kernel Module Loaded From Container".
@@ -238,12 +238,12 @@ func formatKernelModuleLoadedFromContainer(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedFromContainer evaluates the condition of the rule "Kernel Module Loaded From Container" over what the facts know.
 func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check2, "container.id"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerModuleActivity, "evt.num")))
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1020:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1031:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
-	return (check12(ev) && check13(ev) && check14(ev) && check15(ev) && !check10(ev))
+	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && macroShellProcess(ev) && !macroUserKnownReverseShellActivity(ev))
 }
 
 // formatReverseShellSocketRedirection appends the output of the rule "Reverse Shell Socket Redirection".
@@ -343,12 +343,12 @@ func formatReverseShellSocketRedirection(dst []byte, ev *event.Event) []byte {
 
 // condReverseShellSocketRedirection evaluates the condition of the rule "Reverse Shell Socket Redirection" over what the facts know.
 func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(macroUserKnownReverseShellActivity, "evt.num")))
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1036:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1047:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && (check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev) || check29(ev)) && (check30(ev) || check31(ev) || check32(ev) || check33(ev) || check34(ev) || check35(ev) || check36(ev) || check37(ev)) && (check38(ev) || check39(ev) || check40(ev) || check41(ev) || check42(ev) || check43(ev) || check44(ev) || check45(ev) || check46(ev) || check47(ev) || check48(ev)) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInterpreterProcess(ev) && macroInlineCodeFlag(ev) && macroInlineCodeOpensSocket(ev) && macroInlineCodeRunsShell(ev) && !macroUserKnownInlineReverseShellActivity(ev))
 }
 
 // formatInlineScriptReverseShell appends the output of the rule "Inline Script Reverse Shell".
@@ -438,12 +438,12 @@ func formatInlineScriptReverseShell(dst []byte, ev *event.Event) []byte {
 
 // condInlineScriptReverseShell evaluates the condition of the rule "Inline Script Reverse Shell" over what the facts know.
 func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), ruleset.TriOr(f.Check(check22, "proc.args"), f.Check(check23, "proc.args"), f.Check(check24, "proc.args"), f.Check(check25, "proc.args"), f.Check(check26, "proc.args"), f.Check(check27, "proc.args"), f.Check(check28, "proc.args"), f.Check(check29, "proc.args")), ruleset.TriOr(f.Check(check30, "proc.args"), f.Check(check31, "proc.args"), f.Check(check32, "proc.args"), f.Check(check33, "proc.args"), f.Check(check34, "proc.args"), f.Check(check35, "proc.args"), f.Check(check36, "proc.args"), f.Check(check37, "proc.args")), ruleset.TriOr(f.Check(check38, "proc.args"), f.Check(check39, "proc.args"), f.Check(check40, "proc.args"), f.Check(check41, "proc.args"), f.Check(check42, "proc.args"), f.Check(check43, "proc.args"), f.Check(check44, "proc.args"), f.Check(check45, "proc.args"), f.Check(check46, "proc.args"), f.Check(check47, "proc.args"), f.Check(check48, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroInterpreterProcessCond(f), macroInlineCodeFlagCond(f), macroInlineCodeOpensSocketCond(f), macroInlineCodeRunsShellCond(f), ruleset.TriNot(f.Check(macroUserKnownInlineReverseShellActivity, "evt.num")))
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1053:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1064:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check49(ev) || check50(ev)) && !check51(ev) && !check52(ev) && !check53(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && (procIsExeFromMemfdIs(ev) || procExepathStartswith(ev)) && !procExepathContains(ev) && !procPnameInContainerRuntimeNames(ev) && !macroUserKnownMemfdExecActivity(ev))
 }
 
 // formatFilelessExecutionFromMemory appends the output of the rule "Fileless Execution From Memory".
@@ -538,12 +538,12 @@ func formatFilelessExecutionFromMemory(dst []byte, ev *event.Event) []byte {
 
 // condFilelessExecutionFromMemory evaluates the condition of the rule "Fileless Execution From Memory" over what the facts know.
 func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check49, "proc.is_exe_from_memfd"), f.Check(check50, "proc.exepath")), ruleset.TriNot(f.Check(check51, "proc.exepath")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMemfdExecActivity, "evt.num")))
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1075:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1086:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check54(ev) || (check55(ev) || check56(ev) || check57(ev) || check58(ev) || check59(ev) || check60(ev) || check61(ev) || check62(ev) || check63(ev) || check64(ev))) && !check10(ev))
+	return (macroSpawnedProcess(ev) && (procNameInMinerNames(ev) || macroMinerCommandLine(ev)) && !macroUserKnownMinerCommandActivity(ev))
 }
 
 // formatCryptoMinerCommandLine appends the output of the rule "Crypto Miner Command Line".
@@ -633,12 +633,12 @@ func formatCryptoMinerCommandLine(dst []byte, ev *event.Event) []byte {
 
 // condCryptoMinerCommandLine evaluates the condition of the rule "Crypto Miner Command Line" over what the facts know.
 func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check54, "proc.name"), ruleset.TriOr(f.Check(check55, "proc.cmdline"), f.Check(check56, "proc.cmdline"), f.Check(check57, "proc.cmdline"), f.Check(check58, "proc.cmdline"), f.Check(check59, "proc.cmdline"), f.Check(check60, "proc.cmdline"), f.Check(check61, "proc.cmdline"), f.Check(check62, "proc.cmdline"), f.Check(check63, "proc.cmdline"), f.Check(check64, "proc.cmdline"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procNameInMinerNames, "proc.name"), macroMinerCommandLineCond(f)), ruleset.TriNot(f.Check(macroUserKnownMinerCommandActivity, "evt.num")))
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1088:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1099:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && (check76(ev) || check77(ev) || check78(ev) || check79(ev) || check80(ev) || check81(ev) || check82(ev) || check83(ev) || check84(ev) || check85(ev) || check86(ev) || check87(ev) || check88(ev) || check89(ev) || check90(ev) || check91(ev) || check92(ev) || check93(ev) || check94(ev)) && !check10(ev))
+	return (macroOutboundConnection(ev) && macroMinerPoolDomain(ev) && !macroUserKnownMinerDomainActivity(ev))
 }
 
 // formatCryptoMiningPoolDomainContacted appends the output of the rule "Crypto Mining Pool Domain Contacted".
@@ -748,12 +748,12 @@ func formatCryptoMiningPoolDomainContacted(dst []byte, ev *event.Event) []byte {
 
 // condCryptoMiningPoolDomainContacted evaluates the condition of the rule "Crypto Mining Pool Domain Contacted" over what the facts know.
 func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), ruleset.TriOr(f.Check(check76, "fd.sip.name"), f.Check(check77, "fd.sip.name"), f.Check(check78, "fd.sip.name"), f.Check(check79, "fd.sip.name"), f.Check(check80, "fd.sip.name"), f.Check(check81, "fd.sip.name"), f.Check(check82, "fd.sip.name"), f.Check(check83, "fd.sip.name"), f.Check(check84, "fd.sip.name"), f.Check(check85, "fd.sip.name"), f.Check(check86, "fd.sip.name"), f.Check(check87, "fd.sip.name"), f.Check(check88, "fd.sip.name"), f.Check(check89, "fd.sip.name"), f.Check(check90, "fd.sip.name"), f.Check(check91, "fd.sip.name"), f.Check(check92, "fd.sip.name"), f.Check(check93, "fd.sip.name"), f.Check(check94, "fd.sip.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), macroMinerPoolDomainCond(f), ruleset.TriNot(f.Check(macroUserKnownMinerDomainActivity, "evt.num")))
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1103:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1114:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check95(ev) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procIsExeUpperLayerIs(ev) && !macroUserKnownDriftExecActivity(ev))
 }
 
 // formatDriftedExecutableRunInContainer appends the output of the rule "Drifted Executable Run In Container".
@@ -848,12 +848,12 @@ func formatDriftedExecutableRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condDriftedExecutableRunInContainer evaluates the condition of the rule "Drifted Executable Run In Container" over what the facts know.
 func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check95, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftExecActivity, "evt.num")))
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1119:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1130:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
-	return ((check96(ev) || check97(ev)) && check98(ev) && check99(ev) && check2(ev) && !(check100(ev) || check101(ev)) && !check9(ev) && !check10(ev))
+	return ((macroFileOpenEvent(ev) || evtTypeIs2(ev)) && fdNumGe(ev) && evtIsOpenExecIs(ev) && macroInContainer(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDriftCreateActivity(ev))
 }
 
 // formatNewExecutableCreatedInContainer appends the output of the rule "New Executable Created In Container".
@@ -968,12 +968,12 @@ func formatNewExecutableCreatedInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNewExecutableCreatedInContainer evaluates the condition of the rule "New Executable Created In Container" over what the facts know.
 func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(f.Check(check96, "evt.type"), f.Check(check97, "evt.type")), f.Check(check98, "fd.num"), f.Check(check99, "evt.is_open_exec"), f.Check(check2, "container.id"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftCreateActivity, "evt.num")))
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1136:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1147:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
-	return (check65(ev) && check2(ev) && check102(ev) && check74(ev) && (check103(ev) || check104(ev) || check105(ev) || check106(ev) || check107(ev)) && !check9(ev) && !check10(ev))
+	return (evtTypeIs(ev) && macroInContainer(ev) && fdTypecharIs(ev) && evtRawresGe(ev) && macroContainerRuntimeSocket(ev) && !macroUserKnownRuntimeSocketActivity(ev))
 }
 
 // formatContainerRuntimeSocketConnectedFromContainer appends the output of the rule "Container Runtime Socket Connected From Container".
@@ -1068,12 +1068,12 @@ func formatContainerRuntimeSocketConnectedFromContainer(dst []byte, ev *event.Ev
 
 // condContainerRuntimeSocketConnectedFromContainer evaluates the condition of the rule "Container Runtime Socket Connected From Container" over what the facts know.
 func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check65, "evt.type"), f.Check(check2, "container.id"), f.Check(check102, "fd.typechar"), f.Check(check74, "evt.rawres"), ruleset.TriOr(f.Check(check103, "fd.name"), f.Check(check104, "fd.name"), f.Check(check105, "fd.name"), f.Check(check106, "fd.name"), f.Check(check107, "fd.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRuntimeSocketActivity, "evt.num")))
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1153:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1164:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
-	return (check12(ev) && check13(ev) && check14(ev) && (check108(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev))) && !check53(ev) && !check10(ev))
+	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && (procNameIn(ev) || macroInterpreterProcess(ev)) && !macroUserKnownSocketStdioActivity(ev))
 }
 
 // formatNetworkClientStdioRedirectedToSocket appends the output of the rule "Network Client Stdio Redirected To Socket".
@@ -1173,12 +1173,12 @@ func formatNetworkClientStdioRedirectedToSocket(dst []byte, ev *event.Event) []b
 
 // condNetworkClientStdioRedirectedToSocket evaluates the condition of the rule "Network Client Stdio Redirected To Socket" over what the facts know.
 func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check12, "evt.type"), f.Check(check13, "fd.typechar"), f.Check(check14, "evt.rawres"), ruleset.TriOr(f.Check(check108, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSocketStdioActivity, "evt.num")))
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1170:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1181:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check109(ev) || check110(ev) || check111(ev) || ((check15(ev) || ((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) || check112(ev)) && check113(ev))) && !check114(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && (procExepathStartswith2(ev) || procExeStartswith(ev) || procExepathStartswith3(ev) || ((macroShellProcess(ev) || macroInterpreterProcess(ev) || procNameStartswith6(ev)) && procArgsStartswith5(ev))) && !macroUserKnownShmExecActivity(ev))
 }
 
 // formatExecutionFromSharedMemory appends the output of the rule "Execution From Shared Memory".
@@ -1268,12 +1268,12 @@ func formatExecutionFromSharedMemory(dst []byte, ev *event.Event) []byte {
 
 // condExecutionFromSharedMemory evaluates the condition of the rule "Execution From Shared Memory" over what the facts know.
 func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check109, "proc.exepath"), f.Check(check110, "proc.exe"), f.Check(check111, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check15, "proc.name"), ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name")), f.Check(check112, "proc.name")), f.Check(check113, "proc.args"))), ruleset.TriNot(f.Check(check114, "proc.exepath")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownShmExecActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1187:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1198:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return (check11(ev) && !check115(ev) && !check53(ev) && !check10(ev))
+	return (macroModuleLoadEvent(ev) && !procNameInKernelModuleLoaderNames(ev) && !macroUserKnownModuleLoadActivity(ev))
 }
 
 // formatKernelModuleLoadedByUnexpectedProgram appends the output of the rule "Kernel Module Loaded By Unexpected Program".
@@ -1373,12 +1373,12 @@ func formatKernelModuleLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []
 
 // condKernelModuleLoadedByUnexpectedProgram evaluates the condition of the rule "Kernel Module Loaded By Unexpected Program" over what the facts know.
 func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check11, "evt.type"), ruleset.TriNot(f.Check(check115, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownModuleLoadActivity, "evt.num")))
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1202:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1213:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
-	return (check116(ev) && (check117(ev) || check118(ev) || check119(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (evtTypeIs3(ev) && (evtArgRequestContains(ev) || evtArgRequestContains2(ev) || evtArgRequestContains3(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceInjectionActivity(ev))
 }
 
 // formatPtraceCodeInjection appends the output of the rule "Ptrace Code Injection".
@@ -1483,12 +1483,12 @@ func formatPtraceCodeInjection(dst []byte, ev *event.Event) []byte {
 
 // condPtraceCodeInjection evaluates the condition of the rule "Ptrace Code Injection" over what the facts know.
 func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check117, "evt.arg.request"), f.Check(check118, "evt.arg.request"), f.Check(check119, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains, "evt.arg.request"), f.Check(evtArgRequestContains2, "evt.arg.request"), f.Check(evtArgRequestContains3, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceInjectionActivity, "evt.num")))
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1218:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1229:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check123(ev) || check124(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check125(ev) && !check53(ev) && !check10(ev))
+	return (macroFileWritten(ev) && (fdNameInKernelHookFiles(ev) || fdFilenameIs(ev)) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !procNameInKernelHookWriterNames(ev) && !macroUserKnownKernelHookActivity(ev))
 }
 
 // formatKernelExecutionHookModified appends the output of the rule "Kernel Execution Hook Modified".
@@ -1583,12 +1583,12 @@ func formatKernelExecutionHookModified(dst []byte, ev *event.Event) []byte {
 
 // condKernelExecutionHookModified evaluates the condition of the rule "Kernel Execution Hook Modified" over what the facts know.
 func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check123, "fd.name"), f.Check(check124, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check125, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownKernelHookActivity, "evt.num")))
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1239:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1250:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
-	return (check96(ev) && check122(ev) && check98(ev) && check126(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !(check120(ev) || check53(ev)) && !check131(ev) && !check53(ev) && !check10(ev))
+	return (macroFileOpenEvent(ev) && fdTypecharIs2(ev) && fdNumGe(ev) && fdNameGlob(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !macroDebuggerProcess(ev) && !procNameInSecurityAgentNames(ev) && !macroUserKnownProcMemActivity(ev))
 }
 
 // formatProcessMemoryOpenedThroughProcfs appends the output of the rule "Process Memory Opened Through Procfs".
@@ -1693,12 +1693,12 @@ func formatProcessMemoryOpenedThroughProcfs(dst []byte, ev *event.Event) []byte 
 
 // condProcessMemoryOpenedThroughProcfs evaluates the condition of the rule "Process Memory Opened Through Procfs" over what the facts know.
 func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num"), f.Check(check126, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check131, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownProcMemActivity, "evt.num")))
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1261:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1272:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check132(ev) || check133(ev))) || (check134(ev) && check135(ev)) || (check136(ev) && check137(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && (fdNameIs(ev) || lannerFdRealpathIs(ev))) || (macroRenameEvent(ev) && evtArgNewpathIs(ev)) || (macroSymlinkEvent(ev) && evtArgLinkpathIs(ev))) && !macroPackageManagerContext(ev) && !macroUserKnownPreloadFileActivity(ev))
 }
 
 // formatDynamicLinkerPreloadFileModified appends the output of the rule "Dynamic Linker Preload File Modified".
@@ -1813,12 +1813,12 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 
 // condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
 func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check132, "fd.name"), f.Check(check133, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check135, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check136, "evt.type"), f.Check(check137, "evt.arg.linkpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameIs, "fd.name"), f.Check(lannerFdRealpathIs, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPreloadFileActivity, "evt.num")))
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1278:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1289:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check138(ev) || check139(ev) || check140(ev) || check141(ev))) || (check134(ev) && (check142(ev) || check143(ev)))) && !check144(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && (fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || lannerFdRealpathInAccountDatabaseFiles(ev) || lannerFdRealpathStartswith(ev))) || (macroRenameEvent(ev) && (evtArgNewpathInAccountDatabaseFiles(ev) || evtArgNewpathStartswith(ev)))) && !procNameIn2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountDbActivity(ev))
 }
 
 // formatAccountDatabaseModifiedDirectly appends the output of the rule "Account Database Modified Directly".
@@ -1923,12 +1923,12 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 
 // condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
 func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check138, "fd.name"), f.Check(check139, "fd.directory"), f.Check(check140, "lanner.fd.realpath"), f.Check(check141, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check142, "evt.arg.newpath"), f.Check(check143, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check144, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"), f.Check(lannerFdRealpathInAccountDatabaseFiles, "lanner.fd.realpath"), f.Check(lannerFdRealpathStartswith, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAccountDbActivity, "evt.num")))
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1308:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check145(ev) && !((check146(ev) || check147(ev) || check148(ev) || check149(ev) || check150(ev) || check151(ev)) || (check152(ev) || check153(ev) || (check154(ev) && (check155(ev) || check156(ev)))) || check138(ev) || check140(ev) || check139(ev) || check132(ev) || check133(ev) || ((check157(ev) || check158(ev) || check159(ev)) && (check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev)))) && !check166(ev) && !check167(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !(check168(ev) && check169(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check53(ev) && !check10(ev))
+	return (macroFileWritten(ev) && fdNameStartswith3(ev) && !macroEtcPathWithOwnRule(ev) && !procNameInEtcWriterNamesAccountToolNames(ev) && !procAnameInEtcWriterParentNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroInteractiveEditor(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownEtcWriteActivity(ev))
 }
 
 // formatWriteBelowEtc appends the output of the rule "Write Below Etc".
@@ -2033,12 +2033,12 @@ func formatWriteBelowEtc(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowEtc evaluates the condition of the rule "Write Below Etc" over what the facts know.
 func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check145, "fd.name"), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.name"), f.Check(check148, "fd.directory"), f.Check(check149, "lanner.fd.realpath"), f.Check(check150, "lanner.fd.realpath"), f.Check(check151, "lanner.fd.realpath")), ruleset.TriOr(f.Check(check152, "fd.name"), f.Check(check153, "fd.directory"), ruleset.TriAnd(f.Check(check154, "fd.filename"), ruleset.TriOr(f.Check(check155, "fd.directory"), f.Check(check156, "fd.directory")))), f.Check(check138, "fd.name"), f.Check(check140, "lanner.fd.realpath"), f.Check(check139, "fd.directory"), f.Check(check132, "fd.name"), f.Check(check133, "lanner.fd.realpath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check157, "fd.name"), f.Check(check158, "fd.name"), f.Check(check159, "fd.name")), ruleset.TriOr(f.Check(check160, "fd.filename"), f.Check(check161, "fd.filename"), f.Check(check162, "fd.filename"), f.Check(check163, "fd.filename"), f.Check(check164, "fd.filename"), f.Check(check165, "fd.filename"))))), ruleset.TriNot(f.Check(check166, "proc.name")), ruleset.TriNot(f.Check(check167, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check169, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEtcWriteActivity, "evt.num")))
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1332:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check172(ev)) || (check134(ev) && check173(ev))) && !(check100(ev) || check101(ev)) && !(check174(ev) || ((check18(ev) || check19(ev)) && (check175(ev) || check176(ev)))) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && fdDirectoryInBinaryDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchBinaryDirs(ev))) && !macroPackageManagerContext(ev) && !macroLanguagePackageInstall(ev) && !macroUserKnownBinDirActivity(ev))
 }
 
 // formatWriteBelowBinaryDirectory appends the output of the rule "Write Below Binary Directory".
@@ -2153,12 +2153,12 @@ func formatWriteBelowBinaryDirectory(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowBinaryDirectory evaluates the condition of the rule "Write Below Binary Directory" over what the facts know.
 func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check172, "fd.directory")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check173, "evt.arg.newpath"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check174, "proc.name"), ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check175, "proc.args"), f.Check(check176, "proc.args"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBinDirActivity, "evt.num")))
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1350:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check177(ev)) || (check134(ev) && check178(ev)) || (check179(ev) && (check180(ev) || check181(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && fdNamePmatchPackageDatabaseDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchPackageDatabaseDirs(ev)) || (macroUnlinkEvent(ev) && (evtArgPathPmatchPackageDatabaseDirs(ev) || evtArgNamePmatchPackageDatabaseDirs(ev)))) && !macroPackageManagerContext(ev) && !macroUserKnownPackageDbActivity(ev))
 }
 
 // formatPackageDatabaseModifiedOutsidePackageManager appends the output of the rule "Package Database Modified Outside Package Manager".
@@ -2283,12 +2283,12 @@ func formatPackageDatabaseModifiedOutsidePackageManager(dst []byte, ev *event.Ev
 
 // condPackageDatabaseModifiedOutsidePackageManager evaluates the condition of the rule "Package Database Modified Outside Package Manager" over what the facts know.
 func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check177, "fd.name")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check178, "evt.arg.newpath")), ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check180, "evt.arg.path"), f.Check(check181, "evt.arg.name")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPackageDbActivity, "evt.num")))
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1367:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
-	return (((check97(ev) && check98(ev)) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check182(ev))) && (check183(ev) || check184(ev)) && !(check185(ev) || check186(ev) || check187(ev) || check188(ev) || check189(ev) || check190(ev) || check191(ev) || check192(ev) || check193(ev) || check194(ev) || check195(ev) || check196(ev) || check197(ev) || check198(ev) || check199(ev) || check200(ev) || check201(ev) || check202(ev) || check203(ev) || check204(ev) || check205(ev) || check206(ev)) && !check207(ev) && !check208(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileCreated(ev) && (fdDirectoryIs4(ev) || fdDirectoryGlob2(ev)) && !macroWellKnownDeviceName(ev) && !fdNameIs3(ev) && !procNameIn3(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDevWriters(ev))
 }
 
 // formatNonDeviceFileCreatedUnderDev appends the output of the rule "Non-Device File Created Under Dev".
@@ -2393,12 +2393,12 @@ func formatNonDeviceFileCreatedUnderDev(dst []byte, ev *event.Event) []byte {
 
 // condNonDeviceFileCreatedUnderDev evaluates the condition of the rule "Non-Device File Created Under Dev" over what the facts know.
 func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num")), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check182, "evt.arg.flags"))), ruleset.TriOr(f.Check(check183, "fd.directory"), f.Check(check184, "fd.directory")), ruleset.TriNot(ruleset.TriOr(f.Check(check185, "fd.name"), f.Check(check186, "fd.filename"), f.Check(check187, "fd.filename"), f.Check(check188, "fd.filename"), f.Check(check189, "fd.filename"), f.Check(check190, "fd.filename"), f.Check(check191, "fd.filename"), f.Check(check192, "fd.filename"), f.Check(check193, "fd.filename"), f.Check(check194, "fd.filename"), f.Check(check195, "fd.filename"), f.Check(check196, "fd.filename"), f.Check(check197, "fd.filename"), f.Check(check198, "fd.filename"), f.Check(check199, "fd.filename"), f.Check(check200, "fd.filename"), f.Check(check201, "fd.filename"), f.Check(check202, "fd.filename"), f.Check(check203, "fd.filename"), f.Check(check204, "fd.filename"), f.Check(check205, "fd.filename"), f.Check(check206, "fd.filename"))), ruleset.TriNot(f.Check(check207, "fd.name")), ruleset.TriNot(f.Check(check208, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDevWriters, "evt.num")))
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1390:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check170(ev) && check2(ev)) && check209(ev) && !check9(ev) && !check10(ev))
+	return (macroContainerFirstProcess(ev) && containerPrivilegedIs(ev) && !macroUserKnownPrivilegedContainerActivity(ev))
 }
 
 // formatPrivilegedContainerStarted appends the output of the rule "Privileged Container Started".
@@ -2498,12 +2498,12 @@ func formatPrivilegedContainerStarted(dst []byte, ev *event.Event) []byte {
 
 // condPrivilegedContainerStarted evaluates the condition of the rule "Privileged Container Started" over what the facts know.
 func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check170, "proc.vpid"), f.Check(check2, "container.id")), f.Check(check209, "container.privileged"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownPrivilegedContainerActivity, "evt.num")))
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1406:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
-	return (((check16(ev) && check17(ev)) && check170(ev) && check2(ev)) && (check210(ev) || check211(ev) || check212(ev) || check213(ev) || check214(ev) || check215(ev) || check216(ev) || check217(ev) || check218(ev) || check219(ev) || check220(ev) || check221(ev) || check222(ev) || check223(ev) || check224(ev) || check225(ev) || check226(ev) || check227(ev) || check228(ev) || check229(ev)) && !check9(ev) && !check10(ev))
+	return (macroContainerFirstProcess(ev) && macroSensitiveHostMount(ev) && !macroUserKnownSensitiveMountActivity(ev))
 }
 
 // formatContainerStartedWithSensitiveHostMount appends the output of the rule "Container Started With Sensitive Host Mount".
@@ -2598,12 +2598,12 @@ func formatContainerStartedWithSensitiveHostMount(dst []byte, ev *event.Event) [
 
 // condContainerStartedWithSensitiveHostMount evaluates the condition of the rule "Container Started With Sensitive Host Mount" over what the facts know.
 func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check170, "proc.vpid"), f.Check(check2, "container.id")), ruleset.TriOr(f.Check(check210, "container.mount.dest[/]"), f.Check(check211, "container.mount.dest[/proc*]"), f.Check(check212, "container.mount.dest[/etc]"), f.Check(check213, "container.mount.dest[/etc/shadow]"), f.Check(check214, "container.mount.dest[/etc/sudoers*]"), f.Check(check215, "container.mount.dest[/root*]"), f.Check(check216, "container.mount.dest[/boot*]"), f.Check(check217, "container.mount.dest[/var/run]"), f.Check(check218, "container.mount.dest[/run]"), f.Check(check219, "container.mount.dest[/var/run/docker.sock]"), f.Check(check220, "container.mount.dest[/run/docker.sock]"), f.Check(check221, "container.mount.dest[/run/containerd]"), f.Check(check222, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(check223, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(check224, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(check225, "container.mount.dest[/run/crio/crio.sock]"), f.Check(check226, "container.mount.dest[/run/podman/podman.sock]"), f.Check(check227, "container.mount.dest[/var/lib/docker]"), f.Check(check228, "container.mount.dest[/var/lib/kubelet]"), f.Check(check229, "container.mount.dest[/var/lib/kubelet/pki*]")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownSensitiveMountActivity, "evt.num")))
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1421:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check230(ev) && !check231(ev) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInOsPackageManagerNames(ev) && !procAnameInOsPackageManagerNames(ev) && !macroUserKnownContainerPackageActivity(ev))
 }
 
 // formatPackageManagerRunInContainer appends the output of the rule "Package Manager Run In Container".
@@ -2693,12 +2693,12 @@ func formatPackageManagerRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condPackageManagerRunInContainer evaluates the condition of the rule "Package Manager Run In Container" over what the facts know.
 func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check230, "proc.name"), ruleset.TriNot(f.Check(check231, "proc.aname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPackageActivity, "evt.num")))
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1438:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check232(ev) && !(check2(ev) && (check170(ev) || check171(ev))) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInPrivilegeSwitchNames(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerPrivilegeSwitchActivity(ev))
 }
 
 // formatPrivilegeSwitchBinaryRunInContainer appends the output of the rule "Privilege Switch Binary Run In Container".
@@ -2788,12 +2788,12 @@ func formatPrivilegeSwitchBinaryRunInContainer(dst []byte, ev *event.Event) []by
 
 // condPrivilegeSwitchBinaryRunInContainer evaluates the condition of the rule "Privilege Switch Binary Run In Container" over what the facts know.
 func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check232, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPrivilegeSwitchActivity, "evt.num")))
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1455:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check233(ev) && !(check234(ev) && check235(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameIn4(ev) && !(procNameIs(ev) && procArgsIn(ev)) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownHostAccessActivity(ev))
 }
 
 // formatHostAccessToolRunInContainer appends the output of the rule "Host Access Tool Run In Container".
@@ -2883,12 +2883,12 @@ func formatHostAccessToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condHostAccessToolRunInContainer evaluates the condition of the rule "Host Access Tool Run In Container" over what the facts know.
 func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check233, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(check234, "proc.name"), f.Check(check235, "proc.args"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownHostAccessActivity, "evt.num")))
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1473:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check236(ev) && !check237(ev) && !check238(ev) && !(check239(ev) && (check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev))) && !check249(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && procPnameInWebServerNames(ev) && !procCmdlineContains10(ev) && !procCmdlineContains11(ev) && !macroNodeDeveloperTooling(ev) && !macroUserKnownWebServerShellActivity(ev))
 }
 
 // formatShellSpawnedByWebServer appends the output of the rule "Shell Spawned By Web Server".
@@ -2988,12 +2988,12 @@ func formatShellSpawnedByWebServer(dst []byte, ev *event.Event) []byte {
 
 // condShellSpawnedByWebServer evaluates the condition of the rule "Shell Spawned By Web Server" over what the facts know.
 func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check236, "proc.pname"), ruleset.TriNot(f.Check(check237, "proc.cmdline")), ruleset.TriNot(f.Check(check238, "proc.cmdline")), ruleset.TriNot(ruleset.TriAnd(f.Check(check239, "proc.pname"), ruleset.TriOr(f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline"), f.Check(check243, "proc.pcmdline"), f.Check(check244, "proc.pcmdline"), f.Check(check245, "proc.pcmdline"), f.Check(check246, "proc.pcmdline"), f.Check(check247, "proc.pcmdline"), f.Check(check248, "proc.pcmdline")))), ruleset.TriNot(f.Check(check249, "proc.cmdline")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownWebServerShellActivity, "evt.num")))
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1494:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && (check250(ev) || check251(ev)) && (check252(ev) || check253(ev) || check254(ev) || check255(ev) || check256(ev) || check257(ev) || check258(ev) || check259(ev) || check260(ev) || check261(ev) || check262(ev) || check263(ev) || check264(ev) || check265(ev) || check266(ev) || check267(ev) || check268(ev) || check269(ev) || check270(ev) || check271(ev) || check272(ev) || check273(ev) || check274(ev) || check275(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroDownloadToolInCmdline(ev) && macroCmdlinePipesIntoInterpreter(ev) && !macroUserKnownDownloadPipeActivity(ev))
 }
 
 // formatDownloadPipedIntoShell appends the output of the rule "Download Piped Into Shell".
@@ -3083,12 +3083,12 @@ func formatDownloadPipedIntoShell(dst []byte, ev *event.Event) []byte {
 
 // condDownloadPipedIntoShell evaluates the condition of the rule "Download Piped Into Shell" over what the facts know.
 func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), ruleset.TriOr(f.Check(check250, "proc.cmdline"), f.Check(check251, "proc.cmdline")), ruleset.TriOr(f.Check(check252, "proc.cmdline"), f.Check(check253, "proc.cmdline"), f.Check(check254, "proc.cmdline"), f.Check(check255, "proc.cmdline"), f.Check(check256, "proc.cmdline"), f.Check(check257, "proc.cmdline"), f.Check(check258, "proc.cmdline"), f.Check(check259, "proc.cmdline"), f.Check(check260, "proc.cmdline"), f.Check(check261, "proc.cmdline"), f.Check(check262, "proc.cmdline"), f.Check(check263, "proc.cmdline"), f.Check(check264, "proc.cmdline"), f.Check(check265, "proc.cmdline"), f.Check(check266, "proc.cmdline"), f.Check(check267, "proc.cmdline"), f.Check(check268, "proc.cmdline"), f.Check(check269, "proc.cmdline"), f.Check(check270, "proc.cmdline"), f.Check(check271, "proc.cmdline"), f.Check(check272, "proc.cmdline"), f.Check(check273, "proc.cmdline"), f.Check(check274, "proc.cmdline"), f.Check(check275, "proc.cmdline")), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownDownloadPipeActivity, "evt.num")))
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1511:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check15(ev) && !check9(ev) && !check10(ev))
+	return (macroOutboundConnection(ev) && macroShellProcess(ev) && !macroUserKnownShellConnectionActivity(ev))
 }
 
 // formatShellOpenedNetworkConnection appends the output of the rule "Shell Opened Network Connection".
@@ -3198,12 +3198,12 @@ func formatShellOpenedNetworkConnection(dst []byte, ev *event.Event) []byte {
 
 // condShellOpenedNetworkConnection evaluates the condition of the rule "Shell Opened Network Connection" over what the facts know.
 func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownShellConnectionActivity, "evt.num")))
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1526:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check277(ev) && !check53(ev) && !check10(ev))
+	return (macroOutboundConnection(ev) && fdSportInMinerPoolPorts(ev) && !macroUserKnownMiningPortActivity(ev))
 }
 
 // formatConnectionToMiningPoolPort appends the output of the rule "Connection To Mining Pool Port".
@@ -3313,12 +3313,12 @@ func formatConnectionToMiningPoolPort(dst []byte, ev *event.Event) []byte {
 
 // condConnectionToMiningPoolPort evaluates the condition of the rule "Connection To Mining Pool Port" over what the facts know.
 func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check277, "fd.sport"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMiningPortActivity, "evt.num")))
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1540:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check278(ev) && !check279(ev) && !check53(ev) && !check10(ev))
+	return (macroOutboundConnection(ev) && procNameInSystemUtilityNames(ev) && !fdSportIs(ev) && !macroUserKnownUtilityConnectionActivity(ev))
 }
 
 // formatSystemUtilityOpenedNetworkConnection appends the output of the rule "System Utility Opened Network Connection".
@@ -3428,12 +3428,12 @@ func formatSystemUtilityOpenedNetworkConnection(dst []byte, ev *event.Event) []b
 
 // condSystemUtilityOpenedNetworkConnection evaluates the condition of the rule "System Utility Opened Network Connection" over what the facts know.
 func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check278, "proc.name"), ruleset.TriNot(f.Check(check279, "fd.sport")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUtilityConnectionActivity, "evt.num")))
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1557:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check280(ev) && !check53(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && procNameInTunnelToolNames(ev) && !macroUserKnownTunnelActivity(ev))
 }
 
 // formatTunnelingToolRun appends the output of the rule "Tunneling Tool Run".
@@ -3523,12 +3523,12 @@ func formatTunnelingToolRun(dst []byte, ev *event.Event) []byte {
 
 // condTunnelingToolRun evaluates the condition of the rule "Tunneling Tool Run" over what the facts know.
 func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check280, "proc.name"), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTunnelActivity, "evt.num")))
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1572:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check281(ev) && (check282(ev) || check283(ev) || check284(ev) || check285(ev) || check286(ev) || check287(ev) || check288(ev) || check289(ev) || check290(ev) || check291(ev) || check292(ev)) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && procNameInFileSearchNames(ev) && macroPrivateKeySearchTerms(ev) && !macroPackageManagerContext(ev) && !macroUserKnownKeySearchActivity(ev))
 }
 
 // formatPrivateKeySearch appends the output of the rule "Private Key Search".
@@ -3618,12 +3618,12 @@ func formatPrivateKeySearch(dst []byte, ev *event.Event) []byte {
 
 // condPrivateKeySearch evaluates the condition of the rule "Private Key Search" over what the facts know.
 func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check281, "proc.name"), ruleset.TriOr(f.Check(check282, "proc.args"), f.Check(check283, "proc.args"), f.Check(check284, "proc.args"), f.Check(check285, "proc.args"), f.Check(check286, "proc.args"), f.Check(check287, "proc.args"), f.Check(check288, "proc.args"), f.Check(check289, "proc.args"), f.Check(check290, "proc.args"), f.Check(check291, "proc.args"), f.Check(check292, "proc.args")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownKeySearchActivity, "evt.num")))
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1588:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check293(ev) && check294(ev)) || (check295(ev) && (check296(ev) || check297(ev) || check298(ev))) || check299(ev) || (check300(ev) && check301(ev)) || (check302(ev) && (check303(ev) || check301(ev) || check304(ev) || check305(ev)) && (check306(ev) || check307(ev) || check308(ev) || check309(ev) || check310(ev) || check311(ev) || check312(ev) || check313(ev) || check314(ev) || check315(ev) || check316(ev)))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroSecurityControlDisabled(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSecurityControlActivity(ev))
 }
 
 // formatSecurityControlDisabled appends the output of the rule "Security Control Disabled".
@@ -3713,12 +3713,12 @@ func formatSecurityControlDisabled(dst []byte, ev *event.Event) []byte {
 
 // condSecurityControlDisabled evaluates the condition of the rule "Security Control Disabled" over what the facts know.
 func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check293, "proc.name"), f.Check(check294, "proc.args")), ruleset.TriAnd(f.Check(check295, "proc.name"), ruleset.TriOr(f.Check(check296, "proc.args"), f.Check(check297, "proc.args"), f.Check(check298, "proc.args"))), f.Check(check299, "proc.name"), ruleset.TriAnd(f.Check(check300, "proc.name"), f.Check(check301, "proc.args")), ruleset.TriAnd(f.Check(check302, "proc.name"), ruleset.TriOr(f.Check(check303, "proc.args"), f.Check(check301, "proc.args"), f.Check(check304, "proc.args"), f.Check(check305, "proc.args")), ruleset.TriOr(f.Check(check306, "proc.args"), f.Check(check307, "proc.args"), f.Check(check308, "proc.args"), f.Check(check309, "proc.args"), f.Check(check310, "proc.args"), f.Check(check311, "proc.args"), f.Check(check312, "proc.args"), f.Check(check313, "proc.args"), f.Check(check314, "proc.args"), f.Check(check315, "proc.args"), f.Check(check316, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownSecurityControlActivity, "evt.num")))
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1604:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check317(ev) || (check318(ev) && (check319(ev) || check320(ev))) || (check321(ev) && check322(ev) && check320(ev))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroLogWipingCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogWipingActivity(ev))
 }
 
 // formatLogOrHistoryWipingCommand appends the output of the rule "Log Or History Wiping Command".
@@ -3808,12 +3808,12 @@ func formatLogOrHistoryWipingCommand(dst []byte, ev *event.Event) []byte {
 
 // condLogOrHistoryWipingCommand evaluates the condition of the rule "Log Or History Wiping Command" over what the facts know.
 func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(f.Check(check317, "proc.name"), ruleset.TriAnd(f.Check(check318, "proc.name"), ruleset.TriOr(f.Check(check319, "proc.args"), f.Check(check320, "proc.args"))), ruleset.TriAnd(f.Check(check321, "proc.name"), f.Check(check322, "proc.args"), f.Check(check320, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownLogWipingActivity, "evt.num")))
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1619:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check323(ev) && (check324(ev) || check325(ev) || check326(ev) || check327(ev) || check328(ev) || check329(ev) || check330(ev) || check331(ev) || check332(ev))) || check333(ev)) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroBlockDeviceOverwrite(ev) && !macroPackageManagerContext(ev) && !macroUserKnownBlockDeviceActivity(ev))
 }
 
 // formatBlockDeviceOverwritten appends the output of the rule "Block Device Overwritten".
@@ -3903,12 +3903,12 @@ func formatBlockDeviceOverwritten(dst []byte, ev *event.Event) []byte {
 
 // condBlockDeviceOverwritten evaluates the condition of the rule "Block Device Overwritten" over what the facts know.
 func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check323, "proc.name"), ruleset.TriOr(f.Check(check324, "proc.args"), f.Check(check325, "proc.args"), f.Check(check326, "proc.args"), f.Check(check327, "proc.args"), f.Check(check328, "proc.args"), f.Check(check329, "proc.args"), f.Check(check330, "proc.args"), f.Check(check331, "proc.args"), f.Check(check332, "proc.args"))), f.Check(check333, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownBlockDeviceActivity, "evt.num")))
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1634:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check334(ev) && (check335(ev) || check336(ev) || check337(ev) || check338(ev) || check339(ev))) && !check340(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroPreloadFromWritableDir(ev) && !macroUserKnownPreloadActivity(ev))
 }
 
 // formatPreloadLibraryFromWritableDirectory appends the output of the rule "Preload Library From Writable Directory".
@@ -4007,12 +4007,12 @@ func formatPreloadLibraryFromWritableDirectory(dst []byte, ev *event.Event) []by
 
 // condPreloadLibraryFromWritableDirectory evaluates the condition of the rule "Preload Library From Writable Directory" over what the facts know.
 func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check334, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(check335, "proc.env[LD_PRELOAD]"), f.Check(check336, "proc.env[LD_PRELOAD]"), f.Check(check337, "proc.env[LD_PRELOAD]"), f.Check(check338, "proc.env[LD_PRELOAD]"), f.Check(check339, "proc.env[LD_PRELOAD]"))), ruleset.TriNot(f.Check(check340, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownPreloadActivity, "evt.num")))
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1649:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
-	return (check341(ev) && check342(ev) && !check343(ev) && !check344(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroRootUidRequested(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !procNameIn7(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSetuidRootActivity(ev))
 }
 
 // formatSetuidRootByUnexpectedProgram appends the output of the rule "Setuid Root By Unexpected Program".
@@ -4117,12 +4117,12 @@ func formatSetuidRootByUnexpectedProgram(dst []byte, ev *event.Event) []byte {
 
 // condSetuidRootByUnexpectedProgram evaluates the condition of the rule "Setuid Root By Unexpected Program" over what the facts know.
 func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check341, "evt.type"), f.Check(check342, "evt.arg.uid"), ruleset.TriNot(f.Check(check343, "proc.name")), ruleset.TriNot(f.Check(check344, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidRootActivity, "evt.num")))
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1671:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
-	return (check345(ev) && (check346(ev) || check347(ev)) && !(check100(ev) || check101(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check3(ev) && !check348(ev) && !check53(ev) && !check10(ev))
+	return (macroChmodEvent(ev) && (evtArgModeContains(ev) || evtArgModeContains2(ev)) && !macroPackageManagerContext(ev) && !macroSystemdProcess(ev) && !macroContainerRuntimeProcess(ev) && !procNameIn8(ev) && !macroUserKnownSetuidBitActivity(ev))
 }
 
 // formatSetuidOrSetgidBitSet appends the output of the rule "Setuid Or Setgid Bit Set".
@@ -4242,12 +4242,12 @@ func formatSetuidOrSetgidBitSet(dst []byte, ev *event.Event) []byte {
 
 // condSetuidOrSetgidBitSet evaluates the condition of the rule "Setuid Or Setgid Bit Set" over what the facts know.
 func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check345, "evt.type"), ruleset.TriOr(f.Check(check346, "evt.arg.mode"), f.Check(check347, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check348, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidBitActivity, "evt.num")))
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1691:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
-	return ((check349(ev) && (check350(ev) || check351(ev))) && !check352(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (macroBpfProgramLoad(ev) && !procNameInBpfLoaderNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownBpfActivity(ev))
 }
 
 // formatBPFProgramLoadedByUnexpectedProgram appends the output of the rule "BPF Program Loaded By Unexpected Program".
@@ -4352,12 +4352,12 @@ func formatBPFProgramLoadedByUnexpectedProgram(dst []byte, ev *event.Event) []by
 
 // condBPFProgramLoadedByUnexpectedProgram evaluates the condition of the rule "BPF Program Loaded By Unexpected Program" over what the facts know.
 func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check349, "evt.type"), ruleset.TriOr(f.Check(check350, "evt.arg.cmd"), f.Check(check351, "evt.arg.cmd"))), ruleset.TriNot(f.Check(check352, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBpfActivity, "evt.num")))
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1708:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
-	return (check353(ev) && check354(ev) && !check355(ev) && !check53(ev) && !check10(ev))
+	return (evtTypeIs6(ev) && userUidIsNot(ev) && !procNameInUserfaultfdUserNames(ev) && !macroUserKnownUserfaultfdActivity(ev))
 }
 
 // formatUserfaultfdUsedByNonRoot appends the output of the rule "Userfaultfd Used By Non-Root".
@@ -4462,12 +4462,12 @@ func formatUserfaultfdUsedByNonRoot(dst []byte, ev *event.Event) []byte {
 
 // condUserfaultfdUsedByNonRoot evaluates the condition of the rule "Userfaultfd Used By Non-Root" over what the facts know.
 func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check353, "evt.type"), f.Check(check354, "user.uid"), ruleset.TriNot(f.Check(check355, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUserfaultfdActivity, "evt.num")))
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1724:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
-	return (check116(ev) && (check356(ev) || check357(ev)) && !(check120(ev) || check53(ev)) && !check10(ev))
+	return (evtTypeIs3(ev) && (evtArgRequestContains4(ev) || evtArgRequestContains5(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceAttachActivity(ev))
 }
 
 // formatPtraceAttachToProcess appends the output of the rule "Ptrace Attach To Process".
@@ -4572,12 +4572,12 @@ func formatPtraceAttachToProcess(dst []byte, ev *event.Event) []byte {
 
 // condPtraceAttachToProcess evaluates the condition of the rule "Ptrace Attach To Process" over what the facts know.
 func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), ruleset.TriOr(f.Check(check356, "evt.arg.request"), f.Check(check357, "evt.arg.request")), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains4, "evt.arg.request"), f.Check(evtArgRequestContains5, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceAttachActivity, "evt.num")))
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1728:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1739:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check359(ev) || check360(ev) || check361(ev) || check362(ev)) && !check363(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileOpenedForRead(ev) && macroAuthStorePath(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAuthStoreReadActivity(ev))
 }
 
 // formatCredentialStoreReadByUntrustedProgram appends the output of the rule "Credential Store Read By Untrusted Program".
@@ -4672,12 +4672,12 @@ func formatCredentialStoreReadByUntrustedProgram(dst []byte, ev *event.Event) []
 
 // condCredentialStoreReadByUntrustedProgram evaluates the condition of the rule "Credential Store Read By Untrusted Program" over what the facts know.
 func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check359, "fd.name"), f.Check(check360, "fd.directory"), f.Check(check361, "lanner.fd.realpath"), f.Check(check362, "lanner.fd.realpath")), ruleset.TriNot(f.Check(check363, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthStoreReadActivity, "evt.num")))
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1757:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check364(ev) || check365(ev) || ((check366(ev) || check367(ev)) && !check368(ev) && !check369(ev))) && !check370(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileOpenedForRead(ev) && macroSshPrivateKeyPath(ev) && !procNameInSshKeyReaderNamesSecurityAgentNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSshKeyReadActivity(ev))
 }
 
 // formatSSHPrivateKeyReadByUnexpectedProgram appends the output of the rule "SSH Private Key Read By Unexpected Program".
@@ -4772,12 +4772,12 @@ func formatSSHPrivateKeyReadByUnexpectedProgram(dst []byte, ev *event.Event) []b
 
 // condSSHPrivateKeyReadByUnexpectedProgram evaluates the condition of the rule "SSH Private Key Read By Unexpected Program" over what the facts know.
 func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check364, "fd.name"), f.Check(check365, "lanner.fd.realpath"), ruleset.TriAnd(ruleset.TriOr(f.Check(check366, "fd.directory"), f.Check(check367, "fd.directory")), ruleset.TriNot(f.Check(check368, "fd.filename")), ruleset.TriNot(f.Check(check369, "fd.filename")))), ruleset.TriNot(f.Check(check370, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSshKeyReadActivity, "evt.num")))
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1774:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
-	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && check371(ev) && !check127(ev) && !check128(ev) && !check129(ev) && !check130(ev) && !check372(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileOpenedForRead(ev) && fdNameGlob5(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !procNameInSecurityAgentNamesProcessListingToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownEnvironReadActivity(ev))
 }
 
 // formatProcessEnvironmentReadByAnotherProgram appends the output of the rule "Process Environment Read By Another Program".
@@ -4872,12 +4872,12 @@ func formatProcessEnvironmentReadByAnotherProgram(dst []byte, ev *event.Event) [
 
 // condProcessEnvironmentReadByAnotherProgram evaluates the condition of the rule "Process Environment Read By Another Program" over what the facts know.
 func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check371, "fd.name"), ruleset.TriNot(f.Check(check127, "fd.name")), ruleset.TriNot(f.Check(check128, "fd.name")), ruleset.TriNot(f.Check(check129, "fd.nameraw")), ruleset.TriNot(f.Check(check130, "fd.nameraw")), ruleset.TriNot(f.Check(check372, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEnvironReadActivity, "evt.num")))
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1796:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
-	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && check373(ev) && check374(ev) && (check15(ev) || check375(ev)) && !check9(ev) && !check10(ev))
+	return (macroFileOpenedForRead(ev) && fdFilenameIs2(ev) && fdNamePmatchServiceAccountTokenDirs(ev) && (macroShellProcess(ev) || procNameInSecretFileReaders(ev)) && !macroUserKnownTokenReadActivity(ev))
 }
 
 // formatServiceAccountTokenReadByShellUtility appends the output of the rule "Service Account Token Read By Shell Utility".
@@ -4972,12 +4972,12 @@ func formatServiceAccountTokenReadByShellUtility(dst []byte, ev *event.Event) []
 
 // condServiceAccountTokenReadByShellUtility evaluates the condition of the rule "Service Account Token Read By Shell Utility" over what the facts know.
 func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check373, "fd.filename"), f.Check(check374, "fd.name"), ruleset.TriOr(f.Check(check15, "proc.name"), f.Check(check375, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownTokenReadActivity, "evt.num")))
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1813:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check376(ev)) || (check134(ev) && (check377(ev) || check378(ev)))) && !(check100(ev) || check101(ev)) && !check379(ev) && !check380(ev) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && fdFilenameIn2(ev)) || (macroRenameEvent(ev) && (evtArgNewpathEndswith(ev) || evtArgNewpathEndswith2(ev)))) && !macroPackageManagerContext(ev) && !procNameInCloudBootstrapNames(ev) && !procAnameInCloudBootstrapNames(ev) && !macroUserKnownAuthorizedKeysActivity(ev))
 }
 
 // formatSSHAuthorizedKeysModified appends the output of the rule "SSH Authorized Keys Modified".
@@ -5082,12 +5082,12 @@ func formatSSHAuthorizedKeysModified(dst []byte, ev *event.Event) []byte {
 
 // condSSHAuthorizedKeysModified evaluates the condition of the rule "SSH Authorized Keys Modified" over what the facts know.
 func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check376, "fd.filename")), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check377, "evt.arg.newpath"), f.Check(check378, "evt.arg.newpath")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check379, "proc.name")), ruleset.TriNot(f.Check(check380, "proc.aname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthorizedKeysActivity, "evt.num")))
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1830:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
-	return (((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check146(ev) || check147(ev) || check148(ev) || check149(ev) || check150(ev) || check151(ev))) || (check134(ev) && (check381(ev) || check382(ev) || check383(ev) || check384(ev) || check385(ev) || check386(ev) || check387(ev)))) && !check388(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((macroFileWritten(ev) && macroCronPathWritten(ev)) || (macroRenameEvent(ev) && macroCronPathRenamedInto(ev))) && !procNameInCronWriterNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCronActivity(ev))
 }
 
 // formatCronConfigurationModified appends the output of the rule "Cron Configuration Modified".
@@ -5192,12 +5192,12 @@ func formatCronConfigurationModified(dst []byte, ev *event.Event) []byte {
 
 // condCronConfigurationModified evaluates the condition of the rule "Cron Configuration Modified" over what the facts know.
 func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check146, "fd.name"), f.Check(check147, "fd.name"), f.Check(check148, "fd.directory"), f.Check(check149, "lanner.fd.realpath"), f.Check(check150, "lanner.fd.realpath"), f.Check(check151, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check381, "evt.arg.newpath"), f.Check(check382, "evt.arg.newpath"), f.Check(check383, "evt.arg.newpath"), f.Check(check384, "evt.arg.newpath"), f.Check(check385, "evt.arg.newpath"), f.Check(check386, "evt.arg.newpath"), f.Check(check387, "evt.arg.newpath")))), ruleset.TriNot(f.Check(check388, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCronActivity, "evt.num")))
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1845:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check157(ev) || check158(ev) || check159(ev)) && (check160(ev) || check161(ev) || check162(ev) || check163(ev) || check164(ev) || check165(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check389(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileWritten(ev) && macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev) && !macroSystemdProcess(ev) && !procNameIs10(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSystemdUnitActivity(ev))
 }
 
 // formatSystemdUnitFileWritten appends the output of the rule "Systemd Unit File Written".
@@ -5292,12 +5292,12 @@ func formatSystemdUnitFileWritten(dst []byte, ev *event.Event) []byte {
 
 // condSystemdUnitFileWritten evaluates the condition of the rule "Systemd Unit File Written" over what the facts know.
 func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check157, "fd.name"), f.Check(check158, "fd.name"), f.Check(check159, "fd.name")), ruleset.TriOr(f.Check(check160, "fd.filename"), f.Check(check161, "fd.filename"), f.Check(check162, "fd.filename"), f.Check(check163, "fd.filename"), f.Check(check164, "fd.filename"), f.Check(check165, "fd.filename")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check389, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSystemdUnitActivity, "evt.num")))
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1863:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && (check152(ev) || check153(ev) || (check154(ev) && (check155(ev) || check156(ev)))) && !(check168(ev) && check169(ev)) && !(check168(ev) && check154(ev)) && !check390(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileWritten(ev) && macroShellStartupFile(ev) && !macroInteractiveEditor(ev) && !(macroInteractiveProcess(ev) && fdFilenameInShellStartupUserFiles(ev)) && !procNameInAccountToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownShellConfigActivity(ev))
 }
 
 // formatShellStartupFileModified appends the output of the rule "Shell Startup File Modified".
@@ -5392,12 +5392,12 @@ func formatShellStartupFileModified(dst []byte, ev *event.Event) []byte {
 
 // condShellStartupFileModified evaluates the condition of the rule "Shell Startup File Modified" over what the facts know.
 func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), ruleset.TriOr(f.Check(check152, "fd.name"), f.Check(check153, "fd.directory"), ruleset.TriAnd(f.Check(check154, "fd.filename"), ruleset.TriOr(f.Check(check155, "fd.directory"), f.Check(check156, "fd.directory")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check169, "proc.name"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check168, "proc.tty"), f.Check(check154, "fd.filename"))), ruleset.TriNot(f.Check(check390, "proc.name")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownShellConfigActivity, "evt.num")))
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1884:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
-	return (check391(ev) && (check392(ev) || check393(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroHardlinkEvent(ev) && (evtArgOldpathInLinkSensitiveTargets(ev) || evtArgOldpathStartswith(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownHardlinkActivity(ev))
 }
 
 // formatHardLinkToSensitiveFile appends the output of the rule "Hard Link To Sensitive File".
@@ -5512,12 +5512,12 @@ func formatHardLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condHardLinkToSensitiveFile evaluates the condition of the rule "Hard Link To Sensitive File" over what the facts know.
 func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check391, "evt.type"), ruleset.TriOr(f.Check(check392, "evt.arg.oldpath"), f.Check(check393, "evt.arg.oldpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHardlinkActivity, "evt.num")))
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1901:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
-	return (check136(ev) && check394(ev) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroSymlinkEvent(ev) && evtArgTargetInSymlinkSensitiveTargets(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSymlinkActivity(ev))
 }
 
 // formatSymbolicLinkToSensitiveFile appends the output of the rule "Symbolic Link To Sensitive File".
@@ -5632,12 +5632,12 @@ func formatSymbolicLinkToSensitiveFile(dst []byte, ev *event.Event) []byte {
 
 // condSymbolicLinkToSensitiveFile evaluates the condition of the rule "Symbolic Link To Sensitive File" over what the facts know.
 func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check136, "evt.type"), f.Check(check394, "evt.arg.target"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSymlinkActivity, "evt.num")))
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1918:3).
 func matchSystemLogCleared(ev *event.Event) bool {
-	return ((((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check395(ev) && check396(ev)) || (check179(ev) && (check397(ev) || check398(ev))) || (check134(ev) && check399(ev))) && !check400(ev) && !check401(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (((macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdNameStartswith5(ev)) || (macroUnlinkEvent(ev) && macroVarLogPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathStartswith2(ev))) && !procNameInLogManagerNamesSecurityAgentNames(ev) && !procAnameInLogManagerNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogClearActivity(ev))
 }
 
 // formatSystemLogCleared appends the output of the rule "System Log Cleared".
@@ -5762,12 +5762,12 @@ func formatSystemLogCleared(dst []byte, ev *event.Event) []byte {
 
 // condSystemLogCleared evaluates the condition of the rule "System Log Cleared" over what the facts know.
 func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check395, "evt.arg.flags"), f.Check(check396, "fd.name")), ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check397, "evt.arg.path"), f.Check(check398, "evt.arg.name"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check399, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(check400, "proc.name")), ruleset.TriNot(f.Check(check401, "proc.aname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownLogClearActivity, "evt.num")))
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1938:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
-	return (((check179(ev) && (check402(ev) || check403(ev) || check404(ev) || check405(ev))) || (check134(ev) && check406(ev)) || (check134(ev) && check407(ev) && !check15(ev) && !((check18(ev) || check19(ev)) || check20(ev) || check21(ev)) && !check408(ev) && !check409(ev)) || (check136(ev) && (check410(ev) || check411(ev))) || ((check96(ev) && check121(ev) && check122(ev) && check98(ev)) && check395(ev) && check412(ev) && !(check15(ev) && !check413(ev)))) && !check53(ev) && !check10(ev))
+	return (((macroUnlinkEvent(ev) && macroHistoryPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathEndswith(ev)) || (macroRenameEvent(ev) && evtArgNewpathEndswith3(ev) && !macroShellProcess(ev) && !macroInterpreterProcess(ev) && !evtArgOldpathEndswith2(ev) && !evtArgOldpathEndswith3(ev)) || (macroSymlinkEvent(ev) && (evtArgLinkpathEndswith(ev) || evtArgLinkpathEndswith2(ev))) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdFilenameInShellHistoryFileNames(ev) && !macroShellSavingOwnHistory(ev))) && !macroUserKnownHistoryClearActivity(ev))
 }
 
 // formatShellHistoryCleared appends the output of the rule "Shell History Cleared".
@@ -5902,12 +5902,132 @@ func formatShellHistoryCleared(dst []byte, ev *event.Event) []byte {
 
 // condShellHistoryCleared evaluates the condition of the rule "Shell History Cleared" over what the facts know.
 func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check179, "evt.type"), ruleset.TriOr(f.Check(check402, "evt.arg.path"), f.Check(check403, "evt.arg.name"), f.Check(check404, "evt.arg.path"), f.Check(check405, "evt.arg.name"))), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check406, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(check134, "evt.type"), f.Check(check407, "evt.arg.newpath"), ruleset.TriNot(f.Check(check15, "proc.name")), ruleset.TriNot(ruleset.TriOr(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), f.Check(check20, "proc.name"), f.Check(check21, "proc.name"))), ruleset.TriNot(f.Check(check408, "evt.arg.oldpath")), ruleset.TriNot(f.Check(check409, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(check136, "evt.type"), ruleset.TriOr(f.Check(check410, "evt.arg.linkpath"), f.Check(check411, "evt.arg.linkpath"))), ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), f.Check(check395, "evt.arg.flags"), f.Check(check412, "fd.filename"), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), ruleset.TriNot(f.Check(check413, "proc.pname")))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHistoryClearActivity, "evt.num")))
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1951:3).
+// matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1962:3).
+func matchRootRequestedByNonRootProcess(ev *event.Event) bool {
+	return (macroRootUidRequested(ev) && userUidIsNot(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !macroUserKnownRootRequestActivity(ev))
+}
+
+// formatRootRequestedByNonRootProcess appends the output of the rule "Root Requested By Non-Root Process".
+func formatRootRequestedByNonRootProcess(dst []byte, ev *event.Event) []byte {
+	dst = append(dst, "Non-root process asked for uid 0 | target_uid="...)
+	{
+		v, ok := event.EvtArg(ev, event.Arg{
+			ID:    event.ArgIDUID,
+			Index: -1,
+			Key:   "uid",
+			Set:   true,
+		})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " target_euid="...)
+	{
+		v, ok := event.EvtArg(ev, event.Arg{
+			ID:    event.ArgIDEuid,
+			Index: -1,
+			Key:   "euid",
+			Set:   true,
+		})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " result="...)
+	{
+		v, ok := event.EvtRes(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " user="...)
+	{
+		v, ok := event.UserName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " uid="...)
+	{
+		v, ok := event.UserUID(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " loginuid="...)
+	{
+		v, ok := event.UserLoginUID(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " process="...)
+	{
+		v, ok := event.ProcName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " exe="...)
+	{
+		v, ok := event.ProcExepath(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " cmdline="...)
+	{
+		v, ok := event.ProcCmdline(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " parent="...)
+	{
+		v, ok := event.ProcPname(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " pcmdline="...)
+	{
+		v, ok := event.ProcPcmdline(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " tty="...)
+	{
+		v, ok := event.ProcTTY(ev, event.Arg{})
+		dst = ruleset.AppendInt(dst, v, ok)
+	}
+	dst = append(dst, " evt="...)
+	{
+		v, ok := event.EvtType(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " container="...)
+	{
+		v, ok := event.ContainerID(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " ("...)
+	{
+		v, ok := event.ContainerName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, ") image="...)
+	{
+		v, ok := event.ContainerImageRepository(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, ":"...)
+	{
+		v, ok := event.ContainerImageTag(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " k8s="...)
+	{
+		v, ok := event.K8sNsName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, "/"...)
+	{
+		v, ok := event.K8sPodName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	return dst
+}
+
+// condRootRequestedByNonRootProcess evaluates the condition of the rule "Root Requested By Non-Root Process" over what the facts know.
+func condRootRequestedByNonRootProcess(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootRequestActivity, "evt.num")))
+}
+
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1981:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check15(ev) && check168(ev) && !check170(ev) && !check413(ev) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && !procVpidIs(ev) && !procPnameInShellNames(ev) && !macroUserKnownContainerShellActivity(ev))
 }
 
 // formatTerminalShellInContainer appends the output of the rule "Terminal Shell In Container".
@@ -6002,12 +6122,12 @@ func formatTerminalShellInContainer(dst []byte, ev *event.Event) []byte {
 
 // condTerminalShellInContainer evaluates the condition of the rule "Terminal Shell In Container" over what the facts know.
 func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check15, "proc.name"), f.Check(check168, "proc.tty"), ruleset.TriNot(f.Check(check170, "proc.vpid")), ruleset.TriNot(f.Check(check413, "proc.pname")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerShellActivity, "evt.num")))
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1970:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:2000:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check414(ev) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInNetworkToolNames(ev) && !macroUserKnownContainerNetworkToolActivity(ev))
 }
 
 // formatNetworkToolRunInContainer appends the output of the rule "Network Tool Run In Container".
@@ -6097,12 +6217,12 @@ func formatNetworkToolRunInContainer(dst []byte, ev *event.Event) []byte {
 
 // condNetworkToolRunInContainer evaluates the condition of the rule "Network Tool Run In Container" over what the facts know.
 func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check414, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNetworkToolActivity, "evt.num")))
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:1985:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2015:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
-	return (check345(ev) && check2(ev) && check17(ev) && (check415(ev) || check416(ev) || check417(ev)) && !(check100(ev) || check101(ev)) && !(check2(ev) && (check170(ev) || check171(ev))) && !check3(ev) && !check9(ev) && !check10(ev))
+	return (macroChmodEvent(ev) && macroInContainer(ev) && evtResIs(ev) && (evtArgModeContains3(ev) || evtArgModeContains4(ev) || evtArgModeContains5(ev)) && !macroPackageManagerContext(ev) && !macroStartedByContainerEntrypoint(ev) && !macroContainerRuntimeProcess(ev) && !macroUserKnownDriftChmodActivity(ev))
 }
 
 // formatExecutePermissionAddedInContainer appends the output of the rule "Execute Permission Added In Container".
@@ -6217,12 +6337,12 @@ func formatExecutePermissionAddedInContainer(dst []byte, ev *event.Event) []byte
 
 // condExecutePermissionAddedInContainer evaluates the condition of the rule "Execute Permission Added In Container" over what the facts know.
 func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check345, "evt.type"), f.Check(check2, "container.id"), f.Check(check17, "evt.res"), ruleset.TriOr(f.Check(check415, "evt.arg.mode"), f.Check(check416, "evt.arg.mode"), f.Check(check417, "evt.arg.mode")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check170, "proc.vpid"), f.Check(check171, "proc.aname")))), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftChmodActivity, "evt.num")))
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2004:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2034:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
-	return (((check65(ev) || (check66(ev) && check67(ev) && check68(ev) && check69(ev))) && check13(ev) && !(check70(ev) || check71(ev) || check72(ev) || check73(ev)) && (check74(ev) || check75(ev))) && check2(ev) && (check418(ev) || check419(ev) || check420(ev)) && !check9(ev) && !check10(ev))
+	return (macroOutboundConnection(ev) && macroInContainer(ev) && macroCloudMetadataServer(ev) && !macroUserKnownMetadataAccessActivity(ev))
 }
 
 // formatCloudMetadataServiceContactedFromContainer appends the output of the rule "Cloud Metadata Service Contacted From Container".
@@ -6322,12 +6442,12 @@ func formatCloudMetadataServiceContactedFromContainer(dst []byte, ev *event.Even
 
 // condCloudMetadataServiceContactedFromContainer evaluates the condition of the rule "Cloud Metadata Service Contacted From Container" over what the facts know.
 func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(ruleset.TriOr(f.Check(check65, "evt.type"), ruleset.TriAnd(f.Check(check66, "evt.type"), f.Check(check67, "fd.l4proto"), f.Check(check68, "fd.connected"), f.Check(check69, "fd.name_changed"))), f.Check(check13, "fd.typechar"), ruleset.TriNot(ruleset.TriOr(f.Check(check70, "fd.snet"), f.Check(check71, "fd.sip"), f.Check(check72, "fd.sip"), f.Check(check73, "fd.sip"))), ruleset.TriOr(f.Check(check74, "evt.rawres"), f.Check(check75, "evt.res"))), f.Check(check2, "container.id"), ruleset.TriOr(f.Check(check418, "fd.sip"), f.Check(check419, "fd.sip"), f.Check(check420, "fd.sip")), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownMetadataAccessActivity, "evt.num")))
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2019:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2049:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check2(ev) && check421(ev) && !check9(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInRemoteAccessClientNames(ev) && !macroUserKnownRemoteClientActivity(ev))
 }
 
 // formatRemoteAccessClientRunInContainer appends the output of the rule "Remote Access Client Run In Container".
@@ -6417,12 +6537,12 @@ func formatRemoteAccessClientRunInContainer(dst []byte, ev *event.Event) []byte 
 
 // condRemoteAccessClientRunInContainer evaluates the condition of the rule "Remote Access Client Run In Container" over what the facts know.
 func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check2, "container.id"), f.Check(check421, "proc.name"), ruleset.TriNot(f.Check(check9, "container.image.repository")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRemoteClientActivity, "evt.num")))
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2034:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2064:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check422(ev) && !check423(ev) && !(check15(ev) && check236(ev)) && !(check239(ev) && (check240(ev) || check241(ev) || check242(ev) || check243(ev) || check244(ev) || check245(ev) || check246(ev) || check247(ev) || check248(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && procPnameInWebServerNamesDatabaseServerNames(ev) && !procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev) && !(macroShellProcess(ev) && procPnameInWebServerNames(ev)) && !macroNodeDeveloperTooling(ev) && !macroPackageManagerContext(ev) && !macroUserKnownServerChildActivity(ev))
 }
 
 // formatUnexpectedChildOfServerProcess appends the output of the rule "Unexpected Child Of Server Process".
@@ -6517,12 +6637,12 @@ func formatUnexpectedChildOfServerProcess(dst []byte, ev *event.Event) []byte {
 
 // condUnexpectedChildOfServerProcess evaluates the condition of the rule "Unexpected Child Of Server Process" over what the facts know.
 func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check422, "proc.pname"), ruleset.TriNot(f.Check(check423, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check15, "proc.name"), f.Check(check236, "proc.pname"))), ruleset.TriNot(ruleset.TriAnd(f.Check(check239, "proc.pname"), ruleset.TriOr(f.Check(check240, "proc.pcmdline"), f.Check(check241, "proc.pcmdline"), f.Check(check242, "proc.pcmdline"), f.Check(check243, "proc.pcmdline"), f.Check(check244, "proc.pcmdline"), f.Check(check245, "proc.pcmdline"), f.Check(check246, "proc.pcmdline"), f.Check(check247, "proc.pcmdline"), f.Check(check248, "proc.pcmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownServerChildActivity, "evt.num")))
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2053:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2083:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check424(ev) && check425(ev) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroOnHost(ev) && procNameInNetworkScannerNames(ev) && !macroUserKnownNetworkScanActivity(ev))
 }
 
 // formatNetworkScannerRunOnHost appends the output of the rule "Network Scanner Run On Host".
@@ -6612,12 +6732,12 @@ func formatNetworkScannerRunOnHost(dst []byte, ev *event.Event) []byte {
 
 // condNetworkScannerRunOnHost evaluates the condition of the rule "Network Scanner Run On Host" over what the facts know.
 func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check424, "container.id"), f.Check(check425, "proc.name"), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownNetworkScanActivity, "evt.num")))
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2068:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2098:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check15(ev) && check168(ev) && check231(ev) && (check426(ev) || check427(ev)) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && procAnameInOsPackageManagerNames(ev) && (procArgsIs2(ev) || procArgsIn3(ev)) && !macroUserKnownPackageManagerShellActivity(ev))
 }
 
 // formatInteractiveShellFromPackageManager appends the output of the rule "Interactive Shell From Package Manager".
@@ -6707,12 +6827,12 @@ func formatInteractiveShellFromPackageManager(dst []byte, ev *event.Event) []byt
 
 // condInteractiveShellFromPackageManager evaluates the condition of the rule "Interactive Shell From Package Manager" over what the facts know.
 func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check15, "proc.name"), f.Check(check168, "proc.tty"), f.Check(check231, "proc.aname"), ruleset.TriOr(f.Check(check426, "proc.args"), f.Check(check427, "proc.args")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), f.Check(procAnameInOsPackageManagerNames, "proc.aname"), ruleset.TriOr(f.Check(procArgsIs2, "proc.args"), f.Check(procArgsIn3, "proc.args")), ruleset.TriNot(f.Check(macroUserKnownPackageManagerShellActivity, "evt.num")))
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2086:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2116:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check428(ev) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && procNameInAccountChangeCommandNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountChangeActivity(ev))
 }
 
 // formatAccountChangeCommandRun appends the output of the rule "Account Change Command Run".
@@ -6802,12 +6922,12 @@ func formatAccountChangeCommandRun(dst []byte, ev *event.Event) []byte {
 
 // condAccountChangeCommandRun evaluates the condition of the rule "Account Change Command Run" over what the facts know.
 func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check428, "proc.name"), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownAccountChangeActivity, "evt.num")))
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2101:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2131:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && (check429(ev) && (check430(ev) || check431(ev) || check432(ev) || check433(ev) || check24(ev) || check27(ev) || check434(ev) || check435(ev))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroTimestampChangeCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownTimestampActivity(ev))
 }
 
 // formatFileTimestampManipulation appends the output of the rule "File Timestamp Manipulation".
@@ -6897,12 +7017,12 @@ func formatFileTimestampManipulation(dst []byte, ev *event.Event) []byte {
 
 // condFileTimestampManipulation evaluates the condition of the rule "File Timestamp Manipulation" over what the facts know.
 func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriAnd(f.Check(check429, "proc.name"), ruleset.TriOr(f.Check(check430, "proc.args"), f.Check(check431, "proc.args"), f.Check(check432, "proc.args"), f.Check(check433, "proc.args"), f.Check(check24, "proc.args"), f.Check(check27, "proc.args"), f.Check(check434, "proc.args"), f.Check(check435, "proc.args"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownTimestampActivity, "evt.num")))
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2116:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2146:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && ((check436(ev) && (check437(ev) || check438(ev) || check439(ev) || check440(ev) || check441(ev) || check442(ev) || check443(ev))) || (check444(ev) && (check445(ev) || check446(ev)))) && !(check100(ev) || check101(ev)) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && macroFileUploadCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownUploadActivity(ev))
 }
 
 // formatFileUploadWithTransferTool appends the output of the rule "File Upload With Transfer Tool".
@@ -6992,12 +7112,12 @@ func formatFileUploadWithTransferTool(dst []byte, ev *event.Event) []byte {
 
 // condFileUploadWithTransferTool evaluates the condition of the rule "File Upload With Transfer Tool" over what the facts know.
 func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), ruleset.TriOr(ruleset.TriAnd(f.Check(check436, "proc.name"), ruleset.TriOr(f.Check(check437, "proc.args"), f.Check(check438, "proc.args"), f.Check(check439, "proc.args"), f.Check(check440, "proc.args"), f.Check(check441, "proc.args"), f.Check(check442, "proc.args"), f.Check(check443, "proc.args"))), ruleset.TriAnd(f.Check(check444, "proc.name"), ruleset.TriOr(f.Check(check445, "proc.args"), f.Check(check446, "proc.args")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownUploadActivity, "evt.num")))
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2131:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2161:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
-	return ((check16(ev) && check17(ev)) && check447(ev) && !check276(ev) && !check10(ev))
+	return (macroSpawnedProcess(ev) && procNameIn9(ev) && !macroUserKnownCloudSyncActivity(ev))
 }
 
 // formatCloudStorageSyncToolRun appends the output of the rule "Cloud Storage Sync Tool Run".
@@ -7087,12 +7207,12 @@ func formatCloudStorageSyncToolRun(dst []byte, ev *event.Event) []byte {
 
 // condCloudStorageSyncToolRun evaluates the condition of the rule "Cloud Storage Sync Tool Run" over what the facts know.
 func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check16, "evt.type"), f.Check(check17, "evt.res")), f.Check(check447, "proc.name"), ruleset.TriNot(f.Check(check276, "proc.pname")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownCloudSyncActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2145:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2175:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
-	return (check11(ev) && check168(ev) && !check10(ev))
+	return (macroModuleLoadEvent(ev) && macroInteractiveProcess(ev) && !macroUserKnownInteractiveModuleActivity(ev))
 }
 
 // formatKernelModuleLoadedInteractively appends the output of the rule "Kernel Module Loaded Interactively".
@@ -7192,12 +7312,12 @@ func formatKernelModuleLoadedInteractively(dst []byte, ev *event.Event) []byte {
 
 // condKernelModuleLoadedInteractively evaluates the condition of the rule "Kernel Module Loaded Interactively" over what the facts know.
 func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check168, "proc.tty"), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(macroUserKnownInteractiveModuleActivity, "evt.num")))
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2158:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2188:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
-	return (check1(ev) && check424(ev) && check17(ev) && !check3(ev) && !check448(ev) && !check52(ev) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check53(ev) && !check10(ev))
+	return (macroNamespaceEvent(ev) && macroOnHost(ev) && evtResIs(ev) && !macroContainerRuntimeProcess(ev) && !procNameInNamespaceToolNames(ev) && !procPnameInContainerRuntimeNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownNamespaceActivity(ev))
 }
 
 // formatNamespaceChangeByUnexpectedProgram appends the output of the rule "Namespace Change By Unexpected Program".
@@ -7307,12 +7427,12 @@ func formatNamespaceChangeByUnexpectedProgram(dst []byte, ev *event.Event) []byt
 
 // condNamespaceChangeByUnexpectedProgram evaluates the condition of the rule "Namespace Change By Unexpected Program" over what the facts know.
 func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check424, "container.id"), f.Check(check17, "evt.res"), ruleset.TriNot(f.Check(check3, "proc.name")), ruleset.TriNot(f.Check(check448, "proc.name")), ruleset.TriNot(f.Check(check52, "proc.pname")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownNamespaceActivity, "evt.num")))
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2178:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2208:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
-	return (check116(ev) && check449(ev) && !(check120(ev) || check53(ev)) && !check450(ev) && !check53(ev) && !check10(ev))
+	return (evtTypeIs3(ev) && evtArgRequestContains6(ev) && !macroDebuggerProcess(ev) && !procPnameInDebuggerNames(ev) && !macroUserKnownTracemeActivity(ev))
 }
 
 // formatAntiDebuggingWithPTRACETRACEME appends the output of the rule "Anti-Debugging With PTRACE_TRACEME".
@@ -7407,12 +7527,12 @@ func formatAntiDebuggingWithPTRACETRACEME(dst []byte, ev *event.Event) []byte {
 
 // condAntiDebuggingWithPTRACETRACEME evaluates the condition of the rule "Anti-Debugging With PTRACE_TRACEME" over what the facts know.
 func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check116, "evt.type"), f.Check(check449, "evt.arg.request"), ruleset.TriNot(ruleset.TriOr(f.Check(check120, "proc.name"), f.Check(check53, "proc.name"))), ruleset.TriNot(f.Check(check450, "proc.pname")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTracemeActivity, "evt.num")))
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2195:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2225:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
-	return ((check96(ev) && check358(ev) && check122(ev) && check98(ev)) && (check451(ev) || check452(ev) || check453(ev) || check454(ev) || check455(ev) || check456(ev) || check457(ev) || check458(ev) || check459(ev) || check460(ev) || check461(ev) || check462(ev)) && !check463(ev) && !((check18(ev) || check19(ev)) && (check464(ev) || check465(ev) || check466(ev) || check467(ev))) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileOpenedForRead(ev) && macroCloudCredentialFile(ev) && !procNameInCloudCliNames(ev) && !macroCloudSdkPython(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCloudCredentialActivity(ev))
 }
 
 // formatCloudCredentialsReadByUnexpectedProgram appends the output of the rule "Cloud Credentials Read By Unexpected Program".
@@ -7507,12 +7627,12 @@ func formatCloudCredentialsReadByUnexpectedProgram(dst []byte, ev *event.Event) 
 
 // condCloudCredentialsReadByUnexpectedProgram evaluates the condition of the rule "Cloud Credentials Read By Unexpected Program" over what the facts know.
 func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check358, "evt.is_open_read"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriOr(f.Check(check451, "fd.name"), f.Check(check452, "fd.name"), f.Check(check453, "fd.name"), f.Check(check454, "fd.name"), f.Check(check455, "fd.name"), f.Check(check456, "fd.name"), f.Check(check457, "fd.name"), f.Check(check458, "fd.name"), f.Check(check459, "lanner.fd.realpath"), f.Check(check460, "lanner.fd.realpath"), f.Check(check461, "lanner.fd.realpath"), f.Check(check462, "lanner.fd.realpath")), ruleset.TriNot(f.Check(check463, "proc.name")), ruleset.TriNot(ruleset.TriAnd(ruleset.TriOr(f.Check(check18, "proc.name"), f.Check(check19, "proc.name")), ruleset.TriOr(f.Check(check464, "proc.cmdline"), f.Check(check465, "proc.cmdline"), f.Check(check466, "proc.cmdline"), f.Check(check467, "proc.cmdline")))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCloudCredentialActivity, "evt.num")))
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2213:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2243:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
-	return (((check96(ev) && check121(ev) && check122(ev) && check98(ev)) || (check97(ev) && check98(ev))) && check468(ev) && !check469(ev) && !(check155(ev) && (check470(ev) || check471(ev) || check472(ev) || check473(ev))) && !(check366(ev) && check474(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroFileWritten(ev) && fdNameStartswith6(ev) && !fdNamePmatchRootHomeToolDirs(ev) && !macroRootHomeToolFile(ev) && !(fdDirectoryIs5(ev) && fdFilenameIn3(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownRootHomeActivity(ev))
 }
 
 // formatWriteBelowRootHome appends the output of the rule "Write Below Root Home".
@@ -7617,12 +7737,12 @@ func formatWriteBelowRootHome(dst []byte, ev *event.Event) []byte {
 
 // condWriteBelowRootHome evaluates the condition of the rule "Write Below Root Home" over what the facts know.
 func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(check96, "evt.type"), f.Check(check121, "evt.is_open_write"), f.Check(check122, "fd.typechar"), f.Check(check98, "fd.num")), ruleset.TriAnd(f.Check(check97, "evt.type"), f.Check(check98, "fd.num"))), f.Check(check468, "fd.name"), ruleset.TriNot(f.Check(check469, "fd.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(check155, "fd.directory"), ruleset.TriOr(f.Check(check470, "fd.filename"), f.Check(check471, "fd.filename"), f.Check(check472, "fd.filename"), f.Check(check473, "fd.filename")))), ruleset.TriNot(ruleset.TriAnd(f.Check(check366, "fd.directory"), f.Check(check474, "fd.filename"))), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootHomeActivity, "evt.num")))
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2233:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2263:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
-	return (check475(ev) && (check476(ev) || check477(ev) || check478(ev) || check479(ev) || check480(ev) || check481(ev)) && !(check5(ev) || (check6(ev) && (check7(ev) || check8(ev)))) && !check482(ev) && !check53(ev) && !check10(ev))
+	return (macroMkdirEvent(ev) && macroDeceptiveDirectoryName(ev) && !macroSystemdProcess(ev) && !procNameIn10(ev) && !macroUserKnownDeceptiveDirActivity(ev))
 }
 
 // formatDeceptiveDirectoryCreated appends the output of the rule "Deceptive Directory Created".
@@ -7722,12 +7842,12 @@ func formatDeceptiveDirectoryCreated(dst []byte, ev *event.Event) []byte {
 
 // condDeceptiveDirectoryCreated evaluates the condition of the rule "Deceptive Directory Created" over what the facts know.
 func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check475, "evt.type"), ruleset.TriOr(f.Check(check476, "evt.arg.path"), f.Check(check477, "evt.arg.path"), f.Check(check478, "evt.arg.path"), f.Check(check479, "evt.arg.path"), f.Check(check480, "evt.arg.path"), f.Check(check481, "evt.arg.path")), ruleset.TriNot(ruleset.TriOr(f.Check(check5, "proc.name"), ruleset.TriAnd(f.Check(check6, "proc.name"), ruleset.TriOr(f.Check(check7, "proc.pname"), f.Check(check8, "proc.pname"))))), ruleset.TriNot(f.Check(check482, "proc.name")), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDeceptiveDirActivity, "evt.num")))
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2249:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2279:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
-	return (check134(ev) && (check483(ev) || check484(ev) || check485(ev) || check486(ev) || check487(ev) || check488(ev)) && !(check100(ev) || check101(ev)) && !check53(ev) && !check10(ev))
+	return (macroRenameEvent(ev) && macroRansomExtension(ev) && !macroPackageManagerContext(ev) && !macroUserKnownRansomRenameActivity(ev))
 }
 
 // formatRansomStyleFileRename appends the output of the rule "Ransom-Style File Rename".
@@ -7837,16 +7957,22 @@ func formatRansomStyleFileRename(dst []byte, ev *event.Event) []byte {
 
 // condRansomStyleFileRename evaluates the condition of the rule "Ransom-Style File Rename" over what the facts know.
 func condRansomStyleFileRename(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check134, "evt.type"), ruleset.TriOr(f.Check(check483, "evt.arg.newpath"), f.Check(check484, "evt.arg.newpath"), f.Check(check485, "evt.arg.newpath"), f.Check(check486, "evt.arg.newpath"), f.Check(check487, "evt.arg.newpath"), f.Check(check488, "evt.arg.newpath")), ruleset.TriNot(ruleset.TriOr(f.Check(check100, "proc.name"), f.Check(check101, "proc.aname"))), ruleset.TriNot(f.Check(check53, "proc.name")), ruleset.TriNot(f.Check(check10, "evt.num")))
+	return ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroRansomExtensionCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRansomRenameActivity, "evt.num")))
 }
 
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
-	Cond:       condNamespaceChangeInsideContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
+	Name:      "Namespace Change Inside Container",
+	Desc:      "A process inside a container called setns or unshare. Entering or creating namespaces from within a container is a known escape step (for example nsenter into the host's PID 1).\n",
+	Condition: "namespace_event and in_container and not container_runtime_process and not proc.name in (container_namespace_tool_names) and not systemd_process and not container.image.repository in (user_known_container_namespace_images) and not user_known_container_namespace_activity",
+	Output:    "Namespace change attempted inside a container | result=%evt.res fd=%evt.arg.fd flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      999,
+	EvtTypes:  []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -7917,20 +8043,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNamespaceChangeInsideContainer,
-	Line:     988,
-	Match:    matchNamespaceChangeInsideContainer,
-	Name:     "Namespace Change Inside Container",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Match:      matchNamespaceChangeInsideContainer,
+	Format:     formatNamespaceChangeInsideContainer,
+	Cond:       condNamespaceChangeInsideContainer,
 }, {
-	Cond:       condKernelModuleLoadedFromContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type"},
-	Desc:       "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	Name:      "Kernel Module Loaded From Container",
+	Desc:      "A process inside a container tried to load a kernel module. Code loaded into the kernel runs outside every container boundary.\n",
+	Condition: "module_load_event and in_container and not container.image.repository in (user_known_module_loader_images) and not user_known_container_module_activity",
+	Output:    "Kernel module load attempted from a container | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1017,
+	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -7986,20 +8114,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatKernelModuleLoadedFromContainer,
-	Line:     1006,
-	Match:    matchKernelModuleLoadedFromContainer,
-	Name:     "Kernel Module Loaded From Container",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.type"},
+	Match:      matchKernelModuleLoadedFromContainer,
+	Format:     formatKernelModuleLoadedFromContainer,
+	Cond:       condKernelModuleLoadedFromContainer,
 }, {
-	Cond:       condReverseShellSocketRedirection,
-	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
-	Desc:       "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
+	Name:      "Reverse Shell Socket Redirection",
+	Desc:      "A shell duplicated a network socket onto its standard input, output or error. This is how \"bash -i >& /dev/tcp/host/port 0>&1\" style reverse shells hand the shell to a remote operator.\n",
+	Condition: "dup_event and ip_socket and evt.rawres in (0, 1, 2) and shell_process and not user_known_reverse_shell_activity",
+	Output:    "Shell standard streams redirected to a network socket | connection=%fd.name new_fd=%evt.rawres user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1031,
+	EvtTypes:  []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8055,20 +8185,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatReverseShellSocketRedirection,
-	Line:     1020,
-	Match:    matchReverseShellSocketRedirection,
-	Name:     "Reverse Shell Socket Redirection",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Match:      matchReverseShellSocketRedirection,
+	Format:     formatReverseShellSocketRedirection,
+	Cond:       condReverseShellSocketRedirection,
 }, {
-	Cond:       condInlineScriptReverseShell,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.name"},
-	Desc:       "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Inline Script Reverse Shell",
+	Desc:      "An interpreter was given inline code that both opens a socket and starts a shell or duplicates file descriptors, the shape of the common one-line reverse shells in Python, Perl, Ruby, PHP and Node.js.\n",
+	Condition: "spawned_process and interpreter_process and inline_code_flag and inline_code_opens_socket and inline_code_runs_shell and not user_known_inline_reverse_shell_activity",
+	Output:    "Interpreter started with inline reverse shell code user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1047,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -8118,20 +8250,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatInlineScriptReverseShell,
-	Line:     1036,
-	Match:    matchInlineScriptReverseShell,
-	Name:     "Inline Script Reverse Shell",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.name"},
+	Match:      matchInlineScriptReverseShell,
+	Format:     formatInlineScriptReverseShell,
+	Cond:       condInlineScriptReverseShell,
 }, {
-	Cond:       condFilelessExecutionFromMemory,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.exepath", "proc.is_exe_from_memfd", "proc.name", "proc.pname"},
-	Desc:       "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Fileless Execution From Memory",
+	Desc:      "A program was executed from an anonymous memory file (memfd), so no copy of it exists on any file system. runc's self-copy, made to protect against CVE-2019-5736, is left out.\n",
+	Condition: "spawned_process and (proc.is_exe_from_memfd = true or proc.exepath startswith /memfd:) and not proc.exepath contains runc_cloned and not proc.pname in (container_runtime_names) and not proc.name in (user_known_memfd_exec_names) and not user_known_memfd_exec_activity",
+	Output:    "Program executed from a memory file | exe_from_memfd=%proc.is_exe_from_memfd user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1064,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_from_memfd"),
 		Key:   "proc.is_exe_from_memfd",
@@ -8184,20 +8318,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatFilelessExecutionFromMemory,
-	Line:     1053,
-	Match:    matchFilelessExecutionFromMemory,
-	Name:     "Fileless Execution From Memory",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.exepath", "proc.is_exe_from_memfd", "proc.name", "proc.pname"},
+	Match:      matchFilelessExecutionFromMemory,
+	Format:     formatFilelessExecutionFromMemory,
+	Cond:       condFilelessExecutionFromMemory,
 }, {
-	Cond:       condCryptoMinerCommandLine,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name"},
-	Desc:       "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Crypto Miner Command Line",
+	Desc:      "A process started that is a known cryptocurrency miner or whose command line carries mining pool or mining algorithm options.\n",
+	Condition: "spawned_process and (proc.name in (miner_names) or miner_command_line) and not user_known_miner_command_activity",
+	Output:    "Cryptocurrency miner started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_impact", "T1496"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1086,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -8247,20 +8383,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCryptoMinerCommandLine,
-	Line:     1075,
-	Match:    matchCryptoMinerCommandLine,
-	Name:     "Crypto Miner Command Line",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_impact", "T1496"},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name"},
+	Match:      matchCryptoMinerCommandLine,
+	Format:     formatCryptoMinerCommandLine,
+	Cond:       condCryptoMinerCommandLine,
 }, {
-	Cond:       condCryptoMiningPoolDomainContacted,
-	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.sip.name", "fd.snet", "fd.typechar"},
-	Desc:       "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	Name:      "Crypto Mining Pool Domain Contacted",
+	Desc:      "A process connected to an address whose DNS name belongs to a public cryptocurrency mining pool.\n",
+	Condition: "outbound_connection and miner_pool_domain and not user_known_miner_domain_activity",
+	Output:    "Connection to a mining pool | connection=%fd.name server=%fd.sip server_name=%fd.sip.name port=%fd.sport user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Critical,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "network", "mitre_impact", "T1496"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1099,
+	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8322,20 +8460,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCryptoMiningPoolDomainContacted,
-	Line:     1088,
-	Match:    matchCryptoMiningPoolDomainContacted,
-	Name:     "Crypto Mining Pool Domain Contacted",
-	Priority: ruleset.Critical,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "network", "mitre_impact", "T1496"},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.sip.name", "fd.snet", "fd.typechar"},
+	Match:      matchCryptoMiningPoolDomainContacted,
+	Format:     formatCryptoMiningPoolDomainContacted,
+	Cond:       condCryptoMiningPoolDomainContacted,
 }, {
-	Cond:       condDriftedExecutableRunInContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.is_exe_upper_layer"},
-	Desc:       "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Drifted Executable Run In Container",
+	Desc:      "A container ran a program that is not part of its image: the file lives in the container's writable upper layer, so it was added or modified after the container started.\n",
+	Condition: "spawned_process and in_container and proc.is_exe_upper_layer = true and not container.image.repository in (user_known_drift_images) and not user_known_drift_exec_activity",
+	Output:    "Executable from the container's writable layer was run | exe_upper_layer=%proc.is_exe_upper_layer user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "drift", "mitre_execution", "T1059"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1114,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_upper_layer"),
 		Key:   "proc.is_exe_upper_layer",
@@ -8388,20 +8528,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatDriftedExecutableRunInContainer,
-	Line:     1103,
-	Match:    matchDriftedExecutableRunInContainer,
-	Name:     "Drifted Executable Run In Container",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "drift", "mitre_execution", "T1059"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.is_exe_upper_layer"},
+	Match:      matchDriftedExecutableRunInContainer,
+	Format:     formatDriftedExecutableRunInContainer,
+	Cond:       condDriftedExecutableRunInContainer,
 }, {
-	Cond:       condNewExecutableCreatedInContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.is_open_exec", "evt.num", "evt.type", "fd.num", "proc.aname", "proc.name"},
-	Desc:       "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Name:      "New Executable Created In Container",
+	Desc:      "A file with execute permission was created inside a container. Package managers are left out because their launch is reported by its own rule.\n",
+	Condition: "(file_open_event or evt.type = creat) and fd.num >= 0 and evt.is_open_exec = true and in_container and not package_manager_context and not container.image.repository in (user_known_drift_images) and not user_known_drift_create_activity",
+	Output:    "Executable file created in a container | file=%fd.name flags=%evt.arg.flags mode=%evt.arg.mode user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1130,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8472,20 +8614,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNewExecutableCreatedInContainer,
-	Line:     1119,
-	Match:    matchNewExecutableCreatedInContainer,
-	Name:     "New Executable Created In Container",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.is_open_exec", "evt.num", "evt.type", "fd.num", "proc.aname", "proc.name"},
+	Match:      matchNewExecutableCreatedInContainer,
+	Format:     formatNewExecutableCreatedInContainer,
+	Cond:       condNewExecutableCreatedInContainer,
 }, {
-	Cond:       condContainerRuntimeSocketConnectedFromContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.type", "fd.name", "fd.typechar"},
-	Desc:       "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect},
+	Name:      "Container Runtime Socket Connected From Container",
+	Desc:      "A process in a container connected to a Docker, containerd, CRI-O or Podman API socket. Whoever talks to that socket controls the host.\n",
+	Condition: "evt.type = connect and in_container and fd.typechar = u and evt.rawres >= 0 and container_runtime_socket and not container.image.repository in (user_known_runtime_socket_images) and not user_known_runtime_socket_activity",
+	Output:    "Container runtime API socket used from a container | socket=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "network", "mitre_privilege_escalation", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1147,
+	EvtTypes:  []event.Type{event.TypeConnect},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8538,20 +8682,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatContainerRuntimeSocketConnectedFromContainer,
-	Line:     1136,
-	Match:    matchContainerRuntimeSocketConnectedFromContainer,
-	Name:     "Container Runtime Socket Connected From Container",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"container", "network", "mitre_privilege_escalation", "T1611"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.type", "fd.name", "fd.typechar"},
+	Match:      matchContainerRuntimeSocketConnectedFromContainer,
+	Format:     formatContainerRuntimeSocketConnectedFromContainer,
+	Cond:       condContainerRuntimeSocketConnectedFromContainer,
 }, {
-	Cond:       condNetworkClientStdioRedirectedToSocket,
-	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
-	Desc:       "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
+	Name:      "Network Client Stdio Redirected To Socket",
+	Desc:      "netcat, socat or a script interpreter put a network socket on its standard streams, which is how \"nc -e\", socat EXEC and one-line Python or Perl reverse shells attach a shell to a connection.\n",
+	Condition: "dup_event and ip_socket and evt.rawres in (0, 1, 2) and (proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet) or interpreter_process) and not proc.name in (user_known_socket_stdio_names) and not user_known_socket_stdio_activity",
+	Output:    "Network socket placed on standard streams | connection=%fd.name new_fd=%evt.rawres user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1164,
+	EvtTypes:  []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8607,20 +8753,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNetworkClientStdioRedirectedToSocket,
-	Line:     1153,
-	Match:    matchNetworkClientStdioRedirectedToSocket,
-	Name:     "Network Client Stdio Redirected To Socket",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.type", "fd.typechar", "proc.name"},
+	Match:      matchNetworkClientStdioRedirectedToSocket,
+	Format:     formatNetworkClientStdioRedirectedToSocket,
+	Cond:       condNetworkClientStdioRedirectedToSocket,
 }, {
-	Cond:       condExecutionFromSharedMemory,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.exe", "proc.exepath", "proc.name"},
-	Desc:       "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Execution From Shared Memory",
+	Desc:      "A program or script was run from /dev/shm, a world-writable memory file system that leaves nothing on disk after a reboot.\n",
+	Condition: "spawned_process and (proc.exepath startswith /dev/shm/ or proc.exe startswith /dev/shm/\n     or proc.exepath startswith /run/shm/\n     or ((shell_process or interpreter_process or proc.name startswith ld-linux)\n         and proc.args startswith /dev/shm/))\nand not proc.exepath in (user_known_shm_executables) and not user_known_shm_exec_activity",
+	Output:    "Program run from /dev/shm user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1181,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -8670,20 +8818,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatExecutionFromSharedMemory,
-	Line:     1170,
-	Match:    matchExecutionFromSharedMemory,
-	Name:     "Execution From Shared Memory",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.args", "proc.exe", "proc.exepath", "proc.name"},
+	Match:      matchExecutionFromSharedMemory,
+	Format:     formatExecutionFromSharedMemory,
+	Cond:       condExecutionFromSharedMemory,
 }, {
-	Cond:       condKernelModuleLoadedByUnexpectedProgram,
-	CondFields: []string{"evt.num", "evt.type", "proc.name"},
-	Desc:       "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	Name:      "Kernel Module Loaded By Unexpected Program",
+	Desc:      "init_module or finit_module was called by a program other than the standard module loaders (modprobe, insmod, systemd-udevd). Rootkits often carry their own loader.\n",
+	Condition: "module_load_event and not proc.name in (kernel_module_loader_names) and not proc.name in (user_known_module_loaders) and not user_known_module_load_activity",
+	Output:    "Kernel module loaded by an unexpected program | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1198,
+	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -8739,20 +8889,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatKernelModuleLoadedByUnexpectedProgram,
-	Line:     1187,
-	Match:    matchKernelModuleLoadedByUnexpectedProgram,
-	Name:     "Kernel Module Loaded By Unexpected Program",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
+	CondFields: []string{"evt.num", "evt.type", "proc.name"},
+	Match:      matchKernelModuleLoadedByUnexpectedProgram,
+	Format:     formatKernelModuleLoadedByUnexpectedProgram,
+	Cond:       condKernelModuleLoadedByUnexpectedProgram,
 }, {
-	Cond:       condPtraceCodeInjection,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
-	Desc:       "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypePtrace},
+	Name:      "Ptrace Code Injection",
+	Desc:      "A process wrote into another process's memory or registers with ptrace (PTRACE_POKETEXT, PTRACE_POKEDATA, PTRACE_SETREGS) and is not a debugger.\n",
+	Condition: "evt.type = ptrace and (evt.arg.request contains PTRACE_POKETEXT or evt.arg.request contains PTRACE_POKEDATA\n     or evt.arg.request contains PTRACE_SETREGS)\nand not debugger_process and not user_known_ptrace_injection_activity",
+	Output:    "Memory or registers of another process changed with ptrace | request=%evt.arg.request result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1213,
+	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDRequest,
@@ -8814,20 +8966,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPtraceCodeInjection,
-	Line:     1202,
-	Match:    matchPtraceCodeInjection,
-	Name:     "Ptrace Code Injection",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Match:      matchPtraceCodeInjection,
+	Format:     formatPtraceCodeInjection,
+	Cond:       condPtraceCodeInjection,
 }, {
-	Cond:       condKernelExecutionHookModified,
-	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Name:      "Kernel Execution Hook Modified",
+	Desc:      "A file that makes the kernel run a user space program was written: core_pattern, the modprobe path, the hotplug or uevent helper, a binfmt handler, or a cgroup release_agent. Container escapes commonly abuse these.\n",
+	Condition: "file_written and (fd.name in (kernel_hook_files) or fd.filename = release_agent) and not systemd_process and not package_manager_context and not proc.name in (kernel_hook_writer_names) and not proc.name in (user_known_kernel_hook_writers) and not user_known_kernel_hook_activity",
+	Output:    "Kernel usermode helper setting changed | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1229,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8880,20 +9034,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatKernelExecutionHookModified,
-	Line:     1218,
-	Match:    matchKernelExecutionHookModified,
-	Name:     "Kernel Execution Hook Modified",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Match:      matchKernelExecutionHookModified,
+	Format:     formatKernelExecutionHookModified,
+	Cond:       condKernelExecutionHookModified,
 }, {
-	Cond:       condProcessMemoryOpenedThroughProcfs,
-	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.name"},
-	Desc:       "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Name:      "Process Memory Opened Through Procfs",
+	Desc:      "A program that is not a debugger opened another process's memory via /proc/PID/mem, used to scrape passwords from memory or to inject code.\n",
+	Condition: "file_open_event and fd.typechar = f and fd.num >= 0 and fd.name glob \"/proc/*/mem\" and not fd.name startswith /proc/self/ and not fd.name startswith /proc/thread-self/ and not fd.nameraw startswith /proc/self/ and not fd.nameraw startswith /proc/thread-self/ and not debugger_process and not proc.name in (security_agent_names) and not proc.name in (user_known_proc_mem_readers) and not user_known_proc_mem_activity",
+	Output:    "Memory of another process opened through /proc | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1250,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -8955,20 +9111,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatProcessMemoryOpenedThroughProcfs,
-	Line:     1239,
-	Match:    matchProcessMemoryOpenedThroughProcfs,
-	Name:     "Process Memory Opened Through Procfs",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
+	CondFields: []string{"evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.name"},
+	Match:      matchProcessMemoryOpenedThroughProcfs,
+	Format:     formatProcessMemoryOpenedThroughProcfs,
+	Cond:       condProcessMemoryOpenedThroughProcfs,
 }, {
-	Cond:       condDynamicLinkerPreloadFileModified,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
-	Desc:       "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
+	Name:      "Dynamic Linker Preload File Modified",
+	Desc:      "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
+	Condition: "((file_written and (fd.name = /etc/ld.so.preload or lanner.fd.realpath = /etc/ld.so.preload))\n or (rename_event and evt.arg.newpath = /etc/ld.so.preload)\n or (symlink_event and evt.arg.linkpath = /etc/ld.so.preload))\nand not package_manager_context and not proc.name in (user_known_preload_file_writers) and not user_known_preload_file_activity",
+	Output:    "Dynamic linker preload file changed | file=%fd.name rename_to=%evt.arg.newpath link=%evt.arg.linkpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1272,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9039,20 +9197,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatDynamicLinkerPreloadFileModified,
-	Line:     1261,
-	Match:    matchDynamicLinkerPreloadFileModified,
-	Name:     "Dynamic Linker Preload File Modified",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
+	Match:      matchDynamicLinkerPreloadFileModified,
+	Format:     formatDynamicLinkerPreloadFileModified,
+	Cond:       condDynamicLinkerPreloadFileModified,
 }, {
-	Cond:       condAccountDatabaseModifiedDirectly,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	Name:      "Account Database Modified Directly",
+	Desc:      "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
+	Condition: "((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d\n                    or lanner.fd.realpath in (account_database_files) or lanner.fd.realpath startswith /etc/sudoers.d/))\n or (rename_event and (evt.arg.newpath in (account_database_files) or evt.arg.newpath startswith /etc/sudoers.d/)))\nand not proc.name in (account_tool_names, visudo) and not systemd_process and not package_manager_context and not proc.name in (user_known_account_db_writers) and not user_known_account_db_activity",
+	Output:    "Account or sudoers database changed outside the account tools | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1289,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9114,20 +9274,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatAccountDatabaseModifiedDirectly,
-	Line:     1278,
-	Match:    matchAccountDatabaseModifiedDirectly,
-	Name:     "Account Database Modified Directly",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
+	Match:      matchAccountDatabaseModifiedDirectly,
+	Format:     formatAccountDatabaseModifiedDirectly,
+	Cond:       condAccountDatabaseModifiedDirectly,
 }, {
-	Cond:       condWriteBelowEtc,
-	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
-	Desc:       "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Name:      "Write Below Etc",
+	Desc:      "A file under /etc was opened for writing by a program that is not a package manager, systemd, an account tool, a network configuration client or another known maintainer of /etc. Hand editing on a terminal is left out. Cron, systemd unit, shell startup, account and preload files are reported by their own rules.\n",
+	Condition: "file_written and fd.name startswith /etc/ and not etc_path_with_own_rule and not proc.name in (etc_writer_names, account_tool_names) and not proc.aname in (etc_writer_parent_names) and not systemd_process and not package_manager_context and not interactive_editor and not started_by_container_entrypoint and not proc.name in (user_known_etc_writers) and not user_known_etc_write_activity",
+	Output:    "File below /etc opened for writing | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1308,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9189,20 +9351,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatWriteBelowEtc,
-	Line:     1297,
-	Match:    matchWriteBelowEtc,
-	Name:     "Write Below Etc",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
+	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	Match:      matchWriteBelowEtc,
+	Format:     formatWriteBelowEtc,
+	Cond:       condWriteBelowEtc,
 }, {
-	Cond:       condWriteBelowBinaryDirectory,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.num", "fd.typechar", "proc.aname", "proc.args", "proc.name"},
-	Desc:       "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	Name:      "Write Below Binary Directory",
+	Desc:      "A file in /bin, /sbin, /usr/bin, /usr/sbin or their /usr/local counterparts was written or replaced by something other than a package manager. Replacing system programs is a way to hide or to intercept credentials.\n",
+	Condition: "((file_written and fd.directory in (binary_dirs))\n or (rename_event and evt.arg.newpath pmatch (binary_dirs)))\nand not package_manager_context and not language_package_install and not proc.name in (user_known_bin_dir_writers) and not user_known_bin_dir_activity",
+	Output:    "File in a binary directory written or replaced | file=%fd.name rename_from=%evt.arg.oldpath rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1332,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9273,20 +9437,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatWriteBelowBinaryDirectory,
-	Line:     1321,
-	Match:    matchWriteBelowBinaryDirectory,
-	Name:     "Write Below Binary Directory",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.num", "fd.typechar", "proc.aname", "proc.args", "proc.name"},
+	Match:      matchWriteBelowBinaryDirectory,
+	Format:     formatWriteBelowBinaryDirectory,
+	Cond:       condWriteBelowBinaryDirectory,
 }, {
-	Cond:       condPackageDatabaseModifiedOutsidePackageManager,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
-	Desc:       "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
+	Name:      "Package Database Modified Outside Package Manager",
+	Desc:      "The dpkg, rpm, apk or pacman database was written, replaced or deleted by a program that is not a package manager. Tampering with it hides installed software or breaks integrity checks.\n",
+	Condition: "((file_written and fd.name pmatch (package_database_dirs))\n or (rename_event and evt.arg.newpath pmatch (package_database_dirs))\n or (unlink_event and (evt.arg.path pmatch (package_database_dirs) or evt.arg.name pmatch (package_database_dirs))))\nand not package_manager_context and not proc.name in (user_known_package_db_writers) and not user_known_package_db_activity",
+	Output:    "Package database changed outside a package manager | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1350,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9366,20 +9532,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPackageDatabaseModifiedOutsidePackageManager,
-	Line:     1339,
-	Match:    matchPackageDatabaseModifiedOutsidePackageManager,
-	Name:     "Package Database Modified Outside Package Manager",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Match:      matchPackageDatabaseModifiedOutsidePackageManager,
+	Format:     formatPackageDatabaseModifiedOutsidePackageManager,
+	Cond:       condPackageDatabaseModifiedOutsidePackageManager,
 }, {
-	Cond:       condNonDeviceFileCreatedUnderDev,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Name:      "Non-Device File Created Under Dev",
+	Desc:      "A regular file was created directly in /dev or in a hidden directory below it. /dev only holds device nodes, so a new file there is usually a hidden payload. Writes to well-known device nodes (which carry O_CREAT on every shell redirection) are left out.\n",
+	Condition: "file_created and (fd.directory = /dev or fd.directory glob \"/dev/.*\") and not well_known_device_name and not fd.name = /dev/termination-log and not proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, \"(udev-worker)\") and not systemd_process and not package_manager_context and not proc.name in (user_known_dev_writer_names) and not user_known_dev_writers",
+	Output:    "File created below /dev | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Error,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1367,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9441,20 +9609,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNonDeviceFileCreatedUnderDev,
-	Line:     1356,
-	Match:    matchNonDeviceFileCreatedUnderDev,
-	Name:     "Non-Device File Created Under Dev",
-	Priority: ruleset.Error,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Match:      matchNonDeviceFileCreatedUnderDev,
+	Format:     formatNonDeviceFileCreatedUnderDev,
+	Cond:       condNonDeviceFileCreatedUnderDev,
 }, {
-	Cond:       condPrivilegedContainerStarted,
-	CondFields: []string{"container.id", "container.image.repository", "container.privileged", "evt.num", "evt.res", "evt.type", "proc.vpid"},
-	Desc:       "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Privileged Container Started",
+	Desc:      "A container began running with all capabilities and host devices (privileged mode). From such a container an intruder can reach the host kernel and file systems directly. Infrastructure images that need it belong in user_known_privileged_images.\n",
+	Condition: "container_first_process and container.privileged = true and not container.image.repository in (user_known_privileged_images) and not user_known_privileged_container_activity",
+	Output:    "Privileged container started | privileged=%container.privileged mounts=%container.mounts user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1390,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.privileged"),
 		Key:   "container.privileged",
@@ -9510,20 +9680,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPrivilegedContainerStarted,
-	Line:     1379,
-	Match:    matchPrivilegedContainerStarted,
-	Name:     "Privileged Container Started",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
+	CondFields: []string{"container.id", "container.image.repository", "container.privileged", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Match:      matchPrivilegedContainerStarted,
+	Format:     formatPrivilegedContainerStarted,
+	Cond:       condPrivilegedContainerStarted,
 }, {
-	Cond:       condContainerStartedWithSensitiveHostMount,
-	CondFields: []string{"container.id", "container.image.repository", "container.mount.dest", "evt.num", "evt.res", "evt.type", "proc.vpid"},
-	Desc:       "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Container Started With Sensitive Host Mount",
+	Desc:      "A container began running with a host path mounted that gives control over the host: the root file system, /proc, /etc, /root, /boot, the kubelet directory or a container runtime socket.\n",
+	Condition: "container_first_process and sensitive_host_mount and not container.image.repository in (user_known_sensitive_mount_images) and not user_known_sensitive_mount_activity",
+	Output:    "Container started with a sensitive host path mounted | mounts=%container.mounts user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1406,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.mounts"),
 		Key:   "container.mounts",
@@ -9576,20 +9748,87 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatContainerStartedWithSensitiveHostMount,
-	Line:     1395,
-	Match:    matchContainerStartedWithSensitiveHostMount,
-	Name:     "Container Started With Sensitive Host Mount",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
+	CondFields: []string{"container.id", "container.image.repository", "container.mount.dest", "evt.num", "evt.res", "evt.type", "proc.vpid"},
+	Match:      matchContainerStartedWithSensitiveHostMount,
+	Format:     formatContainerStartedWithSensitiveHostMount,
+	Cond:       condContainerStartedWithSensitiveHostMount,
 }, {
-	Cond:       condPackageManagerRunInContainer,
+	Name:      "Package Manager Run In Container",
+	Desc:      "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
+	Condition: "spawned_process and in_container and proc.name in (os_package_manager_names) and not proc.aname in (os_package_manager_names) and not container.image.repository in (user_known_package_install_images) and not user_known_container_package_activity",
+	Output:    "Package manager launched in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1421,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name"},
-	Desc:       "An operating system package manager ran inside a running container. Images should be immutable; installing software at run time usually means someone is bringing in tools.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchPackageManagerRunInContainer,
+	Format:     formatPackageManagerRunInContainer,
+	Cond:       condPackageManagerRunInContainer,
+}, {
+	Name:      "Privilege Switch Binary Run In Container",
+	Desc:      "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
+	Condition: "spawned_process and in_container and proc.name in (privilege_switch_names) and not started_by_container_entrypoint and not container.image.repository in (user_known_privilege_switch_images) and not user_known_container_privilege_switch_activity",
+	Output:    "Privilege switching program run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1438,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9639,20 +9878,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPackageManagerRunInContainer,
-	Line:     1410,
-	Match:    matchPackageManagerRunInContainer,
-	Name:     "Package Manager Run In Container",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
-}, {
-	Cond:       condPrivilegeSwitchBinaryRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
-	Desc:       "sudo, su, doas, pkexec or a similar identity switching program ran in a container outside its entrypoint. Container workloads rarely need to change user after start.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchPrivilegeSwitchBinaryRunInContainer,
+	Format:     formatPrivilegeSwitchBinaryRunInContainer,
+	Cond:       condPrivilegeSwitchBinaryRunInContainer,
+}, {
+	Name:      "Host Access Tool Run In Container",
+	Desc:      "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
+	Condition: "spawned_process and in_container and proc.name in (mount, nsenter, debugfs) and not (proc.name = mount and proc.args in (\"\", \"-l\")) and not started_by_container_entrypoint and not container.image.repository in (user_known_host_access_images) and not user_known_host_access_activity",
+	Output:    "Host access tool run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1455,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -9702,21 +9943,29 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPrivilegeSwitchBinaryRunInContainer,
-	Line:     1427,
-	Match:    matchPrivilegeSwitchBinaryRunInContainer,
-	Name:     "Privilege Switch Binary Run In Container",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
-}, {
-	Cond:       condHostAccessToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.vpid"},
-	Desc:       "mount, nsenter or debugfs ran inside a container. These are the usual tools for reaching the host's disks or namespaces from a container; listing mounts with a bare \"mount\" is ignored.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchHostAccessToolRunInContainer,
+	Format:     formatHostAccessToolRunInContainer,
+	Cond:       condHostAccessToolRunInContainer,
+}, {
+	Name:      "Shell Spawned By Web Server",
+	Desc:      "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
+	Condition: "spawned_process and shell_process and proc.pname in (web_server_names) and not proc.cmdline contains rotatelogs and not proc.cmdline contains cronolog and not node_developer_tooling and not proc.cmdline in (user_known_web_shell_commands) and not user_known_web_server_shell_activity",
+	Output:    "Shell started by a web server process | shell=%proc.name server=%proc.pname user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1473,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
 	}, {
@@ -9726,17 +9975,11 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("user.loginuid"),
 		Key:   "user.loginuid",
 	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
 		Field: event.MustField("proc.exepath"),
 		Key:   "proc.exepath",
 	}, {
 		Field: event.MustField("proc.cmdline"),
 		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
 	}, {
 		Field: event.MustField("proc.pcmdline"),
 		Key:   "proc.pcmdline",
@@ -9765,27 +10008,23 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatHostAccessToolRunInContainer,
-	Line:     1444,
-	Match:    matchHostAccessToolRunInContainer,
-	Name:     "Host Access Tool Run In Container",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "mitre_privilege_escalation", "T1611"},
-}, {
-	Cond:       condShellSpawnedByWebServer,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pcmdline", "proc.pname"},
-	Desc:       "A web server or web application runtime started a shell. Web servers hand requests to modules and application servers, not to shells; a shell child is the typical sign of a web shell or an exploited application. Apache piped logging and Node.js developer tooling are left out.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchShellSpawnedByWebServer,
+	Format:     formatShellSpawnedByWebServer,
+	Cond:       condShellSpawnedByWebServer,
+}, {
+	Name:      "Download Piped Into Shell",
+	Desc:      "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
+	Condition: "spawned_process and shell_process and download_tool_in_cmdline and cmdline_pipes_into_interpreter and not proc.pname in (user_known_download_pipe_parents) and not user_known_download_pipe_activity",
+	Output:    "Downloaded content piped into an interpreter user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1494,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
 	}, {
@@ -9795,11 +10034,17 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("user.loginuid"),
 		Key:   "user.loginuid",
 	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
 		Field: event.MustField("proc.exepath"),
 		Key:   "proc.exepath",
 	}, {
 		Field: event.MustField("proc.cmdline"),
 		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
 	}, {
 		Field: event.MustField("proc.pcmdline"),
 		Key:   "proc.pcmdline",
@@ -9828,83 +10073,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatShellSpawnedByWebServer,
-	Line:     1462,
-	Match:    matchShellSpawnedByWebServer,
-	Name:     "Shell Spawned By Web Server",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
-}, {
-	Cond:       condDownloadPipedIntoShell,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.cmdline", "proc.name", "proc.pname"},
-	Desc:       "A shell was started with a command line that downloads content with curl or wget and feeds it straight into an interpreter, so the code runs without ever being stored or reviewed.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
-	Fields: []ruleset.OutputField{{
-		Field: event.MustField("user.name"),
-		Key:   "user.name",
-	}, {
-		Field: event.MustField("user.uid"),
-		Key:   "user.uid",
-	}, {
-		Field: event.MustField("user.loginuid"),
-		Key:   "user.loginuid",
-	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.exepath"),
-		Key:   "proc.exepath",
-	}, {
-		Field: event.MustField("proc.cmdline"),
-		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
-		Field: event.MustField("proc.pcmdline"),
-		Key:   "proc.pcmdline",
-	}, {
-		Field: event.MustField("proc.tty"),
-		Key:   "proc.tty",
-	}, {
-		Field: event.MustField("evt.type"),
-		Key:   "evt.type",
-	}, {
-		Field: event.MustField("container.id"),
-		Key:   "container.id",
-	}, {
-		Field: event.MustField("container.name"),
-		Key:   "container.name",
-	}, {
-		Field: event.MustField("container.image.repository"),
-		Key:   "container.image.repository",
-	}, {
-		Field: event.MustField("container.image.tag"),
-		Key:   "container.image.tag",
-	}, {
-		Field: event.MustField("k8s.ns.name"),
-		Key:   "k8s.ns.name",
-	}, {
-		Field: event.MustField("k8s.pod.name"),
-		Key:   "k8s.pod.name",
-	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatDownloadPipedIntoShell,
-	Line:     1483,
-	Match:    matchDownloadPipedIntoShell,
-	Name:     "Download Piped Into Shell",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
+	Match:      matchDownloadPipedIntoShell,
+	Format:     formatDownloadPipedIntoShell,
+	Cond:       condDownloadPipedIntoShell,
 }, {
-	Cond:       condShellOpenedNetworkConnection,
-	CondFields: []string{"container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar", "proc.name"},
-	Desc:       "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	Name:      "Shell Opened Network Connection",
+	Desc:      "A shell process itself connected to a remote address. Shells do not open network connections except through features such as bash's /dev/tcp, which is used for reverse shells and downloads without tools.\n",
+	Condition: "outbound_connection and shell_process and not container.image.repository in (user_known_network_shell_images) and not user_known_shell_connection_activity",
+	Output:    "Shell opened a network connection | connection=%fd.name server=%fd.sip port=%fd.sport proto=%fd.l4proto user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1511,
+	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -9966,20 +10150,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatShellOpenedNetworkConnection,
-	Line:     1500,
-	Match:    matchShellOpenedNetworkConnection,
-	Name:     "Shell Opened Network Connection",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
+	CondFields: []string{"container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar", "proc.name"},
+	Match:      matchShellOpenedNetworkConnection,
+	Format:     formatShellOpenedNetworkConnection,
+	Cond:       condShellOpenedNetworkConnection,
 }, {
-	Cond:       condConnectionToMiningPoolPort,
-	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
-	Desc:       "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	Name:      "Connection To Mining Pool Port",
+	Desc:      "A process connected to a remote port that mining pools commonly use for the stratum protocol (3333, 4444, 14444, 45700 and similar).\n",
+	Condition: "outbound_connection and fd.sport in (miner_pool_ports) and not proc.name in (user_known_mining_port_clients) and not user_known_mining_port_activity",
+	Output:    "Connection to a port used by mining pools | connection=%fd.name server=%fd.sip server_name=%fd.sip.name port=%fd.sport user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1526,
+	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10041,20 +10227,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatConnectionToMiningPoolPort,
-	Line:     1515,
-	Match:    matchConnectionToMiningPoolPort,
-	Name:     "Connection To Mining Pool Port",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
-}, {
-	Cond:       condSystemUtilityOpenedNetworkConnection,
 	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
-	Desc:       "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	Match:      matchConnectionToMiningPoolPort,
+	Format:     formatConnectionToMiningPoolPort,
+	Cond:       condConnectionToMiningPoolPort,
+}, {
+	Name:      "System Utility Opened Network Connection",
+	Desc:      "A basic command line utility such as ls, cat or ps connected to a remote address. These programs never need the network, so the binary was probably replaced or is used as cover by injected code. Name server lookups are ignored.\n",
+	Condition: "outbound_connection and proc.name in (system_utility_names) and not fd.sport = 53 and not proc.name in (user_known_networked_utilities) and not user_known_utility_connection_activity",
+	Output:    "System utility made an outbound connection | connection=%fd.name server=%fd.sip port=%fd.sport proto=%fd.l4proto user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1540,
+	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10116,20 +10304,87 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSystemUtilityOpenedNetworkConnection,
-	Line:     1529,
-	Match:    matchSystemUtilityOpenedNetworkConnection,
-	Name:     "System Utility Opened Network Connection",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
+	CondFields: []string{"evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.sport", "fd.typechar", "proc.name"},
+	Match:      matchSystemUtilityOpenedNetworkConnection,
+	Format:     formatSystemUtilityOpenedNetworkConnection,
+	Cond:       condSystemUtilityOpenedNetworkConnection,
 }, {
-	Cond:       condTunnelingToolRun,
+	Name:      "Tunneling Tool Run",
+	Desc:      "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
+	Condition: "spawned_process and proc.name in (tunnel_tool_names) and not proc.name in (user_known_tunnel_tool_names) and not user_known_tunnel_activity",
+	Output:    "Tunneling tool started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1557,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name"},
-	Desc:       "A tunneling, reverse proxy or DNS tunnel tool started (ngrok, chisel, frp, ligolo, iodine, dnscat and similar). These expose internal services or carry command traffic out through allowed protocols.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchTunnelingToolRun,
+	Format:     formatTunnelingToolRun,
+	Cond:       condTunnelingToolRun,
+}, {
+	Name:      "Private Key Search",
+	Desc:      "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
+	Condition: "spawned_process and proc.name in (file_search_names) and private_key_search_terms and not package_manager_context and not proc.pname in (user_known_key_search_parents) and not user_known_key_search_activity",
+	Output:    "Search for private keys or credentials user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1572,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -10179,20 +10434,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatTunnelingToolRun,
-	Line:     1546,
-	Match:    matchTunnelingToolRun,
-	Name:     "Tunneling Tool Run",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchPrivateKeySearch,
+	Format:     formatPrivateKeySearch,
 	Cond:       condPrivateKeySearch,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "find, grep or a similar search tool was run looking for private key or credential files (id_rsa, *.pem, key stores, wallets).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+}, {
+	Name:      "Security Control Disabled",
+	Desc:      "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
+	Condition: "spawned_process and security_control_disabled and not package_manager_context and not proc.pname in (user_known_security_control_parents) and not user_known_security_control_activity",
+	Output:    "Security control disabled user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1588,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -10242,20 +10499,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPrivateKeySearch,
-	Line:     1561,
-	Match:    matchPrivateKeySearch,
-	Name:     "Private Key Search",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchSecurityControlDisabled,
+	Format:     formatSecurityControlDisabled,
 	Cond:       condSecurityControlDisabled,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "A command turned off a security control: SELinux set to permissive, audit rules removed or auditing disabled, AppArmor unloaded, the host firewall disabled, or a security or logging service stopped.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+}, {
+	Name:      "Log Or History Wiping Command",
+	Desc:      "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
+	Condition: "spawned_process and log_wiping_command and not package_manager_context and not proc.pname in (user_known_wiping_parents) and not user_known_log_wiping_activity",
+	Output:    "Wiping command run on logs, history or files user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1604,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -10305,20 +10564,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSecurityControlDisabled,
-	Line:     1577,
-	Match:    matchSecurityControlDisabled,
-	Name:     "Security Control Disabled",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchLogOrHistoryWipingCommand,
+	Format:     formatLogOrHistoryWipingCommand,
 	Cond:       condLogOrHistoryWipingCommand,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "shred or a similar wiping tool ran, truncate was pointed at a log or history file, or a history file was linked to /dev/null.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+}, {
+	Name:      "Block Device Overwritten",
+	Desc:      "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
+	Condition: "spawned_process and block_device_overwrite and not package_manager_context and not proc.pname in (user_known_block_device_writers) and not user_known_block_device_activity",
+	Output:    "Raw write or discard on a block device user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_impact", "T1561.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1619,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -10368,83 +10629,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatLogOrHistoryWipingCommand,
-	Line:     1593,
-	Match:    matchLogOrHistoryWipingCommand,
-	Name:     "Log Or History Wiping Command",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchBlockDeviceOverwritten,
+	Format:     formatBlockDeviceOverwritten,
 	Cond:       condBlockDeviceOverwritten,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "dd wrote straight onto a disk or partition device, or blkdiscard discarded a device's contents; both destroy data below the file system.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
-	Fields: []ruleset.OutputField{{
-		Field: event.MustField("user.name"),
-		Key:   "user.name",
-	}, {
-		Field: event.MustField("user.uid"),
-		Key:   "user.uid",
-	}, {
-		Field: event.MustField("user.loginuid"),
-		Key:   "user.loginuid",
-	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.exepath"),
-		Key:   "proc.exepath",
-	}, {
-		Field: event.MustField("proc.cmdline"),
-		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
-		Field: event.MustField("proc.pcmdline"),
-		Key:   "proc.pcmdline",
-	}, {
-		Field: event.MustField("proc.tty"),
-		Key:   "proc.tty",
-	}, {
-		Field: event.MustField("evt.type"),
-		Key:   "evt.type",
-	}, {
-		Field: event.MustField("container.id"),
-		Key:   "container.id",
-	}, {
-		Field: event.MustField("container.name"),
-		Key:   "container.name",
-	}, {
-		Field: event.MustField("container.image.repository"),
-		Key:   "container.image.repository",
-	}, {
-		Field: event.MustField("container.image.tag"),
-		Key:   "container.image.tag",
-	}, {
-		Field: event.MustField("k8s.ns.name"),
-		Key:   "k8s.ns.name",
-	}, {
-		Field: event.MustField("k8s.pod.name"),
-		Key:   "k8s.pod.name",
-	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatBlockDeviceOverwritten,
-	Line:     1608,
-	Match:    matchBlockDeviceOverwritten,
-	Name:     "Block Device Overwritten",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_impact", "T1561.001"},
 }, {
-	Cond:       condPreloadLibraryFromWritableDirectory,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.env"},
-	Desc:       "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Preload Library From Writable Directory",
+	Desc:      "A program started with LD_PRELOAD naming a library in a temporary, shared memory or hidden directory, a way to inject code into every program started from that environment.\n",
+	Condition: "spawned_process and preload_from_writable_dir and not proc.env[LD_PRELOAD] in (user_known_preload_libraries) and not user_known_preload_activity",
+	Output:    "Program started with a preloaded library from a writable directory | ld_preload=%proc.env[LD_PRELOAD] user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1634,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			Index: -1,
@@ -10502,20 +10702,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPreloadLibraryFromWritableDirectory,
-	Line:     1623,
-	Match:    matchPreloadLibraryFromWritableDirectory,
-	Name:     "Preload Library From Writable Directory",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.env"},
+	Match:      matchPreloadLibraryFromWritableDirectory,
+	Format:     formatPreloadLibraryFromWritableDirectory,
+	Cond:       condPreloadLibraryFromWritableDirectory,
 }, {
-	Cond:       condSetuidRootByUnexpectedProgram,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0). Exploits for setuid binaries typically do this right before starting a root shell.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeSetuid},
+	Name:      "Setuid Root By Unexpected Program",
+	Desc:      "A program that is not a login, identity switching, scheduling or container runtime program called setuid(0), or setreuid or setresuid with a uid of 0. Exploits for setuid binaries typically do this right before starting a root shell.\n",
+	Condition: "root_uid_requested and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names) and not proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid,\n                      s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap,\n                      man, mandb, exim4, sendmail, postdrop, postqueue, procmail, at, crontab,\n                      dbus-daemon-lau, anacron)\nand not systemd_process and not package_manager_context and not proc.name in (user_known_setuid_root_callers) and not user_known_setuid_root_activity",
+	Output:    "Unexpected program switched to uid 0 | target_uid=%evt.arg.uid result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1649,
+	EvtTypes:  []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDUID,
@@ -10577,20 +10779,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSetuidRootByUnexpectedProgram,
-	Line:     1638,
-	Match:    matchSetuidRootByUnexpectedProgram,
-	Name:     "Setuid Root By Unexpected Program",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
-}, {
-	Cond:       condSetuidOrSetgidBitSet,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
+	Match:      matchSetuidRootByUnexpectedProgram,
+	Format:     formatSetuidRootByUnexpectedProgram,
+	Cond:       condSetuidRootByUnexpectedProgram,
+}, {
+	Name:      "Setuid Or Setgid Bit Set",
+	Desc:      "The set-user-ID or set-group-ID bit was put on a file with chmod, fchmod or fchmodat. A setuid copy of a shell or interpreter is a simple way to keep root access. Package managers, systemd and mode preserving copy and archive tools are left out.\n",
+	Condition: "chmod_event and (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID) and not package_manager_context and not systemd_process and not container_runtime_process and not proc.name in (tar, bsdtar, cpio, rsync, cp, exe) and not proc.name in (user_known_setuid_bit_setters) and not user_known_setuid_bit_activity",
+	Output:    "Setuid or setgid bit set | file=%evt.arg.filename fd=%fd.name mode=%evt.arg.mode result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1671,
+	EvtTypes:  []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFilename,
@@ -10664,20 +10868,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSetuidOrSetgidBitSet,
-	Line:     1660,
-	Match:    matchSetuidOrSetgidBitSet,
-	Name:     "Setuid Or Setgid Bit Set",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name", "proc.pname"},
+	Match:      matchSetuidOrSetgidBitSet,
+	Format:     formatSetuidOrSetgidBitSet,
+	Cond:       condSetuidOrSetgidBitSet,
 }, {
-	Cond:       condBPFProgramLoadedByUnexpectedProgram,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeBpf},
+	Name:      "BPF Program Loaded By Unexpected Program",
+	Desc:      "A BPF program was loaded into the kernel by a program other than systemd, the container runtime, network plugins and known observability or security agents. Malicious BPF can hide activity or intercept traffic.\n",
+	Condition: "bpf_program_load and not proc.name in (bpf_loader_names) and not systemd_process and not proc.name in (user_known_bpf_loaders) and not user_known_bpf_activity",
+	Output:    "BPF program loaded by an unexpected program | bpf_cmd=%evt.arg.cmd result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1691,
+	EvtTypes:  []event.Type{event.TypeBpf},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDCmd,
@@ -10739,20 +10945,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatBPFProgramLoadedByUnexpectedProgram,
-	Line:     1680,
-	Match:    matchBPFProgramLoadedByUnexpectedProgram,
-	Name:     "BPF Program Loaded By Unexpected Program",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Match:      matchBPFProgramLoadedByUnexpectedProgram,
+	Format:     formatBPFProgramLoadedByUnexpectedProgram,
+	Cond:       condBPFProgramLoadedByUnexpectedProgram,
 }, {
-	Cond:       condUserfaultfdUsedByNonRoot,
-	CondFields: []string{"evt.num", "evt.type", "proc.name", "user.uid"},
-	Desc:       "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeUserfaultfd},
+	Name:      "Userfaultfd Used By Non-Root",
+	Desc:      "A process running as a normal user created a userfaultfd. Outside virtual machine monitors and checkpointing tools this is mostly seen in kernel exploits, which use it to pause the kernel at a chosen moment.\n",
+	Condition: "evt.type = userfaultfd and user.uid != 0 and not proc.name in (userfaultfd_user_names) and not proc.name in (user_known_userfaultfd_users) and not user_known_userfaultfd_activity",
+	Output:    "userfaultfd created by a non-root process | flags=%evt.arg.flags result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1708,
+	EvtTypes:  []event.Type{event.TypeUserfaultfd},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFlags,
@@ -10814,20 +11022,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatUserfaultfdUsedByNonRoot,
-	Line:     1697,
-	Match:    matchUserfaultfdUsedByNonRoot,
-	Name:     "Userfaultfd Used By Non-Root",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
+	CondFields: []string{"evt.num", "evt.type", "proc.name", "user.uid"},
+	Match:      matchUserfaultfdUsedByNonRoot,
+	Format:     formatUserfaultfdUsedByNonRoot,
+	Cond:       condUserfaultfdUsedByNonRoot,
 }, {
-	Cond:       condPtraceAttachToProcess,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
-	Desc:       "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypePtrace},
+	Name:      "Ptrace Attach To Process",
+	Desc:      "A program that is not a known debugger attached to another process with PTRACE_ATTACH or PTRACE_SEIZE, which lets it read secrets from the target or inject code.\n",
+	Condition: "evt.type = ptrace and (evt.arg.request contains PTRACE_ATTACH or evt.arg.request contains PTRACE_SEIZE) and not debugger_process and not user_known_ptrace_attach_activity",
+	Output:    "Process attached to another with ptrace | request=%evt.arg.request result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1724,
+	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDRequest,
@@ -10889,20 +11099,90 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatPtraceAttachToProcess,
-	Line:     1713,
-	Match:    matchPtraceAttachToProcess,
-	Name:     "Ptrace Attach To Process",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name"},
+	Match:      matchPtraceAttachToProcess,
+	Format:     formatPtraceAttachToProcess,
+	Cond:       condPtraceAttachToProcess,
 }, {
-	Cond:       condCredentialStoreReadByUntrustedProgram,
+	Name:      "Credential Store Read By Untrusted Program",
+	Desc:      "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
+	Condition: "file_opened_for_read and auth_store_path and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, security_agent_names) and not systemd_process and not package_manager_context and not proc.name in (user_known_shadow_readers) and not user_known_auth_store_read_activity",
+	Output:    "Credential or authentication file read by an untrusted program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1739,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("fd.name"),
+		Key:   "fd.name",
+	}, {
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A program opened /etc/shadow, /etc/gshadow, the sudoers files or the PAM configuration although it does not log users in, switch identity or manage accounts.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Match:      matchCredentialStoreReadByUntrustedProgram,
+	Format:     formatCredentialStoreReadByUntrustedProgram,
+	Cond:       condCredentialStoreReadByUntrustedProgram,
+}, {
+	Name:      "SSH Private Key Read By Unexpected Program",
+	Desc:      "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
+	Condition: "file_opened_for_read and ssh_private_key_path and not proc.name in (ssh_key_reader_names, security_agent_names) and not package_manager_context and not proc.name in (user_known_ssh_key_readers) and not user_known_ssh_key_read_activity",
+	Output:    "SSH private key read by an unexpected program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1757,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -10955,20 +11235,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCredentialStoreReadByUntrustedProgram,
-	Line:     1728,
-	Match:    matchCredentialStoreReadByUntrustedProgram,
-	Name:     "Credential Store Read By Untrusted Program",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
-}, {
-	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
-	Desc:       "A program other than the SSH tools opened an SSH host key or a private file in a user's .ssh directory.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Match:      matchSSHPrivateKeyReadByUnexpectedProgram,
+	Format:     formatSSHPrivateKeyReadByUnexpectedProgram,
+	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
+}, {
+	Name:      "Process Environment Read By Another Program",
+	Desc:      "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
+	Condition: "file_opened_for_read and fd.name glob \"/proc/*/environ\" and not fd.name startswith /proc/self/ and not fd.name startswith /proc/thread-self/ and not fd.nameraw startswith /proc/self/ and not fd.nameraw startswith /proc/thread-self/ and not proc.name in (security_agent_names, process_listing_tool_names) and not package_manager_context and not proc.name in (user_known_environ_readers) and not user_known_environ_read_activity",
+	Output:    "Environment of another process read | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1774,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11021,20 +11303,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSSHPrivateKeyReadByUnexpectedProgram,
-	Line:     1746,
-	Match:    matchSSHPrivateKeyReadByUnexpectedProgram,
-	Name:     "SSH Private Key Read By Unexpected Program",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
-}, {
-	Cond:       condProcessEnvironmentReadByAnotherProgram,
 	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.nameraw", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
-	Desc:       "A program read the environment of another process through /proc/PID/environ. Environments often hold API tokens and passwords. Process listing tools such as ps read it for every process they show and are left out.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Match:      matchProcessEnvironmentReadByAnotherProgram,
+	Format:     formatProcessEnvironmentReadByAnotherProgram,
+	Cond:       condProcessEnvironmentReadByAnotherProgram,
+}, {
+	Name:      "Service Account Token Read By Shell Utility",
+	Desc:      "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
+	Condition: "file_opened_for_read and fd.filename = token and fd.name pmatch (service_account_token_dirs) and (shell_process or proc.name in (secret_file_readers)) and not container.image.repository in (user_known_token_reader_images) and not user_known_token_read_activity",
+	Output:    "Kubernetes service account token read by a shell utility | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1796,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11087,23 +11371,34 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatProcessEnvironmentReadByAnotherProgram,
-	Line:     1763,
-	Match:    matchProcessEnvironmentReadByAnotherProgram,
-	Name:     "Process Environment Read By Another Program",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
-}, {
-	Cond:       condServiceAccountTokenReadByShellUtility,
 	CondFields: []string{"container.image.repository", "evt.is_open_read", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.name"},
-	Desc:       "A shell or a text utility such as cat or base64 read a Kubernetes service account token. Applications read the token through their client library; an operator or intruder dumps it with these tools.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Match:      matchServiceAccountTokenReadByShellUtility,
+	Format:     formatServiceAccountTokenReadByShellUtility,
+	Cond:       condServiceAccountTokenReadByShellUtility,
+}, {
+	Name:      "SSH Authorized Keys Modified",
+	Desc:      "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
+	Condition: "((file_written and fd.filename in (authorized_keys, authorized_keys2))\n or (rename_event and (evt.arg.newpath endswith /authorized_keys or evt.arg.newpath endswith /authorized_keys2)))\nand not package_manager_context and not proc.name in (cloud_bootstrap_names) and not proc.aname in (cloud_bootstrap_names) and not proc.name in (user_known_authorized_keys_writers) and not user_known_authorized_keys_activity",
+	Output:    "SSH authorized_keys changed | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1813,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
+	}, {
+		Arg: event.Arg{
+			ID:    event.ArgIDNewpath,
+			Index: -1,
+			Key:   "newpath",
+			Set:   true,
+		},
+		Field: event.MustField("evt.arg"),
+		Key:   "evt.arg.newpath",
 	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11153,20 +11448,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatServiceAccountTokenReadByShellUtility,
-	Line:     1785,
-	Match:    matchServiceAccountTokenReadByShellUtility,
-	Name:     "Service Account Token Read By Shell Utility",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
-}, {
-	Cond:       condSSHAuthorizedKeysModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
-	Desc:       "An authorized_keys file was written or replaced, granting SSH access to whoever holds the matching private key.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	Match:      matchSSHAuthorizedKeysModified,
+	Format:     formatSSHAuthorizedKeysModified,
+	Cond:       condSSHAuthorizedKeysModified,
+}, {
+	Name:      "Cron Configuration Modified",
+	Desc:      "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
+	Condition: "((file_written and cron_path_written) or (rename_event and cron_path_renamed_into)) and not proc.name in (cron_writer_names) and not package_manager_context and not proc.name in (user_known_cron_writers) and not user_known_cron_activity",
+	Output:    "Scheduled task configuration changed | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1830,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11228,32 +11525,25 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSSHAuthorizedKeysModified,
-	Line:     1802,
-	Match:    matchSSHAuthorizedKeysModified,
-	Name:     "SSH Authorized Keys Modified",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
-}, {
-	Cond:       condCronConfigurationModified,
 	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
-	Desc:       "A system crontab, a cron directory or a user crontab spool file was written by something other than the crontab and at commands.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	Match:      matchCronConfigurationModified,
+	Format:     formatCronConfigurationModified,
+	Cond:       condCronConfigurationModified,
+}, {
+	Name:      "Systemd Unit File Written",
+	Desc:      "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
+	Condition: "file_written and systemd_unit_dir_written and systemd_unit_file_name and not systemd_process and not proc.name = systemctl and not package_manager_context and not proc.name in (user_known_systemd_unit_writers) and not user_known_systemd_unit_activity",
+	Output:    "Systemd unit file written | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1845,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
-	}, {
-		Arg: event.Arg{
-			ID:    event.ArgIDNewpath,
-			Index: -1,
-			Key:   "newpath",
-			Set:   true,
-		},
-		Field: event.MustField("evt.arg"),
-		Key:   "evt.arg.newpath",
 	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -11303,20 +11593,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCronConfigurationModified,
-	Line:     1819,
-	Match:    matchCronConfigurationModified,
-	Name:     "Cron Configuration Modified",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
-}, {
-	Cond:       condSystemdUnitFileWritten,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A systemd unit or drop-in file was written in a system or user unit directory outside package installation and systemctl.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Match:      matchSystemdUnitFileWritten,
+	Format:     formatSystemdUnitFileWritten,
+	Cond:       condSystemdUnitFileWritten,
+}, {
+	Name:      "Shell Startup File Modified",
+	Desc:      "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Left out: editing with a text editor on a terminal, users changing their own startup files from a terminal, and account tools populating new home directories.\n",
+	Condition: "file_written and shell_startup_file and not interactive_editor and not (interactive_process and fd.filename in (shell_startup_user_files)) and not proc.name in (account_tool_names) and not package_manager_context and not proc.name in (user_known_shell_config_writers) and not user_known_shell_config_activity",
+	Output:    "Shell startup file written | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1863,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11369,86 +11661,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSystemdUnitFileWritten,
-	Line:     1834,
-	Match:    matchSystemdUnitFileWritten,
-	Name:     "Systemd Unit File Written",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
-}, {
-	Cond:       condShellStartupFileModified,
 	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.tty"},
-	Desc:       "A shell startup file (system wide profile, /etc/profile.d, or a user's .bashrc, .profile, .zshrc and similar) was written. Code placed there runs at every login. Left out: editing with a text editor on a terminal, users changing their own startup files from a terminal, and account tools populating new home directories.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
-	Fields: []ruleset.OutputField{{
-		Field: event.MustField("fd.name"),
-		Key:   "fd.name",
-	}, {
-		Field: event.MustField("user.name"),
-		Key:   "user.name",
-	}, {
-		Field: event.MustField("user.uid"),
-		Key:   "user.uid",
-	}, {
-		Field: event.MustField("user.loginuid"),
-		Key:   "user.loginuid",
-	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.exepath"),
-		Key:   "proc.exepath",
-	}, {
-		Field: event.MustField("proc.cmdline"),
-		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
-		Field: event.MustField("proc.pcmdline"),
-		Key:   "proc.pcmdline",
-	}, {
-		Field: event.MustField("proc.tty"),
-		Key:   "proc.tty",
-	}, {
-		Field: event.MustField("evt.type"),
-		Key:   "evt.type",
-	}, {
-		Field: event.MustField("container.id"),
-		Key:   "container.id",
-	}, {
-		Field: event.MustField("container.name"),
-		Key:   "container.name",
-	}, {
-		Field: event.MustField("container.image.repository"),
-		Key:   "container.image.repository",
-	}, {
-		Field: event.MustField("container.image.tag"),
-		Key:   "container.image.tag",
-	}, {
-		Field: event.MustField("k8s.ns.name"),
-		Key:   "k8s.ns.name",
-	}, {
-		Field: event.MustField("k8s.pod.name"),
-		Key:   "k8s.pod.name",
-	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatShellStartupFileModified,
-	Line:     1852,
-	Match:    matchShellStartupFileModified,
-	Name:     "Shell Startup File Modified",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
+	Match:      matchShellStartupFileModified,
+	Format:     formatShellStartupFileModified,
+	Cond:       condShellStartupFileModified,
 }, {
-	Cond:       condHardLinkToSensitiveFile,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
-	Desc:       "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeLink, event.TypeLinkat},
+	Name:      "Hard Link To Sensitive File",
+	Desc:      "A hard link was made to /etc/shadow, /etc/sudoers, root's authorized_keys or another security sensitive file. A second name for the same inode can escape path based monitoring and survives replacement of the original path.\n",
+	Condition: "hardlink_event and (evt.arg.oldpath in (link_sensitive_targets) or evt.arg.oldpath startswith /etc/sudoers.d/) and not package_manager_context and not proc.name in (user_known_link_creators) and not user_known_hardlink_activity",
+	Output:    "Hard link created to a sensitive file | target=%evt.arg.oldpath link=%evt.arg.newpath result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1884,
+	EvtTypes:  []event.Type{event.TypeLink, event.TypeLinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDOldpath,
@@ -11519,20 +11747,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatHardLinkToSensitiveFile,
-	Line:     1873,
-	Match:    matchHardLinkToSensitiveFile,
-	Name:     "Hard Link To Sensitive File",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
-}, {
-	Cond:       condSymbolicLinkToSensitiveFile,
 	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
-	Desc:       "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeSymlink, event.TypeSymlinkat},
+	Match:      matchHardLinkToSensitiveFile,
+	Format:     formatHardLinkToSensitiveFile,
+	Cond:       condHardLinkToSensitiveFile,
+}, {
+	Name:      "Symbolic Link To Sensitive File",
+	Desc:      "A symbolic link was created that points at the root directory, /etc, /root, /etc/shadow, sudoers, PAM configuration, the container runtime socket or a similar sensitive target. Such links are used to trick privileged programs into reading or writing those files.\n",
+	Condition: "symlink_event and evt.arg.target in (symlink_sensitive_targets) and not package_manager_context and not proc.name in (user_known_link_creators) and not user_known_symlink_activity",
+	Output:    "Symbolic link created to a sensitive file | target=%evt.arg.target link=%evt.arg.linkpath result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1901,
+	EvtTypes:  []event.Type{event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDTarget,
@@ -11603,20 +11833,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSymbolicLinkToSensitiveFile,
-	Line:     1890,
-	Match:    matchSymbolicLinkToSensitiveFile,
-	Name:     "Symbolic Link To Sensitive File",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Match:      matchSymbolicLinkToSensitiveFile,
+	Format:     formatSymbolicLinkToSensitiveFile,
+	Cond:       condSymbolicLinkToSensitiveFile,
 }, {
-	Cond:       condSystemLogCleared,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
+	Name:      "System Log Cleared",
+	Desc:      "A file under /var/log was truncated, deleted or moved away by a program that does not manage logs (logrotate, savelog, syslog daemons, journald).\n",
+	Condition: "((file_opened_for_write and evt.arg.flags contains O_TRUNC and fd.name startswith /var/log/)\n or (unlink_event and var_log_path_removed)\n or (rename_event and evt.arg.oldpath startswith /var/log/))\nand not proc.name in (log_manager_names, security_agent_names) and not proc.aname in (log_manager_names) and not systemd_process and not package_manager_context and not proc.name in (user_known_log_cleaners) and not user_known_log_clear_activity",
+	Output:    "Log file truncated or removed | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_from=%evt.arg.oldpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1918,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11696,20 +11928,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatSystemLogCleared,
-	Line:     1907,
-	Match:    matchSystemLogCleared,
-	Name:     "System Log Cleared",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	Match:      matchSystemLogCleared,
+	Format:     formatSystemLogCleared,
+	Cond:       condSystemLogCleared,
 }, {
-	Cond:       condShellHistoryCleared,
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.name", "proc.pname"},
-	Desc:       "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
+	Name:      "Shell History Cleared",
+	Desc:      "A shell or REPL history file was deleted, moved away, replaced by a link, or truncated by something other than the shell saving its own history on exit.\n",
+	Condition: "((unlink_event and history_path_removed)\n or (rename_event and evt.arg.oldpath endswith _history)\n or (rename_event and evt.arg.newpath endswith _history\n     and not shell_process and not interpreter_process\n     and not evt.arg.oldpath endswith .tmp and not evt.arg.oldpath endswith .new)\n or (symlink_event and (evt.arg.linkpath endswith _history or evt.arg.linkpath endswith /.history))\n or (file_opened_for_write and evt.arg.flags contains O_TRUNC\n     and fd.filename in (shell_history_file_names)\n     and not shell_saving_own_history))\nand not proc.name in (user_known_history_cleaners) and not user_known_history_clear_activity",
+	Output:    "Shell history removed or emptied | file=%fd.name path=%evt.arg.path name=%evt.arg.name rename_from=%evt.arg.oldpath link=%evt.arg.linkpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1938,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -11798,24 +12032,174 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatShellHistoryCleared,
-	Line:     1927,
-	Match:    matchShellHistoryCleared,
-	Name:     "Shell History Cleared",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.filename", "fd.num", "fd.typechar", "proc.name", "proc.pname"},
+	Match:      matchShellHistoryCleared,
+	Format:     formatShellHistoryCleared,
+	Cond:       condShellHistoryCleared,
 }, {
-	Cond:       condTerminalShellInContainer,
+	Name:      "Root Requested By Non-Root Process",
+	Desc:      "A process that runs as a normal user asked for uid 0 with setuid, setreuid or setresuid and still runs as a normal user afterwards: the kernel refused. Programs that dropped their privileges do not ask for them back; exploits probing for a way to root, and shells and scripts run by an intruder who hopes the process kept them, do. Login and identity switching programs are left out.\n",
+	Condition: "root_uid_requested and user.uid != 0 and not proc.name in (auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names) and not proc.name in (user_known_root_requesters) and not user_known_root_request_activity",
+	Output:    "Non-root process asked for uid 0 | target_uid=%evt.arg.uid target_euid=%evt.arg.euid result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1962,
+	EvtTypes:  []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
+	Fields: []ruleset.OutputField{{
+		Arg: event.Arg{
+			ID:    event.ArgIDUID,
+			Index: -1,
+			Key:   "uid",
+			Set:   true,
+		},
+		Field: event.MustField("evt.arg"),
+		Key:   "evt.arg.uid",
+	}, {
+		Arg: event.Arg{
+			ID:    event.ArgIDEuid,
+			Index: -1,
+			Key:   "euid",
+			Set:   true,
+		},
+		Field: event.MustField("evt.arg"),
+		Key:   "evt.arg.euid",
+	}, {
+		Field: event.MustField("evt.res"),
+		Key:   "evt.res",
+	}, {
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "user.uid"},
+	Match:      matchRootRequestedByNonRootProcess,
+	Format:     formatRootRequestedByNonRootProcess,
+	Cond:       condRootRequestedByNonRootProcess,
+}, {
+	Name:      "Terminal Shell In Container",
+	Desc:      "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
+	Condition: "spawned_process and in_container and shell_process and interactive_process and not proc.vpid = 1 and not proc.pname in (shell_names) and not container.image.repository in (user_known_shell_images) and not user_known_container_shell_activity",
+	Output:    "Interactive shell opened in a container | shell=%proc.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      1981,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
-	Desc:       "A shell attached to a terminal started inside a running container, as with \"docker exec -it\" or \"kubectl exec -it\". A container started directly on a shell (its first process) does not count.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchTerminalShellInContainer,
+	Format:     formatTerminalShellInContainer,
+	Cond:       condTerminalShellInContainer,
+}, {
+	Name:      "Network Tool Run In Container",
+	Desc:      "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
+	Condition: "spawned_process and in_container and proc.name in (network_tool_names) and not container.image.repository in (user_known_network_tool_images) and not user_known_container_network_tool_activity",
+	Output:    "Network tool launched in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "network", "mitre_discovery", "T1046"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2000,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
 	}, {
@@ -11824,6 +12208,9 @@ var Rules = []*ruleset.Rule{{
 	}, {
 		Field: event.MustField("user.loginuid"),
 		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
 	}, {
 		Field: event.MustField("proc.exepath"),
 		Key:   "proc.exepath",
@@ -11861,83 +12248,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatTerminalShellInContainer,
-	Line:     1951,
-	Match:    matchTerminalShellInContainer,
-	Name:     "Terminal Shell In Container",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
-}, {
-	Cond:       condNetworkToolRunInContainer,
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
-	Desc:       "A network scanner, sniffer or raw socket tool (netcat, socat, nmap, tcpdump and similar) ran inside a container.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
-	Fields: []ruleset.OutputField{{
-		Field: event.MustField("user.name"),
-		Key:   "user.name",
-	}, {
-		Field: event.MustField("user.uid"),
-		Key:   "user.uid",
-	}, {
-		Field: event.MustField("user.loginuid"),
-		Key:   "user.loginuid",
-	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.exepath"),
-		Key:   "proc.exepath",
-	}, {
-		Field: event.MustField("proc.cmdline"),
-		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
-		Field: event.MustField("proc.pcmdline"),
-		Key:   "proc.pcmdline",
-	}, {
-		Field: event.MustField("proc.tty"),
-		Key:   "proc.tty",
-	}, {
-		Field: event.MustField("evt.type"),
-		Key:   "evt.type",
-	}, {
-		Field: event.MustField("container.id"),
-		Key:   "container.id",
-	}, {
-		Field: event.MustField("container.name"),
-		Key:   "container.name",
-	}, {
-		Field: event.MustField("container.image.repository"),
-		Key:   "container.image.repository",
-	}, {
-		Field: event.MustField("container.image.tag"),
-		Key:   "container.image.tag",
-	}, {
-		Field: event.MustField("k8s.ns.name"),
-		Key:   "k8s.ns.name",
-	}, {
-		Field: event.MustField("k8s.pod.name"),
-		Key:   "k8s.pod.name",
-	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNetworkToolRunInContainer,
-	Line:     1970,
-	Match:    matchNetworkToolRunInContainer,
-	Name:     "Network Tool Run In Container",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "network", "mitre_discovery", "T1046"},
+	Match:      matchNetworkToolRunInContainer,
+	Format:     formatNetworkToolRunInContainer,
+	Cond:       condNetworkToolRunInContainer,
 }, {
-	Cond:       condExecutePermissionAddedInContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.arg", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
-	Desc:       "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
+	Name:      "Execute Permission Added In Container",
+	Desc:      "A process inside a container gave a file execute permission, a common step after downloading a payload.\n",
+	Condition: "chmod_event and in_container and evt.res = SUCCESS and (evt.arg.mode contains S_IXUSR or evt.arg.mode contains S_IXGRP or evt.arg.mode contains S_IXOTH) and not package_manager_context and not started_by_container_entrypoint and not container_runtime_process and not container.image.repository in (user_known_drift_images) and not user_known_drift_chmod_activity",
+	Output:    "Execute permission set on a file in a container | file=%evt.arg.filename fd=%fd.name mode=%evt.arg.mode user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2015,
+	EvtTypes:  []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFilename,
@@ -12008,20 +12334,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatExecutePermissionAddedInContainer,
-	Line:     1985,
-	Match:    matchExecutePermissionAddedInContainer,
-	Name:     "Execute Permission Added In Container",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.arg", "evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.vpid"},
+	Match:      matchExecutePermissionAddedInContainer,
+	Format:     formatExecutePermissionAddedInContainer,
+	Cond:       condExecutePermissionAddedInContainer,
 }, {
-	Cond:       condCloudMetadataServiceContactedFromContainer,
-	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar"},
-	Desc:       "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
+	Name:      "Cloud Metadata Service Contacted From Container",
+	Desc:      "A container connected to the cloud instance metadata service, which hands out the node's cloud credentials.\n",
+	Condition: "outbound_connection and in_container and cloud_metadata_server and not container.image.repository in (user_known_metadata_client_images) and not user_known_metadata_access_activity",
+	Output:    "Cloud metadata service contacted from a container | connection=%fd.name server=%fd.sip user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "network", "mitre_credential_access", "T1552.005"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2034,
+	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -12077,21 +12405,91 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCloudMetadataServiceContactedFromContainer,
-	Line:     2004,
-	Match:    matchCloudMetadataServiceContactedFromContainer,
-	Name:     "Cloud Metadata Service Contacted From Container",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"container", "network", "mitre_credential_access", "T1552.005"},
+	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.rawres", "evt.res", "evt.type", "fd.connected", "fd.l4proto", "fd.name_changed", "fd.sip", "fd.snet", "fd.typechar"},
+	Match:      matchCloudMetadataServiceContactedFromContainer,
+	Format:     formatCloudMetadataServiceContactedFromContainer,
+	Cond:       condCloudMetadataServiceContactedFromContainer,
 }, {
-	Cond:       condRemoteAccessClientRunInContainer,
+	Name:      "Remote Access Client Run In Container",
+	Desc:      "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
+	Condition: "spawned_process and in_container and proc.name in (remote_access_client_names) and not container.image.repository in (user_known_remote_client_images) and not user_known_remote_client_activity",
+	Output:    "Remote access client run in a container user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2049,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("user.name"),
+		Key:   "user.name",
+	}, {
+		Field: event.MustField("user.uid"),
+		Key:   "user.uid",
+	}, {
+		Field: event.MustField("user.loginuid"),
+		Key:   "user.loginuid",
+	}, {
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("proc.exepath"),
+		Key:   "proc.exepath",
+	}, {
+		Field: event.MustField("proc.cmdline"),
+		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
+		Field: event.MustField("proc.pcmdline"),
+		Key:   "proc.pcmdline",
+	}, {
+		Field: event.MustField("proc.tty"),
+		Key:   "proc.tty",
+	}, {
+		Field: event.MustField("evt.type"),
+		Key:   "evt.type",
+	}, {
+		Field: event.MustField("container.id"),
+		Key:   "container.id",
+	}, {
+		Field: event.MustField("container.name"),
+		Key:   "container.name",
+	}, {
+		Field: event.MustField("container.image.repository"),
+		Key:   "container.image.repository",
+	}, {
+		Field: event.MustField("container.image.tag"),
+		Key:   "container.image.tag",
+	}, {
+		Field: event.MustField("k8s.ns.name"),
+		Key:   "k8s.ns.name",
+	}, {
+		Field: event.MustField("k8s.pod.name"),
+		Key:   "k8s.pod.name",
+	}},
 	CondFields: []string{"container.id", "container.image.repository", "evt.num", "evt.res", "evt.type", "proc.name"},
-	Desc:       "An SSH, remote shell, FTP, SMB or RDP client ran inside a container, which may be used to move to other machines.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchRemoteAccessClientRunInContainer,
+	Format:     formatRemoteAccessClientRunInContainer,
+	Cond:       condRemoteAccessClientRunInContainer,
+}, {
+	Name:      "Unexpected Child Of Server Process",
+	Desc:      "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
+	Condition: "spawned_process and proc.pname in (web_server_names, database_server_names) and not proc.name in (web_server_names, database_server_names, server_helper_names) and not (shell_process and proc.pname in (web_server_names)) and not node_developer_tooling and not package_manager_context and not proc.name in (user_known_server_child_names) and not user_known_server_child_activity",
+	Output:    "Server process started an unexpected program | server=%proc.pname user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_initial_access", "T1190"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2064,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
+	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
 	}, {
@@ -12109,9 +12507,6 @@ var Rules = []*ruleset.Rule{{
 	}, {
 		Field: event.MustField("proc.cmdline"),
 		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
 	}, {
 		Field: event.MustField("proc.pcmdline"),
 		Key:   "proc.pcmdline",
@@ -12140,24 +12535,23 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatRemoteAccessClientRunInContainer,
-	Line:     2019,
-	Match:    matchRemoteAccessClientRunInContainer,
-	Name:     "Remote Access Client Run In Container",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
-}, {
-	Cond:       condUnexpectedChildOfServerProcess,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pcmdline", "proc.pname"},
-	Desc:       "A web or database server started a program other than a copy of itself or one of its usual helpers. Shells started by web servers are reported by their own rule.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchUnexpectedChildOfServerProcess,
+	Format:     formatUnexpectedChildOfServerProcess,
+	Cond:       condUnexpectedChildOfServerProcess,
+}, {
+	Name:      "Network Scanner Run On Host",
+	Desc:      "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
+	Condition: "spawned_process and on_host and proc.name in (network_scanner_names) and not proc.pname in (user_known_scanner_parents) and not user_known_network_scan_activity",
+	Output:    "Network scanner started on the host user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "process", "network", "mitre_discovery", "T1046"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2083,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
 	}, {
@@ -12175,6 +12569,9 @@ var Rules = []*ruleset.Rule{{
 	}, {
 		Field: event.MustField("proc.cmdline"),
 		Key:   "proc.cmdline",
+	}, {
+		Field: event.MustField("proc.pname"),
+		Key:   "proc.pname",
 	}, {
 		Field: event.MustField("proc.pcmdline"),
 		Key:   "proc.pcmdline",
@@ -12203,20 +12600,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatUnexpectedChildOfServerProcess,
-	Line:     2034,
-	Match:    matchUnexpectedChildOfServerProcess,
-	Name:     "Unexpected Child Of Server Process",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_initial_access", "T1190"},
-}, {
-	Cond:       condNetworkScannerRunOnHost,
 	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A port or host scanner ran on the host. Scanners inside containers are covered by the container network tool rule.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchNetworkScannerRunOnHost,
+	Format:     formatNetworkScannerRunOnHost,
+	Cond:       condNetworkScannerRunOnHost,
+}, {
+	Name:      "Interactive Shell From Package Manager",
+	Desc:      "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
+	Condition: "spawned_process and shell_process and interactive_process and proc.aname in (os_package_manager_names) and (proc.args = \"\" or proc.args in (-i, -p, -l, \"-i -p\")) and not user_known_package_manager_shell_activity",
+	Output:    "Bare shell started from a package manager user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2098,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12266,20 +12665,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNetworkScannerRunOnHost,
-	Line:     2053,
-	Match:    matchNetworkScannerRunOnHost,
-	Name:     "Network Scanner Run On Host",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "process", "network", "mitre_discovery", "T1046"},
-}, {
-	Cond:       condInteractiveShellFromPackageManager,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.tty"},
-	Desc:       "A shell with no script to run was started, on a terminal, under a package manager. Package managers run maintainer scripts, not bare shells; this is how pagers and hooks of apt, dpkg or yum are abused to obtain a root shell.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchInteractiveShellFromPackageManager,
+	Format:     formatInteractiveShellFromPackageManager,
+	Cond:       condInteractiveShellFromPackageManager,
+}, {
+	Name:      "Account Change Command Run",
+	Desc:      "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
+	Condition: "spawned_process and proc.name in (account_change_command_names) and not package_manager_context and not proc.pname in (user_known_account_change_parents) and not user_known_account_change_activity",
+	Output:    "Local account or group changed user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2116,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12329,20 +12730,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatInteractiveShellFromPackageManager,
-	Line:     2068,
-	Match:    matchInteractiveShellFromPackageManager,
-	Name:     "Interactive Shell From Package Manager",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
-}, {
-	Cond:       condAccountChangeCommandRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.name", "proc.pname"},
-	Desc:       "A command that creates, deletes or changes local users, groups or passwords ran outside of package installation.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Match:      matchAccountChangeCommandRun,
+	Format:     formatAccountChangeCommandRun,
+	Cond:       condAccountChangeCommandRun,
+}, {
+	Name:      "File Timestamp Manipulation",
+	Desc:      "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
+	Condition: "spawned_process and timestamp_change_command and not package_manager_context and not proc.pname in (user_known_timestamp_parents) and not user_known_timestamp_activity",
+	Output:    "File timestamps set explicitly user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2131,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12392,20 +12795,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatAccountChangeCommandRun,
-	Line:     2086,
-	Match:    matchAccountChangeCommandRun,
-	Name:     "Account Change Command Run",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchFileTimestampManipulation,
+	Format:     formatFileTimestampManipulation,
 	Cond:       condFileTimestampManipulation,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "touch was used to set a file's times to a given date or to copy them from another file, which hides when a file was really changed.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+}, {
+	Name:      "File Upload With Transfer Tool",
+	Desc:      "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
+	Condition: "spawned_process and file_upload_command and not package_manager_context and not proc.pname in (user_known_upload_parents) and not user_known_upload_activity",
+	Output:    "File sent to a remote server with a transfer tool user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2146,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12455,20 +12860,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatFileTimestampManipulation,
-	Line:     2101,
-	Match:    matchFileTimestampManipulation,
-	Name:     "File Timestamp Manipulation",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
-}, {
+	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
+	Match:      matchFileUploadWithTransferTool,
+	Format:     formatFileUploadWithTransferTool,
 	Cond:       condFileUploadWithTransferTool,
-	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.aname", "proc.args", "proc.name", "proc.pname"},
-	Desc:       "curl or wget was run with options that send a local file to a remote server (upload, form file, or request body taken from a file).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+}, {
+	Name:      "Cloud Storage Sync Tool Run",
+	Desc:      "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
+	Condition: "spawned_process and proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive) and not proc.pname in (user_known_cloud_sync_parents) and not user_known_cloud_sync_activity",
+	Output:    "Cloud storage sync tool started user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2161,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
 		Key:   "user.name",
@@ -12518,83 +12925,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatFileUploadWithTransferTool,
-	Line:     2116,
-	Match:    matchFileUploadWithTransferTool,
-	Name:     "File Upload With Transfer Tool",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
-}, {
-	Cond:       condCloudStorageSyncToolRun,
 	CondFields: []string{"evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "rclone or a MEGA command line client ran. These copy data to cloud storage and are a favourite exfiltration tool.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
-	Fields: []ruleset.OutputField{{
-		Field: event.MustField("user.name"),
-		Key:   "user.name",
-	}, {
-		Field: event.MustField("user.uid"),
-		Key:   "user.uid",
-	}, {
-		Field: event.MustField("user.loginuid"),
-		Key:   "user.loginuid",
-	}, {
-		Field: event.MustField("proc.name"),
-		Key:   "proc.name",
-	}, {
-		Field: event.MustField("proc.exepath"),
-		Key:   "proc.exepath",
-	}, {
-		Field: event.MustField("proc.cmdline"),
-		Key:   "proc.cmdline",
-	}, {
-		Field: event.MustField("proc.pname"),
-		Key:   "proc.pname",
-	}, {
-		Field: event.MustField("proc.pcmdline"),
-		Key:   "proc.pcmdline",
-	}, {
-		Field: event.MustField("proc.tty"),
-		Key:   "proc.tty",
-	}, {
-		Field: event.MustField("evt.type"),
-		Key:   "evt.type",
-	}, {
-		Field: event.MustField("container.id"),
-		Key:   "container.id",
-	}, {
-		Field: event.MustField("container.name"),
-		Key:   "container.name",
-	}, {
-		Field: event.MustField("container.image.repository"),
-		Key:   "container.image.repository",
-	}, {
-		Field: event.MustField("container.image.tag"),
-		Key:   "container.image.tag",
-	}, {
-		Field: event.MustField("k8s.ns.name"),
-		Key:   "k8s.ns.name",
-	}, {
-		Field: event.MustField("k8s.pod.name"),
-		Key:   "k8s.pod.name",
-	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCloudStorageSyncToolRun,
-	Line:     2131,
-	Match:    matchCloudStorageSyncToolRun,
-	Name:     "Cloud Storage Sync Tool Run",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
+	Match:      matchCloudStorageSyncToolRun,
+	Format:     formatCloudStorageSyncToolRun,
+	Cond:       condCloudStorageSyncToolRun,
 }, {
-	Cond:       condKernelModuleLoadedInteractively,
-	CondFields: []string{"evt.num", "evt.type", "proc.tty"},
-	Desc:       "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeInitModule, event.TypeFinitModule},
+	Name:      "Kernel Module Loaded Interactively",
+	Desc:      "A kernel module was loaded by a process attached to a terminal, that is by someone typing insmod or modprobe.\n",
+	Condition: "module_load_event and interactive_process and not user_known_interactive_module_activity",
+	Output:    "Kernel module loaded from an interactive session | result=%evt.res module_fd=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "kernel", "mitre_persistence", "T1547.006"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2175,
+	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -12650,20 +12996,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatKernelModuleLoadedInteractively,
-	Line:     2145,
-	Match:    matchKernelModuleLoadedInteractively,
-	Name:     "Kernel Module Loaded Interactively",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "kernel", "mitre_persistence", "T1547.006"},
+	CondFields: []string{"evt.num", "evt.type", "proc.tty"},
+	Match:      matchKernelModuleLoadedInteractively,
+	Format:     formatKernelModuleLoadedInteractively,
+	Cond:       condKernelModuleLoadedInteractively,
 }, {
-	Cond:       condNamespaceChangeByUnexpectedProgram,
-	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeSetns, event.TypeUnshare},
+	Name:      "Namespace Change By Unexpected Program",
+	Desc:      "A program on the host successfully created or joined a namespace although it is not a container runtime, sandbox, network plugin or systemd.\n",
+	Condition: "namespace_event and on_host and evt.res = SUCCESS and not container_runtime_process and not proc.name in (namespace_tool_names) and not proc.pname in (container_runtime_names) and not systemd_process and not proc.name in (user_known_namespace_tools) and not user_known_namespace_activity",
+	Output:    "Namespace created or joined by an unexpected program | fd=%evt.arg.fd flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2188,
+	EvtTypes:  []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDFd,
@@ -12731,20 +13079,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatNamespaceChangeByUnexpectedProgram,
-	Line:     2158,
-	Match:    matchNamespaceChangeByUnexpectedProgram,
-	Name:     "Namespace Change By Unexpected Program",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
+	CondFields: []string{"container.id", "evt.num", "evt.res", "evt.type", "proc.name", "proc.pname"},
+	Match:      matchNamespaceChangeByUnexpectedProgram,
+	Format:     formatNamespaceChangeByUnexpectedProgram,
+	Cond:       condNamespaceChangeByUnexpectedProgram,
 }, {
-	Cond:       condAntiDebuggingWithPTRACETRACEME,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypePtrace},
+	Name:      "Anti-Debugging With PTRACE_TRACEME",
+	Desc:      "A program asked to be traced by its own parent (PTRACE_TRACEME) without a debugger being involved. Malware does this so that no analyst tool can attach to it.\n",
+	Condition: "evt.type = ptrace and evt.arg.request contains PTRACE_TRACEME and not debugger_process and not proc.pname in (debugger_names) and not proc.name in (user_known_traceme_names) and not user_known_traceme_activity",
+	Output:    "Process made itself untraceable with PTRACE_TRACEME | result=%evt.res user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2208,
+	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
 		Key:   "evt.res",
@@ -12797,20 +13147,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatAntiDebuggingWithPTRACETRACEME,
-	Line:     2178,
-	Match:    matchAntiDebuggingWithPTRACETRACEME,
-	Name:     "Anti-Debugging With PTRACE_TRACEME",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Match:      matchAntiDebuggingWithPTRACETRACEME,
+	Format:     formatAntiDebuggingWithPTRACETRACEME,
+	Cond:       condAntiDebuggingWithPTRACETRACEME,
 }, {
-	Cond:       condCloudCredentialsReadByUnexpectedProgram,
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.cmdline", "proc.name"},
-	Desc:       "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Name:      "Cloud Credentials Read By Unexpected Program",
+	Desc:      "A program other than the cloud and cluster command line tools read a stored cloud or Kubernetes credential file (AWS, Google Cloud, Azure, kubeconfig, Docker registry logins).\n",
+	Condition: "file_opened_for_read and cloud_credential_file and not proc.name in (cloud_cli_names) and not cloud_sdk_python and not package_manager_context and not proc.name in (user_known_cloud_credential_readers) and not user_known_cloud_credential_activity",
+	Output:    "Cloud credential file read by an unexpected program | file=%fd.name user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2225,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -12863,20 +13215,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatCloudCredentialsReadByUnexpectedProgram,
-	Line:     2195,
-	Match:    matchCloudCredentialsReadByUnexpectedProgram,
-	Name:     "Cloud Credentials Read By Unexpected Program",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.cmdline", "proc.name"},
+	Match:      matchCloudCredentialsReadByUnexpectedProgram,
+	Format:     formatCloudCredentialsReadByUnexpectedProgram,
+	Cond:       condCloudCredentialsReadByUnexpectedProgram,
 }, {
-	Cond:       condWriteBelowRootHome,
-	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
-	Desc:       "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
+	Name:      "Write Below Root Home",
+	Desc:      "A file in root's home directory was written, outside the cache and tool directories that development tools and shells maintain there. Specific persistence files (authorized_keys, shell startup files) have their own rules.\n",
+	Condition: "file_written and fd.name startswith /root/ and not fd.name pmatch (root_home_tool_dirs) and not root_home_tool_file and not (fd.directory = /root/.ssh and fd.filename in (known_hosts, known_hosts.old)) and not package_manager_context and not proc.name in (user_known_root_home_writers) and not user_known_root_home_activity",
+	Output:    "File below /root opened for writing | file=%fd.name flags=%evt.arg.flags user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2243,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -12938,20 +13292,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatWriteBelowRootHome,
-	Line:     2213,
-	Match:    matchWriteBelowRootHome,
-	Name:     "Write Below Root Home",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
+	CondFields: []string{"evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	Match:      matchWriteBelowRootHome,
+	Format:     formatWriteBelowRootHome,
+	Cond:       condWriteBelowRootHome,
 }, {
-	Cond:       condDeceptiveDirectoryCreated,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
-	Desc:       "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeMkdir, event.TypeMkdirat},
+	Name:      "Deceptive Directory Created",
+	Desc:      "A directory was created with a name meant to be overlooked, such as \"...\", \". \" or \".. \", or a hidden directory directly under /dev.\n",
+	Condition: "mkdir_event and deceptive_directory_name and not systemd_process and not proc.name in (udevadm, plymouthd) and not proc.name in (user_known_hidden_dir_creators) and not user_known_deceptive_dir_activity",
+	Output:    "Directory with a deceptive name created | path=%evt.arg.path user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2263,
+	EvtTypes:  []event.Type{event.TypeMkdir, event.TypeMkdirat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDPath,
@@ -13010,20 +13366,22 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatDeceptiveDirectoryCreated,
-	Line:     2233,
-	Match:    matchDeceptiveDirectoryCreated,
-	Name:     "Deceptive Directory Created",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.name", "proc.pname"},
+	Match:      matchDeceptiveDirectoryCreated,
+	Format:     formatDeceptiveDirectoryCreated,
+	Cond:       condDeceptiveDirectoryCreated,
 }, {
-	Cond:       condRansomStyleFileRename,
-	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
-	Desc:       "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
+	Name:      "Ransom-Style File Rename",
+	Desc:      "A file was renamed to an extension that ransomware appends to the files it has encrypted (.encrypted, .locked, .crypted and similar).\n",
+	Condition: "rename_event and ransom_extension and not package_manager_context and not proc.name in (user_known_bulk_renamers) and not user_known_ransom_rename_activity",
+	Output:    "File renamed with a ransomware extension | from=%evt.arg.oldpath to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "container", "filesystem", "mitre_impact", "T1486"},
+	File:      "rules/lanner_rules.yaml",
+	Line:      2279,
+	EvtTypes:  []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			ID:    event.ArgIDOldpath,
@@ -13091,23 +13449,23 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	File:     "rules/lanner_rules.yaml",
-	Format:   formatRansomStyleFileRename,
-	Line:     2249,
-	Match:    matchRansomStyleFileRename,
-	Name:     "Ransom-Style File Rename",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "container", "filesystem", "mitre_impact", "T1486"},
+	CondFields: []string{"evt.arg", "evt.num", "evt.type", "proc.aname", "proc.name"},
+	Match:      matchRansomStyleFileRename,
+	Format:     formatRansomStyleFileRename,
+	Cond:       condRansomStyleFileRename,
 }}
 
-// check1: evt.type in (setns, unshare)
-func check1(ev *event.Event) bool {
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
+
+// macroNamespaceEvent is the macro namespace_event (rules/lanner_rules.yaml:351): evt.type in (setns, unshare)
+func macroNamespaceEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeSetns || ev.Type == event.TypeUnshare
 }
 
-// check2: container.id != host
-func check2(ev *event.Event) bool {
+// macroInContainer is the macro in_container (rules/lanner_rules.yaml:293): container.id != host
+func macroInContainer(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13115,7 +13473,8 @@ func check2(ev *event.Event) bool {
 	return v != "host"
 }
 
-func in1(v string) bool {
+// listContainerRuntimeNames reports whether v is an item of container_runtime_names.
+func listContainerRuntimeNames(v string) bool {
 	switch v {
 	case "buildah", "buildkit-runc", "buildkitd", "conmon", "containerd", "containerd-shim", "crio", "crun", "docker", "docker-init", "docker-proxy", "dockerd", "kubelet", "podman", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "youki":
 		return true
@@ -13123,16 +13482,17 @@ func in1(v string) bool {
 	return false
 }
 
-// check3: proc.name in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, bu...
-func check3(ev *event.Event) bool {
+// macroContainerRuntimeProcess is the macro container_runtime_process (rules/lanner_rules.yaml:400): proc.name in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, bu...
+func macroContainerRuntimeProcess(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in1(v)
+	return listContainerRuntimeNames(v)
 }
 
-func in2(v string) bool {
+// listContainerNamespaceToolNames reports whether v is an item of container_namespace_tool_names.
+func listContainerNamespaceToolNames(v string) bool {
 	switch v {
 	case "buildah", "buildkit-runc", "buildkitd", "bwrap", "chrome", "chrome-sandbox", "chromium", "podman":
 		return true
@@ -13140,17 +13500,17 @@ func in2(v string) bool {
 	return false
 }
 
-// check4: proc.name in (chrome, chromium, chrome-sandbox, bwrap, buildkitd, buildkit-runc, buildah, podman)
-func check4(ev *event.Event) bool {
+// procNameInContainerNamespaceToolNames: proc.name in (chrome, chromium, chrome-sandbox, bwrap, buildkitd, buildkit-runc, buildah, podman) (rules/lanner_rules.yaml:1008)
+func procNameInContainerNamespaceToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in2(v)
+	return listContainerNamespaceToolNames(v)
 }
 
-// check5: proc.name startswith systemd
-func check5(ev *event.Event) bool {
+// procNameStartswith: proc.name startswith systemd (rules/lanner_rules.yaml:392)
+func procNameStartswith(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13158,8 +13518,8 @@ func check5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "systemd")
 }
 
-// check6: proc.name startswith "("
-func check6(ev *event.Event) bool {
+// procNameStartswith2: proc.name startswith "(" (rules/lanner_rules.yaml:389)
+func procNameStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13167,8 +13527,8 @@ func check6(ev *event.Event) bool {
 	return strings.HasPrefix(v, "(")
 }
 
-// check7: proc.pname startswith systemd
-func check7(ev *event.Event) bool {
+// procPnameStartswith: proc.pname startswith systemd (rules/lanner_rules.yaml:389)
+func procPnameStartswith(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13176,8 +13536,8 @@ func check7(ev *event.Event) bool {
 	return strings.HasPrefix(v, "systemd")
 }
 
-// check8: proc.pname startswith "("
-func check8(ev *event.Event) bool {
+// procPnameStartswith2: proc.pname startswith "(" (rules/lanner_rules.yaml:389)
+func procPnameStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13185,13 +13545,18 @@ func check8(ev *event.Event) bool {
 	return strings.HasPrefix(v, "(")
 }
 
-// check9: container.image.repository in ()
-func check9(ev *event.Event) bool {
-	return false
+// macroSystemdServiceSetup reports whether an event satisfies the macro systemd_service_setup (rules/lanner_rules.yaml:387).
+func macroSystemdServiceSetup(ev *event.Event) bool {
+	return (procNameStartswith2(ev) && (procPnameStartswith(ev) || procPnameStartswith2(ev)))
 }
 
-// check10: evt.num = 0
-func check10(ev *event.Event) bool {
+// macroSystemdProcess reports whether an event satisfies the macro systemd_process (rules/lanner_rules.yaml:391).
+func macroSystemdProcess(ev *event.Event) bool {
+	return (procNameStartswith(ev) || macroSystemdServiceSetup(ev))
+}
+
+// macroUserKnownContainerNamespaceActivity is the macro user_known_container_namespace_activity (rules/lanner_rules.yaml:735): evt.num = 0
+func macroUserKnownContainerNamespaceActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13199,18 +13564,42 @@ func check10(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// check11: evt.type in (init_module, finit_module)
-func check11(ev *event.Event) bool {
+// macroSystemdServiceSetupCond evaluates the macro systemd_service_setup (rules/lanner_rules.yaml:387) over what the facts know.
+func macroSystemdServiceSetupCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(procNameStartswith2, "proc.name"), ruleset.TriOr(f.Check(procPnameStartswith, "proc.pname"), f.Check(procPnameStartswith2, "proc.pname")))
+}
+
+// macroSystemdProcessCond evaluates the macro systemd_process (rules/lanner_rules.yaml:391) over what the facts know.
+func macroSystemdProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameStartswith, "proc.name"), macroSystemdServiceSetupCond(f))
+}
+
+// never is a check that holds for no event, such as a comparison with an empty list.
+func never(*event.Event) bool {
+	return false
+}
+
+// macroModuleLoadEvent is the macro module_load_event (rules/lanner_rules.yaml:348): evt.type in (init_module, finit_module)
+func macroModuleLoadEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeInitModule || ev.Type == event.TypeFinitModule
 }
 
-// check12: evt.type in (dup, dup2, dup3)
-func check12(ev *event.Event) bool {
+// macroUserKnownContainerModuleActivity is the macro user_known_container_module_activity (rules/lanner_rules.yaml:743): evt.num = 0
+func macroUserKnownContainerModuleActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroDupEvent is the macro dup_event (rules/lanner_rules.yaml:345): evt.type in (dup, dup2, dup3)
+func macroDupEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeDup || ev.Type == event.TypeDup2 || ev.Type == event.TypeDup3
 }
 
-// check13: fd.typechar in (4, 6)
-func check13(ev *event.Event) bool {
+// macroIpSocket is the macro ip_socket (rules/lanner_rules.yaml:354): fd.typechar in (4, 6)
+func macroIpSocket(ev *event.Event) bool {
 	v, ok := event.FDTypechar(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13218,7 +13607,7 @@ func check13(ev *event.Event) bool {
 	return (v == "4" || v == "6")
 }
 
-func in3(v int64) bool {
+func in1(v int64) bool {
 	switch v {
 	case int64(0), int64(1), int64(2):
 		return true
@@ -13226,16 +13615,17 @@ func in3(v int64) bool {
 	return false
 }
 
-// check14: evt.rawres in (0, 1, 2)
-func check14(ev *event.Event) bool {
+// evtRawresIn: evt.rawres in (0, 1, 2) (rules/lanner_rules.yaml:1039)
+func evtRawresIn(ev *event.Event) bool {
 	v, ok := event.EvtRawres(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in3(v)
+	return in1(v)
 }
 
-func in4(v string) bool {
+// listShellNames reports whether v is an item of shell_names.
+func listShellNames(v string) bool {
 	switch v {
 	case "ash", "bash", "csh", "dash", "fish", "ksh", "ksh93", "mksh", "rbash", "sh", "tcsh", "yash", "zsh":
 		return true
@@ -13243,22 +13633,31 @@ func in4(v string) bool {
 	return false
 }
 
-// check15: proc.name in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check15(ev *event.Event) bool {
+// macroShellProcess is the macro shell_process (rules/lanner_rules.yaml:371): proc.name in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
+func macroShellProcess(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in4(v)
+	return listShellNames(v)
 }
 
-// check16: evt.type in (execve, execveat)
-func check16(ev *event.Event) bool {
+// macroUserKnownReverseShellActivity is the macro user_known_reverse_shell_activity (rules/lanner_rules.yaml:771): evt.num = 0
+func macroUserKnownReverseShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtTypeIn: evt.type in (execve, execveat) (rules/lanner_rules.yaml:291)
+func evtTypeIn(ev *event.Event) bool {
 	return ev.Type == event.TypeExecve || ev.Type == event.TypeExecveat
 }
 
-// check17: evt.res = SUCCESS
-func check17(ev *event.Event) bool {
+// evtResIs: evt.res = SUCCESS (rules/lanner_rules.yaml:291)
+func evtResIs(ev *event.Event) bool {
 	v, ok := event.EvtRes(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13266,8 +13665,13 @@ func check17(ev *event.Event) bool {
 	return v == "SUCCESS"
 }
 
-// check18: proc.name startswith python
-func check18(ev *event.Event) bool {
+// macroSpawnedProcess reports whether an event satisfies the macro spawned_process (rules/lanner_rules.yaml:290).
+func macroSpawnedProcess(ev *event.Event) bool {
+	return (evtTypeIn(ev) && evtResIs(ev))
+}
+
+// procNameStartswith3: proc.name startswith python (rules/lanner_rules.yaml:375)
+func procNameStartswith3(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13275,8 +13679,8 @@ func check18(ev *event.Event) bool {
 	return strings.HasPrefix(v, "python")
 }
 
-// check19: proc.name startswith pypy
-func check19(ev *event.Event) bool {
+// procNameStartswith4: proc.name startswith pypy (rules/lanner_rules.yaml:375)
+func procNameStartswith4(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13284,7 +13688,13 @@ func check19(ev *event.Event) bool {
 	return strings.HasPrefix(v, "pypy")
 }
 
-func in5(v string) bool {
+// macroPythonProcess reports whether an event satisfies the macro python_process (rules/lanner_rules.yaml:374).
+func macroPythonProcess(ev *event.Event) bool {
+	return (procNameStartswith3(ev) || procNameStartswith4(ev))
+}
+
+// listInterpreterNames reports whether v is an item of interpreter_names.
+func listInterpreterNames(v string) bool {
 	switch v {
 	case "awk", "bun", "busybox", "deno", "expect", "gawk", "lua", "luajit", "mawk", "node", "nodejs", "perl", "ruby", "tclsh", "wish":
 		return true
@@ -13292,17 +13702,17 @@ func in5(v string) bool {
 	return false
 }
 
-// check20: proc.name in (perl, ruby, lua, luajit, node, nodejs, deno, bun, tclsh, wish, expect, awk, gawk, mawk, busybox)
-func check20(ev *event.Event) bool {
+// procNameInInterpreterNames: proc.name in (perl, ruby, lua, luajit, node, nodejs, deno, bun, tclsh, wish, expect, awk, gawk, mawk, busybox) (rules/lanner_rules.yaml:378)
+func procNameInInterpreterNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in5(v)
+	return listInterpreterNames(v)
 }
 
-// check21: proc.name startswith php
-func check21(ev *event.Event) bool {
+// procNameStartswith5: proc.name startswith php (rules/lanner_rules.yaml:378)
+func procNameStartswith5(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13310,8 +13720,13 @@ func check21(ev *event.Event) bool {
 	return strings.HasPrefix(v, "php")
 }
 
-// check22: proc.args startswith "-c "
-func check22(ev *event.Event) bool {
+// macroInterpreterProcess reports whether an event satisfies the macro interpreter_process (rules/lanner_rules.yaml:377).
+func macroInterpreterProcess(ev *event.Event) bool {
+	return (macroPythonProcess(ev) || procNameInInterpreterNames(ev) || procNameStartswith5(ev))
+}
+
+// procArgsStartswith: proc.args startswith "-c " (rules/lanner_rules.yaml:544)
+func procArgsStartswith(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13319,8 +13734,8 @@ func check22(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-c ")
 }
 
-// check23: proc.args startswith "-e "
-func check23(ev *event.Event) bool {
+// procArgsStartswith2: proc.args startswith "-e " (rules/lanner_rules.yaml:544)
+func procArgsStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13328,8 +13743,8 @@ func check23(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-e ")
 }
 
-// check24: proc.args startswith "-r "
-func check24(ev *event.Event) bool {
+// procArgsStartswith3: proc.args startswith "-r " (rules/lanner_rules.yaml:544)
+func procArgsStartswith3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13337,8 +13752,8 @@ func check24(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-r ")
 }
 
-// check25: proc.args contains " -c "
-func check25(ev *event.Event) bool {
+// procArgsContains: proc.args contains " -c " (rules/lanner_rules.yaml:545)
+func procArgsContains(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13346,8 +13761,8 @@ func check25(ev *event.Event) bool {
 	return strings.Contains(v, " -c ")
 }
 
-// check26: proc.args contains " -e "
-func check26(ev *event.Event) bool {
+// procArgsContains2: proc.args contains " -e " (rules/lanner_rules.yaml:545)
+func procArgsContains2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13355,8 +13770,8 @@ func check26(ev *event.Event) bool {
 	return strings.Contains(v, " -e ")
 }
 
-// check27: proc.args contains " -r "
-func check27(ev *event.Event) bool {
+// procArgsContains3: proc.args contains " -r " (rules/lanner_rules.yaml:545)
+func procArgsContains3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13364,8 +13779,8 @@ func check27(ev *event.Event) bool {
 	return strings.Contains(v, " -r ")
 }
 
-// check28: proc.args startswith "-E "
-func check28(ev *event.Event) bool {
+// procArgsStartswith4: proc.args startswith "-E " (rules/lanner_rules.yaml:546)
+func procArgsStartswith4(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13373,8 +13788,8 @@ func check28(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-E ")
 }
 
-// check29: proc.args contains " -E "
-func check29(ev *event.Event) bool {
+// procArgsContains4: proc.args contains " -E " (rules/lanner_rules.yaml:546)
+func procArgsContains4(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13382,8 +13797,13 @@ func check29(ev *event.Event) bool {
 	return strings.Contains(v, " -E ")
 }
 
-// check30: proc.args contains socket
-func check30(ev *event.Event) bool {
+// macroInlineCodeFlag reports whether an event satisfies the macro inline_code_flag (rules/lanner_rules.yaml:542).
+func macroInlineCodeFlag(ev *event.Event) bool {
+	return (procArgsStartswith(ev) || procArgsStartswith2(ev) || procArgsStartswith3(ev) || procArgsContains(ev) || procArgsContains2(ev) || procArgsContains3(ev) || procArgsStartswith4(ev) || procArgsContains4(ev))
+}
+
+// procArgsContains5: proc.args contains socket (rules/lanner_rules.yaml:550)
+func procArgsContains5(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13391,8 +13811,8 @@ func check30(ev *event.Event) bool {
 	return strings.Contains(v, "socket")
 }
 
-// check31: proc.args contains fsockopen
-func check31(ev *event.Event) bool {
+// procArgsContains6: proc.args contains fsockopen (rules/lanner_rules.yaml:550)
+func procArgsContains6(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13400,8 +13820,8 @@ func check31(ev *event.Event) bool {
 	return strings.Contains(v, "fsockopen")
 }
 
-// check32: proc.args contains TCPSocket
-func check32(ev *event.Event) bool {
+// procArgsContains7: proc.args contains TCPSocket (rules/lanner_rules.yaml:550)
+func procArgsContains7(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13409,8 +13829,8 @@ func check32(ev *event.Event) bool {
 	return strings.Contains(v, "TCPSocket")
 }
 
-// check33: proc.args contains "net.connect"
-func check33(ev *event.Event) bool {
+// procArgsContains8: proc.args contains "net.connect" (rules/lanner_rules.yaml:551)
+func procArgsContains8(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13418,8 +13838,8 @@ func check33(ev *event.Event) bool {
 	return strings.Contains(v, "net.connect")
 }
 
-// check34: proc.args contains "net.Socket"
-func check34(ev *event.Event) bool {
+// procArgsContains9: proc.args contains "net.Socket" (rules/lanner_rules.yaml:551)
+func procArgsContains9(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13427,8 +13847,8 @@ func check34(ev *event.Event) bool {
 	return strings.Contains(v, "net.Socket")
 }
 
-// check35: proc.args contains /dev/tcp/
-func check35(ev *event.Event) bool {
+// procArgsContains10: proc.args contains /dev/tcp/ (rules/lanner_rules.yaml:551)
+func procArgsContains10(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13436,8 +13856,8 @@ func check35(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/tcp/")
 }
 
-// check36: proc.args contains "IO::Socket"
-func check36(ev *event.Event) bool {
+// procArgsContains11: proc.args contains "IO::Socket" (rules/lanner_rules.yaml:552)
+func procArgsContains11(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13445,8 +13865,8 @@ func check36(ev *event.Event) bool {
 	return strings.Contains(v, "IO::Socket")
 }
 
-// check37: proc.args contains "stream_socket_client"
-func check37(ev *event.Event) bool {
+// procArgsContains12: proc.args contains "stream_socket_client" (rules/lanner_rules.yaml:552)
+func procArgsContains12(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13454,8 +13874,13 @@ func check37(ev *event.Event) bool {
 	return strings.Contains(v, "stream_socket_client")
 }
 
-// check38: proc.args contains dup2
-func check38(ev *event.Event) bool {
+// macroInlineCodeOpensSocket reports whether an event satisfies the macro inline_code_opens_socket (rules/lanner_rules.yaml:548).
+func macroInlineCodeOpensSocket(ev *event.Event) bool {
+	return (procArgsContains5(ev) || procArgsContains6(ev) || procArgsContains7(ev) || procArgsContains8(ev) || procArgsContains9(ev) || procArgsContains10(ev) || procArgsContains11(ev) || procArgsContains12(ev))
+}
+
+// procArgsContains13: proc.args contains dup2 (rules/lanner_rules.yaml:556)
+func procArgsContains13(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13463,8 +13888,8 @@ func check38(ev *event.Event) bool {
 	return strings.Contains(v, "dup2")
 }
 
-// check39: proc.args contains pty
-func check39(ev *event.Event) bool {
+// procArgsContains14: proc.args contains pty (rules/lanner_rules.yaml:556)
+func procArgsContains14(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13472,8 +13897,8 @@ func check39(ev *event.Event) bool {
 	return strings.Contains(v, "pty")
 }
 
-// check40: proc.args contains subprocess
-func check40(ev *event.Event) bool {
+// procArgsContains15: proc.args contains subprocess (rules/lanner_rules.yaml:556)
+func procArgsContains15(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13481,8 +13906,8 @@ func check40(ev *event.Event) bool {
 	return strings.Contains(v, "subprocess")
 }
 
-// check41: proc.args contains popen
-func check41(ev *event.Event) bool {
+// procArgsContains16: proc.args contains popen (rules/lanner_rules.yaml:557)
+func procArgsContains16(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13490,8 +13915,8 @@ func check41(ev *event.Event) bool {
 	return strings.Contains(v, "popen")
 }
 
-// check42: proc.args contains "exec("
-func check42(ev *event.Event) bool {
+// procArgsContains17: proc.args contains "exec(" (rules/lanner_rules.yaml:557)
+func procArgsContains17(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13499,8 +13924,8 @@ func check42(ev *event.Event) bool {
 	return strings.Contains(v, "exec(")
 }
 
-// check43: proc.args contains "system("
-func check43(ev *event.Event) bool {
+// procArgsContains18: proc.args contains "system(" (rules/lanner_rules.yaml:557)
+func procArgsContains18(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13508,8 +13933,8 @@ func check43(ev *event.Event) bool {
 	return strings.Contains(v, "system(")
 }
 
-// check44: proc.args contains spawn
-func check44(ev *event.Event) bool {
+// procArgsContains19: proc.args contains spawn (rules/lanner_rules.yaml:558)
+func procArgsContains19(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13517,8 +13942,8 @@ func check44(ev *event.Event) bool {
 	return strings.Contains(v, "spawn")
 }
 
-// check45: proc.args contains /bin/sh
-func check45(ev *event.Event) bool {
+// procArgsContains20: proc.args contains /bin/sh (rules/lanner_rules.yaml:558)
+func procArgsContains20(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13526,8 +13951,8 @@ func check45(ev *event.Event) bool {
 	return strings.Contains(v, "/bin/sh")
 }
 
-// check46: proc.args contains /bin/bash
-func check46(ev *event.Event) bool {
+// procArgsContains21: proc.args contains /bin/bash (rules/lanner_rules.yaml:558)
+func procArgsContains21(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13535,8 +13960,8 @@ func check46(ev *event.Event) bool {
 	return strings.Contains(v, "/bin/bash")
 }
 
-// check47: proc.args contains "proc_open"
-func check47(ev *event.Event) bool {
+// procArgsContains22: proc.args contains "proc_open" (rules/lanner_rules.yaml:559)
+func procArgsContains22(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13544,8 +13969,8 @@ func check47(ev *event.Event) bool {
 	return strings.Contains(v, "proc_open")
 }
 
-// check48: proc.args contains "shell_exec"
-func check48(ev *event.Event) bool {
+// procArgsContains23: proc.args contains "shell_exec" (rules/lanner_rules.yaml:559)
+func procArgsContains23(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13553,8 +13978,52 @@ func check48(ev *event.Event) bool {
 	return strings.Contains(v, "shell_exec")
 }
 
-// check49: proc.is_exe_from_memfd = true
-func check49(ev *event.Event) bool {
+// macroInlineCodeRunsShell reports whether an event satisfies the macro inline_code_runs_shell (rules/lanner_rules.yaml:554).
+func macroInlineCodeRunsShell(ev *event.Event) bool {
+	return (procArgsContains13(ev) || procArgsContains14(ev) || procArgsContains15(ev) || procArgsContains16(ev) || procArgsContains17(ev) || procArgsContains18(ev) || procArgsContains19(ev) || procArgsContains20(ev) || procArgsContains21(ev) || procArgsContains22(ev) || procArgsContains23(ev))
+}
+
+// macroUserKnownInlineReverseShellActivity is the macro user_known_inline_reverse_shell_activity (rules/lanner_rules.yaml:781): evt.num = 0
+func macroUserKnownInlineReverseShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroSpawnedProcessCond evaluates the macro spawned_process (rules/lanner_rules.yaml:290) over what the facts know.
+func macroSpawnedProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(evtTypeIn, "evt.type"), f.Check(evtResIs, "evt.res"))
+}
+
+// macroPythonProcessCond evaluates the macro python_process (rules/lanner_rules.yaml:374) over what the facts know.
+func macroPythonProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameStartswith3, "proc.name"), f.Check(procNameStartswith4, "proc.name"))
+}
+
+// macroInterpreterProcessCond evaluates the macro interpreter_process (rules/lanner_rules.yaml:377) over what the facts know.
+func macroInterpreterProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(macroPythonProcessCond(f), f.Check(procNameInInterpreterNames, "proc.name"), f.Check(procNameStartswith5, "proc.name"))
+}
+
+// macroInlineCodeFlagCond evaluates the macro inline_code_flag (rules/lanner_rules.yaml:542) over what the facts know.
+func macroInlineCodeFlagCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procArgsStartswith, "proc.args"), f.Check(procArgsStartswith2, "proc.args"), f.Check(procArgsStartswith3, "proc.args"), f.Check(procArgsContains, "proc.args"), f.Check(procArgsContains2, "proc.args"), f.Check(procArgsContains3, "proc.args"), f.Check(procArgsStartswith4, "proc.args"), f.Check(procArgsContains4, "proc.args"))
+}
+
+// macroInlineCodeOpensSocketCond evaluates the macro inline_code_opens_socket (rules/lanner_rules.yaml:548) over what the facts know.
+func macroInlineCodeOpensSocketCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procArgsContains5, "proc.args"), f.Check(procArgsContains6, "proc.args"), f.Check(procArgsContains7, "proc.args"), f.Check(procArgsContains8, "proc.args"), f.Check(procArgsContains9, "proc.args"), f.Check(procArgsContains10, "proc.args"), f.Check(procArgsContains11, "proc.args"), f.Check(procArgsContains12, "proc.args"))
+}
+
+// macroInlineCodeRunsShellCond evaluates the macro inline_code_runs_shell (rules/lanner_rules.yaml:554) over what the facts know.
+func macroInlineCodeRunsShellCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procArgsContains13, "proc.args"), f.Check(procArgsContains14, "proc.args"), f.Check(procArgsContains15, "proc.args"), f.Check(procArgsContains16, "proc.args"), f.Check(procArgsContains17, "proc.args"), f.Check(procArgsContains18, "proc.args"), f.Check(procArgsContains19, "proc.args"), f.Check(procArgsContains20, "proc.args"), f.Check(procArgsContains21, "proc.args"), f.Check(procArgsContains22, "proc.args"), f.Check(procArgsContains23, "proc.args"))
+}
+
+// procIsExeFromMemfdIs: proc.is_exe_from_memfd = true (rules/lanner_rules.yaml:1071)
+func procIsExeFromMemfdIs(ev *event.Event) bool {
 	v, ok := event.ProcIsExeFromMemfd(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13562,8 +14031,8 @@ func check49(ev *event.Event) bool {
 	return v == true
 }
 
-// check50: proc.exepath startswith /memfd:
-func check50(ev *event.Event) bool {
+// procExepathStartswith: proc.exepath startswith /memfd: (rules/lanner_rules.yaml:1071)
+func procExepathStartswith(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13571,8 +14040,8 @@ func check50(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/memfd:")
 }
 
-// check51: proc.exepath contains runc_cloned
-func check51(ev *event.Event) bool {
+// procExepathContains: proc.exepath contains runc_cloned (rules/lanner_rules.yaml:1072)
+func procExepathContains(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13580,29 +14049,26 @@ func check51(ev *event.Event) bool {
 	return strings.Contains(v, "runc_cloned")
 }
 
-func in6(v string) bool {
-	switch v {
-	case "buildah", "buildkit-runc", "buildkitd", "conmon", "containerd", "containerd-shim", "crio", "crun", "docker", "docker-init", "docker-proxy", "dockerd", "kubelet", "podman", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "youki":
-		return true
-	}
-	return false
-}
-
-// check52: proc.pname in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, b...
-func check52(ev *event.Event) bool {
+// procPnameInContainerRuntimeNames: proc.pname in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, b... (rules/lanner_rules.yaml:1073)
+func procPnameInContainerRuntimeNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in6(v)
+	return listContainerRuntimeNames(v)
 }
 
-// check53: proc.name in ()
-func check53(ev *event.Event) bool {
-	return false
+// macroUserKnownMemfdExecActivity is the macro user_known_memfd_exec_activity (rules/lanner_rules.yaml:789): evt.num = 0
+func macroUserKnownMemfdExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
-func in7(v string) bool {
+// listMinerNames reports whether v is an item of miner_names.
+func listMinerNames(v string) bool {
 	switch v {
 	case "bfgminer", "ccminer", "cgminer", "cpuminer", "cpuminer-multi", "ethminer", "gminer", "kawpowminer", "lolminer", "minerd", "nanominer", "nbminer", "phoenixminer", "srbminer", "srbminer-multi", "t-rex", "teamredminer", "xmr-stak", "xmr-stak-rx", "xmrig", "xmrig-notls":
 		return true
@@ -13610,17 +14076,17 @@ func in7(v string) bool {
 	return false
 }
 
-// check54: proc.name in (xmrig, xmrig-notls, xmr-stak, xmr-stak-rx, ccminer, cpuminer, cpuminer-multi, minerd, ethminer, t-rex, nbminer, lolminer, gminer, phoenixminer, nanominer, cgminer, bfgminer, srbminer, sr...
-func check54(ev *event.Event) bool {
+// procNameInMinerNames: proc.name in (xmrig, xmrig-notls, xmr-stak, xmr-stak-rx, ccminer, cpuminer, cpuminer-multi, minerd, ethminer, t-rex, nbminer, lolminer, gminer, phoenixminer, nanominer, cgminer, bfgminer, srbminer, sr... (rules/lanner_rules.yaml:1092)
+func procNameInMinerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in7(v)
+	return listMinerNames(v)
 }
 
-// check55: proc.cmdline contains stratum+tcp://
-func check55(ev *event.Event) bool {
+// procCmdlineContains: proc.cmdline contains stratum+tcp:// (rules/lanner_rules.yaml:576)
+func procCmdlineContains(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13628,8 +14094,8 @@ func check55(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+tcp://")
 }
 
-// check56: proc.cmdline contains stratum+ssl://
-func check56(ev *event.Event) bool {
+// procCmdlineContains2: proc.cmdline contains stratum+ssl:// (rules/lanner_rules.yaml:576)
+func procCmdlineContains2(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13637,8 +14103,8 @@ func check56(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+ssl://")
 }
 
-// check57: proc.cmdline contains stratum+tls://
-func check57(ev *event.Event) bool {
+// procCmdlineContains3: proc.cmdline contains stratum+tls:// (rules/lanner_rules.yaml:577)
+func procCmdlineContains3(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13646,8 +14112,8 @@ func check57(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+tls://")
 }
 
-// check58: proc.cmdline contains stratum2+tcp://
-func check58(ev *event.Event) bool {
+// procCmdlineContains4: proc.cmdline contains stratum2+tcp:// (rules/lanner_rules.yaml:577)
+func procCmdlineContains4(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13655,8 +14121,8 @@ func check58(ev *event.Event) bool {
 	return strings.Contains(v, "stratum2+tcp://")
 }
 
-// check59: proc.cmdline contains --donate-level
-func check59(ev *event.Event) bool {
+// procCmdlineContains5: proc.cmdline contains --donate-level (rules/lanner_rules.yaml:578)
+func procCmdlineContains5(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13664,8 +14130,8 @@ func check59(ev *event.Event) bool {
 	return strings.Contains(v, "--donate-level")
 }
 
-// check60: proc.cmdline contains --randomx
-func check60(ev *event.Event) bool {
+// procCmdlineContains6: proc.cmdline contains --randomx (rules/lanner_rules.yaml:578)
+func procCmdlineContains6(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13673,8 +14139,8 @@ func check60(ev *event.Event) bool {
 	return strings.Contains(v, "--randomx")
 }
 
-// check61: proc.cmdline icontains cryptonight
-func check61(ev *event.Event) bool {
+// procCmdlineIcontains: proc.cmdline icontains cryptonight (rules/lanner_rules.yaml:579)
+func procCmdlineIcontains(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13682,8 +14148,8 @@ func check61(ev *event.Event) bool {
 	return match.ContainsFold(v, "cryptonight")
 }
 
-// check62: proc.cmdline contains "--coin=monero"
-func check62(ev *event.Event) bool {
+// procCmdlineContains7: proc.cmdline contains "--coin=monero" (rules/lanner_rules.yaml:579)
+func procCmdlineContains7(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13691,8 +14157,8 @@ func check62(ev *event.Event) bool {
 	return strings.Contains(v, "--coin=monero")
 }
 
-// check63: proc.cmdline contains "--algo=rx/0"
-func check63(ev *event.Event) bool {
+// procCmdlineContains8: proc.cmdline contains "--algo=rx/0" (rules/lanner_rules.yaml:580)
+func procCmdlineContains8(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13700,8 +14166,8 @@ func check63(ev *event.Event) bool {
 	return strings.Contains(v, "--algo=rx/0")
 }
 
-// check64: proc.cmdline contains "-a rx/0"
-func check64(ev *event.Event) bool {
+// procCmdlineContains9: proc.cmdline contains "-a rx/0" (rules/lanner_rules.yaml:580)
+func procCmdlineContains9(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13709,18 +14175,37 @@ func check64(ev *event.Event) bool {
 	return strings.Contains(v, "-a rx/0")
 }
 
-// check65: evt.type = connect
-func check65(ev *event.Event) bool {
+// macroMinerCommandLine reports whether an event satisfies the macro miner_command_line (rules/lanner_rules.yaml:574).
+func macroMinerCommandLine(ev *event.Event) bool {
+	return (procCmdlineContains(ev) || procCmdlineContains2(ev) || procCmdlineContains3(ev) || procCmdlineContains4(ev) || procCmdlineContains5(ev) || procCmdlineContains6(ev) || procCmdlineIcontains(ev) || procCmdlineContains7(ev) || procCmdlineContains8(ev) || procCmdlineContains9(ev))
+}
+
+// macroUserKnownMinerCommandActivity is the macro user_known_miner_command_activity (rules/lanner_rules.yaml:791): evt.num = 0
+func macroUserKnownMinerCommandActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroMinerCommandLineCond evaluates the macro miner_command_line (rules/lanner_rules.yaml:574) over what the facts know.
+func macroMinerCommandLineCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procCmdlineContains, "proc.cmdline"), f.Check(procCmdlineContains2, "proc.cmdline"), f.Check(procCmdlineContains3, "proc.cmdline"), f.Check(procCmdlineContains4, "proc.cmdline"), f.Check(procCmdlineContains5, "proc.cmdline"), f.Check(procCmdlineContains6, "proc.cmdline"), f.Check(procCmdlineIcontains, "proc.cmdline"), f.Check(procCmdlineContains7, "proc.cmdline"), f.Check(procCmdlineContains8, "proc.cmdline"), f.Check(procCmdlineContains9, "proc.cmdline"))
+}
+
+// evtTypeIs: evt.type = connect (rules/lanner_rules.yaml:365)
+func evtTypeIs(ev *event.Event) bool {
 	return ev.Type == event.TypeConnect
 }
 
-// check66: evt.type in (sendto, sendmsg)
-func check66(ev *event.Event) bool {
+// evtTypeIn2: evt.type in (sendto, sendmsg) (rules/lanner_rules.yaml:366)
+func evtTypeIn2(ev *event.Event) bool {
 	return ev.Type == event.TypeSendto || ev.Type == event.TypeSendmsg
 }
 
-// check67: fd.l4proto = udp
-func check67(ev *event.Event) bool {
+// fdL4protoIs: fd.l4proto = udp (rules/lanner_rules.yaml:366)
+func fdL4protoIs(ev *event.Event) bool {
 	v, ok := event.FDL4Proto(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13728,8 +14213,8 @@ func check67(ev *event.Event) bool {
 	return v == "udp"
 }
 
-// check68: fd.connected = false
-func check68(ev *event.Event) bool {
+// fdConnectedIs: fd.connected = false (rules/lanner_rules.yaml:366)
+func fdConnectedIs(ev *event.Event) bool {
 	v, ok := event.FDConnected(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13737,8 +14222,8 @@ func check68(ev *event.Event) bool {
 	return v == false
 }
 
-// check69: fd.name_changed = true
-func check69(ev *event.Event) bool {
+// fdNameChangedIs: fd.name_changed = true (rules/lanner_rules.yaml:366)
+func fdNameChangedIs(ev *event.Event) bool {
 	v, ok := event.FDNameChanged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13746,52 +14231,57 @@ func check69(ev *event.Event) bool {
 	return v == true
 }
 
-var nets8 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
+var nets2 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
 
-// check70: fd.snet = "127.0.0.0/8"
-func check70(ev *event.Event) bool {
+// fdSnetIs: fd.snet = "127.0.0.0/8" (rules/lanner_rules.yaml:359)
+func fdSnetIs(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return nets8.Contains(v)
+	return nets2.Contains(v)
 }
 
-var addr9 = netip.MustParseAddr("0.0.0.0")
+var addr3 = netip.MustParseAddr("0.0.0.0")
 
-// check71: fd.sip = "0.0.0.0"
-func check71(ev *event.Event) bool {
+// fdSipIs: fd.sip = "0.0.0.0" (rules/lanner_rules.yaml:359)
+func fdSipIs(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr9
+	return v == addr3
 }
 
-var addr10 = netip.MustParseAddr("::1")
+var addr4 = netip.MustParseAddr("::1")
 
-// check72: fd.sip = "::1"
-func check72(ev *event.Event) bool {
+// fdSipIs2: fd.sip = "::1" (rules/lanner_rules.yaml:359)
+func fdSipIs2(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr10
+	return v == addr4
 }
 
-var addr11 = netip.MustParseAddr("::")
+var addr5 = netip.MustParseAddr("::")
 
-// check73: fd.sip = "::"
-func check73(ev *event.Event) bool {
+// fdSipIs3: fd.sip = "::" (rules/lanner_rules.yaml:359)
+func fdSipIs3(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr11
+	return v == addr5
 }
 
-// check74: evt.rawres >= 0
-func check74(ev *event.Event) bool {
+// macroLocalOrUnspecifiedServer reports whether an event satisfies the macro local_or_unspecified_server (rules/lanner_rules.yaml:357).
+func macroLocalOrUnspecifiedServer(ev *event.Event) bool {
+	return (fdSnetIs(ev) || fdSipIs(ev) || fdSipIs2(ev) || fdSipIs3(ev))
+}
+
+// evtRawresGe: evt.rawres >= 0 (rules/lanner_rules.yaml:369)
+func evtRawresGe(ev *event.Event) bool {
 	v, ok := event.EvtRawres(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13799,8 +14289,8 @@ func check74(ev *event.Event) bool {
 	return v >= int64(0)
 }
 
-// check75: evt.res = EINPROGRESS
-func check75(ev *event.Event) bool {
+// evtResIs2: evt.res = EINPROGRESS (rules/lanner_rules.yaml:369)
+func evtResIs2(ev *event.Event) bool {
 	v, ok := event.EvtRes(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13808,7 +14298,13 @@ func check75(ev *event.Event) bool {
 	return v == "EINPROGRESS"
 }
 
-func in12(v string) bool {
+// macroOutboundConnection reports whether an event satisfies the macro outbound_connection (rules/lanner_rules.yaml:363).
+func macroOutboundConnection(ev *event.Event) bool {
+	return ((evtTypeIs(ev) || (evtTypeIn2(ev) && fdL4protoIs(ev) && fdConnectedIs(ev) && fdNameChangedIs(ev))) && macroIpSocket(ev) && !macroLocalOrUnspecifiedServer(ev) && (evtRawresGe(ev) || evtResIs2(ev)))
+}
+
+// listMinerPoolHosts reports whether v is an item of miner_pool_hosts.
+func listMinerPoolHosts(v string) bool {
 	switch v {
 	case "auto.c3pool.org", "gulf.moneroocean.stream", "mine.c3pool.com", "monerohash.com", "pool.hashvault.pro", "pool.minexmr.com", "pool.supportxmr.com", "pool.xmr.pt", "xmr-eu1.nanopool.org", "xmr-us-east1.nanopool.org", "xmr.2miners.com", "xmr.f2pool.com", "xmr.pool.minergate.com":
 		return true
@@ -13816,17 +14312,17 @@ func in12(v string) bool {
 	return false
 }
 
-// check76: fd.sip.name in (pool.minexmr.com, xmr.pool.minergate.com, pool.supportxmr.com, gulf.moneroocean.stream, xmr-eu1.nanopool.org, xmr-us-east1.nanopool.org, xmr.2miners.com, pool.hashvault.pro, xmr.f2pool...
-func check76(ev *event.Event) bool {
+// fdSipNameInMinerPoolHosts: fd.sip.name in (pool.minexmr.com, xmr.pool.minergate.com, pool.supportxmr.com, gulf.moneroocean.stream, xmr-eu1.nanopool.org, xmr-us-east1.nanopool.org, xmr.2miners.com, pool.hashvault.pro, xmr.f2pool... (rules/lanner_rules.yaml:563)
+func fdSipNameInMinerPoolHosts(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in12(v)
+	return listMinerPoolHosts(v)
 }
 
-// check77: fd.sip.name endswith .minexmr.com
-func check77(ev *event.Event) bool {
+// fdSipNameEndswith: fd.sip.name endswith .minexmr.com (rules/lanner_rules.yaml:564)
+func fdSipNameEndswith(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13834,8 +14330,8 @@ func check77(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".minexmr.com")
 }
 
-// check78: fd.sip.name endswith .supportxmr.com
-func check78(ev *event.Event) bool {
+// fdSipNameEndswith2: fd.sip.name endswith .supportxmr.com (rules/lanner_rules.yaml:564)
+func fdSipNameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13843,8 +14339,8 @@ func check78(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".supportxmr.com")
 }
 
-// check79: fd.sip.name endswith .moneroocean.stream
-func check79(ev *event.Event) bool {
+// fdSipNameEndswith3: fd.sip.name endswith .moneroocean.stream (rules/lanner_rules.yaml:565)
+func fdSipNameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13852,8 +14348,8 @@ func check79(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".moneroocean.stream")
 }
 
-// check80: fd.sip.name endswith .nanopool.org
-func check80(ev *event.Event) bool {
+// fdSipNameEndswith4: fd.sip.name endswith .nanopool.org (rules/lanner_rules.yaml:565)
+func fdSipNameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13861,8 +14357,8 @@ func check80(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".nanopool.org")
 }
 
-// check81: fd.sip.name endswith .2miners.com
-func check81(ev *event.Event) bool {
+// fdSipNameEndswith5: fd.sip.name endswith .2miners.com (rules/lanner_rules.yaml:566)
+func fdSipNameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13870,8 +14366,8 @@ func check81(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".2miners.com")
 }
 
-// check82: fd.sip.name endswith .hashvault.pro
-func check82(ev *event.Event) bool {
+// fdSipNameEndswith6: fd.sip.name endswith .hashvault.pro (rules/lanner_rules.yaml:566)
+func fdSipNameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13879,8 +14375,8 @@ func check82(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".hashvault.pro")
 }
 
-// check83: fd.sip.name endswith .c3pool.com
-func check83(ev *event.Event) bool {
+// fdSipNameEndswith7: fd.sip.name endswith .c3pool.com (rules/lanner_rules.yaml:567)
+func fdSipNameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13888,8 +14384,8 @@ func check83(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".c3pool.com")
 }
 
-// check84: fd.sip.name endswith .c3pool.org
-func check84(ev *event.Event) bool {
+// fdSipNameEndswith8: fd.sip.name endswith .c3pool.org (rules/lanner_rules.yaml:567)
+func fdSipNameEndswith8(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13897,8 +14393,8 @@ func check84(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".c3pool.org")
 }
 
-// check85: fd.sip.name endswith .minergate.com
-func check85(ev *event.Event) bool {
+// fdSipNameEndswith9: fd.sip.name endswith .minergate.com (rules/lanner_rules.yaml:568)
+func fdSipNameEndswith9(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13906,8 +14402,8 @@ func check85(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".minergate.com")
 }
 
-// check86: fd.sip.name endswith .unmineable.com
-func check86(ev *event.Event) bool {
+// fdSipNameEndswith10: fd.sip.name endswith .unmineable.com (rules/lanner_rules.yaml:568)
+func fdSipNameEndswith10(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13915,8 +14411,8 @@ func check86(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".unmineable.com")
 }
 
-// check87: fd.sip.name endswith .nicehash.com
-func check87(ev *event.Event) bool {
+// fdSipNameEndswith11: fd.sip.name endswith .nicehash.com (rules/lanner_rules.yaml:569)
+func fdSipNameEndswith11(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13924,8 +14420,8 @@ func check87(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".nicehash.com")
 }
 
-// check88: fd.sip.name endswith .herominers.com
-func check88(ev *event.Event) bool {
+// fdSipNameEndswith12: fd.sip.name endswith .herominers.com (rules/lanner_rules.yaml:569)
+func fdSipNameEndswith12(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13933,8 +14429,8 @@ func check88(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".herominers.com")
 }
 
-// check89: fd.sip.name endswith .f2pool.com
-func check89(ev *event.Event) bool {
+// fdSipNameEndswith13: fd.sip.name endswith .f2pool.com (rules/lanner_rules.yaml:570)
+func fdSipNameEndswith13(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13942,8 +14438,8 @@ func check89(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".f2pool.com")
 }
 
-// check90: fd.sip.name endswith .ethermine.org
-func check90(ev *event.Event) bool {
+// fdSipNameEndswith14: fd.sip.name endswith .ethermine.org (rules/lanner_rules.yaml:570)
+func fdSipNameEndswith14(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13951,8 +14447,8 @@ func check90(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ethermine.org")
 }
 
-// check91: fd.sip.name endswith .zpool.ca
-func check91(ev *event.Event) bool {
+// fdSipNameEndswith15: fd.sip.name endswith .zpool.ca (rules/lanner_rules.yaml:571)
+func fdSipNameEndswith15(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13960,8 +14456,8 @@ func check91(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".zpool.ca")
 }
 
-// check92: fd.sip.name endswith .prohashing.com
-func check92(ev *event.Event) bool {
+// fdSipNameEndswith16: fd.sip.name endswith .prohashing.com (rules/lanner_rules.yaml:571)
+func fdSipNameEndswith16(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13969,8 +14465,8 @@ func check92(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".prohashing.com")
 }
 
-// check93: fd.sip.name endswith .mining-dutch.nl
-func check93(ev *event.Event) bool {
+// fdSipNameEndswith17: fd.sip.name endswith .mining-dutch.nl (rules/lanner_rules.yaml:572)
+func fdSipNameEndswith17(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13978,8 +14474,8 @@ func check93(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mining-dutch.nl")
 }
 
-// check94: fd.sip.name endswith .xmrpool.eu
-func check94(ev *event.Event) bool {
+// fdSipNameEndswith18: fd.sip.name endswith .xmrpool.eu (rules/lanner_rules.yaml:572)
+func fdSipNameEndswith18(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13987,8 +14483,37 @@ func check94(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".xmrpool.eu")
 }
 
-// check95: proc.is_exe_upper_layer = true
-func check95(ev *event.Event) bool {
+// macroMinerPoolDomain reports whether an event satisfies the macro miner_pool_domain (rules/lanner_rules.yaml:561).
+func macroMinerPoolDomain(ev *event.Event) bool {
+	return (fdSipNameInMinerPoolHosts(ev) || fdSipNameEndswith(ev) || fdSipNameEndswith2(ev) || fdSipNameEndswith3(ev) || fdSipNameEndswith4(ev) || fdSipNameEndswith5(ev) || fdSipNameEndswith6(ev) || fdSipNameEndswith7(ev) || fdSipNameEndswith8(ev) || fdSipNameEndswith9(ev) || fdSipNameEndswith10(ev) || fdSipNameEndswith11(ev) || fdSipNameEndswith12(ev) || fdSipNameEndswith13(ev) || fdSipNameEndswith14(ev) || fdSipNameEndswith15(ev) || fdSipNameEndswith16(ev) || fdSipNameEndswith17(ev) || fdSipNameEndswith18(ev))
+}
+
+// macroUserKnownMinerDomainActivity is the macro user_known_miner_domain_activity (rules/lanner_rules.yaml:793): evt.num = 0
+func macroUserKnownMinerDomainActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroLocalOrUnspecifiedServerCond evaluates the macro local_or_unspecified_server (rules/lanner_rules.yaml:357) over what the facts know.
+func macroLocalOrUnspecifiedServerCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdSnetIs, "fd.snet"), f.Check(fdSipIs, "fd.sip"), f.Check(fdSipIs2, "fd.sip"), f.Check(fdSipIs3, "fd.sip"))
+}
+
+// macroOutboundConnectionCond evaluates the macro outbound_connection (rules/lanner_rules.yaml:363) over what the facts know.
+func macroOutboundConnectionCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(ruleset.TriOr(f.Check(evtTypeIs, "evt.type"), ruleset.TriAnd(f.Check(evtTypeIn2, "evt.type"), f.Check(fdL4protoIs, "fd.l4proto"), f.Check(fdConnectedIs, "fd.connected"), f.Check(fdNameChangedIs, "fd.name_changed"))), f.Check(macroIpSocket, "fd.typechar"), ruleset.TriNot(macroLocalOrUnspecifiedServerCond(f)), ruleset.TriOr(f.Check(evtRawresGe, "evt.rawres"), f.Check(evtResIs2, "evt.res")))
+}
+
+// macroMinerPoolDomainCond evaluates the macro miner_pool_domain (rules/lanner_rules.yaml:561) over what the facts know.
+func macroMinerPoolDomainCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdSipNameInMinerPoolHosts, "fd.sip.name"), f.Check(fdSipNameEndswith, "fd.sip.name"), f.Check(fdSipNameEndswith2, "fd.sip.name"), f.Check(fdSipNameEndswith3, "fd.sip.name"), f.Check(fdSipNameEndswith4, "fd.sip.name"), f.Check(fdSipNameEndswith5, "fd.sip.name"), f.Check(fdSipNameEndswith6, "fd.sip.name"), f.Check(fdSipNameEndswith7, "fd.sip.name"), f.Check(fdSipNameEndswith8, "fd.sip.name"), f.Check(fdSipNameEndswith9, "fd.sip.name"), f.Check(fdSipNameEndswith10, "fd.sip.name"), f.Check(fdSipNameEndswith11, "fd.sip.name"), f.Check(fdSipNameEndswith12, "fd.sip.name"), f.Check(fdSipNameEndswith13, "fd.sip.name"), f.Check(fdSipNameEndswith14, "fd.sip.name"), f.Check(fdSipNameEndswith15, "fd.sip.name"), f.Check(fdSipNameEndswith16, "fd.sip.name"), f.Check(fdSipNameEndswith17, "fd.sip.name"), f.Check(fdSipNameEndswith18, "fd.sip.name"))
+}
+
+// procIsExeUpperLayerIs: proc.is_exe_upper_layer = true (rules/lanner_rules.yaml:1122)
+func procIsExeUpperLayerIs(ev *event.Event) bool {
 	v, ok := event.ProcIsExeUpperLayer(ev, event.Arg{})
 	if !ok {
 		return false
@@ -13996,18 +14521,27 @@ func check95(ev *event.Event) bool {
 	return v == true
 }
 
-// check96: evt.type in (open, openat, openat2)
-func check96(ev *event.Event) bool {
+// macroUserKnownDriftExecActivity is the macro user_known_drift_exec_activity (rules/lanner_rules.yaml:727): evt.num = 0
+func macroUserKnownDriftExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroFileOpenEvent is the macro file_open_event (rules/lanner_rules.yaml:302): evt.type in (open, openat, openat2)
+func macroFileOpenEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeOpen || ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2
 }
 
-// check97: evt.type = creat
-func check97(ev *event.Event) bool {
+// evtTypeIs2: evt.type = creat (rules/lanner_rules.yaml:1135)
+func evtTypeIs2(ev *event.Event) bool {
 	return ev.Type == event.TypeCreat
 }
 
-// check98: fd.num >= 0
-func check98(ev *event.Event) bool {
+// fdNumGe: fd.num >= 0 (rules/lanner_rules.yaml:1136)
+func fdNumGe(ev *event.Event) bool {
 	v, ok := event.FDNum(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14015,8 +14549,8 @@ func check98(ev *event.Event) bool {
 	return v >= int64(0)
 }
 
-// check99: evt.is_open_exec = true
-func check99(ev *event.Event) bool {
+// evtIsOpenExecIs: evt.is_open_exec = true (rules/lanner_rules.yaml:1137)
+func evtIsOpenExecIs(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenExec(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14024,7 +14558,8 @@ func check99(ev *event.Event) bool {
 	return v == true
 }
 
-func in13(v string) bool {
+// listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames reports whether v is an item of debian_package_tool_names, rpm_package_tool_names, other_package_tool_names.
+func listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
 		return true
@@ -14032,25 +14567,17 @@ func in13(v string) bool {
 	return false
 }
 
-// check100: proc.name in (apt, apt-get, apt-cache, apt-config, apt-key, apt-mark, apt-extracttemp, aptitude, aptd, apt.systemd.dai, unattended-upgr, dpkg, dpkg-deb, dpkg-divert, dpkg-query, dpkg-split, dpkg-trigg...
-func check100(ev *event.Event) bool {
+// procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames: proc.name in (apt, apt-get, apt-cache, apt-config, apt-key, apt-mark, apt-extracttemp, aptitude, aptd, apt.systemd.dai, unattended-upgr, dpkg, dpkg-deb, dpkg-divert, dpkg-query, dpkg-split, dpkg-trigg... (rules/lanner_rules.yaml:383)
+func procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in13(v)
+	return listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(v)
 }
 
-func in14(v string) bool {
-	switch v {
-	case "apk", "apt", "apt-cache", "apt-config", "apt-extracttemp", "apt-get", "apt-key", "apt-mark", "apt.systemd.dai", "aptd", "aptitude", "debconf", "debconf-apt-pro", "dnf", "dnf-automatic", "dnf5", "dpkg", "dpkg-deb", "dpkg-divert", "dpkg-maintscrip", "dpkg-preconfigu", "dpkg-query", "dpkg-reconfigur", "dpkg-split", "dpkg-statoverri", "dpkg-trigger", "gdebi", "microdnf", "needrestart", "opkg", "packagekitd", "pacman", "rpm", "rpm-ostree", "rpm-ostreed", "rpmdb", "rpmdb_stat", "rpmkeys", "subscription-ma", "synaptic", "tdnf", "ucf", "ucfr", "unattended-upgr", "update-alternat", "xbps-install", "yum", "yum-cron", "zypper":
-		return true
-	}
-	return false
-}
-
-// check101: proc.aname in (apt, apt-get, apt-cache, apt-config, apt-key, apt-mark, apt-extracttemp, aptitude, aptd, apt.systemd.dai, unattended-upgr, dpkg, dpkg-deb, dpkg-divert, dpkg-query, dpkg-split, dpkg-trig...
-func check101(ev *event.Event) bool {
+// procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames: proc.aname in (apt, apt-get, apt-cache, apt-config, apt-key, apt-mark, apt-extracttemp, aptitude, aptd, apt.systemd.dai, unattended-upgr, dpkg, dpkg-deb, dpkg-divert, dpkg-query, dpkg-split, dpkg-trig... (rules/lanner_rules.yaml:383)
+func procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14059,15 +14586,34 @@ func check101(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in14(v) {
+		if listDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check102: fd.typechar = u
-func check102(ev *event.Event) bool {
+// macroPackageManagerContext reports whether an event satisfies the macro package_manager_context (rules/lanner_rules.yaml:382).
+func macroPackageManagerContext(ev *event.Event) bool {
+	return (procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev) || procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev))
+}
+
+// macroUserKnownDriftCreateActivity is the macro user_known_drift_create_activity (rules/lanner_rules.yaml:729): evt.num = 0
+func macroUserKnownDriftCreateActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroPackageManagerContextCond evaluates the macro package_manager_context (rules/lanner_rules.yaml:382) over what the facts know.
+func macroPackageManagerContextCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.name"), f.Check(procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.aname"))
+}
+
+// fdTypecharIs: fd.typechar = u (rules/lanner_rules.yaml:1154)
+func fdTypecharIs(ev *event.Event) bool {
 	v, ok := event.FDTypechar(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14075,8 +14621,8 @@ func check102(ev *event.Event) bool {
 	return v == "u"
 }
 
-// check103: fd.name contains docker.sock
-func check103(ev *event.Event) bool {
+// fdNameContains: fd.name contains docker.sock (rules/lanner_rules.yaml:519)
+func fdNameContains(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14084,8 +14630,8 @@ func check103(ev *event.Event) bool {
 	return strings.Contains(v, "docker.sock")
 }
 
-// check104: fd.name contains containerd.sock
-func check104(ev *event.Event) bool {
+// fdNameContains2: fd.name contains containerd.sock (rules/lanner_rules.yaml:519)
+func fdNameContains2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14093,8 +14639,8 @@ func check104(ev *event.Event) bool {
 	return strings.Contains(v, "containerd.sock")
 }
 
-// check105: fd.name contains crio.sock
-func check105(ev *event.Event) bool {
+// fdNameContains3: fd.name contains crio.sock (rules/lanner_rules.yaml:519)
+func fdNameContains3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14102,8 +14648,8 @@ func check105(ev *event.Event) bool {
 	return strings.Contains(v, "crio.sock")
 }
 
-// check106: fd.name contains podman.sock
-func check106(ev *event.Event) bool {
+// fdNameContains4: fd.name contains podman.sock (rules/lanner_rules.yaml:520)
+func fdNameContains4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14111,8 +14657,8 @@ func check106(ev *event.Event) bool {
 	return strings.Contains(v, "podman.sock")
 }
 
-// check107: fd.name contains cri-dockerd.sock
-func check107(ev *event.Event) bool {
+// fdNameContains5: fd.name contains cri-dockerd.sock (rules/lanner_rules.yaml:520)
+func fdNameContains5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14120,7 +14666,26 @@ func check107(ev *event.Event) bool {
 	return strings.Contains(v, "cri-dockerd.sock")
 }
 
-func in15(v string) bool {
+// macroContainerRuntimeSocket reports whether an event satisfies the macro container_runtime_socket (rules/lanner_rules.yaml:517).
+func macroContainerRuntimeSocket(ev *event.Event) bool {
+	return (fdNameContains(ev) || fdNameContains2(ev) || fdNameContains3(ev) || fdNameContains4(ev) || fdNameContains5(ev))
+}
+
+// macroUserKnownRuntimeSocketActivity is the macro user_known_runtime_socket_activity (rules/lanner_rules.yaml:739): evt.num = 0
+func macroUserKnownRuntimeSocketActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroContainerRuntimeSocketCond evaluates the macro container_runtime_socket (rules/lanner_rules.yaml:517) over what the facts know.
+func macroContainerRuntimeSocketCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameContains, "fd.name"), f.Check(fdNameContains2, "fd.name"), f.Check(fdNameContains3, "fd.name"), f.Check(fdNameContains4, "fd.name"), f.Check(fdNameContains5, "fd.name"))
+}
+
+func in6(v string) bool {
 	switch v {
 	case "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "socat", "telnet":
 		return true
@@ -14128,17 +14693,26 @@ func in15(v string) bool {
 	return false
 }
 
-// check108: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet)
-func check108(ev *event.Event) bool {
+// procNameIn: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet) (rules/lanner_rules.yaml:1173)
+func procNameIn(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in15(v)
+	return in6(v)
 }
 
-// check109: proc.exepath startswith /dev/shm/
-func check109(ev *event.Event) bool {
+// macroUserKnownSocketStdioActivity is the macro user_known_socket_stdio_activity (rules/lanner_rules.yaml:775): evt.num = 0
+func macroUserKnownSocketStdioActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// procExepathStartswith2: proc.exepath startswith /dev/shm/ (rules/lanner_rules.yaml:1187)
+func procExepathStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14146,8 +14720,8 @@ func check109(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// check110: proc.exe startswith /dev/shm/
-func check110(ev *event.Event) bool {
+// procExeStartswith: proc.exe startswith /dev/shm/ (rules/lanner_rules.yaml:1187)
+func procExeStartswith(ev *event.Event) bool {
 	v, ok := event.ProcExe(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14155,8 +14729,8 @@ func check110(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// check111: proc.exepath startswith /run/shm/
-func check111(ev *event.Event) bool {
+// procExepathStartswith3: proc.exepath startswith /run/shm/ (rules/lanner_rules.yaml:1188)
+func procExepathStartswith3(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14164,8 +14738,8 @@ func check111(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/run/shm/")
 }
 
-// check112: proc.name startswith ld-linux
-func check112(ev *event.Event) bool {
+// procNameStartswith6: proc.name startswith ld-linux (rules/lanner_rules.yaml:1189)
+func procNameStartswith6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14173,8 +14747,8 @@ func check112(ev *event.Event) bool {
 	return strings.HasPrefix(v, "ld-linux")
 }
 
-// check113: proc.args startswith /dev/shm/
-func check113(ev *event.Event) bool {
+// procArgsStartswith5: proc.args startswith /dev/shm/ (rules/lanner_rules.yaml:1190)
+func procArgsStartswith5(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14182,12 +14756,17 @@ func check113(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// check114: proc.exepath in ()
-func check114(ev *event.Event) bool {
-	return false
+// macroUserKnownShmExecActivity is the macro user_known_shm_exec_activity (rules/lanner_rules.yaml:785): evt.num = 0
+func macroUserKnownShmExecActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
 }
 
-func in16(v string) bool {
+// listKernelModuleLoaderNames reports whether v is an item of kernel_module_loader_names.
+func listKernelModuleLoaderNames(v string) bool {
 	switch v {
 	case "(udev-worker)", "insmod", "kmod", "modprobe", "systemd-modules", "systemd-udevd":
 		return true
@@ -14195,22 +14774,31 @@ func in16(v string) bool {
 	return false
 }
 
-// check115: proc.name in (modprobe, insmod, kmod, systemd-modules, systemd-udevd, "(udev-worker)")
-func check115(ev *event.Event) bool {
+// procNameInKernelModuleLoaderNames: proc.name in (modprobe, insmod, kmod, systemd-modules, systemd-udevd, "(udev-worker)") (rules/lanner_rules.yaml:1205)
+func procNameInKernelModuleLoaderNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in16(v)
+	return listKernelModuleLoaderNames(v)
 }
 
-// check116: evt.type = ptrace
-func check116(ev *event.Event) bool {
+// macroUserKnownModuleLoadActivity is the macro user_known_module_load_activity (rules/lanner_rules.yaml:865): evt.num = 0
+func macroUserKnownModuleLoadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtTypeIs3: evt.type = ptrace (rules/lanner_rules.yaml:1219)
+func evtTypeIs3(ev *event.Event) bool {
 	return ev.Type == event.TypePtrace
 }
 
-// check117: evt.arg.request contains PTRACE_POKETEXT
-func check117(ev *event.Event) bool {
+// evtArgRequestContains: evt.arg.request contains PTRACE_POKETEXT (rules/lanner_rules.yaml:1220)
+func evtArgRequestContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -14223,8 +14811,8 @@ func check117(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_POKETEXT")
 }
 
-// check118: evt.arg.request contains PTRACE_POKEDATA
-func check118(ev *event.Event) bool {
+// evtArgRequestContains2: evt.arg.request contains PTRACE_POKEDATA (rules/lanner_rules.yaml:1220)
+func evtArgRequestContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -14237,8 +14825,8 @@ func check118(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_POKEDATA")
 }
 
-// check119: evt.arg.request contains PTRACE_SETREGS
-func check119(ev *event.Event) bool {
+// evtArgRequestContains3: evt.arg.request contains PTRACE_SETREGS (rules/lanner_rules.yaml:1221)
+func evtArgRequestContains3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -14251,7 +14839,8 @@ func check119(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SETREGS")
 }
 
-func in17(v string) bool {
+// listDebuggerNames reports whether v is an item of debugger_names.
+func listDebuggerNames(v string) bool {
 	switch v {
 	case "criu", "dlv", "eu-stack", "gdb", "gdbserver", "lldb", "lldb-server", "ltrace", "proot", "py-spy", "rbspy", "rr", "strace", "valgrind":
 		return true
@@ -14259,17 +14848,40 @@ func in17(v string) bool {
 	return false
 }
 
-// check120: proc.name in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check120(ev *event.Event) bool {
+// macroDebuggerProcess is the macro debugger_process (rules/lanner_rules.yaml:414): proc.name in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
+func macroDebuggerProcess(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in17(v)
+	return listDebuggerNames(v)
 }
 
-// check121: evt.is_open_write = true
-func check121(ev *event.Event) bool {
+// macroUserKnownPtraceInjectionActivity is the macro user_known_ptrace_injection_activity (rules/lanner_rules.yaml:883): evt.num = 0
+func macroUserKnownPtraceInjectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// procNameInDebuggerNames: proc.name in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind) (rules/lanner_rules.yaml:415)
+func procNameInDebuggerNames(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listDebuggerNames(v)
+}
+
+// macroDebuggerProcessCond evaluates the macro debugger_process (rules/lanner_rules.yaml:414) over what the facts know.
+func macroDebuggerProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameInDebuggerNames, "proc.name"), f.Check(never, "proc.name"))
+}
+
+// evtIsOpenWriteIs: evt.is_open_write = true (rules/lanner_rules.yaml:309)
+func evtIsOpenWriteIs(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenWrite(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14277,8 +14889,8 @@ func check121(ev *event.Event) bool {
 	return v == true
 }
 
-// check122: fd.typechar = f
-func check122(ev *event.Event) bool {
+// fdTypecharIs2: fd.typechar = f (rules/lanner_rules.yaml:309)
+func fdTypecharIs2(ev *event.Event) bool {
 	v, ok := event.FDTypechar(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14286,7 +14898,18 @@ func check122(ev *event.Event) bool {
 	return v == "f"
 }
 
-func in18(v string) bool {
+// macroFileOpenedForWrite reports whether an event satisfies the macro file_opened_for_write (rules/lanner_rules.yaml:308).
+func macroFileOpenedForWrite(ev *event.Event) bool {
+	return (macroFileOpenEvent(ev) && evtIsOpenWriteIs(ev) && fdTypecharIs2(ev) && fdNumGe(ev))
+}
+
+// macroFileWritten reports whether an event satisfies the macro file_written (rules/lanner_rules.yaml:312).
+func macroFileWritten(ev *event.Event) bool {
+	return (macroFileOpenedForWrite(ev) || (evtTypeIs2(ev) && fdNumGe(ev)))
+}
+
+// listKernelHookFiles reports whether v is an item of kernel_hook_files.
+func listKernelHookFiles(v string) bool {
 	switch v {
 	case "/proc/sys/fs/binfmt_misc/register", "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hotplug", "/proc/sys/kernel/modprobe", "/sys/kernel/uevent_helper":
 		return true
@@ -14294,17 +14917,17 @@ func in18(v string) bool {
 	return false
 }
 
-// check123: fd.name in (/proc/sys/kernel/core_pattern, /proc/sys/kernel/modprobe, /proc/sys/kernel/hotplug, /sys/kernel/uevent_helper, /proc/sys/fs/binfmt_misc/register)
-func check123(ev *event.Event) bool {
+// fdNameInKernelHookFiles: fd.name in (/proc/sys/kernel/core_pattern, /proc/sys/kernel/modprobe, /proc/sys/kernel/hotplug, /sys/kernel/uevent_helper, /proc/sys/fs/binfmt_misc/register) (rules/lanner_rules.yaml:1237)
+func fdNameInKernelHookFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in18(v)
+	return listKernelHookFiles(v)
 }
 
-// check124: fd.filename = release_agent
-func check124(ev *event.Event) bool {
+// fdFilenameIs: fd.filename = release_agent (rules/lanner_rules.yaml:1237)
+func fdFilenameIs(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14312,7 +14935,8 @@ func check124(ev *event.Event) bool {
 	return v == "release_agent"
 }
 
-func in19(v string) bool {
+// listKernelHookWriterNames reports whether v is an item of kernel_hook_writer_names.
+func listKernelHookWriterNames(v string) bool {
 	switch v {
 	case "abrt-hook-ccpp", "abrtd", "apport", "systemd-coredum", "update-binfmts":
 		return true
@@ -14320,17 +14944,36 @@ func in19(v string) bool {
 	return false
 }
 
-// check125: proc.name in (apport, abrt-hook-ccpp, abrtd, update-binfmts, systemd-coredum)
-func check125(ev *event.Event) bool {
+// procNameInKernelHookWriterNames: proc.name in (apport, abrt-hook-ccpp, abrtd, update-binfmts, systemd-coredum) (rules/lanner_rules.yaml:1240)
+func procNameInKernelHookWriterNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in19(v)
+	return listKernelHookWriterNames(v)
 }
 
-// check126: fd.name glob "/proc/*/mem"
-func check126(ev *event.Event) bool {
+// macroUserKnownKernelHookActivity is the macro user_known_kernel_hook_activity (rules/lanner_rules.yaml:893): evt.num = 0
+func macroUserKnownKernelHookActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroFileOpenedForWriteCond evaluates the macro file_opened_for_write (rules/lanner_rules.yaml:308) over what the facts know.
+func macroFileOpenedForWriteCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtIsOpenWriteIs, "evt.is_open_write"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"))
+}
+
+// macroFileWrittenCond evaluates the macro file_written (rules/lanner_rules.yaml:312) over what the facts know.
+func macroFileWrittenCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(macroFileOpenedForWriteCond(f), ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), f.Check(fdNumGe, "fd.num")))
+}
+
+// fdNameGlob: fd.name glob "/proc/*/mem" (rules/lanner_rules.yaml:1258)
+func fdNameGlob(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14338,8 +14981,8 @@ func check126(ev *event.Event) bool {
 	return match.Glob("/proc/*/mem", v)
 }
 
-// check127: fd.name startswith /proc/self/
-func check127(ev *event.Event) bool {
+// fdNameStartswith: fd.name startswith /proc/self/ (rules/lanner_rules.yaml:1259)
+func fdNameStartswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14347,8 +14990,8 @@ func check127(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/self/")
 }
 
-// check128: fd.name startswith /proc/thread-self/
-func check128(ev *event.Event) bool {
+// fdNameStartswith2: fd.name startswith /proc/thread-self/ (rules/lanner_rules.yaml:1260)
+func fdNameStartswith2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14356,8 +14999,8 @@ func check128(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/thread-self/")
 }
 
-// check129: fd.nameraw startswith /proc/self/
-func check129(ev *event.Event) bool {
+// fdNamerawStartswith: fd.nameraw startswith /proc/self/ (rules/lanner_rules.yaml:1261)
+func fdNamerawStartswith(ev *event.Event) bool {
 	v, ok := event.FDNameRaw(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14365,8 +15008,8 @@ func check129(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/self/")
 }
 
-// check130: fd.nameraw startswith /proc/thread-self/
-func check130(ev *event.Event) bool {
+// fdNamerawStartswith2: fd.nameraw startswith /proc/thread-self/ (rules/lanner_rules.yaml:1262)
+func fdNamerawStartswith2(ev *event.Event) bool {
 	v, ok := event.FDNameRaw(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14374,7 +15017,8 @@ func check130(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/thread-self/")
 }
 
-func in20(v string) bool {
+// listSecurityAgentNames reports whether v is an item of security_agent_names.
+func listSecurityAgentNames(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
 		return true
@@ -14382,17 +15026,26 @@ func in20(v string) bool {
 	return false
 }
 
-// check131: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent)
-func check131(ev *event.Event) bool {
+// procNameInSecurityAgentNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent) (rules/lanner_rules.yaml:1264)
+func procNameInSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in20(v)
+	return listSecurityAgentNames(v)
 }
 
-// check132: fd.name = /etc/ld.so.preload
-func check132(ev *event.Event) bool {
+// macroUserKnownProcMemActivity is the macro user_known_proc_mem_activity (rules/lanner_rules.yaml:911): evt.num = 0
+func macroUserKnownProcMemActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// fdNameIs: fd.name = /etc/ld.so.preload (rules/lanner_rules.yaml:1278)
+func fdNameIs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14400,8 +15053,8 @@ func check132(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check133: lanner.fd.realpath = /etc/ld.so.preload
-func check133(ev *event.Event) bool {
+// lannerFdRealpathIs: lanner.fd.realpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1278)
+func lannerFdRealpathIs(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14409,13 +15062,13 @@ func check133(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check134: evt.type in (rename, renameat, renameat2)
-func check134(ev *event.Event) bool {
+// macroRenameEvent is the macro rename_event (rules/lanner_rules.yaml:320): evt.type in (rename, renameat, renameat2)
+func macroRenameEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeRename || ev.Type == event.TypeRenameat || ev.Type == event.TypeRenameat2
 }
 
-// check135: evt.arg.newpath = /etc/ld.so.preload
-func check135(ev *event.Event) bool {
+// evtArgNewpathIs: evt.arg.newpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1279)
+func evtArgNewpathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14428,13 +15081,13 @@ func check135(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// check136: evt.type in (symlink, symlinkat)
-func check136(ev *event.Event) bool {
+// macroSymlinkEvent is the macro symlink_event (rules/lanner_rules.yaml:326): evt.type in (symlink, symlinkat)
+func macroSymlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeSymlink || ev.Type == event.TypeSymlinkat
 }
 
-// check137: evt.arg.linkpath = /etc/ld.so.preload
-func check137(ev *event.Event) bool {
+// evtArgLinkpathIs: evt.arg.linkpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1280)
+func evtArgLinkpathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -14447,7 +15100,17 @@ func check137(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-func in21(v string) bool {
+// macroUserKnownPreloadFileActivity is the macro user_known_preload_file_activity (rules/lanner_rules.yaml:937): evt.num = 0
+func macroUserKnownPreloadFileActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listAccountDatabaseFiles reports whether v is an item of account_database_files.
+func listAccountDatabaseFiles(v string) bool {
 	switch v {
 	case "/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow", "/etc/sudoers":
 		return true
@@ -14455,17 +15118,17 @@ func in21(v string) bool {
 	return false
 }
 
-// check138: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check138(ev *event.Event) bool {
+// fdNameInAccountDatabaseFiles: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1295)
+func fdNameInAccountDatabaseFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in21(v)
+	return listAccountDatabaseFiles(v)
 }
 
-// check139: fd.directory = /etc/sudoers.d
-func check139(ev *event.Event) bool {
+// fdDirectoryIs: fd.directory = /etc/sudoers.d (rules/lanner_rules.yaml:1295)
+func fdDirectoryIs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14473,25 +15136,17 @@ func check139(ev *event.Event) bool {
 	return v == "/etc/sudoers.d"
 }
 
-func in22(v string) bool {
-	switch v {
-	case "/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow", "/etc/sudoers":
-		return true
-	}
-	return false
-}
-
-// check140: lanner.fd.realpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check140(ev *event.Event) bool {
+// lannerFdRealpathInAccountDatabaseFiles: lanner.fd.realpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1296)
+func lannerFdRealpathInAccountDatabaseFiles(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in22(v)
+	return listAccountDatabaseFiles(v)
 }
 
-// check141: lanner.fd.realpath startswith /etc/sudoers.d/
-func check141(ev *event.Event) bool {
+// lannerFdRealpathStartswith: lanner.fd.realpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1296)
+func lannerFdRealpathStartswith(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14499,16 +15154,8 @@ func check141(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in23(v string) bool {
-	switch v {
-	case "/etc/group", "/etc/gshadow", "/etc/passwd", "/etc/shadow", "/etc/sudoers":
-		return true
-	}
-	return false
-}
-
-// check142: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers)
-func check142(ev *event.Event) bool {
+// evtArgNewpathInAccountDatabaseFiles: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1297)
+func evtArgNewpathInAccountDatabaseFiles(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14518,11 +15165,11 @@ func check142(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in23(v)
+	return listAccountDatabaseFiles(v)
 }
 
-// check143: evt.arg.newpath startswith /etc/sudoers.d/
-func check143(ev *event.Event) bool {
+// evtArgNewpathStartswith: evt.arg.newpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1297)
+func evtArgNewpathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14535,7 +15182,7 @@ func check143(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in24(v string) bool {
+func in7(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo":
 		return true
@@ -14543,17 +15190,26 @@ func in24(v string) bool {
 	return false
 }
 
-// check144: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check144(ev *event.Event) bool {
+// procNameIn2: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1298)
+func procNameIn2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in24(v)
+	return in7(v)
 }
 
-// check145: fd.name startswith /etc/
-func check145(ev *event.Event) bool {
+// macroUserKnownAccountDbActivity is the macro user_known_account_db_activity (rules/lanner_rules.yaml:945): evt.num = 0
+func macroUserKnownAccountDbActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// fdNameStartswith3: fd.name startswith /etc/ (rules/lanner_rules.yaml:1317)
+func fdNameStartswith3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14561,8 +15217,8 @@ func check145(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/")
 }
 
-// check146: fd.name = /etc/crontab
-func check146(ev *event.Event) bool {
+// fdNameIs2: fd.name = /etc/crontab (rules/lanner_rules.yaml:440)
+func fdNameIs2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14570,8 +15226,8 @@ func check146(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check147: fd.name startswith /var/spool/cron/
-func check147(ev *event.Event) bool {
+// fdNameStartswith4: fd.name startswith /var/spool/cron/ (rules/lanner_rules.yaml:440)
+func fdNameStartswith4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14579,7 +15235,7 @@ func check147(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-func in25(v string) bool {
+func in8(v string) bool {
 	switch v {
 	case "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.monthly", "/etc/cron.weekly":
 		return true
@@ -14587,17 +15243,17 @@ func in25(v string) bool {
 	return false
 }
 
-// check148: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check148(ev *event.Event) bool {
+// fdDirectoryIn: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly) (rules/lanner_rules.yaml:441)
+func fdDirectoryIn(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in25(v)
+	return in8(v)
 }
 
-// check149: lanner.fd.realpath = /etc/crontab
-func check149(ev *event.Event) bool {
+// lannerFdRealpathIs2: lanner.fd.realpath = /etc/crontab (rules/lanner_rules.yaml:442)
+func lannerFdRealpathIs2(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14605,8 +15261,8 @@ func check149(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check150: lanner.fd.realpath startswith /var/spool/cron/
-func check150(ev *event.Event) bool {
+// lannerFdRealpathStartswith2: lanner.fd.realpath startswith /var/spool/cron/ (rules/lanner_rules.yaml:442)
+func lannerFdRealpathStartswith2(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14614,18 +15270,24 @@ func check150(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-var prefixes26 = match.NewPathPrefixes("/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
+var prefixes9 = match.NewPathPrefixes("/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
 
-// check151: lanner.fd.realpath pmatch (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
-func check151(ev *event.Event) bool {
+// lannerFdRealpathPmatch: lanner.fd.realpath pmatch (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly) (rules/lanner_rules.yaml:443)
+func lannerFdRealpathPmatch(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes26.Match(v)
+	return prefixes9.Match(v)
 }
 
-func in27(v string) bool {
+// macroCronPathWritten reports whether an event satisfies the macro cron_path_written (rules/lanner_rules.yaml:438).
+func macroCronPathWritten(ev *event.Event) bool {
+	return (fdNameIs2(ev) || fdNameStartswith4(ev) || fdDirectoryIn(ev) || lannerFdRealpathIs2(ev) || lannerFdRealpathStartswith2(ev) || lannerFdRealpathPmatch(ev))
+}
+
+// listShellStartupGlobalFiles reports whether v is an item of shell_startup_global_files.
+func listShellStartupGlobalFiles(v string) bool {
 	switch v {
 	case "/etc/bash.bashrc", "/etc/bashrc", "/etc/csh.cshrc", "/etc/csh.login", "/etc/environment", "/etc/profile", "/etc/zsh/zlogin", "/etc/zsh/zprofile", "/etc/zsh/zshenv", "/etc/zsh/zshrc", "/etc/zshrc":
 		return true
@@ -14633,17 +15295,17 @@ func in27(v string) bool {
 	return false
 }
 
-// check152: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login)
-func check152(ev *event.Event) bool {
+// fdNameInShellStartupGlobalFiles: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login) (rules/lanner_rules.yaml:466)
+func fdNameInShellStartupGlobalFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in27(v)
+	return listShellStartupGlobalFiles(v)
 }
 
-// check153: fd.directory = /etc/profile.d
-func check153(ev *event.Event) bool {
+// fdDirectoryIs2: fd.directory = /etc/profile.d (rules/lanner_rules.yaml:467)
+func fdDirectoryIs2(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14651,7 +15313,8 @@ func check153(ev *event.Event) bool {
 	return v == "/etc/profile.d"
 }
 
-func in28(v string) bool {
+// listShellStartupUserFiles reports whether v is an item of shell_startup_user_files.
+func listShellStartupUserFiles(v string) bool {
 	switch v {
 	case ".bash_login", ".bash_logout", ".bash_profile", ".bashrc", ".cshrc", ".kshrc", ".mkshrc", ".profile", ".tcshrc", ".zlogin", ".zprofile", ".zshenv", ".zshrc":
 		return true
@@ -14659,17 +15322,17 @@ func in28(v string) bool {
 	return false
 }
 
-// check154: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc)
-func check154(ev *event.Event) bool {
+// fdFilenameInShellStartupUserFiles: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc) (rules/lanner_rules.yaml:468)
+func fdFilenameInShellStartupUserFiles(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in28(v)
+	return listShellStartupUserFiles(v)
 }
 
-// check155: fd.directory = /root
-func check155(ev *event.Event) bool {
+// fdDirectoryIs3: fd.directory = /root (rules/lanner_rules.yaml:468)
+func fdDirectoryIs3(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14677,8 +15340,8 @@ func check155(ev *event.Event) bool {
 	return v == "/root"
 }
 
-// check156: fd.directory glob "/home/*"
-func check156(ev *event.Event) bool {
+// fdDirectoryGlob: fd.directory glob "/home/*" (rules/lanner_rules.yaml:468)
+func fdDirectoryGlob(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14686,19 +15349,24 @@ func check156(ev *event.Event) bool {
 	return match.Glob("/home/*", v)
 }
 
-var prefixes29 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+// macroShellStartupFile reports whether an event satisfies the macro shell_startup_file (rules/lanner_rules.yaml:464).
+func macroShellStartupFile(ev *event.Event) bool {
+	return (fdNameInShellStartupGlobalFiles(ev) || fdDirectoryIs2(ev) || (fdFilenameInShellStartupUserFiles(ev) && (fdDirectoryIs3(ev) || fdDirectoryGlob(ev))))
+}
 
-// check157: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user)
-func check157(ev *event.Event) bool {
+var prefixes10 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+
+// fdNamePmatch: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user) (rules/lanner_rules.yaml:454)
+func fdNamePmatch(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes29.Match(v)
+	return prefixes10.Match(v)
 }
 
-// check158: fd.name glob "/root/.config/systemd/user/*"
-func check158(ev *event.Event) bool {
+// fdNameGlob2: fd.name glob "/root/.config/systemd/user/*" (rules/lanner_rules.yaml:456)
+func fdNameGlob2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14706,8 +15374,8 @@ func check158(ev *event.Event) bool {
 	return match.Glob("/root/.config/systemd/user/*", v)
 }
 
-// check159: fd.name glob "/home/*/.config/systemd/user/*"
-func check159(ev *event.Event) bool {
+// fdNameGlob3: fd.name glob "/home/*/.config/systemd/user/*" (rules/lanner_rules.yaml:457)
+func fdNameGlob3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14715,8 +15383,13 @@ func check159(ev *event.Event) bool {
 	return match.Glob("/home/*/.config/systemd/user/*", v)
 }
 
-// check160: fd.filename endswith .service
-func check160(ev *event.Event) bool {
+// macroSystemdUnitDirWritten reports whether an event satisfies the macro systemd_unit_dir_written (rules/lanner_rules.yaml:452).
+func macroSystemdUnitDirWritten(ev *event.Event) bool {
+	return (fdNamePmatch(ev) || fdNameGlob2(ev) || fdNameGlob3(ev))
+}
+
+// fdFilenameEndswith: fd.filename endswith .service (rules/lanner_rules.yaml:461)
+func fdFilenameEndswith(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14724,8 +15397,8 @@ func check160(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".service")
 }
 
-// check161: fd.filename endswith .timer
-func check161(ev *event.Event) bool {
+// fdFilenameEndswith2: fd.filename endswith .timer (rules/lanner_rules.yaml:461)
+func fdFilenameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14733,8 +15406,8 @@ func check161(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".timer")
 }
 
-// check162: fd.filename endswith .socket
-func check162(ev *event.Event) bool {
+// fdFilenameEndswith3: fd.filename endswith .socket (rules/lanner_rules.yaml:461)
+func fdFilenameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14742,8 +15415,8 @@ func check162(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".socket")
 }
 
-// check163: fd.filename endswith .path
-func check163(ev *event.Event) bool {
+// fdFilenameEndswith4: fd.filename endswith .path (rules/lanner_rules.yaml:462)
+func fdFilenameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14751,8 +15424,8 @@ func check163(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".path")
 }
 
-// check164: fd.filename endswith .mount
-func check164(ev *event.Event) bool {
+// fdFilenameEndswith5: fd.filename endswith .mount (rules/lanner_rules.yaml:462)
+func fdFilenameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14760,8 +15433,8 @@ func check164(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mount")
 }
 
-// check165: fd.filename endswith .conf
-func check165(ev *event.Event) bool {
+// fdFilenameEndswith6: fd.filename endswith .conf (rules/lanner_rules.yaml:462)
+func fdFilenameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14769,7 +15442,18 @@ func check165(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".conf")
 }
 
-func in30(v string) bool {
+// macroSystemdUnitFileName reports whether an event satisfies the macro systemd_unit_file_name (rules/lanner_rules.yaml:459).
+func macroSystemdUnitFileName(ev *event.Event) bool {
+	return (fdFilenameEndswith(ev) || fdFilenameEndswith2(ev) || fdFilenameEndswith3(ev) || fdFilenameEndswith4(ev) || fdFilenameEndswith5(ev) || fdFilenameEndswith6(ev))
+}
+
+// macroEtcPathWithOwnRule reports whether an event satisfies the macro etc_path_with_own_rule (rules/lanner_rules.yaml:671).
+func macroEtcPathWithOwnRule(ev *event.Event) bool {
+	return (macroCronPathWritten(ev) || macroShellStartupFile(ev) || fdNameInAccountDatabaseFiles(ev) || lannerFdRealpathInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || fdNameIs(ev) || lannerFdRealpathIs(ev) || (macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev)))
+}
+
+// listEtcWriterNamesAccountToolNames reports whether v is an item of etc_writer_names, account_tool_names.
+func listEtcWriterNamesAccountToolNames(v string) bool {
 	switch v {
 	case "NetworkManager", "addgroup", "adduser", "apparmor_parser", "calico-node", "certbot", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cilium-agent", "cloud-init", "containerd", "cupsd", "delgroup", "deluser", "dhclient", "dhclient-script", "dhcpcd", "dmeventd", "dockerd", "firewalld", "flanneld", "fwupd", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "hwclock", "k3s", "kubeadm", "kubelet", "ldconfig", "ldconfig.real", "locale-gen", "localedef", "lvchange", "lvcreate", "lvm", "mdadm", "mkhomedir_helpe", "netplan", "newaliases", "newusers", "nm-dispatcher", "oddjob_mkhomed", "passwd", "postalias", "postmap", "pvscan", "pwck", "pwconv", "pwunconv", "resolvconf", "rke2", "sendmail", "snapd", "ssh-keygen", "tailscaled", "tuned", "ufw", "update-binfmts", "update-ca-certi", "useradd", "userdel", "usermod", "vgchange", "vgscan", "vigr", "vipw", "visudo":
 		return true
@@ -14777,16 +15461,17 @@ func in30(v string) bool {
 	return false
 }
 
-// check166: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele...
-func check166(ev *event.Event) bool {
+// procNameInEtcWriterNamesAccountToolNames: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele... (rules/lanner_rules.yaml:1319)
+func procNameInEtcWriterNamesAccountToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in30(v)
+	return listEtcWriterNamesAccountToolNames(v)
 }
 
-func in31(v string) bool {
+// listEtcWriterParentNames reports whether v is an item of etc_writer_parent_names.
+func listEtcWriterParentNames(v string) bool {
 	switch v {
 	case "NetworkManager", "certbot", "cf-agent", "chef-client", "cloud-init", "dhclient", "dhclient-script", "dhcpcd", "ifdown", "ifup", "nm-dispatcher", "puppet", "resolvconf", "salt-call", "salt-minion", "update-ca-certi":
 		return true
@@ -14794,8 +15479,8 @@ func in31(v string) bool {
 	return false
 }
 
-// check167: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent)
-func check167(ev *event.Event) bool {
+// procAnameInEtcWriterParentNames: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent) (rules/lanner_rules.yaml:1320)
+func procAnameInEtcWriterParentNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14804,15 +15489,15 @@ func check167(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in31(v) {
+		if listEtcWriterParentNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check168: proc.tty != 0
-func check168(ev *event.Event) bool {
+// macroInteractiveProcess is the macro interactive_process (rules/lanner_rules.yaml:394): proc.tty != 0
+func macroInteractiveProcess(ev *event.Event) bool {
 	v, ok := event.ProcTTY(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14820,7 +15505,8 @@ func check168(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in32(v string) bool {
+// listTextEditorNames reports whether v is an item of text_editor_names.
+func listTextEditorNames(v string) bool {
 	switch v {
 	case "ed", "emacs", "emacs-nox", "helix", "hx", "jed", "joe", "kak", "mcedit", "mg", "micro", "nano", "nvim", "pico", "rnano", "sudoedit", "vi", "view", "vim", "vim.basic", "vim.tiny":
 		return true
@@ -14828,17 +15514,22 @@ func in32(v string) bool {
 	return false
 }
 
-// check169: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit)
-func check169(ev *event.Event) bool {
+// procNameInTextEditorNames: proc.name in (vi, vim, vim.basic, vim.tiny, nvim, view, nano, rnano, pico, emacs, emacs-nox, mg, ed, joe, jed, micro, mcedit, kak, helix, hx, sudoedit) (rules/lanner_rules.yaml:398)
+func procNameInTextEditorNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in32(v)
+	return listTextEditorNames(v)
 }
 
-// check170: proc.vpid = 1
-func check170(ev *event.Event) bool {
+// macroInteractiveEditor reports whether an event satisfies the macro interactive_editor (rules/lanner_rules.yaml:397).
+func macroInteractiveEditor(ev *event.Event) bool {
+	return (macroInteractiveProcess(ev) && procNameInTextEditorNames(ev))
+}
+
+// procVpidIs: proc.vpid = 1 (rules/lanner_rules.yaml:404)
+func procVpidIs(ev *event.Event) bool {
 	v, ok := event.ProcVPID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14846,7 +15537,8 @@ func check170(ev *event.Event) bool {
 	return v == int64(1)
 }
 
-func in33(v string) bool {
+// listContainerEntrypointNames reports whether v is an item of container_entrypoint_names.
+func listContainerEntrypointNames(v string) bool {
 	switch v {
 	case "catatonit", "docker-entrypoi", "docker-init", "dumb-init", "entrypoint", "entrypoint.sh", "gosu", "s6-svscan", "su-exec", "tini":
 		return true
@@ -14854,8 +15546,8 @@ func in33(v string) bool {
 	return false
 }
 
-// check171: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec)
-func check171(ev *event.Event) bool {
+// procAnameInContainerEntrypointNames: proc.aname in (docker-entrypoi, entrypoint.sh, entrypoint, docker-init, tini, dumb-init, catatonit, s6-svscan, gosu, su-exec) (rules/lanner_rules.yaml:404)
+func procAnameInContainerEntrypointNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -14864,14 +15556,64 @@ func check171(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in33(v) {
+		if listContainerEntrypointNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func in34(v string) bool {
+// macroStartedByContainerEntrypoint reports whether an event satisfies the macro started_by_container_entrypoint (rules/lanner_rules.yaml:403).
+func macroStartedByContainerEntrypoint(ev *event.Event) bool {
+	return (macroInContainer(ev) && (procVpidIs(ev) || procAnameInContainerEntrypointNames(ev)))
+}
+
+// macroUserKnownEtcWriteActivity is the macro user_known_etc_write_activity (rules/lanner_rules.yaml:949): evt.num = 0
+func macroUserKnownEtcWriteActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroCronPathWrittenCond evaluates the macro cron_path_written (rules/lanner_rules.yaml:438) over what the facts know.
+func macroCronPathWrittenCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameIs2, "fd.name"), f.Check(fdNameStartswith4, "fd.name"), f.Check(fdDirectoryIn, "fd.directory"), f.Check(lannerFdRealpathIs2, "lanner.fd.realpath"), f.Check(lannerFdRealpathStartswith2, "lanner.fd.realpath"), f.Check(lannerFdRealpathPmatch, "lanner.fd.realpath"))
+}
+
+// macroShellStartupFileCond evaluates the macro shell_startup_file (rules/lanner_rules.yaml:464) over what the facts know.
+func macroShellStartupFileCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameInShellStartupGlobalFiles, "fd.name"), f.Check(fdDirectoryIs2, "fd.directory"), ruleset.TriAnd(f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"), ruleset.TriOr(f.Check(fdDirectoryIs3, "fd.directory"), f.Check(fdDirectoryGlob, "fd.directory"))))
+}
+
+// macroSystemdUnitDirWrittenCond evaluates the macro systemd_unit_dir_written (rules/lanner_rules.yaml:452) over what the facts know.
+func macroSystemdUnitDirWrittenCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNamePmatch, "fd.name"), f.Check(fdNameGlob2, "fd.name"), f.Check(fdNameGlob3, "fd.name"))
+}
+
+// macroSystemdUnitFileNameCond evaluates the macro systemd_unit_file_name (rules/lanner_rules.yaml:459) over what the facts know.
+func macroSystemdUnitFileNameCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdFilenameEndswith, "fd.filename"), f.Check(fdFilenameEndswith2, "fd.filename"), f.Check(fdFilenameEndswith3, "fd.filename"), f.Check(fdFilenameEndswith4, "fd.filename"), f.Check(fdFilenameEndswith5, "fd.filename"), f.Check(fdFilenameEndswith6, "fd.filename"))
+}
+
+// macroEtcPathWithOwnRuleCond evaluates the macro etc_path_with_own_rule (rules/lanner_rules.yaml:671) over what the facts know.
+func macroEtcPathWithOwnRuleCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(macroCronPathWrittenCond(f), macroShellStartupFileCond(f), f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(lannerFdRealpathInAccountDatabaseFiles, "lanner.fd.realpath"), f.Check(fdDirectoryIs, "fd.directory"), f.Check(fdNameIs, "fd.name"), f.Check(lannerFdRealpathIs, "lanner.fd.realpath"), ruleset.TriAnd(macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f)))
+}
+
+// macroInteractiveEditorCond evaluates the macro interactive_editor (rules/lanner_rules.yaml:397) over what the facts know.
+func macroInteractiveEditorCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(procNameInTextEditorNames, "proc.name"))
+}
+
+// macroStartedByContainerEntrypointCond evaluates the macro started_by_container_entrypoint (rules/lanner_rules.yaml:403) over what the facts know.
+func macroStartedByContainerEntrypointCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(macroInContainer, "container.id"), ruleset.TriOr(f.Check(procVpidIs, "proc.vpid"), f.Check(procAnameInContainerEntrypointNames, "proc.aname")))
+}
+
+// listBinaryDirs reports whether v is an item of binary_dirs.
+func listBinaryDirs(v string) bool {
 	switch v {
 	case "/bin", "/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/usr/sbin":
 		return true
@@ -14879,19 +15621,19 @@ func in34(v string) bool {
 	return false
 }
 
-// check172: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check172(ev *event.Event) bool {
+// fdDirectoryInBinaryDirs: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1339)
+func fdDirectoryInBinaryDirs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in34(v)
+	return listBinaryDirs(v)
 }
 
-var prefixes35 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+var listBinaryDirs2 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 
-// check173: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin)
-func check173(ev *event.Event) bool {
+// evtArgNewpathPmatchBinaryDirs: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1340)
+func evtArgNewpathPmatchBinaryDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14901,10 +15643,11 @@ func check173(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes35.Match(v)
+	return listBinaryDirs2.Match(v)
 }
 
-func in36(v string) bool {
+// listLanguagePackageManagerNames reports whether v is an item of language_package_manager_names.
+func listLanguagePackageManagerNames(v string) bool {
 	switch v {
 	case "bundle", "cargo", "composer", "conda", "gem", "go", "mamba", "pip", "pip3", "pipx", "poetry", "uv":
 		return true
@@ -14912,17 +15655,17 @@ func in36(v string) bool {
 	return false
 }
 
-// check174: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer)
-func check174(ev *event.Event) bool {
+// procNameInLanguagePackageManagerNames: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer) (rules/lanner_rules.yaml:686)
+func procNameInLanguagePackageManagerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in36(v)
+	return listLanguagePackageManagerNames(v)
 }
 
-// check175: proc.args contains "-m pip"
-func check175(ev *event.Event) bool {
+// procArgsContains24: proc.args contains "-m pip" (rules/lanner_rules.yaml:687)
+func procArgsContains24(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14930,8 +15673,8 @@ func check175(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// check176: proc.args contains "-m pipx"
-func check176(ev *event.Event) bool {
+// procArgsContains25: proc.args contains "-m pipx" (rules/lanner_rules.yaml:687)
+func procArgsContains25(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -14939,21 +15682,38 @@ func check176(ev *event.Event) bool {
 	return strings.Contains(v, "-m pipx")
 }
 
-var prefixes37 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+// macroLanguagePackageInstall reports whether an event satisfies the macro language_package_install (rules/lanner_rules.yaml:684).
+func macroLanguagePackageInstall(ev *event.Event) bool {
+	return (procNameInLanguagePackageManagerNames(ev) || (macroPythonProcess(ev) && (procArgsContains24(ev) || procArgsContains25(ev))))
+}
 
-// check177: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check177(ev *event.Event) bool {
+// macroUserKnownBinDirActivity is the macro user_known_bin_dir_activity (rules/lanner_rules.yaml:957): evt.num = 0
+func macroUserKnownBinDirActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroLanguagePackageInstallCond evaluates the macro language_package_install (rules/lanner_rules.yaml:684) over what the facts know.
+func macroLanguagePackageInstallCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameInLanguagePackageManagerNames, "proc.name"), ruleset.TriAnd(macroPythonProcessCond(f), ruleset.TriOr(f.Check(procArgsContains24, "proc.args"), f.Check(procArgsContains25, "proc.args"))))
+}
+
+var listPackageDatabaseDirs = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
+
+// fdNamePmatchPackageDatabaseDirs: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1356)
+func fdNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes37.Match(v)
+	return listPackageDatabaseDirs.Match(v)
 }
 
-var prefixes38 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
-
-// check178: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check178(ev *event.Event) bool {
+// evtArgNewpathPmatchPackageDatabaseDirs: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1357)
+func evtArgNewpathPmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -14963,18 +15723,16 @@ func check178(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes38.Match(v)
+	return listPackageDatabaseDirs.Match(v)
 }
 
-// check179: evt.type in (unlink, unlinkat)
-func check179(ev *event.Event) bool {
+// macroUnlinkEvent is the macro unlink_event (rules/lanner_rules.yaml:323): evt.type in (unlink, unlinkat)
+func macroUnlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
-var prefixes39 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
-
-// check180: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check180(ev *event.Event) bool {
+// evtArgPathPmatchPackageDatabaseDirs: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1358)
+func evtArgPathPmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -14984,13 +15742,11 @@ func check180(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes39.Match(v)
+	return listPackageDatabaseDirs.Match(v)
 }
 
-var prefixes40 = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
-
-// check181: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman)
-func check181(ev *event.Event) bool {
+// evtArgNamePmatchPackageDatabaseDirs: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1358)
+func evtArgNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -15000,11 +15756,20 @@ func check181(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return prefixes40.Match(v)
+	return listPackageDatabaseDirs.Match(v)
 }
 
-// check182: evt.arg.flags contains O_CREAT
-func check182(ev *event.Event) bool {
+// macroUserKnownPackageDbActivity is the macro user_known_package_db_activity (rules/lanner_rules.yaml:961): evt.num = 0
+func macroUserKnownPackageDbActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgFlagsContains: evt.arg.flags contains O_CREAT (rules/lanner_rules.yaml:318)
+func evtArgFlagsContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -15017,8 +15782,13 @@ func check182(ev *event.Event) bool {
 	return strings.Contains(v, "O_CREAT")
 }
 
-// check183: fd.directory = /dev
-func check183(ev *event.Event) bool {
+// macroFileCreated reports whether an event satisfies the macro file_created (rules/lanner_rules.yaml:315).
+func macroFileCreated(ev *event.Event) bool {
+	return ((evtTypeIs2(ev) && fdNumGe(ev)) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains(ev)))
+}
+
+// fdDirectoryIs4: fd.directory = /dev (rules/lanner_rules.yaml:1375)
+func fdDirectoryIs4(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15026,8 +15796,8 @@ func check183(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// check184: fd.directory glob "/dev/.*"
-func check184(ev *event.Event) bool {
+// fdDirectoryGlob2: fd.directory glob "/dev/.*" (rules/lanner_rules.yaml:1375)
+func fdDirectoryGlob2(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15035,7 +15805,8 @@ func check184(ev *event.Event) bool {
 	return match.Glob("/dev/.*", v)
 }
 
-func in41(v string) bool {
+// listDeviceNodePaths reports whether v is an item of device_node_paths.
+func listDeviceNodePaths(v string) bool {
 	switch v {
 	case "/dev/autofs", "/dev/btrfs-control", "/dev/console", "/dev/cpu_dma_latency", "/dev/full", "/dev/fuse", "/dev/hpet", "/dev/hwrng", "/dev/initctl", "/dev/kmsg", "/dev/kvm", "/dev/loop-control", "/dev/mapper/control", "/dev/mcelog", "/dev/mem", "/dev/null", "/dev/port", "/dev/ptmx", "/dev/random", "/dev/rfkill", "/dev/rtc", "/dev/rtc0", "/dev/snapshot", "/dev/stderr", "/dev/stdin", "/dev/stdout", "/dev/tpm0", "/dev/tpmrm0", "/dev/tty", "/dev/uinput", "/dev/urandom", "/dev/vhost-net", "/dev/vhost-vsock", "/dev/vsock", "/dev/watchdog", "/dev/watchdog0", "/dev/xconsole", "/dev/zero":
 		return true
@@ -15043,17 +15814,17 @@ func in41(v string) bool {
 	return false
 }
 
-// check185: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl...
-func check185(ev *event.Event) bool {
+// fdNameInDeviceNodePaths: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl... (rules/lanner_rules.yaml:485)
+func fdNameInDeviceNodePaths(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in41(v)
+	return listDeviceNodePaths(v)
 }
 
-// check186: fd.filename glob "tty*"
-func check186(ev *event.Event) bool {
+// fdFilenameGlob: fd.filename glob "tty*" (rules/lanner_rules.yaml:486)
+func fdFilenameGlob(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15061,8 +15832,8 @@ func check186(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// check187: fd.filename glob "sd[a-z]*"
-func check187(ev *event.Event) bool {
+// fdFilenameGlob2: fd.filename glob "sd[a-z]*" (rules/lanner_rules.yaml:486)
+func fdFilenameGlob2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15070,8 +15841,8 @@ func check187(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// check188: fd.filename glob "vd[a-z]*"
-func check188(ev *event.Event) bool {
+// fdFilenameGlob3: fd.filename glob "vd[a-z]*" (rules/lanner_rules.yaml:486)
+func fdFilenameGlob3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15079,8 +15850,8 @@ func check188(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// check189: fd.filename glob "xvd[a-z]*"
-func check189(ev *event.Event) bool {
+// fdFilenameGlob4: fd.filename glob "xvd[a-z]*" (rules/lanner_rules.yaml:487)
+func fdFilenameGlob4(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15088,8 +15859,8 @@ func check189(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// check190: fd.filename glob "hd[a-z]*"
-func check190(ev *event.Event) bool {
+// fdFilenameGlob5: fd.filename glob "hd[a-z]*" (rules/lanner_rules.yaml:487)
+func fdFilenameGlob5(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15097,8 +15868,8 @@ func check190(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// check191: fd.filename glob "nvme[0-9]*"
-func check191(ev *event.Event) bool {
+// fdFilenameGlob6: fd.filename glob "nvme[0-9]*" (rules/lanner_rules.yaml:487)
+func fdFilenameGlob6(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15106,8 +15877,8 @@ func check191(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// check192: fd.filename glob "loop[0-9]*"
-func check192(ev *event.Event) bool {
+// fdFilenameGlob7: fd.filename glob "loop[0-9]*" (rules/lanner_rules.yaml:488)
+func fdFilenameGlob7(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15115,8 +15886,8 @@ func check192(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// check193: fd.filename glob "mmcblk[0-9]*"
-func check193(ev *event.Event) bool {
+// fdFilenameGlob8: fd.filename glob "mmcblk[0-9]*" (rules/lanner_rules.yaml:488)
+func fdFilenameGlob8(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15124,8 +15895,8 @@ func check193(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// check194: fd.filename glob "dm-[0-9]*"
-func check194(ev *event.Event) bool {
+// fdFilenameGlob9: fd.filename glob "dm-[0-9]*" (rules/lanner_rules.yaml:488)
+func fdFilenameGlob9(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15133,8 +15904,8 @@ func check194(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// check195: fd.filename glob "md[0-9]*"
-func check195(ev *event.Event) bool {
+// fdFilenameGlob10: fd.filename glob "md[0-9]*" (rules/lanner_rules.yaml:489)
+func fdFilenameGlob10(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15142,8 +15913,8 @@ func check195(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// check196: fd.filename glob "nbd[0-9]*"
-func check196(ev *event.Event) bool {
+// fdFilenameGlob11: fd.filename glob "nbd[0-9]*" (rules/lanner_rules.yaml:489)
+func fdFilenameGlob11(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15151,8 +15922,8 @@ func check196(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// check197: fd.filename glob "sr[0-9]*"
-func check197(ev *event.Event) bool {
+// fdFilenameGlob12: fd.filename glob "sr[0-9]*" (rules/lanner_rules.yaml:489)
+func fdFilenameGlob12(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15160,8 +15931,8 @@ func check197(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// check198: fd.filename glob "zram[0-9]*"
-func check198(ev *event.Event) bool {
+// fdFilenameGlob13: fd.filename glob "zram[0-9]*" (rules/lanner_rules.yaml:490)
+func fdFilenameGlob13(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15169,8 +15940,8 @@ func check198(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// check199: fd.filename glob "ram[0-9]*"
-func check199(ev *event.Event) bool {
+// fdFilenameGlob14: fd.filename glob "ram[0-9]*" (rules/lanner_rules.yaml:490)
+func fdFilenameGlob14(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15178,8 +15949,8 @@ func check199(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// check200: fd.filename glob "vcs*"
-func check200(ev *event.Event) bool {
+// fdFilenameGlob15: fd.filename glob "vcs*" (rules/lanner_rules.yaml:490)
+func fdFilenameGlob15(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15187,8 +15958,8 @@ func check200(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// check201: fd.filename glob "fb[0-9]*"
-func check201(ev *event.Event) bool {
+// fdFilenameGlob16: fd.filename glob "fb[0-9]*" (rules/lanner_rules.yaml:491)
+func fdFilenameGlob16(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15196,8 +15967,8 @@ func check201(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// check202: fd.filename glob "hidraw[0-9]*"
-func check202(ev *event.Event) bool {
+// fdFilenameGlob17: fd.filename glob "hidraw[0-9]*" (rules/lanner_rules.yaml:491)
+func fdFilenameGlob17(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15205,8 +15976,8 @@ func check202(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// check203: fd.filename glob "lp[0-9]*"
-func check203(ev *event.Event) bool {
+// fdFilenameGlob18: fd.filename glob "lp[0-9]*" (rules/lanner_rules.yaml:491)
+func fdFilenameGlob18(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15214,8 +15985,8 @@ func check203(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// check204: fd.filename glob "sg[0-9]*"
-func check204(ev *event.Event) bool {
+// fdFilenameGlob19: fd.filename glob "sg[0-9]*" (rules/lanner_rules.yaml:492)
+func fdFilenameGlob19(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15223,8 +15994,8 @@ func check204(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// check205: fd.filename glob "i2c-[0-9]*"
-func check205(ev *event.Event) bool {
+// fdFilenameGlob20: fd.filename glob "i2c-[0-9]*" (rules/lanner_rules.yaml:492)
+func fdFilenameGlob20(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15232,8 +16003,8 @@ func check205(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// check206: fd.filename glob "watchdog[0-9]*"
-func check206(ev *event.Event) bool {
+// fdFilenameGlob21: fd.filename glob "watchdog[0-9]*" (rules/lanner_rules.yaml:492)
+func fdFilenameGlob21(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15241,8 +16012,13 @@ func check206(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// check207: fd.name = /dev/termination-log
-func check207(ev *event.Event) bool {
+// macroWellKnownDeviceName reports whether an event satisfies the macro well_known_device_name (rules/lanner_rules.yaml:483).
+func macroWellKnownDeviceName(ev *event.Event) bool {
+	return (fdNameInDeviceNodePaths(ev) || fdFilenameGlob(ev) || fdFilenameGlob2(ev) || fdFilenameGlob3(ev) || fdFilenameGlob4(ev) || fdFilenameGlob5(ev) || fdFilenameGlob6(ev) || fdFilenameGlob7(ev) || fdFilenameGlob8(ev) || fdFilenameGlob9(ev) || fdFilenameGlob10(ev) || fdFilenameGlob11(ev) || fdFilenameGlob12(ev) || fdFilenameGlob13(ev) || fdFilenameGlob14(ev) || fdFilenameGlob15(ev) || fdFilenameGlob16(ev) || fdFilenameGlob17(ev) || fdFilenameGlob18(ev) || fdFilenameGlob19(ev) || fdFilenameGlob20(ev) || fdFilenameGlob21(ev))
+}
+
+// fdNameIs3: fd.name = /dev/termination-log (rules/lanner_rules.yaml:1377)
+func fdNameIs3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15250,7 +16026,7 @@ func check207(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in42(v string) bool {
+func in11(v string) bool {
 	switch v {
 	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
@@ -15258,17 +16034,41 @@ func in42(v string) bool {
 	return false
 }
 
-// check208: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)")
-func check208(ev *event.Event) bool {
+// procNameIn3: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)") (rules/lanner_rules.yaml:1378)
+func procNameIn3(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in42(v)
+	return in11(v)
 }
 
-// check209: container.privileged = true
-func check209(ev *event.Event) bool {
+// macroUserKnownDevWriters is the macro user_known_dev_writers (rules/lanner_rules.yaml:965): evt.num = 0
+func macroUserKnownDevWriters(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroFileCreatedCond evaluates the macro file_created (rules/lanner_rules.yaml:315) over what the facts know.
+func macroFileCreatedCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), f.Check(fdNumGe, "fd.num")), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains, "evt.arg.flags")))
+}
+
+// macroWellKnownDeviceNameCond evaluates the macro well_known_device_name (rules/lanner_rules.yaml:483) over what the facts know.
+func macroWellKnownDeviceNameCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameInDeviceNodePaths, "fd.name"), f.Check(fdFilenameGlob, "fd.filename"), f.Check(fdFilenameGlob2, "fd.filename"), f.Check(fdFilenameGlob3, "fd.filename"), f.Check(fdFilenameGlob4, "fd.filename"), f.Check(fdFilenameGlob5, "fd.filename"), f.Check(fdFilenameGlob6, "fd.filename"), f.Check(fdFilenameGlob7, "fd.filename"), f.Check(fdFilenameGlob8, "fd.filename"), f.Check(fdFilenameGlob9, "fd.filename"), f.Check(fdFilenameGlob10, "fd.filename"), f.Check(fdFilenameGlob11, "fd.filename"), f.Check(fdFilenameGlob12, "fd.filename"), f.Check(fdFilenameGlob13, "fd.filename"), f.Check(fdFilenameGlob14, "fd.filename"), f.Check(fdFilenameGlob15, "fd.filename"), f.Check(fdFilenameGlob16, "fd.filename"), f.Check(fdFilenameGlob17, "fd.filename"), f.Check(fdFilenameGlob18, "fd.filename"), f.Check(fdFilenameGlob19, "fd.filename"), f.Check(fdFilenameGlob20, "fd.filename"), f.Check(fdFilenameGlob21, "fd.filename"))
+}
+
+// macroContainerFirstProcess reports whether an event satisfies the macro container_first_process (rules/lanner_rules.yaml:299).
+func macroContainerFirstProcess(ev *event.Event) bool {
+	return (macroSpawnedProcess(ev) && procVpidIs(ev) && macroInContainer(ev))
+}
+
+// containerPrivilegedIs: container.privileged = true (rules/lanner_rules.yaml:1398)
+func containerPrivilegedIs(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15276,8 +16076,22 @@ func check209(ev *event.Event) bool {
 	return v == true
 }
 
-// check210: container.mount.dest[/] startswith /
-func check210(ev *event.Event) bool {
+// macroUserKnownPrivilegedContainerActivity is the macro user_known_privileged_container_activity (rules/lanner_rules.yaml:703): evt.num = 0
+func macroUserKnownPrivilegedContainerActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroContainerFirstProcessCond evaluates the macro container_first_process (rules/lanner_rules.yaml:299) over what the facts know.
+func macroContainerFirstProcessCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procVpidIs, "proc.vpid"), f.Check(macroInContainer, "container.id"))
+}
+
+// containerMountDestStartswith: container.mount.dest[/] startswith / (rules/lanner_rules.yaml:496)
+func containerMountDestStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/",
@@ -15289,8 +16103,8 @@ func check210(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check211: container.mount.dest[/proc*] startswith /
-func check211(ev *event.Event) bool {
+// containerMountDestProcStartswith: container.mount.dest[/proc*] startswith / (rules/lanner_rules.yaml:497)
+func containerMountDestProcStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -15302,8 +16116,8 @@ func check211(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check212: container.mount.dest[/etc] startswith /
-func check212(ev *event.Event) bool {
+// containerMountDestEtcStartswith: container.mount.dest[/etc] startswith / (rules/lanner_rules.yaml:498)
+func containerMountDestEtcStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc",
@@ -15315,8 +16129,8 @@ func check212(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check213: container.mount.dest[/etc/shadow] startswith /
-func check213(ev *event.Event) bool {
+// containerMountDestEtcShadowStartswith: container.mount.dest[/etc/shadow] startswith / (rules/lanner_rules.yaml:499)
+func containerMountDestEtcShadowStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/shadow",
@@ -15328,8 +16142,8 @@ func check213(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check214: container.mount.dest[/etc/sudoers*] startswith /
-func check214(ev *event.Event) bool {
+// containerMountDestEtcSudoersStartswith: container.mount.dest[/etc/sudoers*] startswith / (rules/lanner_rules.yaml:500)
+func containerMountDestEtcSudoersStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/etc/sudoers*",
@@ -15341,8 +16155,8 @@ func check214(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check215: container.mount.dest[/root*] startswith /
-func check215(ev *event.Event) bool {
+// containerMountDestRootStartswith: container.mount.dest[/root*] startswith / (rules/lanner_rules.yaml:501)
+func containerMountDestRootStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/root*",
@@ -15354,8 +16168,8 @@ func check215(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check216: container.mount.dest[/boot*] startswith /
-func check216(ev *event.Event) bool {
+// containerMountDestBootStartswith: container.mount.dest[/boot*] startswith / (rules/lanner_rules.yaml:502)
+func containerMountDestBootStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/boot*",
@@ -15367,8 +16181,8 @@ func check216(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check217: container.mount.dest[/var/run] startswith /
-func check217(ev *event.Event) bool {
+// containerMountDestVarRunStartswith: container.mount.dest[/var/run] startswith / (rules/lanner_rules.yaml:503)
+func containerMountDestVarRunStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run",
@@ -15380,8 +16194,8 @@ func check217(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check218: container.mount.dest[/run] startswith /
-func check218(ev *event.Event) bool {
+// containerMountDestRunStartswith: container.mount.dest[/run] startswith / (rules/lanner_rules.yaml:504)
+func containerMountDestRunStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run",
@@ -15393,8 +16207,8 @@ func check218(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check219: container.mount.dest[/var/run/docker.sock] startswith /
-func check219(ev *event.Event) bool {
+// containerMountDestVarRunDockerSockStartswith: container.mount.dest[/var/run/docker.sock] startswith / (rules/lanner_rules.yaml:505)
+func containerMountDestVarRunDockerSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/docker.sock",
@@ -15406,8 +16220,8 @@ func check219(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check220: container.mount.dest[/run/docker.sock] startswith /
-func check220(ev *event.Event) bool {
+// containerMountDestRunDockerSockStartswith: container.mount.dest[/run/docker.sock] startswith / (rules/lanner_rules.yaml:506)
+func containerMountDestRunDockerSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/docker.sock",
@@ -15419,8 +16233,8 @@ func check220(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check221: container.mount.dest[/run/containerd] startswith /
-func check221(ev *event.Event) bool {
+// containerMountDestRunContainerdStartswith: container.mount.dest[/run/containerd] startswith / (rules/lanner_rules.yaml:507)
+func containerMountDestRunContainerdStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd",
@@ -15432,8 +16246,8 @@ func check221(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check222: container.mount.dest[/run/containerd/containerd.sock] startswith /
-func check222(ev *event.Event) bool {
+// containerMountDestRunContainerdContainerdSockStartswith: container.mount.dest[/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:508)
+func containerMountDestRunContainerdContainerdSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/containerd/containerd.sock",
@@ -15445,8 +16259,8 @@ func check222(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check223: container.mount.dest[/var/run/containerd/containerd.sock] startswith /
-func check223(ev *event.Event) bool {
+// containerMountDestVarRunContainerdContainerdSockStartswith: container.mount.dest[/var/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:509)
+func containerMountDestVarRunContainerdContainerdSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/containerd/containerd.sock",
@@ -15458,8 +16272,8 @@ func check223(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check224: container.mount.dest[/var/run/crio/crio.sock] startswith /
-func check224(ev *event.Event) bool {
+// containerMountDestVarRunCrioCrioSockStartswith: container.mount.dest[/var/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:510)
+func containerMountDestVarRunCrioCrioSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/run/crio/crio.sock",
@@ -15471,8 +16285,8 @@ func check224(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check225: container.mount.dest[/run/crio/crio.sock] startswith /
-func check225(ev *event.Event) bool {
+// containerMountDestRunCrioCrioSockStartswith: container.mount.dest[/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:511)
+func containerMountDestRunCrioCrioSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/crio/crio.sock",
@@ -15484,8 +16298,8 @@ func check225(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check226: container.mount.dest[/run/podman/podman.sock] startswith /
-func check226(ev *event.Event) bool {
+// containerMountDestRunPodmanPodmanSockStartswith: container.mount.dest[/run/podman/podman.sock] startswith / (rules/lanner_rules.yaml:512)
+func containerMountDestRunPodmanPodmanSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/run/podman/podman.sock",
@@ -15497,8 +16311,8 @@ func check226(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check227: container.mount.dest[/var/lib/docker] startswith /
-func check227(ev *event.Event) bool {
+// containerMountDestVarLibDockerStartswith: container.mount.dest[/var/lib/docker] startswith / (rules/lanner_rules.yaml:513)
+func containerMountDestVarLibDockerStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/docker",
@@ -15510,8 +16324,8 @@ func check227(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check228: container.mount.dest[/var/lib/kubelet] startswith /
-func check228(ev *event.Event) bool {
+// containerMountDestVarLibKubeletStartswith: container.mount.dest[/var/lib/kubelet] startswith / (rules/lanner_rules.yaml:514)
+func containerMountDestVarLibKubeletStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet",
@@ -15523,8 +16337,8 @@ func check228(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// check229: container.mount.dest[/var/lib/kubelet/pki*] startswith /
-func check229(ev *event.Event) bool {
+// containerMountDestVarLibKubeletPkiStartswith: container.mount.dest[/var/lib/kubelet/pki*] startswith / (rules/lanner_rules.yaml:515)
+func containerMountDestVarLibKubeletPkiStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/var/lib/kubelet/pki*",
@@ -15536,7 +16350,27 @@ func check229(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-func in43(v string) bool {
+// macroSensitiveHostMount reports whether an event satisfies the macro sensitive_host_mount (rules/lanner_rules.yaml:494).
+func macroSensitiveHostMount(ev *event.Event) bool {
+	return (containerMountDestStartswith(ev) || containerMountDestProcStartswith(ev) || containerMountDestEtcStartswith(ev) || containerMountDestEtcShadowStartswith(ev) || containerMountDestEtcSudoersStartswith(ev) || containerMountDestRootStartswith(ev) || containerMountDestBootStartswith(ev) || containerMountDestVarRunStartswith(ev) || containerMountDestRunStartswith(ev) || containerMountDestVarRunDockerSockStartswith(ev) || containerMountDestRunDockerSockStartswith(ev) || containerMountDestRunContainerdStartswith(ev) || containerMountDestRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunCrioCrioSockStartswith(ev) || containerMountDestRunCrioCrioSockStartswith(ev) || containerMountDestRunPodmanPodmanSockStartswith(ev) || containerMountDestVarLibDockerStartswith(ev) || containerMountDestVarLibKubeletStartswith(ev) || containerMountDestVarLibKubeletPkiStartswith(ev))
+}
+
+// macroUserKnownSensitiveMountActivity is the macro user_known_sensitive_mount_activity (rules/lanner_rules.yaml:707): evt.num = 0
+func macroUserKnownSensitiveMountActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroSensitiveHostMountCond evaluates the macro sensitive_host_mount (rules/lanner_rules.yaml:494) over what the facts know.
+func macroSensitiveHostMountCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(containerMountDestStartswith, "container.mount.dest[/]"), f.Check(containerMountDestProcStartswith, "container.mount.dest[/proc*]"), f.Check(containerMountDestEtcStartswith, "container.mount.dest[/etc]"), f.Check(containerMountDestEtcShadowStartswith, "container.mount.dest[/etc/shadow]"), f.Check(containerMountDestEtcSudoersStartswith, "container.mount.dest[/etc/sudoers*]"), f.Check(containerMountDestRootStartswith, "container.mount.dest[/root*]"), f.Check(containerMountDestBootStartswith, "container.mount.dest[/boot*]"), f.Check(containerMountDestVarRunStartswith, "container.mount.dest[/var/run]"), f.Check(containerMountDestRunStartswith, "container.mount.dest[/run]"), f.Check(containerMountDestVarRunDockerSockStartswith, "container.mount.dest[/var/run/docker.sock]"), f.Check(containerMountDestRunDockerSockStartswith, "container.mount.dest[/run/docker.sock]"), f.Check(containerMountDestRunContainerdStartswith, "container.mount.dest[/run/containerd]"), f.Check(containerMountDestRunContainerdContainerdSockStartswith, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunContainerdContainerdSockStartswith, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunCrioCrioSockStartswith, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(containerMountDestRunCrioCrioSockStartswith, "container.mount.dest[/run/crio/crio.sock]"), f.Check(containerMountDestRunPodmanPodmanSockStartswith, "container.mount.dest[/run/podman/podman.sock]"), f.Check(containerMountDestVarLibDockerStartswith, "container.mount.dest[/var/lib/docker]"), f.Check(containerMountDestVarLibKubeletStartswith, "container.mount.dest[/var/lib/kubelet]"), f.Check(containerMountDestVarLibKubeletPkiStartswith, "container.mount.dest[/var/lib/kubelet/pki*]"))
+}
+
+// listOsPackageManagerNames reports whether v is an item of os_package_manager_names.
+func listOsPackageManagerNames(v string) bool {
 	switch v {
 	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
 		return true
@@ -15544,25 +16378,17 @@ func in43(v string) bool {
 	return false
 }
 
-// check230: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check230(ev *event.Event) bool {
+// procNameInOsPackageManagerNames: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1429)
+func procNameInOsPackageManagerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in43(v)
+	return listOsPackageManagerNames(v)
 }
 
-func in44(v string) bool {
-	switch v {
-	case "apk", "apt", "apt-get", "aptitude", "dnf", "dnf5", "dpkg", "microdnf", "opkg", "pacman", "rpm", "tdnf", "yum", "zypper":
-		return true
-	}
-	return false
-}
-
-// check231: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg)
-func check231(ev *event.Event) bool {
+// procAnameInOsPackageManagerNames: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1430)
+func procAnameInOsPackageManagerNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -15571,14 +16397,24 @@ func check231(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in44(v) {
+		if listOsPackageManagerNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func in45(v string) bool {
+// macroUserKnownContainerPackageActivity is the macro user_known_container_package_activity (rules/lanner_rules.yaml:715): evt.num = 0
+func macroUserKnownContainerPackageActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listPrivilegeSwitchNames reports whether v is an item of privilege_switch_names.
+func listPrivilegeSwitchNames(v string) bool {
 	switch v {
 	case "calife", "doas", "ksu", "newgrp", "pkexec", "run0", "sg", "su", "sudo", "sudoedit":
 		return true
@@ -15586,16 +16422,25 @@ func in45(v string) bool {
 	return false
 }
 
-// check232: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg)
-func check232(ev *event.Event) bool {
+// procNameInPrivilegeSwitchNames: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg) (rules/lanner_rules.yaml:1446)
+func procNameInPrivilegeSwitchNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in45(v)
+	return listPrivilegeSwitchNames(v)
 }
 
-func in46(v string) bool {
+// macroUserKnownContainerPrivilegeSwitchActivity is the macro user_known_container_privilege_switch_activity (rules/lanner_rules.yaml:723): evt.num = 0
+func macroUserKnownContainerPrivilegeSwitchActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+func in12(v string) bool {
 	switch v {
 	case "debugfs", "mount", "nsenter":
 		return true
@@ -15603,17 +16448,17 @@ func in46(v string) bool {
 	return false
 }
 
-// check233: proc.name in (mount, nsenter, debugfs)
-func check233(ev *event.Event) bool {
+// procNameIn4: proc.name in (mount, nsenter, debugfs) (rules/lanner_rules.yaml:1463)
+func procNameIn4(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in46(v)
+	return in12(v)
 }
 
-// check234: proc.name = mount
-func check234(ev *event.Event) bool {
+// procNameIs: proc.name = mount (rules/lanner_rules.yaml:1464)
+func procNameIs(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15621,8 +16466,8 @@ func check234(ev *event.Event) bool {
 	return v == "mount"
 }
 
-// check235: proc.args in ("", "-l")
-func check235(ev *event.Event) bool {
+// procArgsIn: proc.args in ("", "-l") (rules/lanner_rules.yaml:1464)
+func procArgsIn(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15630,7 +16475,17 @@ func check235(ev *event.Event) bool {
 	return (v == "" || v == "-l")
 }
 
-func in47(v string) bool {
+// macroUserKnownHostAccessActivity is the macro user_known_host_access_activity (rules/lanner_rules.yaml:747): evt.num = 0
+func macroUserKnownHostAccessActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listWebServerNames reports whether v is an item of web_server_names.
+func listWebServerNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "envoy", "gunicorn", "h2o", "haproxy", "httpd", "lighttpd", "mini_httpd", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "puma", "thttpd", "traefik", "unicorn", "uwsgi":
 		return true
@@ -15638,17 +16493,17 @@ func in47(v string) bool {
 	return false
 }
 
-// check236: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check236(ev *event.Event) bool {
+// procPnameInWebServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:1483)
+func procPnameInWebServerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in47(v)
+	return listWebServerNames(v)
 }
 
-// check237: proc.cmdline contains rotatelogs
-func check237(ev *event.Event) bool {
+// procCmdlineContains10: proc.cmdline contains rotatelogs (rules/lanner_rules.yaml:1484)
+func procCmdlineContains10(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15656,8 +16511,8 @@ func check237(ev *event.Event) bool {
 	return strings.Contains(v, "rotatelogs")
 }
 
-// check238: proc.cmdline contains cronolog
-func check238(ev *event.Event) bool {
+// procCmdlineContains11: proc.cmdline contains cronolog (rules/lanner_rules.yaml:1485)
+func procCmdlineContains11(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15665,8 +16520,8 @@ func check238(ev *event.Event) bool {
 	return strings.Contains(v, "cronolog")
 }
 
-// check239: proc.pname = node
-func check239(ev *event.Event) bool {
+// procPnameIs: proc.pname = node (rules/lanner_rules.yaml:408)
+func procPnameIs(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15674,8 +16529,8 @@ func check239(ev *event.Event) bool {
 	return v == "node"
 }
 
-// check240: proc.pcmdline contains /npm
-func check240(ev *event.Event) bool {
+// procPcmdlineContains: proc.pcmdline contains /npm (rules/lanner_rules.yaml:409)
+func procPcmdlineContains(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15683,8 +16538,8 @@ func check240(ev *event.Event) bool {
 	return strings.Contains(v, "/npm")
 }
 
-// check241: proc.pcmdline contains npm-cli
-func check241(ev *event.Event) bool {
+// procPcmdlineContains2: proc.pcmdline contains npm-cli (rules/lanner_rules.yaml:409)
+func procPcmdlineContains2(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15692,8 +16547,8 @@ func check241(ev *event.Event) bool {
 	return strings.Contains(v, "npm-cli")
 }
 
-// check242: proc.pcmdline contains /npx
-func check242(ev *event.Event) bool {
+// procPcmdlineContains3: proc.pcmdline contains /npx (rules/lanner_rules.yaml:409)
+func procPcmdlineContains3(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15701,8 +16556,8 @@ func check242(ev *event.Event) bool {
 	return strings.Contains(v, "/npx")
 }
 
-// check243: proc.pcmdline contains yarn
-func check243(ev *event.Event) bool {
+// procPcmdlineContains4: proc.pcmdline contains yarn (rules/lanner_rules.yaml:410)
+func procPcmdlineContains4(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15710,8 +16565,8 @@ func check243(ev *event.Event) bool {
 	return strings.Contains(v, "yarn")
 }
 
-// check244: proc.pcmdline contains pnpm
-func check244(ev *event.Event) bool {
+// procPcmdlineContains5: proc.pcmdline contains pnpm (rules/lanner_rules.yaml:410)
+func procPcmdlineContains5(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15719,8 +16574,8 @@ func check244(ev *event.Event) bool {
 	return strings.Contains(v, "pnpm")
 }
 
-// check245: proc.pcmdline contains corepack
-func check245(ev *event.Event) bool {
+// procPcmdlineContains6: proc.pcmdline contains corepack (rules/lanner_rules.yaml:410)
+func procPcmdlineContains6(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15728,8 +16583,8 @@ func check245(ev *event.Event) bool {
 	return strings.Contains(v, "corepack")
 }
 
-// check246: proc.pcmdline contains /.bin/
-func check246(ev *event.Event) bool {
+// procPcmdlineContains7: proc.pcmdline contains /.bin/ (rules/lanner_rules.yaml:411)
+func procPcmdlineContains7(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15737,8 +16592,8 @@ func check246(ev *event.Event) bool {
 	return strings.Contains(v, "/.bin/")
 }
 
-// check247: proc.pcmdline contains .vscode-server
-func check247(ev *event.Event) bool {
+// procPcmdlineContains8: proc.pcmdline contains .vscode-server (rules/lanner_rules.yaml:411)
+func procPcmdlineContains8(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15746,8 +16601,8 @@ func check247(ev *event.Event) bool {
 	return strings.Contains(v, ".vscode-server")
 }
 
-// check248: proc.pcmdline contains .cursor-server
-func check248(ev *event.Event) bool {
+// procPcmdlineContains9: proc.pcmdline contains .cursor-server (rules/lanner_rules.yaml:412)
+func procPcmdlineContains9(ev *event.Event) bool {
 	v, ok := event.ProcPcmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15755,13 +16610,27 @@ func check248(ev *event.Event) bool {
 	return strings.Contains(v, ".cursor-server")
 }
 
-// check249: proc.cmdline in ()
-func check249(ev *event.Event) bool {
-	return false
+// macroNodeDeveloperTooling reports whether an event satisfies the macro node_developer_tooling (rules/lanner_rules.yaml:406).
+func macroNodeDeveloperTooling(ev *event.Event) bool {
+	return (procPnameIs(ev) && (procPcmdlineContains(ev) || procPcmdlineContains2(ev) || procPcmdlineContains3(ev) || procPcmdlineContains4(ev) || procPcmdlineContains5(ev) || procPcmdlineContains6(ev) || procPcmdlineContains7(ev) || procPcmdlineContains8(ev) || procPcmdlineContains9(ev)))
 }
 
-// check250: proc.cmdline contains "curl "
-func check250(ev *event.Event) bool {
+// macroUserKnownWebServerShellActivity is the macro user_known_web_server_shell_activity (rules/lanner_rules.yaml:761): evt.num = 0
+func macroUserKnownWebServerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroNodeDeveloperToolingCond evaluates the macro node_developer_tooling (rules/lanner_rules.yaml:406) over what the facts know.
+func macroNodeDeveloperToolingCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(procPnameIs, "proc.pname"), ruleset.TriOr(f.Check(procPcmdlineContains, "proc.pcmdline"), f.Check(procPcmdlineContains2, "proc.pcmdline"), f.Check(procPcmdlineContains3, "proc.pcmdline"), f.Check(procPcmdlineContains4, "proc.pcmdline"), f.Check(procPcmdlineContains5, "proc.pcmdline"), f.Check(procPcmdlineContains6, "proc.pcmdline"), f.Check(procPcmdlineContains7, "proc.pcmdline"), f.Check(procPcmdlineContains8, "proc.pcmdline"), f.Check(procPcmdlineContains9, "proc.pcmdline")))
+}
+
+// procCmdlineContains12: proc.cmdline contains "curl " (rules/lanner_rules.yaml:527)
+func procCmdlineContains12(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15769,8 +16638,8 @@ func check250(ev *event.Event) bool {
 	return strings.Contains(v, "curl ")
 }
 
-// check251: proc.cmdline contains "wget "
-func check251(ev *event.Event) bool {
+// procCmdlineContains13: proc.cmdline contains "wget " (rules/lanner_rules.yaml:527)
+func procCmdlineContains13(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15778,8 +16647,13 @@ func check251(ev *event.Event) bool {
 	return strings.Contains(v, "wget ")
 }
 
-// check252: proc.cmdline endswith "| sh"
-func check252(ev *event.Event) bool {
+// macroDownloadToolInCmdline reports whether an event satisfies the macro download_tool_in_cmdline (rules/lanner_rules.yaml:525).
+func macroDownloadToolInCmdline(ev *event.Event) bool {
+	return (procCmdlineContains12(ev) || procCmdlineContains13(ev))
+}
+
+// procCmdlineEndswith: proc.cmdline endswith "| sh" (rules/lanner_rules.yaml:531)
+func procCmdlineEndswith(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15787,8 +16661,8 @@ func check252(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| sh")
 }
 
-// check253: proc.cmdline endswith "|sh"
-func check253(ev *event.Event) bool {
+// procCmdlineEndswith2: proc.cmdline endswith "|sh" (rules/lanner_rules.yaml:531)
+func procCmdlineEndswith2(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15796,8 +16670,8 @@ func check253(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|sh")
 }
 
-// check254: proc.cmdline endswith "| bash"
-func check254(ev *event.Event) bool {
+// procCmdlineEndswith3: proc.cmdline endswith "| bash" (rules/lanner_rules.yaml:531)
+func procCmdlineEndswith3(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15805,8 +16679,8 @@ func check254(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| bash")
 }
 
-// check255: proc.cmdline endswith "|bash"
-func check255(ev *event.Event) bool {
+// procCmdlineEndswith4: proc.cmdline endswith "|bash" (rules/lanner_rules.yaml:532)
+func procCmdlineEndswith4(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15814,8 +16688,8 @@ func check255(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|bash")
 }
 
-// check256: proc.cmdline endswith "| zsh"
-func check256(ev *event.Event) bool {
+// procCmdlineEndswith5: proc.cmdline endswith "| zsh" (rules/lanner_rules.yaml:532)
+func procCmdlineEndswith5(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15823,8 +16697,8 @@ func check256(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| zsh")
 }
 
-// check257: proc.cmdline endswith "| dash"
-func check257(ev *event.Event) bool {
+// procCmdlineEndswith6: proc.cmdline endswith "| dash" (rules/lanner_rules.yaml:532)
+func procCmdlineEndswith6(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15832,8 +16706,8 @@ func check257(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| dash")
 }
 
-// check258: proc.cmdline endswith "| python"
-func check258(ev *event.Event) bool {
+// procCmdlineEndswith7: proc.cmdline endswith "| python" (rules/lanner_rules.yaml:533)
+func procCmdlineEndswith7(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15841,8 +16715,8 @@ func check258(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python")
 }
 
-// check259: proc.cmdline endswith "| python3"
-func check259(ev *event.Event) bool {
+// procCmdlineEndswith8: proc.cmdline endswith "| python3" (rules/lanner_rules.yaml:533)
+func procCmdlineEndswith8(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15850,8 +16724,8 @@ func check259(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python3")
 }
 
-// check260: proc.cmdline endswith "| perl"
-func check260(ev *event.Event) bool {
+// procCmdlineEndswith9: proc.cmdline endswith "| perl" (rules/lanner_rules.yaml:533)
+func procCmdlineEndswith9(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15859,8 +16733,8 @@ func check260(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| perl")
 }
 
-// check261: proc.cmdline contains "| sh "
-func check261(ev *event.Event) bool {
+// procCmdlineContains14: proc.cmdline contains "| sh " (rules/lanner_rules.yaml:534)
+func procCmdlineContains14(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15868,8 +16742,8 @@ func check261(ev *event.Event) bool {
 	return strings.Contains(v, "| sh ")
 }
 
-// check262: proc.cmdline contains "|sh "
-func check262(ev *event.Event) bool {
+// procCmdlineContains15: proc.cmdline contains "|sh " (rules/lanner_rules.yaml:534)
+func procCmdlineContains15(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15877,8 +16751,8 @@ func check262(ev *event.Event) bool {
 	return strings.Contains(v, "|sh ")
 }
 
-// check263: proc.cmdline contains "| bash "
-func check263(ev *event.Event) bool {
+// procCmdlineContains16: proc.cmdline contains "| bash " (rules/lanner_rules.yaml:534)
+func procCmdlineContains16(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15886,8 +16760,8 @@ func check263(ev *event.Event) bool {
 	return strings.Contains(v, "| bash ")
 }
 
-// check264: proc.cmdline contains "|bash "
-func check264(ev *event.Event) bool {
+// procCmdlineContains17: proc.cmdline contains "|bash " (rules/lanner_rules.yaml:535)
+func procCmdlineContains17(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15895,8 +16769,8 @@ func check264(ev *event.Event) bool {
 	return strings.Contains(v, "|bash ")
 }
 
-// check265: proc.cmdline contains "| sudo sh"
-func check265(ev *event.Event) bool {
+// procCmdlineContains18: proc.cmdline contains "| sudo sh" (rules/lanner_rules.yaml:535)
+func procCmdlineContains18(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15904,8 +16778,8 @@ func check265(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo sh")
 }
 
-// check266: proc.cmdline contains "| sudo bash"
-func check266(ev *event.Event) bool {
+// procCmdlineContains19: proc.cmdline contains "| sudo bash" (rules/lanner_rules.yaml:535)
+func procCmdlineContains19(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15913,8 +16787,8 @@ func check266(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo bash")
 }
 
-// check267: proc.cmdline contains "| sudo -E bash"
-func check267(ev *event.Event) bool {
+// procCmdlineContains20: proc.cmdline contains "| sudo -E bash" (rules/lanner_rules.yaml:536)
+func procCmdlineContains20(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15922,8 +16796,8 @@ func check267(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo -E bash")
 }
 
-// check268: proc.cmdline contains "| python3 -"
-func check268(ev *event.Event) bool {
+// procCmdlineContains21: proc.cmdline contains "| python3 -" (rules/lanner_rules.yaml:536)
+func procCmdlineContains21(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15931,8 +16805,8 @@ func check268(ev *event.Event) bool {
 	return strings.Contains(v, "| python3 -")
 }
 
-// check269: proc.cmdline contains "| python -"
-func check269(ev *event.Event) bool {
+// procCmdlineContains22: proc.cmdline contains "| python -" (rules/lanner_rules.yaml:537)
+func procCmdlineContains22(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15940,8 +16814,8 @@ func check269(ev *event.Event) bool {
 	return strings.Contains(v, "| python -")
 }
 
-// check270: proc.cmdline contains "| perl -"
-func check270(ev *event.Event) bool {
+// procCmdlineContains23: proc.cmdline contains "| perl -" (rules/lanner_rules.yaml:537)
+func procCmdlineContains23(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15949,8 +16823,8 @@ func check270(ev *event.Event) bool {
 	return strings.Contains(v, "| perl -")
 }
 
-// check271: proc.cmdline contains "| sh;"
-func check271(ev *event.Event) bool {
+// procCmdlineContains24: proc.cmdline contains "| sh;" (rules/lanner_rules.yaml:538)
+func procCmdlineContains24(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15958,8 +16832,8 @@ func check271(ev *event.Event) bool {
 	return strings.Contains(v, "| sh;")
 }
 
-// check272: proc.cmdline contains "| bash;"
-func check272(ev *event.Event) bool {
+// procCmdlineContains25: proc.cmdline contains "| bash;" (rules/lanner_rules.yaml:538)
+func procCmdlineContains25(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15967,8 +16841,8 @@ func check272(ev *event.Event) bool {
 	return strings.Contains(v, "| bash;")
 }
 
-// check273: proc.cmdline contains "|sh;"
-func check273(ev *event.Event) bool {
+// procCmdlineContains26: proc.cmdline contains "|sh;" (rules/lanner_rules.yaml:538)
+func procCmdlineContains26(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15976,8 +16850,8 @@ func check273(ev *event.Event) bool {
 	return strings.Contains(v, "|sh;")
 }
 
-// check274: proc.cmdline contains "<(curl"
-func check274(ev *event.Event) bool {
+// procCmdlineContains27: proc.cmdline contains "<(curl" (rules/lanner_rules.yaml:539)
+func procCmdlineContains27(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15985,8 +16859,8 @@ func check274(ev *event.Event) bool {
 	return strings.Contains(v, "<(curl")
 }
 
-// check275: proc.cmdline contains "<(wget"
-func check275(ev *event.Event) bool {
+// procCmdlineContains28: proc.cmdline contains "<(wget" (rules/lanner_rules.yaml:539)
+func procCmdlineContains28(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -15994,12 +16868,41 @@ func check275(ev *event.Event) bool {
 	return strings.Contains(v, "<(wget")
 }
 
-// check276: proc.pname in ()
-func check276(ev *event.Event) bool {
-	return false
+// macroCmdlinePipesIntoInterpreter reports whether an event satisfies the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:529).
+func macroCmdlinePipesIntoInterpreter(ev *event.Event) bool {
+	return (procCmdlineEndswith(ev) || procCmdlineEndswith2(ev) || procCmdlineEndswith3(ev) || procCmdlineEndswith4(ev) || procCmdlineEndswith5(ev) || procCmdlineEndswith6(ev) || procCmdlineEndswith7(ev) || procCmdlineEndswith8(ev) || procCmdlineEndswith9(ev) || procCmdlineContains14(ev) || procCmdlineContains15(ev) || procCmdlineContains16(ev) || procCmdlineContains17(ev) || procCmdlineContains18(ev) || procCmdlineContains19(ev) || procCmdlineContains20(ev) || procCmdlineContains21(ev) || procCmdlineContains22(ev) || procCmdlineContains23(ev) || procCmdlineContains24(ev) || procCmdlineContains25(ev) || procCmdlineContains26(ev) || procCmdlineContains27(ev) || procCmdlineContains28(ev))
 }
 
-func in48(v int64) bool {
+// macroUserKnownDownloadPipeActivity is the macro user_known_download_pipe_activity (rules/lanner_rules.yaml:769): evt.num = 0
+func macroUserKnownDownloadPipeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroDownloadToolInCmdlineCond evaluates the macro download_tool_in_cmdline (rules/lanner_rules.yaml:525) over what the facts know.
+func macroDownloadToolInCmdlineCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procCmdlineContains12, "proc.cmdline"), f.Check(procCmdlineContains13, "proc.cmdline"))
+}
+
+// macroCmdlinePipesIntoInterpreterCond evaluates the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:529) over what the facts know.
+func macroCmdlinePipesIntoInterpreterCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procCmdlineEndswith, "proc.cmdline"), f.Check(procCmdlineEndswith2, "proc.cmdline"), f.Check(procCmdlineEndswith3, "proc.cmdline"), f.Check(procCmdlineEndswith4, "proc.cmdline"), f.Check(procCmdlineEndswith5, "proc.cmdline"), f.Check(procCmdlineEndswith6, "proc.cmdline"), f.Check(procCmdlineEndswith7, "proc.cmdline"), f.Check(procCmdlineEndswith8, "proc.cmdline"), f.Check(procCmdlineEndswith9, "proc.cmdline"), f.Check(procCmdlineContains14, "proc.cmdline"), f.Check(procCmdlineContains15, "proc.cmdline"), f.Check(procCmdlineContains16, "proc.cmdline"), f.Check(procCmdlineContains17, "proc.cmdline"), f.Check(procCmdlineContains18, "proc.cmdline"), f.Check(procCmdlineContains19, "proc.cmdline"), f.Check(procCmdlineContains20, "proc.cmdline"), f.Check(procCmdlineContains21, "proc.cmdline"), f.Check(procCmdlineContains22, "proc.cmdline"), f.Check(procCmdlineContains23, "proc.cmdline"), f.Check(procCmdlineContains24, "proc.cmdline"), f.Check(procCmdlineContains25, "proc.cmdline"), f.Check(procCmdlineContains26, "proc.cmdline"), f.Check(procCmdlineContains27, "proc.cmdline"), f.Check(procCmdlineContains28, "proc.cmdline"))
+}
+
+// macroUserKnownShellConnectionActivity is the macro user_known_shell_connection_activity (rules/lanner_rules.yaml:779): evt.num = 0
+func macroUserKnownShellConnectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listMinerPoolPorts reports whether v is an item of miner_pool_ports.
+func listMinerPoolPorts(v int64) bool {
 	switch v {
 	case int64(3333), int64(3334), int64(3335), int64(3336), int64(3357), int64(4444), int64(5555), int64(5556), int64(5588), int64(5730), int64(6099), int64(6666), int64(7777), int64(7778), int64(9999), int64(14433), int64(14444), int64(20535), int64(20580), int64(45560), int64(45700):
 		return true
@@ -16007,16 +16910,26 @@ func in48(v int64) bool {
 	return false
 }
 
-// check277: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700)
-func check277(ev *event.Event) bool {
+// fdSportInMinerPoolPorts: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700) (rules/lanner_rules.yaml:1532)
+func fdSportInMinerPoolPorts(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in48(v)
+	return listMinerPoolPorts(v)
 }
 
-func in49(v string) bool {
+// macroUserKnownMiningPortActivity is the macro user_known_mining_port_activity (rules/lanner_rules.yaml:797): evt.num = 0
+func macroUserKnownMiningPortActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listSystemUtilityNames reports whether v is an item of system_utility_names.
+func listSystemUtilityNames(v string) bool {
 	switch v {
 	case "base64", "basename", "cat", "chattr", "chgrp", "chmod", "chown", "cmp", "cp", "cut", "date", "df", "diff", "dirname", "dmesg", "du", "echo", "egrep", "env", "expr", "fgrep", "file", "find", "free", "grep", "groups", "head", "hexdump", "hostname", "id", "kill", "last", "lastlog", "less", "ln", "logname", "ls", "lsattr", "lsblk", "lscpu", "lsmod", "lsof", "md5sum", "mkdir", "more", "mount", "mv", "nice", "nl", "nohup", "od", "passwd", "pgrep", "pkill", "printf", "ps", "readlink", "realpath", "rm", "rmdir", "sed", "seq", "sha1sum", "sha256sum", "sha512sum", "sleep", "sort", "stat", "strings", "stty", "sync", "tail", "tee", "timeout", "top", "touch", "tr", "tty", "umount", "uname", "uniq", "uptime", "users", "vmstat", "w", "wc", "which", "who", "whoami", "xargs", "xxd", "yes":
 		return true
@@ -16024,17 +16937,17 @@ func in49(v string) bool {
 	return false
 }
 
-// check278: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro...
-func check278(ev *event.Event) bool {
+// procNameInSystemUtilityNames: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro... (rules/lanner_rules.yaml:1548)
+func procNameInSystemUtilityNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in49(v)
+	return listSystemUtilityNames(v)
 }
 
-// check279: fd.sport = 53
-func check279(ev *event.Event) bool {
+// fdSportIs: fd.sport = 53 (rules/lanner_rules.yaml:1549)
+func fdSportIs(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16042,7 +16955,17 @@ func check279(ev *event.Event) bool {
 	return v == int64(53)
 }
 
-func in50(v string) bool {
+// macroUserKnownUtilityConnectionActivity is the macro user_known_utility_connection_activity (rules/lanner_rules.yaml:801): evt.num = 0
+func macroUserKnownUtilityConnectionActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listTunnelToolNames reports whether v is an item of tunnel_tool_names.
+func listTunnelToolNames(v string) bool {
 	switch v {
 	case "3proxy", "bore", "chisel", "dnscat", "dnscat2", "frpc", "frps", "gost", "iodine", "iodined", "ligolo", "ligolo-agent", "ligolo-ng", "ngrok", "pwncat", "pwncat-cs", "rathole", "revsocks", "sliver", "sliver-client":
 		return true
@@ -16050,16 +16973,26 @@ func in50(v string) bool {
 	return false
 }
 
-// check280: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client)
-func check280(ev *event.Event) bool {
+// procNameInTunnelToolNames: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client) (rules/lanner_rules.yaml:1564)
+func procNameInTunnelToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in50(v)
+	return listTunnelToolNames(v)
 }
 
-func in51(v string) bool {
+// macroUserKnownTunnelActivity is the macro user_known_tunnel_activity (rules/lanner_rules.yaml:809): evt.num = 0
+func macroUserKnownTunnelActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listFileSearchNames reports whether v is an item of file_search_names.
+func listFileSearchNames(v string) bool {
 	switch v {
 	case "ack", "ag", "egrep", "fd", "fdfind", "fgrep", "find", "grep", "locate", "mlocate", "plocate", "rg", "ugrep":
 		return true
@@ -16067,17 +17000,17 @@ func in51(v string) bool {
 	return false
 }
 
-// check281: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind)
-func check281(ev *event.Event) bool {
+// procNameInFileSearchNames: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind) (rules/lanner_rules.yaml:1578)
+func procNameInFileSearchNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in51(v)
+	return listFileSearchNames(v)
 }
 
-// check282: proc.args contains id_rsa
-func check282(ev *event.Event) bool {
+// procArgsContains26: proc.args contains id_rsa (rules/lanner_rules.yaml:584)
+func procArgsContains26(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16085,8 +17018,8 @@ func check282(ev *event.Event) bool {
 	return strings.Contains(v, "id_rsa")
 }
 
-// check283: proc.args contains id_dsa
-func check283(ev *event.Event) bool {
+// procArgsContains27: proc.args contains id_dsa (rules/lanner_rules.yaml:584)
+func procArgsContains27(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16094,8 +17027,8 @@ func check283(ev *event.Event) bool {
 	return strings.Contains(v, "id_dsa")
 }
 
-// check284: proc.args contains id_ecdsa
-func check284(ev *event.Event) bool {
+// procArgsContains28: proc.args contains id_ecdsa (rules/lanner_rules.yaml:584)
+func procArgsContains28(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16103,8 +17036,8 @@ func check284(ev *event.Event) bool {
 	return strings.Contains(v, "id_ecdsa")
 }
 
-// check285: proc.args contains id_ed25519
-func check285(ev *event.Event) bool {
+// procArgsContains29: proc.args contains id_ed25519 (rules/lanner_rules.yaml:585)
+func procArgsContains29(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16112,8 +17045,8 @@ func check285(ev *event.Event) bool {
 	return strings.Contains(v, "id_ed25519")
 }
 
-// check286: proc.args contains "PRIVATE KEY"
-func check286(ev *event.Event) bool {
+// procArgsContains30: proc.args contains "PRIVATE KEY" (rules/lanner_rules.yaml:585)
+func procArgsContains30(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16121,8 +17054,8 @@ func check286(ev *event.Event) bool {
 	return strings.Contains(v, "PRIVATE KEY")
 }
 
-// check287: proc.args contains .ppk
-func check287(ev *event.Event) bool {
+// procArgsContains31: proc.args contains .ppk (rules/lanner_rules.yaml:585)
+func procArgsContains31(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16130,8 +17063,8 @@ func check287(ev *event.Event) bool {
 	return strings.Contains(v, ".ppk")
 }
 
-// check288: proc.args contains "*.pem"
-func check288(ev *event.Event) bool {
+// procArgsContains32: proc.args contains "*.pem" (rules/lanner_rules.yaml:586)
+func procArgsContains32(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16139,8 +17072,8 @@ func check288(ev *event.Event) bool {
 	return strings.Contains(v, "*.pem")
 }
 
-// check289: proc.args contains "*.key"
-func check289(ev *event.Event) bool {
+// procArgsContains33: proc.args contains "*.key" (rules/lanner_rules.yaml:586)
+func procArgsContains33(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16148,8 +17081,8 @@ func check289(ev *event.Event) bool {
 	return strings.Contains(v, "*.key")
 }
 
-// check290: proc.args contains .kdbx
-func check290(ev *event.Event) bool {
+// procArgsContains34: proc.args contains .kdbx (rules/lanner_rules.yaml:586)
+func procArgsContains34(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16157,8 +17090,8 @@ func check290(ev *event.Event) bool {
 	return strings.Contains(v, ".kdbx")
 }
 
-// check291: proc.args contains wallet.dat
-func check291(ev *event.Event) bool {
+// procArgsContains35: proc.args contains wallet.dat (rules/lanner_rules.yaml:587)
+func procArgsContains35(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16166,8 +17099,8 @@ func check291(ev *event.Event) bool {
 	return strings.Contains(v, "wallet.dat")
 }
 
-// check292: proc.args contains aws_secret_access_key
-func check292(ev *event.Event) bool {
+// procArgsContains36: proc.args contains aws_secret_access_key (rules/lanner_rules.yaml:587)
+func procArgsContains36(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16175,8 +17108,27 @@ func check292(ev *event.Event) bool {
 	return strings.Contains(v, "aws_secret_access_key")
 }
 
-// check293: proc.name = setenforce
-func check293(ev *event.Event) bool {
+// macroPrivateKeySearchTerms reports whether an event satisfies the macro private_key_search_terms (rules/lanner_rules.yaml:582).
+func macroPrivateKeySearchTerms(ev *event.Event) bool {
+	return (procArgsContains26(ev) || procArgsContains27(ev) || procArgsContains28(ev) || procArgsContains29(ev) || procArgsContains30(ev) || procArgsContains31(ev) || procArgsContains32(ev) || procArgsContains33(ev) || procArgsContains34(ev) || procArgsContains35(ev) || procArgsContains36(ev))
+}
+
+// macroUserKnownKeySearchActivity is the macro user_known_key_search_activity (rules/lanner_rules.yaml:813): evt.num = 0
+func macroUserKnownKeySearchActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroPrivateKeySearchTermsCond evaluates the macro private_key_search_terms (rules/lanner_rules.yaml:582) over what the facts know.
+func macroPrivateKeySearchTermsCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procArgsContains26, "proc.args"), f.Check(procArgsContains27, "proc.args"), f.Check(procArgsContains28, "proc.args"), f.Check(procArgsContains29, "proc.args"), f.Check(procArgsContains30, "proc.args"), f.Check(procArgsContains31, "proc.args"), f.Check(procArgsContains32, "proc.args"), f.Check(procArgsContains33, "proc.args"), f.Check(procArgsContains34, "proc.args"), f.Check(procArgsContains35, "proc.args"), f.Check(procArgsContains36, "proc.args"))
+}
+
+// procNameIs2: proc.name = setenforce (rules/lanner_rules.yaml:591)
+func procNameIs2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16184,7 +17136,7 @@ func check293(ev *event.Event) bool {
 	return v == "setenforce"
 }
 
-func in52(v string) bool {
+func in13(v string) bool {
 	switch v {
 	case "0", "Permissive", "permissive":
 		return true
@@ -16192,17 +17144,17 @@ func in52(v string) bool {
 	return false
 }
 
-// check294: proc.args in (0, permissive, Permissive)
-func check294(ev *event.Event) bool {
+// procArgsIn2: proc.args in (0, permissive, Permissive) (rules/lanner_rules.yaml:591)
+func procArgsIn2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in52(v)
+	return in13(v)
 }
 
-// check295: proc.name = auditctl
-func check295(ev *event.Event) bool {
+// procNameIs3: proc.name = auditctl (rules/lanner_rules.yaml:592)
+func procNameIs3(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16210,8 +17162,8 @@ func check295(ev *event.Event) bool {
 	return v == "auditctl"
 }
 
-// check296: proc.args contains "-e 0"
-func check296(ev *event.Event) bool {
+// procArgsContains37: proc.args contains "-e 0" (rules/lanner_rules.yaml:592)
+func procArgsContains37(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16219,8 +17171,8 @@ func check296(ev *event.Event) bool {
 	return strings.Contains(v, "-e 0")
 }
 
-// check297: proc.args = "-D"
-func check297(ev *event.Event) bool {
+// procArgsIs: proc.args = "-D" (rules/lanner_rules.yaml:592)
+func procArgsIs(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16228,8 +17180,8 @@ func check297(ev *event.Event) bool {
 	return v == "-D"
 }
 
-// check298: proc.args startswith "-D "
-func check298(ev *event.Event) bool {
+// procArgsStartswith6: proc.args startswith "-D " (rules/lanner_rules.yaml:592)
+func procArgsStartswith6(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16237,8 +17189,8 @@ func check298(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-D ")
 }
 
-// check299: proc.name = aa-teardown
-func check299(ev *event.Event) bool {
+// procNameIs4: proc.name = aa-teardown (rules/lanner_rules.yaml:593)
+func procNameIs4(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16246,8 +17198,8 @@ func check299(ev *event.Event) bool {
 	return v == "aa-teardown"
 }
 
-// check300: proc.name = ufw
-func check300(ev *event.Event) bool {
+// procNameIs5: proc.name = ufw (rules/lanner_rules.yaml:594)
+func procNameIs5(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16255,8 +17207,8 @@ func check300(ev *event.Event) bool {
 	return v == "ufw"
 }
 
-// check301: proc.args contains disable
-func check301(ev *event.Event) bool {
+// procArgsContains38: proc.args contains disable (rules/lanner_rules.yaml:594)
+func procArgsContains38(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16264,8 +17216,8 @@ func check301(ev *event.Event) bool {
 	return strings.Contains(v, "disable")
 }
 
-// check302: proc.name in (systemctl, service)
-func check302(ev *event.Event) bool {
+// procNameIn5: proc.name in (systemctl, service) (rules/lanner_rules.yaml:595)
+func procNameIn5(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16273,8 +17225,8 @@ func check302(ev *event.Event) bool {
 	return (v == "systemctl" || v == "service")
 }
 
-// check303: proc.args contains stop
-func check303(ev *event.Event) bool {
+// procArgsContains39: proc.args contains stop (rules/lanner_rules.yaml:596)
+func procArgsContains39(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16282,8 +17234,8 @@ func check303(ev *event.Event) bool {
 	return strings.Contains(v, "stop")
 }
 
-// check304: proc.args contains mask
-func check304(ev *event.Event) bool {
+// procArgsContains40: proc.args contains mask (rules/lanner_rules.yaml:596)
+func procArgsContains40(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16291,8 +17243,8 @@ func check304(ev *event.Event) bool {
 	return strings.Contains(v, "mask")
 }
 
-// check305: proc.args contains kill
-func check305(ev *event.Event) bool {
+// procArgsContains41: proc.args contains kill (rules/lanner_rules.yaml:597)
+func procArgsContains41(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16300,8 +17252,8 @@ func check305(ev *event.Event) bool {
 	return strings.Contains(v, "kill")
 }
 
-// check306: proc.args contains auditd
-func check306(ev *event.Event) bool {
+// procArgsContains42: proc.args contains auditd (rules/lanner_rules.yaml:598)
+func procArgsContains42(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16309,8 +17261,8 @@ func check306(ev *event.Event) bool {
 	return strings.Contains(v, "auditd")
 }
 
-// check307: proc.args contains apparmor
-func check307(ev *event.Event) bool {
+// procArgsContains43: proc.args contains apparmor (rules/lanner_rules.yaml:598)
+func procArgsContains43(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16318,8 +17270,8 @@ func check307(ev *event.Event) bool {
 	return strings.Contains(v, "apparmor")
 }
 
-// check308: proc.args contains lanner
-func check308(ev *event.Event) bool {
+// procArgsContains44: proc.args contains lanner (rules/lanner_rules.yaml:598)
+func procArgsContains44(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16327,8 +17279,8 @@ func check308(ev *event.Event) bool {
 	return strings.Contains(v, "lanner")
 }
 
-// check309: proc.args contains falco
-func check309(ev *event.Event) bool {
+// procArgsContains45: proc.args contains falco (rules/lanner_rules.yaml:599)
+func procArgsContains45(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16336,8 +17288,8 @@ func check309(ev *event.Event) bool {
 	return strings.Contains(v, "falco")
 }
 
-// check310: proc.args contains firewalld
-func check310(ev *event.Event) bool {
+// procArgsContains46: proc.args contains firewalld (rules/lanner_rules.yaml:599)
+func procArgsContains46(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16345,8 +17297,8 @@ func check310(ev *event.Event) bool {
 	return strings.Contains(v, "firewalld")
 }
 
-// check311: proc.args contains ufw
-func check311(ev *event.Event) bool {
+// procArgsContains47: proc.args contains ufw (rules/lanner_rules.yaml:599)
+func procArgsContains47(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16354,8 +17306,8 @@ func check311(ev *event.Event) bool {
 	return strings.Contains(v, "ufw")
 }
 
-// check312: proc.args contains osqueryd
-func check312(ev *event.Event) bool {
+// procArgsContains48: proc.args contains osqueryd (rules/lanner_rules.yaml:600)
+func procArgsContains48(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16363,8 +17315,8 @@ func check312(ev *event.Event) bool {
 	return strings.Contains(v, "osqueryd")
 }
 
-// check313: proc.args contains wazuh
-func check313(ev *event.Event) bool {
+// procArgsContains49: proc.args contains wazuh (rules/lanner_rules.yaml:600)
+func procArgsContains49(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16372,8 +17324,8 @@ func check313(ev *event.Event) bool {
 	return strings.Contains(v, "wazuh")
 }
 
-// check314: proc.args contains fail2ban
-func check314(ev *event.Event) bool {
+// procArgsContains50: proc.args contains fail2ban (rules/lanner_rules.yaml:600)
+func procArgsContains50(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16381,8 +17333,8 @@ func check314(ev *event.Event) bool {
 	return strings.Contains(v, "fail2ban")
 }
 
-// check315: proc.args contains rsyslog
-func check315(ev *event.Event) bool {
+// procArgsContains51: proc.args contains rsyslog (rules/lanner_rules.yaml:601)
+func procArgsContains51(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16390,8 +17342,8 @@ func check315(ev *event.Event) bool {
 	return strings.Contains(v, "rsyslog")
 }
 
-// check316: proc.args contains journald
-func check316(ev *event.Event) bool {
+// procArgsContains52: proc.args contains journald (rules/lanner_rules.yaml:601)
+func procArgsContains52(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16399,7 +17351,26 @@ func check316(ev *event.Event) bool {
 	return strings.Contains(v, "journald")
 }
 
-func in53(v string) bool {
+// macroSecurityControlDisabled reports whether an event satisfies the macro security_control_disabled (rules/lanner_rules.yaml:589).
+func macroSecurityControlDisabled(ev *event.Event) bool {
+	return ((procNameIs2(ev) && procArgsIn2(ev)) || (procNameIs3(ev) && (procArgsContains37(ev) || procArgsIs(ev) || procArgsStartswith6(ev))) || procNameIs4(ev) || (procNameIs5(ev) && procArgsContains38(ev)) || (procNameIn5(ev) && (procArgsContains39(ev) || procArgsContains38(ev) || procArgsContains40(ev) || procArgsContains41(ev)) && (procArgsContains42(ev) || procArgsContains43(ev) || procArgsContains44(ev) || procArgsContains45(ev) || procArgsContains46(ev) || procArgsContains47(ev) || procArgsContains48(ev) || procArgsContains49(ev) || procArgsContains50(ev) || procArgsContains51(ev) || procArgsContains52(ev))))
+}
+
+// macroUserKnownSecurityControlActivity is the macro user_known_security_control_activity (rules/lanner_rules.yaml:823): evt.num = 0
+func macroUserKnownSecurityControlActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroSecurityControlDisabledCond evaluates the macro security_control_disabled (rules/lanner_rules.yaml:589) over what the facts know.
+func macroSecurityControlDisabledCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs2, "proc.name"), f.Check(procArgsIn2, "proc.args")), ruleset.TriAnd(f.Check(procNameIs3, "proc.name"), ruleset.TriOr(f.Check(procArgsContains37, "proc.args"), f.Check(procArgsIs, "proc.args"), f.Check(procArgsStartswith6, "proc.args"))), f.Check(procNameIs4, "proc.name"), ruleset.TriAnd(f.Check(procNameIs5, "proc.name"), f.Check(procArgsContains38, "proc.args")), ruleset.TriAnd(f.Check(procNameIn5, "proc.name"), ruleset.TriOr(f.Check(procArgsContains39, "proc.args"), f.Check(procArgsContains38, "proc.args"), f.Check(procArgsContains40, "proc.args"), f.Check(procArgsContains41, "proc.args")), ruleset.TriOr(f.Check(procArgsContains42, "proc.args"), f.Check(procArgsContains43, "proc.args"), f.Check(procArgsContains44, "proc.args"), f.Check(procArgsContains45, "proc.args"), f.Check(procArgsContains46, "proc.args"), f.Check(procArgsContains47, "proc.args"), f.Check(procArgsContains48, "proc.args"), f.Check(procArgsContains49, "proc.args"), f.Check(procArgsContains50, "proc.args"), f.Check(procArgsContains51, "proc.args"), f.Check(procArgsContains52, "proc.args"))))
+}
+
+func in14(v string) bool {
 	switch v {
 	case "shred", "srm", "wipe":
 		return true
@@ -16407,17 +17378,17 @@ func in53(v string) bool {
 	return false
 }
 
-// check317: proc.name in (shred, wipe, srm)
-func check317(ev *event.Event) bool {
+// procNameIn6: proc.name in (shred, wipe, srm) (rules/lanner_rules.yaml:605)
+func procNameIn6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in53(v)
+	return in14(v)
 }
 
-// check318: proc.name = truncate
-func check318(ev *event.Event) bool {
+// procNameIs6: proc.name = truncate (rules/lanner_rules.yaml:606)
+func procNameIs6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16425,8 +17396,8 @@ func check318(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// check319: proc.args contains /var/log
-func check319(ev *event.Event) bool {
+// procArgsContains53: proc.args contains /var/log (rules/lanner_rules.yaml:606)
+func procArgsContains53(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16434,8 +17405,8 @@ func check319(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// check320: proc.args contains _history
-func check320(ev *event.Event) bool {
+// procArgsContains54: proc.args contains _history (rules/lanner_rules.yaml:606)
+func procArgsContains54(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16443,8 +17414,8 @@ func check320(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// check321: proc.name = ln
-func check321(ev *event.Event) bool {
+// procNameIs7: proc.name = ln (rules/lanner_rules.yaml:607)
+func procNameIs7(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16452,8 +17423,8 @@ func check321(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// check322: proc.args contains /dev/null
-func check322(ev *event.Event) bool {
+// procArgsContains55: proc.args contains /dev/null (rules/lanner_rules.yaml:607)
+func procArgsContains55(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16461,8 +17432,27 @@ func check322(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// check323: proc.name = dd
-func check323(ev *event.Event) bool {
+// macroLogWipingCommand reports whether an event satisfies the macro log_wiping_command (rules/lanner_rules.yaml:603).
+func macroLogWipingCommand(ev *event.Event) bool {
+	return (procNameIn6(ev) || (procNameIs6(ev) && (procArgsContains53(ev) || procArgsContains54(ev))) || (procNameIs7(ev) && procArgsContains55(ev) && procArgsContains54(ev)))
+}
+
+// macroUserKnownLogWipingActivity is the macro user_known_log_wiping_activity (rules/lanner_rules.yaml:827): evt.num = 0
+func macroUserKnownLogWipingActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroLogWipingCommandCond evaluates the macro log_wiping_command (rules/lanner_rules.yaml:603) over what the facts know.
+func macroLogWipingCommandCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(procNameIn6, "proc.name"), ruleset.TriAnd(f.Check(procNameIs6, "proc.name"), ruleset.TriOr(f.Check(procArgsContains53, "proc.args"), f.Check(procArgsContains54, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs7, "proc.name"), f.Check(procArgsContains55, "proc.args"), f.Check(procArgsContains54, "proc.args")))
+}
+
+// procNameIs8: proc.name = dd (rules/lanner_rules.yaml:611)
+func procNameIs8(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16470,8 +17460,8 @@ func check323(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// check324: proc.args contains "of=/dev/sd"
-func check324(ev *event.Event) bool {
+// procArgsContains56: proc.args contains "of=/dev/sd" (rules/lanner_rules.yaml:612)
+func procArgsContains56(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16479,8 +17469,8 @@ func check324(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// check325: proc.args contains "of=/dev/vd"
-func check325(ev *event.Event) bool {
+// procArgsContains57: proc.args contains "of=/dev/vd" (rules/lanner_rules.yaml:612)
+func procArgsContains57(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16488,8 +17478,8 @@ func check325(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// check326: proc.args contains "of=/dev/xvd"
-func check326(ev *event.Event) bool {
+// procArgsContains58: proc.args contains "of=/dev/xvd" (rules/lanner_rules.yaml:612)
+func procArgsContains58(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16497,8 +17487,8 @@ func check326(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// check327: proc.args contains "of=/dev/hd"
-func check327(ev *event.Event) bool {
+// procArgsContains59: proc.args contains "of=/dev/hd" (rules/lanner_rules.yaml:613)
+func procArgsContains59(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16506,8 +17496,8 @@ func check327(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// check328: proc.args contains "of=/dev/nvme"
-func check328(ev *event.Event) bool {
+// procArgsContains60: proc.args contains "of=/dev/nvme" (rules/lanner_rules.yaml:613)
+func procArgsContains60(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16515,8 +17505,8 @@ func check328(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// check329: proc.args contains "of=/dev/mmcblk"
-func check329(ev *event.Event) bool {
+// procArgsContains61: proc.args contains "of=/dev/mmcblk" (rules/lanner_rules.yaml:613)
+func procArgsContains61(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16524,8 +17514,8 @@ func check329(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// check330: proc.args contains "of=/dev/dm-"
-func check330(ev *event.Event) bool {
+// procArgsContains62: proc.args contains "of=/dev/dm-" (rules/lanner_rules.yaml:614)
+func procArgsContains62(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16533,8 +17523,8 @@ func check330(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// check331: proc.args contains "of=/dev/mapper/"
-func check331(ev *event.Event) bool {
+// procArgsContains63: proc.args contains "of=/dev/mapper/" (rules/lanner_rules.yaml:614)
+func procArgsContains63(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16542,8 +17532,8 @@ func check331(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// check332: proc.args contains "of=/dev/md"
-func check332(ev *event.Event) bool {
+// procArgsContains64: proc.args contains "of=/dev/md" (rules/lanner_rules.yaml:614)
+func procArgsContains64(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16551,8 +17541,8 @@ func check332(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// check333: proc.name = blkdiscard
-func check333(ev *event.Event) bool {
+// procNameIs9: proc.name = blkdiscard (rules/lanner_rules.yaml:615)
+func procNameIs9(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16560,8 +17550,27 @@ func check333(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// check334: proc.env[LD_PRELOAD] != ""
-func check334(ev *event.Event) bool {
+// macroBlockDeviceOverwrite reports whether an event satisfies the macro block_device_overwrite (rules/lanner_rules.yaml:609).
+func macroBlockDeviceOverwrite(ev *event.Event) bool {
+	return ((procNameIs8(ev) && (procArgsContains56(ev) || procArgsContains57(ev) || procArgsContains58(ev) || procArgsContains59(ev) || procArgsContains60(ev) || procArgsContains61(ev) || procArgsContains62(ev) || procArgsContains63(ev) || procArgsContains64(ev))) || procNameIs9(ev))
+}
+
+// macroUserKnownBlockDeviceActivity is the macro user_known_block_device_activity (rules/lanner_rules.yaml:835): evt.num = 0
+func macroUserKnownBlockDeviceActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroBlockDeviceOverwriteCond evaluates the macro block_device_overwrite (rules/lanner_rules.yaml:609) over what the facts know.
+func macroBlockDeviceOverwriteCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs8, "proc.name"), ruleset.TriOr(f.Check(procArgsContains56, "proc.args"), f.Check(procArgsContains57, "proc.args"), f.Check(procArgsContains58, "proc.args"), f.Check(procArgsContains59, "proc.args"), f.Check(procArgsContains60, "proc.args"), f.Check(procArgsContains61, "proc.args"), f.Check(procArgsContains62, "proc.args"), f.Check(procArgsContains63, "proc.args"), f.Check(procArgsContains64, "proc.args"))), f.Check(procNameIs9, "proc.name"))
+}
+
+// procEnvLDPRELOADIsNot: proc.env[LD_PRELOAD] != "" (rules/lanner_rules.yaml:636)
+func procEnvLDPRELOADIsNot(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16573,8 +17582,8 @@ func check334(ev *event.Event) bool {
 	return v != ""
 }
 
-// check335: proc.env[LD_PRELOAD] contains /tmp/
-func check335(ev *event.Event) bool {
+// procEnvLDPRELOADContains: proc.env[LD_PRELOAD] contains /tmp/ (rules/lanner_rules.yaml:637)
+func procEnvLDPRELOADContains(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16586,8 +17595,8 @@ func check335(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// check336: proc.env[LD_PRELOAD] contains /dev/shm/
-func check336(ev *event.Event) bool {
+// procEnvLDPRELOADContains2: proc.env[LD_PRELOAD] contains /dev/shm/ (rules/lanner_rules.yaml:637)
+func procEnvLDPRELOADContains2(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16599,8 +17608,8 @@ func check336(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// check337: proc.env[LD_PRELOAD] contains /var/tmp/
-func check337(ev *event.Event) bool {
+// procEnvLDPRELOADContains3: proc.env[LD_PRELOAD] contains /var/tmp/ (rules/lanner_rules.yaml:638)
+func procEnvLDPRELOADContains3(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16612,8 +17621,8 @@ func check337(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// check338: proc.env[LD_PRELOAD] contains /run/user/
-func check338(ev *event.Event) bool {
+// procEnvLDPRELOADContains4: proc.env[LD_PRELOAD] contains /run/user/ (rules/lanner_rules.yaml:638)
+func procEnvLDPRELOADContains4(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16625,8 +17634,8 @@ func check338(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// check339: proc.env[LD_PRELOAD] contains "/."
-func check339(ev *event.Event) bool {
+// procEnvLDPRELOADContains5: proc.env[LD_PRELOAD] contains "/." (rules/lanner_rules.yaml:639)
+func procEnvLDPRELOADContains5(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "LD_PRELOAD",
@@ -16638,18 +17647,32 @@ func check339(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// check340: proc.env[LD_PRELOAD] in ()
-func check340(ev *event.Event) bool {
-	return false
+// macroPreloadFromWritableDir reports whether an event satisfies the macro preload_from_writable_dir (rules/lanner_rules.yaml:634).
+func macroPreloadFromWritableDir(ev *event.Event) bool {
+	return (procEnvLDPRELOADIsNot(ev) && (procEnvLDPRELOADContains(ev) || procEnvLDPRELOADContains2(ev) || procEnvLDPRELOADContains3(ev) || procEnvLDPRELOADContains4(ev) || procEnvLDPRELOADContains5(ev)))
 }
 
-// check341: evt.type = setuid
-func check341(ev *event.Event) bool {
+// macroUserKnownPreloadActivity is the macro user_known_preload_activity (rules/lanner_rules.yaml:847): evt.num = 0
+func macroUserKnownPreloadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroPreloadFromWritableDirCond evaluates the macro preload_from_writable_dir (rules/lanner_rules.yaml:634) over what the facts know.
+func macroPreloadFromWritableDirCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(procEnvLDPRELOADIsNot, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(procEnvLDPRELOADContains, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains2, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains3, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains4, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains5, "proc.env[LD_PRELOAD]")))
+}
+
+// evtTypeIs4: evt.type = setuid (rules/lanner_rules.yaml:338)
+func evtTypeIs4(ev *event.Event) bool {
 	return ev.Type == event.TypeSetuid
 }
 
-// check342: evt.arg.uid in (0, root)
-func check342(ev *event.Event) bool {
+// evtArgUidIn: evt.arg.uid in (0, root) (rules/lanner_rules.yaml:338)
+func evtArgUidIn(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDUID,
 		Index: -1,
@@ -16662,7 +17685,60 @@ func check342(ev *event.Event) bool {
 	return (v == "0" || v == "root")
 }
 
-func in54(v string) bool {
+// evtTypeIn3: evt.type in (setreuid, setresuid) (rules/lanner_rules.yaml:339)
+func evtTypeIn3(ev *event.Event) bool {
+	return ev.Type == event.TypeSetreuid || ev.Type == event.TypeSetresuid
+}
+
+// evtArgRuidIn: evt.arg.ruid in (0, root) (rules/lanner_rules.yaml:340)
+func evtArgRuidIn(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDRuid,
+		Index: -1,
+		Key:   "ruid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
+// evtArgEuidIn: evt.arg.euid in (0, root) (rules/lanner_rules.yaml:340)
+func evtArgEuidIn(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDEuid,
+		Index: -1,
+		Key:   "euid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
+// evtArgSuidIn: evt.arg.suid in (0, root) (rules/lanner_rules.yaml:340)
+func evtArgSuidIn(ev *event.Event) bool {
+	v, ok := event.EvtArg(ev, event.Arg{
+		ID:    event.ArgIDSuid,
+		Index: -1,
+		Key:   "suid",
+		Set:   true,
+	})
+	if !ok {
+		return false
+	}
+	return (v == "0" || v == "root")
+}
+
+// macroRootUidRequested reports whether an event satisfies the macro root_uid_requested (rules/lanner_rules.yaml:336).
+func macroRootUidRequested(ev *event.Event) bool {
+	return ((evtTypeIs4(ev) && evtArgUidIn(ev)) || (evtTypeIn3(ev) && (evtArgRuidIn(ev) || evtArgEuidIn(ev) || evtArgSuidIn(ev))))
+}
+
+// listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc reports whether v is an item of auth_reader_names, privilege_switch_names, account_tool_names, container_runtime_names.
+func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "atd", "buildah", "buildkit-runc", "buildkitd", "calife", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "cockpit-session", "conmon", "containerd", "containerd-shim", "crio", "cron", "crond", "crun", "cvtsudoers", "delgroup", "deluser", "doas", "docker", "docker-init", "docker-proxy", "dockerd", "dovecot", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "kubelet", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "passwd", "pkexec", "podman", "polkit-agent-he", "polkitd", "proftpd", "pwck", "pwconv", "pwunconv", "run0", "runc", "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "runsc", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman", "youki":
 		return true
@@ -16670,16 +17746,16 @@ func in54(v string) bool {
 	return false
 }
 
-// check343: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check343(ev *event.Event) bool {
+// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1657)
+func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in54(v)
+	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v)
 }
 
-func in55(v string) bool {
+func in15(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -16687,22 +17763,36 @@ func in55(v string) bool {
 	return false
 }
 
-// check344: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po...
-func check344(ev *event.Event) bool {
+// procNameIn7: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po... (rules/lanner_rules.yaml:1658)
+func procNameIn7(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in55(v)
+	return in15(v)
 }
 
-// check345: evt.type in (chmod, fchmod, fchmodat)
-func check345(ev *event.Event) bool {
+// macroUserKnownSetuidRootActivity is the macro user_known_setuid_root_activity (rules/lanner_rules.yaml:853): evt.num = 0
+func macroUserKnownSetuidRootActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroRootUidRequestedCond evaluates the macro root_uid_requested (rules/lanner_rules.yaml:336) over what the facts know.
+func macroRootUidRequestedCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(ruleset.TriAnd(f.Check(evtTypeIs4, "evt.type"), f.Check(evtArgUidIn, "evt.arg.uid")), ruleset.TriAnd(f.Check(evtTypeIn3, "evt.type"), ruleset.TriOr(f.Check(evtArgRuidIn, "evt.arg.ruid"), f.Check(evtArgEuidIn, "evt.arg.euid"), f.Check(evtArgSuidIn, "evt.arg.suid"))))
+}
+
+// macroChmodEvent is the macro chmod_event (rules/lanner_rules.yaml:332): evt.type in (chmod, fchmod, fchmodat)
+func macroChmodEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// check346: evt.arg.mode contains S_ISUID
-func check346(ev *event.Event) bool {
+// evtArgModeContains: evt.arg.mode contains S_ISUID (rules/lanner_rules.yaml:1679)
+func evtArgModeContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16715,8 +17805,8 @@ func check346(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// check347: evt.arg.mode contains S_ISGID
-func check347(ev *event.Event) bool {
+// evtArgModeContains2: evt.arg.mode contains S_ISGID (rules/lanner_rules.yaml:1679)
+func evtArgModeContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -16729,7 +17819,7 @@ func check347(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in56(v string) bool {
+func in16(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -16737,22 +17827,31 @@ func in56(v string) bool {
 	return false
 }
 
-// check348: proc.name in (tar, bsdtar, cpio, rsync, cp, exe)
-func check348(ev *event.Event) bool {
+// procNameIn8: proc.name in (tar, bsdtar, cpio, rsync, cp, exe) (rules/lanner_rules.yaml:1683)
+func procNameIn8(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in56(v)
+	return in16(v)
 }
 
-// check349: evt.type = bpf
-func check349(ev *event.Event) bool {
+// macroUserKnownSetuidBitActivity is the macro user_known_setuid_bit_activity (rules/lanner_rules.yaml:861): evt.num = 0
+func macroUserKnownSetuidBitActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtTypeIs5: evt.type = bpf (rules/lanner_rules.yaml:642)
+func evtTypeIs5(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// check350: evt.arg.cmd = 5
-func check350(ev *event.Event) bool {
+// evtArgCmdIs: evt.arg.cmd = 5 (rules/lanner_rules.yaml:642)
+func evtArgCmdIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16765,8 +17864,8 @@ func check350(ev *event.Event) bool {
 	return v == "5"
 }
 
-// check351: evt.arg.cmd contains BPF_PROG_LOAD
-func check351(ev *event.Event) bool {
+// evtArgCmdContains: evt.arg.cmd contains BPF_PROG_LOAD (rules/lanner_rules.yaml:642)
+func evtArgCmdContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
 		Index: -1,
@@ -16779,7 +17878,13 @@ func check351(ev *event.Event) bool {
 	return strings.Contains(v, "BPF_PROG_LOAD")
 }
 
-func in57(v string) bool {
+// macroBpfProgramLoad reports whether an event satisfies the macro bpf_program_load (rules/lanner_rules.yaml:641).
+func macroBpfProgramLoad(ev *event.Event) bool {
+	return (evtTypeIs5(ev) && (evtArgCmdIs(ev) || evtArgCmdContains(ev)))
+}
+
+// listBpfLoaderNames reports whether v is an item of bpf_loader_names.
+func listBpfLoaderNames(v string) bool {
 	switch v {
 	case "bpfman", "bpftool", "bpftrace", "calico-node", "cilium-agent", "crun", "falco", "ip", "lanner", "lannerd", "parca-agent", "runc", "suricata", "system-probe", "tc", "tetragon", "tracee", "xdp-loader":
 		return true
@@ -16787,22 +17892,36 @@ func in57(v string) bool {
 	return false
 }
 
-// check352: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata)
-func check352(ev *event.Event) bool {
+// procNameInBpfLoaderNames: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata) (rules/lanner_rules.yaml:1699)
+func procNameInBpfLoaderNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in57(v)
+	return listBpfLoaderNames(v)
 }
 
-// check353: evt.type = userfaultfd
-func check353(ev *event.Event) bool {
+// macroUserKnownBpfActivity is the macro user_known_bpf_activity (rules/lanner_rules.yaml:871): evt.num = 0
+func macroUserKnownBpfActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroBpfProgramLoadCond evaluates the macro bpf_program_load (rules/lanner_rules.yaml:641) over what the facts know.
+func macroBpfProgramLoadCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(evtTypeIs5, "evt.type"), ruleset.TriOr(f.Check(evtArgCmdIs, "evt.arg.cmd"), f.Check(evtArgCmdContains, "evt.arg.cmd")))
+}
+
+// evtTypeIs6: evt.type = userfaultfd (rules/lanner_rules.yaml:1714)
+func evtTypeIs6(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// check354: user.uid != 0
-func check354(ev *event.Event) bool {
+// userUidIsNot: user.uid != 0 (rules/lanner_rules.yaml:1715)
+func userUidIsNot(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16810,7 +17929,8 @@ func check354(ev *event.Event) bool {
 	return v != int64(0)
 }
 
-func in58(v string) bool {
+// listUserfaultfdUserNames reports whether v is an item of userfaultfd_user_names.
+func listUserfaultfdUserNames(v string) bool {
 	switch v {
 	case "criu", "crosvm", "firecracker", "qemu-kvm", "qemu-system-aar", "qemu-system-x86":
 		return true
@@ -16818,17 +17938,26 @@ func in58(v string) bool {
 	return false
 }
 
-// check355: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker)
-func check355(ev *event.Event) bool {
+// procNameInUserfaultfdUserNames: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker) (rules/lanner_rules.yaml:1716)
+func procNameInUserfaultfdUserNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in58(v)
+	return listUserfaultfdUserNames(v)
 }
 
-// check356: evt.arg.request contains PTRACE_ATTACH
-func check356(ev *event.Event) bool {
+// macroUserKnownUserfaultfdActivity is the macro user_known_userfaultfd_activity (rules/lanner_rules.yaml:875): evt.num = 0
+func macroUserKnownUserfaultfdActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgRequestContains4: evt.arg.request contains PTRACE_ATTACH (rules/lanner_rules.yaml:1731)
+func evtArgRequestContains4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16841,8 +17970,8 @@ func check356(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// check357: evt.arg.request contains PTRACE_SEIZE
-func check357(ev *event.Event) bool {
+// evtArgRequestContains5: evt.arg.request contains PTRACE_SEIZE (rules/lanner_rules.yaml:1731)
+func evtArgRequestContains5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -16855,8 +17984,17 @@ func check357(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// check358: evt.is_open_read = true
-func check358(ev *event.Event) bool {
+// macroUserKnownPtraceAttachActivity is the macro user_known_ptrace_attach_activity (rules/lanner_rules.yaml:885): evt.num = 0
+func macroUserKnownPtraceAttachActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtIsOpenReadIs: evt.is_open_read = true (rules/lanner_rules.yaml:306)
+func evtIsOpenReadIs(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16864,7 +18002,13 @@ func check358(ev *event.Event) bool {
 	return v == true
 }
 
-func in59(v string) bool {
+// macroFileOpenedForRead reports whether an event satisfies the macro file_opened_for_read (rules/lanner_rules.yaml:305).
+func macroFileOpenedForRead(ev *event.Event) bool {
+	return (macroFileOpenEvent(ev) && evtIsOpenReadIs(ev) && fdTypecharIs2(ev) && fdNumGe(ev))
+}
+
+// listAuthStoreFiles reports whether v is an item of auth_store_files.
+func listAuthStoreFiles(v string) bool {
 	switch v {
 	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
 		return true
@@ -16872,17 +18016,17 @@ func in59(v string) bool {
 	return false
 }
 
-// check359: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check359(ev *event.Event) bool {
+// fdNameInAuthStoreFiles: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd) (rules/lanner_rules.yaml:422)
+func fdNameInAuthStoreFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in59(v)
+	return listAuthStoreFiles(v)
 }
 
-// check360: fd.directory in (/etc/sudoers.d, /etc/pam.d)
-func check360(ev *event.Event) bool {
+// fdDirectoryInAuthStoreDirs: fd.directory in (/etc/sudoers.d, /etc/pam.d) (rules/lanner_rules.yaml:422)
+func fdDirectoryInAuthStoreDirs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16890,35 +18034,33 @@ func check360(ev *event.Event) bool {
 	return (v == "/etc/sudoers.d" || v == "/etc/pam.d")
 }
 
-func in60(v string) bool {
-	switch v {
-	case "/etc/gshadow", "/etc/gshadow-", "/etc/security/opasswd", "/etc/shadow", "/etc/shadow-", "/etc/sudoers":
-		return true
-	}
-	return false
-}
-
-// check361: lanner.fd.realpath in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd)
-func check361(ev *event.Event) bool {
+// lannerFdRealpathInAuthStoreFiles: lanner.fd.realpath in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd) (rules/lanner_rules.yaml:423)
+func lannerFdRealpathInAuthStoreFiles(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in60(v)
+	return listAuthStoreFiles(v)
 }
 
-var prefixes61 = match.NewPathPrefixes("/etc/sudoers.d", "/etc/pam.d")
+var listAuthStoreDirs = match.NewPathPrefixes("/etc/sudoers.d", "/etc/pam.d")
 
-// check362: lanner.fd.realpath pmatch (/etc/sudoers.d, /etc/pam.d)
-func check362(ev *event.Event) bool {
+// lannerFdRealpathPmatchAuthStoreDirs: lanner.fd.realpath pmatch (/etc/sudoers.d, /etc/pam.d) (rules/lanner_rules.yaml:423)
+func lannerFdRealpathPmatchAuthStoreDirs(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes61.Match(v)
+	return listAuthStoreDirs.Match(v)
 }
 
-func in62(v string) bool {
+// macroAuthStorePath reports whether an event satisfies the macro auth_store_path (rules/lanner_rules.yaml:420).
+func macroAuthStorePath(ev *event.Event) bool {
+	return (fdNameInAuthStoreFiles(ev) || fdDirectoryInAuthStoreDirs(ev) || lannerFdRealpathInAuthStoreFiles(ev) || lannerFdRealpathPmatchAuthStoreDirs(ev))
+}
+
+// listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2 reports whether v is an item of auth_reader_names, privilege_switch_names, account_tool_names, security_agent_names.
+func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v string) bool {
 	switch v {
 	case "(sd-pam)", "accounts-daemon", "addgroup", "adduser", "aide", "atd", "auditbeat", "calife", "chage", "chfn", "chgpasswd", "chkrootkit", "chpasswd", "chsh", "clamd", "clamscan", "cockpit-session", "cron", "crond", "cvtsudoers", "debsums", "delgroup", "deluser", "doas", "dovecot", "falco", "falcon-sensor", "gdm-session-wor", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "kcheckpass", "ksu", "lanner", "lannerd", "lightdm", "login", "mkhomedir_helpe", "newgrp", "newusers", "nscd", "oddjob_mkhomed", "osqueryd", "passwd", "pkexec", "polkit-agent-he", "polkitd", "process-agent", "proftpd", "pwck", "pwconv", "pwunconv", "rkhunter", "run0", "runuser", "saslauthd", "screen", "sddm-helper", "sg", "smbd", "sshd", "sshd-auth", "sshd-session", "sssd", "sssd_be", "sssd_nss", "su", "sudo", "sudo_logsrvd", "sudoedit", "sudoreplay", "sysdig", "system-probe", "tetragon", "tracee", "tripwire", "unix2_chkpwd", "unix_chkpwd", "useradd", "userdel", "usermod", "vigr", "vipw", "visudo", "vlock", "vsftpd", "winbindd", "xrdp-sesman":
 		return true
@@ -16926,17 +18068,36 @@ func in62(v string) bool {
 	return false
 }
 
-// check363: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li...
-func check363(ev *event.Event) bool {
+// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1747)
+func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in62(v)
+	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v)
 }
 
-// check364: fd.name glob "/etc/ssh/ssh_host_*_key"
-func check364(ev *event.Event) bool {
+// macroUserKnownAuthStoreReadActivity is the macro user_known_auth_store_read_activity (rules/lanner_rules.yaml:899): evt.num = 0
+func macroUserKnownAuthStoreReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroFileOpenedForReadCond evaluates the macro file_opened_for_read (rules/lanner_rules.yaml:305) over what the facts know.
+func macroFileOpenedForReadCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtIsOpenReadIs, "evt.is_open_read"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"))
+}
+
+// macroAuthStorePathCond evaluates the macro auth_store_path (rules/lanner_rules.yaml:420) over what the facts know.
+func macroAuthStorePathCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameInAuthStoreFiles, "fd.name"), f.Check(fdDirectoryInAuthStoreDirs, "fd.directory"), f.Check(lannerFdRealpathInAuthStoreFiles, "lanner.fd.realpath"), f.Check(lannerFdRealpathPmatchAuthStoreDirs, "lanner.fd.realpath"))
+}
+
+// fdNameGlob4: fd.name glob "/etc/ssh/ssh_host_*_key" (rules/lanner_rules.yaml:432)
+func fdNameGlob4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16944,8 +18105,8 @@ func check364(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check365: lanner.fd.realpath glob "/etc/ssh/ssh_host_*_key"
-func check365(ev *event.Event) bool {
+// lannerFdRealpathGlob: lanner.fd.realpath glob "/etc/ssh/ssh_host_*_key" (rules/lanner_rules.yaml:432)
+func lannerFdRealpathGlob(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16953,8 +18114,8 @@ func check365(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// check366: fd.directory = /root/.ssh
-func check366(ev *event.Event) bool {
+// fdDirectoryIs5: fd.directory = /root/.ssh (rules/lanner_rules.yaml:426)
+func fdDirectoryIs5(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16962,8 +18123,8 @@ func check366(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// check367: fd.directory glob "/home/*/.ssh"
-func check367(ev *event.Event) bool {
+// fdDirectoryGlob3: fd.directory glob "/home/*/.ssh" (rules/lanner_rules.yaml:426)
+func fdDirectoryGlob3(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16971,8 +18132,13 @@ func check367(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// check368: fd.filename endswith .pub
-func check368(ev *event.Event) bool {
+// macroUserSshDir reports whether an event satisfies the macro user_ssh_dir (rules/lanner_rules.yaml:425).
+func macroUserSshDir(ev *event.Event) bool {
+	return (fdDirectoryIs5(ev) || fdDirectoryGlob3(ev))
+}
+
+// fdFilenameEndswith7: fd.filename endswith .pub (rules/lanner_rules.yaml:434)
+func fdFilenameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -16980,7 +18146,7 @@ func check368(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in63(v string) bool {
+func in17(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -16988,16 +18154,22 @@ func in63(v string) bool {
 	return false
 }
 
-// check369: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc)
-func check369(ev *event.Event) bool {
+// fdFilenameIn: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc) (rules/lanner_rules.yaml:435)
+func fdFilenameIn(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in63(v)
+	return in17(v)
 }
 
-func in64(v string) bool {
+// macroSshPrivateKeyPath reports whether an event satisfies the macro ssh_private_key_path (rules/lanner_rules.yaml:430).
+func macroSshPrivateKeyPath(ev *event.Event) bool {
+	return (fdNameGlob4(ev) || lannerFdRealpathGlob(ev) || (macroUserSshDir(ev) && !fdFilenameEndswith7(ev) && !fdFilenameIn(ev)))
+}
+
+// listSshKeyReaderNamesSecurityAgentNames reports whether v is an item of ssh_key_reader_names, security_agent_names.
+func listSshKeyReaderNamesSecurityAgentNames(v string) bool {
 	switch v {
 	case "aide", "auditbeat", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "gnome-keyring-d", "gpg-agent", "lanner", "lannerd", "osqueryd", "process-agent", "rkhunter", "scp", "seahorse", "sftp", "sftp-server", "ssh", "ssh-add", "ssh-agent", "ssh-keygen", "ssh-keyscan", "ssh-keysign", "sshd", "sshd-auth", "sshd-keygen-wra", "sshd-session", "sysdig", "system-probe", "tetragon", "tracee", "tripwire":
 		return true
@@ -17005,17 +18177,36 @@ func in64(v string) bool {
 	return false
 }
 
-// check370: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne...
-func check370(ev *event.Event) bool {
+// procNameInSshKeyReaderNamesSecurityAgentNames: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne... (rules/lanner_rules.yaml:1764)
+func procNameInSshKeyReaderNamesSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in64(v)
+	return listSshKeyReaderNamesSecurityAgentNames(v)
 }
 
-// check371: fd.name glob "/proc/*/environ"
-func check371(ev *event.Event) bool {
+// macroUserKnownSshKeyReadActivity is the macro user_known_ssh_key_read_activity (rules/lanner_rules.yaml:903): evt.num = 0
+func macroUserKnownSshKeyReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroUserSshDirCond evaluates the macro user_ssh_dir (rules/lanner_rules.yaml:425) over what the facts know.
+func macroUserSshDirCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdDirectoryGlob3, "fd.directory"))
+}
+
+// macroSshPrivateKeyPathCond evaluates the macro ssh_private_key_path (rules/lanner_rules.yaml:430) over what the facts know.
+func macroSshPrivateKeyPathCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameGlob4, "fd.name"), f.Check(lannerFdRealpathGlob, "lanner.fd.realpath"), ruleset.TriAnd(macroUserSshDirCond(f), ruleset.TriNot(f.Check(fdFilenameEndswith7, "fd.filename")), ruleset.TriNot(f.Check(fdFilenameIn, "fd.filename"))))
+}
+
+// fdNameGlob5: fd.name glob "/proc/*/environ" (rules/lanner_rules.yaml:1782)
+func fdNameGlob5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17023,7 +18214,8 @@ func check371(ev *event.Event) bool {
 	return match.Glob("/proc/*/environ", v)
 }
 
-func in65(v string) bool {
+// listSecurityAgentNamesProcessListingToolNames reports whether v is an item of security_agent_names, process_listing_tool_names.
+func listSecurityAgentNamesProcessListingToolNames(v string) bool {
 	switch v {
 	case "aide", "atop", "auditbeat", "btop", "chkrootkit", "clamd", "clamscan", "debsums", "falco", "falcon-sensor", "glances", "htop", "lanner", "lannerd", "osqueryd", "pgrep", "pidof", "pidstat", "pkill", "process-agent", "procs", "ps", "pstree", "rkhunter", "sysdig", "system-probe", "tetragon", "top", "tracee", "tripwire", "w":
 		return true
@@ -17031,17 +18223,26 @@ func in65(v string) bool {
 	return false
 }
 
-// check372: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top...
-func check372(ev *event.Event) bool {
+// procNameInSecurityAgentNamesProcessListingToolNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top... (rules/lanner_rules.yaml:1787)
+func procNameInSecurityAgentNamesProcessListingToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in65(v)
+	return listSecurityAgentNamesProcessListingToolNames(v)
 }
 
-// check373: fd.filename = token
-func check373(ev *event.Event) bool {
+// macroUserKnownEnvironReadActivity is the macro user_known_environ_read_activity (rules/lanner_rules.yaml:907): evt.num = 0
+func macroUserKnownEnvironReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// fdFilenameIs2: fd.filename = token (rules/lanner_rules.yaml:1803)
+func fdFilenameIs2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17049,18 +18250,19 @@ func check373(ev *event.Event) bool {
 	return v == "token"
 }
 
-var prefixes66 = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
+var listServiceAccountTokenDirs = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// check374: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount)
-func check374(ev *event.Event) bool {
+// fdNamePmatchServiceAccountTokenDirs: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount) (rules/lanner_rules.yaml:1804)
+func fdNamePmatchServiceAccountTokenDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes66.Match(v)
+	return listServiceAccountTokenDirs.Match(v)
 }
 
-func in67(v string) bool {
+// listSecretFileReaders reports whether v is an item of secret_file_readers.
+func listSecretFileReaders(v string) bool {
 	switch v {
 	case "awk", "base32", "base64", "cat", "cp", "curl", "cut", "gawk", "grep", "head", "hexdump", "less", "mawk", "more", "nano", "od", "scp", "sed", "strings", "tail", "tar", "tr", "vi", "vim", "wget", "xxd":
 		return true
@@ -17068,17 +18270,26 @@ func in67(v string) bool {
 	return false
 }
 
-// check375: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar)
-func check375(ev *event.Event) bool {
+// procNameInSecretFileReaders: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar) (rules/lanner_rules.yaml:1805)
+func procNameInSecretFileReaders(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in67(v)
+	return listSecretFileReaders(v)
 }
 
-// check376: fd.filename in (authorized_keys, authorized_keys2)
-func check376(ev *event.Event) bool {
+// macroUserKnownTokenReadActivity is the macro user_known_token_read_activity (rules/lanner_rules.yaml:915): evt.num = 0
+func macroUserKnownTokenReadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// fdFilenameIn2: fd.filename in (authorized_keys, authorized_keys2) (rules/lanner_rules.yaml:1818)
+func fdFilenameIn2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17086,8 +18297,8 @@ func check376(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// check377: evt.arg.newpath endswith /authorized_keys
-func check377(ev *event.Event) bool {
+// evtArgNewpathEndswith: evt.arg.newpath endswith /authorized_keys (rules/lanner_rules.yaml:1819)
+func evtArgNewpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17100,8 +18311,8 @@ func check377(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// check378: evt.arg.newpath endswith /authorized_keys2
-func check378(ev *event.Event) bool {
+// evtArgNewpathEndswith2: evt.arg.newpath endswith /authorized_keys2 (rules/lanner_rules.yaml:1819)
+func evtArgNewpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17114,7 +18325,8 @@ func check378(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys2")
 }
 
-func in68(v string) bool {
+// listCloudBootstrapNames reports whether v is an item of cloud_bootstrap_names.
+func listCloudBootstrapNames(v string) bool {
 	switch v {
 	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
 		return true
@@ -17122,25 +18334,17 @@ func in68(v string) bool {
 	return false
 }
 
-// check379: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check379(ev *event.Event) bool {
+// procNameInCloudBootstrapNames: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1821)
+func procNameInCloudBootstrapNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in68(v)
+	return listCloudBootstrapNames(v)
 }
 
-func in69(v string) bool {
-	switch v {
-	case "amazon-ssm-agen", "cloud-init", "google_accounts", "google_guest_ag", "waagent":
-		return true
-	}
-	return false
-}
-
-// check380: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent)
-func check380(ev *event.Event) bool {
+// procAnameInCloudBootstrapNames: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1822)
+func procAnameInCloudBootstrapNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17149,15 +18353,24 @@ func check380(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in69(v) {
+		if listCloudBootstrapNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check381: evt.arg.newpath = /etc/crontab
-func check381(ev *event.Event) bool {
+// macroUserKnownAuthorizedKeysActivity is the macro user_known_authorized_keys_activity (rules/lanner_rules.yaml:925): evt.num = 0
+func macroUserKnownAuthorizedKeysActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgNewpathIs2: evt.arg.newpath = /etc/crontab (rules/lanner_rules.yaml:447)
+func evtArgNewpathIs2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17170,8 +18383,8 @@ func check381(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// check382: evt.arg.newpath startswith /var/spool/cron/
-func check382(ev *event.Event) bool {
+// evtArgNewpathStartswith2: evt.arg.newpath startswith /var/spool/cron/ (rules/lanner_rules.yaml:447)
+func evtArgNewpathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17184,8 +18397,8 @@ func check382(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// check383: evt.arg.newpath startswith /etc/cron.d/
-func check383(ev *event.Event) bool {
+// evtArgNewpathStartswith3: evt.arg.newpath startswith /etc/cron.d/ (rules/lanner_rules.yaml:448)
+func evtArgNewpathStartswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17198,8 +18411,8 @@ func check383(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// check384: evt.arg.newpath startswith /etc/cron.hourly/
-func check384(ev *event.Event) bool {
+// evtArgNewpathStartswith4: evt.arg.newpath startswith /etc/cron.hourly/ (rules/lanner_rules.yaml:448)
+func evtArgNewpathStartswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17212,8 +18425,8 @@ func check384(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// check385: evt.arg.newpath startswith /etc/cron.daily/
-func check385(ev *event.Event) bool {
+// evtArgNewpathStartswith5: evt.arg.newpath startswith /etc/cron.daily/ (rules/lanner_rules.yaml:449)
+func evtArgNewpathStartswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17226,8 +18439,8 @@ func check385(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// check386: evt.arg.newpath startswith /etc/cron.weekly/
-func check386(ev *event.Event) bool {
+// evtArgNewpathStartswith6: evt.arg.newpath startswith /etc/cron.weekly/ (rules/lanner_rules.yaml:449)
+func evtArgNewpathStartswith6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17240,8 +18453,8 @@ func check386(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// check387: evt.arg.newpath startswith /etc/cron.monthly/
-func check387(ev *event.Event) bool {
+// evtArgNewpathStartswith7: evt.arg.newpath startswith /etc/cron.monthly/ (rules/lanner_rules.yaml:450)
+func evtArgNewpathStartswith7(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17254,7 +18467,13 @@ func check387(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.monthly/")
 }
 
-func in70(v string) bool {
+// macroCronPathRenamedInto reports whether an event satisfies the macro cron_path_renamed_into (rules/lanner_rules.yaml:445).
+func macroCronPathRenamedInto(ev *event.Event) bool {
+	return (evtArgNewpathIs2(ev) || evtArgNewpathStartswith2(ev) || evtArgNewpathStartswith3(ev) || evtArgNewpathStartswith4(ev) || evtArgNewpathStartswith5(ev) || evtArgNewpathStartswith6(ev) || evtArgNewpathStartswith7(ev))
+}
+
+// listCronWriterNames reports whether v is an item of cron_writer_names.
+func listCronWriterNames(v string) bool {
 	switch v {
 	case "at", "atd", "batch", "crontab":
 		return true
@@ -17262,17 +18481,31 @@ func in70(v string) bool {
 	return false
 }
 
-// check388: proc.name in (crontab, at, atd, batch)
-func check388(ev *event.Event) bool {
+// procNameInCronWriterNames: proc.name in (crontab, at, atd, batch) (rules/lanner_rules.yaml:1836)
+func procNameInCronWriterNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in70(v)
+	return listCronWriterNames(v)
 }
 
-// check389: proc.name = systemctl
-func check389(ev *event.Event) bool {
+// macroUserKnownCronActivity is the macro user_known_cron_activity (rules/lanner_rules.yaml:929): evt.num = 0
+func macroUserKnownCronActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroCronPathRenamedIntoCond evaluates the macro cron_path_renamed_into (rules/lanner_rules.yaml:445) over what the facts know.
+func macroCronPathRenamedIntoCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(evtArgNewpathIs2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith3, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith4, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith5, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith6, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith7, "evt.arg.newpath"))
+}
+
+// procNameIs10: proc.name = systemctl (rules/lanner_rules.yaml:1854)
+func procNameIs10(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17280,7 +18513,17 @@ func check389(ev *event.Event) bool {
 	return v == "systemctl"
 }
 
-func in71(v string) bool {
+// macroUserKnownSystemdUnitActivity is the macro user_known_systemd_unit_activity (rules/lanner_rules.yaml:933): evt.num = 0
+func macroUserKnownSystemdUnitActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listAccountToolNames reports whether v is an item of account_tool_names.
+func listAccountToolNames(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chfn", "chgpasswd", "chpasswd", "chsh", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "grpck", "grpconv", "grpunconv", "mkhomedir_helpe", "newusers", "oddjob_mkhomed", "passwd", "pwck", "pwconv", "pwunconv", "useradd", "userdel", "usermod", "vigr", "vipw":
 		return true
@@ -17288,21 +18531,31 @@ func in71(v string) bool {
 	return false
 }
 
-// check390: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun...
-func check390(ev *event.Event) bool {
+// procNameInAccountToolNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1875)
+func procNameInAccountToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in71(v)
+	return listAccountToolNames(v)
 }
 
-// check391: evt.type in (link, linkat)
-func check391(ev *event.Event) bool {
+// macroUserKnownShellConfigActivity is the macro user_known_shell_config_activity (rules/lanner_rules.yaml:941): evt.num = 0
+func macroUserKnownShellConfigActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroHardlinkEvent is the macro hardlink_event (rules/lanner_rules.yaml:329): evt.type in (link, linkat)
+func macroHardlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeLink || ev.Type == event.TypeLinkat
 }
 
-func in72(v string) bool {
+// listLinkSensitiveTargets reports whether v is an item of link_sensitive_targets.
+func listLinkSensitiveTargets(v string) bool {
 	switch v {
 	case "/etc/crontab", "/etc/gshadow", "/etc/ld.so.preload", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "/root/.ssh/authorized_keys":
 		return true
@@ -17310,8 +18563,8 @@ func in72(v string) bool {
 	return false
 }
 
-// check392: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys)
-func check392(ev *event.Event) bool {
+// evtArgOldpathInLinkSensitiveTargets: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys) (rules/lanner_rules.yaml:1892)
+func evtArgOldpathInLinkSensitiveTargets(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17321,11 +18574,11 @@ func check392(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in72(v)
+	return listLinkSensitiveTargets(v)
 }
 
-// check393: evt.arg.oldpath startswith /etc/sudoers.d/
-func check393(ev *event.Event) bool {
+// evtArgOldpathStartswith: evt.arg.oldpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1892)
+func evtArgOldpathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17338,7 +18591,17 @@ func check393(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-func in73(v string) bool {
+// macroUserKnownHardlinkActivity is the macro user_known_hardlink_activity (rules/lanner_rules.yaml:969): evt.num = 0
+func macroUserKnownHardlinkActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listSymlinkSensitiveTargets reports whether v is an item of symlink_sensitive_targets.
+func listSymlinkSensitiveTargets(v string) bool {
 	switch v {
 	case "/", "/etc", "/etc/", "/etc/gshadow", "/etc/ld.so.preload", "/etc/pam.d", "/etc/shadow", "/etc/sudoers", "/etc/sudoers.d", "/proc/1/root", "/root", "/root/", "/root/.ssh", "/root/.ssh/authorized_keys", "/run/docker.sock", "/var/run/docker.sock":
 		return true
@@ -17346,8 +18609,8 @@ func in73(v string) bool {
 	return false
 }
 
-// check394: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru...
-func check394(ev *event.Event) bool {
+// evtArgTargetInSymlinkSensitiveTargets: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru... (rules/lanner_rules.yaml:1909)
+func evtArgTargetInSymlinkSensitiveTargets(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
 		Index: -1,
@@ -17357,11 +18620,20 @@ func check394(ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	return in73(v)
+	return listSymlinkSensitiveTargets(v)
 }
 
-// check395: evt.arg.flags contains O_TRUNC
-func check395(ev *event.Event) bool {
+// macroUserKnownSymlinkActivity is the macro user_known_symlink_activity (rules/lanner_rules.yaml:971): evt.num = 0
+func macroUserKnownSymlinkActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgFlagsContains2: evt.arg.flags contains O_TRUNC (rules/lanner_rules.yaml:1924)
+func evtArgFlagsContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
 		Index: -1,
@@ -17374,8 +18646,8 @@ func check395(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// check396: fd.name startswith /var/log/
-func check396(ev *event.Event) bool {
+// fdNameStartswith5: fd.name startswith /var/log/ (rules/lanner_rules.yaml:1924)
+func fdNameStartswith5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17383,8 +18655,8 @@ func check396(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check397: evt.arg.path startswith /var/log/
-func check397(ev *event.Event) bool {
+// evtArgPathStartswith: evt.arg.path startswith /var/log/ (rules/lanner_rules.yaml:471)
+func evtArgPathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17397,8 +18669,8 @@ func check397(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check398: evt.arg.name startswith /var/log/
-func check398(ev *event.Event) bool {
+// evtArgNameStartswith: evt.arg.name startswith /var/log/ (rules/lanner_rules.yaml:471)
+func evtArgNameStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17411,8 +18683,13 @@ func check398(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// check399: evt.arg.oldpath startswith /var/log/
-func check399(ev *event.Event) bool {
+// macroVarLogPathRemoved reports whether an event satisfies the macro var_log_path_removed (rules/lanner_rules.yaml:470).
+func macroVarLogPathRemoved(ev *event.Event) bool {
+	return (evtArgPathStartswith(ev) || evtArgNameStartswith(ev))
+}
+
+// evtArgOldpathStartswith2: evt.arg.oldpath startswith /var/log/ (rules/lanner_rules.yaml:1926)
+func evtArgOldpathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17425,7 +18702,8 @@ func check399(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-func in74(v string) bool {
+// listLogManagerNamesSecurityAgentNames reports whether v is an item of log_manager_names, security_agent_names.
+func listLogManagerNamesSecurityAgentNames(v string) bool {
 	switch v {
 	case "Xorg", "aide", "atop", "atopacctd", "auditbeat", "auditd", "chkrootkit", "clamd", "clamscan", "cloud-init", "debsums", "falco", "falcon-sensor", "gdm3", "lanner", "lannerd", "lightdm", "logrotate", "osqueryd", "process-agent", "rkhunter", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "sysdig", "syslog-ng", "system-probe", "systemd-journal", "tetragon", "tracee", "tripwire":
 		return true
@@ -17433,16 +18711,17 @@ func in74(v string) bool {
 	return false
 }
 
-// check400: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu...
-func check400(ev *event.Event) bool {
+// procNameInLogManagerNamesSecurityAgentNames: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu... (rules/lanner_rules.yaml:1927)
+func procNameInLogManagerNamesSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in74(v)
+	return listLogManagerNamesSecurityAgentNames(v)
 }
 
-func in75(v string) bool {
+// listLogManagerNames reports whether v is an item of log_manager_names.
+func listLogManagerNames(v string) bool {
 	switch v {
 	case "Xorg", "atop", "atopacctd", "auditd", "cloud-init", "gdm3", "lightdm", "logrotate", "rsyslogd", "sa1", "sa2", "sadc", "savelog", "syslog-ng", "systemd-journal":
 		return true
@@ -17450,8 +18729,8 @@ func in75(v string) bool {
 	return false
 }
 
-// check401: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init)
-func check401(ev *event.Event) bool {
+// procAnameInLogManagerNames: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init) (rules/lanner_rules.yaml:1928)
+func procAnameInLogManagerNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -17460,15 +18739,29 @@ func check401(ev *event.Event) bool {
 		if !ok {
 			return false
 		}
-		if in75(v) {
+		if listLogManagerNames(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// check402: evt.arg.path endswith _history
-func check402(ev *event.Event) bool {
+// macroUserKnownLogClearActivity is the macro user_known_log_clear_activity (rules/lanner_rules.yaml:975): evt.num = 0
+func macroUserKnownLogClearActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroVarLogPathRemovedCond evaluates the macro var_log_path_removed (rules/lanner_rules.yaml:470) over what the facts know.
+func macroVarLogPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(evtArgPathStartswith, "evt.arg.path"), f.Check(evtArgNameStartswith, "evt.arg.name"))
+}
+
+// evtArgPathEndswith: evt.arg.path endswith _history (rules/lanner_rules.yaml:475)
+func evtArgPathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17481,8 +18774,8 @@ func check402(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check403: evt.arg.name endswith _history
-func check403(ev *event.Event) bool {
+// evtArgNameEndswith: evt.arg.name endswith _history (rules/lanner_rules.yaml:475)
+func evtArgNameEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17495,8 +18788,8 @@ func check403(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check404: evt.arg.path endswith /.history
-func check404(ev *event.Event) bool {
+// evtArgPathEndswith2: evt.arg.path endswith /.history (rules/lanner_rules.yaml:476)
+func evtArgPathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -17509,8 +18802,8 @@ func check404(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check405: evt.arg.name endswith /.history
-func check405(ev *event.Event) bool {
+// evtArgNameEndswith2: evt.arg.name endswith /.history (rules/lanner_rules.yaml:476)
+func evtArgNameEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
 		Index: -1,
@@ -17523,8 +18816,13 @@ func check405(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// check406: evt.arg.oldpath endswith _history
-func check406(ev *event.Event) bool {
+// macroHistoryPathRemoved reports whether an event satisfies the macro history_path_removed (rules/lanner_rules.yaml:473).
+func macroHistoryPathRemoved(ev *event.Event) bool {
+	return (evtArgPathEndswith(ev) || evtArgNameEndswith(ev) || evtArgPathEndswith2(ev) || evtArgNameEndswith2(ev))
+}
+
+// evtArgOldpathEndswith: evt.arg.oldpath endswith _history (rules/lanner_rules.yaml:1945)
+func evtArgOldpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17537,8 +18835,8 @@ func check406(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check407: evt.arg.newpath endswith _history
-func check407(ev *event.Event) bool {
+// evtArgNewpathEndswith3: evt.arg.newpath endswith _history (rules/lanner_rules.yaml:1946)
+func evtArgNewpathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -17551,8 +18849,8 @@ func check407(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check408: evt.arg.oldpath endswith .tmp
-func check408(ev *event.Event) bool {
+// evtArgOldpathEndswith2: evt.arg.oldpath endswith .tmp (rules/lanner_rules.yaml:1948)
+func evtArgOldpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17565,8 +18863,8 @@ func check408(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// check409: evt.arg.oldpath endswith .new
-func check409(ev *event.Event) bool {
+// evtArgOldpathEndswith3: evt.arg.oldpath endswith .new (rules/lanner_rules.yaml:1948)
+func evtArgOldpathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
 		Index: -1,
@@ -17579,8 +18877,8 @@ func check409(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// check410: evt.arg.linkpath endswith _history
-func check410(ev *event.Event) bool {
+// evtArgLinkpathEndswith: evt.arg.linkpath endswith _history (rules/lanner_rules.yaml:1949)
+func evtArgLinkpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17593,8 +18891,8 @@ func check410(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// check411: evt.arg.linkpath endswith /.history
-func check411(ev *event.Event) bool {
+// evtArgLinkpathEndswith2: evt.arg.linkpath endswith /.history (rules/lanner_rules.yaml:1949)
+func evtArgLinkpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
 		Index: -1,
@@ -17607,7 +18905,8 @@ func check411(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-func in76(v string) bool {
+// listShellHistoryFileNames reports whether v is an item of shell_history_file_names.
+func listShellHistoryFileNames(v string) bool {
 	switch v {
 	case ".ash_history", ".bash_history", ".mksh_history", ".sh_history", ".zsh_history", "fish_history":
 		return true
@@ -17615,33 +18914,68 @@ func in76(v string) bool {
 	return false
 }
 
-// check412: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history)
-func check412(ev *event.Event) bool {
+// fdFilenameInShellHistoryFileNames: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history) (rules/lanner_rules.yaml:1951)
+func fdFilenameInShellHistoryFileNames(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in76(v)
+	return listShellHistoryFileNames(v)
 }
 
-func in77(v string) bool {
-	switch v {
-	case "ash", "bash", "csh", "dash", "fish", "ksh", "ksh93", "mksh", "rbash", "sh", "tcsh", "yash", "zsh":
-		return true
-	}
-	return false
-}
-
-// check413: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh)
-func check413(ev *event.Event) bool {
+// procPnameInShellNames: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh) (rules/lanner_rules.yaml:481)
+func procPnameInShellNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in77(v)
+	return listShellNames(v)
 }
 
-func in78(v string) bool {
+// macroShellSavingOwnHistory reports whether an event satisfies the macro shell_saving_own_history (rules/lanner_rules.yaml:480).
+func macroShellSavingOwnHistory(ev *event.Event) bool {
+	return (macroShellProcess(ev) && !procPnameInShellNames(ev))
+}
+
+// macroUserKnownHistoryClearActivity is the macro user_known_history_clear_activity (rules/lanner_rules.yaml:979): evt.num = 0
+func macroUserKnownHistoryClearActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroHistoryPathRemovedCond evaluates the macro history_path_removed (rules/lanner_rules.yaml:473) over what the facts know.
+func macroHistoryPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(evtArgPathEndswith, "evt.arg.path"), f.Check(evtArgNameEndswith, "evt.arg.name"), f.Check(evtArgPathEndswith2, "evt.arg.path"), f.Check(evtArgNameEndswith2, "evt.arg.name"))
+}
+
+// macroShellSavingOwnHistoryCond evaluates the macro shell_saving_own_history (rules/lanner_rules.yaml:480) over what the facts know.
+func macroShellSavingOwnHistoryCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")))
+}
+
+// macroUserKnownRootRequestActivity is the macro user_known_root_request_activity (rules/lanner_rules.yaml:857): evt.num = 0
+func macroUserKnownRootRequestActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroUserKnownContainerShellActivity is the macro user_known_container_shell_activity (rules/lanner_rules.yaml:711): evt.num = 0
+func macroUserKnownContainerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listNetworkToolNames reports whether v is an item of network_tool_names.
+func listNetworkToolNames(v string) bool {
 	switch v {
 	case "arp-scan", "bettercap", "dumpcap", "ettercap", "fping", "hping3", "masscan", "naabu", "nc", "nc.openbsd", "nc.traditional", "ncat", "netcat", "ngrep", "nmap", "nping", "rustscan", "socat", "tcpdump", "telnet", "tshark", "zmap":
 		return true
@@ -17649,17 +18983,26 @@ func in78(v string) bool {
 	return false
 }
 
-// check414: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet)
-func check414(ev *event.Event) bool {
+// procNameInNetworkToolNames: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet) (rules/lanner_rules.yaml:2007)
+func procNameInNetworkToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in78(v)
+	return listNetworkToolNames(v)
 }
 
-// check415: evt.arg.mode contains S_IXUSR
-func check415(ev *event.Event) bool {
+// macroUserKnownContainerNetworkToolActivity is the macro user_known_container_network_tool_activity (rules/lanner_rules.yaml:719): evt.num = 0
+func macroUserKnownContainerNetworkToolActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgModeContains3: evt.arg.mode contains S_IXUSR (rules/lanner_rules.yaml:2023)
+func evtArgModeContains3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17672,8 +19015,8 @@ func check415(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// check416: evt.arg.mode contains S_IXGRP
-func check416(ev *event.Event) bool {
+// evtArgModeContains4: evt.arg.mode contains S_IXGRP (rules/lanner_rules.yaml:2023)
+func evtArgModeContains4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17686,8 +19029,8 @@ func check416(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// check417: evt.arg.mode contains S_IXOTH
-func check417(ev *event.Event) bool {
+// evtArgModeContains5: evt.arg.mode contains S_IXOTH (rules/lanner_rules.yaml:2023)
+func evtArgModeContains5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
 		Index: -1,
@@ -17700,40 +19043,69 @@ func check417(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXOTH")
 }
 
-var addr79 = netip.MustParseAddr("169.254.169.254")
+// macroUserKnownDriftChmodActivity is the macro user_known_drift_chmod_activity (rules/lanner_rules.yaml:731): evt.num = 0
+func macroUserKnownDriftChmodActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
 
-// check418: fd.sip = "169.254.169.254"
-func check418(ev *event.Event) bool {
+var addr18 = netip.MustParseAddr("169.254.169.254")
+
+// fdSipIs4: fd.sip = "169.254.169.254" (rules/lanner_rules.yaml:523)
+func fdSipIs4(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr79
+	return v == addr18
 }
 
-var addr80 = netip.MustParseAddr("fd00:ec2::254")
+var addr19 = netip.MustParseAddr("fd00:ec2::254")
 
-// check419: fd.sip = "fd00:ec2::254"
-func check419(ev *event.Event) bool {
+// fdSipIs5: fd.sip = "fd00:ec2::254" (rules/lanner_rules.yaml:523)
+func fdSipIs5(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr80
+	return v == addr19
 }
 
-var addr81 = netip.MustParseAddr("100.100.100.200")
+var addr20 = netip.MustParseAddr("100.100.100.200")
 
-// check420: fd.sip = "100.100.100.200"
-func check420(ev *event.Event) bool {
+// fdSipIs6: fd.sip = "100.100.100.200" (rules/lanner_rules.yaml:523)
+func fdSipIs6(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return v == addr81
+	return v == addr20
 }
 
-func in82(v string) bool {
+// macroCloudMetadataServer reports whether an event satisfies the macro cloud_metadata_server (rules/lanner_rules.yaml:522).
+func macroCloudMetadataServer(ev *event.Event) bool {
+	return (fdSipIs4(ev) || fdSipIs5(ev) || fdSipIs6(ev))
+}
+
+// macroUserKnownMetadataAccessActivity is the macro user_known_metadata_access_activity (rules/lanner_rules.yaml:751): evt.num = 0
+func macroUserKnownMetadataAccessActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroCloudMetadataServerCond evaluates the macro cloud_metadata_server (rules/lanner_rules.yaml:522) over what the facts know.
+func macroCloudMetadataServerCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdSipIs4, "fd.sip"), f.Check(fdSipIs5, "fd.sip"), f.Check(fdSipIs6, "fd.sip"))
+}
+
+// listRemoteAccessClientNames reports whether v is an item of remote_access_client_names.
+func listRemoteAccessClientNames(v string) bool {
 	switch v {
 	case "evil-winrm", "ftp", "lftp", "rdesktop", "rexec", "rlogin", "rsh", "scp", "sftp", "smbclient", "ssh", "sshpass", "xfreerdp":
 		return true
@@ -17741,16 +19113,26 @@ func in82(v string) bool {
 	return false
 }
 
-// check421: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm)
-func check421(ev *event.Event) bool {
+// procNameInRemoteAccessClientNames: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm) (rules/lanner_rules.yaml:2056)
+func procNameInRemoteAccessClientNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in82(v)
+	return listRemoteAccessClientNames(v)
 }
 
-func in83(v string) bool {
+// macroUserKnownRemoteClientActivity is the macro user_known_remote_client_activity (rules/lanner_rules.yaml:755): evt.num = 0
+func macroUserKnownRemoteClientActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listWebServerNamesDatabaseServerNames reports whether v is an item of web_server_names, database_server_names.
+func listWebServerNamesDatabaseServerNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "httpd", "influxd", "keydb-server", "lighttpd", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "sqlservr", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
 		return true
@@ -17758,16 +19140,17 @@ func in83(v string) bool {
 	return false
 }
 
-// check422: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p...
-func check422(ev *event.Event) bool {
+// procPnameInWebServerNamesDatabaseServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:2071)
+func procPnameInWebServerNamesDatabaseServerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in83(v)
+	return listWebServerNamesDatabaseServerNames(v)
 }
 
-func in84(v string) bool {
+// listWebServerNamesDatabaseServerNamesServerHelperNames reports whether v is an item of web_server_names, database_server_names, server_helper_names.
+func listWebServerNamesDatabaseServerNamesServerHelperNames(v string) bool {
 	switch v {
 	case "apache", "apache2", "caddy", "clickhouse-serv", "cockroach", "cronolog", "envoy", "etcd", "gunicorn", "h2o", "haproxy", "htcacheclean", "httpd", "httxt2dbm", "influxd", "keydb-server", "lighttpd", "logger", "mariadbd", "memcached", "mini_httpd", "mongod", "mongos", "mysqld", "nginx", "node", "php", "php-cgi", "php-fpm", "php-fpm7.4", "php-fpm8.1", "php-fpm8.2", "php-fpm8.3", "php-fpm8.4", "postgres", "postmaster", "puma", "redis-server", "rotatelogs", "sqlservr", "suexec", "thttpd", "traefik", "unicorn", "uwsgi", "valkey-server":
 		return true
@@ -17775,17 +19158,26 @@ func in84(v string) bool {
 	return false
 }
 
-// check423: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu...
-func check423(ev *event.Event) bool {
+// procNameInWebServerNamesDatabaseServerNamesServerHelperNames: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu... (rules/lanner_rules.yaml:2072)
+func procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in84(v)
+	return listWebServerNamesDatabaseServerNamesServerHelperNames(v)
 }
 
-// check424: container.id = host
-func check424(ev *event.Event) bool {
+// macroUserKnownServerChildActivity is the macro user_known_server_child_activity (rules/lanner_rules.yaml:765): evt.num = 0
+func macroUserKnownServerChildActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroOnHost is the macro on_host (rules/lanner_rules.yaml:296): container.id = host
+func macroOnHost(ev *event.Event) bool {
 	v, ok := event.ContainerID(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17793,7 +19185,8 @@ func check424(ev *event.Event) bool {
 	return v == "host"
 }
 
-func in85(v string) bool {
+// listNetworkScannerNames reports whether v is an item of network_scanner_names.
+func listNetworkScannerNames(v string) bool {
 	switch v {
 	case "arp-scan", "fping", "hping3", "masscan", "naabu", "nmap", "nping", "rustscan", "unicornscan", "zgrab", "zgrab2", "zmap":
 		return true
@@ -17801,17 +19194,26 @@ func in85(v string) bool {
 	return false
 }
 
-// check425: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping)
-func check425(ev *event.Event) bool {
+// procNameInNetworkScannerNames: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping) (rules/lanner_rules.yaml:2090)
+func procNameInNetworkScannerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in85(v)
+	return listNetworkScannerNames(v)
 }
 
-// check426: proc.args = ""
-func check426(ev *event.Event) bool {
+// macroUserKnownNetworkScanActivity is the macro user_known_network_scan_activity (rules/lanner_rules.yaml:805): evt.num = 0
+func macroUserKnownNetworkScanActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// procArgsIs2: proc.args = "" (rules/lanner_rules.yaml:2109)
+func procArgsIs2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17819,7 +19221,7 @@ func check426(ev *event.Event) bool {
 	return v == ""
 }
 
-func in86(v string) bool {
+func in21(v string) bool {
 	switch v {
 	case "-i", "-i -p", "-l", "-p":
 		return true
@@ -17827,16 +19229,26 @@ func in86(v string) bool {
 	return false
 }
 
-// check427: proc.args in (-i, -p, -l, "-i -p")
-func check427(ev *event.Event) bool {
+// procArgsIn3: proc.args in (-i, -p, -l, "-i -p") (rules/lanner_rules.yaml:2109)
+func procArgsIn3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in86(v)
+	return in21(v)
 }
 
-func in87(v string) bool {
+// macroUserKnownPackageManagerShellActivity is the macro user_known_package_manager_shell_activity (rules/lanner_rules.yaml:815): evt.num = 0
+func macroUserKnownPackageManagerShellActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listAccountChangeCommandNames reports whether v is an item of account_change_command_names.
+func listAccountChangeCommandNames(v string) bool {
 	switch v {
 	case "addgroup", "adduser", "chage", "chgpasswd", "chpasswd", "delgroup", "deluser", "gpasswd", "groupadd", "groupdel", "groupmod", "newusers", "passwd", "useradd", "userdel", "usermod":
 		return true
@@ -17844,17 +19256,26 @@ func in87(v string) bool {
 	return false
 }
 
-// check428: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage)
-func check428(ev *event.Event) bool {
+// procNameInAccountChangeCommandNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage) (rules/lanner_rules.yaml:2122)
+func procNameInAccountChangeCommandNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in87(v)
+	return listAccountChangeCommandNames(v)
 }
 
-// check429: proc.name = touch
-func check429(ev *event.Event) bool {
+// macroUserKnownAccountChangeActivity is the macro user_known_account_change_activity (rules/lanner_rules.yaml:819): evt.num = 0
+func macroUserKnownAccountChangeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// procNameIs11: proc.name = touch (rules/lanner_rules.yaml:627)
+func procNameIs11(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17862,8 +19283,8 @@ func check429(ev *event.Event) bool {
 	return v == "touch"
 }
 
-// check430: proc.args startswith "-d "
-func check430(ev *event.Event) bool {
+// procArgsStartswith7: proc.args startswith "-d " (rules/lanner_rules.yaml:628)
+func procArgsStartswith7(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17871,8 +19292,8 @@ func check430(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-d ")
 }
 
-// check431: proc.args contains " -d "
-func check431(ev *event.Event) bool {
+// procArgsContains65: proc.args contains " -d " (rules/lanner_rules.yaml:628)
+func procArgsContains65(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17880,8 +19301,8 @@ func check431(ev *event.Event) bool {
 	return strings.Contains(v, " -d ")
 }
 
-// check432: proc.args startswith "-t "
-func check432(ev *event.Event) bool {
+// procArgsStartswith8: proc.args startswith "-t " (rules/lanner_rules.yaml:628)
+func procArgsStartswith8(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17889,8 +19310,8 @@ func check432(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-t ")
 }
 
-// check433: proc.args contains " -t "
-func check433(ev *event.Event) bool {
+// procArgsContains66: proc.args contains " -t " (rules/lanner_rules.yaml:629)
+func procArgsContains66(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17898,8 +19319,8 @@ func check433(ev *event.Event) bool {
 	return strings.Contains(v, " -t ")
 }
 
-// check434: proc.args contains --date
-func check434(ev *event.Event) bool {
+// procArgsContains67: proc.args contains --date (rules/lanner_rules.yaml:630)
+func procArgsContains67(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17907,8 +19328,8 @@ func check434(ev *event.Event) bool {
 	return strings.Contains(v, "--date")
 }
 
-// check435: proc.args contains --reference
-func check435(ev *event.Event) bool {
+// procArgsContains68: proc.args contains --reference (rules/lanner_rules.yaml:630)
+func procArgsContains68(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17916,8 +19337,27 @@ func check435(ev *event.Event) bool {
 	return strings.Contains(v, "--reference")
 }
 
-// check436: proc.name = curl
-func check436(ev *event.Event) bool {
+// macroTimestampChangeCommand reports whether an event satisfies the macro timestamp_change_command (rules/lanner_rules.yaml:625).
+func macroTimestampChangeCommand(ev *event.Event) bool {
+	return (procNameIs11(ev) && (procArgsStartswith7(ev) || procArgsContains65(ev) || procArgsStartswith8(ev) || procArgsContains66(ev) || procArgsStartswith3(ev) || procArgsContains3(ev) || procArgsContains67(ev) || procArgsContains68(ev)))
+}
+
+// macroUserKnownTimestampActivity is the macro user_known_timestamp_activity (rules/lanner_rules.yaml:831): evt.num = 0
+func macroUserKnownTimestampActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroTimestampChangeCommandCond evaluates the macro timestamp_change_command (rules/lanner_rules.yaml:625) over what the facts know.
+func macroTimestampChangeCommandCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(procNameIs11, "proc.name"), ruleset.TriOr(f.Check(procArgsStartswith7, "proc.args"), f.Check(procArgsContains65, "proc.args"), f.Check(procArgsStartswith8, "proc.args"), f.Check(procArgsContains66, "proc.args"), f.Check(procArgsStartswith3, "proc.args"), f.Check(procArgsContains3, "proc.args"), f.Check(procArgsContains67, "proc.args"), f.Check(procArgsContains68, "proc.args")))
+}
+
+// procNameIs12: proc.name = curl (rules/lanner_rules.yaml:619)
+func procNameIs12(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17925,8 +19365,8 @@ func check436(ev *event.Event) bool {
 	return v == "curl"
 }
 
-// check437: proc.args contains --upload-file
-func check437(ev *event.Event) bool {
+// procArgsContains69: proc.args contains --upload-file (rules/lanner_rules.yaml:620)
+func procArgsContains69(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17934,8 +19374,8 @@ func check437(ev *event.Event) bool {
 	return strings.Contains(v, "--upload-file")
 }
 
-// check438: proc.args startswith "-T "
-func check438(ev *event.Event) bool {
+// procArgsStartswith9: proc.args startswith "-T " (rules/lanner_rules.yaml:620)
+func procArgsStartswith9(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17943,8 +19383,8 @@ func check438(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-T ")
 }
 
-// check439: proc.args contains " -T "
-func check439(ev *event.Event) bool {
+// procArgsContains70: proc.args contains " -T " (rules/lanner_rules.yaml:620)
+func procArgsContains70(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17952,8 +19392,8 @@ func check439(ev *event.Event) bool {
 	return strings.Contains(v, " -T ")
 }
 
-// check440: proc.args contains "=@"
-func check440(ev *event.Event) bool {
+// procArgsContains71: proc.args contains "=@" (rules/lanner_rules.yaml:621)
+func procArgsContains71(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17961,8 +19401,8 @@ func check440(ev *event.Event) bool {
 	return strings.Contains(v, "=@")
 }
 
-// check441: proc.args contains "-d @"
-func check441(ev *event.Event) bool {
+// procArgsContains72: proc.args contains "-d @" (rules/lanner_rules.yaml:621)
+func procArgsContains72(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17970,8 +19410,8 @@ func check441(ev *event.Event) bool {
 	return strings.Contains(v, "-d @")
 }
 
-// check442: proc.args contains "--data @"
-func check442(ev *event.Event) bool {
+// procArgsContains73: proc.args contains "--data @" (rules/lanner_rules.yaml:621)
+func procArgsContains73(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17979,8 +19419,8 @@ func check442(ev *event.Event) bool {
 	return strings.Contains(v, "--data @")
 }
 
-// check443: proc.args contains "--data-binary @"
-func check443(ev *event.Event) bool {
+// procArgsContains74: proc.args contains "--data-binary @" (rules/lanner_rules.yaml:622)
+func procArgsContains74(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17988,8 +19428,8 @@ func check443(ev *event.Event) bool {
 	return strings.Contains(v, "--data-binary @")
 }
 
-// check444: proc.name = wget
-func check444(ev *event.Event) bool {
+// procNameIs13: proc.name = wget (rules/lanner_rules.yaml:623)
+func procNameIs13(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -17997,8 +19437,8 @@ func check444(ev *event.Event) bool {
 	return v == "wget"
 }
 
-// check445: proc.args contains --post-file
-func check445(ev *event.Event) bool {
+// procArgsContains75: proc.args contains --post-file (rules/lanner_rules.yaml:623)
+func procArgsContains75(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18006,8 +19446,8 @@ func check445(ev *event.Event) bool {
 	return strings.Contains(v, "--post-file")
 }
 
-// check446: proc.args contains --body-file
-func check446(ev *event.Event) bool {
+// procArgsContains76: proc.args contains --body-file (rules/lanner_rules.yaml:623)
+func procArgsContains76(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18015,7 +19455,26 @@ func check446(ev *event.Event) bool {
 	return strings.Contains(v, "--body-file")
 }
 
-func in88(v string) bool {
+// macroFileUploadCommand reports whether an event satisfies the macro file_upload_command (rules/lanner_rules.yaml:617).
+func macroFileUploadCommand(ev *event.Event) bool {
+	return ((procNameIs12(ev) && (procArgsContains69(ev) || procArgsStartswith9(ev) || procArgsContains70(ev) || procArgsContains71(ev) || procArgsContains72(ev) || procArgsContains73(ev) || procArgsContains74(ev))) || (procNameIs13(ev) && (procArgsContains75(ev) || procArgsContains76(ev))))
+}
+
+// macroUserKnownUploadActivity is the macro user_known_upload_activity (rules/lanner_rules.yaml:839): evt.num = 0
+func macroUserKnownUploadActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroFileUploadCommandCond evaluates the macro file_upload_command (rules/lanner_rules.yaml:617) over what the facts know.
+func macroFileUploadCommandCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs12, "proc.name"), ruleset.TriOr(f.Check(procArgsContains69, "proc.args"), f.Check(procArgsStartswith9, "proc.args"), f.Check(procArgsContains70, "proc.args"), f.Check(procArgsContains71, "proc.args"), f.Check(procArgsContains72, "proc.args"), f.Check(procArgsContains73, "proc.args"), f.Check(procArgsContains74, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs13, "proc.name"), ruleset.TriOr(f.Check(procArgsContains75, "proc.args"), f.Check(procArgsContains76, "proc.args"))))
+}
+
+func in22(v string) bool {
 	switch v {
 	case "gdrive", "mega-cmd", "mega-put", "megacmd", "megacopy", "megaput", "megatools", "rclone":
 		return true
@@ -18023,16 +19482,35 @@ func in88(v string) bool {
 	return false
 }
 
-// check447: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive)
-func check447(ev *event.Event) bool {
+// procNameIn9: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive) (rules/lanner_rules.yaml:2167)
+func procNameIn9(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in88(v)
+	return in22(v)
 }
 
-func in89(v string) bool {
+// macroUserKnownCloudSyncActivity is the macro user_known_cloud_sync_activity (rules/lanner_rules.yaml:843): evt.num = 0
+func macroUserKnownCloudSyncActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroUserKnownInteractiveModuleActivity is the macro user_known_interactive_module_activity (rules/lanner_rules.yaml:867): evt.num = 0
+func macroUserKnownInteractiveModuleActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// listNamespaceToolNames reports whether v is an item of namespace_tool_names.
+func listNamespaceToolNames(v string) bool {
 	switch v {
 	case "Isolated Web Co", "RDD Process", "Socket Process", "Utility Process", "Web Content", "WebExtensions", "bandwidth", "bridge", "bwrap", "calico", "calico-ipam", "chrome", "chrome-sandbox", "chromium", "cilium-agent", "cilium-cni", "code", "electron", "firefox", "firefox-esr", "firejail", "firewall", "flannel", "flatpak", "host-local", "ip", "ipvlan", "lanner", "lannerd", "loopback", "lxc-attach", "lxc-start", "lxd", "macvlan", "nsenter", "pasta", "portmap", "ptp", "rootlesskit", "slirp4netns", "snap-confine", "systemd-nspawn", "tuning", "unshare", "vrf":
 		return true
@@ -18040,17 +19518,26 @@ func in89(v string) bool {
 	return false
 }
 
-// check448: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod...
-func check448(ev *event.Event) bool {
+// procNameInNamespaceToolNames: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod... (rules/lanner_rules.yaml:2198)
+func procNameInNamespaceToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in89(v)
+	return listNamespaceToolNames(v)
 }
 
-// check449: evt.arg.request contains PTRACE_TRACEME
-func check449(ev *event.Event) bool {
+// macroUserKnownNamespaceActivity is the macro user_known_namespace_activity (rules/lanner_rules.yaml:879): evt.num = 0
+func macroUserKnownNamespaceActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// evtArgRequestContains6: evt.arg.request contains PTRACE_TRACEME (rules/lanner_rules.yaml:2215)
+func evtArgRequestContains6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
 		Index: -1,
@@ -18063,25 +19550,26 @@ func check449(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_TRACEME")
 }
 
-func in90(v string) bool {
-	switch v {
-	case "criu", "dlv", "eu-stack", "gdb", "gdbserver", "lldb", "lldb-server", "ltrace", "proot", "py-spy", "rbspy", "rr", "strace", "valgrind":
-		return true
-	}
-	return false
-}
-
-// check450: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind)
-func check450(ev *event.Event) bool {
+// procPnameInDebuggerNames: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind) (rules/lanner_rules.yaml:2217)
+func procPnameInDebuggerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in90(v)
+	return listDebuggerNames(v)
 }
 
-// check451: fd.name endswith /.aws/credentials
-func check451(ev *event.Event) bool {
+// macroUserKnownTracemeActivity is the macro user_known_traceme_activity (rules/lanner_rules.yaml:889): evt.num = 0
+func macroUserKnownTracemeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// fdNameEndswith: fd.name endswith /.aws/credentials (rules/lanner_rules.yaml:646)
+func fdNameEndswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18089,8 +19577,8 @@ func check451(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check452: fd.name endswith /.config/gcloud/credentials.db
-func check452(ev *event.Event) bool {
+// fdNameEndswith2: fd.name endswith /.config/gcloud/credentials.db (rules/lanner_rules.yaml:646)
+func fdNameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18098,8 +19586,8 @@ func check452(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check453: fd.name endswith /.config/gcloud/access_tokens.db
-func check453(ev *event.Event) bool {
+// fdNameEndswith3: fd.name endswith /.config/gcloud/access_tokens.db (rules/lanner_rules.yaml:647)
+func fdNameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18107,8 +19595,8 @@ func check453(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// check454: fd.name endswith /.config/gcloud/application_default_credentials.json
-func check454(ev *event.Event) bool {
+// fdNameEndswith4: fd.name endswith /.config/gcloud/application_default_credentials.json (rules/lanner_rules.yaml:648)
+func fdNameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18116,8 +19604,8 @@ func check454(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// check455: fd.name endswith /.azure/accessTokens.json
-func check455(ev *event.Event) bool {
+// fdNameEndswith5: fd.name endswith /.azure/accessTokens.json (rules/lanner_rules.yaml:649)
+func fdNameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18125,8 +19613,8 @@ func check455(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// check456: fd.name endswith /.azure/msal_token_cache.json
-func check456(ev *event.Event) bool {
+// fdNameEndswith6: fd.name endswith /.azure/msal_token_cache.json (rules/lanner_rules.yaml:649)
+func fdNameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18134,8 +19622,8 @@ func check456(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// check457: fd.name endswith /.kube/config
-func check457(ev *event.Event) bool {
+// fdNameEndswith7: fd.name endswith /.kube/config (rules/lanner_rules.yaml:650)
+func fdNameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18143,8 +19631,8 @@ func check457(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check458: fd.name endswith /.docker/config.json
-func check458(ev *event.Event) bool {
+// fdNameEndswith8: fd.name endswith /.docker/config.json (rules/lanner_rules.yaml:650)
+func fdNameEndswith8(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18152,8 +19640,8 @@ func check458(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.docker/config.json")
 }
 
-// check459: lanner.fd.realpath endswith /.aws/credentials
-func check459(ev *event.Event) bool {
+// lannerFdRealpathEndswith: lanner.fd.realpath endswith /.aws/credentials (rules/lanner_rules.yaml:651)
+func lannerFdRealpathEndswith(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18161,8 +19649,8 @@ func check459(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// check460: lanner.fd.realpath endswith /.kube/config
-func check460(ev *event.Event) bool {
+// lannerFdRealpathEndswith2: lanner.fd.realpath endswith /.kube/config (rules/lanner_rules.yaml:651)
+func lannerFdRealpathEndswith2(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18170,8 +19658,8 @@ func check460(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// check461: lanner.fd.realpath endswith /.config/gcloud/credentials.db
-func check461(ev *event.Event) bool {
+// lannerFdRealpathEndswith3: lanner.fd.realpath endswith /.config/gcloud/credentials.db (rules/lanner_rules.yaml:652)
+func lannerFdRealpathEndswith3(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18179,8 +19667,8 @@ func check461(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// check462: lanner.fd.realpath endswith /.docker/config.json
-func check462(ev *event.Event) bool {
+// lannerFdRealpathEndswith4: lanner.fd.realpath endswith /.docker/config.json (rules/lanner_rules.yaml:652)
+func lannerFdRealpathEndswith4(ev *event.Event) bool {
 	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18188,7 +19676,13 @@ func check462(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.docker/config.json")
 }
 
-func in91(v string) bool {
+// macroCloudCredentialFile reports whether an event satisfies the macro cloud_credential_file (rules/lanner_rules.yaml:644).
+func macroCloudCredentialFile(ev *event.Event) bool {
+	return (fdNameEndswith(ev) || fdNameEndswith2(ev) || fdNameEndswith3(ev) || fdNameEndswith4(ev) || fdNameEndswith5(ev) || fdNameEndswith6(ev) || fdNameEndswith7(ev) || fdNameEndswith8(ev) || lannerFdRealpathEndswith(ev) || lannerFdRealpathEndswith2(ev) || lannerFdRealpathEndswith3(ev) || lannerFdRealpathEndswith4(ev))
+}
+
+// listCloudCliNames reports whether v is an item of cloud_cli_names.
+func listCloudCliNames(v string) bool {
 	switch v {
 	case "argocd", "aws", "az", "bq", "crane", "docker", "docker-credent", "eksctl", "flux", "gcloud", "gsutil", "helm", "k3d", "k3s", "k9s", "kind", "kubectl", "kubectx", "kubelet", "kubens", "kustomize", "minikube", "oc", "podman", "pulumi", "skopeo", "terraform", "tofu":
 		return true
@@ -18196,17 +19690,17 @@ func in91(v string) bool {
 	return false
 }
 
-// check463: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd...
-func check463(ev *event.Event) bool {
+// procNameInCloudCliNames: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd... (rules/lanner_rules.yaml:2233)
+func procNameInCloudCliNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in91(v)
+	return listCloudCliNames(v)
 }
 
-// check464: proc.cmdline contains google-cloud-sdk
-func check464(ev *event.Event) bool {
+// procCmdlineContains29: proc.cmdline contains google-cloud-sdk (rules/lanner_rules.yaml:656)
+func procCmdlineContains29(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18214,8 +19708,8 @@ func check464(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// check465: proc.cmdline contains /gcloud
-func check465(ev *event.Event) bool {
+// procCmdlineContains30: proc.cmdline contains /gcloud (rules/lanner_rules.yaml:656)
+func procCmdlineContains30(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18223,8 +19717,8 @@ func check465(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// check466: proc.cmdline contains awscli
-func check466(ev *event.Event) bool {
+// procCmdlineContains31: proc.cmdline contains awscli (rules/lanner_rules.yaml:657)
+func procCmdlineContains31(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18232,8 +19726,8 @@ func check466(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// check467: proc.cmdline contains azure-cli
-func check467(ev *event.Event) bool {
+// procCmdlineContains32: proc.cmdline contains azure-cli (rules/lanner_rules.yaml:657)
+func procCmdlineContains32(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18241,8 +19735,32 @@ func check467(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// check468: fd.name startswith /root/
-func check468(ev *event.Event) bool {
+// macroCloudSdkPython reports whether an event satisfies the macro cloud_sdk_python (rules/lanner_rules.yaml:654).
+func macroCloudSdkPython(ev *event.Event) bool {
+	return (macroPythonProcess(ev) && (procCmdlineContains29(ev) || procCmdlineContains30(ev) || procCmdlineContains31(ev) || procCmdlineContains32(ev)))
+}
+
+// macroUserKnownCloudCredentialActivity is the macro user_known_cloud_credential_activity (rules/lanner_rules.yaml:919): evt.num = 0
+func macroUserKnownCloudCredentialActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroCloudCredentialFileCond evaluates the macro cloud_credential_file (rules/lanner_rules.yaml:644) over what the facts know.
+func macroCloudCredentialFileCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameEndswith, "fd.name"), f.Check(fdNameEndswith2, "fd.name"), f.Check(fdNameEndswith3, "fd.name"), f.Check(fdNameEndswith4, "fd.name"), f.Check(fdNameEndswith5, "fd.name"), f.Check(fdNameEndswith6, "fd.name"), f.Check(fdNameEndswith7, "fd.name"), f.Check(fdNameEndswith8, "fd.name"), f.Check(lannerFdRealpathEndswith, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith2, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith3, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith4, "lanner.fd.realpath"))
+}
+
+// macroCloudSdkPythonCond evaluates the macro cloud_sdk_python (rules/lanner_rules.yaml:654) over what the facts know.
+func macroCloudSdkPythonCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(macroPythonProcessCond(f), ruleset.TriOr(f.Check(procCmdlineContains29, "proc.cmdline"), f.Check(procCmdlineContains30, "proc.cmdline"), f.Check(procCmdlineContains31, "proc.cmdline"), f.Check(procCmdlineContains32, "proc.cmdline")))
+}
+
+// fdNameStartswith6: fd.name startswith /root/ (rules/lanner_rules.yaml:2251)
+func fdNameStartswith6(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18250,18 +19768,19 @@ func check468(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/root/")
 }
 
-var prefixes92 = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
+var listRootHomeToolDirs = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// check469: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/...
-func check469(ev *event.Event) bool {
+// fdNamePmatchRootHomeToolDirs: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/... (rules/lanner_rules.yaml:2252)
+func fdNamePmatchRootHomeToolDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes92.Match(v)
+	return listRootHomeToolDirs.Match(v)
 }
 
-func in93(v string) bool {
+// listRootHomeToolFiles reports whether v is an item of root_home_tool_files.
+func listRootHomeToolFiles(v string) bool {
 	switch v {
 	case ".ICEauthority", ".Xauthority", ".bash_history", ".bash_history.tmp", ".gitconfig", ".lesshst", ".mysql_history", ".node_repl_history", ".npmrc", ".psql_history", ".python_history", ".rediscli_history", ".rnd", ".selected_editor", ".sh_history", ".sqlite_history", ".sudo_as_admin_successful", ".viminfo", ".viminfo.tmp", ".wget-hsts", ".xsession-errors", ".yarnrc", ".zcompdump", ".zsh_history":
 		return true
@@ -18269,17 +19788,17 @@ func in93(v string) bool {
 	return false
 }
 
-// check470: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge...
-func check470(ev *event.Event) bool {
+// fdFilenameInRootHomeToolFiles: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge... (rules/lanner_rules.yaml:681)
+func fdFilenameInRootHomeToolFiles(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in93(v)
+	return listRootHomeToolFiles(v)
 }
 
-// check471: fd.filename glob ".*history*"
-func check471(ev *event.Event) bool {
+// fdFilenameGlob22: fd.filename glob ".*history*" (rules/lanner_rules.yaml:681)
+func fdFilenameGlob22(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18287,8 +19806,8 @@ func check471(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// check472: fd.filename glob ".lesshs*"
-func check472(ev *event.Event) bool {
+// fdFilenameGlob23: fd.filename glob ".lesshs*" (rules/lanner_rules.yaml:682)
+func fdFilenameGlob23(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18296,8 +19815,8 @@ func check472(ev *event.Event) bool {
 	return match.Glob(".lesshs*", v)
 }
 
-// check473: fd.filename glob ".viminf*"
-func check473(ev *event.Event) bool {
+// fdFilenameGlob24: fd.filename glob ".viminf*" (rules/lanner_rules.yaml:682)
+func fdFilenameGlob24(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18305,8 +19824,13 @@ func check473(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// check474: fd.filename in (known_hosts, known_hosts.old)
-func check474(ev *event.Event) bool {
+// macroRootHomeToolFile reports whether an event satisfies the macro root_home_tool_file (rules/lanner_rules.yaml:678).
+func macroRootHomeToolFile(ev *event.Event) bool {
+	return (fdDirectoryIs3(ev) && (fdFilenameInRootHomeToolFiles(ev) || fdFilenameGlob22(ev) || fdFilenameGlob23(ev) || fdFilenameGlob24(ev)))
+}
+
+// fdFilenameIn3: fd.filename in (known_hosts, known_hosts.old) (rules/lanner_rules.yaml:2254)
+func fdFilenameIn3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18314,13 +19838,27 @@ func check474(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// check475: evt.type in (mkdir, mkdirat)
-func check475(ev *event.Event) bool {
+// macroUserKnownRootHomeActivity is the macro user_known_root_home_activity (rules/lanner_rules.yaml:953): evt.num = 0
+func macroUserKnownRootHomeActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroRootHomeToolFileCond evaluates the macro root_home_tool_file (rules/lanner_rules.yaml:678) over what the facts know.
+func macroRootHomeToolFileCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(fdDirectoryIs3, "fd.directory"), ruleset.TriOr(f.Check(fdFilenameInRootHomeToolFiles, "fd.filename"), f.Check(fdFilenameGlob22, "fd.filename"), f.Check(fdFilenameGlob23, "fd.filename"), f.Check(fdFilenameGlob24, "fd.filename")))
+}
+
+// macroMkdirEvent is the macro mkdir_event (rules/lanner_rules.yaml:342): evt.type in (mkdir, mkdirat)
+func macroMkdirEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// check476: evt.arg.path = "..."
-func check476(ev *event.Event) bool {
+// evtArgPathIs: evt.arg.path = "..." (rules/lanner_rules.yaml:667)
+func evtArgPathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18333,8 +19871,8 @@ func check476(ev *event.Event) bool {
 	return v == "..."
 }
 
-// check477: evt.arg.path endswith "/..."
-func check477(ev *event.Event) bool {
+// evtArgPathEndswith3: evt.arg.path endswith "/..." (rules/lanner_rules.yaml:667)
+func evtArgPathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18347,8 +19885,8 @@ func check477(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// check478: evt.arg.path endswith "/.. "
-func check478(ev *event.Event) bool {
+// evtArgPathEndswith4: evt.arg.path endswith "/.. " (rules/lanner_rules.yaml:667)
+func evtArgPathEndswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18361,8 +19899,8 @@ func check478(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// check479: evt.arg.path endswith "/. "
-func check479(ev *event.Event) bool {
+// evtArgPathEndswith5: evt.arg.path endswith "/. " (rules/lanner_rules.yaml:668)
+func evtArgPathEndswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18375,8 +19913,8 @@ func check479(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// check480: evt.arg.path = ".. "
-func check480(ev *event.Event) bool {
+// evtArgPathIs2: evt.arg.path = ".. " (rules/lanner_rules.yaml:668)
+func evtArgPathIs2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18389,8 +19927,8 @@ func check480(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// check481: evt.arg.path startswith "/dev/."
-func check481(ev *event.Event) bool {
+// evtArgPathStartswith2: evt.arg.path startswith "/dev/." (rules/lanner_rules.yaml:668)
+func evtArgPathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
 		Index: -1,
@@ -18403,8 +19941,13 @@ func check481(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/.")
 }
 
-// check482: proc.name in (udevadm, plymouthd)
-func check482(ev *event.Event) bool {
+// macroDeceptiveDirectoryName reports whether an event satisfies the macro deceptive_directory_name (rules/lanner_rules.yaml:665).
+func macroDeceptiveDirectoryName(ev *event.Event) bool {
+	return (evtArgPathIs(ev) || evtArgPathEndswith3(ev) || evtArgPathEndswith4(ev) || evtArgPathEndswith5(ev) || evtArgPathIs2(ev) || evtArgPathStartswith2(ev))
+}
+
+// procNameIn10: proc.name in (udevadm, plymouthd) (rules/lanner_rules.yaml:2271)
+func procNameIn10(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -18412,8 +19955,22 @@ func check482(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// check483: evt.arg.newpath endswith .encrypted
-func check483(ev *event.Event) bool {
+// macroUserKnownDeceptiveDirActivity is the macro user_known_deceptive_dir_activity (rules/lanner_rules.yaml:983): evt.num = 0
+func macroUserKnownDeceptiveDirActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroDeceptiveDirectoryNameCond evaluates the macro deceptive_directory_name (rules/lanner_rules.yaml:665) over what the facts know.
+func macroDeceptiveDirectoryNameCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(evtArgPathIs, "evt.arg.path"), f.Check(evtArgPathEndswith3, "evt.arg.path"), f.Check(evtArgPathEndswith4, "evt.arg.path"), f.Check(evtArgPathEndswith5, "evt.arg.path"), f.Check(evtArgPathIs2, "evt.arg.path"), f.Check(evtArgPathStartswith2, "evt.arg.path"))
+}
+
+// evtArgNewpathEndswith4: evt.arg.newpath endswith .encrypted (rules/lanner_rules.yaml:661)
+func evtArgNewpathEndswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18426,8 +19983,8 @@ func check483(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// check484: evt.arg.newpath endswith .locked
-func check484(ev *event.Event) bool {
+// evtArgNewpathEndswith5: evt.arg.newpath endswith .locked (rules/lanner_rules.yaml:661)
+func evtArgNewpathEndswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18440,8 +19997,8 @@ func check484(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// check485: evt.arg.newpath endswith .crypted
-func check485(ev *event.Event) bool {
+// evtArgNewpathEndswith6: evt.arg.newpath endswith .crypted (rules/lanner_rules.yaml:662)
+func evtArgNewpathEndswith6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18454,8 +20011,8 @@ func check485(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// check486: evt.arg.newpath endswith .ransom
-func check486(ev *event.Event) bool {
+// evtArgNewpathEndswith7: evt.arg.newpath endswith .ransom (rules/lanner_rules.yaml:662)
+func evtArgNewpathEndswith7(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18468,8 +20025,8 @@ func check486(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// check487: evt.arg.newpath endswith .wncry
-func check487(ev *event.Event) bool {
+// evtArgNewpathEndswith8: evt.arg.newpath endswith .wncry (rules/lanner_rules.yaml:663)
+func evtArgNewpathEndswith8(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18482,8 +20039,8 @@ func check487(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// check488: evt.arg.newpath endswith .lockbit
-func check488(ev *event.Event) bool {
+// evtArgNewpathEndswith9: evt.arg.newpath endswith .lockbit (rules/lanner_rules.yaml:663)
+func evtArgNewpathEndswith9(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
 		Index: -1,
@@ -18494,4 +20051,23 @@ func check488(ev *event.Event) bool {
 		return false
 	}
 	return strings.HasSuffix(v, ".lockbit")
+}
+
+// macroRansomExtension reports whether an event satisfies the macro ransom_extension (rules/lanner_rules.yaml:659).
+func macroRansomExtension(ev *event.Event) bool {
+	return (evtArgNewpathEndswith4(ev) || evtArgNewpathEndswith5(ev) || evtArgNewpathEndswith6(ev) || evtArgNewpathEndswith7(ev) || evtArgNewpathEndswith8(ev) || evtArgNewpathEndswith9(ev))
+}
+
+// macroUserKnownRansomRenameActivity is the macro user_known_ransom_rename_activity (rules/lanner_rules.yaml:987): evt.num = 0
+func macroUserKnownRansomRenameActivity(ev *event.Event) bool {
+	v, ok := event.EvtNum(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == int64(0)
+}
+
+// macroRansomExtensionCond evaluates the macro ransom_extension (rules/lanner_rules.yaml:659) over what the facts know.
+func macroRansomExtensionCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(evtArgNewpathEndswith4, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith5, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith6, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith7, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith8, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith9, "evt.arg.newpath"))
 }

@@ -4,6 +4,11 @@
 // no allocation per event; the collector's kernel buffer is the bounded
 // queue in front of it (its overflows are counted as kernel drops) and each
 // output sink has its own bounded queue behind it.
+//
+// Besides rule alerts the engine raises alerts of Lanner's own (source
+// "internal", see Notify): collectors' notices about themselves and the
+// verdicts of the self-check (package selfcheck), whose probe records it
+// takes out before the rules.
 package engine
 
 import (
@@ -11,7 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +28,10 @@ import (
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
+
 	"github.com/lannersec/lanner/state"
+	"golang.org/x/time/rate"
 )
 
 // Config wires an Engine.
@@ -35,10 +46,10 @@ type Config struct {
 	// StatsEvery, when positive, writes a stats line to StatsOut that often.
 	StatsEvery time.Duration
 	StatsOut   io.Writer
-	// Rate, when positive, limits each rule to Rate alerts per second on
-	// average with bursts of MaxBurst (a token bucket per rule, like
-	// Falco's outputs.rate and outputs.max_burst); alerts over the limit
-	// are counted as suppressed.
+	// Rate, when positive, limits each rule to Rate alerts per second of
+	// event time on average with bursts of MaxBurst, whole alerts (a token
+	// bucket per rule, like Falco's outputs.rate and outputs.max_burst);
+	// alerts over the limit are counted as suppressed.
 	Rate     float64
 	MaxBurst float64
 	// Containers, when set, looks up a container's metadata (name, image,
@@ -49,6 +60,10 @@ type Config struct {
 	// metadata, which later events then get.
 	Containers   *containers.Resolver
 	MetadataWait time.Duration
+	// SelfCheck, when set, is run while the engine runs: the records of
+	// its probe processes go to it instead of the rules, and its verdicts
+	// become own alerts (see Notify).
+	SelfCheck *selfcheck.Checker
 }
 
 // DefaultMetadataWait bounds how long the events of a new container wait
@@ -60,12 +75,6 @@ const DefaultMetadataWait = 250 * time.Millisecond
 // comes in again.
 const maxMissedWaits = 3
 
-// bucket is a token bucket.
-type bucket struct {
-	tokens float64
-	last   int64 // ns
-}
-
 // Engine is a running pipeline.
 type Engine struct {
 	cfg      Config
@@ -74,7 +83,7 @@ type Engine struct {
 	events   [event.NumTypes]atomic.Uint64
 	num      uint64 // last event number given
 	ruleHits map[*ruleset.Rule]*atomic.Uint64
-	buckets  map[*ruleset.Rule]*bucket
+	limiters map[*ruleset.Rule]*rate.Limiter
 	suppr    atomic.Uint64
 	evalNS   atomic.Int64 // sampled rule evaluation time, scaled
 	records  atomic.Uint64
@@ -87,6 +96,10 @@ type Engine struct {
 	missedWaits  int // waits in a row that ran out
 	ctrStarts    atomic.Uint64
 	startEv      event.Event // scratch for container start events
+
+	// probePID is the self-check probe process running, 0 when none.
+	probePID int64
+	own      ownAlerts
 }
 
 // New returns an engine for cfg.
@@ -94,14 +107,14 @@ func New(cfg Config) *Engine {
 	if cfg.StatsOut == nil {
 		cfg.StatsOut = os.Stderr
 	}
-	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, buckets: map[*ruleset.Rule]*bucket{}}
+	e := &Engine{cfg: cfg, ruleHits: map[*ruleset.Rule]*atomic.Uint64{}, limiters: map[*ruleset.Rule]*rate.Limiter{}}
 	if cfg.MaxBurst <= 0 {
 		e.cfg.MaxBurst = 1
 	}
 	if cfg.Rules != nil {
 		for _, r := range cfg.Rules.Rules() {
 			e.ruleHits[r] = new(atomic.Uint64)
-			e.buckets[r] = &bucket{tokens: e.cfg.MaxBurst}
+			e.limiters[r] = rate.NewLimiter(rate.Limit(e.cfg.Rate), burst(e.cfg.MaxBurst))
 		}
 	}
 	if e.cfg.MetadataWait <= 0 {
@@ -111,6 +124,9 @@ func New(cfg Config) *Engine {
 		e.metaResults = cfg.Containers.Results()
 	}
 	e.fireFunc = e.fire
+	if cfg.SelfCheck != nil {
+		cfg.SelfCheck.SetReport(e.selfCheckVerdict)
+	}
 	return e
 }
 
@@ -119,6 +135,19 @@ func New(cfg Config) *Engine {
 func (e *Engine) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { e.cfg.Collector.Close() })
 	defer stop()
+	defer e.own.stop()
+	if sc := e.cfg.SelfCheck; sc != nil {
+		checkCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sc.Run(checkCtx)
+		}()
+		defer func() {
+			cancel()
+			<-done
+		}()
+	}
 	if e.cfg.StatsEvery > 0 {
 		t := time.NewTicker(e.cfg.StatsEvery)
 		defer t.Stop()
@@ -151,8 +180,16 @@ func (e *Engine) Handle(r *collectors.Record) {
 	if len(e.metaResults) > 0 {
 		e.applyMetadata()
 	}
+	if e.probePID != 0 && r.PID == e.probePID {
+		if e.probeRecord(r) {
+			return
+		}
+	} else if r.Kind == collectors.KindExec && e.cfg.SelfCheck != nil && e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+		e.probePID = r.PID
+		return
+	}
 	switch r.Kind {
-	case collectors.KindFork, collectors.KindExit:
+	case collectors.KindFork, collectors.KindExit, collectors.KindCred:
 		e.cfg.Tables.Apply(r)
 		return
 	case collectors.KindExec:
@@ -167,17 +204,45 @@ func (e *Engine) Handle(r *collectors.Record) {
 			return
 		}
 	case collectors.KindSyscall:
+		if r.Event.Type.IsCred() {
+			e.cfg.Tables.SetCred(r.PID, &r.Cred)
+		}
 	default:
 		return
 	}
 	ev := &r.Event
 	ev.Proc = e.cfg.Tables.Process(r.PID)
+	if ev.Type.IsCred() {
+		e.cfg.Tables.NameArgs(ev, ev.Proc)
+	}
 	if ev.Proc == nil {
 		e.noProc.Add(1)
 	} else if c := ev.Proc.Container; c != nil && c.Lookup&event.LookupSettled == 0 {
 		e.containerSeen(c)
 	}
 	e.HandleEvent(ev)
+}
+
+// probeRecord hands a record of the self-check's probe process to the
+// checker. It returns false for the records the process table still
+// needs: the probe's exit, which ends its filtering.
+func (e *Engine) probeRecord(r *collectors.Record) bool {
+	switch r.Kind {
+	case collectors.KindSyscall:
+		e.cfg.SelfCheck.ProbeEvent(&r.Event)
+	case collectors.KindExit:
+		if !r.Exit.Thread {
+			e.probePID = 0
+			return false
+		}
+	case collectors.KindExec:
+		if !e.cfg.SelfCheck.IsProbeExec(r.Exec.PPID, r.Exec.Args) {
+			// The probe ran something else: not a probe any more.
+			e.probePID = 0
+			return false
+		}
+	}
+	return true
 }
 
 // containerSeen makes sure the runtimes are asked about c, and waits for
@@ -297,24 +362,25 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of
-// event time.
+// event time (an event older than the last one refills nothing, and the
+// next one refills from its time: a few microseconds between CPUs).
 func (e *Engine) allow(r *ruleset.Rule, now int64) bool {
-	b := e.buckets[r]
-	if b == nil {
+	l := e.limiters[r]
+	if l == nil {
 		return true
 	}
-	if b.last != 0 && now > b.last {
-		b.tokens += float64(now-b.last) / 1e9 * e.cfg.Rate
-		if b.tokens > e.cfg.MaxBurst {
-			b.tokens = e.cfg.MaxBurst
-		}
+	return l.AllowN(time.Unix(0, now), 1)
+}
+
+// burst is a bucket's size in whole alerts, at least one.
+func burst(maxBurst float64) int {
+	if maxBurst < 1 {
+		return 1
 	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
+	if maxBurst > math.MaxInt32 {
+		return math.MaxInt32
 	}
-	b.tokens--
-	return true
+	return int(maxBurst)
 }
 
 // Stats are the pipeline's counters.
@@ -328,8 +394,11 @@ type Stats struct {
 	NoProcess   uint64 // events whose process was unknown
 	KernelDrops uint64
 	Malformed   uint64
-	Sinks       []output.SinkStats
-	Tables      state.Stats
+	// Unresolved are relative paths the collector could not make
+	// absolute.
+	Unresolved uint64
+	Sinks      []output.SinkStats
+	Tables     state.Stats
 	// Metadata counts runtime lookups; MetadataTimeouts the containers
 	// whose events stopped waiting for theirs; ContainerStarts the
 	// container start events.
@@ -340,6 +409,9 @@ type Stats struct {
 	ByRule []RuleCount
 	// EvalTime estimates the time spent evaluating rules (sampled).
 	EvalTime time.Duration
+	// Own counts Lanner's own alerts (also in ByRule) and the
+	// self-check's state.
+	Own OwnStats
 }
 
 // RuleCount is the number of alerts of one rule.
@@ -363,11 +435,15 @@ func (e *Engine) Stats() Stats {
 			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
 		}
 	}
+	s.Own = e.ownStats()
+	for name, n := range s.Own.Alerts {
+		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: ownPriority(name).String(), Count: n})
+	}
 	s.EvalTime = time.Duration(e.evalNS.Load())
 	if c := e.cfg.Collector; c != nil {
 		cs := c.Stats()
 		s.Collector = c.Name()
-		s.KernelDrops, s.Malformed = cs.KernelDrops, cs.Malformed
+		s.KernelDrops, s.Malformed, s.Unresolved = cs.KernelDrops, cs.Malformed, cs.Unresolved
 	}
 	if e.cfg.Output != nil {
 		s.Sinks = e.cfg.Output.Stats()
@@ -382,13 +458,37 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Line renders s as one "stats:" line.
+// Line renders s as a "stats:" line, with the alerts the sinks failed to
+// deliver (alert_failures), dropped with a full queue (alert_drops) and
+// lost at shutdown (alerts_lost), followed by one "stats: sink=..." line per
+// sink with its counters when there are several sinks or one did not
+// deliver everything.
 func (s Stats) Line() string {
-	var dropped uint64
+	var failed, dropped, lost uint64
 	for _, k := range s.Sinks {
+		failed += k.Failed
 		dropped += k.Dropped
+		lost += k.Lost
 	}
-	return fmt.Sprintf("stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d",
+	var b strings.Builder
+	fmt.Fprintf(&b, "stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d alert_failures=%d alerts_lost=%d",
 		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
-		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts)
+		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved, failed, lost)
+	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
+		for _, k := range s.Sinks {
+			fmt.Fprintf(&b, "\nstats: sink=%s sent=%d failed=%d dropped=%d lost=%d", quoteIfNeeded(k.Name), k.Sent, k.Failed, k.Dropped, k.Lost)
+		}
+	}
+	return b.String()
+}
+
+// quoteIfNeeded quotes s when it has a space, a quote or anything not
+// printable, so that it reads as one value.
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r <= ' ' || r == '"' || r == '\\' || r >= 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

@@ -28,3 +28,30 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("by rule: %+v", s.ByRule)
 	}
 }
+
+// TestRateLimitAllocatesNothing: the per-rule limit costs no allocation per
+// event, whether the alert passes or is suppressed.
+func TestRateLimitAllocatesNothing(t *testing.T) {
+	r := &ruleset.Rule{Name: "r", Enabled: true}
+	e := New(Config{Rules: ruleset.New([]*ruleset.Rule{r}, ruleset.Selection{}, ruleset.MatchFirst), Rate: 1000, MaxBurst: 5})
+	now := int64(1_700_000_000_000_000_000)
+	allocs := testing.AllocsPerRun(1000, func() {
+		now += 100_000 // 0.1 ms: some pass, some are suppressed
+		e.allow(r, now)
+	})
+	if allocs != 0 {
+		t.Errorf("allow allocates %v times per event", allocs)
+	}
+}
+
+// TestRateLimitBurst: MaxBurst is a whole number of alerts, at least one.
+func TestRateLimitBurst(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want int
+	}{{0, 1}, {-3, 1}, {0.5, 1}, {1, 1}, {2.9, 2}, {1e300, 1<<31 - 1}} {
+		if got := burst(tc.in); got != tc.want {
+			t.Errorf("burst(%v) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

@@ -694,7 +694,8 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 		return "", false
 	}
 	n := ev.FD.Name
-	if fdKind(ev) == FDDirectory {
+	if fdKind(ev) == FDDirectory || PathIsCut(n) {
+		// A cut path's directory is not known beyond its head.
 		return n, true
 	}
 	i := strings.LastIndexByte(n, '/')
@@ -707,7 +708,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 	return n[:i], true
 }
 func FDFilename(ev *Event, _ Arg) (string, bool) {
-	if fdKind(ev) != FDFile || failedOpen(ev) {
+	if fdKind(ev) != FDFile || failedOpen(ev) || PathIsCut(ev.FD.Name) {
 		return "", false
 	}
 	n := ev.FD.Name

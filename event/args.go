@@ -42,6 +42,15 @@ const (
 	ArgIDResOrFd
 	ArgIDCwd
 	ArgIDSize
+	ArgIDRuid
+	ArgIDEuid
+	ArgIDSuid
+	ArgIDRgid
+	ArgIDEgid
+	ArgIDSgid
+	ArgIDCapInheritable
+	ArgIDCapPermitted
+	ArgIDCapEffective
 	numArgIDs
 )
 
@@ -55,6 +64,10 @@ var argIDNames = [numArgIDs]string{
 	ArgIDTuple: "tuple", ArgIDExe: "exe", ArgIDArgs: "args", ArgIDOldfd: "oldfd",
 	ArgIDNewfd: "newfd", ArgIDNstype: "nstype", ArgIDResOrFd: "res_or_fd",
 	ArgIDCwd: "cwd", ArgIDSize: "size",
+	ArgIDRuid: "ruid", ArgIDEuid: "euid", ArgIDSuid: "suid",
+	ArgIDRgid: "rgid", ArgIDEgid: "egid", ArgIDSgid: "sgid",
+	ArgIDCapInheritable: "cap_inheritable", ArgIDCapPermitted: "cap_permitted",
+	ArgIDCapEffective: "cap_effective",
 }
 
 func (id ArgID) String() string {
@@ -121,6 +134,13 @@ var params = [NumTypes][]ArgID{
 	TypeFinitModule: {ArgIDRes, ArgIDFd, ArgIDFlags},
 	TypeUserfaultfd: {ArgIDRes, ArgIDFlags},
 	TypeMount:       {ArgIDRes, ArgIDName, ArgIDPath, ArgIDFlags},
+	TypeSetresuid:   {ArgIDRes, ArgIDRuid, ArgIDEuid, ArgIDSuid},
+	TypeSetresgid:   {ArgIDRes, ArgIDRgid, ArgIDEgid, ArgIDSgid},
+	TypeSetreuid:    {ArgIDRes, ArgIDRuid, ArgIDEuid},
+	TypeSetregid:    {ArgIDRes, ArgIDRgid, ArgIDEgid},
+	TypeSetfsuid:    {ArgIDRes, ArgIDUID},
+	TypeSetfsgid:    {ArgIDRes, ArgIDGID},
+	TypeCapset:      {ArgIDRes, ArgIDCapInheritable, ArgIDCapPermitted, ArgIDCapEffective},
 }
 
 // Params returns the parameters of events of type t, in order.
@@ -188,6 +208,22 @@ func rawArg(ev *Event, id ArgID) (int64, bool) {
 	case ArgIDGID:
 		if a.Has(ArgGID) {
 			return int64(a.GID), true
+		}
+	case ArgIDRuid, ArgIDRgid:
+		if a.Has(ArgRID) {
+			return int64(a.IDs[0]), true
+		}
+	case ArgIDEuid, ArgIDEgid:
+		if a.Has(ArgEID) {
+			return int64(a.IDs[1]), true
+		}
+	case ArgIDSuid, ArgIDSgid:
+		if a.Has(ArgSID) {
+			return int64(a.IDs[2]), true
+		}
+	case ArgIDCapInheritable, ArgIDCapPermitted, ArgIDCapEffective:
+		if a.Has(ArgCaps) {
+			return int64(a.Caps[id-ArgIDCapInheritable]), true
 		}
 	case ArgIDRequest:
 		if a.Has(ArgRequest) {
@@ -292,6 +328,23 @@ func argText(ev *Event, id ArgID) (string, bool) {
 			return a.UserName, true
 		}
 		return cachedText(textNumber, uint64(a.UID)), true
+	case ArgIDGID:
+		if !a.Has(ArgGID) {
+			return "", false
+		}
+		if a.GroupName != "" {
+			return a.GroupName, true
+		}
+		return cachedText(textNumber, uint64(a.GID)), true
+	case ArgIDRuid, ArgIDEuid, ArgIDSuid, ArgIDRgid, ArgIDEgid, ArgIDSgid:
+		i, bit := credArgIndex(id)
+		if !a.Has(bit) {
+			return "", false
+		}
+		if a.IDNames[i] != "" {
+			return a.IDNames[i], true
+		}
+		return cachedText(textNumber, uint64(a.IDs[i])), true
 	}
 	n, ok := rawArg(ev, id)
 	if !ok {
@@ -337,9 +390,27 @@ func argText(ev *Event, id ArgID) (string, bool) {
 		return cachedText(textBpfCmd, uint64(n)), true
 	case ArgIDDomain:
 		return cachedText(textDomain, uint64(n)), true
+	case ArgIDCapInheritable, ArgIDCapPermitted, ArgIDCapEffective:
+		return cachedText(textCaps, uint64(n)), true
 	}
 	return cachedText(textNumber, uint64(n)), true
 }
+
+// credArgIndex returns where in Args.IDs the user or group id parameter id
+// is kept, and the mask bit that says it is present.
+func credArgIndex(id ArgID) (int, ArgMask) {
+	switch id {
+	case ArgIDRuid, ArgIDRgid:
+		return 0, ArgRID
+	case ArgIDEuid, ArgIDEgid:
+		return 1, ArgEID
+	}
+	return 2, ArgSID
+}
+
+// CredArgIsGroup reports whether the ids in Args.IDs of events of type t
+// are group ids (setresgid, setregid) rather than user ids.
+func CredArgIsGroup(t Type) bool { return t == TypeSetresgid || t == TypeSetregid }
 
 type textKind uint8
 
@@ -438,7 +509,10 @@ var argIDGoNames = [numArgIDs]string{
 	ArgIDProto: "ArgIDProto", ArgIDTuple: "ArgIDTuple", ArgIDExe: "ArgIDExe",
 	ArgIDArgs: "ArgIDArgs", ArgIDOldfd: "ArgIDOldfd", ArgIDNewfd: "ArgIDNewfd",
 	ArgIDNstype: "ArgIDNstype", ArgIDResOrFd: "ArgIDResOrFd", ArgIDCwd: "ArgIDCwd",
-	ArgIDSize: "ArgIDSize",
+	ArgIDSize: "ArgIDSize", ArgIDRuid: "ArgIDRuid", ArgIDEuid: "ArgIDEuid", ArgIDSuid: "ArgIDSuid",
+	ArgIDRgid: "ArgIDRgid", ArgIDEgid: "ArgIDEgid", ArgIDSgid: "ArgIDSgid",
+	ArgIDCapInheritable: "ArgIDCapInheritable", ArgIDCapPermitted: "ArgIDCapPermitted",
+	ArgIDCapEffective: "ArgIDCapEffective",
 }
 
 // GoName returns the name of id's constant in this package, for generated

@@ -241,6 +241,11 @@ const (
 	ArgPID
 	ArgDirFD
 	ArgSockAddr
+	// ArgRID, ArgEID and ArgSID say IDs[0], IDs[1] and IDs[2] are present.
+	ArgRID
+	ArgEID
+	ArgSID
+	ArgCaps
 )
 
 // Args are a syscall's arguments, in raw form. Which are present depends
@@ -266,8 +271,19 @@ type Args struct {
 	Proto    int64
 	PID      int64 // ptrace target
 	DirFD    int64
+	// IDs are the real, effective and saved user ids of setresuid and
+	// setreuid, or group ids of setresgid and setregid (-1: unchanged).
+	IDs [3]uint32
+	// Caps are the inheritable, permitted and effective capability sets
+	// of capset.
+	Caps [3]uint64
 	// UserName is the name of UID, filled by enrichment when UID is present.
 	UserName string
+	// GroupName is the name of GID, filled by enrichment when GID is
+	// present.
+	GroupName string
+	// IDNames are the names of IDs, filled by enrichment.
+	IDNames [3]string
 }
 
 // Has reports whether every argument in m is present.

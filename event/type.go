@@ -55,6 +55,13 @@ const (
 	TypeFinitModule
 	TypeUserfaultfd
 	TypeMount
+	TypeSetresuid
+	TypeSetresgid
+	TypeSetreuid
+	TypeSetregid
+	TypeSetfsuid
+	TypeSetfsgid
+	TypeCapset
 	TypeClone
 	TypeClone3
 	TypeFork
@@ -112,6 +119,13 @@ var typeNames = [NumTypes]string{
 	TypeFinitModule: "finit_module",
 	TypeUserfaultfd: "userfaultfd",
 	TypeMount:       "mount",
+	TypeSetresuid:   "setresuid",
+	TypeSetresgid:   "setresgid",
+	TypeSetreuid:    "setreuid",
+	TypeSetregid:    "setregid",
+	TypeSetfsuid:    "setfsuid",
+	TypeSetfsgid:    "setfsgid",
+	TypeCapset:      "capset",
 	TypeClone:       "clone",
 	TypeClone3:      "clone3",
 	TypeFork:        "fork",
@@ -145,6 +159,12 @@ func ParseType(name string) (Type, bool) {
 // IsOpen reports whether t opens a file (open, openat, openat2, creat).
 func (t Type) IsOpen() bool {
 	return t == TypeOpen || t == TypeOpenat || t == TypeOpenat2 || t == TypeCreat
+}
+
+// IsCred reports whether t changes the credentials of the calling thread
+// (setuid, setgid and the other set*id calls, capset).
+func (t Type) IsCred() bool {
+	return t == TypeSetuid || t == TypeSetgid || t >= TypeSetresuid && t <= TypeCapset
 }
 
 // IsExec reports whether t is a successful program execution (execve, execveat).

@@ -177,6 +177,13 @@ type Args struct {
 	PID      int64  `json:"pid,omitempty"`
 	DirFD    int64  `json:"dirfd,omitempty"`
 	UserName string `json:"username,omitempty"`
+	// IDs are the ids of setresuid, setreuid, setresgid and setregid
+	// (two or three), Caps the capability sets of capset; GroupName and
+	// IDNames the names of GID and IDs.
+	IDs       []uint32 `json:"ids,omitempty"`
+	Caps      []uint64 `json:"caps,omitempty"`
+	GroupName string   `json:"groupname,omitempty"`
+	IDNames   []string `json:"idnames,omitempty"`
 }
 
 // FromEvent converts ev to its JSON form.
@@ -199,9 +206,31 @@ func FromEvent(ev *event.Event) *Event {
 		j.Args = &Args{Set: uint32(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name, OldPath: a.OldPath,
 			NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename, UID: a.UID, GID: a.GID,
 			Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType, Proto: a.Proto, PID: a.PID,
-			DirFD: a.DirFD, UserName: a.UserName}
+			DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+		if n := idCount(a.Set); n > 0 {
+			j.Args.IDs = append([]uint32(nil), a.IDs[:n]...)
+			if a.IDNames != [3]string{} {
+				j.Args.IDNames = append([]string(nil), a.IDNames[:n]...)
+			}
+		}
+		if a.Has(event.ArgCaps) {
+			j.Args.Caps = append([]uint64(nil), a.Caps[:]...)
+		}
 	}
 	return j
+}
+
+// idCount is how many of Args.IDs the presence bits say are there.
+func idCount(set event.ArgMask) int {
+	switch {
+	case set&event.ArgSID != 0:
+		return 3
+	case set&event.ArgEID != 0:
+		return 2
+	case set&event.ArgRID != 0:
+		return 1
+	}
+	return 0
 }
 
 func leader(p *event.Process) *Leader {
@@ -266,7 +295,13 @@ func (j *Event) ToEvent() (*event.Event, error) {
 		ev.Args = event.Args{Set: event.ArgMask(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name,
 			OldPath: a.OldPath, NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename,
 			UID: a.UID, GID: a.GID, Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType,
-			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, UserName: a.UserName}
+			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+		if len(a.IDs) > 3 || len(a.IDNames) > 3 || len(a.Caps) > 3 {
+			return nil, fmt.Errorf("more than three ids or capability sets")
+		}
+		copy(ev.Args.IDs[:], a.IDs)
+		copy(ev.Args.IDNames[:], a.IDNames)
+		copy(ev.Args.Caps[:], a.Caps)
 	}
 	return ev, nil
 }

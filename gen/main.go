@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	gen [-out DIR] [-pkg NAME] [-base DIR] FILE...
+//	gen [-out DIR] [-pkg NAME] [-base DIR] [-q] [-strict] FILE...
 //
 // Files are loaded in the order given. Nothing is written unless every
 // file compiles; files named *_gen.go in DIR that this run did not produce
@@ -44,6 +44,7 @@ func run(args []string, stderr io.Writer) error {
 	pkg := fs.String("pkg", "compiled", "package name of the generated code")
 	base := fs.String("base", "", "directory rules file names are shown relative to in generated code (default: as given)")
 	quiet := fs.Bool("q", false, "do not print warnings")
+	strict := fs.Bool("strict", false, "fail when rules of a source Lanner does not support (k8s_audit, plugins) are left out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +80,17 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	// Rules left out for their source are said even with -q: a binary
+	// built from a file whose rules all have another source would
+	// otherwise watch nothing, silently.
+	if notes := rs.SkippedNotes(); len(notes) > 0 {
+		if *strict {
+			return fmt.Errorf("gen: %s (-strict)", strings.Join(notes, "; "))
+		}
+		for _, n := range notes {
+			fmt.Fprintf(stderr, "gen: %s\n", n)
+		}
 	}
 	var buf bytes.Buffer
 	if err := emit.File(rs, emit.Options{Package: *pkg, Sources: names}).Render(&buf); err != nil {

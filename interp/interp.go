@@ -22,6 +22,8 @@ func Rules(rs *lang.Ruleset) []*ruleset.Rule {
 		out = append(out, &ruleset.Rule{
 			Name:       r.Name,
 			Desc:       r.Desc,
+			Condition:  r.CondText,
+			Output:     r.OutputText,
 			Priority:   ruleset.Priority(r.Priority),
 			Source:     r.Source,
 			Tags:       r.Tags,

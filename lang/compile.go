@@ -21,18 +21,40 @@ import (
 func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 	rs := &Ruleset{}
 	var diags Diagnostics
+	var containerInfoRules int
+	var containerInfoPos Position
+	defer func() {
+		if containerInfoRules > 0 {
+			what := fmt.Sprintf("%d rule outputs use", containerInfoRules)
+			if containerInfoRules == 1 {
+				what = "1 rule output uses"
+			}
+			rs.Warnings.add(containerInfoPos, "%s the deprecated %%container.info; it is dropped: "+
+				"the container fields are added to every alert", what)
+		}
+	}()
 	for _, d := range defs {
-		c := &checker{}
+		c := &checker{listItems: d.ListItems}
+		output, hadInfo := dropContainerInfo(d.Output)
+		if hadInfo {
+			containerInfoRules++
+			if containerInfoRules == 1 {
+				containerInfoPos = d.OutputPos
+			}
+		}
 		r := &Rule{
 			Name: d.Name, Desc: d.Desc, Priority: d.Priority, Source: d.Source,
-			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: d.Output,
+			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output, CondText: d.CondText,
 		}
 		if d.Source != "" && d.Source != "syscall" {
-			rs.Warnings.add(d.Pos, "rule %q: source %q is not supported; rule skipped", d.Name, d.Source)
+			if rs.Skipped == nil {
+				rs.Skipped = map[string]int{}
+			}
+			rs.Skipped[d.Source]++
 			continue
 		}
 		r.Cond = c.expr(d.Condition)
-		r.Output = c.output(d.Output, d.OutputPos)
+		r.Output = c.output(output, d.OutputPos)
 		if len(c.diags) > 0 {
 			if d.SkipIfUnknownFilter && c.unknownOnly {
 				rs.Warnings.add(d.Pos, "rule %q skipped: %s", d.Name, c.diags[0].Msg)
@@ -50,8 +72,41 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 	return rs, diags
 }
 
+// containerInfo is the deprecated output placeholder of Falco's rules
+// files of 2018 to 2022, at the end of most outputs. Falco expanded it to
+// container fields; since its container plugin suggests them for every
+// alert it expands it to nothing. Lanner adds the same fields to every
+// syscall alert (see package output), so it does as current Falco does.
+const containerInfo = "%container.info"
+
+// dropContainerInfo removes every %container.info from an output format,
+// with the blanks before it when a blank, a closing bracket or the end
+// follows, and reports whether there was one.
+func dropContainerInfo(output string) (string, bool) {
+	if !strings.Contains(output, containerInfo) {
+		return output, false
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(output, containerInfo)
+		if i < 0 {
+			b.WriteString(output)
+			break
+		}
+		before := output[:i]
+		rest := output[i+len(containerInfo):]
+		if rest == "" || strings.IndexByte(" \t)]", rest[0]) >= 0 {
+			before = strings.TrimRight(before, " \t")
+		}
+		b.WriteString(before)
+		output = rest
+	}
+	return b.String(), true
+}
+
 type checker struct {
-	diags Diagnostics
+	listItems map[Position]string // see RuleDef.ListItems
+	diags     Diagnostics
 	// unknownOnly stays true while every problem is an unknown field.
 	unknownOnly bool
 	seen        bool
@@ -71,7 +126,29 @@ func (c *checker) errorf(n ast.Node, unknownField bool, format string, args ...a
 	c.diags.add(nodePos(n), format, args...)
 }
 
+// expr compiles a condition node, keeping the macro it expands.
 func (c *checker) expr(e ast.Expr) Expr {
+	out := c.node(e)
+	if e == nil {
+		return out
+	}
+	if m := e.Position().Macro; m != nil {
+		ref := &MacroRef{Name: m.Name, Pos: Position{File: m.File, Line: m.Line}}
+		switch x := out.(type) {
+		case *And:
+			x.Macro = ref
+		case *Or:
+			x.Macro = ref
+		case *Not:
+			x.Macro = ref
+		case *Check:
+			x.Macro = ref
+		}
+	}
+	return out
+}
+
+func (c *checker) node(e ast.Expr) Expr {
 	switch e := e.(type) {
 	case *ast.And:
 		out := &And{}
@@ -273,6 +350,7 @@ func (c *checker) binary(e *ast.BinaryCheck) Expr {
 	if !c.values(ch, e, values) {
 		return &Const{}
 	}
+	ch.Lists = c.listsOf(values)
 	if left.Field.Name == "evt.type" && left.Transformers == nil {
 		for _, s := range ch.Strings {
 			if t, ok := event.ParseType(s); ok {
@@ -287,6 +365,22 @@ func (c *checker) binary(e *ast.BinaryCheck) Expr {
 }
 
 // values parses the literal values of a check as the left side's kind.
+// listsOf returns the names of the lists values were substituted from,
+// in order, each once; nil unless every value came from a list.
+func (c *checker) listsOf(values []*ast.ValueExpr) []string {
+	var names []string
+	for _, v := range values {
+		name, ok := c.listItems[nodePos(v)]
+		if !ok {
+			return nil
+		}
+		if len(names) == 0 || names[len(names)-1] != name {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 func (c *checker) values(ch *Check, e *ast.BinaryCheck, vs []*ast.ValueExpr) bool {
 	ok := true
 	fail := func(v *ast.ValueExpr, format string, args ...any) {

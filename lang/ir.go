@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"sort"
@@ -15,6 +16,34 @@ import (
 type Ruleset struct {
 	Rules    []*Rule
 	Warnings Diagnostics
+	// Skipped counts, by source, the rules left out because Lanner does
+	// not support their source (k8s_audit, plugin sources).
+	Skipped map[string]int
+}
+
+// SkippedNotes says, one line per source in name order, how many rules
+// were left out for their source: "N rules of source S skipped: not
+// supported".
+func (rs *Ruleset) SkippedNotes() []string {
+	return SkippedNotes(rs.Skipped)
+}
+
+// SkippedNotes is Ruleset.SkippedNotes for counts by source.
+func SkippedNotes(skipped map[string]int) []string {
+	sources := make([]string, 0, len(skipped))
+	for s := range skipped {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	notes := make([]string, 0, len(sources))
+	for _, s := range sources {
+		word := "rules"
+		if skipped[s] == 1 {
+			word = "rule"
+		}
+		notes = append(notes, fmt.Sprintf("%d %s of source %s skipped: not supported", skipped[s], word, s))
+	}
+	return notes
 }
 
 // Rule is one type-checked rule.
@@ -29,6 +58,8 @@ type Rule struct {
 	Cond       Expr
 	Output     *Output
 	OutputText string
+	// CondText is the condition as written, before expansion.
+	CondText string
 	// EvtTypes is the set of event types the condition can match.
 	EvtTypes event.TypeSet
 	// AllTypes is set when the condition does not restrict the event type.
@@ -39,16 +70,48 @@ type Rule struct {
 type Expr interface{ irNode() }
 
 // And holds when every child holds; children are evaluated in order.
-type And struct{ Children []Expr }
+type And struct {
+	Children []Expr
+	Macro    *MacroRef // the macro this node expands, if any
+}
 
 // Or holds when some child holds; children are evaluated in order.
-type Or struct{ Children []Expr }
+type Or struct {
+	Children []Expr
+	Macro    *MacroRef // the macro this node expands, if any
+}
 
 // Not negates its child.
-type Not struct{ Child Expr }
+type Not struct {
+	Child Expr
+	Macro *MacroRef // the macro this node expands, if any
+}
 
 // Const is a condition known when compiling (an empty "in ()" list).
 type Const struct{ Value bool }
+
+// MacroRef names the macro a node of a condition was expanded from: the
+// root of each expansion carries it, so generated code can keep the
+// macro's name and place.
+type MacroRef struct {
+	Name string
+	Pos  Position // the macro's definition
+}
+
+// MacroOf returns the macro e is the expansion of, or nil.
+func MacroOf(e Expr) *MacroRef {
+	switch e := e.(type) {
+	case *And:
+		return e.Macro
+	case *Or:
+		return e.Macro
+	case *Not:
+		return e.Macro
+	case *Check:
+		return e.Macro
+	}
+	return nil
+}
 
 func (*And) irNode()   {}
 func (*Or) irNode()    {}
@@ -163,6 +226,11 @@ type Check struct {
 	// Text is the check as written, for diagnostics and comments.
 	Text string
 	Pos  Position
+	// Lists names the lists the literal values were substituted from, in
+	// order, when every value came from a list.
+	Lists []string
+	// Macro is the macro this check is the whole expansion of, if any.
+	Macro *MacroRef
 }
 
 // Output is a parsed output format.

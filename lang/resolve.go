@@ -12,9 +12,12 @@ import (
 
 // RuleDef is a rule after lists, macros and exceptions have been expanded.
 type RuleDef struct {
-	Name     string
-	Desc     string
-	Output   string // whitespace-trimmed
+	Name   string
+	Desc   string
+	Output string // whitespace-trimmed
+	// CondText is the condition as written (appends joined), before lists,
+	// macros and exceptions are expanded.
+	CondText string
 	Priority Priority
 	Source   string // "syscall" by default
 	Enabled  bool
@@ -31,6 +34,10 @@ type RuleDef struct {
 	Capture             bool
 	CaptureDuration     int
 	Exceptions          int // exceptions with values that were applied
+	// ListItems maps the place of each list item in its rules file to
+	// the list's name, so values substituted for a list can be traced
+	// back to it. It is shared by every rule of a Resolve.
+	ListItems map[Position]string
 }
 
 const (
@@ -47,6 +54,7 @@ func (c *Collection) Resolve() ([]*RuleDef, Diagnostics) {
 	r := &resolver{
 		c:         c,
 		listUsed:  map[string]bool{},
+		listItems: map[Position]string{},
 		macros:    map[string]*macroState{},
 		macroUsed: map[string]bool{},
 	}
@@ -73,6 +81,7 @@ type resolver struct {
 	c         *Collection
 	lists     []compiledList
 	listUsed  map[string]bool
+	listItems map[Position]string // see RuleDef.ListItems
 	macros    map[string]*macroState
 	macroUsed map[string]bool
 	diags     Diagnostics
@@ -106,6 +115,7 @@ func (r *resolver) compileLists() {
 				continue
 			}
 			cl.items = append(cl.items, item)
+			r.listItems[item.Pos] = l.name
 		}
 		r.lists = append(r.lists, cl)
 	}
@@ -166,6 +176,7 @@ func (r *resolver) compileRules() []*RuleDef {
 			Name:                ri.name,
 			Desc:                ri.desc.Text,
 			Output:              strings.TrimSpace(ri.output.Text),
+			CondText:            strings.TrimSpace(ri.cond.Text),
 			Priority:            ri.priority,
 			Source:              ri.source,
 			Enabled:             ri.enabled,
@@ -179,6 +190,7 @@ func (r *resolver) compileRules() []*RuleDef {
 			Capture:             ri.capture,
 			CaptureDuration:     ri.captureDuration,
 			Exceptions:          applied,
+			ListItems:           r.listItems,
 		})
 	}
 	return defs
@@ -609,10 +621,30 @@ func (r *resolver) expandIdent(x *ast.Ident, visible func(*macroInfo) bool, stac
 		r.diags.add(nodeFilePos(x), "condition has more than %d nodes after macro expansion", maxCondNodes)
 		return x, false
 	}
+	ref := &ast.MacroRef{Name: x.Name, File: m.pos.File, Line: m.pos.Line}
 	if st.done {
-		return body, true
+		return markMacro(body, ref), true
 	}
-	return r.expand(body, visible, append(stack[:len(stack):len(stack)], x.Name))
+	body, ok := r.expand(body, visible, append(stack[:len(stack):len(stack)], x.Name))
+	return markMacro(body, ref), ok
+}
+
+// markMacro records on the root of a macro's expansion which macro it
+// expands; an outer macro whose body is just another macro's name wins.
+func markMacro(e ast.Expr, ref *ast.MacroRef) ast.Expr {
+	switch n := e.(type) {
+	case *ast.And:
+		n.Pos.Macro = ref
+	case *ast.Or:
+		n.Pos.Macro = ref
+	case *ast.Not:
+		n.Pos.Macro = ref
+	case *ast.UnaryCheck:
+		n.Pos.Macro = ref
+	case *ast.BinaryCheck:
+		n.Pos.Macro = ref
+	}
+	return e
 }
 
 // dedupe drops repeated diagnostics, keeping the first of each.

@@ -1,5 +1,6 @@
 // Package metrics serves Lanner's counters to Prometheus (/metrics, in the
-// text exposition format) and a liveness check (/healthz).
+// text exposition format) and a health check (/healthz): 200 "ok", or 503
+// with the reason while the self-check finds the collector blind.
 package metrics
 
 import (
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/engine"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Server is a running metrics endpoint.
@@ -44,6 +46,12 @@ func Serve(addr string, stats func() engine.Stats) (*Server, error) {
 		bw.Flush()
 	})
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if sc := stats().Own.SelfCheck; sc.Enabled && !sc.Healthy {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("unhealthy: " + sc.Reason + "\n"))
+			return
+		}
 		w.Write([]byte("ok\n"))
 	})
 	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
@@ -83,14 +91,38 @@ func (w writer) sample(name string, labels []string, v uint64) {
 			if i > 0 {
 				w.w.WriteString(",")
 			}
-			w.w.WriteString(labels[i] + "=" + strconv.Quote(labels[i+1]))
+			w.w.WriteString(labels[i] + "=\"" + escapeLabelValue(labels[i+1]) + "\"")
 		}
 		w.w.WriteString("}")
 	}
 	w.w.WriteString(" " + strconv.FormatUint(v, 10) + "\n")
 }
 
-// Write renders s in the Prometheus text format.
+// escapeLabelValue makes v a label value of the Prometheus text format:
+// control characters and invalid UTF-8 are first made visible as in alert
+// lines (\x1b, \u0085; see ruleset.AppendControlsEscaped), then
+// backslashes and double quotes are escaped, so that no value can break
+// the scrape.
+func escapeLabelValue(v string) string {
+	safe := ruleset.AppendControlsEscaped(nil, []byte(v))
+	var b strings.Builder
+	b.Grow(len(safe))
+	for _, c := range safe {
+		switch c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Write renders s in the Prometheus text format. Sinks are named by
+// output.SinkStats.Name, which never holds a credential, a URL's query or
+// a program's arguments.
 func Write(out *bufio.Writer, s engine.Stats) {
 	w := writer{out}
 	w.family("lanner_records_total", "counter", "Records read from the collector.")
@@ -108,6 +140,8 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.sample("lanner_kernel_drops_total", []string{"collector", s.Collector}, s.KernelDrops)
 	w.family("lanner_malformed_records_total", "counter", "Records that could not be decoded.")
 	w.sample("lanner_malformed_records_total", []string{"collector", s.Collector}, s.Malformed)
+	w.family("lanner_unresolved_paths_total", "counter", "Relative paths reported as passed: the directory they were relative to could not be established.")
+	w.sample("lanner_unresolved_paths_total", []string{"collector", s.Collector}, s.Unresolved)
 	w.family("lanner_unknown_process_events_total", "counter", "Events whose process was not known.")
 	w.sample("lanner_unknown_process_events_total", nil, s.NoProcess)
 	w.family("lanner_alerts_total", "counter", "Alerts raised, by rule and priority.")
@@ -116,6 +150,22 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	sort.Slice(rules, func(i, j int) bool { return rules[i].Rule < rules[j].Rule })
 	for _, r := range rules {
 		w.sample("lanner_alerts_total", []string{"rule", r.Rule, "priority", r.Priority}, r.Count)
+	}
+	w.family("lanner_own_alerts_dropped_total", "counter", "Notices and self-check verdicts not turned into alerts (over their burst, or after the stop).")
+	w.sample("lanner_own_alerts_dropped_total", nil, s.Own.Dropped)
+	if sc := s.Own.SelfCheck; sc.Enabled {
+		w.family("lanner_self_check_probes_total", "counter", "Self-check probes started.")
+		w.sample("lanner_self_check_probes_total", []string{"collector", sc.Collector}, sc.Probes)
+		w.family("lanner_self_check_failures_total", "counter", "Self-check probes whose events the collector did not deliver in time.")
+		w.sample("lanner_self_check_failures_total", []string{"collector", sc.Collector}, sc.Failures)
+		w.family("lanner_self_check_errors_total", "counter", "Self-check probes that could not be run.")
+		w.sample("lanner_self_check_errors_total", []string{"collector", sc.Collector}, sc.Errors)
+		var healthy uint64
+		if sc.Healthy {
+			healthy = 1
+		}
+		w.family("lanner_collector_healthy", "gauge", "1 while the self-check finds the collector delivering events, else 0.")
+		w.sample("lanner_collector_healthy", []string{"collector", sc.Collector}, healthy)
 	}
 	w.family("lanner_alerts_suppressed_total", "counter", "Alerts over a rule's rate limit, not sent.")
 	w.sample("lanner_alerts_suppressed_total", nil, s.Suppressed)
@@ -130,6 +180,10 @@ func Write(out *bufio.Writer, s engine.Stats) {
 	w.family("lanner_sink_dropped_total", "counter", "Alerts dropped because a sink's queue was full.")
 	for _, k := range s.Sinks {
 		w.sample("lanner_sink_dropped_total", []string{"sink", k.Name}, k.Dropped)
+	}
+	w.family("lanner_sink_lost_total", "counter", "Alerts a sink still held when the shutdown deadline ran out.")
+	for _, k := range s.Sinks {
+		w.sample("lanner_sink_lost_total", []string{"sink", k.Name}, k.Lost)
 	}
 	t := s.Tables
 	w.family("lanner_processes", "gauge", "Processes in the process table.")

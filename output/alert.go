@@ -15,7 +15,10 @@ type Alert struct {
 	Time     int64 // event time, ns since the Unix epoch
 	Rule     string
 	Priority ruleset.Priority
-	// Output is the full text line: "<time of day>: <Priority> <rule output>".
+	// Output is the full text line: "<time of day>: <Priority> <rule
+	// output>", one line whatever the event holds: field values are
+	// escaped (see ruleset.AppendEscaped), so that no control character
+	// or invalid UTF-8 gets into it.
 	Output   string
 	Fields   []FieldValue
 	Source   string
@@ -77,7 +80,14 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 	if r.Source == "" || r.Source == "syscall" {
 		buf = appendSuggested(a, r, ev, buf)
 	}
-	a.Output = string(buf)
+	if ruleset.IsEscaped(buf) {
+		a.Output = string(buf)
+	} else {
+		// A formatter that appended a value without escaping it, or a
+		// rule whose output text has a control character: the line is
+		// made safe all the same.
+		a.Output = string(ruleset.AppendControlsEscaped(nil, buf))
+	}
 	return a, buf
 }
 
@@ -107,16 +117,67 @@ func (a *Alert) AppendText(dst []byte) []byte {
 	return append(dst, '\n')
 }
 
+// Style is how alerts are written beyond their format, as falco.yaml's
+// time_format_iso_8601, json_include_output_property and
+// json_include_tags_property choose. The zero Style is Falco's default.
+type Style struct {
+	// ISOTime starts the text line (and the JSON output property) with
+	// the date and time in ISO 8601, UTC, instead of the time of day.
+	ISOTime bool
+	// OmitJSONOutput leaves the output property out of JSON alerts.
+	OmitJSONOutput bool
+	// OmitJSONTags leaves the tags property out of JSON alerts.
+	OmitJSONTags bool
+}
+
+// timeOfDayLen is the length of the time of day an alert's text starts
+// with (15:04:05.000000000).
+const timeOfDayLen = len("15:04:05.000000000")
+
+// isoOutput is a's text with its time of day replaced by the date and
+// time in ISO 8601.
+func (a *Alert) isoOutput(dst []byte) []byte {
+	dst = time.Unix(0, a.Time).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000+0000")
+	if len(a.Output) >= timeOfDayLen {
+		return append(dst, a.Output[timeOfDayLen:]...)
+	}
+	return append(dst, a.Output...)
+}
+
+// AppendTextStyle is AppendText in style s.
+func (a *Alert) AppendTextStyle(dst []byte, s Style) []byte {
+	if !s.ISOTime {
+		return a.AppendText(dst)
+	}
+	return append(a.isoOutput(dst), '\n')
+}
+
+// AppendJSONStyle is AppendJSON in style s.
+func (a *Alert) AppendJSONStyle(dst []byte, s Style) []byte {
+	return a.appendJSON(dst, s)
+}
+
 // AppendJSON appends a as one line of JSON in Falco's schema: keys in
 // sorted order, time with nanoseconds, typed output_fields (numbers as
 // numbers, missing values as null, the last of two fields with one key),
 // tags sorted. Strings are escaped as encoding/json escapes them. It
 // allocates nothing for alerts of up to 64 fields and 16 tags.
 func (a *Alert) AppendJSON(dst []byte) []byte {
+	return a.appendJSON(dst, Style{})
+}
+
+func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 	dst = append(dst, `{"hostname":`...)
 	dst = appendJSONString(dst, a.Hostname)
-	dst = append(dst, `,"output":`...)
-	dst = appendJSONString(dst, a.Output)
+	switch {
+	case s.OmitJSONOutput:
+	case s.ISOTime:
+		dst = append(dst, `,"output":`...)
+		dst = appendJSONString(dst, string(a.isoOutput(nil)))
+	default:
+		dst = append(dst, `,"output":`...)
+		dst = appendJSONString(dst, a.Output)
+	}
 	dst = append(dst, `,"output_fields":{`...)
 	var idx [64]int
 	order := idx[:0]
@@ -153,6 +214,11 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 	dst = appendJSONString(dst, a.Rule)
 	dst = append(dst, `,"source":`...)
 	dst = appendJSONString(dst, a.Source)
+	if s.OmitJSONTags {
+		dst = append(dst, `,"time":"`...)
+		dst = time.Unix(0, a.Time).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+		return append(dst, "\"}\n"...)
+	}
 	dst = append(dst, `,"tags":[`...)
 	var tagBuf [16]string
 	tags := tagBuf[:0]

@@ -37,6 +37,7 @@ type HTTPOptions struct {
 // HTTPSink POSTs each alert to a URL, one alert per request.
 type HTTPSink struct {
 	url     string
+	safeURL string // url without user information, path, query or fragment
 	name    string
 	headers map[string]string
 	retries int
@@ -86,9 +87,11 @@ func NewHTTPSink(opts HTTPOptions) (*HTTPSink, error) {
 		headers[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	safe := safeURL(u)
 	return &HTTPSink{
 		url:     u.String(),
-		name:    "http:" + u.Redacted(),
+		safeURL: safe,
+		name:    "http:" + safe,
 		headers: headers,
 		retries: opts.Retries,
 		backoff: opts.Backoff,
@@ -220,7 +223,16 @@ func checkHeader(name, value string) error {
 	return nil
 }
 
+// Name is "http:" and the URL without what may hold a credential: user
+// information, path, query and fragment (scheme://host[:port]; webhook
+// services put their token in the path). It is what logs, stats and
+// /metrics show.
 func (s *HTTPSink) Name() string { return s.name }
+
+// safeURL is u reduced to scheme://host[:port].
+func safeURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+}
 
 // errPermanent marks a failure not worth retrying (a 4xx answer).
 type errPermanent struct{ error }
@@ -268,6 +280,12 @@ func (s *HTTPSink) post(body []byte) error {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
+		// The client's error names the URL with its query: name it
+		// without.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = s.safeURL
+		}
 		return err
 	}
 	// Drain a little so the connection can be reused.

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // ProgramSink pipes alerts, one line each, to the standard input of a
@@ -42,7 +44,33 @@ func NewProgramSink(command string) (*ProgramSink, error) {
 	return s, nil
 }
 
-func (s *ProgramSink) Name() string { return "program:" + s.command }
+// Name is "program:" and the base name of the command's program, never
+// its arguments, which may hold a credential: it is what logs, stats and
+// /metrics show.
+func (s *ProgramSink) Name() string { return "program:" + programName(s.command) }
+
+// programName is the base name of the program a shell command runs: its
+// first word after any "exec", "env" and variable assignments, reduced to
+// letters, digits and ._+-; "sh" when there is none.
+func programName(command string) string {
+	for _, w := range strings.Fields(command) {
+		if w == "exec" || w == "env" || w == "command" || strings.Contains(w, "=") {
+			continue
+		}
+		w = w[strings.LastIndexByte(w, '/')+1:]
+		name := strings.Map(func(r rune) rune {
+			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._+-", r)) {
+				return r
+			}
+			return -1
+		}, w)
+		if name != "" {
+			return name
+		}
+		break
+	}
+	return "sh"
+}
 
 // start runs the command; s.mu is held.
 func (s *ProgramSink) start() error {
@@ -52,10 +80,10 @@ func (s *ProgramSink) start() error {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return fmt.Errorf("program output %q: %w", s.command, err)
+		return fmt.Errorf("%s: %w", s.Name(), err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("program output %q: %w", s.command, err)
+		return fmt.Errorf("%s: %w", s.Name(), err)
 	}
 	exited := make(chan struct{})
 	go func() {

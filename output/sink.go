@@ -1,8 +1,11 @@
 package output
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,13 +147,24 @@ func (s *FileSink) Close() error {
 	return s.f.Close()
 }
 
-// SinkStats are one sink's counters.
+// SinkStats are one sink's counters. Every alert given to a sink is
+// counted once: Sent + Failed + Dropped + Lost is the number of alerts the
+// sink was given.
 type SinkStats struct {
+	// Name is the sink's name, made unique among the Output's sinks
+	// ("#2" added to a second sink of the same name).
 	Name    string
 	Sent    uint64
-	Failed  uint64
+	Failed  uint64 // the sink reported an error
 	Dropped uint64 // queue full
+	// Lost are the alerts still queued, or being written, when Close's
+	// deadline ran out: their delivery was never confirmed.
+	Lost uint64
 }
+
+// Undelivered is the number of alerts the sink was given and did not
+// deliver.
+func (s SinkStats) Undelivered() uint64 { return s.Failed + s.Dropped + s.Lost }
 
 // FormattedSink is a Sink that needs alerts in one format whatever the
 // Output's format is (HTTP endpoints take JSON).
@@ -167,29 +181,67 @@ type queued struct {
 }
 
 type queue struct {
-	sink                  Sink
-	format                Format
-	ch                    chan queued
-	sent, failed, dropped atomic.Uint64
-	done                  chan struct{}
-	batch                 [][]byte
+	out    *Output
+	sink   Sink
+	name   string // unique among the Output's sinks
+	format Format
+	ch     chan queued
+	// given counts the alerts queued; the others are counted as they
+	// settle.
+	given, sent, failed, dropped, lost atomic.Uint64
+	done                               chan struct{}
+	batch                              [][]byte
+
+	// mu orders the counting of a write's result against Close giving
+	// the queue up: after that (abandoned), results are not counted, the
+	// alerts having been counted as lost.
+	mu        sync.Mutex
+	abandoned atomic.Bool
+
+	// The state of the failure reports, owned by the queue's goroutine.
+	failing      bool      // the last write failed
+	failingSince time.Time // when the current failure began
+	outageFailed uint64    // alerts failed since then
+	reported     bool      // the current failure has been reported
+	lastReport   time.Time
 }
 
 // Output formats alerts and fans them out to sinks.
 type Output struct {
 	format Format
+	style  Style
 	queues []*queue
 	closed atomic.Bool
+
+	log atomic.Pointer[io.Writer]
+	// reportEvery is the least time between two failure reports of a
+	// sink; now tells the time for them.
+	reportEvery time.Duration
+	now         func() time.Time
 }
 
 // QueueLen is the number of alerts each sink may have waiting.
 const QueueLen = 4096
 
-// New starts one goroutine per sink.
+// FailureReportInterval is the least time between two reports of one
+// sink's failures: the first failure of a sink is reported at once, and so
+// is its recovery, but a sink that keeps failing, or fails again soon
+// after it recovered, is reported at most this often.
+const FailureReportInterval = time.Minute
+
+// New starts one goroutine per sink. Failures of the sinks are reported on
+// standard error (see SetLog).
 func New(format Format, sinks ...Sink) *Output {
-	o := &Output{format: format}
+	o := &Output{format: format, reportEvery: FailureReportInterval, now: time.Now}
+	var stderr io.Writer = os.Stderr
+	o.log.Store(&stderr)
+	seen := map[string]int{}
 	for _, s := range sinks {
-		q := &queue{sink: s, format: format, ch: make(chan queued, QueueLen), done: make(chan struct{})}
+		name := s.Name()
+		if seen[name]++; seen[name] > 1 {
+			name = name + "#" + strconv.Itoa(seen[name])
+		}
+		q := &queue{out: o, sink: s, name: name, format: format, ch: make(chan queued, QueueLen), done: make(chan struct{})}
 		if fs, ok := s.(FormattedSink); ok {
 			q.format = fs.Format()
 		}
@@ -199,11 +251,26 @@ func New(format Format, sinks ...Sink) *Output {
 	return o
 }
 
+// SetStyle sets how alerts are written; call it before the first Send.
+func (o *Output) SetStyle(s Style) { o.style = s }
+
+// SetLog sends the reports of sink failures and recoveries to w instead of
+// standard error; nil discards them.
+func (o *Output) SetLog(w io.Writer) {
+	if w == nil {
+		w = io.Discard
+	}
+	o.log.Store(&w)
+}
+
 func (q *queue) run() {
 	defer close(q.done)
 	ps, _ := q.sink.(PrioritySink)
 	bs, _ := q.sink.(BatchSink)
 	for a := range q.ch {
+		if q.abandoned.Load() {
+			continue // counted as lost
+		}
 		if bs != nil && ps == nil {
 			q.writeBatch(bs, a)
 			continue
@@ -214,11 +281,7 @@ func (q *queue) run() {
 		} else {
 			err = q.sink.Write(a.line)
 		}
-		if err != nil {
-			q.failed.Add(1)
-		} else {
-			q.sent.Add(1)
-		}
+		q.settle(1, err)
 	}
 }
 
@@ -240,12 +303,80 @@ more:
 			break more
 		}
 	}
-	if err := bs.WriteBatch(q.batch); err != nil {
-		q.failed.Add(uint64(len(q.batch)))
-	} else {
-		q.sent.Add(uint64(len(q.batch)))
-	}
+	q.settle(len(q.batch), bs.WriteBatch(q.batch))
 	clear(q.batch)
+}
+
+// settle counts the result of writing n alerts and reports a failure or
+// recovery.
+func (q *queue) settle(n int, err error) {
+	q.mu.Lock()
+	if q.abandoned.Load() {
+		q.mu.Unlock()
+		return
+	}
+	if err != nil {
+		q.failed.Add(uint64(n))
+	} else {
+		q.sent.Add(uint64(n))
+	}
+	q.mu.Unlock()
+	q.report(n, err)
+}
+
+// report writes a line when the sink starts failing and when it recovers,
+// and while it keeps failing, at most one line per reportEvery.
+func (q *queue) report(n int, err error) {
+	now := q.out.now()
+	due := q.lastReport.IsZero() || now.Sub(q.lastReport) >= q.out.reportEvery
+	switch {
+	case err != nil && !q.failing:
+		q.failing, q.failingSince, q.outageFailed, q.reported = true, now, uint64(n), false
+		if due {
+			q.logf("sink %s failing: %s; failed alerts are counted (lanner_sink_failed_total), and reported here at most every %v", q.name, q.errText(err), q.out.reportEvery)
+			q.reported, q.lastReport = true, now
+		}
+	case err != nil:
+		q.outageFailed += uint64(n)
+		if due {
+			q.logf("sink %s still failing: %d alerts failed since %s: %s", q.name, q.outageFailed, q.failingSince.UTC().Format(time.RFC3339), q.errText(err))
+			q.reported, q.lastReport = true, now
+		}
+	case q.failing:
+		q.failing = false
+		if q.reported {
+			q.logf("sink %s recovered: %d alerts failed since %s", q.name, q.outageFailed, q.failingSince.UTC().Format(time.RFC3339))
+			q.lastReport = now
+		}
+	}
+}
+
+// errText is err's message without the sink's name it may start with,
+// made one line.
+func (q *queue) errText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), q.sink.Name()+": ")
+	return string(ruleset.AppendControlsEscaped(nil, []byte(msg)))
+}
+
+func (q *queue) logf(format string, args ...any) {
+	if w := q.out.log.Load(); w != nil {
+		fmt.Fprintf(*w, "lanner: "+format+"\n", args...)
+	}
+}
+
+// abandon gives up on the alerts of a queue whose sink has not finished
+// by Close's deadline: those still queued or being written are counted as
+// lost, and later results are not counted.
+func (q *queue) abandon() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	select {
+	case <-q.done:
+		return
+	default:
+	}
+	q.abandoned.Store(true)
+	q.lost.Store(q.given.Load() - q.sent.Load() - q.failed.Load())
 }
 
 // Send formats a once per format the sinks need and queues it, with its
@@ -260,17 +391,18 @@ func (o *Output) Send(a *Alert) {
 		var line []byte
 		if q.format == JSON {
 			if json == nil {
-				json = a.AppendJSON(nil)
+				json = a.AppendJSONStyle(nil, o.style)
 			}
 			line = json
 		} else {
 			if text == nil {
-				text = a.AppendText(nil)
+				text = a.AppendTextStyle(nil, o.style)
 			}
 			line = text
 		}
 		select {
 		case q.ch <- queued{line, a.Priority}:
+			q.given.Add(1)
 		default:
 			q.dropped.Add(1)
 		}
@@ -278,7 +410,8 @@ func (o *Output) Send(a *Alert) {
 }
 
 // Close delivers what is queued, waiting at most timeout in all however
-// many sinks hang, and closes the sinks.
+// many sinks hang, and closes the sinks. The alerts of a sink that had not
+// delivered all of them by then are counted as lost.
 func (o *Output) Close(timeout time.Duration) {
 	if o.closed.Swap(true) {
 		return
@@ -297,6 +430,9 @@ func (o *Output) Close(timeout time.Duration) {
 				expired = true
 			}
 		}
+		if expired {
+			q.abandon()
+		}
 		q.sink.Close()
 	}
 }
@@ -305,7 +441,7 @@ func (o *Output) Close(timeout time.Duration) {
 func (o *Output) Stats() []SinkStats {
 	out := make([]SinkStats, len(o.queues))
 	for i, q := range o.queues {
-		out[i] = SinkStats{Name: q.sink.Name(), Sent: q.sent.Load(), Failed: q.failed.Load(), Dropped: q.dropped.Load()}
+		out[i] = SinkStats{Name: q.name, Sent: q.sent.Load(), Failed: q.failed.Load(), Dropped: q.dropped.Load(), Lost: q.lost.Load()}
 	}
 	return out
 }

@@ -227,13 +227,9 @@ func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time)
 	dst = append(dst, '[')
 	dst = strconv.AppendInt(dst, int64(s.pid), 10)
 	dst = append(dst, "]: "...)
-	msg := bytes.TrimRight(line, "\r\n")
-	for _, c := range msg {
-		if c == '\n' || c == '\r' {
-			c = ' '
-		}
-		dst = append(dst, c)
-	}
+	// The line is one alert, already escaped; what else might be in it
+	// is escaped too, so that a message is always one line.
+	dst = ruleset.AppendControlsEscaped(dst, bytes.TrimRight(line, "\r\n"))
 	if s.stream {
 		dst = append(dst, '\n')
 	}

@@ -56,12 +56,16 @@ type OutputField struct {
 
 // Rule is one rule as the engine runs it.
 type Rule struct {
-	Name     string
-	Desc     string
-	Priority Priority
-	Source   string
-	Tags     []string
-	Enabled  bool
+	Name string
+	Desc string
+	// Condition and Output are the rule's condition as written and its
+	// output format (with %container.info dropped), for listings.
+	Condition string
+	Output    string
+	Priority  Priority
+	Source    string
+	Tags      []string
+	Enabled   bool
 	// EvtTypes are the event types the rule can match, sorted.
 	EvtTypes []event.Type
 	File     string

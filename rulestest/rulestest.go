@@ -46,9 +46,9 @@ var argBits = map[string]event.ArgMask{
 	"flags": event.ArgFlags, "mode": event.ArgMode, "path": event.ArgPath, "name": event.ArgName,
 	"oldpath": event.ArgOldPath, "newpath": event.ArgNewPath, "target": event.ArgTarget,
 	"linkpath": event.ArgLinkPath, "filename": event.ArgFilename, "uid": event.ArgUID, "gid": event.ArgGID,
-	"request": event.ArgRequest, "cmd": event.ArgCmd, "fd": event.ArgFD, "domain": event.ArgDomain,
+	"ids": 0, "request": event.ArgRequest, "cmd": event.ArgCmd, "fd": event.ArgFD, "domain": event.ArgDomain,
 	"socktype": event.ArgType, "proto": event.ArgProto, "pid": event.ArgPID, "dirfd": event.ArgDirFD,
-	"username": 0,
+	"username": 0, "groupname": 0, "idnames": 0, "caps": event.ArgCaps,
 }
 
 // Load reads the cases of the files given; a directory stands for the
@@ -130,6 +130,12 @@ func toEvent(m map[string]any) (*event.Event, error) {
 		}
 		if _, ok := args["uid"]; ok {
 			set |= event.ArgUID
+		}
+		// ids: the ruid, euid (and suid) of setre*id and setres*id.
+		if ids, ok := args["ids"].([]any); ok {
+			for i := range min(len(ids), 3) {
+				set |= [3]event.ArgMask{event.ArgRID, event.ArgEID, event.ArgSID}[i]
+			}
 		}
 		args["set"] = uint32(set)
 	}

@@ -64,6 +64,22 @@
 // containers; it is checked for changes (inode, size, mtime) at most every
 // [UserDBRecheck], and only when a process execs or is read from /proc.
 //
+// # Credentials
+//
+// A process's user and group ids and capabilities are those of its exec
+// (or of /proc), then follow every credential call it makes
+// ([Tables.SetCred]): the collectors report the identity the calling
+// thread has once setuid, setgid, setresuid, setresgid, setreuid,
+// setregid, setfsuid, setfsgid or capset returned, failed calls included
+// (they leave it as it was). The kernel keeps credentials per thread, but
+// the table keeps one identity per process: the C library and the Go
+// runtime make every thread of the process take the same call (glibc
+// signals each thread to make it, Go uses AllThreadsSyscall), so the
+// threads agree once the call has gone round. A program that makes the raw
+// system call in one thread only gives its identity to the whole process
+// here. The effective ids are user.uid and group.gid; the file system ids
+// (setfsuid, setfsgid) change no field.
+//
 // # Concurrency
 //
 // Apply, Process, Seed, Container and SetContainerMetadata must be called

@@ -185,8 +185,8 @@ func (t *Tables) Process(pid int64) *event.Process {
 	return nil
 }
 
-// Apply updates the tables from a fork, exec or exit record; other records
-// are ignored. Apply copies whatever it keeps from r.
+// Apply updates the tables from a fork, exec, exit or identity
+// (KindCred) record; other records are ignored. Apply copies whatever it keeps from r.
 func (t *Tables) Apply(r *collectors.Record) {
 	switch r.Kind {
 	case collectors.KindFork:
@@ -197,6 +197,8 @@ func (t *Tables) Apply(r *collectors.Record) {
 		if !r.Exit.Thread {
 			t.exit(r.PID)
 		}
+	case collectors.KindCred:
+		t.SetCred(r.PID, &r.Cred)
 	}
 }
 

@@ -26,6 +26,10 @@ var auditedDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/rando
 // audited when no rule can match a socket call of the family.
 var socketFamilies = []uint32{collectors.AFUnix, collectors.AFInet, collectors.AFInet6, collectors.AFNetlink}
 
+// ipFamilies are the address families of IP sockets, whose socket calls
+// tell the audit collector each socket's transport protocol.
+var ipFamilies = []uint32{collectors.AFInet, collectors.AFInet6}
+
 // openTypes are the event types of the calls that open a file by path.
 var openTypes = []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat}
 
@@ -39,6 +43,10 @@ type auditPlan struct {
 	Unmatchable []event.Type
 	// Exclusions are calls of the audited types that no rule can match.
 	Exclusions []audit.Exclusion
+	// Protocols is set when socket calls of IP sockets are audited
+	// because a rule's condition reads fd.l4proto: audit logs a
+	// socket's protocol only in its socket call.
+	Protocols bool
 }
 
 // planAudit works out the audit plan for set from what audit can see,
@@ -51,6 +59,13 @@ func planAudit(set *ruleset.Set, caps collectors.Capabilities, exclusions bool) 
 			p.Types.Add(t)
 		} else {
 			p.Unmatchable = append(p.Unmatchable, t)
+		}
+	}
+	if needsProtocols(set, &p.Types) {
+		p.Protocols = true
+		if !p.Types.Has(event.TypeSocket) {
+			p.Types.Add(event.TypeSocket)
+			p.Unmatchable = slices.DeleteFunc(p.Unmatchable, func(t event.Type) bool { return t == event.TypeSocket })
 		}
 	}
 	if !exclusions {
@@ -73,12 +88,31 @@ func planAudit(set *ruleset.Set, caps collectors.Capabilities, exclusions bool) 
 	}
 	if p.Types.Has(event.TypeSocket) {
 		for _, family := range socketFamilies {
+			if p.Protocols && slices.Contains(ipFamilies, family) {
+				continue
+			}
 			if !possible(set, event.TypeSocket, socketFacts(family)) {
 				p.Exclusions = append(p.Exclusions, audit.Exclusion{Types: []event.Type{event.TypeSocket}, Arg: 0, Value: family})
 			}
 		}
 	}
 	return p
+}
+
+// needsProtocols reports whether a rule of set that has an event type in
+// audited reads fd.l4proto in its condition.
+func needsProtocols(set *ruleset.Set, audited *event.TypeSet) bool {
+	for _, r := range set.Rules() {
+		if !slices.Contains(r.CondFields, "fd.l4proto") {
+			continue
+		}
+		for _, t := range r.EvtTypes {
+			if audited.Has(t) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // possible reports whether some rule of set might match an event of type t

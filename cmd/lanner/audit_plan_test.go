@@ -154,3 +154,48 @@ func TestReadsField(t *testing.T) {
 		t.Error("readsField")
 	}
 }
+
+// TestPlanAuditProtocols: a rule that reads fd.l4proto has the socket
+// calls of IP sockets audited (audit logs a socket's protocol only there),
+// even when no rule matches socket events; those of other families stay
+// excluded.
+func TestPlanAuditProtocols(t *testing.T) {
+	const rules = `
+- rule: udp out
+  desc: d
+  condition: evt.type = connect and fd.l4proto = udp and proc.name = ls
+  output: o
+  priority: NOTICE
+- rule: packet
+  desc: d
+  condition: evt.type = socket and evt.arg.domain contains AF_PACKET
+  output: o
+  priority: NOTICE
+`
+	for _, exclusions := range []bool{true, false} {
+		p := planAudit(interpSet(t, rules), capabilities("audit"), exclusions)
+		if !p.Protocols || !p.Types.Has(event.TypeSocket) || !p.Types.Has(event.TypeConnect) || len(p.Unmatchable) != 0 {
+			t.Errorf("exclusions %v: plan %+v", exclusions, p)
+		}
+		var families []uint32
+		for _, x := range p.Exclusions {
+			if x.Path == "" {
+				families = append(families, x.Value)
+			}
+		}
+		want := []uint32{1, 16}
+		if !exclusions {
+			want = nil
+		}
+		if !slices.Equal(families, want) {
+			t.Errorf("exclusions %v: socket families excluded %v, want %v", exclusions, families, want)
+		}
+	}
+
+	// Without such a rule, socket calls no rule matches are not audited.
+	p := planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = connect and proc.name = ls\n  output: o\n  priority: NOTICE\n"),
+		capabilities("audit"), true)
+	if p.Protocols || p.Types.Has(event.TypeSocket) {
+		t.Errorf("plan %+v", p)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 type collectorsCmd struct {
-	JSON bool `help:"Print a JSON array of objects with keys name, available, reason and coverage."`
+	JSON bool `help:"Print a JSON array of objects with keys name, available, reason, coverage and limits."`
 }
 
 // collectorInfo is one entry of `collectors --json`.
@@ -19,6 +19,7 @@ type collectorInfo struct {
 	Available bool           `json:"available"`
 	Reason    string         `json:"reason"`
 	Coverage  []ruleCoverage `json:"coverage,omitempty"`
+	Limits    []fieldLimit   `json:"limits,omitempty"`
 }
 
 // Run probes every collector by starting and stopping it, and reports
@@ -35,6 +36,7 @@ func (c *collectorsCmd) Run() error {
 			col.Close()
 		}
 		info.Coverage = coverageReport(set, capabilities(name))
+		info.Limits = limitsReport(set, capabilities(name))
 		infos = append(infos, info)
 	}
 	if c.JSON {
@@ -49,6 +51,7 @@ func (c *collectorsCmd) Run() error {
 		}
 		fmt.Printf("%-10s %-12s %s\n", i.Name, state, i.Reason)
 		printCoverage(os.Stdout, i.Name, i.Coverage)
+		printLimits(os.Stdout, i.Limits)
 	}
 	return nil
 }

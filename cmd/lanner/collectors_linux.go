@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/collectors/audit"
 	"github.com/lannersec/lanner/collectors/ebpf"
@@ -57,15 +59,29 @@ func capabilities(name string) collectors.Capabilities {
 			missing[k] = v
 		}
 		dupFD := map[string]string{"fd.*": "audit does not say what a duplicated descriptor refers to"}
-		return collectors.Capabilities{Types: syscallTypes(), Missing: missing,
-			MissingOn: map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD}}
+		capset := map[string]string{"evt.arg.cap_*": "audit logs no capability sets with capset"}
+		missingOn := map[event.Type]map[string]string{event.TypeDup: dupFD, event.TypeDup2: dupFD, event.TypeDup3: dupFD,
+			event.TypeCapset: capset}
+		if !kernelAtLeast(5, 16) {
+			why := "audit logs openat2's flags and mode from Linux 5.16 on"
+			missingOn[event.TypeOpenat2] = map[string]string{"evt.is_open_*": why, "evt.arg.flags": why,
+				"evt.arg.mode": why, "evt.rawarg.flags": why, "evt.rawarg.mode": why}
+		}
+		limits := map[string]string{
+			"fd.name,fd.directory,fd.filename": "a path relative to a directory descriptor stays relative when audit cannot establish the " +
+				"directory (a descriptor opened before Lanner started, or replaced by dup2 or fcntl, in a process " +
+				"gone before /proc could be read); counted in unresolved_paths",
+			"fd.l4proto": "known only for sockets made by socket or accept calls audited while Lanner runs (in the " +
+				"process or a parent it forked from)",
+		}
+		return collectors.Capabilities{Types: syscallTypes(), Missing: missing, MissingOn: missingOn, Limits: limits}
 	case "fanotify":
 		missing := map[string]string{
 			"fd.num":            "fanotify does not report fd numbers",
 			"evt.rawres":        "fanotify does not report return values",
-			"evt.arg.flags":     "fanotify reports open flags only for writes and creates",
-			"evt.is_open_read":  "fanotify reports the access mode only for writes and creates",
-			"evt.is_open_write": "fanotify reports the access mode only for writes and creates",
+			"evt.arg.flags":     "fanotify reports no open flags but O_CREAT and the access mode, and the access mode only once the file is read, written or closed",
+			"evt.is_open_read":  "fanotify reports the access mode only once the file is read, written or closed (a read through mmap: at the close)",
+			"evt.is_open_write": "fanotify reports the access mode only once the file is written or closed",
 		}
 		for k, v := range notCollected {
 			missing[k] = v
@@ -82,6 +98,20 @@ func capabilities(name string) collectors.Capabilities {
 		return collectors.Capabilities{Types: types, Missing: missing}
 	}
 	return collectors.Capabilities{}
+}
+
+// kernelAtLeast reports whether the running kernel's release is at least
+// major.minor (false when it cannot be read).
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var maj, min int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &maj, &min); err != nil {
+		return false
+	}
+	return maj > major || maj == major && min >= minor
 }
 
 // runningCapabilities are what the started collector col can see: its
@@ -110,14 +140,17 @@ type collectorRequest struct {
 	Tee func([]byte)
 	// Log, when set, gets a line saying what the audit plan leaves out.
 	Log io.Writer
+	// Notify, when set, receives the collector's notices about itself
+	// (for collectors whose Options take a Notify).
+	Notify collectors.Notify
 }
 
 func newCollector(name string, req collectorRequest) (collectors.Collector, error) {
 	switch name {
 	case "ebpf":
-		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee})
+		return ebpf.New(ebpf.Options{Types: req.Types, ExcludePID: os.Getpid(), Tee: req.Tee, Notify: req.Notify})
 	case "audit":
-		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid()}
+		opts := audit.Options{Types: req.Types, ExcludePID: os.Getpid(), Notify: req.Notify}
 		var plan auditPlan
 		if req.Rules != nil {
 			plan = planAudit(req.Rules, capabilities("audit"), req.AuditExclusions)

@@ -11,7 +11,7 @@ import (
 type containerFlags struct {
 	ContainerMetadata bool          `name:"container-metadata" negatable:"" default:"true" help:"Look up container names, images, mounts and Kubernetes pods in the runtimes' files and sockets (Docker, containerd, CRI-O, podman, runc)."`
 	MetadataWait      time.Duration `name:"metadata-wait" default:"250ms" help:"How long the first events of a new container wait for its runtime metadata before going on without it."`
-	HostRoot          string        `name:"host-root" default:"/" help:"Where the host's file system is mounted (e.g. /host in a container): runtime state and sockets are looked for below it." type:"path"`
+	HostRoot          string        `name:"host-root" default:"/" help:"Where the host's file system is mounted (e.g. /host in a container): runtime state, sockets and the host's etc/passwd and etc/group are looked for below it." type:"path"`
 }
 
 // resolver starts the runtime lookups, or returns nil when they are off.

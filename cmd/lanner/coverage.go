@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,18 +62,31 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 		}
 	}
 	// Blind when the fields the collector leaves absent make the
-	// condition false on every event type it sees.
+	// condition false on every event type it sees; partial when they do
+	// on some that could match otherwise.
 	blind := true
+	var unmatched []string
 	for _, t := range seenTypes {
 		if r.Possible(absentFacts(caps, t)) != ruleset.False {
 			blind = false
-			break
+		} else if len(caps.MissingOn[t]) > 0 && r.Possible(typeFacts(t)) != ruleset.False {
+			unmatched = append(unmatched, t.String())
 		}
+	}
+	if !blind && len(unmatched) > 0 {
+		rc.Level = coverPartial
+		rc.Reasons = append(rc.Reasons, "cannot match "+strings.Join(unmatched, ",")+
+			" events with the fields it lacks on them")
 	}
 	if blind {
 		rc.Level = coverBlind
 	}
 	return rc
+}
+
+// typeFacts describe the events of type t, nothing else known.
+func typeFacts(t event.Type) *ruleset.Facts {
+	return &ruleset.Facts{Event: &event.Event{Type: t}, Known: func(field string) bool { return field == "evt.type" }}
 }
 
 // coverageReport assesses every rule of set.
@@ -98,5 +112,39 @@ func printCoverage(w io.Writer, collector string, report []ruleCoverage) {
 		if rc.Level != coverFull {
 			fmt.Fprintf(w, "lanner:   %s: %s (%s)\n", rc.Level, rc.Rule, strings.Join(rc.Reasons, "; "))
 		}
+	}
+}
+
+// fieldLimit is a field a collector fills on most events but not all
+// (collectors.Capabilities.Limits), and the rules whose conditions read it.
+type fieldLimit struct {
+	Field  string   `json:"field"`
+	Reason string   `json:"reason"`
+	Rules  []string `json:"rules"`
+}
+
+// limitsReport lists the limits of caps that rules of set read.
+func limitsReport(set *ruleset.Set, caps collectors.Capabilities) []fieldLimit {
+	var out []fieldLimit
+	for field, why := range caps.Limits {
+		l := fieldLimit{Field: field, Reason: why}
+		fields := strings.Split(field, ",")
+		for _, r := range set.Rules() {
+			if slices.ContainsFunc(r.CondFields, func(f string) bool { return slices.Contains(fields, f) }) {
+				l.Rules = append(l.Rules, r.Name)
+			}
+		}
+		if len(l.Rules) > 0 {
+			out = append(out, l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// printLimits writes one line per limit.
+func printLimits(w io.Writer, limits []fieldLimit) {
+	for _, l := range limits {
+		fmt.Fprintf(w, "lanner:   limit: %s (read by %d rules): %s\n", l.Field, len(l.Rules), l.Reason)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,5 +42,52 @@ func TestAssess(t *testing.T) {
 		if rc.Level != c.level || !strings.Contains(strings.Join(rc.Reasons, "; "), c.reason) {
 			t.Errorf("%s with %s: %s %v, want %s %q", c.rule.Name, c.caps, rc.Level, rc.Reasons, c.level, c.reason)
 		}
+	}
+}
+
+// TestLimits: the audit collector's limits are listed with the rules whose
+// conditions read the fields.
+func TestLimits(t *testing.T) {
+	set := interpSet(t, `
+- rule: shadow
+  desc: d
+  condition: evt.type = openat and fd.directory = /etc
+  output: o %fd.l4proto
+  priority: NOTICE
+- rule: udp
+  desc: d
+  condition: evt.type = connect and fd.l4proto = udp
+  output: o
+  priority: NOTICE
+`)
+	limits := limitsReport(set, capabilities("audit"))
+	if len(limits) != 2 || limits[0].Field != "fd.l4proto" || !slices.Equal(limits[0].Rules, []string{"udp"}) ||
+		!strings.HasPrefix(limits[1].Field, "fd.name,") || !slices.Equal(limits[1].Rules, []string{"shadow"}) {
+		t.Errorf("limits %+v", limits)
+	}
+	if l := limitsReport(set, capabilities("ebpf")); len(l) != 0 {
+		t.Errorf("ebpf limits %+v", l)
+	}
+}
+
+// TestAssessOpenat2: where audit cannot log openat2's flags, a rule on
+// opens for reading is partly served: its openat2 events cannot match.
+func TestAssessOpenat2(t *testing.T) {
+	set := interpSet(t, `
+- rule: read
+  desc: d
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.name = /etc/shadow
+  output: o
+  priority: NOTICE
+`)
+	caps := capabilities("audit")
+	if rc := assess(set.Rules()[0], caps); rc.Level != coverFull && caps.MissingOn[event.TypeOpenat2] == nil {
+		t.Errorf("%s %v", rc.Level, rc.Reasons)
+	}
+	why := "no flags"
+	caps.MissingOn = map[event.Type]map[string]string{event.TypeOpenat2: {"evt.is_open_*": why, "evt.arg.flags": why}}
+	rc := assess(set.Rules()[0], caps)
+	if rc.Level != coverPartial || !strings.Contains(strings.Join(rc.Reasons, "; "), "cannot match openat2 events") {
+		t.Errorf("%s %v", rc.Level, rc.Reasons)
 	}
 }

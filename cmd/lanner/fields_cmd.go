@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"text/tabwriter"
 
 	"github.com/lannersec/lanner/event"
 )
@@ -49,12 +50,13 @@ func (c *fieldsCmd) Run() error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(infos)
 	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	for _, i := range infos {
 		name := i.Name
 		if i.Arg != "" {
 			name += "[" + i.Arg + "]"
 		}
-		fmt.Printf("%-40s %-8s %s\n", name, i.Type, i.Desc)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", name, i.Type, i.Desc)
 	}
-	return nil
+	return w.Flush()
 }

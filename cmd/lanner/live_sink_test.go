@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -202,7 +204,7 @@ func TestLiveHangingSinks(t *testing.T) {
 	// Stopping waits for the sinks at most sinkDrainTimeout, then abandons
 	// what they could not deliver.
 	start := time.Now()
-	alerts := l.stop(t)
+	alerts := l.stopExit(t, exitAlertsUndelivered)
 	if d := time.Since(start) - 500*time.Millisecond; d > sinkDrainTimeout+1500*time.Millisecond { // stop sleeps 500ms first
 		t.Errorf("lanner took %v to stop after SIGINT", d)
 	} else {
@@ -224,5 +226,152 @@ func TestLiveHangingSinks(t *testing.T) {
 	}
 	if mine != n || cat != 1 {
 		t.Errorf("alert file: %d alerts for this process's %d reads, %d for cat", mine, n, cat)
+	}
+	// The exit summary counts every alert once per sink, those the HTTP
+	// sink still held at the deadline as lost, and says alerts were lost.
+	given, sinks := exitSummary(t, l.stderr.String())
+	hs := sinks["http:"+hangURL]
+	if hs.lost == 0 || hs.failed == 0 {
+		t.Errorf("HTTP sink at exit: %+v, want failed and lost alerts", hs)
+	}
+	for name, k := range sinks {
+		if k.sent+k.failed+k.dropped+k.lost != given {
+			t.Errorf("sink %s: %+v, want sent+failed+dropped+lost = %d alerts", name, k, given)
+		}
+	}
+	if !strings.Contains(l.stderr.String(), "lanner: alerts not delivered: http:"+hangURL) {
+		t.Errorf("no summary of the alerts not delivered:\n%s", l.stderr.String())
+	}
+}
+
+// sinkCounts are one sink's counters on the exit stats lines.
+type sinkCounts struct{ sent, failed, dropped, lost uint64 }
+
+// exitSummary reads the last stats lines of stderr: the alerts raised and
+// each sink's counters.
+func exitSummary(t *testing.T, stderr string) (uint64, map[string]sinkCounts) {
+	t.Helper()
+	var alerts uint64
+	sinks := map[string]sinkCounts{}
+	found := false
+	for _, line := range strings.Split(stderr, "\n") {
+		switch {
+		case strings.HasPrefix(line, "stats: collector="):
+			found = true
+			clear(sinks)
+			if _, err := fmt.Sscanf(line[strings.Index(line, " alerts="):], " alerts=%d", &alerts); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+		case strings.HasPrefix(line, "stats: sink="):
+			var name string
+			var k sinkCounts
+			if _, err := fmt.Sscanf(line, "stats: sink=%s sent=%d failed=%d dropped=%d lost=%d", &name, &k.sent, &k.failed, &k.dropped, &k.lost); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			sinks[name] = k
+		}
+	}
+	if !found {
+		t.Fatalf("no stats line:\n%s", stderr)
+	}
+	return alerts, sinks
+}
+
+// TestLiveFailingSinks runs Lanner with sinks that fail, a file sink on
+// /dev/full and an HTTP endpoint that refuses connections, next to a
+// program that works: each failing sink is reported once on stderr (not
+// once per alert), without the URL's credentials; the exit summary counts
+// every alert; the run exits with status 3; /metrics names the sinks
+// without credentials, query or command arguments.
+func TestLiveFailingSinks(t *testing.T) {
+	testutil.LockKernel(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	ln.Close()
+	port, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := port.Addr().String()
+	port.Close()
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	l := &lannerRun{}
+	l.cmd = exec.Command(lanner(t), "run", "--output", "json", "--out-file", "/dev/full",
+		"--http-url", "http://user:pw0@"+refused+"/alerts?token=hunter2", "--http-timeout", "1s",
+		"--program", "exec cat > /dev/null # token=hunter3", "--ready-file", ready, "--metrics-addr", maddr)
+	l.cmd.Stderr = &l.stderr
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.cmd.Process.Kill(); l.cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) || l.cmd.ProcessState != nil {
+			t.Fatalf("lanner did not become ready:\n%s", l.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fileSink, httpSink, programSink := "file:/dev/full", "http:http://"+refused, "program:cat"
+	const n = 5
+	for range n {
+		run(t, "cat", "/etc/shadow")
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		metric := scrapeMetrics(t, maddr)
+		if metric("lanner_sink_failed_total", "sink", fileSink) >= n && metric("lanner_sink_failed_total", "sink", httpSink) >= n &&
+			metric("lanner_sink_sent_total", "sink", programSink) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sinks not failing as expected:\n%s", l.stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, secret := range []string{"hunter", "pw0", "token", "/dev/null"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("/metrics shows %q", secret)
+		}
+	}
+	l.stopExit(t, exitAlertsUndelivered)
+	stderr := l.stderr.String()
+	for _, secret := range []string{"hunter", "pw0", "token"} {
+		if strings.Contains(stderr, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, stderr)
+		}
+	}
+	for _, sink := range []string{fileSink, httpSink} {
+		if c := strings.Count(stderr, "lanner: sink "+sink+" failing: "); c != 1 {
+			t.Errorf("sink %s reported failing %d times, want once:\n%s", sink, c, stderr)
+		}
+	}
+	if strings.Contains(stderr, "sink "+programSink) {
+		t.Errorf("the working program sink was reported:\n%s", stderr)
+	}
+	given, sinks := exitSummary(t, stderr)
+	for _, name := range []string{fileSink, httpSink, programSink} {
+		k, ok := sinks[name]
+		if !ok || k.sent+k.failed+k.dropped+k.lost != given || given < n {
+			t.Errorf("sink %s at exit: %+v, want sent+failed+dropped+lost = %d alerts (at least %d)", name, k, given, n)
+		}
+	}
+	if sinks[fileSink].sent != 0 || sinks[httpSink].sent != 0 || sinks[programSink].sent != given {
+		t.Errorf("sinks at exit: %+v", sinks)
+	}
+	if !strings.Contains(stderr, "lanner: alerts not delivered: "+fileSink) || !strings.Contains(stderr, httpSink+" ") {
+		t.Errorf("no summary of the alerts not delivered:\n%s", stderr)
 	}
 }

@@ -9,10 +9,18 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/lannersec/lanner/selfcheck"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and buildDate are set at build time with -ldflags
+// "-X main.version=... -X main.commit=... -X main.buildDate=..." (make build
+// and make dist do it).
+var (
+	version   = "dev"
+	commit    = ""
+	buildDate = ""
+)
 
 type cli struct {
 	Run        runCmd        `cmd:"" help:"Watch this machine and raise alerts."`
@@ -26,21 +34,37 @@ type cli struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == selfcheck.ProbeArg {
+		os.Exit(selfcheck.RunProbe(os.Args[2:]))
+	}
 	var c cli
 	opts := []kong.Option{
 		kong.Name("lanner"),
 		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
 		kong.UsageOnError(),
 	}
-	if p := configPath(os.Args[1:]); p != "" {
-		r, err := loadConfig(p)
+	fc, err := falcoArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lanner:", err)
+		os.Exit(1)
+	}
+	for _, n := range fc.notes {
+		fmt.Fprintln(os.Stderr, "lanner:", n)
+	}
+	if p := configPath(fc.args); p != "" || len(fc.overrides) > 0 {
+		lc, err := loadConfig(p, fc.overrides)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lanner:", err)
 			os.Exit(1)
 		}
-		opts = append(opts, kong.Resolvers(r))
+		for _, w := range lc.warnings {
+			fmt.Fprintln(os.Stderr, "lanner:", w)
+		}
+		opts = append(opts, kong.Resolvers(lc.resolver))
 	}
-	ctx := kong.Parse(&c, opts...)
+	parser := kong.Must(&c, opts...)
+	ctx, err := parser.Parse(fc.args)
+	parser.FatalIfErrorf(err)
 	if err := ctx.Run(); err != nil {
 		var code exitCode
 		if errors.As(err, &code) {
@@ -60,6 +84,19 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 type versionCmd struct{}
 
 func (versionCmd) Run() error {
-	fmt.Println("lanner", version)
+	fmt.Println(versionLine())
 	return nil
+}
+
+// versionLine is "lanner VERSION", then the commit and the build date when
+// the build recorded them.
+func versionLine() string {
+	s := "lanner " + version
+	if commit != "" {
+		s += " commit " + commit
+	}
+	if buildDate != "" {
+		s += " built " + buildDate
+	}
+	return s
 }

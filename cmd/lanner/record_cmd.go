@@ -59,7 +59,7 @@ func (c *recordCmd) Run() error {
 			}
 		},
 		duration: c.Duration, readyFile: c.ReadyFile,
-		containers: c.resolver(), metadataWait: c.wait(),
+		containers: c.resolver(), metadataWait: c.wait(), hostRoot: c.HostRoot,
 	})
 	if ferr := w.Flush(); werr == nil {
 		werr = ferr

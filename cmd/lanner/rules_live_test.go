@@ -436,7 +436,7 @@ func doRuleAction(args []string) error {
 		return nil
 	}
 	switch cmd {
-	case "setuid0", "uffd", "unshare":
+	case "setuid0", "uffd", "unshare", "drop", "dropregain", "dropuffd":
 	default:
 		if err := need(1); err != nil {
 			return err
@@ -465,6 +465,50 @@ func doRuleAction(args []string) error {
 		}
 		f.Read(make([]byte, 1))
 		return f.Close()
+	case "openat2": // openat2(AT_FDCWD, a[0], O_RDONLY)
+		fd, err := unix.Openat2(unix.AT_FDCWD, a[0], &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC})
+		if err != nil {
+			return fmt.Errorf("openat2: %w", err)
+		}
+		return unix.Close(fd)
+	case "openat", "openat2dir": // open directory a[0], then a[1] relative to it (openat or openat2)
+		if err := need(2); err != nil {
+			return err
+		}
+		dir, err := unix.Open(a[0], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		var fd int
+		if cmd == "openat" {
+			fd, err = unix.Openat(dir, a[1], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		} else {
+			fd, err = unix.Openat2(dir, a[1], &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC})
+		}
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	case "openatdup": // open directories a[0] and a[1], put the second under the first's number (dup2), open a[2] relative to it
+		if err := need(3); err != nil {
+			return err
+		}
+		first, err := unix.Open(a[0], unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return err
+		}
+		second, err := unix.Open(a[1], unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return err
+		}
+		if err := unix.Dup2(second, first); err != nil {
+			return err
+		}
+		fd, err := unix.Openat(first, a[2], unix.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
 	case "openw": // open an existing file for writing, and write nothing
 		f, err := os.OpenFile(a[0], os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
@@ -578,6 +622,26 @@ func doRuleAction(args []string) error {
 			return e
 		}
 		return nil
+	case "drop", "dropregain", "dropuffd":
+		// Become nobody (every thread), then, for dropregain and
+		// dropuffd, ask for uid 0 back (refused), and for dropuffd
+		// create a userfaultfd as nobody.
+		if err := syscall.Setgid(65534); err != nil {
+			return err
+		}
+		if err := syscall.Setuid(65534); err != nil {
+			return err
+		}
+		if cmd == "drop" {
+			return nil
+		}
+		if _, _, e := unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0); e != unix.EPERM {
+			return fmt.Errorf("setuid(0) as nobody: %v", e)
+		}
+		if cmd == "dropregain" {
+			return nil
+		}
+		return doRuleAction([]string{args[0], "uffd"})
 	case "bpf": // load a two-instruction socket filter ("prog") or create an array map ("map")
 		return bpfAction(a[0])
 	case "uffd":
@@ -1087,6 +1151,12 @@ func ruleCases() []ruleCase {
 			rule:    "Setuid Root By Unexpected Program",
 			trigger: act(func(x *actx) { x.h("lnrsetuid", "setuid0") }),
 			benign:  act(func(x *actx) { x.h("sudo", "setuid0") }),
+		},
+		{
+			rule:    "Root Requested By Non-Root Process",
+			trigger: act(func(x *actx) { x.h("lnrregain", "dropregain") }),
+			benign:  act(func(x *actx) { x.h("lnrregain", "drop") }),
+			also:    []string{"Setuid Root By Unexpected Program"},
 		},
 		{
 			rule: "Setuid Or Setgid Bit Set",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -22,6 +23,7 @@ import (
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
+	"github.com/lannersec/lanner/selfcheck"
 	"github.com/lannersec/lanner/state"
 )
 
@@ -61,6 +63,10 @@ type outputFlags struct {
 	HTTPInsecure bool          `name:"http-insecure" help:"Do not verify the certificates of https URLs (default: verify)."`
 	Syslog       []string      `help:"Send alerts to syslog: local (the local socket), udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH (repeatable); each alert's severity is its rule's priority."`
 	Program      []string      `help:"Pipe alerts, one per line, to this shell command (repeatable)."`
+	Stdout       bool          `help:"Also write alerts to standard output when other sinks are named (standard output is the sink when none is)."`
+	TimeISO8601  bool          `name:"time-iso8601" help:"Start each alert's text with the date and time in ISO 8601 (UTC) instead of the time of day."`
+	JSONOutput   bool          `name:"json-output-property" negatable:"" default:"true" help:"Include the output property (the text line) in JSON alerts."`
+	JSONTags     bool          `name:"json-tags-property" negatable:"" default:"true" help:"Include the tags property in JSON alerts."`
 }
 
 // httpFlagNames are the flags setting HTTPOptions' TLS files.
@@ -147,10 +153,12 @@ func (f *outputFlags) open() (*output.Output, error) {
 		}
 		sinks = append(sinks, ps)
 	}
-	if len(sinks) == 0 {
+	if len(sinks) == 0 || f.Stdout {
 		sinks = append(sinks, output.NewWriterSink("stdout", os.Stdout))
 	}
-	return output.New(format, sinks...), nil
+	out := output.New(format, sinks...)
+	out.SetStyle(output.Style{ISOTime: f.TimeISO8601, OmitJSONOutput: !f.JSONOutput, OmitJSONTags: !f.JSONTags})
+	return out, nil
 }
 
 // reopenOnHUP reopens the alert file on SIGHUP, after logrotate moved it.
@@ -170,10 +178,19 @@ type runCmd struct {
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
 	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
-	Config        string        `help:"Read flags from this YAML file (flags on the command line win)." type:"path"`
-	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
+	Config        string        `short:"c" help:"Read flags from this YAML file, Lanner's keys or Falco's falco.yaml (flags on the command line win)." type:"path"`
+	// RulesFiles are rules files (or directories of them, read in lexical
+	// order) loaded at run time, as Falco's rules_files.
+	RulesFiles  []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load rules from this file, or the *.yaml files of this directory in lexical order, at run time (repeatable)." type:"path"`
+	MetricsAddr string   `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`
 	// AuditExclusions: see planAudit.
-	AuditExclusions bool `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	SelfCheckInterval time.Duration `name:"self-check-interval" default:"5s" help:"Every this long, check that the collector still delivers events: a child process execs and opens a file, and both must come back (0: off)."`
+	SelfCheckTimeout  time.Duration `name:"self-check-timeout" help:"Raise 'Lanner Collector Blind' and answer /healthz with 503 when a self-check's events do not come back within this long (0: 3 x --self-check-interval)."`
+	Strict            bool          `help:"Refuse to start when rules of a source Lanner does not support (k8s_audit, plugins) were left out of the rules."`
+	AuditExclusions   bool          `name:"audit-exclusions" negatable:"" default:"true" help:"With the audit collector, do not audit opens of /dev/null and other busy device files, or socket calls of common address families, when no rule can match them (an open through a symbolic link to such a device is then not seen either)."`
+	// Hostname names the node in alerts; in a pod, the downward API's
+	// spec.nodeName through FALCO_HOSTNAME (as Falco reads it).
+	Hostname string `name:"hostname" env:"FALCO_HOSTNAME" help:"Hostname written in alerts (default: the system's host name; in a pod, set FALCO_HOSTNAME to the node's name)."`
 	selectFlags
 	outputFlags
 	containerFlags
@@ -183,6 +200,9 @@ type runCmd struct {
 func (c *runCmd) validate() error {
 	if _, err := ruleset.ParsePriority(c.MinPriority); err != nil {
 		return fmt.Errorf("min-priority: %w", err)
+	}
+	if c.SelfCheckInterval < 0 || c.SelfCheckTimeout < 0 {
+		return errors.New("self-check-interval and self-check-timeout must not be negative")
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -219,6 +239,9 @@ func (c *runCmd) Run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if err := reportSkipped(compiled.Skipped, c.Strict); err != nil {
+		return err
+	}
 	set, err := c.set(compiled.Rules)
 	if err != nil {
 		return err
@@ -232,7 +255,8 @@ func (c *runCmd) Run() error {
 		narrow: true, auditExclusions: c.AuditExclusions,
 		duration: c.Duration, readyFile: c.ReadyFile, statsEvery: c.StatsInterval,
 		metricsAddr: c.MetricsAddr, rate: c.Rate, maxBurst: c.MaxBurst,
-		containers: c.resolver(), metadataWait: c.wait(),
+		containers: c.resolver(), metadataWait: c.wait(), hostRoot: c.HostRoot, hostname: c.Hostname,
+		selfCheckInterval: c.SelfCheckInterval, selfCheckTimeout: c.SelfCheckTimeout,
 	})
 }
 
@@ -263,6 +287,14 @@ type pipelineConfig struct {
 	// narrow lets the audit collector leave out calls no rule can match;
 	// with auditExclusions, also calls of the types it audits.
 	narrow, auditExclusions bool
+	// selfCheckInterval, when positive, runs the self-check that often,
+	// with selfCheckTimeout as its bound (see selfcheck.Options).
+	selfCheckInterval, selfCheckTimeout time.Duration
+	// hostRoot is where the host's file system is mounted (user and
+	// group names of host processes are read below it); "" means "/".
+	hostRoot string
+	// hostname is written in alerts; "" means os.Hostname().
+	hostname string
 }
 
 // runPipeline starts a collector and the engine and runs until a signal,
@@ -284,11 +316,14 @@ func runPipeline(pc pipelineConfig) error {
 		defer ms.Close()
 		pc.onEngine = func(e *engine.Engine) { ready.Store(e) }
 	}
-	tables := state.New(state.Options{})
+	tables := state.New(state.Options{HostRoot: pc.hostRoot})
 	if err := tables.Seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
 	}
-	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr}
+	// The collector reports about itself from its start; the engine,
+	// which turns that into alerts, exists only after it.
+	relay := &engine.NoticeRelay{}
+	req := collectorRequest{Types: pc.types, Tee: pc.tee, AuditExclusions: pc.auditExclusions, Log: os.Stderr, Notify: relay.Notify}
 	if pc.narrow {
 		req.Rules = pc.rules
 	}
@@ -296,12 +331,26 @@ func runPipeline(pc pipelineConfig) error {
 	if err != nil {
 		return err
 	}
-	hostname, _ := os.Hostname()
+	hostname := pc.hostname
+	if hostname == "" {
+		hostname, _ = os.Hostname()
+	}
+	var checker *selfcheck.Checker
+	if pc.selfCheckInterval > 0 {
+		ts := watched(col, pc.types)
+		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.selfCheckInterval,
+			Timeout: pc.selfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: os.Stderr})
+		if err != nil {
+			col.Close()
+			return err
+		}
+	}
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.rules, Output: pc.output, Hostname: hostname,
 		Record: pc.record, StatsEvery: pc.statsEvery, Rate: pc.rate, MaxBurst: pc.maxBurst,
-		Containers: pc.containers, MetadataWait: pc.metadataWait,
+		Containers: pc.containers, MetadataWait: pc.metadataWait, SelfCheck: checker,
 	})
+	relay.Attach(eng)
 	if pc.containers != nil {
 		defer pc.containers.Close()
 	}
@@ -322,7 +371,9 @@ func runPipeline(pc pipelineConfig) error {
 	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
 		col.Name(), mode, len(pc.rules.Rules()), strings.Join(typeNames(watched(col, pc.types)), ","))
 	if len(pc.rules.Rules()) > 0 {
-		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, runningCapabilities(col)))
+		caps := runningCapabilities(col)
+		printCoverage(os.Stderr, col.Name(), coverageReport(pc.rules, caps))
+		printLimits(os.Stderr, limitsReport(pc.rules, caps))
 	}
 	if pc.readyFile != "" {
 		if err := safefile.WriteFile(pc.readyFile, []byte(col.Name()+"\n"), 0o644); err != nil {
@@ -342,8 +393,34 @@ func runPipeline(pc pipelineConfig) error {
 	}()
 	col.Close()
 	<-drained
-	fmt.Fprintln(os.Stderr, eng.Stats().Line())
+	st := eng.Stats()
+	fmt.Fprintln(os.Stderr, st.Line())
+	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+		return exitCode(exitAlertsUndelivered)
+	}
 	return runErr
+}
+
+// exitAlertsUndelivered is the exit status of a run that ended normally
+// but whose sinks did not deliver every alert.
+const exitAlertsUndelivered = 3
+
+// reportUndelivered says, when some sink did not deliver every alert it
+// was given, how many and why, and reports whether it did.
+func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+	var parts []string
+	var total uint64
+	for _, k := range sinks {
+		if n := k.Undelivered(); n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d (failed %d, dropped %d, lost at shutdown %d)", k.Name, n, k.Failed, k.Dropped, k.Lost))
+		}
+	}
+	if total == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	return true
 }
 
 // watched are the event types col delivers: those it says, else those it

@@ -204,12 +204,12 @@ func TestHTTPFlagsTLSClientCert(t *testing.T) {
 		}
 		// Resolve the file against run's flags as `lanner run --config`
 		// does, and send an alert through the sinks run would open.
-		r, err := loadConfig(cfg)
+		lc, err := loadConfig(cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var c cli
-		k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(r), kong.Exit(func(int) {}))
+		k, err := kong.New(&c, kong.Name("lanner"), kong.Resolvers(lc.resolver), kong.Exit(func(int) {}))
 		if err != nil {
 			t.Fatal(err)
 		}

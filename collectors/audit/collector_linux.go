@@ -90,11 +90,14 @@ type Collector struct {
 	pauseUntil int64         // no shrinking before then
 	target     int           // records the kernel's queue is left to hold
 
+	tw       *tamperWatch
+	watching bool // tw was started
+
 	st       saved // original settings, and which ones were changed
 	lostLast uint32
 	lostAcc  uint64
 
-	records, malformed, overflows atomic.Uint64
+	records, malformed, overflows, unresolved atomic.Uint64
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -115,6 +118,10 @@ var _ collectors.Collector = (*Collector)(nil)
 // rules carrying its key (left by a run that was killed) before adding its
 // own, and Close restores whatever it changed.
 //
+// Once started, the collector watches its rules and the settings it owns
+// and puts them back when another process changes them, reporting both to
+// opts.Notify (see tamperWatch).
+//
 // When audit is not available (no kernel support, no privileges), the
 // error wraps collectors.ErrNotSupported.
 func New(opts Options) (*Collector, error) {
@@ -129,8 +136,10 @@ func New(opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("audit: ExcludePID %d out of range", opts.ExcludePID)
 	}
 	c := &Collector{key: key, types: opts.Types, wake: -1, clock: time.Now()}
+	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
+	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
-	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec}
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd}
 	c.asm.early = true
 
 	var err error
@@ -236,6 +245,7 @@ func New(opts Options) (*Collector, error) {
 				return fail("add exclusion "+x.String(), err)
 			}
 			c.excluded = append(c.excluded, x)
+			c.tw.install = append(c.tw.install, wf)
 		}
 	}
 	wf, err := buildRule(&opts, key)
@@ -248,6 +258,7 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return fail("add rule", err)
 	}
+	c.tw.install = append(c.tw.install, wf)
 
 	if status.Enabled == 0 {
 		if err := c.ctl.SetEnabled(true, libaudit.WaitForReply); err != nil {
@@ -260,6 +271,18 @@ func New(opts Options) (*Collector, error) {
 	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		return fail("eventfd", err)
 	}
+	for _, x := range c.st.recordExclusions() {
+		if *x.added {
+			c.tw.typeExcl = append(c.tw.typeExcl, x.typ)
+		}
+	}
+	c.tw.settings = c.mode == ModeUnicast
+	if err := c.tw.snapshot(); err != nil {
+		return fail("list the rules installed", err)
+	}
+	ownDone()
+	c.watching = true
+	c.tw.start()
 	return c, nil
 }
 
@@ -408,6 +431,7 @@ func (c *Collector) dropExclusion(typ int) error {
 func (c *Collector) removeRules() error {
 	c.ctlMu.Lock()
 	defer c.ctlMu.Unlock()
+	c.ctlS.drain()
 	rules, err := c.ctl.GetRules()
 	if err != nil {
 		return err
@@ -451,6 +475,7 @@ func (c *Collector) Read(r *collectors.Record) error {
 		}
 		ok := c.asm.next(r)
 		c.malformed.Store(c.asm.malformed)
+		c.unresolved.Store(c.asm.dec.unresolved)
 		if ok {
 			c.records.Add(1)
 			return nil
@@ -459,6 +484,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		switch {
 		case err == nil:
 			c.drained++
+			if typ == typeConfigChange || typ == typeSyscall && len(c.tw.pending) > 0 {
+				c.tw.observe(typ, data, c.now())
+			}
 			c.asm.push(typ, data, c.now())
 			continue
 		case errors.Is(err, unix.EAGAIN):
@@ -477,6 +505,9 @@ func (c *Collector) Read(r *collectors.Record) error {
 		// Nothing waiting: flush the events whose end did not come.
 		now := c.now()
 		c.asm.expire(now)
+		if len(c.tw.pending) > 0 {
+			c.tw.expire(now)
+		}
 		if len(c.asm.ready) > 0 {
 			continue
 		}
@@ -517,6 +548,8 @@ func (c *Collector) now() int64 { return int64(time.Since(c.clock)) }
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		// Before anything is removed, so that it is not reported.
+		c.tw.close(c.watching)
 		if c.wake >= 0 {
 			var one [8]byte
 			one[0] = 1
@@ -613,5 +646,6 @@ func (c *Collector) Stats() collectors.Stats {
 		Records:     c.records.Load(),
 		KernelDrops: lost + c.overflows.Load(),
 		Malformed:   c.malformed.Load(),
+		Unresolved:  c.unresolved.Load(),
 	}
 }

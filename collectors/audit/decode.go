@@ -2,6 +2,7 @@ package audit
 
 import (
 	"path"
+	"strings"
 	"unsafe"
 
 	"github.com/lannersec/lanner/collectors"
@@ -23,6 +24,8 @@ const (
 	oCREAT      = 0o100
 	oTRUNC      = 0o1000
 	oTMPFILE    = 0o20000000
+	oCLOEXEC    = 0o2000000
+	sockCloexec = 0o2000000 // SOCK_CLOEXEC, as O_CLOEXEC
 	cloneThread = 0x10000
 
 	sIFMT   = 0o170000
@@ -56,23 +59,28 @@ type pathItem struct {
 	mode     uint32
 	hasMode  bool
 	hasInode bool
-	ino      uint64
-	dev      uint32 // stat's encoding
+	// id is the file's device and inode, when the record gave both.
+	id    fileID
+	hasID bool
 }
 
 // sysRecord is what a SYSCALL record says.
 type sysRecord struct {
-	nr       uint64
-	exit     int64
-	hasExit  bool
-	a        [4]uint64
-	hasA     [4]bool
-	items    int
-	pid      int64
-	ppid     int64
-	auid     uint32
-	euid     uint32
-	egid     uint32
+	nr      uint64
+	exit    int64
+	hasExit bool
+	a       [4]uint64
+	hasA    [4]bool
+	items   int
+	pid     int64
+	ppid    int64
+	auid    uint32
+	euid    uint32
+	egid    uint32
+	// ids are uid, euid, suid, fsuid, gid, egid, sgid and fsgid; hasIDs
+	// has bit i set when ids[i] was given.
+	ids      [8]uint32
+	hasIDs   uint8
 	tty      []byte
 	comm     string
 	exe      string
@@ -92,6 +100,14 @@ type hooks struct {
 	// exec completes an exec record (cgroup, namespaces, ...);
 	// haveCaps says whether the record had the capability sets.
 	exec func(r *collectors.Record, haveCaps bool)
+	// statID returns the device and inode of the file at path (of the
+	// link itself when follow is false), to check a path the decoder
+	// worked out against the file the records name.
+	statID func(path string, follow bool) (fileID, bool)
+	// longCwd returns the working directory of process pid when the
+	// CWD record could not name it (longer than PATH_MAX): its head,
+	// cut (event.CutPath).
+	longCwd func(pid int64) (string, bool)
 }
 
 // decoder decodes one group of records. Strings it produces are views into
@@ -110,6 +126,17 @@ type decoder struct {
 		pp, pe, pi uint64
 		ok         bool
 	}
+	// how is openat2's struct open_how, from the OPENAT2 record.
+	how struct {
+		flags, mode uint32
+		ok          bool
+	}
+	// fds remembers directory and socket descriptors across events
+	// (nil: nothing is remembered).
+	fds *fdTable
+	// unresolved counts paths left relative: the directory they were
+	// relative to could not be established.
+	unresolved uint64
 }
 
 // view returns b, which lives in a buffer the decoder does not write
@@ -135,13 +162,73 @@ func (d *decoder) str(val []byte, quoted bool) (string, bool) {
 	return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
 }
 
-// join returns the clean absolute path of name relative to dir.
+// climbs reports whether path has a ".." component.
+func climbs(path string) bool {
+	for _, c := range strings.Split(path, "/") {
+		if c == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// cwdTooLong is what a CWD record says of a working directory whose path
+// is longer than PATH_MAX.
+const cwdTooLong = "<too_long>"
+
+// join returns the clean absolute path of name relative to dir, cut to
+// its head (event.CutPath) when it is longer than event.PathMax. A dir
+// cut already stays as it is: where name leads from it is not known
+// beyond its head.
 func (d *decoder) join(dir, name string) string {
+	if event.PathIsCut(dir) {
+		if climbs(name) {
+			return name // the directory's head does not tell
+		}
+		return dir
+	}
 	n := len(d.scratch)
 	d.scratch = append(d.scratch, dir...)
 	d.scratch = append(d.scratch, '/')
 	d.scratch = append(d.scratch, name...)
-	return path.Clean(view(d.scratch[n:len(d.scratch):len(d.scratch)]))
+	raw := view(d.scratch[n:len(d.scratch):len(d.scratch)])
+	m := len(d.scratch)
+	d.scratch = appendClean(d.scratch, raw)
+	return event.CutPath(view(d.scratch[m:len(d.scratch):len(d.scratch)]))
+}
+
+// appendClean appends path.Clean(p) of an absolute path p to b, without
+// allocating beyond b's growth.
+func appendClean(b []byte, p string) []byte {
+	start := len(b)
+	b = append(b, '/')
+	floor := start + 1 // ".." does not go above the root
+	for r := 0; r < len(p); {
+		switch {
+		case p[r] == '/':
+			r++
+		case p[r] == '.' && (r+1 == len(p) || p[r+1] == '/'):
+			r++
+		case p[r] == '.' && r+1 < len(p) && p[r+1] == '.' && (r+2 == len(p) || p[r+2] == '/'):
+			r += 2
+			w := len(b)
+			if w > floor {
+				w--
+				for w > floor && b[w] != '/' {
+					w--
+				}
+				b = b[:w]
+			}
+		default:
+			if len(b) != floor {
+				b = append(b, '/')
+			}
+			for ; r < len(p) && p[r] != '/'; r++ {
+				b = append(b, p[r])
+			}
+		}
+	}
+	return b
 }
 
 func (d *decoder) reset() {
@@ -152,6 +239,7 @@ func (d *decoder) reset() {
 	d.saddr, d.hasSA = d.saddr[:0], false
 	d.args = d.args[:0]
 	d.fcaps.ok = false
+	d.how.ok = false
 }
 
 // decode decodes group g into r.
@@ -195,10 +283,19 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 			execRecs++
 		case typeBprmFcaps:
 			d.parseFcaps(body)
+		case typeOpenat2:
+			d.parseHow(body)
 		}
 	}
 	if !haveSys {
 		return resMalformed
+	}
+	if d.hasCwd && d.cwd == cwdTooLong && d.longCwd != nil {
+		// Deeper than audit's d_path can name: ask /proc while the
+		// process is there.
+		if p, ok := d.longCwd(d.sys.pid); ok {
+			d.cwd = p
+		}
 	}
 	s := &d.sys
 	if !g.eoe && len(d.paths) < s.items {
@@ -220,6 +317,9 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		r.Kind = collectors.KindExit
 		r.Exit.Code = int64(s.a[0]&0xff) << 8
 		r.Exit.Thread = s.nr == nrExit
+		if !r.Exit.Thread && d.fds != nil {
+			d.fds.dropPID(s.pid)
+		}
 		return resOK
 	case nrExecve, nrExecveat:
 		if s.hasExit && s.exit == 0 {
@@ -236,7 +336,7 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		return resDrop
 	}
 	t := typeByNr[s.nr]
-	if t == event.TypeUnknown || !a.types.Has(t) {
+	if t == event.TypeUnknown || !a.types.Has(t) && !t.IsCred() {
 		return resDrop
 	}
 	if !s.hasExit {
@@ -246,6 +346,10 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 	ev := &r.Event
 	ev.Type, ev.Time, ev.TID, ev.Res = t, r.Time, r.TID, s.exit
 	d.syscall(ev)
+	d.remember(ev)
+	if t.IsCred() {
+		d.cred(r)
+	}
 	return resOK
 }
 
@@ -291,10 +395,13 @@ func (d *decoder) parseSyscall(body []byte) bool {
 			s.ppid, ok = parseInt(v)
 		case "auid":
 			s.auid, ok = parseU32(v)
-		case "euid":
-			s.euid, ok = parseU32(v)
-		case "egid":
-			s.egid, ok = parseU32(v)
+		case "uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid":
+			i := credField(k)
+			s.ids[i], ok = parseU32(v)
+			if ok {
+				s.hasIDs |= 1 << i
+			}
+			s.euid, s.egid = s.ids[1], s.ids[5]
 		case "tty":
 			s.tty, ok = v, true
 		case "comm":
@@ -313,6 +420,24 @@ func (d *decoder) parseSyscall(body []byte) bool {
 	return haveNr && s.hasPid && s.haveArch
 }
 
+// credField returns where the SYSCALL record field k (one of uid, euid,
+// suid, fsuid, gid, egid, sgid, fsgid) goes in sysRecord.ids.
+func credField(k []byte) int {
+	i := 0
+	if k[len(k)-3] == 'g' {
+		i = 4
+	}
+	switch k[0] {
+	case 'e':
+		i++
+	case 's':
+		i += 2
+	case 'f':
+		i += 3
+	}
+	return i
+}
+
 func parseU32(b []byte) (uint32, bool) {
 	n, ok := parseDec(b)
 	if !ok || n > 1<<32-1 {
@@ -321,25 +446,19 @@ func parseU32(b []byte) (uint32, bool) {
 	return uint32(n), true
 }
 
-// parseDev parses a PATH record's dev= ("fe:00", major and minor in hex)
-// into stat's encoding of a device number; 0 when malformed.
-func parseDev(v []byte) uint32 {
-	for i, c := range v {
-		if c != ':' {
-			continue
-		}
-		major, ok1 := parseHex(v[:i])
-		minor, ok2 := parseHex(v[i+1:])
-		if !ok1 || !ok2 || major >= 1<<12 || minor >= 1<<20 {
-			return 0
-		}
-		return uint32(minor&0xff | major<<8 | (minor&^0xff)<<12)
+// statDev is the device of id in stat's encoding (as Falco prints fd.dev):
+// 0 when the device's numbers do not fit it.
+func statDev(id fileID) uint32 {
+	major, minor := id.dev>>32, id.dev&(1<<32-1)
+	if major >= 1<<12 || minor >= 1<<20 {
+		return 0
 	}
-	return 0
+	return uint32(minor&0xff | major<<8 | (minor&^0xff)<<12)
 }
 
 func (d *decoder) parsePath(body []byte) bool {
-	var p pathItem
+	p := pathItem{id: fileID{dev: noDev}}
+	ok := true
 	it := fields{body}
 	for {
 		k, v, q, more := it.next()
@@ -353,9 +472,12 @@ func (d *decoder) parsePath(body []byte) bool {
 			p.mode, p.hasMode = parseOctal(v)
 		case "inode":
 			p.hasInode = true
-			p.ino, _ = parseDec(v)
+			p.id.ino, p.hasID = parseDec(v)
 		case "dev":
-			p.dev = parseDev(v)
+			p.id.dev, ok = parseDev(v)
+			if !ok {
+				p.hasID = false
+			}
 		case "nametype":
 			switch string(v) {
 			case "NORMAL":
@@ -371,8 +493,59 @@ func (d *decoder) parsePath(body []byte) bool {
 			}
 		}
 	}
+	p.hasID = p.hasID && ok && p.id.dev != noDev
 	d.paths = append(d.paths, p)
 	return true
+}
+
+// noDev marks a device not yet read.
+const noDev = ^uint64(0)
+
+// parseDev parses an audit device number, "MAJOR:MINOR" in hex, as
+// major<<32 | minor.
+func parseDev(b []byte) (uint64, bool) {
+	i := 0
+	for i < len(b) && b[i] != ':' {
+		i++
+	}
+	if i == len(b) {
+		return noDev, false
+	}
+	major, ok1 := parseHex(b[:i])
+	minor, ok2 := parseHex(b[i+1:])
+	if !ok1 || !ok2 || major > 1<<32-1 || minor > 1<<32-1 {
+		return noDev, false
+	}
+	return major<<32 | minor, true
+}
+
+// parseHow reads an OPENAT2 record: "oflag=0%o mode=0%o resolve=0x%x".
+func (d *decoder) parseHow(body []byte) {
+	var flags, mode uint32
+	var n int
+	it := fields{body}
+	for {
+		k, v, _, more := it.next()
+		if !more {
+			break
+		}
+		var dst *uint32
+		switch string(k) {
+		case "oflag":
+			dst = &flags
+		case "mode":
+			dst = &mode
+		default:
+			continue
+		}
+		x, ok := parseOctal(v)
+		if !ok {
+			return
+		}
+		*dst = x
+		n++
+	}
+	d.how.flags, d.how.mode, d.how.ok = flags, mode, n == 2
 }
 
 func (d *decoder) parseFcaps(body []byte) {
@@ -475,7 +648,71 @@ func (d *decoder) parseExecve(g *group) bool {
 	if len(d.args) < argc && !g.truncated {
 		return false
 	}
+	if g.truncated && len(g.execTail) > 0 {
+		d.execveTail(g.execTail)
+	}
 	return true
+}
+
+// execveTail appends to d.args the arguments in the last EXECVE records,
+// kept when the ones before them were dropped: they start inside some
+// argument, which is joined to the last one kept before the gap with
+// event.ArgvCutMark between them.
+func (d *decoder) execveTail(recs [][]byte) {
+	var tail []string
+	first, cur := -1, -1
+	for _, body := range recs {
+		it := fields{body}
+		for {
+			k, v, q, more := it.next()
+			if !more {
+				break
+			}
+			if len(k) < 2 || k[0] != 'a' {
+				continue
+			}
+			idx, chunk, isLen, ok := argKey(k[1:])
+			if !ok || isLen {
+				continue
+			}
+			var val []byte
+			n := len(d.scratch)
+			if idx == cur && chunk > 0 {
+				// The next chunk of the argument being read.
+				d.scratch = append(d.scratch, tail[len(tail)-1]...)
+			} else if first >= 0 && idx != cur+1 {
+				return // out of order: keep what was read
+			}
+			var good bool
+			if d.scratch, good = appendUntrusted(d.scratch, v, q); !good {
+				d.scratch = d.scratch[:n]
+				return
+			}
+			val = d.scratch[n:len(d.scratch):len(d.scratch)]
+			switch {
+			case idx == cur && chunk > 0:
+				tail[len(tail)-1] = view(val)
+			default:
+				if first < 0 {
+					first = idx
+				}
+				tail = append(tail, view(val))
+				cur = idx
+			}
+		}
+	}
+	if len(tail) == 0 {
+		return
+	}
+	last := len(d.args) - 1
+	if last >= 0 && first == last {
+		// The gap is inside one argument.
+		d.args[last] = d.args[last] + event.ArgvCutMark + tail[0]
+		tail = tail[1:]
+	} else {
+		tail[0] = event.ArgvCutMark + tail[0]
+	}
+	d.args = append(d.args, tail...)
 }
 
 // argKey parses the part after "a" of an EXECVE key: "N", "N[M]" or
@@ -528,6 +765,9 @@ func (d *decoder) fork(r *collectors.Record) result {
 		f.ChildPID = s.pid
 	} else {
 		f.ChildPID = s.exit
+		if d.fds != nil {
+			d.fds.copyPID(f.ParentPID, f.ChildPID)
+		}
 	}
 	return resOK
 }
@@ -541,8 +781,8 @@ func (d *decoder) exec(a *reassembler, r *collectors.Record) result {
 	}
 	x.ExePath = s.exe
 	x.Comm = s.comm
-	x.Args = append(x.Args, d.args...)
-	x.Cwd = d.cwd
+	x.Args = append(x.Args, event.CutArgs(d.args)...)
+	x.Cwd = event.CutPath(d.cwd)
 	x.PPID = s.ppid
 	x.TTY = ttyDev(s.tty)
 	x.UID, x.GID = s.euid, s.egid
@@ -552,6 +792,9 @@ func (d *decoder) exec(a *reassembler, r *collectors.Record) result {
 	}
 	if d.hooks.exec != nil {
 		d.hooks.exec(r, d.fcaps.ok)
+	}
+	if d.fds != nil {
+		d.fds.dropCloexec(s.pid)
 	}
 	t := typeByNr[s.nr]
 	if a.types.Has(t) {
@@ -588,6 +831,24 @@ func (d *decoder) setDirFD(a *event.Args) {
 	}
 }
 
+// soleParent returns the PARENT item of the event when there is one
+// directory they all name (a rename or link between two directories has
+// two, and which of its names each belongs to is not said), else nil.
+func (d *decoder) soleParent() *pathItem {
+	var parent *pathItem
+	for i := range d.paths {
+		p := &d.paths[i]
+		if p.nt != ntParent {
+			continue
+		}
+		if !p.hasID || parent != nil && parent.id != p.id {
+			return nil
+		}
+		parent = p
+	}
+	return parent
+}
+
 // pick returns the first path item of one of the types, in order of
 // preference.
 func (d *decoder) pick(types ...nameType) *pathItem {
@@ -602,30 +863,79 @@ func (d *decoder) pick(types ...nameType) *pathItem {
 	return nil
 }
 
-// resolve returns the absolute form of name, which the syscall resolved
-// relative to dirfd (the working directory when dirfd is AT_FDCWD or
-// absent). It reports false when that directory is unknown.
-func (d *decoder) resolve(name string, dirfd int64, hasDirfd bool) (string, bool) {
+// resolve returns the absolute form of the name of path item p, which the
+// syscall resolved relative to dirfd (the working directory when dirfd is
+// AT_FDCWD or absent). It reports false when that directory is unknown.
+//
+// The working directory comes from the CWD record. A directory fd is
+// looked up in the fd table (the directory the process opened under that
+// number) and then in /proc/PID/fd, and a directory found either way is
+// taken only when the path it gives names the file the records name (the
+// same device and inode, or the parent's when the file is gone): the
+// descriptor may have been replaced, or closed and reused, since. A name
+// that cannot be resolved is counted in unresolved.
+func (d *decoder) resolve(p *pathItem, dirfd int64, hasDirfd bool) (string, bool) {
+	name := p.name
 	if name == "" {
 		return "", false
 	}
 	if name[0] == '/' {
-		return path.Clean(name), true
+		n := len(d.scratch)
+		d.scratch = appendClean(d.scratch, name)
+		return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
 	}
 	if !hasDirfd || dirfd == atFDCWD {
 		if !d.hasCwd || d.cwd == "" || d.cwd[0] != '/' {
+			d.unresolved++
 			return "", false
 		}
 		return d.join(d.cwd, name), true
 	}
-	if d.dirPath == nil {
+	if d.fds != nil {
+		if e := d.fds.get(d.sys.pid, dirfd); e != nil && e.dir {
+			if full, ok := d.checked(view(e.path), &e.id, p); ok {
+				return full, true
+			}
+		}
+	}
+	if d.dirPath != nil {
+		if dir, ok := d.dirPath(d.sys.pid, dirfd); ok && dir != "" && dir[0] == '/' {
+			if full, ok := d.checked(dir, nil, p); ok {
+				return full, true
+			}
+		}
+	}
+	d.unresolved++
+	return "", false
+}
+
+// checked joins dir (whose identity is dirID, when known) and p's name,
+// and returns the path when it names the file p stands for.
+func (d *decoder) checked(dir string, dirID *fileID, p *pathItem) (string, bool) {
+	full := d.join(dir, p.name)
+	parent := d.soleParent()
+	// The parent's identity is logged when the call created or removed
+	// a name (or failed to find one): a single-component name's parent
+	// is the directory itself.
+	if parent != nil && dirID != nil && *dirID == parent.id && !strings.Contains(p.name, "/") {
+		return full, true
+	}
+	if d.statID == nil {
 		return "", false
 	}
-	dir, ok := d.dirPath(d.sys.pid, dirfd)
-	if !ok || dir == "" || dir[0] != '/' {
-		return "", false
+	if p.hasID {
+		for _, follow := range []bool{true, false} {
+			if id, ok := d.statID(full, follow); ok && id == p.id {
+				return full, true
+			}
+		}
 	}
-	return d.join(dir, name), true
+	if parent != nil {
+		if id, ok := d.statID(path.Dir(full), true); ok && id == parent.id {
+			return full, true
+		}
+	}
+	return "", false
 }
 
 // dirfdArg returns the dirfd argument i, for resolve.
@@ -641,10 +951,35 @@ func (d *decoder) dirfdArg(i int) (int64, bool) {
 func (d *decoder) pathOf(p *pathItem, dirfdIdx int) (raw, full string, abs bool) {
 	raw = p.name
 	fd, has := d.dirfdArg(dirfdIdx)
-	if full, ok := d.resolve(raw, fd, has); ok {
+	if full, ok := d.resolve(p, fd, has); ok {
 		return raw, full, true
 	}
 	return raw, raw, false
+}
+
+// cred fills the identity a credential call left (the ids of its SYSCALL
+// record, logged when it returned; all eight or none) and its arguments.
+// Audit logs no capability sets: capset events have neither.
+func (d *decoder) cred(r *collectors.Record) {
+	s := &d.sys
+	if s.hasIDs == 0xff {
+		r.Cred = collectors.Cred{UIDsKnown: true, GIDsKnown: true,
+			UID: s.ids[0], EUID: s.ids[1], SUID: s.ids[2], FSUID: s.ids[3],
+			GID: s.ids[4], EGID: s.ids[5], SGID: s.ids[6], FSGID: s.ids[7]}
+	}
+	n := 1
+	switch r.Event.Type {
+	case event.TypeSetreuid, event.TypeSetregid:
+		n = 2
+	case event.TypeSetresuid, event.TypeSetresgid:
+		n = 3
+	}
+	for i := range n {
+		if !s.hasA[i] {
+			return
+		}
+	}
+	collectors.CredArgs(&r.Event.Args, r.Event.Type, [3]uint32{uint32(s.a[0]), uint32(s.a[1]), uint32(s.a[2])}, &r.Cred)
 }
 
 func (d *decoder) syscall(ev *event.Event) {
@@ -795,16 +1130,6 @@ func (d *decoder) syscall(ev *event.Event) {
 			a.PID = pid
 			a.Set |= event.ArgPID
 		}
-	case event.TypeSetuid:
-		if s.hasA[0] {
-			a.UID = uint32(s.a[0])
-			a.Set |= event.ArgUID
-		}
-	case event.TypeSetgid:
-		if s.hasA[0] {
-			a.GID = uint32(s.a[0])
-			a.Set |= event.ArgGID
-		}
 	case event.TypeSetns:
 		if fd, ok := d.argInt(0); ok {
 			a.FD = fd
@@ -894,7 +1219,9 @@ func (d *decoder) open(ev *event.Event) {
 		known = s.hasA[2] && s.hasA[3]
 		dfd = 0
 	case event.TypeOpenat2:
-		known = false // flags and mode are in user memory (struct open_how)
+		// struct open_how is in user memory: the OPENAT2 record (Linux
+		// 5.16 and later) gives its flags and mode.
+		flags, mode, known = d.how.flags, d.how.mode, d.how.ok
 		dfd = 0
 	case event.TypeCreat:
 		flags, mode = oCREAT|oWRONLY|oTRUNC, uint32(s.a[1])
@@ -915,10 +1242,7 @@ func (d *decoder) open(ev *event.Event) {
 		a.Flags, a.Mode = flags, mode&0o7777
 		a.Set |= event.ArgFlags | event.ArgMode
 	}
-	p := created
-	if p == nil {
-		p = d.pick(ntNormal, ntUnknown, ntDelete, ntOther)
-	}
+	p := d.openItem()
 	if p == nil {
 		if ev.Res >= 0 {
 			ev.FD = event.FD{Kind: event.FDFile, Num: ev.Res}
@@ -934,8 +1258,19 @@ func (d *decoder) open(ev *event.Event) {
 		if p.hasMode {
 			ev.FD.Kind = fileKind(p.mode)
 		}
-		ev.FD.Dev, ev.FD.Ino = p.dev, p.ino
+		if p.hasID {
+			ev.FD.Dev, ev.FD.Ino = statDev(p.id), p.id.ino
+		}
 	}
+}
+
+// openItem returns the path item of the file an open call opened: the
+// created one, else the one looked up.
+func (d *decoder) openItem() *pathItem {
+	if p := d.pick(ntCreate); p != nil {
+		return p
+	}
+	return d.pick(ntNormal, ntUnknown, ntDelete, ntOther)
 }
 
 // fileKind classifies a file by its inode mode.
@@ -984,4 +1319,88 @@ func ttyDev(name []byte) uint32 {
 		return 0
 	}
 	return minor&0xff | major<<8 | (minor&^0xff)<<12
+}
+
+// remember keeps in the fd table what ev says of the descriptor it
+// returned: a directory opened (with its absolute path and identity), a
+// socket created or accepted (its kind and protocol); any other new
+// descriptor replaces what was known of its number.
+func (d *decoder) remember(ev *event.Event) {
+	t := d.fds
+	if t == nil || ev.Res < 0 {
+		return
+	}
+	pid, fd := d.sys.pid, ev.Res
+	switch ev.Type {
+	case event.TypeOpen, event.TypeOpenat, event.TypeOpenat2:
+		p := d.openItem()
+		if ev.FD.Kind != event.FDDirectory || p == nil || !p.hasID || ev.FD.Name == "" || ev.FD.Name[0] != '/' {
+			t.drop(pid, fd)
+			return
+		}
+		e := t.put(pid, fd)
+		e.dir, e.id = true, p.id
+		e.path = append(e.path, ev.FD.Name...)
+		// Unknown flags (an openat2 without its record): as if the
+		// descriptor survived an exec, which the check on use covers.
+		e.cloexec = ev.Args.Has(event.ArgFlags) && ev.Args.Flags&oCLOEXEC != 0
+	case event.TypeCreat:
+		t.drop(pid, fd)
+	case event.TypeSocket:
+		if ev.FD.Kind != event.FDIPv4 && ev.FD.Kind != event.FDIPv6 {
+			t.drop(pid, fd)
+			return
+		}
+		e := t.put(pid, fd)
+		e.kind, e.l4 = ev.FD.Kind, ev.FD.L4Proto
+		e.cloexec = ev.Args.SockType&sockCloexec != 0
+	case event.TypeDup, event.TypeDup2, event.TypeDup3:
+		// When audited: the new number names what the old one does.
+		old, ok := d.argInt(0)
+		var src *fdEntry
+		if ok {
+			src = t.get(pid, old)
+		}
+		if src == nil || old == fd {
+			if old != fd {
+				t.drop(pid, fd)
+			}
+			return
+		}
+		e := t.put(pid, fd)
+		if e == src {
+			return // the table is full of this process's: keep it
+		}
+		path := e.path
+		*e = *src
+		e.key, e.path = fdKey{pid, fd}, append(path, src.path...)
+		e.cloexec = ev.Type == event.TypeDup3 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&oCLOEXEC != 0
+	case event.TypeAccept, event.TypeAccept4:
+		var kind event.FDKind
+		var l4 event.L4Proto
+		if lfd, ok := d.argInt(0); ok {
+			if e := t.get(pid, lfd); e != nil && !e.dir {
+				kind, l4 = e.kind, e.l4
+			}
+		}
+		if kind == 0 {
+			t.drop(pid, fd)
+			return
+		}
+		e := t.put(pid, fd)
+		e.kind, e.l4 = kind, l4
+		e.cloexec = ev.Type == event.TypeAccept4 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&sockCloexec != 0
+	}
+}
+
+// sockProto returns the transport protocol the fd table knows for socket
+// fd num of kind kind.
+func (d *decoder) sockProto(num int64, kind event.FDKind) event.L4Proto {
+	if d.fds == nil {
+		return event.L4Unknown
+	}
+	if e := d.fds.get(d.sys.pid, num); e != nil && !e.dir && e.kind == kind {
+		return e.l4
+	}
+	return event.L4Unknown
 }

@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"fmt"
 	"net/netip"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -99,7 +101,8 @@ func TestDecodeExecLongArgs(t *testing.T) {
 	if len(recs) != 1 || a.malformed != 0 {
 		t.Fatalf("got %d records, %d malformed", len(recs), a.malformed)
 	}
-	want := []string{"/usr/bin/echo", strings.Repeat("a", 9000), "hello world", "t\tab", "", `q"uote`}
+	// Longer than event.ArgvHead+ArgvTail: its head and tail are kept.
+	want := event.CutArgs([]string{"/usr/bin/echo", strings.Repeat("a", 9000), "hello world", "t\tab", "", `q"uote`})
 	if got := recs[0].Exec.Args; !slices.Equal(got, want) {
 		t.Errorf("got %d args:", len(got))
 		for i, s := range got {
@@ -109,11 +112,17 @@ func TestDecodeExecLongArgs(t *testing.T) {
 }
 
 func TestDecodeOpen(t *testing.T) {
+	// /tmp is the parent the PARENT item of relname names (its inode).
 	dirs := hooks{dirPath: func(pid, fd int64) (string, bool) {
 		if pid == 432 && fd == 3 {
 			return "/tmp", true
 		}
 		return "", false
+	}, statID: func(p string, follow bool) (fileID, bool) {
+		if p == "/tmp" {
+			return fileID{dev: 0xfe << 32, ino: 246947}, true
+		}
+		return fileID{}, false
 	}}
 	recs, _ := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), dirs)
 	wantEvents(t, recs,
@@ -130,10 +139,18 @@ func TestDecodeOpen(t *testing.T) {
 	)
 
 	// Without a way to find the directory of fd 3, the name stays as
-	// passed.
-	recs, _ = decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
-	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" {
-		t.Errorf("got %+v", recs)
+	// passed, and is counted.
+	recs, a := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
+	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" || a.dec.unresolved != 1 {
+		t.Errorf("got %+v, %d unresolved", recs, a.dec.unresolved)
+	}
+	// fd 3 now names another directory (it was closed and reused): the
+	// path through it is not the file the records name.
+	moved := dirs
+	moved.dirPath = func(int64, int64) (string, bool) { return "/var/tmp", true }
+	recs, a = decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), moved)
+	if len(recs) != 2 || recs[1].Event.FD.Name != "relname" || a.dec.unresolved != 1 {
+		t.Errorf("got %+v, %d unresolved", recs, a.dec.unresolved)
 	}
 
 	recs, _ = decodeFile(t, "openat_create.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
@@ -141,6 +158,60 @@ func TestDecodeOpen(t *testing.T) {
 		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile", Dev: 0xfe00, Ino: 9977960},
 		Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 			DirFD: cwdFD, Flags: 0x941 | created, Mode: 0o666, Path: "newfile"}})
+}
+
+// TestDecodeDirFDOpenat2 decodes, as captured, openat2("/etc/shadow"),
+// then openat(open("/etc"), "shadow") and openat2(open("/etc"),
+// "../etc/shadow") by processes that exited before anything could read
+// their /proc entries.
+func TestDecodeDirFDOpenat2(t *testing.T) {
+	shadow := fileID{dev: 0xfe << 32, ino: 817}
+	types := event.TypeSetOf(event.TypeOpenat, event.TypeOpenat2)
+	h := hooks{statID: func(p string, follow bool) (fileID, bool) {
+		switch p {
+		case "/etc/shadow":
+			return shadow, true
+		case "/etc":
+			return fileID{dev: 0xfe << 32, ino: 19}, true
+		}
+		return fileID{}, false
+	}}
+	recs, a := decodeFile(t, "openat2_dirfd.txt", types, h)
+	rdonly := event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath
+	wantEvents(t, recs,
+		event.Event{Type: event.TypeOpenat2, Res: 6,
+			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Path: "/etc/shadow"}},
+		event.Event{Type: event.TypeOpenat, Res: 6,
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
+		event.Event{Type: event.TypeOpenat, Res: 7,
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow"},
+			Args: event.Args{Set: rdonly, DirFD: 6, Path: "shadow"}},
+		event.Event{Type: event.TypeOpenat, Res: 6,
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
+		event.Event{Type: event.TypeOpenat2, Res: 7,
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow"},
+			Args: event.Args{Set: rdonly, DirFD: 6, Path: "../etc/shadow"}},
+	)
+	if a.dec.unresolved != 0 {
+		t.Errorf("%d unresolved", a.dec.unresolved)
+	}
+
+	// The file at the path the fd table gives is another one now (the
+	// descriptor was replaced by a call audit did not report, or the
+	// file was): the names stay relative, counted, never another path.
+	h.statID = func(string, bool) (fileID, bool) { return fileID{dev: 0xfe << 32, ino: 1}, true }
+	recs, a = decodeFile(t, "openat2_dirfd.txt", types, h)
+	for _, i := range []int{2, 4} {
+		if got := recs[i].Event.FD.Name; got != recs[i].Event.FD.NameRaw {
+			t.Errorf("record %d: fd.name %q, want it as passed", i, got)
+		}
+	}
+	if a.dec.unresolved != 2 {
+		t.Errorf("%d unresolved, want 2", a.dec.unresolved)
+	}
 }
 
 func TestDecodeRename(t *testing.T) {
@@ -208,12 +279,15 @@ func TestDecodeSockets(t *testing.T) {
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeSocket, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5, L4Proto: event.L4TCP},
 			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 0x80001}},
+		// The protocol of fd 5 comes from its socket call.
 		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0",
-			Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
+			L4Proto: event.L4TCP, Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
+		// fd 6 was made before: its protocol is unknown. A connected
+		// socket has a local address, which audit does not log.
 		event.Event{Type: event.TypeConnect, FD: event.FD{Kind: event.FDIPv4, Num: 6, Name: "0.0.0.0:0->127.0.0.1:44851",
-			Connected: true, Local: any4, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
+			Connected: true, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
 		event.Event{Type: event.TypeAccept4, Res: 7, FD: event.FD{Kind: event.FDIPv4, Num: 7, Name: "127.0.0.1:47508->0.0.0.0:0",
-			Connected: true, Server: true, Local: any4, Remote: ap("127.0.0.1:47508")},
+			L4Proto: event.L4TCP, Connected: true, Server: true, Remote: ap("127.0.0.1:47508")},
 			Args: event.Args{Set: event.ArgFlags, Flags: 0x80000}},
 		event.Event{Type: event.TypeConnect, Res: -111, FD: event.FD{Kind: event.FDIPv6, Num: 8, Name: ":::0->::1:1",
 			Local: any6, Remote: ap("[::1]:1")}, Args: fdArgs(8)},
@@ -304,15 +378,141 @@ func TestParseHeaderAndFields(t *testing.T) {
 	}
 }
 
-// TestParseDev: a PATH record's dev= in stat's encoding, as Falco prints
-// it (dev=FE00 for fe:00); malformed values give 0.
-func TestParseDev(t *testing.T) {
+// TestStatDev: a PATH record's dev= in stat's encoding, as Falco prints
+// it (dev=FE00 for fe:00); devices that do not fit give 0.
+func TestStatDev(t *testing.T) {
 	for in, want := range map[string]uint32{
-		"fe:00": 0xfe00, "08:01": 0x801, "00:2a": 0x2a, "fe:12345": 0xfe45 | 0x12300<<12,
-		"": 0, "fe": 0, "zz:00": 0, "fe:": 0, "1000:00": 0, ":": 0,
+		"fe:00": 0xfe00, "08:01": 0x801, "00:2a": 0x2a, "fe:12345": 0xfe45 | 0x12300<<12, "1000:00": 0,
 	} {
-		if got := parseDev([]byte(in)); got != want {
-			t.Errorf("parseDev(%q) = %#x, want %#x", in, got, want)
+		dev, ok := parseDev([]byte(in))
+		if !ok {
+			t.Fatalf("parseDev(%q) failed", in)
+		}
+		if got := statDev(fileID{dev: dev}); got != want {
+			t.Errorf("statDev(%q) = %#x, want %#x", in, got, want)
+		}
+	}
+}
+
+// TestDecodeDirFDTwoParents: a rename between two directory fds logs two
+// PARENT items without saying which name each belongs to; a name whose
+// file is gone is then not resolved through a parent, rather than perhaps
+// through the wrong one.
+func TestDecodeDirFDTwoParents(t *testing.T) {
+	const sys = "arch=c000003e syscall=%d success=yes exit=%d a0=%s a1=1 a2=%s a3=0 items=%d ppid=1 pid=50 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"mv\" exe=\"/usr/bin/mv\""
+	item := func(serial, i int, name string, ino int, mode, nt string) string {
+		return fmt.Sprintf("type=1302 audit(1.0:%d): item=%d name=\"%s\" inode=%d dev=fe:00 mode=%s nametype=%s\n", serial, i, name, ino, mode, nt)
+	}
+	text := fmt.Sprintf("type=1300 audit(1.0:1): "+sys+"\n", 257, 3, "ffffff9c", "10000", 1) + item(1, 0, "/a", 10, "040755", "NORMAL") +
+		"type=1320 audit(1.0:1): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:2): "+sys+"\n", 257, 4, "ffffff9c", "10000", 1) + item(2, 0, "/b", 11, "040755", "NORMAL") +
+		"type=1320 audit(1.0:2): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:3): "+sys+"\n", 264, 0, "3", "4", 4) +
+		item(3, 0, "/cwd", 10, "040755", "PARENT") + item(3, 1, "/cwd", 11, "040755", "PARENT") +
+		item(3, 2, "x", 50, "0100644", "DELETE") + item(3, 3, "y", 50, "0100644", "CREATE") +
+		"type=1320 audit(1.0:3): \n"
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeRenameat), 0)
+	a.dec.hooks = hooks{statID: func(p string, follow bool) (fileID, bool) {
+		switch p {
+		case "/b/y":
+			return fileID{dev: 0xfe << 32, ino: 50}, true
+		case "/a", "/b":
+			return fileID{dev: 0xfe << 32, ino: map[string]uint64{"/a": 10, "/b": 11}[p]}, true
+		}
+		return fileID{}, false
+	}}
+	feed(t, a, []byte(text))
+	recs := drain(a)
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if args := recs[2].Event.Args; args.OldPath != "x" || args.NewPath != "/b/y" || a.dec.unresolved != 1 {
+		t.Errorf("old %q new %q, %d unresolved", args.OldPath, args.NewPath, a.dec.unresolved)
+	}
+}
+
+// TestDecodeDirFDDup: an audited dup2 moves what the fd table knows to the
+// new number.
+func TestDecodeDirFDDup(t *testing.T) {
+	const sys = "arch=c000003e syscall=%d success=yes exit=%d a0=%s a1=%s a2=0 a3=0 items=%d ppid=1 pid=50 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"x\" exe=\"/x\""
+	text := fmt.Sprintf("type=1300 audit(1.0:1): "+sys+"\n", 257, 3, "ffffff9c", "0", 1) +
+		"type=1302 audit(1.0:1): item=0 name=\"/a\" inode=10 dev=fe:00 mode=040755 nametype=NORMAL\ntype=1320 audit(1.0:1): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:2): "+sys+"\n", 257, 4, "ffffff9c", "0", 1) +
+		"type=1302 audit(1.0:2): item=0 name=\"/b\" inode=11 dev=fe:00 mode=040755 nametype=NORMAL\ntype=1320 audit(1.0:2): \n" +
+		fmt.Sprintf("type=1300 audit(1.0:3): "+sys+"\ntype=1320 audit(1.0:3): \n", 33, 3, "4", "3", 0) +
+		fmt.Sprintf("type=1300 audit(1.0:4): "+sys+"\n", 257, 5, "3", "0", 1) +
+		"type=1302 audit(1.0:4): item=0 name=\"y\" inode=60 dev=fe:00 mode=0100644 nametype=NORMAL\ntype=1320 audit(1.0:4): \n"
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeDup2), 0)
+	a.dec.hooks = hooks{statID: func(p string, follow bool) (fileID, bool) {
+		return fileID{dev: 0xfe << 32, ino: 60}, p == "/b/y"
+	}}
+	feed(t, a, []byte(text))
+	recs := drain(a)
+	if len(recs) != 4 || recs[3].Event.FD.Name != "/b/y" || a.dec.unresolved != 0 {
+		t.Errorf("%d records, last %+v, %d unresolved", len(recs), recs[len(recs)-1].Event.FD, a.dec.unresolved)
+	}
+}
+
+// TestAppendClean: appendClean is path.Clean for absolute paths.
+func TestAppendClean(t *testing.T) {
+	for _, p := range []string{"/", "//", "/a", "/a/", "/a//b", "/a/./b", "/a/../b", "/../a", "/a/b/../../..", "/a/..",
+		"/./", "/a/b/c/../../d", "/.a/..b/...", "/a/b/..c", "/tmp/../etc/shadow", "/..", "/a/.../..", "/x/./../y/."} {
+		if got, want := string(appendClean([]byte("pre"), p)), "pre"+path.Clean(p); got != want {
+			t.Errorf("appendClean(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func FuzzAppendClean(f *testing.F) {
+	f.Add("/a/../b/./c//")
+	f.Fuzz(func(t *testing.T, p string) {
+		p = "/" + p
+		if got, want := string(appendClean(nil, p)), path.Clean(p); got != want {
+			t.Errorf("appendClean(%q) = %q, want %q", p, got, want)
+		}
+	})
+}
+
+func TestDecodeCred(t *testing.T) {
+	// Credential calls are reported whatever the types asked for: the
+	// process table follows them.
+	recs, a := decodeFile(t, "cred.txt", event.TypeSet{}, hooks{})
+	if a.malformed != 0 {
+		t.Errorf("%d malformed", a.malformed)
+	}
+	nobody := collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
+		GID: 65534, EGID: 65534, SGID: 65534, FSGID: 65534}
+	want := []struct {
+		typ  event.Type
+		res  int64
+		args event.Args
+		cred collectors.Cred
+	}{
+		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 65534}, nobody},
+		{event.TypeSetuid, -1, event.Args{Set: event.ArgUID, UID: 0}, nobody},
+		{event.TypeSetresuid, 0, event.Args{Set: event.ArgRID | event.ArgEID | event.ArgSID, IDs: [3]uint32{0xffffffff, 1000, 0xffffffff}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000}},
+		{event.TypeSetregid, 0, event.Args{Set: event.ArgRID | event.ArgEID, IDs: [3]uint32{5, 6, 0}},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+		// capset: audit logs no capability sets.
+		{event.TypeCapset, 0, event.Args{},
+			collectors.Cred{UIDsKnown: true, GIDsKnown: true, UID: 0, EUID: 1000, SUID: 0, FSUID: 1000, GID: 5, EGID: 6, SGID: 6, FSGID: 6}},
+		// A record that lacks one of the ids gives no identity.
+		{event.TypeSetuid, 0, event.Args{Set: event.ArgUID, UID: 1000}, collectors.Cred{}},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d", len(recs), len(want))
+	}
+	for i, w := range want {
+		r := recs[i]
+		if r.Kind != collectors.KindSyscall || r.Event.Type != w.typ || r.Event.Res != w.res {
+			t.Errorf("%d: kind %v type %v res %d", i, r.Kind, r.Event.Type, r.Event.Res)
+		}
+		if r.Event.Args != w.args {
+			t.Errorf("%d: Args = %+v, want %+v", i, r.Event.Args, w.args)
+		}
+		if r.Cred != w.cred {
+			t.Errorf("%d: Cred = %+v, want %+v", i, r.Cred, w.cred)
 		}
 	}
 }

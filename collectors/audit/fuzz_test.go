@@ -55,6 +55,13 @@ func FuzzParse(f *testing.F) {
 				_, _, _, _ = argKey(v)
 			}
 			_ = ruleKeys(line)
+			_ = isTypeExclusion(line, typeProctitle)
+			if cc, ok := parseConfigChange(body); ok && (cc.Op == "" || len(cc.Op) > maxConfigString || len(cc.Key) > maxConfigString) {
+				t.Fatalf("config change %+v from %q", cc, line)
+			}
+			if a := parseActor(body); len(a.Comm) > maxConfigString || len(a.Exe) > maxConfigString || a.PID < 0 {
+				t.Fatalf("actor %+v from %q", a, line)
+			}
 		}
 	})
 }
@@ -73,6 +80,7 @@ func FuzzReassemble(f *testing.F) {
 			dirPath:  func(int64, int64) (string, bool) { return "/d", true },
 			isThread: func(int64, int64) (bool, bool) { return true, true },
 			exec:     func(*collectors.Record, bool) {},
+			statID:   func(p string, follow bool) (fileID, bool) { return fileID{dev: uint64(len(p)), ino: 2}, follow },
 		}
 		var r collectors.Record
 		now := int64(0)

@@ -4,6 +4,7 @@ package audit
 
 import (
 	"encoding/binary"
+	"errors"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -107,6 +108,18 @@ func (s *nlSock) Receive(_ bool, parse libaudit.NetlinkParser) ([]syscall.Netlin
 		return nil, err
 	}
 	return parse(b)
+}
+
+// drain discards what the socket holds: replies to requests that gave up
+// waiting (the kernel sends a rule list from a thread of its own, which
+// may be late), which would otherwise be taken for the reply to the next
+// request.
+func (s *nlSock) drain() {
+	for {
+		if _, err := s.recvRaw(s.rbuf); err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+	}
 }
 
 // recvRaw reads one datagram from the kernel into buf without blocking.

@@ -3,6 +3,8 @@ package audit
 import (
 	"strconv"
 
+	"github.com/lannersec/lanner/collectors"
+
 	"github.com/lannersec/lanner/event"
 )
 
@@ -10,7 +12,9 @@ import (
 type Options struct {
 	// Types are the syscall event types to deliver. execve, execveat,
 	// clone, clone3, fork, vfork, exit and exit_group are always audited:
-	// the process table needs their exec, fork and exit records.
+	// the process table needs their exec, fork and exit records; so are
+	// the credential calls (event.Type.IsCred), whose events carry the
+	// identity they leave.
 	Types event.TypeSet
 	// ExcludePID is Lanner's own tgid: the audit rule excludes it
 	// (-F pid!=ExcludePID) and its records are dropped; 0 excludes
@@ -22,6 +26,10 @@ type Options struct {
 	// own rule. In ModeMulticast it adds none, since a never rule would
 	// also hide the calls from the rules another daemon adds later.
 	Exclusions []Exclusion
+	// Notify, when set, gets the collector's notices: another process
+	// changed its audit rules or settings (NoticeTampered), and the
+	// collector put them back (NoticeRepaired).
+	Notify collectors.Notify
 	// Key is the key of the audit rules the collector installs, and
 	// removes again (with any left by a run that was killed); "" means
 	// DefaultKey.

@@ -4,6 +4,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"slices"
 	"strconv"
@@ -33,7 +34,62 @@ func procDirPath(pid, fd int64) (string, bool) {
 		return "", false
 	}
 	p, err := os.Readlink(procPath(pid, "/fd/"+strconv.FormatInt(fd, 10)))
+	if errors.Is(err, unix.ENAMETOOLONG) {
+		return procLongPath(procPath(pid, "/fd/"+strconv.FormatInt(fd, 10)))
+	}
 	if err != nil || p == "" || p[0] != '/' || strings.HasSuffix(p, " (deleted)") {
+		return "", false
+	}
+	return p, true
+}
+
+// statPath is statID's buffer for the NUL-terminated path; only the
+// goroutine that runs Read decodes.
+var statPath []byte
+
+// statID returns the device and inode of the file at p (of a symbolic link
+// itself when follow is false). It allocates nothing.
+func statID(p string, follow bool) (fileID, bool) {
+	statPath = append(append(statPath[:0], p...), 0)
+	flags := 0
+	if !follow {
+		flags = unix.AT_SYMLINK_NOFOLLOW
+	}
+	var st unix.Stat_t
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(procFDCWD), uintptr(unsafe.Pointer(&statPath[0])),
+			uintptr(unsafe.Pointer(&st)), uintptr(flags), 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return fileID{}, false
+		}
+		break
+	}
+	return fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}, true
+}
+
+// procCwd returns the working directory of process pid, for a CWD record
+// that says "<too_long>" (more than PATH_MAX): its head, cut.
+func procCwd(pid int64) (string, bool) {
+	if pid <= 0 {
+		return "", false
+	}
+	return procLongPath(procPath(pid, "/cwd"))
+}
+
+// procLongPath returns the head of the path of the directory the /proc
+// link names, when the path is too long for readlink (see
+// collectors.DirPath).
+func procLongPath(link string) (string, bool) {
+	fd, err := unix.Open(link, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	p, err := collectors.DirPath(fd)
+	if err != nil || p == "" || p[0] != '/' {
 		return "", false
 	}
 	return p, true

@@ -20,8 +20,13 @@ const (
 	// events together; beyond it the oldest are flushed.
 	maxPendingBytes = 32 << 20
 	// maxExecveBytes bounds the EXECVE record text kept for one event:
-	// the arguments past it are dropped (the exec is still reported).
+	// past it only the last execveTailRecs EXECVE records are kept, for
+	// the end of the argument list (see event.CutArgv).
 	maxExecveBytes = 256 << 10
+	// execveTailRecs EXECVE records (the kernel writes at most 7500
+	// bytes of arguments in one, hex-encoded when they have spaces) hold
+	// more than event.ArgvTail bytes of arguments.
+	execveTailRecs = 3
 	// maxRecords bounds the other records kept for one event.
 	maxRecords = 256
 )
@@ -57,6 +62,9 @@ type group struct {
 	truncated bool // EXECVE records were dropped (argument bound)
 	overflow  bool // other records were dropped (record bound)
 	execBytes int
+	// execTail holds the last EXECVE records past the bound, oldest
+	// first (the slices are reused).
+	execTail [][]byte
 }
 
 // awaiting is the record that completes a group by its shape.
@@ -140,6 +148,7 @@ func newReassembler(types event.TypeSet, excludePID int64) *reassembler {
 		maxBytes:   maxPendingBytes,
 		pending:    make(map[uint64]*group),
 	}
+	a.dec.fds = newFDTable()
 	return a
 }
 
@@ -153,7 +162,7 @@ func (a *reassembler) wanted(nr uint64) bool {
 		return false
 	}
 	t := typeByNr[nr]
-	return t != event.TypeUnknown && a.types.Has(t)
+	return t != event.TypeUnknown && (a.types.Has(t) || t.IsCred())
 }
 
 // push adds one record, of audit type typ with text data ("audit(...):
@@ -161,7 +170,7 @@ func (a *reassembler) wanted(nr uint64) bool {
 // reference to data.
 func (a *reassembler) push(typ uint16, data []byte, now int64) {
 	switch typ {
-	case typeSyscall, typePath, typeSockaddr, typeCwd, typeExecve, typeEOE, typeBprmFcaps:
+	case typeSyscall, typePath, typeSockaddr, typeCwd, typeExecve, typeEOE, typeBprmFcaps, typeOpenat2:
 	case typeProctitle:
 		return // argv comes from EXECVE
 	default:
@@ -216,8 +225,11 @@ func (a *reassembler) push(typ uint16, data []byte, now int64) {
 			return
 		}
 	case typeExecve:
-		if g.execBytes+len(body) > maxExecveBytes {
+		if g.truncated || g.execBytes+len(body) > maxExecveBytes {
+			// Past the bound, even a short record: the arguments it
+			// holds come after the gap.
 			g.truncated = true
+			g.keepTail(body)
 			return
 		}
 		g.execBytes += len(body)
@@ -365,9 +377,26 @@ func (a *reassembler) alloc() *group {
 		g = &group{}
 	}
 	a.gen++
-	buf, recs := g.buf[:0], g.recs[:0]
-	*g = group{buf: buf, recs: recs, gen: a.gen}
+	buf, recs, tail := g.buf[:0], g.recs[:0], g.execTail[:0]
+	*g = group{buf: buf, recs: recs, gen: a.gen, execTail: tail}
 	return g
+}
+
+// keepTail keeps body as the newest of the last execveTailRecs EXECVE
+// records past the bound.
+func (g *group) keepTail(body []byte) {
+	switch n := len(g.execTail); {
+	case n == execveTailRecs:
+		oldest := g.execTail[0]
+		copy(g.execTail, g.execTail[1:])
+		g.execTail[n-1] = oldest
+	case n < cap(g.execTail):
+		g.execTail = g.execTail[:n+1] // reuses the slice left there
+	default:
+		g.execTail = append(g.execTail, nil)
+	}
+	last := len(g.execTail) - 1
+	g.execTail[last] = append(g.execTail[last][:0], body...)
 }
 
 // release returns g to the free list.

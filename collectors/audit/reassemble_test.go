@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -330,5 +331,45 @@ func TestReassembleShapeOrder(t *testing.T) {
 	step(eoeLine(1)+eoeLine(3)+eoeLine(4), 0)
 	if a.pendingCount() != 0 || a.malformed != 0 || a.flushed != 0 {
 		t.Errorf("%d pending, %d malformed, %d flushed", a.pendingCount(), a.malformed, a.flushed)
+	}
+}
+
+// TestDirFDAllocs: decoding opens (relative to a directory fd, openat2
+// with its record) allocates nothing once the buffers have grown.
+func TestDirFDAllocs(t *testing.T) {
+	type line struct {
+		typ  uint16
+		data []byte
+	}
+	var lines []line
+	for l := range bytes.Lines(readTestdata(t, "openat2_dirfd.txt")) {
+		typ, data, ok := splitLine(bytes.TrimRight(l, "\n"))
+		if !ok {
+			t.Fatalf("bad line %q", l)
+		}
+		lines = append(lines, line{typ, data})
+	}
+	a := newReassembler(event.TypeSetOf(event.TypeOpenat, event.TypeOpenat2), 0)
+	a.dec.hooks = hooks{statID: func(string, bool) (fileID, bool) { return fileID{dev: 0xfe << 32, ino: 817}, true }}
+	var r collectors.Record
+	run := func() {
+		for _, l := range lines {
+			a.push(l.typ, l.data, 0)
+		}
+		n := 0
+		for a.next(&r) {
+			n++
+		}
+		if n != 5 {
+			t.Fatalf("%d records", n)
+		}
+		a.flushAll() // drops the queue's entries of completed events, as Read's expiry does
+	}
+	run()
+	if allocs := testing.AllocsPerRun(100, run); allocs > 0 {
+		t.Errorf("%.1f allocations per 5 events", allocs)
+	}
+	if a.dec.unresolved != 0 {
+		t.Errorf("%d unresolved", a.dec.unresolved)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	typeEOE       = 1320
 	typeBprmFcaps = 1321
 	typeProctitle = 1327
+	typeOpenat2   = 1337
 )
 
 // x86_64 as audit names it in arch= (AUDIT_ARCH_X86_64).

@@ -13,7 +13,8 @@ import (
 // SOCKADDR record (the address passed to or returned by the call). Audit
 // tells nothing of the socket itself: without a SOCKADDR record the kind is
 // unknown, and so is the other endpoint (shown as the unspecified address
-// and port 0) and, for IP sockets, the transport protocol.
+// and port 0). The transport protocol of an IP socket comes from the fd
+// table: the socket (or accept) call that made the descriptor.
 func (d *decoder) socket(ev *event.Event, num int64) {
 	fd := &ev.FD
 	fd.Num = num
@@ -46,20 +47,33 @@ func (d *decoder) socket(ev *event.Event, num int64) {
 	if fd.Kind == event.FDIPv4 {
 		sa = netip.AddrPortFrom(sa.Addr().Unmap(), sa.Port())
 	}
+	protoFD := num
+	if ev.Type == event.TypeAccept || ev.Type == event.TypeAccept4 {
+		protoFD, _ = d.argInt(0) // the listening socket
+	}
+	fd.L4Proto = d.sockProto(protoFD, fd.Kind)
 	unspec := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
 	if fd.Kind == event.FDIPv6 {
 		unspec = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
 	}
 	fd.Local, fd.Remote = unspec, unspec
+	// localUnknown: the socket has a local address of its own (the
+	// kernel binds one on connect and the accepted socket has the one
+	// the peer reached), but audit does not log it. It stays invalid,
+	// so that fd.lip and fd.lport are absent and fd.ip and fd.net
+	// compare the known endpoint only; fd.name shows it unspecified.
+	localUnknown := false
 	switch ev.Type {
 	case event.TypeBind:
 		fd.Local = sa
 	case event.TypeConnect, event.TypeSendto, event.TypeSendmsg:
 		fd.Remote = sa
 		fd.Connected = ev.Type == event.TypeConnect && ev.Res == 0
+		localUnknown = ev.Type == event.TypeConnect && (ev.Res == 0 || ev.Res == -eInProgress)
 	case event.TypeAccept, event.TypeAccept4:
 		fd.Remote = sa
 		fd.Connected = true
+		localUnknown = true
 	case event.TypeRecvfrom, event.TypeRecvmsg:
 		// A datagram's source: the socket is a server's.
 		fd.Remote = sa
@@ -83,7 +97,13 @@ func (d *decoder) socket(ev *event.Event, num int64) {
 	d.scratch = append(d.scratch, "->"...)
 	d.scratch = appendEndpoint(d.scratch, server)
 	fd.Name = view(d.scratch[n:len(d.scratch):len(d.scratch)])
+	if localUnknown {
+		fd.Local = netip.AddrPort{}
+	}
 }
+
+// eInProgress is EINPROGRESS: a non-blocking connect under way.
+const eInProgress = 115
 
 // unixName renders a sun_path: up to its first NUL, an abstract address
 // (leading NUL) as "@" and its name.

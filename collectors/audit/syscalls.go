@@ -65,11 +65,12 @@ func procTable(nr uint64) bool {
 }
 
 // ruleSyscalls returns the names of the syscalls to audit for types: those
-// of the requested event types and those of the process table.
+// of the requested event types, the credential calls and those of the
+// process table.
 func ruleSyscalls(types *event.TypeSet) []string {
 	var names []string
 	for _, s := range syscalls {
-		if procTable(uint64(s.nr)) || (s.t != event.TypeUnknown && types.Has(s.t)) {
+		if procTable(uint64(s.nr)) || s.t.IsCred() || (s.t != event.TypeUnknown && types.Has(s.t)) {
 			names = append(names, s.name)
 		}
 	}

@@ -46,6 +46,7 @@ type Collector struct {
 	// absent are the event types of syscalls this kernel does not have
 	// (no tracepoint, and the syscall always fails with ENOSYS).
 	absent []event.Type
+	watch  *tamperWatch
 
 	closeOnce sync.Once
 	closeErr  error
@@ -63,6 +64,8 @@ var _ collectors.Collector = (*Collector)(nil)
 // kernel or the process's privileges cannot run BPF, the error wraps
 // collectors.ErrNotSupported. On any error, whatever was attached is
 // detached again. Nothing is pinned: the programs go away with the process.
+// Once started, the collector checks its maps and links (see tamperWatch)
+// and reports changes to opts.Notify.
 func New(opts Options) (*Collector, error) {
 	// The kernel charges BPF memory to the memory cgroup since 5.11; on
 	// older kernels this raises RLIMIT_MEMLOCK, which may be refused.
@@ -116,6 +119,9 @@ func New(opts Options) (*Collector, error) {
 	if err := c.attachSyscalls(opts); err != nil {
 		return fail("attach syscalls", err)
 	}
+	if err := c.startWatch(opts.Notify); err != nil {
+		return fail("watch the maps", err)
+	}
 	return c, nil
 }
 
@@ -131,7 +137,7 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 }
 
 // attachSyscalls fills lanner_syscalls with the syscalls of opts.Types
-// and attaches their programs: the syscalls:sys_exit_<name> tracepoint of
+// and the credential calls (the process table follows them), and attaches their programs: the syscalls:sys_exit_<name> tracepoint of
 // each (and sys_enter_<name> of the exec calls), so that other syscalls
 // cost nothing. A syscall whose tracepoint cannot be attached (no tracefs,
 // or no tracepoint for it) falls back to the raw_syscalls programs, which
@@ -140,7 +146,7 @@ func (c *Collector) attachRaw(prog *ebpf.Program) error {
 func (c *Collector) attachSyscalls(opts Options) error {
 	var want []int
 	for i, s := range syscallTypes {
-		if !opts.Types.Has(s.t) {
+		if !opts.Types.Has(s.t) && !s.t.IsCred() {
 			continue
 		}
 		if err := c.objs.LannerSyscalls.Put(s.nr, uint32(s.t)); err != nil {
@@ -394,6 +400,7 @@ func (c *Collector) Read(r *collectors.Record) error {
 // It is safe to call more than once.
 func (c *Collector) Close() error {
 	c.closeOnce.Do(func() {
+		c.stopWatch()
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.objs.LannerDrops != nil {

@@ -51,6 +51,8 @@ func Decode(raw []byte, r *collectors.Record) error {
 		fixed = forkSize
 	case kindExit:
 		fixed = exitSize
+	case kindCred:
+		fixed = credSize
 	default:
 		return malformed("unknown kind %d", raw[hdrKind])
 	}
@@ -80,6 +82,9 @@ func Decode(raw []byte, r *collectors.Record) error {
 	case kindSyscall:
 		r.Kind = collectors.KindSyscall
 		return d.syscall(r)
+	case kindCred:
+		r.Kind = collectors.KindSyscall
+		return d.cred(r)
 	case kindExec:
 		r.Kind = collectors.KindExec
 		return d.exec(r)
@@ -122,11 +127,37 @@ func (d *decoder) str(slot int) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// clean cleans the path in slot in place and returns it. The bytes the
-// cleaning freed are overwritten with '/', which cleaning drops again, so
-// the record keeps its layout and decoding it twice gives the same result.
+// cut reports whether the kernel flagged string slot as cut at its bound.
+func (d *decoder) cut(slot int) bool {
+	return le.Uint16(d.raw[hdrFlags:])&(1<<slot) != 0
+}
+
+// path returns the walked path in slot: a path longer than event.PathMax
+// is its head, flagged, and gets event.PathCutMark.
+func (d *decoder) path(slot int) string {
+	if d.cut(slot) && d.has(slot) {
+		return event.CutPath(d.str(slot) + event.PathCutMark)
+	}
+	return d.str(slot)
+}
+
+// clean cleans the absolute path in slot (the absolute form of the user
+// path in slot-1) in place and returns it. The bytes the cleaning freed
+// are overwritten with '/', which cleaning drops again, so the record
+// keeps its layout and decoding it twice gives the same result.
+//
+// A cut slot holds the head of a directory longer than event.PathMax, and
+// becomes that head with event.PathCutMark (when the user path climbs
+// ("..") from there, where it ends is not known: hasAbs is false). A
+// clean path longer than event.PathMax is cut to its head.
 func (d *decoder) clean(slot int) string {
 	b := d.bytes(slot)
+	if d.cut(slot) {
+		if len(b) == 0 || climbs(d.bytes(slot-1)) {
+			return ""
+		}
+		return event.CutPath(d.str(slot) + event.PathCutMark)
+	}
 	n := cleanPath(b)
 	for i := n; i < len(b); i++ {
 		b[i] = '/'
@@ -134,7 +165,31 @@ func (d *decoder) clean(slot int) string {
 	if n == 0 {
 		return ""
 	}
-	return unsafe.String(&b[0], n)
+	return event.CutPath(unsafe.String(&b[0], n))
+}
+
+// hasAbs reports whether the absolute path in slot is known: it is there,
+// and it does not climb ("..") from a directory the kernel cut.
+func (d *decoder) hasAbs(slot int) bool {
+	return d.has(slot) && !(d.cut(slot) && climbs(d.bytes(slot-1)))
+}
+
+// climbs reports whether the path p has a ".." component.
+func climbs(p []byte) bool {
+	for len(p) > 0 {
+		i := 0
+		for i < len(p) && p[i] != '/' {
+			i++
+		}
+		if i == 2 && p[0] == '.' && p[1] == '.' {
+			return true
+		}
+		if i == len(p) {
+			break
+		}
+		p = p[i+1:]
+	}
+	return false
 }
 
 func (d *decoder) u32(off int) uint32 { return le.Uint32(d.raw[off:]) }
@@ -188,14 +243,14 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		}
 	case event.TypeRename, event.TypeRenameat, event.TypeRenameat2,
 		event.TypeLink, event.TypeLinkat:
-		if d.has(sP1Abs) {
+		if d.hasAbs(sP1Abs) {
 			a.OldPath = d.clean(sP1Abs)
 			a.Set |= event.ArgOldPath
 		} else if d.has(sP1) {
 			a.OldPath = d.str(sP1)
 			a.Set |= event.ArgOldPath
 		}
-		if d.has(sP2Abs) {
+		if d.hasAbs(sP2Abs) {
 			a.NewPath = d.clean(sP2Abs)
 			a.Set |= event.ArgNewPath
 		} else if d.has(sP2) {
@@ -236,7 +291,7 @@ func (d *decoder) syscall(r *collectors.Record) error {
 			a.Target = d.str(sP1)
 			a.Set |= event.ArgTarget
 		}
-		if d.has(sP2Abs) {
+		if d.hasAbs(sP2Abs) {
 			a.LinkPath = d.clean(sP2Abs)
 			a.Set |= event.ArgLinkPath
 		} else if d.has(sP2) {
@@ -255,12 +310,6 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		a.Request = int64(d.arg(0))
 		a.PID = d.argInt(1)
 		a.Set |= event.ArgRequest | event.ArgPID
-	case event.TypeSetuid:
-		a.UID = uint32(d.arg(0))
-		a.Set |= event.ArgUID
-	case event.TypeSetgid:
-		a.GID = uint32(d.arg(0))
-		a.Set |= event.ArgGID
 	case event.TypeSetns:
 		a.FD = d.argInt(0)
 		a.Flags = uint32(d.arg(1))
@@ -298,13 +347,35 @@ func (d *decoder) syscall(r *collectors.Record) error {
 	return nil
 }
 
+// cred decodes the record of a credential call: its arguments and the
+// identity the thread had once it returned.
+func (d *decoder) cred(r *collectors.Record) error {
+	t := event.Type(d.raw[hdrType])
+	if !t.IsCred() {
+		return malformed("credential record of type %d", t)
+	}
+	ev := &r.Event
+	ev.Type = t
+	ev.Time = r.Time
+	ev.TID = r.TID
+	ev.Res = int64(d.u64(credRes))
+	c := &r.Cred
+	c.UIDsKnown, c.GIDsKnown, c.CapsKnown = true, true, true
+	c.UID, c.EUID, c.SUID, c.FSUID = d.u32(credUID), d.u32(credUID+4), d.u32(credUID+8), d.u32(credUID+12)
+	c.GID, c.EGID, c.SGID, c.FSGID = d.u32(credGID), d.u32(credGID+4), d.u32(credGID+8), d.u32(credGID+12)
+	c.CapInheritable, c.CapPermitted, c.CapEffective = d.u64(credCapInh), d.u64(credCapPerm), d.u64(credCapEff)
+	arg := func(i int) uint32 { return uint32(le.Uint64(d.raw[credArg+8*i:])) }
+	collectors.CredArgs(&ev.Args, t, [3]uint32{arg(0), arg(1), arg(2)}, c)
+	return nil
+}
+
 // pathArgs sets Path (as passed) and Name (absolute) from slots P1/P1Abs.
 func (d *decoder) pathArgs(a *event.Args) {
 	if d.has(sP1) {
 		a.Path = d.str(sP1)
 		a.Set |= event.ArgPath
 	}
-	if d.has(sP1Abs) {
+	if d.hasAbs(sP1Abs) {
 		a.Name = d.clean(sP1Abs)
 		a.Set |= event.ArgName
 	}
@@ -355,7 +426,7 @@ func (d *decoder) open(ev *event.Event) {
 	if ev.Res >= 0 {
 		ev.FD.Num = ev.Res
 	}
-	if d.has(sP1Abs) {
+	if d.hasAbs(sP1Abs) {
 		ev.FD.Name = d.clean(sP1Abs)
 	} else {
 		ev.FD.Name = a.Path
@@ -388,7 +459,7 @@ func (d *decoder) fd(ev *event.Event, num int64) bool {
 	}
 	mode := le.Uint32(fi[fdiMode:])
 	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiDev]))
-	fd.Name = d.str(sFDPath)
+	fd.Name = d.path(sFDPath)
 	if fd.Kind == event.FDFile || fd.Kind == event.FDDirectory {
 		fd.RealPath = fd.Name
 		fd.Ino = le.Uint64(fi[fdiIno:])
@@ -684,10 +755,10 @@ func cstr(b []byte) []byte {
 func (d *decoder) exec(r *collectors.Record) error {
 	ex := &r.Exec
 	ex.Filename = d.str(sFilename)
-	ex.ExePath = d.str(sExe)
-	ex.Cwd = d.str(sCwd)
+	ex.ExePath = d.path(sExe)
+	ex.Cwd = d.path(sCwd)
 	ex.CgroupPath = d.str(sCgroup)
-	ex.Args = splitNUL(ex.Args, d.bytes(sArgv))
+	ex.Args = d.argv(ex.Args)
 	ex.Env = splitNUL(ex.Env, d.bytes(sEnv))
 	comm := cstr(d.raw[execComm : execComm+16])
 	if len(comm) > 0 {
@@ -735,6 +806,38 @@ func (d *decoder) exec(r *collectors.Record) error {
 		a.Set |= event.ArgDirFD
 	}
 	return nil
+}
+
+// argv appends the arguments to dst: the head and the tail the kernel
+// copied, with event.ArgvCutMark where bytes between them were left out,
+// inside the argument the cut falls in.
+func (d *decoder) argv(dst []string) []string {
+	head := d.bytes(sArgv)
+	if !d.has(sArgvTail) {
+		return splitNUL(dst, head)
+	}
+	if !d.cut(sArgvTail) {
+		// Nothing left out: the tail follows the head in the record.
+		o := d.off[sArgv]
+		return splitNUL(dst, d.raw[o:o+len(head)+d.len[sArgvTail]])
+	}
+	// Rare (an argument list longer than 2*argvLen): the argument the
+	// cut falls in is built anew.
+	tail := d.bytes(sArgvTail)
+	last := len(head)
+	for last > 0 && head[last-1] != 0 {
+		last--
+	}
+	dst = splitNUL(dst, head[:last])
+	first := 0
+	for first < len(tail) && tail[first] != 0 {
+		first++
+	}
+	dst = append(dst, string(head[last:])+event.ArgvCutMark+string(tail[:first]))
+	if first < len(tail) {
+		dst = splitNUL(dst, tail[first+1:])
+	}
+	return dst
 }
 
 // splitNUL appends to dst the NUL-separated strings of b (a final NUL

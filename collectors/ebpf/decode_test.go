@@ -268,10 +268,18 @@ func TestDecodePathSyscalls(t *testing.T) {
 			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgFlags, OldPath: "/a", NewPath: "/w/b", Flags: 0x400}},
 		{"ptrace", sysRec(event.TypePtrace, 1, 0, 16, 1234).bytes(),
 			event.Args{Set: event.ArgRequest | event.ArgPID, Request: 16, PID: 1234}},
-		{"setuid", sysRec(event.TypeSetuid, 1, 0, 0).bytes(),
+		{"setuid", credRec(event.TypeSetuid, 1, 0, 0).bytes(),
 			event.Args{Set: event.ArgUID, UID: 0}},
-		{"setgid", sysRec(event.TypeSetgid, 1, 0, 50).bytes(),
+		{"setgid", credRec(event.TypeSetgid, 1, 0, 50).bytes(),
 			event.Args{Set: event.ArgGID, GID: 50}},
+		{"setresuid", credRec(event.TypeSetresuid, 1, 0, 1, 0xffffffff, 3).bytes(),
+			event.Args{Set: event.ArgRID | event.ArgEID | event.ArgSID, IDs: [3]uint32{1, 0xffffffff, 3}}},
+		{"setregid", credRec(event.TypeSetregid, 1, 0, 4, 5, 6).bytes(),
+			event.Args{Set: event.ArgRID | event.ArgEID, IDs: [3]uint32{4, 5, 0}}},
+		{"setfsuid", credRec(event.TypeSetfsuid, 1, 0, 9).bytes(),
+			event.Args{Set: event.ArgUID, UID: 9}},
+		{"capset", credRec(event.TypeCapset, 1, 0, 0x1000, 0x2000).u64(credCapInh, 1).u64(credCapPerm, 2).u64(credCapEff, 3).bytes(),
+			event.Args{Set: event.ArgCaps, Caps: [3]uint64{1, 2, 3}}},
 		{"setns", sysRec(event.TypeSetns, 1, 0, 4, 0x40000000).bytes(),
 			event.Args{Set: event.ArgFD | event.ArgFlags, FD: 4, Flags: 0x40000000}},
 		{"unshare", sysRec(event.TypeUnshare, 1, 0, 0x20000).bytes(),
@@ -292,6 +300,32 @@ func TestDecodePathSyscalls(t *testing.T) {
 				t.Errorf("Args =\n %+v\nwant\n %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestDecodeCred(t *testing.T) {
+	raw := credRec(event.TypeSetuid, 9, -1, 0).
+		ids([4]uint32{65534, 65534, 65534, 65534}, [4]uint32{65533, 65533, 0, 65533}).
+		u64(credCapPerm, 0x1f).bytes()
+	r := decode(t, raw)
+	if r.Kind != collectors.KindSyscall || r.Event.Type != event.TypeSetuid || r.Event.Res != -1 || r.TID != 9 {
+		t.Fatalf("record: %+v", r)
+	}
+	want := collectors.Cred{UIDsKnown: true, GIDsKnown: true, CapsKnown: true, UID: 65534, EUID: 65534, SUID: 65534, FSUID: 65534,
+		GID: 65533, EGID: 65533, SGID: 0, FSGID: 65533, CapPermitted: 0x1f}
+	if r.Cred != want {
+		t.Errorf("Cred = %+v, want %+v", r.Cred, want)
+	}
+	// A credential record of another type, or cut short, is refused.
+	if err := Decode(credRec(event.TypeOpen, 9, 0).bytes(), &collectors.Record{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("open as a credential record: %v", err)
+	}
+	if err := Decode(fixLen(credRec(event.TypeSetuid, 9, 0).bytes()[:credSize-8]), &collectors.Record{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short credential record: %v", err)
+	}
+	// A syscall record never fills Cred: the process keeps its identity.
+	if r := decode(t, sysRec(event.TypePtrace, 1, 0, 16, 1234).bytes()); r.Cred.UIDsKnown {
+		t.Errorf("Cred from a syscall record: %+v", r.Cred)
 	}
 }
 
@@ -388,7 +422,7 @@ func fixLen(b []byte) []byte {
 }
 
 func TestDecodeIgnoresTrailingBytes(t *testing.T) {
-	raw := append(sysRec(event.TypeSetuid, 1, 0, 7).bytes(), 1, 2, 3)
+	raw := append(credRec(event.TypeSetuid, 1, 0, 7).bytes(), 1, 2, 3)
 	if a := decode(t, raw).Event.Args; a.UID != 7 {
 		t.Errorf("Args = %+v", a)
 	}
@@ -399,7 +433,7 @@ func TestDecodeReusesRecord(t *testing.T) {
 	if err := Decode(execRec(1, event.TypeExecve, "/a", "/a", "/", []string{"a"}).bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if err := Decode(sysRec(event.TypeSetuid, 2, 0, 7).bytes(), &r); err != nil {
+	if err := Decode(credRec(event.TypeSetuid, 2, 0, 7).bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.Exec.ExePath != "" || len(r.Exec.Args) != 0 || r.Event.Args.Filename != "" || r.Kind != collectors.KindSyscall {

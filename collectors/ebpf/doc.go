@@ -11,6 +11,10 @@
 // directory, socket endpoints come from the socket itself. See README.md
 // for the record layout, the bounds and the costs.
 //
+// While it runs, the collector compares lanner_syscalls, the map that says
+// which syscalls are reported, with what it wrote there, every 2 s, puts
+// back what another process changed and reports it (see tamperWatch).
+//
 // The BPF object is generated from c/lanner.bpf.c by bpf2go (generate.sh)
 // and committed, so building the package needs no C toolchain. The
 // collector runs on linux/amd64; elsewhere New returns an error wrapping

@@ -34,6 +34,8 @@ func FuzzDecode(f *testing.F) {
 			str(sCgroup, "/").str(sEnv, "A=1\x00").bytes(),
 		newRec(kindFork, forkSize, 0, 1, 1, 1).u32(forkChild, 2).bytes(),
 		newRec(kindExit, exitSize, 0, 1, 1, 1).bytes(),
+		credRec(event.TypeSetresuid, 1, 0, 0xffffffff, 65534, 0).ids([4]uint32{0, 65534, 0, 65534}, [4]uint32{}).bytes(),
+		credRec(event.TypeCapset, 1, 0).u64(credCapPerm, 1<<21).bytes(),
 		{},
 	} {
 		f.Add(seed)

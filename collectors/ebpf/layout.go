@@ -11,6 +11,7 @@ const (
 	kindFork    = 2
 	kindExec    = 3
 	kindExit    = 4
+	kindCred    = 5
 
 	nstr = 8
 
@@ -87,6 +88,16 @@ const (
 	exitCode      = 40
 	exitGroupDead = 48
 	exitSize      = 56
+
+	// struct rec_cred
+	credRes     = 40
+	credArg     = 48
+	credUID     = 96 // uid, euid, suid, fsuid
+	credGID     = 112
+	credCapInh  = 128
+	credCapPerm = 136
+	credCapEff  = 144
+	credSize    = 152
 )
 
 // String slots of syscall records.
@@ -103,13 +114,18 @@ const (
 
 // String slots of exec records.
 const (
-	sFilename = iota
+	sArgv     = iota // the first argvLen bytes of argv
+	sArgvTail        // its last argvLen bytes after those; cut: bytes between were left out
+	sFilename
 	sExe
 	sCwd
-	sArgv
 	sCgroup
 	sEnv
 )
+
+// argvLen is ARGV_LEN: bytes of argv the kernel copies from its start, and
+// from its end.
+const argvLen = 4096
 
 // rec_hdr.flags beyond the per-slot truncation bits.
 const (
@@ -175,4 +191,4 @@ type syscallType struct {
 
 // maxSyscallType is the last event type the kernel program emits for a
 // syscall (T_MAX_SYSCALL - 1 in lanner.h).
-const maxSyscallType = event.TypeMount
+const maxSyscallType = event.TypeCapset

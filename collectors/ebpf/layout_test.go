@@ -44,10 +44,14 @@ func TestLayoutMatchesHeader(t *testing.T) {
 		"rec_fork.parent_tgid": forkParent, "rec_fork.child_tgid": forkChild,
 		"rec_fork.child_tid": forkChildTID, "rec_fork.thread": forkThread,
 		"rec_exit.code": exitCode, "rec_exit.group_dead": exitGroupDead,
+		"rec_cred.res": credRes, "rec_cred.arg": credArg, "rec_cred.uid": credUID,
+		"rec_cred.fsuid": credUID + 12, "rec_cred.gid": credGID, "rec_cred.fsgid": credGID + 12,
+		"rec_cred.cap_inheritable": credCapInh, "rec_cred.cap_permitted": credCapPerm,
+		"rec_cred.cap_effective": credCapEff,
 	}
 	goSizes := map[string]int{
 		"rec_hdr": hdrSize, "fdinfo": fdiSize, "rec_sys": sysSize, "rec_exec": execSize,
-		"rec_fork": forkSize, "rec_exit": exitSize,
+		"rec_fork": forkSize, "rec_exit": exitSize, "rec_cred": credSize,
 	}
 	h := readHeader(t)
 	seen := 0
@@ -74,7 +78,7 @@ func TestLayoutMatchesHeader(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]int{
-		"REC_SYSCALL": kindSyscall, "REC_FORK": kindFork, "REC_EXEC": kindExec, "REC_EXIT": kindExit,
+		"REC_SYSCALL": kindSyscall, "REC_FORK": kindFork, "REC_EXEC": kindExec, "REC_EXIT": kindExit, "REC_CRED": kindCred,
 		"NSTR": nstr, "TEXT_LEN": textLen, "S_P1": sP1, "S_P1ABS": sP1Abs, "S_P2": sP2,
 		"S_P2ABS": sP2Abs, "S_SADDR": sSaddr, "S_FDPATH": sFDPath, "S_PEER": sPeer, "S_TEXT": sText,
 		"S_FILENAME": sFilename, "S_EXE": sExe, "S_CWD": sCwd, "S_ARGV": sArgv, "S_CGROUP": sCgroup,

@@ -1,11 +1,15 @@
 package ebpf
 
-import "github.com/lannersec/lanner/event"
+import (
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
 
 // Options configure a Collector.
 type Options struct {
 	// Types are the syscall event types to deliver; exec, fork and exit
-	// records are always delivered (the process table needs them).
+	// records, and the events of credential calls (event.Type.IsCred),
+	// are always delivered (the process table needs them).
 	Types event.TypeSet
 	// ExcludePID is a tgid whose events are dropped in the kernel
 	// (Lanner's own); 0 excludes nothing.
@@ -17,6 +21,10 @@ type Options struct {
 	// (`lanner record --raw`, the pipeline benchmark's input). raw is
 	// valid only during the call.
 	Tee func(raw []byte)
+	// Notify, when set, gets the collector's notices: another process
+	// changed its maps (NoticeTampered), and the collector put them back
+	// (NoticeRepaired).
+	Notify collectors.Notify
 
 	// rawSyscalls makes the collector use the raw_syscalls programs as
 	// if tracefs were missing (tests).

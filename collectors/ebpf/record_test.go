@@ -36,6 +36,26 @@ func sysRec(typ event.Type, pid uint32, res int64, args ...uint64) *rec {
 	return r
 }
 
+// credRec starts a credential call record.
+func credRec(typ event.Type, pid uint32, res int64, args ...uint64) *rec {
+	r := newRec(kindCred, credSize, typ, pid, pid, 1_700_000_000_000_000_000)
+	le.PutUint64(r.fixed[credRes:], uint64(res))
+	for i, a := range args {
+		le.PutUint64(r.fixed[credArg+8*i:], a)
+	}
+	return r
+}
+
+// ids sets the thread's user and group ids (real, effective, saved, file
+// system) in a credential record.
+func (r *rec) ids(uids, gids [4]uint32) *rec {
+	for i := range 4 {
+		le.PutUint32(r.fixed[credUID+4*i:], uids[i])
+		le.PutUint32(r.fixed[credGID+4*i:], gids[i])
+	}
+	return r
+}
+
 func (r *rec) str(slot int, s string) *rec {
 	r.strs[slot] = []byte(s)
 	return r

@@ -77,6 +77,7 @@ type Collector struct {
 	lastExec  map[int32]time.Time
 	writes    map[writeKey]time.Time
 	created   map[writeKey]time.Time // files created, by creator, not yet paired with a write
+	longPaths map[string]string      // inodeKey → cut path, of files created deeper than PATH_MAX
 	movedFrom map[int32]string
 
 	// parkMu guards parked, and is held while parked records are
@@ -85,6 +86,10 @@ type Collector struct {
 	parked map[int32]*parkedExec
 
 	records, drops, malformed atomic.Uint64
+
+	notify     collectors.Notify
+	unnoticed  atomic.Uint64 // losses not yet in a notice
+	lastNotice atomic.Int64  // time of the last notice, ns
 }
 
 // parkedExec holds back the records of a process whose exec the connector
@@ -126,6 +131,7 @@ func New(opts Options) (*Collector, error) {
 	c := &Collector{
 		types:      opts.Types,
 		excludePID: int32(opts.ExcludePID),
+		notify:     opts.Notify,
 		proc:       procReader{Root: "/proc", BootTime: bootTime(), TicksPerSec: 100, SkipEnv: opts.SkipEnv},
 		notifFD:    -1,
 		fidFD:      -1,
@@ -138,6 +144,7 @@ func New(opts Options) (*Collector, error) {
 		lastExec:   map[int32]time.Time{},
 		writes:     map[writeKey]time.Time{},
 		created:    map[writeKey]time.Time{},
+		longPaths:  map[string]string{},
 		movedFrom:  map[int32]string{},
 	}
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK,
@@ -153,7 +160,10 @@ func New(opts Options) (*Collector, error) {
 	// The exec opens are always watched: they name the executable.
 	c.notifMask = fanOpenExec
 	if c.types.Has(event.TypeOpenat) {
-		c.notifMask |= fanOpen | fanAccess | fanModify | fanCloseWrite | fanOnDir
+		// FAN_CLOSE_NOWRITE: a file opened for reading and never
+		// read(2) (mapped with mmap, whose page faults raise no
+		// FAN_ACCESS) still tells its access mode when it is closed.
+		c.notifMask |= fanOpen | fanAccess | fanCloseNowrite | fanModify | fanCloseWrite | fanOnDir
 	}
 	if c.types.Has(event.TypeOpenat) || c.types.Has(event.TypeMkdirat) {
 		c.fidMask |= fanCreate
@@ -346,14 +356,44 @@ func (c *Collector) Close() error {
 	return c.closeErr
 }
 
-// Stats returns the counters. KernelDrops counts FAN_Q_OVERFLOW events
-// (the kernel's fanotify queue was full and events were lost).
+// Stats returns the counters. KernelDrops counts the events lost: one for
+// each FAN_Q_OVERFLOW event (the kernel's fanotify queue was full) and
+// each process connector overrun (ENOBUFS), each of which stands for at
+// least one lost event (Options.Notify hears of them), one for each exec
+// of a process gone before its command line could be read from /proc
+// (its record is still delivered), and one for each file event whose
+// path could not be found.
 func (c *Collector) Stats() collectors.Stats {
 	return collectors.Stats{
 		Records:     c.records.Load(),
 		KernelDrops: c.drops.Load(),
 		Malformed:   c.malformed.Load(),
 	}
+}
+
+// lostNoticeEvery bounds the rate of NoticeLost notices.
+const lostNoticeEvery = time.Second
+
+// lost counts a loss of events of unknown number and tells Notify, at
+// most once per lostNoticeEvery (a notice says how many losses it
+// stands for).
+func (c *Collector) lost(what string) {
+	c.drops.Add(1)
+	n := c.unnoticed.Add(1)
+	if c.notify == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := c.lastNotice.Load()
+	if now-last < int64(lostNoticeEvery) || !c.lastNotice.CompareAndSwap(last, now) {
+		return
+	}
+	n = c.unnoticed.Swap(0)
+	msg := what
+	if n > 1 {
+		msg = fmt.Sprintf("%s (%d losses since the last notice)", what, n)
+	}
+	c.notify(collectors.Notice{Time: now, Collector: "fanotify", Kind: collectors.NoticeLost, Message: msg})
 }
 
 // emit queues rec for Read; it reports false once the collector is
@@ -413,7 +453,7 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		defer unix.Close(int(ev.FD))
 	}
 	if ev.Mask&fanQOverflow != 0 {
-		c.drops.Add(1)
+		c.lost("fanotify queue overflow: file and exec events lost")
 		return
 	}
 	if ev.Bad || ev.FD < 0 {
@@ -425,6 +465,21 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 		return
 	}
 	path, err := fdPath(int(ev.FD))
+	if errors.Is(err, unix.ENAMETOOLONG) {
+		// Deeper than /proc can name. A directory's head can be
+		// found by climbing from it; a file's cannot, but a file
+		// just created is paired with its creation by inode.
+		var st unix.Stat_t
+		if unix.Fstat(int(ev.FD), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			c.longFile(ev, &st)
+			return
+		}
+		path, err = collectors.DirPath(int(ev.FD))
+		if err != nil {
+			c.drops.Add(1)
+			return
+		}
+	}
 	if err != nil || !strings.HasPrefix(path, "/") {
 		return
 	}
@@ -454,9 +509,10 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 			rec.Event.Args.Flags = unix.O_WRONLY | unix.O_CREAT | event.OpenCreated
 		}
 		rec.Event.Args.Set |= event.ArgFlags
-	case ev.Mask&fanAccess != 0 && kind == event.FDFile:
-		// The file was read, so it was open for reading: an open whose
-		// access mode is known.
+	case ev.Mask&(fanAccess|fanCloseNowrite) != 0 && kind == event.FDFile:
+		// The file was read, or closed having been open read-only
+		// (mmap reads raise no FAN_ACCESS): an open whose access mode
+		// is known.
 		if !c.firstSeen(ev.PID, path, false, now) {
 			return
 		}
@@ -468,6 +524,38 @@ func (c *Collector) handleNotif(ev *rawEvent) {
 	default:
 		return
 	}
+	c.emit(&rec)
+}
+
+// longFile handles an event of a file whose path is longer than /proc can
+// name: a write pairs with the file's creation (whose directory fanotify
+// named), which then stands for the open that created it for writing.
+// The others are lost, and counted.
+func (c *Collector) longFile(ev *rawEvent, st *unix.Stat_t) {
+	if ev.Mask&(fanModify|fanCloseWrite) == 0 || !c.types.Has(event.TypeOpenat) {
+		c.drops.Add(1)
+		return
+	}
+	key, now := inodeKey(st), time.Now()
+	if !c.firstSeen(ev.PID, key, true, now) {
+		return
+	}
+	if !c.pairCreate(ev.PID, key, false, now) {
+		// Unless a creation pairs with it later, this write is lost.
+		c.drops.Add(1)
+		return
+	}
+	c.mu.Lock()
+	path, ok := c.longPaths[key]
+	c.mu.Unlock()
+	if !ok {
+		c.drops.Add(1)
+		return
+	}
+	var rec collectors.Record
+	openRecord(&rec, int64(ev.PID), now, path, event.FDFile)
+	rec.Event.Args.Flags = unix.O_WRONLY | unix.O_CREAT | event.OpenCreated
+	rec.Event.Args.Set |= event.ArgFlags
 	c.emit(&rec)
 }
 
@@ -617,7 +705,11 @@ func (c *Collector) takeExecNote(pid int32) (string, bool) {
 // filename is the executable path, "" when unknown.
 func (c *Collector) execRecord(rec *collectors.Record, tgid, tid, ts int64, filename string) {
 	*rec = collectors.Record{Kind: collectors.KindExec, PID: tgid, TID: tid, Time: ts}
-	c.proc.readExec(tgid, &rec.Exec)
+	if _, argv := c.proc.readExec(tgid, &rec.Exec); !argv {
+		// Gone before its details could be read: the record still
+		// says what ran, but the command line is lost.
+		c.drops.Add(1)
+	}
 	c.nameExec(rec, filename)
 }
 
@@ -650,7 +742,7 @@ func (c *Collector) handleFID(ev *rawEvent) {
 		unix.Close(int(ev.FD))
 	}
 	if ev.Mask&fanQOverflow != 0 {
-		c.drops.Add(1)
+		c.lost("fanotify queue overflow: file creation, deletion and rename events lost")
 		return
 	}
 	if ev.Bad {
@@ -676,7 +768,12 @@ func (c *Collector) handleFID(ev *rawEvent) {
 		return &rec.Event
 	}
 	if ev.Mask&fanCreate != 0 {
-		if path, ok := c.resolve(&ev.Dir); ok {
+		if path, key, ok := c.resolveEntry(&ev.Dir); ok {
+			pairKey := path
+			if key != "" {
+				// The writer's event cannot name the file: pair by inode.
+				pairKey = key
+			}
 			switch {
 			case dir && c.types.Has(event.TypeMkdirat):
 				e := start(event.TypeMkdirat)
@@ -689,7 +786,7 @@ func (c *Collector) handleFID(ev *rawEvent) {
 					rec.PID, rec.TID, rec.Event.TID = 0, 0, 0
 				}
 				rec.Event.Args.Flags = unix.O_CREAT | event.OpenCreated
-				if c.pairCreate(ev.PID, path, true, now) {
+				if c.pairCreate(ev.PID, pairKey, true, now) {
 					rec.Event.Args.Flags |= unix.O_WRONLY
 				}
 				rec.Event.Args.Set |= event.ArgFlags
@@ -741,26 +838,61 @@ func (c *Collector) handleFID(ev *rawEvent) {
 
 // resolve turns a directory file handle and a name into an absolute path.
 func (c *Collector) resolve(f *fileID) (string, bool) {
+	p, _, ok := c.resolveEntry(f)
+	return p, ok
+}
+
+// resolveEntry is resolve, and for a path cut (deeper than PATH_MAX) also
+// the key of the entry's inode (see inodeKey), "" otherwise.
+func (c *Collector) resolveEntry(f *fileID) (path, key string, ok bool) {
 	if !f.Valid || f.Name == "" || f.Name == "." || f.Name == ".." {
-		return "", false
+		return "", "", false
 	}
 	mfd, ok := c.mountFDs[f.FSID]
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	fd, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(f.HandleType, f.Handle), unix.O_PATH|unix.O_CLOEXEC)
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
-	dir, err := fdPath(fd)
-	unix.Close(fd)
-	if err != nil || !strings.HasPrefix(dir, "/") {
-		return "", false
+	defer unix.Close(fd)
+	// DirPath: a directory deeper than PATH_MAX keeps its head.
+	dir, err := collectors.DirPath(fd)
+	if err != nil {
+		c.drops.Add(1)
+		return "", "", false
 	}
-	if dir == "/" {
-		return "/" + f.Name, true
+	if !strings.HasPrefix(dir, "/") {
+		return "", "", false
 	}
-	return dir + "/" + f.Name, true
+	switch {
+	case event.PathIsCut(dir):
+		path = dir
+	case dir == "/":
+		path = "/" + f.Name
+	default:
+		path = event.CutPath(dir + "/" + f.Name)
+	}
+	if event.PathIsCut(path) {
+		var st unix.Stat_t
+		if unix.Fstatat(fd, f.Name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			key = inodeKey(&st)
+			c.mu.Lock()
+			if len(c.longPaths) >= 4096 {
+				clear(c.longPaths)
+			}
+			c.longPaths[key] = path
+			c.mu.Unlock()
+		}
+	}
+	return path, key, true
+}
+
+// inodeKey stands for a file whose path is too long for /proc to name,
+// in the maps keyed by path: no path starts with a NUL.
+func inodeKey(st *unix.Stat_t) string {
+	return "\x00" + strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10)
 }
 
 // connLoop handles process connector events until the socket is closed.
@@ -833,7 +965,7 @@ func (c *Collector) recvConnector(fd int) {
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.ENOBUFS):
 			// The socket overflowed: process events were lost.
-			c.drops.Add(1)
+			c.lost("process connector overrun: fork, exec and exit events lost")
 		default: // EAGAIN: nothing left; or the socket is gone
 			return
 		}
@@ -857,6 +989,16 @@ func (c *Collector) handleProc(pe *procEvent, off int64) {
 		}
 		filename, _ := c.takeExecNote(int32(pe.TGID))
 		c.execRecord(&rec, pe.TGID, pe.PID, ts, filename)
+	case procEventUID, procEventGID:
+		if c.excluded(pe.TGID) {
+			return
+		}
+		rec = collectors.Record{Kind: collectors.KindCred, PID: pe.TGID, TID: pe.PID, Time: ts}
+		if pe.What == procEventUID {
+			rec.Cred.UIDsKnown, rec.Cred.UID, rec.Cred.EUID = true, pe.RealID, pe.EffectiveID
+		} else {
+			rec.Cred.GIDsKnown, rec.Cred.GID, rec.Cred.EGID = true, pe.RealID, pe.EffectiveID
+		}
 	case procEventExit:
 		if c.excluded(pe.TGID) {
 			return
@@ -956,7 +1098,7 @@ func (c *Collector) pollLoop() {
 				return
 			}
 			rec := collectors.Record{Kind: collectors.KindExec, PID: pid, TID: pid, Time: ts}
-			if c.proc.readExec(pid, &rec.Exec) {
+			if alive, _ := c.proc.readExec(pid, &rec.Exec); alive {
 				rec.Exec.Filename = rec.Exec.ExePath
 				if !c.emit(&rec) {
 					return

@@ -9,6 +9,8 @@ const (
 
 	procEventFork = 0x00000001
 	procEventExec = 0x00000002
+	procEventUID  = 0x00000004
+	procEventGID  = 0x00000040
 	procEventExit = 0x80000000
 
 	procCnMcastListen = 1
@@ -28,6 +30,8 @@ type procEvent struct {
 	ParentPID, ParentTGID int64
 	PID, TGID             int64
 	ExitCode              int64
+	// UID and GID events: the real and effective id after the change.
+	RealID, EffectiveID uint32
 }
 
 // parseConnector calls fn for each process event in b, what one recv
@@ -88,6 +92,15 @@ func parseConnector(b []byte, fn func(ev *procEvent)) (bad int) {
 			}
 			ev.PID = int64(le.Uint32(u))
 			ev.TGID = int64(le.Uint32(u[4:]))
+		case procEventUID, procEventGID:
+			if len(u) < 16 {
+				bad++
+				continue
+			}
+			ev.PID = int64(le.Uint32(u))
+			ev.TGID = int64(le.Uint32(u[4:]))
+			ev.RealID = le.Uint32(u[8:])
+			ev.EffectiveID = le.Uint32(u[12:])
 		case procEventExit:
 			if len(u) < 12 {
 				bad++

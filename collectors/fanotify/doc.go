@@ -31,8 +31,28 @@
 //   - KindFork and KindExit records from the process connector, or,
 //     when polling /proc, for processes that lived at least one poll
 //     interval.
+//   - KindCred records from the process connector's uid and gid events:
+//     the real and effective id a thread has after a setuid, setresuid,
+//     setgid or similar call, so that user.uid and group.gid follow
+//     them. The calls themselves are not events (no evt.type=setuid), the
+//     connector says nothing of capset, and the change arrives on its own
+//     socket: an event of the process that fanotify delivers just after
+//     the change may still show the former identity. Without the
+//     connector (polling /proc) identity changes are not seen.
 //
 // Network, privilege, module and namespace syscalls are not seen at all.
 // Every path is the one the collector resolves, in its own mount
 // namespace.
+//
+// A read through mmap raises no fanotify event of its own (page faults
+// are not reads): it is reported, as an open for reading, when the file
+// opened read-only is closed (FAN_CLOSE_NOWRITE). Directories more than
+// PATH_MAX deep are named by their head, cut (event.CutPath, found by
+// climbing from the directory); an open of a file more than PATH_MAX
+// deep cannot be named at all and is counted lost. Every loss is counted
+// in Stats.KernelDrops: each fanotify queue overflow and each process
+// connector overrun (each of which stands for an unknown number of lost
+// events, reported through Options.Notify as a NoticeLost), and each exec
+// whose process was gone before its command line could be read from /proc
+// (its record is still delivered, without the command line).
 package fanotify

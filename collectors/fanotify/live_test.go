@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,6 +96,14 @@ func TestLive(t *testing.T) {
 		t.Fatalf("sh: %v %s", err, out)
 	}
 	shPID := int64(sh.Process.Pid)
+	// A child that becomes nobody before its exec (Go's fork does setgid
+	// and setuid in the child).
+	drop := exec.Command("true")
+	drop.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := drop.CombinedOutput(); err != nil {
+		t.Fatalf("true as nobody: %v %s", err, out)
+	}
+	dropPID := int64(drop.Process.Pid)
 
 	type check struct {
 		name string
@@ -145,6 +154,12 @@ func TestLive(t *testing.T) {
 			}},
 			check{"exit of cat", func(r *collectors.Record) bool {
 				return r.Kind == collectors.KindExit && r.PID == catPID && !r.Exit.Thread
+			}},
+			check{"uid change to nobody", func(r *collectors.Record) bool {
+				return r.Kind == collectors.KindCred && r.PID == dropPID && r.Cred.UIDsKnown && r.Cred.EUID == 65534
+			}},
+			check{"gid change to nogroup", func(r *collectors.Record) bool {
+				return r.Kind == collectors.KindCred && r.PID == dropPID && r.Cred.GIDsKnown && r.Cred.EGID == 65534
 			}})
 	}
 

@@ -1,6 +1,9 @@
 package fanotify
 
-import "github.com/lannersec/lanner/event"
+import (
+	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
+)
 
 // Options configure a Collector.
 type Options struct {
@@ -14,6 +17,10 @@ type Options struct {
 	// program's environment from /proc, one of the costlier reads, for
 	// rule sets that do not look at it.
 	SkipEnv bool
+	// Notify, when set, receives the collector's notices: NoticeLost
+	// when events were lost and how many is not known (a fanotify queue
+	// overflow, a process connector overrun). It must not block.
+	Notify collectors.Notify
 }
 
 // Types returns the event types this collector can deliver (for coverage

@@ -20,21 +20,22 @@ const (
 	infoTypeOldDFIDName = 10
 	infoTypeNewDFIDName = 12
 
-	fanAccess      = 0x00000001
-	fanModify      = 0x00000002
-	fanCloseWrite  = 0x00000008
-	fanOpen        = 0x00000020
-	fanMovedFrom   = 0x00000040
-	fanMovedTo     = 0x00000080
-	fanCreate      = 0x00000100
-	fanDelete      = 0x00000200
-	fanOpenExec    = 0x00001000
-	fanQOverflow   = 0x00004000
-	fanRename      = 0x10000000
-	fanOnDir       = 0x40000000
-	fanNoFD        = -1
-	fanNoPIDFD     = -1
-	fanEventOnChld = 0x08000000
+	fanAccess       = 0x00000001
+	fanModify       = 0x00000002
+	fanCloseWrite   = 0x00000008
+	fanCloseNowrite = 0x00000010
+	fanOpen         = 0x00000020
+	fanMovedFrom    = 0x00000040
+	fanMovedTo      = 0x00000080
+	fanCreate       = 0x00000100
+	fanDelete       = 0x00000200
+	fanOpenExec     = 0x00001000
+	fanQOverflow    = 0x00004000
+	fanRename       = 0x10000000
+	fanOnDir        = 0x40000000
+	fanNoFD         = -1
+	fanNoPIDFD      = -1
+	fanEventOnChld  = 0x08000000
 )
 
 var le = binary.LittleEndian

@@ -186,11 +186,20 @@ func TestParseConnector(t *testing.T) {
 	buf = append(buf, msg(procEventFork, 10, 10, 11, 11)...)
 	buf = append(buf, msg(procEventExec, 11, 11)...)
 	buf = append(buf, msg(procEventExit, 12, 11, 256, 17, 10, 10)...)
-	buf = append(buf, msg(procEventFork, 1)...) // short
+	buf = append(buf, msg(procEventUID, 13, 11, 65534, 0)...)
+	buf = append(buf, msg(procEventGID, 13, 11, 5, 6)...)
+	buf = append(buf, msg(procEventFork, 1)...)        // short
+	buf = append(buf, msg(procEventUID, 13, 11, 1)...) // short
 	var got []procEvent
 	bad := parseConnector(buf, func(ev *procEvent) { got = append(got, *ev) })
-	if bad != 1 || len(got) != 3 {
+	if bad != 2 || len(got) != 5 {
 		t.Fatalf("bad %d, events %+v", bad, got)
+	}
+	if g := got[3]; g.What != procEventUID || g.PID != 13 || g.TGID != 11 || g.RealID != 65534 || g.EffectiveID != 0 {
+		t.Errorf("uid %+v", g)
+	}
+	if g := got[4]; g.What != procEventGID || g.RealID != 5 || g.EffectiveID != 6 {
+		t.Errorf("gid %+v", g)
 	}
 	if g := got[0]; g.What != procEventFork || g.ParentTGID != 10 || g.PID != 11 || g.TGID != 11 || g.Timestamp != 12345 {
 		t.Errorf("fork %+v", g)
@@ -232,7 +241,7 @@ func TestProcReader(t *testing.T) {
 
 	p := procReader{Root: root, BootTime: 1e18, TicksPerSec: 100}
 	var ex collectors.Exec
-	if !p.readExec(4242, &ex) {
+	if alive, _ := p.readExec(4242, &ex); !alive {
 		t.Fatal("readExec: process not found")
 	}
 	want := collectors.Exec{
@@ -247,13 +256,13 @@ func TestProcReader(t *testing.T) {
 	p.SkipEnv = true
 	var noEnv collectors.Exec
 	want.Env = nil
-	if !p.readExec(4242, &noEnv) || !reflect.DeepEqual(noEnv, want) {
+	if alive, _ := p.readExec(4242, &noEnv); !alive || !reflect.DeepEqual(noEnv, want) {
 		t.Errorf("readExec without the environment:\n got %+v\nwant %+v", noEnv, want)
 	}
 	if got := p.ppid(4242); got != 4000 {
 		t.Errorf("ppid = %d", got)
 	}
-	if p.readExec(1, &ex) {
+	if alive, _ := p.readExec(1, &ex); alive {
 		t.Error("readExec of a missing process reported it")
 	}
 	pids, err := p.listPIDs()
@@ -268,7 +277,7 @@ func TestProcReader(t *testing.T) {
 func TestProcReaderSelf(t *testing.T) {
 	p := procReader{Root: "/proc", TicksPerSec: 100}
 	var ex collectors.Exec
-	if !p.readExec(int64(os.Getpid()), &ex) {
+	if alive, _ := p.readExec(int64(os.Getpid()), &ex); !alive {
 		t.Skip("no /proc")
 	}
 	exe, _ := os.Executable()

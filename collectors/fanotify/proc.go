@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 // procReader reads process details from a procfs mounted at Root.
@@ -25,21 +26,26 @@ func (p *procReader) path(pid int64, name string) string {
 }
 
 // readExec fills ex from /proc/PID. It reports whether the process still
-// existed (its status could be read); fields it cannot read stay as they
-// were.
-func (p *procReader) readExec(pid int64, ex *collectors.Exec) bool {
+// existed (its status could be read), and whether its argv could be read
+// (a process that exits at once is gone before it is); fields it cannot
+// read stay as they were. argv longer than event.ArgvHead+ArgvTail bytes
+// keeps its head and tail (event.CutArgv).
+func (p *procReader) readExec(pid int64, ex *collectors.Exec) (alive, argv bool) {
 	// The exe link and argv go first: they vanish as soon as the process
 	// exits, while the rest stays readable until it is reaped.
 	if s, err := os.Readlink(p.path(pid, "exe")); err == nil {
 		ex.ExePath = strings.TrimSuffix(s, " (deleted)")
 		ex.ExeFromMemfd = strings.HasPrefix(s, "/memfd:")
 	}
-	if b, err := os.ReadFile(p.path(pid, "cmdline")); err == nil {
-		ex.Args = splitNUL(b)
+	// An exiting process's cmdline reads empty: its memory is gone.
+	// (A program run with no arguments at all has argv[0] = "".)
+	if b, err := os.ReadFile(p.path(pid, "cmdline")); err == nil && len(b) > 0 {
+		ex.Args = event.CutArgv(nil, b)
+		argv = true
 	}
 	status, err := os.ReadFile(p.path(pid, "status"))
 	if err != nil {
-		return false
+		return false, argv
 	}
 	parseStatus(status, ex)
 	if !p.SkipEnv {
@@ -67,7 +73,7 @@ func (p *procReader) readExec(pid int64, ex *collectors.Exec) bool {
 	if b, err := os.ReadFile(p.path(pid, "cgroup")); err == nil {
 		ex.CgroupPath = pickCgroup(b)
 	}
-	return true
+	return true, argv
 }
 
 // splitNUL splits NUL-terminated strings, as in /proc/PID/cmdline.

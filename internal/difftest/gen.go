@@ -243,6 +243,22 @@ func (g *Generator) Event() *event.Event {
 		a.Set |= event.ArgUID
 		a.UID = uint32(g.R.IntN(2) * 1000)
 		a.UserName = g.str("evt.arg.uid", "root")
+	case ev.Type == event.TypeSetgid:
+		a.Set |= event.ArgGID
+		a.GID = uint32(g.R.IntN(2) * 1000)
+		a.GroupName = g.str("evt.arg.gid", "root")
+	case ev.Type == event.TypeSetresuid || ev.Type == event.TypeSetreuid:
+		a.Set |= event.ArgRID | event.ArgEID
+		if ev.Type == event.TypeSetresuid {
+			a.Set |= event.ArgSID
+		}
+		for i := range a.IDs {
+			a.IDs[i] = []uint32{0, 1000, 0xffffffff}[g.R.IntN(3)]
+		}
+		a.IDNames[1] = g.str("evt.arg.euid", "root")
+	case ev.Type == event.TypeCapset:
+		a.Set |= event.ArgCaps
+		a.Caps = [3]uint64{0, uint64(g.R.IntN(2)) << 21, uint64(g.R.IntN(2)) << 21}
 	case ev.Type == event.TypeBpf:
 		a.Set |= event.ArgCmd
 		a.Cmd = int64(g.R.IntN(8))

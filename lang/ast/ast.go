@@ -17,6 +17,16 @@ type Pos struct {
 	Line   int
 	Col    int
 	Origin *Origin
+	// Macro, set by the loader on the root node of a macro's expansion,
+	// names the macro the node replaced a reference to.
+	Macro *MacroRef
+}
+
+// MacroRef names a macro and where it is defined.
+type MacroRef struct {
+	Name string
+	File string
+	Line int
 }
 
 // Origin is where a condition's text starts in a rules file.

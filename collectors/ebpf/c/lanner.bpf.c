@@ -219,6 +219,7 @@ static __always_inline __u32 app_ublock(__u8 *buf, __u32 pos, const void *up, __
 					__u32 max, int slot)
 {
 	struct rec_hdr *h = (void *)buf;
+	__u32 n, at;
 
 	if (!up || len == 0 || !room(buf, pos))
 		return pos;
@@ -226,11 +227,18 @@ static __always_inline __u32 app_ublock(__u8 *buf, __u32 pos, const void *up, __
 		len = max;
 		h->flags |= 1 << slot;
 	}
-	if (bpf_probe_read_user(buf + (pos & (REC_HALF - 1)), len & (2 * PATH_LEN - 1), up) != 0) {
+	n = (__u32)len;
+	at = pos;
+	/* Masks the compiler cannot drop: the verifier needs to see them. */
+	asm volatile("%0 &= 0x1fff" : "+r"(n));
+	asm volatile("%0 &= 0x3fff" : "+r"(at));
+	if (n == 0)
+		return pos;
+	if (bpf_probe_read_user(buf + at, n, up) != 0) {
 		h->flags |= RF_FAULT;
 		return pos;
 	}
-	return pos + (__u32)len;
+	return pos + n;
 }
 
 /* Appends the n (< PATH_LEN) bytes of the record at from. */
@@ -243,20 +251,19 @@ static __always_inline __u32 app_copy(__u8 *buf, __u32 pos, __u32 from, __u32 n)
 	return pos + (n & (PATH_LEN - 1));
 }
 
-/* Appends the walked path that ends at scratch offset PATH_LEN. */
-static __always_inline __u32 app_walked(__u8 *buf, __u32 pos, __u32 start)
+/* Appends the n bytes of the walked path at the start of scratch ("/" for 0). */
+static __always_inline __u32 app_walked(__u8 *buf, __u32 pos, __u32 n)
 {
 	struct scratch *s = get_scratch();
-	__u32 n;
 
 	if (!s || !room(buf, pos))
 		return pos;
-	if (start >= PATH_LEN)
+	if (n == 0)
 		return app_byte(buf, pos, '/');
-	n = PATH_LEN - start;
-	bpf_probe_read_kernel(buf + (pos & (REC_HALF - 1)), n & (PATH_LEN - 1),
-			      &s->b[start & (PATH_LEN - 1)]);
-	return pos + (n & (PATH_LEN - 1));
+	if (n > PATH_LEN)
+		n = PATH_LEN;
+	bpf_probe_read_kernel(buf + (pos & (REC_HALF - 1)), n & (2 * PATH_LEN - 1), s->b);
+	return pos + (n & (2 * PATH_LEN - 1));
 }
 
 static __always_inline void set_slen(__u8 *buf, int slot, __u32 p0, __u32 p1)
@@ -268,6 +275,13 @@ static __always_inline void set_slen(__u8 *buf, int slot, __u32 p0, __u32 p1)
 
 /* ---- path walks */
 
+/*
+ * A path is walked twice from its dentry up to the task's root: once to
+ * measure it, then to write each component where it belongs counted from
+ * the root, keeping only what falls within the first PATH_LEN bytes. A
+ * path longer than that keeps its head, which is what prefix tests ("below
+ * /dev") look at; the tail is what is dropped.
+ */
 struct walk {
 	__u64 d;	/* struct dentry * */
 	__u64 mnt;	/* struct mount * */
@@ -275,8 +289,10 @@ struct walk {
 	__u64 root_d;	/* the task's root */
 	__u64 root_mnt; /* struct vfsmount * */
 	struct scratch *s;
-	__u32 pos;
-	__u32 done; /* 1: reached a root; 2: cut */
+	__u32 total; /* second pass: the length the first one measured */
+	__u32 len;   /* bytes of the components seen so far, "/" included */
+	__u32 write; /* second pass */
+	__u32 done;  /* 1: reached a root; 2: a pointer was bad */
 };
 
 static long walk_step(__u32 i, void *vw)
@@ -287,7 +303,7 @@ static long walk_step(__u32 i, void *vw)
 	struct mount *m = KPTR(mount, w->mnt);
 	const unsigned char *name;
 	__u64 parent;
-	__u32 len, pos;
+	__u32 len;
 
 	if (!s || !w->d || !w->mnt) {
 		w->done = 2;
@@ -313,15 +329,28 @@ static long walk_step(__u32 i, void *vw)
 	name = d->d_name.name;
 	if (len > NAME_LEN)
 		len = NAME_LEN;
-	if (w->pos <= len + 1) {
-		w->done = 2;
-		return 1;
+	w->len += len + 1;
+	if (w->write) {
+		__u32 at;
+
+		if (w->len > w->total) {
+			/* The path changed since it was measured. */
+			w->done = 2;
+			return 1;
+		}
+		at = w->total - w->len; /* where "/" and the name go */
+		if (at < PATH_LEN) {
+			__u32 nat;
+
+			/* Masks the compiler cannot drop: the verifier needs them. */
+			asm volatile("%0 &= 0xfff" : "+r"(at));
+			nat = at + 1;
+			asm volatile("%0 &= 0x1fff" : "+r"(nat));
+			asm volatile("%0 &= 0xff" : "+r"(len));
+			s->b[at] = '/';
+			bpf_probe_read_kernel(&s->b[nat], len, name);
+		}
 	}
-	pos = w->pos - len;
-	bpf_probe_read_kernel(&s->b[pos & (PATH_LEN - 1)], len & NAME_LEN, name);
-	pos--;
-	s->b[pos & (PATH_LEN - 1)] = '/';
-	w->pos = pos;
 	parent = (__u64)d->d_parent;
 	if (!parent || parent == w->d) {
 		/* A pseudo or disconnected dentry: its name is all there is. */
@@ -332,7 +361,8 @@ static long walk_step(__u32 i, void *vw)
 	return 0;
 }
 
-#define WALK_CUT (1 << 16)
+#define WALK_CUT (1 << 16)  /* longer than PATH_LEN: the head was kept */
+#define WALK_LOST (1 << 17) /* no root within WALK_STEPS: nothing kept */
 
 /*
  * The start of a walk. Pointers reach global functions in memory: as
@@ -344,59 +374,85 @@ struct walk_from {
 };
 
 /*
- * Writes the absolute path of the dentry from->p on the vfsmount
- * from->mnt into the scratch buffer, ending at offset PATH_LEN, and returns
- * where it starts (PATH_LEN for "/"), with WALK_CUT set when the walk did
- * not reach a root. The walk stops at the current task's root, so paths
- * are those the task sees. A global function: the verifier checks it
- * once, not per caller.
+ * Writes the head of the absolute path of the dentry from->p on the
+ * vfsmount from->mnt at the start of the scratch buffer and returns its
+ * length (0 for "/"), with WALK_CUT set when the path is longer than
+ * PATH_LEN bytes and WALK_LOST when the walk did not reach a root (then
+ * the head is unknown). The walk stops at the current task's root, so
+ * paths are those the task sees. A global function: the verifier checks
+ * it once, not per caller.
  */
 __noinline int lanner_walk(struct walk_from *from)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct fs_struct *fs = t->fs;
-	struct walk w = {};
+	struct walk w = {}, w2;
 	__u64 d, vm;
 
 	if (!from)
-		return WALK_CUT | PATH_LEN;
+		return WALK_LOST;
 	d = from->p;
 	vm = from->mnt;
 	if (!d || !vm)
-		return WALK_CUT | PATH_LEN;
+		return WALK_LOST;
 	w.s = get_scratch();
 	w.d = d;
 	w.mnt = vm - bpf_core_field_offset(struct mount, mnt);
 	w.mnt_root = (__u64)KPTR(vfsmount, vm)->mnt_root;
 	w.root_d = (__u64)fs->root.dentry;
 	w.root_mnt = (__u64)fs->root.mnt;
-	w.pos = PATH_LEN;
+	w2 = w;
 	bpf_loop(WALK_STEPS, walk_step, &w, 0);
-	return (w.pos & 0xffff) | (w.done == 1 ? 0 : WALK_CUT);
+	if (w.done != 1)
+		return WALK_LOST;
+	w2.total = w.len;
+	w2.write = 1;
+	bpf_loop(WALK_STEPS, walk_step, &w2, 0);
+	if (w2.done != 1 || w2.len != w.len)
+		return WALK_LOST;
+	if (w.len > PATH_LEN)
+		return WALK_CUT | PATH_LEN;
+	return w.len;
 }
 
-static __always_inline __u32 walk_path(struct dentry *d, struct vfsmount *vm, int *cut)
+/*
+ * Walks (d, vm); returns the length of the head in scratch, and sets *cut
+ * when the path was longer, *lost when its head is unknown.
+ */
+static __always_inline __u32 walk_path(struct dentry *d, struct vfsmount *vm, int *cut,
+				       int *lost)
 {
 	struct walk_from from = {.p = (__u64)d, .mnt = (__u64)vm};
 	int res = lanner_walk(&from);
 
+	if (res & WALK_LOST) {
+		*lost = 1;
+		return 0;
+	}
 	if (res & WALK_CUT)
 		*cut = 1;
 	return res & 0xffff;
 }
 
-/* Appends the absolute path of (d, vm) as string slot. */
+/*
+ * Appends the absolute path of (d, vm) as string slot, cut flagged; a path
+ * whose head is unknown is left out, its slot empty and flagged.
+ */
 static __always_inline __u32 put_path(__u8 *buf, __u32 pos, int slot, struct dentry *d,
 				      struct vfsmount *vm)
 {
 	struct rec_hdr *h = (void *)buf;
-	__u32 p0 = pos, start;
-	int cut = 0;
+	__u32 p0 = pos, n;
+	int cut = 0, lost = 0;
 
 	if (!d || !vm)
 		return pos;
-	start = walk_path(d, vm, &cut);
-	pos = app_walked(buf, pos, start);
+	n = walk_path(d, vm, &cut, &lost);
+	if (lost) {
+		h->flags |= 1 << slot;
+		return pos;
+	}
+	pos = app_walked(buf, pos, n);
 	if (cut)
 		h->flags |= 1 << slot;
 	set_slen(buf, slot, p0, pos);
@@ -421,6 +477,9 @@ static __always_inline struct file *fd_file(struct task_struct *t, long fd)
  * Appends the user path up as string slot and, when abs, its absolute
  * form as slot + 1: the path itself when it is absolute, else the path of
  * dirfd (or of the working directory for AT_FDCWD), "/" and the path.
+ * When the directory's path is longer than PATH_LEN, the absolute form is
+ * its head alone, flagged cut; when the directory's head is unknown, the
+ * absolute form is left out and flagged.
  */
 static __always_inline __u32 put_upath(__u8 *buf, __u32 pos, int slot, const char *up, int abs,
 				       struct task_struct *t, long dirfd)
@@ -438,8 +497,8 @@ static __always_inline __u32 put_upath(__u8 *buf, __u32 pos, int slot, const cha
 	if (n == 0 || buf[p0 & (REC_HALF - 1)] != '/') {
 		struct dentry *d;
 		struct vfsmount *vm;
-		__u32 start;
-		int cut = 0;
+		__u32 len;
+		int cut = 0, lost = 0;
 
 		if ((int)dirfd == L_AT_FDCWD) {
 			struct fs_struct *fs = t->fs;
@@ -456,11 +515,19 @@ static __always_inline __u32 put_upath(__u8 *buf, __u32 pos, int slot, const cha
 		}
 		if (!d || !vm)
 			return pos;
-		start = walk_path(d, vm, &cut);
-		pos = app_walked(buf, pos, start);
-		pos = app_byte(buf, pos, '/');
-		if (cut)
+		len = walk_path(d, vm, &cut, &lost);
+		if (lost) {
 			h->flags |= 1 << (slot + 1);
+			return pos;
+		}
+		pos = app_walked(buf, pos, len);
+		if (cut) {
+			h->flags |= 1 << (slot + 1);
+			set_slen(buf, slot + 1, a0, pos);
+			return pos;
+		}
+		if (len != 0)
+			pos = app_byte(buf, pos, '/');
 	}
 	pos = app_copy(buf, pos, p0, n);
 	if (h->flags & (1 << slot))
@@ -869,6 +936,54 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 	return 0;
 }
 
+static __always_inline int is_cred(__u32 type)
+{
+	return type == T_SETUID || type == T_SETGID || (type >= T_SETRESUID && type <= T_CAPSET);
+}
+
+/*
+ * Builds and sends the record of a credential syscall returning ret in the
+ * current task t: its arguments and the identity the thread has now, so
+ * that user space follows the change even when the call failed or changed
+ * less than it asked (setfsuid, the -1 of setresuid).
+ */
+static __always_inline int cred_record(__u64 id, __u32 type, long ret, struct task_struct *t,
+				       struct pt_regs *regs)
+{
+	const struct cred *c = t->real_cred;
+	struct rec_cred *r;
+	__u64 a[8] = {};
+	__u8 *buf;
+
+	read_args(regs, a);
+	buf = get_recbuf();
+	if (!buf)
+		return 0;
+	r = (void *)buf;
+	__builtin_memset(r, 0, sizeof(*r));
+	fill_hdr(&r->h, REC_CRED, type, id);
+	r->res = ret;
+	r->arg[0] = a[0];
+	r->arg[1] = a[1];
+	r->arg[2] = a[2];
+	r->arg[3] = a[3];
+	r->arg[4] = a[4];
+	r->arg[5] = a[5];
+	r->uid = c->uid.val;
+	r->euid = c->euid.val;
+	r->suid = c->suid.val;
+	r->fsuid = c->fsuid.val;
+	r->gid = c->gid.val;
+	r->egid = c->egid.val;
+	r->sgid = c->sgid.val;
+	r->fsgid = c->fsgid.val;
+	r->cap_inheritable = c->cap_inheritable.val;
+	r->cap_permitted = c->cap_permitted.val;
+	r->cap_effective = c->cap_effective.val;
+	submit(buf, sizeof(*r));
+	return 0;
+}
+
 /*
  * The syscalls:sys_exit_<name> tracepoint program (attached to the
  * tracepoint of every syscall asked for) and the one for
@@ -920,6 +1035,8 @@ int lanner_tp_exit(struct sc_exit_args *ctx)
 	t = bpf_get_current_task_btf();
 	if (is_compat(t))
 		return 0;
+	if (is_cred(type))
+		return cred_record(id, type, ctx->ret, t, (struct pt_regs *)bpf_task_pt_regs(t));
 	return sys_record(id, type, ctx->ret, t, (struct pt_regs *)bpf_task_pt_regs(t));
 }
 
@@ -963,6 +1080,8 @@ int BPF_PROG(lanner_exit, struct pt_regs *regs, long ret)
 	t = bpf_get_current_task_btf();
 	if (is_compat(t))
 		return 0;
+	if (is_cred(type & SC_TYPE))
+		return cred_record(id, type & SC_TYPE, ret, t, regs);
 	return sys_record(id, type & SC_TYPE, ret, t, regs);
 }
 
@@ -1035,7 +1154,11 @@ static long kn_step(__u32 i, void *vw)
 	return 0;
 }
 
-/* Like lanner_walk, for the kernfs node from->p: its path below the root. */
+/*
+ * Like lanner_walk, for the kernfs node from->p: its path below the root,
+ * written to end at scratch offset PATH_LEN (a cut one keeps its tail,
+ * which names the container); returns where it starts.
+ */
 __noinline int lanner_kn_walk(struct walk_from *from)
 {
 	struct knwalk w = {};
@@ -1047,6 +1170,22 @@ __noinline int lanner_kn_walk(struct walk_from *from)
 	w.pos = PATH_LEN;
 	bpf_loop(KN_STEPS, kn_step, &w, 0);
 	return (w.pos & 0xffff) | (w.done == 1 ? 0 : WALK_CUT);
+}
+
+/* Appends the kernfs path that starts at scratch offset start. */
+static __always_inline __u32 app_kn_walked(__u8 *buf, __u32 pos, __u32 start)
+{
+	struct scratch *s = get_scratch();
+	__u32 n;
+
+	if (!s || !room(buf, pos))
+		return pos;
+	if (start >= PATH_LEN)
+		return app_byte(buf, pos, '/');
+	n = PATH_LEN - start;
+	bpf_probe_read_kernel(buf + (pos & (REC_HALF - 1)), n & (PATH_LEN - 1),
+			      &s->b[start & (PATH_LEN - 1)]);
+	return pos + (n & (PATH_LEN - 1));
 }
 
 static __always_inline __u32 put_cgroup(__u8 *buf, __u32 pos, struct task_struct *t)
@@ -1076,7 +1215,7 @@ static __always_inline __u32 put_cgroup(__u8 *buf, __u32 pos, struct task_struct
 		return pos;
 	from.p = (__u64)kn;
 	res = lanner_kn_walk(&from);
-	pos = app_walked(buf, pos, res & 0xffff);
+	pos = app_kn_walked(buf, pos, res & 0xffff);
 	if (res & WALK_CUT)
 		h->flags |= 1 << S_CGROUP;
 	set_slen(buf, S_CGROUP, p0, pos);
@@ -1165,9 +1304,30 @@ int BPF_PROG(lanner_exec, struct task_struct *t, pid_t old_pid, struct linux_bin
 		st->type = T_UNKNOWN;
 	}
 
+	c = t->cred;
+	mm = t->mm;
 	pos = sizeof(*r);
+	start = mm->arg_start;
+	end = mm->arg_end;
+	if (end > start) {
+		__u64 tail = 0;
+
+		p0 = pos;
+		pos = app_ublock(buf, pos, (void *)start, end - start, ARGV_LEN, S_ARGV);
+		set_slen(buf, S_ARGV, p0, pos);
+		if (end - start > ARGV_LEN)
+			tail = end - start - ARGV_LEN;
+		if (tail > 0) {
+			/* The end of argv too: padding cannot push a command out. */
+			__u64 from = tail > ARGV_LEN ? end - ARGV_LEN : end - tail;
+
+			p0 = pos;
+			pos = app_ublock(buf, pos, (void *)from, tail, ARGV_LEN, S_ARGV_TAIL);
+			set_slen(buf, S_ARGV_TAIL, p0, pos);
+		}
+	}
 	if (room(buf, pos)) {
-		long n = bpf_probe_read_kernel_str(buf + pos, PATH_LEN, bprm->filename);
+		long n = bpf_probe_read_kernel_str(buf + (pos & (REC_HALF - 1)), PATH_LEN, bprm->filename);
 
 		if (n > 0) {
 			r->h.slen[S_FILENAME] = n - 1;
@@ -1175,8 +1335,6 @@ int BPF_PROG(lanner_exec, struct task_struct *t, pid_t old_pid, struct linux_bin
 		}
 	}
 
-	c = t->cred;
-	mm = t->mm;
 	exe = mm->exe_file;
 	if (exe) {
 		struct inode *ino = exe->f_inode;
@@ -1191,13 +1349,6 @@ int BPF_PROG(lanner_exec, struct task_struct *t, pid_t old_pid, struct linux_bin
 	fs = t->fs;
 	pos = put_path(buf, pos, S_CWD, fs->pwd.dentry, fs->pwd.mnt);
 
-	start = mm->arg_start;
-	end = mm->arg_end;
-	if (end > start) {
-		p0 = pos;
-		pos = app_ublock(buf, pos, (void *)start, end - start, ARGV_LEN, S_ARGV);
-		set_slen(buf, S_ARGV, p0, pos);
-	}
 	pos = put_cgroup(buf, pos, t);
 	start = mm->env_start;
 	end = mm->env_end;

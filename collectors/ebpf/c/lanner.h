@@ -14,6 +14,7 @@
 #define REC_FORK 2
 #define REC_EXEC 3
 #define REC_EXIT 4
+#define REC_CRED 5 /* a credential syscall, with the identity it left */
 
 /* Event types; the values are those of event.Type. */
 enum lanner_type {
@@ -62,6 +63,13 @@ enum lanner_type {
 	T_FINIT_MODULE,
 	T_USERFAULTFD,
 	T_MOUNT,
+	T_SETRESUID,
+	T_SETRESGID,
+	T_SETREUID,
+	T_SETREGID,
+	T_SETFSUID,
+	T_SETFSGID,
+	T_CAPSET,
 	T_MAX_SYSCALL, /* first value that is no syscall type */
 };
 
@@ -86,20 +94,24 @@ enum lanner_type {
 #define S_PEER 6   /* unix socket: the peer's address */
 #define S_TEXT 7   /* TEXT_LEN bytes of room for the decoder (socket tuple) */
 
-/* String slots of REC_EXEC records. */
-#define S_FILENAME 0 /* the filename passed to execve */
-#define S_EXE 1      /* absolute path of mm->exe_file */
-#define S_CWD 2      /* absolute path of the working directory */
-#define S_ARGV 3     /* argv, NUL separated */
-#define S_CGROUP 4   /* cgroup path (memory controller, else unified) */
-#define S_ENV 5      /* environment, NUL separated */
+/*
+ * String slots of REC_EXEC records. argv goes first: a long filename, exe
+ * or cwd must not push it out of the record.
+ */
+#define S_ARGV 0      /* argv, NUL separated: its first ARGV_LEN bytes */
+#define S_ARGV_TAIL 1 /* its last ARGV_LEN bytes after those; cut flag: bytes between were left out */
+#define S_FILENAME 2  /* the filename passed to execve */
+#define S_EXE 3       /* absolute path of mm->exe_file */
+#define S_CWD 4       /* absolute path of the working directory */
+#define S_CGROUP 5    /* cgroup path (memory controller, else unified) */
+#define S_ENV 6       /* environment, NUL separated */
 
 /* Bounds. */
 #define PATH_LEN 4096      /* longest path or user string copied */
 #define NAME_LEN 255       /* longest path component */
-#define WALK_STEPS 64      /* dentry/mount steps of one path walk */
+#define WALK_STEPS 8192    /* dentry/mount steps of one path walk */
 #define KN_STEPS 32        /* kernfs levels of the cgroup path */
-#define ARGV_LEN 4096      /* bytes of argv copied */
+#define ARGV_LEN 4096      /* bytes of argv copied from its start, and from its end */
 #define ENV_LEN 4096       /* bytes of the environment copied */
 #define SADDR_LEN 128      /* bytes of a sockaddr copied */
 #define TEXT_LEN 128       /* room reserved in S_TEXT */
@@ -108,7 +120,10 @@ enum lanner_type {
 #define SCRATCH_LEN (2 * PATH_LEN)
 #define STASH_SLOTS 32768  /* saved exec calls, indexed by thread id */
 
-/* rec_hdr.flags: bit i (i < NSTR) says slot i was cut at its bound. */
+/*
+ * rec_hdr.flags: bit i (i < NSTR) says slot i was cut at its bound (a path:
+ * its head was kept; an empty path slot: its head is unknown).
+ */
 #define RF_OVERFLOW (1 << 8) /* a string was left out: the record was full */
 #define RF_FAULT (1 << 9)    /* a user or kernel read failed */
 
@@ -205,6 +220,22 @@ struct rec_exit {
 	__u32 pad;
 };
 
+/*
+ * The record of a credential syscall (setuid, setgid, set{res,re,fs}{u,g}id,
+ * capset): its result and arguments, and the calling thread's credentials
+ * once it returned. It has no strings.
+ */
+struct rec_cred {
+	struct rec_hdr h;
+	__s64 res;
+	__u64 arg[6];
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+};
+
 /* Type and arguments of an exec call, saved at its entry. */
 struct stash {
 	__u64 task; /* the calling task_struct */
@@ -276,5 +307,15 @@ _Static_assert(sizeof(struct rec_fork) == 56, "rec_fork size");
 LANNER_AT(rec_exit, code, 40);
 LANNER_AT(rec_exit, group_dead, 48);
 _Static_assert(sizeof(struct rec_exit) == 56, "rec_exit size");
+LANNER_AT(rec_cred, res, 40);
+LANNER_AT(rec_cred, arg, 48);
+LANNER_AT(rec_cred, uid, 96);
+LANNER_AT(rec_cred, fsuid, 108);
+LANNER_AT(rec_cred, gid, 112);
+LANNER_AT(rec_cred, fsgid, 124);
+LANNER_AT(rec_cred, cap_inheritable, 128);
+LANNER_AT(rec_cred, cap_permitted, 136);
+LANNER_AT(rec_cred, cap_effective, 144);
+_Static_assert(sizeof(struct rec_cred) == 152, "rec_cred size");
 
 #endif

@@ -20,7 +20,7 @@ const (
 
 // matchShellSpawned reports whether an event matches the rule "Shell spawned" (testdata/small/small.yaml:11:3).
 func matchShellSpawned(ev *event.Event) bool {
-	return (check1(ev) && check2(ev) && !check3(ev))
+	return (macroSpawned(ev) && procNameInShells(ev) && !procPnameIn(ev))
 }
 
 // formatShellSpawned appends the output of the rule "Shell spawned".
@@ -59,12 +59,12 @@ func formatShellSpawned(dst []byte, ev *event.Event) []byte {
 
 // condShellSpawned evaluates the condition of the rule "Shell spawned" over what the facts know.
 func condShellSpawned(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check1, "evt.type"), f.Check(check2, "proc.name"), ruleset.TriNot(f.Check(check3, "proc.pname")))
+	return ruleset.TriAnd(f.Check(macroSpawned, "evt.type"), f.Check(procNameInShells, "proc.name"), ruleset.TriNot(f.Check(procPnameIn, "proc.pname")))
 }
 
 // matchSecretRead reports whether an event matches the rule "Secret read" (testdata/small/small.yaml:18:3).
 func matchSecretRead(ev *event.Event) bool {
-	return (check4(ev) && check5(ev) && (check6(ev) || check7(ev)) && !check8(ev) && check9(ev) && !check10(ev))
+	return (evtTypeIn(ev) && evtIsOpenReadIs(ev) && macroSecretFiles(ev) && !procAnameIn(ev) && fdNameGlob(ev) && !fdNamePmatch(ev))
 }
 
 // formatSecretRead appends the output of the rule "Secret read".
@@ -110,12 +110,12 @@ func formatSecretRead(dst []byte, ev *event.Event) []byte {
 
 // condSecretRead evaluates the condition of the rule "Secret read" over what the facts know.
 func condSecretRead(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check4, "evt.type"), f.Check(check5, "evt.is_open_read"), ruleset.TriOr(f.Check(check6, "fd.name"), f.Check(check7, "fd.directory")), ruleset.TriNot(f.Check(check8, "proc.aname")), f.Check(check9, "fd.name"), ruleset.TriNot(f.Check(check10, "fd.name")))
+	return ruleset.TriAnd(f.Check(evtTypeIn, "evt.type"), f.Check(evtIsOpenReadIs, "evt.is_open_read"), macroSecretFilesCond(f), ruleset.TriNot(f.Check(procAnameIn, "proc.aname")), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatch, "fd.name")))
 }
 
 // matchOutbound reports whether an event matches the rule "Outbound" (testdata/small/small.yaml:27:3).
 func matchOutbound(ev *event.Event) bool {
-	return (check11(ev) && check12(ev) && check13(ev) && !check14(ev) && check15(ev) && check16(ev) && (check17(ev) || check18(ev)))
+	return (evtTypeIs(ev) && fdTypecharIn(ev) && fdNetIsNot(ev) && !fdSnetIn(ev) && fdIpIsNot(ev) && fdSportIn(ev) && (evtRawresGe(ev) || evtResIs(ev)))
 }
 
 // formatOutbound appends the output of the rule "Outbound".
@@ -137,19 +137,19 @@ func formatOutbound(dst []byte, ev *event.Event) []byte {
 	}
 	dst = append(dst, " by "...)
 	{
-		dst = ruleset.AppendField(dst, ev, field10, event.Arg{}, transformers11)
+		dst = ruleset.AppendField(dst, ev, field7, event.Arg{}, transformers8)
 	}
 	return dst
 }
 
 // condOutbound evaluates the condition of the rule "Outbound" over what the facts know.
 func condOutbound(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check11, "evt.type"), f.Check(check12, "fd.typechar"), f.Check(check13, "fd.net"), ruleset.TriNot(f.Check(check14, "fd.snet")), f.Check(check15, "fd.ip"), f.Check(check16, "fd.sport"), ruleset.TriOr(f.Check(check17, "evt.rawres"), f.Check(check18, "evt.res")))
+	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(fdTypecharIn, "fd.typechar"), f.Check(fdNetIsNot, "fd.net"), ruleset.TriNot(f.Check(fdSnetIn, "fd.snet")), f.Check(fdIpIsNot, "fd.ip"), f.Check(fdSportIn, "fd.sport"), ruleset.TriOr(f.Check(evtRawresGe, "evt.rawres"), f.Check(evtResIs, "evt.res")))
 }
 
 // matchMisc reports whether an event matches the rule "Misc" (testdata/small/small.yaml:36:3).
 func matchMisc(ev *event.Event) bool {
-	return (check19(ev) && (check20(ev) || check21(ev) || check22(ev) || check23(ev) || check24(ev) || check25(ev) || check26(ev) || check27(ev) || check28(ev)))
+	return (evtTypeIs2(ev) && (fdNameRegex(ev) || fdNameIcontains(ev) || fdNameStartswith(ev) || fdNameEndswith(ev) || procNameIs(ev) || procNameGt(ev) || procEnvHOMEExists(ev) || evtBufferBcontains(ev) || containerMountDestProcIsNot(ev)))
 }
 
 // formatMisc appends the output of the rule "Misc".
@@ -182,16 +182,47 @@ func formatMisc(dst []byte, ev *event.Event) []byte {
 
 // condMisc evaluates the condition of the rule "Misc" over what the facts know.
 func condMisc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(check19, "evt.type"), ruleset.TriOr(f.Check(check20, "fd.name"), f.Check(check21, "fd.name"), f.Check(check22, "fd.name"), f.Check(check23, "fd.name"), f.Check(check24, "proc.name", "proc.pname"), f.Check(check25, "proc.name"), f.Check(check26, "proc.env[HOME]"), f.Check(check27, "evt.buffer"), f.Check(check28, "container.mount.dest[/proc*]")))
+	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), ruleset.TriOr(f.Check(fdNameRegex, "fd.name"), f.Check(fdNameIcontains, "fd.name"), f.Check(fdNameStartswith, "fd.name"), f.Check(fdNameEndswith, "fd.name"), f.Check(procNameIs, "proc.name", "proc.pname"), f.Check(procNameGt, "proc.name"), f.Check(procEnvHOMEExists, "proc.env[HOME]"), f.Check(evtBufferBcontains, "evt.buffer"), f.Check(containerMountDestProcIsNot, "container.mount.dest[/proc*]")))
+}
+
+// matchSecretReadByAShell reports whether an event matches the rule "Secret read by a shell" (testdata/small/small.yaml:56:3).
+func matchSecretReadByAShell(ev *event.Event) bool {
+	return (evtTypeIs2(ev) && macroSecretFiles(ev) && procNameInLoginShells(ev))
+}
+
+// formatSecretReadByAShell appends the output of the rule "Secret read by a shell".
+func formatSecretReadByAShell(dst []byte, ev *event.Event) []byte {
+	dst = append(dst, "shell "...)
+	{
+		v, ok := event.ProcName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	dst = append(dst, " read "...)
+	{
+		v, ok := event.FDName(ev, event.Arg{})
+		dst = ruleset.AppendString(dst, v, ok)
+	}
+	return dst
+}
+
+// condSecretReadByAShell evaluates the condition of the rule "Secret read by a shell" over what the facts know.
+func condSecretReadByAShell(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), macroSecretFilesCond(f), f.Check(procNameInLoginShells, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(never, "proc.pname"), f.Check(procNameIs2, "proc.name"))))
 }
 
 // Rules are the compiled rules, in load order.
 var Rules = []*ruleset.Rule{{
-	Cond:       condShellSpawned,
-	CondFields: []string{"evt.type", "proc.name", "proc.pname"},
-	Desc:       "a shell started",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeExecve, event.TypeExecveat},
+	Name:      "Shell spawned",
+	Desc:      "a shell started",
+	Condition: "spawned and proc.name in (shells) and not proc.pname in (sshd, login, tmux, screen)",
+	Output:    "shell %proc.name started by %proc.pname (cmdline=%proc.cmdline gp=%proc.aname[2] tty=%proc.tty)",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	Tags:      []string{"host", "process", "T1059"},
+	File:      "testdata/small/small.yaml",
+	Line:      11,
+	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
 		Key:   "proc.name",
@@ -212,20 +243,21 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("proc.tty"),
 		Key:   "proc.tty",
 	}},
-	File:     "testdata/small/small.yaml",
-	Format:   formatShellSpawned,
-	Line:     11,
-	Match:    matchShellSpawned,
-	Name:     "Shell spawned",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
-	Tags:     []string{"host", "process", "T1059"},
+	CondFields: []string{"evt.type", "proc.name", "proc.pname"},
+	Match:      matchShellSpawned,
+	Format:     formatShellSpawned,
+	Cond:       condShellSpawned,
 }, {
-	Cond:       condSecretRead,
-	CondFields: []string{"evt.is_open_read", "evt.type", "fd.directory", "fd.name", "proc.aname"},
-	Desc:       "a secret file opened for reading",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
+	Name:      "Secret read",
+	Desc:      "a secret file opened for reading",
+	Condition: "evt.type in (open, openat, openat2) and evt.is_open_read = true and secret_files and not proc.aname in (sshd, sudo) and fd.name glob '/etc/*' and not fd.name pmatch (/etc/ssl, /opt/*/keys)",
+	Output:    "%evt.time %12proc.name read %fd.name (%evt.arg.flags) user=%user.name uid=%user.uid",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	File:      "testdata/small/small.yaml",
+	Line:      18,
+	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.time"),
 		Key:   "evt.time",
@@ -251,19 +283,21 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("user.uid"),
 		Key:   "user.uid",
 	}},
-	File:     "testdata/small/small.yaml",
-	Format:   formatSecretRead,
-	Line:     18,
-	Match:    matchSecretRead,
-	Name:     "Secret read",
-	Priority: ruleset.Warning,
-	Source:   "syscall",
+	CondFields: []string{"evt.is_open_read", "evt.type", "fd.directory", "fd.name", "proc.aname"},
+	Match:      matchSecretRead,
+	Format:     formatSecretRead,
+	Cond:       condSecretRead,
 }, {
-	Cond:       condOutbound,
-	CondFields: []string{"evt.rawres", "evt.res", "evt.type", "fd.ip", "fd.net", "fd.snet", "fd.sport", "fd.typechar"},
-	Desc:       "outbound connection off the local networks",
-	Enabled:    true,
-	EvtTypes:   []event.Type{event.TypeConnect},
+	Name:      "Outbound",
+	Desc:      "outbound connection off the local networks",
+	Condition: "evt.type = connect and fd.typechar in (4, 6) and fd.net != 127.0.0.0/8 and not fd.snet in (10.0.0.0/8, 192.168.0.0/16) and fd.ip != 0.0.0.0 and fd.sport in (80, 443, https) and (evt.rawres >= 0 or evt.res = EINPROGRESS)",
+	Output:    "connection %fd.name to %fd.sip:%fd.sport by %tolower(proc.name)",
+	Priority:  ruleset.Notice,
+	Source:    "syscall",
+	Enabled:   true,
+	File:      "testdata/small/small.yaml",
+	Line:      27,
+	EvtTypes:  []event.Type{event.TypeConnect},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
 		Key:   "fd.name",
@@ -278,19 +312,21 @@ var Rules = []*ruleset.Rule{{
 		Key:          "tolower(proc.name)",
 		Transformers: []string{"tolower"},
 	}},
-	File:     "testdata/small/small.yaml",
-	Format:   formatOutbound,
-	Line:     27,
-	Match:    matchOutbound,
-	Name:     "Outbound",
-	Priority: ruleset.Notice,
-	Source:   "syscall",
+	CondFields: []string{"evt.rawres", "evt.res", "evt.type", "fd.ip", "fd.net", "fd.snet", "fd.sport", "fd.typechar"},
+	Match:      matchOutbound,
+	Format:     formatOutbound,
+	Cond:       condOutbound,
 }, {
-	Cond:       condMisc,
-	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
-	Desc:       "the remaining operators",
-	Enabled:    false,
-	EvtTypes:   []event.Type{event.TypeOpenat},
+	Name:      "Misc",
+	Desc:      "the remaining operators",
+	Condition: "evt.type = openat and (fd.name regex '/tmp/[a-z]+' or fd.name icontains TMP or fd.name startswith oneof (/a, /b) or fd.name endswith allof (x, xx) or proc.name = val(proc.pname) or len(proc.name) > 10 or proc.env[HOME] exists or evt.buffer bcontains 6869 or container.mount.dest[/proc*] != N/A)",
+	Output:    "misc %proc.env[HOME] %container.mount.dest[/proc*] %evt.buffer",
+	Priority:  ruleset.Debug,
+	Source:    "syscall",
+	Enabled:   false,
+	File:      "testdata/small/small.yaml",
+	Line:      36,
+	EvtTypes:  []event.Type{event.TypeOpenat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
 			Index: -1,
@@ -311,21 +347,45 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("evt.buffer"),
 		Key:   "evt.buffer",
 	}},
-	File:     "testdata/small/small.yaml",
-	Format:   formatMisc,
-	Line:     36,
-	Match:    matchMisc,
-	Name:     "Misc",
-	Priority: ruleset.Debug,
-	Source:   "syscall",
+	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
+	Match:      matchMisc,
+	Format:     formatMisc,
+	Cond:       condMisc,
+}, {
+	Name:      "Secret read by a shell",
+	Desc:      "a macro used again, constant conditions and a set equal to another",
+	Condition: "evt.type = openat and secret_files and proc.name in (login_shells) and not never_expected and not (proc.pname in (no_binaries) and proc.name = sh)",
+	Output:    "shell %proc.name read %fd.name",
+	Priority:  ruleset.Warning,
+	Source:    "syscall",
+	Enabled:   true,
+	File:      "testdata/small/small.yaml",
+	Line:      56,
+	EvtTypes:  []event.Type{event.TypeOpenat},
+	Fields: []ruleset.OutputField{{
+		Field: event.MustField("proc.name"),
+		Key:   "proc.name",
+	}, {
+		Field: event.MustField("fd.name"),
+		Key:   "fd.name",
+	}},
+	CondFields: []string{"evt.type", "fd.directory", "fd.name", "proc.name", "proc.pname"},
+	Match:      matchSecretReadByAShell,
+	Format:     formatSecretReadByAShell,
+	Cond:       condSecretReadByAShell,
 }}
 
-// check1: evt.type in (execve, execveat)
-func check1(ev *event.Event) bool {
+// Skipped counts, by source, the rules of the rules files left out because
+// their source is not supported.
+var Skipped = map[string]int{}
+
+// macroSpawned is the macro spawned (testdata/small/small.yaml:5): evt.type in (execve, execveat)
+func macroSpawned(ev *event.Event) bool {
 	return ev.Type == event.TypeExecve || ev.Type == event.TypeExecveat
 }
 
-func in1(v string) bool {
+// listShells reports whether v is an item of shells.
+func listShells(v string) bool {
 	switch v {
 	case "bash", "sh", "zsh":
 		return true
@@ -333,16 +393,16 @@ func in1(v string) bool {
 	return false
 }
 
-// check2: proc.name in (bash, sh, zsh)
-func check2(ev *event.Event) bool {
+// procNameInShells: proc.name in (bash, sh, zsh) (testdata/small/small.yaml:13)
+func procNameInShells(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in1(v)
+	return listShells(v)
 }
 
-func in2(v string) bool {
+func in1(v string) bool {
 	switch v {
 	case "login", "screen", "sshd", "tmux":
 		return true
@@ -350,22 +410,22 @@ func in2(v string) bool {
 	return false
 }
 
-// check3: proc.pname in (sshd, login, tmux, screen)
-func check3(ev *event.Event) bool {
+// procPnameIn: proc.pname in (sshd, login, tmux, screen) (testdata/small/small.yaml:13)
+func procPnameIn(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in2(v)
+	return in1(v)
 }
 
-// check4: evt.type in (open, openat, openat2)
-func check4(ev *event.Event) bool {
+// evtTypeIn: evt.type in (open, openat, openat2) (testdata/small/small.yaml:21)
+func evtTypeIn(ev *event.Event) bool {
 	return ev.Type == event.TypeOpen || ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2
 }
 
-// check5: evt.is_open_read = true
-func check5(ev *event.Event) bool {
+// evtIsOpenReadIs: evt.is_open_read = true (testdata/small/small.yaml:21)
+func evtIsOpenReadIs(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenRead(ev, event.Arg{})
 	if !ok {
 		return false
@@ -373,8 +433,8 @@ func check5(ev *event.Event) bool {
 	return v == true
 }
 
-// check6: fd.name in (/etc/shadow, /etc/gshadow)
-func check6(ev *event.Event) bool {
+// fdNameIn: fd.name in (/etc/shadow, /etc/gshadow) (testdata/small/small.yaml:9)
+func fdNameIn(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -382,8 +442,8 @@ func check6(ev *event.Event) bool {
 	return (v == "/etc/shadow" || v == "/etc/gshadow")
 }
 
-// check7: fd.directory in (/etc/sudoers.d)
-func check7(ev *event.Event) bool {
+// fdDirectoryIn: fd.directory in (/etc/sudoers.d) (testdata/small/small.yaml:9)
+func fdDirectoryIn(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -391,8 +451,13 @@ func check7(ev *event.Event) bool {
 	return v == "/etc/sudoers.d"
 }
 
-// check8: proc.aname in (sshd, sudo)
-func check8(ev *event.Event) bool {
+// macroSecretFiles reports whether an event satisfies the macro secret_files (testdata/small/small.yaml:8).
+func macroSecretFiles(ev *event.Event) bool {
+	return (fdNameIn(ev) || fdDirectoryIn(ev))
+}
+
+// procAnameIn: proc.aname in (sshd, sudo) (testdata/small/small.yaml:22)
+func procAnameIn(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
 			Index: i,
@@ -408,8 +473,8 @@ func check8(ev *event.Event) bool {
 	return false
 }
 
-// check9: fd.name glob "/etc/*"
-func check9(ev *event.Event) bool {
+// fdNameGlob: fd.name glob "/etc/*" (testdata/small/small.yaml:22)
+func fdNameGlob(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -417,24 +482,29 @@ func check9(ev *event.Event) bool {
 	return match.Glob("/etc/*", v)
 }
 
-var prefixes3 = match.NewPathPrefixes("/etc/ssl", "/opt/*/keys")
+var prefixes2 = match.NewPathPrefixes("/etc/ssl", "/opt/*/keys")
 
-// check10: fd.name pmatch (/etc/ssl, /opt/*/keys)
-func check10(ev *event.Event) bool {
+// fdNamePmatch: fd.name pmatch (/etc/ssl, /opt/*/keys) (testdata/small/small.yaml:23)
+func fdNamePmatch(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes3.Match(v)
+	return prefixes2.Match(v)
 }
 
-// check11: evt.type = connect
-func check11(ev *event.Event) bool {
+// macroSecretFilesCond evaluates the macro secret_files (testdata/small/small.yaml:8) over what the facts know.
+func macroSecretFilesCond(f *ruleset.Facts) ruleset.Tri {
+	return ruleset.TriOr(f.Check(fdNameIn, "fd.name"), f.Check(fdDirectoryIn, "fd.directory"))
+}
+
+// evtTypeIs: evt.type = connect (testdata/small/small.yaml:30)
+func evtTypeIs(ev *event.Event) bool {
 	return ev.Type == event.TypeConnect
 }
 
-// check12: fd.typechar in (4, 6)
-func check12(ev *event.Event) bool {
+// fdTypecharIn: fd.typechar in (4, 6) (testdata/small/small.yaml:30)
+func fdTypecharIn(ev *event.Event) bool {
 	v, ok := event.FDTypechar(ev, event.Arg{})
 	if !ok {
 		return false
@@ -442,42 +512,40 @@ func check12(ev *event.Event) bool {
 	return (v == "4" || v == "6")
 }
 
-var nets4 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
-var nets5 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
+var nets3 = match.NewNetSet(netip.MustParsePrefix("127.0.0.0/8"))
 
-// check13: fd.net != 127.0.0.0/8
-func check13(ev *event.Event) bool {
+// fdNetIsNot: fd.net != 127.0.0.0/8 (testdata/small/small.yaml:30)
+func fdNetIsNot(ev *event.Event) bool {
 	c, s, ok := event.FDIP(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return !(nets4.Contains(c)) && !(nets5.Contains(s))
+	return !(nets3.Contains(c)) && !(nets3.Contains(s))
 }
 
-var nets6 = match.NewNetSet(netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16"))
+var nets4 = match.NewNetSet(netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16"))
 
-// check14: fd.snet in (10.0.0.0/8, 192.168.0.0/16)
-func check14(ev *event.Event) bool {
+// fdSnetIn: fd.snet in (10.0.0.0/8, 192.168.0.0/16) (testdata/small/small.yaml:31)
+func fdSnetIn(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return nets6.Contains(v)
+	return nets4.Contains(v)
 }
 
-var addr7 = netip.MustParseAddr("0.0.0.0")
-var addr8 = netip.MustParseAddr("0.0.0.0")
+var addr5 = netip.MustParseAddr("0.0.0.0")
 
-// check15: fd.ip != 0.0.0.0
-func check15(ev *event.Event) bool {
+// fdIpIsNot: fd.ip != 0.0.0.0 (testdata/small/small.yaml:31)
+func fdIpIsNot(ev *event.Event) bool {
 	c, s, ok := event.FDIP(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return !(c == addr7) && !(s == addr8)
+	return !(c == addr5) && !(s == addr5)
 }
 
-func in9(v int64) bool {
+func in6(v int64) bool {
 	switch v {
 	case int64(80), int64(443):
 		return true
@@ -485,17 +553,17 @@ func in9(v int64) bool {
 	return false
 }
 
-// check16: fd.sport in (80, 443, https)
-func check16(ev *event.Event) bool {
+// fdSportIn: fd.sport in (80, 443, https) (testdata/small/small.yaml:32)
+func fdSportIn(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in9(v)
+	return in6(v)
 }
 
-// check17: evt.rawres >= 0
-func check17(ev *event.Event) bool {
+// evtRawresGe: evt.rawres >= 0 (testdata/small/small.yaml:32)
+func evtRawresGe(ev *event.Event) bool {
 	v, ok := event.EvtRawres(ev, event.Arg{})
 	if !ok {
 		return false
@@ -503,8 +571,8 @@ func check17(ev *event.Event) bool {
 	return v >= int64(0)
 }
 
-// check18: evt.res = EINPROGRESS
-func check18(ev *event.Event) bool {
+// evtResIs: evt.res = EINPROGRESS (testdata/small/small.yaml:32)
+func evtResIs(ev *event.Event) bool {
 	v, ok := event.EvtRes(ev, event.Arg{})
 	if !ok {
 		return false
@@ -512,27 +580,27 @@ func check18(ev *event.Event) bool {
 	return v == "EINPROGRESS"
 }
 
-var field10 = event.MustField("proc.name")
-var transformers11 = []string{"tolower"}
+var field7 = event.MustField("proc.name")
+var transformers8 = []string{"tolower"}
 
-// check19: evt.type = openat
-func check19(ev *event.Event) bool {
+// evtTypeIs2: evt.type = openat (testdata/small/small.yaml:39)
+func evtTypeIs2(ev *event.Event) bool {
 	return ev.Type == event.TypeOpenat
 }
 
-var regex12 = regexp.MustCompile("^(?:/tmp/[a-z]+)$")
+var regex9 = regexp.MustCompile("^(?:/tmp/[a-z]+)$")
 
-// check20: fd.name regex "/tmp/[a-z]+"
-func check20(ev *event.Event) bool {
+// fdNameRegex: fd.name regex "/tmp/[a-z]+" (testdata/small/small.yaml:39)
+func fdNameRegex(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return regex12.MatchString(v)
+	return regex9.MatchString(v)
 }
 
-// check21: fd.name icontains TMP
-func check21(ev *event.Event) bool {
+// fdNameIcontains: fd.name icontains TMP (testdata/small/small.yaml:39)
+func fdNameIcontains(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -540,8 +608,8 @@ func check21(ev *event.Event) bool {
 	return match.ContainsFold(v, "TMP")
 }
 
-// check22: fd.name startswith oneof (/a, /b)
-func check22(ev *event.Event) bool {
+// fdNameStartswith: fd.name startswith oneof (/a, /b) (testdata/small/small.yaml:40)
+func fdNameStartswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -549,8 +617,8 @@ func check22(ev *event.Event) bool {
 	return (strings.HasPrefix(v, "/a") || strings.HasPrefix(v, "/b"))
 }
 
-// check23: fd.name endswith allof (x, xx)
-func check23(ev *event.Event) bool {
+// fdNameEndswith: fd.name endswith allof (x, xx) (testdata/small/small.yaml:40)
+func fdNameEndswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
@@ -558,7 +626,7 @@ func check23(ev *event.Event) bool {
 	return (strings.HasSuffix(v, "x") && strings.HasSuffix(v, "xx"))
 }
 
-func right13(ev *event.Event, v string) bool {
+func right10(ev *event.Event, v string) bool {
 	r, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
 		return false
@@ -566,30 +634,30 @@ func right13(ev *event.Event, v string) bool {
 	return v == r
 }
 
-// check24: proc.name = val(proc.pname)
-func check24(ev *event.Event) bool {
+// procNameIs: proc.name = val(proc.pname) (testdata/small/small.yaml:41)
+func procNameIs(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return right13(ev, v)
+	return right10(ev, v)
 }
 
-var field14 = event.MustField("proc.name")
-var transformers15 = []string{"len"}
+var field11 = event.MustField("proc.name")
+var transformers12 = []string{"len"}
 
-// check25: len(proc.name) > 10
-func check25(ev *event.Event) bool {
-	x16 := ruleset.Extract(ev, field14, event.Arg{}, transformers15)
-	v, ok := x16.Int, x16.OK
+// procNameGt: len(proc.name) > 10 (testdata/small/small.yaml:41)
+func procNameGt(ev *event.Event) bool {
+	x13 := ruleset.Extract(ev, field11, event.Arg{}, transformers12)
+	v, ok := x13.Int, x13.OK
 	if !ok {
 		return false
 	}
 	return v > int64(10)
 }
 
-// check26: proc.env[HOME] exists
-func check26(ev *event.Event) bool {
+// procEnvHOMEExists: proc.env[HOME] exists (testdata/small/small.yaml:41)
+func procEnvHOMEExists(ev *event.Event) bool {
 	_, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
 		Key:   "HOME",
@@ -598,19 +666,19 @@ func check26(ev *event.Event) bool {
 	return ok
 }
 
-var bytes17 = []byte("hi")
+var bytes14 = []byte("hi")
 
-// check27: evt.buffer bcontains 6869
-func check27(ev *event.Event) bool {
+// evtBufferBcontains: evt.buffer bcontains 6869 (testdata/small/small.yaml:42)
+func evtBufferBcontains(ev *event.Event) bool {
 	v, ok := event.EvtBuffer(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return bytes.Contains(v, bytes17)
+	return bytes.Contains(v, bytes14)
 }
 
-// check28: container.mount.dest[/proc*] != N/A
-func check28(ev *event.Event) bool {
+// containerMountDestProcIsNot: container.mount.dest[/proc*] != N/A (testdata/small/small.yaml:42)
+func containerMountDestProcIsNot(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
 		Key:   "/proc*",
@@ -620,4 +688,27 @@ func check28(ev *event.Event) bool {
 		return false
 	}
 	return v != "N/A"
+}
+
+// procNameInLoginShells: proc.name in (zsh, sh, bash) (testdata/small/small.yaml:59)
+func procNameInLoginShells(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listShells(v)
+}
+
+// never is a check that holds for no event, such as a comparison with an empty list.
+func never(*event.Event) bool {
+	return false
+}
+
+// procNameIs2: proc.name = sh (testdata/small/small.yaml:60)
+func procNameIs2(ev *event.Event) bool {
+	v, ok := event.ProcName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "sh"
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// falcoCommandLine is Falco's command line turned into Lanner's.
+type falcoCommandLine struct {
+	args      []string // Lanner's arguments, for kong
+	overrides []string // -o key=value, in order
+	notes     []string // flags accepted that change nothing here
+}
+
+// falcoArgs rewrites a command line in Falco's conventions into Lanner's.
+// -o key=value may appear anywhere. Other Falco flags apply when no
+// subcommand comes first:
+//
+//	--version        version
+//	-L               rules list --desc (--json with -o json_output=true)
+//	-l RULE          rules describe RULE
+//	-V FILE          rules check FILE (repeatable)
+//	--list[=SOURCE]  fields
+//	-M SECONDS       run --duration SECONDS
+//	-c FILE          run --config FILE
+//	-U, -A           accepted, no effect
+//
+// and anything else is given to run, so that `lanner -c falco.yaml -M 60`
+// monitors as `falco -c falco.yaml -M 60` does. A command line with no
+// argument at all is left as it is (kong prints the usage).
+func falcoArgs(args []string) (falcoCommandLine, error) {
+	var fc falcoCommandLine
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i:]...)
+			i = len(args)
+		case a == "-o" || a == "--option":
+			if i+1 >= len(args) {
+				return fc, fmt.Errorf("%s: want key=value", a)
+			}
+			fc.overrides = append(fc.overrides, args[i+1])
+			i++
+		case strings.HasPrefix(a, "--option="):
+			fc.overrides = append(fc.overrides, strings.TrimPrefix(a, "--option="))
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) == 0 || !strings.HasPrefix(rest[0], "-") {
+		if len(rest) == 0 && len(fc.overrides) > 0 {
+			rest = []string{"run"}
+		}
+		fc.args = rest
+		return fc, nil
+	}
+	var action, run, checks []string
+	setAction := func(a ...string) error {
+		if action != nil {
+			return fmt.Errorf("%s and %s cannot be given together", action[len(action)-1], a[len(a)-1])
+		}
+		action = a
+		return nil
+	}
+	value := func(i int, flag string) (string, error) {
+		if i+1 >= len(rest) {
+			return "", fmt.Errorf("%s needs a value", flag)
+		}
+		return rest[i+1], nil
+	}
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		var err error
+		switch {
+		case a == "-h" || a == "--help":
+			fc.args = []string{"--help"}
+			return fc, nil
+		case a == "--version":
+			err = setAction("version")
+		case a == "-L":
+			l := []string{"rules", "list", "--desc"}
+			if jsonOverride(fc.overrides) {
+				l = []string{"rules", "list", "--json"}
+			}
+			err = setAction(l...)
+		case a == "-l":
+			var rule string
+			if rule, err = value(i, a); err == nil {
+				err = setAction("rules", "describe", rule)
+				i++
+			}
+		case a == "-V" || a == "--validate":
+			var f string
+			if f, err = value(i, a); err == nil {
+				checks = append(checks, f)
+				i++
+			}
+		case a == "--list" || strings.HasPrefix(a, "--list="):
+			if src, ok := strings.CutPrefix(a, "--list="); ok && src != "syscall" {
+				return fc, fmt.Errorf("--list=%s: Lanner has only the fields of source syscall", src)
+			}
+			err = setAction("fields")
+		case a == "-M":
+			var s string
+			if s, err = value(i, a); err == nil {
+				n, perr := strconv.ParseUint(s, 10, 32)
+				if perr != nil {
+					return fc, fmt.Errorf("-M %q: want a number of seconds", s)
+				}
+				run = append(run, "--duration", strconv.FormatUint(n, 10)+"s")
+				i++
+			}
+		case a == "-c":
+			var f string
+			if f, err = value(i, a); err == nil {
+				run = append(run, "--config", f)
+				i++
+			}
+		case a == "-U" || a == "--unbuffered":
+			fc.notes = append(fc.notes, a+": Lanner writes every alert as it is raised; nothing to unbuffer")
+		case a == "-A":
+			fc.notes = append(fc.notes, "-A: Lanner watches every event type its rules need; there is no set left out by default")
+		default:
+			run = append(run, a)
+		}
+		if err != nil {
+			return fc, err
+		}
+	}
+	if len(checks) > 0 {
+		if err := setAction(append([]string{"rules", "check"}, checks...)...); err != nil {
+			return fc, err
+		}
+	}
+	if action != nil {
+		fc.args = action
+		return fc, nil
+	}
+	fc.args = append([]string{"run"}, run...)
+	return fc, nil
+}
+
+// jsonOverride reports whether -o json_output=true was given.
+func jsonOverride(overrides []string) bool {
+	for _, o := range overrides {
+		if k, v, ok := strings.Cut(o, "="); ok && strings.TrimSpace(k) == "json_output" {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			return err == nil && b
+		}
+	}
+	return false
+}
