@@ -218,6 +218,20 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 			b.WriteByte(')')
 		}
 		return true
+	case isIDParam(id):
+		// A user or group id: the number, then its name when known.
+		n, ok := rawArg(ev, id)
+		if !ok {
+			return false
+		}
+		num := strconv.FormatUint(uint64(uint32(n)), 10)
+		b.WriteString(num)
+		if name, ok := argText(ev, id); ok && name != num {
+			b.WriteByte('(')
+			b.WriteString(name)
+			b.WriteByte(')')
+		}
+		return true
 	case id == ArgIDRes && ev.Res < 0:
 		b.WriteString(strconv.FormatInt(ev.Res, 10))
 		b.WriteByte('(')
@@ -228,6 +242,15 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 	v, ok := argText(ev, id)
 	b.WriteString(v)
 	return ok
+}
+
+// isIDParam reports whether parameter id is a user or group id.
+func isIDParam(id ArgID) bool {
+	switch id {
+	case ArgIDUID, ArgIDGID, ArgIDRuid, ArgIDEuid, ArgIDSuid, ArgIDRgid, ArgIDEgid, ArgIDSgid:
+		return true
+	}
+	return false
 }
 
 // returnsFD reports whether calls of type t return the descriptor their fd
@@ -503,7 +526,7 @@ func ProcStartTS(ev *Event, _ Arg) (int64, bool) {
 	return ev.Proc.StartTime, true
 }
 func ProcIsExeUpperLayer(ev *Event, _ Arg) (bool, bool) {
-	if ev.Proc == nil {
+	if ev.Proc == nil || ev.Proc.ExeFlagsUnknown {
 		return false, false
 	}
 	return ev.Proc.ExeUpperLayer, true
@@ -515,7 +538,7 @@ func ProcIsExeFromMemfd(ev *Event, _ Arg) (bool, bool) {
 	return ev.Proc.ExeFromMemfd, true
 }
 func ProcIsExeWritable(ev *Event, _ Arg) (bool, bool) {
-	if ev.Proc == nil {
+	if ev.Proc == nil || ev.Proc.ExeFlagsUnknown {
 		return false, false
 	}
 	return ev.Proc.ExeWritable, true

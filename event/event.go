@@ -68,8 +68,12 @@ type Process struct {
 	ExeUpperLayer bool // executable lives in an overlayfs upper layer
 	ExeFromMemfd  bool
 	ExeWritable   bool
-	ExeInoCtime   int64 // ns; 0 when unknown
-	ExeInoMtime   int64
+	// ExeFlagsUnknown: whether the executable is writable or lives in an
+	// upper layer is not known (the collector did not say); the fields
+	// proc.is_exe_writable and proc.is_exe_upper_layer are then absent.
+	ExeFlagsUnknown bool
+	ExeInoCtime     int64 // ns; 0 when unknown
+	ExeInoMtime     int64
 
 	Parent        *Process // nil when unknown or at the top
 	SessionLeader *Process

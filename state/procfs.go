@@ -101,6 +101,9 @@ func (t *Tables) read(pid int64) *entry {
 		if exe, err := os.Readlink(dir + "/exe"); err == nil {
 			p.ExePath = exe
 			p.ExeFromMemfd = strings.HasPrefix(exe, "/memfd:")
+			// /proc does not say whether the executable is writable by
+			// the process's user or on an upper layer.
+			p.ExeFlagsUnknown = true
 			var sb syscall.Stat_t
 			if syscall.Stat(dir+"/exe", &sb) == nil {
 				p.ExeInoCtime = sb.Ctim.Nano()

@@ -511,6 +511,7 @@ func (t *Tables) exec(r *collectors.Record) {
 	p.LoginUID = x.LoginUID
 	p.CapPermitted, p.CapEffective, p.CapInheritable = x.CapPermitted, x.CapEffective, x.CapInheritable
 	p.ExeUpperLayer, p.ExeFromMemfd, p.ExeWritable = x.ExeUpperLayer, x.ExeFromMemfd, x.ExeWritable
+	p.ExeFlagsUnknown = x.ExeFlagsUnknown
 	p.ExeInoCtime, p.ExeInoMtime = x.ExeInoCtime, x.ExeInoMtime
 
 	if x.CgroupPath != "" {

@@ -781,6 +781,8 @@ func (d *decoder) exec(a *reassembler, r *collectors.Record) result {
 	}
 	x.ExePath = s.exe
 	x.Comm = s.comm
+	x.ExeFlagsUnknown = true // audit does not say
+	x.ExeFromMemfd = strings.HasPrefix(s.exe, "/memfd:")
 	x.Args = append(x.Args, event.CutArgs(d.args)...)
 	x.Cwd = event.CutPath(d.cwd)
 	x.PPID = s.ppid

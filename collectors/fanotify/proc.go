@@ -36,6 +36,7 @@ func (p *procReader) readExec(pid int64, ex *collectors.Exec) (alive, argv bool)
 	if s, err := os.Readlink(p.path(pid, "exe")); err == nil {
 		ex.ExePath = strings.TrimSuffix(s, " (deleted)")
 		ex.ExeFromMemfd = strings.HasPrefix(s, "/memfd:")
+		ex.ExeFlagsUnknown = true // /proc does not say
 	}
 	// An exiting process's cmdline reads empty: its memory is gone.
 	// (A program run with no arguments at all has argv[0] = "".)
