@@ -57,7 +57,7 @@ func TestDecodeExec(t *testing.T) {
 		Filename: "/usr/bin/cat", ExePath: "/usr/bin/cat", Comm: "cat",
 		Args: []string{"cat", "hostname"}, Cwd: "/etc", PPID: 31622,
 		UID: 0, GID: 0, LoginUID: unsetLoginUID,
-		CapPermitted: 0x1fffeffffff, CapEffective: 0x1fffeffffff,
+		CapPermitted: 0x1fffeffffff, CapEffective: 0x1fffeffffff, ExeFlagsUnknown: true,
 	}
 	if r.Kind != collectors.KindExec || r.PID != 31632 || r.TID != 31632 || r.Time != ts(1795768241, 392) {
 		t.Errorf("record %+v", r)
@@ -180,19 +180,19 @@ func TestDecodeDirFDOpenat2(t *testing.T) {
 	rdonly := event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeOpenat2, Res: 6,
-			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Path: "/etc/shadow"}},
 		event.Event{Type: event.TypeOpenat, Res: 6,
-			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc", Dev: 0xfe00, Ino: 19},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
 		event.Event{Type: event.TypeOpenat, Res: 7,
-			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: 6, Path: "shadow"}},
 		event.Event{Type: event.TypeOpenat, Res: 6,
-			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc", Dev: 0xfe00, Ino: 19},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
 		event.Event{Type: event.TypeOpenat2, Res: 7,
-			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: 6, Path: "../etc/shadow"}},
 	)
 	if a.dec.unresolved != 0 {
