@@ -26,11 +26,18 @@ import (
 // ../shared/parity/falco-alerts.jsonl). Every field of a matched pair must
 // have the same value, but for the intentional differences below.
 //
-// Under eBPF nothing else may differ. Under audit and fanotify, a Falco
-// alert may go unmatched only when the collector's capabilities (what its
-// coverage report is made of) say it does not see that event type, and a
-// field may differ only when they say the collector leaves it absent; and
-// the capabilities must be exact: a field said to be absent must be absent.
+// Beyond those, a field may differ only when the collector's capabilities
+// (what its coverage report is made of) say it leaves the field absent, or
+// when testdata/parity_known_gaps.txt lists it for that collector and rule
+// as a known gap, with its reason; and a Falco alert may go unmatched only
+// when the capabilities say the collector does not see that event type.
+// The capabilities must be exact: a field said to be absent must be absent.
+// The number of matched alerts must not fall below parityFloor.
+//
+// fanotify sees effects, not calls, so which alerts of a process it raises
+// varies from run to run: there, alerts are paired only on their
+// identifying fields, unmatched alerts are only printed, and the field
+// differences of the pairs are judged.
 func TestLiveParity(t *testing.T) {
 	testutil.LockKernel(t)
 	actions := testutil.Shared(t, "parity/actions.sh")
@@ -43,6 +50,7 @@ func TestLiveParity(t *testing.T) {
 	}
 	overlay := testutil.CompileOverlay(t, "compiled", "compiled", testutil.Shared(t, "parity/parity_rules.yaml"))
 	bin := testutil.BuildLanner(t, overlay)
+	gaps := readKnownGaps(t, "testdata/parity_known_gaps.txt")
 	for _, collector := range []string{"ebpf", "audit", "fanotify"} {
 		t.Run(collector, func(t *testing.T) {
 			l := startLanner(t, bin, "--collector", collector, "--rule-matching", "all")
@@ -51,20 +59,69 @@ func TestLiveParity(t *testing.T) {
 			}
 			runParityActions(t, actions)
 			got := l.stop(t)
-			p := compareParity(falco, got, parityPolicy(collector))
+			policy := parityPolicy(collector)
+			policy.gaps = gaps[collector]
+			p := compareParity(falco, got, policy)
 			t.Logf("%s: %d alerts matched, %d of Falco's unmatched, %d of Lanner's unmatched", collector,
 				len(p.pairs), len(p.falcoOnly), len(p.lannerOnly))
 			for _, line := range p.explained {
 				t.Logf("  explained: %s", line)
 			}
-			for _, line := range p.pending {
-				t.Logf("  pending (credential tracking): %s", line)
+			for _, line := range p.known {
+				t.Logf("  known gap: %s", line)
+			}
+			for _, line := range p.unmatched {
+				t.Logf("  unmatched: %s", line)
 			}
 			for _, line := range p.unexplained {
 				t.Errorf("  %s", line)
 			}
+			if floor := parityFloor[collector]; len(p.pairs) < floor {
+				t.Errorf("%s: %d alerts matched, fewer than the %d matched before", collector, len(p.pairs), floor)
+			}
 		})
 	}
+}
+
+// parityFloor is the least number of matched alerts per collector: all
+// 513 of Falco's under eBPF and audit; under fanotify, whose matching
+// varies from run to run (about 250 to 320), a generous floor.
+var parityFloor = map[string]int{"ebpf": 513, "audit": 513, "fanotify": 180}
+
+// knownGap is a difference not (yet) served: field of the alerts of rule
+// under one collector, with the reason.
+type knownGap struct{ rule, field string }
+
+// readKnownGaps reads the known gaps, one a line: collector | rule | field
+// | reason ('#' starts a comment).
+func readKnownGaps(t *testing.T, path string) map[string]map[knownGap]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps := map[string]map[knownGap]string{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "|")
+		if len(f) != 4 {
+			t.Fatalf("%s:%d: want collector | rule | field | reason", path, i+1)
+		}
+		for j := range f {
+			f[j] = strings.TrimSpace(f[j])
+		}
+		if f[3] == "" {
+			t.Fatalf("%s:%d: a known gap needs its reason", path, i+1)
+		}
+		if gaps[f[0]] == nil {
+			gaps[f[0]] = map[knownGap]string{}
+		}
+		gaps[f[0]][knownGap{f[1], f[2]}] = f[3]
+	}
+	return gaps
 }
 
 // checkLoopbackOnly fails when the actions script names an IPv4 address
@@ -270,11 +327,17 @@ type paritySetup struct {
 	// canonical maps a Falco event type to the one the collector reports
 	// it as (fanotify reports every open as openat, ...).
 	canonical map[string]string
+	// identityOnly pairs alerts only on their identifying fields, and
+	// leaves unmatched alerts unjudged (fanotify).
+	identityOnly bool
+	// gaps are the known gaps of the collector.
+	gaps map[knownGap]string
 }
 
 func parityPolicy(collector string) paritySetup {
 	p := paritySetup{collector: collector, caps: capabilities(collector), canonical: map[string]string{}}
 	if collector == "fanotify" {
+		p.identityOnly = true
 		for from, to := range map[string]string{"open": "openat", "openat2": "openat", "creat": "openat",
 			"execveat": "execve", "mkdir": "mkdirat", "unlink": "unlinkat", "rmdir": "unlinkat",
 			"rename": "renameat2", "renameat": "renameat2"} {
@@ -288,24 +351,9 @@ func parityPolicy(collector string) paritySetup {
 type parityResult struct {
 	pairs                 [][2]alert
 	falcoOnly, lannerOnly []alert
-	// explained, pending and unexplained describe each difference.
-	explained, pending, unexplained []string
-}
-
-// credentialPending reports whether a difference is only about the
-// identity after a setuid or setgid, which credential tracking serves.
-func credentialPending(a alert, field string) bool {
-	name, _ := a.OutputFields["proc.name"].(string)
-	if name != "lp-setuid" {
-		return false
-	}
-	switch {
-	case a.Rule == "Parity after setuid", a.Rule == "Parity credentials":
-		return true
-	case strings.HasPrefix(field, "user.") || strings.HasPrefix(field, "group."):
-		return true
-	}
-	return false
+	// explained (on purpose or by the capabilities), known (gaps),
+	// unmatched (not judged) and unexplained describe each difference.
+	explained, known, unmatched, unexplained []string
 }
 
 func (p paritySetup) evtType(a alert) string {
@@ -397,6 +445,10 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 		// The rest in order, only alerts of calls with the same outcome.
 		usedL := make([]bool, len(restL))
 		for _, f := range restF {
+			if p.identityOnly {
+				r.falcoOnly = append(r.falcoOnly, f)
+				continue
+			}
 			found := false
 			for i, l := range restL {
 				if !usedL[i] && l.OutputFields["evt.res"] == f.OutputFields["evt.res"] {
@@ -419,16 +471,20 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 		line := "only Falco: " + describeAlert(a)
 		t, ok := event.ParseType(p.evtType(a))
 		switch {
-		case credentialPending(a, ""):
-			r.pending = append(r.pending, line)
 		case ok && !p.caps.Types.Has(t):
 			r.explained = append(r.explained, line+": "+p.collector+" does not see "+t.String())
+		case p.identityOnly:
+			r.unmatched = append(r.unmatched, line)
 		default:
 			r.unexplained = append(r.unexplained, line)
 		}
 	}
 	for _, a := range r.lannerOnly {
-		r.unexplained = append(r.unexplained, "only Lanner: "+describeAlert(a))
+		if p.identityOnly {
+			r.unmatched = append(r.unmatched, "only Lanner: "+describeAlert(a))
+		} else {
+			r.unexplained = append(r.unexplained, "only Lanner: "+describeAlert(a))
+		}
 	}
 	// Count each difference once per rule and field, with an example.
 	type diffKey struct{ rule, field, kind string }
@@ -467,10 +523,10 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 			}
 			switch {
 			case kind == "explained":
-			case credentialPending(f, k):
-				kind = "pending"
 			case absentByCaps:
 				kind, why = "explained", p.collector+" leaves it absent"
+			case p.gaps[knownGap{f.Rule, k}] != "":
+				kind, why = "known", p.gaps[knownGap{f.Rule, k}]
 			}
 			example := fmt.Sprintf("Falco %q, Lanner %q (%s)", fv, lv, identityText(f))
 			if why != "" {
@@ -496,8 +552,8 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 		switch k.kind {
 		case "explained":
 			r.explained = append(r.explained, line)
-		case "pending":
-			r.pending = append(r.pending, line)
+		case "known":
+			r.known = append(r.known, line)
 		default:
 			r.unexplained = append(r.unexplained, line)
 		}

@@ -31,12 +31,12 @@ func (p *procReader) path(pid int64, name string) string {
 // read stay as they were. argv longer than event.ArgvHead+ArgvTail bytes
 // keeps its head and tail (event.CutArgv).
 func (p *procReader) readExec(pid int64, ex *collectors.Exec) (alive, argv bool) {
+	ex.ExeFlagsUnknown = true // /proc does not say
 	// The exe link and argv go first: they vanish as soon as the process
 	// exits, while the rest stays readable until it is reaped.
 	if s, err := os.Readlink(p.path(pid, "exe")); err == nil {
 		ex.ExePath = strings.TrimSuffix(s, " (deleted)")
 		ex.ExeFromMemfd = strings.HasPrefix(s, "/memfd:")
-		ex.ExeFlagsUnknown = true // /proc does not say
 	}
 	// An exiting process's cmdline reads empty: its memory is gone.
 	// (A program run with no arguments at all has argv[0] = "".)
