@@ -94,7 +94,10 @@ type Exec struct {
 	CapPermitted, CapEffective, CapInheritable uint64
 	// Exe* describe the executable file.
 	ExeUpperLayer, ExeFromMemfd, ExeWritable bool
-	ExeInoCtime, ExeInoMtime                 int64
+	// ExeFlagsUnknown says the collector does not know ExeUpperLayer and
+	// ExeWritable (they are then absent, not false).
+	ExeFlagsUnknown          bool
+	ExeInoCtime, ExeInoMtime int64
 	// CgroupPath is the process's cgroup path (of the first hierarchy that
 	// names a container, or the unified one), for container detection.
 	CgroupPath string

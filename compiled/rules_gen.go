@@ -16,7 +16,7 @@ const (
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
 )
 
-// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:989:3).
+// matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:999:3).
 func matchNamespaceChangeInsideContainer(ev *event.Event) bool {
 	return (macroNamespaceEvent(ev) && macroInContainer(ev) && !macroContainerRuntimeProcess(ev) && !procNameInContainerNamespaceToolNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownContainerNamespaceActivity(ev))
 }
@@ -136,7 +136,7 @@ func condNamespaceChangeInsideContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInContainerNamespaceToolNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNamespaceActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1007:3).
+// matchKernelModuleLoadedFromContainer reports whether an event matches the rule "Kernel Module Loaded From Container" (rules/lanner_rules.yaml:1017:3).
 func matchKernelModuleLoadedFromContainer(ev *event.Event) bool {
 	return (macroModuleLoadEvent(ev) && macroInContainer(ev) && !macroUserKnownContainerModuleActivity(ev))
 }
@@ -241,7 +241,7 @@ func condKernelModuleLoadedFromContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerModuleActivity, "evt.num")))
 }
 
-// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1021:3).
+// matchReverseShellSocketRedirection reports whether an event matches the rule "Reverse Shell Socket Redirection" (rules/lanner_rules.yaml:1031:3).
 func matchReverseShellSocketRedirection(ev *event.Event) bool {
 	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && macroShellProcess(ev) && !macroUserKnownReverseShellActivity(ev))
 }
@@ -346,7 +346,7 @@ func condReverseShellSocketRedirection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(macroUserKnownReverseShellActivity, "evt.num")))
 }
 
-// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1037:3).
+// matchInlineScriptReverseShell reports whether an event matches the rule "Inline Script Reverse Shell" (rules/lanner_rules.yaml:1047:3).
 func matchInlineScriptReverseShell(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInterpreterProcess(ev) && macroInlineCodeFlag(ev) && macroInlineCodeOpensSocket(ev) && macroInlineCodeRunsShell(ev) && !macroUserKnownInlineReverseShellActivity(ev))
 }
@@ -441,7 +441,7 @@ func condInlineScriptReverseShell(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroInterpreterProcessCond(f), macroInlineCodeFlagCond(f), macroInlineCodeOpensSocketCond(f), macroInlineCodeRunsShellCond(f), ruleset.TriNot(f.Check(macroUserKnownInlineReverseShellActivity, "evt.num")))
 }
 
-// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1054:3).
+// matchFilelessExecutionFromMemory reports whether an event matches the rule "Fileless Execution From Memory" (rules/lanner_rules.yaml:1064:3).
 func matchFilelessExecutionFromMemory(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && (procIsExeFromMemfdIs(ev) || procExepathStartswith(ev)) && !procExepathContains(ev) && !procPnameInContainerRuntimeNames(ev) && !macroUserKnownMemfdExecActivity(ev))
 }
@@ -541,7 +541,7 @@ func condFilelessExecutionFromMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procIsExeFromMemfdIs, "proc.is_exe_from_memfd"), f.Check(procExepathStartswith, "proc.exepath")), ruleset.TriNot(f.Check(procExepathContains, "proc.exepath")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMemfdExecActivity, "evt.num")))
 }
 
-// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1076:3).
+// matchCryptoMinerCommandLine reports whether an event matches the rule "Crypto Miner Command Line" (rules/lanner_rules.yaml:1086:3).
 func matchCryptoMinerCommandLine(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && (procNameInMinerNames(ev) || macroMinerCommandLine(ev)) && !macroUserKnownMinerCommandActivity(ev))
 }
@@ -636,7 +636,7 @@ func condCryptoMinerCommandLine(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procNameInMinerNames, "proc.name"), macroMinerCommandLineCond(f)), ruleset.TriNot(f.Check(macroUserKnownMinerCommandActivity, "evt.num")))
 }
 
-// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1089:3).
+// matchCryptoMiningPoolDomainContacted reports whether an event matches the rule "Crypto Mining Pool Domain Contacted" (rules/lanner_rules.yaml:1099:3).
 func matchCryptoMiningPoolDomainContacted(ev *event.Event) bool {
 	return (macroOutboundConnection(ev) && macroMinerPoolDomain(ev) && !macroUserKnownMinerDomainActivity(ev))
 }
@@ -751,7 +751,7 @@ func condCryptoMiningPoolDomainContacted(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroOutboundConnectionCond(f), macroMinerPoolDomainCond(f), ruleset.TriNot(f.Check(macroUserKnownMinerDomainActivity, "evt.num")))
 }
 
-// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1104:3).
+// matchDriftedExecutableRunInContainer reports whether an event matches the rule "Drifted Executable Run In Container" (rules/lanner_rules.yaml:1114:3).
 func matchDriftedExecutableRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procIsExeUpperLayerIs(ev) && !macroUserKnownDriftExecActivity(ev))
 }
@@ -851,7 +851,7 @@ func condDriftedExecutableRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procIsExeUpperLayerIs, "proc.is_exe_upper_layer"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftExecActivity, "evt.num")))
 }
 
-// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1120:3).
+// matchNewExecutableCreatedInContainer reports whether an event matches the rule "New Executable Created In Container" (rules/lanner_rules.yaml:1130:3).
 func matchNewExecutableCreatedInContainer(ev *event.Event) bool {
 	return ((macroFileOpenEvent(ev) || evtTypeIs2(ev)) && fdNumGe(ev) && evtIsOpenExecIs(ev) && macroInContainer(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDriftCreateActivity(ev))
 }
@@ -971,7 +971,7 @@ func condNewExecutableCreatedInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtTypeIs2, "evt.type")), f.Check(fdNumGe, "fd.num"), f.Check(evtIsOpenExecIs, "evt.is_open_exec"), f.Check(macroInContainer, "container.id"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftCreateActivity, "evt.num")))
 }
 
-// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1137:3).
+// matchContainerRuntimeSocketConnectedFromContainer reports whether an event matches the rule "Container Runtime Socket Connected From Container" (rules/lanner_rules.yaml:1147:3).
 func matchContainerRuntimeSocketConnectedFromContainer(ev *event.Event) bool {
 	return (evtTypeIs(ev) && macroInContainer(ev) && fdTypecharIs(ev) && evtRawresGe(ev) && macroContainerRuntimeSocket(ev) && !macroUserKnownRuntimeSocketActivity(ev))
 }
@@ -1071,7 +1071,7 @@ func condContainerRuntimeSocketConnectedFromContainer(f *ruleset.Facts) ruleset.
 	return ruleset.TriAnd(f.Check(evtTypeIs, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(fdTypecharIs, "fd.typechar"), f.Check(evtRawresGe, "evt.rawres"), macroContainerRuntimeSocketCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRuntimeSocketActivity, "evt.num")))
 }
 
-// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1154:3).
+// matchNetworkClientStdioRedirectedToSocket reports whether an event matches the rule "Network Client Stdio Redirected To Socket" (rules/lanner_rules.yaml:1164:3).
 func matchNetworkClientStdioRedirectedToSocket(ev *event.Event) bool {
 	return (macroDupEvent(ev) && macroIpSocket(ev) && evtRawresIn(ev) && (procNameIn(ev) || macroInterpreterProcess(ev)) && !macroUserKnownSocketStdioActivity(ev))
 }
@@ -1176,7 +1176,7 @@ func condNetworkClientStdioRedirectedToSocket(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroDupEvent, "evt.type"), f.Check(macroIpSocket, "fd.typechar"), f.Check(evtRawresIn, "evt.rawres"), ruleset.TriOr(f.Check(procNameIn, "proc.name"), macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSocketStdioActivity, "evt.num")))
 }
 
-// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1171:3).
+// matchExecutionFromSharedMemory reports whether an event matches the rule "Execution From Shared Memory" (rules/lanner_rules.yaml:1181:3).
 func matchExecutionFromSharedMemory(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && (procExepathStartswith2(ev) || procExeStartswith(ev) || procExepathStartswith3(ev) || ((macroShellProcess(ev) || macroInterpreterProcess(ev) || procNameStartswith6(ev)) && procArgsStartswith5(ev))) && !macroUserKnownShmExecActivity(ev))
 }
@@ -1271,7 +1271,7 @@ func condExecutionFromSharedMemory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), ruleset.TriOr(f.Check(procExepathStartswith2, "proc.exepath"), f.Check(procExeStartswith, "proc.exe"), f.Check(procExepathStartswith3, "proc.exepath"), ruleset.TriAnd(ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), macroInterpreterProcessCond(f), f.Check(procNameStartswith6, "proc.name")), f.Check(procArgsStartswith5, "proc.args"))), ruleset.TriNot(f.Check(never, "proc.exepath")), ruleset.TriNot(f.Check(macroUserKnownShmExecActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1188:3).
+// matchKernelModuleLoadedByUnexpectedProgram reports whether an event matches the rule "Kernel Module Loaded By Unexpected Program" (rules/lanner_rules.yaml:1198:3).
 func matchKernelModuleLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (macroModuleLoadEvent(ev) && !procNameInKernelModuleLoaderNames(ev) && !macroUserKnownModuleLoadActivity(ev))
 }
@@ -1376,7 +1376,7 @@ func condKernelModuleLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), ruleset.TriNot(f.Check(procNameInKernelModuleLoaderNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownModuleLoadActivity, "evt.num")))
 }
 
-// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1203:3).
+// matchPtraceCodeInjection reports whether an event matches the rule "Ptrace Code Injection" (rules/lanner_rules.yaml:1213:3).
 func matchPtraceCodeInjection(ev *event.Event) bool {
 	return (evtTypeIs3(ev) && (evtArgRequestContains(ev) || evtArgRequestContains2(ev) || evtArgRequestContains3(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceInjectionActivity(ev))
 }
@@ -1486,7 +1486,7 @@ func condPtraceCodeInjection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains, "evt.arg.request"), f.Check(evtArgRequestContains2, "evt.arg.request"), f.Check(evtArgRequestContains3, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceInjectionActivity, "evt.num")))
 }
 
-// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1219:3).
+// matchKernelExecutionHookModified reports whether an event matches the rule "Kernel Execution Hook Modified" (rules/lanner_rules.yaml:1229:3).
 func matchKernelExecutionHookModified(ev *event.Event) bool {
 	return (macroFileWritten(ev) && (fdNameInKernelHookFiles(ev) || fdFilenameIs(ev)) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !procNameInKernelHookWriterNames(ev) && !macroUserKnownKernelHookActivity(ev))
 }
@@ -1586,7 +1586,7 @@ func condKernelExecutionHookModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInKernelHookFiles, "fd.name"), f.Check(fdFilenameIs, "fd.filename")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInKernelHookWriterNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownKernelHookActivity, "evt.num")))
 }
 
-// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1240:3).
+// matchProcessMemoryOpenedThroughProcfs reports whether an event matches the rule "Process Memory Opened Through Procfs" (rules/lanner_rules.yaml:1250:3).
 func matchProcessMemoryOpenedThroughProcfs(ev *event.Event) bool {
 	return (macroFileOpenEvent(ev) && fdTypecharIs2(ev) && fdNumGe(ev) && fdNameGlob(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !macroDebuggerProcess(ev) && !procNameInSecurityAgentNames(ev) && !macroUserKnownProcMemActivity(ev))
 }
@@ -1696,9 +1696,9 @@ func condProcessMemoryOpenedThroughProcfs(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"), f.Check(fdNameGlob, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procNameInSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownProcMemActivity, "evt.num")))
 }
 
-// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1262:3).
+// matchDynamicLinkerPreloadFileModified reports whether an event matches the rule "Dynamic Linker Preload File Modified" (rules/lanner_rules.yaml:1272:3).
 func matchDynamicLinkerPreloadFileModified(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && fdNameIs(ev)) || (macroRenameEvent(ev) && evtArgNewpathIs(ev)) || (macroSymlinkEvent(ev) && evtArgLinkpathIs(ev))) && !macroPackageManagerContext(ev) && !macroUserKnownPreloadFileActivity(ev))
+	return (((macroFileWritten(ev) && (fdNameIs(ev) || lannerFdRealpathIs(ev))) || (macroRenameEvent(ev) && evtArgNewpathIs(ev)) || (macroSymlinkEvent(ev) && evtArgLinkpathIs(ev))) && !macroPackageManagerContext(ev) && !macroUserKnownPreloadFileActivity(ev))
 }
 
 // formatDynamicLinkerPreloadFileModified appends the output of the rule "Dynamic Linker Preload File Modified".
@@ -1813,12 +1813,12 @@ func formatDynamicLinkerPreloadFileModified(dst []byte, ev *event.Event) []byte 
 
 // condDynamicLinkerPreloadFileModified evaluates the condition of the rule "Dynamic Linker Preload File Modified" over what the facts know.
 func condDynamicLinkerPreloadFileModified(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameIs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPreloadFileActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameIs, "fd.name"), f.Check(lannerFdRealpathIs, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathIs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgLinkpathIs, "evt.arg.linkpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPreloadFileActivity, "evt.num")))
 }
 
-// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1279:3).
+// matchAccountDatabaseModifiedDirectly reports whether an event matches the rule "Account Database Modified Directly" (rules/lanner_rules.yaml:1289:3).
 func matchAccountDatabaseModifiedDirectly(ev *event.Event) bool {
-	return (((macroFileWritten(ev) && (fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev))) || (macroRenameEvent(ev) && (evtArgNewpathInAccountDatabaseFiles(ev) || evtArgNewpathStartswith(ev)))) && !procNameIn2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountDbActivity(ev))
+	return (((macroFileWritten(ev) && (fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || lannerFdRealpathInAccountDatabaseFiles(ev) || lannerFdRealpathStartswith(ev))) || (macroRenameEvent(ev) && (evtArgNewpathInAccountDatabaseFiles(ev) || evtArgNewpathStartswith(ev)))) && !procNameIn2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountDbActivity(ev))
 }
 
 // formatAccountDatabaseModifiedDirectly appends the output of the rule "Account Database Modified Directly".
@@ -1923,10 +1923,10 @@ func formatAccountDatabaseModifiedDirectly(dst []byte, ev *event.Event) []byte {
 
 // condAccountDatabaseModifiedDirectly evaluates the condition of the rule "Account Database Modified Directly" over what the facts know.
 func condAccountDatabaseModifiedDirectly(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAccountDbActivity, "evt.num")))
+	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), ruleset.TriOr(f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"), f.Check(lannerFdRealpathInAccountDatabaseFiles, "lanner.fd.realpath"), f.Check(lannerFdRealpathStartswith, "lanner.fd.realpath"))), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathInAccountDatabaseFiles, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith, "evt.arg.newpath")))), ruleset.TriNot(f.Check(procNameIn2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAccountDbActivity, "evt.num")))
 }
 
-// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1297:3).
+// matchWriteBelowEtc reports whether an event matches the rule "Write Below Etc" (rules/lanner_rules.yaml:1308:3).
 func matchWriteBelowEtc(ev *event.Event) bool {
 	return (macroFileWritten(ev) && fdNameStartswith3(ev) && !macroEtcPathWithOwnRule(ev) && !procNameInEtcWriterNamesAccountToolNames(ev) && !procAnameInEtcWriterParentNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroInteractiveEditor(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownEtcWriteActivity(ev))
 }
@@ -2036,7 +2036,7 @@ func condWriteBelowEtc(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith3, "fd.name"), ruleset.TriNot(macroEtcPathWithOwnRuleCond(f)), ruleset.TriNot(f.Check(procNameInEtcWriterNamesAccountToolNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInEtcWriterParentNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEtcWriteActivity, "evt.num")))
 }
 
-// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1321:3).
+// matchWriteBelowBinaryDirectory reports whether an event matches the rule "Write Below Binary Directory" (rules/lanner_rules.yaml:1332:3).
 func matchWriteBelowBinaryDirectory(ev *event.Event) bool {
 	return (((macroFileWritten(ev) && fdDirectoryInBinaryDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchBinaryDirs(ev))) && !macroPackageManagerContext(ev) && !macroLanguagePackageInstall(ev) && !macroUserKnownBinDirActivity(ev))
 }
@@ -2156,7 +2156,7 @@ func condWriteBelowBinaryDirectory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdDirectoryInBinaryDirs, "fd.directory")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchBinaryDirs, "evt.arg.newpath"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroLanguagePackageInstallCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBinDirActivity, "evt.num")))
 }
 
-// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1339:3).
+// matchPackageDatabaseModifiedOutsidePackageManager reports whether an event matches the rule "Package Database Modified Outside Package Manager" (rules/lanner_rules.yaml:1350:3).
 func matchPackageDatabaseModifiedOutsidePackageManager(ev *event.Event) bool {
 	return (((macroFileWritten(ev) && fdNamePmatchPackageDatabaseDirs(ev)) || (macroRenameEvent(ev) && evtArgNewpathPmatchPackageDatabaseDirs(ev)) || (macroUnlinkEvent(ev) && (evtArgPathPmatchPackageDatabaseDirs(ev) || evtArgNamePmatchPackageDatabaseDirs(ev)))) && !macroPackageManagerContext(ev) && !macroUserKnownPackageDbActivity(ev))
 }
@@ -2286,7 +2286,7 @@ func condPackageDatabaseModifiedOutsidePackageManager(f *ruleset.Facts) ruleset.
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNamePmatchPackageDatabaseDirs, "fd.name")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathPmatchPackageDatabaseDirs, "evt.arg.newpath")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgPathPmatchPackageDatabaseDirs, "evt.arg.path"), f.Check(evtArgNamePmatchPackageDatabaseDirs, "evt.arg.name")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownPackageDbActivity, "evt.num")))
 }
 
-// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1356:3).
+// matchNonDeviceFileCreatedUnderDev reports whether an event matches the rule "Non-Device File Created Under Dev" (rules/lanner_rules.yaml:1367:3).
 func matchNonDeviceFileCreatedUnderDev(ev *event.Event) bool {
 	return (macroFileCreated(ev) && (fdDirectoryIs4(ev) || fdDirectoryGlob2(ev)) && !macroWellKnownDeviceName(ev) && !fdNameIs3(ev) && !procNameIn3(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownDevWriters(ev))
 }
@@ -2396,7 +2396,7 @@ func condNonDeviceFileCreatedUnderDev(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileCreatedCond(f), ruleset.TriOr(f.Check(fdDirectoryIs4, "fd.directory"), f.Check(fdDirectoryGlob2, "fd.directory")), ruleset.TriNot(macroWellKnownDeviceNameCond(f)), ruleset.TriNot(f.Check(fdNameIs3, "fd.name")), ruleset.TriNot(f.Check(procNameIn3, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDevWriters, "evt.num")))
 }
 
-// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1379:3).
+// matchPrivilegedContainerStarted reports whether an event matches the rule "Privileged Container Started" (rules/lanner_rules.yaml:1390:3).
 func matchPrivilegedContainerStarted(ev *event.Event) bool {
 	return (macroContainerFirstProcess(ev) && containerPrivilegedIs(ev) && !macroUserKnownPrivilegedContainerActivity(ev))
 }
@@ -2501,7 +2501,7 @@ func condPrivilegedContainerStarted(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroContainerFirstProcessCond(f), f.Check(containerPrivilegedIs, "container.privileged"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownPrivilegedContainerActivity, "evt.num")))
 }
 
-// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1395:3).
+// matchContainerStartedWithSensitiveHostMount reports whether an event matches the rule "Container Started With Sensitive Host Mount" (rules/lanner_rules.yaml:1406:3).
 func matchContainerStartedWithSensitiveHostMount(ev *event.Event) bool {
 	return (macroContainerFirstProcess(ev) && macroSensitiveHostMount(ev) && !macroUserKnownSensitiveMountActivity(ev))
 }
@@ -2601,7 +2601,7 @@ func condContainerStartedWithSensitiveHostMount(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroContainerFirstProcessCond(f), macroSensitiveHostMountCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownSensitiveMountActivity, "evt.num")))
 }
 
-// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1410:3).
+// matchPackageManagerRunInContainer reports whether an event matches the rule "Package Manager Run In Container" (rules/lanner_rules.yaml:1421:3).
 func matchPackageManagerRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInOsPackageManagerNames(ev) && !procAnameInOsPackageManagerNames(ev) && !macroUserKnownContainerPackageActivity(ev))
 }
@@ -2696,7 +2696,7 @@ func condPackageManagerRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInOsPackageManagerNames, "proc.name"), ruleset.TriNot(f.Check(procAnameInOsPackageManagerNames, "proc.aname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPackageActivity, "evt.num")))
 }
 
-// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1427:3).
+// matchPrivilegeSwitchBinaryRunInContainer reports whether an event matches the rule "Privilege Switch Binary Run In Container" (rules/lanner_rules.yaml:1438:3).
 func matchPrivilegeSwitchBinaryRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInPrivilegeSwitchNames(ev) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownContainerPrivilegeSwitchActivity(ev))
 }
@@ -2791,7 +2791,7 @@ func condPrivilegeSwitchBinaryRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInPrivilegeSwitchNames, "proc.name"), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerPrivilegeSwitchActivity, "evt.num")))
 }
 
-// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1444:3).
+// matchHostAccessToolRunInContainer reports whether an event matches the rule "Host Access Tool Run In Container" (rules/lanner_rules.yaml:1455:3).
 func matchHostAccessToolRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameIn4(ev) && !(procNameIs(ev) && procArgsIn(ev)) && !macroStartedByContainerEntrypoint(ev) && !macroUserKnownHostAccessActivity(ev))
 }
@@ -2886,7 +2886,7 @@ func condHostAccessToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameIn4, "proc.name"), ruleset.TriNot(ruleset.TriAnd(f.Check(procNameIs, "proc.name"), f.Check(procArgsIn, "proc.args"))), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownHostAccessActivity, "evt.num")))
 }
 
-// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1462:3).
+// matchShellSpawnedByWebServer reports whether an event matches the rule "Shell Spawned By Web Server" (rules/lanner_rules.yaml:1473:3).
 func matchShellSpawnedByWebServer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && procPnameInWebServerNames(ev) && !procCmdlineContains10(ev) && !procCmdlineContains11(ev) && !macroNodeDeveloperTooling(ev) && !macroUserKnownWebServerShellActivity(ev))
 }
@@ -2991,7 +2991,7 @@ func condShellSpawnedByWebServer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"), ruleset.TriNot(f.Check(procCmdlineContains10, "proc.cmdline")), ruleset.TriNot(f.Check(procCmdlineContains11, "proc.cmdline")), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(f.Check(never, "proc.cmdline")), ruleset.TriNot(f.Check(macroUserKnownWebServerShellActivity, "evt.num")))
 }
 
-// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1483:3).
+// matchDownloadPipedIntoShell reports whether an event matches the rule "Download Piped Into Shell" (rules/lanner_rules.yaml:1494:3).
 func matchDownloadPipedIntoShell(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroDownloadToolInCmdline(ev) && macroCmdlinePipesIntoInterpreter(ev) && !macroUserKnownDownloadPipeActivity(ev))
 }
@@ -3086,7 +3086,7 @@ func condDownloadPipedIntoShell(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), macroDownloadToolInCmdlineCond(f), macroCmdlinePipesIntoInterpreterCond(f), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownDownloadPipeActivity, "evt.num")))
 }
 
-// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1500:3).
+// matchShellOpenedNetworkConnection reports whether an event matches the rule "Shell Opened Network Connection" (rules/lanner_rules.yaml:1511:3).
 func matchShellOpenedNetworkConnection(ev *event.Event) bool {
 	return (macroOutboundConnection(ev) && macroShellProcess(ev) && !macroUserKnownShellConnectionActivity(ev))
 }
@@ -3201,7 +3201,7 @@ func condShellOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownShellConnectionActivity, "evt.num")))
 }
 
-// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1515:3).
+// matchConnectionToMiningPoolPort reports whether an event matches the rule "Connection To Mining Pool Port" (rules/lanner_rules.yaml:1526:3).
 func matchConnectionToMiningPoolPort(ev *event.Event) bool {
 	return (macroOutboundConnection(ev) && fdSportInMinerPoolPorts(ev) && !macroUserKnownMiningPortActivity(ev))
 }
@@ -3316,7 +3316,7 @@ func condConnectionToMiningPoolPort(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(fdSportInMinerPoolPorts, "fd.sport"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownMiningPortActivity, "evt.num")))
 }
 
-// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1529:3).
+// matchSystemUtilityOpenedNetworkConnection reports whether an event matches the rule "System Utility Opened Network Connection" (rules/lanner_rules.yaml:1540:3).
 func matchSystemUtilityOpenedNetworkConnection(ev *event.Event) bool {
 	return (macroOutboundConnection(ev) && procNameInSystemUtilityNames(ev) && !fdSportIs(ev) && !macroUserKnownUtilityConnectionActivity(ev))
 }
@@ -3431,7 +3431,7 @@ func condSystemUtilityOpenedNetworkConnection(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(procNameInSystemUtilityNames, "proc.name"), ruleset.TriNot(f.Check(fdSportIs, "fd.sport")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUtilityConnectionActivity, "evt.num")))
 }
 
-// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1546:3).
+// matchTunnelingToolRun reports whether an event matches the rule "Tunneling Tool Run" (rules/lanner_rules.yaml:1557:3).
 func matchTunnelingToolRun(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procNameInTunnelToolNames(ev) && !macroUserKnownTunnelActivity(ev))
 }
@@ -3526,7 +3526,7 @@ func condTunnelingToolRun(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInTunnelToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTunnelActivity, "evt.num")))
 }
 
-// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1561:3).
+// matchPrivateKeySearch reports whether an event matches the rule "Private Key Search" (rules/lanner_rules.yaml:1572:3).
 func matchPrivateKeySearch(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procNameInFileSearchNames(ev) && macroPrivateKeySearchTerms(ev) && !macroPackageManagerContext(ev) && !macroUserKnownKeySearchActivity(ev))
 }
@@ -3621,7 +3621,7 @@ func condPrivateKeySearch(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInFileSearchNames, "proc.name"), macroPrivateKeySearchTermsCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownKeySearchActivity, "evt.num")))
 }
 
-// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1577:3).
+// matchSecurityControlDisabled reports whether an event matches the rule "Security Control Disabled" (rules/lanner_rules.yaml:1588:3).
 func matchSecurityControlDisabled(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroSecurityControlDisabled(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSecurityControlActivity(ev))
 }
@@ -3716,7 +3716,7 @@ func condSecurityControlDisabled(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroSecurityControlDisabledCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownSecurityControlActivity, "evt.num")))
 }
 
-// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1593:3).
+// matchLogOrHistoryWipingCommand reports whether an event matches the rule "Log Or History Wiping Command" (rules/lanner_rules.yaml:1604:3).
 func matchLogOrHistoryWipingCommand(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroLogWipingCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogWipingActivity(ev))
 }
@@ -3811,7 +3811,7 @@ func condLogOrHistoryWipingCommand(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroLogWipingCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownLogWipingActivity, "evt.num")))
 }
 
-// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1608:3).
+// matchBlockDeviceOverwritten reports whether an event matches the rule "Block Device Overwritten" (rules/lanner_rules.yaml:1619:3).
 func matchBlockDeviceOverwritten(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroBlockDeviceOverwrite(ev) && !macroPackageManagerContext(ev) && !macroUserKnownBlockDeviceActivity(ev))
 }
@@ -3906,7 +3906,7 @@ func condBlockDeviceOverwritten(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroBlockDeviceOverwriteCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownBlockDeviceActivity, "evt.num")))
 }
 
-// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1623:3).
+// matchPreloadLibraryFromWritableDirectory reports whether an event matches the rule "Preload Library From Writable Directory" (rules/lanner_rules.yaml:1634:3).
 func matchPreloadLibraryFromWritableDirectory(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroPreloadFromWritableDir(ev) && !macroUserKnownPreloadActivity(ev))
 }
@@ -4010,7 +4010,7 @@ func condPreloadLibraryFromWritableDirectory(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroPreloadFromWritableDirCond(f), ruleset.TriNot(f.Check(never, "proc.env[LD_PRELOAD]")), ruleset.TriNot(f.Check(macroUserKnownPreloadActivity, "evt.num")))
 }
 
-// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1638:3).
+// matchSetuidRootByUnexpectedProgram reports whether an event matches the rule "Setuid Root By Unexpected Program" (rules/lanner_rules.yaml:1649:3).
 func matchSetuidRootByUnexpectedProgram(ev *event.Event) bool {
 	return (macroRootUidRequested(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !procNameIn7(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSetuidRootActivity(ev))
 }
@@ -4120,7 +4120,7 @@ func condSetuidRootByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroRootUidRequestedCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(procNameIn7, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidRootActivity, "evt.num")))
 }
 
-// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1660:3).
+// matchSetuidOrSetgidBitSet reports whether an event matches the rule "Setuid Or Setgid Bit Set" (rules/lanner_rules.yaml:1671:3).
 func matchSetuidOrSetgidBitSet(ev *event.Event) bool {
 	return (macroChmodEvent(ev) && (evtArgModeContains(ev) || evtArgModeContains2(ev)) && !macroPackageManagerContext(ev) && !macroSystemdProcess(ev) && !macroContainerRuntimeProcess(ev) && !procNameIn8(ev) && !macroUserKnownSetuidBitActivity(ev))
 }
@@ -4245,7 +4245,7 @@ func condSetuidOrSetgidBitSet(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgModeContains, "evt.arg.mode"), f.Check(evtArgModeContains2, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameIn8, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSetuidBitActivity, "evt.num")))
 }
 
-// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1680:3).
+// matchBPFProgramLoadedByUnexpectedProgram reports whether an event matches the rule "BPF Program Loaded By Unexpected Program" (rules/lanner_rules.yaml:1691:3).
 func matchBPFProgramLoadedByUnexpectedProgram(ev *event.Event) bool {
 	return (macroBpfProgramLoad(ev) && !procNameInBpfLoaderNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownBpfActivity(ev))
 }
@@ -4355,7 +4355,7 @@ func condBPFProgramLoadedByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroBpfProgramLoadCond(f), ruleset.TriNot(f.Check(procNameInBpfLoaderNames, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownBpfActivity, "evt.num")))
 }
 
-// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1697:3).
+// matchUserfaultfdUsedByNonRoot reports whether an event matches the rule "Userfaultfd Used By Non-Root" (rules/lanner_rules.yaml:1708:3).
 func matchUserfaultfdUsedByNonRoot(ev *event.Event) bool {
 	return (evtTypeIs6(ev) && userUidIsNot(ev) && !procNameInUserfaultfdUserNames(ev) && !macroUserKnownUserfaultfdActivity(ev))
 }
@@ -4465,7 +4465,7 @@ func condUserfaultfdUsedByNonRoot(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs6, "evt.type"), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInUserfaultfdUserNames, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownUserfaultfdActivity, "evt.num")))
 }
 
-// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1713:3).
+// matchPtraceAttachToProcess reports whether an event matches the rule "Ptrace Attach To Process" (rules/lanner_rules.yaml:1724:3).
 func matchPtraceAttachToProcess(ev *event.Event) bool {
 	return (evtTypeIs3(ev) && (evtArgRequestContains4(ev) || evtArgRequestContains5(ev)) && !macroDebuggerProcess(ev) && !macroUserKnownPtraceAttachActivity(ev))
 }
@@ -4575,7 +4575,7 @@ func condPtraceAttachToProcess(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), ruleset.TriOr(f.Check(evtArgRequestContains4, "evt.arg.request"), f.Check(evtArgRequestContains5, "evt.arg.request")), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(macroUserKnownPtraceAttachActivity, "evt.num")))
 }
 
-// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1728:3).
+// matchCredentialStoreReadByUntrustedProgram reports whether an event matches the rule "Credential Store Read By Untrusted Program" (rules/lanner_rules.yaml:1739:3).
 func matchCredentialStoreReadByUntrustedProgram(ev *event.Event) bool {
 	return (macroFileOpenedForRead(ev) && macroAuthStorePath(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAuthStoreReadActivity(ev))
 }
@@ -4675,7 +4675,7 @@ func condCredentialStoreReadByUntrustedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroAuthStorePathCond(f), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2, "proc.name")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthStoreReadActivity, "evt.num")))
 }
 
-// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1746:3).
+// matchSSHPrivateKeyReadByUnexpectedProgram reports whether an event matches the rule "SSH Private Key Read By Unexpected Program" (rules/lanner_rules.yaml:1757:3).
 func matchSSHPrivateKeyReadByUnexpectedProgram(ev *event.Event) bool {
 	return (macroFileOpenedForRead(ev) && macroSshPrivateKeyPath(ev) && !procNameInSshKeyReaderNamesSecurityAgentNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSshKeyReadActivity(ev))
 }
@@ -4775,7 +4775,7 @@ func condSSHPrivateKeyReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroSshPrivateKeyPathCond(f), ruleset.TriNot(f.Check(procNameInSshKeyReaderNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSshKeyReadActivity, "evt.num")))
 }
 
-// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1763:3).
+// matchProcessEnvironmentReadByAnotherProgram reports whether an event matches the rule "Process Environment Read By Another Program" (rules/lanner_rules.yaml:1774:3).
 func matchProcessEnvironmentReadByAnotherProgram(ev *event.Event) bool {
 	return (macroFileOpenedForRead(ev) && fdNameGlob5(ev) && !fdNameStartswith(ev) && !fdNameStartswith2(ev) && !fdNamerawStartswith(ev) && !fdNamerawStartswith2(ev) && !procNameInSecurityAgentNamesProcessListingToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownEnvironReadActivity(ev))
 }
@@ -4875,7 +4875,7 @@ func condProcessEnvironmentReadByAnotherProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdNameGlob5, "fd.name"), ruleset.TriNot(f.Check(fdNameStartswith, "fd.name")), ruleset.TriNot(f.Check(fdNameStartswith2, "fd.name")), ruleset.TriNot(f.Check(fdNamerawStartswith, "fd.nameraw")), ruleset.TriNot(f.Check(fdNamerawStartswith2, "fd.nameraw")), ruleset.TriNot(f.Check(procNameInSecurityAgentNamesProcessListingToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownEnvironReadActivity, "evt.num")))
 }
 
-// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1785:3).
+// matchServiceAccountTokenReadByShellUtility reports whether an event matches the rule "Service Account Token Read By Shell Utility" (rules/lanner_rules.yaml:1796:3).
 func matchServiceAccountTokenReadByShellUtility(ev *event.Event) bool {
 	return (macroFileOpenedForRead(ev) && fdFilenameIs2(ev) && fdNamePmatchServiceAccountTokenDirs(ev) && (macroShellProcess(ev) || procNameInSecretFileReaders(ev)) && !macroUserKnownTokenReadActivity(ev))
 }
@@ -4975,7 +4975,7 @@ func condServiceAccountTokenReadByShellUtility(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileOpenedForReadCond(f), f.Check(fdFilenameIs2, "fd.filename"), f.Check(fdNamePmatchServiceAccountTokenDirs, "fd.name"), ruleset.TriOr(f.Check(macroShellProcess, "proc.name"), f.Check(procNameInSecretFileReaders, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownTokenReadActivity, "evt.num")))
 }
 
-// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1802:3).
+// matchSSHAuthorizedKeysModified reports whether an event matches the rule "SSH Authorized Keys Modified" (rules/lanner_rules.yaml:1813:3).
 func matchSSHAuthorizedKeysModified(ev *event.Event) bool {
 	return (((macroFileWritten(ev) && fdFilenameIn2(ev)) || (macroRenameEvent(ev) && (evtArgNewpathEndswith(ev) || evtArgNewpathEndswith2(ev)))) && !macroPackageManagerContext(ev) && !procNameInCloudBootstrapNames(ev) && !procAnameInCloudBootstrapNames(ev) && !macroUserKnownAuthorizedKeysActivity(ev))
 }
@@ -5085,7 +5085,7 @@ func condSSHAuthorizedKeysModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdFilenameIn2, "fd.filename")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgNewpathEndswith, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith2, "evt.arg.newpath")))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(procNameInCloudBootstrapNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInCloudBootstrapNames, "proc.aname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownAuthorizedKeysActivity, "evt.num")))
 }
 
-// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1819:3).
+// matchCronConfigurationModified reports whether an event matches the rule "Cron Configuration Modified" (rules/lanner_rules.yaml:1830:3).
 func matchCronConfigurationModified(ev *event.Event) bool {
 	return (((macroFileWritten(ev) && macroCronPathWritten(ev)) || (macroRenameEvent(ev) && macroCronPathRenamedInto(ev))) && !procNameInCronWriterNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCronActivity(ev))
 }
@@ -5195,7 +5195,7 @@ func condCronConfigurationModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileWrittenCond(f), macroCronPathWrittenCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), macroCronPathRenamedIntoCond(f))), ruleset.TriNot(f.Check(procNameInCronWriterNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCronActivity, "evt.num")))
 }
 
-// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1834:3).
+// matchSystemdUnitFileWritten reports whether an event matches the rule "Systemd Unit File Written" (rules/lanner_rules.yaml:1845:3).
 func matchSystemdUnitFileWritten(ev *event.Event) bool {
 	return (macroFileWritten(ev) && macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev) && !macroSystemdProcess(ev) && !procNameIs10(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSystemdUnitActivity(ev))
 }
@@ -5295,7 +5295,7 @@ func condSystemdUnitFileWritten(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileWrittenCond(f), macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIs10, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSystemdUnitActivity, "evt.num")))
 }
 
-// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1852:3).
+// matchShellStartupFileModified reports whether an event matches the rule "Shell Startup File Modified" (rules/lanner_rules.yaml:1863:3).
 func matchShellStartupFileModified(ev *event.Event) bool {
 	return (macroFileWritten(ev) && macroShellStartupFile(ev) && !macroInteractiveEditor(ev) && !(macroInteractiveProcess(ev) && fdFilenameInShellStartupUserFiles(ev)) && !procNameInAccountToolNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownShellConfigActivity(ev))
 }
@@ -5395,7 +5395,7 @@ func condShellStartupFileModified(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileWrittenCond(f), macroShellStartupFileCond(f), ruleset.TriNot(macroInteractiveEditorCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(macroInteractiveProcess, "proc.tty"), f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"))), ruleset.TriNot(f.Check(procNameInAccountToolNames, "proc.name")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownShellConfigActivity, "evt.num")))
 }
 
-// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1873:3).
+// matchHardLinkToSensitiveFile reports whether an event matches the rule "Hard Link To Sensitive File" (rules/lanner_rules.yaml:1884:3).
 func matchHardLinkToSensitiveFile(ev *event.Event) bool {
 	return (macroHardlinkEvent(ev) && (evtArgOldpathInLinkSensitiveTargets(ev) || evtArgOldpathStartswith(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownHardlinkActivity(ev))
 }
@@ -5515,7 +5515,7 @@ func condHardLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroHardlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgOldpathInLinkSensitiveTargets, "evt.arg.oldpath"), f.Check(evtArgOldpathStartswith, "evt.arg.oldpath")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHardlinkActivity, "evt.num")))
 }
 
-// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1890:3).
+// matchSymbolicLinkToSensitiveFile reports whether an event matches the rule "Symbolic Link To Sensitive File" (rules/lanner_rules.yaml:1901:3).
 func matchSymbolicLinkToSensitiveFile(ev *event.Event) bool {
 	return (macroSymlinkEvent(ev) && evtArgTargetInSymlinkSensitiveTargets(ev) && !macroPackageManagerContext(ev) && !macroUserKnownSymlinkActivity(ev))
 }
@@ -5635,7 +5635,7 @@ func condSymbolicLinkToSensitiveFile(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), f.Check(evtArgTargetInSymlinkSensitiveTargets, "evt.arg.target"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownSymlinkActivity, "evt.num")))
 }
 
-// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1907:3).
+// matchSystemLogCleared reports whether an event matches the rule "System Log Cleared" (rules/lanner_rules.yaml:1918:3).
 func matchSystemLogCleared(ev *event.Event) bool {
 	return (((macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdNameStartswith5(ev)) || (macroUnlinkEvent(ev) && macroVarLogPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathStartswith2(ev))) && !procNameInLogManagerNamesSecurityAgentNames(ev) && !procAnameInLogManagerNames(ev) && !macroSystemdProcess(ev) && !macroPackageManagerContext(ev) && !macroUserKnownLogClearActivity(ev))
 }
@@ -5765,7 +5765,7 @@ func condSystemLogCleared(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdNameStartswith5, "fd.name")), ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroVarLogPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathStartswith2, "evt.arg.oldpath"))), ruleset.TriNot(f.Check(procNameInLogManagerNamesSecurityAgentNames, "proc.name")), ruleset.TriNot(f.Check(procAnameInLogManagerNames, "proc.aname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownLogClearActivity, "evt.num")))
 }
 
-// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1927:3).
+// matchShellHistoryCleared reports whether an event matches the rule "Shell History Cleared" (rules/lanner_rules.yaml:1938:3).
 func matchShellHistoryCleared(ev *event.Event) bool {
 	return (((macroUnlinkEvent(ev) && macroHistoryPathRemoved(ev)) || (macroRenameEvent(ev) && evtArgOldpathEndswith(ev)) || (macroRenameEvent(ev) && evtArgNewpathEndswith3(ev) && !macroShellProcess(ev) && !macroInterpreterProcess(ev) && !evtArgOldpathEndswith2(ev) && !evtArgOldpathEndswith3(ev)) || (macroSymlinkEvent(ev) && (evtArgLinkpathEndswith(ev) || evtArgLinkpathEndswith2(ev))) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains2(ev) && fdFilenameInShellHistoryFileNames(ev) && !macroShellSavingOwnHistory(ev))) && !macroUserKnownHistoryClearActivity(ev))
 }
@@ -5905,7 +5905,7 @@ func condShellHistoryCleared(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(ruleset.TriAnd(f.Check(macroUnlinkEvent, "evt.type"), macroHistoryPathRemovedCond(f)), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgOldpathEndswith, "evt.arg.oldpath")), ruleset.TriAnd(f.Check(macroRenameEvent, "evt.type"), f.Check(evtArgNewpathEndswith3, "evt.arg.newpath"), ruleset.TriNot(f.Check(macroShellProcess, "proc.name")), ruleset.TriNot(macroInterpreterProcessCond(f)), ruleset.TriNot(f.Check(evtArgOldpathEndswith2, "evt.arg.oldpath")), ruleset.TriNot(f.Check(evtArgOldpathEndswith3, "evt.arg.oldpath"))), ruleset.TriAnd(f.Check(macroSymlinkEvent, "evt.type"), ruleset.TriOr(f.Check(evtArgLinkpathEndswith, "evt.arg.linkpath"), f.Check(evtArgLinkpathEndswith2, "evt.arg.linkpath"))), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains2, "evt.arg.flags"), f.Check(fdFilenameInShellHistoryFileNames, "fd.filename"), ruleset.TriNot(macroShellSavingOwnHistoryCond(f)))), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownHistoryClearActivity, "evt.num")))
 }
 
-// matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1951:3).
+// matchRootRequestedByNonRootProcess reports whether an event matches the rule "Root Requested By Non-Root Process" (rules/lanner_rules.yaml:1962:3).
 func matchRootRequestedByNonRootProcess(ev *event.Event) bool {
 	return (macroRootUidRequested(ev) && userUidIsNot(ev) && !procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev) && !macroUserKnownRootRequestActivity(ev))
 }
@@ -6025,7 +6025,7 @@ func condRootRequestedByNonRootProcess(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroRootUidRequestedCond(f), f.Check(userUidIsNot, "user.uid"), ruleset.TriNot(f.Check(procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootRequestActivity, "evt.num")))
 }
 
-// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1970:3).
+// matchTerminalShellInContainer reports whether an event matches the rule "Terminal Shell In Container" (rules/lanner_rules.yaml:1981:3).
 func matchTerminalShellInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && !procVpidIs(ev) && !procPnameInShellNames(ev) && !macroUserKnownContainerShellActivity(ev))
 }
@@ -6125,7 +6125,7 @@ func condTerminalShellInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(procVpidIs, "proc.vpid")), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerShellActivity, "evt.num")))
 }
 
-// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:1989:3).
+// matchNetworkToolRunInContainer reports whether an event matches the rule "Network Tool Run In Container" (rules/lanner_rules.yaml:2000:3).
 func matchNetworkToolRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInNetworkToolNames(ev) && !macroUserKnownContainerNetworkToolActivity(ev))
 }
@@ -6220,7 +6220,7 @@ func condNetworkToolRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInNetworkToolNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownContainerNetworkToolActivity, "evt.num")))
 }
 
-// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2004:3).
+// matchExecutePermissionAddedInContainer reports whether an event matches the rule "Execute Permission Added In Container" (rules/lanner_rules.yaml:2015:3).
 func matchExecutePermissionAddedInContainer(ev *event.Event) bool {
 	return (macroChmodEvent(ev) && macroInContainer(ev) && evtResIs(ev) && (evtArgModeContains3(ev) || evtArgModeContains4(ev) || evtArgModeContains5(ev)) && !macroPackageManagerContext(ev) && !macroStartedByContainerEntrypoint(ev) && !macroContainerRuntimeProcess(ev) && !macroUserKnownDriftChmodActivity(ev))
 }
@@ -6340,7 +6340,7 @@ func condExecutePermissionAddedInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroChmodEvent, "evt.type"), f.Check(macroInContainer, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriOr(f.Check(evtArgModeContains3, "evt.arg.mode"), f.Check(evtArgModeContains4, "evt.arg.mode"), f.Check(evtArgModeContains5, "evt.arg.mode")), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(macroStartedByContainerEntrypointCond(f)), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownDriftChmodActivity, "evt.num")))
 }
 
-// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2023:3).
+// matchCloudMetadataServiceContactedFromContainer reports whether an event matches the rule "Cloud Metadata Service Contacted From Container" (rules/lanner_rules.yaml:2034:3).
 func matchCloudMetadataServiceContactedFromContainer(ev *event.Event) bool {
 	return (macroOutboundConnection(ev) && macroInContainer(ev) && macroCloudMetadataServer(ev) && !macroUserKnownMetadataAccessActivity(ev))
 }
@@ -6445,7 +6445,7 @@ func condCloudMetadataServiceContactedFromContainer(f *ruleset.Facts) ruleset.Tr
 	return ruleset.TriAnd(macroOutboundConnectionCond(f), f.Check(macroInContainer, "container.id"), macroCloudMetadataServerCond(f), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownMetadataAccessActivity, "evt.num")))
 }
 
-// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2038:3).
+// matchRemoteAccessClientRunInContainer reports whether an event matches the rule "Remote Access Client Run In Container" (rules/lanner_rules.yaml:2049:3).
 func matchRemoteAccessClientRunInContainer(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroInContainer(ev) && procNameInRemoteAccessClientNames(ev) && !macroUserKnownRemoteClientActivity(ev))
 }
@@ -6540,7 +6540,7 @@ func condRemoteAccessClientRunInContainer(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroInContainer, "container.id"), f.Check(procNameInRemoteAccessClientNames, "proc.name"), ruleset.TriNot(f.Check(never, "container.image.repository")), ruleset.TriNot(f.Check(macroUserKnownRemoteClientActivity, "evt.num")))
 }
 
-// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2053:3).
+// matchUnexpectedChildOfServerProcess reports whether an event matches the rule "Unexpected Child Of Server Process" (rules/lanner_rules.yaml:2064:3).
 func matchUnexpectedChildOfServerProcess(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procPnameInWebServerNamesDatabaseServerNames(ev) && !procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev) && !(macroShellProcess(ev) && procPnameInWebServerNames(ev)) && !macroNodeDeveloperTooling(ev) && !macroPackageManagerContext(ev) && !macroUserKnownServerChildActivity(ev))
 }
@@ -6640,7 +6640,7 @@ func condUnexpectedChildOfServerProcess(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procPnameInWebServerNamesDatabaseServerNames, "proc.pname"), ruleset.TriNot(f.Check(procNameInWebServerNamesDatabaseServerNamesServerHelperNames, "proc.name")), ruleset.TriNot(ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), f.Check(procPnameInWebServerNames, "proc.pname"))), ruleset.TriNot(macroNodeDeveloperToolingCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownServerChildActivity, "evt.num")))
 }
 
-// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2072:3).
+// matchNetworkScannerRunOnHost reports whether an event matches the rule "Network Scanner Run On Host" (rules/lanner_rules.yaml:2083:3).
 func matchNetworkScannerRunOnHost(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroOnHost(ev) && procNameInNetworkScannerNames(ev) && !macroUserKnownNetworkScanActivity(ev))
 }
@@ -6735,7 +6735,7 @@ func condNetworkScannerRunOnHost(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroOnHost, "container.id"), f.Check(procNameInNetworkScannerNames, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownNetworkScanActivity, "evt.num")))
 }
 
-// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2087:3).
+// matchInteractiveShellFromPackageManager reports whether an event matches the rule "Interactive Shell From Package Manager" (rules/lanner_rules.yaml:2098:3).
 func matchInteractiveShellFromPackageManager(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroShellProcess(ev) && macroInteractiveProcess(ev) && procAnameInOsPackageManagerNames(ev) && (procArgsIs2(ev) || procArgsIn3(ev)) && !macroUserKnownPackageManagerShellActivity(ev))
 }
@@ -6830,7 +6830,7 @@ func condInteractiveShellFromPackageManager(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(macroShellProcess, "proc.name"), f.Check(macroInteractiveProcess, "proc.tty"), f.Check(procAnameInOsPackageManagerNames, "proc.aname"), ruleset.TriOr(f.Check(procArgsIs2, "proc.args"), f.Check(procArgsIn3, "proc.args")), ruleset.TriNot(f.Check(macroUserKnownPackageManagerShellActivity, "evt.num")))
 }
 
-// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2105:3).
+// matchAccountChangeCommandRun reports whether an event matches the rule "Account Change Command Run" (rules/lanner_rules.yaml:2116:3).
 func matchAccountChangeCommandRun(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procNameInAccountChangeCommandNames(ev) && !macroPackageManagerContext(ev) && !macroUserKnownAccountChangeActivity(ev))
 }
@@ -6925,7 +6925,7 @@ func condAccountChangeCommandRun(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameInAccountChangeCommandNames, "proc.name"), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownAccountChangeActivity, "evt.num")))
 }
 
-// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2120:3).
+// matchFileTimestampManipulation reports whether an event matches the rule "File Timestamp Manipulation" (rules/lanner_rules.yaml:2131:3).
 func matchFileTimestampManipulation(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroTimestampChangeCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownTimestampActivity(ev))
 }
@@ -7020,7 +7020,7 @@ func condFileTimestampManipulation(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroTimestampChangeCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownTimestampActivity, "evt.num")))
 }
 
-// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2135:3).
+// matchFileUploadWithTransferTool reports whether an event matches the rule "File Upload With Transfer Tool" (rules/lanner_rules.yaml:2146:3).
 func matchFileUploadWithTransferTool(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && macroFileUploadCommand(ev) && !macroPackageManagerContext(ev) && !macroUserKnownUploadActivity(ev))
 }
@@ -7115,7 +7115,7 @@ func condFileUploadWithTransferTool(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), macroFileUploadCommandCond(f), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownUploadActivity, "evt.num")))
 }
 
-// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2150:3).
+// matchCloudStorageSyncToolRun reports whether an event matches the rule "Cloud Storage Sync Tool Run" (rules/lanner_rules.yaml:2161:3).
 func matchCloudStorageSyncToolRun(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procNameIn9(ev) && !macroUserKnownCloudSyncActivity(ev))
 }
@@ -7210,7 +7210,7 @@ func condCloudStorageSyncToolRun(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procNameIn9, "proc.name"), ruleset.TriNot(f.Check(never, "proc.pname")), ruleset.TriNot(f.Check(macroUserKnownCloudSyncActivity, "evt.num")))
 }
 
-// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2164:3).
+// matchKernelModuleLoadedInteractively reports whether an event matches the rule "Kernel Module Loaded Interactively" (rules/lanner_rules.yaml:2175:3).
 func matchKernelModuleLoadedInteractively(ev *event.Event) bool {
 	return (macroModuleLoadEvent(ev) && macroInteractiveProcess(ev) && !macroUserKnownInteractiveModuleActivity(ev))
 }
@@ -7315,7 +7315,7 @@ func condKernelModuleLoadedInteractively(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroModuleLoadEvent, "evt.type"), f.Check(macroInteractiveProcess, "proc.tty"), ruleset.TriNot(f.Check(macroUserKnownInteractiveModuleActivity, "evt.num")))
 }
 
-// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2177:3).
+// matchNamespaceChangeByUnexpectedProgram reports whether an event matches the rule "Namespace Change By Unexpected Program" (rules/lanner_rules.yaml:2188:3).
 func matchNamespaceChangeByUnexpectedProgram(ev *event.Event) bool {
 	return (macroNamespaceEvent(ev) && macroOnHost(ev) && evtResIs(ev) && !macroContainerRuntimeProcess(ev) && !procNameInNamespaceToolNames(ev) && !procPnameInContainerRuntimeNames(ev) && !macroSystemdProcess(ev) && !macroUserKnownNamespaceActivity(ev))
 }
@@ -7430,7 +7430,7 @@ func condNamespaceChangeByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroNamespaceEvent, "evt.type"), f.Check(macroOnHost, "container.id"), f.Check(evtResIs, "evt.res"), ruleset.TriNot(f.Check(macroContainerRuntimeProcess, "proc.name")), ruleset.TriNot(f.Check(procNameInNamespaceToolNames, "proc.name")), ruleset.TriNot(f.Check(procPnameInContainerRuntimeNames, "proc.pname")), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownNamespaceActivity, "evt.num")))
 }
 
-// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2197:3).
+// matchAntiDebuggingWithPTRACETRACEME reports whether an event matches the rule "Anti-Debugging With PTRACE_TRACEME" (rules/lanner_rules.yaml:2208:3).
 func matchAntiDebuggingWithPTRACETRACEME(ev *event.Event) bool {
 	return (evtTypeIs3(ev) && evtArgRequestContains6(ev) && !macroDebuggerProcess(ev) && !procPnameInDebuggerNames(ev) && !macroUserKnownTracemeActivity(ev))
 }
@@ -7530,7 +7530,7 @@ func condAntiDebuggingWithPTRACETRACEME(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs3, "evt.type"), f.Check(evtArgRequestContains6, "evt.arg.request"), ruleset.TriNot(macroDebuggerProcessCond(f)), ruleset.TriNot(f.Check(procPnameInDebuggerNames, "proc.pname")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownTracemeActivity, "evt.num")))
 }
 
-// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2214:3).
+// matchCloudCredentialsReadByUnexpectedProgram reports whether an event matches the rule "Cloud Credentials Read By Unexpected Program" (rules/lanner_rules.yaml:2225:3).
 func matchCloudCredentialsReadByUnexpectedProgram(ev *event.Event) bool {
 	return (macroFileOpenedForRead(ev) && macroCloudCredentialFile(ev) && !procNameInCloudCliNames(ev) && !macroCloudSdkPython(ev) && !macroPackageManagerContext(ev) && !macroUserKnownCloudCredentialActivity(ev))
 }
@@ -7630,7 +7630,7 @@ func condCloudCredentialsReadByUnexpectedProgram(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileOpenedForReadCond(f), macroCloudCredentialFileCond(f), ruleset.TriNot(f.Check(procNameInCloudCliNames, "proc.name")), ruleset.TriNot(macroCloudSdkPythonCond(f)), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownCloudCredentialActivity, "evt.num")))
 }
 
-// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2232:3).
+// matchWriteBelowRootHome reports whether an event matches the rule "Write Below Root Home" (rules/lanner_rules.yaml:2243:3).
 func matchWriteBelowRootHome(ev *event.Event) bool {
 	return (macroFileWritten(ev) && fdNameStartswith6(ev) && !fdNamePmatchRootHomeToolDirs(ev) && !macroRootHomeToolFile(ev) && !(fdDirectoryIs5(ev) && fdFilenameIn3(ev)) && !macroPackageManagerContext(ev) && !macroUserKnownRootHomeActivity(ev))
 }
@@ -7740,7 +7740,7 @@ func condWriteBelowRootHome(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroFileWrittenCond(f), f.Check(fdNameStartswith6, "fd.name"), ruleset.TriNot(f.Check(fdNamePmatchRootHomeToolDirs, "fd.name")), ruleset.TriNot(macroRootHomeToolFileCond(f)), ruleset.TriNot(ruleset.TriAnd(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdFilenameIn3, "fd.filename"))), ruleset.TriNot(macroPackageManagerContextCond(f)), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownRootHomeActivity, "evt.num")))
 }
 
-// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2252:3).
+// matchDeceptiveDirectoryCreated reports whether an event matches the rule "Deceptive Directory Created" (rules/lanner_rules.yaml:2263:3).
 func matchDeceptiveDirectoryCreated(ev *event.Event) bool {
 	return (macroMkdirEvent(ev) && macroDeceptiveDirectoryName(ev) && !macroSystemdProcess(ev) && !procNameIn10(ev) && !macroUserKnownDeceptiveDirActivity(ev))
 }
@@ -7845,7 +7845,7 @@ func condDeceptiveDirectoryCreated(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroMkdirEvent, "evt.type"), macroDeceptiveDirectoryNameCond(f), ruleset.TriNot(macroSystemdProcessCond(f)), ruleset.TriNot(f.Check(procNameIn10, "proc.name")), ruleset.TriNot(f.Check(never, "proc.name")), ruleset.TriNot(f.Check(macroUserKnownDeceptiveDirActivity, "evt.num")))
 }
 
-// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2268:3).
+// matchRansomStyleFileRename reports whether an event matches the rule "Ransom-Style File Rename" (rules/lanner_rules.yaml:2279:3).
 func matchRansomStyleFileRename(ev *event.Event) bool {
 	return (macroRenameEvent(ev) && macroRansomExtension(ev) && !macroPackageManagerContext(ev) && !macroUserKnownRansomRenameActivity(ev))
 }
@@ -7971,7 +7971,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      989,
+	Line:      999,
 	EvtTypes:  []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
@@ -8057,7 +8057,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1547.006"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1007,
+	Line:      1017,
 	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
@@ -8128,7 +8128,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "network", "shell", "mitre_execution", "mitre_command_and_control", "T1059.004", "T1095"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1021,
+	Line:      1031,
 	EvtTypes:  []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -8199,7 +8199,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1037,
+	Line:      1047,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -8264,7 +8264,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1620"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1054,
+	Line:      1064,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_from_memfd"),
@@ -8332,7 +8332,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_impact", "T1496"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1076,
+	Line:      1086,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -8397,7 +8397,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "network", "mitre_impact", "T1496"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1089,
+	Line:      1099,
 	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -8474,7 +8474,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "drift", "mitre_execution", "T1059"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1104,
+	Line:      1114,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.is_exe_upper_layer"),
@@ -8542,7 +8542,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "filesystem", "drift", "mitre_command_and_control", "T1105"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1120,
+	Line:      1130,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -8628,7 +8628,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "network", "mitre_privilege_escalation", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1137,
+	Line:      1147,
 	EvtTypes:  []event.Type{event.TypeConnect},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -8696,7 +8696,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "network", "mitre_execution", "mitre_command_and_control", "T1059", "T1095"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1154,
+	Line:      1164,
 	EvtTypes:  []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -8767,7 +8767,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1564"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1171,
+	Line:      1181,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -8832,7 +8832,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "kernel", "mitre_persistence", "mitre_defense_evasion", "T1547.006", "T1014"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1188,
+	Line:      1198,
 	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
@@ -8903,7 +8903,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1203,
+	Line:      1213,
 	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -8980,7 +8980,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "kernel", "mitre_privilege_escalation", "mitre_persistence", "T1611", "T1546"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1219,
+	Line:      1229,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9048,7 +9048,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.007"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1240,
+	Line:      1250,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9118,14 +9118,14 @@ var Rules = []*ruleset.Rule{{
 }, {
 	Name:      "Dynamic Linker Preload File Modified",
 	Desc:      "/etc/ld.so.preload was written, replaced or linked. Every dynamically linked program then loads the listed libraries, a classic user space rootkit technique.\n",
-	Condition: "((file_written and fd.name = /etc/ld.so.preload)\n or (rename_event and evt.arg.newpath = /etc/ld.so.preload)\n or (symlink_event and evt.arg.linkpath = /etc/ld.so.preload))\nand not package_manager_context and not proc.name in (user_known_preload_file_writers) and not user_known_preload_file_activity",
+	Condition: "((file_written and (fd.name = /etc/ld.so.preload or lanner.fd.realpath = /etc/ld.so.preload))\n or (rename_event and evt.arg.newpath = /etc/ld.so.preload)\n or (symlink_event and evt.arg.linkpath = /etc/ld.so.preload))\nand not package_manager_context and not proc.name in (user_known_preload_file_writers) and not user_known_preload_file_activity",
 	Output:    "Dynamic linker preload file changed | file=%fd.name rename_to=%evt.arg.newpath link=%evt.arg.linkpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority:  ruleset.Error,
 	Source:    "syscall",
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1262,
+	Line:      1272,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9197,21 +9197,21 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Match:      matchDynamicLinkerPreloadFileModified,
 	Format:     formatDynamicLinkerPreloadFileModified,
 	Cond:       condDynamicLinkerPreloadFileModified,
 }, {
 	Name:      "Account Database Modified Directly",
 	Desc:      "/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow or the sudoers files were written or replaced by a program other than the account tools and visudo.\n",
-	Condition: "((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d))\n or (rename_event and (evt.arg.newpath in (account_database_files) or evt.arg.newpath startswith /etc/sudoers.d/)))\nand not proc.name in (account_tool_names, visudo) and not systemd_process and not package_manager_context and not proc.name in (user_known_account_db_writers) and not user_known_account_db_activity",
+	Condition: "((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d\n                    or lanner.fd.realpath in (account_database_files) or lanner.fd.realpath startswith /etc/sudoers.d/))\n or (rename_event and (evt.arg.newpath in (account_database_files) or evt.arg.newpath startswith /etc/sudoers.d/)))\nand not proc.name in (account_tool_names, visudo) and not systemd_process and not package_manager_context and not proc.name in (user_known_account_db_writers) and not user_known_account_db_activity",
 	Output:    "Account or sudoers database changed outside the account tools | file=%fd.name rename_to=%evt.arg.newpath user=%user.name uid=%user.uid loginuid=%user.loginuid process=%proc.name exe=%proc.exepath cmdline=%proc.cmdline parent=%proc.pname pcmdline=%proc.pcmdline tty=%proc.tty evt=%evt.type container=%container.id (%container.name) image=%container.image.repository:%container.image.tag k8s=%k8s.ns.name/%k8s.pod.name",
 	Priority:  ruleset.Error,
 	Source:    "syscall",
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "users", "mitre_persistence", "mitre_privilege_escalation", "T1098", "T1548.003"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1279,
+	Line:      1289,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9274,7 +9274,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
 	Match:      matchAccountDatabaseModifiedDirectly,
 	Format:     formatAccountDatabaseModifiedDirectly,
 	Cond:       condAccountDatabaseModifiedDirectly,
@@ -9288,7 +9288,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1297,
+	Line:      1308,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9351,7 +9351,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
+	CondFields: []string{"container.id", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname", "proc.tty", "proc.vpid"},
 	Match:      matchWriteBelowEtc,
 	Format:     formatWriteBelowEtc,
 	Cond:       condWriteBelowEtc,
@@ -9365,7 +9365,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_defense_evasion", "T1554", "T1036.005"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1321,
+	Line:      1332,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9451,7 +9451,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "software_mgmt", "mitre_defense_evasion", "T1070"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1339,
+	Line:      1350,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9546,7 +9546,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1356,
+	Line:      1367,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -9623,7 +9623,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1379,
+	Line:      1390,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.privileged"),
@@ -9694,7 +9694,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "filesystem", "mitre_privilege_escalation", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1395,
+	Line:      1406,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("container.mounts"),
@@ -9762,7 +9762,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "software_mgmt", "mitre_command_and_control", "T1105"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1410,
+	Line:      1421,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -9827,7 +9827,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "users", "mitre_privilege_escalation", "T1548.003"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1427,
+	Line:      1438,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -9892,7 +9892,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "mitre_privilege_escalation", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1444,
+	Line:      1455,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -9957,7 +9957,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "shell", "mitre_persistence", "mitre_execution", "T1505.003", "T1059.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1462,
+	Line:      1473,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
@@ -10022,7 +10022,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "shell", "mitre_execution", "T1059.004", "T1105"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1483,
+	Line:      1494,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10087,7 +10087,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "network", "shell", "mitre_command_and_control", "T1095"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1500,
+	Line:      1511,
 	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -10164,7 +10164,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "network", "mitre_impact", "mitre_command_and_control", "T1496", "T1571"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1515,
+	Line:      1526,
 	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -10241,7 +10241,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "network", "mitre_command_and_control", "mitre_exfiltration", "T1071", "T1041"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1529,
+	Line:      1540,
 	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -10318,7 +10318,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "network", "mitre_command_and_control", "T1572"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1546,
+	Line:      1557,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10383,7 +10383,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_credential_access", "T1552.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1561,
+	Line:      1572,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10448,7 +10448,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1562.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1577,
+	Line:      1588,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10513,7 +10513,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1070.002", "T1070.003"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1593,
+	Line:      1604,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10578,7 +10578,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_impact", "T1561.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1608,
+	Line:      1619,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -10643,7 +10643,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_persistence", "mitre_defense_evasion", "T1574.006"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1623,
+	Line:      1634,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -10716,7 +10716,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1638,
+	Line:      1649,
 	EvtTypes:  []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -10793,7 +10793,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_privilege_escalation", "mitre_persistence", "T1548.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1660,
+	Line:      1671,
 	EvtTypes:  []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -10882,7 +10882,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "kernel", "mitre_defense_evasion", "T1014"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1680,
+	Line:      1691,
 	EvtTypes:  []event.Type{event.TypeBpf},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -10959,7 +10959,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "kernel", "mitre_privilege_escalation", "T1068"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1697,
+	Line:      1708,
 	EvtTypes:  []event.Type{event.TypeUserfaultfd},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -11036,7 +11036,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1055.008"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1713,
+	Line:      1724,
 	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -11113,7 +11113,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1003.008"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1728,
+	Line:      1739,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11167,7 +11167,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name", "proc.pname"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name", "proc.pname"},
 	Match:      matchCredentialStoreReadByUntrustedProgram,
 	Format:     formatCredentialStoreReadByUntrustedProgram,
 	Cond:       condCredentialStoreReadByUntrustedProgram,
@@ -11181,7 +11181,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1746,
+	Line:      1757,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11235,7 +11235,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.directory", "fd.filename", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Match:      matchSSHPrivateKeyReadByUnexpectedProgram,
 	Format:     formatSSHPrivateKeyReadByUnexpectedProgram,
 	Cond:       condSSHPrivateKeyReadByUnexpectedProgram,
@@ -11249,7 +11249,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1763,
+	Line:      1774,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11317,7 +11317,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "filesystem", "k8s", "mitre_credential_access", "T1528"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1785,
+	Line:      1796,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11385,7 +11385,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1802,
+	Line:      1813,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11462,7 +11462,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "mitre_execution", "T1053.003"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1819,
+	Line:      1830,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat, event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11525,7 +11525,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.name"},
+	CondFields: []string{"evt.arg", "evt.is_open_write", "evt.num", "evt.type", "fd.directory", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.name"},
 	Match:      matchCronConfigurationModified,
 	Format:     formatCronConfigurationModified,
 	Cond:       condCronConfigurationModified,
@@ -11539,7 +11539,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "filesystem", "mitre_persistence", "T1543.002"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1834,
+	Line:      1845,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11607,7 +11607,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1546.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1852,
+	Line:      1863,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11675,7 +11675,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1873,
+	Line:      1884,
 	EvtTypes:  []event.Type{event.TypeLink, event.TypeLinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -11761,7 +11761,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "mitre_privilege_escalation", "T1003.008"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1890,
+	Line:      1901,
 	EvtTypes:  []event.Type{event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -11847,7 +11847,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.002"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1907,
+	Line:      1918,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -11942,7 +11942,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1070.003"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1927,
+	Line:      1938,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeRename, event.TypeRenameat, event.TypeRenameat2, event.TypeUnlink, event.TypeUnlinkat, event.TypeSymlink, event.TypeSymlinkat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -12046,7 +12046,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "users", "mitre_privilege_escalation", "T1548.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1951,
+	Line:      1962,
 	EvtTypes:  []event.Type{event.TypeSetuid, event.TypeSetresuid, event.TypeSetreuid},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -12132,7 +12132,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "shell", "mitre_execution", "T1059.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1970,
+	Line:      1981,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
@@ -12197,7 +12197,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "network", "mitre_discovery", "T1046"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      1989,
+	Line:      2000,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12262,7 +12262,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "filesystem", "drift", "mitre_defense_evasion", "T1222.002"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2004,
+	Line:      2015,
 	EvtTypes:  []event.Type{event.TypeChmod, event.TypeFchmod, event.TypeFchmodat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -12348,7 +12348,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "network", "mitre_credential_access", "T1552.005"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2023,
+	Line:      2034,
 	EvtTypes:  []event.Type{event.TypeConnect, event.TypeSendto, event.TypeSendmsg},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -12419,7 +12419,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"container", "process", "network", "mitre_lateral_movement", "T1021.004"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2038,
+	Line:      2049,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12484,7 +12484,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_initial_access", "T1190"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2053,
+	Line:      2064,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.pname"),
@@ -12549,7 +12549,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "process", "network", "mitre_discovery", "T1046"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2072,
+	Line:      2083,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12614,7 +12614,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "shell", "mitre_privilege_escalation", "T1548"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2087,
+	Line:      2098,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12679,7 +12679,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "users", "mitre_persistence", "T1136.001", "T1098"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2105,
+	Line:      2116,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12744,7 +12744,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1070.006"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2120,
+	Line:      2131,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12809,7 +12809,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "network", "mitre_exfiltration", "T1048"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2135,
+	Line:      2146,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12874,7 +12874,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "network", "mitre_exfiltration", "T1567.002"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2150,
+	Line:      2161,
 	EvtTypes:  []event.Type{event.TypeExecve, event.TypeExecveat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("user.name"),
@@ -12939,7 +12939,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "kernel", "mitre_persistence", "T1547.006"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2164,
+	Line:      2175,
 	EvtTypes:  []event.Type{event.TypeInitModule, event.TypeFinitModule},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
@@ -13010,7 +13010,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "process", "mitre_privilege_escalation", "mitre_defense_evasion", "T1611"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2177,
+	Line:      2188,
 	EvtTypes:  []event.Type{event.TypeSetns, event.TypeUnshare},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -13093,7 +13093,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "process", "mitre_defense_evasion", "T1622"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2197,
+	Line:      2208,
 	EvtTypes:  []event.Type{event.TypePtrace},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("evt.res"),
@@ -13161,7 +13161,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_credential_access", "T1552.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2214,
+	Line:      2225,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -13215,7 +13215,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("k8s.pod.name"),
 		Key:   "k8s.pod.name",
 	}},
-	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "proc.aname", "proc.cmdline", "proc.name"},
+	CondFields: []string{"evt.is_open_read", "evt.num", "evt.type", "fd.name", "fd.num", "fd.typechar", "lanner.fd.realpath", "proc.aname", "proc.cmdline", "proc.name"},
 	Match:      matchCloudCredentialsReadByUnexpectedProgram,
 	Format:     formatCloudCredentialsReadByUnexpectedProgram,
 	Cond:       condCloudCredentialsReadByUnexpectedProgram,
@@ -13229,7 +13229,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_persistence", "T1098"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2232,
+	Line:      2243,
 	EvtTypes:  []event.Type{event.TypeOpen, event.TypeOpenat, event.TypeOpenat2, event.TypeCreat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("fd.name"),
@@ -13306,7 +13306,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_defense_evasion", "T1564.001"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2252,
+	Line:      2263,
 	EvtTypes:  []event.Type{event.TypeMkdir, event.TypeMkdirat},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -13380,7 +13380,7 @@ var Rules = []*ruleset.Rule{{
 	Enabled:   true,
 	Tags:      []string{"host", "container", "filesystem", "mitre_impact", "T1486"},
 	File:      "rules/lanner_rules.yaml",
-	Line:      2268,
+	Line:      2279,
 	EvtTypes:  []event.Type{event.TypeRename, event.TypeRenameat, event.TypeRenameat2},
 	Fields: []ruleset.OutputField{{
 		Arg: event.Arg{
@@ -13874,8 +13874,13 @@ var Sources = []ruleset.Source{{
 - macro: debugger_process
   condition: (proc.name in (debugger_names) or proc.name in (user_known_debugger_names))
 
+# fd.name is the path as the process gave it (symbolic links not resolved,
+# as in Falco); lanner.fd.realpath is what the fd really is, so that a link
+# to a watched file does not slip past.
 - macro: auth_store_path
-  condition: (fd.name in (auth_store_files) or fd.directory in (auth_store_dirs))
+  condition: >
+    (fd.name in (auth_store_files) or fd.directory in (auth_store_dirs)
+     or lanner.fd.realpath in (auth_store_files) or lanner.fd.realpath pmatch (auth_store_dirs))
 
 - macro: user_ssh_dir
   condition: (fd.directory = /root/.ssh or fd.directory glob "/home/*/.ssh")
@@ -13884,7 +13889,7 @@ var Sources = []ruleset.Source{{
 # not public by design.
 - macro: ssh_private_key_path
   condition: >
-    (fd.name glob "/etc/ssh/ssh_host_*_key"
+    (fd.name glob "/etc/ssh/ssh_host_*_key" or lanner.fd.realpath glob "/etc/ssh/ssh_host_*_key"
      or (user_ssh_dir
          and not fd.filename endswith .pub
          and not fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2,
@@ -13893,7 +13898,9 @@ var Sources = []ruleset.Source{{
 - macro: cron_path_written
   condition: >
     (fd.name = /etc/crontab or fd.name startswith /var/spool/cron/
-     or fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly))
+     or fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly)
+     or lanner.fd.realpath = /etc/crontab or lanner.fd.realpath startswith /var/spool/cron/
+     or lanner.fd.realpath pmatch (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly))
 
 - macro: cron_path_renamed_into
   condition: >
@@ -14100,7 +14107,9 @@ var Sources = []ruleset.Source{{
      or fd.name endswith /.config/gcloud/access_tokens.db
      or fd.name endswith /.config/gcloud/application_default_credentials.json
      or fd.name endswith /.azure/accessTokens.json or fd.name endswith /.azure/msal_token_cache.json
-     or fd.name endswith /.kube/config or fd.name endswith /.docker/config.json)
+     or fd.name endswith /.kube/config or fd.name endswith /.docker/config.json
+     or lanner.fd.realpath endswith /.aws/credentials or lanner.fd.realpath endswith /.kube/config
+     or lanner.fd.realpath endswith /.config/gcloud/credentials.db or lanner.fd.realpath endswith /.docker/config.json)
 
 - macro: cloud_sdk_python
   condition: >
@@ -14122,7 +14131,8 @@ var Sources = []ruleset.Source{{
 - macro: etc_path_with_own_rule
   condition: >
     (cron_path_written or shell_startup_file or fd.name in (account_database_files)
-     or fd.directory = /etc/sudoers.d or fd.name = /etc/ld.so.preload
+     or lanner.fd.realpath in (account_database_files)
+     or fd.directory = /etc/sudoers.d or fd.name = /etc/ld.so.preload or lanner.fd.realpath = /etc/ld.so.preload
      or (systemd_unit_dir_written and systemd_unit_file_name))
 
 - macro: root_home_tool_file
@@ -14725,7 +14735,7 @@ var Sources = []ruleset.Source{{
     linked program then loads the listed libraries, a classic user space
     rootkit technique.
   condition: >
-    ((file_written and fd.name = /etc/ld.so.preload)
+    ((file_written and (fd.name = /etc/ld.so.preload or lanner.fd.realpath = /etc/ld.so.preload))
      or (rename_event and evt.arg.newpath = /etc/ld.so.preload)
      or (symlink_event and evt.arg.linkpath = /etc/ld.so.preload))
     and not package_manager_context
@@ -14742,7 +14752,8 @@ var Sources = []ruleset.Source{{
     were written or replaced by a program other than the account tools and
     visudo.
   condition: >
-    ((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d))
+    ((file_written and (fd.name in (account_database_files) or fd.directory = /etc/sudoers.d
+                        or lanner.fd.realpath in (account_database_files) or lanner.fd.realpath startswith /etc/sudoers.d/))
      or (rename_event and (evt.arg.newpath in (account_database_files) or evt.arg.newpath startswith /etc/sudoers.d/)))
     and not proc.name in (account_tool_names, visudo)
     and not systemd_process
@@ -15787,7 +15798,7 @@ func listContainerNamespaceToolNames(v string) bool {
 	return false
 }
 
-// procNameInContainerNamespaceToolNames: proc.name in (chrome, chromium, chrome-sandbox, bwrap, buildkitd, buildkit-runc, buildah, podman) (rules/lanner_rules.yaml:998)
+// procNameInContainerNamespaceToolNames: proc.name in (chrome, chromium, chrome-sandbox, bwrap, buildkitd, buildkit-runc, buildah, podman) (rules/lanner_rules.yaml:1008)
 func procNameInContainerNamespaceToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -15842,7 +15853,7 @@ func macroSystemdProcess(ev *event.Event) bool {
 	return (procNameStartswith(ev) || macroSystemdServiceSetup(ev))
 }
 
-// macroUserKnownContainerNamespaceActivity is the macro user_known_container_namespace_activity (rules/lanner_rules.yaml:725): evt.num = 0
+// macroUserKnownContainerNamespaceActivity is the macro user_known_container_namespace_activity (rules/lanner_rules.yaml:735): evt.num = 0
 func macroUserKnownContainerNamespaceActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -15871,7 +15882,7 @@ func macroModuleLoadEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeInitModule || ev.Type == event.TypeFinitModule
 }
 
-// macroUserKnownContainerModuleActivity is the macro user_known_container_module_activity (rules/lanner_rules.yaml:733): evt.num = 0
+// macroUserKnownContainerModuleActivity is the macro user_known_container_module_activity (rules/lanner_rules.yaml:743): evt.num = 0
 func macroUserKnownContainerModuleActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -15902,7 +15913,7 @@ func in1(v int64) bool {
 	return false
 }
 
-// evtRawresIn: evt.rawres in (0, 1, 2) (rules/lanner_rules.yaml:1029)
+// evtRawresIn: evt.rawres in (0, 1, 2) (rules/lanner_rules.yaml:1039)
 func evtRawresIn(ev *event.Event) bool {
 	v, ok := event.EvtRawres(ev, event.Arg{})
 	if !ok {
@@ -15929,7 +15940,7 @@ func macroShellProcess(ev *event.Event) bool {
 	return listShellNames(v)
 }
 
-// macroUserKnownReverseShellActivity is the macro user_known_reverse_shell_activity (rules/lanner_rules.yaml:761): evt.num = 0
+// macroUserKnownReverseShellActivity is the macro user_known_reverse_shell_activity (rules/lanner_rules.yaml:771): evt.num = 0
 func macroUserKnownReverseShellActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16012,7 +16023,7 @@ func macroInterpreterProcess(ev *event.Event) bool {
 	return (macroPythonProcess(ev) || procNameInInterpreterNames(ev) || procNameStartswith5(ev))
 }
 
-// procArgsStartswith: proc.args startswith "-c " (rules/lanner_rules.yaml:537)
+// procArgsStartswith: proc.args startswith "-c " (rules/lanner_rules.yaml:544)
 func procArgsStartswith(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16021,7 +16032,7 @@ func procArgsStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-c ")
 }
 
-// procArgsStartswith2: proc.args startswith "-e " (rules/lanner_rules.yaml:537)
+// procArgsStartswith2: proc.args startswith "-e " (rules/lanner_rules.yaml:544)
 func procArgsStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16030,7 +16041,7 @@ func procArgsStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-e ")
 }
 
-// procArgsStartswith3: proc.args startswith "-r " (rules/lanner_rules.yaml:537)
+// procArgsStartswith3: proc.args startswith "-r " (rules/lanner_rules.yaml:544)
 func procArgsStartswith3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16039,7 +16050,7 @@ func procArgsStartswith3(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-r ")
 }
 
-// procArgsContains: proc.args contains " -c " (rules/lanner_rules.yaml:538)
+// procArgsContains: proc.args contains " -c " (rules/lanner_rules.yaml:545)
 func procArgsContains(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16048,7 +16059,7 @@ func procArgsContains(ev *event.Event) bool {
 	return strings.Contains(v, " -c ")
 }
 
-// procArgsContains2: proc.args contains " -e " (rules/lanner_rules.yaml:538)
+// procArgsContains2: proc.args contains " -e " (rules/lanner_rules.yaml:545)
 func procArgsContains2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16057,7 +16068,7 @@ func procArgsContains2(ev *event.Event) bool {
 	return strings.Contains(v, " -e ")
 }
 
-// procArgsContains3: proc.args contains " -r " (rules/lanner_rules.yaml:538)
+// procArgsContains3: proc.args contains " -r " (rules/lanner_rules.yaml:545)
 func procArgsContains3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16066,7 +16077,7 @@ func procArgsContains3(ev *event.Event) bool {
 	return strings.Contains(v, " -r ")
 }
 
-// procArgsStartswith4: proc.args startswith "-E " (rules/lanner_rules.yaml:539)
+// procArgsStartswith4: proc.args startswith "-E " (rules/lanner_rules.yaml:546)
 func procArgsStartswith4(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16075,7 +16086,7 @@ func procArgsStartswith4(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-E ")
 }
 
-// procArgsContains4: proc.args contains " -E " (rules/lanner_rules.yaml:539)
+// procArgsContains4: proc.args contains " -E " (rules/lanner_rules.yaml:546)
 func procArgsContains4(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16084,12 +16095,12 @@ func procArgsContains4(ev *event.Event) bool {
 	return strings.Contains(v, " -E ")
 }
 
-// macroInlineCodeFlag reports whether an event satisfies the macro inline_code_flag (rules/lanner_rules.yaml:535).
+// macroInlineCodeFlag reports whether an event satisfies the macro inline_code_flag (rules/lanner_rules.yaml:542).
 func macroInlineCodeFlag(ev *event.Event) bool {
 	return (procArgsStartswith(ev) || procArgsStartswith2(ev) || procArgsStartswith3(ev) || procArgsContains(ev) || procArgsContains2(ev) || procArgsContains3(ev) || procArgsStartswith4(ev) || procArgsContains4(ev))
 }
 
-// procArgsContains5: proc.args contains socket (rules/lanner_rules.yaml:543)
+// procArgsContains5: proc.args contains socket (rules/lanner_rules.yaml:550)
 func procArgsContains5(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16098,7 +16109,7 @@ func procArgsContains5(ev *event.Event) bool {
 	return strings.Contains(v, "socket")
 }
 
-// procArgsContains6: proc.args contains fsockopen (rules/lanner_rules.yaml:543)
+// procArgsContains6: proc.args contains fsockopen (rules/lanner_rules.yaml:550)
 func procArgsContains6(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16107,7 +16118,7 @@ func procArgsContains6(ev *event.Event) bool {
 	return strings.Contains(v, "fsockopen")
 }
 
-// procArgsContains7: proc.args contains TCPSocket (rules/lanner_rules.yaml:543)
+// procArgsContains7: proc.args contains TCPSocket (rules/lanner_rules.yaml:550)
 func procArgsContains7(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16116,7 +16127,7 @@ func procArgsContains7(ev *event.Event) bool {
 	return strings.Contains(v, "TCPSocket")
 }
 
-// procArgsContains8: proc.args contains "net.connect" (rules/lanner_rules.yaml:544)
+// procArgsContains8: proc.args contains "net.connect" (rules/lanner_rules.yaml:551)
 func procArgsContains8(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16125,7 +16136,7 @@ func procArgsContains8(ev *event.Event) bool {
 	return strings.Contains(v, "net.connect")
 }
 
-// procArgsContains9: proc.args contains "net.Socket" (rules/lanner_rules.yaml:544)
+// procArgsContains9: proc.args contains "net.Socket" (rules/lanner_rules.yaml:551)
 func procArgsContains9(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16134,7 +16145,7 @@ func procArgsContains9(ev *event.Event) bool {
 	return strings.Contains(v, "net.Socket")
 }
 
-// procArgsContains10: proc.args contains /dev/tcp/ (rules/lanner_rules.yaml:544)
+// procArgsContains10: proc.args contains /dev/tcp/ (rules/lanner_rules.yaml:551)
 func procArgsContains10(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16143,7 +16154,7 @@ func procArgsContains10(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/tcp/")
 }
 
-// procArgsContains11: proc.args contains "IO::Socket" (rules/lanner_rules.yaml:545)
+// procArgsContains11: proc.args contains "IO::Socket" (rules/lanner_rules.yaml:552)
 func procArgsContains11(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16152,7 +16163,7 @@ func procArgsContains11(ev *event.Event) bool {
 	return strings.Contains(v, "IO::Socket")
 }
 
-// procArgsContains12: proc.args contains "stream_socket_client" (rules/lanner_rules.yaml:545)
+// procArgsContains12: proc.args contains "stream_socket_client" (rules/lanner_rules.yaml:552)
 func procArgsContains12(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16161,12 +16172,12 @@ func procArgsContains12(ev *event.Event) bool {
 	return strings.Contains(v, "stream_socket_client")
 }
 
-// macroInlineCodeOpensSocket reports whether an event satisfies the macro inline_code_opens_socket (rules/lanner_rules.yaml:541).
+// macroInlineCodeOpensSocket reports whether an event satisfies the macro inline_code_opens_socket (rules/lanner_rules.yaml:548).
 func macroInlineCodeOpensSocket(ev *event.Event) bool {
 	return (procArgsContains5(ev) || procArgsContains6(ev) || procArgsContains7(ev) || procArgsContains8(ev) || procArgsContains9(ev) || procArgsContains10(ev) || procArgsContains11(ev) || procArgsContains12(ev))
 }
 
-// procArgsContains13: proc.args contains dup2 (rules/lanner_rules.yaml:549)
+// procArgsContains13: proc.args contains dup2 (rules/lanner_rules.yaml:556)
 func procArgsContains13(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16175,7 +16186,7 @@ func procArgsContains13(ev *event.Event) bool {
 	return strings.Contains(v, "dup2")
 }
 
-// procArgsContains14: proc.args contains pty (rules/lanner_rules.yaml:549)
+// procArgsContains14: proc.args contains pty (rules/lanner_rules.yaml:556)
 func procArgsContains14(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16184,7 +16195,7 @@ func procArgsContains14(ev *event.Event) bool {
 	return strings.Contains(v, "pty")
 }
 
-// procArgsContains15: proc.args contains subprocess (rules/lanner_rules.yaml:549)
+// procArgsContains15: proc.args contains subprocess (rules/lanner_rules.yaml:556)
 func procArgsContains15(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16193,7 +16204,7 @@ func procArgsContains15(ev *event.Event) bool {
 	return strings.Contains(v, "subprocess")
 }
 
-// procArgsContains16: proc.args contains popen (rules/lanner_rules.yaml:550)
+// procArgsContains16: proc.args contains popen (rules/lanner_rules.yaml:557)
 func procArgsContains16(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16202,7 +16213,7 @@ func procArgsContains16(ev *event.Event) bool {
 	return strings.Contains(v, "popen")
 }
 
-// procArgsContains17: proc.args contains "exec(" (rules/lanner_rules.yaml:550)
+// procArgsContains17: proc.args contains "exec(" (rules/lanner_rules.yaml:557)
 func procArgsContains17(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16211,7 +16222,7 @@ func procArgsContains17(ev *event.Event) bool {
 	return strings.Contains(v, "exec(")
 }
 
-// procArgsContains18: proc.args contains "system(" (rules/lanner_rules.yaml:550)
+// procArgsContains18: proc.args contains "system(" (rules/lanner_rules.yaml:557)
 func procArgsContains18(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16220,7 +16231,7 @@ func procArgsContains18(ev *event.Event) bool {
 	return strings.Contains(v, "system(")
 }
 
-// procArgsContains19: proc.args contains spawn (rules/lanner_rules.yaml:551)
+// procArgsContains19: proc.args contains spawn (rules/lanner_rules.yaml:558)
 func procArgsContains19(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16229,7 +16240,7 @@ func procArgsContains19(ev *event.Event) bool {
 	return strings.Contains(v, "spawn")
 }
 
-// procArgsContains20: proc.args contains /bin/sh (rules/lanner_rules.yaml:551)
+// procArgsContains20: proc.args contains /bin/sh (rules/lanner_rules.yaml:558)
 func procArgsContains20(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16238,7 +16249,7 @@ func procArgsContains20(ev *event.Event) bool {
 	return strings.Contains(v, "/bin/sh")
 }
 
-// procArgsContains21: proc.args contains /bin/bash (rules/lanner_rules.yaml:551)
+// procArgsContains21: proc.args contains /bin/bash (rules/lanner_rules.yaml:558)
 func procArgsContains21(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16247,7 +16258,7 @@ func procArgsContains21(ev *event.Event) bool {
 	return strings.Contains(v, "/bin/bash")
 }
 
-// procArgsContains22: proc.args contains "proc_open" (rules/lanner_rules.yaml:552)
+// procArgsContains22: proc.args contains "proc_open" (rules/lanner_rules.yaml:559)
 func procArgsContains22(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16256,7 +16267,7 @@ func procArgsContains22(ev *event.Event) bool {
 	return strings.Contains(v, "proc_open")
 }
 
-// procArgsContains23: proc.args contains "shell_exec" (rules/lanner_rules.yaml:552)
+// procArgsContains23: proc.args contains "shell_exec" (rules/lanner_rules.yaml:559)
 func procArgsContains23(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -16265,12 +16276,12 @@ func procArgsContains23(ev *event.Event) bool {
 	return strings.Contains(v, "shell_exec")
 }
 
-// macroInlineCodeRunsShell reports whether an event satisfies the macro inline_code_runs_shell (rules/lanner_rules.yaml:547).
+// macroInlineCodeRunsShell reports whether an event satisfies the macro inline_code_runs_shell (rules/lanner_rules.yaml:554).
 func macroInlineCodeRunsShell(ev *event.Event) bool {
 	return (procArgsContains13(ev) || procArgsContains14(ev) || procArgsContains15(ev) || procArgsContains16(ev) || procArgsContains17(ev) || procArgsContains18(ev) || procArgsContains19(ev) || procArgsContains20(ev) || procArgsContains21(ev) || procArgsContains22(ev) || procArgsContains23(ev))
 }
 
-// macroUserKnownInlineReverseShellActivity is the macro user_known_inline_reverse_shell_activity (rules/lanner_rules.yaml:771): evt.num = 0
+// macroUserKnownInlineReverseShellActivity is the macro user_known_inline_reverse_shell_activity (rules/lanner_rules.yaml:781): evt.num = 0
 func macroUserKnownInlineReverseShellActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16294,22 +16305,22 @@ func macroInterpreterProcessCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(macroPythonProcessCond(f), f.Check(procNameInInterpreterNames, "proc.name"), f.Check(procNameStartswith5, "proc.name"))
 }
 
-// macroInlineCodeFlagCond evaluates the macro inline_code_flag (rules/lanner_rules.yaml:535) over what the facts know.
+// macroInlineCodeFlagCond evaluates the macro inline_code_flag (rules/lanner_rules.yaml:542) over what the facts know.
 func macroInlineCodeFlagCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procArgsStartswith, "proc.args"), f.Check(procArgsStartswith2, "proc.args"), f.Check(procArgsStartswith3, "proc.args"), f.Check(procArgsContains, "proc.args"), f.Check(procArgsContains2, "proc.args"), f.Check(procArgsContains3, "proc.args"), f.Check(procArgsStartswith4, "proc.args"), f.Check(procArgsContains4, "proc.args"))
 }
 
-// macroInlineCodeOpensSocketCond evaluates the macro inline_code_opens_socket (rules/lanner_rules.yaml:541) over what the facts know.
+// macroInlineCodeOpensSocketCond evaluates the macro inline_code_opens_socket (rules/lanner_rules.yaml:548) over what the facts know.
 func macroInlineCodeOpensSocketCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procArgsContains5, "proc.args"), f.Check(procArgsContains6, "proc.args"), f.Check(procArgsContains7, "proc.args"), f.Check(procArgsContains8, "proc.args"), f.Check(procArgsContains9, "proc.args"), f.Check(procArgsContains10, "proc.args"), f.Check(procArgsContains11, "proc.args"), f.Check(procArgsContains12, "proc.args"))
 }
 
-// macroInlineCodeRunsShellCond evaluates the macro inline_code_runs_shell (rules/lanner_rules.yaml:547) over what the facts know.
+// macroInlineCodeRunsShellCond evaluates the macro inline_code_runs_shell (rules/lanner_rules.yaml:554) over what the facts know.
 func macroInlineCodeRunsShellCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procArgsContains13, "proc.args"), f.Check(procArgsContains14, "proc.args"), f.Check(procArgsContains15, "proc.args"), f.Check(procArgsContains16, "proc.args"), f.Check(procArgsContains17, "proc.args"), f.Check(procArgsContains18, "proc.args"), f.Check(procArgsContains19, "proc.args"), f.Check(procArgsContains20, "proc.args"), f.Check(procArgsContains21, "proc.args"), f.Check(procArgsContains22, "proc.args"), f.Check(procArgsContains23, "proc.args"))
 }
 
-// procIsExeFromMemfdIs: proc.is_exe_from_memfd = true (rules/lanner_rules.yaml:1061)
+// procIsExeFromMemfdIs: proc.is_exe_from_memfd = true (rules/lanner_rules.yaml:1071)
 func procIsExeFromMemfdIs(ev *event.Event) bool {
 	v, ok := event.ProcIsExeFromMemfd(ev, event.Arg{})
 	if !ok {
@@ -16318,7 +16329,7 @@ func procIsExeFromMemfdIs(ev *event.Event) bool {
 	return v == true
 }
 
-// procExepathStartswith: proc.exepath startswith /memfd: (rules/lanner_rules.yaml:1061)
+// procExepathStartswith: proc.exepath startswith /memfd: (rules/lanner_rules.yaml:1071)
 func procExepathStartswith(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
@@ -16327,7 +16338,7 @@ func procExepathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/memfd:")
 }
 
-// procExepathContains: proc.exepath contains runc_cloned (rules/lanner_rules.yaml:1062)
+// procExepathContains: proc.exepath contains runc_cloned (rules/lanner_rules.yaml:1072)
 func procExepathContains(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
@@ -16336,7 +16347,7 @@ func procExepathContains(ev *event.Event) bool {
 	return strings.Contains(v, "runc_cloned")
 }
 
-// procPnameInContainerRuntimeNames: proc.pname in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, b... (rules/lanner_rules.yaml:1063)
+// procPnameInContainerRuntimeNames: proc.pname in (runc, "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", crun, youki, runsc, containerd, containerd-shim, dockerd, docker, docker-init, docker-proxy, conmon, podman, buildah, crio, b... (rules/lanner_rules.yaml:1073)
 func procPnameInContainerRuntimeNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
@@ -16345,7 +16356,7 @@ func procPnameInContainerRuntimeNames(ev *event.Event) bool {
 	return listContainerRuntimeNames(v)
 }
 
-// macroUserKnownMemfdExecActivity is the macro user_known_memfd_exec_activity (rules/lanner_rules.yaml:779): evt.num = 0
+// macroUserKnownMemfdExecActivity is the macro user_known_memfd_exec_activity (rules/lanner_rules.yaml:789): evt.num = 0
 func macroUserKnownMemfdExecActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16363,7 +16374,7 @@ func listMinerNames(v string) bool {
 	return false
 }
 
-// procNameInMinerNames: proc.name in (xmrig, xmrig-notls, xmr-stak, xmr-stak-rx, ccminer, cpuminer, cpuminer-multi, minerd, ethminer, t-rex, nbminer, lolminer, gminer, phoenixminer, nanominer, cgminer, bfgminer, srbminer, sr... (rules/lanner_rules.yaml:1082)
+// procNameInMinerNames: proc.name in (xmrig, xmrig-notls, xmr-stak, xmr-stak-rx, ccminer, cpuminer, cpuminer-multi, minerd, ethminer, t-rex, nbminer, lolminer, gminer, phoenixminer, nanominer, cgminer, bfgminer, srbminer, sr... (rules/lanner_rules.yaml:1092)
 func procNameInMinerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -16372,7 +16383,7 @@ func procNameInMinerNames(ev *event.Event) bool {
 	return listMinerNames(v)
 }
 
-// procCmdlineContains: proc.cmdline contains stratum+tcp:// (rules/lanner_rules.yaml:569)
+// procCmdlineContains: proc.cmdline contains stratum+tcp:// (rules/lanner_rules.yaml:576)
 func procCmdlineContains(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16381,7 +16392,7 @@ func procCmdlineContains(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+tcp://")
 }
 
-// procCmdlineContains2: proc.cmdline contains stratum+ssl:// (rules/lanner_rules.yaml:569)
+// procCmdlineContains2: proc.cmdline contains stratum+ssl:// (rules/lanner_rules.yaml:576)
 func procCmdlineContains2(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16390,7 +16401,7 @@ func procCmdlineContains2(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+ssl://")
 }
 
-// procCmdlineContains3: proc.cmdline contains stratum+tls:// (rules/lanner_rules.yaml:570)
+// procCmdlineContains3: proc.cmdline contains stratum+tls:// (rules/lanner_rules.yaml:577)
 func procCmdlineContains3(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16399,7 +16410,7 @@ func procCmdlineContains3(ev *event.Event) bool {
 	return strings.Contains(v, "stratum+tls://")
 }
 
-// procCmdlineContains4: proc.cmdline contains stratum2+tcp:// (rules/lanner_rules.yaml:570)
+// procCmdlineContains4: proc.cmdline contains stratum2+tcp:// (rules/lanner_rules.yaml:577)
 func procCmdlineContains4(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16408,7 +16419,7 @@ func procCmdlineContains4(ev *event.Event) bool {
 	return strings.Contains(v, "stratum2+tcp://")
 }
 
-// procCmdlineContains5: proc.cmdline contains --donate-level (rules/lanner_rules.yaml:571)
+// procCmdlineContains5: proc.cmdline contains --donate-level (rules/lanner_rules.yaml:578)
 func procCmdlineContains5(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16417,7 +16428,7 @@ func procCmdlineContains5(ev *event.Event) bool {
 	return strings.Contains(v, "--donate-level")
 }
 
-// procCmdlineContains6: proc.cmdline contains --randomx (rules/lanner_rules.yaml:571)
+// procCmdlineContains6: proc.cmdline contains --randomx (rules/lanner_rules.yaml:578)
 func procCmdlineContains6(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16426,7 +16437,7 @@ func procCmdlineContains6(ev *event.Event) bool {
 	return strings.Contains(v, "--randomx")
 }
 
-// procCmdlineIcontains: proc.cmdline icontains cryptonight (rules/lanner_rules.yaml:572)
+// procCmdlineIcontains: proc.cmdline icontains cryptonight (rules/lanner_rules.yaml:579)
 func procCmdlineIcontains(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16435,7 +16446,7 @@ func procCmdlineIcontains(ev *event.Event) bool {
 	return match.ContainsFold(v, "cryptonight")
 }
 
-// procCmdlineContains7: proc.cmdline contains "--coin=monero" (rules/lanner_rules.yaml:572)
+// procCmdlineContains7: proc.cmdline contains "--coin=monero" (rules/lanner_rules.yaml:579)
 func procCmdlineContains7(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16444,7 +16455,7 @@ func procCmdlineContains7(ev *event.Event) bool {
 	return strings.Contains(v, "--coin=monero")
 }
 
-// procCmdlineContains8: proc.cmdline contains "--algo=rx/0" (rules/lanner_rules.yaml:573)
+// procCmdlineContains8: proc.cmdline contains "--algo=rx/0" (rules/lanner_rules.yaml:580)
 func procCmdlineContains8(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16453,7 +16464,7 @@ func procCmdlineContains8(ev *event.Event) bool {
 	return strings.Contains(v, "--algo=rx/0")
 }
 
-// procCmdlineContains9: proc.cmdline contains "-a rx/0" (rules/lanner_rules.yaml:573)
+// procCmdlineContains9: proc.cmdline contains "-a rx/0" (rules/lanner_rules.yaml:580)
 func procCmdlineContains9(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -16462,12 +16473,12 @@ func procCmdlineContains9(ev *event.Event) bool {
 	return strings.Contains(v, "-a rx/0")
 }
 
-// macroMinerCommandLine reports whether an event satisfies the macro miner_command_line (rules/lanner_rules.yaml:567).
+// macroMinerCommandLine reports whether an event satisfies the macro miner_command_line (rules/lanner_rules.yaml:574).
 func macroMinerCommandLine(ev *event.Event) bool {
 	return (procCmdlineContains(ev) || procCmdlineContains2(ev) || procCmdlineContains3(ev) || procCmdlineContains4(ev) || procCmdlineContains5(ev) || procCmdlineContains6(ev) || procCmdlineIcontains(ev) || procCmdlineContains7(ev) || procCmdlineContains8(ev) || procCmdlineContains9(ev))
 }
 
-// macroUserKnownMinerCommandActivity is the macro user_known_miner_command_activity (rules/lanner_rules.yaml:781): evt.num = 0
+// macroUserKnownMinerCommandActivity is the macro user_known_miner_command_activity (rules/lanner_rules.yaml:791): evt.num = 0
 func macroUserKnownMinerCommandActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16476,7 +16487,7 @@ func macroUserKnownMinerCommandActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroMinerCommandLineCond evaluates the macro miner_command_line (rules/lanner_rules.yaml:567) over what the facts know.
+// macroMinerCommandLineCond evaluates the macro miner_command_line (rules/lanner_rules.yaml:574) over what the facts know.
 func macroMinerCommandLineCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineContains, "proc.cmdline"), f.Check(procCmdlineContains2, "proc.cmdline"), f.Check(procCmdlineContains3, "proc.cmdline"), f.Check(procCmdlineContains4, "proc.cmdline"), f.Check(procCmdlineContains5, "proc.cmdline"), f.Check(procCmdlineContains6, "proc.cmdline"), f.Check(procCmdlineIcontains, "proc.cmdline"), f.Check(procCmdlineContains7, "proc.cmdline"), f.Check(procCmdlineContains8, "proc.cmdline"), f.Check(procCmdlineContains9, "proc.cmdline"))
 }
@@ -16599,7 +16610,7 @@ func listMinerPoolHosts(v string) bool {
 	return false
 }
 
-// fdSipNameInMinerPoolHosts: fd.sip.name in (pool.minexmr.com, xmr.pool.minergate.com, pool.supportxmr.com, gulf.moneroocean.stream, xmr-eu1.nanopool.org, xmr-us-east1.nanopool.org, xmr.2miners.com, pool.hashvault.pro, xmr.f2pool... (rules/lanner_rules.yaml:556)
+// fdSipNameInMinerPoolHosts: fd.sip.name in (pool.minexmr.com, xmr.pool.minergate.com, pool.supportxmr.com, gulf.moneroocean.stream, xmr-eu1.nanopool.org, xmr-us-east1.nanopool.org, xmr.2miners.com, pool.hashvault.pro, xmr.f2pool... (rules/lanner_rules.yaml:563)
 func fdSipNameInMinerPoolHosts(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16608,7 +16619,7 @@ func fdSipNameInMinerPoolHosts(ev *event.Event) bool {
 	return listMinerPoolHosts(v)
 }
 
-// fdSipNameEndswith: fd.sip.name endswith .minexmr.com (rules/lanner_rules.yaml:557)
+// fdSipNameEndswith: fd.sip.name endswith .minexmr.com (rules/lanner_rules.yaml:564)
 func fdSipNameEndswith(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16617,7 +16628,7 @@ func fdSipNameEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".minexmr.com")
 }
 
-// fdSipNameEndswith2: fd.sip.name endswith .supportxmr.com (rules/lanner_rules.yaml:557)
+// fdSipNameEndswith2: fd.sip.name endswith .supportxmr.com (rules/lanner_rules.yaml:564)
 func fdSipNameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16626,7 +16637,7 @@ func fdSipNameEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".supportxmr.com")
 }
 
-// fdSipNameEndswith3: fd.sip.name endswith .moneroocean.stream (rules/lanner_rules.yaml:558)
+// fdSipNameEndswith3: fd.sip.name endswith .moneroocean.stream (rules/lanner_rules.yaml:565)
 func fdSipNameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16635,7 +16646,7 @@ func fdSipNameEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".moneroocean.stream")
 }
 
-// fdSipNameEndswith4: fd.sip.name endswith .nanopool.org (rules/lanner_rules.yaml:558)
+// fdSipNameEndswith4: fd.sip.name endswith .nanopool.org (rules/lanner_rules.yaml:565)
 func fdSipNameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16644,7 +16655,7 @@ func fdSipNameEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".nanopool.org")
 }
 
-// fdSipNameEndswith5: fd.sip.name endswith .2miners.com (rules/lanner_rules.yaml:559)
+// fdSipNameEndswith5: fd.sip.name endswith .2miners.com (rules/lanner_rules.yaml:566)
 func fdSipNameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16653,7 +16664,7 @@ func fdSipNameEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".2miners.com")
 }
 
-// fdSipNameEndswith6: fd.sip.name endswith .hashvault.pro (rules/lanner_rules.yaml:559)
+// fdSipNameEndswith6: fd.sip.name endswith .hashvault.pro (rules/lanner_rules.yaml:566)
 func fdSipNameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16662,7 +16673,7 @@ func fdSipNameEndswith6(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".hashvault.pro")
 }
 
-// fdSipNameEndswith7: fd.sip.name endswith .c3pool.com (rules/lanner_rules.yaml:560)
+// fdSipNameEndswith7: fd.sip.name endswith .c3pool.com (rules/lanner_rules.yaml:567)
 func fdSipNameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16671,7 +16682,7 @@ func fdSipNameEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".c3pool.com")
 }
 
-// fdSipNameEndswith8: fd.sip.name endswith .c3pool.org (rules/lanner_rules.yaml:560)
+// fdSipNameEndswith8: fd.sip.name endswith .c3pool.org (rules/lanner_rules.yaml:567)
 func fdSipNameEndswith8(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16680,7 +16691,7 @@ func fdSipNameEndswith8(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".c3pool.org")
 }
 
-// fdSipNameEndswith9: fd.sip.name endswith .minergate.com (rules/lanner_rules.yaml:561)
+// fdSipNameEndswith9: fd.sip.name endswith .minergate.com (rules/lanner_rules.yaml:568)
 func fdSipNameEndswith9(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16689,7 +16700,7 @@ func fdSipNameEndswith9(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".minergate.com")
 }
 
-// fdSipNameEndswith10: fd.sip.name endswith .unmineable.com (rules/lanner_rules.yaml:561)
+// fdSipNameEndswith10: fd.sip.name endswith .unmineable.com (rules/lanner_rules.yaml:568)
 func fdSipNameEndswith10(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16698,7 +16709,7 @@ func fdSipNameEndswith10(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".unmineable.com")
 }
 
-// fdSipNameEndswith11: fd.sip.name endswith .nicehash.com (rules/lanner_rules.yaml:562)
+// fdSipNameEndswith11: fd.sip.name endswith .nicehash.com (rules/lanner_rules.yaml:569)
 func fdSipNameEndswith11(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16707,7 +16718,7 @@ func fdSipNameEndswith11(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".nicehash.com")
 }
 
-// fdSipNameEndswith12: fd.sip.name endswith .herominers.com (rules/lanner_rules.yaml:562)
+// fdSipNameEndswith12: fd.sip.name endswith .herominers.com (rules/lanner_rules.yaml:569)
 func fdSipNameEndswith12(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16716,7 +16727,7 @@ func fdSipNameEndswith12(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".herominers.com")
 }
 
-// fdSipNameEndswith13: fd.sip.name endswith .f2pool.com (rules/lanner_rules.yaml:563)
+// fdSipNameEndswith13: fd.sip.name endswith .f2pool.com (rules/lanner_rules.yaml:570)
 func fdSipNameEndswith13(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16725,7 +16736,7 @@ func fdSipNameEndswith13(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".f2pool.com")
 }
 
-// fdSipNameEndswith14: fd.sip.name endswith .ethermine.org (rules/lanner_rules.yaml:563)
+// fdSipNameEndswith14: fd.sip.name endswith .ethermine.org (rules/lanner_rules.yaml:570)
 func fdSipNameEndswith14(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16734,7 +16745,7 @@ func fdSipNameEndswith14(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ethermine.org")
 }
 
-// fdSipNameEndswith15: fd.sip.name endswith .zpool.ca (rules/lanner_rules.yaml:564)
+// fdSipNameEndswith15: fd.sip.name endswith .zpool.ca (rules/lanner_rules.yaml:571)
 func fdSipNameEndswith15(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16743,7 +16754,7 @@ func fdSipNameEndswith15(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".zpool.ca")
 }
 
-// fdSipNameEndswith16: fd.sip.name endswith .prohashing.com (rules/lanner_rules.yaml:564)
+// fdSipNameEndswith16: fd.sip.name endswith .prohashing.com (rules/lanner_rules.yaml:571)
 func fdSipNameEndswith16(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16752,7 +16763,7 @@ func fdSipNameEndswith16(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".prohashing.com")
 }
 
-// fdSipNameEndswith17: fd.sip.name endswith .mining-dutch.nl (rules/lanner_rules.yaml:565)
+// fdSipNameEndswith17: fd.sip.name endswith .mining-dutch.nl (rules/lanner_rules.yaml:572)
 func fdSipNameEndswith17(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16761,7 +16772,7 @@ func fdSipNameEndswith17(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mining-dutch.nl")
 }
 
-// fdSipNameEndswith18: fd.sip.name endswith .xmrpool.eu (rules/lanner_rules.yaml:565)
+// fdSipNameEndswith18: fd.sip.name endswith .xmrpool.eu (rules/lanner_rules.yaml:572)
 func fdSipNameEndswith18(ev *event.Event) bool {
 	v, ok := event.FDSipName(ev, event.Arg{})
 	if !ok {
@@ -16770,12 +16781,12 @@ func fdSipNameEndswith18(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".xmrpool.eu")
 }
 
-// macroMinerPoolDomain reports whether an event satisfies the macro miner_pool_domain (rules/lanner_rules.yaml:554).
+// macroMinerPoolDomain reports whether an event satisfies the macro miner_pool_domain (rules/lanner_rules.yaml:561).
 func macroMinerPoolDomain(ev *event.Event) bool {
 	return (fdSipNameInMinerPoolHosts(ev) || fdSipNameEndswith(ev) || fdSipNameEndswith2(ev) || fdSipNameEndswith3(ev) || fdSipNameEndswith4(ev) || fdSipNameEndswith5(ev) || fdSipNameEndswith6(ev) || fdSipNameEndswith7(ev) || fdSipNameEndswith8(ev) || fdSipNameEndswith9(ev) || fdSipNameEndswith10(ev) || fdSipNameEndswith11(ev) || fdSipNameEndswith12(ev) || fdSipNameEndswith13(ev) || fdSipNameEndswith14(ev) || fdSipNameEndswith15(ev) || fdSipNameEndswith16(ev) || fdSipNameEndswith17(ev) || fdSipNameEndswith18(ev))
 }
 
-// macroUserKnownMinerDomainActivity is the macro user_known_miner_domain_activity (rules/lanner_rules.yaml:783): evt.num = 0
+// macroUserKnownMinerDomainActivity is the macro user_known_miner_domain_activity (rules/lanner_rules.yaml:793): evt.num = 0
 func macroUserKnownMinerDomainActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16794,12 +16805,12 @@ func macroOutboundConnectionCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(ruleset.TriOr(f.Check(evtTypeIs, "evt.type"), ruleset.TriAnd(f.Check(evtTypeIn2, "evt.type"), f.Check(fdL4protoIs, "fd.l4proto"), f.Check(fdConnectedIs, "fd.connected"), f.Check(fdNameChangedIs, "fd.name_changed"))), f.Check(macroIpSocket, "fd.typechar"), ruleset.TriNot(macroLocalOrUnspecifiedServerCond(f)), ruleset.TriOr(f.Check(evtRawresGe, "evt.rawres"), f.Check(evtResIs2, "evt.res")))
 }
 
-// macroMinerPoolDomainCond evaluates the macro miner_pool_domain (rules/lanner_rules.yaml:554) over what the facts know.
+// macroMinerPoolDomainCond evaluates the macro miner_pool_domain (rules/lanner_rules.yaml:561) over what the facts know.
 func macroMinerPoolDomainCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdSipNameInMinerPoolHosts, "fd.sip.name"), f.Check(fdSipNameEndswith, "fd.sip.name"), f.Check(fdSipNameEndswith2, "fd.sip.name"), f.Check(fdSipNameEndswith3, "fd.sip.name"), f.Check(fdSipNameEndswith4, "fd.sip.name"), f.Check(fdSipNameEndswith5, "fd.sip.name"), f.Check(fdSipNameEndswith6, "fd.sip.name"), f.Check(fdSipNameEndswith7, "fd.sip.name"), f.Check(fdSipNameEndswith8, "fd.sip.name"), f.Check(fdSipNameEndswith9, "fd.sip.name"), f.Check(fdSipNameEndswith10, "fd.sip.name"), f.Check(fdSipNameEndswith11, "fd.sip.name"), f.Check(fdSipNameEndswith12, "fd.sip.name"), f.Check(fdSipNameEndswith13, "fd.sip.name"), f.Check(fdSipNameEndswith14, "fd.sip.name"), f.Check(fdSipNameEndswith15, "fd.sip.name"), f.Check(fdSipNameEndswith16, "fd.sip.name"), f.Check(fdSipNameEndswith17, "fd.sip.name"), f.Check(fdSipNameEndswith18, "fd.sip.name"))
 }
 
-// procIsExeUpperLayerIs: proc.is_exe_upper_layer = true (rules/lanner_rules.yaml:1112)
+// procIsExeUpperLayerIs: proc.is_exe_upper_layer = true (rules/lanner_rules.yaml:1122)
 func procIsExeUpperLayerIs(ev *event.Event) bool {
 	v, ok := event.ProcIsExeUpperLayer(ev, event.Arg{})
 	if !ok {
@@ -16808,7 +16819,7 @@ func procIsExeUpperLayerIs(ev *event.Event) bool {
 	return v == true
 }
 
-// macroUserKnownDriftExecActivity is the macro user_known_drift_exec_activity (rules/lanner_rules.yaml:717): evt.num = 0
+// macroUserKnownDriftExecActivity is the macro user_known_drift_exec_activity (rules/lanner_rules.yaml:727): evt.num = 0
 func macroUserKnownDriftExecActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16822,12 +16833,12 @@ func macroFileOpenEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeOpen || ev.Type == event.TypeOpenat || ev.Type == event.TypeOpenat2
 }
 
-// evtTypeIs2: evt.type = creat (rules/lanner_rules.yaml:1125)
+// evtTypeIs2: evt.type = creat (rules/lanner_rules.yaml:1135)
 func evtTypeIs2(ev *event.Event) bool {
 	return ev.Type == event.TypeCreat
 }
 
-// fdNumGe: fd.num >= 0 (rules/lanner_rules.yaml:1126)
+// fdNumGe: fd.num >= 0 (rules/lanner_rules.yaml:1136)
 func fdNumGe(ev *event.Event) bool {
 	v, ok := event.FDNum(ev, event.Arg{})
 	if !ok {
@@ -16836,7 +16847,7 @@ func fdNumGe(ev *event.Event) bool {
 	return v >= int64(0)
 }
 
-// evtIsOpenExecIs: evt.is_open_exec = true (rules/lanner_rules.yaml:1127)
+// evtIsOpenExecIs: evt.is_open_exec = true (rules/lanner_rules.yaml:1137)
 func evtIsOpenExecIs(ev *event.Event) bool {
 	v, ok := event.EvtIsOpenExec(ev, event.Arg{})
 	if !ok {
@@ -16885,7 +16896,7 @@ func macroPackageManagerContext(ev *event.Event) bool {
 	return (procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev) || procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames(ev))
 }
 
-// macroUserKnownDriftCreateActivity is the macro user_known_drift_create_activity (rules/lanner_rules.yaml:719): evt.num = 0
+// macroUserKnownDriftCreateActivity is the macro user_known_drift_create_activity (rules/lanner_rules.yaml:729): evt.num = 0
 func macroUserKnownDriftCreateActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16899,7 +16910,7 @@ func macroPackageManagerContextCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.name"), f.Check(procAnameInDebianPackageToolNamesRpmPackageToolNamesOtherPackageToolNames, "proc.aname"))
 }
 
-// fdTypecharIs: fd.typechar = u (rules/lanner_rules.yaml:1144)
+// fdTypecharIs: fd.typechar = u (rules/lanner_rules.yaml:1154)
 func fdTypecharIs(ev *event.Event) bool {
 	v, ok := event.FDTypechar(ev, event.Arg{})
 	if !ok {
@@ -16908,7 +16919,7 @@ func fdTypecharIs(ev *event.Event) bool {
 	return v == "u"
 }
 
-// fdNameContains: fd.name contains docker.sock (rules/lanner_rules.yaml:512)
+// fdNameContains: fd.name contains docker.sock (rules/lanner_rules.yaml:519)
 func fdNameContains(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -16917,7 +16928,7 @@ func fdNameContains(ev *event.Event) bool {
 	return strings.Contains(v, "docker.sock")
 }
 
-// fdNameContains2: fd.name contains containerd.sock (rules/lanner_rules.yaml:512)
+// fdNameContains2: fd.name contains containerd.sock (rules/lanner_rules.yaml:519)
 func fdNameContains2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -16926,7 +16937,7 @@ func fdNameContains2(ev *event.Event) bool {
 	return strings.Contains(v, "containerd.sock")
 }
 
-// fdNameContains3: fd.name contains crio.sock (rules/lanner_rules.yaml:512)
+// fdNameContains3: fd.name contains crio.sock (rules/lanner_rules.yaml:519)
 func fdNameContains3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -16935,7 +16946,7 @@ func fdNameContains3(ev *event.Event) bool {
 	return strings.Contains(v, "crio.sock")
 }
 
-// fdNameContains4: fd.name contains podman.sock (rules/lanner_rules.yaml:513)
+// fdNameContains4: fd.name contains podman.sock (rules/lanner_rules.yaml:520)
 func fdNameContains4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -16944,7 +16955,7 @@ func fdNameContains4(ev *event.Event) bool {
 	return strings.Contains(v, "podman.sock")
 }
 
-// fdNameContains5: fd.name contains cri-dockerd.sock (rules/lanner_rules.yaml:513)
+// fdNameContains5: fd.name contains cri-dockerd.sock (rules/lanner_rules.yaml:520)
 func fdNameContains5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -16953,12 +16964,12 @@ func fdNameContains5(ev *event.Event) bool {
 	return strings.Contains(v, "cri-dockerd.sock")
 }
 
-// macroContainerRuntimeSocket reports whether an event satisfies the macro container_runtime_socket (rules/lanner_rules.yaml:510).
+// macroContainerRuntimeSocket reports whether an event satisfies the macro container_runtime_socket (rules/lanner_rules.yaml:517).
 func macroContainerRuntimeSocket(ev *event.Event) bool {
 	return (fdNameContains(ev) || fdNameContains2(ev) || fdNameContains3(ev) || fdNameContains4(ev) || fdNameContains5(ev))
 }
 
-// macroUserKnownRuntimeSocketActivity is the macro user_known_runtime_socket_activity (rules/lanner_rules.yaml:729): evt.num = 0
+// macroUserKnownRuntimeSocketActivity is the macro user_known_runtime_socket_activity (rules/lanner_rules.yaml:739): evt.num = 0
 func macroUserKnownRuntimeSocketActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16967,7 +16978,7 @@ func macroUserKnownRuntimeSocketActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroContainerRuntimeSocketCond evaluates the macro container_runtime_socket (rules/lanner_rules.yaml:510) over what the facts know.
+// macroContainerRuntimeSocketCond evaluates the macro container_runtime_socket (rules/lanner_rules.yaml:517) over what the facts know.
 func macroContainerRuntimeSocketCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameContains, "fd.name"), f.Check(fdNameContains2, "fd.name"), f.Check(fdNameContains3, "fd.name"), f.Check(fdNameContains4, "fd.name"), f.Check(fdNameContains5, "fd.name"))
 }
@@ -16980,7 +16991,7 @@ func in6(v string) bool {
 	return false
 }
 
-// procNameIn: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet) (rules/lanner_rules.yaml:1163)
+// procNameIn: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, telnet) (rules/lanner_rules.yaml:1173)
 func procNameIn(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -16989,7 +17000,7 @@ func procNameIn(ev *event.Event) bool {
 	return in6(v)
 }
 
-// macroUserKnownSocketStdioActivity is the macro user_known_socket_stdio_activity (rules/lanner_rules.yaml:765): evt.num = 0
+// macroUserKnownSocketStdioActivity is the macro user_known_socket_stdio_activity (rules/lanner_rules.yaml:775): evt.num = 0
 func macroUserKnownSocketStdioActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -16998,7 +17009,7 @@ func macroUserKnownSocketStdioActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// procExepathStartswith2: proc.exepath startswith /dev/shm/ (rules/lanner_rules.yaml:1177)
+// procExepathStartswith2: proc.exepath startswith /dev/shm/ (rules/lanner_rules.yaml:1187)
 func procExepathStartswith2(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
@@ -17007,7 +17018,7 @@ func procExepathStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// procExeStartswith: proc.exe startswith /dev/shm/ (rules/lanner_rules.yaml:1177)
+// procExeStartswith: proc.exe startswith /dev/shm/ (rules/lanner_rules.yaml:1187)
 func procExeStartswith(ev *event.Event) bool {
 	v, ok := event.ProcExe(ev, event.Arg{})
 	if !ok {
@@ -17016,7 +17027,7 @@ func procExeStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// procExepathStartswith3: proc.exepath startswith /run/shm/ (rules/lanner_rules.yaml:1178)
+// procExepathStartswith3: proc.exepath startswith /run/shm/ (rules/lanner_rules.yaml:1188)
 func procExepathStartswith3(ev *event.Event) bool {
 	v, ok := event.ProcExepath(ev, event.Arg{})
 	if !ok {
@@ -17025,7 +17036,7 @@ func procExepathStartswith3(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/run/shm/")
 }
 
-// procNameStartswith6: proc.name startswith ld-linux (rules/lanner_rules.yaml:1179)
+// procNameStartswith6: proc.name startswith ld-linux (rules/lanner_rules.yaml:1189)
 func procNameStartswith6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17034,7 +17045,7 @@ func procNameStartswith6(ev *event.Event) bool {
 	return strings.HasPrefix(v, "ld-linux")
 }
 
-// procArgsStartswith5: proc.args startswith /dev/shm/ (rules/lanner_rules.yaml:1180)
+// procArgsStartswith5: proc.args startswith /dev/shm/ (rules/lanner_rules.yaml:1190)
 func procArgsStartswith5(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -17043,7 +17054,7 @@ func procArgsStartswith5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/shm/")
 }
 
-// macroUserKnownShmExecActivity is the macro user_known_shm_exec_activity (rules/lanner_rules.yaml:775): evt.num = 0
+// macroUserKnownShmExecActivity is the macro user_known_shm_exec_activity (rules/lanner_rules.yaml:785): evt.num = 0
 func macroUserKnownShmExecActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17061,7 +17072,7 @@ func listKernelModuleLoaderNames(v string) bool {
 	return false
 }
 
-// procNameInKernelModuleLoaderNames: proc.name in (modprobe, insmod, kmod, systemd-modules, systemd-udevd, "(udev-worker)") (rules/lanner_rules.yaml:1195)
+// procNameInKernelModuleLoaderNames: proc.name in (modprobe, insmod, kmod, systemd-modules, systemd-udevd, "(udev-worker)") (rules/lanner_rules.yaml:1205)
 func procNameInKernelModuleLoaderNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17070,7 +17081,7 @@ func procNameInKernelModuleLoaderNames(ev *event.Event) bool {
 	return listKernelModuleLoaderNames(v)
 }
 
-// macroUserKnownModuleLoadActivity is the macro user_known_module_load_activity (rules/lanner_rules.yaml:855): evt.num = 0
+// macroUserKnownModuleLoadActivity is the macro user_known_module_load_activity (rules/lanner_rules.yaml:865): evt.num = 0
 func macroUserKnownModuleLoadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17079,12 +17090,12 @@ func macroUserKnownModuleLoadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtTypeIs3: evt.type = ptrace (rules/lanner_rules.yaml:1209)
+// evtTypeIs3: evt.type = ptrace (rules/lanner_rules.yaml:1219)
 func evtTypeIs3(ev *event.Event) bool {
 	return ev.Type == event.TypePtrace
 }
 
-// evtArgRequestContains: evt.arg.request contains PTRACE_POKETEXT (rules/lanner_rules.yaml:1210)
+// evtArgRequestContains: evt.arg.request contains PTRACE_POKETEXT (rules/lanner_rules.yaml:1220)
 func evtArgRequestContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -17098,7 +17109,7 @@ func evtArgRequestContains(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_POKETEXT")
 }
 
-// evtArgRequestContains2: evt.arg.request contains PTRACE_POKEDATA (rules/lanner_rules.yaml:1210)
+// evtArgRequestContains2: evt.arg.request contains PTRACE_POKEDATA (rules/lanner_rules.yaml:1220)
 func evtArgRequestContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -17112,7 +17123,7 @@ func evtArgRequestContains2(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_POKEDATA")
 }
 
-// evtArgRequestContains3: evt.arg.request contains PTRACE_SETREGS (rules/lanner_rules.yaml:1211)
+// evtArgRequestContains3: evt.arg.request contains PTRACE_SETREGS (rules/lanner_rules.yaml:1221)
 func evtArgRequestContains3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -17144,7 +17155,7 @@ func macroDebuggerProcess(ev *event.Event) bool {
 	return listDebuggerNames(v)
 }
 
-// macroUserKnownPtraceInjectionActivity is the macro user_known_ptrace_injection_activity (rules/lanner_rules.yaml:873): evt.num = 0
+// macroUserKnownPtraceInjectionActivity is the macro user_known_ptrace_injection_activity (rules/lanner_rules.yaml:883): evt.num = 0
 func macroUserKnownPtraceInjectionActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17204,7 +17215,7 @@ func listKernelHookFiles(v string) bool {
 	return false
 }
 
-// fdNameInKernelHookFiles: fd.name in (/proc/sys/kernel/core_pattern, /proc/sys/kernel/modprobe, /proc/sys/kernel/hotplug, /sys/kernel/uevent_helper, /proc/sys/fs/binfmt_misc/register) (rules/lanner_rules.yaml:1227)
+// fdNameInKernelHookFiles: fd.name in (/proc/sys/kernel/core_pattern, /proc/sys/kernel/modprobe, /proc/sys/kernel/hotplug, /sys/kernel/uevent_helper, /proc/sys/fs/binfmt_misc/register) (rules/lanner_rules.yaml:1237)
 func fdNameInKernelHookFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17213,7 +17224,7 @@ func fdNameInKernelHookFiles(ev *event.Event) bool {
 	return listKernelHookFiles(v)
 }
 
-// fdFilenameIs: fd.filename = release_agent (rules/lanner_rules.yaml:1227)
+// fdFilenameIs: fd.filename = release_agent (rules/lanner_rules.yaml:1237)
 func fdFilenameIs(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17231,7 +17242,7 @@ func listKernelHookWriterNames(v string) bool {
 	return false
 }
 
-// procNameInKernelHookWriterNames: proc.name in (apport, abrt-hook-ccpp, abrtd, update-binfmts, systemd-coredum) (rules/lanner_rules.yaml:1230)
+// procNameInKernelHookWriterNames: proc.name in (apport, abrt-hook-ccpp, abrtd, update-binfmts, systemd-coredum) (rules/lanner_rules.yaml:1240)
 func procNameInKernelHookWriterNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17240,7 +17251,7 @@ func procNameInKernelHookWriterNames(ev *event.Event) bool {
 	return listKernelHookWriterNames(v)
 }
 
-// macroUserKnownKernelHookActivity is the macro user_known_kernel_hook_activity (rules/lanner_rules.yaml:883): evt.num = 0
+// macroUserKnownKernelHookActivity is the macro user_known_kernel_hook_activity (rules/lanner_rules.yaml:893): evt.num = 0
 func macroUserKnownKernelHookActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17259,7 +17270,7 @@ func macroFileWrittenCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(macroFileOpenedForWriteCond(f), ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), f.Check(fdNumGe, "fd.num")))
 }
 
-// fdNameGlob: fd.name glob "/proc/*/mem" (rules/lanner_rules.yaml:1248)
+// fdNameGlob: fd.name glob "/proc/*/mem" (rules/lanner_rules.yaml:1258)
 func fdNameGlob(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17268,7 +17279,7 @@ func fdNameGlob(ev *event.Event) bool {
 	return match.Glob("/proc/*/mem", v)
 }
 
-// fdNameStartswith: fd.name startswith /proc/self/ (rules/lanner_rules.yaml:1249)
+// fdNameStartswith: fd.name startswith /proc/self/ (rules/lanner_rules.yaml:1259)
 func fdNameStartswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17277,7 +17288,7 @@ func fdNameStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/self/")
 }
 
-// fdNameStartswith2: fd.name startswith /proc/thread-self/ (rules/lanner_rules.yaml:1250)
+// fdNameStartswith2: fd.name startswith /proc/thread-self/ (rules/lanner_rules.yaml:1260)
 func fdNameStartswith2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17286,7 +17297,7 @@ func fdNameStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/thread-self/")
 }
 
-// fdNamerawStartswith: fd.nameraw startswith /proc/self/ (rules/lanner_rules.yaml:1251)
+// fdNamerawStartswith: fd.nameraw startswith /proc/self/ (rules/lanner_rules.yaml:1261)
 func fdNamerawStartswith(ev *event.Event) bool {
 	v, ok := event.FDNameRaw(ev, event.Arg{})
 	if !ok {
@@ -17295,7 +17306,7 @@ func fdNamerawStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/proc/self/")
 }
 
-// fdNamerawStartswith2: fd.nameraw startswith /proc/thread-self/ (rules/lanner_rules.yaml:1252)
+// fdNamerawStartswith2: fd.nameraw startswith /proc/thread-self/ (rules/lanner_rules.yaml:1262)
 func fdNamerawStartswith2(ev *event.Event) bool {
 	v, ok := event.FDNameRaw(ev, event.Arg{})
 	if !ok {
@@ -17313,7 +17324,7 @@ func listSecurityAgentNames(v string) bool {
 	return false
 }
 
-// procNameInSecurityAgentNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent) (rules/lanner_rules.yaml:1254)
+// procNameInSecurityAgentNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent) (rules/lanner_rules.yaml:1264)
 func procNameInSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17322,7 +17333,7 @@ func procNameInSecurityAgentNames(ev *event.Event) bool {
 	return listSecurityAgentNames(v)
 }
 
-// macroUserKnownProcMemActivity is the macro user_known_proc_mem_activity (rules/lanner_rules.yaml:901): evt.num = 0
+// macroUserKnownProcMemActivity is the macro user_known_proc_mem_activity (rules/lanner_rules.yaml:911): evt.num = 0
 func macroUserKnownProcMemActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17331,9 +17342,18 @@ func macroUserKnownProcMemActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// fdNameIs: fd.name = /etc/ld.so.preload (rules/lanner_rules.yaml:1268)
+// fdNameIs: fd.name = /etc/ld.so.preload (rules/lanner_rules.yaml:1278)
 func fdNameIs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/ld.so.preload"
+}
+
+// lannerFdRealpathIs: lanner.fd.realpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1278)
+func lannerFdRealpathIs(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
 	if !ok {
 		return false
 	}
@@ -17345,7 +17365,7 @@ func macroRenameEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeRename || ev.Type == event.TypeRenameat || ev.Type == event.TypeRenameat2
 }
 
-// evtArgNewpathIs: evt.arg.newpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1269)
+// evtArgNewpathIs: evt.arg.newpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1279)
 func evtArgNewpathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -17364,7 +17384,7 @@ func macroSymlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeSymlink || ev.Type == event.TypeSymlinkat
 }
 
-// evtArgLinkpathIs: evt.arg.linkpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1270)
+// evtArgLinkpathIs: evt.arg.linkpath = /etc/ld.so.preload (rules/lanner_rules.yaml:1280)
 func evtArgLinkpathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
@@ -17378,7 +17398,7 @@ func evtArgLinkpathIs(ev *event.Event) bool {
 	return v == "/etc/ld.so.preload"
 }
 
-// macroUserKnownPreloadFileActivity is the macro user_known_preload_file_activity (rules/lanner_rules.yaml:927): evt.num = 0
+// macroUserKnownPreloadFileActivity is the macro user_known_preload_file_activity (rules/lanner_rules.yaml:937): evt.num = 0
 func macroUserKnownPreloadFileActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17396,7 +17416,7 @@ func listAccountDatabaseFiles(v string) bool {
 	return false
 }
 
-// fdNameInAccountDatabaseFiles: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1285)
+// fdNameInAccountDatabaseFiles: fd.name in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1295)
 func fdNameInAccountDatabaseFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17405,7 +17425,7 @@ func fdNameInAccountDatabaseFiles(ev *event.Event) bool {
 	return listAccountDatabaseFiles(v)
 }
 
-// fdDirectoryIs: fd.directory = /etc/sudoers.d (rules/lanner_rules.yaml:1285)
+// fdDirectoryIs: fd.directory = /etc/sudoers.d (rules/lanner_rules.yaml:1295)
 func fdDirectoryIs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17414,7 +17434,25 @@ func fdDirectoryIs(ev *event.Event) bool {
 	return v == "/etc/sudoers.d"
 }
 
-// evtArgNewpathInAccountDatabaseFiles: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1286)
+// lannerFdRealpathInAccountDatabaseFiles: lanner.fd.realpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1296)
+func lannerFdRealpathInAccountDatabaseFiles(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listAccountDatabaseFiles(v)
+}
+
+// lannerFdRealpathStartswith: lanner.fd.realpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1296)
+func lannerFdRealpathStartswith(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/etc/sudoers.d/")
+}
+
+// evtArgNewpathInAccountDatabaseFiles: evt.arg.newpath in (/etc/passwd, /etc/shadow, /etc/group, /etc/gshadow, /etc/sudoers) (rules/lanner_rules.yaml:1297)
 func evtArgNewpathInAccountDatabaseFiles(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -17428,7 +17466,7 @@ func evtArgNewpathInAccountDatabaseFiles(ev *event.Event) bool {
 	return listAccountDatabaseFiles(v)
 }
 
-// evtArgNewpathStartswith: evt.arg.newpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1286)
+// evtArgNewpathStartswith: evt.arg.newpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1297)
 func evtArgNewpathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -17450,7 +17488,7 @@ func in7(v string) bool {
 	return false
 }
 
-// procNameIn2: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1287)
+// procNameIn2: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1298)
 func procNameIn2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17459,7 +17497,7 @@ func procNameIn2(ev *event.Event) bool {
 	return in7(v)
 }
 
-// macroUserKnownAccountDbActivity is the macro user_known_account_db_activity (rules/lanner_rules.yaml:935): evt.num = 0
+// macroUserKnownAccountDbActivity is the macro user_known_account_db_activity (rules/lanner_rules.yaml:945): evt.num = 0
 func macroUserKnownAccountDbActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17468,7 +17506,7 @@ func macroUserKnownAccountDbActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// fdNameStartswith3: fd.name startswith /etc/ (rules/lanner_rules.yaml:1306)
+// fdNameStartswith3: fd.name startswith /etc/ (rules/lanner_rules.yaml:1317)
 func fdNameStartswith3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17477,7 +17515,7 @@ func fdNameStartswith3(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/")
 }
 
-// fdNameIs2: fd.name = /etc/crontab (rules/lanner_rules.yaml:435)
+// fdNameIs2: fd.name = /etc/crontab (rules/lanner_rules.yaml:440)
 func fdNameIs2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17486,7 +17524,7 @@ func fdNameIs2(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// fdNameStartswith4: fd.name startswith /var/spool/cron/ (rules/lanner_rules.yaml:435)
+// fdNameStartswith4: fd.name startswith /var/spool/cron/ (rules/lanner_rules.yaml:440)
 func fdNameStartswith4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17503,7 +17541,7 @@ func in8(v string) bool {
 	return false
 }
 
-// fdDirectoryIn: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly) (rules/lanner_rules.yaml:436)
+// fdDirectoryIn: fd.directory in (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly) (rules/lanner_rules.yaml:441)
 func fdDirectoryIn(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17512,9 +17550,38 @@ func fdDirectoryIn(ev *event.Event) bool {
 	return in8(v)
 }
 
-// macroCronPathWritten reports whether an event satisfies the macro cron_path_written (rules/lanner_rules.yaml:433).
+// lannerFdRealpathIs2: lanner.fd.realpath = /etc/crontab (rules/lanner_rules.yaml:442)
+func lannerFdRealpathIs2(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == "/etc/crontab"
+}
+
+// lannerFdRealpathStartswith2: lanner.fd.realpath startswith /var/spool/cron/ (rules/lanner_rules.yaml:442)
+func lannerFdRealpathStartswith2(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(v, "/var/spool/cron/")
+}
+
+var prefixes9 = match.NewPathPrefixes("/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
+
+// lannerFdRealpathPmatch: lanner.fd.realpath pmatch (/etc/cron.d, /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly) (rules/lanner_rules.yaml:443)
+func lannerFdRealpathPmatch(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return prefixes9.Match(v)
+}
+
+// macroCronPathWritten reports whether an event satisfies the macro cron_path_written (rules/lanner_rules.yaml:438).
 func macroCronPathWritten(ev *event.Event) bool {
-	return (fdNameIs2(ev) || fdNameStartswith4(ev) || fdDirectoryIn(ev))
+	return (fdNameIs2(ev) || fdNameStartswith4(ev) || fdDirectoryIn(ev) || lannerFdRealpathIs2(ev) || lannerFdRealpathStartswith2(ev) || lannerFdRealpathPmatch(ev))
 }
 
 // listShellStartupGlobalFiles reports whether v is an item of shell_startup_global_files.
@@ -17526,7 +17593,7 @@ func listShellStartupGlobalFiles(v string) bool {
 	return false
 }
 
-// fdNameInShellStartupGlobalFiles: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login) (rules/lanner_rules.yaml:459)
+// fdNameInShellStartupGlobalFiles: fd.name in (/etc/profile, /etc/bash.bashrc, /etc/bashrc, /etc/environment, /etc/zshrc, /etc/zsh/zshrc, /etc/zsh/zprofile, /etc/zsh/zshenv, /etc/zsh/zlogin, /etc/csh.cshrc, /etc/csh.login) (rules/lanner_rules.yaml:466)
 func fdNameInShellStartupGlobalFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17535,7 +17602,7 @@ func fdNameInShellStartupGlobalFiles(ev *event.Event) bool {
 	return listShellStartupGlobalFiles(v)
 }
 
-// fdDirectoryIs2: fd.directory = /etc/profile.d (rules/lanner_rules.yaml:460)
+// fdDirectoryIs2: fd.directory = /etc/profile.d (rules/lanner_rules.yaml:467)
 func fdDirectoryIs2(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17553,7 +17620,7 @@ func listShellStartupUserFiles(v string) bool {
 	return false
 }
 
-// fdFilenameInShellStartupUserFiles: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc) (rules/lanner_rules.yaml:461)
+// fdFilenameInShellStartupUserFiles: fd.filename in (.bashrc, .bash_profile, .bash_login, .bash_logout, .profile, .zshrc, .zprofile, .zshenv, .zlogin, .cshrc, .tcshrc, .kshrc, .mkshrc) (rules/lanner_rules.yaml:468)
 func fdFilenameInShellStartupUserFiles(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17562,7 +17629,7 @@ func fdFilenameInShellStartupUserFiles(ev *event.Event) bool {
 	return listShellStartupUserFiles(v)
 }
 
-// fdDirectoryIs3: fd.directory = /root (rules/lanner_rules.yaml:461)
+// fdDirectoryIs3: fd.directory = /root (rules/lanner_rules.yaml:468)
 func fdDirectoryIs3(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17571,7 +17638,7 @@ func fdDirectoryIs3(ev *event.Event) bool {
 	return v == "/root"
 }
 
-// fdDirectoryGlob: fd.directory glob "/home/*" (rules/lanner_rules.yaml:461)
+// fdDirectoryGlob: fd.directory glob "/home/*" (rules/lanner_rules.yaml:468)
 func fdDirectoryGlob(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17580,23 +17647,23 @@ func fdDirectoryGlob(ev *event.Event) bool {
 	return match.Glob("/home/*", v)
 }
 
-// macroShellStartupFile reports whether an event satisfies the macro shell_startup_file (rules/lanner_rules.yaml:457).
+// macroShellStartupFile reports whether an event satisfies the macro shell_startup_file (rules/lanner_rules.yaml:464).
 func macroShellStartupFile(ev *event.Event) bool {
 	return (fdNameInShellStartupGlobalFiles(ev) || fdDirectoryIs2(ev) || (fdFilenameInShellStartupUserFiles(ev) && (fdDirectoryIs3(ev) || fdDirectoryGlob(ev))))
 }
 
-var prefixes9 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
+var prefixes10 = match.NewPathPrefixes("/etc/systemd/system", "/etc/systemd/user", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/local/lib/systemd/system", "/lib/systemd/user", "/usr/lib/systemd/user")
 
-// fdNamePmatch: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user) (rules/lanner_rules.yaml:447)
+// fdNamePmatch: fd.name pmatch (/etc/systemd/system, /etc/systemd/user, /lib/systemd/system, /usr/lib/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/user, /usr/lib/systemd/user) (rules/lanner_rules.yaml:454)
 func fdNamePmatch(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return prefixes9.Match(v)
+	return prefixes10.Match(v)
 }
 
-// fdNameGlob2: fd.name glob "/root/.config/systemd/user/*" (rules/lanner_rules.yaml:449)
+// fdNameGlob2: fd.name glob "/root/.config/systemd/user/*" (rules/lanner_rules.yaml:456)
 func fdNameGlob2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17605,7 +17672,7 @@ func fdNameGlob2(ev *event.Event) bool {
 	return match.Glob("/root/.config/systemd/user/*", v)
 }
 
-// fdNameGlob3: fd.name glob "/home/*/.config/systemd/user/*" (rules/lanner_rules.yaml:450)
+// fdNameGlob3: fd.name glob "/home/*/.config/systemd/user/*" (rules/lanner_rules.yaml:457)
 func fdNameGlob3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17614,12 +17681,12 @@ func fdNameGlob3(ev *event.Event) bool {
 	return match.Glob("/home/*/.config/systemd/user/*", v)
 }
 
-// macroSystemdUnitDirWritten reports whether an event satisfies the macro systemd_unit_dir_written (rules/lanner_rules.yaml:445).
+// macroSystemdUnitDirWritten reports whether an event satisfies the macro systemd_unit_dir_written (rules/lanner_rules.yaml:452).
 func macroSystemdUnitDirWritten(ev *event.Event) bool {
 	return (fdNamePmatch(ev) || fdNameGlob2(ev) || fdNameGlob3(ev))
 }
 
-// fdFilenameEndswith: fd.filename endswith .service (rules/lanner_rules.yaml:454)
+// fdFilenameEndswith: fd.filename endswith .service (rules/lanner_rules.yaml:461)
 func fdFilenameEndswith(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17628,7 +17695,7 @@ func fdFilenameEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".service")
 }
 
-// fdFilenameEndswith2: fd.filename endswith .timer (rules/lanner_rules.yaml:454)
+// fdFilenameEndswith2: fd.filename endswith .timer (rules/lanner_rules.yaml:461)
 func fdFilenameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17637,7 +17704,7 @@ func fdFilenameEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".timer")
 }
 
-// fdFilenameEndswith3: fd.filename endswith .socket (rules/lanner_rules.yaml:454)
+// fdFilenameEndswith3: fd.filename endswith .socket (rules/lanner_rules.yaml:461)
 func fdFilenameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17646,7 +17713,7 @@ func fdFilenameEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".socket")
 }
 
-// fdFilenameEndswith4: fd.filename endswith .path (rules/lanner_rules.yaml:455)
+// fdFilenameEndswith4: fd.filename endswith .path (rules/lanner_rules.yaml:462)
 func fdFilenameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17655,7 +17722,7 @@ func fdFilenameEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".path")
 }
 
-// fdFilenameEndswith5: fd.filename endswith .mount (rules/lanner_rules.yaml:455)
+// fdFilenameEndswith5: fd.filename endswith .mount (rules/lanner_rules.yaml:462)
 func fdFilenameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17664,7 +17731,7 @@ func fdFilenameEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".mount")
 }
 
-// fdFilenameEndswith6: fd.filename endswith .conf (rules/lanner_rules.yaml:455)
+// fdFilenameEndswith6: fd.filename endswith .conf (rules/lanner_rules.yaml:462)
 func fdFilenameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -17673,14 +17740,14 @@ func fdFilenameEndswith6(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".conf")
 }
 
-// macroSystemdUnitFileName reports whether an event satisfies the macro systemd_unit_file_name (rules/lanner_rules.yaml:452).
+// macroSystemdUnitFileName reports whether an event satisfies the macro systemd_unit_file_name (rules/lanner_rules.yaml:459).
 func macroSystemdUnitFileName(ev *event.Event) bool {
 	return (fdFilenameEndswith(ev) || fdFilenameEndswith2(ev) || fdFilenameEndswith3(ev) || fdFilenameEndswith4(ev) || fdFilenameEndswith5(ev) || fdFilenameEndswith6(ev))
 }
 
-// macroEtcPathWithOwnRule reports whether an event satisfies the macro etc_path_with_own_rule (rules/lanner_rules.yaml:662).
+// macroEtcPathWithOwnRule reports whether an event satisfies the macro etc_path_with_own_rule (rules/lanner_rules.yaml:671).
 func macroEtcPathWithOwnRule(ev *event.Event) bool {
-	return (macroCronPathWritten(ev) || macroShellStartupFile(ev) || fdNameInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || fdNameIs(ev) || (macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev)))
+	return (macroCronPathWritten(ev) || macroShellStartupFile(ev) || fdNameInAccountDatabaseFiles(ev) || lannerFdRealpathInAccountDatabaseFiles(ev) || fdDirectoryIs(ev) || fdNameIs(ev) || lannerFdRealpathIs(ev) || (macroSystemdUnitDirWritten(ev) && macroSystemdUnitFileName(ev)))
 }
 
 // listEtcWriterNamesAccountToolNames reports whether v is an item of etc_writer_names, account_tool_names.
@@ -17692,7 +17759,7 @@ func listEtcWriterNamesAccountToolNames(v string) bool {
 	return false
 }
 
-// procNameInEtcWriterNamesAccountToolNames: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele... (rules/lanner_rules.yaml:1308)
+// procNameInEtcWriterNamesAccountToolNames: proc.name in (ldconfig, ldconfig.real, hwclock, dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, netplan, cloud-init, update-ca-certi, certbot, dockerd, containerd, kubele... (rules/lanner_rules.yaml:1319)
 func procNameInEtcWriterNamesAccountToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17710,7 +17777,7 @@ func listEtcWriterParentNames(v string) bool {
 	return false
 }
 
-// procAnameInEtcWriterParentNames: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent) (rules/lanner_rules.yaml:1309)
+// procAnameInEtcWriterParentNames: proc.aname in (dhclient, dhclient-script, dhcpcd, NetworkManager, nm-dispatcher, resolvconf, ifup, ifdown, cloud-init, update-ca-certi, certbot, puppet, chef-client, salt-minion, salt-call, cf-agent) (rules/lanner_rules.yaml:1320)
 func procAnameInEtcWriterParentNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
@@ -17799,7 +17866,7 @@ func macroStartedByContainerEntrypoint(ev *event.Event) bool {
 	return (macroInContainer(ev) && (procVpidIs(ev) || procAnameInContainerEntrypointNames(ev)))
 }
 
-// macroUserKnownEtcWriteActivity is the macro user_known_etc_write_activity (rules/lanner_rules.yaml:939): evt.num = 0
+// macroUserKnownEtcWriteActivity is the macro user_known_etc_write_activity (rules/lanner_rules.yaml:949): evt.num = 0
 func macroUserKnownEtcWriteActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17808,29 +17875,29 @@ func macroUserKnownEtcWriteActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroCronPathWrittenCond evaluates the macro cron_path_written (rules/lanner_rules.yaml:433) over what the facts know.
+// macroCronPathWrittenCond evaluates the macro cron_path_written (rules/lanner_rules.yaml:438) over what the facts know.
 func macroCronPathWrittenCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(fdNameIs2, "fd.name"), f.Check(fdNameStartswith4, "fd.name"), f.Check(fdDirectoryIn, "fd.directory"))
+	return ruleset.TriOr(f.Check(fdNameIs2, "fd.name"), f.Check(fdNameStartswith4, "fd.name"), f.Check(fdDirectoryIn, "fd.directory"), f.Check(lannerFdRealpathIs2, "lanner.fd.realpath"), f.Check(lannerFdRealpathStartswith2, "lanner.fd.realpath"), f.Check(lannerFdRealpathPmatch, "lanner.fd.realpath"))
 }
 
-// macroShellStartupFileCond evaluates the macro shell_startup_file (rules/lanner_rules.yaml:457) over what the facts know.
+// macroShellStartupFileCond evaluates the macro shell_startup_file (rules/lanner_rules.yaml:464) over what the facts know.
 func macroShellStartupFileCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameInShellStartupGlobalFiles, "fd.name"), f.Check(fdDirectoryIs2, "fd.directory"), ruleset.TriAnd(f.Check(fdFilenameInShellStartupUserFiles, "fd.filename"), ruleset.TriOr(f.Check(fdDirectoryIs3, "fd.directory"), f.Check(fdDirectoryGlob, "fd.directory"))))
 }
 
-// macroSystemdUnitDirWrittenCond evaluates the macro systemd_unit_dir_written (rules/lanner_rules.yaml:445) over what the facts know.
+// macroSystemdUnitDirWrittenCond evaluates the macro systemd_unit_dir_written (rules/lanner_rules.yaml:452) over what the facts know.
 func macroSystemdUnitDirWrittenCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNamePmatch, "fd.name"), f.Check(fdNameGlob2, "fd.name"), f.Check(fdNameGlob3, "fd.name"))
 }
 
-// macroSystemdUnitFileNameCond evaluates the macro systemd_unit_file_name (rules/lanner_rules.yaml:452) over what the facts know.
+// macroSystemdUnitFileNameCond evaluates the macro systemd_unit_file_name (rules/lanner_rules.yaml:459) over what the facts know.
 func macroSystemdUnitFileNameCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdFilenameEndswith, "fd.filename"), f.Check(fdFilenameEndswith2, "fd.filename"), f.Check(fdFilenameEndswith3, "fd.filename"), f.Check(fdFilenameEndswith4, "fd.filename"), f.Check(fdFilenameEndswith5, "fd.filename"), f.Check(fdFilenameEndswith6, "fd.filename"))
 }
 
-// macroEtcPathWithOwnRuleCond evaluates the macro etc_path_with_own_rule (rules/lanner_rules.yaml:662) over what the facts know.
+// macroEtcPathWithOwnRuleCond evaluates the macro etc_path_with_own_rule (rules/lanner_rules.yaml:671) over what the facts know.
 func macroEtcPathWithOwnRuleCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(macroCronPathWrittenCond(f), macroShellStartupFileCond(f), f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(fdDirectoryIs, "fd.directory"), f.Check(fdNameIs, "fd.name"), ruleset.TriAnd(macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f)))
+	return ruleset.TriOr(macroCronPathWrittenCond(f), macroShellStartupFileCond(f), f.Check(fdNameInAccountDatabaseFiles, "fd.name"), f.Check(lannerFdRealpathInAccountDatabaseFiles, "lanner.fd.realpath"), f.Check(fdDirectoryIs, "fd.directory"), f.Check(fdNameIs, "fd.name"), f.Check(lannerFdRealpathIs, "lanner.fd.realpath"), ruleset.TriAnd(macroSystemdUnitDirWrittenCond(f), macroSystemdUnitFileNameCond(f)))
 }
 
 // macroInteractiveEditorCond evaluates the macro interactive_editor (rules/lanner_rules.yaml:397) over what the facts know.
@@ -17852,7 +17919,7 @@ func listBinaryDirs(v string) bool {
 	return false
 }
 
-// fdDirectoryInBinaryDirs: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1328)
+// fdDirectoryInBinaryDirs: fd.directory in (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1339)
 func fdDirectoryInBinaryDirs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -17863,7 +17930,7 @@ func fdDirectoryInBinaryDirs(ev *event.Event) bool {
 
 var listBinaryDirs2 = match.NewPathPrefixes("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 
-// evtArgNewpathPmatchBinaryDirs: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1329)
+// evtArgNewpathPmatchBinaryDirs: evt.arg.newpath pmatch (/bin, /sbin, /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin) (rules/lanner_rules.yaml:1340)
 func evtArgNewpathPmatchBinaryDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -17886,7 +17953,7 @@ func listLanguagePackageManagerNames(v string) bool {
 	return false
 }
 
-// procNameInLanguagePackageManagerNames: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer) (rules/lanner_rules.yaml:676)
+// procNameInLanguagePackageManagerNames: proc.name in (pip, pip3, pipx, uv, poetry, conda, mamba, gem, bundle, cargo, go, composer) (rules/lanner_rules.yaml:686)
 func procNameInLanguagePackageManagerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -17895,7 +17962,7 @@ func procNameInLanguagePackageManagerNames(ev *event.Event) bool {
 	return listLanguagePackageManagerNames(v)
 }
 
-// procArgsContains24: proc.args contains "-m pip" (rules/lanner_rules.yaml:677)
+// procArgsContains24: proc.args contains "-m pip" (rules/lanner_rules.yaml:687)
 func procArgsContains24(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -17904,7 +17971,7 @@ func procArgsContains24(ev *event.Event) bool {
 	return strings.Contains(v, "-m pip")
 }
 
-// procArgsContains25: proc.args contains "-m pipx" (rules/lanner_rules.yaml:677)
+// procArgsContains25: proc.args contains "-m pipx" (rules/lanner_rules.yaml:687)
 func procArgsContains25(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -17913,12 +17980,12 @@ func procArgsContains25(ev *event.Event) bool {
 	return strings.Contains(v, "-m pipx")
 }
 
-// macroLanguagePackageInstall reports whether an event satisfies the macro language_package_install (rules/lanner_rules.yaml:674).
+// macroLanguagePackageInstall reports whether an event satisfies the macro language_package_install (rules/lanner_rules.yaml:684).
 func macroLanguagePackageInstall(ev *event.Event) bool {
 	return (procNameInLanguagePackageManagerNames(ev) || (macroPythonProcess(ev) && (procArgsContains24(ev) || procArgsContains25(ev))))
 }
 
-// macroUserKnownBinDirActivity is the macro user_known_bin_dir_activity (rules/lanner_rules.yaml:947): evt.num = 0
+// macroUserKnownBinDirActivity is the macro user_known_bin_dir_activity (rules/lanner_rules.yaml:957): evt.num = 0
 func macroUserKnownBinDirActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -17927,14 +17994,14 @@ func macroUserKnownBinDirActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroLanguagePackageInstallCond evaluates the macro language_package_install (rules/lanner_rules.yaml:674) over what the facts know.
+// macroLanguagePackageInstallCond evaluates the macro language_package_install (rules/lanner_rules.yaml:684) over what the facts know.
 func macroLanguagePackageInstallCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameInLanguagePackageManagerNames, "proc.name"), ruleset.TriAnd(macroPythonProcessCond(f), ruleset.TriOr(f.Check(procArgsContains24, "proc.args"), f.Check(procArgsContains25, "proc.args"))))
 }
 
 var listPackageDatabaseDirs = match.NewPathPrefixes("/var/lib/dpkg", "/var/lib/rpm", "/usr/lib/sysimage/rpm", "/lib/apk/db", "/var/lib/pacman")
 
-// fdNamePmatchPackageDatabaseDirs: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1345)
+// fdNamePmatchPackageDatabaseDirs: fd.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1356)
 func fdNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -17943,7 +18010,7 @@ func fdNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	return listPackageDatabaseDirs.Match(v)
 }
 
-// evtArgNewpathPmatchPackageDatabaseDirs: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1346)
+// evtArgNewpathPmatchPackageDatabaseDirs: evt.arg.newpath pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1357)
 func evtArgNewpathPmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -17962,7 +18029,7 @@ func macroUnlinkEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeUnlink || ev.Type == event.TypeUnlinkat
 }
 
-// evtArgPathPmatchPackageDatabaseDirs: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1347)
+// evtArgPathPmatchPackageDatabaseDirs: evt.arg.path pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1358)
 func evtArgPathPmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -17976,7 +18043,7 @@ func evtArgPathPmatchPackageDatabaseDirs(ev *event.Event) bool {
 	return listPackageDatabaseDirs.Match(v)
 }
 
-// evtArgNamePmatchPackageDatabaseDirs: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1347)
+// evtArgNamePmatchPackageDatabaseDirs: evt.arg.name pmatch (/var/lib/dpkg, /var/lib/rpm, /usr/lib/sysimage/rpm, /lib/apk/db, /var/lib/pacman) (rules/lanner_rules.yaml:1358)
 func evtArgNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
@@ -17990,7 +18057,7 @@ func evtArgNamePmatchPackageDatabaseDirs(ev *event.Event) bool {
 	return listPackageDatabaseDirs.Match(v)
 }
 
-// macroUserKnownPackageDbActivity is the macro user_known_package_db_activity (rules/lanner_rules.yaml:951): evt.num = 0
+// macroUserKnownPackageDbActivity is the macro user_known_package_db_activity (rules/lanner_rules.yaml:961): evt.num = 0
 func macroUserKnownPackageDbActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18018,7 +18085,7 @@ func macroFileCreated(ev *event.Event) bool {
 	return ((evtTypeIs2(ev) && fdNumGe(ev)) || (macroFileOpenedForWrite(ev) && evtArgFlagsContains(ev)))
 }
 
-// fdDirectoryIs4: fd.directory = /dev (rules/lanner_rules.yaml:1364)
+// fdDirectoryIs4: fd.directory = /dev (rules/lanner_rules.yaml:1375)
 func fdDirectoryIs4(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -18027,7 +18094,7 @@ func fdDirectoryIs4(ev *event.Event) bool {
 	return v == "/dev"
 }
 
-// fdDirectoryGlob2: fd.directory glob "/dev/.*" (rules/lanner_rules.yaml:1364)
+// fdDirectoryGlob2: fd.directory glob "/dev/.*" (rules/lanner_rules.yaml:1375)
 func fdDirectoryGlob2(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -18045,7 +18112,7 @@ func listDeviceNodePaths(v string) bool {
 	return false
 }
 
-// fdNameInDeviceNodePaths: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl... (rules/lanner_rules.yaml:478)
+// fdNameInDeviceNodePaths: fd.name in (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty, /dev/console, /dev/kmsg, /dev/stdin, /dev/stdout, /dev/stderr, /dev/ptmx, /dev/rtc, /dev/rtc0, /dev/fuse, /dev/initctl... (rules/lanner_rules.yaml:485)
 func fdNameInDeviceNodePaths(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -18054,7 +18121,7 @@ func fdNameInDeviceNodePaths(ev *event.Event) bool {
 	return listDeviceNodePaths(v)
 }
 
-// fdFilenameGlob: fd.filename glob "tty*" (rules/lanner_rules.yaml:479)
+// fdFilenameGlob: fd.filename glob "tty*" (rules/lanner_rules.yaml:486)
 func fdFilenameGlob(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18063,7 +18130,7 @@ func fdFilenameGlob(ev *event.Event) bool {
 	return match.Glob("tty*", v)
 }
 
-// fdFilenameGlob2: fd.filename glob "sd[a-z]*" (rules/lanner_rules.yaml:479)
+// fdFilenameGlob2: fd.filename glob "sd[a-z]*" (rules/lanner_rules.yaml:486)
 func fdFilenameGlob2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18072,7 +18139,7 @@ func fdFilenameGlob2(ev *event.Event) bool {
 	return match.Glob("sd[a-z]*", v)
 }
 
-// fdFilenameGlob3: fd.filename glob "vd[a-z]*" (rules/lanner_rules.yaml:479)
+// fdFilenameGlob3: fd.filename glob "vd[a-z]*" (rules/lanner_rules.yaml:486)
 func fdFilenameGlob3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18081,7 +18148,7 @@ func fdFilenameGlob3(ev *event.Event) bool {
 	return match.Glob("vd[a-z]*", v)
 }
 
-// fdFilenameGlob4: fd.filename glob "xvd[a-z]*" (rules/lanner_rules.yaml:480)
+// fdFilenameGlob4: fd.filename glob "xvd[a-z]*" (rules/lanner_rules.yaml:487)
 func fdFilenameGlob4(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18090,7 +18157,7 @@ func fdFilenameGlob4(ev *event.Event) bool {
 	return match.Glob("xvd[a-z]*", v)
 }
 
-// fdFilenameGlob5: fd.filename glob "hd[a-z]*" (rules/lanner_rules.yaml:480)
+// fdFilenameGlob5: fd.filename glob "hd[a-z]*" (rules/lanner_rules.yaml:487)
 func fdFilenameGlob5(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18099,7 +18166,7 @@ func fdFilenameGlob5(ev *event.Event) bool {
 	return match.Glob("hd[a-z]*", v)
 }
 
-// fdFilenameGlob6: fd.filename glob "nvme[0-9]*" (rules/lanner_rules.yaml:480)
+// fdFilenameGlob6: fd.filename glob "nvme[0-9]*" (rules/lanner_rules.yaml:487)
 func fdFilenameGlob6(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18108,7 +18175,7 @@ func fdFilenameGlob6(ev *event.Event) bool {
 	return match.Glob("nvme[0-9]*", v)
 }
 
-// fdFilenameGlob7: fd.filename glob "loop[0-9]*" (rules/lanner_rules.yaml:481)
+// fdFilenameGlob7: fd.filename glob "loop[0-9]*" (rules/lanner_rules.yaml:488)
 func fdFilenameGlob7(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18117,7 +18184,7 @@ func fdFilenameGlob7(ev *event.Event) bool {
 	return match.Glob("loop[0-9]*", v)
 }
 
-// fdFilenameGlob8: fd.filename glob "mmcblk[0-9]*" (rules/lanner_rules.yaml:481)
+// fdFilenameGlob8: fd.filename glob "mmcblk[0-9]*" (rules/lanner_rules.yaml:488)
 func fdFilenameGlob8(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18126,7 +18193,7 @@ func fdFilenameGlob8(ev *event.Event) bool {
 	return match.Glob("mmcblk[0-9]*", v)
 }
 
-// fdFilenameGlob9: fd.filename glob "dm-[0-9]*" (rules/lanner_rules.yaml:481)
+// fdFilenameGlob9: fd.filename glob "dm-[0-9]*" (rules/lanner_rules.yaml:488)
 func fdFilenameGlob9(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18135,7 +18202,7 @@ func fdFilenameGlob9(ev *event.Event) bool {
 	return match.Glob("dm-[0-9]*", v)
 }
 
-// fdFilenameGlob10: fd.filename glob "md[0-9]*" (rules/lanner_rules.yaml:482)
+// fdFilenameGlob10: fd.filename glob "md[0-9]*" (rules/lanner_rules.yaml:489)
 func fdFilenameGlob10(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18144,7 +18211,7 @@ func fdFilenameGlob10(ev *event.Event) bool {
 	return match.Glob("md[0-9]*", v)
 }
 
-// fdFilenameGlob11: fd.filename glob "nbd[0-9]*" (rules/lanner_rules.yaml:482)
+// fdFilenameGlob11: fd.filename glob "nbd[0-9]*" (rules/lanner_rules.yaml:489)
 func fdFilenameGlob11(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18153,7 +18220,7 @@ func fdFilenameGlob11(ev *event.Event) bool {
 	return match.Glob("nbd[0-9]*", v)
 }
 
-// fdFilenameGlob12: fd.filename glob "sr[0-9]*" (rules/lanner_rules.yaml:482)
+// fdFilenameGlob12: fd.filename glob "sr[0-9]*" (rules/lanner_rules.yaml:489)
 func fdFilenameGlob12(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18162,7 +18229,7 @@ func fdFilenameGlob12(ev *event.Event) bool {
 	return match.Glob("sr[0-9]*", v)
 }
 
-// fdFilenameGlob13: fd.filename glob "zram[0-9]*" (rules/lanner_rules.yaml:483)
+// fdFilenameGlob13: fd.filename glob "zram[0-9]*" (rules/lanner_rules.yaml:490)
 func fdFilenameGlob13(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18171,7 +18238,7 @@ func fdFilenameGlob13(ev *event.Event) bool {
 	return match.Glob("zram[0-9]*", v)
 }
 
-// fdFilenameGlob14: fd.filename glob "ram[0-9]*" (rules/lanner_rules.yaml:483)
+// fdFilenameGlob14: fd.filename glob "ram[0-9]*" (rules/lanner_rules.yaml:490)
 func fdFilenameGlob14(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18180,7 +18247,7 @@ func fdFilenameGlob14(ev *event.Event) bool {
 	return match.Glob("ram[0-9]*", v)
 }
 
-// fdFilenameGlob15: fd.filename glob "vcs*" (rules/lanner_rules.yaml:483)
+// fdFilenameGlob15: fd.filename glob "vcs*" (rules/lanner_rules.yaml:490)
 func fdFilenameGlob15(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18189,7 +18256,7 @@ func fdFilenameGlob15(ev *event.Event) bool {
 	return match.Glob("vcs*", v)
 }
 
-// fdFilenameGlob16: fd.filename glob "fb[0-9]*" (rules/lanner_rules.yaml:484)
+// fdFilenameGlob16: fd.filename glob "fb[0-9]*" (rules/lanner_rules.yaml:491)
 func fdFilenameGlob16(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18198,7 +18265,7 @@ func fdFilenameGlob16(ev *event.Event) bool {
 	return match.Glob("fb[0-9]*", v)
 }
 
-// fdFilenameGlob17: fd.filename glob "hidraw[0-9]*" (rules/lanner_rules.yaml:484)
+// fdFilenameGlob17: fd.filename glob "hidraw[0-9]*" (rules/lanner_rules.yaml:491)
 func fdFilenameGlob17(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18207,7 +18274,7 @@ func fdFilenameGlob17(ev *event.Event) bool {
 	return match.Glob("hidraw[0-9]*", v)
 }
 
-// fdFilenameGlob18: fd.filename glob "lp[0-9]*" (rules/lanner_rules.yaml:484)
+// fdFilenameGlob18: fd.filename glob "lp[0-9]*" (rules/lanner_rules.yaml:491)
 func fdFilenameGlob18(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18216,7 +18283,7 @@ func fdFilenameGlob18(ev *event.Event) bool {
 	return match.Glob("lp[0-9]*", v)
 }
 
-// fdFilenameGlob19: fd.filename glob "sg[0-9]*" (rules/lanner_rules.yaml:485)
+// fdFilenameGlob19: fd.filename glob "sg[0-9]*" (rules/lanner_rules.yaml:492)
 func fdFilenameGlob19(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18225,7 +18292,7 @@ func fdFilenameGlob19(ev *event.Event) bool {
 	return match.Glob("sg[0-9]*", v)
 }
 
-// fdFilenameGlob20: fd.filename glob "i2c-[0-9]*" (rules/lanner_rules.yaml:485)
+// fdFilenameGlob20: fd.filename glob "i2c-[0-9]*" (rules/lanner_rules.yaml:492)
 func fdFilenameGlob20(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18234,7 +18301,7 @@ func fdFilenameGlob20(ev *event.Event) bool {
 	return match.Glob("i2c-[0-9]*", v)
 }
 
-// fdFilenameGlob21: fd.filename glob "watchdog[0-9]*" (rules/lanner_rules.yaml:485)
+// fdFilenameGlob21: fd.filename glob "watchdog[0-9]*" (rules/lanner_rules.yaml:492)
 func fdFilenameGlob21(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -18243,12 +18310,12 @@ func fdFilenameGlob21(ev *event.Event) bool {
 	return match.Glob("watchdog[0-9]*", v)
 }
 
-// macroWellKnownDeviceName reports whether an event satisfies the macro well_known_device_name (rules/lanner_rules.yaml:476).
+// macroWellKnownDeviceName reports whether an event satisfies the macro well_known_device_name (rules/lanner_rules.yaml:483).
 func macroWellKnownDeviceName(ev *event.Event) bool {
 	return (fdNameInDeviceNodePaths(ev) || fdFilenameGlob(ev) || fdFilenameGlob2(ev) || fdFilenameGlob3(ev) || fdFilenameGlob4(ev) || fdFilenameGlob5(ev) || fdFilenameGlob6(ev) || fdFilenameGlob7(ev) || fdFilenameGlob8(ev) || fdFilenameGlob9(ev) || fdFilenameGlob10(ev) || fdFilenameGlob11(ev) || fdFilenameGlob12(ev) || fdFilenameGlob13(ev) || fdFilenameGlob14(ev) || fdFilenameGlob15(ev) || fdFilenameGlob16(ev) || fdFilenameGlob17(ev) || fdFilenameGlob18(ev) || fdFilenameGlob19(ev) || fdFilenameGlob20(ev) || fdFilenameGlob21(ev))
 }
 
-// fdNameIs3: fd.name = /dev/termination-log (rules/lanner_rules.yaml:1366)
+// fdNameIs3: fd.name = /dev/termination-log (rules/lanner_rules.yaml:1377)
 func fdNameIs3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -18257,7 +18324,7 @@ func fdNameIs3(ev *event.Event) bool {
 	return v == "/dev/termination-log"
 }
 
-func in10(v string) bool {
+func in11(v string) bool {
 	switch v {
 	case "(udev-worker)", "MAKEDEV", "dmeventd", "lvm", "mdadm", "multipathd", "plymouthd", "udevadm":
 		return true
@@ -18265,16 +18332,16 @@ func in10(v string) bool {
 	return false
 }
 
-// procNameIn3: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)") (rules/lanner_rules.yaml:1367)
+// procNameIn3: proc.name in (udevadm, MAKEDEV, plymouthd, mdadm, multipathd, dmeventd, lvm, "(udev-worker)") (rules/lanner_rules.yaml:1378)
 func procNameIn3(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in10(v)
+	return in11(v)
 }
 
-// macroUserKnownDevWriters is the macro user_known_dev_writers (rules/lanner_rules.yaml:955): evt.num = 0
+// macroUserKnownDevWriters is the macro user_known_dev_writers (rules/lanner_rules.yaml:965): evt.num = 0
 func macroUserKnownDevWriters(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18288,7 +18355,7 @@ func macroFileCreatedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), f.Check(fdNumGe, "fd.num")), ruleset.TriAnd(macroFileOpenedForWriteCond(f), f.Check(evtArgFlagsContains, "evt.arg.flags")))
 }
 
-// macroWellKnownDeviceNameCond evaluates the macro well_known_device_name (rules/lanner_rules.yaml:476) over what the facts know.
+// macroWellKnownDeviceNameCond evaluates the macro well_known_device_name (rules/lanner_rules.yaml:483) over what the facts know.
 func macroWellKnownDeviceNameCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdNameInDeviceNodePaths, "fd.name"), f.Check(fdFilenameGlob, "fd.filename"), f.Check(fdFilenameGlob2, "fd.filename"), f.Check(fdFilenameGlob3, "fd.filename"), f.Check(fdFilenameGlob4, "fd.filename"), f.Check(fdFilenameGlob5, "fd.filename"), f.Check(fdFilenameGlob6, "fd.filename"), f.Check(fdFilenameGlob7, "fd.filename"), f.Check(fdFilenameGlob8, "fd.filename"), f.Check(fdFilenameGlob9, "fd.filename"), f.Check(fdFilenameGlob10, "fd.filename"), f.Check(fdFilenameGlob11, "fd.filename"), f.Check(fdFilenameGlob12, "fd.filename"), f.Check(fdFilenameGlob13, "fd.filename"), f.Check(fdFilenameGlob14, "fd.filename"), f.Check(fdFilenameGlob15, "fd.filename"), f.Check(fdFilenameGlob16, "fd.filename"), f.Check(fdFilenameGlob17, "fd.filename"), f.Check(fdFilenameGlob18, "fd.filename"), f.Check(fdFilenameGlob19, "fd.filename"), f.Check(fdFilenameGlob20, "fd.filename"), f.Check(fdFilenameGlob21, "fd.filename"))
 }
@@ -18298,7 +18365,7 @@ func macroContainerFirstProcess(ev *event.Event) bool {
 	return (macroSpawnedProcess(ev) && procVpidIs(ev) && macroInContainer(ev))
 }
 
-// containerPrivilegedIs: container.privileged = true (rules/lanner_rules.yaml:1387)
+// containerPrivilegedIs: container.privileged = true (rules/lanner_rules.yaml:1398)
 func containerPrivilegedIs(ev *event.Event) bool {
 	v, ok := event.ContainerPrivileged(ev, event.Arg{})
 	if !ok {
@@ -18307,7 +18374,7 @@ func containerPrivilegedIs(ev *event.Event) bool {
 	return v == true
 }
 
-// macroUserKnownPrivilegedContainerActivity is the macro user_known_privileged_container_activity (rules/lanner_rules.yaml:693): evt.num = 0
+// macroUserKnownPrivilegedContainerActivity is the macro user_known_privileged_container_activity (rules/lanner_rules.yaml:703): evt.num = 0
 func macroUserKnownPrivilegedContainerActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18321,7 +18388,7 @@ func macroContainerFirstProcessCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroSpawnedProcessCond(f), f.Check(procVpidIs, "proc.vpid"), f.Check(macroInContainer, "container.id"))
 }
 
-// containerMountDestStartswith: container.mount.dest[/] startswith / (rules/lanner_rules.yaml:489)
+// containerMountDestStartswith: container.mount.dest[/] startswith / (rules/lanner_rules.yaml:496)
 func containerMountDestStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18334,7 +18401,7 @@ func containerMountDestStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestProcStartswith: container.mount.dest[/proc*] startswith / (rules/lanner_rules.yaml:490)
+// containerMountDestProcStartswith: container.mount.dest[/proc*] startswith / (rules/lanner_rules.yaml:497)
 func containerMountDestProcStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18347,7 +18414,7 @@ func containerMountDestProcStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestEtcStartswith: container.mount.dest[/etc] startswith / (rules/lanner_rules.yaml:491)
+// containerMountDestEtcStartswith: container.mount.dest[/etc] startswith / (rules/lanner_rules.yaml:498)
 func containerMountDestEtcStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18360,7 +18427,7 @@ func containerMountDestEtcStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestEtcShadowStartswith: container.mount.dest[/etc/shadow] startswith / (rules/lanner_rules.yaml:492)
+// containerMountDestEtcShadowStartswith: container.mount.dest[/etc/shadow] startswith / (rules/lanner_rules.yaml:499)
 func containerMountDestEtcShadowStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18373,7 +18440,7 @@ func containerMountDestEtcShadowStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestEtcSudoersStartswith: container.mount.dest[/etc/sudoers*] startswith / (rules/lanner_rules.yaml:493)
+// containerMountDestEtcSudoersStartswith: container.mount.dest[/etc/sudoers*] startswith / (rules/lanner_rules.yaml:500)
 func containerMountDestEtcSudoersStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18386,7 +18453,7 @@ func containerMountDestEtcSudoersStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRootStartswith: container.mount.dest[/root*] startswith / (rules/lanner_rules.yaml:494)
+// containerMountDestRootStartswith: container.mount.dest[/root*] startswith / (rules/lanner_rules.yaml:501)
 func containerMountDestRootStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18399,7 +18466,7 @@ func containerMountDestRootStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestBootStartswith: container.mount.dest[/boot*] startswith / (rules/lanner_rules.yaml:495)
+// containerMountDestBootStartswith: container.mount.dest[/boot*] startswith / (rules/lanner_rules.yaml:502)
 func containerMountDestBootStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18412,7 +18479,7 @@ func containerMountDestBootStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarRunStartswith: container.mount.dest[/var/run] startswith / (rules/lanner_rules.yaml:496)
+// containerMountDestVarRunStartswith: container.mount.dest[/var/run] startswith / (rules/lanner_rules.yaml:503)
 func containerMountDestVarRunStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18425,7 +18492,7 @@ func containerMountDestVarRunStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunStartswith: container.mount.dest[/run] startswith / (rules/lanner_rules.yaml:497)
+// containerMountDestRunStartswith: container.mount.dest[/run] startswith / (rules/lanner_rules.yaml:504)
 func containerMountDestRunStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18438,7 +18505,7 @@ func containerMountDestRunStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarRunDockerSockStartswith: container.mount.dest[/var/run/docker.sock] startswith / (rules/lanner_rules.yaml:498)
+// containerMountDestVarRunDockerSockStartswith: container.mount.dest[/var/run/docker.sock] startswith / (rules/lanner_rules.yaml:505)
 func containerMountDestVarRunDockerSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18451,7 +18518,7 @@ func containerMountDestVarRunDockerSockStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunDockerSockStartswith: container.mount.dest[/run/docker.sock] startswith / (rules/lanner_rules.yaml:499)
+// containerMountDestRunDockerSockStartswith: container.mount.dest[/run/docker.sock] startswith / (rules/lanner_rules.yaml:506)
 func containerMountDestRunDockerSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18464,7 +18531,7 @@ func containerMountDestRunDockerSockStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunContainerdStartswith: container.mount.dest[/run/containerd] startswith / (rules/lanner_rules.yaml:500)
+// containerMountDestRunContainerdStartswith: container.mount.dest[/run/containerd] startswith / (rules/lanner_rules.yaml:507)
 func containerMountDestRunContainerdStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18477,7 +18544,7 @@ func containerMountDestRunContainerdStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunContainerdContainerdSockStartswith: container.mount.dest[/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:501)
+// containerMountDestRunContainerdContainerdSockStartswith: container.mount.dest[/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:508)
 func containerMountDestRunContainerdContainerdSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18490,7 +18557,7 @@ func containerMountDestRunContainerdContainerdSockStartswith(ev *event.Event) bo
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarRunContainerdContainerdSockStartswith: container.mount.dest[/var/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:502)
+// containerMountDestVarRunContainerdContainerdSockStartswith: container.mount.dest[/var/run/containerd/containerd.sock] startswith / (rules/lanner_rules.yaml:509)
 func containerMountDestVarRunContainerdContainerdSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18503,7 +18570,7 @@ func containerMountDestVarRunContainerdContainerdSockStartswith(ev *event.Event)
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarRunCrioCrioSockStartswith: container.mount.dest[/var/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:503)
+// containerMountDestVarRunCrioCrioSockStartswith: container.mount.dest[/var/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:510)
 func containerMountDestVarRunCrioCrioSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18516,7 +18583,7 @@ func containerMountDestVarRunCrioCrioSockStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunCrioCrioSockStartswith: container.mount.dest[/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:504)
+// containerMountDestRunCrioCrioSockStartswith: container.mount.dest[/run/crio/crio.sock] startswith / (rules/lanner_rules.yaml:511)
 func containerMountDestRunCrioCrioSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18529,7 +18596,7 @@ func containerMountDestRunCrioCrioSockStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestRunPodmanPodmanSockStartswith: container.mount.dest[/run/podman/podman.sock] startswith / (rules/lanner_rules.yaml:505)
+// containerMountDestRunPodmanPodmanSockStartswith: container.mount.dest[/run/podman/podman.sock] startswith / (rules/lanner_rules.yaml:512)
 func containerMountDestRunPodmanPodmanSockStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18542,7 +18609,7 @@ func containerMountDestRunPodmanPodmanSockStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarLibDockerStartswith: container.mount.dest[/var/lib/docker] startswith / (rules/lanner_rules.yaml:506)
+// containerMountDestVarLibDockerStartswith: container.mount.dest[/var/lib/docker] startswith / (rules/lanner_rules.yaml:513)
 func containerMountDestVarLibDockerStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18555,7 +18622,7 @@ func containerMountDestVarLibDockerStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarLibKubeletStartswith: container.mount.dest[/var/lib/kubelet] startswith / (rules/lanner_rules.yaml:507)
+// containerMountDestVarLibKubeletStartswith: container.mount.dest[/var/lib/kubelet] startswith / (rules/lanner_rules.yaml:514)
 func containerMountDestVarLibKubeletStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18568,7 +18635,7 @@ func containerMountDestVarLibKubeletStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// containerMountDestVarLibKubeletPkiStartswith: container.mount.dest[/var/lib/kubelet/pki*] startswith / (rules/lanner_rules.yaml:508)
+// containerMountDestVarLibKubeletPkiStartswith: container.mount.dest[/var/lib/kubelet/pki*] startswith / (rules/lanner_rules.yaml:515)
 func containerMountDestVarLibKubeletPkiStartswith(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -18581,12 +18648,12 @@ func containerMountDestVarLibKubeletPkiStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/")
 }
 
-// macroSensitiveHostMount reports whether an event satisfies the macro sensitive_host_mount (rules/lanner_rules.yaml:487).
+// macroSensitiveHostMount reports whether an event satisfies the macro sensitive_host_mount (rules/lanner_rules.yaml:494).
 func macroSensitiveHostMount(ev *event.Event) bool {
 	return (containerMountDestStartswith(ev) || containerMountDestProcStartswith(ev) || containerMountDestEtcStartswith(ev) || containerMountDestEtcShadowStartswith(ev) || containerMountDestEtcSudoersStartswith(ev) || containerMountDestRootStartswith(ev) || containerMountDestBootStartswith(ev) || containerMountDestVarRunStartswith(ev) || containerMountDestRunStartswith(ev) || containerMountDestVarRunDockerSockStartswith(ev) || containerMountDestRunDockerSockStartswith(ev) || containerMountDestRunContainerdStartswith(ev) || containerMountDestRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunContainerdContainerdSockStartswith(ev) || containerMountDestVarRunCrioCrioSockStartswith(ev) || containerMountDestRunCrioCrioSockStartswith(ev) || containerMountDestRunPodmanPodmanSockStartswith(ev) || containerMountDestVarLibDockerStartswith(ev) || containerMountDestVarLibKubeletStartswith(ev) || containerMountDestVarLibKubeletPkiStartswith(ev))
 }
 
-// macroUserKnownSensitiveMountActivity is the macro user_known_sensitive_mount_activity (rules/lanner_rules.yaml:697): evt.num = 0
+// macroUserKnownSensitiveMountActivity is the macro user_known_sensitive_mount_activity (rules/lanner_rules.yaml:707): evt.num = 0
 func macroUserKnownSensitiveMountActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18595,7 +18662,7 @@ func macroUserKnownSensitiveMountActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroSensitiveHostMountCond evaluates the macro sensitive_host_mount (rules/lanner_rules.yaml:487) over what the facts know.
+// macroSensitiveHostMountCond evaluates the macro sensitive_host_mount (rules/lanner_rules.yaml:494) over what the facts know.
 func macroSensitiveHostMountCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(containerMountDestStartswith, "container.mount.dest[/]"), f.Check(containerMountDestProcStartswith, "container.mount.dest[/proc*]"), f.Check(containerMountDestEtcStartswith, "container.mount.dest[/etc]"), f.Check(containerMountDestEtcShadowStartswith, "container.mount.dest[/etc/shadow]"), f.Check(containerMountDestEtcSudoersStartswith, "container.mount.dest[/etc/sudoers*]"), f.Check(containerMountDestRootStartswith, "container.mount.dest[/root*]"), f.Check(containerMountDestBootStartswith, "container.mount.dest[/boot*]"), f.Check(containerMountDestVarRunStartswith, "container.mount.dest[/var/run]"), f.Check(containerMountDestRunStartswith, "container.mount.dest[/run]"), f.Check(containerMountDestVarRunDockerSockStartswith, "container.mount.dest[/var/run/docker.sock]"), f.Check(containerMountDestRunDockerSockStartswith, "container.mount.dest[/run/docker.sock]"), f.Check(containerMountDestRunContainerdStartswith, "container.mount.dest[/run/containerd]"), f.Check(containerMountDestRunContainerdContainerdSockStartswith, "container.mount.dest[/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunContainerdContainerdSockStartswith, "container.mount.dest[/var/run/containerd/containerd.sock]"), f.Check(containerMountDestVarRunCrioCrioSockStartswith, "container.mount.dest[/var/run/crio/crio.sock]"), f.Check(containerMountDestRunCrioCrioSockStartswith, "container.mount.dest[/run/crio/crio.sock]"), f.Check(containerMountDestRunPodmanPodmanSockStartswith, "container.mount.dest[/run/podman/podman.sock]"), f.Check(containerMountDestVarLibDockerStartswith, "container.mount.dest[/var/lib/docker]"), f.Check(containerMountDestVarLibKubeletStartswith, "container.mount.dest[/var/lib/kubelet]"), f.Check(containerMountDestVarLibKubeletPkiStartswith, "container.mount.dest[/var/lib/kubelet/pki*]"))
 }
@@ -18609,7 +18676,7 @@ func listOsPackageManagerNames(v string) bool {
 	return false
 }
 
-// procNameInOsPackageManagerNames: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1418)
+// procNameInOsPackageManagerNames: proc.name in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1429)
 func procNameInOsPackageManagerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -18618,7 +18685,7 @@ func procNameInOsPackageManagerNames(ev *event.Event) bool {
 	return listOsPackageManagerNames(v)
 }
 
-// procAnameInOsPackageManagerNames: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1419)
+// procAnameInOsPackageManagerNames: proc.aname in (apt, apt-get, aptitude, dpkg, yum, dnf, dnf5, microdnf, tdnf, rpm, zypper, apk, pacman, opkg) (rules/lanner_rules.yaml:1430)
 func procAnameInOsPackageManagerNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
@@ -18635,7 +18702,7 @@ func procAnameInOsPackageManagerNames(ev *event.Event) bool {
 	return false
 }
 
-// macroUserKnownContainerPackageActivity is the macro user_known_container_package_activity (rules/lanner_rules.yaml:705): evt.num = 0
+// macroUserKnownContainerPackageActivity is the macro user_known_container_package_activity (rules/lanner_rules.yaml:715): evt.num = 0
 func macroUserKnownContainerPackageActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18653,7 +18720,7 @@ func listPrivilegeSwitchNames(v string) bool {
 	return false
 }
 
-// procNameInPrivilegeSwitchNames: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg) (rules/lanner_rules.yaml:1435)
+// procNameInPrivilegeSwitchNames: proc.name in (sudo, sudoedit, su, doas, pkexec, ksu, run0, calife, newgrp, sg) (rules/lanner_rules.yaml:1446)
 func procNameInPrivilegeSwitchNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -18662,7 +18729,7 @@ func procNameInPrivilegeSwitchNames(ev *event.Event) bool {
 	return listPrivilegeSwitchNames(v)
 }
 
-// macroUserKnownContainerPrivilegeSwitchActivity is the macro user_known_container_privilege_switch_activity (rules/lanner_rules.yaml:713): evt.num = 0
+// macroUserKnownContainerPrivilegeSwitchActivity is the macro user_known_container_privilege_switch_activity (rules/lanner_rules.yaml:723): evt.num = 0
 func macroUserKnownContainerPrivilegeSwitchActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18671,7 +18738,7 @@ func macroUserKnownContainerPrivilegeSwitchActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-func in11(v string) bool {
+func in12(v string) bool {
 	switch v {
 	case "debugfs", "mount", "nsenter":
 		return true
@@ -18679,16 +18746,16 @@ func in11(v string) bool {
 	return false
 }
 
-// procNameIn4: proc.name in (mount, nsenter, debugfs) (rules/lanner_rules.yaml:1452)
+// procNameIn4: proc.name in (mount, nsenter, debugfs) (rules/lanner_rules.yaml:1463)
 func procNameIn4(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in11(v)
+	return in12(v)
 }
 
-// procNameIs: proc.name = mount (rules/lanner_rules.yaml:1453)
+// procNameIs: proc.name = mount (rules/lanner_rules.yaml:1464)
 func procNameIs(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -18697,7 +18764,7 @@ func procNameIs(ev *event.Event) bool {
 	return v == "mount"
 }
 
-// procArgsIn: proc.args in ("", "-l") (rules/lanner_rules.yaml:1453)
+// procArgsIn: proc.args in ("", "-l") (rules/lanner_rules.yaml:1464)
 func procArgsIn(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -18706,7 +18773,7 @@ func procArgsIn(ev *event.Event) bool {
 	return (v == "" || v == "-l")
 }
 
-// macroUserKnownHostAccessActivity is the macro user_known_host_access_activity (rules/lanner_rules.yaml:737): evt.num = 0
+// macroUserKnownHostAccessActivity is the macro user_known_host_access_activity (rules/lanner_rules.yaml:747): evt.num = 0
 func macroUserKnownHostAccessActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18724,7 +18791,7 @@ func listWebServerNames(v string) bool {
 	return false
 }
 
-// procPnameInWebServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:1472)
+// procPnameInWebServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:1483)
 func procPnameInWebServerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
@@ -18733,7 +18800,7 @@ func procPnameInWebServerNames(ev *event.Event) bool {
 	return listWebServerNames(v)
 }
 
-// procCmdlineContains10: proc.cmdline contains rotatelogs (rules/lanner_rules.yaml:1473)
+// procCmdlineContains10: proc.cmdline contains rotatelogs (rules/lanner_rules.yaml:1484)
 func procCmdlineContains10(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18742,7 +18809,7 @@ func procCmdlineContains10(ev *event.Event) bool {
 	return strings.Contains(v, "rotatelogs")
 }
 
-// procCmdlineContains11: proc.cmdline contains cronolog (rules/lanner_rules.yaml:1474)
+// procCmdlineContains11: proc.cmdline contains cronolog (rules/lanner_rules.yaml:1485)
 func procCmdlineContains11(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18846,7 +18913,7 @@ func macroNodeDeveloperTooling(ev *event.Event) bool {
 	return (procPnameIs(ev) && (procPcmdlineContains(ev) || procPcmdlineContains2(ev) || procPcmdlineContains3(ev) || procPcmdlineContains4(ev) || procPcmdlineContains5(ev) || procPcmdlineContains6(ev) || procPcmdlineContains7(ev) || procPcmdlineContains8(ev) || procPcmdlineContains9(ev)))
 }
 
-// macroUserKnownWebServerShellActivity is the macro user_known_web_server_shell_activity (rules/lanner_rules.yaml:751): evt.num = 0
+// macroUserKnownWebServerShellActivity is the macro user_known_web_server_shell_activity (rules/lanner_rules.yaml:761): evt.num = 0
 func macroUserKnownWebServerShellActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -18860,7 +18927,7 @@ func macroNodeDeveloperToolingCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(procPnameIs, "proc.pname"), ruleset.TriOr(f.Check(procPcmdlineContains, "proc.pcmdline"), f.Check(procPcmdlineContains2, "proc.pcmdline"), f.Check(procPcmdlineContains3, "proc.pcmdline"), f.Check(procPcmdlineContains4, "proc.pcmdline"), f.Check(procPcmdlineContains5, "proc.pcmdline"), f.Check(procPcmdlineContains6, "proc.pcmdline"), f.Check(procPcmdlineContains7, "proc.pcmdline"), f.Check(procPcmdlineContains8, "proc.pcmdline"), f.Check(procPcmdlineContains9, "proc.pcmdline")))
 }
 
-// procCmdlineContains12: proc.cmdline contains "curl " (rules/lanner_rules.yaml:520)
+// procCmdlineContains12: proc.cmdline contains "curl " (rules/lanner_rules.yaml:527)
 func procCmdlineContains12(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18869,7 +18936,7 @@ func procCmdlineContains12(ev *event.Event) bool {
 	return strings.Contains(v, "curl ")
 }
 
-// procCmdlineContains13: proc.cmdline contains "wget " (rules/lanner_rules.yaml:520)
+// procCmdlineContains13: proc.cmdline contains "wget " (rules/lanner_rules.yaml:527)
 func procCmdlineContains13(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18878,12 +18945,12 @@ func procCmdlineContains13(ev *event.Event) bool {
 	return strings.Contains(v, "wget ")
 }
 
-// macroDownloadToolInCmdline reports whether an event satisfies the macro download_tool_in_cmdline (rules/lanner_rules.yaml:518).
+// macroDownloadToolInCmdline reports whether an event satisfies the macro download_tool_in_cmdline (rules/lanner_rules.yaml:525).
 func macroDownloadToolInCmdline(ev *event.Event) bool {
 	return (procCmdlineContains12(ev) || procCmdlineContains13(ev))
 }
 
-// procCmdlineEndswith: proc.cmdline endswith "| sh" (rules/lanner_rules.yaml:524)
+// procCmdlineEndswith: proc.cmdline endswith "| sh" (rules/lanner_rules.yaml:531)
 func procCmdlineEndswith(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18892,7 +18959,7 @@ func procCmdlineEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| sh")
 }
 
-// procCmdlineEndswith2: proc.cmdline endswith "|sh" (rules/lanner_rules.yaml:524)
+// procCmdlineEndswith2: proc.cmdline endswith "|sh" (rules/lanner_rules.yaml:531)
 func procCmdlineEndswith2(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18901,7 +18968,7 @@ func procCmdlineEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|sh")
 }
 
-// procCmdlineEndswith3: proc.cmdline endswith "| bash" (rules/lanner_rules.yaml:524)
+// procCmdlineEndswith3: proc.cmdline endswith "| bash" (rules/lanner_rules.yaml:531)
 func procCmdlineEndswith3(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18910,7 +18977,7 @@ func procCmdlineEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| bash")
 }
 
-// procCmdlineEndswith4: proc.cmdline endswith "|bash" (rules/lanner_rules.yaml:525)
+// procCmdlineEndswith4: proc.cmdline endswith "|bash" (rules/lanner_rules.yaml:532)
 func procCmdlineEndswith4(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18919,7 +18986,7 @@ func procCmdlineEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, "|bash")
 }
 
-// procCmdlineEndswith5: proc.cmdline endswith "| zsh" (rules/lanner_rules.yaml:525)
+// procCmdlineEndswith5: proc.cmdline endswith "| zsh" (rules/lanner_rules.yaml:532)
 func procCmdlineEndswith5(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18928,7 +18995,7 @@ func procCmdlineEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| zsh")
 }
 
-// procCmdlineEndswith6: proc.cmdline endswith "| dash" (rules/lanner_rules.yaml:525)
+// procCmdlineEndswith6: proc.cmdline endswith "| dash" (rules/lanner_rules.yaml:532)
 func procCmdlineEndswith6(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18937,7 +19004,7 @@ func procCmdlineEndswith6(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| dash")
 }
 
-// procCmdlineEndswith7: proc.cmdline endswith "| python" (rules/lanner_rules.yaml:526)
+// procCmdlineEndswith7: proc.cmdline endswith "| python" (rules/lanner_rules.yaml:533)
 func procCmdlineEndswith7(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18946,7 +19013,7 @@ func procCmdlineEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python")
 }
 
-// procCmdlineEndswith8: proc.cmdline endswith "| python3" (rules/lanner_rules.yaml:526)
+// procCmdlineEndswith8: proc.cmdline endswith "| python3" (rules/lanner_rules.yaml:533)
 func procCmdlineEndswith8(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18955,7 +19022,7 @@ func procCmdlineEndswith8(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| python3")
 }
 
-// procCmdlineEndswith9: proc.cmdline endswith "| perl" (rules/lanner_rules.yaml:526)
+// procCmdlineEndswith9: proc.cmdline endswith "| perl" (rules/lanner_rules.yaml:533)
 func procCmdlineEndswith9(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18964,7 +19031,7 @@ func procCmdlineEndswith9(ev *event.Event) bool {
 	return strings.HasSuffix(v, "| perl")
 }
 
-// procCmdlineContains14: proc.cmdline contains "| sh " (rules/lanner_rules.yaml:527)
+// procCmdlineContains14: proc.cmdline contains "| sh " (rules/lanner_rules.yaml:534)
 func procCmdlineContains14(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18973,7 +19040,7 @@ func procCmdlineContains14(ev *event.Event) bool {
 	return strings.Contains(v, "| sh ")
 }
 
-// procCmdlineContains15: proc.cmdline contains "|sh " (rules/lanner_rules.yaml:527)
+// procCmdlineContains15: proc.cmdline contains "|sh " (rules/lanner_rules.yaml:534)
 func procCmdlineContains15(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18982,7 +19049,7 @@ func procCmdlineContains15(ev *event.Event) bool {
 	return strings.Contains(v, "|sh ")
 }
 
-// procCmdlineContains16: proc.cmdline contains "| bash " (rules/lanner_rules.yaml:527)
+// procCmdlineContains16: proc.cmdline contains "| bash " (rules/lanner_rules.yaml:534)
 func procCmdlineContains16(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -18991,7 +19058,7 @@ func procCmdlineContains16(ev *event.Event) bool {
 	return strings.Contains(v, "| bash ")
 }
 
-// procCmdlineContains17: proc.cmdline contains "|bash " (rules/lanner_rules.yaml:528)
+// procCmdlineContains17: proc.cmdline contains "|bash " (rules/lanner_rules.yaml:535)
 func procCmdlineContains17(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19000,7 +19067,7 @@ func procCmdlineContains17(ev *event.Event) bool {
 	return strings.Contains(v, "|bash ")
 }
 
-// procCmdlineContains18: proc.cmdline contains "| sudo sh" (rules/lanner_rules.yaml:528)
+// procCmdlineContains18: proc.cmdline contains "| sudo sh" (rules/lanner_rules.yaml:535)
 func procCmdlineContains18(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19009,7 +19076,7 @@ func procCmdlineContains18(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo sh")
 }
 
-// procCmdlineContains19: proc.cmdline contains "| sudo bash" (rules/lanner_rules.yaml:528)
+// procCmdlineContains19: proc.cmdline contains "| sudo bash" (rules/lanner_rules.yaml:535)
 func procCmdlineContains19(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19018,7 +19085,7 @@ func procCmdlineContains19(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo bash")
 }
 
-// procCmdlineContains20: proc.cmdline contains "| sudo -E bash" (rules/lanner_rules.yaml:529)
+// procCmdlineContains20: proc.cmdline contains "| sudo -E bash" (rules/lanner_rules.yaml:536)
 func procCmdlineContains20(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19027,7 +19094,7 @@ func procCmdlineContains20(ev *event.Event) bool {
 	return strings.Contains(v, "| sudo -E bash")
 }
 
-// procCmdlineContains21: proc.cmdline contains "| python3 -" (rules/lanner_rules.yaml:529)
+// procCmdlineContains21: proc.cmdline contains "| python3 -" (rules/lanner_rules.yaml:536)
 func procCmdlineContains21(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19036,7 +19103,7 @@ func procCmdlineContains21(ev *event.Event) bool {
 	return strings.Contains(v, "| python3 -")
 }
 
-// procCmdlineContains22: proc.cmdline contains "| python -" (rules/lanner_rules.yaml:530)
+// procCmdlineContains22: proc.cmdline contains "| python -" (rules/lanner_rules.yaml:537)
 func procCmdlineContains22(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19045,7 +19112,7 @@ func procCmdlineContains22(ev *event.Event) bool {
 	return strings.Contains(v, "| python -")
 }
 
-// procCmdlineContains23: proc.cmdline contains "| perl -" (rules/lanner_rules.yaml:530)
+// procCmdlineContains23: proc.cmdline contains "| perl -" (rules/lanner_rules.yaml:537)
 func procCmdlineContains23(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19054,7 +19121,7 @@ func procCmdlineContains23(ev *event.Event) bool {
 	return strings.Contains(v, "| perl -")
 }
 
-// procCmdlineContains24: proc.cmdline contains "| sh;" (rules/lanner_rules.yaml:531)
+// procCmdlineContains24: proc.cmdline contains "| sh;" (rules/lanner_rules.yaml:538)
 func procCmdlineContains24(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19063,7 +19130,7 @@ func procCmdlineContains24(ev *event.Event) bool {
 	return strings.Contains(v, "| sh;")
 }
 
-// procCmdlineContains25: proc.cmdline contains "| bash;" (rules/lanner_rules.yaml:531)
+// procCmdlineContains25: proc.cmdline contains "| bash;" (rules/lanner_rules.yaml:538)
 func procCmdlineContains25(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19072,7 +19139,7 @@ func procCmdlineContains25(ev *event.Event) bool {
 	return strings.Contains(v, "| bash;")
 }
 
-// procCmdlineContains26: proc.cmdline contains "|sh;" (rules/lanner_rules.yaml:531)
+// procCmdlineContains26: proc.cmdline contains "|sh;" (rules/lanner_rules.yaml:538)
 func procCmdlineContains26(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19081,7 +19148,7 @@ func procCmdlineContains26(ev *event.Event) bool {
 	return strings.Contains(v, "|sh;")
 }
 
-// procCmdlineContains27: proc.cmdline contains "<(curl" (rules/lanner_rules.yaml:532)
+// procCmdlineContains27: proc.cmdline contains "<(curl" (rules/lanner_rules.yaml:539)
 func procCmdlineContains27(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19090,7 +19157,7 @@ func procCmdlineContains27(ev *event.Event) bool {
 	return strings.Contains(v, "<(curl")
 }
 
-// procCmdlineContains28: proc.cmdline contains "<(wget" (rules/lanner_rules.yaml:532)
+// procCmdlineContains28: proc.cmdline contains "<(wget" (rules/lanner_rules.yaml:539)
 func procCmdlineContains28(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -19099,12 +19166,12 @@ func procCmdlineContains28(ev *event.Event) bool {
 	return strings.Contains(v, "<(wget")
 }
 
-// macroCmdlinePipesIntoInterpreter reports whether an event satisfies the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:522).
+// macroCmdlinePipesIntoInterpreter reports whether an event satisfies the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:529).
 func macroCmdlinePipesIntoInterpreter(ev *event.Event) bool {
 	return (procCmdlineEndswith(ev) || procCmdlineEndswith2(ev) || procCmdlineEndswith3(ev) || procCmdlineEndswith4(ev) || procCmdlineEndswith5(ev) || procCmdlineEndswith6(ev) || procCmdlineEndswith7(ev) || procCmdlineEndswith8(ev) || procCmdlineEndswith9(ev) || procCmdlineContains14(ev) || procCmdlineContains15(ev) || procCmdlineContains16(ev) || procCmdlineContains17(ev) || procCmdlineContains18(ev) || procCmdlineContains19(ev) || procCmdlineContains20(ev) || procCmdlineContains21(ev) || procCmdlineContains22(ev) || procCmdlineContains23(ev) || procCmdlineContains24(ev) || procCmdlineContains25(ev) || procCmdlineContains26(ev) || procCmdlineContains27(ev) || procCmdlineContains28(ev))
 }
 
-// macroUserKnownDownloadPipeActivity is the macro user_known_download_pipe_activity (rules/lanner_rules.yaml:759): evt.num = 0
+// macroUserKnownDownloadPipeActivity is the macro user_known_download_pipe_activity (rules/lanner_rules.yaml:769): evt.num = 0
 func macroUserKnownDownloadPipeActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19113,17 +19180,17 @@ func macroUserKnownDownloadPipeActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroDownloadToolInCmdlineCond evaluates the macro download_tool_in_cmdline (rules/lanner_rules.yaml:518) over what the facts know.
+// macroDownloadToolInCmdlineCond evaluates the macro download_tool_in_cmdline (rules/lanner_rules.yaml:525) over what the facts know.
 func macroDownloadToolInCmdlineCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineContains12, "proc.cmdline"), f.Check(procCmdlineContains13, "proc.cmdline"))
 }
 
-// macroCmdlinePipesIntoInterpreterCond evaluates the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:522) over what the facts know.
+// macroCmdlinePipesIntoInterpreterCond evaluates the macro cmdline_pipes_into_interpreter (rules/lanner_rules.yaml:529) over what the facts know.
 func macroCmdlinePipesIntoInterpreterCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procCmdlineEndswith, "proc.cmdline"), f.Check(procCmdlineEndswith2, "proc.cmdline"), f.Check(procCmdlineEndswith3, "proc.cmdline"), f.Check(procCmdlineEndswith4, "proc.cmdline"), f.Check(procCmdlineEndswith5, "proc.cmdline"), f.Check(procCmdlineEndswith6, "proc.cmdline"), f.Check(procCmdlineEndswith7, "proc.cmdline"), f.Check(procCmdlineEndswith8, "proc.cmdline"), f.Check(procCmdlineEndswith9, "proc.cmdline"), f.Check(procCmdlineContains14, "proc.cmdline"), f.Check(procCmdlineContains15, "proc.cmdline"), f.Check(procCmdlineContains16, "proc.cmdline"), f.Check(procCmdlineContains17, "proc.cmdline"), f.Check(procCmdlineContains18, "proc.cmdline"), f.Check(procCmdlineContains19, "proc.cmdline"), f.Check(procCmdlineContains20, "proc.cmdline"), f.Check(procCmdlineContains21, "proc.cmdline"), f.Check(procCmdlineContains22, "proc.cmdline"), f.Check(procCmdlineContains23, "proc.cmdline"), f.Check(procCmdlineContains24, "proc.cmdline"), f.Check(procCmdlineContains25, "proc.cmdline"), f.Check(procCmdlineContains26, "proc.cmdline"), f.Check(procCmdlineContains27, "proc.cmdline"), f.Check(procCmdlineContains28, "proc.cmdline"))
 }
 
-// macroUserKnownShellConnectionActivity is the macro user_known_shell_connection_activity (rules/lanner_rules.yaml:769): evt.num = 0
+// macroUserKnownShellConnectionActivity is the macro user_known_shell_connection_activity (rules/lanner_rules.yaml:779): evt.num = 0
 func macroUserKnownShellConnectionActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19141,7 +19208,7 @@ func listMinerPoolPorts(v int64) bool {
 	return false
 }
 
-// fdSportInMinerPoolPorts: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700) (rules/lanner_rules.yaml:1521)
+// fdSportInMinerPoolPorts: fd.sport in (3333, 3334, 3335, 3336, 3357, 4444, 5555, 5556, 5588, 5730, 6099, 6666, 7777, 7778, 9999, 14433, 14444, 20535, 20580, 45560, 45700) (rules/lanner_rules.yaml:1532)
 func fdSportInMinerPoolPorts(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
@@ -19150,7 +19217,7 @@ func fdSportInMinerPoolPorts(ev *event.Event) bool {
 	return listMinerPoolPorts(v)
 }
 
-// macroUserKnownMiningPortActivity is the macro user_known_mining_port_activity (rules/lanner_rules.yaml:787): evt.num = 0
+// macroUserKnownMiningPortActivity is the macro user_known_mining_port_activity (rules/lanner_rules.yaml:797): evt.num = 0
 func macroUserKnownMiningPortActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19168,7 +19235,7 @@ func listSystemUtilityNames(v string) bool {
 	return false
 }
 
-// procNameInSystemUtilityNames: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro... (rules/lanner_rules.yaml:1537)
+// procNameInSystemUtilityNames: proc.name in (ls, cat, ps, cp, mv, rm, ln, chmod, chown, chgrp, chattr, lsattr, touch, mkdir, rmdir, head, tail, sort, uniq, wc, cut, tr, tee, date, echo, printf, uname, id, whoami, who, w, users, gro... (rules/lanner_rules.yaml:1548)
 func procNameInSystemUtilityNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19177,7 +19244,7 @@ func procNameInSystemUtilityNames(ev *event.Event) bool {
 	return listSystemUtilityNames(v)
 }
 
-// fdSportIs: fd.sport = 53 (rules/lanner_rules.yaml:1538)
+// fdSportIs: fd.sport = 53 (rules/lanner_rules.yaml:1549)
 func fdSportIs(ev *event.Event) bool {
 	v, ok := event.FDSport(ev, event.Arg{})
 	if !ok {
@@ -19186,7 +19253,7 @@ func fdSportIs(ev *event.Event) bool {
 	return v == int64(53)
 }
 
-// macroUserKnownUtilityConnectionActivity is the macro user_known_utility_connection_activity (rules/lanner_rules.yaml:791): evt.num = 0
+// macroUserKnownUtilityConnectionActivity is the macro user_known_utility_connection_activity (rules/lanner_rules.yaml:801): evt.num = 0
 func macroUserKnownUtilityConnectionActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19204,7 +19271,7 @@ func listTunnelToolNames(v string) bool {
 	return false
 }
 
-// procNameInTunnelToolNames: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client) (rules/lanner_rules.yaml:1553)
+// procNameInTunnelToolNames: proc.name in (ngrok, chisel, frpc, frps, gost, ligolo, ligolo-ng, ligolo-agent, iodine, iodined, dnscat, dnscat2, rathole, bore, revsocks, 3proxy, pwncat, pwncat-cs, sliver, sliver-client) (rules/lanner_rules.yaml:1564)
 func procNameInTunnelToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19213,7 +19280,7 @@ func procNameInTunnelToolNames(ev *event.Event) bool {
 	return listTunnelToolNames(v)
 }
 
-// macroUserKnownTunnelActivity is the macro user_known_tunnel_activity (rules/lanner_rules.yaml:799): evt.num = 0
+// macroUserKnownTunnelActivity is the macro user_known_tunnel_activity (rules/lanner_rules.yaml:809): evt.num = 0
 func macroUserKnownTunnelActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19231,7 +19298,7 @@ func listFileSearchNames(v string) bool {
 	return false
 }
 
-// procNameInFileSearchNames: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind) (rules/lanner_rules.yaml:1567)
+// procNameInFileSearchNames: proc.name in (find, grep, egrep, fgrep, rg, ag, ack, ugrep, locate, plocate, mlocate, fd, fdfind) (rules/lanner_rules.yaml:1578)
 func procNameInFileSearchNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19240,7 +19307,7 @@ func procNameInFileSearchNames(ev *event.Event) bool {
 	return listFileSearchNames(v)
 }
 
-// procArgsContains26: proc.args contains id_rsa (rules/lanner_rules.yaml:577)
+// procArgsContains26: proc.args contains id_rsa (rules/lanner_rules.yaml:584)
 func procArgsContains26(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19249,7 +19316,7 @@ func procArgsContains26(ev *event.Event) bool {
 	return strings.Contains(v, "id_rsa")
 }
 
-// procArgsContains27: proc.args contains id_dsa (rules/lanner_rules.yaml:577)
+// procArgsContains27: proc.args contains id_dsa (rules/lanner_rules.yaml:584)
 func procArgsContains27(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19258,7 +19325,7 @@ func procArgsContains27(ev *event.Event) bool {
 	return strings.Contains(v, "id_dsa")
 }
 
-// procArgsContains28: proc.args contains id_ecdsa (rules/lanner_rules.yaml:577)
+// procArgsContains28: proc.args contains id_ecdsa (rules/lanner_rules.yaml:584)
 func procArgsContains28(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19267,7 +19334,7 @@ func procArgsContains28(ev *event.Event) bool {
 	return strings.Contains(v, "id_ecdsa")
 }
 
-// procArgsContains29: proc.args contains id_ed25519 (rules/lanner_rules.yaml:578)
+// procArgsContains29: proc.args contains id_ed25519 (rules/lanner_rules.yaml:585)
 func procArgsContains29(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19276,7 +19343,7 @@ func procArgsContains29(ev *event.Event) bool {
 	return strings.Contains(v, "id_ed25519")
 }
 
-// procArgsContains30: proc.args contains "PRIVATE KEY" (rules/lanner_rules.yaml:578)
+// procArgsContains30: proc.args contains "PRIVATE KEY" (rules/lanner_rules.yaml:585)
 func procArgsContains30(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19285,7 +19352,7 @@ func procArgsContains30(ev *event.Event) bool {
 	return strings.Contains(v, "PRIVATE KEY")
 }
 
-// procArgsContains31: proc.args contains .ppk (rules/lanner_rules.yaml:578)
+// procArgsContains31: proc.args contains .ppk (rules/lanner_rules.yaml:585)
 func procArgsContains31(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19294,7 +19361,7 @@ func procArgsContains31(ev *event.Event) bool {
 	return strings.Contains(v, ".ppk")
 }
 
-// procArgsContains32: proc.args contains "*.pem" (rules/lanner_rules.yaml:579)
+// procArgsContains32: proc.args contains "*.pem" (rules/lanner_rules.yaml:586)
 func procArgsContains32(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19303,7 +19370,7 @@ func procArgsContains32(ev *event.Event) bool {
 	return strings.Contains(v, "*.pem")
 }
 
-// procArgsContains33: proc.args contains "*.key" (rules/lanner_rules.yaml:579)
+// procArgsContains33: proc.args contains "*.key" (rules/lanner_rules.yaml:586)
 func procArgsContains33(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19312,7 +19379,7 @@ func procArgsContains33(ev *event.Event) bool {
 	return strings.Contains(v, "*.key")
 }
 
-// procArgsContains34: proc.args contains .kdbx (rules/lanner_rules.yaml:579)
+// procArgsContains34: proc.args contains .kdbx (rules/lanner_rules.yaml:586)
 func procArgsContains34(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19321,7 +19388,7 @@ func procArgsContains34(ev *event.Event) bool {
 	return strings.Contains(v, ".kdbx")
 }
 
-// procArgsContains35: proc.args contains wallet.dat (rules/lanner_rules.yaml:580)
+// procArgsContains35: proc.args contains wallet.dat (rules/lanner_rules.yaml:587)
 func procArgsContains35(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19330,7 +19397,7 @@ func procArgsContains35(ev *event.Event) bool {
 	return strings.Contains(v, "wallet.dat")
 }
 
-// procArgsContains36: proc.args contains aws_secret_access_key (rules/lanner_rules.yaml:580)
+// procArgsContains36: proc.args contains aws_secret_access_key (rules/lanner_rules.yaml:587)
 func procArgsContains36(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19339,12 +19406,12 @@ func procArgsContains36(ev *event.Event) bool {
 	return strings.Contains(v, "aws_secret_access_key")
 }
 
-// macroPrivateKeySearchTerms reports whether an event satisfies the macro private_key_search_terms (rules/lanner_rules.yaml:575).
+// macroPrivateKeySearchTerms reports whether an event satisfies the macro private_key_search_terms (rules/lanner_rules.yaml:582).
 func macroPrivateKeySearchTerms(ev *event.Event) bool {
 	return (procArgsContains26(ev) || procArgsContains27(ev) || procArgsContains28(ev) || procArgsContains29(ev) || procArgsContains30(ev) || procArgsContains31(ev) || procArgsContains32(ev) || procArgsContains33(ev) || procArgsContains34(ev) || procArgsContains35(ev) || procArgsContains36(ev))
 }
 
-// macroUserKnownKeySearchActivity is the macro user_known_key_search_activity (rules/lanner_rules.yaml:803): evt.num = 0
+// macroUserKnownKeySearchActivity is the macro user_known_key_search_activity (rules/lanner_rules.yaml:813): evt.num = 0
 func macroUserKnownKeySearchActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19353,12 +19420,12 @@ func macroUserKnownKeySearchActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroPrivateKeySearchTermsCond evaluates the macro private_key_search_terms (rules/lanner_rules.yaml:575) over what the facts know.
+// macroPrivateKeySearchTermsCond evaluates the macro private_key_search_terms (rules/lanner_rules.yaml:582) over what the facts know.
 func macroPrivateKeySearchTermsCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procArgsContains26, "proc.args"), f.Check(procArgsContains27, "proc.args"), f.Check(procArgsContains28, "proc.args"), f.Check(procArgsContains29, "proc.args"), f.Check(procArgsContains30, "proc.args"), f.Check(procArgsContains31, "proc.args"), f.Check(procArgsContains32, "proc.args"), f.Check(procArgsContains33, "proc.args"), f.Check(procArgsContains34, "proc.args"), f.Check(procArgsContains35, "proc.args"), f.Check(procArgsContains36, "proc.args"))
 }
 
-// procNameIs2: proc.name = setenforce (rules/lanner_rules.yaml:584)
+// procNameIs2: proc.name = setenforce (rules/lanner_rules.yaml:591)
 func procNameIs2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19367,7 +19434,7 @@ func procNameIs2(ev *event.Event) bool {
 	return v == "setenforce"
 }
 
-func in12(v string) bool {
+func in13(v string) bool {
 	switch v {
 	case "0", "Permissive", "permissive":
 		return true
@@ -19375,16 +19442,16 @@ func in12(v string) bool {
 	return false
 }
 
-// procArgsIn2: proc.args in (0, permissive, Permissive) (rules/lanner_rules.yaml:584)
+// procArgsIn2: proc.args in (0, permissive, Permissive) (rules/lanner_rules.yaml:591)
 func procArgsIn2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in12(v)
+	return in13(v)
 }
 
-// procNameIs3: proc.name = auditctl (rules/lanner_rules.yaml:585)
+// procNameIs3: proc.name = auditctl (rules/lanner_rules.yaml:592)
 func procNameIs3(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19393,7 +19460,7 @@ func procNameIs3(ev *event.Event) bool {
 	return v == "auditctl"
 }
 
-// procArgsContains37: proc.args contains "-e 0" (rules/lanner_rules.yaml:585)
+// procArgsContains37: proc.args contains "-e 0" (rules/lanner_rules.yaml:592)
 func procArgsContains37(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19402,7 +19469,7 @@ func procArgsContains37(ev *event.Event) bool {
 	return strings.Contains(v, "-e 0")
 }
 
-// procArgsIs: proc.args = "-D" (rules/lanner_rules.yaml:585)
+// procArgsIs: proc.args = "-D" (rules/lanner_rules.yaml:592)
 func procArgsIs(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19411,7 +19478,7 @@ func procArgsIs(ev *event.Event) bool {
 	return v == "-D"
 }
 
-// procArgsStartswith6: proc.args startswith "-D " (rules/lanner_rules.yaml:585)
+// procArgsStartswith6: proc.args startswith "-D " (rules/lanner_rules.yaml:592)
 func procArgsStartswith6(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19420,7 +19487,7 @@ func procArgsStartswith6(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-D ")
 }
 
-// procNameIs4: proc.name = aa-teardown (rules/lanner_rules.yaml:586)
+// procNameIs4: proc.name = aa-teardown (rules/lanner_rules.yaml:593)
 func procNameIs4(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19429,7 +19496,7 @@ func procNameIs4(ev *event.Event) bool {
 	return v == "aa-teardown"
 }
 
-// procNameIs5: proc.name = ufw (rules/lanner_rules.yaml:587)
+// procNameIs5: proc.name = ufw (rules/lanner_rules.yaml:594)
 func procNameIs5(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19438,7 +19505,7 @@ func procNameIs5(ev *event.Event) bool {
 	return v == "ufw"
 }
 
-// procArgsContains38: proc.args contains disable (rules/lanner_rules.yaml:587)
+// procArgsContains38: proc.args contains disable (rules/lanner_rules.yaml:594)
 func procArgsContains38(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19447,7 +19514,7 @@ func procArgsContains38(ev *event.Event) bool {
 	return strings.Contains(v, "disable")
 }
 
-// procNameIn5: proc.name in (systemctl, service) (rules/lanner_rules.yaml:588)
+// procNameIn5: proc.name in (systemctl, service) (rules/lanner_rules.yaml:595)
 func procNameIn5(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19456,7 +19523,7 @@ func procNameIn5(ev *event.Event) bool {
 	return (v == "systemctl" || v == "service")
 }
 
-// procArgsContains39: proc.args contains stop (rules/lanner_rules.yaml:589)
+// procArgsContains39: proc.args contains stop (rules/lanner_rules.yaml:596)
 func procArgsContains39(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19465,7 +19532,7 @@ func procArgsContains39(ev *event.Event) bool {
 	return strings.Contains(v, "stop")
 }
 
-// procArgsContains40: proc.args contains mask (rules/lanner_rules.yaml:589)
+// procArgsContains40: proc.args contains mask (rules/lanner_rules.yaml:596)
 func procArgsContains40(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19474,7 +19541,7 @@ func procArgsContains40(ev *event.Event) bool {
 	return strings.Contains(v, "mask")
 }
 
-// procArgsContains41: proc.args contains kill (rules/lanner_rules.yaml:590)
+// procArgsContains41: proc.args contains kill (rules/lanner_rules.yaml:597)
 func procArgsContains41(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19483,7 +19550,7 @@ func procArgsContains41(ev *event.Event) bool {
 	return strings.Contains(v, "kill")
 }
 
-// procArgsContains42: proc.args contains auditd (rules/lanner_rules.yaml:591)
+// procArgsContains42: proc.args contains auditd (rules/lanner_rules.yaml:598)
 func procArgsContains42(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19492,7 +19559,7 @@ func procArgsContains42(ev *event.Event) bool {
 	return strings.Contains(v, "auditd")
 }
 
-// procArgsContains43: proc.args contains apparmor (rules/lanner_rules.yaml:591)
+// procArgsContains43: proc.args contains apparmor (rules/lanner_rules.yaml:598)
 func procArgsContains43(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19501,7 +19568,7 @@ func procArgsContains43(ev *event.Event) bool {
 	return strings.Contains(v, "apparmor")
 }
 
-// procArgsContains44: proc.args contains lanner (rules/lanner_rules.yaml:591)
+// procArgsContains44: proc.args contains lanner (rules/lanner_rules.yaml:598)
 func procArgsContains44(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19510,7 +19577,7 @@ func procArgsContains44(ev *event.Event) bool {
 	return strings.Contains(v, "lanner")
 }
 
-// procArgsContains45: proc.args contains falco (rules/lanner_rules.yaml:592)
+// procArgsContains45: proc.args contains falco (rules/lanner_rules.yaml:599)
 func procArgsContains45(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19519,7 +19586,7 @@ func procArgsContains45(ev *event.Event) bool {
 	return strings.Contains(v, "falco")
 }
 
-// procArgsContains46: proc.args contains firewalld (rules/lanner_rules.yaml:592)
+// procArgsContains46: proc.args contains firewalld (rules/lanner_rules.yaml:599)
 func procArgsContains46(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19528,7 +19595,7 @@ func procArgsContains46(ev *event.Event) bool {
 	return strings.Contains(v, "firewalld")
 }
 
-// procArgsContains47: proc.args contains ufw (rules/lanner_rules.yaml:592)
+// procArgsContains47: proc.args contains ufw (rules/lanner_rules.yaml:599)
 func procArgsContains47(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19537,7 +19604,7 @@ func procArgsContains47(ev *event.Event) bool {
 	return strings.Contains(v, "ufw")
 }
 
-// procArgsContains48: proc.args contains osqueryd (rules/lanner_rules.yaml:593)
+// procArgsContains48: proc.args contains osqueryd (rules/lanner_rules.yaml:600)
 func procArgsContains48(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19546,7 +19613,7 @@ func procArgsContains48(ev *event.Event) bool {
 	return strings.Contains(v, "osqueryd")
 }
 
-// procArgsContains49: proc.args contains wazuh (rules/lanner_rules.yaml:593)
+// procArgsContains49: proc.args contains wazuh (rules/lanner_rules.yaml:600)
 func procArgsContains49(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19555,7 +19622,7 @@ func procArgsContains49(ev *event.Event) bool {
 	return strings.Contains(v, "wazuh")
 }
 
-// procArgsContains50: proc.args contains fail2ban (rules/lanner_rules.yaml:593)
+// procArgsContains50: proc.args contains fail2ban (rules/lanner_rules.yaml:600)
 func procArgsContains50(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19564,7 +19631,7 @@ func procArgsContains50(ev *event.Event) bool {
 	return strings.Contains(v, "fail2ban")
 }
 
-// procArgsContains51: proc.args contains rsyslog (rules/lanner_rules.yaml:594)
+// procArgsContains51: proc.args contains rsyslog (rules/lanner_rules.yaml:601)
 func procArgsContains51(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19573,7 +19640,7 @@ func procArgsContains51(ev *event.Event) bool {
 	return strings.Contains(v, "rsyslog")
 }
 
-// procArgsContains52: proc.args contains journald (rules/lanner_rules.yaml:594)
+// procArgsContains52: proc.args contains journald (rules/lanner_rules.yaml:601)
 func procArgsContains52(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19582,12 +19649,12 @@ func procArgsContains52(ev *event.Event) bool {
 	return strings.Contains(v, "journald")
 }
 
-// macroSecurityControlDisabled reports whether an event satisfies the macro security_control_disabled (rules/lanner_rules.yaml:582).
+// macroSecurityControlDisabled reports whether an event satisfies the macro security_control_disabled (rules/lanner_rules.yaml:589).
 func macroSecurityControlDisabled(ev *event.Event) bool {
 	return ((procNameIs2(ev) && procArgsIn2(ev)) || (procNameIs3(ev) && (procArgsContains37(ev) || procArgsIs(ev) || procArgsStartswith6(ev))) || procNameIs4(ev) || (procNameIs5(ev) && procArgsContains38(ev)) || (procNameIn5(ev) && (procArgsContains39(ev) || procArgsContains38(ev) || procArgsContains40(ev) || procArgsContains41(ev)) && (procArgsContains42(ev) || procArgsContains43(ev) || procArgsContains44(ev) || procArgsContains45(ev) || procArgsContains46(ev) || procArgsContains47(ev) || procArgsContains48(ev) || procArgsContains49(ev) || procArgsContains50(ev) || procArgsContains51(ev) || procArgsContains52(ev))))
 }
 
-// macroUserKnownSecurityControlActivity is the macro user_known_security_control_activity (rules/lanner_rules.yaml:813): evt.num = 0
+// macroUserKnownSecurityControlActivity is the macro user_known_security_control_activity (rules/lanner_rules.yaml:823): evt.num = 0
 func macroUserKnownSecurityControlActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19596,12 +19663,12 @@ func macroUserKnownSecurityControlActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroSecurityControlDisabledCond evaluates the macro security_control_disabled (rules/lanner_rules.yaml:582) over what the facts know.
+// macroSecurityControlDisabledCond evaluates the macro security_control_disabled (rules/lanner_rules.yaml:589) over what the facts know.
 func macroSecurityControlDisabledCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs2, "proc.name"), f.Check(procArgsIn2, "proc.args")), ruleset.TriAnd(f.Check(procNameIs3, "proc.name"), ruleset.TriOr(f.Check(procArgsContains37, "proc.args"), f.Check(procArgsIs, "proc.args"), f.Check(procArgsStartswith6, "proc.args"))), f.Check(procNameIs4, "proc.name"), ruleset.TriAnd(f.Check(procNameIs5, "proc.name"), f.Check(procArgsContains38, "proc.args")), ruleset.TriAnd(f.Check(procNameIn5, "proc.name"), ruleset.TriOr(f.Check(procArgsContains39, "proc.args"), f.Check(procArgsContains38, "proc.args"), f.Check(procArgsContains40, "proc.args"), f.Check(procArgsContains41, "proc.args")), ruleset.TriOr(f.Check(procArgsContains42, "proc.args"), f.Check(procArgsContains43, "proc.args"), f.Check(procArgsContains44, "proc.args"), f.Check(procArgsContains45, "proc.args"), f.Check(procArgsContains46, "proc.args"), f.Check(procArgsContains47, "proc.args"), f.Check(procArgsContains48, "proc.args"), f.Check(procArgsContains49, "proc.args"), f.Check(procArgsContains50, "proc.args"), f.Check(procArgsContains51, "proc.args"), f.Check(procArgsContains52, "proc.args"))))
 }
 
-func in13(v string) bool {
+func in14(v string) bool {
 	switch v {
 	case "shred", "srm", "wipe":
 		return true
@@ -19609,16 +19676,16 @@ func in13(v string) bool {
 	return false
 }
 
-// procNameIn6: proc.name in (shred, wipe, srm) (rules/lanner_rules.yaml:598)
+// procNameIn6: proc.name in (shred, wipe, srm) (rules/lanner_rules.yaml:605)
 func procNameIn6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in13(v)
+	return in14(v)
 }
 
-// procNameIs6: proc.name = truncate (rules/lanner_rules.yaml:599)
+// procNameIs6: proc.name = truncate (rules/lanner_rules.yaml:606)
 func procNameIs6(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19627,7 +19694,7 @@ func procNameIs6(ev *event.Event) bool {
 	return v == "truncate"
 }
 
-// procArgsContains53: proc.args contains /var/log (rules/lanner_rules.yaml:599)
+// procArgsContains53: proc.args contains /var/log (rules/lanner_rules.yaml:606)
 func procArgsContains53(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19636,7 +19703,7 @@ func procArgsContains53(ev *event.Event) bool {
 	return strings.Contains(v, "/var/log")
 }
 
-// procArgsContains54: proc.args contains _history (rules/lanner_rules.yaml:599)
+// procArgsContains54: proc.args contains _history (rules/lanner_rules.yaml:606)
 func procArgsContains54(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19645,7 +19712,7 @@ func procArgsContains54(ev *event.Event) bool {
 	return strings.Contains(v, "_history")
 }
 
-// procNameIs7: proc.name = ln (rules/lanner_rules.yaml:600)
+// procNameIs7: proc.name = ln (rules/lanner_rules.yaml:607)
 func procNameIs7(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19654,7 +19721,7 @@ func procNameIs7(ev *event.Event) bool {
 	return v == "ln"
 }
 
-// procArgsContains55: proc.args contains /dev/null (rules/lanner_rules.yaml:600)
+// procArgsContains55: proc.args contains /dev/null (rules/lanner_rules.yaml:607)
 func procArgsContains55(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19663,12 +19730,12 @@ func procArgsContains55(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/null")
 }
 
-// macroLogWipingCommand reports whether an event satisfies the macro log_wiping_command (rules/lanner_rules.yaml:596).
+// macroLogWipingCommand reports whether an event satisfies the macro log_wiping_command (rules/lanner_rules.yaml:603).
 func macroLogWipingCommand(ev *event.Event) bool {
 	return (procNameIn6(ev) || (procNameIs6(ev) && (procArgsContains53(ev) || procArgsContains54(ev))) || (procNameIs7(ev) && procArgsContains55(ev) && procArgsContains54(ev)))
 }
 
-// macroUserKnownLogWipingActivity is the macro user_known_log_wiping_activity (rules/lanner_rules.yaml:817): evt.num = 0
+// macroUserKnownLogWipingActivity is the macro user_known_log_wiping_activity (rules/lanner_rules.yaml:827): evt.num = 0
 func macroUserKnownLogWipingActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19677,12 +19744,12 @@ func macroUserKnownLogWipingActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroLogWipingCommandCond evaluates the macro log_wiping_command (rules/lanner_rules.yaml:596) over what the facts know.
+// macroLogWipingCommandCond evaluates the macro log_wiping_command (rules/lanner_rules.yaml:603) over what the facts know.
 func macroLogWipingCommandCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(procNameIn6, "proc.name"), ruleset.TriAnd(f.Check(procNameIs6, "proc.name"), ruleset.TriOr(f.Check(procArgsContains53, "proc.args"), f.Check(procArgsContains54, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs7, "proc.name"), f.Check(procArgsContains55, "proc.args"), f.Check(procArgsContains54, "proc.args")))
 }
 
-// procNameIs8: proc.name = dd (rules/lanner_rules.yaml:604)
+// procNameIs8: proc.name = dd (rules/lanner_rules.yaml:611)
 func procNameIs8(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19691,7 +19758,7 @@ func procNameIs8(ev *event.Event) bool {
 	return v == "dd"
 }
 
-// procArgsContains56: proc.args contains "of=/dev/sd" (rules/lanner_rules.yaml:605)
+// procArgsContains56: proc.args contains "of=/dev/sd" (rules/lanner_rules.yaml:612)
 func procArgsContains56(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19700,7 +19767,7 @@ func procArgsContains56(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/sd")
 }
 
-// procArgsContains57: proc.args contains "of=/dev/vd" (rules/lanner_rules.yaml:605)
+// procArgsContains57: proc.args contains "of=/dev/vd" (rules/lanner_rules.yaml:612)
 func procArgsContains57(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19709,7 +19776,7 @@ func procArgsContains57(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/vd")
 }
 
-// procArgsContains58: proc.args contains "of=/dev/xvd" (rules/lanner_rules.yaml:605)
+// procArgsContains58: proc.args contains "of=/dev/xvd" (rules/lanner_rules.yaml:612)
 func procArgsContains58(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19718,7 +19785,7 @@ func procArgsContains58(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/xvd")
 }
 
-// procArgsContains59: proc.args contains "of=/dev/hd" (rules/lanner_rules.yaml:606)
+// procArgsContains59: proc.args contains "of=/dev/hd" (rules/lanner_rules.yaml:613)
 func procArgsContains59(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19727,7 +19794,7 @@ func procArgsContains59(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/hd")
 }
 
-// procArgsContains60: proc.args contains "of=/dev/nvme" (rules/lanner_rules.yaml:606)
+// procArgsContains60: proc.args contains "of=/dev/nvme" (rules/lanner_rules.yaml:613)
 func procArgsContains60(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19736,7 +19803,7 @@ func procArgsContains60(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/nvme")
 }
 
-// procArgsContains61: proc.args contains "of=/dev/mmcblk" (rules/lanner_rules.yaml:606)
+// procArgsContains61: proc.args contains "of=/dev/mmcblk" (rules/lanner_rules.yaml:613)
 func procArgsContains61(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19745,7 +19812,7 @@ func procArgsContains61(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mmcblk")
 }
 
-// procArgsContains62: proc.args contains "of=/dev/dm-" (rules/lanner_rules.yaml:607)
+// procArgsContains62: proc.args contains "of=/dev/dm-" (rules/lanner_rules.yaml:614)
 func procArgsContains62(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19754,7 +19821,7 @@ func procArgsContains62(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/dm-")
 }
 
-// procArgsContains63: proc.args contains "of=/dev/mapper/" (rules/lanner_rules.yaml:607)
+// procArgsContains63: proc.args contains "of=/dev/mapper/" (rules/lanner_rules.yaml:614)
 func procArgsContains63(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19763,7 +19830,7 @@ func procArgsContains63(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/mapper/")
 }
 
-// procArgsContains64: proc.args contains "of=/dev/md" (rules/lanner_rules.yaml:607)
+// procArgsContains64: proc.args contains "of=/dev/md" (rules/lanner_rules.yaml:614)
 func procArgsContains64(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -19772,7 +19839,7 @@ func procArgsContains64(ev *event.Event) bool {
 	return strings.Contains(v, "of=/dev/md")
 }
 
-// procNameIs9: proc.name = blkdiscard (rules/lanner_rules.yaml:608)
+// procNameIs9: proc.name = blkdiscard (rules/lanner_rules.yaml:615)
 func procNameIs9(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19781,12 +19848,12 @@ func procNameIs9(ev *event.Event) bool {
 	return v == "blkdiscard"
 }
 
-// macroBlockDeviceOverwrite reports whether an event satisfies the macro block_device_overwrite (rules/lanner_rules.yaml:602).
+// macroBlockDeviceOverwrite reports whether an event satisfies the macro block_device_overwrite (rules/lanner_rules.yaml:609).
 func macroBlockDeviceOverwrite(ev *event.Event) bool {
 	return ((procNameIs8(ev) && (procArgsContains56(ev) || procArgsContains57(ev) || procArgsContains58(ev) || procArgsContains59(ev) || procArgsContains60(ev) || procArgsContains61(ev) || procArgsContains62(ev) || procArgsContains63(ev) || procArgsContains64(ev))) || procNameIs9(ev))
 }
 
-// macroUserKnownBlockDeviceActivity is the macro user_known_block_device_activity (rules/lanner_rules.yaml:825): evt.num = 0
+// macroUserKnownBlockDeviceActivity is the macro user_known_block_device_activity (rules/lanner_rules.yaml:835): evt.num = 0
 func macroUserKnownBlockDeviceActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19795,12 +19862,12 @@ func macroUserKnownBlockDeviceActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroBlockDeviceOverwriteCond evaluates the macro block_device_overwrite (rules/lanner_rules.yaml:602) over what the facts know.
+// macroBlockDeviceOverwriteCond evaluates the macro block_device_overwrite (rules/lanner_rules.yaml:609) over what the facts know.
 func macroBlockDeviceOverwriteCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs8, "proc.name"), ruleset.TriOr(f.Check(procArgsContains56, "proc.args"), f.Check(procArgsContains57, "proc.args"), f.Check(procArgsContains58, "proc.args"), f.Check(procArgsContains59, "proc.args"), f.Check(procArgsContains60, "proc.args"), f.Check(procArgsContains61, "proc.args"), f.Check(procArgsContains62, "proc.args"), f.Check(procArgsContains63, "proc.args"), f.Check(procArgsContains64, "proc.args"))), f.Check(procNameIs9, "proc.name"))
 }
 
-// procEnvLDPRELOADIsNot: proc.env[LD_PRELOAD] != "" (rules/lanner_rules.yaml:629)
+// procEnvLDPRELOADIsNot: proc.env[LD_PRELOAD] != "" (rules/lanner_rules.yaml:636)
 func procEnvLDPRELOADIsNot(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19813,7 +19880,7 @@ func procEnvLDPRELOADIsNot(ev *event.Event) bool {
 	return v != ""
 }
 
-// procEnvLDPRELOADContains: proc.env[LD_PRELOAD] contains /tmp/ (rules/lanner_rules.yaml:630)
+// procEnvLDPRELOADContains: proc.env[LD_PRELOAD] contains /tmp/ (rules/lanner_rules.yaml:637)
 func procEnvLDPRELOADContains(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19826,7 +19893,7 @@ func procEnvLDPRELOADContains(ev *event.Event) bool {
 	return strings.Contains(v, "/tmp/")
 }
 
-// procEnvLDPRELOADContains2: proc.env[LD_PRELOAD] contains /dev/shm/ (rules/lanner_rules.yaml:630)
+// procEnvLDPRELOADContains2: proc.env[LD_PRELOAD] contains /dev/shm/ (rules/lanner_rules.yaml:637)
 func procEnvLDPRELOADContains2(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19839,7 +19906,7 @@ func procEnvLDPRELOADContains2(ev *event.Event) bool {
 	return strings.Contains(v, "/dev/shm/")
 }
 
-// procEnvLDPRELOADContains3: proc.env[LD_PRELOAD] contains /var/tmp/ (rules/lanner_rules.yaml:631)
+// procEnvLDPRELOADContains3: proc.env[LD_PRELOAD] contains /var/tmp/ (rules/lanner_rules.yaml:638)
 func procEnvLDPRELOADContains3(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19852,7 +19919,7 @@ func procEnvLDPRELOADContains3(ev *event.Event) bool {
 	return strings.Contains(v, "/var/tmp/")
 }
 
-// procEnvLDPRELOADContains4: proc.env[LD_PRELOAD] contains /run/user/ (rules/lanner_rules.yaml:631)
+// procEnvLDPRELOADContains4: proc.env[LD_PRELOAD] contains /run/user/ (rules/lanner_rules.yaml:638)
 func procEnvLDPRELOADContains4(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19865,7 +19932,7 @@ func procEnvLDPRELOADContains4(ev *event.Event) bool {
 	return strings.Contains(v, "/run/user/")
 }
 
-// procEnvLDPRELOADContains5: proc.env[LD_PRELOAD] contains "/." (rules/lanner_rules.yaml:632)
+// procEnvLDPRELOADContains5: proc.env[LD_PRELOAD] contains "/." (rules/lanner_rules.yaml:639)
 func procEnvLDPRELOADContains5(ev *event.Event) bool {
 	v, ok := event.ProcEnv(ev, event.Arg{
 		Index: -1,
@@ -19878,12 +19945,12 @@ func procEnvLDPRELOADContains5(ev *event.Event) bool {
 	return strings.Contains(v, "/.")
 }
 
-// macroPreloadFromWritableDir reports whether an event satisfies the macro preload_from_writable_dir (rules/lanner_rules.yaml:627).
+// macroPreloadFromWritableDir reports whether an event satisfies the macro preload_from_writable_dir (rules/lanner_rules.yaml:634).
 func macroPreloadFromWritableDir(ev *event.Event) bool {
 	return (procEnvLDPRELOADIsNot(ev) && (procEnvLDPRELOADContains(ev) || procEnvLDPRELOADContains2(ev) || procEnvLDPRELOADContains3(ev) || procEnvLDPRELOADContains4(ev) || procEnvLDPRELOADContains5(ev)))
 }
 
-// macroUserKnownPreloadActivity is the macro user_known_preload_activity (rules/lanner_rules.yaml:837): evt.num = 0
+// macroUserKnownPreloadActivity is the macro user_known_preload_activity (rules/lanner_rules.yaml:847): evt.num = 0
 func macroUserKnownPreloadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -19892,7 +19959,7 @@ func macroUserKnownPreloadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroPreloadFromWritableDirCond evaluates the macro preload_from_writable_dir (rules/lanner_rules.yaml:627) over what the facts know.
+// macroPreloadFromWritableDirCond evaluates the macro preload_from_writable_dir (rules/lanner_rules.yaml:634) over what the facts know.
 func macroPreloadFromWritableDirCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(procEnvLDPRELOADIsNot, "proc.env[LD_PRELOAD]"), ruleset.TriOr(f.Check(procEnvLDPRELOADContains, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains2, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains3, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains4, "proc.env[LD_PRELOAD]"), f.Check(procEnvLDPRELOADContains5, "proc.env[LD_PRELOAD]")))
 }
@@ -19977,7 +20044,7 @@ func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v string) bool {
 	return false
 }
 
-// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1646)
+// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1657)
 func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -19986,7 +20053,7 @@ func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(ev *event.
 	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc(v)
 }
 
-func in14(v string) bool {
+func in15(v string) bool {
 	switch v {
 	case "Xorg", "Xorg.wrap", "anacron", "at", "chpst", "chroot", "crontab", "dbus-daemon-lau", "exim4", "fusermount", "fusermount3", "gosu", "man", "mandb", "mount", "ping", "postdrop", "postqueue", "procmail", "runuser", "s6-applyuidgid", "sendmail", "setpriv", "setuidgid", "start-stop-daem", "su-exec", "umount":
 		return true
@@ -19994,16 +20061,16 @@ func in14(v string) bool {
 	return false
 }
 
-// procNameIn7: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po... (rules/lanner_rules.yaml:1647)
+// procNameIn7: proc.name in (runuser, setpriv, start-stop-daem, chroot, gosu, su-exec, chpst, setuidgid, s6-applyuidgid, mount, umount, fusermount, fusermount3, ping, Xorg, Xorg.wrap, man, mandb, exim4, sendmail, po... (rules/lanner_rules.yaml:1658)
 func procNameIn7(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in14(v)
+	return in15(v)
 }
 
-// macroUserKnownSetuidRootActivity is the macro user_known_setuid_root_activity (rules/lanner_rules.yaml:843): evt.num = 0
+// macroUserKnownSetuidRootActivity is the macro user_known_setuid_root_activity (rules/lanner_rules.yaml:853): evt.num = 0
 func macroUserKnownSetuidRootActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20022,7 +20089,7 @@ func macroChmodEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeChmod || ev.Type == event.TypeFchmod || ev.Type == event.TypeFchmodat
 }
 
-// evtArgModeContains: evt.arg.mode contains S_ISUID (rules/lanner_rules.yaml:1668)
+// evtArgModeContains: evt.arg.mode contains S_ISUID (rules/lanner_rules.yaml:1679)
 func evtArgModeContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
@@ -20036,7 +20103,7 @@ func evtArgModeContains(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISUID")
 }
 
-// evtArgModeContains2: evt.arg.mode contains S_ISGID (rules/lanner_rules.yaml:1668)
+// evtArgModeContains2: evt.arg.mode contains S_ISGID (rules/lanner_rules.yaml:1679)
 func evtArgModeContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
@@ -20050,7 +20117,7 @@ func evtArgModeContains2(ev *event.Event) bool {
 	return strings.Contains(v, "S_ISGID")
 }
 
-func in15(v string) bool {
+func in16(v string) bool {
 	switch v {
 	case "bsdtar", "cp", "cpio", "exe", "rsync", "tar":
 		return true
@@ -20058,16 +20125,16 @@ func in15(v string) bool {
 	return false
 }
 
-// procNameIn8: proc.name in (tar, bsdtar, cpio, rsync, cp, exe) (rules/lanner_rules.yaml:1672)
+// procNameIn8: proc.name in (tar, bsdtar, cpio, rsync, cp, exe) (rules/lanner_rules.yaml:1683)
 func procNameIn8(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in15(v)
+	return in16(v)
 }
 
-// macroUserKnownSetuidBitActivity is the macro user_known_setuid_bit_activity (rules/lanner_rules.yaml:851): evt.num = 0
+// macroUserKnownSetuidBitActivity is the macro user_known_setuid_bit_activity (rules/lanner_rules.yaml:861): evt.num = 0
 func macroUserKnownSetuidBitActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20076,12 +20143,12 @@ func macroUserKnownSetuidBitActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtTypeIs5: evt.type = bpf (rules/lanner_rules.yaml:635)
+// evtTypeIs5: evt.type = bpf (rules/lanner_rules.yaml:642)
 func evtTypeIs5(ev *event.Event) bool {
 	return ev.Type == event.TypeBpf
 }
 
-// evtArgCmdIs: evt.arg.cmd = 5 (rules/lanner_rules.yaml:635)
+// evtArgCmdIs: evt.arg.cmd = 5 (rules/lanner_rules.yaml:642)
 func evtArgCmdIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
@@ -20095,7 +20162,7 @@ func evtArgCmdIs(ev *event.Event) bool {
 	return v == "5"
 }
 
-// evtArgCmdContains: evt.arg.cmd contains BPF_PROG_LOAD (rules/lanner_rules.yaml:635)
+// evtArgCmdContains: evt.arg.cmd contains BPF_PROG_LOAD (rules/lanner_rules.yaml:642)
 func evtArgCmdContains(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDCmd,
@@ -20109,7 +20176,7 @@ func evtArgCmdContains(ev *event.Event) bool {
 	return strings.Contains(v, "BPF_PROG_LOAD")
 }
 
-// macroBpfProgramLoad reports whether an event satisfies the macro bpf_program_load (rules/lanner_rules.yaml:634).
+// macroBpfProgramLoad reports whether an event satisfies the macro bpf_program_load (rules/lanner_rules.yaml:641).
 func macroBpfProgramLoad(ev *event.Event) bool {
 	return (evtTypeIs5(ev) && (evtArgCmdIs(ev) || evtArgCmdContains(ev)))
 }
@@ -20123,7 +20190,7 @@ func listBpfLoaderNames(v string) bool {
 	return false
 }
 
-// procNameInBpfLoaderNames: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata) (rules/lanner_rules.yaml:1688)
+// procNameInBpfLoaderNames: proc.name in (lanner, lannerd, falco, tracee, tetragon, cilium-agent, calico-node, bpftool, bpftrace, tc, ip, runc, crun, xdp-loader, bpfman, system-probe, parca-agent, suricata) (rules/lanner_rules.yaml:1699)
 func procNameInBpfLoaderNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20132,7 +20199,7 @@ func procNameInBpfLoaderNames(ev *event.Event) bool {
 	return listBpfLoaderNames(v)
 }
 
-// macroUserKnownBpfActivity is the macro user_known_bpf_activity (rules/lanner_rules.yaml:861): evt.num = 0
+// macroUserKnownBpfActivity is the macro user_known_bpf_activity (rules/lanner_rules.yaml:871): evt.num = 0
 func macroUserKnownBpfActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20141,17 +20208,17 @@ func macroUserKnownBpfActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroBpfProgramLoadCond evaluates the macro bpf_program_load (rules/lanner_rules.yaml:634) over what the facts know.
+// macroBpfProgramLoadCond evaluates the macro bpf_program_load (rules/lanner_rules.yaml:641) over what the facts know.
 func macroBpfProgramLoadCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(evtTypeIs5, "evt.type"), ruleset.TriOr(f.Check(evtArgCmdIs, "evt.arg.cmd"), f.Check(evtArgCmdContains, "evt.arg.cmd")))
 }
 
-// evtTypeIs6: evt.type = userfaultfd (rules/lanner_rules.yaml:1703)
+// evtTypeIs6: evt.type = userfaultfd (rules/lanner_rules.yaml:1714)
 func evtTypeIs6(ev *event.Event) bool {
 	return ev.Type == event.TypeUserfaultfd
 }
 
-// userUidIsNot: user.uid != 0 (rules/lanner_rules.yaml:1704)
+// userUidIsNot: user.uid != 0 (rules/lanner_rules.yaml:1715)
 func userUidIsNot(ev *event.Event) bool {
 	v, ok := event.UserUID(ev, event.Arg{})
 	if !ok {
@@ -20169,7 +20236,7 @@ func listUserfaultfdUserNames(v string) bool {
 	return false
 }
 
-// procNameInUserfaultfdUserNames: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker) (rules/lanner_rules.yaml:1705)
+// procNameInUserfaultfdUserNames: proc.name in (qemu-system-x86, qemu-system-aar, qemu-kvm, criu, crosvm, firecracker) (rules/lanner_rules.yaml:1716)
 func procNameInUserfaultfdUserNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20178,7 +20245,7 @@ func procNameInUserfaultfdUserNames(ev *event.Event) bool {
 	return listUserfaultfdUserNames(v)
 }
 
-// macroUserKnownUserfaultfdActivity is the macro user_known_userfaultfd_activity (rules/lanner_rules.yaml:865): evt.num = 0
+// macroUserKnownUserfaultfdActivity is the macro user_known_userfaultfd_activity (rules/lanner_rules.yaml:875): evt.num = 0
 func macroUserKnownUserfaultfdActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20187,7 +20254,7 @@ func macroUserKnownUserfaultfdActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtArgRequestContains4: evt.arg.request contains PTRACE_ATTACH (rules/lanner_rules.yaml:1720)
+// evtArgRequestContains4: evt.arg.request contains PTRACE_ATTACH (rules/lanner_rules.yaml:1731)
 func evtArgRequestContains4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -20201,7 +20268,7 @@ func evtArgRequestContains4(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_ATTACH")
 }
 
-// evtArgRequestContains5: evt.arg.request contains PTRACE_SEIZE (rules/lanner_rules.yaml:1720)
+// evtArgRequestContains5: evt.arg.request contains PTRACE_SEIZE (rules/lanner_rules.yaml:1731)
 func evtArgRequestContains5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -20215,7 +20282,7 @@ func evtArgRequestContains5(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_SEIZE")
 }
 
-// macroUserKnownPtraceAttachActivity is the macro user_known_ptrace_attach_activity (rules/lanner_rules.yaml:875): evt.num = 0
+// macroUserKnownPtraceAttachActivity is the macro user_known_ptrace_attach_activity (rules/lanner_rules.yaml:885): evt.num = 0
 func macroUserKnownPtraceAttachActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20247,7 +20314,7 @@ func listAuthStoreFiles(v string) bool {
 	return false
 }
 
-// fdNameInAuthStoreFiles: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd) (rules/lanner_rules.yaml:418)
+// fdNameInAuthStoreFiles: fd.name in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd) (rules/lanner_rules.yaml:422)
 func fdNameInAuthStoreFiles(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -20256,7 +20323,7 @@ func fdNameInAuthStoreFiles(ev *event.Event) bool {
 	return listAuthStoreFiles(v)
 }
 
-// fdDirectoryInAuthStoreDirs: fd.directory in (/etc/sudoers.d, /etc/pam.d) (rules/lanner_rules.yaml:418)
+// fdDirectoryInAuthStoreDirs: fd.directory in (/etc/sudoers.d, /etc/pam.d) (rules/lanner_rules.yaml:422)
 func fdDirectoryInAuthStoreDirs(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -20265,9 +20332,29 @@ func fdDirectoryInAuthStoreDirs(ev *event.Event) bool {
 	return (v == "/etc/sudoers.d" || v == "/etc/pam.d")
 }
 
-// macroAuthStorePath reports whether an event satisfies the macro auth_store_path (rules/lanner_rules.yaml:417).
+// lannerFdRealpathInAuthStoreFiles: lanner.fd.realpath in (/etc/shadow, /etc/shadow-, /etc/gshadow, /etc/gshadow-, /etc/sudoers, /etc/security/opasswd) (rules/lanner_rules.yaml:423)
+func lannerFdRealpathInAuthStoreFiles(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listAuthStoreFiles(v)
+}
+
+var listAuthStoreDirs = match.NewPathPrefixes("/etc/sudoers.d", "/etc/pam.d")
+
+// lannerFdRealpathPmatchAuthStoreDirs: lanner.fd.realpath pmatch (/etc/sudoers.d, /etc/pam.d) (rules/lanner_rules.yaml:423)
+func lannerFdRealpathPmatchAuthStoreDirs(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return listAuthStoreDirs.Match(v)
+}
+
+// macroAuthStorePath reports whether an event satisfies the macro auth_store_path (rules/lanner_rules.yaml:420).
 func macroAuthStorePath(ev *event.Event) bool {
-	return (fdNameInAuthStoreFiles(ev) || fdDirectoryInAuthStoreDirs(ev))
+	return (fdNameInAuthStoreFiles(ev) || fdDirectoryInAuthStoreDirs(ev) || lannerFdRealpathInAuthStoreFiles(ev) || lannerFdRealpathPmatchAuthStoreDirs(ev))
 }
 
 // listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2 reports whether v is an item of auth_reader_names, privilege_switch_names, account_tool_names, security_agent_names.
@@ -20279,7 +20366,7 @@ func listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v string) bool 
 	return false
 }
 
-// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1736)
+// procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2: proc.name in (sshd, sshd-session, sshd-auth, login, su, sudo, sudoedit, doas, pkexec, runuser, unix_chkpwd, unix2_chkpwd, polkitd, polkit-agent-he, cron, crond, atd, vlock, screen, gdm-session-wor, li... (rules/lanner_rules.yaml:1747)
 func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20288,7 +20375,7 @@ func procNameInAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(ev *event
 	return listAuthReaderNamesPrivilegeSwitchNamesAccountToolNamesEtc2(v)
 }
 
-// macroUserKnownAuthStoreReadActivity is the macro user_known_auth_store_read_activity (rules/lanner_rules.yaml:889): evt.num = 0
+// macroUserKnownAuthStoreReadActivity is the macro user_known_auth_store_read_activity (rules/lanner_rules.yaml:899): evt.num = 0
 func macroUserKnownAuthStoreReadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20302,12 +20389,12 @@ func macroFileOpenedForReadCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroFileOpenEvent, "evt.type"), f.Check(evtIsOpenReadIs, "evt.is_open_read"), f.Check(fdTypecharIs2, "fd.typechar"), f.Check(fdNumGe, "fd.num"))
 }
 
-// macroAuthStorePathCond evaluates the macro auth_store_path (rules/lanner_rules.yaml:417) over what the facts know.
+// macroAuthStorePathCond evaluates the macro auth_store_path (rules/lanner_rules.yaml:420) over what the facts know.
 func macroAuthStorePathCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(fdNameInAuthStoreFiles, "fd.name"), f.Check(fdDirectoryInAuthStoreDirs, "fd.directory"))
+	return ruleset.TriOr(f.Check(fdNameInAuthStoreFiles, "fd.name"), f.Check(fdDirectoryInAuthStoreDirs, "fd.directory"), f.Check(lannerFdRealpathInAuthStoreFiles, "lanner.fd.realpath"), f.Check(lannerFdRealpathPmatchAuthStoreDirs, "lanner.fd.realpath"))
 }
 
-// fdNameGlob4: fd.name glob "/etc/ssh/ssh_host_*_key" (rules/lanner_rules.yaml:427)
+// fdNameGlob4: fd.name glob "/etc/ssh/ssh_host_*_key" (rules/lanner_rules.yaml:432)
 func fdNameGlob4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -20316,7 +20403,16 @@ func fdNameGlob4(ev *event.Event) bool {
 	return match.Glob("/etc/ssh/ssh_host_*_key", v)
 }
 
-// fdDirectoryIs5: fd.directory = /root/.ssh (rules/lanner_rules.yaml:421)
+// lannerFdRealpathGlob: lanner.fd.realpath glob "/etc/ssh/ssh_host_*_key" (rules/lanner_rules.yaml:432)
+func lannerFdRealpathGlob(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return match.Glob("/etc/ssh/ssh_host_*_key", v)
+}
+
+// fdDirectoryIs5: fd.directory = /root/.ssh (rules/lanner_rules.yaml:426)
 func fdDirectoryIs5(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -20325,7 +20421,7 @@ func fdDirectoryIs5(ev *event.Event) bool {
 	return v == "/root/.ssh"
 }
 
-// fdDirectoryGlob3: fd.directory glob "/home/*/.ssh" (rules/lanner_rules.yaml:421)
+// fdDirectoryGlob3: fd.directory glob "/home/*/.ssh" (rules/lanner_rules.yaml:426)
 func fdDirectoryGlob3(ev *event.Event) bool {
 	v, ok := event.FDDirectoryName(ev, event.Arg{})
 	if !ok {
@@ -20334,12 +20430,12 @@ func fdDirectoryGlob3(ev *event.Event) bool {
 	return match.Glob("/home/*/.ssh", v)
 }
 
-// macroUserSshDir reports whether an event satisfies the macro user_ssh_dir (rules/lanner_rules.yaml:420).
+// macroUserSshDir reports whether an event satisfies the macro user_ssh_dir (rules/lanner_rules.yaml:425).
 func macroUserSshDir(ev *event.Event) bool {
 	return (fdDirectoryIs5(ev) || fdDirectoryGlob3(ev))
 }
 
-// fdFilenameEndswith7: fd.filename endswith .pub (rules/lanner_rules.yaml:429)
+// fdFilenameEndswith7: fd.filename endswith .pub (rules/lanner_rules.yaml:434)
 func fdFilenameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -20348,7 +20444,7 @@ func fdFilenameEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".pub")
 }
 
-func in16(v string) bool {
+func in17(v string) bool {
 	switch v {
 	case "authorized_keys", "authorized_keys2", "config", "environment", "known_hosts", "known_hosts.old", "rc":
 		return true
@@ -20356,18 +20452,18 @@ func in16(v string) bool {
 	return false
 }
 
-// fdFilenameIn: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc) (rules/lanner_rules.yaml:430)
+// fdFilenameIn: fd.filename in (known_hosts, known_hosts.old, config, authorized_keys, authorized_keys2, environment, rc) (rules/lanner_rules.yaml:435)
 func fdFilenameIn(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in16(v)
+	return in17(v)
 }
 
-// macroSshPrivateKeyPath reports whether an event satisfies the macro ssh_private_key_path (rules/lanner_rules.yaml:425).
+// macroSshPrivateKeyPath reports whether an event satisfies the macro ssh_private_key_path (rules/lanner_rules.yaml:430).
 func macroSshPrivateKeyPath(ev *event.Event) bool {
-	return (fdNameGlob4(ev) || (macroUserSshDir(ev) && !fdFilenameEndswith7(ev) && !fdFilenameIn(ev)))
+	return (fdNameGlob4(ev) || lannerFdRealpathGlob(ev) || (macroUserSshDir(ev) && !fdFilenameEndswith7(ev) && !fdFilenameIn(ev)))
 }
 
 // listSshKeyReaderNamesSecurityAgentNames reports whether v is an item of ssh_key_reader_names, security_agent_names.
@@ -20379,7 +20475,7 @@ func listSshKeyReaderNamesSecurityAgentNames(v string) bool {
 	return false
 }
 
-// procNameInSshKeyReaderNamesSecurityAgentNames: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne... (rules/lanner_rules.yaml:1753)
+// procNameInSshKeyReaderNamesSecurityAgentNames: proc.name in (ssh, scp, sftp, ssh-add, ssh-agent, ssh-keygen, ssh-keyscan, ssh-keysign, sshd, sshd-session, sshd-auth, sshd-keygen-wra, sftp-server, gpg-agent, gnome-keyring-d, seahorse, lanner, lanne... (rules/lanner_rules.yaml:1764)
 func procNameInSshKeyReaderNamesSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20388,7 +20484,7 @@ func procNameInSshKeyReaderNamesSecurityAgentNames(ev *event.Event) bool {
 	return listSshKeyReaderNamesSecurityAgentNames(v)
 }
 
-// macroUserKnownSshKeyReadActivity is the macro user_known_ssh_key_read_activity (rules/lanner_rules.yaml:893): evt.num = 0
+// macroUserKnownSshKeyReadActivity is the macro user_known_ssh_key_read_activity (rules/lanner_rules.yaml:903): evt.num = 0
 func macroUserKnownSshKeyReadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20397,17 +20493,17 @@ func macroUserKnownSshKeyReadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroUserSshDirCond evaluates the macro user_ssh_dir (rules/lanner_rules.yaml:420) over what the facts know.
+// macroUserSshDirCond evaluates the macro user_ssh_dir (rules/lanner_rules.yaml:425) over what the facts know.
 func macroUserSshDirCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdDirectoryIs5, "fd.directory"), f.Check(fdDirectoryGlob3, "fd.directory"))
 }
 
-// macroSshPrivateKeyPathCond evaluates the macro ssh_private_key_path (rules/lanner_rules.yaml:425) over what the facts know.
+// macroSshPrivateKeyPathCond evaluates the macro ssh_private_key_path (rules/lanner_rules.yaml:430) over what the facts know.
 func macroSshPrivateKeyPathCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(fdNameGlob4, "fd.name"), ruleset.TriAnd(macroUserSshDirCond(f), ruleset.TriNot(f.Check(fdFilenameEndswith7, "fd.filename")), ruleset.TriNot(f.Check(fdFilenameIn, "fd.filename"))))
+	return ruleset.TriOr(f.Check(fdNameGlob4, "fd.name"), f.Check(lannerFdRealpathGlob, "lanner.fd.realpath"), ruleset.TriAnd(macroUserSshDirCond(f), ruleset.TriNot(f.Check(fdFilenameEndswith7, "fd.filename")), ruleset.TriNot(f.Check(fdFilenameIn, "fd.filename"))))
 }
 
-// fdNameGlob5: fd.name glob "/proc/*/environ" (rules/lanner_rules.yaml:1771)
+// fdNameGlob5: fd.name glob "/proc/*/environ" (rules/lanner_rules.yaml:1782)
 func fdNameGlob5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -20425,7 +20521,7 @@ func listSecurityAgentNamesProcessListingToolNames(v string) bool {
 	return false
 }
 
-// procNameInSecurityAgentNamesProcessListingToolNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top... (rules/lanner_rules.yaml:1776)
+// procNameInSecurityAgentNamesProcessListingToolNames: proc.name in (lanner, lannerd, falco, sysdig, tracee, tetragon, osqueryd, auditbeat, aide, tripwire, debsums, rkhunter, chkrootkit, clamscan, clamd, falcon-sensor, system-probe, process-agent, ps, top... (rules/lanner_rules.yaml:1787)
 func procNameInSecurityAgentNamesProcessListingToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20434,7 +20530,7 @@ func procNameInSecurityAgentNamesProcessListingToolNames(ev *event.Event) bool {
 	return listSecurityAgentNamesProcessListingToolNames(v)
 }
 
-// macroUserKnownEnvironReadActivity is the macro user_known_environ_read_activity (rules/lanner_rules.yaml:897): evt.num = 0
+// macroUserKnownEnvironReadActivity is the macro user_known_environ_read_activity (rules/lanner_rules.yaml:907): evt.num = 0
 func macroUserKnownEnvironReadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20443,7 +20539,7 @@ func macroUserKnownEnvironReadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// fdFilenameIs2: fd.filename = token (rules/lanner_rules.yaml:1792)
+// fdFilenameIs2: fd.filename = token (rules/lanner_rules.yaml:1803)
 func fdFilenameIs2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -20454,7 +20550,7 @@ func fdFilenameIs2(ev *event.Event) bool {
 
 var listServiceAccountTokenDirs = match.NewPathPrefixes("/var/run/secrets/kubernetes.io/serviceaccount", "/run/secrets/kubernetes.io/serviceaccount")
 
-// fdNamePmatchServiceAccountTokenDirs: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount) (rules/lanner_rules.yaml:1793)
+// fdNamePmatchServiceAccountTokenDirs: fd.name pmatch (/var/run/secrets/kubernetes.io/serviceaccount, /run/secrets/kubernetes.io/serviceaccount) (rules/lanner_rules.yaml:1804)
 func fdNamePmatchServiceAccountTokenDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -20472,7 +20568,7 @@ func listSecretFileReaders(v string) bool {
 	return false
 }
 
-// procNameInSecretFileReaders: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar) (rules/lanner_rules.yaml:1794)
+// procNameInSecretFileReaders: proc.name in (cat, head, tail, less, more, base64, base32, strings, xxd, od, hexdump, grep, awk, gawk, mawk, sed, cut, tr, curl, wget, vi, vim, nano, cp, scp, tar) (rules/lanner_rules.yaml:1805)
 func procNameInSecretFileReaders(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20481,7 +20577,7 @@ func procNameInSecretFileReaders(ev *event.Event) bool {
 	return listSecretFileReaders(v)
 }
 
-// macroUserKnownTokenReadActivity is the macro user_known_token_read_activity (rules/lanner_rules.yaml:905): evt.num = 0
+// macroUserKnownTokenReadActivity is the macro user_known_token_read_activity (rules/lanner_rules.yaml:915): evt.num = 0
 func macroUserKnownTokenReadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20490,7 +20586,7 @@ func macroUserKnownTokenReadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// fdFilenameIn2: fd.filename in (authorized_keys, authorized_keys2) (rules/lanner_rules.yaml:1807)
+// fdFilenameIn2: fd.filename in (authorized_keys, authorized_keys2) (rules/lanner_rules.yaml:1818)
 func fdFilenameIn2(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -20499,7 +20595,7 @@ func fdFilenameIn2(ev *event.Event) bool {
 	return (v == "authorized_keys" || v == "authorized_keys2")
 }
 
-// evtArgNewpathEndswith: evt.arg.newpath endswith /authorized_keys (rules/lanner_rules.yaml:1808)
+// evtArgNewpathEndswith: evt.arg.newpath endswith /authorized_keys (rules/lanner_rules.yaml:1819)
 func evtArgNewpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20513,7 +20609,7 @@ func evtArgNewpathEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/authorized_keys")
 }
 
-// evtArgNewpathEndswith2: evt.arg.newpath endswith /authorized_keys2 (rules/lanner_rules.yaml:1808)
+// evtArgNewpathEndswith2: evt.arg.newpath endswith /authorized_keys2 (rules/lanner_rules.yaml:1819)
 func evtArgNewpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20536,7 +20632,7 @@ func listCloudBootstrapNames(v string) bool {
 	return false
 }
 
-// procNameInCloudBootstrapNames: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1810)
+// procNameInCloudBootstrapNames: proc.name in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1821)
 func procNameInCloudBootstrapNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20545,7 +20641,7 @@ func procNameInCloudBootstrapNames(ev *event.Event) bool {
 	return listCloudBootstrapNames(v)
 }
 
-// procAnameInCloudBootstrapNames: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1811)
+// procAnameInCloudBootstrapNames: proc.aname in (cloud-init, google_guest_ag, google_accounts, amazon-ssm-agen, waagent) (rules/lanner_rules.yaml:1822)
 func procAnameInCloudBootstrapNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
@@ -20562,7 +20658,7 @@ func procAnameInCloudBootstrapNames(ev *event.Event) bool {
 	return false
 }
 
-// macroUserKnownAuthorizedKeysActivity is the macro user_known_authorized_keys_activity (rules/lanner_rules.yaml:915): evt.num = 0
+// macroUserKnownAuthorizedKeysActivity is the macro user_known_authorized_keys_activity (rules/lanner_rules.yaml:925): evt.num = 0
 func macroUserKnownAuthorizedKeysActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20571,7 +20667,7 @@ func macroUserKnownAuthorizedKeysActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtArgNewpathIs2: evt.arg.newpath = /etc/crontab (rules/lanner_rules.yaml:440)
+// evtArgNewpathIs2: evt.arg.newpath = /etc/crontab (rules/lanner_rules.yaml:447)
 func evtArgNewpathIs2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20585,7 +20681,7 @@ func evtArgNewpathIs2(ev *event.Event) bool {
 	return v == "/etc/crontab"
 }
 
-// evtArgNewpathStartswith2: evt.arg.newpath startswith /var/spool/cron/ (rules/lanner_rules.yaml:440)
+// evtArgNewpathStartswith2: evt.arg.newpath startswith /var/spool/cron/ (rules/lanner_rules.yaml:447)
 func evtArgNewpathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20599,7 +20695,7 @@ func evtArgNewpathStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/spool/cron/")
 }
 
-// evtArgNewpathStartswith3: evt.arg.newpath startswith /etc/cron.d/ (rules/lanner_rules.yaml:441)
+// evtArgNewpathStartswith3: evt.arg.newpath startswith /etc/cron.d/ (rules/lanner_rules.yaml:448)
 func evtArgNewpathStartswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20613,7 +20709,7 @@ func evtArgNewpathStartswith3(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.d/")
 }
 
-// evtArgNewpathStartswith4: evt.arg.newpath startswith /etc/cron.hourly/ (rules/lanner_rules.yaml:441)
+// evtArgNewpathStartswith4: evt.arg.newpath startswith /etc/cron.hourly/ (rules/lanner_rules.yaml:448)
 func evtArgNewpathStartswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20627,7 +20723,7 @@ func evtArgNewpathStartswith4(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.hourly/")
 }
 
-// evtArgNewpathStartswith5: evt.arg.newpath startswith /etc/cron.daily/ (rules/lanner_rules.yaml:442)
+// evtArgNewpathStartswith5: evt.arg.newpath startswith /etc/cron.daily/ (rules/lanner_rules.yaml:449)
 func evtArgNewpathStartswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20641,7 +20737,7 @@ func evtArgNewpathStartswith5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.daily/")
 }
 
-// evtArgNewpathStartswith6: evt.arg.newpath startswith /etc/cron.weekly/ (rules/lanner_rules.yaml:442)
+// evtArgNewpathStartswith6: evt.arg.newpath startswith /etc/cron.weekly/ (rules/lanner_rules.yaml:449)
 func evtArgNewpathStartswith6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20655,7 +20751,7 @@ func evtArgNewpathStartswith6(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.weekly/")
 }
 
-// evtArgNewpathStartswith7: evt.arg.newpath startswith /etc/cron.monthly/ (rules/lanner_rules.yaml:443)
+// evtArgNewpathStartswith7: evt.arg.newpath startswith /etc/cron.monthly/ (rules/lanner_rules.yaml:450)
 func evtArgNewpathStartswith7(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -20669,7 +20765,7 @@ func evtArgNewpathStartswith7(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/cron.monthly/")
 }
 
-// macroCronPathRenamedInto reports whether an event satisfies the macro cron_path_renamed_into (rules/lanner_rules.yaml:438).
+// macroCronPathRenamedInto reports whether an event satisfies the macro cron_path_renamed_into (rules/lanner_rules.yaml:445).
 func macroCronPathRenamedInto(ev *event.Event) bool {
 	return (evtArgNewpathIs2(ev) || evtArgNewpathStartswith2(ev) || evtArgNewpathStartswith3(ev) || evtArgNewpathStartswith4(ev) || evtArgNewpathStartswith5(ev) || evtArgNewpathStartswith6(ev) || evtArgNewpathStartswith7(ev))
 }
@@ -20683,7 +20779,7 @@ func listCronWriterNames(v string) bool {
 	return false
 }
 
-// procNameInCronWriterNames: proc.name in (crontab, at, atd, batch) (rules/lanner_rules.yaml:1825)
+// procNameInCronWriterNames: proc.name in (crontab, at, atd, batch) (rules/lanner_rules.yaml:1836)
 func procNameInCronWriterNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20692,7 +20788,7 @@ func procNameInCronWriterNames(ev *event.Event) bool {
 	return listCronWriterNames(v)
 }
 
-// macroUserKnownCronActivity is the macro user_known_cron_activity (rules/lanner_rules.yaml:919): evt.num = 0
+// macroUserKnownCronActivity is the macro user_known_cron_activity (rules/lanner_rules.yaml:929): evt.num = 0
 func macroUserKnownCronActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20701,12 +20797,12 @@ func macroUserKnownCronActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroCronPathRenamedIntoCond evaluates the macro cron_path_renamed_into (rules/lanner_rules.yaml:438) over what the facts know.
+// macroCronPathRenamedIntoCond evaluates the macro cron_path_renamed_into (rules/lanner_rules.yaml:445) over what the facts know.
 func macroCronPathRenamedIntoCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgNewpathIs2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith2, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith3, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith4, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith5, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith6, "evt.arg.newpath"), f.Check(evtArgNewpathStartswith7, "evt.arg.newpath"))
 }
 
-// procNameIs10: proc.name = systemctl (rules/lanner_rules.yaml:1843)
+// procNameIs10: proc.name = systemctl (rules/lanner_rules.yaml:1854)
 func procNameIs10(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20715,7 +20811,7 @@ func procNameIs10(ev *event.Event) bool {
 	return v == "systemctl"
 }
 
-// macroUserKnownSystemdUnitActivity is the macro user_known_systemd_unit_activity (rules/lanner_rules.yaml:923): evt.num = 0
+// macroUserKnownSystemdUnitActivity is the macro user_known_systemd_unit_activity (rules/lanner_rules.yaml:933): evt.num = 0
 func macroUserKnownSystemdUnitActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20733,7 +20829,7 @@ func listAccountToolNames(v string) bool {
 	return false
 }
 
-// procNameInAccountToolNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1864)
+// procNameInAccountToolNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage, chsh, chfn, vipw, vigr, pwconv, pwun... (rules/lanner_rules.yaml:1875)
 func procNameInAccountToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20742,7 +20838,7 @@ func procNameInAccountToolNames(ev *event.Event) bool {
 	return listAccountToolNames(v)
 }
 
-// macroUserKnownShellConfigActivity is the macro user_known_shell_config_activity (rules/lanner_rules.yaml:931): evt.num = 0
+// macroUserKnownShellConfigActivity is the macro user_known_shell_config_activity (rules/lanner_rules.yaml:941): evt.num = 0
 func macroUserKnownShellConfigActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20765,7 +20861,7 @@ func listLinkSensitiveTargets(v string) bool {
 	return false
 }
 
-// evtArgOldpathInLinkSensitiveTargets: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys) (rules/lanner_rules.yaml:1881)
+// evtArgOldpathInLinkSensitiveTargets: evt.arg.oldpath in (/etc/shadow, /etc/gshadow, /etc/sudoers, /etc/passwd, /etc/crontab, /etc/ld.so.preload, /root/.ssh/authorized_keys) (rules/lanner_rules.yaml:1892)
 func evtArgOldpathInLinkSensitiveTargets(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -20779,7 +20875,7 @@ func evtArgOldpathInLinkSensitiveTargets(ev *event.Event) bool {
 	return listLinkSensitiveTargets(v)
 }
 
-// evtArgOldpathStartswith: evt.arg.oldpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1881)
+// evtArgOldpathStartswith: evt.arg.oldpath startswith /etc/sudoers.d/ (rules/lanner_rules.yaml:1892)
 func evtArgOldpathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -20793,7 +20889,7 @@ func evtArgOldpathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/etc/sudoers.d/")
 }
 
-// macroUserKnownHardlinkActivity is the macro user_known_hardlink_activity (rules/lanner_rules.yaml:959): evt.num = 0
+// macroUserKnownHardlinkActivity is the macro user_known_hardlink_activity (rules/lanner_rules.yaml:969): evt.num = 0
 func macroUserKnownHardlinkActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20811,7 +20907,7 @@ func listSymlinkSensitiveTargets(v string) bool {
 	return false
 }
 
-// evtArgTargetInSymlinkSensitiveTargets: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru... (rules/lanner_rules.yaml:1898)
+// evtArgTargetInSymlinkSensitiveTargets: evt.arg.target in (/, /etc, /etc/, /root, /root/, /root/.ssh, /etc/shadow, /etc/gshadow, /etc/sudoers, /etc/sudoers.d, /etc/pam.d, /etc/ld.so.preload, /root/.ssh/authorized_keys, /proc/1/root, /var/ru... (rules/lanner_rules.yaml:1909)
 func evtArgTargetInSymlinkSensitiveTargets(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDTarget,
@@ -20825,7 +20921,7 @@ func evtArgTargetInSymlinkSensitiveTargets(ev *event.Event) bool {
 	return listSymlinkSensitiveTargets(v)
 }
 
-// macroUserKnownSymlinkActivity is the macro user_known_symlink_activity (rules/lanner_rules.yaml:961): evt.num = 0
+// macroUserKnownSymlinkActivity is the macro user_known_symlink_activity (rules/lanner_rules.yaml:971): evt.num = 0
 func macroUserKnownSymlinkActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20834,7 +20930,7 @@ func macroUserKnownSymlinkActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtArgFlagsContains2: evt.arg.flags contains O_TRUNC (rules/lanner_rules.yaml:1913)
+// evtArgFlagsContains2: evt.arg.flags contains O_TRUNC (rules/lanner_rules.yaml:1924)
 func evtArgFlagsContains2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDFlags,
@@ -20848,7 +20944,7 @@ func evtArgFlagsContains2(ev *event.Event) bool {
 	return strings.Contains(v, "O_TRUNC")
 }
 
-// fdNameStartswith5: fd.name startswith /var/log/ (rules/lanner_rules.yaml:1913)
+// fdNameStartswith5: fd.name startswith /var/log/ (rules/lanner_rules.yaml:1924)
 func fdNameStartswith5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -20857,7 +20953,7 @@ func fdNameStartswith5(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// evtArgPathStartswith: evt.arg.path startswith /var/log/ (rules/lanner_rules.yaml:464)
+// evtArgPathStartswith: evt.arg.path startswith /var/log/ (rules/lanner_rules.yaml:471)
 func evtArgPathStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -20871,7 +20967,7 @@ func evtArgPathStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// evtArgNameStartswith: evt.arg.name startswith /var/log/ (rules/lanner_rules.yaml:464)
+// evtArgNameStartswith: evt.arg.name startswith /var/log/ (rules/lanner_rules.yaml:471)
 func evtArgNameStartswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
@@ -20885,12 +20981,12 @@ func evtArgNameStartswith(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/var/log/")
 }
 
-// macroVarLogPathRemoved reports whether an event satisfies the macro var_log_path_removed (rules/lanner_rules.yaml:463).
+// macroVarLogPathRemoved reports whether an event satisfies the macro var_log_path_removed (rules/lanner_rules.yaml:470).
 func macroVarLogPathRemoved(ev *event.Event) bool {
 	return (evtArgPathStartswith(ev) || evtArgNameStartswith(ev))
 }
 
-// evtArgOldpathStartswith2: evt.arg.oldpath startswith /var/log/ (rules/lanner_rules.yaml:1915)
+// evtArgOldpathStartswith2: evt.arg.oldpath startswith /var/log/ (rules/lanner_rules.yaml:1926)
 func evtArgOldpathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -20913,7 +21009,7 @@ func listLogManagerNamesSecurityAgentNames(v string) bool {
 	return false
 }
 
-// procNameInLogManagerNamesSecurityAgentNames: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu... (rules/lanner_rules.yaml:1916)
+// procNameInLogManagerNamesSecurityAgentNames: proc.name in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init, lanner, lannerd, falco, sysdig, tracee, tetragon, osqu... (rules/lanner_rules.yaml:1927)
 func procNameInLogManagerNamesSecurityAgentNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -20931,7 +21027,7 @@ func listLogManagerNames(v string) bool {
 	return false
 }
 
-// procAnameInLogManagerNames: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init) (rules/lanner_rules.yaml:1917)
+// procAnameInLogManagerNames: proc.aname in (logrotate, savelog, rsyslogd, syslog-ng, systemd-journal, auditd, Xorg, lightdm, gdm3, atop, atopacctd, sa1, sa2, sadc, cloud-init) (rules/lanner_rules.yaml:1928)
 func procAnameInLogManagerNames(ev *event.Event) bool {
 	for i := 1; i <= 64; i++ {
 		v, ok := event.ProcAname(ev, event.Arg{
@@ -20948,7 +21044,7 @@ func procAnameInLogManagerNames(ev *event.Event) bool {
 	return false
 }
 
-// macroUserKnownLogClearActivity is the macro user_known_log_clear_activity (rules/lanner_rules.yaml:965): evt.num = 0
+// macroUserKnownLogClearActivity is the macro user_known_log_clear_activity (rules/lanner_rules.yaml:975): evt.num = 0
 func macroUserKnownLogClearActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -20957,12 +21053,12 @@ func macroUserKnownLogClearActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroVarLogPathRemovedCond evaluates the macro var_log_path_removed (rules/lanner_rules.yaml:463) over what the facts know.
+// macroVarLogPathRemovedCond evaluates the macro var_log_path_removed (rules/lanner_rules.yaml:470) over what the facts know.
 func macroVarLogPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgPathStartswith, "evt.arg.path"), f.Check(evtArgNameStartswith, "evt.arg.name"))
 }
 
-// evtArgPathEndswith: evt.arg.path endswith _history (rules/lanner_rules.yaml:468)
+// evtArgPathEndswith: evt.arg.path endswith _history (rules/lanner_rules.yaml:475)
 func evtArgPathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -20976,7 +21072,7 @@ func evtArgPathEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// evtArgNameEndswith: evt.arg.name endswith _history (rules/lanner_rules.yaml:468)
+// evtArgNameEndswith: evt.arg.name endswith _history (rules/lanner_rules.yaml:475)
 func evtArgNameEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
@@ -20990,7 +21086,7 @@ func evtArgNameEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// evtArgPathEndswith2: evt.arg.path endswith /.history (rules/lanner_rules.yaml:469)
+// evtArgPathEndswith2: evt.arg.path endswith /.history (rules/lanner_rules.yaml:476)
 func evtArgPathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -21004,7 +21100,7 @@ func evtArgPathEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// evtArgNameEndswith2: evt.arg.name endswith /.history (rules/lanner_rules.yaml:469)
+// evtArgNameEndswith2: evt.arg.name endswith /.history (rules/lanner_rules.yaml:476)
 func evtArgNameEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDName,
@@ -21018,12 +21114,12 @@ func evtArgNameEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.history")
 }
 
-// macroHistoryPathRemoved reports whether an event satisfies the macro history_path_removed (rules/lanner_rules.yaml:466).
+// macroHistoryPathRemoved reports whether an event satisfies the macro history_path_removed (rules/lanner_rules.yaml:473).
 func macroHistoryPathRemoved(ev *event.Event) bool {
 	return (evtArgPathEndswith(ev) || evtArgNameEndswith(ev) || evtArgPathEndswith2(ev) || evtArgNameEndswith2(ev))
 }
 
-// evtArgOldpathEndswith: evt.arg.oldpath endswith _history (rules/lanner_rules.yaml:1934)
+// evtArgOldpathEndswith: evt.arg.oldpath endswith _history (rules/lanner_rules.yaml:1945)
 func evtArgOldpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -21037,7 +21133,7 @@ func evtArgOldpathEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// evtArgNewpathEndswith3: evt.arg.newpath endswith _history (rules/lanner_rules.yaml:1935)
+// evtArgNewpathEndswith3: evt.arg.newpath endswith _history (rules/lanner_rules.yaml:1946)
 func evtArgNewpathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -21051,7 +21147,7 @@ func evtArgNewpathEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// evtArgOldpathEndswith2: evt.arg.oldpath endswith .tmp (rules/lanner_rules.yaml:1937)
+// evtArgOldpathEndswith2: evt.arg.oldpath endswith .tmp (rules/lanner_rules.yaml:1948)
 func evtArgOldpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -21065,7 +21161,7 @@ func evtArgOldpathEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".tmp")
 }
 
-// evtArgOldpathEndswith3: evt.arg.oldpath endswith .new (rules/lanner_rules.yaml:1937)
+// evtArgOldpathEndswith3: evt.arg.oldpath endswith .new (rules/lanner_rules.yaml:1948)
 func evtArgOldpathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDOldpath,
@@ -21079,7 +21175,7 @@ func evtArgOldpathEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".new")
 }
 
-// evtArgLinkpathEndswith: evt.arg.linkpath endswith _history (rules/lanner_rules.yaml:1938)
+// evtArgLinkpathEndswith: evt.arg.linkpath endswith _history (rules/lanner_rules.yaml:1949)
 func evtArgLinkpathEndswith(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
@@ -21093,7 +21189,7 @@ func evtArgLinkpathEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "_history")
 }
 
-// evtArgLinkpathEndswith2: evt.arg.linkpath endswith /.history (rules/lanner_rules.yaml:1938)
+// evtArgLinkpathEndswith2: evt.arg.linkpath endswith /.history (rules/lanner_rules.yaml:1949)
 func evtArgLinkpathEndswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDLinkpath,
@@ -21116,7 +21212,7 @@ func listShellHistoryFileNames(v string) bool {
 	return false
 }
 
-// fdFilenameInShellHistoryFileNames: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history) (rules/lanner_rules.yaml:1940)
+// fdFilenameInShellHistoryFileNames: fd.filename in (.bash_history, .zsh_history, .sh_history, .ash_history, .mksh_history, fish_history) (rules/lanner_rules.yaml:1951)
 func fdFilenameInShellHistoryFileNames(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -21125,7 +21221,7 @@ func fdFilenameInShellHistoryFileNames(ev *event.Event) bool {
 	return listShellHistoryFileNames(v)
 }
 
-// procPnameInShellNames: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh) (rules/lanner_rules.yaml:474)
+// procPnameInShellNames: proc.pname in (ash, bash, csh, dash, fish, ksh, ksh93, mksh, rbash, sh, tcsh, yash, zsh) (rules/lanner_rules.yaml:481)
 func procPnameInShellNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
@@ -21134,12 +21230,12 @@ func procPnameInShellNames(ev *event.Event) bool {
 	return listShellNames(v)
 }
 
-// macroShellSavingOwnHistory reports whether an event satisfies the macro shell_saving_own_history (rules/lanner_rules.yaml:473).
+// macroShellSavingOwnHistory reports whether an event satisfies the macro shell_saving_own_history (rules/lanner_rules.yaml:480).
 func macroShellSavingOwnHistory(ev *event.Event) bool {
 	return (macroShellProcess(ev) && !procPnameInShellNames(ev))
 }
 
-// macroUserKnownHistoryClearActivity is the macro user_known_history_clear_activity (rules/lanner_rules.yaml:969): evt.num = 0
+// macroUserKnownHistoryClearActivity is the macro user_known_history_clear_activity (rules/lanner_rules.yaml:979): evt.num = 0
 func macroUserKnownHistoryClearActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21148,17 +21244,17 @@ func macroUserKnownHistoryClearActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroHistoryPathRemovedCond evaluates the macro history_path_removed (rules/lanner_rules.yaml:466) over what the facts know.
+// macroHistoryPathRemovedCond evaluates the macro history_path_removed (rules/lanner_rules.yaml:473) over what the facts know.
 func macroHistoryPathRemovedCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgPathEndswith, "evt.arg.path"), f.Check(evtArgNameEndswith, "evt.arg.name"), f.Check(evtArgPathEndswith2, "evt.arg.path"), f.Check(evtArgNameEndswith2, "evt.arg.name"))
 }
 
-// macroShellSavingOwnHistoryCond evaluates the macro shell_saving_own_history (rules/lanner_rules.yaml:473) over what the facts know.
+// macroShellSavingOwnHistoryCond evaluates the macro shell_saving_own_history (rules/lanner_rules.yaml:480) over what the facts know.
 func macroShellSavingOwnHistoryCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(macroShellProcess, "proc.name"), ruleset.TriNot(f.Check(procPnameInShellNames, "proc.pname")))
 }
 
-// macroUserKnownRootRequestActivity is the macro user_known_root_request_activity (rules/lanner_rules.yaml:847): evt.num = 0
+// macroUserKnownRootRequestActivity is the macro user_known_root_request_activity (rules/lanner_rules.yaml:857): evt.num = 0
 func macroUserKnownRootRequestActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21167,7 +21263,7 @@ func macroUserKnownRootRequestActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroUserKnownContainerShellActivity is the macro user_known_container_shell_activity (rules/lanner_rules.yaml:701): evt.num = 0
+// macroUserKnownContainerShellActivity is the macro user_known_container_shell_activity (rules/lanner_rules.yaml:711): evt.num = 0
 func macroUserKnownContainerShellActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21185,7 +21281,7 @@ func listNetworkToolNames(v string) bool {
 	return false
 }
 
-// procNameInNetworkToolNames: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet) (rules/lanner_rules.yaml:1996)
+// procNameInNetworkToolNames: proc.name in (nc, ncat, netcat, nc.openbsd, nc.traditional, socat, nmap, nping, masscan, zmap, hping3, arp-scan, tcpdump, tshark, dumpcap, ngrep, ettercap, bettercap, rustscan, naabu, fping, telnet) (rules/lanner_rules.yaml:2007)
 func procNameInNetworkToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21194,7 +21290,7 @@ func procNameInNetworkToolNames(ev *event.Event) bool {
 	return listNetworkToolNames(v)
 }
 
-// macroUserKnownContainerNetworkToolActivity is the macro user_known_container_network_tool_activity (rules/lanner_rules.yaml:709): evt.num = 0
+// macroUserKnownContainerNetworkToolActivity is the macro user_known_container_network_tool_activity (rules/lanner_rules.yaml:719): evt.num = 0
 func macroUserKnownContainerNetworkToolActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21203,7 +21299,7 @@ func macroUserKnownContainerNetworkToolActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtArgModeContains3: evt.arg.mode contains S_IXUSR (rules/lanner_rules.yaml:2012)
+// evtArgModeContains3: evt.arg.mode contains S_IXUSR (rules/lanner_rules.yaml:2023)
 func evtArgModeContains3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
@@ -21217,7 +21313,7 @@ func evtArgModeContains3(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXUSR")
 }
 
-// evtArgModeContains4: evt.arg.mode contains S_IXGRP (rules/lanner_rules.yaml:2012)
+// evtArgModeContains4: evt.arg.mode contains S_IXGRP (rules/lanner_rules.yaml:2023)
 func evtArgModeContains4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
@@ -21231,7 +21327,7 @@ func evtArgModeContains4(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXGRP")
 }
 
-// evtArgModeContains5: evt.arg.mode contains S_IXOTH (rules/lanner_rules.yaml:2012)
+// evtArgModeContains5: evt.arg.mode contains S_IXOTH (rules/lanner_rules.yaml:2023)
 func evtArgModeContains5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDMode,
@@ -21245,7 +21341,7 @@ func evtArgModeContains5(ev *event.Event) bool {
 	return strings.Contains(v, "S_IXOTH")
 }
 
-// macroUserKnownDriftChmodActivity is the macro user_known_drift_chmod_activity (rules/lanner_rules.yaml:721): evt.num = 0
+// macroUserKnownDriftChmodActivity is the macro user_known_drift_chmod_activity (rules/lanner_rules.yaml:731): evt.num = 0
 func macroUserKnownDriftChmodActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21254,21 +21350,10 @@ func macroUserKnownDriftChmodActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-var addr17 = netip.MustParseAddr("169.254.169.254")
+var addr18 = netip.MustParseAddr("169.254.169.254")
 
-// fdSipIs4: fd.sip = "169.254.169.254" (rules/lanner_rules.yaml:516)
+// fdSipIs4: fd.sip = "169.254.169.254" (rules/lanner_rules.yaml:523)
 func fdSipIs4(ev *event.Event) bool {
-	v, ok := event.FDSip(ev, event.Arg{})
-	if !ok {
-		return false
-	}
-	return v == addr17
-}
-
-var addr18 = netip.MustParseAddr("fd00:ec2::254")
-
-// fdSipIs5: fd.sip = "fd00:ec2::254" (rules/lanner_rules.yaml:516)
-func fdSipIs5(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -21276,10 +21361,10 @@ func fdSipIs5(ev *event.Event) bool {
 	return v == addr18
 }
 
-var addr19 = netip.MustParseAddr("100.100.100.200")
+var addr19 = netip.MustParseAddr("fd00:ec2::254")
 
-// fdSipIs6: fd.sip = "100.100.100.200" (rules/lanner_rules.yaml:516)
-func fdSipIs6(ev *event.Event) bool {
+// fdSipIs5: fd.sip = "fd00:ec2::254" (rules/lanner_rules.yaml:523)
+func fdSipIs5(ev *event.Event) bool {
 	v, ok := event.FDSip(ev, event.Arg{})
 	if !ok {
 		return false
@@ -21287,12 +21372,23 @@ func fdSipIs6(ev *event.Event) bool {
 	return v == addr19
 }
 
-// macroCloudMetadataServer reports whether an event satisfies the macro cloud_metadata_server (rules/lanner_rules.yaml:515).
+var addr20 = netip.MustParseAddr("100.100.100.200")
+
+// fdSipIs6: fd.sip = "100.100.100.200" (rules/lanner_rules.yaml:523)
+func fdSipIs6(ev *event.Event) bool {
+	v, ok := event.FDSip(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return v == addr20
+}
+
+// macroCloudMetadataServer reports whether an event satisfies the macro cloud_metadata_server (rules/lanner_rules.yaml:522).
 func macroCloudMetadataServer(ev *event.Event) bool {
 	return (fdSipIs4(ev) || fdSipIs5(ev) || fdSipIs6(ev))
 }
 
-// macroUserKnownMetadataAccessActivity is the macro user_known_metadata_access_activity (rules/lanner_rules.yaml:741): evt.num = 0
+// macroUserKnownMetadataAccessActivity is the macro user_known_metadata_access_activity (rules/lanner_rules.yaml:751): evt.num = 0
 func macroUserKnownMetadataAccessActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21301,7 +21397,7 @@ func macroUserKnownMetadataAccessActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroCloudMetadataServerCond evaluates the macro cloud_metadata_server (rules/lanner_rules.yaml:515) over what the facts know.
+// macroCloudMetadataServerCond evaluates the macro cloud_metadata_server (rules/lanner_rules.yaml:522) over what the facts know.
 func macroCloudMetadataServerCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(fdSipIs4, "fd.sip"), f.Check(fdSipIs5, "fd.sip"), f.Check(fdSipIs6, "fd.sip"))
 }
@@ -21315,7 +21411,7 @@ func listRemoteAccessClientNames(v string) bool {
 	return false
 }
 
-// procNameInRemoteAccessClientNames: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm) (rules/lanner_rules.yaml:2045)
+// procNameInRemoteAccessClientNames: proc.name in (ssh, scp, sftp, sshpass, rsh, rlogin, rexec, ftp, lftp, smbclient, xfreerdp, rdesktop, evil-winrm) (rules/lanner_rules.yaml:2056)
 func procNameInRemoteAccessClientNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21324,7 +21420,7 @@ func procNameInRemoteAccessClientNames(ev *event.Event) bool {
 	return listRemoteAccessClientNames(v)
 }
 
-// macroUserKnownRemoteClientActivity is the macro user_known_remote_client_activity (rules/lanner_rules.yaml:745): evt.num = 0
+// macroUserKnownRemoteClientActivity is the macro user_known_remote_client_activity (rules/lanner_rules.yaml:755): evt.num = 0
 func macroUserKnownRemoteClientActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21342,7 +21438,7 @@ func listWebServerNamesDatabaseServerNames(v string) bool {
 	return false
 }
 
-// procPnameInWebServerNamesDatabaseServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:2060)
+// procPnameInWebServerNamesDatabaseServerNames: proc.pname in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, p... (rules/lanner_rules.yaml:2071)
 func procPnameInWebServerNamesDatabaseServerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
@@ -21360,7 +21456,7 @@ func listWebServerNamesDatabaseServerNamesServerHelperNames(v string) bool {
 	return false
 }
 
-// procNameInWebServerNamesDatabaseServerNamesServerHelperNames: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu... (rules/lanner_rules.yaml:2061)
+// procNameInWebServerNamesDatabaseServerNamesServerHelperNames: proc.name in (nginx, httpd, apache, apache2, lighttpd, caddy, h2o, thttpd, mini_httpd, traefik, haproxy, envoy, php-fpm, php-fpm7.4, php-fpm8.1, php-fpm8.2, php-fpm8.3, php-fpm8.4, uwsgi, gunicorn, pu... (rules/lanner_rules.yaml:2072)
 func procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21369,7 +21465,7 @@ func procNameInWebServerNamesDatabaseServerNamesServerHelperNames(ev *event.Even
 	return listWebServerNamesDatabaseServerNamesServerHelperNames(v)
 }
 
-// macroUserKnownServerChildActivity is the macro user_known_server_child_activity (rules/lanner_rules.yaml:755): evt.num = 0
+// macroUserKnownServerChildActivity is the macro user_known_server_child_activity (rules/lanner_rules.yaml:765): evt.num = 0
 func macroUserKnownServerChildActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21396,7 +21492,7 @@ func listNetworkScannerNames(v string) bool {
 	return false
 }
 
-// procNameInNetworkScannerNames: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping) (rules/lanner_rules.yaml:2079)
+// procNameInNetworkScannerNames: proc.name in (nmap, nping, masscan, zmap, hping3, arp-scan, rustscan, naabu, unicornscan, zgrab, zgrab2, fping) (rules/lanner_rules.yaml:2090)
 func procNameInNetworkScannerNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21405,7 +21501,7 @@ func procNameInNetworkScannerNames(ev *event.Event) bool {
 	return listNetworkScannerNames(v)
 }
 
-// macroUserKnownNetworkScanActivity is the macro user_known_network_scan_activity (rules/lanner_rules.yaml:795): evt.num = 0
+// macroUserKnownNetworkScanActivity is the macro user_known_network_scan_activity (rules/lanner_rules.yaml:805): evt.num = 0
 func macroUserKnownNetworkScanActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21414,7 +21510,7 @@ func macroUserKnownNetworkScanActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// procArgsIs2: proc.args = "" (rules/lanner_rules.yaml:2098)
+// procArgsIs2: proc.args = "" (rules/lanner_rules.yaml:2109)
 func procArgsIs2(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21423,7 +21519,7 @@ func procArgsIs2(ev *event.Event) bool {
 	return v == ""
 }
 
-func in20(v string) bool {
+func in21(v string) bool {
 	switch v {
 	case "-i", "-i -p", "-l", "-p":
 		return true
@@ -21431,16 +21527,16 @@ func in20(v string) bool {
 	return false
 }
 
-// procArgsIn3: proc.args in (-i, -p, -l, "-i -p") (rules/lanner_rules.yaml:2098)
+// procArgsIn3: proc.args in (-i, -p, -l, "-i -p") (rules/lanner_rules.yaml:2109)
 func procArgsIn3(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in20(v)
+	return in21(v)
 }
 
-// macroUserKnownPackageManagerShellActivity is the macro user_known_package_manager_shell_activity (rules/lanner_rules.yaml:805): evt.num = 0
+// macroUserKnownPackageManagerShellActivity is the macro user_known_package_manager_shell_activity (rules/lanner_rules.yaml:815): evt.num = 0
 func macroUserKnownPackageManagerShellActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21458,7 +21554,7 @@ func listAccountChangeCommandNames(v string) bool {
 	return false
 }
 
-// procNameInAccountChangeCommandNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage) (rules/lanner_rules.yaml:2111)
+// procNameInAccountChangeCommandNames: proc.name in (useradd, adduser, usermod, userdel, deluser, groupadd, addgroup, groupmod, groupdel, delgroup, gpasswd, chpasswd, chgpasswd, newusers, passwd, chage) (rules/lanner_rules.yaml:2122)
 func procNameInAccountChangeCommandNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21467,7 +21563,7 @@ func procNameInAccountChangeCommandNames(ev *event.Event) bool {
 	return listAccountChangeCommandNames(v)
 }
 
-// macroUserKnownAccountChangeActivity is the macro user_known_account_change_activity (rules/lanner_rules.yaml:809): evt.num = 0
+// macroUserKnownAccountChangeActivity is the macro user_known_account_change_activity (rules/lanner_rules.yaml:819): evt.num = 0
 func macroUserKnownAccountChangeActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21476,7 +21572,7 @@ func macroUserKnownAccountChangeActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// procNameIs11: proc.name = touch (rules/lanner_rules.yaml:620)
+// procNameIs11: proc.name = touch (rules/lanner_rules.yaml:627)
 func procNameIs11(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21485,7 +21581,7 @@ func procNameIs11(ev *event.Event) bool {
 	return v == "touch"
 }
 
-// procArgsStartswith7: proc.args startswith "-d " (rules/lanner_rules.yaml:621)
+// procArgsStartswith7: proc.args startswith "-d " (rules/lanner_rules.yaml:628)
 func procArgsStartswith7(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21494,7 +21590,7 @@ func procArgsStartswith7(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-d ")
 }
 
-// procArgsContains65: proc.args contains " -d " (rules/lanner_rules.yaml:621)
+// procArgsContains65: proc.args contains " -d " (rules/lanner_rules.yaml:628)
 func procArgsContains65(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21503,7 +21599,7 @@ func procArgsContains65(ev *event.Event) bool {
 	return strings.Contains(v, " -d ")
 }
 
-// procArgsStartswith8: proc.args startswith "-t " (rules/lanner_rules.yaml:621)
+// procArgsStartswith8: proc.args startswith "-t " (rules/lanner_rules.yaml:628)
 func procArgsStartswith8(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21512,7 +21608,7 @@ func procArgsStartswith8(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-t ")
 }
 
-// procArgsContains66: proc.args contains " -t " (rules/lanner_rules.yaml:622)
+// procArgsContains66: proc.args contains " -t " (rules/lanner_rules.yaml:629)
 func procArgsContains66(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21521,7 +21617,7 @@ func procArgsContains66(ev *event.Event) bool {
 	return strings.Contains(v, " -t ")
 }
 
-// procArgsContains67: proc.args contains --date (rules/lanner_rules.yaml:623)
+// procArgsContains67: proc.args contains --date (rules/lanner_rules.yaml:630)
 func procArgsContains67(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21530,7 +21626,7 @@ func procArgsContains67(ev *event.Event) bool {
 	return strings.Contains(v, "--date")
 }
 
-// procArgsContains68: proc.args contains --reference (rules/lanner_rules.yaml:623)
+// procArgsContains68: proc.args contains --reference (rules/lanner_rules.yaml:630)
 func procArgsContains68(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21539,12 +21635,12 @@ func procArgsContains68(ev *event.Event) bool {
 	return strings.Contains(v, "--reference")
 }
 
-// macroTimestampChangeCommand reports whether an event satisfies the macro timestamp_change_command (rules/lanner_rules.yaml:618).
+// macroTimestampChangeCommand reports whether an event satisfies the macro timestamp_change_command (rules/lanner_rules.yaml:625).
 func macroTimestampChangeCommand(ev *event.Event) bool {
 	return (procNameIs11(ev) && (procArgsStartswith7(ev) || procArgsContains65(ev) || procArgsStartswith8(ev) || procArgsContains66(ev) || procArgsStartswith3(ev) || procArgsContains3(ev) || procArgsContains67(ev) || procArgsContains68(ev)))
 }
 
-// macroUserKnownTimestampActivity is the macro user_known_timestamp_activity (rules/lanner_rules.yaml:821): evt.num = 0
+// macroUserKnownTimestampActivity is the macro user_known_timestamp_activity (rules/lanner_rules.yaml:831): evt.num = 0
 func macroUserKnownTimestampActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21553,12 +21649,12 @@ func macroUserKnownTimestampActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroTimestampChangeCommandCond evaluates the macro timestamp_change_command (rules/lanner_rules.yaml:618) over what the facts know.
+// macroTimestampChangeCommandCond evaluates the macro timestamp_change_command (rules/lanner_rules.yaml:625) over what the facts know.
 func macroTimestampChangeCommandCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(procNameIs11, "proc.name"), ruleset.TriOr(f.Check(procArgsStartswith7, "proc.args"), f.Check(procArgsContains65, "proc.args"), f.Check(procArgsStartswith8, "proc.args"), f.Check(procArgsContains66, "proc.args"), f.Check(procArgsStartswith3, "proc.args"), f.Check(procArgsContains3, "proc.args"), f.Check(procArgsContains67, "proc.args"), f.Check(procArgsContains68, "proc.args")))
 }
 
-// procNameIs12: proc.name = curl (rules/lanner_rules.yaml:612)
+// procNameIs12: proc.name = curl (rules/lanner_rules.yaml:619)
 func procNameIs12(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21567,7 +21663,7 @@ func procNameIs12(ev *event.Event) bool {
 	return v == "curl"
 }
 
-// procArgsContains69: proc.args contains --upload-file (rules/lanner_rules.yaml:613)
+// procArgsContains69: proc.args contains --upload-file (rules/lanner_rules.yaml:620)
 func procArgsContains69(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21576,7 +21672,7 @@ func procArgsContains69(ev *event.Event) bool {
 	return strings.Contains(v, "--upload-file")
 }
 
-// procArgsStartswith9: proc.args startswith "-T " (rules/lanner_rules.yaml:613)
+// procArgsStartswith9: proc.args startswith "-T " (rules/lanner_rules.yaml:620)
 func procArgsStartswith9(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21585,7 +21681,7 @@ func procArgsStartswith9(ev *event.Event) bool {
 	return strings.HasPrefix(v, "-T ")
 }
 
-// procArgsContains70: proc.args contains " -T " (rules/lanner_rules.yaml:613)
+// procArgsContains70: proc.args contains " -T " (rules/lanner_rules.yaml:620)
 func procArgsContains70(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21594,7 +21690,7 @@ func procArgsContains70(ev *event.Event) bool {
 	return strings.Contains(v, " -T ")
 }
 
-// procArgsContains71: proc.args contains "=@" (rules/lanner_rules.yaml:614)
+// procArgsContains71: proc.args contains "=@" (rules/lanner_rules.yaml:621)
 func procArgsContains71(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21603,7 +21699,7 @@ func procArgsContains71(ev *event.Event) bool {
 	return strings.Contains(v, "=@")
 }
 
-// procArgsContains72: proc.args contains "-d @" (rules/lanner_rules.yaml:614)
+// procArgsContains72: proc.args contains "-d @" (rules/lanner_rules.yaml:621)
 func procArgsContains72(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21612,7 +21708,7 @@ func procArgsContains72(ev *event.Event) bool {
 	return strings.Contains(v, "-d @")
 }
 
-// procArgsContains73: proc.args contains "--data @" (rules/lanner_rules.yaml:614)
+// procArgsContains73: proc.args contains "--data @" (rules/lanner_rules.yaml:621)
 func procArgsContains73(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21621,7 +21717,7 @@ func procArgsContains73(ev *event.Event) bool {
 	return strings.Contains(v, "--data @")
 }
 
-// procArgsContains74: proc.args contains "--data-binary @" (rules/lanner_rules.yaml:615)
+// procArgsContains74: proc.args contains "--data-binary @" (rules/lanner_rules.yaml:622)
 func procArgsContains74(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21630,7 +21726,7 @@ func procArgsContains74(ev *event.Event) bool {
 	return strings.Contains(v, "--data-binary @")
 }
 
-// procNameIs13: proc.name = wget (rules/lanner_rules.yaml:616)
+// procNameIs13: proc.name = wget (rules/lanner_rules.yaml:623)
 func procNameIs13(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21639,7 +21735,7 @@ func procNameIs13(ev *event.Event) bool {
 	return v == "wget"
 }
 
-// procArgsContains75: proc.args contains --post-file (rules/lanner_rules.yaml:616)
+// procArgsContains75: proc.args contains --post-file (rules/lanner_rules.yaml:623)
 func procArgsContains75(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21648,7 +21744,7 @@ func procArgsContains75(ev *event.Event) bool {
 	return strings.Contains(v, "--post-file")
 }
 
-// procArgsContains76: proc.args contains --body-file (rules/lanner_rules.yaml:616)
+// procArgsContains76: proc.args contains --body-file (rules/lanner_rules.yaml:623)
 func procArgsContains76(ev *event.Event) bool {
 	v, ok := event.ProcArgs(ev, event.Arg{})
 	if !ok {
@@ -21657,12 +21753,12 @@ func procArgsContains76(ev *event.Event) bool {
 	return strings.Contains(v, "--body-file")
 }
 
-// macroFileUploadCommand reports whether an event satisfies the macro file_upload_command (rules/lanner_rules.yaml:610).
+// macroFileUploadCommand reports whether an event satisfies the macro file_upload_command (rules/lanner_rules.yaml:617).
 func macroFileUploadCommand(ev *event.Event) bool {
 	return ((procNameIs12(ev) && (procArgsContains69(ev) || procArgsStartswith9(ev) || procArgsContains70(ev) || procArgsContains71(ev) || procArgsContains72(ev) || procArgsContains73(ev) || procArgsContains74(ev))) || (procNameIs13(ev) && (procArgsContains75(ev) || procArgsContains76(ev))))
 }
 
-// macroUserKnownUploadActivity is the macro user_known_upload_activity (rules/lanner_rules.yaml:829): evt.num = 0
+// macroUserKnownUploadActivity is the macro user_known_upload_activity (rules/lanner_rules.yaml:839): evt.num = 0
 func macroUserKnownUploadActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21671,12 +21767,12 @@ func macroUserKnownUploadActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroFileUploadCommandCond evaluates the macro file_upload_command (rules/lanner_rules.yaml:610) over what the facts know.
+// macroFileUploadCommandCond evaluates the macro file_upload_command (rules/lanner_rules.yaml:617) over what the facts know.
 func macroFileUploadCommandCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(ruleset.TriAnd(f.Check(procNameIs12, "proc.name"), ruleset.TriOr(f.Check(procArgsContains69, "proc.args"), f.Check(procArgsStartswith9, "proc.args"), f.Check(procArgsContains70, "proc.args"), f.Check(procArgsContains71, "proc.args"), f.Check(procArgsContains72, "proc.args"), f.Check(procArgsContains73, "proc.args"), f.Check(procArgsContains74, "proc.args"))), ruleset.TriAnd(f.Check(procNameIs13, "proc.name"), ruleset.TriOr(f.Check(procArgsContains75, "proc.args"), f.Check(procArgsContains76, "proc.args"))))
 }
 
-func in21(v string) bool {
+func in22(v string) bool {
 	switch v {
 	case "gdrive", "mega-cmd", "mega-put", "megacmd", "megacopy", "megaput", "megatools", "rclone":
 		return true
@@ -21684,16 +21780,16 @@ func in21(v string) bool {
 	return false
 }
 
-// procNameIn9: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive) (rules/lanner_rules.yaml:2156)
+// procNameIn9: proc.name in (rclone, megacmd, mega-put, mega-cmd, megatools, megaput, megacopy, gdrive) (rules/lanner_rules.yaml:2167)
 func procNameIn9(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return in21(v)
+	return in22(v)
 }
 
-// macroUserKnownCloudSyncActivity is the macro user_known_cloud_sync_activity (rules/lanner_rules.yaml:833): evt.num = 0
+// macroUserKnownCloudSyncActivity is the macro user_known_cloud_sync_activity (rules/lanner_rules.yaml:843): evt.num = 0
 func macroUserKnownCloudSyncActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21702,7 +21798,7 @@ func macroUserKnownCloudSyncActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroUserKnownInteractiveModuleActivity is the macro user_known_interactive_module_activity (rules/lanner_rules.yaml:857): evt.num = 0
+// macroUserKnownInteractiveModuleActivity is the macro user_known_interactive_module_activity (rules/lanner_rules.yaml:867): evt.num = 0
 func macroUserKnownInteractiveModuleActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21720,7 +21816,7 @@ func listNamespaceToolNames(v string) bool {
 	return false
 }
 
-// procNameInNamespaceToolNames: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod... (rules/lanner_rules.yaml:2187)
+// procNameInNamespaceToolNames: proc.name in (nsenter, unshare, ip, bwrap, flatpak, firejail, snap-confine, systemd-nspawn, lxc-start, lxc-attach, lxd, pasta, slirp4netns, rootlesskit, chrome, chromium, chrome-sandbox, electron, cod... (rules/lanner_rules.yaml:2198)
 func procNameInNamespaceToolNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21729,7 +21825,7 @@ func procNameInNamespaceToolNames(ev *event.Event) bool {
 	return listNamespaceToolNames(v)
 }
 
-// macroUserKnownNamespaceActivity is the macro user_known_namespace_activity (rules/lanner_rules.yaml:869): evt.num = 0
+// macroUserKnownNamespaceActivity is the macro user_known_namespace_activity (rules/lanner_rules.yaml:879): evt.num = 0
 func macroUserKnownNamespaceActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21738,7 +21834,7 @@ func macroUserKnownNamespaceActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// evtArgRequestContains6: evt.arg.request contains PTRACE_TRACEME (rules/lanner_rules.yaml:2204)
+// evtArgRequestContains6: evt.arg.request contains PTRACE_TRACEME (rules/lanner_rules.yaml:2215)
 func evtArgRequestContains6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDRequest,
@@ -21752,7 +21848,7 @@ func evtArgRequestContains6(ev *event.Event) bool {
 	return strings.Contains(v, "PTRACE_TRACEME")
 }
 
-// procPnameInDebuggerNames: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind) (rules/lanner_rules.yaml:2206)
+// procPnameInDebuggerNames: proc.pname in (gdb, gdbserver, lldb, lldb-server, strace, ltrace, dlv, rr, criu, proot, eu-stack, py-spy, rbspy, valgrind) (rules/lanner_rules.yaml:2217)
 func procPnameInDebuggerNames(ev *event.Event) bool {
 	v, ok := event.ProcPname(ev, event.Arg{})
 	if !ok {
@@ -21761,7 +21857,7 @@ func procPnameInDebuggerNames(ev *event.Event) bool {
 	return listDebuggerNames(v)
 }
 
-// macroUserKnownTracemeActivity is the macro user_known_traceme_activity (rules/lanner_rules.yaml:879): evt.num = 0
+// macroUserKnownTracemeActivity is the macro user_known_traceme_activity (rules/lanner_rules.yaml:889): evt.num = 0
 func macroUserKnownTracemeActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21770,7 +21866,7 @@ func macroUserKnownTracemeActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// fdNameEndswith: fd.name endswith /.aws/credentials (rules/lanner_rules.yaml:639)
+// fdNameEndswith: fd.name endswith /.aws/credentials (rules/lanner_rules.yaml:646)
 func fdNameEndswith(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21779,7 +21875,7 @@ func fdNameEndswith(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.aws/credentials")
 }
 
-// fdNameEndswith2: fd.name endswith /.config/gcloud/credentials.db (rules/lanner_rules.yaml:639)
+// fdNameEndswith2: fd.name endswith /.config/gcloud/credentials.db (rules/lanner_rules.yaml:646)
 func fdNameEndswith2(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21788,7 +21884,7 @@ func fdNameEndswith2(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
 }
 
-// fdNameEndswith3: fd.name endswith /.config/gcloud/access_tokens.db (rules/lanner_rules.yaml:640)
+// fdNameEndswith3: fd.name endswith /.config/gcloud/access_tokens.db (rules/lanner_rules.yaml:647)
 func fdNameEndswith3(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21797,7 +21893,7 @@ func fdNameEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/access_tokens.db")
 }
 
-// fdNameEndswith4: fd.name endswith /.config/gcloud/application_default_credentials.json (rules/lanner_rules.yaml:641)
+// fdNameEndswith4: fd.name endswith /.config/gcloud/application_default_credentials.json (rules/lanner_rules.yaml:648)
 func fdNameEndswith4(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21806,7 +21902,7 @@ func fdNameEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.config/gcloud/application_default_credentials.json")
 }
 
-// fdNameEndswith5: fd.name endswith /.azure/accessTokens.json (rules/lanner_rules.yaml:642)
+// fdNameEndswith5: fd.name endswith /.azure/accessTokens.json (rules/lanner_rules.yaml:649)
 func fdNameEndswith5(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21815,7 +21911,7 @@ func fdNameEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/accessTokens.json")
 }
 
-// fdNameEndswith6: fd.name endswith /.azure/msal_token_cache.json (rules/lanner_rules.yaml:642)
+// fdNameEndswith6: fd.name endswith /.azure/msal_token_cache.json (rules/lanner_rules.yaml:649)
 func fdNameEndswith6(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21824,7 +21920,7 @@ func fdNameEndswith6(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.azure/msal_token_cache.json")
 }
 
-// fdNameEndswith7: fd.name endswith /.kube/config (rules/lanner_rules.yaml:643)
+// fdNameEndswith7: fd.name endswith /.kube/config (rules/lanner_rules.yaml:650)
 func fdNameEndswith7(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21833,7 +21929,7 @@ func fdNameEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.kube/config")
 }
 
-// fdNameEndswith8: fd.name endswith /.docker/config.json (rules/lanner_rules.yaml:643)
+// fdNameEndswith8: fd.name endswith /.docker/config.json (rules/lanner_rules.yaml:650)
 func fdNameEndswith8(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21842,9 +21938,45 @@ func fdNameEndswith8(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.docker/config.json")
 }
 
-// macroCloudCredentialFile reports whether an event satisfies the macro cloud_credential_file (rules/lanner_rules.yaml:637).
+// lannerFdRealpathEndswith: lanner.fd.realpath endswith /.aws/credentials (rules/lanner_rules.yaml:651)
+func lannerFdRealpathEndswith(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.aws/credentials")
+}
+
+// lannerFdRealpathEndswith2: lanner.fd.realpath endswith /.kube/config (rules/lanner_rules.yaml:651)
+func lannerFdRealpathEndswith2(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.kube/config")
+}
+
+// lannerFdRealpathEndswith3: lanner.fd.realpath endswith /.config/gcloud/credentials.db (rules/lanner_rules.yaml:652)
+func lannerFdRealpathEndswith3(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.config/gcloud/credentials.db")
+}
+
+// lannerFdRealpathEndswith4: lanner.fd.realpath endswith /.docker/config.json (rules/lanner_rules.yaml:652)
+func lannerFdRealpathEndswith4(ev *event.Event) bool {
+	v, ok := event.FDRealPath(ev, event.Arg{})
+	if !ok {
+		return false
+	}
+	return strings.HasSuffix(v, "/.docker/config.json")
+}
+
+// macroCloudCredentialFile reports whether an event satisfies the macro cloud_credential_file (rules/lanner_rules.yaml:644).
 func macroCloudCredentialFile(ev *event.Event) bool {
-	return (fdNameEndswith(ev) || fdNameEndswith2(ev) || fdNameEndswith3(ev) || fdNameEndswith4(ev) || fdNameEndswith5(ev) || fdNameEndswith6(ev) || fdNameEndswith7(ev) || fdNameEndswith8(ev))
+	return (fdNameEndswith(ev) || fdNameEndswith2(ev) || fdNameEndswith3(ev) || fdNameEndswith4(ev) || fdNameEndswith5(ev) || fdNameEndswith6(ev) || fdNameEndswith7(ev) || fdNameEndswith8(ev) || lannerFdRealpathEndswith(ev) || lannerFdRealpathEndswith2(ev) || lannerFdRealpathEndswith3(ev) || lannerFdRealpathEndswith4(ev))
 }
 
 // listCloudCliNames reports whether v is an item of cloud_cli_names.
@@ -21856,7 +21988,7 @@ func listCloudCliNames(v string) bool {
 	return false
 }
 
-// procNameInCloudCliNames: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd... (rules/lanner_rules.yaml:2222)
+// procNameInCloudCliNames: proc.name in (aws, gcloud, gsutil, bq, az, kubectl, helm, k9s, kubectx, kubens, kustomize, oc, eksctl, terraform, tofu, pulumi, docker, podman, skopeo, crane, kubelet, minikube, kind, k3d, k3s, argocd... (rules/lanner_rules.yaml:2233)
 func procNameInCloudCliNames(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -21865,7 +21997,7 @@ func procNameInCloudCliNames(ev *event.Event) bool {
 	return listCloudCliNames(v)
 }
 
-// procCmdlineContains29: proc.cmdline contains google-cloud-sdk (rules/lanner_rules.yaml:647)
+// procCmdlineContains29: proc.cmdline contains google-cloud-sdk (rules/lanner_rules.yaml:656)
 func procCmdlineContains29(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -21874,7 +22006,7 @@ func procCmdlineContains29(ev *event.Event) bool {
 	return strings.Contains(v, "google-cloud-sdk")
 }
 
-// procCmdlineContains30: proc.cmdline contains /gcloud (rules/lanner_rules.yaml:647)
+// procCmdlineContains30: proc.cmdline contains /gcloud (rules/lanner_rules.yaml:656)
 func procCmdlineContains30(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -21883,7 +22015,7 @@ func procCmdlineContains30(ev *event.Event) bool {
 	return strings.Contains(v, "/gcloud")
 }
 
-// procCmdlineContains31: proc.cmdline contains awscli (rules/lanner_rules.yaml:648)
+// procCmdlineContains31: proc.cmdline contains awscli (rules/lanner_rules.yaml:657)
 func procCmdlineContains31(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -21892,7 +22024,7 @@ func procCmdlineContains31(ev *event.Event) bool {
 	return strings.Contains(v, "awscli")
 }
 
-// procCmdlineContains32: proc.cmdline contains azure-cli (rules/lanner_rules.yaml:648)
+// procCmdlineContains32: proc.cmdline contains azure-cli (rules/lanner_rules.yaml:657)
 func procCmdlineContains32(ev *event.Event) bool {
 	v, ok := event.ProcCmdline(ev, event.Arg{})
 	if !ok {
@@ -21901,12 +22033,12 @@ func procCmdlineContains32(ev *event.Event) bool {
 	return strings.Contains(v, "azure-cli")
 }
 
-// macroCloudSdkPython reports whether an event satisfies the macro cloud_sdk_python (rules/lanner_rules.yaml:645).
+// macroCloudSdkPython reports whether an event satisfies the macro cloud_sdk_python (rules/lanner_rules.yaml:654).
 func macroCloudSdkPython(ev *event.Event) bool {
 	return (macroPythonProcess(ev) && (procCmdlineContains29(ev) || procCmdlineContains30(ev) || procCmdlineContains31(ev) || procCmdlineContains32(ev)))
 }
 
-// macroUserKnownCloudCredentialActivity is the macro user_known_cloud_credential_activity (rules/lanner_rules.yaml:909): evt.num = 0
+// macroUserKnownCloudCredentialActivity is the macro user_known_cloud_credential_activity (rules/lanner_rules.yaml:919): evt.num = 0
 func macroUserKnownCloudCredentialActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -21915,17 +22047,17 @@ func macroUserKnownCloudCredentialActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroCloudCredentialFileCond evaluates the macro cloud_credential_file (rules/lanner_rules.yaml:637) over what the facts know.
+// macroCloudCredentialFileCond evaluates the macro cloud_credential_file (rules/lanner_rules.yaml:644) over what the facts know.
 func macroCloudCredentialFileCond(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriOr(f.Check(fdNameEndswith, "fd.name"), f.Check(fdNameEndswith2, "fd.name"), f.Check(fdNameEndswith3, "fd.name"), f.Check(fdNameEndswith4, "fd.name"), f.Check(fdNameEndswith5, "fd.name"), f.Check(fdNameEndswith6, "fd.name"), f.Check(fdNameEndswith7, "fd.name"), f.Check(fdNameEndswith8, "fd.name"))
+	return ruleset.TriOr(f.Check(fdNameEndswith, "fd.name"), f.Check(fdNameEndswith2, "fd.name"), f.Check(fdNameEndswith3, "fd.name"), f.Check(fdNameEndswith4, "fd.name"), f.Check(fdNameEndswith5, "fd.name"), f.Check(fdNameEndswith6, "fd.name"), f.Check(fdNameEndswith7, "fd.name"), f.Check(fdNameEndswith8, "fd.name"), f.Check(lannerFdRealpathEndswith, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith2, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith3, "lanner.fd.realpath"), f.Check(lannerFdRealpathEndswith4, "lanner.fd.realpath"))
 }
 
-// macroCloudSdkPythonCond evaluates the macro cloud_sdk_python (rules/lanner_rules.yaml:645) over what the facts know.
+// macroCloudSdkPythonCond evaluates the macro cloud_sdk_python (rules/lanner_rules.yaml:654) over what the facts know.
 func macroCloudSdkPythonCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(macroPythonProcessCond(f), ruleset.TriOr(f.Check(procCmdlineContains29, "proc.cmdline"), f.Check(procCmdlineContains30, "proc.cmdline"), f.Check(procCmdlineContains31, "proc.cmdline"), f.Check(procCmdlineContains32, "proc.cmdline")))
 }
 
-// fdNameStartswith6: fd.name startswith /root/ (rules/lanner_rules.yaml:2240)
+// fdNameStartswith6: fd.name startswith /root/ (rules/lanner_rules.yaml:2251)
 func fdNameStartswith6(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21936,7 +22068,7 @@ func fdNameStartswith6(ev *event.Event) bool {
 
 var listRootHomeToolDirs = match.NewPathPrefixes("/root/.cache", "/root/go", "/root/.local/share", "/root/.local/state", "/root/.config", "/root/.npm", "/root/.cargo", "/root/.rustup", "/root/.pyenv", "/root/.vscode-server", "/root/.cursor-server", "/root/.java", "/root/.m2", "/root/.gradle", "/root/.dotnet", "/root/.nuget", "/root/.ansible", "/root/.terraform.d", "/root/.kube/cache", "/root/.docker/buildx", "/root/.gnupg", "/root/snap", "/root/.mozilla")
 
-// fdNamePmatchRootHomeToolDirs: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/... (rules/lanner_rules.yaml:2241)
+// fdNamePmatchRootHomeToolDirs: fd.name pmatch (/root/.cache, /root/go, /root/.local/share, /root/.local/state, /root/.config, /root/.npm, /root/.cargo, /root/.rustup, /root/.pyenv, /root/.vscode-server, /root/.cursor-server, /root/... (rules/lanner_rules.yaml:2252)
 func fdNamePmatchRootHomeToolDirs(ev *event.Event) bool {
 	v, ok := event.FDName(ev, event.Arg{})
 	if !ok {
@@ -21954,7 +22086,7 @@ func listRootHomeToolFiles(v string) bool {
 	return false
 }
 
-// fdFilenameInRootHomeToolFiles: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge... (rules/lanner_rules.yaml:671)
+// fdFilenameInRootHomeToolFiles: fd.filename in (.bash_history, .zsh_history, .sh_history, .python_history, .node_repl_history, .mysql_history, .psql_history, .sqlite_history, .rediscli_history, .lesshst, .viminfo, .viminfo.tmp, .wge... (rules/lanner_rules.yaml:681)
 func fdFilenameInRootHomeToolFiles(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -21963,7 +22095,7 @@ func fdFilenameInRootHomeToolFiles(ev *event.Event) bool {
 	return listRootHomeToolFiles(v)
 }
 
-// fdFilenameGlob22: fd.filename glob ".*history*" (rules/lanner_rules.yaml:671)
+// fdFilenameGlob22: fd.filename glob ".*history*" (rules/lanner_rules.yaml:681)
 func fdFilenameGlob22(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -21972,7 +22104,7 @@ func fdFilenameGlob22(ev *event.Event) bool {
 	return match.Glob(".*history*", v)
 }
 
-// fdFilenameGlob23: fd.filename glob ".lesshs*" (rules/lanner_rules.yaml:672)
+// fdFilenameGlob23: fd.filename glob ".lesshs*" (rules/lanner_rules.yaml:682)
 func fdFilenameGlob23(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -21981,7 +22113,7 @@ func fdFilenameGlob23(ev *event.Event) bool {
 	return match.Glob(".lesshs*", v)
 }
 
-// fdFilenameGlob24: fd.filename glob ".viminf*" (rules/lanner_rules.yaml:672)
+// fdFilenameGlob24: fd.filename glob ".viminf*" (rules/lanner_rules.yaml:682)
 func fdFilenameGlob24(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -21990,12 +22122,12 @@ func fdFilenameGlob24(ev *event.Event) bool {
 	return match.Glob(".viminf*", v)
 }
 
-// macroRootHomeToolFile reports whether an event satisfies the macro root_home_tool_file (rules/lanner_rules.yaml:668).
+// macroRootHomeToolFile reports whether an event satisfies the macro root_home_tool_file (rules/lanner_rules.yaml:678).
 func macroRootHomeToolFile(ev *event.Event) bool {
 	return (fdDirectoryIs3(ev) && (fdFilenameInRootHomeToolFiles(ev) || fdFilenameGlob22(ev) || fdFilenameGlob23(ev) || fdFilenameGlob24(ev)))
 }
 
-// fdFilenameIn3: fd.filename in (known_hosts, known_hosts.old) (rules/lanner_rules.yaml:2243)
+// fdFilenameIn3: fd.filename in (known_hosts, known_hosts.old) (rules/lanner_rules.yaml:2254)
 func fdFilenameIn3(ev *event.Event) bool {
 	v, ok := event.FDFilename(ev, event.Arg{})
 	if !ok {
@@ -22004,7 +22136,7 @@ func fdFilenameIn3(ev *event.Event) bool {
 	return (v == "known_hosts" || v == "known_hosts.old")
 }
 
-// macroUserKnownRootHomeActivity is the macro user_known_root_home_activity (rules/lanner_rules.yaml:943): evt.num = 0
+// macroUserKnownRootHomeActivity is the macro user_known_root_home_activity (rules/lanner_rules.yaml:953): evt.num = 0
 func macroUserKnownRootHomeActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -22013,7 +22145,7 @@ func macroUserKnownRootHomeActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroRootHomeToolFileCond evaluates the macro root_home_tool_file (rules/lanner_rules.yaml:668) over what the facts know.
+// macroRootHomeToolFileCond evaluates the macro root_home_tool_file (rules/lanner_rules.yaml:678) over what the facts know.
 func macroRootHomeToolFileCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriAnd(f.Check(fdDirectoryIs3, "fd.directory"), ruleset.TriOr(f.Check(fdFilenameInRootHomeToolFiles, "fd.filename"), f.Check(fdFilenameGlob22, "fd.filename"), f.Check(fdFilenameGlob23, "fd.filename"), f.Check(fdFilenameGlob24, "fd.filename")))
 }
@@ -22023,7 +22155,7 @@ func macroMkdirEvent(ev *event.Event) bool {
 	return ev.Type == event.TypeMkdir || ev.Type == event.TypeMkdirat
 }
 
-// evtArgPathIs: evt.arg.path = "..." (rules/lanner_rules.yaml:658)
+// evtArgPathIs: evt.arg.path = "..." (rules/lanner_rules.yaml:667)
 func evtArgPathIs(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22037,7 +22169,7 @@ func evtArgPathIs(ev *event.Event) bool {
 	return v == "..."
 }
 
-// evtArgPathEndswith3: evt.arg.path endswith "/..." (rules/lanner_rules.yaml:658)
+// evtArgPathEndswith3: evt.arg.path endswith "/..." (rules/lanner_rules.yaml:667)
 func evtArgPathEndswith3(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22051,7 +22183,7 @@ func evtArgPathEndswith3(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/...")
 }
 
-// evtArgPathEndswith4: evt.arg.path endswith "/.. " (rules/lanner_rules.yaml:658)
+// evtArgPathEndswith4: evt.arg.path endswith "/.. " (rules/lanner_rules.yaml:667)
 func evtArgPathEndswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22065,7 +22197,7 @@ func evtArgPathEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/.. ")
 }
 
-// evtArgPathEndswith5: evt.arg.path endswith "/. " (rules/lanner_rules.yaml:659)
+// evtArgPathEndswith5: evt.arg.path endswith "/. " (rules/lanner_rules.yaml:668)
 func evtArgPathEndswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22079,7 +22211,7 @@ func evtArgPathEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, "/. ")
 }
 
-// evtArgPathIs2: evt.arg.path = ".. " (rules/lanner_rules.yaml:659)
+// evtArgPathIs2: evt.arg.path = ".. " (rules/lanner_rules.yaml:668)
 func evtArgPathIs2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22093,7 +22225,7 @@ func evtArgPathIs2(ev *event.Event) bool {
 	return v == ".. "
 }
 
-// evtArgPathStartswith2: evt.arg.path startswith "/dev/." (rules/lanner_rules.yaml:659)
+// evtArgPathStartswith2: evt.arg.path startswith "/dev/." (rules/lanner_rules.yaml:668)
 func evtArgPathStartswith2(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDPath,
@@ -22107,12 +22239,12 @@ func evtArgPathStartswith2(ev *event.Event) bool {
 	return strings.HasPrefix(v, "/dev/.")
 }
 
-// macroDeceptiveDirectoryName reports whether an event satisfies the macro deceptive_directory_name (rules/lanner_rules.yaml:656).
+// macroDeceptiveDirectoryName reports whether an event satisfies the macro deceptive_directory_name (rules/lanner_rules.yaml:665).
 func macroDeceptiveDirectoryName(ev *event.Event) bool {
 	return (evtArgPathIs(ev) || evtArgPathEndswith3(ev) || evtArgPathEndswith4(ev) || evtArgPathEndswith5(ev) || evtArgPathIs2(ev) || evtArgPathStartswith2(ev))
 }
 
-// procNameIn10: proc.name in (udevadm, plymouthd) (rules/lanner_rules.yaml:2260)
+// procNameIn10: proc.name in (udevadm, plymouthd) (rules/lanner_rules.yaml:2271)
 func procNameIn10(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -22121,7 +22253,7 @@ func procNameIn10(ev *event.Event) bool {
 	return (v == "udevadm" || v == "plymouthd")
 }
 
-// macroUserKnownDeceptiveDirActivity is the macro user_known_deceptive_dir_activity (rules/lanner_rules.yaml:973): evt.num = 0
+// macroUserKnownDeceptiveDirActivity is the macro user_known_deceptive_dir_activity (rules/lanner_rules.yaml:983): evt.num = 0
 func macroUserKnownDeceptiveDirActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -22130,12 +22262,12 @@ func macroUserKnownDeceptiveDirActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroDeceptiveDirectoryNameCond evaluates the macro deceptive_directory_name (rules/lanner_rules.yaml:656) over what the facts know.
+// macroDeceptiveDirectoryNameCond evaluates the macro deceptive_directory_name (rules/lanner_rules.yaml:665) over what the facts know.
 func macroDeceptiveDirectoryNameCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgPathIs, "evt.arg.path"), f.Check(evtArgPathEndswith3, "evt.arg.path"), f.Check(evtArgPathEndswith4, "evt.arg.path"), f.Check(evtArgPathEndswith5, "evt.arg.path"), f.Check(evtArgPathIs2, "evt.arg.path"), f.Check(evtArgPathStartswith2, "evt.arg.path"))
 }
 
-// evtArgNewpathEndswith4: evt.arg.newpath endswith .encrypted (rules/lanner_rules.yaml:652)
+// evtArgNewpathEndswith4: evt.arg.newpath endswith .encrypted (rules/lanner_rules.yaml:661)
 func evtArgNewpathEndswith4(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22149,7 +22281,7 @@ func evtArgNewpathEndswith4(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".encrypted")
 }
 
-// evtArgNewpathEndswith5: evt.arg.newpath endswith .locked (rules/lanner_rules.yaml:652)
+// evtArgNewpathEndswith5: evt.arg.newpath endswith .locked (rules/lanner_rules.yaml:661)
 func evtArgNewpathEndswith5(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22163,7 +22295,7 @@ func evtArgNewpathEndswith5(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".locked")
 }
 
-// evtArgNewpathEndswith6: evt.arg.newpath endswith .crypted (rules/lanner_rules.yaml:653)
+// evtArgNewpathEndswith6: evt.arg.newpath endswith .crypted (rules/lanner_rules.yaml:662)
 func evtArgNewpathEndswith6(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22177,7 +22309,7 @@ func evtArgNewpathEndswith6(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".crypted")
 }
 
-// evtArgNewpathEndswith7: evt.arg.newpath endswith .ransom (rules/lanner_rules.yaml:653)
+// evtArgNewpathEndswith7: evt.arg.newpath endswith .ransom (rules/lanner_rules.yaml:662)
 func evtArgNewpathEndswith7(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22191,7 +22323,7 @@ func evtArgNewpathEndswith7(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".ransom")
 }
 
-// evtArgNewpathEndswith8: evt.arg.newpath endswith .wncry (rules/lanner_rules.yaml:654)
+// evtArgNewpathEndswith8: evt.arg.newpath endswith .wncry (rules/lanner_rules.yaml:663)
 func evtArgNewpathEndswith8(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22205,7 +22337,7 @@ func evtArgNewpathEndswith8(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".wncry")
 }
 
-// evtArgNewpathEndswith9: evt.arg.newpath endswith .lockbit (rules/lanner_rules.yaml:654)
+// evtArgNewpathEndswith9: evt.arg.newpath endswith .lockbit (rules/lanner_rules.yaml:663)
 func evtArgNewpathEndswith9(ev *event.Event) bool {
 	v, ok := event.EvtArg(ev, event.Arg{
 		ID:    event.ArgIDNewpath,
@@ -22219,12 +22351,12 @@ func evtArgNewpathEndswith9(ev *event.Event) bool {
 	return strings.HasSuffix(v, ".lockbit")
 }
 
-// macroRansomExtension reports whether an event satisfies the macro ransom_extension (rules/lanner_rules.yaml:650).
+// macroRansomExtension reports whether an event satisfies the macro ransom_extension (rules/lanner_rules.yaml:659).
 func macroRansomExtension(ev *event.Event) bool {
 	return (evtArgNewpathEndswith4(ev) || evtArgNewpathEndswith5(ev) || evtArgNewpathEndswith6(ev) || evtArgNewpathEndswith7(ev) || evtArgNewpathEndswith8(ev) || evtArgNewpathEndswith9(ev))
 }
 
-// macroUserKnownRansomRenameActivity is the macro user_known_ransom_rename_activity (rules/lanner_rules.yaml:977): evt.num = 0
+// macroUserKnownRansomRenameActivity is the macro user_known_ransom_rename_activity (rules/lanner_rules.yaml:987): evt.num = 0
 func macroUserKnownRansomRenameActivity(ev *event.Event) bool {
 	v, ok := event.EvtNum(ev, event.Arg{})
 	if !ok {
@@ -22233,7 +22365,7 @@ func macroUserKnownRansomRenameActivity(ev *event.Event) bool {
 	return v == int64(0)
 }
 
-// macroRansomExtensionCond evaluates the macro ransom_extension (rules/lanner_rules.yaml:650) over what the facts know.
+// macroRansomExtensionCond evaluates the macro ransom_extension (rules/lanner_rules.yaml:659) over what the facts know.
 func macroRansomExtensionCond(f *ruleset.Facts) ruleset.Tri {
 	return ruleset.TriOr(f.Check(evtArgNewpathEndswith4, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith5, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith6, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith7, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith8, "evt.arg.newpath"), f.Check(evtArgNewpathEndswith9, "evt.arg.newpath"))
 }

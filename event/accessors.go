@@ -88,23 +88,204 @@ func EvtArg(ev *Event, a Arg) (string, bool) {
 // EvtRawarg returns a numeric parameter of the event.
 func EvtRawarg(ev *Event, a Arg) (int64, bool) { return rawArg(ev, a.ID) }
 
-// EvtArgs renders every parameter as name=value pairs; it allocates
-// (outputs only).
+// EvtArgs renders every parameter as name=value pairs, as Falco renders
+// them: descriptors with what they refer to (fd=3(<f>/etc/hosts)), AT_FDCWD
+// by name, errors with theirs (fd=-2(ENOENT)), open flags with Falco's
+// number; it allocates (outputs only).
 func EvtArgs(ev *Event, _ Arg) (string, bool) {
 	var b strings.Builder
 	for _, id := range Params(ev.Type) {
-		v, ok := argText(ev, id)
-		if !ok {
-			continue
+		name := id.String()
+		if n, ok := falcoArgNames[argOf{ev.Type, id}]; ok {
+			name = n
 		}
-		if b.Len() > 0 {
+		start := b.Len()
+		if start > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(id.String())
+		b.WriteString(name)
 		b.WriteByte('=')
-		b.WriteString(v)
+		if !appendFalcoArg(&b, ev, id) {
+			s := b.String()[:start]
+			b.Reset()
+			b.WriteString(s)
+		}
+	}
+	// Falco ends an open's parameters with the inode: dev (hex) and ino,
+	// zero when the open failed.
+	if ev.Type.IsOpen() && (ev.Res < 0 || ev.FD.Ino != 0) {
+		var dev uint32
+		var ino uint64
+		if ev.Res >= 0 {
+			dev, ino = ev.FD.Dev, ev.FD.Ino
+		}
+		b.WriteString(" dev=")
+		b.WriteString(strings.ToUpper(strconv.FormatUint(uint64(dev), 16)))
+		b.WriteString(" ino=")
+		b.WriteString(strconv.FormatUint(ino, 10))
 	}
 	return b.String(), true
+}
+
+// argOf names one parameter of one event type.
+type argOf struct {
+	t  Type
+	id ArgID
+}
+
+// falcoArgNames are parameters Falco names differently in evt.args.
+var falcoArgNames = map[argOf]string{
+	{TypeRenameat, ArgIDOldpath}: "oldpath", {TypeLinkat, ArgIDOldpath}: "oldpath",
+}
+
+// isFDParam reports whether parameter id of ev is a descriptor.
+func isFDParam(ev *Event, id ArgID) bool {
+	switch id {
+	case ArgIDFd, ArgIDOldfd, ArgIDNewfd:
+		return true
+	case ArgIDRes:
+		return ev.Type == TypeDup || ev.Type == TypeDup2 || ev.Type == TypeDup3
+	}
+	return false
+}
+
+// appendFalcoArg renders parameter id of ev into b, and reports whether it
+// is present.
+func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
+	switch {
+	case isFDParam(ev, id):
+		n, ok := rawArg(ev, id)
+		if id == ArgIDRes || id == ArgIDFd && ev.Res < 0 && returnsFD(ev.Type) {
+			n, ok = ev.Res, true
+		}
+		if !ok {
+			return false
+		}
+		appendFD(b, ev, n)
+		return true
+	case id == ArgIDDirfd:
+		if !ev.Args.Has(ArgDirFD) {
+			return false
+		}
+		b.WriteString(strconv.FormatInt(ev.Args.DirFD, 10))
+		if ev.Args.DirFD == atFDCWD {
+			b.WriteString("(AT_FDCWD)")
+		}
+		return true
+	case id == ArgIDFlags && ev.Type.IsOpen():
+		if !ev.Args.Has(ArgFlags) {
+			return false
+		}
+		b.WriteString(strconv.FormatUint(uint64(FalcoOpenFlags(ev.Args.Flags)), 10))
+		b.WriteByte('(')
+		b.WriteString(OpenFlagsText(ev.Args.Flags))
+		b.WriteByte(')')
+		return true
+	case (id == ArgIDName || id == ArgIDPath) && ev.Args.Has(ArgPath) && ev.Args.Path != "" && ev.Args.Path[0] != '/':
+		// A relative path: as given, then its absolute form.
+		abs := ""
+		switch {
+		case ev.Args.Has(ArgName):
+			abs = ev.Args.Name
+		case isFileFD(ev):
+			abs = ev.FD.Name
+		}
+		b.WriteString(ev.Args.Path)
+		if abs != "" && abs != ev.Args.Path {
+			b.WriteByte('(')
+			b.WriteString(abs)
+			b.WriteByte(')')
+		}
+		return true
+	case id == ArgIDMode && (ev.Type == TypeChmod || ev.Type == TypeFchmod || ev.Type == TypeFchmodat):
+		// The mode in octal, then by name.
+		if !ev.Args.Has(ArgMode) {
+			return false
+		}
+		b.WriteString(cachedText(textOctal, uint64(ev.Args.Mode)))
+		b.WriteByte('(')
+		b.WriteString(cachedText(textModeFlags, uint64(ev.Args.Mode)))
+		b.WriteByte(')')
+		return true
+	case id == ArgIDFlags && ev.Type == TypeRenameat2:
+		if !ev.Args.Has(ArgFlags) {
+			return false
+		}
+		b.WriteString(strconv.FormatUint(uint64(ev.Args.Flags), 10))
+		if ev.Args.Flags != 0 {
+			b.WriteByte('(')
+			b.WriteString(flagsText(ev.Args.Flags, renameFlagNames, "0"))
+			b.WriteByte(')')
+		}
+		return true
+	case isIDParam(id):
+		// A user or group id: the number, then its name when known.
+		n, ok := rawArg(ev, id)
+		if !ok {
+			return false
+		}
+		num := strconv.FormatUint(uint64(uint32(n)), 10)
+		b.WriteString(num)
+		if name, ok := argText(ev, id); ok && name != num {
+			b.WriteByte('(')
+			b.WriteString(name)
+			b.WriteByte(')')
+		}
+		return true
+	case id == ArgIDRes && ev.Res < 0:
+		b.WriteString(strconv.FormatInt(ev.Res, 10))
+		b.WriteByte('(')
+		b.WriteString(ErrnoName(-ev.Res))
+		b.WriteByte(')')
+		return true
+	}
+	v, ok := argText(ev, id)
+	b.WriteString(v)
+	return ok
+}
+
+// isIDParam reports whether parameter id is a user or group id.
+func isIDParam(id ArgID) bool {
+	switch id {
+	case ArgIDUID, ArgIDGID, ArgIDRuid, ArgIDEuid, ArgIDSuid, ArgIDRgid, ArgIDEgid, ArgIDSgid:
+		return true
+	}
+	return false
+}
+
+// returnsFD reports whether calls of type t return the descriptor their fd
+// parameter names.
+func returnsFD(t Type) bool {
+	return t.IsOpen() || t == TypeSocket || t == TypeAccept || t == TypeAccept4
+}
+
+// atFDCWD is Linux's AT_FDCWD.
+const atFDCWD = -100
+
+// appendFD renders descriptor n as Falco does: a failure with its errno
+// name, the event's own fd with its type character and name.
+func appendFD(b *strings.Builder, ev *Event, n int64) {
+	b.WriteString(strconv.FormatInt(n, 10))
+	switch {
+	case n < 0:
+		b.WriteByte('(')
+		b.WriteString(ErrnoName(-n))
+		b.WriteByte(')')
+	case hasFD(ev):
+		b.WriteString("(<")
+		b.WriteString(typeChars[fdKind(ev)])
+		if isIPFD(ev) && !unknownEndpoint(ev.FD.Local) {
+			switch ev.FD.L4Proto {
+			case L4TCP:
+				b.WriteByte('t')
+			case L4UDP:
+				b.WriteByte('u')
+			}
+		}
+		b.WriteByte('>')
+		b.WriteString(ev.FD.Name)
+		b.WriteByte(')')
+	}
 }
 func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) { return ev.Buffer, ev.Buffer != nil }
 func EvtHostname(ev *Event, _ Arg) (string, bool) {
@@ -345,7 +526,7 @@ func ProcStartTS(ev *Event, _ Arg) (int64, bool) {
 	return ev.Proc.StartTime, true
 }
 func ProcIsExeUpperLayer(ev *Event, _ Arg) (bool, bool) {
-	if ev.Proc == nil {
+	if ev.Proc == nil || ev.Proc.ExeFlagsUnknown {
 		return false, false
 	}
 	return ev.Proc.ExeUpperLayer, true
@@ -357,7 +538,7 @@ func ProcIsExeFromMemfd(ev *Event, _ Arg) (bool, bool) {
 	return ev.Proc.ExeFromMemfd, true
 }
 func ProcIsExeWritable(ev *Event, _ Arg) (bool, bool) {
-	if ev.Proc == nil {
+	if ev.Proc == nil || ev.Proc.ExeFlagsUnknown {
 		return false, false
 	}
 	return ev.Proc.ExeWritable, true
@@ -482,9 +663,45 @@ func isFileFD(ev *Event) bool {
 }
 func isIPFD(ev *Event) bool { return ev.FD.Kind == FDIPv4 || ev.FD.Kind == FDIPv6 }
 
+// fdKind is the kind of the event's fd as Falco names it: an open makes a
+// directory fd only when it asks for one (O_DIRECTORY); the open of a
+// directory without O_DIRECTORY gives a file fd.
+func fdKind(ev *Event) FDKind {
+	k := ev.FD.Kind
+	if (k == FDFile || k == FDDirectory) && ev.Type.IsOpen() && ev.Args.Has(ArgFlags) {
+		if ev.Args.Flags&oDirectory != 0 {
+			return FDDirectory
+		}
+		return FDFile
+	}
+	return k
+}
+
+// oDirectory is Linux's O_DIRECTORY.
+const oDirectory = 0x10000
+
+// failedOpen reports whether the event is an open that failed: its fd has
+// a name and a type character, but no type and no file name.
+func failedOpen(ev *Event) bool { return ev.Res < 0 && ev.Type.IsOpen() }
+
+// fdlessPathCalls are the calls whose fd.name is "" rather than absent
+// when they have no fd (their dirfd stands for it in Falco).
+func fdlessEmptyName(t Type) bool {
+	return t == TypeUnlinkat || t == TypeSymlinkat || t == TypeFchmodat
+}
+
 func FDNum(ev *Event, _ Arg) (int64, bool) { return ev.FD.Num, hasFD(ev) }
 func FDName(ev *Event, _ Arg) (string, bool) {
+	if !hasFD(ev) && fdlessEmptyName(ev.Type) {
+		return "", true
+	}
 	return ev.FD.Name, hasFD(ev)
+}
+
+// FDRealPath is the fd's path with every symbolic link resolved, where
+// fd.name keeps the path the process gave.
+func FDRealPath(ev *Event, _ Arg) (string, bool) {
+	return ev.FD.RealPath, isFileFD(ev) && ev.FD.RealPath != ""
 }
 func FDNameRaw(ev *Event, _ Arg) (string, bool) {
 	if !hasFD(ev) {
@@ -500,7 +717,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 		return "", false
 	}
 	n := ev.FD.Name
-	if ev.FD.Kind == FDDirectory || PathIsCut(n) {
+	if fdKind(ev) == FDDirectory || PathIsCut(n) {
 		// A cut path's directory is not known beyond its head.
 		return n, true
 	}
@@ -514,7 +731,7 @@ func FDDirectoryName(ev *Event, _ Arg) (string, bool) {
 	return n[:i], true
 }
 func FDFilename(ev *Event, _ Arg) (string, bool) {
-	if ev.FD.Kind != FDFile || PathIsCut(ev.FD.Name) {
+	if fdKind(ev) != FDFile || failedOpen(ev) || PathIsCut(ev.FD.Name) {
 		return "", false
 	}
 	n := ev.FD.Name
@@ -532,7 +749,7 @@ func FDTypechar(ev *Event, _ Arg) (string, bool) {
 	if !hasFD(ev) {
 		return "", false
 	}
-	return typeChars[ev.FD.Kind], true
+	return typeChars[fdKind(ev)], true
 }
 
 var fdTypeNames = map[FDKind]string{
@@ -544,10 +761,10 @@ var fdTypeNames = map[FDKind]string{
 }
 
 func FDType(ev *Event, _ Arg) (string, bool) {
-	if !hasFD(ev) {
+	if !hasFD(ev) || failedOpen(ev) {
 		return "", false
 	}
-	s, ok := fdTypeNames[ev.FD.Kind]
+	s, ok := fdTypeNames[fdKind(ev)]
 	return s, ok
 }
 func FDL4Proto(ev *Event, _ Arg) (string, bool) {
@@ -584,19 +801,40 @@ func FDNameChanged(ev *Event, _ Arg) (bool, bool) {
 }
 func FDIsServer(ev *Event, _ Arg) (bool, bool) { return ev.FD.Server, isSocket(ev) }
 
+// unknownEndpoint reports whether an endpoint of a socket is not known yet
+// (a socket not bound, or without a peer): Falco leaves its fields absent.
+func unknownEndpoint(ap netip.AddrPort) bool {
+	return !ap.IsValid() || ap.Port() == 0 && ap.Addr().IsUnspecified()
+}
+
+// endpoints returns the client and server endpoints. A socket with no peer
+// yet (bound or listening) is a server socket, as in Falco: its local
+// endpoint is the server's.
 func endpoints(ev *Event) (client, server netip.AddrPort, ok bool) {
 	if !isIPFD(ev) {
 		return netip.AddrPort{}, netip.AddrPort{}, false
 	}
-	if ev.FD.Server {
+	if ev.FD.Server || unknownEndpoint(ev.FD.Remote) {
 		return ev.FD.Remote, ev.FD.Local, true
 	}
 	return ev.FD.Local, ev.FD.Remote, true
 }
 
 func validAddr(ap netip.AddrPort) (netip.Addr, bool) {
+	if unknownEndpoint(ap) {
+		return netip.Addr{}, false
+	}
 	a := ap.Addr()
 	return a.Unmap(), a.IsValid()
+}
+
+// local returns the local endpoint of a connection; a socket without a
+// peer has none (Falco names only its server endpoint).
+func local(ev *Event) netip.AddrPort {
+	if unknownEndpoint(ev.FD.Remote) {
+		return netip.AddrPort{}
+	}
+	return ev.FD.Local
 }
 
 func FDSip(ev *Event, _ Arg) (netip.Addr, bool) {
@@ -617,7 +855,7 @@ func FDLip(ev *Event, _ Arg) (netip.Addr, bool) {
 	if !isIPFD(ev) {
 		return netip.Addr{}, false
 	}
-	return validAddr(ev.FD.Local)
+	return validAddr(local(ev))
 }
 func FDRip(ev *Event, _ Arg) (netip.Addr, bool) {
 	if !isIPFD(ev) {
@@ -625,7 +863,9 @@ func FDRip(ev *Event, _ Arg) (netip.Addr, bool) {
 	}
 	return validAddr(ev.FD.Remote)
 }
-func port(ap netip.AddrPort) (int64, bool) { return int64(ap.Port()), ap.IsValid() }
+func port(ap netip.AddrPort) (int64, bool) {
+	return int64(ap.Port()), ap.IsValid() && !unknownEndpoint(ap)
+}
 func FDSport(ev *Event, _ Arg) (int64, bool) {
 	_, s, ok := endpoints(ev)
 	if !ok {
@@ -644,7 +884,7 @@ func FDLport(ev *Event, _ Arg) (int64, bool) {
 	if !isIPFD(ev) {
 		return 0, false
 	}
-	return port(ev.FD.Local)
+	return port(local(ev))
 }
 func FDRport(ev *Event, _ Arg) (int64, bool) {
 	if !isIPFD(ev) {
@@ -707,6 +947,10 @@ func ctr(ev *Event) (*Container, bool) {
 	return ev.Proc.Container, true
 }
 
+// onHost reports whether the event's process is known to run outside
+// containers, where Falco gives the container.image.* fields as "".
+func onHost(ev *Event) bool { return ev.Proc != nil && ev.Proc.Container == nil }
+
 // ctrMeta returns the container when its runtime metadata is known.
 func ctrMeta(ev *Event) *Container {
 	c, _ := ctr(ev)
@@ -760,25 +1004,25 @@ func ContainerImage(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.Image, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageRepository(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.ImageRepo, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageTag(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil {
 		return c.ImageTag, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerImageID(ev *Event, _ Arg) (string, bool) {
 	if c := ctrMeta(ev); c != nil && c.ImageID != "" {
 		return c.ImageID, true
 	}
-	return "", false
+	return "", onHost(ev)
 }
 func ContainerPrivileged(ev *Event, _ Arg) (bool, bool) {
 	if c := ctrMeta(ev); c != nil {

@@ -2,6 +2,7 @@ package event
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -272,11 +273,13 @@ func argText(ev *Event, id ArgID) (string, bool) {
 		}
 		return "", false
 	case ArgIDPath:
-		if a.Has(ArgPath) {
-			return a.Path, true
-		}
+		// The absolute form, as Falco's (the path as given when the
+		// collector could not make it absolute).
 		if a.Has(ArgName) {
 			return a.Name, true
+		}
+		if a.Has(ArgPath) {
+			return a.Path, true
 		}
 		return "", false
 	case ArgIDOldpath:
@@ -356,16 +359,29 @@ func argText(ev *Event, id ArgID) (string, bool) {
 			return cachedText(textExeFlags, uint64(n)), true
 		case ev.Type == TypeUnshare:
 			return cachedText(textCloneFlags, uint64(n)), true
-		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat || ev.Type == TypeRenameat2:
+		case ev.Type == TypeRenameat2:
+			return cachedText(textRenameFlags, uint64(n)), true
+		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat:
 			return cachedText(textAtFlags, uint64(n)), true
 		default:
 			return cachedText(textOpenFlags, uint64(n)), true
 		}
 	case ArgIDNstype:
 		return cachedText(textCloneFlags, uint64(n)), true
+	case ArgIDDirfd:
+		switch {
+		case n == atFDCWD:
+			return "-100(AT_FDCWD)", true
+		case n >= 0:
+			return cachedText(textNumber, uint64(n)), true
+		}
+		return strconv.FormatInt(n, 10), true
 	case ArgIDMode:
-		if ev.Type.IsOpen() || ev.Type == TypeMkdir || ev.Type == TypeMkdirat {
+		switch {
+		case ev.Type.IsOpen():
 			return cachedText(textOctal, uint64(n)), true
+		case ev.Type == TypeMkdir || ev.Type == TypeMkdirat:
+			return cachedText(textHex, uint64(n)), true
 		}
 		return cachedText(textModeFlags, uint64(n)), true
 	case ArgIDRequest:
@@ -401,11 +417,13 @@ type textKind uint8
 const (
 	textNumber textKind = iota
 	textOctal
+	textHex
 	textOpenFlags
 	textExeFlags
 	textCloneFlags
 	textAtFlags
 	textModeFlags
+	textRenameFlags
 	textPtrace
 	textBpfCmd
 	textDomain
@@ -445,7 +463,12 @@ func cachedText(kind textKind, v uint64) string {
 func renderText(kind textKind, v uint64) string {
 	switch kind {
 	case textOctal:
+		if v == 0 {
+			return "0"
+		}
 		return "0" + strconv.FormatUint(v, 8)
+	case textHex:
+		return strings.ToUpper(strconv.FormatUint(v, 16))
 	case textOpenFlags:
 		return OpenFlagsText(uint32(v))
 	case textExeFlags:
@@ -456,6 +479,8 @@ func renderText(kind textKind, v uint64) string {
 		return flagsText(uint32(v), atFlagNames, "0")
 	case textModeFlags:
 		return flagsText(uint32(v), modeFlagNames, "0")
+	case textRenameFlags:
+		return flagsText(uint32(v), renameFlagNames, "0")
 	case textPtrace:
 		if s, ok := ptraceNames[v]; ok {
 			return s

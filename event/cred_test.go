@@ -14,14 +14,14 @@ func TestCredArgs(t *testing.T) {
 		raw  map[string]int64  // evt.rawarg.NAME
 	}{
 		{"setuid named", Event{Type: TypeSetuid, Res: -1, Args: Args{Set: ArgUID, UID: 0, UserName: "root"}},
-			"res=EPERM uid=root", map[string]string{"uid": "root", "res": "EPERM"}, map[string]int64{"uid": 0}},
+			"res=-1(EPERM) uid=0(root)", map[string]string{"uid": "root", "res": "EPERM"}, map[string]int64{"uid": 0}},
 		{"setgid unnamed", Event{Type: TypeSetgid, Args: Args{Set: ArgGID, GID: 4242}},
 			"res=0 gid=4242", map[string]string{"gid": "4242"}, map[string]int64{"gid": 4242}},
 		{"setgid named", Event{Type: TypeSetgid, Args: Args{Set: ArgGID, GID: 65534, GroupName: "nogroup"}},
-			"res=0 gid=nogroup", map[string]string{"gid": "nogroup"}, nil},
+			"res=0 gid=65534(nogroup)", map[string]string{"gid": "nogroup"}, nil},
 		{"setresuid", Event{Type: TypeSetresuid, Args: Args{Set: ids, IDs: [3]uint32{0xffffffff, 1000, 0},
 			IDNames: [3]string{"", "alice", "root"}}},
-			"res=0 ruid=4294967295 euid=alice suid=root", map[string]string{"ruid": "4294967295", "euid": "alice", "suid": "root"},
+			"res=0 ruid=4294967295 euid=1000(alice) suid=0(root)", map[string]string{"ruid": "4294967295", "euid": "alice", "suid": "root"},
 			map[string]int64{"ruid": 0xffffffff, "euid": 1000, "suid": 0}},
 		{"setregid", Event{Type: TypeSetregid, Args: Args{Set: ArgRID | ArgEID, IDs: [3]uint32{5, 6, 0}}},
 			"res=0 rgid=5 egid=6", map[string]string{"rgid": "5", "egid": "6"}, map[string]int64{"rgid": 5}},

@@ -68,8 +68,12 @@ type Process struct {
 	ExeUpperLayer bool // executable lives in an overlayfs upper layer
 	ExeFromMemfd  bool
 	ExeWritable   bool
-	ExeInoCtime   int64 // ns; 0 when unknown
-	ExeInoMtime   int64
+	// ExeFlagsUnknown: whether the executable is writable or lives in an
+	// upper layer is not known (the collector did not say); the fields
+	// proc.is_exe_writable and proc.is_exe_upper_layer are then absent.
+	ExeFlagsUnknown bool
+	ExeInoCtime     int64 // ns; 0 when unknown
+	ExeInoMtime     int64
 
 	Parent        *Process // nil when unknown or at the top
 	SessionLeader *Process
@@ -87,6 +91,14 @@ func (p *Process) SetArgs(args []string) {
 	} else {
 		p.Cmdline = p.Name + " " + p.ArgsText
 	}
+}
+
+// DirPath returns dir as proc.cwd shows it: ending with "/", as Falco's.
+func DirPath(dir string) string {
+	if dir == "" || dir[len(dir)-1] == '/' {
+		return dir
+	}
+	return dir + "/"
 }
 
 // SetEnv sets Env and EnvText.
@@ -186,6 +198,13 @@ type FD struct {
 	Num     int64  // -1 when the syscall failed
 	Name    string // absolute path, or for sockets "cip:cport->sip:sport"
 	NameRaw string // the path as the process passed it
+	// RealPath is the file's path with every symbolic link resolved; ""
+	// when the collector cannot tell.
+	RealPath string
+	// Dev and Ino identify a file's inode (Dev in stat's encoding); zero
+	// when unknown.
+	Dev uint32
+	Ino uint64
 
 	// Sockets.
 	L4Proto     L4Proto

@@ -110,7 +110,8 @@ var fieldTable = []Field{
 
 	// fd.*
 	num("fd.num", "int64", FDNum, "File descriptor number; -1 when the call failed."),
-	str("fd.name", "fspath", FDName, "Absolute path for files; cip:cport->sip:sport for sockets."),
+	str("fd.name", "fspath", FDName, "Path of a file as the process gave it, made absolute and cleaned (symbolic links not resolved, as Falco); cip:cport->sip:sport for sockets."),
+	str("lanner.fd.realpath", "fspath", FDRealPath, "Lanner's own: path of a file fd with every symbolic link resolved (what the fd really is), where fd.name keeps the path as given; absent when the collector cannot tell (audit)."),
 	str("fd.nameraw", "fspath", FDNameRaw, "The path as the process passed it."),
 	str("fd.directory", "fspath", FDDirectoryName, "Directory of a file fd's path."),
 	str("fd.filename", "charbuf", FDFilename, "Last component of a file fd's path."),

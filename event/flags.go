@@ -14,31 +14,65 @@ type flagName struct {
 // file (Falco's O_F_CREATED). Linux never uses this bit for open flags.
 const OpenCreated uint32 = 1 << 31
 
-var openFlagNames = []flagName{
-	{0x40, "O_CREAT"}, {0x80, "O_EXCL"}, {0x100, "O_NOCTTY"}, {0x200, "O_TRUNC"},
-	{0x400, "O_APPEND"}, {0x800, "O_NONBLOCK"}, {0x1000, "O_DSYNC"}, {0x2000, "FASYNC"},
-	{0x4000, "O_DIRECT"}, {0x8000, "O_LARGEFILE"}, {0x10000, "O_DIRECTORY"},
-	{0x20000, "O_NOFOLLOW"}, {0x40000, "O_NOATIME"}, {0x80000, "O_CLOEXEC"},
-	{0x100000, "O_SYNC"}, {0x200000, "O_PATH"}, {0x400000, "O_TMPFILE"},
-	{OpenCreated, "O_F_CREATED"},
+// falcoOpenFlags are Falco's open flags (PPM_O_*), in the order Falco
+// names them, each with the Linux bits it stands for. Falco has no name
+// for O_NOCTTY, FASYNC, O_NOFOLLOW, O_NOATIME or O_PATH.
+var falcoOpenFlags = []struct {
+	ppm   uint32
+	linux uint32
+	name  string
+}{
+	{1 << 11, 0x8000, "O_LARGEFILE"},
+	{1 << 10, 0x10000, "O_DIRECTORY"},
+	{1 << 9, 0x4000, "O_DIRECT"},
+	{1 << 8, 0x200, "O_TRUNC"},
+	{1 << 7, 0x101000, "O_SYNC"},
+	{1 << 6, 0x800, "O_NONBLOCK"},
+	{1 << 5, 0x80, "O_EXCL"},
+	{1 << 4, 0x1000, "O_DSYNC"},
+	{1 << 3, 0x400, "O_APPEND"},
+	{1 << 2, 0x40, "O_CREAT"},
+	{3, 0, "O_RDWR"},
+	{1 << 1, 0, "O_WRONLY"},
+	{1 << 0, 0, "O_RDONLY"},
+	{1 << 12, 0x80000, "O_CLOEXEC"},
+	{1 << 13, 0x410000, "O_TMPFILE"},
+	{1 << 14, OpenCreated, "O_F_CREATED"},
 }
 
-// OpenFlagsText renders Linux open flags as Falco does: the access mode
-// first (O_RDONLY, O_WRONLY or O_RDWR), then each other flag, joined by |.
-func OpenFlagsText(flags uint32) string {
-	var b strings.Builder
+// FalcoOpenFlags returns Linux open flags in Falco's encoding (PPM_O_*),
+// the number Falco prints before their names. O_TMPFILE is set only for a
+// real O_TMPFILE open (Falco also sets it for every O_DIRECTORY open).
+func FalcoOpenFlags(flags uint32) uint32 {
+	var v uint32
 	switch flags & 3 {
 	case 0:
-		b.WriteString("O_RDONLY")
+		v = 1 << 0
 	case 1:
-		b.WriteString("O_WRONLY")
+		v = 1 << 1
 	default:
-		b.WriteString("O_RDWR")
+		v = 3
 	}
-	for _, f := range openFlagNames {
-		if flags&f.bit == f.bit {
-			b.WriteByte('|')
+	for _, f := range falcoOpenFlags {
+		if f.linux != 0 && flags&f.linux == f.linux {
+			v |= f.ppm
+		}
+	}
+	return v
+}
+
+// OpenFlagsText renders Linux open flags as Falco does: by Falco's names,
+// in Falco's order, joined by |.
+func OpenFlagsText(flags uint32) string {
+	v := FalcoOpenFlags(flags)
+	var b strings.Builder
+	for _, f := range falcoOpenFlags {
+		if v&f.ppm == f.ppm {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
 			b.WriteString(f.name)
+			v &^= f.ppm
 		}
 	}
 	return b.String()
@@ -59,6 +93,10 @@ var cloneFlagNames = []flagName{
 var atFlagNames = []flagName{
 	{0x100, "AT_SYMLINK_NOFOLLOW"}, {0x200, "AT_REMOVEDIR"}, {0x400, "AT_SYMLINK_FOLLOW"},
 	{0x1000, "AT_EMPTY_PATH"},
+}
+
+var renameFlagNames = []flagName{
+	{0x1, "RENAME_NOREPLACE"}, {0x2, "RENAME_EXCHANGE"}, {0x4, "RENAME_WHITEOUT"},
 }
 
 var modeFlagNames = []flagName{

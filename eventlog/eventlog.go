@@ -71,40 +71,41 @@ type Event struct {
 // Process is the JSON form of an event.Process.
 type Process struct {
 	// ID, ParentID and ContainerRef are those of version 2.
-	ID             uint64     `json:"id,omitempty"`
-	ParentID       uint64     `json:"parent_id,omitempty"`
-	ContainerRef   uint64     `json:"container_ref,omitempty"`
-	PID            int64      `json:"pid"`
-	VPID           int64      `json:"vpid,omitempty"`
-	PPID           int64      `json:"ppid,omitempty"`
-	SID            int64      `json:"sid,omitempty"`
-	VPGID          int64      `json:"vpgid,omitempty"`
-	Name           string     `json:"name"`
-	Exe            string     `json:"exe,omitempty"`
-	ExePath        string     `json:"exepath,omitempty"`
-	Args           []string   `json:"args,omitempty"`
-	Cwd            string     `json:"cwd,omitempty"`
-	Env            []string   `json:"env,omitempty"`
-	TTY            uint32     `json:"tty,omitempty"`
-	UID            uint32     `json:"uid"`
-	GID            uint32     `json:"gid"`
-	LoginUID       *uint32    `json:"loginuid,omitempty"`
-	UserName       string     `json:"user,omitempty"`
-	GroupName      string     `json:"group,omitempty"`
-	LoginName      string     `json:"loginname,omitempty"`
-	CapPermitted   uint64     `json:"cap_permitted,omitempty"`
-	CapEffective   uint64     `json:"cap_effective,omitempty"`
-	CapInheritable uint64     `json:"cap_inheritable,omitempty"`
-	StartTime      int64      `json:"start,omitempty"`
-	ExeUpperLayer  bool       `json:"exe_upper_layer,omitempty"`
-	ExeFromMemfd   bool       `json:"exe_from_memfd,omitempty"`
-	ExeWritable    bool       `json:"exe_writable,omitempty"`
-	ExeInoCtime    int64      `json:"exe_ctime,omitempty"`
-	ExeInoMtime    int64      `json:"exe_mtime,omitempty"`
-	SessionLeader  *Leader    `json:"session_leader,omitempty"`
-	GroupLeader    *Leader    `json:"group_leader,omitempty"`
-	Container      *Container `json:"container,omitempty"`
-	Parent         *Process   `json:"parent,omitempty"`
+	ID              uint64     `json:"id,omitempty"`
+	ParentID        uint64     `json:"parent_id,omitempty"`
+	ContainerRef    uint64     `json:"container_ref,omitempty"`
+	PID             int64      `json:"pid"`
+	VPID            int64      `json:"vpid,omitempty"`
+	PPID            int64      `json:"ppid,omitempty"`
+	SID             int64      `json:"sid,omitempty"`
+	VPGID           int64      `json:"vpgid,omitempty"`
+	Name            string     `json:"name"`
+	Exe             string     `json:"exe,omitempty"`
+	ExePath         string     `json:"exepath,omitempty"`
+	Args            []string   `json:"args,omitempty"`
+	Cwd             string     `json:"cwd,omitempty"`
+	Env             []string   `json:"env,omitempty"`
+	TTY             uint32     `json:"tty,omitempty"`
+	UID             uint32     `json:"uid"`
+	GID             uint32     `json:"gid"`
+	LoginUID        *uint32    `json:"loginuid,omitempty"`
+	UserName        string     `json:"user,omitempty"`
+	GroupName       string     `json:"group,omitempty"`
+	LoginName       string     `json:"loginname,omitempty"`
+	CapPermitted    uint64     `json:"cap_permitted,omitempty"`
+	CapEffective    uint64     `json:"cap_effective,omitempty"`
+	CapInheritable  uint64     `json:"cap_inheritable,omitempty"`
+	StartTime       int64      `json:"start,omitempty"`
+	ExeUpperLayer   bool       `json:"exe_upper_layer,omitempty"`
+	ExeFromMemfd    bool       `json:"exe_from_memfd,omitempty"`
+	ExeWritable     bool       `json:"exe_writable,omitempty"`
+	ExeFlagsUnknown bool       `json:"exe_flags_unknown,omitempty"`
+	ExeInoCtime     int64      `json:"exe_ctime,omitempty"`
+	ExeInoMtime     int64      `json:"exe_mtime,omitempty"`
+	SessionLeader   *Leader    `json:"session_leader,omitempty"`
+	GroupLeader     *Leader    `json:"group_leader,omitempty"`
+	Container       *Container `json:"container,omitempty"`
+	Parent          *Process   `json:"parent,omitempty"`
 }
 
 // Leader names a session or process group leader.
@@ -143,6 +144,7 @@ type FD struct {
 	Num         int64  `json:"num"`
 	Name        string `json:"name,omitempty"`
 	NameRaw     string `json:"nameraw,omitempty"`
+	RealPath    string `json:"realpath,omitempty"`
 	L4Proto     uint8  `json:"l4proto,omitempty"`
 	Connected   bool   `json:"connected,omitempty"`
 	NameChanged bool   `json:"name_changed,omitempty"`
@@ -191,7 +193,7 @@ func FromEvent(ev *event.Event) *Event {
 	j.Proc = fromProcess(ev.Proc, 0)
 	if ev.FD.Kind != event.FDNone {
 		f := ev.FD
-		j.FD = &FD{Kind: string(rune(f.Kind)), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, L4Proto: uint8(f.L4Proto),
+		j.FD = &FD{Kind: string(rune(f.Kind)), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, RealPath: f.RealPath, L4Proto: uint8(f.L4Proto),
 			Connected: f.Connected, NameChanged: f.NameChanged, Server: f.Server, LocalName: f.LocalName, RemoteName: f.RemoteName}
 		if f.Local.IsValid() {
 			j.FD.Local = f.Local.String()
@@ -247,7 +249,7 @@ func fromProcess(p *event.Process, depth int) *Process {
 		ExePath: p.ExePath, Args: p.Args, Cwd: p.Cwd, Env: p.Env, TTY: p.TTY, UID: p.UID, GID: p.GID,
 		UserName: p.UserName, GroupName: p.GroupName, LoginName: p.LoginName, CapPermitted: p.CapPermitted,
 		CapEffective: p.CapEffective, CapInheritable: p.CapInheritable, StartTime: p.StartTime,
-		ExeUpperLayer: p.ExeUpperLayer, ExeFromMemfd: p.ExeFromMemfd, ExeWritable: p.ExeWritable,
+		ExeUpperLayer: p.ExeUpperLayer, ExeFromMemfd: p.ExeFromMemfd, ExeWritable: p.ExeWritable, ExeFlagsUnknown: p.ExeFlagsUnknown,
 		ExeInoCtime: p.ExeInoCtime, ExeInoMtime: p.ExeInoMtime,
 		SessionLeader: leader(p.SessionLeader), GroupLeader: leader(p.GroupLeader)}
 	lu := p.LoginUID
@@ -275,7 +277,7 @@ func (j *Event) ToEvent() (*event.Event, error) {
 		if len(f.Kind) != 1 {
 			return nil, fmt.Errorf("bad fd kind %q", f.Kind)
 		}
-		ev.FD = event.FD{Kind: event.FDKind(f.Kind[0]), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw,
+		ev.FD = event.FD{Kind: event.FDKind(f.Kind[0]), Num: f.Num, Name: f.Name, NameRaw: f.NameRaw, RealPath: f.RealPath,
 			L4Proto: event.L4Proto(f.L4Proto), Connected: f.Connected, NameChanged: f.NameChanged, Server: f.Server,
 			LocalName: f.LocalName, RemoteName: f.RemoteName}
 		var err error
@@ -320,7 +322,7 @@ func (j *Process) toProcess(containers map[string]*event.Container, depth int) *
 		ExePath: j.ExePath, Cwd: j.Cwd, TTY: j.TTY, UID: j.UID, GID: j.GID, LoginUID: 0xffffffff,
 		UserName: j.UserName, GroupName: j.GroupName, LoginName: j.LoginName, CapPermitted: j.CapPermitted,
 		CapEffective: j.CapEffective, CapInheritable: j.CapInheritable, StartTime: j.StartTime,
-		ExeUpperLayer: j.ExeUpperLayer, ExeFromMemfd: j.ExeFromMemfd, ExeWritable: j.ExeWritable,
+		ExeUpperLayer: j.ExeUpperLayer, ExeFromMemfd: j.ExeFromMemfd, ExeWritable: j.ExeWritable, ExeFlagsUnknown: j.ExeFlagsUnknown,
 		ExeInoCtime: j.ExeInoCtime, ExeInoMtime: j.ExeInoMtime,
 		SessionLeader: j.SessionLeader.toProcess(), GroupLeader: j.GroupLeader.toProcess()}
 	if j.LoginUID != nil {

@@ -186,11 +186,11 @@ func TestSuggestedFields(t *testing.T) {
 		t.Errorf("fields %s", got)
 	}
 
-	// On the host: host names, and missing values.
+	// On the host: host names, empty images (as Falco), and missing values.
 	ev.Proc.Container = nil
 	r.Fields = nil
 	a, _ = NewAlert(r, ev, "vm", nil)
-	if want := " container_id=host container_name=host container_image_repository=<NA> container_image_tag=<NA> k8s_ns_name=<NA> k8s_pod_name=<NA>"; !strings.HasSuffix(a.Output, want) {
+	if want := " container_id=host container_name=host container_image_repository= container_image_tag= k8s_ns_name=<NA> k8s_pod_name=<NA>"; !strings.HasSuffix(a.Output, want) {
 		t.Errorf("host output %q", a.Output)
 	}
 	var j struct {
@@ -199,7 +199,7 @@ func TestSuggestedFields(t *testing.T) {
 	if err := json.Unmarshal(a.AppendJSON(nil), &j); err != nil {
 		t.Fatal(err)
 	}
-	if j.OutputFields["container.id"] != "host" || j.OutputFields["k8s.pod.name"] != nil {
+	if j.OutputFields["container.id"] != "host" || j.OutputFields["container.image.repository"] != "" || j.OutputFields["k8s.pod.name"] != nil {
 		t.Errorf("output_fields %v", j.OutputFields)
 	}
 

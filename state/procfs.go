@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/lannersec/lanner/event"
 )
 
 const (
@@ -100,6 +102,9 @@ func (t *Tables) read(pid int64) *entry {
 		if exe, err := os.Readlink(dir + "/exe"); err == nil {
 			p.ExePath = exe
 			p.ExeFromMemfd = strings.HasPrefix(exe, "/memfd:")
+			// /proc does not say whether the executable is writable by
+			// the process's user or on an upper layer.
+			p.ExeFlagsUnknown = true
 			var sb unix.Stat_t
 			if unix.Stat(dir+"/exe", &sb) == nil {
 				p.ExeInoCtime = sb.Ctim.Nano()
@@ -107,7 +112,7 @@ func (t *Tables) read(pid int64) *entry {
 			}
 		}
 		if cwd, err := os.Readlink(dir + "/cwd"); err == nil {
-			p.Cwd = cwd
+			p.Cwd = event.DirPath(cwd)
 		}
 		if env := readSmall(dir + "/environ"); env != nil {
 			p.SetEnv(splitNul(env))

@@ -108,7 +108,7 @@ func TestSeedRealProc(t *testing.T) {
 	if p.Exe != os.Args[0] || !slices.Equal(p.Args, os.Args[1:]) {
 		t.Errorf("Exe, Args = %q %q; want %q %q", p.Exe, p.Args, os.Args[0], os.Args[1:])
 	}
-	if wd, _ := os.Getwd(); p.Cwd != wd {
+	if wd, _ := os.Getwd(); p.Cwd != wd+"/" {
 		t.Errorf("Cwd = %q, want %q", p.Cwd, wd)
 	}
 	if p.UID != uint32(os.Geteuid()) || p.GID != uint32(os.Getegid()) {

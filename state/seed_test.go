@@ -82,7 +82,7 @@ func TestSeedFakeTree(t *testing.T) {
 	}
 	if cat.Name != "cat" || cat.Exe != "cat" || cat.ExePath != "/usr/bin/cat" ||
 		!slices.Equal(cat.Args, []string{"/etc/hosts", "two words"}) ||
-		cat.ArgsText != "/etc/hosts two words" || cat.Cmdline != "cat /etc/hosts two words" || cat.Cwd != "/home/alice" {
+		cat.ArgsText != "/etc/hosts two words" || cat.Cmdline != "cat /etc/hosts two words" || cat.Cwd != "/home/alice/" {
 		t.Errorf("cat = %+v", *cat)
 	}
 	if cat.TTY != pts0 || bash.TTY != pts0 || sshd.TTY != 0 {

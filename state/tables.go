@@ -504,13 +504,14 @@ func (t *Tables) exec(r *collectors.Record) {
 		p.SetEnv(cloneStrings(x.Env))
 	}
 	if x.Cwd != "" {
-		p.Cwd = strings.Clone(x.Cwd)
+		p.Cwd = strings.Clone(event.DirPath(x.Cwd))
 	}
 	p.TTY = x.TTY
 	p.UID, p.GID = x.UID, x.GID
 	p.LoginUID = x.LoginUID
 	p.CapPermitted, p.CapEffective, p.CapInheritable = x.CapPermitted, x.CapEffective, x.CapInheritable
 	p.ExeUpperLayer, p.ExeFromMemfd, p.ExeWritable = x.ExeUpperLayer, x.ExeFromMemfd, x.ExeWritable
+	p.ExeFlagsUnknown = x.ExeFlagsUnknown
 	p.ExeInoCtime, p.ExeInoMtime = x.ExeInoCtime, x.ExeInoMtime
 
 	if x.CgroupPath != "" {

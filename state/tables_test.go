@@ -68,7 +68,7 @@ func TestForkExecExit(t *testing.T) {
 		t.Error("exec of a live process made a new entry")
 	}
 	if bash.Name != "bash" || bash.Exe != "-bash" || bash.ExePath != "/usr/bin/bash" || !slices.Equal(bash.Args, []string{"-l"}) ||
-		bash.Cmdline != "bash -l" || bash.EnvText != "HOME=/home/alice TERM=xterm" || bash.Cwd != "/home/alice" ||
+		bash.Cmdline != "bash -l" || bash.EnvText != "HOME=/home/alice TERM=xterm" || bash.Cwd != "/home/alice/" ||
 		bash.TTY != pts0 || bash.UserName != "alice" || bash.GroupName != "alice" || bash.LoginName != "alice" ||
 		bash.CapEffective != 3 || !bash.ExeUpperLayer || bash.ExeInoCtime != 11 || bash.ExeInoMtime != 12 ||
 		bash.StartTime != 2*sec || bash.SessionLeader != bash || bash.GroupLeader != bash {
@@ -217,7 +217,7 @@ func TestApplyCopiesStrings(t *testing.T) {
 	}
 	p := tb.Process(10)
 	if p.Name != "bash" || p.Exe != "bash" || p.ExePath != "/usr/bin/bash" || !slices.Equal(p.Args, []string{"-c", "echo hi"}) ||
-		p.Cmdline != "bash -c echo hi" || !slices.Equal(p.Env, []string{"A=1", "B=2"}) || p.Cwd != "/tmp" ||
+		p.Cmdline != "bash -c echo hi" || !slices.Equal(p.Env, []string{"A=1", "B=2"}) || p.Cwd != "/tmp/" ||
 		p.Container == nil || p.Container.FullID != hexA {
 		t.Errorf("strings not copied: %+v", *p)
 	}

@@ -49,9 +49,9 @@ func capabilities(name string) collectors.Capabilities {
 			"proc.env":                "audit does not log the environment",
 			"proc.is_exe_writable":    "audit does not say",
 			"proc.is_exe_upper_layer": "audit does not say",
-			"proc.is_exe_from_memfd":  "audit does not say",
 			"fd.lip":                  "audit logs only the peer of a socket",
 			"fd.lport":                "audit logs only the peer of a socket",
+			"lanner.fd.realpath":      "audit logs a path as given, not the file it resolves to",
 		}
 		for k, v := range notCollected {
 			missing[k] = v
@@ -75,9 +75,14 @@ func capabilities(name string) collectors.Capabilities {
 		return collectors.Capabilities{Types: syscallTypes(), Missing: missing, MissingOn: missingOn, Limits: limits}
 	case "fanotify":
 		missing := map[string]string{
-			"fd.num":            "fanotify does not report fd numbers",
-			"evt.rawres":        "fanotify does not report return values",
-			"evt.arg.flags":     "fanotify reports no open flags but O_CREAT and the access mode, and the access mode only once the file is read, written or closed",
+			"fd.num":                  "fanotify does not report fd numbers",
+			"evt.rawres":              "fanotify does not report return values",
+			"proc.is_exe_writable":    "fanotify does not say",
+			"proc.is_exe_upper_layer": "fanotify does not say",
+		}
+		limits := map[string]string{
+			"evt.arg.flags": "fanotify reports no open flags but O_CREAT and the access mode, and the access mode only once " +
+				"the file is read, written or closed (absent before)",
 			"evt.is_open_read":  "fanotify reports the access mode only once the file is read, written or closed (a read through mmap: at the close)",
 			"evt.is_open_write": "fanotify reports the access mode only once the file is written or closed",
 		}
@@ -93,7 +98,7 @@ func capabilities(name string) collectors.Capabilities {
 			event.TypeMkdir, event.TypeUnlink, event.TypeRmdir, event.TypeRename, event.TypeRenameat} {
 			types.Add(t)
 		}
-		return collectors.Capabilities{Types: types, Missing: missing}
+		return collectors.Capabilities{Types: types, Missing: missing, Limits: limits}
 	}
 	return collectors.Capabilities{}
 }

@@ -427,6 +427,16 @@ func parseU32(b []byte) (uint32, bool) {
 	return uint32(n), true
 }
 
+// statDev is the device of id in stat's encoding (as Falco prints fd.dev):
+// 0 when the device's numbers do not fit it.
+func statDev(id fileID) uint32 {
+	major, minor := id.dev>>32, id.dev&(1<<32-1)
+	if major >= 1<<12 || minor >= 1<<20 {
+		return 0
+	}
+	return uint32(minor&0xff | major<<8 | (minor&^0xff)<<12)
+}
+
 func (d *decoder) parsePath(body []byte) bool {
 	p := pathItem{id: fileID{dev: noDev}}
 	ok := true
@@ -752,6 +762,8 @@ func (d *decoder) exec(a *reassembler, r *collectors.Record) result {
 	}
 	x.ExePath = s.exe
 	x.Comm = s.comm
+	x.ExeFlagsUnknown = true // audit does not say
+	x.ExeFromMemfd = strings.HasPrefix(s.exe, "/memfd:")
 	x.Args = append(x.Args, event.CutArgs(d.args)...)
 	x.Cwd = event.CutPath(d.cwd)
 	x.PPID = s.ppid
@@ -1228,6 +1240,9 @@ func (d *decoder) open(ev *event.Event) {
 		ev.FD.Num = ev.Res
 		if p.hasMode {
 			ev.FD.Kind = fileKind(p.mode)
+		}
+		if p.hasID {
+			ev.FD.Dev, ev.FD.Ino = statDev(p.id), p.id.ino
 		}
 	}
 }

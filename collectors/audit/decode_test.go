@@ -59,7 +59,7 @@ func TestDecodeExec(t *testing.T) {
 		Filename: "/usr/bin/cat", ExePath: "/usr/bin/cat", Comm: "cat",
 		Args: []string{"cat", "hostname"}, Cwd: "/etc", PPID: 31622,
 		UID: 0, GID: 0, LoginUID: unsetLoginUID,
-		CapPermitted: 0x1fffeffffff, CapEffective: 0x1fffeffffff,
+		CapPermitted: 0x1fffeffffff, CapEffective: 0x1fffeffffff, ExeFlagsUnknown: true,
 	}
 	if r.Kind != collectors.KindExec || r.PID != 31632 || r.TID != 31632 || r.Time != ts(1795768241, 392) {
 		t.Errorf("record %+v", r)
@@ -132,13 +132,13 @@ func TestDecodeOpen(t *testing.T) {
 	recs, _ := decodeFile(t, "openat_relative.txt", event.TypeSetOf(event.TypeOpenat), dirs)
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeOpenat, Res: 3,
-			FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname"},
+			FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname", Dev: 0xfe00, Ino: 611},
 			Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 				DirFD: cwdFD, Path: "hostname"}},
 		// openat(3, "relname", O_RDONLY|O_CREAT|O_CLOEXEC, 0640): the
 		// PARENT item shows the cwd, not the directory of fd 3.
 		event.Event{Type: event.TypeOpenat, Res: 4,
-			FD: event.FD{Kind: event.FDFile, Num: 4, Name: "/tmp/relname", NameRaw: "relname"},
+			FD: event.FD{Kind: event.FDFile, Num: 4, Name: "/tmp/relname", NameRaw: "relname", Dev: 0xfe00, Ino: 9977965},
 			Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 				DirFD: 3, Flags: 0x80040 | created, Mode: 0o640, Path: "relname"}},
 	)
@@ -160,7 +160,7 @@ func TestDecodeOpen(t *testing.T) {
 
 	recs, _ = decodeFile(t, "openat_create.txt", event.TypeSetOf(event.TypeOpenat), hooks{})
 	wantEvents(t, recs, event.Event{Type: event.TypeOpenat, Res: 3,
-		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile"},
+		FD: event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/aw/newfile", NameRaw: "newfile", Dev: 0xfe00, Ino: 9977960},
 		Args: event.Args{Set: event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath,
 			DirFD: cwdFD, Flags: 0x941 | created, Mode: 0o666, Path: "newfile"}})
 }
@@ -186,19 +186,19 @@ func TestDecodeDirFDOpenat2(t *testing.T) {
 	rdonly := event.ArgDirFD | event.ArgFlags | event.ArgMode | event.ArgPath
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeOpenat2, Res: 6,
-			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 6, Name: "/etc/shadow", NameRaw: "/etc/shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Path: "/etc/shadow"}},
 		event.Event{Type: event.TypeOpenat, Res: 6,
-			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc", Dev: 0xfe00, Ino: 19},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
 		event.Event{Type: event.TypeOpenat, Res: 7,
-			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: 6, Path: "shadow"}},
 		event.Event{Type: event.TypeOpenat, Res: 6,
-			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc"},
+			FD:   event.FD{Kind: event.FDDirectory, Num: 6, Name: "/etc", NameRaw: "/etc", Dev: 0xfe00, Ino: 19},
 			Args: event.Args{Set: rdonly, DirFD: cwdFD, Flags: 0x10000, Path: "/etc"}},
 		event.Event{Type: event.TypeOpenat2, Res: 7,
-			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow"},
+			FD:   event.FD{Kind: event.FDFile, Num: 7, Name: "/etc/shadow", NameRaw: "../etc/shadow", Dev: 0xfe00, Ino: 817},
 			Args: event.Args{Set: rdonly, DirFD: 6, Path: "../etc/shadow"}},
 	)
 	if a.dec.unresolved != 0 {
@@ -290,7 +290,7 @@ func TestDecodeSockets(t *testing.T) {
 		event.Event{Type: event.TypeSocket, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5, L4Proto: event.L4TCP},
 			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 0x80001}},
 		// The protocol of fd 5 comes from its socket call.
-		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0->0.0.0.0:0",
+		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0",
 			L4Proto: event.L4TCP, Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
 		// fd 6 was made before: its protocol is unknown. A connected
 		// socket has a local address, which audit does not log.
@@ -387,6 +387,22 @@ func TestParseHeaderAndFields(t *testing.T) {
 	for _, bad := range []string{"414", "zz", "(null)"} {
 		if _, ok := appendUntrusted(nil, []byte(bad), false); ok {
 			t.Errorf("appendUntrusted(%q) accepted", bad)
+		}
+	}
+}
+
+// TestStatDev: a PATH record's dev= in stat's encoding, as Falco prints
+// it (dev=FE00 for fe:00); devices that do not fit give 0.
+func TestStatDev(t *testing.T) {
+	for in, want := range map[string]uint32{
+		"fe:00": 0xfe00, "08:01": 0x801, "00:2a": 0x2a, "fe:12345": 0xfe45 | 0x12300<<12, "1000:00": 0,
+	} {
+		dev, ok := parseDev([]byte(in))
+		if !ok {
+			t.Fatalf("parseDev(%q) failed", in)
+		}
+		if got := statDev(fileID{dev: dev}); got != want {
+			t.Errorf("statDev(%q) = %#x, want %#x", in, got, want)
 		}
 	}
 }

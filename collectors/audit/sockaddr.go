@@ -82,11 +82,18 @@ func (d *decoder) socket(ev *event.Event, num int64) {
 	default:
 		return
 	}
+	n := len(d.scratch)
+	if ev.Type == event.TypeBind {
+		// Bound, no peer: named by its own endpoint, as Falco names a
+		// server socket.
+		d.scratch = appendEndpoint(d.scratch, fd.Local)
+		fd.Name = view(d.scratch[n:len(d.scratch):len(d.scratch)])
+		return
+	}
 	client, server := fd.Local, fd.Remote
 	if fd.Server {
 		client, server = server, client
 	}
-	n := len(d.scratch)
 	d.scratch = appendEndpoint(d.scratch, client)
 	d.scratch = append(d.scratch, "->"...)
 	d.scratch = appendEndpoint(d.scratch, server)

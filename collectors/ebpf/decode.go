@@ -414,6 +414,12 @@ func (d *decoder) open(ev *event.Event) {
 	}
 	if ev.Res >= 0 && d.fd(ev, ev.Res) {
 		ev.FD.NameRaw = a.Path
+		// fd.name is the path as given, made absolute, not resolved
+		// through symbolic links (as Falco's); RealPath keeps the
+		// resolved one.
+		if d.has(sP1Abs) && (ev.FD.Kind == event.FDFile || ev.FD.Kind == event.FDDirectory) {
+			ev.FD.Name = d.clean(sP1Abs)
+		}
 		return
 	}
 	// Failed (or the fd was gone already): describe the file by its path.
@@ -426,6 +432,13 @@ func (d *decoder) open(ev *event.Event) {
 	} else {
 		ev.FD.Name = a.Path
 	}
+}
+
+// encodeDev turns the kernel's internal dev_t (major << 20 | minor) into
+// the user-space encoding (as stat and Falco give it).
+func encodeDev(kdev uint32) uint32 {
+	major, minor := kdev>>20, kdev&(1<<20-1)
+	return minor&0xff | major<<8 | (minor&^0xff)<<12
 }
 
 // fd fills ev.FD from the record's fdinfo, which describes file descriptor
@@ -446,8 +459,13 @@ func (d *decoder) fd(ev *event.Event, num int64) bool {
 		return true
 	}
 	mode := le.Uint32(fi[fdiMode:])
-	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiSize]))
+	fd.Kind = fileKind(mode, le.Uint64(fi[fdiMagic:]), cstr(fi[fdiDname:fdiDev]))
 	fd.Name = d.path(sFDPath)
+	if fd.Kind == event.FDFile || fd.Kind == event.FDDirectory {
+		fd.RealPath = fd.Name
+		fd.Ino = le.Uint64(fi[fdiIno:])
+		fd.Dev = encodeDev(le.Uint32(fi[fdiDev:]))
+	}
 	return true
 }
 
@@ -492,7 +510,9 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 		if saOK {
 			fd.Remote = sa
 		}
-		if ev.Type == event.TypeConnect && ev.Res == 0 {
+		// A datagram sent to an address makes the socket's peer known:
+		// Falco calls it connected.
+		if ev.Type == event.TypeConnect && ev.Res == 0 || saOK && ev.Res >= 0 && fd.L4Proto == event.L4UDP {
 			fd.Connected = true
 		}
 	case event.TypeRecvfrom, event.TypeRecvmsg:
@@ -516,11 +536,31 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 		fd.Local.Addr().IsUnspecified() && fd.Remote.Addr().IsUnspecified() {
 		return // nothing known yet, as for a new socket
 	}
+	if fd.Remote.Port() == 0 && fd.Remote.Addr().IsUnspecified() {
+		// Bound or listening, no peer: named by its own endpoint, as
+		// Falco names a server socket.
+		fd.Name = d.endpoint(fd.Local)
+		return
+	}
 	client, server := fd.Local, fd.Remote
 	if fd.Server {
 		client, server = server, client
 	}
 	fd.Name = d.tuple(client, server)
+}
+
+// endpoint formats "ip:port" into the room the kernel reserved.
+func (d *decoder) endpoint(ap netip.AddrPort) string {
+	room := d.len[sText] >= textLen
+	var b []byte
+	if room {
+		b = d.bytes(sText)[:0]
+	}
+	b = appendEndpoint(b, ap)
+	if room && len(b) <= d.len[sText] {
+		return unsafe.String(&d.raw[d.off[sText]], len(b))
+	}
+	return string(b)
 }
 
 // tuple formats "cip:cport->sip:sport" into the room the kernel reserved.

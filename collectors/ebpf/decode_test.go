@@ -21,6 +21,25 @@ func decode(t *testing.T, raw []byte) *collectors.Record {
 	return &r
 }
 
+// TestDecodeOpenThroughLink: fd.name is the path as given, made absolute,
+// not resolved through the symbolic link (as Falco's); RealPath is the
+// file the fd really is.
+func TestDecodeOpenThroughLink(t *testing.T) {
+	raw := sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, 0, 0).
+		str(sP1, "../tmp//link").str(sP1Abs, "/etc/../tmp//link").
+		file(3, linuxabi.ModeRegular|0o640, "/etc/shadow").
+		u32(sysFdi+fdiFlags, fdiFile).
+		u64(sysFdi+fdiIno, 1123).
+		u32(sysFdi+fdiDev, 254<<20|0x12345). // major 254, minor 0x12345
+		bytes()
+	ev := &decode(t, raw).Event
+	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/tmp/link", NameRaw: "../tmp//link", RealPath: "/etc/shadow",
+		Dev: 0xfe00 | 0x12345&0xff | (0x12345&^0xff)<<12, Ino: 1123}
+	if ev.FD != want {
+		t.Errorf("FD = %+v, want %+v", ev.FD, want)
+	}
+}
+
 func TestDecodeOpenatRelative(t *testing.T) {
 	const flags = 0o100 | 0o1 // O_CREAT|O_WRONLY
 	raw := sysRec(event.TypeOpenat, 42, 3, uint64(0xffffff9c), 0x1000, flags, 0o100644).
@@ -36,7 +55,8 @@ func TestDecodeOpenatRelative(t *testing.T) {
 	if ev.Type != event.TypeOpenat || ev.Res != 3 || ev.Time != 1_700_000_000_000_000_000 {
 		t.Fatalf("event: type %v res %d time %d", ev.Type, ev.Res, ev.Time)
 	}
-	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname"}
+	want := event.FD{Kind: event.FDFile, Num: 3, Name: "/etc/hostname", NameRaw: "hostname", RealPath: "/etc/hostname",
+		Dev: encodeDev(0)}
 	if ev.FD != want {
 		t.Errorf("FD = %+v, want %+v", ev.FD, want)
 	}

@@ -33,7 +33,7 @@ const (
 	sysHowMode  = 104
 	sysFD       = 112
 	sysFdi      = 120
-	sysSize     = 224
+	sysSize     = 232
 
 	// struct fdinfo, relative to sysFdi
 	fdiFlags  = 0
@@ -50,7 +50,8 @@ const (
 	fdiLaddr  = 40
 	fdiRaddr  = 56
 	fdiDname  = 72
-	fdiSize   = 104
+	fdiDev    = 104
+	fdiSize   = 112
 
 	// struct rec_exec
 	execRes       = 40

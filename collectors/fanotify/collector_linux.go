@@ -569,7 +569,7 @@ func openRecord(rec *collectors.Record, pid int64, now time.Time, path string, k
 	ev.TID = pid
 	ev.Args.Path = path
 	ev.Args.Set = event.ArgPath
-	ev.FD = event.FD{Kind: kind, Num: 0, Name: path, NameRaw: path}
+	ev.FD = event.FD{Kind: kind, Num: 0, Name: path, NameRaw: path, RealPath: path} // fanotify gives the resolved path
 }
 
 // firstSeen reports whether a write (or read) of path by pid is the first

@@ -248,7 +248,7 @@ func TestProcReader(t *testing.T) {
 		ExePath: "/usr/bin/bash", Comm: "a) b) c", Args: []string{"bash", "-c", "echo hi"},
 		Env: []string{"A=1", "B=2"}, Cwd: "/home/u", PPID: 4000, VPID: 7, SID: 3000, VPGID: 7,
 		TTY: 34816, UID: 1001, GID: 101, LoginUID: 1000, CapPermitted: 0x1ffffffffff,
-		CapEffective: 0x400, CgroupPath: "/user.slice", StartTime: 1e18 + 500*1e7,
+		CapEffective: 0x400, CgroupPath: "/user.slice", StartTime: 1e18 + 500*1e7, ExeFlagsUnknown: true,
 	}
 	if !reflect.DeepEqual(ex, want) {
 		t.Errorf("readExec:\n got %+v\nwant %+v", ex, want)

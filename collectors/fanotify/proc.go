@@ -31,6 +31,7 @@ func (p *procReader) path(pid int64, name string) string {
 // read stay as they were. argv longer than event.ArgvHead+ArgvTail bytes
 // keeps its head and tail (event.CutArgv).
 func (p *procReader) readExec(pid int64, ex *collectors.Exec) (alive, argv bool) {
+	ex.ExeFlagsUnknown = true // /proc does not say
 	// The exe link and argv go first: they vanish as soon as the process
 	// exits, while the rest stays readable until it is reaped.
 	if s, err := os.Readlink(p.path(pid, "exe")); err == nil {

@@ -636,6 +636,7 @@ static __always_inline __u32 describe_fd(__u8 *buf, __u32 pos, struct file *f, l
 	fi->mode = ino->i_mode;
 	fi->magic = ino->i_sb->s_magic;
 	fi->ino = ino->i_ino;
+	fi->dev = ino->i_sb->s_dev;
 	fi->fmode = f->f_mode;
 	bpf_probe_read_kernel_str(fi->dname, sizeof(fi->dname), d->d_name.name);
 	if ((fi->mode & L_S_IFMT) == L_S_IFSOCK) {
@@ -926,10 +927,11 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 
 	if (s.p1 >= 0) {
 		/*
-		 * The absolute form of an opened path is needed only when
-		 * the new fd cannot be described.
+		 * The absolute form of an opened path is fd.name (as Falco's:
+		 * symbolic links not resolved); the new fd's own path is the
+		 * resolved one.
 		 */
-		int abs = s.abs1 && !(f && is_open(type));
+		int abs = s.abs1;
 
 		pos = put_upath(buf, pos, S_P1, (const char *)a[s.p1 & 7], abs, t,
 				dirfd_of(a, s.d1));

@@ -169,6 +169,8 @@ struct fdinfo {
 	__u8 laddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 raddr[16];
 	char dname[32]; /* the file's dentry name, cut */
+	__u32 dev;      /* the superblock's s_dev (kernel encoding) */
+	__u32 pad;
 };
 
 struct rec_sys {
@@ -275,14 +277,15 @@ LANNER_AT(fdinfo, state, 38);
 LANNER_AT(fdinfo, laddr, 40);
 LANNER_AT(fdinfo, raddr, 56);
 LANNER_AT(fdinfo, dname, 72);
-_Static_assert(sizeof(struct fdinfo) == 104, "fdinfo size");
+LANNER_AT(fdinfo, dev, 104);
+_Static_assert(sizeof(struct fdinfo) == 112, "fdinfo size");
 LANNER_AT(rec_sys, res, 40);
 LANNER_AT(rec_sys, arg, 48);
 LANNER_AT(rec_sys, how_flags, 96);
 LANNER_AT(rec_sys, how_mode, 104);
 LANNER_AT(rec_sys, fd, 112);
 LANNER_AT(rec_sys, fdi, 120);
-_Static_assert(sizeof(struct rec_sys) == 224, "rec_sys size");
+_Static_assert(sizeof(struct rec_sys) == 232, "rec_sys size");
 LANNER_AT(rec_exec, res, 40);
 LANNER_AT(rec_exec, arg, 48);
 LANNER_AT(rec_exec, exe_flags, 96);
