@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/lannersec/lanner/event"
@@ -25,7 +23,7 @@ type recordCmd struct {
 }
 
 func (c *recordCmd) Run() error {
-	signal.Ignore(syscall.SIGHUP) // see watchSignals
+	holdHUP() // see watchSignals
 	f, err := safefile.Create(c.Out, 0o600)
 	if err != nil {
 		return err

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/lannersec/lanner/collectors"
@@ -240,7 +238,7 @@ func parseByteSize(s string) (int, error) {
 func (c *runCmd) Run(cf *configFile) error {
 	// Until the signal handlers are in place, a SIGHUP must not stop the
 	// run either.
-	signal.Ignore(syscall.SIGHUP)
+	holdHUP()
 	if errs := c.check(); len(errs) > 0 {
 		printErrors(os.Stderr, cf.locate(errs))
 		return exitCode(1)

@@ -71,3 +71,11 @@ func reloadingState() string {
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	return fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000)
 }
+
+// holdHUP keeps SIGHUP from stopping Lanner until watchSignals handles it.
+// It catches the signal rather than ignoring it: an ignored signal stays
+// ignored in the programs Lanner starts (the program sinks), a caught one
+// is back to its default there.
+func holdHUP() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+}
