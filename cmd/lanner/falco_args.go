@@ -11,6 +11,9 @@ type falcoCommandLine struct {
 	args      []string // Lanner's arguments, for kong
 	overrides []string // -o key=value, in order
 	notes     []string // flags accepted that change nothing here
+	// config is the file of -c when an action (-L, -l, -V, --list,
+	// --version) takes the place of run: its rules files still apply.
+	config string
 }
 
 // falcoArgs rewrites a command line in Falco's conventions into Lanner's.
@@ -117,6 +120,7 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 			var f string
 			if f, err = value(i, a); err == nil {
 				run = append(run, "--config", f)
+				fc.config = f
 				i++
 			}
 		case a == "-U" || a == "--unbuffered":
@@ -136,9 +140,19 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 		}
 	}
 	if action != nil {
+		// Only -c and -o go with an action; anything else would be
+		// dropped without a word.
+		for i := 0; i < len(run); i++ {
+			if run[i] == "--config" && i+1 < len(run) {
+				i++
+				continue
+			}
+			return fc, fmt.Errorf("%s cannot be given with %s", run[i], strings.Join(action, " "))
+		}
 		fc.args = action
 		return fc, nil
 	}
+	fc.config = ""
 	fc.args = append([]string{"run"}, run...)
 	return fc, nil
 }

@@ -204,6 +204,9 @@ func TestFalcoConfigKeys(t *testing.T) {
 					t.Errorf("warning %q, want %q", warnings[i], w)
 				}
 			}
+			// The rules files named here do not exist: what they name is
+			// checked above; check() would refuse to read them.
+			run.RulesFile = nil
 			if errs := run.check(); len(errs) > 0 {
 				t.Errorf("check: %v", errs)
 			}

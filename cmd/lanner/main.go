@@ -60,7 +60,11 @@ func lannerMain(args []string) int {
 	for _, n := range fc.notes {
 		fmt.Fprintln(os.Stderr, "lanner:", n)
 	}
-	if p := configPath(fc.args); p != "" || len(fc.overrides) > 0 {
+	p := configPath(fc.args)
+	if p == "" {
+		p = fc.config
+	}
+	if p != "" || len(fc.overrides) > 0 {
 		var errs []error
 		cf, errs = checkConfig(p, fc.overrides)
 		if len(errs) > 0 {
