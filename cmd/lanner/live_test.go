@@ -241,7 +241,22 @@ func startLannerSeccomp(t *testing.T, mode, bin string, args ...string) *lannerR
 	if err := l.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.cmd.Process.Kill(); l.cmd.Wait() })
+	// A test that ends without stop: SIGTERM first, so that Lanner undoes
+	// what it changed in the kernel (audit rules and settings) for the
+	// tests after this one; SIGKILL if it does not stop.
+	t.Cleanup(func() {
+		if l.cmd.ProcessState != nil {
+			return
+		}
+		l.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { l.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+		}
+		l.cmd.Process.Kill()
+	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if _, err := os.Stat(ready); err == nil {

@@ -308,7 +308,11 @@ func TestLiveSelfCheckAuditRulesDeleted(t *testing.T) {
 				return code == http.StatusServiceUnavailable
 			})
 			if !blind {
-				return // repaired: no Recovered to expect
+				// Repaired: no Recovered to expect. A graceful stop
+				// undoes what Lanner changed in the kernel.
+				r.stop(t)
+				noProbeFilesLeft(t)
+				return
 			}
 			// Put Lanner's rules back as they were.
 			if len(auditRules(t, ctl)) == 0 {
