@@ -238,7 +238,7 @@ func TestLiveHangingSinks(t *testing.T) {
 			t.Errorf("sink %s: %+v, want sent+failed+dropped+lost = %d alerts", name, k, given)
 		}
 	}
-	if !strings.Contains(l.stderr.String(), "lanner: alerts not delivered: http:"+hangURL) {
+	if !strings.Contains(l.stderr.String(), "lanner: alerts not delivered: "+hangSink) {
 		t.Errorf("no summary of the alerts not delivered:\n%s", l.stderr.String())
 	}
 }
