@@ -135,7 +135,6 @@ fuzz:
 	GO=$(GO) scripts/fuzz.sh ./output FuzzAlertLines $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./ruleset FuzzAppendEscaped $(FUZZTIME)
 	GO=$(GO) scripts/fuzz.sh ./cmd/lanner FuzzLoadConfig $(FUZZTIME)
-
 	GO=$(GO) scripts/fuzz.sh ./engine FuzzOwnAlert $(FUZZTIME)
 
 test: vet check-generated test-unit test-arm64 fuzz
