@@ -41,7 +41,8 @@ const outcomeWait = 60 * time.Second
 // selfCheckRun is a Lanner running with a fast self-check and /metrics.
 type selfCheckRun struct {
 	*lannerRun
-	addr string
+	addr    string
+	started time.Time
 }
 
 func startSelfCheck(t *testing.T, collector string) *selfCheckRun {
@@ -52,11 +53,12 @@ func startSelfCheck(t *testing.T, collector string) *selfCheckRun {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	started := time.Now().Add(-100 * time.Millisecond) // file times use a coarser clock
 	l := startLanner(t, lanner(t), "--collector", collector, "--self-check-interval", selfCheckInterval, "--metrics-addr", addr)
 	// fanotify counts losses it cannot help (processes gone before /proc
 	// could be read).
 	l.dropsExpected = collector == "fanotify"
-	r := &selfCheckRun{lannerRun: l, addr: addr}
+	r := &selfCheckRun{lannerRun: l, addr: addr, started: started}
 	// Healthy with at least one probe back before any attack.
 	r.waitFor(t, "a first self-check", func() bool {
 		code, _ := r.health(t)
@@ -191,17 +193,14 @@ func (r *selfCheckRun) checkRecovered(t *testing.T, collector string, skip int) 
 	r.waitFor(t, "alert for cat /etc/shadow after recovery", func() bool { return r.shadowDetected(t) })
 }
 
-// testsStarted: probe files older than this are another run's (one that
-// was killed), not the tests'.
-var testsStarted = time.Now()
-
-// noProbeFilesLeft checks that a stopped Lanner removed its probe files.
-func noProbeFilesLeft(t *testing.T) {
+// noProbeFilesLeft checks that a stopped Lanner, started at since,
+// removed its probe files (older ones are another run's).
+func noProbeFilesLeft(t *testing.T, since time.Time) {
 	t.Helper()
 	all, _ := filepath.Glob("/run/lanner/self-check-*")
 	var left []string
 	for _, p := range all {
-		if fi, err := os.Stat(p); err == nil && !fi.ModTime().Before(testsStarted) {
+		if fi, err := os.Stat(p); err == nil && !fi.ModTime().Before(since) {
 			left = append(left, p)
 		}
 	}
@@ -311,7 +310,7 @@ func TestLiveSelfCheckAuditRulesDeleted(t *testing.T) {
 				// Repaired: no Recovered to expect. A graceful stop
 				// undoes what Lanner changed in the kernel.
 				r.stop(t)
-				noProbeFilesLeft(t)
+				noProbeFilesLeft(t, r.started)
 				return
 			}
 			// Put Lanner's rules back as they were.
@@ -320,7 +319,7 @@ func TestLiveSelfCheckAuditRulesDeleted(t *testing.T) {
 			}
 			r.checkRecovered(t, "audit", skip)
 			r.stop(t)
-			noProbeFilesLeft(t)
+			noProbeFilesLeft(t, r.started)
 		})
 	}
 }
@@ -430,7 +429,7 @@ func TestLiveSelfCheckBPFMapChanged(t *testing.T) {
 			return false
 		})
 		r.stop(t)
-		noProbeFilesLeft(t)
+		noProbeFilesLeft(t, r.started)
 		return
 	}
 	a, _ := r.ownAlert(t, "Lanner Collector Blind", "ebpf", skip)
@@ -442,7 +441,7 @@ func TestLiveSelfCheckBPFMapChanged(t *testing.T) {
 	restored = true
 	r.checkRecovered(t, "ebpf", skip)
 	r.stop(t)
-	noProbeFilesLeft(t)
+	noProbeFilesLeft(t, r.started)
 }
 
 // fanotifyMark is one filesystem mark of a fanotify group, as fdinfo
@@ -549,5 +548,5 @@ func TestLiveSelfCheckFanotifyMarksRemoved(t *testing.T) {
 	}
 	r.checkRecovered(t, "fanotify", skip)
 	r.stop(t)
-	noProbeFilesLeft(t)
+	noProbeFilesLeft(t, r.started)
 }

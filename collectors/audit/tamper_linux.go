@@ -372,15 +372,19 @@ func (t *tamperWatch) check() (wait bool) {
 	return wait
 }
 
-// undone describes the changes other processes made to the collector's
-// state (its rules, by their key; in unicast mode the settings it set;
-// audit_enabled in any mode) that were undone before they could be seen
-// by a comparison, or "" when there were none.
+// undone describes the changes other processes, named by their audit
+// records, made to the collector's state (its rules, by their key; in
+// unicast mode the settings it set; audit_enabled in any mode) that were
+// undone before they could be seen by a comparison, or "" when there were
+// none.
 func (t *tamperWatch) undone() string {
 	var what []string
 	for _, ch := range t.seen {
 		cc := ch.cc
-		if cc.Res == 0 {
+		// Only a change an audit record attributes to another process:
+		// one with no such record may be the collector's own (a reload),
+		// and a change that left no difference needs a name to report.
+		if cc.Res == 0 || !ch.known {
 			continue
 		}
 		var w string

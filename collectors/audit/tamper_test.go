@@ -93,9 +93,17 @@ func TestUndone(t *testing.T) {
 	} {
 		tw := &tamperWatch{c: &Collector{key: "lanner", mode: tc.mode}}
 		for _, cc := range tc.seen {
-			tw.seen = append(tw.seen, changeSeen{cc: cc})
+			tw.seen = append(tw.seen, changeSeen{cc: cc, known: true})
 		}
 		got := tw.undone()
+		// A change no record names is never reported this way.
+		unnamed := &tamperWatch{c: tw.c}
+		for _, ch := range tw.seen {
+			unnamed.seen = append(unnamed.seen, changeSeen{cc: ch.cc})
+		}
+		if u := unnamed.undone(); u != "" {
+			t.Errorf("%s %+v unnamed: %q", tc.mode, tc.seen, u)
+		}
 		if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%s %+v: %q, want %q...", tc.mode, tc.seen, got, tc.want)
 		}
