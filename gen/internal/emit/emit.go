@@ -119,20 +119,7 @@ type emitter struct {
 // ruleIdent derives a Go identifier from a rule name, with a numeric suffix
 // on collision.
 func (e *emitter) ruleIdent(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			if up {
-				r = unicode.ToUpper(r)
-			}
-			b.WriteRune(r)
-			up = false
-		} else {
-			up = true
-		}
-	}
-	id := b.String()
+	id := goIdent(name)
 	if id == "" || unicode.IsDigit(rune(id[0])) {
 		id = "R" + id
 	}
