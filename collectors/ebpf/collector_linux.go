@@ -77,9 +77,9 @@ type Collector struct {
 	// Read when it has returned every record and ends the reading;
 	// readEnded makes every later Read return os.ErrClosed.
 	reading, readEnded atomic.Bool
-	flushed                      bool // Read saw the flush (Read's own)
-	drained                      chan struct{}
-	drainedOnce                  sync.Once
+	flushed            bool // Read saw the flush (Read's own)
+	drained            chan struct{}
+	drainedOnce        sync.Once
 
 	mu         sync.Mutex // orders Stats' map lookups and Close
 	finalDrops dropCounts // as Close found them
