@@ -82,7 +82,7 @@ const maxMissedWaits = 3
 type Engine struct {
 	cfg    Config
 	rec    collectors.Record
-	buf    []byte
+	alert  output.Alert // the alert being sent, rebuilt for each
 	events [event.NumTypes]atomic.Uint64
 	num    uint64 // last event number given
 	// rules is the rule set in force, swapped whole by SetRules; the
@@ -423,9 +423,10 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	if e.cfg.Output == nil {
 		return
 	}
-	var a *output.Alert
-	a, e.buf = output.NewAlert(r, ev, e.cfg.Hostname, e.buf)
-	e.cfg.Output.Send(a)
+	// Send formats the alert before it returns: one Alert serves them
+	// all.
+	e.alert.Build(r, ev, e.cfg.Hostname)
+	e.cfg.Output.Send(&e.alert)
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/ruleset"
@@ -24,6 +25,9 @@ type Alert struct {
 	Source   string
 	Tags     []string
 	Hostname string
+
+	// text and safe are Build's buffers for Output.
+	text, safe []byte
 }
 
 // FieldValue is one output field and its value.
@@ -54,23 +58,54 @@ var suggestedFields = [...]struct {
 }
 
 // NewAlert builds the alert for rule r firing on ev. buf is scratch space
-// for the output text and is returned for reuse.
+// for the output text and is returned for reuse. The alert is the
+// caller's to keep; Build is the same without allocating.
 func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*Alert, []byte) {
+	a := &Alert{Fields: make([]FieldValue, 0, len(r.Fields)+1+len(suggestedFields))}
+	buf = a.fill(r, ev, hostname, buf)
+	if ruleset.IsEscaped(buf) {
+		a.Output = string(buf)
+	} else {
+		a.Output = string(ruleset.AppendControlsEscaped(nil, buf))
+	}
+	return a, buf
+}
+
+// Build makes a the alert for rule r firing on ev, reusing a's buffers:
+// after the first alerts it allocates nothing. The alert then refers to
+// memory it shares with its next Build and with ev: its Output, the
+// strings of its Fields and Fields itself are valid until a is built
+// again or ev's record is reused. Output.Send does not keep the alert
+// (it formats it before it returns), so an engine can build every alert
+// into one Alert and send it.
+func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
+	a.text = a.fill(r, ev, hostname, a.text)
+	line := a.text
+	if !ruleset.IsEscaped(line) {
+		a.safe = ruleset.AppendControlsEscaped(a.safe[:0], line)
+		line = a.safe
+	}
+	a.Output = ""
+	if len(line) > 0 {
+		// The bytes are not changed until the next Build, which
+		// replaces Output.
+		a.Output = unsafe.String(&line[0], len(line))
+	}
+}
+
+// fill sets a's fields for rule r firing on ev and returns the output text
+// in buf, made safe by the caller: a formatter that appended a value
+// without escaping it, or a rule whose output text has a control
+// character, leaves it unescaped.
+func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) []byte {
 	buf = ruleset.AppendTimeOfDay(buf[:0], ev.Time, true)
 	buf = append(buf, ": "...)
 	buf = append(buf, r.Priority.String()...)
 	buf = append(buf, ' ')
 	buf = r.Format(buf, ev)
-	a := &Alert{
-		Time:     ev.Time,
-		Rule:     r.Name,
-		Priority: r.Priority,
-		Source:   r.Source,
-		Tags:     r.Tags,
-		Hostname: hostname,
-	}
-	a.Fields = make([]FieldValue, 0, len(r.Fields)+1+len(suggestedFields))
-	a.Fields = append(a.Fields, FieldValue{Key: "evt.time", Field: timeField, Value: ruleset.Value{Kind: event.KindInt, OK: true, Int: ev.Time}})
+	a.Time, a.Rule, a.Priority, a.Source, a.Tags, a.Hostname = ev.Time, r.Name, r.Priority, r.Source, r.Tags, hostname
+	clear(a.Fields) // let go of the last alert's values
+	a.Fields = append(a.Fields[:0], FieldValue{Key: "evt.time", Field: timeField, Value: ruleset.Value{Kind: event.KindInt, OK: true, Int: ev.Time}})
 	for _, f := range r.Fields {
 		if f.Key == "evt.time" {
 			continue
@@ -80,15 +115,7 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 	if r.Source == "" || r.Source == "syscall" {
 		buf = appendSuggested(a, r, ev, buf)
 	}
-	if ruleset.IsEscaped(buf) {
-		a.Output = string(buf)
-	} else {
-		// A formatter that appended a value without escaping it, or a
-		// rule whose output text has a control character: the line is
-		// made safe all the same.
-		a.Output = string(ruleset.AppendControlsEscaped(nil, buf))
-	}
-	return a, buf
+	return buf
 }
 
 // appendSuggested adds the suggested fields the rule's output lacks to a's
@@ -137,11 +164,41 @@ const timeOfDayLen = len("15:04:05.000000000")
 // isoOutput is a's text with its time of day replaced by the date and
 // time in ISO 8601.
 func (a *Alert) isoOutput(dst []byte) []byte {
-	dst = time.Unix(0, a.Time).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000+0000")
+	dst = appendUTCTime(dst, a.Time)
+	dst = append(dst, "+0000"...)
+	return append(dst, a.isoRest()...)
+}
+
+// isoRest is what follows the date and time in isoOutput.
+func (a *Alert) isoRest() string {
 	if len(a.Output) >= timeOfDayLen {
-		return append(dst, a.Output[timeOfDayLen:]...)
+		return a.Output[timeOfDayLen:]
 	}
-	return append(dst, a.Output...)
+	return a.Output
+}
+
+// appendUTCTime appends the UTC time ns nanoseconds after the Unix epoch as
+// time.Time.AppendFormat does with the layout
+// "2006-01-02T15:04:05.000000000" (an int64 of nanoseconds is always in
+// the years 1677 to 2262, so the year has 4 digits).
+func appendUTCTime(dst []byte, ns int64) []byte {
+	t := time.Unix(0, ns).UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	nano := t.Nanosecond()
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.')
+	var frac [9]byte
+	for i := len(frac) - 1; i >= 0; i-- {
+		frac[i] = byte('0' + nano%10)
+		nano /= 10
+	}
+	return append(dst, frac[:]...)
 }
 
 // AppendTextStyle is AppendText in style s.
@@ -172,8 +229,13 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 	switch {
 	case s.OmitJSONOutput:
 	case s.ISOTime:
-		dst = append(dst, `,"output":`...)
-		dst = appendJSONString(dst, string(a.isoOutput(nil)))
+		// The date and time need no escaping: the quoted text is
+		// isoOutput's.
+		dst = append(dst, `,"output":"`...)
+		dst = appendUTCTime(dst, a.Time)
+		dst = append(dst, "+0000"...)
+		dst = appendJSONEscaped(dst, a.isoRest())
+		dst = append(dst, '"')
 	default:
 		dst = append(dst, `,"output":`...)
 		dst = appendJSONString(dst, a.Output)
@@ -216,8 +278,8 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 	dst = appendJSONString(dst, a.Source)
 	if s.OmitJSONTags {
 		dst = append(dst, `,"time":"`...)
-		dst = time.Unix(0, a.Time).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
-		return append(dst, "\"}\n"...)
+		dst = appendUTCTime(dst, a.Time)
+		return append(dst, "Z\"}\n"...)
 	}
 	dst = append(dst, `,"tags":[`...)
 	var tagBuf [16]string
@@ -238,8 +300,8 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 		dst = appendJSONString(dst, t)
 	}
 	dst = append(dst, `],"time":"`...)
-	dst = time.Unix(0, a.Time).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
-	return append(dst, "\"}\n"...)
+	dst = appendUTCTime(dst, a.Time)
+	return append(dst, "Z\"}\n"...)
 }
 
 // appendJSONValue appends a value with its JSON type.
@@ -277,20 +339,36 @@ func appendAddr(dst []byte, a netip.Addr) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain marks the bytes appendJSONEscaped copies as they are: ASCII
+// but control characters, '"', '\\', '<', '>' and '&'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it: \" \\ \n \r \t \b \f, other control characters and <, >, & as
 // \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and each byte of
 // invalid UTF-8 as \ufffd.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendJSONEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendJSONEscaped appends s escaped as in appendJSONString, without the
+// quotes.
+func appendJSONEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -329,6 +407,5 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
