@@ -1,0 +1,183 @@
+package output
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/ruleset"
+)
+
+// recordingSink keeps a copy of every line it is given and is slow: it
+// yields or sleeps in the middle of each write, and checks that the line
+// did not change meanwhile (a line recycled for a later alert while its
+// sink still writes it would).
+type recordingSink struct {
+	name   string
+	format Format
+	mu     sync.Mutex
+	lines  []string
+	prios  []ruleset.Priority
+	errs   []string
+	writes int
+}
+
+func (s *recordingSink) Name() string   { return s.name }
+func (s *recordingSink) Format() Format { return s.format }
+func (s *recordingSink) Close() error   { return nil }
+
+func (s *recordingSink) take(line []byte, p ruleset.Priority) {
+	before := string(line)
+	s.mu.Lock()
+	s.writes++
+	slow := s.writes%32 == 0
+	s.mu.Unlock()
+	if slow {
+		time.Sleep(50 * time.Microsecond)
+	} else {
+		runtime.Gosched()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if after := string(line); after != before {
+		s.errs = append(s.errs, fmt.Sprintf("line changed while being written: %.100q became %.100q", before, after))
+	}
+	s.lines = append(s.lines, before)
+	s.prios = append(s.prios, p)
+}
+
+func (s *recordingSink) Write(line []byte) error {
+	s.take(line, 0)
+	return nil
+}
+
+// prioritySlowSink takes alerts with their priority.
+type prioritySlowSink struct{ *recordingSink }
+
+func (s prioritySlowSink) WritePriority(line []byte, p ruleset.Priority) error {
+	s.take(line, p)
+	return nil
+}
+
+// batchSlowSink takes queued alerts in batches.
+type batchSlowSink struct{ *recordingSink }
+
+func (s batchSlowSink) WriteBatch(lines [][]byte) error {
+	for _, l := range lines {
+		s.take(l, 0)
+	}
+	return nil
+}
+
+// TestSlowSinksGetEveryAlertIntact builds many alerts into one Alert, as the
+// engine does, from an event whose strings are views into one buffer
+// rewritten for each event, as a collector's records are, and sends them
+// faster than slow sinks of both formats write them: every sink gets every
+// alert, in order, each line exactly the one built on its own for that
+// event, although the lines' memory goes round to later alerts.
+func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
+	crit := hostileRule(t)
+	warn := *crit
+	warn.Name, warn.Priority = "Hostile values, warning", ruleset.Warning
+	rules := []*ruleset.Rule{crit, &warn}
+
+	text := &recordingSink{name: "text", format: Text}
+	json := &recordingSink{name: "json", format: JSON}
+	prio := prioritySlowSink{&recordingSink{name: "priority", format: Text}}
+	batch := batchSlowSink{&recordingSink{name: "batch", format: JSON}}
+	o := New(Text, text, json, prio, batch)
+	o.SetLog(nil)
+
+	const n = 3 * QueueLen
+	var raw [64]byte // the record buffer the event's path is a view of
+	ev := hostileEvent("", "cat /etc/shadow", "/root\x1b[2J", "cat")
+	path := func(i int) string { return fmt.Sprintf("/tmp/alert-%06d\n\"<&>\u2028\xff", i) }
+	var a Alert
+	for i := range n {
+		// Keep every queue below full: nothing may be dropped.
+		for o.fullest() > QueueLen-8 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		m := copy(raw[:], path(i))
+		ev.FD.Name = unsafe.String(&raw[0], m)
+		ev.Time = 1795757437486526403 + int64(i)
+		a.Build(rules[i%2], ev, "vm")
+		o.Send(&a)
+		clear(raw[:]) // the collector reuses the record
+	}
+	o.Close(30 * time.Second)
+
+	for _, st := range o.Stats() {
+		if st.Sent != n || st.Undelivered() != 0 {
+			t.Errorf("sink %s: %+v, want all %d sent", st.Name, st, n)
+		}
+	}
+	for _, s := range []*recordingSink{text, json, prio.recordingSink, batch.recordingSink} {
+		for _, e := range s.errs[:min(len(s.errs), 3)] {
+			t.Errorf("sink %s: %s", s.name, e)
+		}
+		if len(s.lines) != n {
+			t.Errorf("sink %s got %d lines, want %d", s.name, len(s.lines), n)
+			continue
+		}
+		bad := 0
+		for i, got := range s.lines {
+			ev := hostileEvent("", "cat /etc/shadow", "/root\x1b[2J", "cat")
+			ev.FD.Name, ev.Time = path(i), 1795757437486526403+int64(i)
+			want, _ := NewAlert(rules[i%2], ev, "vm", nil)
+			var line []byte
+			if s.format == JSON {
+				line = want.AppendJSON(nil)
+			} else {
+				line = want.AppendText(nil)
+			}
+			if got != string(line) && bad < 3 {
+				bad++
+				t.Errorf("sink %s, alert %d:\n got %q\nwant %q", s.name, i, got, line)
+			}
+			if s == prio.recordingSink && s.prios[i] != want.Priority {
+				t.Errorf("sink %s, alert %d: priority %v, want %v", s.name, i, s.prios[i], want.Priority)
+			}
+		}
+	}
+	if !strings.Contains(text.lines[n-1], fmt.Sprintf("alert-%06d", n-1)) {
+		t.Errorf("last text line %q", text.lines[n-1])
+	}
+}
+
+// fullest is the length of the longest queue.
+func (o *Output) fullest() int {
+	m := 0
+	for _, q := range o.queues {
+		m = max(m, len(q.ch))
+	}
+	return m
+}
+
+// TestBuildAllocatesNothing: an Alert built again and again, and the lines
+// sent from it once the sinks have given theirs back, cost no allocation.
+func TestBuildAllocatesNothing(t *testing.T) {
+	r := hostileRule(t)
+	evs := []*event.Event{
+		hostileEvent("/etc/shadow", "cat /etc/shadow", "/root", "cat"),
+		hostileEvent("/tmp/x\n01:02:03.000000000: Critical FORGED\x1b[2J\xff", "a\nb\u0085", "v\r", "n\x1b"),
+	}
+	var a Alert
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() { a.Build(r, evs[i%2], "vm"); i++ }); n != 0 {
+		t.Errorf("Build: %v allocations per alert", n)
+	}
+	var buf []byte
+	for _, ev := range evs {
+		a.Build(r, ev, "vm")
+		want, _ := NewAlert(r, ev, "vm", nil)
+		if a.Output != want.Output || string(a.AppendJSON(buf[:0])) != string(want.AppendJSON(nil)) {
+			t.Errorf("Build and NewAlert differ:\n%s\n%s", a.AppendJSON(nil), want.AppendJSON(nil))
+		}
+	}
+}
