@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strconv"
 	"time"
@@ -98,7 +99,7 @@ func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
 // without escaping it, or a rule whose output text has a control
 // character, leaves it unescaped.
 func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) []byte {
-	buf = ruleset.AppendTimeOfDay(buf[:0], ev.Time, true)
+	buf = appendTimeOfDay(buf[:0], ev.Time)
 	buf = append(buf, ": "...)
 	buf = append(buf, r.Priority.String()...)
 	buf = append(buf, ' ')
@@ -182,17 +183,32 @@ func (a *Alert) isoRest() string {
 // "2006-01-02T15:04:05.000000000" (an int64 of nanoseconds is always in
 // the years 1677 to 2262, so the year has 4 digits).
 func appendUTCTime(dst []byte, ns int64) []byte {
-	t := time.Unix(0, ns).UTC()
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	nano := t.Nanosecond()
+	year, month, day := time.Unix(0, ns).UTC().Date()
 	dst = append(dst,
 		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
 		byte('0'+month/10), byte('0'+month%10), '-',
-		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+day/10), byte('0'+day%10), 'T')
+	return appendTimeOfDay(dst, ns)
+}
+
+// appendTimeOfDay appends the UTC time of day of ns nanoseconds after the
+// Unix epoch as time.Time.AppendFormat does with the layout
+// "15:04:05.000000000" (ruleset.AppendTimeOfDay, without parsing the
+// layout for every alert).
+func appendTimeOfDay(dst []byte, ns int64) []byte {
+	sec, nano := ns/1e9, ns%1e9
+	if nano < 0 { // before the epoch: division truncates toward zero
+		sec, nano = sec-1, nano+1e9
+	}
+	sod := sec % 86400
+	if sod < 0 {
+		sod += 86400
+	}
+	hour, minute, second := sod/3600, sod/60%60, sod%60
+	dst = append(dst,
 		byte('0'+hour/10), byte('0'+hour%10), ':',
 		byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10), '.')
+		byte('0'+second/10), byte('0'+second%10), '.')
 	var frac [9]byte
 	for i := len(frac) - 1; i >= 0; i-- {
 		frac[i] = byte('0' + nano%10)
@@ -348,6 +364,25 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
+// jsonPlain8 reports whether the 8 bytes of w are all plain for
+// appendJSONEscaped (see jsonPlain), by bit tricks over the whole word:
+// none is 0x80 or more, below 0x20, '"', '\\', '&', '<' or '>'.
+func jsonPlain8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// hasZero: a byte of v is 0 (exact when no byte of v is 0x80 or
+	// more, which is the case below once w has none).
+	hasZero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	if w&highs != 0 {
+		return false
+	}
+	bad := (w - ones*0x20) & highs // a byte below 0x20 borrows
+	bad |= hasZero(w ^ (ones * '"'))
+	bad |= hasZero(w ^ (ones * '\\'))
+	bad |= hasZero(w ^ (ones * '&'))
+	bad |= hasZero((w ^ (ones * '<')) &^ (ones * 2)) // '<' 0x3c and '>' 0x3e
+	return bad == 0
+}
+
 // appendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it: \" \\ \n \r \t \b \f, other control characters and <, >, & as
 // \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and each byte of
@@ -363,6 +398,13 @@ func appendJSONString(dst []byte, s string) []byte {
 func appendJSONEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time, as most of an alert is.
+		for i+8 <= len(s) && jsonPlain8(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if jsonPlain[c] {
 			i++

@@ -1,7 +1,10 @@
 package output
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
@@ -179,5 +182,63 @@ func TestBuildAllocatesNothing(t *testing.T) {
 		if a.Output != want.Output || string(a.AppendJSON(buf[:0])) != string(want.AppendJSON(nil)) {
 			t.Errorf("Build and NewAlert differ:\n%s\n%s", a.AppendJSON(nil), want.AppendJSON(nil))
 		}
+	}
+}
+
+// TestTimeFormats: the times alerts start with and end with are those
+// time.Time.AppendFormat writes, before the epoch and at the ends of the
+// int64 range too.
+func TestTimeFormats(t *testing.T) {
+	times := []int64{0, -1, 1, 999_999_999, 1e9, -1e9, -1e9 - 1, 86_400e9 - 1, 86_400e9, -86_400e9,
+		1795757437486526403, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		times = append(times, int64(rng.Uint64()))
+	}
+	for _, ns := range times {
+		tm := time.Unix(0, ns).UTC()
+		if got, want := string(appendTimeOfDay(nil, ns)), tm.Format("15:04:05.000000000"); got != want {
+			t.Errorf("appendTimeOfDay(%d) = %s, want %s", ns, got, want)
+		}
+		if got, want := string(appendUTCTime(nil, ns)), tm.Format("2006-01-02T15:04:05.000000000"); got != want {
+			t.Errorf("appendUTCTime(%d) = %s, want %s", ns, got, want)
+		}
+	}
+}
+
+// TestJSONPlain8: the word test agrees with the byte table for every byte
+// value at every position, among plain bytes of every kind, and for
+// random words.
+func TestJSONPlain8(t *testing.T) {
+	check := func(b [8]byte) {
+		want := true
+		for _, c := range b {
+			want = want && jsonPlain[c]
+		}
+		if got := jsonPlain8(binary.LittleEndian.Uint64(b[:])); got != want {
+			t.Fatalf("jsonPlain8(%q) = %v, want %v", b, got, want)
+		}
+	}
+	for _, fill := range []byte{' ', '!', '=', '?', 'a', 0x7f} {
+		for pos := range 8 {
+			for c := range 256 {
+				var b [8]byte
+				for i := range b {
+					b[i] = fill
+				}
+				b[pos] = byte(c)
+				check(b)
+				if pos < 7 { // and with a 0x20 after it, which a borrow could hide
+					b[pos+1] = ' '
+					check(b)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], rng.Uint64()&0x7f7f7f7f7f7f7f7f|0x2020202020202020*uint64(rng.IntN(2)))
+		check(b)
 	}
 }
