@@ -27,8 +27,12 @@ type Alert struct {
 	Tags     []string
 	Hostname string
 
-	// text and safe are Build's buffers for Output.
+	// text and safe are Build's buffers for Output; order is the order
+	// of Fields by key when Build set them; layouts are the layouts of
+	// the rules Build has seen.
 	text, safe []byte
+	order      []int
+	layouts    map[*ruleset.Rule]*layout
 }
 
 // FieldValue is one output field and its value.
@@ -63,7 +67,7 @@ var suggestedFields = [...]struct {
 // caller's to keep; Build is the same without allocating.
 func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*Alert, []byte) {
 	a := &Alert{Fields: make([]FieldValue, 0, len(r.Fields)+1+len(suggestedFields))}
-	buf = a.fill(r, ev, hostname, buf)
+	buf = a.fill(r, ev, hostname, buf, suggested(r))
 	if ruleset.IsEscaped(buf) {
 		a.Output = string(buf)
 	} else {
@@ -76,11 +80,17 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 // after the first alerts it allocates nothing. The alert then refers to
 // memory it shares with its next Build and with ev: its Output, the
 // strings of its Fields and Fields itself are valid until a is built
-// again or ev's record is reused. Output.Send does not keep the alert
-// (it formats it before it returns), so an engine can build every alert
-// into one Alert and send it.
+// again or ev's record is reused, and are not to be changed (the order of
+// the fields by key is worked out once per rule). Output.Send does not
+// keep the alert (it formats it before it returns), so an engine can build
+// every alert into one Alert and send it.
 func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
-	a.text = a.fill(r, ev, hostname, a.text)
+	l := a.layouts[r]
+	if l == nil {
+		l = a.newLayout(r)
+	}
+	a.text = a.fill(r, ev, hostname, a.text, l.suggest)
+	a.order = l.order
 	line := a.text
 	if !ruleset.IsEscaped(line) {
 		a.safe = ruleset.AppendControlsEscaped(a.safe[:0], line)
@@ -94,11 +104,64 @@ func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
 	}
 }
 
+// layout is what Build works out once per rule: which suggested fields
+// its alerts add, and the order of their fields by key for JSON.
+type layout struct {
+	suggest uint8 // bit i: suggestedFields[i]
+	order   []int
+}
+
+// maxLayouts bounds the rules an Alert keeps layouts for (rules reloaded
+// again and again are new rules each time).
+const maxLayouts = 4096
+
+// newLayout works out and keeps r's layout.
+func (a *Alert) newLayout(r *ruleset.Rule) *layout {
+	if a.layouts == nil || len(a.layouts) >= maxLayouts {
+		a.layouts = map[*ruleset.Rule]*layout{}
+	}
+	l := &layout{suggest: suggested(r)}
+	// The keys of r's alerts, as fill lays them out.
+	keys := []FieldValue{{Key: "evt.time"}}
+	for _, f := range r.Fields {
+		if f.Key != "evt.time" {
+			keys = append(keys, FieldValue{Key: f.Key})
+		}
+	}
+	for i, s := range suggestedFields {
+		if l.suggest&(1<<i) != 0 {
+			keys = append(keys, FieldValue{Key: s.key})
+		}
+	}
+	l.order = sortedByKey(keys, nil)
+	a.layouts[r] = l
+	return l
+}
+
+// suggested is the set of suggestedFields an alert of r adds: none but
+// for syscall rules, and those the rule's output names are not repeated.
+func suggested(r *ruleset.Rule) uint8 {
+	if r.Source != "" && r.Source != "syscall" {
+		return 0
+	}
+	var set uint8
+next:
+	for i, s := range suggestedFields {
+		for _, f := range r.Fields {
+			if f.Key == s.key {
+				continue next
+			}
+		}
+		set |= 1 << i
+	}
+	return set
+}
+
 // fill sets a's fields for rule r firing on ev and returns the output text
 // in buf, made safe by the caller: a formatter that appended a value
 // without escaping it, or a rule whose output text has a control
 // character, leaves it unescaped.
-func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) []byte {
+func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte, suggest uint8) []byte {
 	buf = appendTimeOfDay(buf[:0], ev.Time)
 	buf = append(buf, ": "...)
 	buf = append(buf, r.Priority.String()...)
@@ -113,21 +176,15 @@ func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []by
 		}
 		a.Fields = append(a.Fields, FieldValue{Key: f.Key, Field: f.Field, Value: ruleset.Extract(ev, f.Field, f.Arg, f.Transformers)})
 	}
-	if r.Source == "" || r.Source == "syscall" {
-		buf = appendSuggested(a, r, ev, buf)
-	}
-	return buf
+	return appendSuggested(a, suggest, ev, buf)
 }
 
-// appendSuggested adds the suggested fields the rule's output lacks to a's
-// fields and to the text in buf.
-func appendSuggested(a *Alert, r *ruleset.Rule, ev *event.Event, buf []byte) []byte {
-next:
-	for _, s := range suggestedFields {
-		for _, f := range r.Fields {
-			if f.Key == s.key {
-				continue next
-			}
+// appendSuggested adds the suggested fields of set to a's fields and to
+// the text in buf.
+func appendSuggested(a *Alert, set uint8, ev *event.Event, buf []byte) []byte {
+	for i, s := range suggestedFields {
+		if set&(1<<i) == 0 {
+			continue
 		}
 		v := ruleset.Extract(ev, s.field, event.Arg{}, nil)
 		a.Fields = append(a.Fields, FieldValue{Key: s.key, Field: s.field, Value: v})
@@ -257,20 +314,10 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 		dst = appendJSONString(dst, a.Output)
 	}
 	dst = append(dst, `,"output_fields":{`...)
-	var idx [64]int
-	order := idx[:0]
-	if len(a.Fields) > len(idx) {
-		order = make([]int, 0, len(a.Fields))
-	}
-	for i := range a.Fields {
-		order = append(order, i)
-	}
-	// Insertion sort by key, stable, so that of equal keys the last is
-	// the one kept below.
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && a.Fields[order[j]].Key < a.Fields[order[j-1]].Key; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
+	order := a.order
+	if len(order) != len(a.Fields) {
+		var idx [64]int
+		order = sortedByKey(a.Fields, idx[:0])
 	}
 	first := true
 	for n, i := range order {
@@ -318,6 +365,22 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 	dst = append(dst, `],"time":"`...)
 	dst = appendUTCTime(dst, a.Time)
 	return append(dst, "Z\"}\n"...)
+}
+
+// sortedByKey appends the indexes of fields to order sorted by key, stably,
+// so that of equal keys the last comes last (appendJSON keeps that one).
+func sortedByKey(fields []FieldValue, order []int) []int {
+	start := len(order)
+	for i := range fields {
+		order = append(order, i)
+	}
+	o := order[start:]
+	for i := 1; i < len(o); i++ {
+		for j := i; j > 0 && fields[o[j]].Key < fields[o[j-1]].Key; j-- {
+			o[j], o[j-1] = o[j-1], o[j]
+		}
+	}
+	return order
 }
 
 // appendJSONValue appends a value with its JSON type.
@@ -369,18 +432,18 @@ var jsonPlain = func() (t [256]bool) {
 // none is 0x80 or more, below 0x20, '"', '\\', '&', '<' or '>'.
 func jsonPlain8(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// hasZero: a byte of v is 0 (exact when no byte of v is 0x80 or
-	// more, which is the case below once w has none).
-	hasZero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	if w&highs != 0 {
-		return false
-	}
-	bad := (w - ones*0x20) & highs // a byte below 0x20 borrows
-	bad |= hasZero(w ^ (ones * '"'))
-	bad |= hasZero(w ^ (ones * '\\'))
-	bad |= hasZero(w ^ (ones * '&'))
-	bad |= hasZero((w ^ (ones * '<')) &^ (ones * 2)) // '<' 0x3c and '>' 0x3e
-	return bad == 0
+	// (v-ones) &^ v & highs is not 0 when a byte of v is 0 (exactly so
+	// when no byte of v is 0x80 or more, as below once w has none).
+	// '<' is 0x3c and '>' 0x3e: one test finds both.
+	q, b, amp, lt := w^(ones*'"'), w^(ones*'\\'), w^(ones*'&'), (w^(ones*'<'))&^(ones*2)
+	// A byte of 0x80 or more has its high bit set; one below 0x20
+	// borrows, and sets it.
+	bad := w | (w - ones*0x20)
+	bad |= (q - ones) &^ q
+	bad |= (b - ones) &^ b
+	bad |= (amp - ones) &^ amp
+	bad |= (lt - ones) &^ lt
+	return bad&highs == 0
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -240,5 +241,41 @@ func TestJSONPlain8(t *testing.T) {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], rng.Uint64()&0x7f7f7f7f7f7f7f7f|0x2020202020202020*uint64(rng.IntN(2)))
 		check(b)
+	}
+}
+
+// TestBuildMatchesNewAlert: an Alert built over and over, rule after rule
+// (the compiled default rules, a rule of another source, a rule naming
+// evt.time and container fields itself), is each time the alert NewAlert
+// builds, in every format and style.
+func TestBuildMatchesNewAlert(t *testing.T) {
+	rules := append([]*ruleset.Rule{}, compiled.Rules...)
+	other := *hostileRule(t)
+	other.Name, other.Source = "Other source", "aws_cloudtrail"
+	own := *hostileRule(t)
+	own.Name = "Names evt.time and container.id"
+	own.Fields = append([]ruleset.OutputField{{Key: "container.id", Field: event.MustField("container.id")}, {Key: "evt.time", Field: event.MustField("evt.time")}}, own.Fields...)
+	rules = append(rules, &other, &own)
+	evs := []*event.Event{
+		hostileEvent("/etc/shadow", "cat /etc/shadow", "/root", "cat"),
+		hostileEvent("/tmp/x\n01:02:03.000000000: Critical FORGED\x1b[2J\xff", "a\nb\u0085", "v\r", "n\x1b"),
+	}
+	styles := []Style{{}, {ISOTime: true}, {OmitJSONOutput: true, OmitJSONTags: true}}
+	var a Alert
+	for round := range 3 {
+		for i := range rules {
+			r := rules[(i*7+round)%len(rules)]
+			ev := evs[(i+round)%2]
+			a.Build(r, ev, "vm")
+			want, _ := NewAlert(r, ev, "vm", nil)
+			if a.Output != want.Output {
+				t.Fatalf("rule %q: output\n got %q\nwant %q", r.Name, a.Output, want.Output)
+			}
+			for _, s := range styles {
+				if got, want := a.AppendJSONStyle(nil, s), want.AppendJSONStyle(nil, s); string(got) != string(want) {
+					t.Fatalf("rule %q, %+v:\n got %s\nwant %s", r.Name, s, got, want)
+				}
+			}
+		}
 	}
 }
