@@ -82,7 +82,7 @@ const maxMissedWaits = 3
 type Engine struct {
 	cfg    Config
 	rec    collectors.Record
-	alert  output.Alert // the alert being sent, rebuilt for each
+	build  output.Builder // builds every rule alert, which Send formats before it returns
 	events [event.NumTypes]atomic.Uint64
 	num    uint64 // last event number given
 	// rules is the rule set in force, swapped whole by SetRules; the
@@ -423,10 +423,7 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	if e.cfg.Output == nil {
 		return
 	}
-	// Send formats the alert before it returns: one Alert serves them
-	// all.
-	e.alert.Build(r, ev, e.cfg.Hostname)
-	e.cfg.Output.Send(&e.alert)
+	e.cfg.Output.Send(e.build.Build(r, ev, e.cfg.Hostname))
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of

@@ -2,6 +2,7 @@ package output
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"time"
@@ -26,13 +27,6 @@ type Alert struct {
 	Source   string
 	Tags     []string
 	Hostname string
-
-	// text and safe are Build's buffers for Output; order is the order
-	// of Fields by key when Build set them; layouts are the layouts of
-	// the rules Build has seen.
-	text, safe []byte
-	order      []int
-	layouts    map[*ruleset.Rule]*layout
 }
 
 // FieldValue is one output field and its value.
@@ -64,10 +58,10 @@ var suggestedFields = [...]struct {
 
 // NewAlert builds the alert for rule r firing on ev. buf is scratch space
 // for the output text and is returned for reuse. The alert is the
-// caller's to keep; Build is the same without allocating.
+// caller's to keep; a Builder builds alerts without allocating.
 func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*Alert, []byte) {
-	a := &Alert{Fields: make([]FieldValue, 0, len(r.Fields)+1+len(suggestedFields))}
-	buf = a.fill(r, ev, hostname, buf, suggested(r))
+	a := &Alert{}
+	buf = a.fill(r, ev, hostname, buf, suggested(r), nil)
 	if ruleset.IsEscaped(buf) {
 		a.Output = string(buf)
 	} else {
@@ -76,25 +70,32 @@ func NewAlert(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte) (*A
 	return a, buf
 }
 
-// Build makes a the alert for rule r firing on ev, reusing a's buffers:
-// after the first alerts it allocates nothing. The alert then refers to
-// memory it shares with its next Build and with ev: its Output, the
-// strings of its Fields and Fields itself are valid until a is built
-// again or ev's record is reused, and are not to be changed (the order of
-// the fields by key is worked out once per rule). Output.Send does not
-// keep the alert (it formats it before it returns), so an engine can build
-// every alert into one Alert and send it.
-func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
-	l := a.layouts[r]
+// Builder builds alerts into one Alert, reusing its memory: after the
+// first alerts of each rule it allocates nothing. The zero Builder is
+// ready to use; it is not safe for concurrent use.
+type Builder struct {
+	alert      Alert
+	text, safe []byte // the output text, and its escaped copy
+	layouts    map[*ruleset.Rule]*layout
+}
+
+// Build returns the alert for rule r firing on ev, as NewAlert builds it
+// but with its Fields in the order of their keys. The alert is the
+// Builder's and refers to ev's memory: it, its Output and its Fields are
+// valid until the next Build or until ev's record is reused. Output.Send
+// does not keep the alert (it formats it before it returns), so an engine
+// can build every alert with one Builder and send it.
+func (b *Builder) Build(r *ruleset.Rule, ev *event.Event, hostname string) *Alert {
+	l := b.layouts[r]
 	if l == nil {
-		l = a.newLayout(r)
+		l = b.newLayout(r)
 	}
-	a.text = a.fill(r, ev, hostname, a.text, l.suggest)
-	a.order = l.order
-	line := a.text
+	a := &b.alert
+	b.text = a.fill(r, ev, hostname, b.text, l.suggest, l.pos)
+	line := b.text
 	if !ruleset.IsEscaped(line) {
-		a.safe = ruleset.AppendControlsEscaped(a.safe[:0], line)
-		line = a.safe
+		b.safe = ruleset.AppendControlsEscaped(b.safe[:0], line)
+		line = b.safe
 	}
 	a.Output = ""
 	if len(line) > 0 {
@@ -102,26 +103,29 @@ func (a *Alert) Build(r *ruleset.Rule, ev *event.Event, hostname string) {
 		// replaces Output.
 		a.Output = unsafe.String(&line[0], len(line))
 	}
+	return a
 }
 
-// layout is what Build works out once per rule: which suggested fields
-// its alerts add, and the order of their fields by key for JSON.
+// layout is what a Builder works out once per rule: which suggested
+// fields its alerts add, and where each field goes so that the fields are
+// in the order of their keys, as JSON wants them.
 type layout struct {
 	suggest uint8 // bit i: suggestedFields[i]
-	order   []int
+	// pos[i] is the place of the i-th field fill makes.
+	pos []int
 }
 
-// maxLayouts bounds the rules an Alert keeps layouts for (rules reloaded
+// maxLayouts bounds the rules a Builder keeps layouts for (rules reloaded
 // again and again are new rules each time).
 const maxLayouts = 4096
 
 // newLayout works out and keeps r's layout.
-func (a *Alert) newLayout(r *ruleset.Rule) *layout {
-	if a.layouts == nil || len(a.layouts) >= maxLayouts {
-		a.layouts = map[*ruleset.Rule]*layout{}
+func (b *Builder) newLayout(r *ruleset.Rule) *layout {
+	if b.layouts == nil || len(b.layouts) >= maxLayouts {
+		b.layouts = map[*ruleset.Rule]*layout{}
 	}
 	l := &layout{suggest: suggested(r)}
-	// The keys of r's alerts, as fill lays them out.
+	// The keys of r's alerts, in the order fill makes them.
 	keys := []FieldValue{{Key: "evt.time"}}
 	for _, f := range r.Fields {
 		if f.Key != "evt.time" {
@@ -133,8 +137,13 @@ func (a *Alert) newLayout(r *ruleset.Rule) *layout {
 			keys = append(keys, FieldValue{Key: s.key})
 		}
 	}
-	l.order = sortedByKey(keys, nil)
-	a.layouts[r] = l
+	// Sorted stably, as appendJSON sorts: of two fields with one key,
+	// the one it keeps stays the last.
+	l.pos = make([]int, len(keys))
+	for place, i := range sortedByKey(keys, nil) {
+		l.pos[i] = place
+	}
+	b.layouts[r] = l
 	return l
 }
 
@@ -157,37 +166,53 @@ next:
 	return set
 }
 
-// fill sets a's fields for rule r firing on ev and returns the output text
-// in buf, made safe by the caller: a formatter that appended a value
-// without escaping it, or a rule whose output text has a control
-// character, leaves it unescaped.
-func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte, suggest uint8) []byte {
+// fill sets a's fields for rule r firing on ev, with the suggested fields
+// of set, the i-th field it makes at place pos[i] of Fields (nil: at i).
+// It returns the output text in buf, made safe by the caller: a formatter
+// that appended a value without escaping it, or a rule whose output text
+// has a control character, leaves it unescaped.
+func (a *Alert) fill(r *ruleset.Rule, ev *event.Event, hostname string, buf []byte, set uint8, pos []int) []byte {
 	buf = appendTimeOfDay(buf[:0], ev.Time)
 	buf = append(buf, ": "...)
 	buf = append(buf, r.Priority.String()...)
 	buf = append(buf, ' ')
 	buf = r.Format(buf, ev)
 	a.Time, a.Rule, a.Priority, a.Source, a.Tags, a.Hostname = ev.Time, r.Name, r.Priority, r.Source, r.Tags, hostname
-	clear(a.Fields) // let go of the last alert's values
-	a.Fields = append(a.Fields[:0], FieldValue{Key: "evt.time", Field: timeField, Value: ruleset.Value{Kind: event.KindInt, OK: true, Int: ev.Time}})
+
+	n := 1 + len(r.Fields) + bits.OnesCount8(set)
+	for _, f := range r.Fields {
+		if f.Key == "evt.time" {
+			n--
+		}
+	}
+	if cap(a.Fields) < n {
+		a.Fields = make([]FieldValue, n)
+	}
+	clear(a.Fields[n:cap(a.Fields)]) // let go of longer alerts' values
+	a.Fields = a.Fields[:n]
+	i := 0
+	put := func(v FieldValue) {
+		if pos != nil {
+			a.Fields[pos[i]] = v
+		} else {
+			a.Fields[i] = v
+		}
+		i++
+	}
+	put(FieldValue{Key: "evt.time", Field: timeField, Value: ruleset.Value{Kind: event.KindInt, OK: true, Int: ev.Time}})
 	for _, f := range r.Fields {
 		if f.Key == "evt.time" {
 			continue
 		}
-		a.Fields = append(a.Fields, FieldValue{Key: f.Key, Field: f.Field, Value: ruleset.Extract(ev, f.Field, f.Arg, f.Transformers)})
+		put(FieldValue{Key: f.Key, Field: f.Field, Value: ruleset.Extract(ev, f.Field, f.Arg, f.Transformers)})
 	}
-	return appendSuggested(a, suggest, ev, buf)
-}
-
-// appendSuggested adds the suggested fields of set to a's fields and to
-// the text in buf.
-func appendSuggested(a *Alert, set uint8, ev *event.Event, buf []byte) []byte {
-	for i, s := range suggestedFields {
-		if set&(1<<i) == 0 {
+	// The suggested fields, also at the end of the text.
+	for k, s := range suggestedFields {
+		if set&(1<<k) == 0 {
 			continue
 		}
 		v := ruleset.Extract(ev, s.field, event.Arg{}, nil)
-		a.Fields = append(a.Fields, FieldValue{Key: s.key, Field: s.field, Value: v})
+		put(FieldValue{Key: s.key, Field: s.field, Value: v})
 		buf = append(buf, ' ')
 		buf = append(buf, s.label...)
 		buf = append(buf, '=')
@@ -314,11 +339,9 @@ func (a *Alert) appendJSON(dst []byte, s Style) []byte {
 		dst = appendJSONString(dst, a.Output)
 	}
 	dst = append(dst, `,"output_fields":{`...)
-	order := a.order
-	if len(order) != len(a.Fields) {
-		var idx [64]int
-		order = sortedByKey(a.Fields, idx[:0])
-	}
+	// A Builder's fields come sorted: the sort then only checks them.
+	var idx [64]int
+	order := sortedByKey(a.Fields, idx[:0])
 	first := true
 	for n, i := range order {
 		f := &a.Fields[i]

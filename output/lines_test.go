@@ -78,8 +78,8 @@ func (s batchSlowSink) WriteBatch(lines [][]byte) error {
 	return nil
 }
 
-// TestSlowSinksGetEveryAlertIntact builds many alerts into one Alert, as the
-// engine does, from an event whose strings are views into one buffer
+// TestSlowSinksGetEveryAlertIntact builds many alerts with one Builder, as
+// the engine does, from an event whose strings are views into one buffer
 // rewritten for each event, as a collector's records are, and sends them
 // faster than slow sinks of both formats write them: every sink gets every
 // alert, in order, each line exactly the one built on its own for that
@@ -101,7 +101,7 @@ func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 	var raw [64]byte // the record buffer the event's path is a view of
 	ev := hostileEvent("", "cat /etc/shadow", "/root\x1b[2J", "cat")
 	path := func(i int) string { return fmt.Sprintf("/tmp/alert-%06d\n\"<&>\u2028\xff", i) }
-	var a Alert
+	var b Builder
 	for i := range n {
 		// Keep every queue below full: nothing may be dropped.
 		for o.fullest() > QueueLen-8 {
@@ -110,8 +110,7 @@ func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 		m := copy(raw[:], path(i))
 		ev.FD.Name = unsafe.String(&raw[0], m)
 		ev.Time = 1795757437486526403 + int64(i)
-		a.Build(rules[i%2], ev, "vm")
-		o.Send(&a)
+		o.Send(b.Build(rules[i%2], ev, "vm"))
 		clear(raw[:]) // the collector reuses the record
 	}
 	o.Close(30 * time.Second)
@@ -163,22 +162,22 @@ func (o *Output) fullest() int {
 	return m
 }
 
-// TestBuildAllocatesNothing: an Alert built again and again, and the lines
-// sent from it once the sinks have given theirs back, cost no allocation.
+// TestBuildAllocatesNothing: a Builder's alerts cost no allocation once
+// it has seen their rule, and are NewAlert's.
 func TestBuildAllocatesNothing(t *testing.T) {
 	r := hostileRule(t)
 	evs := []*event.Event{
 		hostileEvent("/etc/shadow", "cat /etc/shadow", "/root", "cat"),
 		hostileEvent("/tmp/x\n01:02:03.000000000: Critical FORGED\x1b[2J\xff", "a\nb\u0085", "v\r", "n\x1b"),
 	}
-	var a Alert
+	var b Builder
 	i := 0
-	if n := testing.AllocsPerRun(1000, func() { a.Build(r, evs[i%2], "vm"); i++ }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { b.Build(r, evs[i%2], "vm"); i++ }); n != 0 {
 		t.Errorf("Build: %v allocations per alert", n)
 	}
 	var buf []byte
 	for _, ev := range evs {
-		a.Build(r, ev, "vm")
+		a := b.Build(r, ev, "vm")
 		want, _ := NewAlert(r, ev, "vm", nil)
 		if a.Output != want.Output || string(a.AppendJSON(buf[:0])) != string(want.AppendJSON(nil)) {
 			t.Errorf("Build and NewAlert differ:\n%s\n%s", a.AppendJSON(nil), want.AppendJSON(nil))
@@ -244,7 +243,7 @@ func TestJSONPlain8(t *testing.T) {
 	}
 }
 
-// TestBuildMatchesNewAlert: an Alert built over and over, rule after rule
+// TestBuildMatchesNewAlert: a Builder's alert, rule after rule
 // (the compiled default rules, a rule of another source, a rule naming
 // evt.time and container fields itself), is each time the alert NewAlert
 // builds, in every format and style.
@@ -261,12 +260,12 @@ func TestBuildMatchesNewAlert(t *testing.T) {
 		hostileEvent("/tmp/x\n01:02:03.000000000: Critical FORGED\x1b[2J\xff", "a\nb\u0085", "v\r", "n\x1b"),
 	}
 	styles := []Style{{}, {ISOTime: true}, {OmitJSONOutput: true, OmitJSONTags: true}}
-	var a Alert
+	var b Builder
 	for round := range 3 {
 		for i := range rules {
 			r := rules[(i*7+round)%len(rules)]
 			ev := evs[(i+round)%2]
-			a.Build(r, ev, "vm")
+			a := b.Build(r, ev, "vm")
 			want, _ := NewAlert(r, ev, "vm", nil)
 			if a.Output != want.Output {
 				t.Fatalf("rule %q: output\n got %q\nwant %q", r.Name, a.Output, want.Output)
