@@ -37,7 +37,8 @@ func ParseFormat(s string) (Format, bool) {
 // Sink receives formatted alerts, one line per Write. Writes come from the
 // sink's own goroutine, never concurrently. A sink that is also a
 // PrioritySink gets each alert through WritePriority instead, with the
-// alert's rule priority.
+// alert's rule priority; one that is a HostSink through WriteHost, with
+// the priority and the alert's host name.
 type Sink interface {
 	Name() string
 	Write(line []byte) error
@@ -174,10 +175,12 @@ type FormattedSink interface {
 }
 
 // queued is one alert waiting for a sink: its line, shared by every sink
-// taking that format, and its priority, for PrioritySinks.
+// taking that format, and its priority and host name, for PrioritySinks
+// and HostSinks.
 type queued struct {
 	line     []byte
 	priority ruleset.Priority
+	hostname string
 }
 
 type queue struct {
@@ -266,17 +269,20 @@ func (o *Output) SetLog(w io.Writer) {
 func (q *queue) run() {
 	defer close(q.done)
 	ps, _ := q.sink.(PrioritySink)
+	hs, _ := q.sink.(HostSink)
 	bs, _ := q.sink.(BatchSink)
 	for a := range q.ch {
 		if q.abandoned.Load() {
 			continue // counted as lost
 		}
-		if bs != nil && ps == nil {
+		if bs != nil && ps == nil && hs == nil {
 			q.writeBatch(bs, a)
 			continue
 		}
 		var err error
-		if ps != nil {
+		if hs != nil {
+			err = hs.WriteHost(a.line, a.priority, a.hostname)
+		} else if ps != nil {
 			err = ps.WritePriority(a.line, a.priority)
 		} else {
 			err = q.sink.Write(a.line)
@@ -401,7 +407,7 @@ func (o *Output) Send(a *Alert) {
 			line = text
 		}
 		select {
-		case q.ch <- queued{line, a.Priority}:
+		case q.ch <- queued{line, a.Priority, a.Hostname}:
 			q.given.Add(1)
 		default:
 			q.dropped.Add(1)
