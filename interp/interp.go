@@ -24,7 +24,7 @@ func Rules(rs *lang.Ruleset) []*ruleset.Rule {
 			Desc:        r.Desc,
 			Condition:   r.CondText,
 			Output:      r.OutputText,
-			Priority:    ruleset.Priority(r.Priority),
+			Priority:    r.Priority,
 			Source:      r.Source,
 			Tags:        r.Tags,
 			Enabled:     r.Enabled,

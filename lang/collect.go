@@ -2,6 +2,8 @@ package lang
 
 import (
 	"strings"
+
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Collection accumulates the items of several rules files in load order.
@@ -51,7 +53,7 @@ type ruleInfo struct {
 	cond                Value
 	output              Value
 	desc                Value
-	priority            Priority
+	priority            ruleset.Priority
 	source              string
 	enabled             bool
 	tags                []string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/match"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Ruleset is the compiled form of a set of rules files: every rule, in
@@ -50,7 +51,7 @@ func SkippedNotes(skipped map[string]int) []string {
 type Rule struct {
 	Name       string
 	Desc       string
-	Priority   Priority
+	Priority   ruleset.Priority
 	Source     string
 	Enabled    bool
 	Tags       []string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lannersec/lanner/lang/ast"
 	"github.com/lannersec/lanner/lang/parser"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // RuleDef is a rule after lists, macros and exceptions have been expanded.
@@ -18,7 +19,7 @@ type RuleDef struct {
 	// CondText is the condition as written (appends joined), before lists,
 	// macros and exceptions are expanded.
 	CondText string
-	Priority Priority
+	Priority ruleset.Priority
 	Source   string // "syscall" by default
 	Enabled  bool
 	Tags     []string // set semantics, in first-seen order

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lannersec/lanner/lang/ast"
 	"github.com/lannersec/lanner/lang/parser"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 type testFile struct{ name, src string }
@@ -526,7 +527,7 @@ func TestUpstreamRules(t *testing.T) {
 			t.Errorf("rule %d is %q, want %q", i, d.Name, r.name)
 			continue
 		}
-		if p, ok := ParsePriority(r.priority); !ok || p != d.Priority {
+		if p, err := ruleset.ParsePriority(r.priority); err != nil || p != d.Priority {
 			t.Errorf("%s: priority %v, want %s", d.Name, d.Priority, r.priority)
 		}
 		if want := r.enabled == "enabled"; d.Enabled != want {

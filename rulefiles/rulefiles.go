@@ -166,7 +166,7 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 			continue
 		}
 		kept := *c
-		kept.Enabled, kept.Priority, kept.Desc = r.Enabled, ruleset.Priority(r.Priority), r.Desc
+		kept.Enabled, kept.Priority, kept.Desc = r.Enabled, r.Priority, r.Desc
 		kept.Tags = r.Tags
 		res.Rules[i] = &kept
 	}
