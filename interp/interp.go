@@ -108,7 +108,7 @@ func evalCheck(c *lang.Check, ev *event.Event) bool {
 			if !raw.OK {
 				return false
 			}
-			v := transform(raw, l.Transformers)
+			v := ruleset.ApplyTransformers(raw, l.Transformers)
 			if v.OK && compare(c, v, ev) {
 				return true
 			}
@@ -120,13 +120,6 @@ func evalCheck(c *lang.Check, ev *event.Event) bool {
 		return false
 	}
 	return compare(c, v, ev)
-}
-
-func transform(v ruleset.Value, ts []string) ruleset.Value {
-	for _, t := range ts {
-		v = ruleset.Transform(t, v)
-	}
-	return v
 }
 
 // compare applies the check's operator to a present value.

@@ -199,9 +199,7 @@ func (c *checker) operand(n ast.Node) (*Operand, bool) {
 		}
 		return &Operand{Field: f, Arg: arg, Kind: f.Kind, Text: n.String(), Key: key}, true
 	case *ast.TransformerExpr:
-		switch n.Name {
-		case "tolower", "toupper", "b64", "basename", "len":
-		default:
+		if !match.IsTransformer(n.Name) {
 			c.errorf(n, false, "transformer %s is not supported", n.Name)
 			return nil, false
 		}
@@ -213,14 +211,14 @@ func (c *checker) operand(n ast.Node) (*Operand, bool) {
 		if !ok {
 			return nil, false
 		}
-		if inner.Kind != event.KindString && !(inner.Kind == event.KindBytes && (n.Name == "b64" || n.Name == "len")) {
+		if inner.Kind != event.KindString && !(inner.Kind == event.KindBytes && match.TransformerTakesBytes(n.Name)) {
 			c.errorf(n, false, "transformer %s cannot be applied to %s (type %s)", n.Name, inner.Text, inner.Kind)
 			return nil, false
 		}
 		out := *inner
 		out.Transformers = append(append([]string(nil), inner.Transformers...), n.Name)
 		out.Kind = event.KindString
-		if n.Name == "len" {
+		if match.TransformerYieldsLength(n.Name) {
 			out.Kind = event.KindInt
 		}
 		out.Text = n.String()

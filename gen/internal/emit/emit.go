@@ -683,10 +683,9 @@ func (e *emitter) checkBody(c *lang.Check) []jen.Code {
 			tv := e.newVar("transformers")
 			e.decls = append(e.decls, jen.Var().Id(tv).Op("=").Add(strSlice(l.Transformers)))
 			body = append(body,
-				jen.Id("x").Op(":=").Qual(pkgRuleset, "Value").Values(jen.Dict{jen.Id("Kind"): kindLit(l.Field.Kind), jen.Id("OK"): jen.True(), jen.Id(valueMember(l.Field.Kind)): jen.Id("v")}),
-				jen.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id(tv)).Block(
-					jen.Id("x").Op("=").Qual(pkgRuleset, "Transform").Call(jen.Id("t"), jen.Id("x")),
-				),
+				jen.Id("x").Op(":=").Qual(pkgRuleset, "ApplyTransformers").Call(
+					jen.Qual(pkgRuleset, "Value").Values(jen.Dict{jen.Id("Kind"): kindLit(l.Field.Kind), jen.Id("OK"): jen.True(), jen.Id(valueMember(l.Field.Kind)): jen.Id("v")}),
+					jen.Id(tv)),
 				jen.If(jen.Id("x").Dot("OK").Op("&&").Add(e.compareValue(c, jen.Id("x").Dot(valueMember(l.Kind))))).Block(jen.Return(jen.True())),
 			)
 		} else {
