@@ -14,10 +14,10 @@ import (
 const maxAncestors = 64
 
 // Rules returns run-time rules whose conditions and outputs are evaluated
-// by walking rs's intermediate form.
-func Rules(rs *lang.Ruleset) []*ruleset.Rule {
-	out := make([]*ruleset.Rule, 0, len(rs.Rules))
-	for _, r := range rs.Rules {
+// by walking prog's intermediate form.
+func Rules(prog *lang.Program) []*ruleset.Rule {
+	out := make([]*ruleset.Rule, 0, len(prog.Rules))
+	for _, r := range prog.Rules {
 		r := r
 		out = append(out, &ruleset.Rule{
 			Name:        r.Name,

@@ -1,4 +1,4 @@
-// Package emit turns the compiler's intermediate form (a lang.Ruleset) into
+// Package emit turns the compiler's intermediate form (a lang.Program) into
 // Go source: one matcher function and one output formatter per rule, shared
 // check functions, and the Rules table that package compiled exports.
 package emit
@@ -38,8 +38,8 @@ type Options struct {
 	Files []lang.File
 }
 
-// File generates the Go file for rs.
-func File(rs *lang.Ruleset, opt Options) *jen.File {
+// File generates the Go file for prog.
+func File(prog *lang.Program, opt Options) *jen.File {
 	if opt.Package == "" {
 		opt.Package = "compiled"
 	}
@@ -63,7 +63,7 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	)
 
 	var entries []jen.Code
-	for _, r := range rs.Rules {
+	for _, r := range prog.Rules {
 		base := e.ruleIdent(r.Name)
 		m, f, c := "match"+base, "format"+base, "cond"+base
 		e.rule(r, m, f, c)
@@ -83,7 +83,7 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 		e.f.Var().Id("Sources").Op("=").Index().Qual(pkgRuleset, "Source").Values(srcs...)
 	}
 	skipped := jen.Dict{}
-	for src, n := range rs.Skipped {
+	for src, n := range prog.Skipped {
 		skipped[jen.Lit(src)] = jen.Lit(n)
 	}
 	e.f.Comment("Skipped counts, by source, the rules of the rules files left out because")
