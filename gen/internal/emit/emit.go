@@ -24,6 +24,13 @@ const (
 	pkgMatch   = "github.com/lannersec/lanner/match"
 )
 
+// rulesetAPIVersion is the version of package ruleset's API for generated
+// code (ruleset.APIVersion) that this emitter writes against. The emitter
+// does not import ruleset, so that a broken ruleset never stops
+// regeneration; when the two differ, the generated code (the golden files,
+// compiled/) does not compile.
+const rulesetAPIVersion = 1
+
 // maxAncestors bounds the walk of ancestor fields used without an index;
 // the interpreter uses the same bound.
 const maxAncestors = 64
@@ -56,10 +63,12 @@ func File(prog *lang.Program, opt Options) *jen.File {
 	e.f.ImportName(pkgRuleset, "ruleset")
 	e.f.ImportName(pkgMatch, "match")
 
-	e.f.Comment("Generated code must match the event model it was generated for.")
+	e.f.Comment("Generated code must match the event model and the ruleset API it was generated for.")
 	e.f.Const().Defs(
 		jen.Id("_").Op("=").Qual(pkgEvent, "EnforceVersion").Call(jen.Qual(pkgEvent, "SchemaVersion").Op("-").Lit(event.SchemaVersion)),
 		jen.Id("_").Op("=").Qual(pkgEvent, "EnforceVersion").Call(jen.Lit(event.SchemaVersion).Op("-").Qual(pkgEvent, "SchemaVersion")),
+		jen.Id("_").Op("=").Qual(pkgRuleset, "EnforceAPIVersion").Call(jen.Qual(pkgRuleset, "APIVersion").Op("-").Lit(rulesetAPIVersion)),
+		jen.Id("_").Op("=").Qual(pkgRuleset, "EnforceAPIVersion").Call(jen.Lit(rulesetAPIVersion).Op("-").Qual(pkgRuleset, "APIVersion")),
 	)
 
 	var entries []jen.Code

@@ -12,10 +12,12 @@ import (
 	"strings"
 )
 
-// Generated code must match the event model it was generated for.
+// Generated code must match the event model and the ruleset API it was generated for.
 const (
 	_ = event.EnforceVersion(event.SchemaVersion - 1)
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
+	_ = ruleset.EnforceAPIVersion(ruleset.APIVersion - 1)
+	_ = ruleset.EnforceAPIVersion(1 - ruleset.APIVersion)
 )
 
 // matchShellSpawned reports whether an event matches the rule "Shell spawned" (testdata/small/small.yaml:11:3).
