@@ -27,6 +27,9 @@ type Collection struct {
 
 	warnings        Diagnostics
 	resolveWarnings Diagnostics
+	// resolvedNodes is the number of condition nodes the last Resolve
+	// made, counted against maxLoadNodes.
+	resolvedNodes int
 }
 
 // listInfo is a list as collected. index is the sequence number of its
