@@ -25,6 +25,9 @@ func TestLoadBudget(t *testing.T) {
 		// m16 is the largest macro one condition may hold; the macros up
 		// to it alone exceed the budget.
 		{16, "f.yaml:34:22: rules too large: the conditions of the rules and macros loaded together have more than 524288 nodes after list and macro expansion (exceeded in macro 'm16', expanding macro 'm15')"},
+		// The macros up to m12 fit, and 29 rules using it. Without the
+		// budget, compiling this file took 750 MB.
+		{12, "f.yaml:174:14: rules too large: the conditions of the rules and macros loaded together have more than 524288 nodes after list and macro expansion (exceeded in rule 'r29', expanding macro 'm12')"},
 		// The macros up to m14 fit; the rules using it do not.
 		{14, "f.yaml:58:14: rules too large: the conditions of the rules and macros loaded together have more than 524288 nodes after list and macro expansion (exceeded in rule 'r5', expanding macro 'm14')"},
 	} {
