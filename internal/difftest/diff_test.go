@@ -20,8 +20,8 @@ import (
 // eventsPerRun is how many random events each differential run checks.
 const eventsPerRun = 200000
 
-// Compare feeds random events to both rule sets and reports every
-// difference in verdict or output.
+// Compare feeds random events to the rules of prog, interpreted, and to
+// compiledRules, and reports every difference in verdict or output.
 func Compare(t *testing.T, prog *lang.Program, compiledRules []*ruleset.Rule, n int) {
 	t.Helper()
 	interpreted := interp.Rules(prog)
