@@ -9,8 +9,8 @@ import (
 	"github.com/lannersec/lanner/lang"
 )
 
-// Literals are the values a program's rules compare each field with, gathered so
-// that random events hit the rules' interesting cases.
+// Literals are the values a program's rules compare each field with,
+// gathered so that random events hit the rules' interesting cases.
 type Literals struct {
 	Strings map[string][]string // by field name (and arg key, e.g. proc.aname)
 	Ints    map[string][]int64
