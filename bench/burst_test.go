@@ -56,11 +56,11 @@ func burstRecords(tb testing.TB) (setup, burst [][]byte) {
 // ring buffer meanwhile.
 func BenchmarkBurst(b *testing.B) {
 	setup, burst := burstRecords(b)
-	rs, err := lang.LoadPaths(filepath.Join(testutil.Root(b), "bench", "workload_rules.yaml"))
+	prog, err := lang.LoadPaths(filepath.Join(testutil.Root(b), "bench", "workload_rules.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	rules := append(append([]*ruleset.Rule{}, compiled.Rules...), interp.Rules(rs)...)
+	rules := append(append([]*ruleset.Rule{}, compiled.Rules...), interp.Rules(prog)...)
 	out := output.New(output.JSON, discard{})
 	defer out.Close(time.Second)
 	eng := engine.New(engine.Config{

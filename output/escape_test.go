@@ -35,11 +35,11 @@ const hostileRules = `
 
 func hostileRule(t testing.TB) *ruleset.Rule {
 	t.Helper()
-	rs, err := lang.Load(lang.File{Name: "hostile.yaml", Data: []byte(hostileRules)})
+	prog, err := lang.Load(lang.File{Name: "hostile.yaml", Data: []byte(hostileRules)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return interp.Rules(rs)[0]
+	return interp.Rules(prog)[0]
 }
 
 // hostileEvent is an open of path by a process named name, run with

@@ -37,9 +37,10 @@ func ParseFormat(s string) (Format, bool) {
 // Sink receives formatted alerts, one line per Write. Writes come from the
 // sink's own goroutine, never concurrently. A sink that is also a
 // PrioritySink gets each alert through WritePriority instead, with the
-// alert's rule priority. The line is the sink's only until Write returns:
-// its memory then goes to later alerts, so a sink that needs the bytes
-// longer copies them (as io.Writer's contract says).
+// alert's rule priority; one that is a HostSink through WriteHost, with
+// the priority and the alert's host name. The line is the sink's only
+// until the call returns: its memory then goes to later alerts, so a sink
+// that needs the bytes longer copies them (as io.Writer's contract says).
 type Sink interface {
 	Name() string
 	Write(line []byte) error
@@ -177,10 +178,12 @@ type FormattedSink interface {
 }
 
 // queued is one alert waiting for a sink: its line, shared by every sink
-// taking that format, and its priority, for PrioritySinks.
+// taking that format, and its priority and host name, for PrioritySinks
+// and HostSinks.
 type queued struct {
 	line     *line
 	priority ruleset.Priority
+	hostname string
 }
 
 // line is one formatted alert, shared by the queues that took it. Each
@@ -302,18 +305,21 @@ func (o *Output) SetLog(w io.Writer) {
 func (q *queue) run() {
 	defer close(q.done)
 	ps, _ := q.sink.(PrioritySink)
+	hs, _ := q.sink.(HostSink)
 	bs, _ := q.sink.(BatchSink)
 	for a := range q.ch {
 		if q.abandoned.Load() {
 			a.line.release()
 			continue // counted as lost
 		}
-		if bs != nil && ps == nil {
+		if bs != nil && ps == nil && hs == nil {
 			q.writeBatch(bs, a)
 			continue
 		}
 		var err error
-		if ps != nil {
+		if hs != nil {
+			err = hs.WriteHost(a.line.b, a.priority, a.hostname)
+		} else if ps != nil {
 			err = ps.WritePriority(a.line.b, a.priority)
 		} else {
 			err = q.sink.Write(a.line.b)
@@ -456,7 +462,7 @@ func (o *Output) Send(a *Alert) {
 		// over: its sink may write it and let go at once.
 		l.refs.Add(1)
 		select {
-		case q.ch <- queued{l, a.Priority}:
+		case q.ch <- queued{l, a.Priority, a.Hostname}:
 			q.given.Add(1)
 		default:
 			l.release()
