@@ -68,6 +68,23 @@ func (s prioritySlowSink) WritePriority(line []byte, p ruleset.Priority) error {
 	return nil
 }
 
+// hostSlowSink takes alerts with their priority and host name.
+type hostSlowSink struct{ *recordingSink }
+
+func (s hostSlowSink) WriteHost(line []byte, p ruleset.Priority, hostname string) error {
+	if hostname != "vm" {
+		s.mu.Lock()
+		s.errs = append(s.errs, fmt.Sprintf("host name %q", hostname))
+		s.mu.Unlock()
+	}
+	s.take(line, p)
+	return nil
+}
+
+func (s hostSlowSink) WritePriority(line []byte, p ruleset.Priority) error {
+	return s.WriteHost(line, p, "")
+}
+
 // batchSlowSink takes queued alerts in batches.
 type batchSlowSink struct{ *recordingSink }
 
@@ -81,7 +98,7 @@ func (s batchSlowSink) WriteBatch(lines [][]byte) error {
 // TestSlowSinksGetEveryAlertIntact builds many alerts with one Builder, as
 // the engine does, from an event whose strings are views into one buffer
 // rewritten for each event, as a collector's records are, and sends them
-// faster than slow sinks of both formats write them: every sink gets every
+// faster than slow sinks of both formats and every kind write them: every sink gets every
 // alert, in order, each line exactly the one built on its own for that
 // event, although the lines' memory goes round to later alerts.
 func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
@@ -93,8 +110,9 @@ func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 	text := &recordingSink{name: "text", format: Text}
 	json := &recordingSink{name: "json", format: JSON}
 	prio := prioritySlowSink{&recordingSink{name: "priority", format: Text}}
+	host := hostSlowSink{&recordingSink{name: "host", format: JSON}}
 	batch := batchSlowSink{&recordingSink{name: "batch", format: JSON}}
-	o := New(Text, text, json, prio, batch)
+	o := New(Text, text, json, prio, host, batch)
 	o.SetLog(nil)
 
 	const n = 3 * QueueLen
@@ -120,7 +138,7 @@ func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 			t.Errorf("sink %s: %+v, want all %d sent", st.Name, st, n)
 		}
 	}
-	for _, s := range []*recordingSink{text, json, prio.recordingSink, batch.recordingSink} {
+	for _, s := range []*recordingSink{text, json, prio.recordingSink, host.recordingSink, batch.recordingSink} {
 		for _, e := range s.errs[:min(len(s.errs), 3)] {
 			t.Errorf("sink %s: %s", s.name, e)
 		}
@@ -143,7 +161,7 @@ func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 				bad++
 				t.Errorf("sink %s, alert %d:\n got %q\nwant %q", s.name, i, got, line)
 			}
-			if s == prio.recordingSink && s.prios[i] != want.Priority {
+			if (s == prio.recordingSink || s == host.recordingSink) && s.prios[i] != want.Priority {
 				t.Errorf("sink %s, alert %d: priority %v, want %v", s.name, i, s.prios[i], want.Priority)
 			}
 		}
