@@ -98,9 +98,10 @@ func (s batchSlowSink) WriteBatch(lines [][]byte) error {
 // TestSlowSinksGetEveryAlertIntact builds many alerts with one Builder, as
 // the engine does, from an event whose strings are views into one buffer
 // rewritten for each event, as a collector's records are, and sends them
-// faster than slow sinks of both formats and every kind write them: every sink gets every
-// alert, in order, each line exactly the one built on its own for that
-// event, although the lines' memory goes round to later alerts.
+// faster than slow sinks of both formats and of every kind write them:
+// every sink gets every alert, in order, each line exactly the one built
+// on its own for that event, although the lines' memory goes round to
+// later alerts.
 func TestSlowSinksGetEveryAlertIntact(t *testing.T) {
 	crit := hostileRule(t)
 	warn := *crit
