@@ -115,9 +115,10 @@ type layout struct {
 	pos []int
 }
 
-// maxLayouts bounds the rules a Builder keeps layouts for (rules reloaded
-// again and again are new rules each time).
-const maxLayouts = 4096
+// maxLayouts bounds the rules a Builder keeps layouts for: rules
+// reloaded are new rules, and the old ones stay referenced until the
+// layouts are forgotten, all at once, when there are this many.
+const maxLayouts = 1024
 
 // newLayout works out and keeps r's layout.
 func (b *Builder) newLayout(r *ruleset.Rule) *layout {
