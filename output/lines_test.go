@@ -297,3 +297,22 @@ func TestBuildMatchesNewAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestBuilderLayoutsBounded: rules reloaded again and again (new rules
+// each time) do not pile up in a Builder, and its alerts stay right.
+func TestBuilderLayoutsBounded(t *testing.T) {
+	r := hostileRule(t)
+	ev := hostileEvent("/etc/shadow", "cat /etc/shadow", "/root", "cat")
+	want, _ := NewAlert(r, ev, "vm", nil)
+	var b Builder
+	for i := range maxLayouts*2 + 3 {
+		reloaded := *r
+		a := b.Build(&reloaded, ev, "vm")
+		if len(b.layouts) > maxLayouts {
+			t.Fatalf("after %d rules: %d layouts kept", i+1, len(b.layouts))
+		}
+		if got := a.AppendJSON(nil); string(got) != string(want.AppendJSON(nil)) {
+			t.Fatalf("rule %d: %s", i, got)
+		}
+	}
+}
