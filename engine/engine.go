@@ -82,7 +82,7 @@ const maxMissedWaits = 3
 type Engine struct {
 	cfg    Config
 	rec    collectors.Record
-	buf    []byte
+	build  output.Builder // builds every rule alert, which Send formats before it returns
 	events [event.NumTypes]atomic.Uint64
 	num    uint64 // last event number given
 	// rules is the rule set in force, swapped whole by SetRules; the
@@ -433,9 +433,7 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	if e.cfg.Output == nil {
 		return
 	}
-	var a *output.Alert
-	a, e.buf = output.NewAlert(r, ev, e.cfg.Hostname, e.buf)
-	e.cfg.Output.Send(a)
+	e.cfg.Output.Send(e.build.Build(r, ev, e.cfg.Hostname))
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of
