@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/selfcheck"
 )
 
@@ -46,6 +47,7 @@ func lannerMain(args []string) int {
 	if len(args) > 0 && args[0] == selfcheck.ProbeArg {
 		return selfcheck.RunProbe(args[1:])
 	}
+	metrics.SetBuildInfo(version, commit, buildDate)
 	var c cli
 	var cf *configFile
 	opts := []kong.Option{
