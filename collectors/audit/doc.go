@@ -56,7 +56,14 @@
 // bounded rate; what cannot be put back (audit locked with -e 2, another
 // daemon registered) is reported once. In multicast mode the settings are
 // the other daemon's: only the collector's rules are put back, and audit
-// being disabled is reported, not undone. The collector's own changes are
+// being disabled is reported, not undone. In unicast mode a never rule of
+// the exit list that another process puts ahead of the collector's rules
+// (auditctl -A exit,never ...) would hide the calls it matches from the
+// only reader of the records: it is reported and removed (never rules
+// there when the collector started are left alone). A change undone
+// before the comparison (rules deleted and added back, audit disabled
+// and enabled again) is reported from its CONFIG_CHANGE records when a
+// SYSCALL record names another process. The collector's own changes are
 // not reported: their SYSCALL record carries its pid, or (the kernel
 // writes none for the registered daemon's calls) they fall in the time
 // the collector was changing the configuration itself.
