@@ -89,6 +89,10 @@ type hooks struct {
 	// CWD record could not name it (longer than PATH_MAX): its head,
 	// cut (event.CutPath).
 	longCwd func(pid int64) (string, bool)
+	// parentCwd returns the working directory of process ppid (its
+	// head, cut, when longer than PATH_MAX) when dir, a relative path,
+	// names the directory want from it.
+	parentCwd func(ppid int64, dir string, want fileID) (string, bool)
 }
 
 // decoder decodes one group of records. Strings it produces are views into
@@ -141,6 +145,31 @@ func (d *decoder) str(val []byte, quoted bool) (string, bool) {
 		return "", false
 	}
 	return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
+}
+
+// inheritedCwd returns the working directory of the parent of a process
+// gone before /proc could give its own, when that is the directory the
+// call worked in: the parent item of the PATH records (the directory a
+// relative name was created, removed or looked up in) must be the
+// directory the name leads to from the parent's working directory. A
+// process that changed its working directory, or a parent that did since,
+// fails the check; the directory is then unknown.
+func (d *decoder) inheritedCwd() (string, bool) {
+	if d.parentCwd == nil || d.sys.ppid <= 0 {
+		return "", false
+	}
+	parent := d.soleParent()
+	if parent == nil {
+		return "", false
+	}
+	for i := range d.paths {
+		p := &d.paths[i]
+		if p.nt == ntParent || !p.hasName || p.name == "" || p.name[0] == '/' {
+			continue
+		}
+		return d.parentCwd(d.sys.ppid, path.Dir(p.name), parent.id)
+	}
+	return "", false
 }
 
 // climbs reports whether path has a ".." component.
@@ -275,6 +304,8 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		// Deeper than audit's d_path can name: ask /proc while the
 		// process is there.
 		if p, ok := d.longCwd(d.sys.pid); ok {
+			d.cwd = p
+		} else if p, ok := d.inheritedCwd(); ok {
 			d.cwd = p
 		}
 	}

@@ -533,3 +533,42 @@ func TestDecodeCred(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLongCwdInherited: a file created from a working directory
+// longer than PATH_MAX (the CWD record says "<too_long>") by a process
+// gone before /proc could give its working directory takes its parent's,
+// when that is the directory the file was created in, and stays as passed
+// (unresolved) when it is not: never another file's path.
+func TestDecodeLongCwdInherited(t *testing.T) {
+	x86Records(t)
+	deep := event.CutPath("/dev/.x/" + strings.Repeat("d/", 3000))
+	parentDir := fileID{dev: 0xfe << 32, ino: 9977957}
+	for _, tc := range []struct {
+		name     string
+		ppidDir  fileID // the directory "." names from the parent's working directory
+		want     string
+		unresolv uint64
+	}{
+		{"same directory", parentDir, deep, 0},
+		{"parent moved on", fileID{dev: 0xfe << 32, ino: 1}, "./payload", 1},
+	} {
+		h := hooks{
+			longCwd: func(int64) (string, bool) { return "", false },
+			parentCwd: func(ppid int64, dir string, want fileID) (string, bool) {
+				if ppid != 405 || dir != "." || want != tc.ppidDir {
+					return "", false
+				}
+				return deep, true
+			},
+		}
+		recs, a := decodeFile(t, "openat_create_long_cwd.txt", event.TypeSetOf(event.TypeOpenat), h)
+		if len(recs) != 1 || recs[0].Event.FD.Name != tc.want || a.dec.unresolved != tc.unresolv {
+			var name string
+			if len(recs) == 1 {
+				name = recs[0].Event.FD.Name
+			}
+			t.Errorf("%s: %d records, fd.name %.40q, %d unresolved; want %.40q, %d", tc.name, len(recs), name,
+				a.dec.unresolved, tc.want, tc.unresolv)
+		}
+	}
+}

@@ -125,7 +125,10 @@
 //     cut to its head (event.CutPath). A working directory longer than
 //     audit can name (the CWD record says "<too_long>") is read from
 //     /proc/PID/cwd, climbing from it for its head (collectors.DirPath);
-//     when the process is gone by then, it is unknown.
+//     when the process is gone by then, its parent's working directory
+//     is taken if the relative name leads from it to the directory the
+//     PATH records' PARENT item names (same device and inode), and the
+//     name stays as passed (unresolved, counted) otherwise.
 //   - open: flags and mode from a1/a2 (openat: a2/a3; creat: implied;
 //     openat2: the OPENAT2 record, Linux 5.16 and later), OpenCreated
 //     when O_CREAT was given and a CREATE item exists, FD.Num from exit,

@@ -79,6 +79,31 @@ func procCwd(pid int64) (string, bool) {
 	return procLongPath(procPath(pid, "/cwd"))
 }
 
+// procParentCwd returns the working directory of process ppid when dir,
+// relative to it, is the directory want (see decoder.inheritedCwd).
+func procParentCwd(ppid int64, dir string, want fileID) (string, bool) {
+	if ppid <= 0 {
+		return "", false
+	}
+	fd, err := unix.Open(procPath(ppid, "/cwd"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstatat(fd, dir, &st, unix.AT_EMPTY_PATH) != nil {
+		return "", false
+	}
+	if (fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}) != want {
+		return "", false
+	}
+	p, err := collectors.DirPath(fd)
+	if err != nil || p == "" || p[0] != '/' {
+		return "", false
+	}
+	return p, true
+}
+
 // procLongPath returns the head of the path of the directory the /proc
 // link names, when the path is too long for readlink (see
 // collectors.DirPath).
