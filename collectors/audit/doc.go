@@ -139,7 +139,11 @@
 //     FD.Num is a0 (the new fd for accept). socket fills Domain, Type and
 //     Proto, FD.Kind from the domain and the protocol from the type. The
 //     protocol of the socket of a connect, bind, send or receive call
-//     comes from the fd table; the local endpoint of a connected (or
+//     is asked of the socket itself while the process has it (a copy of
+//     the descriptor through pidfd_getfd, Linux 5.6 and later: the
+//     number may have been closed and reused, or replaced by dup2, fcntl
+//     or a descriptor received, none of which audit reports), and comes
+//     from the fd table only when it cannot be; the local endpoint of a connected (or
 //     connecting) or accepted socket, which audit does not log, is left
 //     invalid (fd.lip and fd.lport absent; fd.name shows it unspecified).
 //   - credential calls: the ids they ask for (uid, gid, ruid/euid/suid,
