@@ -354,7 +354,9 @@ func appendFD(b *strings.Builder, ev *Event, n int64) {
 		b.WriteByte(')')
 	}
 }
-func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) { return ev.Buffer, ev.Buffer != nil }
+func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) {
+	return ev.Buffer, len(ev.Buffer) > 0 || ev.Args.Has(ArgData)
+}
 func EvtHostname(ev *Event, _ Arg) (string, bool) {
 	return ev.Hostname, ev.Hostname != ""
 }

@@ -368,7 +368,7 @@ func argText(ev *Event, id ArgID) (string, bool) {
 	case ArgIDAddr:
 		return sockAddrText(ev)
 	case ArgIDData:
-		if ev.Buffer == nil {
+		if !a.Has(ArgData) {
 			return "", false
 		}
 		return DataText(ev.Buffer), true

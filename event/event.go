@@ -260,6 +260,9 @@ const (
 	ArgBacklog
 	// ArgQueue says QueueLen and QueueMax are present.
 	ArgQueue
+	// ArgData says Buffer holds the data of a send or receive call (it
+	// may be empty).
+	ArgData
 )
 
 // Args are a syscall's arguments, in raw form. Which are present depends

@@ -141,9 +141,9 @@ func TestFalcoArgs(t *testing.T) {
 	accept.Args = Args{Set: ArgFlags | ArgQueue, Flags: 0x80000, QueueMax: 1}
 	sendto := ip(TypeSendto, 1, false, "0.0.0.0:41609", "127.0.0.1:47012")
 	sendto.FD.L4Proto, sendto.FD.Name = L4UDP, "0.0.0.0:41609->127.0.0.1:47012"
-	sendto.Args = Args{Set: ArgFD | ArgSize | ArgSockAddr, FD: 3, Size: 1}
+	sendto.Args = Args{Set: ArgFD | ArgSize | ArgSockAddr | ArgData, FD: 3, Size: 1}
 	sendto.Buffer = []byte("x")
-	binary := &Event{Type: TypeSendto, Res: 4, Proc: host, Buffer: []byte("a\x00\nb"), Args: Args{Set: ArgSize, Size: 4}}
+	binary := &Event{Type: TypeSendto, Res: 4, Proc: host, Buffer: []byte("a\x00\nb"), Args: Args{Set: ArgSize | ArgData, Size: 4}}
 	at := int64(-100)
 	rename := &Event{Type: TypeRenameat2, Proc: host, Args: Args{Set: ArgOldPath | ArgNewPath | ArgFlags | ArgDirFD | ArgNewDirFD,
 		OldPath: "/tmp/lanner-parity/new.txt", NewPath: "/tmp/lanner-parity/moved.txt", Flags: 1, DirFD: at, NewDirFD: 7}}

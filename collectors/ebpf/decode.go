@@ -72,9 +72,9 @@ func Decode(raw []byte, r *collectors.Record) error {
 		off += l
 	}
 
-	args, env := r.Exec.Args[:0], r.Exec.Env[:0]
+	args, env, buf := r.Exec.Args[:0], r.Exec.Env[:0], r.Event.Buffer[:0]
 	*r = collectors.Record{}
-	r.Exec.Args, r.Exec.Env = args, env
+	r.Exec.Args, r.Exec.Env, r.Event.Buffer = args, env, buf
 	r.PID = int64(le.Uint32(raw[hdrTgid:]))
 	r.TID = int64(le.Uint32(raw[hdrTid:]))
 	r.Time = int64(le.Uint64(raw[hdrTS:]))
@@ -249,6 +249,7 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		case event.TypeSendto, event.TypeSendmsg, event.TypeRecvfrom, event.TypeRecvmsg:
 			if d.has(sData) {
 				ev.Buffer = append(ev.Buffer[:0], d.bytes(sData)...)
+				a.Set |= event.ArgData
 			}
 		}
 	case event.TypeAccept, event.TypeAccept4:

@@ -276,7 +276,7 @@ func TestDecodePathSyscalls(t *testing.T) {
 		{"listen", sysRec(event.TypeListen, 1, 0, 3, 128).bytes(),
 			event.Args{Set: event.ArgFD | event.ArgBacklog, FD: 3, Backlog: 128}},
 		{"sendto", sysRec(event.TypeSendto, 1, 5, 3, 0x1000, 5, 0, 0x2000, 16).str(sData, "hello").bytes(),
-			event.Args{Set: event.ArgFD | event.ArgSize, FD: 3, Size: 5}},
+			event.Args{Set: event.ArgFD | event.ArgSize | event.ArgData, FD: 3, Size: 5}},
 		{"sendmsg", sysRec(event.TypeSendmsg, 1, 7, 3, 0x1000, 0).u64(sysAux, 7).bytes(),
 			event.Args{Set: event.ArgFD | event.ArgSize, FD: 3, Size: 7}},
 		{"recvmsg failed", sysRec(event.TypeRecvmsg, 1, -11, 3, 0x1000, 0).bytes(),
@@ -537,5 +537,33 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeData: the data of a send call goes to Buffer, whose memory the
+// next records reuse; a record without data leaves evt.buffer absent.
+func TestDecodeData(t *testing.T) {
+	var r collectors.Record
+	send := sysRec(event.TypeSendto, 1, 5, 3, 0x1000, 5).str(sData, "he\x00lo").bytes()
+	if err := Decode(send, &r); err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Event.Buffer) != "he\x00lo" {
+		t.Fatalf("Buffer %q", r.Event.Buffer)
+	}
+	if got, _ := event.EvtArgs(&r.Event, event.Arg{}); got != "res=5 data=he.lo fd=3 size=5" {
+		t.Errorf("evt.args %q", got)
+	}
+	if err := Decode(sysRec(event.TypeListen, 1, 0, 3, 1).bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := event.EvtBuffer(&r.Event, event.Arg{}); ok {
+		t.Errorf("listen has a buffer %q", r.Event.Buffer)
+	}
+	if err := Decode(send, &r); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Decode(send, &r) }); n != 0 {
+		t.Errorf("%v allocations per send record", n)
 	}
 }
