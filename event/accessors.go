@@ -163,13 +163,37 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 		}
 		appendFD(b, ev, n)
 		return true
-	case id == ArgIDDirfd:
-		if !ev.Args.Has(ArgDirFD) {
+	case isDirFDParam(id):
+		n, ok := rawArg(ev, id)
+		if !ok {
 			return false
 		}
-		b.WriteString(strconv.FormatInt(ev.Args.DirFD, 10))
-		if ev.Args.DirFD == atFDCWD {
+		b.WriteString(strconv.FormatInt(n, 10))
+		if n == atFDCWD {
 			b.WriteString("(AT_FDCWD)")
+		}
+		return true
+	case id == ArgIDFlags && ev.Type == TypeSocket:
+		// Falco's number, then the names.
+		n, ok := rawArg(ev, id)
+		if !ok {
+			return false
+		}
+		b.WriteString(strconv.FormatInt(n, 10))
+		b.WriteByte('(')
+		b.WriteString(cachedText(textFalcoOpenFlags, uint64(n)))
+		b.WriteByte(')')
+		return true
+	case id == ArgIDDomain:
+		n, ok := rawArg(ev, id)
+		if !ok {
+			return false
+		}
+		b.WriteString(strconv.FormatInt(n, 10))
+		if name, ok := domainNames[uint64(n)]; ok && n >= 0 {
+			b.WriteByte('(')
+			b.WriteString(name)
+			b.WriteByte(')')
 		}
 		return true
 	case id == ArgIDFlags && ev.Type.IsOpen():
@@ -207,14 +231,16 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 		b.WriteString(cachedText(textModeFlags, uint64(ev.Args.Mode)))
 		b.WriteByte(')')
 		return true
-	case id == ArgIDFlags && ev.Type == TypeRenameat2:
+	case id == ArgIDFlags && (ev.Type == TypeRenameat2 || ev.Type == TypeLinkat || ev.Type == TypeUnlinkat):
+		// The number, then the names when there are flags.
 		if !ev.Args.Has(ArgFlags) {
 			return false
 		}
 		b.WriteString(strconv.FormatUint(uint64(ev.Args.Flags), 10))
 		if ev.Args.Flags != 0 {
 			b.WriteByte('(')
-			b.WriteString(flagsText(ev.Args.Flags, renameFlagNames, "0"))
+			v, _ := argText(ev, id)
+			b.WriteString(v)
 			b.WriteByte(')')
 		}
 		return true
@@ -242,6 +268,47 @@ func appendFalcoArg(b *strings.Builder, ev *Event, id ArgID) bool {
 	v, ok := argText(ev, id)
 	b.WriteString(v)
 	return ok
+}
+
+// isDirFDParam reports whether parameter id is a directory descriptor.
+func isDirFDParam(id ArgID) bool {
+	switch id {
+	case ArgIDDirfd, ArgIDOlddirfd, ArgIDNewdirfd, ArgIDOlddir, ArgIDNewdir, ArgIDLinkdirfd:
+		return true
+	}
+	return false
+}
+
+// sockAddrText returns the address a bind, connect, sendto or sendmsg
+// call passed, as Falco renders it: ip:port (an IPv6 address without
+// brackets), the path of a Unix socket.
+func sockAddrText(ev *Event) (string, bool) {
+	if !ev.Args.Has(ArgSockAddr) {
+		return "", false
+	}
+	switch ev.FD.Kind {
+	case FDUnix:
+		return ev.FD.Name, true
+	case FDIPv4, FDIPv6:
+		ap := ev.FD.Remote
+		if ev.Type == TypeBind {
+			ap = ev.FD.Local
+		}
+		if !ap.IsValid() {
+			return "", false
+		}
+		return ap.Addr().String() + ":" + strconv.FormatUint(uint64(ap.Port()), 10), true
+	}
+	return "", false
+}
+
+// queuePercent is how full a listening socket's queue is, in percent, as
+// Falco's queuepct parameter of accept.
+func queuePercent(n, limit uint32) uint8 {
+	if n == 0 || limit == 0 {
+		return 0
+	}
+	return uint8(uint64(n) * 100 / uint64(limit))
 }
 
 // isIDParam reports whether parameter id is a user or group id.
@@ -287,7 +354,9 @@ func appendFD(b *strings.Builder, ev *Event, n int64) {
 		b.WriteByte(')')
 	}
 }
-func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) { return ev.Buffer, ev.Buffer != nil }
+func EvtBuffer(ev *Event, _ Arg) ([]byte, bool) {
+	return ev.Buffer, len(ev.Buffer) > 0 || ev.Args.Has(ArgData)
+}
 func EvtHostname(ev *Event, _ Arg) (string, bool) {
 	return ev.Hostname, ev.Hostname != ""
 }

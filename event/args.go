@@ -51,6 +51,17 @@ const (
 	ArgIDCapInheritable
 	ArgIDCapPermitted
 	ArgIDCapEffective
+	ArgIDOlddirfd
+	ArgIDNewdirfd
+	ArgIDOlddir
+	ArgIDNewdir
+	ArgIDLinkdirfd
+	ArgIDAddr
+	ArgIDBacklog
+	ArgIDQueuepct
+	ArgIDQueuelen
+	ArgIDQueuemax
+	ArgIDData
 	numArgIDs
 )
 
@@ -68,6 +79,10 @@ var argIDNames = [numArgIDs]string{
 	ArgIDRgid: "rgid", ArgIDEgid: "egid", ArgIDSgid: "sgid",
 	ArgIDCapInheritable: "cap_inheritable", ArgIDCapPermitted: "cap_permitted",
 	ArgIDCapEffective: "cap_effective",
+	ArgIDOlddirfd:     "olddirfd", ArgIDNewdirfd: "newdirfd", ArgIDOlddir: "olddir",
+	ArgIDNewdir: "newdir", ArgIDLinkdirfd: "linkdirfd", ArgIDAddr: "addr",
+	ArgIDBacklog: "backlog", ArgIDQueuepct: "queuepct", ArgIDQueuelen: "queuelen",
+	ArgIDQueuemax: "queuemax", ArgIDData: "data",
 }
 
 func (id ArgID) String() string {
@@ -96,19 +111,19 @@ var params = [NumTypes][]ArgID{
 	TypeCreat:       {ArgIDFd, ArgIDName, ArgIDMode},
 	TypeExecve:      {ArgIDRes, ArgIDExe, ArgIDArgs, ArgIDPID, ArgIDCwd, ArgIDFilename, ArgIDFlags},
 	TypeExecveat:    {ArgIDRes, ArgIDExe, ArgIDArgs, ArgIDPID, ArgIDCwd, ArgIDFilename, ArgIDFlags},
-	TypeConnect:     {ArgIDRes, ArgIDTuple, ArgIDFd},
-	TypeAccept:      {ArgIDFd, ArgIDTuple},
-	TypeAccept4:     {ArgIDFd, ArgIDTuple, ArgIDFlags},
-	TypeListen:      {ArgIDRes, ArgIDFd},
-	TypeSocket:      {ArgIDFd, ArgIDDomain, ArgIDType, ArgIDProto},
-	TypeBind:        {ArgIDRes, ArgIDTuple, ArgIDFd},
-	TypeSendto:      {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
-	TypeSendmsg:     {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
-	TypeRecvfrom:    {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
-	TypeRecvmsg:     {ArgIDRes, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeConnect:     {ArgIDRes, ArgIDTuple, ArgIDFd, ArgIDAddr},
+	TypeAccept:      {ArgIDFd, ArgIDTuple, ArgIDQueuepct, ArgIDQueuelen, ArgIDQueuemax},
+	TypeAccept4:     {ArgIDFd, ArgIDTuple, ArgIDQueuepct, ArgIDQueuelen, ArgIDQueuemax, ArgIDFlags},
+	TypeListen:      {ArgIDRes, ArgIDFd, ArgIDBacklog},
+	TypeSocket:      {ArgIDFd, ArgIDDomain, ArgIDType, ArgIDProto, ArgIDFlags},
+	TypeBind:        {ArgIDRes, ArgIDAddr, ArgIDFd},
+	TypeSendto:      {ArgIDRes, ArgIDData, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeSendmsg:     {ArgIDRes, ArgIDData, ArgIDFd, ArgIDSize, ArgIDTuple},
+	TypeRecvfrom:    {ArgIDRes, ArgIDData, ArgIDTuple, ArgIDFd, ArgIDSize},
+	TypeRecvmsg:     {ArgIDRes, ArgIDSize, ArgIDData, ArgIDTuple, ArgIDFd},
 	TypeRename:      {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
-	TypeRenameat:    {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
-	TypeRenameat2:   {ArgIDRes, ArgIDOldpath, ArgIDNewpath, ArgIDFlags},
+	TypeRenameat:    {ArgIDRes, ArgIDOlddirfd, ArgIDOldpath, ArgIDNewdirfd, ArgIDNewpath},
+	TypeRenameat2:   {ArgIDRes, ArgIDOlddirfd, ArgIDOldpath, ArgIDNewdirfd, ArgIDNewpath, ArgIDFlags},
 	TypeUnlink:      {ArgIDRes, ArgIDPath},
 	TypeUnlinkat:    {ArgIDRes, ArgIDDirfd, ArgIDName, ArgIDFlags},
 	TypeRmdir:       {ArgIDRes, ArgIDPath},
@@ -118,9 +133,9 @@ var params = [NumTypes][]ArgID{
 	TypeFchmod:      {ArgIDRes, ArgIDFd, ArgIDMode},
 	TypeFchmodat:    {ArgIDRes, ArgIDDirfd, ArgIDFilename, ArgIDMode},
 	TypeLink:        {ArgIDRes, ArgIDOldpath, ArgIDNewpath},
-	TypeLinkat:      {ArgIDRes, ArgIDOldpath, ArgIDNewpath, ArgIDFlags},
+	TypeLinkat:      {ArgIDRes, ArgIDOlddir, ArgIDOldpath, ArgIDNewdir, ArgIDNewpath, ArgIDFlags},
 	TypeSymlink:     {ArgIDRes, ArgIDTarget, ArgIDLinkpath},
-	TypeSymlinkat:   {ArgIDRes, ArgIDTarget, ArgIDLinkpath},
+	TypeSymlinkat:   {ArgIDRes, ArgIDTarget, ArgIDLinkdirfd, ArgIDLinkpath},
 	TypeDup:         {ArgIDRes, ArgIDOldfd},
 	TypeDup2:        {ArgIDRes, ArgIDOldfd, ArgIDNewfd},
 	TypeDup3:        {ArgIDRes, ArgIDOldfd, ArgIDNewfd, ArgIDFlags},
@@ -190,16 +205,51 @@ func rawArg(ev *Event, id ArgID) (int64, bool) {
 			return ev.Res, true
 		}
 	case ArgIDFlags, ArgIDNstype:
-		if a.Has(ArgFlags) {
+		switch {
+		case ev.Type == TypeSocket && id == ArgIDFlags:
+			// Falco's flags parameter of socket: SOCK_NONBLOCK and
+			// SOCK_CLOEXEC of its type, as open flags.
+			if a.Has(ArgType) {
+				return int64(SocketFlags(uint32(a.SockType))), true
+			}
+		case ev.Type == TypeAccept4 && id == ArgIDFlags:
+			if a.Has(ArgFlags) {
+				return int64(SocketFlags(a.Flags)), true
+			}
+		case a.Has(ArgFlags):
 			return int64(a.Flags), true
 		}
 	case ArgIDMode:
 		if a.Has(ArgMode) {
 			return int64(a.Mode), true
 		}
-	case ArgIDDirfd:
+	case ArgIDDirfd, ArgIDOlddirfd, ArgIDOlddir, ArgIDLinkdirfd:
 		if a.Has(ArgDirFD) {
 			return a.DirFD, true
+		}
+	case ArgIDNewdirfd, ArgIDNewdir:
+		if a.Has(ArgNewDirFD) {
+			return a.NewDirFD, true
+		}
+	case ArgIDSize:
+		if a.Has(ArgSize) {
+			return a.Size, true
+		}
+	case ArgIDBacklog:
+		if a.Has(ArgBacklog) {
+			return a.Backlog, true
+		}
+	case ArgIDQueuelen:
+		if a.Has(ArgQueue) {
+			return int64(a.QueueLen), true
+		}
+	case ArgIDQueuemax:
+		if a.Has(ArgQueue) {
+			return int64(a.QueueMax), true
+		}
+	case ArgIDQueuepct:
+		if a.Has(ArgQueue) {
+			return int64(queuePercent(a.QueueLen, a.QueueMax)), true
 		}
 	case ArgIDUID:
 		if a.Has(ArgUID) {
@@ -315,6 +365,13 @@ func argText(ev *Event, id ArgID) (string, bool) {
 			return ev.Proc.Cwd, true
 		}
 		return "", false
+	case ArgIDAddr:
+		return sockAddrText(ev)
+	case ArgIDData:
+		if !a.Has(ArgData) {
+			return "", false
+		}
+		return DataText(ev.Buffer), true
 	case ArgIDRes, ArgIDResOrFd:
 		if ev.Res < 0 {
 			return ErrnoName(-ev.Res), true
@@ -359,6 +416,10 @@ func argText(ev *Event, id ArgID) (string, bool) {
 			return cachedText(textExeFlags, uint64(n)), true
 		case ev.Type == TypeUnshare:
 			return cachedText(textCloneFlags, uint64(n)), true
+		case ev.Type == TypeSocket:
+			return cachedText(textFalcoOpenFlags, uint64(n)), true
+		case ev.Type == TypeAccept4:
+			return cachedText(textHex, uint64(n)), true
 		case ev.Type == TypeRenameat2:
 			return cachedText(textRenameFlags, uint64(n)), true
 		case ev.Type == TypeUnlinkat || ev.Type == TypeLinkat:
@@ -368,10 +429,11 @@ func argText(ev *Event, id ArgID) (string, bool) {
 		}
 	case ArgIDNstype:
 		return cachedText(textCloneFlags, uint64(n)), true
-	case ArgIDDirfd:
+	case ArgIDDirfd, ArgIDOlddirfd, ArgIDNewdirfd, ArgIDOlddir, ArgIDNewdir, ArgIDLinkdirfd:
+		// As Falco resolves a directory descriptor: AT_FDCWD by name.
 		switch {
 		case n == atFDCWD:
-			return "-100(AT_FDCWD)", true
+			return "AT_FDCWD", true
 		case n >= 0:
 			return cachedText(textNumber, uint64(n)), true
 		}
@@ -428,6 +490,7 @@ const (
 	textBpfCmd
 	textDomain
 	textCaps
+	textFalcoOpenFlags
 )
 
 type textKey struct {
@@ -495,6 +558,8 @@ func renderText(kind textKind, v uint64) string {
 		}
 	case textCaps:
 		return CapsText(v)
+	case textFalcoOpenFlags:
+		return FalcoOpenFlagsText(uint32(v))
 	}
 	return strconv.FormatUint(v, 10)
 }
@@ -512,7 +577,11 @@ var argIDGoNames = [numArgIDs]string{
 	ArgIDSize: "ArgIDSize", ArgIDRuid: "ArgIDRuid", ArgIDEuid: "ArgIDEuid", ArgIDSuid: "ArgIDSuid",
 	ArgIDRgid: "ArgIDRgid", ArgIDEgid: "ArgIDEgid", ArgIDSgid: "ArgIDSgid",
 	ArgIDCapInheritable: "ArgIDCapInheritable", ArgIDCapPermitted: "ArgIDCapPermitted",
-	ArgIDCapEffective: "ArgIDCapEffective",
+	ArgIDCapEffective: "ArgIDCapEffective", ArgIDOlddirfd: "ArgIDOlddirfd",
+	ArgIDNewdirfd: "ArgIDNewdirfd", ArgIDOlddir: "ArgIDOlddir", ArgIDNewdir: "ArgIDNewdir",
+	ArgIDLinkdirfd: "ArgIDLinkdirfd", ArgIDAddr: "ArgIDAddr", ArgIDBacklog: "ArgIDBacklog",
+	ArgIDQueuepct: "ArgIDQueuepct", ArgIDQueuelen: "ArgIDQueuelen", ArgIDQueuemax: "ArgIDQueuemax",
+	ArgIDData: "ArgIDData",
 }
 
 // GoName returns the name of id's constant in this package, for generated

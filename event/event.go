@@ -26,7 +26,9 @@ type Event struct {
 	// Args holds the syscall arguments; Args.Set says which are present.
 	Args Args
 
-	// Buffer is the I/O data of read/write-like events, when captured.
+	// Buffer is the I/O data of read/write-like events, when captured:
+	// for sendto, sendmsg, recvfrom and recvmsg the first bytes sent or
+	// received (Falco's data parameter, at most DataMax of them).
 	Buffer []byte
 
 	// Hostname is the name of the machine the event was seen on.
@@ -244,19 +246,30 @@ const (
 	ArgProto
 	ArgPID
 	ArgDirFD
+	// ArgSockAddr says the address the call passed (bind, connect,
+	// sendto, sendmsg) is known: it is FD.Local for bind, FD.Remote for
+	// the others (FD.Name for a Unix socket).
 	ArgSockAddr
 	// ArgRID, ArgEID and ArgSID say IDs[0], IDs[1] and IDs[2] are present.
 	ArgRID
 	ArgEID
 	ArgSID
 	ArgCaps
+	ArgNewDirFD
+	ArgSize
+	ArgBacklog
+	// ArgQueue says QueueLen and QueueMax are present.
+	ArgQueue
+	// ArgData says Buffer holds the data of a send or receive call (it
+	// may be empty).
+	ArgData
 )
 
 // Args are a syscall's arguments, in raw form. Which are present depends
 // on the event type; Set says.
 type Args struct {
 	Set      ArgMask
-	Flags    uint32 // open flags, exec flags (ExeFlag*), unlinkat/linkat flags, clone flags for setns/unshare
+	Flags    uint32 // open flags, exec flags (ExeFlag*), unlinkat/linkat/renameat2 flags, clone flags for setns/unshare, accept4 flags (SOCK_*)
 	Mode     uint32
 	Path     string // path of the file the syscall acts on, as passed
 	Name     string // absolute form of Path
@@ -274,7 +287,20 @@ type Args struct {
 	SockType int64
 	Proto    int64
 	PID      int64 // ptrace target
-	DirFD    int64
+	// DirFD is the directory descriptor of a path argument: of the first
+	// path of rename, renameat2 and linkat, of the link of symlinkat.
+	DirFD int64
+	// NewDirFD is the directory descriptor of the second path of
+	// renameat, renameat2 and linkat.
+	NewDirFD int64
+	// Size is the length argument of sendto, sendmsg, recvfrom and
+	// recvmsg (the bytes asked for).
+	Size int64
+	// Backlog is listen's backlog argument.
+	Backlog int64
+	// QueueLen and QueueMax are, for accept and accept4, the connections
+	// waiting on the listening socket and the most it may hold.
+	QueueLen, QueueMax uint32
 	// IDs are the real, effective and saved user ids of setresuid and
 	// setreuid, or group ids of setresgid and setregid (-1: unchanged).
 	IDs [3]uint32
@@ -289,6 +315,10 @@ type Args struct {
 	// IDNames are the names of IDs, filled by enrichment.
 	IDNames [3]string
 }
+
+// DataMax is the most bytes of the data of a send or receive call that
+// collectors capture into Buffer, as Falco's default snaplen.
+const DataMax = 80
 
 // Has reports whether every argument in m is present.
 func (a *Args) Has(m ArgMask) bool { return a.Set&m == m }

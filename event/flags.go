@@ -63,8 +63,35 @@ func FalcoOpenFlags(flags uint32) uint32 {
 
 // OpenFlagsText renders Linux open flags as Falco does: by Falco's names,
 // in Falco's order, joined by |.
-func OpenFlagsText(flags uint32) string {
-	v := FalcoOpenFlags(flags)
+func OpenFlagsText(flags uint32) string { return FalcoOpenFlagsText(FalcoOpenFlags(flags)) }
+
+// SocketFlags returns the flags of a socket type or of accept4's flags
+// argument (SOCK_NONBLOCK, SOCK_CLOEXEC) as Falco's open flags, the value
+// of Falco's flags parameter of socket and accept4.
+func SocketFlags(flags uint32) uint32 {
+	var v uint32
+	if flags&sockNonblock != 0 {
+		v |= 1 << 6 // O_NONBLOCK
+	}
+	if flags&sockCloexec != 0 {
+		v |= 1 << 12 // O_CLOEXEC
+	}
+	return v
+}
+
+// SOCK_NONBLOCK and SOCK_CLOEXEC (those of O_NONBLOCK and O_CLOEXEC on the
+// architectures Lanner runs on).
+const (
+	sockNonblock = 0x800
+	sockCloexec  = 0x80000
+)
+
+// FalcoOpenFlagsText renders open flags in Falco's encoding (PPM_O_*) by
+// Falco's names, in Falco's order, joined by |; no flag is O_NONE.
+func FalcoOpenFlagsText(v uint32) string {
+	if v == 0 {
+		return "O_NONE"
+	}
 	var b strings.Builder
 	for _, f := range falcoOpenFlags {
 		if v&f.ppm == f.ppm {
@@ -156,8 +183,34 @@ var bpfCmdNames = []string{
 	"BPF_PROG_BIND_MAP",
 }
 
+// domainNames are the address families as Falco names them: an alias
+// too (AF_LOCAL|AF_UNIX, AF_ROUTE|AF_NETLINK).
 var domainNames = map[uint64]string{
-	0: "AF_UNSPEC", 1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET",
+	0: "AF_UNSPEC", 1: "AF_LOCAL|AF_UNIX", 2: "AF_INET", 3: "AF_AX25", 4: "AF_IPX", 5: "AF_APPLETALK",
+	6: "AF_NETROM", 7: "AF_BRIDGE", 8: "AF_ATMPVC", 9: "AF_X25", 10: "AF_INET6", 11: "AF_ROSE",
+	12: "AF_DECnet", 13: "AF_NETBEUI", 14: "AF_SECURITY", 15: "AF_KEY", 16: "AF_ROUTE|AF_NETLINK",
+	17: "AF_PACKET", 18: "AF_ASH", 19: "AF_ECONET", 20: "AF_ATMSVC", 21: "AF_RDS", 22: "AF_SNA",
+	23: "AF_IRDA", 24: "AF_PPPOX", 25: "AF_WANPIPE", 26: "AF_LLC", 29: "AF_CAN", 30: "AF_TIPC",
+	31: "AF_BLUETOOTH", 32: "AF_IUCV", 33: "AF_RXRPC", 34: "AF_ISDN", 35: "AF_PHONET",
+	36: "AF_IEEE802154", 37: "AF_CAIF", 38: "AF_ALG", 39: "AF_NFC",
+}
+
+// DataText renders the data of a send or receive call as Falco does in
+// evt.args: printable ASCII as it is, every other byte as a dot. It
+// allocates (the data changes with every event).
+func DataText(data []byte) string {
+	for i, c := range data {
+		if c < 0x20 || c > 0x7e {
+			b := []byte(string(data))
+			for j := i; j < len(b); j++ {
+				if b[j] < 0x20 || b[j] > 0x7e {
+					b[j] = '.'
+				}
+			}
+			return string(b)
+		}
+	}
+	return string(data)
 }
 
 var errnoNames = [...]string{

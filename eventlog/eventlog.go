@@ -177,6 +177,11 @@ type Args struct {
 	Proto    int64  `json:"proto,omitempty"`
 	PID      int64  `json:"pid,omitempty"`
 	DirFD    int64  `json:"dirfd,omitempty"`
+	NewDirFD int64  `json:"newdirfd,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	Backlog  int64  `json:"backlog,omitempty"`
+	QueueLen uint32 `json:"queuelen,omitempty"`
+	QueueMax uint32 `json:"queuemax,omitempty"`
 	UserName string `json:"username,omitempty"`
 	// IDs are the ids of setresuid, setreuid, setresgid and setregid
 	// (two or three), Caps the capability sets of capset; GroupName and
@@ -207,7 +212,8 @@ func FromEvent(ev *event.Event) *Event {
 		j.Args = &Args{Set: uint32(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name, OldPath: a.OldPath,
 			NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename, UID: a.UID, GID: a.GID,
 			Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType, Proto: a.Proto, PID: a.PID,
-			DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+			DirFD: a.DirFD, NewDirFD: a.NewDirFD, Size: a.Size, Backlog: a.Backlog, QueueLen: a.QueueLen,
+			QueueMax: a.QueueMax, UserName: a.UserName, GroupName: a.GroupName}
 		if n := idCount(a.Set); n > 0 {
 			j.Args.IDs = append([]uint32(nil), a.IDs[:n]...)
 			if a.IDNames != [3]string{} {
@@ -296,7 +302,8 @@ func (j *Event) ToEvent() (*event.Event, error) {
 		ev.Args = event.Args{Set: event.ArgMask(a.Set), Flags: a.Flags, Mode: a.Mode, Path: a.Path, Name: a.Name,
 			OldPath: a.OldPath, NewPath: a.NewPath, Target: a.Target, LinkPath: a.LinkPath, Filename: a.Filename,
 			UID: a.UID, GID: a.GID, Request: a.Request, Cmd: a.Cmd, FD: a.FD, Domain: a.Domain, SockType: a.SockType,
-			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, UserName: a.UserName, GroupName: a.GroupName}
+			Proto: a.Proto, PID: a.PID, DirFD: a.DirFD, NewDirFD: a.NewDirFD, Size: a.Size, Backlog: a.Backlog,
+			QueueLen: a.QueueLen, QueueMax: a.QueueMax, UserName: a.UserName, GroupName: a.GroupName}
 		if len(a.IDs) > 3 || len(a.IDNames) > 3 || len(a.Caps) > 3 {
 			return nil, fmt.Errorf("more than three ids or capability sets")
 		}

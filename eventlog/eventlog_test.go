@@ -366,3 +366,26 @@ func TestWriterResetsOnBytes(t *testing.T) {
 		t.Errorf("%d events, errors %q", len(evs), errs)
 	}
 }
+
+// TestRoundTripCallArgs: the arguments of rename, network and send calls
+// survive a round trip.
+func TestRoundTripCallArgs(t *testing.T) {
+	ev := &event.Event{Type: event.TypeAccept4, Res: 5, Buffer: []byte("x\x00"),
+		Args: event.Args{Set: event.ArgDirFD | event.ArgNewDirFD | event.ArgSize | event.ArgBacklog | event.ArgQueue,
+			DirFD: -100, NewDirFD: 7, Size: 80, Backlog: 128, QueueLen: 2, QueueMax: 4096}}
+	data, err := json.Marshal(eventlog.FromEvent(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j eventlog.Event
+	if err := json.Unmarshal(data, &j); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.ToEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Args != ev.Args || string(got.Buffer) != string(ev.Buffer) {
+		t.Errorf("after a round trip: %+v %q\nwant %+v %q", got.Args, got.Buffer, ev.Args, ev.Buffer)
+	}
+}

@@ -49,6 +49,8 @@ var argBits = map[string]event.ArgMask{
 	"ids": 0, "request": event.ArgRequest, "cmd": event.ArgCmd, "fd": event.ArgFD, "domain": event.ArgDomain,
 	"socktype": event.ArgType, "proto": event.ArgProto, "pid": event.ArgPID, "dirfd": event.ArgDirFD,
 	"username": 0, "groupname": 0, "idnames": 0, "caps": event.ArgCaps,
+	"newdirfd": event.ArgNewDirFD, "size": event.ArgSize, "backlog": event.ArgBacklog,
+	"queuelen": event.ArgQueue, "queuemax": event.ArgQueue,
 }
 
 // Load reads the cases of the files given; a directory stands for the

@@ -68,6 +68,13 @@ func planAudit(set *ruleset.Set, caps collectors.Capabilities, exclusions bool) 
 			p.Unmatchable = slices.DeleteFunc(p.Unmatchable, func(t event.Type) bool { return t == event.TypeSocket })
 		}
 	}
+	if needsBind(&p.Types) {
+		// Listen and accept log no address of their own: the audit
+		// collector names their socket by the address it was bound to.
+		// bind calls are few.
+		p.Types.Add(event.TypeBind)
+		p.Unmatchable = slices.DeleteFunc(p.Unmatchable, func(t event.Type) bool { return t == event.TypeBind })
+	}
 	if !exclusions {
 		return p
 	}
@@ -97,6 +104,21 @@ func planAudit(set *ruleset.Set, caps collectors.Capabilities, exclusions bool) 
 		}
 	}
 	return p
+}
+
+// serverTypes are the calls of a server socket whose own address audit
+// does not log.
+var serverTypes = []event.Type{event.TypeListen, event.TypeAccept, event.TypeAccept4, event.TypeRecvfrom, event.TypeRecvmsg}
+
+// needsBind reports whether audited has a call of a server socket, whose
+// address comes from the socket's bind call.
+func needsBind(audited *event.TypeSet) bool {
+	for _, t := range serverTypes {
+		if audited.Has(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // needsProtocols reports whether a rule of set that has an event type in

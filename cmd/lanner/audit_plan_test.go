@@ -199,3 +199,18 @@ func TestPlanAuditProtocols(t *testing.T) {
 		t.Errorf("plan %+v", p)
 	}
 }
+
+// TestPlanAuditBind: a rule on listen or accept has bind audited too, for
+// the address of the listening socket; without one bind is not.
+func TestPlanAuditBind(t *testing.T) {
+	p := planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = accept4 and fd.sport = 22\n  output: o\n  priority: NOTICE\n"),
+		capabilities("audit"), true)
+	if !p.Types.Has(event.TypeBind) || !p.Types.Has(event.TypeAccept4) || slices.Contains(p.Unmatchable, event.TypeBind) {
+		t.Errorf("plan %+v", p)
+	}
+	p = planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = connect and fd.sport = 22\n  output: o\n  priority: NOTICE\n"),
+		capabilities("audit"), true)
+	if p.Types.Has(event.TypeBind) {
+		t.Errorf("plan %+v", p)
+	}
+}

@@ -49,8 +49,6 @@ func capabilities(name string) collectors.Capabilities {
 			"proc.env":                "audit does not log the environment",
 			"proc.is_exe_writable":    "audit does not say",
 			"proc.is_exe_upper_layer": "audit does not say",
-			"fd.lip":                  "audit logs only the peer of a socket",
-			"fd.lport":                "audit logs only the peer of a socket",
 			"lanner.fd.realpath":      "audit logs a path as given, not the file it resolves to",
 		}
 		for k, v := range notCollected {
@@ -71,6 +69,9 @@ func capabilities(name string) collectors.Capabilities {
 				"gone before /proc could be read); counted in unresolved_paths",
 			"fd.l4proto": "known only for sockets made by socket or accept calls audited while Lanner runs (in the " +
 				"process or a parent it forked from)",
+			"fd.lip,fd.lport": "audit logs only the peer of a socket: the local endpoint is known only for a socket " +
+				"bound to an address (not a wildcard) by a bind call audited while Lanner runs, and for the " +
+				"connections it accepts",
 		}
 		return collectors.Capabilities{Types: syscallTypes(), Missing: missing, MissingOn: missingOn, Limits: limits}
 	case "fanotify":

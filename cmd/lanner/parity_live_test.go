@@ -246,6 +246,9 @@ func unboundDatagram(f alert, field, fv, lv string) bool {
 		return fv == rip && lv == "0.0.0.0"
 	case "fd.name":
 		return strings.HasPrefix(fv, rip+":") && lv == "0.0.0.0:"+strings.TrimPrefix(fv, rip+":")
+	case "evt.args":
+		// The descriptor's name in it: fd=3(<4u>cip:cport->...).
+		return fv != lv && strings.Replace(lv, ">0.0.0.0:", ">"+rip+":", 1) == fv
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/netip"
 	"path"
 	"strings"
 	"unsafe"
@@ -853,6 +854,16 @@ func (d *decoder) setDirFD(a *event.Args) {
 	}
 }
 
+// setDirFDs sets the two dirfd arguments of renameat, renameat2 and
+// linkat (a0 and a2).
+func (d *decoder) setDirFDs(a *event.Args) {
+	d.setDirFD(a)
+	if v, ok := d.argInt(2); ok {
+		a.NewDirFD = v
+		a.Set |= event.ArgNewDirFD
+	}
+}
+
 // soleParent returns the PARENT item of the event when there is one
 // directory they all name (a rename or link between two directories has
 // two, and which of its names each belongs to is not said), else nil.
@@ -1024,6 +1035,23 @@ func (d *decoder) syscall(ev *event.Event) {
 			a.Set |= event.ArgFD
 			d.socket(ev, fd)
 		}
+		switch t {
+		case event.TypeListen:
+			if n, ok := d.argInt(1); ok {
+				a.Backlog = n
+				a.Set |= event.ArgBacklog
+			}
+		case event.TypeSendto, event.TypeRecvfrom:
+			if s.hasA[2] {
+				a.Size = int64(uint32(s.a[2]))
+				a.Set |= event.ArgSize
+			}
+		case event.TypeRecvmsg:
+			if ev.Res >= 0 {
+				a.Size = int64(uint32(ev.Res))
+				a.Set |= event.ArgSize
+			}
+		}
 	case event.TypeAccept, event.TypeAccept4:
 		if t == event.TypeAccept4 && s.hasA[3] {
 			a.Flags = uint32(s.a[3])
@@ -1050,6 +1078,7 @@ func (d *decoder) syscall(ev *event.Event) {
 		oldFD, newFD := -1, -1
 		if t != event.TypeRename {
 			oldFD, newFD = 0, 2
+			d.setDirFDs(a)
 		}
 		if p := d.pick(ntDelete); p != nil {
 			_, a.OldPath, _ = d.pathOf(p, oldFD)
@@ -1063,6 +1092,7 @@ func (d *decoder) syscall(ev *event.Event) {
 		oldFD, newFD := -1, -1
 		if t == event.TypeLinkat {
 			oldFD, newFD = 0, 2
+			d.setDirFDs(a)
 		}
 		if p := d.pick(ntNormal); p != nil {
 			_, a.OldPath, _ = d.pathOf(p, oldFD)
@@ -1112,6 +1142,10 @@ func (d *decoder) syscall(ev *event.Event) {
 		dfd := -1
 		if t == event.TypeSymlinkat {
 			dfd = 1
+			if n, ok := d.argInt(1); ok {
+				a.DirFD = n
+				a.Set |= event.ArgDirFD
+			}
 		}
 		target := d.pick(ntUnknown)
 		if target != nil {
@@ -1397,12 +1431,29 @@ func (d *decoder) remember(ev *event.Event) {
 		*e = *src
 		e.key, e.path = fdKey{pid, fd}, append(path, src.path...)
 		e.cloexec = ev.Type == event.TypeDup3 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&linuxabi.OpenCloexec != 0
+	case event.TypeBind:
+		// A socket bound to an address: listen and accept name their
+		// endpoint by it (they log none).
+		num, ok := d.argInt(0)
+		if !ok || ev.Res != 0 || (ev.FD.Kind != event.FDIPv4 && ev.FD.Kind != event.FDIPv6) || !ev.FD.Local.IsValid() {
+			return
+		}
+		e := t.get(pid, num)
+		if e == nil || e.dir {
+			e = t.put(pid, num)
+			e.kind, e.l4 = ev.FD.Kind, ev.FD.L4Proto
+		}
+		if ev.FD.Local.Port() != 0 {
+			// Port 0: the kernel picks one, which audit does not say.
+			e.local = ev.FD.Local
+		}
 	case event.TypeAccept, event.TypeAccept4:
 		var kind event.FDKind
 		var l4 event.L4Proto
+		var local netip.AddrPort
 		if lfd, ok := d.argInt(0); ok {
 			if e := t.get(pid, lfd); e != nil && !e.dir {
-				kind, l4 = e.kind, e.l4
+				kind, l4, local = e.kind, e.l4, e.local
 			}
 		}
 		if kind == 0 {
@@ -1411,6 +1462,9 @@ func (d *decoder) remember(ev *event.Event) {
 		}
 		e := t.put(pid, fd)
 		e.kind, e.l4 = kind, l4
+		if local.IsValid() && !local.Addr().IsUnspecified() {
+			e.local = local
+		}
 		e.cloexec = ev.Type == event.TypeAccept4 && ev.Args.Has(event.ArgFlags) && ev.Args.Flags&linuxabi.SockCloexec != 0
 	}
 }

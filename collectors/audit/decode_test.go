@@ -223,14 +223,15 @@ func TestDecodeDirFDOpenat2(t *testing.T) {
 func TestDecodeRename(t *testing.T) {
 	x86Records(t)
 	recs, _ := decodeFile(t, "rename.txt", event.TypeSetOf(event.TypeRenameat2, event.TypeRenameat), hooks{})
+	dirfds := event.ArgDirFD | event.ArgNewDirFD
 	wantEvents(t, recs,
-		event.Event{Type: event.TypeRenameat2, Res: 0, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath,
-			OldPath: "/tmp/aw/old", NewPath: "/tmp/aw/renamed"}},
+		event.Event{Type: event.TypeRenameat2, Res: 0, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath | dirfds,
+			OldPath: "/tmp/aw/old", NewPath: "/tmp/aw/renamed", DirFD: cwdFD, NewDirFD: cwdFD}},
 		// Over an existing file: DELETE old, DELETE replaced, CREATE new.
-		event.Event{Type: event.TypeRenameat, Res: 0, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath,
-			OldPath: "/tmp/aw/renamed", NewPath: "/tmp/aw/target2"}},
-		// A failed call has only the PARENT items: nothing to say.
-		event.Event{Type: event.TypeRenameat2, Res: -17},
+		event.Event{Type: event.TypeRenameat, Res: 0, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath | dirfds,
+			OldPath: "/tmp/aw/renamed", NewPath: "/tmp/aw/target2", DirFD: cwdFD, NewDirFD: cwdFD}},
+		// A failed call has only the PARENT items: no path to say.
+		event.Event{Type: event.TypeRenameat2, Res: -17, Args: event.Args{Set: dirfds, DirFD: cwdFD, NewDirFD: cwdFD}},
 	)
 }
 
@@ -238,16 +239,17 @@ func TestDecodeSymlinkLinkUnlink(t *testing.T) {
 	x86Records(t)
 	recs, _ := decodeFile(t, "symlink.txt", event.TypeSetOf(event.TypeSymlinkat), hooks{})
 	wantEvents(t, recs,
-		event.Event{Type: event.TypeSymlinkat, Args: event.Args{Set: event.ArgTarget | event.ArgLinkPath,
-			Target: "/etc", LinkPath: "/tmp/aw/xl"}},
-		event.Event{Type: event.TypeSymlinkat, Args: event.Args{Set: event.ArgTarget | event.ArgLinkPath,
-			Target: "../etc", LinkPath: "/tmp/aw/rel"}},
+		event.Event{Type: event.TypeSymlinkat, Args: event.Args{Set: event.ArgTarget | event.ArgLinkPath | event.ArgDirFD,
+			Target: "/etc", LinkPath: "/tmp/aw/xl", DirFD: cwdFD}},
+		event.Event{Type: event.TypeSymlinkat, Args: event.Args{Set: event.ArgTarget | event.ArgLinkPath | event.ArgDirFD,
+			Target: "../etc", LinkPath: "/tmp/aw/rel", DirFD: cwdFD}},
 	)
 
 	recs, _ = decodeFile(t, "link_unlink.txt", event.TypeSetOf(event.TypeLinkat, event.TypeUnlinkat), hooks{})
 	wantEvents(t, recs,
-		event.Event{Type: event.TypeLinkat, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath,
-			OldPath: "/tmp/aw/newfile", NewPath: "/tmp/aw/hard"}},
+		// linkat's flags are a4, which audit does not log.
+		event.Event{Type: event.TypeLinkat, Args: event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgDirFD | event.ArgNewDirFD,
+			OldPath: "/tmp/aw/newfile", NewPath: "/tmp/aw/hard", DirFD: cwdFD, NewDirFD: cwdFD}},
 		event.Event{Type: event.TypeUnlinkat, Args: event.Args{
 			Set:   event.ArgDirFD | event.ArgFlags | event.ArgPath | event.ArgName,
 			DirFD: cwdFD, Path: "hard", Name: "/tmp/aw/hard"}},
@@ -285,28 +287,81 @@ func TestDecodeSockets(t *testing.T) {
 	recs, _ := decodeFile(t, "sockets.txt", types, hooks{})
 	ap := netip.MustParseAddrPort
 	any4, any6 := ap("0.0.0.0:0"), ap("[::]:0")
-	fdArgs := func(fd int64) event.Args { return event.Args{Set: event.ArgFD, FD: fd} }
+	// The address the call passed is the SOCKADDR record's.
+	addrArgs := func(fd int64) event.Args { return event.Args{Set: event.ArgFD | event.ArgSockAddr, FD: fd} }
 	wantEvents(t, recs,
 		event.Event{Type: event.TypeSocket, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5, L4Proto: event.L4TCP},
 			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 0x80001}},
 		// The protocol of fd 5 comes from its socket call.
 		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 5, Name: "127.0.0.1:0",
-			L4Proto: event.L4TCP, Local: ap("127.0.0.1:0"), Remote: any4}, Args: fdArgs(5)},
+			L4Proto: event.L4TCP, Local: ap("127.0.0.1:0"), Remote: any4}, Args: addrArgs(5)},
 		// fd 6 was made before: its protocol is unknown. A connected
 		// socket has a local address, which audit does not log.
 		event.Event{Type: event.TypeConnect, FD: event.FD{Kind: event.FDIPv4, Num: 6, Name: "0.0.0.0:0->127.0.0.1:44851",
-			Connected: true, Remote: ap("127.0.0.1:44851")}, Args: fdArgs(6)},
+			Connected: true, Remote: ap("127.0.0.1:44851")}, Args: addrArgs(6)},
 		event.Event{Type: event.TypeAccept4, Res: 7, FD: event.FD{Kind: event.FDIPv4, Num: 7, Name: "127.0.0.1:47508->0.0.0.0:0",
 			L4Proto: event.L4TCP, Connected: true, Server: true, Remote: ap("127.0.0.1:47508")},
 			Args: event.Args{Set: event.ArgFlags, Flags: 0x80000}},
 		event.Event{Type: event.TypeConnect, Res: -111, FD: event.FD{Kind: event.FDIPv6, Num: 8, Name: ":::0->::1:1",
-			Local: any6, Remote: ap("[::1]:1")}, Args: fdArgs(8)},
+			Local: any6, Remote: ap("[::1]:1")}, Args: addrArgs(8)},
 		event.Event{Type: event.TypeConnect, Res: -2, FD: event.FD{Kind: event.FDUnix, Num: 9, Name: "/tmp/nonexist.sock"},
-			Args: fdArgs(9)},
+			Args: addrArgs(9)},
 		event.Event{Type: event.TypeConnect, Res: -111, FD: event.FD{Kind: event.FDUnix, Num: 11, Name: "@abstract"},
-			Args: fdArgs(11)},
+			Args: addrArgs(11)},
 		event.Event{Type: event.TypeSendto, Res: 1, FD: event.FD{Kind: event.FDIPv4, Num: 12, Name: "0.0.0.0:0->127.0.0.1:9",
-			Local: any4, Remote: ap("127.0.0.1:9")}, Args: fdArgs(12)},
+			Local: any4, Remote: ap("127.0.0.1:9")},
+			Args: event.Args{Set: event.ArgFD | event.ArgSockAddr | event.ArgSize, FD: 12, Size: 1}},
+	)
+}
+
+// TestDecodeServerSockets: listen and accept log no address of their own;
+// the fd table gives them the one the socket was bound to.
+func TestDecodeServerSockets(t *testing.T) {
+	x86Records(t)
+	types := event.TypeSetOf(event.TypeSocket, event.TypeBind, event.TypeListen, event.TypeAccept,
+		event.TypeAccept4, event.TypeRecvfrom)
+	recs, _ := decodeFile(t, "listen.txt", types, hooks{})
+	ap := netip.MustParseAddrPort
+	any4 := ap("0.0.0.0:0")
+	sockArgs := func(typ int64) event.Args {
+		return event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: typ}
+	}
+	bindArgs := func(fd int64) event.Args { return event.Args{Set: event.ArgFD | event.ArgSockAddr, FD: fd} }
+	wantEvents(t, recs,
+		event.Event{Type: event.TypeSocket, Res: 3, FD: event.FD{Kind: event.FDIPv4, Num: 3, L4Proto: event.L4TCP},
+			Args: sockArgs(0x80001)},
+		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 3, Name: "127.0.0.1:47011",
+			L4Proto: event.L4TCP, Local: ap("127.0.0.1:47011"), Remote: any4}, Args: bindArgs(3)},
+		event.Event{Type: event.TypeListen, FD: event.FD{Kind: event.FDIPv4, Num: 3, Name: "127.0.0.1:47011",
+			L4Proto: event.L4TCP, Server: true, Local: ap("127.0.0.1:47011"), Remote: any4},
+			Args: event.Args{Set: event.ArgFD | event.ArgBacklog, FD: 3, Backlog: 1}},
+		event.Event{Type: event.TypeAccept4, Res: 5, FD: event.FD{Kind: event.FDIPv4, Num: 5,
+			Name: "127.0.0.1:54186->127.0.0.1:47011", L4Proto: event.L4TCP, Connected: true, Server: true,
+			Local: ap("127.0.0.1:47011"), Remote: ap("127.0.0.1:54186")},
+			Args: event.Args{Set: event.ArgFlags, Flags: 0x80000}},
+		event.Event{Type: event.TypeSocket, Res: 6, FD: event.FD{Kind: event.FDIPv4, Num: 6, L4Proto: event.L4UDP},
+			Args: sockArgs(0x80002)},
+		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 6, Name: "127.0.0.1:47012",
+			L4Proto: event.L4UDP, Local: ap("127.0.0.1:47012"), Remote: any4}, Args: bindArgs(6)},
+		// A datagram received on a bound socket: the server is the socket.
+		event.Event{Type: event.TypeRecvfrom, Res: 1, FD: event.FD{Kind: event.FDIPv4, Num: 6,
+			Name: "127.0.0.1:40000->127.0.0.1:47012", L4Proto: event.L4UDP, Server: true,
+			Local: ap("127.0.0.1:47012"), Remote: ap("127.0.0.1:40000")},
+			Args: event.Args{Set: event.ArgFD | event.ArgSize, FD: 6, Size: 64}},
+		event.Event{Type: event.TypeSocket, Res: 7, FD: event.FD{Kind: event.FDIPv4, Num: 7, L4Proto: event.L4TCP},
+			Args: event.Args{Set: event.ArgDomain | event.ArgType | event.ArgProto, Domain: 2, SockType: 1, Proto: 6}},
+		event.Event{Type: event.TypeBind, FD: event.FD{Kind: event.FDIPv4, Num: 7, Name: "0.0.0.0:8080",
+			L4Proto: event.L4TCP, Local: ap("0.0.0.0:8080"), Remote: any4}, Args: bindArgs(7)},
+		event.Event{Type: event.TypeListen, FD: event.FD{Kind: event.FDIPv4, Num: 7, Name: "0.0.0.0:8080",
+			L4Proto: event.L4TCP, Server: true, Local: ap("0.0.0.0:8080"), Remote: any4},
+			Args: event.Args{Set: event.ArgFD | event.ArgBacklog, FD: 7, Backlog: 128}},
+		// Bound to a wildcard: the address the peer reached is not known.
+		event.Event{Type: event.TypeAccept, Res: 8, FD: event.FD{Kind: event.FDIPv4, Num: 8,
+			Name: "127.0.0.1:54000->0.0.0.0:0", L4Proto: event.L4TCP, Connected: true, Server: true,
+			Remote: ap("127.0.0.1:54000")}},
+		// A socket the fd table does not know.
+		event.Event{Type: event.TypeListen, FD: event.FD{Kind: event.FDUnknown, Num: 9, Server: true},
+			Args: event.Args{Set: event.ArgFD | event.ArgBacklog, FD: 9, Backlog: 16}},
 	)
 }
 

@@ -185,8 +185,10 @@
 // Audit does not say what a descriptor refers to. The collector remembers,
 // per process and descriptor number, the directories the process opened
 // (absolute path, device and inode) and the IP sockets it created with
-// socket or accept (kind and transport protocol), from the records of
-// those calls: at most 8192 descriptors, the oldest forgotten first. Any
+// socket or accept (kind and transport protocol) or bound with bind (the
+// address: listen, which logs none, and accept, which logs only the peer,
+// are named by it), from the records of those calls: at most 8192
+// descriptors, the oldest forgotten first. Any
 // other new descriptor under a known number replaces the entry, a dup
 // call (when audited) copies it to the new number; a fork
 // copies the parent's entries to the child, an exec drops the
@@ -204,8 +206,10 @@
 // guessed: a4 and a5 (renameat2 and linkat flags), the contents of
 // structures in user memory (openat2's flags and mode before Linux 5.16),
 // the exe flags of an exec (writable, overlay layer, memfd), the
-// environment, the thread id, the local endpoint of a connected socket
-// (and the transport protocol of one the fd table does not know), the
+// environment, the thread id, the data a send or receive call moved, the
+// queue of a listening socket, the size of a sendmsg, the local endpoint of
+// a connected socket that was not bound to an address (and the transport
+// protocol of one the fd table does not know), the
 // kind and name of the file a dup, fchmod or finit_module fd refers to (a
 // fchmod FD has a kind, from its PATH mode, but no name), and a mount's
 // source. The audit session id (ses=) has no field in collectors.Exec. A

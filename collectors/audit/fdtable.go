@@ -1,6 +1,10 @@
 package audit
 
-import "github.com/lannersec/lanner/event"
+import (
+	"net/netip"
+
+	"github.com/lannersec/lanner/event"
+)
 
 // maxFDs bounds the descriptors the fd table remembers; beyond it the
 // oldest entry is forgotten.
@@ -18,8 +22,8 @@ type fdKey struct {
 }
 
 // fdEntry is what audited calls said about one descriptor of one process:
-// a directory (its absolute path and identity) or a socket (its kind and
-// transport protocol).
+// a directory (its absolute path and identity) or a socket (its kind,
+// transport protocol and the address it was bound to).
 type fdEntry struct {
 	key  fdKey
 	used bool
@@ -28,6 +32,9 @@ type fdEntry struct {
 	path []byte
 	kind event.FDKind
 	l4   event.L4Proto
+	// local is the address an IP socket was bound to (bind), or that an
+	// accepted connection was made to; invalid when not known.
+	local netip.AddrPort
 	// cloexec: the descriptor is closed when the process execs.
 	cloexec bool
 }

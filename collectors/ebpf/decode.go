@@ -72,9 +72,9 @@ func Decode(raw []byte, r *collectors.Record) error {
 		off += l
 	}
 
-	args, env := r.Exec.Args[:0], r.Exec.Env[:0]
+	args, env, buf := r.Exec.Args[:0], r.Exec.Env[:0], r.Event.Buffer[:0]
 	*r = collectors.Record{}
-	r.Exec.Args, r.Exec.Env = args, env
+	r.Exec.Args, r.Exec.Env, r.Event.Buffer = args, env, buf
 	r.PID = int64(le.Uint32(raw[hdrTgid:]))
 	r.TID = int64(le.Uint32(raw[hdrTid:]))
 	r.Time = int64(le.Uint64(raw[hdrTS:]))
@@ -229,11 +229,36 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		a.FD = d.argInt(0)
 		a.Set |= event.ArgFD
 		d.fd(ev, a.FD)
+		switch t {
+		case event.TypeListen:
+			a.Backlog = d.argInt(1)
+			a.Set |= event.ArgBacklog
+		case event.TypeSendto, event.TypeRecvfrom:
+			a.Size = int64(uint32(d.arg(2)))
+			a.Set |= event.ArgSize
+		case event.TypeSendmsg:
+			a.Size = int64(uint32(d.u64(sysAux)))
+			a.Set |= event.ArgSize
+		case event.TypeRecvmsg:
+			if ev.Res >= 0 {
+				a.Size = int64(uint32(ev.Res))
+				a.Set |= event.ArgSize
+			}
+		}
+		switch t {
+		case event.TypeSendto, event.TypeSendmsg, event.TypeRecvfrom, event.TypeRecvmsg:
+			if d.has(sData) {
+				ev.Buffer = append(ev.Buffer[:0], d.bytes(sData)...)
+				a.Set |= event.ArgData
+			}
+		}
 	case event.TypeAccept, event.TypeAccept4:
 		if t == event.TypeAccept4 {
 			a.Flags = uint32(d.arg(3))
 			a.Set |= event.ArgFlags
 		}
+		a.QueueLen, a.QueueMax = uint32(d.u64(sysAux)), uint32(d.u64(sysAux+8))
+		a.Set |= event.ArgQueue
 		d.fd(ev, ev.Res)
 	case event.TypeSocket:
 		a.Domain, a.SockType, a.Proto = d.argInt(0), d.argInt(1), d.argInt(2)
@@ -257,6 +282,11 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		} else if d.has(sP2) {
 			a.NewPath = d.str(sP2)
 			a.Set |= event.ArgNewPath
+		}
+		switch t {
+		case event.TypeRenameat, event.TypeRenameat2, event.TypeLinkat:
+			a.DirFD, a.NewDirFD = d.argInt(0), d.argInt(2)
+			a.Set |= event.ArgDirFD | event.ArgNewDirFD
 		}
 		switch t {
 		case event.TypeRenameat2, event.TypeLinkat:
@@ -291,6 +321,10 @@ func (d *decoder) syscall(r *collectors.Record) error {
 		if d.has(sP1) {
 			a.Target = d.str(sP1)
 			a.Set |= event.ArgTarget
+		}
+		if t == event.TypeSymlinkat {
+			a.DirFD = d.argInt(1)
+			a.Set |= event.ArgDirFD
 		}
 		if d.hasAbs(sP2Abs) {
 			a.LinkPath = d.clean(sP2Abs)
@@ -391,7 +425,7 @@ func (d *decoder) open(ev *event.Event) {
 	case event.TypeOpenat:
 		flags, mode = uint32(d.arg(2)), uint32(d.arg(3))
 	case event.TypeOpenat2:
-		flags, mode = uint32(d.u64(sysHowFlags)), uint32(d.u64(sysHowMode))
+		flags, mode = uint32(d.u64(sysAux)), uint32(d.u64(sysAux+8))
 	case event.TypeCreat:
 		flags, mode = linuxabi.CreatFlags, uint32(d.arg(1))
 	}
@@ -499,6 +533,9 @@ func (d *decoder) socket(ev *event.Event, fi []byte, fl uint32) {
 	if d.has(sSaddr) {
 		sa, saOK = linuxabi.ParseInetSockaddr(d.bytes(sSaddr))
 	}
+	if saOK {
+		ev.Args.Set |= event.ArgSockAddr
+	}
 	switch ev.Type {
 	case event.TypeAccept, event.TypeAccept4, event.TypeListen:
 		fd.Server = true
@@ -595,6 +632,9 @@ func (d *decoder) unix(ev *event.Event) {
 	case event.TypeConnect, event.TypeSendto, event.TypeSendmsg, event.TypeBind:
 		if d.has(sSaddr) {
 			name = d.unixSockaddr(sSaddr)
+		}
+		if name != "" {
+			ev.Args.Set |= event.ArgSockAddr
 		}
 	case event.TypeAccept, event.TypeAccept4, event.TypeListen:
 		fd.Server = true

@@ -98,7 +98,7 @@ func TestDecodeCreatNotCreated(t *testing.T) {
 
 func TestDecodeOpenat2(t *testing.T) {
 	raw := sysRec(event.TypeOpenat2, 7, 5, 9, 0x1000, 0x2000, 24).
-		u64(sysHowFlags, 0o2|0o100).u64(sysHowMode, 0o600).
+		u64(sysAux, 0o2|0o100).u64(sysAux+8, 0o600).
 		str(sP1, "f").str(sP1Abs, "/srv/f").file(5, linuxabi.ModeRegular|0o600, "/srv/f").bytes()
 	ev := decode(t, raw).Event
 	if ev.Args.Flags != 0o102 || ev.Args.Mode != 0o600 || ev.Args.DirFD != 9 || ev.FD.Name != "/srv/f" {
@@ -258,15 +258,31 @@ func TestDecodePathSyscalls(t *testing.T) {
 		{"chmod", sysRec(event.TypeChmod, 1, 0, 0x1000, 0o4755).
 			str(sP1, "/srv/f").str(sP1Abs, "/srv/f").bytes(),
 			event.Args{Set: event.ArgPath | event.ArgName | event.ArgMode, Path: "/srv/f", Name: "/srv/f", Mode: 0o4755}},
-		{"renameat2", sysRec(event.TypeRenameat2, 1, 0, at, 0x1000, at, 0x2000, 1).
+		{"renameat2", sysRec(event.TypeRenameat2, 1, 0, at, 0x1000, 5, 0x2000, 1).
 			str(sP1, "a").str(sP1Abs, "/x/a").str(sP2, "../b").str(sP2Abs, "/x/y/../b").bytes(),
-			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgFlags, OldPath: "/x/a", NewPath: "/x/b", Flags: 1}},
+			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgFlags | event.ArgDirFD | event.ArgNewDirFD,
+				OldPath: "/x/a", NewPath: "/x/b", Flags: 1, DirFD: -100, NewDirFD: 5}},
+		{"renameat", sysRec(event.TypeRenameat, 1, 0, 4, 0x1000, at, 0x2000, 0xdead).
+			str(sP1, "a").str(sP1Abs, "/x/a").str(sP2, "/b").str(sP2Abs, "/b").bytes(),
+			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgDirFD | event.ArgNewDirFD,
+				OldPath: "/x/a", NewPath: "/b", DirFD: 4, NewDirFD: -100}},
 		{"symlinkat", sysRec(event.TypeSymlinkat, 1, 0, 0x1000, at, 0x2000).
 			str(sP1, "/etc").str(sP2, "lnk").str(sP2Abs, "/tmp/lnk").bytes(),
-			event.Args{Set: event.ArgTarget | event.ArgLinkPath, Target: "/etc", LinkPath: "/tmp/lnk"}},
+			event.Args{Set: event.ArgTarget | event.ArgLinkPath | event.ArgDirFD, Target: "/etc", LinkPath: "/tmp/lnk", DirFD: -100}},
 		{"linkat", sysRec(event.TypeLinkat, 1, 0, at, 0x1000, at, 0x2000, 0x400).
 			str(sP1, "/a").str(sP1Abs, "/a").str(sP2, "b").str(sP2Abs, "/w/b").bytes(),
-			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgFlags, OldPath: "/a", NewPath: "/w/b", Flags: 0x400}},
+			event.Args{Set: event.ArgOldPath | event.ArgNewPath | event.ArgFlags | event.ArgDirFD | event.ArgNewDirFD,
+				OldPath: "/a", NewPath: "/w/b", Flags: 0x400, DirFD: -100, NewDirFD: -100}},
+		{"listen", sysRec(event.TypeListen, 1, 0, 3, 128).bytes(),
+			event.Args{Set: event.ArgFD | event.ArgBacklog, FD: 3, Backlog: 128}},
+		{"sendto", sysRec(event.TypeSendto, 1, 5, 3, 0x1000, 5, 0, 0x2000, 16).str(sData, "hello").bytes(),
+			event.Args{Set: event.ArgFD | event.ArgSize | event.ArgData, FD: 3, Size: 5}},
+		{"sendmsg", sysRec(event.TypeSendmsg, 1, 7, 3, 0x1000, 0).u64(sysAux, 7).bytes(),
+			event.Args{Set: event.ArgFD | event.ArgSize, FD: 3, Size: 7}},
+		{"recvmsg failed", sysRec(event.TypeRecvmsg, 1, -11, 3, 0x1000, 0).bytes(),
+			event.Args{Set: event.ArgFD, FD: 3}},
+		{"accept4", sysRec(event.TypeAccept4, 1, 4, 3, 0, 0, 0x80800).u64(sysAux, 2).u64(sysAux+8, 128).bytes(),
+			event.Args{Set: event.ArgFlags | event.ArgQueue, Flags: 0x80800, QueueLen: 2, QueueMax: 128}},
 		{"ptrace", sysRec(event.TypePtrace, 1, 0, 16, 1234).bytes(),
 			event.Args{Set: event.ArgRequest | event.ArgPID, Request: 16, PID: 1234}},
 		{"setuid", credRec(event.TypeSetuid, 1, 0, 0).bytes(),
@@ -521,5 +537,33 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeData: the data of a send call goes to Buffer, whose memory the
+// next records reuse; a record without data leaves evt.buffer absent.
+func TestDecodeData(t *testing.T) {
+	var r collectors.Record
+	send := sysRec(event.TypeSendto, 1, 5, 3, 0x1000, 5).str(sData, "he\x00lo").bytes()
+	if err := Decode(send, &r); err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Event.Buffer) != "he\x00lo" {
+		t.Fatalf("Buffer %q", r.Event.Buffer)
+	}
+	if got, _ := event.EvtArgs(&r.Event, event.Arg{}); got != "res=5 data=he.lo fd=3 size=5" {
+		t.Errorf("evt.args %q", got)
+	}
+	if err := Decode(sysRec(event.TypeListen, 1, 0, 3, 1).bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := event.EvtBuffer(&r.Event, event.Arg{}); ok {
+		t.Errorf("listen has a buffer %q", r.Event.Buffer)
+	}
+	if err := Decode(send, &r); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Decode(send, &r) }); n != 0 {
+		t.Errorf("%v allocations per send record", n)
 	}
 }

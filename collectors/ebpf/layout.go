@@ -27,13 +27,12 @@ const (
 	hdrSize  = 40
 
 	// struct rec_sys
-	sysRes      = 40
-	sysArg      = 48
-	sysHowFlags = 96
-	sysHowMode  = 104
-	sysFD       = 112
-	sysFdi      = 120
-	sysSize     = 232
+	sysRes  = 40
+	sysArg  = 48
+	sysAux  = 96 // aux[0]; aux[1] follows
+	sysFD   = 112
+	sysFdi  = 120
+	sysSize = 232
 
 	// struct fdinfo, relative to sysFdi
 	fdiFlags  = 0
@@ -111,6 +110,11 @@ const (
 	sPeer
 	sText
 )
+
+// sData holds, in the records of sendto, sendmsg, recvfrom and recvmsg
+// (which have no path), the first event.DataMax bytes of the data sent or
+// received.
+const sData = sP1
 
 // String slots of exec records.
 const (

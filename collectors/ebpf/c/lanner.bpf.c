@@ -773,12 +773,19 @@ static __always_inline void stash_exec(__u32 tid, __u32 type, __u32 nr, struct p
 #define SA_A4LEN 3  /* pointer in arg 4, pointer to the length in arg 5 */
 #define SA_MSG 4    /* struct user_msghdr pointer in arg 1 */
 
+/* Where the data of a send or receive call is. */
+#define DATA_NONE 0
+#define DATA_SENT 1 /* sendto: buffer in arg 1, length in arg 2 */
+#define DATA_RECV 2 /* recvfrom: buffer in arg 1, filled with the result's bytes */
+#define DATA_MSG 3  /* sendmsg, recvmsg: the iovecs of the struct user_msghdr in arg 1 */
+
 /* Which arguments of a syscall the record needs. */
 struct tspec {
 	__s8 p1, d1, p2, d2; /* path args and their dirfd args (NONE: cwd) */
 	__u8 abs1, abs2;     /* resolve p1 / p2 */
 	__s8 fd;             /* arg index of the fd to describe, FD_RET, NONE */
 	__u8 sa;             /* SA_* */
+	__u8 data;           /* DATA_* */
 };
 
 static __always_inline void spec_of(__u32 type, struct tspec *s)
@@ -786,6 +793,7 @@ static __always_inline void spec_of(__u32 type, struct tspec *s)
 	s->p1 = s->d1 = s->p2 = s->d2 = s->fd = NONE;
 	s->abs1 = s->abs2 = 0;
 	s->sa = SA_NONE;
+	s->data = DATA_NONE;
 	switch (type) {
 	case T_OPEN:
 	case T_CREAT:
@@ -821,14 +829,14 @@ static __always_inline void spec_of(__u32 type, struct tspec *s)
 		s->fd = 0;
 		break;
 	case T_SENDTO:
-		s->fd = 0, s->sa = SA_A4;
+		s->fd = 0, s->sa = SA_A4, s->data = DATA_SENT;
 		break;
 	case T_RECVFROM:
-		s->fd = 0, s->sa = SA_A4LEN;
+		s->fd = 0, s->sa = SA_A4LEN, s->data = DATA_RECV;
 		break;
 	case T_SENDMSG:
 	case T_RECVMSG:
-		s->fd = 0, s->sa = SA_MSG;
+		s->fd = 0, s->sa = SA_MSG, s->data = DATA_MSG;
 		break;
 	case T_RENAME:
 	case T_LINK:
@@ -875,6 +883,131 @@ static __always_inline int is_open(__u32 type)
 }
 
 /*
+ * Fills what the records of a syscall (rec_sys, rec_cred) start with: the
+ * header, the result and the six arguments a.
+ */
+static __always_inline void fill_call(struct rec_hdr *h, __s64 *res, __u64 *arg, __u8 kind,
+				      __u32 type, __u64 id, long ret, const __u64 *a)
+{
+	fill_hdr(h, kind, type, id);
+	*res = ret;
+	arg[0] = a[0];
+	arg[1] = a[1];
+	arg[2] = a[2];
+	arg[3] = a[3];
+	arg[4] = a[4];
+	arg[5] = a[5];
+}
+
+/* A walk over the iovecs of a sendmsg or recvmsg call. */
+struct iov_walk {
+	__u8 *buf;
+	__u64 iov;  /* user struct iovec * */
+	__u64 cnt;  /* how many */
+	__u64 size; /* the bytes they hold */
+	__u32 pos;  /* where the next data byte goes */
+	__u32 want; /* data bytes still to copy */
+};
+
+static long iov_step(__u32 i, void *vw)
+{
+	struct iov_walk *w = vw;
+	struct iovec v;
+	__u64 n;
+	__u32 p;
+
+	if (i >= w->cnt || !w->buf)
+		return 1;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + (__u64)i * sizeof(v))) != 0)
+		return 1;
+	w->size += v.iov_len;
+	if (w->want == 0 || v.iov_len == 0)
+		return 0;
+	n = v.iov_len < w->want ? v.iov_len : w->want;
+	p = app_ublock(w->buf, w->pos, v.iov_base, n, DATA_LEN, S_DATA);
+	if (p == w->pos) {
+		w->want = 0; /* unreadable, or the record is full */
+		return 0;
+	}
+	w->want -= p - w->pos;
+	w->pos = p;
+	return 0;
+}
+
+/*
+ * Appends the data of a send or receive call as slot S_DATA: at most
+ * DATA_LEN bytes, of those the call moved (of those it was asked to send
+ * when it failed, as Falco); for sendmsg, the bytes of its iovecs go to
+ * aux[0].
+ */
+static __always_inline __u32 put_data(__u8 *buf, __u32 pos, __u8 how, __u32 type, long ret,
+				      __u64 *a)
+{
+	struct rec_sys *r = (void *)buf;
+	__u32 p0 = pos;
+	__u64 n;
+
+	if (how == DATA_SENT) {
+		n = ret > 0 ? (__u64)ret : a[2];
+		pos = app_ublock(buf, pos, (void *)a[1], n < DATA_LEN ? n : DATA_LEN, DATA_LEN, S_DATA);
+	} else if (how == DATA_RECV) {
+		if (ret <= 0)
+			return pos;
+		n = (__u64)ret;
+		pos = app_ublock(buf, pos, (void *)a[1], n < DATA_LEN ? n : DATA_LEN, DATA_LEN, S_DATA);
+	} else if (how == DATA_MSG) {
+		struct user_msghdr mh = {};
+		struct iov_walk w = {};
+
+		if (type == T_RECVMSG && ret < 0)
+			return pos;
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)a[1]) != 0)
+			return pos;
+		w.buf = buf;
+		w.iov = (__u64)mh.msg_iov;
+		w.cnt = mh.msg_iovlen < IOV_MAX ? mh.msg_iovlen : IOV_MAX;
+		w.pos = pos;
+		w.want = ret > 0 && ret < DATA_LEN ? (__u32)ret : DATA_LEN;
+		if (type == T_RECVMSG && ret == 0)
+			w.want = 0;
+		bpf_loop(IOV_MAX, iov_step, &w, 0);
+		if (type == T_SENDMSG)
+			r->aux[0] = w.size;
+		/*
+		 * The bytes added, bounded where the verifier sees it: it
+		 * knows nothing of what the loop left in w.
+		 */
+		n = w.pos - pos;
+		if (n > DATA_LEN)
+			n = DATA_LEN;
+		asm volatile("%0 &= 0x7f" : "+r"(n));
+		pos += n;
+	}
+	set_slen(buf, S_DATA, p0, pos);
+	return pos;
+}
+
+/*
+ * The queue of the listening socket fd of an accept call: its length and
+ * limit go to aux[0] and aux[1].
+ */
+static __always_inline void put_accept_queue(struct rec_sys *r, struct task_struct *t, long fd)
+{
+	struct file *f = fd_file(t, fd);
+	struct socket *so;
+	struct sock *sk;
+
+	if (!f || (f->f_inode->i_mode & L_S_IFMT) != L_S_IFSOCK)
+		return;
+	so = KPTR(socket, f->private_data);
+	sk = so->sk;
+	if (!sk)
+		return;
+	r->aux[0] = sk->sk_ack_backlog;
+	r->aux[1] = sk->sk_max_ack_backlog;
+}
+
+/*
  * Builds and sends the record of the syscall of the given type that is
  * returning ret in the current task t. An exec call is reported here only
  * when it failed (a successful one returns 0 in the new program, and
@@ -906,14 +1039,7 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 		return 0;
 	r = (void *)buf;
 	__builtin_memset(r, 0, sizeof(*r));
-	fill_hdr(&r->h, REC_SYSCALL, type, id);
-	r->res = ret;
-	r->arg[0] = a[0];
-	r->arg[1] = a[1];
-	r->arg[2] = a[2];
-	r->arg[3] = a[3];
-	r->arg[4] = a[4];
-	r->arg[5] = a[5];
+	fill_call(&r->h, &r->res, r->arg, REC_SYSCALL, type, id, ret, a);
 	r->fd = -1;
 	pos = sizeof(*r);
 	spec_of(type, &s);
@@ -943,10 +1069,14 @@ static __always_inline int sys_record(__u64 id, __u32 type, long ret, struct tas
 		struct open_how how = {};
 
 		if (bpf_probe_read_user(&how, sizeof(how), (void *)a[2]) == 0) {
-			r->how_flags = how.flags;
-			r->how_mode = how.mode;
+			r->aux[0] = how.flags;
+			r->aux[1] = how.mode;
 		}
 	}
+	if ((type == T_ACCEPT || type == T_ACCEPT4) && ret >= 0)
+		put_accept_queue(r, t, (int)a[0]);
+	if (s.data != DATA_NONE)
+		pos = put_data(buf, pos, s.data, type, ret, a);
 	if (s.sa != SA_NONE) {
 		void *sa = 0;
 		long salen = 0;
@@ -1016,14 +1146,7 @@ static __always_inline int cred_record(__u64 id, __u32 type, long ret, struct ta
 		return 0;
 	r = (void *)buf;
 	__builtin_memset(r, 0, sizeof(*r));
-	fill_hdr(&r->h, REC_CRED, type, id);
-	r->res = ret;
-	r->arg[0] = a[0];
-	r->arg[1] = a[1];
-	r->arg[2] = a[2];
-	r->arg[3] = a[3];
-	r->arg[4] = a[4];
-	r->arg[5] = a[5];
+	fill_call(&r->h, &r->res, r->arg, REC_CRED, type, id, ret, a);
 	r->uid = c->uid.val;
 	r->euid = c->euid.val;
 	r->suid = c->suid.val;

@@ -102,6 +102,11 @@ enum lanner_type {
 #define S_FDPATH 5 /* path of the fd's file; unix socket: local address */
 #define S_PEER 6   /* unix socket: the peer's address */
 #define S_TEXT 7   /* TEXT_LEN bytes of room for the decoder (socket tuple) */
+/*
+ * sendto, sendmsg, recvfrom, recvmsg (which have no path): the first
+ * DATA_LEN bytes of the data sent or received.
+ */
+#define S_DATA 0
 
 /*
  * String slots of REC_EXEC records. argv goes first: a long filename, exe
@@ -124,6 +129,8 @@ enum lanner_type {
 #define ENV_LEN 4096       /* bytes of the environment copied */
 #define SADDR_LEN 128      /* bytes of a sockaddr copied */
 #define TEXT_LEN 128       /* room reserved in S_TEXT */
+#define DATA_LEN 80        /* bytes of data copied to S_DATA (Falco's snaplen) */
+#define IOV_MAX 1024       /* iovecs of a sendmsg or recvmsg looked at (UIO_MAXIOV) */
 #define REC_HALF 16384     /* a string must start below this offset */
 #define REC_BUF (2 * REC_HALF)
 #define SCRATCH_LEN (2 * PATH_LEN)
@@ -177,8 +184,12 @@ struct rec_sys {
 	struct rec_hdr h;
 	__s64 res;
 	__u64 arg[6];
-	__u64 how_flags; /* openat2: open_how.flags */
-	__u64 how_mode;  /* openat2: open_how.mode */
+	/*
+	 * openat2: open_how.flags and .mode; accept, accept4: the listening
+	 * socket's queue length and limit; sendmsg: the bytes its iovecs
+	 * hold (aux[0]).
+	 */
+	__u64 aux[2];
 	__s64 fd;        /* the fd fdi describes, -1 when none */
 	struct fdinfo fdi;
 };
@@ -281,8 +292,7 @@ LANNER_AT(fdinfo, dev, 104);
 _Static_assert(sizeof(struct fdinfo) == 112, "fdinfo size");
 LANNER_AT(rec_sys, res, 40);
 LANNER_AT(rec_sys, arg, 48);
-LANNER_AT(rec_sys, how_flags, 96);
-LANNER_AT(rec_sys, how_mode, 104);
+LANNER_AT(rec_sys, aux, 96);
 LANNER_AT(rec_sys, fd, 112);
 LANNER_AT(rec_sys, fdi, 120);
 _Static_assert(sizeof(struct rec_sys) == 232, "rec_sys size");
