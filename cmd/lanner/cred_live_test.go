@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveCredentials shows the identity of a process following its
@@ -157,7 +158,7 @@ func fanotifyCannotServe(t *testing.T, out []byte, rule string) bool {
 		}
 		for _, c := range i.Coverage {
 			if c.Rule == rule {
-				return c.Level == coverBlind
+				return c.Level == pipeline.CoverBlind
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveEvasions performs, with a binary built from the upstream rules
@@ -197,7 +198,7 @@ func TestLiveEvasions(t *testing.T) {
 			continue
 		}
 		for _, rc := range info.Coverage {
-			if (rc.Rule == "Read sensitive file untrusted" || rc.Rule == "System procs network activity") && rc.Level != coverFull {
+			if (rc.Rule == "Read sensitive file untrusted" || rc.Rule == "System procs network activity") && rc.Level != pipeline.CoverFull {
 				t.Errorf("collectors --json: %s: %s: %s %v", info.Name, rc.Rule, rc.Level, rc.Reasons)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveParity compares Lanner's alerts with Falco's, field by field. It
@@ -340,7 +341,7 @@ type paritySetup struct {
 }
 
 func parityPolicy(collector string) paritySetup {
-	p := paritySetup{collector: collector, caps: capabilities(collector), canonical: map[string]string{}}
+	p := paritySetup{collector: collector, caps: pipeline.Capabilities(collector), canonical: map[string]string{}}
 	if collector == "fanotify" {
 		p.identityOnly = true
 		for from, to := range map[string]string{"open": "openat", "openat2": "openat", "creat": "openat",

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/rulefiles"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // typesCollector is a collector that records the types it is set to.
@@ -26,7 +28,11 @@ func (c *typesCollector) Name() string                  { return "fake" }
 func (c *typesCollector) Read(*collectors.Record) error { select {} }
 func (c *typesCollector) Close() error                  { return nil }
 func (c *typesCollector) Stats() collectors.Stats       { return collectors.Stats{} }
-func (c *typesCollector) Watched() event.TypeSet        { c.mu.Lock(); defer c.mu.Unlock(); return c.types }
+func (c *typesCollector) Capabilities() collectors.Capabilities {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return collectors.Capabilities{Types: collectors.SyscallTypes(), Watched: c.types}
+}
 func (c *typesCollector) SetTypes(ts event.TypeSet) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,20 +70,23 @@ func TestReloadRules(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "r.yaml")
 	os.WriteFile(file, []byte(unlinkRule), 0o644)
-	f := rulesFileFlags{RulesFile: []string{file}, NoBuiltinRules: true}
+	paths := []string{file}
 	var log syncBuffer
-	rules, loader, res, err := f.loadRules(&log)
+	loader, err := rulefiles.NewLoader(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := &selectFlags{MinPriority: "debug", RuleMatching: "first"}
-	set, err := sel.set(rules)
+	res, err := loader.Load(paths)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sel := func(rules []*ruleset.Rule) (*ruleset.Set, error) {
+		return ruleset.New(rules, ruleset.Selection{}, ruleset.MatchFirst), nil
+	}
+	set, _ := sel(res.Rules)
 	col := &typesCollector{types: set.Types()}
 	eng := engine.New(engine.Config{Collector: col, Rules: set})
-	rl := &ruleReloader{loader: loader, paths: f.RulesFile, sel: sel, log: &log, files: res.Files, dirs: res.Dirs}
+	rl := &rulesReloader{loader: loader, paths: paths, sel: sel, log: &log, files: res.Files, dirs: res.Dirs}
 	stop := rl.start(eng, col, true)
 	defer stop()
 
