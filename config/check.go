@@ -70,6 +70,9 @@ func (c *RunFlags) Check() []error {
 	if c.MetricsAddr != "" {
 		add(checkHostPort("metrics-addr", c.MetricsAddr))
 	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		add(&FlagError{flag: "log-level", err: err})
+	}
 	if _, err := ParseByteSize(c.BufferSize); err != nil {
 		add(&FlagError{flag: "buffer-size", err: err})
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,10 +40,45 @@ type RunFlags struct {
 	// spec.nodeName through FALCO_HOSTNAME (as Falco reads it).
 	Hostname   string `name:"hostname" env:"FALCO_HOSTNAME" help:"Hostname written in alerts (default: the system's host name; in a pod, set FALCO_HOSTNAME to the node's name)."`
 	WatchRules bool   `name:"watch-rules" negatable:"" default:"true" help:"Reload the --rules-file files when they change (they are reloaded on SIGHUP too)."`
+	LogLevel   string `name:"log-level" default:"info" help:"Log records of this level and above to standard error: debug, info, warn or error (or Falco's names: emergency, alert, critical, warning, notice)."`
+	LogFormat  string `name:"log-format" enum:"text,json" default:"text" help:"Log records as text (key=value) or JSON lines."`
 	RulesFiles
 	Select
 	Outputs
 	Containers
+}
+
+// Logger returns the logger the flags ask for, writing to w.
+func (r *RunFlags) Logger(w io.Writer) *slog.Logger {
+	return NewLogger(w, r.LogLevel, r.LogFormat)
+}
+
+// logLevels are the names of --log-level: slog's, and Falco's log_level
+// names (syslog's).
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,
+	"error": slog.LevelError, "emergency": slog.LevelError, "alert": slog.LevelError, "critical": slog.LevelError,
+	"warning": slog.LevelWarn, "notice": slog.LevelInfo}
+
+// ParseLogLevel returns the level a --log-level name (or Falco's
+// log_level) stands for.
+func ParseLogLevel(name string) (slog.Level, error) {
+	l, ok := logLevels[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return slog.LevelInfo, fmt.Errorf("%q: want debug, info, warn or error (or emergency, alert, critical, warning, notice)", name)
+	}
+	return l, nil
+}
+
+// NewLogger returns a logger writing records of level (a --log-level
+// name; info when it is none) and above to w, as text (key=value) or JSON
+// lines (format json).
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
+	l, _ := ParseLogLevel(level)
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // BufferBytes is --buffer-size in bytes (0: the default); Check reports
@@ -160,8 +196,9 @@ func (f *Outputs) HTTPOptions() (output.HTTPOptions, error) {
 	return opts, nil
 }
 
-// Open starts the sinks the flags name; stdout when none is named.
-func (f *Outputs) Open() (*output.Output, error) {
+// Open starts the sinks the flags name; stdout when none is named. The
+// sinks' failures and recoveries go to log (nil: nowhere).
+func (f *Outputs) Open(log *slog.Logger) (*output.Output, error) {
 	format, _ := output.ParseFormat(f.Output)
 	var sinks []output.Sink
 	fail := func(err error) (*output.Output, error) {
@@ -216,6 +253,7 @@ func (f *Outputs) Open() (*output.Output, error) {
 		sinks = append(sinks, output.NewWriterSink("stdout", os.Stdout))
 	}
 	out := output.New(format, sinks...)
+	out.SetLog(log)
 	out.SetStyle(output.Style{ISOTime: f.TimeISO8601, OmitJSONOutput: !f.JSONOutput, OmitJSONTags: !f.JSONTags})
 	return out, nil
 }
@@ -223,11 +261,11 @@ func (f *Outputs) Open() (*output.Output, error) {
 // Reopen reopens the alert files that Open opened, after logrotate moved
 // them; a file that cannot be reopened is said on log. It reports how many
 // it reopened.
-func (f *Outputs) Reopen(log io.Writer) int {
+func (f *Outputs) Reopen(log *slog.Logger) int {
 	n := 0
 	for _, fs := range f.files {
 		if err := fs.Reopen(); err != nil {
-			fmt.Fprintf(log, "lanner: reopen %s: %v\n", fs.Name(), err)
+			log.Error("alert file not reopened", "sink", fs.Name(), "err", err)
 			continue
 		}
 		n++

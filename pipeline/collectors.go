@@ -2,7 +2,7 @@ package pipeline
 
 import (
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"slices"
 
@@ -43,8 +43,8 @@ type Request struct {
 	AuditExclusions bool
 	// Tee gets the raw records, from collectors that have them.
 	Tee func([]byte)
-	// Log, when set, gets a line saying what the audit plan leaves out.
-	Log io.Writer
+	// Log, when set, gets a record saying what the audit plan leaves out.
+	Log *slog.Logger
 	// StateDir is the audit collector's state directory ("": its
 	// default).
 	StateDir string
@@ -74,7 +74,7 @@ func New(name string, req Request) (collectors.Collector, error) {
 			return nil, err
 		}
 		if d := plan.describe(col.Excluded()); d != "" && req.Log != nil {
-			fmt.Fprintf(req.Log, "lanner: audit: not audited: %s\n", d)
+			req.Log.Info("audit plan", "collector", "audit", "not_audited", d)
 		}
 		return col, nil
 	case "fanotify":
@@ -85,8 +85,8 @@ func New(name string, req Request) (collectors.Collector, error) {
 }
 
 // Open starts the named collector, or for auto the first that works,
-// saying on standard error why each one skipped failed.
-func Open(name string, req Request) (collectors.Collector, error) {
+// saying on log why each one skipped failed.
+func Open(name string, req Request, log *slog.Logger) (collectors.Collector, error) {
 	order := Names
 	if name != "auto" {
 		order = []string{name}
@@ -98,7 +98,7 @@ func Open(name string, req Request) (collectors.Collector, error) {
 			return col, nil
 		}
 		err = ExplainCollectorError(n, err)
-		fmt.Fprintf(os.Stderr, "lanner: collector %s unavailable: %v\n", n, err)
+		log.Warn("collector unavailable", "collector", n, "err", err)
 		errs = append(errs, err)
 	}
 	return nil, noCollectorError(errs)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -146,5 +147,28 @@ func LimitsReport(set *ruleset.Set, caps collectors.Capabilities) []FieldLimit {
 func PrintLimits(w io.Writer, limits []FieldLimit) {
 	for _, l := range limits {
 		fmt.Fprintf(w, "lanner:   limit: %s (read by %d rules): %s\n", l.Field, len(l.Rules), l.Reason)
+	}
+}
+
+// LogCoverage logs a coverage report and the limits as PrintCoverage and
+// PrintLimits print them: a "coverage" record (keys collector, full,
+// partial, blind), a "rule coverage" record per rule not fully served
+// (rule, coverage, reasons) and a "coverage limit" record per limit
+// (field, rules: how many read it, reason).
+func LogCoverage(log *slog.Logger, collector string, report []RuleCoverage, limits []FieldLimit) {
+	count := map[string]int{}
+	for _, rc := range report {
+		count[rc.Level]++
+	}
+	log.Info("coverage", "collector", collector, "full", count[CoverFull], "partial", count[CoverPartial], "blind", count[CoverBlind])
+	sorted := append([]RuleCoverage(nil), report...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level < sorted[j].Level })
+	for _, rc := range sorted {
+		if rc.Level != CoverFull {
+			log.Info("rule coverage", "collector", collector, "rule", rc.Rule, "coverage", rc.Level, "reasons", strings.Join(rc.Reasons, "; "))
+		}
+	}
+	for _, l := range limits {
+		log.Info("coverage limit", "collector", collector, "field", l.Field, "rules", len(l.Rules), "reason", l.Reason)
 	}
 }

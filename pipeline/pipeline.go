@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -81,18 +81,21 @@ type Config struct {
 	HostRoot string
 	// Hostname is written in alerts; "" means os.Hostname().
 	Hostname string
+	// Log gets the run's records (see the README for their keys); nil
+	// discards them.
+	Log *slog.Logger
 }
 
 // reload is what SIGHUP does to the outputs: reopen the alert files. The
 // rules files are reloaded on the same signal by the rules reloader.
-func (pc *Config) reload() func() {
+func (pc *Config) reload(log *slog.Logger) func() {
 	if pc.Reopen == nil {
 		return nil
 	}
 	return func() {
 		sdNotify(reloadingState())
 		n := pc.Reopen()
-		fmt.Fprintf(os.Stderr, "lanner: SIGHUP: reopened %d alert file(s)\n", n)
+		log.Info("SIGHUP: alert files reopened", "files", n)
 		sdNotify("READY=1")
 	}
 }
@@ -100,7 +103,11 @@ func (pc *Config) reload() func() {
 // Run starts a collector and the engine and runs until SIGINT or SIGTERM,
 // the duration, or a collector failure.
 func Run(pc Config) error {
-	ctx := watchSignals(pc.reload())
+	log := pc.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx := watchSignals(pc.reload(log))
 	var onEngine func(*engine.Engine)
 	if pc.MetricsAddr != "" {
 		// Listen before any collector starts, so a bad address fails
@@ -120,17 +127,17 @@ func Run(pc Config) error {
 	}
 	tables := state.New(state.Options{HostRoot: pc.HostRoot})
 	if err := tables.Seed(); err != nil {
-		fmt.Fprintf(os.Stderr, "lanner: process table seed incomplete: %v\n", err)
+		log.Warn("process table seed incomplete", "err", err)
 	}
 	// The collector reports about itself from its start; the engine,
 	// which turns that into alerts, exists only after it.
 	relay := &engine.NoticeRelay{}
-	req := Request{Types: pc.Types, Tee: pc.Tee, AuditExclusions: pc.AuditExclusions, Log: os.Stderr, Notify: relay.Notify,
+	req := Request{Types: pc.Types, Tee: pc.Tee, AuditExclusions: pc.AuditExclusions, Log: log, Notify: relay.Notify,
 		StateDir: pc.StateDir, RingBufferBytes: pc.RingBufferBytes}
 	if pc.Narrow {
 		req.Rules = pc.Rules
 	}
-	col, err := Open(pc.Collector, req)
+	col, err := Open(pc.Collector, req, log)
 	if err != nil {
 		return err
 	}
@@ -146,7 +153,7 @@ func Run(pc Config) error {
 	if pc.SelfCheckInterval > 0 {
 		ts := col.Capabilities().Watched
 		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.SelfCheckInterval,
-			Timeout: pc.SelfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: os.Stderr})
+			Timeout: pc.SelfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: log})
 		if err != nil {
 			col.Close()
 			return err
@@ -155,7 +162,7 @@ func Run(pc Config) error {
 	eng := engine.New(engine.Config{
 		Collector: col, Tables: tables, Rules: pc.Rules, Output: pc.Output, Hostname: hostname,
 		Record: pc.Record, StatsEvery: pc.StatsEvery, Rate: pc.Rate, MaxBurst: pc.MaxBurst,
-		Containers: pc.Containers, MetadataWait: pc.MetadataWait, SelfCheck: checker,
+		Containers: pc.Containers, MetadataWait: pc.MetadataWait, SelfCheck: checker, Log: log,
 	})
 	relay.Attach(eng)
 	if pc.Containers != nil {
@@ -170,23 +177,20 @@ func Run(pc Config) error {
 		defer cancelTimeout()
 	}
 	caps := col.Capabilities()
-	mode := ""
+	attrs := []any{"collector", col.Name()}
 	if caps.Mode != "" {
-		mode = " (" + caps.Mode + ")"
+		attrs = append(attrs, "mode", caps.Mode)
 	}
-	if n := caps.RingBufferBytes; n >= 1<<20 {
-		mode += fmt.Sprintf(", ring buffer %d MiB", n>>20)
-	} else if n > 0 {
-		mode += fmt.Sprintf(", ring buffer %d KiB", n>>10)
+	if n := caps.RingBufferBytes; n > 0 {
+		attrs = append(attrs, "ring_buffer_bytes", n)
 	}
-	fmt.Fprintf(os.Stderr, "lanner: collector %s started%s, %d rules enabled, watching %s\n",
-		col.Name(), mode, len(pc.Rules.Rules()), strings.Join(TypeNames(col.Capabilities().Watched), ","))
+	log.Info("collector started", append(attrs, "rules", len(pc.Rules.Rules()),
+		"watching", strings.Join(TypeNames(caps.Watched), ","))...)
 	if len(pc.Rules.Rules()) > 0 {
-		PrintCoverage(os.Stderr, col.Name(), CoverageReport(pc.Rules, caps))
-		PrintLimits(os.Stderr, LimitsReport(pc.Rules, caps))
+		LogCoverage(log, col.Name(), CoverageReport(pc.Rules, caps), LimitsReport(pc.Rules, caps))
 	}
 	if pc.RulesLoader != nil {
-		rl := &rulesReloader{loader: pc.RulesLoader, paths: pc.RulesPaths, sel: pc.Select, log: os.Stderr,
+		rl := &rulesReloader{loader: pc.RulesLoader, paths: pc.RulesPaths, sel: pc.Select, log: log,
 			narrow: pc.Narrow, auditExclusions: pc.AuditExclusions}
 		if pc.Loaded != nil {
 			rl.files, rl.dirs = pc.Loaded.Files, pc.Loaded.Dirs
@@ -205,7 +209,7 @@ func Run(pc Config) error {
 		}
 	}
 	if err := sdNotify("READY=1"); err != nil {
-		fmt.Fprintf(os.Stderr, "lanner: %v\n", err)
+		log.Warn("service manager not notified", "err", err)
 	}
 	runErr := eng.Run(ctx)
 	sdNotify("STOPPING=1")
@@ -221,8 +225,8 @@ func Run(pc Config) error {
 	col.Close()
 	<-drained
 	st := eng.Stats()
-	fmt.Fprintln(os.Stderr, st.Line())
-	if runErr == nil && reportUndelivered(os.Stderr, st.Sinks) {
+	st.Log(log, "exit")
+	if runErr == nil && reportUndelivered(log, st.Sinks) {
 		return ErrAlertsUndelivered
 	}
 	return runErr
@@ -230,7 +234,7 @@ func Run(pc Config) error {
 
 // reportUndelivered says, when some sink did not deliver every alert it
 // was given, how many and why, and reports whether it did.
-func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
+func reportUndelivered(log *slog.Logger, sinks []output.SinkStats) bool {
 	var parts []string
 	var total uint64
 	for _, k := range sinks {
@@ -242,6 +246,6 @@ func reportUndelivered(w io.Writer, sinks []output.SinkStats) bool {
 	if total == 0 {
 		return false
 	}
-	fmt.Fprintf(w, "lanner: alerts not delivered: %s\n", strings.Join(parts, ", "))
+	log.Error("alerts not delivered", "undelivered", total, "sinks", strings.Join(parts, ", "))
 	return true
 }

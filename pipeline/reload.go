@@ -2,7 +2,7 @@ package pipeline
 
 import (
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -37,7 +37,7 @@ type rulesReloader struct {
 	loader *rulefiles.Loader
 	paths  []string
 	sel    func([]*ruleset.Rule) (*ruleset.Set, error)
-	log    io.Writer
+	log    *slog.Logger
 	// narrow and auditExclusions: as in Config.
 	narrow, auditExclusions bool
 	// keep are event types the collector keeps delivering whatever the
@@ -78,7 +78,7 @@ func (rl *rulesReloader) start(eng *engine.Engine, col collectors.Collector, wat
 	if watch {
 		w, err := fsnotify.NewWatcher()
 		if err != nil {
-			fmt.Fprintf(rl.log, "lanner: rules files not watched: %v\n", err)
+			rl.log.Warn("rules files not watched", "err", err)
 		} else {
 			// The directories are watched before start returns: a
 			// change made after it is never missed.
@@ -149,7 +149,7 @@ func (rl *rulesReloader) addWatches(w *fsnotify.Watcher, watching map[string]boo
 			continue
 		}
 		if err := w.Add(d); err != nil {
-			fmt.Fprintf(rl.log, "lanner: cannot watch %s: %v\n", d, err)
+			rl.log.Warn("rules directory not watched", "dir", d, "err", err)
 			continue
 		}
 		watching[d] = true
@@ -177,7 +177,7 @@ func (rl *rulesReloader) watch(w *fsnotify.Watcher, watching map[string]bool, do
 			if !ok {
 				return
 			}
-			fmt.Fprintf(rl.log, "lanner: watching the rules files: %v\n", err)
+			rl.log.Warn("watching the rules files", "err", err)
 		case <-timer.C:
 			rl.reloadRules("a rules file changed")
 			rl.addWatches(w, watching)
@@ -195,12 +195,12 @@ func (rl *rulesReloader) reloadRules(why string) {
 	}
 	fail := func(err error) {
 		rl.eng.ReloadFailed()
-		fmt.Fprintf(rl.log, "lanner: rules reload (%s) failed, the rules in force stay:\n%v\n", why, err)
+		rl.log.Error("rules reload failed, the rules in force stay", "reason", why, "err", err)
 	}
 	res, err := rl.loader.Load(rl.paths)
 	if res != nil {
 		for _, d := range res.Warnings {
-			fmt.Fprintf(rl.log, "%s: warning: %s\n", d.Pos, d.Msg)
+			rl.log.Warn("rules file warning", "pos", d.Pos.String(), "warning", d.Msg)
 		}
 	}
 	if err != nil {
@@ -218,8 +218,8 @@ func (rl *rulesReloader) reloadRules(why string) {
 		return
 	}
 	rl.files, rl.dirs = res.Files, res.Dirs
-	fmt.Fprintf(rl.log, "lanner: rules reloaded (%s): %d rules enabled (%d interpreted), watching %s\n", why,
-		len(set.Rules()), countInterpreted(set.Rules()), strings.Join(TypeNames(rl.col.Capabilities().Watched), ","))
+	rl.log.Info("rules reloaded", "reason", why, "rules", len(set.Rules()), "interpreted", countInterpreted(set.Rules()),
+		"watching", strings.Join(TypeNames(rl.col.Capabilities().Watched), ","))
 }
 
 func countInterpreted(rs []*ruleset.Rule) int {
@@ -272,7 +272,7 @@ func (rl *rulesReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 		swap()
 		if err := col.SetPlan(pn.Types, pn.Exclusions); err != nil {
-			fmt.Fprintf(rl.log, "lanner: audit: narrowing to the new rules: %v\n", err)
+			rl.log.Warn("collector not narrowed to the new rules", "collector", "audit", "err", err)
 		}
 		return nil
 	case interface{ SetTypes(event.TypeSet) error }:
@@ -281,7 +281,7 @@ func (rl *rulesReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 		swap()
 		if err := col.SetTypes(newTypes); err != nil {
-			fmt.Fprintf(rl.log, "lanner: %s: narrowing to the new rules: %v\n", rl.col.Name(), err)
+			rl.log.Warn("collector not narrowed to the new rules", "collector", rl.col.Name(), "err", err)
 		}
 		return nil
 	}
@@ -295,8 +295,8 @@ func (rl *rulesReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 	}
 	if len(lost) > 0 {
-		fmt.Fprintf(rl.log, "lanner: %s cannot watch more event types while it runs; the new rules miss %s until restart\n",
-			rl.col.Name(), strings.Join(lost, ","))
+		rl.log.Warn("collector cannot watch more event types while it runs; the new rules miss them until restart",
+			"collector", rl.col.Name(), "missed", strings.Join(lost, ","))
 	}
 	swap()
 	return nil

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,7 +87,7 @@ func TestReloadRules(t *testing.T) {
 	set, _ := sel(res.Rules)
 	col := &typesCollector{types: set.Types()}
 	eng := engine.New(engine.Config{Collector: col, Rules: set})
-	rl := &rulesReloader{loader: loader, paths: paths, sel: sel, log: &log, files: res.Files, dirs: res.Dirs}
+	rl := &rulesReloader{loader: loader, paths: paths, sel: sel, log: slog.New(slog.NewTextHandler(&log, nil)), files: res.Files, dirs: res.Dirs}
 	stop := rl.start(eng, col, true)
 	defer stop()
 
@@ -94,7 +95,7 @@ func TestReloadRules(t *testing.T) {
 	tmp := filepath.Join(dir, ".r.yaml.tmp")
 	os.WriteFile(tmp, []byte(unlinkRule+openRule), 0o644)
 	os.Rename(tmp, file)
-	waitFor(t, &log, "rules reloaded (a rules file changed)")
+	waitFor(t, &log, `msg="rules reloaded" reason="a rules file changed"`)
 	if s := eng.Stats(); s.RulesReloads != 1 {
 		t.Errorf("reloads %d, want 1", s.RulesReloads)
 	}
@@ -111,7 +112,7 @@ func TestReloadRules(t *testing.T) {
 
 	// Drop U: widened to both, narrowed to openat.
 	os.WriteFile(file, []byte(openRule), 0o644)
-	waitFor(t, &log, "rules reloaded (a rules file changed)", 2)
+	waitFor(t, &log, `msg="rules reloaded" reason="a rules file changed"`, 2)
 	col.mu.Lock()
 	sets = col.sets
 	col.mu.Unlock()
@@ -137,7 +138,7 @@ func TestReloadRules(t *testing.T) {
 	waitFor(t, &log, "failed, the rules in force stay", 1)
 	time.Sleep(3 * reloadDebounce) // the change's own reload
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor(t, &log, "rules reloaded (SIGHUP)")
+	waitFor(t, &log, `msg="rules reloaded" reason=SIGHUP`)
 	if names := ruleNamesOf(eng); names != "U" {
 		t.Errorf("rules in force after SIGHUP %s", names)
 	}

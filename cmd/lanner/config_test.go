@@ -138,7 +138,7 @@ func TestOutFileDirectory(t *testing.T) {
 	}
 	// The sinks run opens.
 	f := config.Outputs{Output: "json", OutFile: alerts, HTTPTimeout: time.Second}
-	out, err := f.Open()
+	out, err := f.Open(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

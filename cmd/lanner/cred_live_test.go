@@ -97,7 +97,7 @@ func TestLiveCredentials(t *testing.T) {
 						t.Fatalf("set-user-ID probe: %v\n%s", err, out)
 					}
 					alerts := l.stop(t)
-					if !strings.Contains(l.stderr.String(), "collector "+collector+" started") {
+					if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 						t.Errorf("lanner did not pick the %s collector:\n%s", collector, l.stderr.String())
 					}
 					for _, e := range tc.expect {

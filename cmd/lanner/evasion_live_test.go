@@ -93,7 +93,7 @@ func TestLiveEvasions(t *testing.T) {
 			act(ls, "connect", host)
 			alerts := l.stop(t)
 			stderr := l.stderr.String()
-			if !strings.Contains(stderr, "collector "+collector+" started") {
+			if !strings.Contains(stderr, `msg="collector started" collector=`+collector+" ") {
 				t.Fatalf("lanner did not run the %s collector:\n%s", collector, stderr)
 			}
 
@@ -223,7 +223,7 @@ func rulesAlerts(alerts []alert, rule string) []alert {
 // exit.
 func statValue(t *testing.T, stderr, name string) uint64 {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^stats: .*\b` + regexp.QuoteMeta(name) + `=(\d+)`).FindStringSubmatch(stderr)
+	m := regexp.MustCompile(`(?m)\bmsg=(?:stats|exit) .*\b` + regexp.QuoteMeta(name) + `=(\d+)`).FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("no %s in the stats line:\n%s", name, stderr)
 	}

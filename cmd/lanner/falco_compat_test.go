@@ -46,7 +46,7 @@ func falcoFixture(t *testing.T, port int) (path, alerts, rules string) {
 // falcoUnsupported are the keys of testdata/falco.yaml Lanner ignores, in
 // file order.
 var falcoUnsupported = []string{"load_plugins", "plugins", "outputs_queue", "grpc", "grpc_output", "log_stderr",
-	"log_syslog", "log_level", "libs_logger", "output_timeout", "syscall_event_timeouts", "syscall_event_drops", "base_syscalls"}
+	"log_syslog", "libs_logger", "output_timeout", "syscall_event_timeouts", "syscall_event_drops", "base_syscalls"}
 
 // resolveRun resolves a configuration (file and -o overrides) against
 // run's flags as `lanner run --config` does.
@@ -170,8 +170,9 @@ func TestFalcoConfigKeys(t *testing.T) {
 		{"-o over the file", "json_output: true\nwebserver:\n  enabled: true\n  listen_port: 9000\n",
 			[]string{"json_output=false", "webserver.listen_port=9100"},
 			func(r *config.RunFlags) bool { return r.Output == "text" && r.MetricsAddr == "127.0.0.1:9100" }, nil, ""},
-		{"-o an unsupported key", "", []string{"log_level=debug"}, func(r *config.RunFlags) bool { return true },
-			[]string{"-o log_level: warning: log_level is not supported"}, ""},
+		{"-o an unsupported key", "", []string{"log_syslog=true"}, func(r *config.RunFlags) bool { return true },
+			[]string{"-o log_syslog: warning: log_syslog is not supported"}, ""},
+		{"Falco's log_level", "log_level: warning\n", nil, func(r *config.RunFlags) bool { return r.LogLevel == "warning" }, nil, ""},
 		{"-o a Lanner key", "", []string{"collector=audit"}, func(r *config.RunFlags) bool { return r.Collector == "audit" }, nil, ""},
 		{"Lanner's key wins", "json_output: true\noutput: text\n", nil, func(r *config.RunFlags) bool { return r.Output == "text" }, nil, ""},
 		{"bad boolean", "json_output: maybe\n", nil, nil, nil, "json_output: want true or false"},

@@ -55,7 +55,7 @@ func TestLiveParity(t *testing.T) {
 	for _, collector := range []string{"ebpf", "audit", "fanotify"} {
 		t.Run(collector, func(t *testing.T) {
 			l := startLanner(t, bin, "--collector", collector, "--rule-matching", "all")
-			if !strings.Contains(l.stderr.String(), "collector "+collector+" ") {
+			if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 				t.Fatalf("lanner did not run the %s collector:\n%s", collector, l.stderr.String())
 			}
 			// fanotify counts as lost each exec of a process gone before

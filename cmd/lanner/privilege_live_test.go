@@ -37,9 +37,9 @@ func TestLiveUnprivileged(t *testing.T) {
 		want []string
 	}{
 		{"nobody", []string{"--reuid=65534", "--regid=65534", "--clear-groups"}, []string{
-			"collector ebpf unavailable: not permitted: needs root, or CAP_BPF and CAP_PERFMON",
-			"collector audit unavailable: not permitted: needs root, or CAP_AUDIT_CONTROL",
-			"collector fanotify unavailable: not permitted: needs root, or CAP_SYS_ADMIN",
+			`msg="collector unavailable" collector=ebpf err="not permitted: needs root, or CAP_BPF and CAP_PERFMON`,
+			`msg="collector unavailable" collector=audit err="not permitted: needs root, or CAP_AUDIT_CONTROL`,
+			`msg="collector unavailable" collector=fanotify err="not permitted: needs root, or CAP_SYS_ADMIN`,
 			"no collector works here: not permitted; run lanner as root (uid 65534 here)"}},
 		{"root without capabilities", []string{"--inh-caps=-all", "--bounding-set=-all"}, []string{
 			"this process lacks CAP_BPF, CAP_PERFMON",

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/lannersec/lanner/config"
@@ -63,6 +64,7 @@ func (c *recordCmd) Run() error {
 		},
 		Duration: c.Duration, ReadyFile: c.ReadyFile,
 		Containers: c.Resolver(), MetadataWait: c.Wait(), HostRoot: c.HostRoot,
+		Log: config.NewLogger(os.Stderr, "info", "text"),
 	})
 	if ferr := w.Flush(); werr == nil {
 		werr = ferr

@@ -44,7 +44,7 @@ func (c *replayCmd) Run() error {
 		defer f.Close()
 		in = f
 	}
-	out, err := c.Open()
+	out, err := c.Open(config.NewLogger(os.Stderr, "info", "text"))
 	if err != nil {
 		return err
 	}

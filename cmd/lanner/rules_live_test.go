@@ -751,7 +751,7 @@ func rulesScenario(t *testing.T, bin, collector string, e *sharedEnv, cases []ru
 		}
 	}
 	alerts := l.stop(t)
-	if !strings.Contains(l.stderr.String(), "collector "+collector+" ") {
+	if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 		t.Fatalf("lanner did not run the %s collector:\n%s", collector, l.stderr.String())
 	}
 	t.Logf("%d actions under one Lanner run with %s: %v, %d alerts", done, collector,

@@ -57,17 +57,18 @@ func (c *runCmd) Run(cf *config.File) error {
 	if err != nil {
 		return err
 	}
+	log := c.Logger(os.Stderr)
 	if loader != nil {
-		fmt.Fprintf(os.Stderr, "lanner: %d rules files loaded, %d rules interpreted\n", len(loaded.Files), loaded.Interpreted)
+		log.Info("rules files loaded", "files", len(loaded.Files), "interpreted", loaded.Interpreted)
 	}
-	out, err := c.Open()
+	out, err := c.Open(log)
 	if err != nil {
 		return err
 	}
 	err = pipeline.Run(pipeline.Config{
 		RulesLoader: loader, RulesPaths: c.RulesFile, Loaded: loaded, Select: c.Select.Set, WatchRules: c.WatchRules,
 		Collector: c.Collector, RingBufferBytes: c.BufferBytes(), Rules: set, Types: set.Types(), Output: out,
-		Reopen: func() int { return c.Reopen(os.Stderr) },
+		Reopen: func() int { return c.Reopen(log) }, Log: log,
 		Narrow: true, AuditExclusions: c.AuditExclusions, StateDir: c.StateDir,
 		Duration: c.Duration, ReadyFile: c.ReadyFile, StatsEvery: c.StatsInterval,
 		MetricsAddr: c.MetricsAddr, Rate: c.Rate, MaxBurst: c.MaxBurst,

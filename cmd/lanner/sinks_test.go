@@ -217,7 +217,7 @@ func TestHTTPFlagsTLSClientCert(t *testing.T) {
 		if run.HTTPTimeout != 3*time.Second || len(run.HTTPHeader) != 2 {
 			t.Errorf("resolved timeout %v, headers %q", run.HTTPTimeout, run.HTTPHeader)
 		}
-		out, err := run.Open()
+		out, err := run.Open(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
