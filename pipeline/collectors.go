@@ -85,8 +85,11 @@ func New(name string, req Request) (collectors.Collector, error) {
 }
 
 // Open starts the named collector, or for auto the first that works,
-// saying on log why each one skipped failed.
+// saying on log (nil: nowhere) why each one skipped failed.
 func Open(name string, req Request, log *slog.Logger) (collectors.Collector, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	order := Names
 	if name != "auto" {
 		order = []string{name}
