@@ -166,13 +166,13 @@ func TestLiveEvasions(t *testing.T) {
 			t.Logf("%s: openat through a replaced descriptor resolved: %v; unresolved paths: %d", collector, resolved, unresolved)
 
 			// The coverage report says these rules are served.
-			for _, m := range coverageLine.FindAllStringSubmatch(stderr, -1) {
+			for _, m := range coverageLines(stderr) {
 				if m[2] == "Read sensitive file untrusted" || m[2] == "System procs network activity" {
 					t.Errorf("coverage report: %s: %s (%s)", m[2], m[1], m[3])
 				}
 			}
 			if collector == "audit" {
-				for _, want := range []string{"limit: fd.l4proto ", "limit: fd.name,"} {
+				for _, want := range []string{`msg="coverage limit" collector=audit field=fd.l4proto `, `msg="coverage limit" collector=audit field=fd.name,`} {
 					if !strings.Contains(stderr, want) {
 						t.Errorf("no %q line in the coverage report:\n%s", want, stderr)
 					}
