@@ -27,12 +27,12 @@ func evalAll(b *testing.B, rules []*ruleset.Rule, evs []*event.Event) {
 	b.ReportMetric(float64(fired)/float64(i), "alerts/event")
 }
 
-func defaultRules(b *testing.B) *lang.Ruleset {
-	rs, err := lang.LoadPaths(filepath.Join(testutil.Root(b), "rules", "lanner_rules.yaml"))
+func defaultRules(b *testing.B) *lang.Program {
+	prog, err := lang.LoadPaths(filepath.Join(testutil.Root(b), "rules", "lanner_rules.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return rs
+	return prog
 }
 
 // BenchmarkDefaultRulesCompiled evaluates the default rules as compiled

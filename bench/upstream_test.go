@@ -19,9 +19,9 @@ func BenchmarkRulesCompiled(b *testing.B) {
 
 // BenchmarkRulesInterpreted evaluates the same rules with the interpreter.
 func BenchmarkRulesInterpreted(b *testing.B) {
-	rs, err := lang.LoadPaths(testutil.UpstreamRules(b)...)
+	prog, err := lang.LoadPaths(testutil.UpstreamRules(b)...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	evalAll(b, interp.Rules(rs), Mix(4096))
+	evalAll(b, interp.Rules(prog), Mix(4096))
 }

@@ -1,8 +1,10 @@
 package collectors
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -69,5 +71,72 @@ func TestDirPath(t *testing.T) {
 				t.Fatal("a long path is not marked cut")
 			}
 		})
+	}
+}
+
+// removeDeep removes the levels nested directories named name above the
+// directory open as fd (deepDir's), from the deepest up: os.RemoveAll
+// holds a descriptor per level.
+func removeDeep(t *testing.T, fd int, name string, levels int) {
+	t.Helper()
+	cur, err := unix.Openat(fd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { unix.Close(cur) }()
+	for range levels {
+		up, err := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(cur)
+		cur = up
+		if err := unix.Unlinkat(cur, name, unix.AT_REMOVEDIR); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDirPathDeep: a directory nested deeper than DirPath climbs (here
+// with a climb lowered to 1,000 levels, for a tree of 5,000) is not named,
+// and not given another path; one within the bound is. Neither makes
+// DirPath allocate in proportion to the depth.
+func TestDirPathDeep(t *testing.T) {
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const levels = 5000
+	dir, err := os.MkdirTemp(base, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := deepDir(t, dir, "d", levels)
+	defer removeDeep(t, fd, "d", levels)
+	for _, tc := range []struct {
+		name  string
+		climb int
+		named bool
+	}{
+		{"deeper than the climb", 1000, false},
+		{"within the climb", maxClimb, true},
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got, err := dirPath(fd, tc.climb)
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<10 {
+			t.Errorf("%s: DirPath allocated %d bytes", tc.name, alloc)
+		}
+		if !tc.named {
+			if !errors.Is(err, unix.ENAMETOOLONG) {
+				t.Errorf("%s: DirPath = %.60q, %v; want ENAMETOOLONG", tc.name, got, err)
+			}
+			continue
+		}
+		want := event.CutPath(dir + strings.Repeat("/d", levels))
+		if err != nil || got != want || !event.PathIsCut(got) {
+			t.Errorf("%s: DirPath = %d bytes %.60q, %v; want %.60q", tc.name, len(got), got, err, want)
+		}
 	}
 }

@@ -10,10 +10,12 @@ import (
 	"strings"
 )
 
-// Generated code must match the event model it was generated for.
+// Generated code must match the event model and the ruleset API it was generated for.
 const (
 	_ = event.EnforceVersion(event.SchemaVersion - 1)
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
+	_ = ruleset.EnforceAPIVersion(ruleset.APIVersion - 1)
+	_ = ruleset.EnforceAPIVersion(1 - ruleset.APIVersion)
 )
 
 // matchNamespaceChangeInsideContainer reports whether an event matches the rule "Namespace Change Inside Container" (rules/lanner_rules.yaml:999:3).

@@ -84,7 +84,7 @@ const maxMissedWaits = 3
 type Engine struct {
 	cfg    Config
 	rec    collectors.Record
-	buf    []byte
+	build  output.Builder // builds every rule alert, which Send formats before it returns
 	events [event.NumTypes]atomic.Uint64
 	num    uint64 // last event number given
 	// rules is the rule set in force, swapped whole by SetRules; the
@@ -110,6 +110,11 @@ type Engine struct {
 	// probePID is the self-check probe process running, 0 when none.
 	probePID int64
 	own      ownAlerts
+
+	// running is set while Run reads the collector; failure holds the
+	// error that ended Run, when the collector failed.
+	running atomic.Bool
+	failure atomic.Pointer[string]
 }
 
 // New returns an engine for cfg.
@@ -167,13 +172,18 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	e.running.Store(true)
+	defer e.running.Store(false)
 	for {
 		err := e.cfg.Collector.Read(&e.rec)
 		if err != nil {
 			if errors.Is(err, os.ErrClosed) || ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("%s collector: %w", e.cfg.Collector.Name(), err)
+			err = fmt.Errorf("%s collector: %w", e.cfg.Collector.Name(), err)
+			msg := err.Error()
+			e.failure.Store(&msg)
+			return err
 		}
 		e.Handle(&e.rec)
 	}
@@ -425,9 +435,7 @@ func (e *Engine) fire(r *ruleset.Rule, ev *event.Event) {
 	if e.cfg.Output == nil {
 		return
 	}
-	var a *output.Alert
-	a, e.buf = output.NewAlert(r, ev, e.cfg.Hostname, e.buf)
-	e.cfg.Output.Send(a)
+	e.cfg.Output.Send(e.build.Build(r, ev, e.cfg.Hostname))
 }
 
 // allow takes a token from r's bucket, refilled at Rate per second of
@@ -487,6 +495,13 @@ type Stats struct {
 	// Own counts Lanner's own alerts (also in ByRule) and the
 	// self-check's state.
 	Own OwnStats
+	// Hostname is the node's name written in alerts.
+	Hostname string
+	// Running is true while the engine reads the collector (Run has
+	// started and not returned); Failure is the collector's error that
+	// ended Run, if one did.
+	Running bool
+	Failure string
 }
 
 // RuleCount is the number of alerts of one rule.
@@ -494,6 +509,11 @@ type RuleCount struct {
 	Rule     string
 	Priority string
 	Count    uint64
+	// Level is Priority as a number (Emergency 0 ... Debug 7); Source
+	// and Tags are the rule's (OwnSource and none for own alerts).
+	Level  ruleset.Priority
+	Source string
+	Tags   []string
 }
 
 // Stats returns the current counters. It is safe to call concurrently with Run.
@@ -507,12 +527,14 @@ func (e *Engine) Stats() Stats {
 	}
 	for r, c := range e.rules.Load().hits {
 		if n := c.Load(); n > 0 {
-			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n})
+			s.ByRule = append(s.ByRule, RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: n,
+				Level: r.Priority, Source: r.Source, Tags: r.Tags})
 		}
 	}
 	s.Own = e.ownStats()
 	for name, n := range s.Own.Alerts {
-		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: ownPriority(name).String(), Count: n})
+		p := ownPriority(name)
+		s.ByRule = append(s.ByRule, RuleCount{Rule: name, Priority: p.String(), Count: n, Level: p, Source: OwnSource})
 	}
 	s.EvalTime = time.Duration(e.evalNS.Load())
 	s.RulesReloads, s.RulesReloadFailures = e.reloads.Load(), e.reloadKO.Load()
@@ -532,6 +554,10 @@ func (e *Engine) Stats() Stats {
 		s.Metadata = e.cfg.Containers.Stats()
 	}
 	s.MetadataTimeouts, s.ContainerStarts = e.metaTimeouts.Load(), e.ctrStarts.Load()
+	s.Hostname, s.Running = e.cfg.Hostname, e.running.Load()
+	if f := e.failure.Load(); f != nil {
+		s.Failure = *f
+	}
 	return s
 }
 

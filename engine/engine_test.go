@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"fmt"
+	"sort"
 	"sync/atomic"
 	"testing"
 
+	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -134,5 +137,29 @@ func TestHandleEventNoAlloc(t *testing.T) {
 	ev := &event.Event{Type: event.TypeOpenat}
 	if n := testing.AllocsPerRun(1000, func() { e.HandleEvent(ev) }); n != 0 {
 		t.Errorf("%v allocations per event", n)
+	}
+}
+
+// TestStatsRuleDetails: a rule's count comes with its priority as a
+// number, its source and tags, and an own alert's with source internal;
+// the stats name the node.
+func TestStatsRuleDetails(t *testing.T) {
+	r := &ruleset.Rule{Name: "r", Enabled: true, Priority: ruleset.Error, Source: "syscall", Tags: []string{"T1", "host"},
+		EvtTypes: []event.Type{event.TypeOpenat}, Match: func(*event.Event) bool { return true }}
+	e := New(Config{Rules: ruleset.New([]*ruleset.Rule{r}, ruleset.Selection{}, ruleset.MatchFirst), Hostname: "node-1"})
+	e.HandleEvent(&event.Event{Type: event.TypeOpenat})
+	e.Notify(collectors.Notice{Kind: collectors.NoticeLost, Collector: "ebpf", Message: "lost"})
+	s := e.Stats()
+	if s.Hostname != "node-1" || s.Running || s.Failure != "" {
+		t.Errorf("hostname %q running %v failure %q", s.Hostname, s.Running, s.Failure)
+	}
+	var got []string
+	for _, c := range s.ByRule {
+		got = append(got, fmt.Sprintf("%s/%s/%d/%s/%v/%d", c.Rule, c.Priority, c.Level, c.Source, c.Tags, c.Count))
+	}
+	sort.Strings(got)
+	want := []string{"Lanner Events Lost/Critical/2/internal/[]/1", "r/Error/3/syscall/[T1 host]/1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ByRule %v, want %v", got, want)
 	}
 }

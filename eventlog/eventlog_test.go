@@ -53,12 +53,12 @@ func (w *v1Writer) Write(ev *event.Event) error { return w.enc.Encode(eventlog.F
 func (w *v1Writer) Flush() error                { return w.w.Flush() }
 
 func roundTrip(t *testing.T, newWriter func(io.Writer) writer) {
-	rs, err := lang.LoadPaths(testutil.UpstreamRules(t)...)
+	prog, err := lang.LoadPaths(testutil.UpstreamRules(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := interp.Rules(rs)
-	g := &difftest.Generator{L: difftest.Gather(rs), R: rand.New(rand.NewPCG(3, 4))}
+	rules := interp.Rules(prog)
+	g := &difftest.Generator{L: difftest.Gather(prog), R: rand.New(rand.NewPCG(3, 4))}
 	var buf bytes.Buffer
 	w := newWriter(&buf)
 	const n = 3000

@@ -72,9 +72,9 @@ func run(args []string, stderr io.Writer) error {
 		files = append(files, lang.File{Name: name, Data: data})
 		names = append(names, name)
 	}
-	rs, err := lang.Load(files...)
-	if rs != nil && !*quiet {
-		for _, w := range rs.Warnings {
+	prog, err := lang.Load(files...)
+	if prog != nil && !*quiet {
+		for _, w := range prog.Warnings {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
 		}
 	}
@@ -84,7 +84,7 @@ func run(args []string, stderr io.Writer) error {
 	// Rules left out for their source are said even with -q: a binary
 	// built from a file whose rules all have another source would
 	// otherwise watch nothing, silently.
-	if notes := rs.SkippedNotes(); len(notes) > 0 {
+	if notes := prog.SkippedNotes(); len(notes) > 0 {
 		if *strict {
 			return fmt.Errorf("gen: %s (-strict)", strings.Join(notes, "; "))
 		}
@@ -93,7 +93,7 @@ func run(args []string, stderr io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := emit.File(rs, emit.Options{Package: *pkg, Sources: names, Files: files}).Render(&buf); err != nil {
+	if err := emit.File(prog, emit.Options{Package: *pkg, Sources: names, Files: files}).Render(&buf); err != nil {
 		return fmt.Errorf("gen: render: %w", err)
 	}
 	return writeAll(*out, map[string][]byte{outputName: buf.Bytes()})

@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lannersec/lanner/internal/testutil"
 )
 
 // TestRunHostileFile checks that gen (behind `make build RULES=...`)
-// refuses a file beyond the limits of a rules file as `rules check` does,
-// and writes nothing.
+// refuses a file beyond the limits of a rules file as `rules check` does
+// (the YAML's, and the budget of condition nodes of a load), and writes
+// nothing.
 func TestRunHostileFile(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, content, want string }{
@@ -18,6 +21,7 @@ func TestRunHostileFile(t *testing.T) {
 			strings.Repeat("- list: b\n  items: *a\n", 30), "aliases.yaml:50:10: YAML aliases expand to more than"},
 		{"nested.yaml", "- rule: r\n  condition: " + strings.Repeat("[", 40000) + "\n", "nested.yaml:2:76: YAML nested more than 64"},
 		{"huge.yaml", strings.Repeat("# padding\n", 300_000), "more than 2097152 bytes"},
+		{"doubling.yaml", testutil.DoublingRules(14, 9<<10), "doubling.yaml:58:14: rules too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

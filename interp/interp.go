@@ -14,17 +14,17 @@ import (
 const maxAncestors = 64
 
 // Rules returns run-time rules whose conditions and outputs are evaluated
-// by walking rs's intermediate form.
-func Rules(rs *lang.Ruleset) []*ruleset.Rule {
-	out := make([]*ruleset.Rule, 0, len(rs.Rules))
-	for _, r := range rs.Rules {
+// by walking prog's intermediate form.
+func Rules(prog *lang.Program) []*ruleset.Rule {
+	out := make([]*ruleset.Rule, 0, len(prog.Rules))
+	for _, r := range prog.Rules {
 		r := r
 		out = append(out, &ruleset.Rule{
 			Name:        r.Name,
 			Desc:        r.Desc,
 			Condition:   r.CondText,
 			Output:      r.OutputText,
-			Priority:    ruleset.Priority(r.Priority),
+			Priority:    r.Priority,
 			Source:      r.Source,
 			Tags:        r.Tags,
 			Enabled:     r.Enabled,
@@ -108,7 +108,7 @@ func evalCheck(c *lang.Check, ev *event.Event) bool {
 			if !raw.OK {
 				return false
 			}
-			v := transform(raw, l.Transformers)
+			v := ruleset.ApplyTransformers(raw, l.Transformers)
 			if v.OK && compare(c, v, ev) {
 				return true
 			}
@@ -120,13 +120,6 @@ func evalCheck(c *lang.Check, ev *event.Event) bool {
 		return false
 	}
 	return compare(c, v, ev)
-}
-
-func transform(v ruleset.Value, ts []string) ruleset.Value {
-	for _, t := range ts {
-		v = ruleset.Transform(t, v)
-	}
-	return v
 }
 
 // compare applies the check's operator to a present value.

@@ -14,11 +14,11 @@ import (
 func compileCond(t *testing.T, cond string) *lang.Rule {
 	t.Helper()
 	src := "- rule: r\n  desc: d\n  condition: " + quoteYAML(cond) + "\n  output: o\n  priority: INFO\n"
-	rs, err := lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
+	prog, err := lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
 	if err != nil {
 		t.Fatalf("%s: %v", cond, err)
 	}
-	return rs.Rules[0]
+	return prog.Rules[0]
 }
 
 func quoteYAML(s string) string {
@@ -262,16 +262,16 @@ func TestEvtTypes(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	src := "- rule: r\n  desc: d\n  condition: evt.type = openat\n  output: 'file=%fd.name %proc.aname[2]) %5proc.name| %proc.nosuch %evt.arg.flags gp=%proc.aname'\n  priority: INFO\n"
-	rs, err := lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
+	prog, err := lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
 	if err == nil {
 		t.Fatalf("unknown output field accepted")
 	}
 	src = strings.Replace(src, " %proc.nosuch", " %user.name", 1)
-	rs, err = lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
+	prog, err = lang.Load(lang.File{Name: "t.yaml", Data: []byte(src)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := string(interp.Format(nil, rs.Rules[0].Output, openEv("/etc/shadow", 0x80000)))
+	got := string(interp.Format(nil, prog.Rules[0].Output, openEv("/etc/shadow", 0x80000)))
 	want := "file=/etc/shadow sshd) cat  | <NA> O_RDONLY|O_CLOEXEC gp=bash sshd"
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)

@@ -2,6 +2,8 @@ package lang
 
 import (
 	"strings"
+
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // Collection accumulates the items of several rules files in load order.
@@ -25,6 +27,9 @@ type Collection struct {
 
 	warnings        Diagnostics
 	resolveWarnings Diagnostics
+	// resolvedNodes is the number of condition nodes the last Resolve
+	// made, counted against maxLoadNodes.
+	resolvedNodes int
 }
 
 // listInfo is a list as collected. index is the sequence number of its
@@ -51,7 +56,7 @@ type ruleInfo struct {
 	cond                Value
 	output              Value
 	desc                Value
-	priority            Priority
+	priority            ruleset.Priority
 	source              string
 	enabled             bool
 	tags                []string

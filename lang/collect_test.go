@@ -3,6 +3,8 @@ package lang
 import (
 	"reflect"
 	"testing"
+
+	"github.com/lannersec/lanner/ruleset"
 )
 
 func TestListAppendOverride(t *testing.T) {
@@ -70,7 +72,7 @@ func TestRuleAppendOverride(t *testing.T) {
 		{"legacy append", "- rule: r\n  condition: and proc.name = x\n  append: true\n  enabled: false\n  priority: DEBUG\n", func(t *testing.T, d *RuleDef) {
 			checkCond(t, d, "evt.type = open and proc.name = x")
 			// Other keys of a legacy append are ignored.
-			if !d.Enabled || d.Priority != PriorityWarning {
+			if !d.Enabled || d.Priority != ruleset.Warning {
 				t.Errorf("enabled %v priority %v", d.Enabled, d.Priority)
 			}
 		}},
@@ -82,14 +84,14 @@ func TestRuleAppendOverride(t *testing.T) {
 		}},
 		{"override replace", "- rule: r\n  condition: evt.type = close\n  priority: DEBUG\n  tags: [z]\n  enabled: false\n  warn_evttypes: false\n  skip-if-unknown-filter: true\n  capture: true\n  capture_duration: 3\n  override:\n    condition: replace\n    priority: replace\n    tags: replace\n    enabled: replace\n    warn_evttypes: replace\n    skip-if-unknown-filter: replace\n    capture: replace\n    capture_duration: replace\n", func(t *testing.T, d *RuleDef) {
 			checkCond(t, d, "evt.type = close")
-			if d.Priority != PriorityDebug || d.Enabled || d.WarnEvttypes || !d.SkipIfUnknownFilter || !d.Capture || d.CaptureDuration != 3 ||
+			if d.Priority != ruleset.Debug || d.Enabled || d.WarnEvttypes || !d.SkipIfUnknownFilter || !d.Capture || d.CaptureDuration != 3 ||
 				!reflect.DeepEqual(d.Tags, []string{"z"}) || d.Output != "out %proc.name" {
 				t.Errorf("rule %+v", d)
 			}
 		}},
 		{"override append and replace together", "- rule: r\n  condition: or evt.type = close\n  priority: ERROR\n  override:\n    condition: append\n    priority: replace\n", func(t *testing.T, d *RuleDef) {
 			checkCond(t, d, "evt.type = open or evt.type = close")
-			if d.Priority != PriorityError {
+			if d.Priority != ruleset.Error {
 				t.Errorf("priority %v", d.Priority)
 			}
 		}},
@@ -101,7 +103,7 @@ func TestRuleAppendOverride(t *testing.T) {
 		}},
 		{"redefinition", "- rule: r\n  desc: new\n  condition: evt.type = close\n  output: o2\n  priority: DEBUG\n", func(t *testing.T, d *RuleDef) {
 			checkCond(t, d, "evt.type = close")
-			if d.Desc != "new" || len(d.Tags) != 0 || d.Priority != PriorityDebug {
+			if d.Desc != "new" || len(d.Tags) != 0 || d.Priority != ruleset.Debug {
 				t.Errorf("rule %+v", d)
 			}
 		}},

@@ -18,8 +18,8 @@ import (
 // Compile type-checks resolved rules against the event model: every field,
 // its argument, the operator for the field's type and each value. It
 // computes each rule's event-type set and parses its output.
-func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
-	rs := &Ruleset{}
+func Compile(defs []*RuleDef) (*Program, Diagnostics) {
+	prog := &Program{}
 	var diags Diagnostics
 	var containerInfoRules int
 	var containerInfoPos Position
@@ -29,7 +29,7 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 			if containerInfoRules == 1 {
 				what = "1 rule output uses"
 			}
-			rs.Warnings.add(containerInfoPos, "%s the deprecated %%container.info; it is dropped: "+
+			prog.Warnings.add(containerInfoPos, "%s the deprecated %%container.info; it is dropped: "+
 				"the container fields are added to every alert", what)
 		}
 	}()
@@ -47,17 +47,17 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 			Enabled: d.Enabled, Tags: d.Tags, Pos: d.Pos, OutputText: output, CondText: d.CondText,
 		}
 		if d.Source != "" && d.Source != "syscall" {
-			if rs.Skipped == nil {
-				rs.Skipped = map[string]int{}
+			if prog.Skipped == nil {
+				prog.Skipped = map[string]int{}
 			}
-			rs.Skipped[d.Source]++
+			prog.Skipped[d.Source]++
 			continue
 		}
 		r.Cond = c.expr(d.Condition)
 		r.Output = c.output(output, d.OutputPos)
 		if len(c.diags) > 0 {
 			if d.SkipIfUnknownFilter && c.unknownOnly {
-				rs.Warnings.add(d.Pos, "rule %q skipped: %s", d.Name, c.diags[0].Msg)
+				prog.Warnings.add(d.Pos, "rule %q skipped: %s", d.Name, c.diags[0].Msg)
 				continue
 			}
 			diags = append(diags, c.diags...)
@@ -65,11 +65,11 @@ func Compile(defs []*RuleDef) (*Ruleset, Diagnostics) {
 		}
 		r.EvtTypes, r.AllTypes = EvtTypes(r.Cond)
 		if r.AllTypes && d.WarnEvttypes {
-			rs.Warnings.add(d.Pos, "rule %q matches every event type; this has a significant performance cost", d.Name)
+			prog.Warnings.add(d.Pos, "rule %q matches every event type; this has a significant performance cost", d.Name)
 		}
-		rs.Rules = append(rs.Rules, r)
+		prog.Rules = append(prog.Rules, r)
 	}
-	return rs, diags
+	return prog, diags
 }
 
 // containerInfo is the deprecated output placeholder of Falco's rules
@@ -199,9 +199,7 @@ func (c *checker) operand(n ast.Node) (*Operand, bool) {
 		}
 		return &Operand{Field: f, Arg: arg, Kind: f.Kind, Text: n.String(), Key: key}, true
 	case *ast.TransformerExpr:
-		switch n.Name {
-		case "tolower", "toupper", "b64", "basename", "len":
-		default:
+		if !match.IsTransformer(n.Name) {
 			c.errorf(n, false, "transformer %s is not supported", n.Name)
 			return nil, false
 		}
@@ -213,14 +211,14 @@ func (c *checker) operand(n ast.Node) (*Operand, bool) {
 		if !ok {
 			return nil, false
 		}
-		if inner.Kind != event.KindString && !(inner.Kind == event.KindBytes && (n.Name == "b64" || n.Name == "len")) {
+		if inner.Kind != event.KindString && !(inner.Kind == event.KindBytes && match.TransformerTakesBytes(n.Name)) {
 			c.errorf(n, false, "transformer %s cannot be applied to %s (type %s)", n.Name, inner.Text, inner.Kind)
 			return nil, false
 		}
 		out := *inner
 		out.Transformers = append(append([]string(nil), inner.Transformers...), n.Name)
 		out.Kind = event.KindString
-		if n.Name == "len" {
+		if match.TransformerYieldsLength(n.Name) {
 			out.Kind = event.KindInt
 		}
 		out.Text = n.String()

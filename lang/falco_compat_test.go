@@ -50,18 +50,18 @@ func TestSkippedSources(t *testing.T) {
   output: x %container.info
   priority: WARNING
 `
-	rs, err := Load(File{Name: "r.yaml", Data: []byte(src)})
+	prog, err := Load(File{Name: "r.yaml", Data: []byte(src)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.Rules) != 1 || rs.Rules[0].OutputText != "x" {
-		t.Fatalf("rules %+v", rs.Rules)
+	if len(prog.Rules) != 1 || prog.Rules[0].OutputText != "x" {
+		t.Fatalf("rules %+v", prog.Rules)
 	}
 	want := []string{"1 rule of source aws_cloudtrail skipped: not supported", "2 rules of source k8s_audit skipped: not supported"}
-	if got := rs.SkippedNotes(); strings.Join(got, "|") != strings.Join(want, "|") {
+	if got := prog.SkippedNotes(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("notes %q, want %q", got, want)
 	}
-	for _, w := range rs.Warnings {
+	for _, w := range prog.Warnings {
 		if strings.Contains(w.Msg, "source") {
 			t.Errorf("warning %s", w.Msg)
 		}

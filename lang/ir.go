@@ -8,12 +8,16 @@ import (
 
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/match"
+	"github.com/lannersec/lanner/ruleset"
 )
 
-// Ruleset is the compiled form of a set of rules files: every rule, in
-// load order, with a type-checked condition and a parsed output. It is what
-// the code generator and the interpreter consume.
-type Ruleset struct {
+// Program is the intermediate form of a set of rules files, what the front
+// end hands on: every rule, in load order, with its lists, macros and
+// exceptions expanded into a type-checked condition ([Expr]) and its output
+// parsed. The code generator (gen) turns a Program into Go and the
+// interpreter (interp) evaluates it; neither the binary's compiled rules nor
+// package ruleset, the run-time rule table both produce, depend on it.
+type Program struct {
 	Rules    []*Rule
 	Warnings Diagnostics
 	// Skipped counts, by source, the rules left out because Lanner does
@@ -24,11 +28,11 @@ type Ruleset struct {
 // SkippedNotes says, one line per source in name order, how many rules
 // were left out for their source: "N rules of source S skipped: not
 // supported".
-func (rs *Ruleset) SkippedNotes() []string {
-	return SkippedNotes(rs.Skipped)
+func (prog *Program) SkippedNotes() []string {
+	return SkippedNotes(prog.Skipped)
 }
 
-// SkippedNotes is Ruleset.SkippedNotes for counts by source.
+// SkippedNotes is Program.SkippedNotes for counts by source.
 func SkippedNotes(skipped map[string]int) []string {
 	sources := make([]string, 0, len(skipped))
 	for s := range skipped {
@@ -50,7 +54,7 @@ func SkippedNotes(skipped map[string]int) []string {
 type Rule struct {
 	Name       string
 	Desc       string
-	Priority   Priority
+	Priority   ruleset.Priority
 	Source     string
 	Enabled    bool
 	Tags       []string

@@ -10,10 +10,11 @@ type File struct {
 	Data []byte
 }
 
-// Load reads, collects, resolves and compiles rules files, in load order.
+// Load reads, collects, resolves and compiles rules files, in load order,
+// into a Program.
 // Problems are returned as Diagnostics (one file:line:col line each);
-// warnings are in the Ruleset even when it is returned with errors.
-func Load(files ...File) (*Ruleset, error) {
+// warnings are in the Program even when it is returned with errors.
+func Load(files ...File) (*Program, error) {
 	c := NewCollection()
 	var diags Diagnostics
 	for _, f := range files {
@@ -22,19 +23,19 @@ func Load(files ...File) (*Ruleset, error) {
 		diags = append(diags, c.Add(items)...)
 	}
 	if len(diags) > 0 {
-		return &Ruleset{Warnings: c.Warnings()}, diags
+		return &Program{Warnings: c.Warnings()}, diags
 	}
 	defs, ds := c.Resolve()
 	if len(ds) > 0 {
-		return &Ruleset{Warnings: c.Warnings()}, ds
+		return &Program{Warnings: c.Warnings()}, ds
 	}
-	rs, ds := Compile(defs)
-	rs.Warnings = append(c.Warnings(), rs.Warnings...)
-	return rs, ds.Err()
+	prog, ds := Compile(defs)
+	prog.Warnings = append(c.Warnings(), prog.Warnings...)
+	return prog, ds.Err()
 }
 
 // LoadPaths is Load for files on disk.
-func LoadPaths(paths ...string) (*Ruleset, error) {
+func LoadPaths(paths ...string) (*Program, error) {
 	var files []File
 	for _, p := range paths {
 		f, err := ReadFile(p)

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/lannersec/lanner/internal/yamlguard"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // EngineVersion is the Falco engine version whose rule language this
@@ -149,7 +150,7 @@ type Item struct {
 	Condition           Value
 	Output              Value
 	Desc                Value
-	Priority            Priority
+	Priority            ruleset.Priority
 	PriorityPos         Position
 	Source              string
 	Enabled             bool
@@ -1208,8 +1209,8 @@ func (c *itemReader) ruleKey(key string, appending bool) {
 			return
 		}
 		it.PriorityPos = v.Pos
-		p, ok := ParsePriority(v.Text)
-		if !ok {
+		p, err := ruleset.ParsePriority(v.Text)
+		if err != nil {
 			c.errorf(v.Pos, "invalid priority '%s'", v.Text)
 			return
 		}
@@ -1379,42 +1380,4 @@ func (v semver) compatibleWith(req semver) bool {
 		return v[1] > req[1]
 	}
 	return v[2] >= req[2]
-}
-
-// Priority is a rule's severity, most severe first.
-type Priority int
-
-// The priorities, most severe first.
-const (
-	PriorityEmergency Priority = iota
-	PriorityAlert
-	PriorityCritical
-	PriorityError
-	PriorityWarning
-	PriorityNotice
-	PriorityInformational
-	PriorityDebug
-)
-
-var priorityNames = [...]string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"}
-
-// ParsePriority parses a priority name, ignoring case. "Info" is accepted
-// for Informational.
-func ParsePriority(s string) (Priority, bool) {
-	for i, n := range priorityNames {
-		if strings.EqualFold(s, n) {
-			return Priority(i), true
-		}
-	}
-	if strings.EqualFold(s, "info") {
-		return PriorityInformational, true
-	}
-	return 0, false
-}
-
-func (p Priority) String() string {
-	if p < 0 || int(p) >= len(priorityNames) {
-		return "Priority(" + strconv.Itoa(int(p)) + ")"
-	}
-	return priorityNames[p]
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // diagStrings renders diagnostics as "file:line:col: message" lines.
@@ -92,7 +94,7 @@ func TestReadItems(t *testing.T) {
 	}
 	r := items[4]
 	if r.Name != "Shell spawned" || r.Desc.Text != "a shell" || r.Output.Text != "shell %proc.name" ||
-		r.Priority != PriorityInformational || r.Source != "syscall" || r.Enabled || r.WarnEvttypes ||
+		r.Priority != ruleset.Informational || r.Source != "syscall" || r.Enabled || r.WarnEvttypes ||
 		!r.SkipIfUnknownFilter || !r.Capture || r.CaptureDuration != 5 || !reflect.DeepEqual(r.Tags, []string{"a", "b"}) {
 		t.Errorf("rule %+v", r)
 	}
@@ -114,7 +116,7 @@ func TestReadDefaults(t *testing.T) {
 		t.Fatal(ds)
 	}
 	r := items[0]
-	if !r.Enabled || !r.WarnEvttypes || r.SkipIfUnknownFilter || r.Source != "syscall" || r.Priority != PriorityWarning {
+	if !r.Enabled || !r.WarnEvttypes || r.SkipIfUnknownFilter || r.Source != "syscall" || r.Priority != ruleset.Warning {
 		t.Errorf("defaults %+v", r)
 	}
 }
@@ -321,39 +323,6 @@ func TestReadInvalidItems(t *testing.T) {
 	items, ds := Read("f.yaml", []byte("- list: ok\n  items: [a]\n- list: bad\n  items: a\n"))
 	if len(ds) != 1 || len(items) != 2 || items[0].Invalid || !items[1].Invalid || items[1].Name != "bad" {
 		t.Fatalf("items %+v diags %v", items, ds)
-	}
-}
-
-func TestParsePriority(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want Priority
-		ok   bool
-	}{
-		{"EMERGENCY", PriorityEmergency, true},
-		{"alert", PriorityAlert, true},
-		{"Critical", PriorityCritical, true},
-		{"error", PriorityError, true},
-		{"WARNING", PriorityWarning, true},
-		{"notice", PriorityNotice, true},
-		{"INFORMATIONAL", PriorityInformational, true},
-		{"Info", PriorityInformational, true},
-		{"INFO", PriorityInformational, true},
-		{"debug", PriorityDebug, true},
-		{"warn", 0, false},
-		{"", 0, false},
-	} {
-		got, ok := ParsePriority(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("ParsePriority(%q) = %v, %v", tt.in, got, ok)
-		}
-	}
-	var names []string
-	for p := PriorityEmergency; p <= PriorityDebug; p++ {
-		names = append(names, p.String())
-	}
-	if strings.Join(names, ",") != "Emergency,Alert,Critical,Error,Warning,Notice,Informational,Debug" {
-		t.Errorf("names %v", names)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lannersec/lanner/lang/ast"
 	"github.com/lannersec/lanner/lang/parser"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // RuleDef is a rule after lists, macros and exceptions have been expanded.
@@ -18,7 +19,7 @@ type RuleDef struct {
 	// CondText is the condition as written (appends joined), before lists,
 	// macros and exceptions are expanded.
 	CondText string
-	Priority Priority
+	Priority ruleset.Priority
 	Source   string // "syscall" by default
 	Enabled  bool
 	Tags     []string // set semantics, in first-seen order
@@ -45,6 +46,13 @@ const (
 	maxCondText = 1 << 20
 	// maxCondNodes bounds the nodes of a condition after macro expansion.
 	maxCondNodes = 1 << 18
+	// maxLoadNodes bounds the nodes of all the conditions of one load
+	// together: every macro and rule, as parsed after list expansion and
+	// as expanded, since all of them are held at once. Falco's own rules
+	// files of every release need less than a 30th of it (15,000 nodes for
+	// the three current files together); rules just under it take about
+	// 70 MB to compile.
+	maxLoadNodes = 1 << 19
 )
 
 // Resolve expands every rule, enabled or not, into its final condition.
@@ -74,6 +82,7 @@ func (c *Collection) Resolve() ([]*RuleDef, Diagnostics) {
 		}
 	}
 	c.resolveWarnings = warns
+	c.resolvedNodes = r.total
 	return defs, dedupe(r.diags)
 }
 
@@ -87,6 +96,11 @@ type resolver struct {
 	diags     Diagnostics
 	nodes     int  // nodes of the condition being expanded
 	tooLarge  bool // the condition being expanded hit maxCondNodes
+	// total counts the condition nodes made so far in this load, parsed
+	// or copied from a macro; over maxLoadNodes, resolution stops.
+	total      int
+	overBudget bool
+	item       string // the macro or rule being resolved: "rule 'x'"
 }
 
 type compiledList struct {
@@ -125,6 +139,7 @@ func (r *resolver) compileMacros() {
 	for _, m := range r.c.macroOrder {
 		st := &macroState{info: m}
 		r.macros[m.name] = st
+		r.item = "macro '" + m.name + "'"
 		text, ok := r.substLists(m.cond)
 		if ok {
 			st.parsed, ok = r.parse(text)
@@ -138,6 +153,7 @@ func (r *resolver) compileMacros() {
 		}
 		vis := m.visibility
 		r.nodes, r.tooLarge = 0, false
+		r.item = "macro '" + m.name + "'"
 		e, ok := r.expand(ast.Clone(st.parsed), func(x *macroInfo) bool { return x.index < vis }, []string{m.name})
 		if !ok {
 			st.failed = true
@@ -150,6 +166,10 @@ func (r *resolver) compileMacros() {
 func (r *resolver) compileRules() []*RuleDef {
 	var defs []*RuleDef
 	for _, ri := range r.c.ruleOrder {
+		if r.overBudget {
+			break
+		}
+		r.item = "rule '" + ri.name + "'"
 		cond := ri.cond
 		applied := 0
 		if len(ri.exceptions) > 0 {
@@ -470,7 +490,34 @@ func (r *resolver) parse(v Value) (ast.Expr, bool) {
 		return nil, false
 	}
 	setOrigins(e, v)
+	n := 0
+	ast.Walk(e, func(ast.Node) bool { n++; return true })
+	if !r.charge(n, v.Pos, "") {
+		return nil, false
+	}
 	return e, true
+}
+
+// charge counts n more condition nodes against the budget of the load,
+// maxLoadNodes. Past it, it reports the macro or rule being resolved (and
+// the macro being expanded there, if any) once and returns false, and
+// resolution stops: a file of macros that each use the previous one twice
+// would otherwise grow to gigabytes over a few hundred rules.
+func (r *resolver) charge(n int, pos Position, macro string) bool {
+	if r.overBudget {
+		return false
+	}
+	r.total += n
+	if r.total <= maxLoadNodes {
+		return true
+	}
+	r.overBudget = true
+	where := r.item
+	if macro != "" {
+		where += ", expanding macro '" + macro + "'"
+	}
+	r.diags.add(pos, "rules too large: the conditions of the rules and macros loaded together have more than %d nodes after list and macro expansion (exceeded in %s)", maxLoadNodes, where)
+	return false
 }
 
 // originFor returns an Origin for p such that p.FilePos() is the place in
@@ -609,18 +656,23 @@ func (r *resolver) expandIdent(x *ast.Ident, visible func(*macroInfo) bool, stac
 	if st == nil || st.failed {
 		return x, false
 	}
-	var body ast.Expr
+	src := st.parsed
 	if st.done {
-		body = ast.Clone(st.resolved)
-	} else {
-		body = ast.Clone(st.parsed)
+		src = st.resolved
 	}
-	ast.Walk(body, func(ast.Node) bool { r.nodes++; return true })
+	n := 0
+	ast.Walk(src, func(ast.Node) bool { n++; return true })
+	r.nodes += n
 	if r.nodes > maxCondNodes {
 		r.tooLarge = true
 		r.diags.add(nodeFilePos(x), "condition has more than %d nodes after macro expansion", maxCondNodes)
 		return x, false
 	}
+	if !r.charge(n, nodeFilePos(x), x.Name) {
+		r.tooLarge = true
+		return x, false
+	}
+	body := ast.Clone(src)
 	ref := &ast.MacroRef{Name: x.Name, File: m.pos.File, Line: m.pos.Line}
 	if st.done {
 		return markMacro(body, ref), true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lannersec/lanner/lang/ast"
 	"github.com/lannersec/lanner/lang/parser"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 type testFile struct{ name, src string }
@@ -526,7 +527,7 @@ func TestUpstreamRules(t *testing.T) {
 			t.Errorf("rule %d is %q, want %q", i, d.Name, r.name)
 			continue
 		}
-		if p, ok := ParsePriority(r.priority); !ok || p != d.Priority {
+		if p, err := ruleset.ParsePriority(r.priority); err != nil || p != d.Priority {
 			t.Errorf("%s: priority %v, want %s", d.Name, d.Priority, r.priority)
 		}
 		if want := r.enabled == "enabled"; d.Enabled != want {
@@ -586,5 +587,16 @@ func TestExpansionLimits(t *testing.T) {
 	}
 	b.WriteString(ruleYAML("r", "m0"))
 	_, ds, _ = loadAll(testFile{"f.yaml", b.String()})
-	wantDiags(t, ds, "f.yaml:36:22: condition has more than 262144 nodes after macro expansion")
+	wantDiags(t, ds, "f.yaml:34:22: rules too large: the conditions of the rules and macros loaded together have more than 524288 nodes after list and macro expansion (exceeded in macro 'm14', expanding macro 'm15')")
+
+	// One condition that uses a large macro five times: the fifth use
+	// takes it over the limit of one condition, within the total budget.
+	b.Reset()
+	b.WriteString("- macro: m14\n  condition: a.b = 1\n")
+	for i := 13; i >= 0; i-- {
+		fmt.Fprintf(&b, "- macro: m%d\n  condition: m%d and m%d\n", i, i+1, i+1)
+	}
+	b.WriteString(ruleYAML("r", "m0 and m0 and m0 and m0 and m0"))
+	_, ds, _ = loadAll(testFile{"f.yaml", b.String()})
+	wantDiags(t, ds, "f.yaml:33:43: condition has more than 262144 nodes after macro expansion")
 }

@@ -2,7 +2,8 @@
 // run time: glob and iglob ([Glob], [IGlob]), icontains ([ContainsFold]),
 // pmatch ([PathPrefixes]), the hex operand of bcontains and bstartswith
 // ([ParseHex]), CIDR membership for the fd.net family of fields ([NetSet]),
-// and the transformers tolower, toupper, b64 and basename.
+// and the transformers of the rule language, tolower, toupper, b64,
+// basename and len ([Transform]).
 //
 // Both the Go code generated from rules and the condition interpreter call
 // into this package, so the two agree by construction. The matchers on the

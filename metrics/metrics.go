@@ -1,23 +1,65 @@
-// Package metrics serves Lanner's counters to Prometheus (/metrics, in the
-// text exposition format) and a health check (/healthz): 200 "ok", or 503
-// with the reason while the self-check finds the collector blind.
+// Package metrics serves Lanner's counters to Prometheus (/metrics), a
+// liveness check (/healthz) and a readiness check (/readyz).
+//
+// /metrics is served by github.com/prometheus/client_golang: the Go
+// runtime and process collectors, build information, Lanner's own
+// counters (lanner_*) and, for the counters that mean the same, Falco's
+// names (falcosecurity_falco_*, falcosecurity_scap_*), so that dashboards
+// made for Falco work. Lanner's counters are atomics the engine keeps; they
+// are read when Prometheus scrapes (a prometheus.Collector over
+// engine.Stats), so counting costs the event path nothing more.
+//
+// /healthz answers 200 "ok", or 503 with the reason while the self-check
+// finds the collector blind. /readyz answers 200 "ready" while the engine
+// reads the collector (every probe is attached by then), else 503: while
+// Lanner starts, after the collector failed, and while it stops.
 package metrics
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/ruleset"
 )
+
+// BuildInfo names the running build in lanner_build_info and
+// falcosecurity_falco_version_info.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+var (
+	buildMu sync.Mutex
+	build   = BuildInfo{Version: "dev"}
+)
+
+// SetBuildInfo sets the version, commit and build date the servers
+// started afterwards report; an empty version stays "dev".
+func SetBuildInfo(version, commit, date string) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if version == "" {
+		version = "dev"
+	}
+	build = BuildInfo{Version: version, Commit: commit, Date: date}
+}
+
+func currentBuild() BuildInfo {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	return build
+}
 
 // Server is a running metrics endpoint.
 type Server struct {
@@ -26,7 +68,8 @@ type Server struct {
 }
 
 // Serve listens on addr (host:port; a bare :port listens on 127.0.0.1
-// only) and serves the counters stats returns.
+// only) and serves the counters stats returns. stats is called once per
+// scrape and per /healthz or /readyz request.
 func Serve(addr string, stats func() engine.Stats) (*Server, error) {
 	if strings.HasPrefix(addr, ":") {
 		addr = "127.0.0.1" + addr
@@ -38,25 +81,74 @@ func Serve(addr string, stats func() engine.Stats) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics address %q: %w", addr, err)
 	}
+	s := &Server{srv: &http.Server{Handler: Handler(stats), ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Handler serves /metrics, /healthz and /readyz over stats.
+func Handler(stats func() engine.Stats) http.Handler {
+	reg := NewRegistry(stats)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		bw := bufio.NewWriter(w)
-		Write(bw, stats())
-		bw.Flush()
-	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		// A metric that cannot be rendered is left out, the rest served.
+		ErrorHandling: promhttp.ContinueOnError,
+		// Scrapes are cheap, but a flood of them must not pile up.
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if sc := stats().Own.SelfCheck; sc.Enabled && !sc.Healthy {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("unhealthy: " + sc.Reason + "\n"))
+			w.Write(plainLine("unhealthy: " + sc.Reason))
 			return
 		}
 		w.Write([]byte("ok\n"))
 	})
-	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
-	go s.srv.Serve(ln)
-	return s, nil
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ready, reason := Readiness(stats()); !ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write(plainLine("not ready: " + reason))
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// Readiness tells whether s is of an engine reading its collector, and
+// when not, why.
+func Readiness(s engine.Stats) (ready bool, reason string) {
+	switch {
+	case s.Failure != "":
+		return false, s.Failure
+	case s.Running:
+		return true, ""
+	case s.Collector == "":
+		return false, "starting: no collector attached yet"
+	default:
+		return false, "the engine is not reading the " + s.Collector + " collector"
+	}
+}
+
+// plainLine is msg as one line of text, control characters made visible.
+func plainLine(msg string) []byte {
+	return append(ruleset.AppendControlsEscaped(nil, []byte(msg)), '\n')
+}
+
+// NewRegistry returns a registry with the Go runtime, process and build
+// information collectors and the counters stats returns.
+func NewRegistry(stats func() engine.Stats) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector(),
+		newStatsCollector(stats, currentBuild()),
+	)
+	return reg
 }
 
 // Addr is the address the server listens on.
@@ -71,155 +163,4 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return err
-}
-
-type writer struct {
-	w interface {
-		WriteString(string) (int, error)
-	}
-}
-
-func (w writer) family(name, typ, help string) {
-	w.w.WriteString("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
-}
-
-func (w writer) sample(name string, labels []string, v uint64) {
-	w.w.WriteString(name)
-	if len(labels) > 0 {
-		w.w.WriteString("{")
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				w.w.WriteString(",")
-			}
-			w.w.WriteString(labels[i] + "=\"" + escapeLabelValue(labels[i+1]) + "\"")
-		}
-		w.w.WriteString("}")
-	}
-	w.w.WriteString(" " + strconv.FormatUint(v, 10) + "\n")
-}
-
-// escapeLabelValue makes v a label value of the Prometheus text format:
-// control characters and invalid UTF-8 are first made visible as in alert
-// lines (\x1b, \u0085; see ruleset.AppendControlsEscaped), then
-// backslashes and double quotes are escaped, so that no value can break
-// the scrape.
-func escapeLabelValue(v string) string {
-	safe := ruleset.AppendControlsEscaped(nil, []byte(v))
-	var b strings.Builder
-	b.Grow(len(safe))
-	for _, c := range safe {
-		switch c {
-		case '\\':
-			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// Write renders s in the Prometheus text format. Sinks are named by
-// output.SinkStats.Name, which never holds a credential, a URL's query or
-// a program's arguments.
-func Write(out *bufio.Writer, s engine.Stats) {
-	w := writer{out}
-	w.family("lanner_records_total", "counter", "Records read from the collector.")
-	w.sample("lanner_records_total", []string{"collector", s.Collector}, s.Records)
-	w.family("lanner_events_total", "counter", "Syscall events run through the rules, by event type.")
-	types := make([]string, 0, len(s.ByType))
-	for t := range s.ByType {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	for _, t := range types {
-		w.sample("lanner_events_total", []string{"collector", s.Collector, "type", t}, s.ByType[t])
-	}
-	w.family("lanner_kernel_drops_total", "counter", "Records the kernel could not deliver.")
-	w.sample("lanner_kernel_drops_total", []string{"collector", s.Collector}, s.KernelDrops)
-	w.family("lanner_kernel_drops_by_type_total", "counter", "Records the kernel could not deliver, by event type (fork, exec and procexit for process records), for collectors that can tell.")
-	dropTypes := make([]string, 0, len(s.KernelDropsByType))
-	for t := range s.KernelDropsByType {
-		dropTypes = append(dropTypes, t)
-	}
-	sort.Strings(dropTypes)
-	for _, t := range dropTypes {
-		w.sample("lanner_kernel_drops_by_type_total", []string{"collector", s.Collector, "type", t}, s.KernelDropsByType[t])
-	}
-	w.family("lanner_malformed_records_total", "counter", "Records that could not be decoded.")
-	w.sample("lanner_malformed_records_total", []string{"collector", s.Collector}, s.Malformed)
-	w.family("lanner_unresolved_paths_total", "counter", "Relative paths reported as passed: the directory they were relative to could not be established.")
-	w.sample("lanner_unresolved_paths_total", []string{"collector", s.Collector}, s.Unresolved)
-	w.family("lanner_unknown_process_events_total", "counter", "Events whose process was not known.")
-	w.sample("lanner_unknown_process_events_total", nil, s.NoProcess)
-	w.family("lanner_alerts_total", "counter", "Alerts raised, by rule and priority.")
-	rules := make([]engine.RuleCount, len(s.ByRule))
-	copy(rules, s.ByRule)
-	sort.Slice(rules, func(i, j int) bool { return rules[i].Rule < rules[j].Rule })
-	for _, r := range rules {
-		w.sample("lanner_alerts_total", []string{"rule", r.Rule, "priority", r.Priority}, r.Count)
-	}
-	w.family("lanner_own_alerts_dropped_total", "counter", "Notices and self-check verdicts not turned into alerts (over their burst, or after the stop).")
-	w.sample("lanner_own_alerts_dropped_total", nil, s.Own.Dropped)
-	if sc := s.Own.SelfCheck; sc.Enabled {
-		w.family("lanner_self_check_probes_total", "counter", "Self-check probes started.")
-		w.sample("lanner_self_check_probes_total", []string{"collector", sc.Collector}, sc.Probes)
-		w.family("lanner_self_check_failures_total", "counter", "Self-check probes whose events the collector did not deliver in time.")
-		w.sample("lanner_self_check_failures_total", []string{"collector", sc.Collector}, sc.Failures)
-		w.family("lanner_self_check_errors_total", "counter", "Self-check probes that could not be run.")
-		w.sample("lanner_self_check_errors_total", []string{"collector", sc.Collector}, sc.Errors)
-		var healthy uint64
-		if sc.Healthy {
-			healthy = 1
-		}
-		w.family("lanner_collector_healthy", "gauge", "1 while the self-check finds the collector delivering events, else 0.")
-		w.sample("lanner_collector_healthy", []string{"collector", sc.Collector}, healthy)
-	}
-	w.family("lanner_alerts_suppressed_total", "counter", "Alerts over a rule's rate limit, not sent.")
-	w.sample("lanner_alerts_suppressed_total", nil, s.Suppressed)
-	w.family("lanner_sink_sent_total", "counter", "Alerts delivered, by sink.")
-	for _, k := range s.Sinks {
-		w.sample("lanner_sink_sent_total", []string{"sink", k.Name}, k.Sent)
-	}
-	w.family("lanner_sink_failed_total", "counter", "Alerts a sink failed to deliver.")
-	for _, k := range s.Sinks {
-		w.sample("lanner_sink_failed_total", []string{"sink", k.Name}, k.Failed)
-	}
-	w.family("lanner_sink_dropped_total", "counter", "Alerts dropped because a sink's queue was full.")
-	for _, k := range s.Sinks {
-		w.sample("lanner_sink_dropped_total", []string{"sink", k.Name}, k.Dropped)
-	}
-	w.family("lanner_sink_lost_total", "counter", "Alerts a sink still held when the shutdown deadline ran out.")
-	for _, k := range s.Sinks {
-		w.sample("lanner_sink_lost_total", []string{"sink", k.Name}, k.Lost)
-	}
-	t := s.Tables
-	w.family("lanner_processes", "gauge", "Processes in the process table.")
-	w.sample("lanner_processes", nil, uint64(t.Processes))
-	w.family("lanner_containers", "gauge", "Containers in the container table.")
-	w.sample("lanner_containers", nil, uint64(t.Containers))
-	w.family("lanner_process_table_lookups_total", "counter", "Process table lookups, by result.")
-	w.sample("lanner_process_table_lookups_total", []string{"result", "hit"}, t.Hits)
-	w.sample("lanner_process_table_lookups_total", []string{"result", "miss"}, t.Misses)
-	w.family("lanner_table_evictions_total", "counter", "Entries evicted from a bounded table.")
-	w.sample("lanner_table_evictions_total", []string{"table", "process"}, t.ProcessEvictions)
-	w.sample("lanner_table_evictions_total", []string{"table", "container"}, t.ContainerEvictions)
-	m := s.Metadata
-	w.family("lanner_container_metadata_lookups_total", "counter", "Container runtime lookups, by result (timeout is also counted as failed).")
-	w.sample("lanner_container_metadata_lookups_total", []string{"result", "found"}, m.Found)
-	w.sample("lanner_container_metadata_lookups_total", []string{"result", "not_found"}, m.NotFound)
-	w.sample("lanner_container_metadata_lookups_total", []string{"result", "failed"}, m.Failed)
-	w.sample("lanner_container_metadata_lookups_total", []string{"result", "timeout"}, m.Timeouts)
-	w.sample("lanner_container_metadata_lookups_total", []string{"result", "queue_full"}, m.QueueFull)
-	w.family("lanner_container_metadata_wait_timeouts_total", "counter", "Containers whose events stopped waiting for their metadata.")
-	w.sample("lanner_container_metadata_wait_timeouts_total", nil, s.MetadataTimeouts)
-	w.family("lanner_container_starts_total", "counter", "Container start events.")
-	w.sample("lanner_container_starts_total", nil, s.ContainerStarts)
-	w.family("lanner_rules_reloads_total", "counter", "Rule sets put in force by a reload (SIGHUP or a rules file changed).")
-	w.sample("lanner_rules_reloads_total", nil, s.RulesReloads)
-	w.family("lanner_rules_reload_failures_total", "counter", "Reloads refused because the rules files did not load; the rules in force stayed.")
-	w.sample("lanner_rules_reload_failures_total", nil, s.RulesReloadFailures)
-	w.family("lanner_rule_eval_seconds_total", "counter", "Time spent evaluating rules.")
-	out.WriteString("lanner_rule_eval_seconds_total " + strconv.FormatFloat(s.EvalTime.Seconds(), 'g', -1, 64) + "\n")
 }

@@ -35,11 +35,11 @@ const hostileRules = `
 
 func hostileRule(t testing.TB) *ruleset.Rule {
 	t.Helper()
-	rs, err := lang.Load(lang.File{Name: "hostile.yaml", Data: []byte(hostileRules)})
+	prog, err := lang.Load(lang.File{Name: "hostile.yaml", Data: []byte(hostileRules)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return interp.Rules(rs)[0]
+	return interp.Rules(prog)[0]
 }
 
 // hostileEvent is an open of path by a process named name, run with
@@ -338,19 +338,26 @@ func TestNewAlertAllocs(t *testing.T) {
 // FuzzAlertLines feeds random bytes through paths, command lines,
 // environment values and process names and checks that every format and
 // text sink writes one line per alert, without a raw control character
-// or invalid UTF-8 in the text forms.
+// or invalid UTF-8 in the text forms, and that a Builder's alert built over
+// the last one is the alert NewAlert builds.
 func FuzzAlertLines(f *testing.F) {
 	f.Add("/tmp/x\n01:02:03.000000000: Critical FORGED", "touch x", "/root", "touch")
 	f.Add("/tmp/\x1b[2J", "printf '\x1b[2J'", "\x1b]0;t\x07", "sh\x1b")
 	f.Add("/tmp/\xff\xc2\u0085\u2028", "\x00\x7f\r", `\n\x1b`, "é")
 	r := hostileRule(f)
 	sinks := openRealSinks(f)
+	var builder Builder
 	f.Fuzz(func(t *testing.T, path, cmd, env, name string) {
 		if len(path)+len(cmd)+len(env)+len(name) > 8<<10 {
 			return // the line must fit a syslog datagram
 		}
-		a, _ := NewAlert(r, hostileEvent(path, cmd, env, name), "vm", nil)
+		ev := hostileEvent(path, cmd, env, name)
+		a, _ := NewAlert(r, ev, "vm", nil)
 		checkDelivered(t, a, sinks.deliver(t, a), path)
+		built := builder.Build(r, ev, "vm") // over the last input's alert
+		if built.Output != a.Output || string(built.AppendJSON(nil)) != string(a.AppendJSON(nil)) {
+			t.Errorf("Build and NewAlert differ:\n%s\n%s", built.AppendJSON(nil), a.AppendJSON(nil))
+		}
 	})
 }
 

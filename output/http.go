@@ -240,7 +240,9 @@ type errPermanent struct{ error }
 // Write POSTs line, without its trailing newline, retrying with backoff on
 // transport errors and 5xx (and 429) answers. It returns the last error.
 func (s *HTTPSink) Write(line []byte) error {
-	body := bytes.TrimRight(line, "\r\n")
+	// The body is a copy: the transport may still read it after Do
+	// returns, and line goes to later alerts once Write has returned.
+	body := bytes.Clone(bytes.TrimRight(line, "\r\n"))
 	wait := s.backoff
 	var err error
 	for attempt := 0; ; attempt++ {

@@ -105,7 +105,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 }
 
 // FuzzAppendJSON: any strings, in any place, come out as encoding/json
-// writes them.
+// writes them, with the time of day or in ISO 8601.
 func FuzzAppendJSON(f *testing.F) {
 	for _, s := range trickyStrings {
 		f.Add(s, "k")
@@ -115,6 +115,11 @@ func FuzzAppendJSON(f *testing.F) {
 		a.Fields = append(a.Fields, FieldValue{Key: key, Value: ruleset.Value{Kind: event.KindString, OK: true, Str: key + s}})
 		if got, want := a.AppendJSON(nil), referenceJSON(a); string(got) != string(want) {
 			t.Errorf("\n got %s\nwant %s", got, want)
+		}
+		iso := *a
+		iso.Output = string(a.isoOutput(nil))
+		if got, want := a.AppendJSONStyle(nil, Style{ISOTime: true}), referenceJSON(&iso); string(got) != string(want) {
+			t.Errorf("ISO time:\n got %s\nwant %s", got, want)
 		}
 	})
 }

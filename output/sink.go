@@ -38,7 +38,10 @@ func ParseFormat(s string) (Format, bool) {
 // Sink receives formatted alerts, one line per Write. Writes come from the
 // sink's own goroutine, never concurrently. A sink that is also a
 // PrioritySink gets each alert through WritePriority instead, with the
-// alert's rule priority.
+// alert's rule priority; one that is a HostSink through WriteHost, with
+// the priority and the alert's host name. The line is the sink's only
+// until the call returns: its memory then goes to later alerts, so a sink
+// that needs the bytes longer copies them (as io.Writer's contract says).
 type Sink interface {
 	Name() string
 	Write(line []byte) error
@@ -47,7 +50,8 @@ type Sink interface {
 
 // BatchSink is a Sink that can take several lines in one call: the alerts
 // that queued up while it wrote the last ones, up to maxBatchBytes. An
-// error fails every line of the batch.
+// error fails every line of the batch. The lines are the sink's only until
+// WriteBatch returns.
 type BatchSink interface {
 	Sink
 	WriteBatch(lines [][]byte) error
@@ -175,10 +179,44 @@ type FormattedSink interface {
 }
 
 // queued is one alert waiting for a sink: its line, shared by every sink
-// taking that format, and its priority, for PrioritySinks.
+// taking that format, and its priority and host name, for PrioritySinks
+// and HostSinks.
 type queued struct {
-	line     []byte
+	line     *line
 	priority ruleset.Priority
+	hostname string
+}
+
+// line is one formatted alert, shared by the queues that took it. Each
+// holds a reference until its sink has written the line; the last to let
+// go puts the buffer back into linePool for a later alert, so that sending
+// allocates nothing once the pool holds as many lines as are queued.
+type line struct {
+	b    []byte
+	refs atomic.Int32
+}
+
+// linePool holds the lines no queue refers to.
+var linePool = sync.Pool{New: func() any { return &line{b: make([]byte, 0, 1024)} }}
+
+// maxPooledLine: a line that grew past this size is left to the garbage
+// collector rather than kept for alerts that seldom need it.
+const maxPooledLine = 64 << 10
+
+// newLine returns an empty line with one reference, its creator's.
+func newLine() *line {
+	l := linePool.Get().(*line)
+	l.b = l.b[:0]
+	l.refs.Store(1)
+	return l
+}
+
+// release drops one reference; the last one recycles l, whose bytes must
+// then no longer be touched.
+func (l *line) release() {
+	if l.refs.Add(-1) == 0 && cap(l.b) <= maxPooledLine {
+		linePool.Put(l)
+	}
 }
 
 type queue struct {
@@ -192,6 +230,7 @@ type queue struct {
 	given, sent, failed, dropped, lost atomic.Uint64
 	done                               chan struct{}
 	batch                              [][]byte
+	batchLines                         []*line
 
 	// mu orders the counting of a write's result against Close giving
 	// the queue up: after that (abandoned), results are not counted, the
@@ -261,21 +300,26 @@ func (o *Output) SetLog(log *slog.Logger) { o.log.Store(log) }
 func (q *queue) run() {
 	defer close(q.done)
 	ps, _ := q.sink.(PrioritySink)
+	hs, _ := q.sink.(HostSink)
 	bs, _ := q.sink.(BatchSink)
 	for a := range q.ch {
 		if q.abandoned.Load() {
+			a.line.release()
 			continue // counted as lost
 		}
-		if bs != nil && ps == nil {
+		if bs != nil && ps == nil && hs == nil {
 			q.writeBatch(bs, a)
 			continue
 		}
 		var err error
-		if ps != nil {
-			err = ps.WritePriority(a.line, a.priority)
+		if hs != nil {
+			err = hs.WriteHost(a.line.b, a.priority, a.hostname)
+		} else if ps != nil {
+			err = ps.WritePriority(a.line.b, a.priority)
 		} else {
-			err = q.sink.Write(a.line)
+			err = q.sink.Write(a.line.b)
 		}
+		a.line.release()
 		q.settle(1, err)
 	}
 }
@@ -283,8 +327,8 @@ func (q *queue) run() {
 // writeBatch writes first and the alerts queued behind it, up to
 // maxBatchBytes, in one call.
 func (q *queue) writeBatch(bs BatchSink, first queued) {
-	q.batch = append(q.batch[:0], first.line)
-	size := len(first.line)
+	q.batchLines = append(q.batchLines[:0], first.line)
+	size := len(first.line.b)
 more:
 	for size < maxBatchBytes {
 		select {
@@ -292,14 +336,23 @@ more:
 			if !ok {
 				break more
 			}
-			q.batch = append(q.batch, a.line)
-			size += len(a.line)
+			q.batchLines = append(q.batchLines, a.line)
+			size += len(a.line.b)
 		default:
 			break more
 		}
 	}
-	q.settle(len(q.batch), bs.WriteBatch(q.batch))
+	q.batch = q.batch[:0]
+	for _, l := range q.batchLines {
+		q.batch = append(q.batch, l.b)
+	}
+	err := bs.WriteBatch(q.batch)
+	for _, l := range q.batchLines {
+		l.release()
+	}
 	clear(q.batch)
+	clear(q.batchLines)
+	q.settle(len(q.batchLines), err)
 }
 
 // settle counts the result of writing n alerts and reports a failure or
@@ -378,31 +431,47 @@ func (q *queue) abandon() {
 
 // Send formats a once per format the sinks need and queues it, with its
 // priority, for every sink without blocking; a sink whose queue is full
-// drops it (counted).
+// drops it (counted). It does not keep a: the lines are formatted into
+// buffers of their own (recycled once every sink has written them), so the
+// caller may change a, and the event it refers to, as soon as Send
+// returns. Safe for concurrent use.
 func (o *Output) Send(a *Alert) {
 	if o.closed.Load() {
 		return
 	}
-	var text, json []byte
+	var text, json *line
 	for _, q := range o.queues {
-		var line []byte
+		var l *line
 		if q.format == JSON {
 			if json == nil {
-				json = a.AppendJSONStyle(nil, o.style)
+				json = newLine()
+				json.b = a.AppendJSONStyle(json.b, o.style)
 			}
-			line = json
+			l = json
 		} else {
 			if text == nil {
-				text = a.AppendTextStyle(nil, o.style)
+				text = newLine()
+				text.b = a.AppendTextStyle(text.b, o.style)
 			}
-			line = text
+			l = text
 		}
+		// The queue's reference is taken before the line is handed
+		// over: its sink may write it and let go at once.
+		l.refs.Add(1)
 		select {
-		case q.ch <- queued{line, a.Priority}:
+		case q.ch <- queued{l, a.Priority, a.Hostname}:
 			q.given.Add(1)
 		default:
+			l.release()
 			q.dropped.Add(1)
 		}
+	}
+	// Send's own references.
+	if text != nil {
+		text.release()
+	}
+	if json != nil {
+		json.release()
 	}
 }
 

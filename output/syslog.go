@@ -21,6 +21,14 @@ type PrioritySink interface {
 	WritePriority(line []byte, p ruleset.Priority) error
 }
 
+// HostSink is a PrioritySink whose messages also name the host the alert
+// is about (syslog's HOSTNAME): the alert's hostname, the node name Lanner
+// writes in every alert.
+type HostSink interface {
+	PrioritySink
+	WriteHost(line []byte, p ruleset.Priority, hostname string) error
+}
+
 // syslogFacilityUser is the syslog "user" facility.
 const syslogFacilityUser = 1
 
@@ -46,14 +54,16 @@ type SyslogSink struct {
 	closed bool
 }
 
-var _ PrioritySink = (*SyslogSink)(nil)
+var _ HostSink = (*SyslogSink)(nil)
 
 // localSyslogPaths are tried in order when no address is given.
 var localSyslogPaths = []string{"/dev/log", "/var/run/syslog"}
 
 // NewSyslogSink connects to a syslog daemon: addr "" is the local socket
 // (/dev/log, else /var/run/syslog), otherwise "udp://host:port",
-// "tcp://host:port" or "unix:///path". tag defaults to "lanner".
+// "tcp://host:port" or "unix:///path". tag defaults to "lanner". Messages
+// name the host of each alert (see WriteHost); the system's host name
+// when an alert has none.
 func NewSyslogSink(addr string, tag string) (*SyslogSink, error) {
 	s := &SyslogSink{tag: tag, pid: os.Getpid()}
 	if s.tag == "" {
@@ -181,12 +191,18 @@ func dialUnixSyslog(path string) (net.Conn, bool, error) {
 }
 
 // Write sends line with severity notice.
-func (s *SyslogSink) Write(line []byte) error { return s.WritePriority(line, ruleset.Notice) }
+func (s *SyslogSink) Write(line []byte) error { return s.WriteHost(line, ruleset.Notice, "") }
 
 // WritePriority sends line with the syslog severity matching p (Falco's
-// priorities are syslog's severities). A failed write reconnects and is
-// tried once more.
+// priorities are syslog's severities).
 func (s *SyslogSink) WritePriority(line []byte, p ruleset.Priority) error {
+	return s.WriteHost(line, p, "")
+}
+
+// WriteHost sends line with the syslog severity matching p, naming
+// hostname as the message's host ("": the system's host name). A failed
+// write reconnects and is tried once more.
+func (s *SyslogSink) WriteHost(line []byte, p ruleset.Priority, hostname string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
@@ -198,7 +214,7 @@ func (s *SyslogSink) WritePriority(line []byte, p ruleset.Priority) error {
 			}
 			continue
 		}
-		s.buf = s.format(s.buf[:0], line, p, time.Now())
+		s.buf = s.format(s.buf[:0], line, p, hostname, time.Now())
 		if s.stream {
 			conn.SetWriteDeadline(time.Now().Add(syslogIOTimeout))
 		}
@@ -210,8 +226,9 @@ func (s *SyslogSink) WritePriority(line []byte, p ruleset.Priority) error {
 	return fmt.Errorf("%s: %w", s.Name(), err)
 }
 
-// format appends "<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG".
-func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time) []byte {
+// format appends "<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG"; HOSTNAME
+// is hostname, or the system's host name when hostname is "".
+func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, hostname string, now time.Time) []byte {
 	sev := int(p)
 	if sev > 7 {
 		sev = 7
@@ -221,7 +238,10 @@ func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time)
 	dst = append(dst, '>')
 	dst = now.AppendFormat(dst, time.Stamp)
 	dst = append(dst, ' ')
-	dst = append(dst, s.hostname...)
+	if hostname == "" {
+		hostname = s.hostname
+	}
+	dst = appendSyslogHostname(dst, hostname)
 	dst = append(dst, ' ')
 	dst = append(dst, s.tag...)
 	dst = append(dst, '[')
@@ -232,6 +252,30 @@ func (s *SyslogSink) format(dst, line []byte, p ruleset.Priority, now time.Time)
 	dst = ruleset.AppendControlsEscaped(dst, bytes.TrimRight(line, "\r\n"))
 	if s.stream {
 		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// maxSyslogHostname is the longest HOSTNAME syslog takes (RFC 5424).
+const maxSyslogHostname = 255
+
+// appendSyslogHostname appends name as a syslog HOSTNAME, one field of
+// printable ASCII: every other byte (a space, a control byte, UTF-8)
+// becomes '_', so a name cannot shift the fields after it or break the
+// message; at most maxSyslogHostname bytes, "-" (no value) when empty.
+func appendSyslogHostname(dst []byte, name string) []byte {
+	if name == "" {
+		return append(dst, '-')
+	}
+	if len(name) > maxSyslogHostname {
+		name = name[:maxSyslogHostname]
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c > ' ' && c < 0x7f {
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, '_')
+		}
 	}
 	return dst
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -318,4 +319,46 @@ func TestSyslogCloseAbortsBlockedWrite(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the blocked write still waits after Close")
 	}
+}
+
+// TestSyslogHostnameIsAlertHostname: the HOSTNAME of each message is the
+// alert's hostname (the node name Lanner writes in alerts, not the
+// system's host name), made one field of printable ASCII whatever it
+// holds; an alert without one gets the system's host name.
+func TestSyslogHostnameIsAlertHostname(t *testing.T) {
+	path, conn := listenUnixgram(t)
+	s, err := NewSyslogSink("unix://"+path, "lanner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := New(Text, s)
+	system, _ := os.Hostname()
+	if system == "" {
+		system = "localhost"
+	}
+	long := strings.Repeat("n", 300)
+	cases := []struct{ hostname, want string }{
+		{"worker-node-7.example.com", "worker-node-7.example.com"},
+		{"", system},
+		{"evil host\nFORGED 1 2", "evil_host_FORGED_1_2"},
+		{"n\x00\x1b[2J\x7fé", "n__[2J___"},
+		{long, long[:255]},
+	}
+	for i, c := range cases {
+		a := *sampleAlert(t)
+		a.Hostname = c.hostname
+		a.Output = "alert " + strconv.Itoa(i)
+		o.Send(&a)
+	}
+	for i, c := range cases {
+		msg := readPacket(t, conn)
+		m := syslogRE.FindStringSubmatch(msg)
+		if m == nil {
+			t.Fatalf("%d: malformed message %q", i, msg)
+		}
+		if m[2] != c.want || !strings.Contains(m[5], "alert "+strconv.Itoa(i)) {
+			t.Errorf("%d: hostname %q in %q, want %q", i, m[2], msg, c.want)
+		}
+	}
+	o.Close(5 * time.Second)
 }

@@ -93,11 +93,11 @@ func NewLoader(sources []ruleset.Source, compiled []*ruleset.Rule) (*Loader, err
 	for _, s := range sources {
 		l.builtin = append(l.builtin, lang.File{Name: s.Name, Data: []byte(s.Text)})
 	}
-	rs, err := lang.Load(l.builtin...)
+	prog, err := lang.Load(l.builtin...)
 	if err != nil {
 		return nil, fmt.Errorf("the rules compiled into this binary do not load: %w", err)
 	}
-	for _, r := range rs.Rules {
+	for _, r := range prog.Rules {
 		l.base[r.Name] = Fingerprint(r)
 	}
 	for _, r := range compiled {
@@ -140,13 +140,13 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 		}
 		all = append(all, lang.File{Name: p, Data: data})
 	}
-	rs, err := lang.Load(all...)
-	if rs != nil {
+	prog, err := lang.Load(all...)
+	if prog != nil {
 		runtime := map[string]bool{}
 		for _, f := range files {
 			runtime[f] = true
 		}
-		for _, w := range rs.Warnings {
+		for _, w := range prog.Warnings {
 			if runtime[w.Pos.File] {
 				res.Warnings = append(res.Warnings, w)
 			}
@@ -155,10 +155,10 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Skipped = rs.Skipped
-	interpreted := interp.Rules(rs)
-	res.Rules = make([]*ruleset.Rule, len(rs.Rules))
-	for i, r := range rs.Rules {
+	res.Skipped = prog.Skipped
+	interpreted := interp.Rules(prog)
+	res.Rules = make([]*ruleset.Rule, len(prog.Rules))
+	for i, r := range prog.Rules {
 		c := l.compiled[r.Name]
 		if c == nil || l.base[r.Name] != Fingerprint(r) {
 			res.Rules[i] = interpreted[i]
@@ -166,7 +166,7 @@ func (l *Loader) Load(paths []string) (*Result, error) {
 			continue
 		}
 		kept := *c
-		kept.Enabled, kept.Priority, kept.Desc = r.Enabled, ruleset.Priority(r.Priority), r.Desc
+		kept.Enabled, kept.Priority, kept.Desc = r.Enabled, r.Priority, r.Desc
 		kept.Tags = r.Tags
 		res.Rules[i] = &kept
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/testutil"
 	"github.com/lannersec/lanner/lang"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -159,6 +160,36 @@ func TestBadFile(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "local.yaml:3:") {
 		t.Errorf("error %q does not name local.yaml:3", err)
+	}
+}
+
+// TestDoublingMacros: a file of macros that each use the previous one
+// twice, loaded over the builtin rules and loaded again as a reload would,
+// fails each time with the budget's error naming the rule, and allocates
+// a bounded amount; the loader then loads a good file.
+func TestDoublingMacros(t *testing.T) {
+	l, err := NewLoader(compiled.Sources, compiled.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "doubling.yaml", testutil.DoublingRules(14, 9<<10))
+	const loads = 3
+	n := testutil.TotalAlloc(func() {
+		for range loads {
+			_, err := l.Load([]string{bad})
+			if err == nil || !strings.Contains(err.Error(), "doubling.yaml:") ||
+				!strings.Contains(err.Error(), "rules too large") || !strings.Contains(err.Error(), "(exceeded in rule 'r") {
+				t.Fatalf("load: %v, want the budget's error naming a rule of doubling.yaml", err)
+			}
+		}
+	})
+	if n > loads*256<<20 {
+		t.Errorf("%d loads of %s allocated %d MB", loads, bad, n>>20)
+	}
+	good := writeFile(t, dir, "good.yaml", "- rule: Good\n  desc: d\n  condition: evt.type = open\n  output: x\n  priority: WARNING\n")
+	if _, err := l.Load([]string{good}); err != nil {
+		t.Errorf("a good file after the bad ones: %v", err)
 	}
 }
 

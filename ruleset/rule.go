@@ -7,7 +7,9 @@ import (
 	"github.com/lannersec/lanner/event"
 )
 
-// Priority is a rule's severity, most severe first.
+// Priority is a rule's severity, most severe first. It is the one priority
+// type of the project: package lang reads rules files into it, and the
+// engine, the outputs and the selection flags use it.
 type Priority uint8
 
 // Priorities, as Falco names them.

@@ -44,45 +44,32 @@ func Extract(ev *event.Event, f *event.Field, a event.Arg, transformers []string
 	case event.BothIntFunc:
 		v.Int, v.Int2, v.OK = get(ev, a)
 	}
-	for _, t := range transformers {
-		v = Transform(t, v)
+	return ApplyTransformers(v, transformers)
+}
+
+// ApplyTransformers applies transformers to v, innermost first, with
+// [match.Transform]. Absent stays absent (len of an absent value is an
+// absent number); a transformer that cannot apply (b64 of invalid text)
+// makes the value absent.
+func ApplyTransformers(v Value, transformers []string) Value {
+	for _, name := range transformers {
+		length := match.TransformerYieldsLength(name)
+		if !v.OK {
+			if length {
+				v = Value{Kind: event.KindInt}
+			}
+			continue
+		}
+		s := v.Str
+		if v.Kind == event.KindBytes {
+			s = string(v.Bytes)
+		}
+		text, n, ok := match.Transform(name, s)
+		if length {
+			v = Value{Kind: event.KindInt, OK: ok, Int: n}
+		} else {
+			v = Value{Kind: event.KindString, OK: ok, Str: text}
+		}
 	}
 	return v
-}
-
-// Transform applies one transformer to a value. Absent stays absent; a
-// transformer that cannot apply (b64 of invalid text) makes it absent.
-func Transform(name string, v Value) Value {
-	if !v.OK {
-		if name == "len" {
-			return Value{Kind: event.KindInt}
-		}
-		return v
-	}
-	s := v.Str
-	if v.Kind == event.KindBytes {
-		s = string(v.Bytes)
-	}
-	switch name {
-	case "tolower":
-		return Value{Kind: event.KindString, OK: true, Str: match.ToLower(s)}
-	case "toupper":
-		return Value{Kind: event.KindString, OK: true, Str: match.ToUpper(s)}
-	case "b64":
-		d, ok := match.B64(s)
-		return Value{Kind: event.KindString, OK: ok, Str: d}
-	case "basename":
-		return Value{Kind: event.KindString, OK: true, Str: match.Basename(s)}
-	case "len":
-		return Value{Kind: event.KindInt, OK: true, Int: int64(len(s))}
-	}
-	return Value{Kind: v.Kind}
-}
-
-// TransformedKind is the kind a transformer yields.
-func TransformedKind(name string) event.Kind {
-	if name == "len" {
-		return event.KindInt
-	}
-	return event.KindString
 }

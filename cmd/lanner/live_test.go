@@ -675,7 +675,30 @@ func TestLiveOperations(t *testing.T) {
 	maddr := port.Addr().String()
 	port.Close()
 
-	l := startLanner(t, lanner(t), "--metrics-addr", maddr, "--http-url", deadURL)
+	syslogUDP, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syslogUDP.Close()
+	const node = "live-node-7"
+	l := startLanner(t, lanner(t), "--metrics-addr", maddr, "--http-url", deadURL,
+		"--syslog", "udp://"+syslogUDP.LocalAddr().String(), "--hostname", node)
+	// Ready once the engine reads the collector, soon after the ready
+	// file.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + maddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && string(body) == "ready\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz: %d %q", resp.StatusCode, body)
+		}
+	}
 	scrape := func() string {
 		resp, err := http.Get("http://" + maddr + "/metrics")
 		if err != nil {
@@ -706,12 +729,32 @@ func TestLiveOperations(t *testing.T) {
 	run(t, "cat", "/etc/shadow")
 	time.Sleep(2 * time.Second) // the dead sink's retries
 	after := scrape()
-	rule := `lanner_alerts_total{rule="` + defaultRuleNames.shadow + `",priority="Warning"}`
+	rule := `lanner_alerts_total{priority="Warning",rule="` + defaultRuleNames.shadow + `"}`
 	if got := value(after, rule); got < 2 {
 		t.Errorf("%s = %v after two reads of /etc/shadow\n%s", rule, got, after)
 	}
 	if value(after, `lanner_events_total{collector="ebpf",type="openat"}`) <= value(before, `lanner_events_total{collector="ebpf",type="openat"}`) {
 		t.Errorf("openat events did not move")
+	}
+	// Syslog messages name the node as the alerts do, not the system.
+	for sawShadow := false; !sawShadow; {
+		syslogUDP.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 64<<10)
+		n, _, err := syslogUDP.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no syslog message of the /etc/shadow alert: %v", err)
+		}
+		msg := string(buf[:n])
+		if !strings.Contains(msg, "/etc/shadow") {
+			continue
+		}
+		sawShadow = true
+		if f := strings.Fields(msg); len(f) < 5 || f[3] != node || !strings.Contains(msg, `"hostname":"`+node+`"`) {
+			t.Errorf("syslog message does not name the node %s: %q", node, msg)
+		}
+	}
+	if value(after, `falcosecurity_evt_hostname_info{hostname="`+node+`"}`) != 1 || value(after, `lanner_ready `) != 1 {
+		t.Errorf("node name or readiness not in /metrics:\n%s", after)
 	}
 	deadSink := "http:http://" + dead.Addr().String()
 	if value(after, `lanner_sink_failed_total{sink="`+deadSink+`"}`)+value(after, `lanner_sink_dropped_total{sink="`+deadSink+`"}`) < 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/lannersec/lanner/config"
+	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/selfcheck"
 )
 
@@ -47,6 +48,7 @@ func lannerMain(args []string) int {
 	if len(args) > 0 && args[0] == selfcheck.ProbeArg {
 		return selfcheck.RunProbe(args[1:])
 	}
+	metrics.SetBuildInfo(version, commit, buildDate)
 	var c cli
 	var cf *config.File
 	opts := []kong.Option{

@@ -172,7 +172,7 @@ func (r *selfCheckRun) checkBlind(t *testing.T, a alert, collector string) {
 	if r.metric(t, `lanner_self_check_failures_total{collector="`+collector+`"}`) < 1 {
 		t.Errorf("lanner_self_check_failures_total did not count the failure")
 	}
-	if r.metric(t, `lanner_alerts_total{rule="Lanner Collector Blind",priority="Critical"}`) < 1 {
+	if r.metric(t, `lanner_alerts_total{priority="Critical",rule="Lanner Collector Blind"}`) < 1 {
 		t.Errorf("lanner_alerts_total does not count the Blind alert")
 	}
 }

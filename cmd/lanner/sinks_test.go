@@ -352,6 +352,10 @@ func TestSyslogSeverityPerRulePriority(t *testing.T) {
 				if want := fmt.Sprintf("<%d>", 8+sev); !strings.HasPrefix(msg, want) || !strings.Contains(msg, "sink test "+n) {
 					t.Errorf("%s %s: message %q, want %s and the alert of %s", format, c.LocalAddr(), msg, want, n)
 				}
+				// "<PRI>Mmm dd hh:mm:ss HOSTNAME": the alert's hostname.
+				if f := strings.Fields(msg); format == "json" && (len(f) < 5 || !strings.Contains(msg, `"hostname":"`+f[3]+`"`)) {
+					t.Errorf("%s: syslog HOSTNAME is not the alert's hostname: %q", c.LocalAddr(), msg)
+				}
 			}
 		}
 	}

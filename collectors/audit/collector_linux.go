@@ -171,7 +171,8 @@ func New(opts Options) (*Collector, error) {
 	c.tw = newTamperWatch(c, opts.Notify, int64(os.Getpid()))
 	ownDone := c.tw.own()
 	c.asm = newReassembler(opts.Types, int64(opts.ExcludePID))
-	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd}
+	c.asm.dec.hooks = hooks{dirPath: procDirPath, isThread: procIsThread, exec: procExec, statID: statID, longCwd: procCwd, parentCwd: procParentCwd,
+		sockProto: procSockProto}
 	c.asm.early = true
 
 	var err error

@@ -89,6 +89,15 @@ type hooks struct {
 	// CWD record could not name it (longer than PATH_MAX): its head,
 	// cut (event.CutPath).
 	longCwd func(pid int64) (string, bool)
+	// parentCwd returns the working directory of process ppid (its
+	// head, cut, when longer than PATH_MAX) when dir, a relative path,
+	// names the directory want from it.
+	parentCwd func(ppid int64, dir string, want fileID) (string, bool)
+	// sockProto returns the transport protocol of the socket that
+	// descriptor fd of process pid is now (L4Unknown when it is not an
+	// IP socket); known is false when that cannot be found out (the
+	// process or the descriptor is gone).
+	sockProto func(pid, fd int64) (l4 event.L4Proto, known bool)
 }
 
 // decoder decodes one group of records. Strings it produces are views into
@@ -118,6 +127,9 @@ type decoder struct {
 	// unresolved counts paths left relative: the directory they were
 	// relative to could not be established.
 	unresolved uint64
+	// staleSockets counts fd table entries of sockets found to name
+	// another socket than the one they were made for.
+	staleSockets uint64
 }
 
 // view returns b, which lives in a buffer the decoder does not write
@@ -141,6 +153,31 @@ func (d *decoder) str(val []byte, quoted bool) (string, bool) {
 		return "", false
 	}
 	return view(d.scratch[n:len(d.scratch):len(d.scratch)]), true
+}
+
+// inheritedCwd returns the working directory of the parent of a process
+// gone before /proc could give its own, when that is the directory the
+// call worked in: the parent item of the PATH records (the directory a
+// relative name was created, removed or looked up in) must be the
+// directory the name leads to from the parent's working directory. A
+// process that changed its working directory, or a parent that did since,
+// fails the check; the directory is then unknown.
+func (d *decoder) inheritedCwd() (string, bool) {
+	if d.parentCwd == nil || d.sys.ppid <= 0 {
+		return "", false
+	}
+	parent := d.soleParent()
+	if parent == nil {
+		return "", false
+	}
+	for i := range d.paths {
+		p := &d.paths[i]
+		if p.nt == ntParent || !p.hasName || p.name == "" || p.name[0] == '/' {
+			continue
+		}
+		return d.parentCwd(d.sys.ppid, path.Dir(p.name), parent.id)
+	}
+	return "", false
 }
 
 // climbs reports whether path has a ".." component.
@@ -275,6 +312,8 @@ func (d *decoder) decode(a *reassembler, g *group, r *collectors.Record) result 
 		// Deeper than audit's d_path can name: ask /proc while the
 		// process is there.
 		if p, ok := d.longCwd(d.sys.pid); ok {
+			d.cwd = p
+		} else if p, ok := d.inheritedCwd(); ok {
 			d.cwd = p
 		}
 	}
@@ -1376,13 +1415,29 @@ func (d *decoder) remember(ev *event.Event) {
 	}
 }
 
-// sockProto returns the transport protocol the fd table knows for socket
-// fd num of kind kind.
+// sockProto returns the transport protocol of socket fd num of kind
+// kind: the socket's own while the process still has it, else what the
+// fd table knows. The table's entry may be stale (the descriptor closed,
+// or replaced by dup2, fcntl or a descriptor received, which audit does
+// not report): asking the socket itself corrects it, and the entry with
+// it.
 func (d *decoder) sockProto(num int64, kind event.FDKind) event.L4Proto {
-	if d.fds == nil {
-		return event.L4Unknown
+	var e *fdEntry
+	if d.fds != nil {
+		if e = d.fds.get(d.sys.pid, num); e != nil && (e.dir || e.kind != kind) {
+			e = nil
+		}
 	}
-	if e := d.fds.get(d.sys.pid, num); e != nil && !e.dir && e.kind == kind {
+	if d.hooks.sockProto != nil {
+		if l4, known := d.hooks.sockProto(d.sys.pid, num); known {
+			if e != nil && e.l4 != l4 {
+				d.staleSockets++
+				e.l4 = l4
+			}
+			return l4
+		}
+	}
+	if e != nil {
 		return e.l4
 	}
 	return event.L4Unknown

@@ -533,3 +533,85 @@ func TestDecodeCred(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLongCwdInherited: a file created from a working directory
+// longer than PATH_MAX (the CWD record says "<too_long>") by a process
+// gone before /proc could give its working directory takes its parent's,
+// when that is the directory the file was created in, and stays as passed
+// (unresolved) when it is not: never another file's path.
+func TestDecodeLongCwdInherited(t *testing.T) {
+	x86Records(t)
+	deep := event.CutPath("/dev/.x/" + strings.Repeat("d/", 3000))
+	parentDir := fileID{dev: 0xfe << 32, ino: 9977957}
+	for _, tc := range []struct {
+		name     string
+		ppidDir  fileID // the directory "." names from the parent's working directory
+		want     string
+		unresolv uint64
+	}{
+		{"same directory", parentDir, deep, 0},
+		{"parent moved on", fileID{dev: 0xfe << 32, ino: 1}, "./payload", 1},
+	} {
+		h := hooks{
+			longCwd: func(int64) (string, bool) { return "", false },
+			parentCwd: func(ppid int64, dir string, want fileID) (string, bool) {
+				if ppid != 405 || dir != "." || want != tc.ppidDir {
+					return "", false
+				}
+				return deep, true
+			},
+		}
+		recs, a := decodeFile(t, "openat_create_long_cwd.txt", event.TypeSetOf(event.TypeOpenat), h)
+		if len(recs) != 1 || recs[0].Event.FD.Name != tc.want || a.dec.unresolved != tc.unresolv {
+			var name string
+			if len(recs) == 1 {
+				name = recs[0].Event.FD.Name
+			}
+			t.Errorf("%s: %d records, fd.name %.40q, %d unresolved; want %.40q, %d", tc.name, len(recs), name,
+				a.dec.unresolved, tc.want, tc.unresolv)
+		}
+	}
+}
+
+// TestDecodeSocketReused: socket(AF_INET, SOCK_STREAM) made fd 5, then a
+// connect on fd 5. When the process has since put another socket under
+// that number (close, then dup2 or a descriptor received: calls audit does
+// not report), the connect takes the protocol of the socket fd 5 is now;
+// the fd table's is used only when the socket cannot be asked.
+func TestDecodeSocketReused(t *testing.T) {
+	x86Records(t)
+	types := event.TypeSetOf(event.TypeSocket, event.TypeConnect)
+	for _, tc := range []struct {
+		name  string
+		now   event.L4Proto
+		known bool
+		want  event.L4Proto
+		stale uint64
+	}{
+		{"no way to ask", event.L4Unknown, false, event.L4TCP, 0},
+		{"still the same socket", event.L4TCP, true, event.L4TCP, 0},
+		{"a UDP socket now", event.L4UDP, true, event.L4UDP, 1},
+		{"no IP socket now", event.L4Unknown, true, event.L4Unknown, 1},
+	} {
+		h := hooks{sockProto: func(pid, fd int64) (event.L4Proto, bool) {
+			if pid != 432 || fd != 5 {
+				return event.L4Unknown, false
+			}
+			return tc.now, tc.known
+		}}
+		if !tc.known {
+			h = hooks{}
+		}
+		a := newReassembler(types, 0)
+		a.dec.hooks = h
+		a.dec.fds = newFDTable()
+		feed(t, a, readTestdata(t, "socket_reused.txt"))
+		recs := drain(a)
+		if len(recs) != 2 || recs[1].Event.Type != event.TypeConnect {
+			t.Fatalf("%s: %d records: %+v", tc.name, len(recs), recs)
+		}
+		if got := recs[1].Event.FD.L4Proto; got != tc.want || a.dec.staleSockets != tc.stale {
+			t.Errorf("%s: connect's protocol %v, %d stale; want %v, %d", tc.name, got, a.dec.staleSockets, tc.want, tc.stale)
+		}
+	}
+}

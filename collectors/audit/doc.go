@@ -56,7 +56,14 @@
 // bounded rate; what cannot be put back (audit locked with -e 2, another
 // daemon registered) is reported once. In multicast mode the settings are
 // the other daemon's: only the collector's rules are put back, and audit
-// being disabled is reported, not undone. The collector's own changes are
+// being disabled is reported, not undone. In unicast mode a never rule of
+// the exit list that another process puts ahead of the collector's rules
+// (auditctl -A exit,never ...) would hide the calls it matches from the
+// only reader of the records: it is reported and removed (never rules
+// there when the collector started are left alone). A change undone
+// before the comparison (rules deleted and added back, audit disabled
+// and enabled again) is reported from its CONFIG_CHANGE records when a
+// SYSCALL record names another process. The collector's own changes are
 // not reported: their SYSCALL record carries its pid, or (the kernel
 // writes none for the registered daemon's calls) they fall in the time
 // the collector was changing the configuration itself.
@@ -118,7 +125,10 @@
 //     cut to its head (event.CutPath). A working directory longer than
 //     audit can name (the CWD record says "<too_long>") is read from
 //     /proc/PID/cwd, climbing from it for its head (collectors.DirPath);
-//     when the process is gone by then, it is unknown.
+//     when the process is gone by then, its parent's working directory
+//     is taken if the relative name leads from it to the directory the
+//     PATH records' PARENT item names (same device and inode), and the
+//     name stays as passed (unresolved, counted) otherwise.
 //   - open: flags and mode from a1/a2 (openat: a2/a3; creat: implied;
 //     openat2: the OPENAT2 record, Linux 5.16 and later), OpenCreated
 //     when O_CREAT was given and a CREATE item exists, FD.Num from exit,
@@ -129,7 +139,11 @@
 //     FD.Num is a0 (the new fd for accept). socket fills Domain, Type and
 //     Proto, FD.Kind from the domain and the protocol from the type. The
 //     protocol of the socket of a connect, bind, send or receive call
-//     comes from the fd table; the local endpoint of a connected (or
+//     is asked of the socket itself while the process has it (a copy of
+//     the descriptor through pidfd_getfd, Linux 5.6 and later: the
+//     number may have been closed and reused, or replaced by dup2, fcntl
+//     or a descriptor received, none of which audit reports), and comes
+//     from the fd table only when it cannot be; the local endpoint of a connected (or
 //     connecting) or accepted socket, which audit does not log, is left
 //     invalid (fd.lip and fd.lport absent; fd.name shows it unspecified).
 //   - credential calls: the ids they ask for (uid, gid, ruid/euid/suid,

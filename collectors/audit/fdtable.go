@@ -39,7 +39,8 @@ type fdEntry struct {
 // oldest forgotten first) and allocates nothing once its slots have grown
 // to the paths they hold. An entry can be stale (the descriptor was
 // replaced by a call audit did not report, such as dup2): users check
-// what they take from it where they can.
+// what they take from it where they can (a directory's identity against
+// the PATH records, a socket's protocol against the socket itself).
 type fdTable struct {
 	slots []fdEntry
 	next  int

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/containers"
+	"github.com/lannersec/lanner/event"
 )
 
 // What the audit records lack is looked up in /proc when the record is
@@ -77,6 +78,62 @@ func procCwd(pid int64) (string, bool) {
 		return "", false
 	}
 	return procLongPath(procPath(pid, "/cwd"))
+}
+
+// procParentCwd returns the working directory of process ppid when dir,
+// relative to it, is the directory want (see decoder.inheritedCwd).
+func procParentCwd(ppid int64, dir string, want fileID) (string, bool) {
+	if ppid <= 0 {
+		return "", false
+	}
+	fd, err := unix.Open(procPath(ppid, "/cwd"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstatat(fd, dir, &st, unix.AT_EMPTY_PATH) != nil {
+		return "", false
+	}
+	if (fileID{dev: uint64(unix.Major(st.Dev))<<32 | uint64(unix.Minor(st.Dev)), ino: st.Ino}) != want {
+		return "", false
+	}
+	p, err := collectors.DirPath(fd)
+	if err != nil || p == "" || p[0] != '/' {
+		return "", false
+	}
+	return p, true
+}
+
+// procSockProto returns the transport protocol of the socket descriptor
+// fd of process pid is now, by taking a copy of the descriptor
+// (pidfd_getfd, Linux 5.6 and later) and asking the socket. known is false
+// when the process or the descriptor is gone, or the copy is refused; a
+// descriptor that is not an IP socket is known, L4Unknown.
+func procSockProto(pid, fd int64) (event.L4Proto, bool) {
+	if pid <= 0 || fd < 0 || fd > 1<<31-1 || pid > 1<<31-1 {
+		return event.L4Unknown, false
+	}
+	pfd, err := unix.PidfdOpen(int(pid), 0)
+	if err != nil {
+		return event.L4Unknown, false
+	}
+	defer unix.Close(pfd)
+	sfd, err := unix.PidfdGetfd(pfd, int(fd), 0)
+	if err != nil {
+		return event.L4Unknown, false
+	}
+	defer unix.Close(sfd)
+	domain, err := unix.GetsockoptInt(sfd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil || domain != unix.AF_INET && domain != unix.AF_INET6 {
+		return event.L4Unknown, true // not a socket, or not an IP one
+	}
+	typ, err1 := unix.GetsockoptInt(sfd, unix.SOL_SOCKET, unix.SO_TYPE)
+	proto, err2 := unix.GetsockoptInt(sfd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	if err1 != nil || err2 != nil {
+		return event.L4Unknown, false
+	}
+	return collectors.L4Proto(uint16(typ), uint16(proto)), true
 }
 
 // procLongPath returns the head of the path of the directory the /proc

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	libaudit "github.com/elastic/go-libaudit/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/lannersec/lanner/collectors"
 )
@@ -491,8 +492,10 @@ func (t *tamperWatch) differences(rules [][]byte, st *libaudit.AuditStatus) []di
 	if t.settings {
 		// As the audit daemon, a never rule of the exit list added by
 		// another process ahead of the collector's rules hides the
-		// calls it matches: reported, not removed (it may be meant).
-		n := 0
+		// calls it matches from the collector, which alone reads the
+		// records: it is removed. Never rules there when the collector
+		// started are left as they are.
+		var ahead [][]byte
 		for _, r := range rules {
 			if ruleHasKey(r, c.key) {
 				if !isExitNever(r) {
@@ -501,12 +504,21 @@ func (t *tamperWatch) differences(rules [][]byte, st *libaudit.AuditStatus) []di
 				continue // one of its exclusions
 			}
 			if isExitNever(r) && !slices.ContainsFunc(t.foreign, func(f []byte) bool { return bytes.Equal(f, r) }) {
-				n++
+				ahead = append(ahead, bytes.Clone(r))
 			}
 		}
-		if n > 0 {
-			diffs = append(diffs, difference{what: fmt.Sprintf("foreign never rules %d", n),
-				msg: fmt.Sprintf("%d audit never rule(s) added ahead of the collector's rules: the calls they match are not audited", n)})
+		if len(ahead) > 0 {
+			diffs = append(diffs, difference{what: "never rules ahead of the collector's rules (removed)",
+				msg: fmt.Sprintf("%d audit never rule(s) added ahead of the collector's rules (%s): the calls they match are not audited",
+					len(ahead), describeRules(ahead)),
+				repair: func() error {
+					for _, r := range ahead {
+						if err := c.ctl.DeleteRule(r); err != nil && !errors.Is(err, unix.ENOENT) {
+							return err
+						}
+					}
+					return nil
+				}})
 		}
 	}
 	if missing > 0 || extra > 0 {
@@ -652,6 +664,26 @@ const (
 	fieldMsgType  = 12         // AUDIT_MSGTYPE
 	opEqual       = 0x40000000 // AUDIT_EQUAL
 )
+
+// describeRules names rules in binary format by their keys, for a
+// report: at most maxDescribed of them.
+func describeRules(rules [][]byte) string {
+	const maxDescribed = 4
+	var parts []string
+	for i, r := range rules {
+		if i == maxDescribed {
+			parts = append(parts, fmt.Sprintf("%d more", len(rules)-i))
+			break
+		}
+		keys := ruleKeys(r)
+		if len(keys) == 0 {
+			parts = append(parts, "no key")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("key %q", strings.Join(keys, ",")))
+	}
+	return strings.Join(parts, ", ")
+}
 
 // isExitNever reports whether a rule in binary format is a never rule of
 // the exit list (prepended or not).

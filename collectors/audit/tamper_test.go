@@ -26,6 +26,14 @@ func TestDifferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	never, err := buildExclusion(Exclusion{Types: []event.Type{event.TypeOpenat}, Path: "/etc/shadow"}, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepended, err := buildPrependedExclusion(Exclusion{Types: []event.Type{event.TypeOpenat}, Path: "/etc/shadow"}, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := libaudit.AuditStatus{Enabled: 1, PID: 42, BacklogLimit: 8192}
 	for _, tc := range []struct {
 		name     string
@@ -46,6 +54,11 @@ func TestDifferences(t *testing.T) {
 			[]string{"+audit backlog_limit changed to 1 (was 8192)", "+audit rate_limit changed to 3 (was 0)"}},
 		{"daemon", true, [][]byte{rule, excl}, func(s *libaudit.AuditStatus) { s.PID = 7 },
 			[]string{"audit daemon changed: pid 7 registered (was 42)"}},
+		{"never rule added ahead", true, [][]byte{prepended, rule, excl}, nil,
+			[]string{`+1 audit never rule(s) added ahead of the collector's rules (key "x"): the calls they match are not audited`}},
+		{"never rule there at start", true, [][]byte{never, rule, excl}, nil, nil},
+		{"never rule behind", true, [][]byte{rule, prepended, excl}, nil, nil},
+		{"multicast: never rule ahead", false, [][]byte{prepended, rule, excl}, nil, nil},
 		{"multicast: disabled", false, [][]byte{rule, excl}, func(s *libaudit.AuditStatus) { s.Enabled = 0; s.BacklogLimit = 1 },
 			[]string{"audit disabled (enabled=0); the audit daemon owns the audit settings: left as it is"}},
 		{"multicast: rules deleted", false, nil, nil,
@@ -54,6 +67,7 @@ func TestDifferences(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tw := newTamperWatch(&Collector{key: "k"}, nil, 1)
 			tw.rules, tw.typeExcl, tw.status, tw.settings = [][]byte{rule}, []int{typeProctitle}, base, tc.settings
+			tw.foreign = [][]byte{never}
 			st := base
 			if tc.change != nil {
 				tc.change(&st)

@@ -1,9 +1,15 @@
-// Package ebpf is Lanner's eBPF collector. A program on the
-// syscalls:sys_exit_<name> tracepoint of each syscall asked for, and
-// BTF-typed raw tracepoint programs on sched_process_{fork,exec,exit},
-// write one record per event to a BPF ring buffer; Read decodes them into
-// collectors.Records. Without tracefs the syscalls are captured on
-// raw_syscalls sys_exit instead (see Collector.Mode).
+// Package ebpf is Lanner's eBPF collector. BTF-typed raw tracepoint
+// programs on raw_syscalls sys_exit (which keeps the syscalls asked for)
+// and on sched_process_{fork,exec,exit} write one record per event to a BPF
+// ring buffer; Read decodes them into collectors.Records. With
+// Options.Tracepoints the syscalls are captured on the
+// syscalls:sys_exit_<name> tracepoint of each syscall asked for instead
+// (see Collector.Mode), which costs other syscalls nothing but takes the
+// kernel about a second to detach.
+//
+// Close stops the programs first, lets the reader take every record they
+// wrote, then releases the rest: no record written before Close is lost,
+// and nothing stays in the kernel.
 //
 // Paths, file descriptors and sockets are resolved in the kernel: the
 // absolute path of a newly opened file comes from its dentry chain, relative

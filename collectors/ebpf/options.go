@@ -29,9 +29,18 @@ type Options struct {
 	// with the drops since, see collectors.LossReporter).
 	Notify collectors.Notify
 
-	// rawSyscalls makes the collector use the raw_syscalls programs as
-	// if tracefs were missing (tests).
-	rawSyscalls bool
+	// Tracepoints attaches the syscall program to the
+	// syscalls:sys_exit_<name> tracepoint of each syscall asked for
+	// (sys_enter_<name> too for the exec calls) instead of the default,
+	// one program on raw_syscalls sys_exit (and sys_enter) that runs for
+	// every syscall and keeps those asked for. A syscall nobody asked for
+	// then costs nothing at all instead of a few nanoseconds, but
+	// stopping takes longer: the kernel waits for RCU grace periods as
+	// each tracepoint is detached, one after another, about a second
+	// for the default rules' 40 syscalls on a small VM (bench/README.md,
+	// "Stopping"). Where tracefs is not available the raw_syscalls
+	// programs are used anyway.
+	Tracepoints bool
 }
 
 // Bounds of DefaultRingBufferBytes.

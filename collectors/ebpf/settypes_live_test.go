@@ -28,7 +28,7 @@ func TestSetTypesLive(t *testing.T) {
 }
 
 func testSetTypesLive(t *testing.T, raw bool) {
-	c := liveCollector(t, Options{Types: event.TypeSetOf(event.TypeOpenat), rawSyscalls: raw})
+	c := liveCollector(t, Options{Types: event.TypeSetOf(event.TypeOpenat), Tracepoints: !raw})
 	defer c.Close()
 	dir := t.TempDir()
 	var mu sync.Mutex

@@ -20,11 +20,11 @@ import (
 // eventsPerRun is how many random events each differential run checks.
 const eventsPerRun = 200000
 
-// Compare feeds random events to both rule sets and reports every
-// difference in verdict or output.
-func Compare(t *testing.T, rs *lang.Ruleset, compiledRules []*ruleset.Rule, n int) {
+// Compare feeds random events to the rules of prog, interpreted, and to
+// compiledRules, and reports every difference in verdict or output.
+func Compare(t *testing.T, prog *lang.Program, compiledRules []*ruleset.Rule, n int) {
 	t.Helper()
-	interpreted := interp.Rules(rs)
+	interpreted := interp.Rules(prog)
 	if len(interpreted) != len(compiledRules) {
 		t.Fatalf("interpreter has %d rules, compiled code %d", len(interpreted), len(compiledRules))
 	}
@@ -33,7 +33,7 @@ func Compare(t *testing.T, rs *lang.Ruleset, compiledRules []*ruleset.Rule, n in
 			t.Fatalf("rule %d: %q vs %q", i, interpreted[i].Name, compiledRules[i].Name)
 		}
 	}
-	g := &Generator{L: Gather(rs), R: rand.New(rand.NewPCG(1, 2))}
+	g := &Generator{L: Gather(prog), R: rand.New(rand.NewPCG(1, 2))}
 	fired := make([]int, len(interpreted))
 	var a, b []byte
 	failures := 0
@@ -104,11 +104,11 @@ func compareCond(t *testing.T, ir, cr *ruleset.Rule, ev *event.Event, seed uint6
 // TestDefaultRules compares the default rules compiled into package
 // compiled with the interpreter.
 func TestDefaultRules(t *testing.T) {
-	rs, err := lang.LoadPaths(filepath.Join(testutil.Root(t), "rules", "lanner_rules.yaml"))
+	prog, err := lang.LoadPaths(filepath.Join(testutil.Root(t), "rules", "lanner_rules.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	Compare(t, rs, compiled.Rules, eventsPerRun/4)
+	Compare(t, prog, compiled.Rules, eventsPerRun/4)
 }
 
 // TestUpstreamRules compiles the three upstream rules files into package

@@ -9,8 +9,8 @@ import (
 	"github.com/lannersec/lanner/lang"
 )
 
-// Literals are the values a ruleset compares each field with, gathered so
-// that random events hit the rules' interesting cases.
+// Literals are the values a program's rules compare each field with,
+// gathered so that random events hit the rules' interesting cases.
 type Literals struct {
 	Strings map[string][]string // by field name (and arg key, e.g. proc.aname)
 	Ints    map[string][]int64
@@ -19,7 +19,7 @@ type Literals struct {
 }
 
 // Gather collects the literals of every rule's condition.
-func Gather(rs *lang.Ruleset) *Literals {
+func Gather(prog *lang.Program) *Literals {
 	l := &Literals{Strings: map[string][]string{}, Ints: map[string][]int64{}}
 	seenType := map[event.Type]bool{}
 	var walk func(e lang.Expr)
@@ -62,7 +62,7 @@ func Gather(rs *lang.Ruleset) *Literals {
 			}
 		}
 	}
-	for _, r := range rs.Rules {
+	for _, r := range prog.Rules {
 		walk(r.Cond)
 		for _, t := range r.EvtTypes.Types() {
 			if !seenType[t] {

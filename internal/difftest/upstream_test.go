@@ -11,12 +11,12 @@ import (
 )
 
 func TestUpstreamInner(t *testing.T) {
-	rs, err := lang.LoadPaths(testutil.UpstreamRules(t)...)
+	prog, err := lang.LoadPaths(testutil.UpstreamRules(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.Rules) != 93 {
-		t.Fatalf("%d rules, want 93", len(rs.Rules))
+	if len(prog.Rules) != 93 {
+		t.Fatalf("%d rules, want 93", len(prog.Rules))
 	}
-	Compare(t, rs, upstream.Rules, eventsPerRun)
+	Compare(t, prog, upstream.Rules, eventsPerRun)
 }

@@ -1,4 +1,4 @@
-// Package emit turns the compiler's intermediate form (a lang.Ruleset) into
+// Package emit turns the compiler's intermediate form (a lang.Program) into
 // Go source: one matcher function and one output formatter per rule, shared
 // check functions, and the Rules table that package compiled exports.
 package emit
@@ -24,6 +24,13 @@ const (
 	pkgMatch   = "github.com/lannersec/lanner/match"
 )
 
+// rulesetAPIVersion is the version of package ruleset's API for generated
+// code (ruleset.APIVersion) that this emitter writes against. The emitter
+// does not import ruleset, so that a broken ruleset never stops
+// regeneration; when the two differ, the generated code (the golden files,
+// compiled/) does not compile.
+const rulesetAPIVersion = 1
+
 // maxAncestors bounds the walk of ancestor fields used without an index;
 // the interpreter uses the same bound.
 const maxAncestors = 64
@@ -38,8 +45,8 @@ type Options struct {
 	Files []lang.File
 }
 
-// File generates the Go file for rs.
-func File(rs *lang.Ruleset, opt Options) *jen.File {
+// File generates the Go file for prog.
+func File(prog *lang.Program, opt Options) *jen.File {
 	if opt.Package == "" {
 		opt.Package = "compiled"
 	}
@@ -56,14 +63,16 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 	e.f.ImportName(pkgRuleset, "ruleset")
 	e.f.ImportName(pkgMatch, "match")
 
-	e.f.Comment("Generated code must match the event model it was generated for.")
+	e.f.Comment("Generated code must match the event model and the ruleset API it was generated for.")
 	e.f.Const().Defs(
 		jen.Id("_").Op("=").Qual(pkgEvent, "EnforceVersion").Call(jen.Qual(pkgEvent, "SchemaVersion").Op("-").Lit(event.SchemaVersion)),
 		jen.Id("_").Op("=").Qual(pkgEvent, "EnforceVersion").Call(jen.Lit(event.SchemaVersion).Op("-").Qual(pkgEvent, "SchemaVersion")),
+		jen.Id("_").Op("=").Qual(pkgRuleset, "EnforceAPIVersion").Call(jen.Qual(pkgRuleset, "APIVersion").Op("-").Lit(rulesetAPIVersion)),
+		jen.Id("_").Op("=").Qual(pkgRuleset, "EnforceAPIVersion").Call(jen.Lit(rulesetAPIVersion).Op("-").Qual(pkgRuleset, "APIVersion")),
 	)
 
 	var entries []jen.Code
-	for _, r := range rs.Rules {
+	for _, r := range prog.Rules {
 		base := e.ruleIdent(r.Name)
 		m, f, c := "match"+base, "format"+base, "cond"+base
 		e.rule(r, m, f, c)
@@ -83,7 +92,7 @@ func File(rs *lang.Ruleset, opt Options) *jen.File {
 		e.f.Var().Id("Sources").Op("=").Index().Qual(pkgRuleset, "Source").Values(srcs...)
 	}
 	skipped := jen.Dict{}
-	for src, n := range rs.Skipped {
+	for src, n := range prog.Skipped {
 		skipped[jen.Lit(src)] = jen.Lit(n)
 	}
 	e.f.Comment("Skipped counts, by source, the rules of the rules files left out because")
@@ -683,10 +692,9 @@ func (e *emitter) checkBody(c *lang.Check) []jen.Code {
 			tv := e.newVar("transformers")
 			e.decls = append(e.decls, jen.Var().Id(tv).Op("=").Add(strSlice(l.Transformers)))
 			body = append(body,
-				jen.Id("x").Op(":=").Qual(pkgRuleset, "Value").Values(jen.Dict{jen.Id("Kind"): kindLit(l.Field.Kind), jen.Id("OK"): jen.True(), jen.Id(valueMember(l.Field.Kind)): jen.Id("v")}),
-				jen.For(jen.List(jen.Id("_"), jen.Id("t")).Op(":=").Range().Id(tv)).Block(
-					jen.Id("x").Op("=").Qual(pkgRuleset, "Transform").Call(jen.Id("t"), jen.Id("x")),
-				),
+				jen.Id("x").Op(":=").Qual(pkgRuleset, "ApplyTransformers").Call(
+					jen.Qual(pkgRuleset, "Value").Values(jen.Dict{jen.Id("Kind"): kindLit(l.Field.Kind), jen.Id("OK"): jen.True(), jen.Id(valueMember(l.Field.Kind)): jen.Id("v")}),
+					jen.Id(tv)),
 				jen.If(jen.Id("x").Dot("OK").Op("&&").Add(e.compareValue(c, jen.Id("x").Dot(valueMember(l.Kind))))).Block(jen.Return(jen.True())),
 			)
 		} else {

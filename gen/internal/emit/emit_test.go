@@ -17,12 +17,12 @@ var update = flag.Bool("update", false, "update golden files")
 func render(t *testing.T, name string) []byte {
 	t.Helper()
 	src := filepath.Join("testdata", name, name+".yaml")
-	rs, err := lang.LoadPaths(src)
+	prog, err := lang.LoadPaths(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := emit.File(rs, emit.Options{Package: name, Sources: []string{filepath.ToSlash(src)}}).Render(&buf); err != nil {
+	if err := emit.File(prog, emit.Options{Package: name, Sources: []string{filepath.ToSlash(src)}}).Render(&buf); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

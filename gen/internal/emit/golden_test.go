@@ -62,3 +62,22 @@ func TestGoldenFolded(t *testing.T) {
 		t.Errorf("proc.pname unknown: %v, want Unknown", got)
 	}
 }
+
+// TestGoldenAncestorTransformer runs a check of a transformed ancestor
+// field, toupper(proc.aname) = SSHD: it holds when some ancestor's name,
+// upper-cased, is SSHD.
+func TestGoldenAncestorTransformer(t *testing.T) {
+	r := small.Rules[3]
+	if r.Name != "Misc" {
+		t.Fatalf("rule 3 is %q", r.Name)
+	}
+	proc := &event.Process{Name: "cat", Parent: &event.Process{Name: "bash", Parent: &event.Process{Name: "init"}}}
+	ev := &event.Event{Type: event.TypeOpenat, Proc: proc, FD: event.FD{Kind: event.FDFile, Name: "/etc/hosts"}}
+	if r.Match(ev) {
+		t.Fatal("Misc matched without an sshd ancestor")
+	}
+	proc.Parent.Parent.Name = "sshd"
+	if !r.Match(ev) {
+		t.Error("Misc did not match with sshd as grandparent")
+	}
+}

@@ -12,10 +12,12 @@ import (
 	"strings"
 )
 
-// Generated code must match the event model it was generated for.
+// Generated code must match the event model and the ruleset API it was generated for.
 const (
 	_ = event.EnforceVersion(event.SchemaVersion - 1)
 	_ = event.EnforceVersion(1 - event.SchemaVersion)
+	_ = ruleset.EnforceAPIVersion(ruleset.APIVersion - 1)
+	_ = ruleset.EnforceAPIVersion(1 - ruleset.APIVersion)
 )
 
 // matchShellSpawned reports whether an event matches the rule "Shell spawned" (testdata/small/small.yaml:11:3).
@@ -149,7 +151,7 @@ func condOutbound(f *ruleset.Facts) ruleset.Tri {
 
 // matchMisc reports whether an event matches the rule "Misc" (testdata/small/small.yaml:36:3).
 func matchMisc(ev *event.Event) bool {
-	return (evtTypeIs2(ev) && (fdNameRegex(ev) || fdNameIcontains(ev) || fdNameStartswith(ev) || fdNameEndswith(ev) || procNameIs(ev) || procNameGt(ev) || procEnvHOMEExists(ev) || evtBufferBcontains(ev) || containerMountDestProcIsNot(ev)))
+	return (evtTypeIs2(ev) && (fdNameRegex(ev) || fdNameIcontains(ev) || fdNameStartswith(ev) || fdNameEndswith(ev) || procNameIs(ev) || procNameGt(ev) || procEnvHOMEExists(ev) || procAnameIs(ev) || evtBufferBcontains(ev) || containerMountDestProcIsNot(ev)))
 }
 
 // formatMisc appends the output of the rule "Misc".
@@ -182,10 +184,10 @@ func formatMisc(dst []byte, ev *event.Event) []byte {
 
 // condMisc evaluates the condition of the rule "Misc" over what the facts know.
 func condMisc(f *ruleset.Facts) ruleset.Tri {
-	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), ruleset.TriOr(f.Check(fdNameRegex, "fd.name"), f.Check(fdNameIcontains, "fd.name"), f.Check(fdNameStartswith, "fd.name"), f.Check(fdNameEndswith, "fd.name"), f.Check(procNameIs, "proc.name", "proc.pname"), f.Check(procNameGt, "proc.name"), f.Check(procEnvHOMEExists, "proc.env[HOME]"), f.Check(evtBufferBcontains, "evt.buffer"), f.Check(containerMountDestProcIsNot, "container.mount.dest[/proc*]")))
+	return ruleset.TriAnd(f.Check(evtTypeIs2, "evt.type"), ruleset.TriOr(f.Check(fdNameRegex, "fd.name"), f.Check(fdNameIcontains, "fd.name"), f.Check(fdNameStartswith, "fd.name"), f.Check(fdNameEndswith, "fd.name"), f.Check(procNameIs, "proc.name", "proc.pname"), f.Check(procNameGt, "proc.name"), f.Check(procEnvHOMEExists, "proc.env[HOME]"), f.Check(procAnameIs, "proc.aname"), f.Check(evtBufferBcontains, "evt.buffer"), f.Check(containerMountDestProcIsNot, "container.mount.dest[/proc*]")))
 }
 
-// matchSecretReadByAShell reports whether an event matches the rule "Secret read by a shell" (testdata/small/small.yaml:56:3).
+// matchSecretReadByAShell reports whether an event matches the rule "Secret read by a shell" (testdata/small/small.yaml:57:3).
 func matchSecretReadByAShell(ev *event.Event) bool {
 	return (evtTypeIs2(ev) && macroSecretFiles(ev) && procNameInLoginShells(ev))
 }
@@ -319,7 +321,7 @@ var Rules = []*ruleset.Rule{{
 }, {
 	Name:      "Misc",
 	Desc:      "the remaining operators",
-	Condition: "evt.type = openat and (fd.name regex '/tmp/[a-z]+' or fd.name icontains TMP or fd.name startswith oneof (/a, /b) or fd.name endswith allof (x, xx) or proc.name = val(proc.pname) or len(proc.name) > 10 or proc.env[HOME] exists or evt.buffer bcontains 6869 or container.mount.dest[/proc*] != N/A)",
+	Condition: "evt.type = openat and (fd.name regex '/tmp/[a-z]+' or fd.name icontains TMP or fd.name startswith oneof (/a, /b) or fd.name endswith allof (x, xx) or proc.name = val(proc.pname) or len(proc.name) > 10 or proc.env[HOME] exists or toupper(proc.aname) = SSHD or evt.buffer bcontains 6869 or container.mount.dest[/proc*] != N/A)",
 	Output:    "misc %proc.env[HOME] %container.mount.dest[/proc*] %evt.buffer",
 	Priority:  ruleset.Debug,
 	Source:    "syscall",
@@ -347,7 +349,7 @@ var Rules = []*ruleset.Rule{{
 		Field: event.MustField("evt.buffer"),
 		Key:   "evt.buffer",
 	}},
-	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.env", "proc.name", "proc.pname"},
+	CondFields: []string{"container.mount.dest", "evt.buffer", "evt.type", "fd.name", "proc.aname", "proc.env", "proc.name", "proc.pname"},
 	Match:      matchMisc,
 	Format:     formatMisc,
 	Cond:       condMisc,
@@ -360,7 +362,7 @@ var Rules = []*ruleset.Rule{{
 	Source:    "syscall",
 	Enabled:   true,
 	File:      "testdata/small/small.yaml",
-	Line:      56,
+	Line:      57,
 	EvtTypes:  []event.Type{event.TypeOpenat},
 	Fields: []ruleset.OutputField{{
 		Field: event.MustField("proc.name"),
@@ -666,18 +668,42 @@ func procEnvHOMEExists(ev *event.Event) bool {
 	return ok
 }
 
-var bytes14 = []byte("hi")
+var transformers14 = []string{"toupper"}
 
-// evtBufferBcontains: evt.buffer bcontains 6869 (testdata/small/small.yaml:42)
+// procAnameIs: toupper(proc.aname) = SSHD (testdata/small/small.yaml:42)
+func procAnameIs(ev *event.Event) bool {
+	for i := 1; i <= 64; i++ {
+		v, ok := event.ProcAname(ev, event.Arg{
+			Index: i,
+			Set:   true,
+		})
+		if !ok {
+			return false
+		}
+		x := ruleset.ApplyTransformers(ruleset.Value{
+			Kind: event.KindString,
+			OK:   true,
+			Str:  v,
+		}, transformers14)
+		if x.OK && x.Str == "SSHD" {
+			return true
+		}
+	}
+	return false
+}
+
+var bytes15 = []byte("hi")
+
+// evtBufferBcontains: evt.buffer bcontains 6869 (testdata/small/small.yaml:43)
 func evtBufferBcontains(ev *event.Event) bool {
 	v, ok := event.EvtBuffer(ev, event.Arg{})
 	if !ok {
 		return false
 	}
-	return bytes.Contains(v, bytes14)
+	return bytes.Contains(v, bytes15)
 }
 
-// containerMountDestProcIsNot: container.mount.dest[/proc*] != N/A (testdata/small/small.yaml:42)
+// containerMountDestProcIsNot: container.mount.dest[/proc*] != N/A (testdata/small/small.yaml:43)
 func containerMountDestProcIsNot(ev *event.Event) bool {
 	v, ok := event.ContainerMountDest(ev, event.Arg{
 		Index: -1,
@@ -690,7 +716,7 @@ func containerMountDestProcIsNot(ev *event.Event) bool {
 	return v != "N/A"
 }
 
-// procNameInLoginShells: proc.name in (zsh, sh, bash) (testdata/small/small.yaml:59)
+// procNameInLoginShells: proc.name in (zsh, sh, bash) (testdata/small/small.yaml:60)
 func procNameInLoginShells(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
@@ -704,7 +730,7 @@ func never(*event.Event) bool {
 	return false
 }
 
-// procNameIs2: proc.name = sh (testdata/small/small.yaml:60)
+// procNameIs2: proc.name = sh (testdata/small/small.yaml:61)
 func procNameIs2(ev *event.Event) bool {
 	v, ok := event.ProcName(ev, event.Arg{})
 	if !ok {
