@@ -61,6 +61,9 @@ func (c *replayCollector) Read(r *collectors.Record) error {
 }
 func (c *replayCollector) Close() error            { return nil }
 func (c *replayCollector) Stats() collectors.Stats { return collectors.Stats{} }
+func (c *replayCollector) Capabilities() collectors.Capabilities {
+	return collectors.Capabilities{Types: collectors.SyscallTypes()}
+}
 
 type discard struct{}
 

@@ -141,12 +141,27 @@ type Collector interface {
 	Close() error
 	// Stats returns the current counters.
 	Stats() Stats
+	// Capabilities say what the collector sees as it runs now: the event
+	// types it can deliver on this kernel, the fields it leaves absent,
+	// its mode and the types it watches. They may change when the
+	// collector is asked for other types.
+	Capabilities() Capabilities
 }
 
 // Capabilities say what a collector can see, for coverage reports.
 type Capabilities struct {
-	// Types are the event types it delivers.
+	// Types are the event types it can deliver (less, for a started
+	// collector, those whose syscalls this kernel lacks).
 	Types event.TypeSet
+	// Watched are the event types a started collector delivers now.
+	Watched event.TypeSet
+	// Mode says how a started collector runs ("" when it has one way
+	// only): the eBPF collector's program kind, the audit collector's
+	// netlink mode.
+	Mode string
+	// RingBufferBytes is the size of a started collector's kernel ring
+	// buffer (0: it has none).
+	RingBufferBytes int
 	// Missing maps fields it cannot fill (they stay absent) to the reason.
 	Missing map[string]string
 	// MissingOn maps event types to fields it never fills on events of
@@ -192,4 +207,27 @@ func (c Capabilities) MissingOnAll(field string, types []event.Type) string {
 		why = w
 	}
 	return why
+}
+
+// SyscallTypes are the syscall event types (not Lanner's synthetic ones).
+func SyscallTypes() event.TypeSet {
+	var ts event.TypeSet
+	for t := event.TypeUnknown + 1; t < event.NumTypes; t++ {
+		if t != event.TypeProcexit && t != event.TypeContainer {
+			ts.Add(t)
+		}
+	}
+	return ts
+}
+
+// NotCollected returns the fields no collector fills yet, with the reason:
+// a fresh map each collector's Missing may start from.
+func NotCollected() map[string]string {
+	return map[string]string{
+		"evt.buffer":  "I/O buffers are not captured",
+		"fd.sip.name": "no DNS names are resolved",
+		"fd.cip.name": "no DNS names are resolved",
+		"fd.lip.name": "no DNS names are resolved",
+		"fd.rip.name": "no DNS names are resolved",
+	}
 }

@@ -15,7 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"maps"
 	"math"
 	"os"
@@ -46,9 +46,11 @@ type Config struct {
 	Hostname  string
 	// Record, when set, receives every enriched syscall event (lanner record).
 	Record func(ev *event.Event)
-	// StatsEvery, when positive, writes a stats line to StatsOut that often.
+	// StatsEvery, when positive, logs a stats record (Stats.Log) to Log
+	// that often.
 	StatsEvery time.Duration
-	StatsOut   io.Writer
+	// Log gets the engine's records; nil discards them.
+	Log *slog.Logger
 	// Rate, when positive, limits each rule to Rate alerts per second of
 	// event time on average with bursts of MaxBurst, whole alerts (a token
 	// bucket per rule, like Falco's outputs.rate and outputs.max_burst);
@@ -117,8 +119,8 @@ type Engine struct {
 
 // New returns an engine for cfg.
 func New(cfg Config) *Engine {
-	if cfg.StatsOut == nil {
-		cfg.StatsOut = os.Stderr
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg}
 	if cfg.MaxBurst <= 0 {
@@ -165,7 +167,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					fmt.Fprintln(e.cfg.StatsOut, e.Stats().Line())
+					e.Stats().Log(e.cfg.Log, "stats")
 				}
 			}
 		}()
@@ -590,6 +592,44 @@ func (s Stats) Line() string {
 		}
 	}
 	return b.String()
+}
+
+// Log writes s as records of log: one with message msg ("stats" for the
+// periodic ones) and the keys of Line (kernel_drops_by_type, when there are
+// such drops, as "openat:120,connect:3"), then, as Line does, one "sink
+// stats" record per sink with keys sink, sent, failed, dropped and lost.
+func (s Stats) Log(log *slog.Logger, msg string) {
+	var failed, dropped, lost uint64
+	for _, k := range s.Sinks {
+		failed += k.Failed
+		dropped += k.Dropped
+		lost += k.Lost
+	}
+	attrs := []slog.Attr{slog.String("collector", s.Collector), slog.Uint64("records", s.Records),
+		slog.Uint64("events", s.Events), slog.Uint64("alerts", s.Alerts), slog.Uint64("suppressed", s.Suppressed),
+		slog.Uint64("kernel_drops", s.KernelDrops), slog.Uint64("malformed", s.Malformed), slog.Uint64("alert_drops", dropped),
+		slog.Uint64("unknown_process", s.NoProcess), slog.Int("processes", s.Tables.Processes),
+		slog.Int("containers", s.Tables.Containers), slog.Uint64("metadata_found", s.Metadata.Found),
+		slog.Uint64("metadata_not_found", s.Metadata.NotFound), slog.Uint64("metadata_failures", s.Metadata.Failed+s.Metadata.QueueFull),
+		slog.Uint64("metadata_timeouts", s.MetadataTimeouts), slog.Uint64("unresolved_paths", s.Unresolved),
+		slog.Uint64("alert_failures", failed), slog.Uint64("alerts_lost", lost)}
+	if len(s.KernelDropsByType) > 0 {
+		var b strings.Builder
+		for i, t := range slices.Sorted(maps.Keys(s.KernelDropsByType)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s:%d", t, s.KernelDropsByType[t])
+		}
+		attrs = append(attrs, slog.String("kernel_drops_by_type", b.String()))
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, msg, attrs...)
+	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
+		for _, k := range s.Sinks {
+			log.LogAttrs(context.Background(), slog.LevelInfo, "sink stats", slog.String("sink", k.Name),
+				slog.Uint64("sent", k.Sent), slog.Uint64("failed", k.Failed), slog.Uint64("dropped", k.Dropped), slog.Uint64("lost", k.Lost))
+		}
+	}
 }
 
 // quoteIfNeeded quotes s when it has a space, a quote or anything not

@@ -248,6 +248,9 @@ func (c *fakeCollector) Close() error {
 }
 
 func (c *fakeCollector) Stats() collectors.Stats { return collectors.Stats{} }
+func (c *fakeCollector) Capabilities() collectors.Capabilities {
+	return collectors.Capabilities{Types: collectors.SyscallTypes()}
+}
 
 // TestSelfCheckBlindAndRecovered runs the engine with the self-check over
 // a collector that stops delivering: Blind (Critical) and an unhealthy

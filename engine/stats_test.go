@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -47,5 +49,32 @@ func TestStatsLineDropsByType(t *testing.T) {
 	s.KernelDropsByType = nil
 	if l := s.Line(); strings.Contains(l, "by_type") {
 		t.Errorf("%q", l)
+	}
+}
+
+// TestStatsLog: the stats record has the keys of the stats line, as
+// numbers in JSON, and a record per sink when a sink did not deliver all.
+func TestStatsLog(t *testing.T) {
+	s := Stats{Collector: "audit", Events: 5, KernelDrops: 12, KernelDropsByType: map[string]uint64{"openat": 10, "connect": 2},
+		Sinks: []output.SinkStats{{Name: "file:/f x", Sent: 4, Lost: 1}}}
+	var b strings.Builder
+	s.Log(slog.New(slog.NewJSONHandler(&b, nil)), "exit")
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("records %q", lines)
+	}
+	var rec, sink map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &sink); err != nil {
+		t.Fatal(err)
+	}
+	if rec["msg"] != "exit" || rec["collector"] != "audit" || rec["events"] != 5.0 || rec["kernel_drops"] != 12.0 ||
+		rec["alerts_lost"] != 1.0 || rec["kernel_drops_by_type"] != "connect:2,openat:10" {
+		t.Errorf("record %v", rec)
+	}
+	if sink["msg"] != "sink stats" || sink["sink"] != "file:/f x" || sink["sent"] != 4.0 || sink["lost"] != 1.0 {
+		t.Errorf("sink record %v", sink)
 	}
 }

@@ -474,3 +474,6 @@ func (c *failingCollector) Name() string                  { return "fake" }
 func (c *failingCollector) Read(*collectors.Record) error { return <-c.fail }
 func (c *failingCollector) Close() error                  { return nil }
 func (c *failingCollector) Stats() collectors.Stats       { return collectors.Stats{} }
+func (c *failingCollector) Capabilities() collectors.Capabilities {
+	return collectors.Capabilities{}
+}

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func TestFileSinkOnFullFilesystem(t *testing.T) {
 	}
 	o := New(Text, fs)
 	log := &lockedBuffer{}
-	o.SetLog(log)
+	o.SetLog(slog.New(slog.NewTextHandler(log, nil)))
 	a := sampleAlert(t)
 	for range 20 {
 		o.Send(a)

@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -62,7 +63,7 @@ func TestRefusedHTTPSinkReported(t *testing.T) {
 	}
 	o := New(JSON, hs)
 	log := &lockedBuffer{}
-	o.SetLog(log)
+	o.SetLog(slog.New(slog.NewTextHandler(log, nil)))
 	a := sampleAlert(t)
 	const n = 50
 	for range n {
@@ -74,7 +75,7 @@ func TestRefusedHTTPSinkReported(t *testing.T) {
 	if st.Sent != 0 || st.Failed != n || st.Dropped != 0 || st.Lost != 0 {
 		t.Errorf("stats %+v, want %d failed", st, n)
 	}
-	lines := reportLines(log, "lanner:")
+	lines := reportLines(log, "msg=\"sink ")
 	if len(lines) != 1 || !strings.Contains(lines[0], "failing") || !strings.Contains(lines[0], "connection refused") {
 		t.Errorf("reports %q, want one line saying the sink fails and why", lines)
 	}
@@ -98,7 +99,7 @@ func TestFileSinkOnFullDevice(t *testing.T) {
 	}
 	o := New(Text, fs)
 	log := &lockedBuffer{}
-	o.SetLog(log)
+	o.SetLog(slog.New(slog.NewTextHandler(log, nil)))
 	a := sampleAlert(t)
 	const n = 300
 	for range n {
@@ -109,7 +110,7 @@ func TestFileSinkOnFullDevice(t *testing.T) {
 	if st.Sent != 0 || st.Failed != n || st.Lost != 0 {
 		t.Errorf("stats %+v, want %d failed", st, n)
 	}
-	if lines := reportLines(log, "lanner:"); len(lines) != 1 || !strings.Contains(lines[0], "sink file:/dev/full failing") || !strings.Contains(lines[0], "no space left on device") {
+	if lines := reportLines(log, "msg=\"sink "); len(lines) != 1 || !strings.Contains(lines[0], `msg="sink failing" sink=file:/dev/full`) || !strings.Contains(lines[0], "no space left on device") {
 		t.Errorf("reports %q", lines)
 	}
 }
@@ -136,7 +137,7 @@ func TestFailureReportsRateLimited(t *testing.T) {
 	clock.Store(time.Now().UnixNano())
 	o.now = func() time.Time { return time.Unix(0, clock.Load()) }
 	log := &lockedBuffer{}
-	o.SetLog(log)
+	o.SetLog(slog.New(slog.NewTextHandler(log, nil)))
 	a := sampleAlert(t)
 	sent := uint64(0)
 	send := func(n int, fail bool) {
@@ -149,7 +150,7 @@ func TestFailureReportsRateLimited(t *testing.T) {
 	}
 	send(10, true)
 	send(5, false)
-	if f, r := reportLines(log, "failing"), reportLines(log, "recovered"); len(f) != 1 || len(r) != 1 || !strings.Contains(r[0], "10 alerts failed") {
+	if f, r := reportLines(log, "failing"), reportLines(log, "recovered"); len(f) != 1 || len(r) != 1 || !strings.Contains(r[0], "failed=10") {
 		t.Fatalf("after a failure and a recovery: %q", log.take())
 	}
 	if f := reportLines(log, "failing")[0]; strings.ContainsAny(f, "\x1b") || !strings.Contains(f, `down\x1b[2J\nFORGED`) {
@@ -160,7 +161,7 @@ func TestFailureReportsRateLimited(t *testing.T) {
 		send(3, true)
 		send(3, false)
 	}
-	if n := len(reportLines(log, "lanner:")); n != 2 {
+	if n := len(reportLines(log, "msg=\"sink ")); n != 2 {
 		t.Errorf("flapping sink reported: %q", log.take())
 	}
 	// Past the interval, a sink that still fails is reported again, and
@@ -170,7 +171,7 @@ func TestFailureReportsRateLimited(t *testing.T) {
 	clock.Add(int64(FailureReportInterval))
 	send(4, true)
 	send(1, false)
-	if still, r := reportLines(log, "still failing"), reportLines(log, "recovered"); len(still) != 1 || len(r) != 2 || !strings.Contains(r[1], "8 alerts failed") {
+	if still, r := reportLines(log, "still failing"), reportLines(log, "recovered"); len(still) != 1 || len(r) != 2 || !strings.Contains(r[1], "failed=8") {
 		t.Errorf("reports:\n%s", log.take())
 	}
 	o.Close(time.Second)

@@ -1,8 +1,9 @@
 package output
 
 import (
-	"fmt"
+	"context"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -252,7 +253,7 @@ type Output struct {
 	queues []*queue
 	closed atomic.Bool
 
-	log atomic.Pointer[io.Writer]
+	log atomic.Pointer[slog.Logger]
 	// reportEvery is the least time between two failure reports of a
 	// sink; now tells the time for them.
 	reportEvery time.Duration
@@ -268,12 +269,10 @@ const QueueLen = 4096
 // after it recovered, is reported at most this often.
 const FailureReportInterval = time.Minute
 
-// New starts one goroutine per sink. Failures of the sinks are reported on
-// standard error (see SetLog).
+// New starts one goroutine per sink. Failures of the sinks are reported to
+// the logger SetLog gives (none until then).
 func New(format Format, sinks ...Sink) *Output {
 	o := &Output{format: format, reportEvery: FailureReportInterval, now: time.Now}
-	var stderr io.Writer = os.Stderr
-	o.log.Store(&stderr)
 	seen := map[string]int{}
 	for _, s := range sinks {
 		name := s.Name()
@@ -293,14 +292,10 @@ func New(format Format, sinks ...Sink) *Output {
 // SetStyle sets how alerts are written; call it before the first Send.
 func (o *Output) SetStyle(s Style) { o.style = s }
 
-// SetLog sends the reports of sink failures and recoveries to w instead of
-// standard error; nil discards them.
-func (o *Output) SetLog(w io.Writer) {
-	if w == nil {
-		w = io.Discard
-	}
-	o.log.Store(&w)
-}
+// SetLog sends the reports of sink failures and recoveries to log, as
+// records with keys sink, err, failed (alerts failed since the sink
+// started failing) and since; nil discards them.
+func (o *Output) SetLog(log *slog.Logger) { o.log.Store(log) }
 
 func (q *queue) run() {
 	defer close(q.done)
@@ -386,34 +381,36 @@ func (q *queue) report(n int, err error) {
 	case err != nil && !q.failing:
 		q.failing, q.failingSince, q.outageFailed, q.reported = true, now, uint64(n), false
 		if due {
-			q.logf("sink %s failing: %s; failed alerts are counted (lanner_sink_failed_total), and reported here at most every %v", q.name, q.errText(err), q.out.reportEvery)
+			q.log(slog.LevelWarn, "sink failing", slog.String("sink", q.name), slog.String("err", q.errText(err)),
+				slog.Duration("report_every", q.out.reportEvery))
 			q.reported, q.lastReport = true, now
 		}
 	case err != nil:
 		q.outageFailed += uint64(n)
 		if due {
-			q.logf("sink %s still failing: %d alerts failed since %s: %s", q.name, q.outageFailed, q.failingSince.UTC().Format(time.RFC3339), q.errText(err))
+			q.log(slog.LevelWarn, "sink still failing", slog.String("sink", q.name), slog.Uint64("failed", q.outageFailed),
+				slog.String("since", q.failingSince.UTC().Format(time.RFC3339)), slog.String("err", q.errText(err)))
 			q.reported, q.lastReport = true, now
 		}
 	case q.failing:
 		q.failing = false
 		if q.reported {
-			q.logf("sink %s recovered: %d alerts failed since %s", q.name, q.outageFailed, q.failingSince.UTC().Format(time.RFC3339))
+			q.log(slog.LevelInfo, "sink recovered", slog.String("sink", q.name), slog.Uint64("failed", q.outageFailed),
+				slog.String("since", q.failingSince.UTC().Format(time.RFC3339)))
 			q.lastReport = now
 		}
 	}
 }
 
-// errText is err's message without the sink's name it may start with,
-// made one line.
+// errText is err's message without the sink's name it may start with
+// (the log's handler escapes what it must).
 func (q *queue) errText(err error) string {
-	msg := strings.TrimPrefix(err.Error(), q.sink.Name()+": ")
-	return string(ruleset.AppendControlsEscaped(nil, []byte(msg)))
+	return strings.TrimPrefix(err.Error(), q.sink.Name()+": ")
 }
 
-func (q *queue) logf(format string, args ...any) {
-	if w := q.out.log.Load(); w != nil {
-		fmt.Fprintf(*w, "lanner: "+format+"\n", args...)
+func (q *queue) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	if l := q.out.log.Load(); l != nil {
+		l.LogAttrs(context.Background(), level, msg, attrs...)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,8 +75,9 @@ type Options struct {
 	// Report receives every change of verdict. It is called from the
 	// Checker's goroutine.
 	Report func(Verdict)
-	// Log, when set, gets a line about probes that could not be started.
-	Log io.Writer
+	// Log, when set, gets a record (keys collector, err) about probes
+	// that could not be started.
+	Log *slog.Logger
 }
 
 // Verdict is a change in the collector's health.
@@ -380,7 +382,7 @@ func (c *Checker) fail(err error) {
 	c.lastErr = err.Error()
 	c.mu.Unlock()
 	if !repeated && c.opts.Log != nil {
-		fmt.Fprintf(c.opts.Log, "lanner: self-check: probe not run: %v\n", err)
+		c.opts.Log.Warn("self-check probe not run", "collector", c.opts.Collector, "err", err)
 	}
 	// A self-check that cannot run proves nothing: past the bound it is
 	// blindness too (someone may have mounted over its directory).

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/pipeline"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -15,11 +16,11 @@ type collectorsCmd struct {
 
 // collectorInfo is one entry of `collectors --json`.
 type collectorInfo struct {
-	Name      string         `json:"name"`
-	Available bool           `json:"available"`
-	Reason    string         `json:"reason"`
-	Coverage  []ruleCoverage `json:"coverage,omitempty"`
-	Limits    []fieldLimit   `json:"limits,omitempty"`
+	Name      string                  `json:"name"`
+	Available bool                    `json:"available"`
+	Reason    string                  `json:"reason"`
+	Coverage  []pipeline.RuleCoverage `json:"coverage,omitempty"`
+	Limits    []pipeline.FieldLimit   `json:"limits,omitempty"`
 }
 
 // Run probes every collector by starting and stopping it, and reports
@@ -27,21 +28,21 @@ type collectorInfo struct {
 func (c *collectorsCmd) Run() error {
 	set := ruleset.New(compiled.Rules, ruleset.Selection{}, ruleset.MatchFirst)
 	var infos []collectorInfo
-	for _, name := range collectorNames {
+	for _, name := range pipeline.Names {
 		info := collectorInfo{Name: name, Available: true, Reason: "works here"}
 		// What run would report: the capabilities of the started
 		// collector (less the syscalls this kernel lacks), else those it
 		// would have.
-		caps := capabilities(name)
-		col, err := newCollector(name, collectorRequest{Types: set.Types(), Rules: set, AuditExclusions: true})
+		caps := pipeline.Capabilities(name)
+		col, err := pipeline.New(name, pipeline.Request{Types: set.Types(), Rules: set, AuditExclusions: true})
 		if err != nil {
-			info.Available, info.Reason = false, explainCollectorError(name, err).Error()
+			info.Available, info.Reason = false, pipeline.ExplainCollectorError(name, err).Error()
 		} else {
-			caps = runningCapabilities(col)
+			caps = col.Capabilities()
 			col.Close()
 		}
-		info.Coverage = coverageReport(set, caps)
-		info.Limits = limitsReport(set, caps)
+		info.Coverage = pipeline.CoverageReport(set, caps)
+		info.Limits = pipeline.LimitsReport(set, caps)
 		infos = append(infos, info)
 	}
 	if c.JSON {
@@ -55,8 +56,8 @@ func (c *collectorsCmd) Run() error {
 			state = "unavailable"
 		}
 		fmt.Printf("%-10s %-12s %s\n", i.Name, state, i.Reason)
-		printCoverage(os.Stdout, i.Name, i.Coverage)
-		printLimits(os.Stdout, i.Limits)
+		pipeline.PrintCoverage(os.Stdout, i.Name, i.Coverage)
+		pipeline.PrintLimits(os.Stdout, i.Limits)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lannersec/lanner/config"
 )
 
 // TestConfigCheck: a good file passes; an unknown key, a bad value or a
@@ -135,8 +137,8 @@ func TestOutFileDirectory(t *testing.T) {
 		t.Errorf("config check: %v %s", err, out)
 	}
 	// The sinks run opens.
-	f := outputFlags{Output: "json", OutFile: alerts, HTTPTimeout: time.Second}
-	out, err := f.open()
+	f := config.Outputs{Output: "json", OutFile: alerts, HTTPTimeout: time.Second}
+	out, err := f.Open(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

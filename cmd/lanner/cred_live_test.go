@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveCredentials shows the identity of a process following its
@@ -96,7 +97,7 @@ func TestLiveCredentials(t *testing.T) {
 						t.Fatalf("set-user-ID probe: %v\n%s", err, out)
 					}
 					alerts := l.stop(t)
-					if !strings.Contains(l.stderr.String(), "collector "+collector+" started") {
+					if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 						t.Errorf("lanner did not pick the %s collector:\n%s", collector, l.stderr.String())
 					}
 					for _, e := range tc.expect {
@@ -157,7 +158,7 @@ func fanotifyCannotServe(t *testing.T, out []byte, rule string) bool {
 		}
 		for _, c := range i.Coverage {
 			if c.Rule == rule {
-				return c.Level == coverBlind
+				return c.Level == pipeline.CoverBlind
 			}
 		}
 	}

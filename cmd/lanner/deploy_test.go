@@ -10,6 +10,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/internal/testutil"
 )
 
@@ -80,12 +81,12 @@ func TestSystemdUnit(t *testing.T) {
 	// The example configuration: its alert file is in LogsDirectory, and
 	// it passes run's check (its directory need not exist yet).
 	cfgPath := filepath.Join(root, "deploy", "config.yaml")
-	cf, errs := checkConfig(cfgPath, nil)
-	errs = append(errs, cf.checkRun()...)
+	cf, errs := config.Check(cfgPath, nil)
+	errs = append(errs, cf.CheckRun()...)
 	if len(errs) > 0 {
 		t.Errorf("deploy/config.yaml: %v", errs)
 	}
-	if out, _ := cf.values["out-file"].(string); filepath.Dir(out) != "/var/log/"+s["LogsDirectory"][0] {
+	if out, _ := cf.Value("out-file").(string); filepath.Dir(out) != "/var/log/"+s["LogsDirectory"][0] {
 		t.Errorf("out-file %q is not in LogsDirectory", out)
 	}
 	analyze, err := exec.LookPath("systemd-analyze")

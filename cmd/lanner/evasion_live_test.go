@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveEvasions performs, with a binary built from the upstream rules
@@ -92,7 +93,7 @@ func TestLiveEvasions(t *testing.T) {
 			act(ls, "connect", host)
 			alerts := l.stop(t)
 			stderr := l.stderr.String()
-			if !strings.Contains(stderr, "collector "+collector+" started") {
+			if !strings.Contains(stderr, `msg="collector started" collector=`+collector+" ") {
 				t.Fatalf("lanner did not run the %s collector:\n%s", collector, stderr)
 			}
 
@@ -165,13 +166,13 @@ func TestLiveEvasions(t *testing.T) {
 			t.Logf("%s: openat through a replaced descriptor resolved: %v; unresolved paths: %d", collector, resolved, unresolved)
 
 			// The coverage report says these rules are served.
-			for _, m := range coverageLine.FindAllStringSubmatch(stderr, -1) {
+			for _, m := range coverageLines(stderr) {
 				if m[2] == "Read sensitive file untrusted" || m[2] == "System procs network activity" {
 					t.Errorf("coverage report: %s: %s (%s)", m[2], m[1], m[3])
 				}
 			}
 			if collector == "audit" {
-				for _, want := range []string{"limit: fd.l4proto ", "limit: fd.name,"} {
+				for _, want := range []string{`msg="coverage limit" collector=audit field=fd.l4proto `, `msg="coverage limit" collector=audit field=fd.name,`} {
 					if !strings.Contains(stderr, want) {
 						t.Errorf("no %q line in the coverage report:\n%s", want, stderr)
 					}
@@ -197,7 +198,7 @@ func TestLiveEvasions(t *testing.T) {
 			continue
 		}
 		for _, rc := range info.Coverage {
-			if (rc.Rule == "Read sensitive file untrusted" || rc.Rule == "System procs network activity") && rc.Level != coverFull {
+			if (rc.Rule == "Read sensitive file untrusted" || rc.Rule == "System procs network activity") && rc.Level != pipeline.CoverFull {
 				t.Errorf("collectors --json: %s: %s: %s %v", info.Name, rc.Rule, rc.Level, rc.Reasons)
 			}
 		}
@@ -222,7 +223,7 @@ func rulesAlerts(alerts []alert, rule string) []alert {
 // exit.
 func statValue(t *testing.T, stderr, name string) uint64 {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^stats: .*\b` + regexp.QuoteMeta(name) + `=(\d+)`).FindStringSubmatch(stderr)
+	m := regexp.MustCompile(`(?m)\bmsg=(?:stats|exit) .*\b` + regexp.QuoteMeta(name) + `=(\d+)`).FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("no %s in the stats line:\n%s", name, stderr)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/internal/testutil"
 )
 
@@ -45,21 +46,21 @@ func falcoFixture(t *testing.T, port int) (path, alerts, rules string) {
 // falcoUnsupported are the keys of testdata/falco.yaml Lanner ignores, in
 // file order.
 var falcoUnsupported = []string{"load_plugins", "plugins", "outputs_queue", "grpc", "grpc_output", "log_stderr",
-	"log_syslog", "log_level", "libs_logger", "output_timeout", "syscall_event_timeouts", "syscall_event_drops", "base_syscalls"}
+	"log_syslog", "libs_logger", "output_timeout", "syscall_event_timeouts", "syscall_event_drops", "base_syscalls"}
 
 // resolveRun resolves a configuration (file and -o overrides) against
 // run's flags as `lanner run --config` does.
-func resolveRun(t *testing.T, path string, overrides ...string) (*runCmd, []string, error) {
+func resolveRun(t *testing.T, path string, overrides ...string) (*config.RunFlags, []string, error) {
 	t.Helper()
-	cf, errs := readConfig(path, overrides)
+	cf, errs := config.Read(path, overrides)
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
-	run, err := cf.parseRun(nil)
+	run, err := cf.Run()
 	if err != nil {
-		return nil, cf.warnings, err
+		return nil, cf.Warnings, err
 	}
-	return run, cf.warnings, nil
+	return run, cf.Warnings, nil
 }
 
 // TestFalcoConfigCheck: Falco's falco.yaml passes config check with one
@@ -123,54 +124,57 @@ func TestFalcoConfigKeys(t *testing.T) {
 		name      string
 		yaml      string // "" for no file
 		overrides []string
-		check     func(r *runCmd) bool
+		check     func(r *config.RunFlags) bool
 		warnings  []string // substrings, one per warning
 		err       string
 	}{
-		{"http with mTLS", httpOn, nil, func(r *runCmd) bool {
+		{"http with mTLS", httpOn, nil, func(r *config.RunFlags) bool {
 			return len(r.HTTPURL) == 1 && r.HTTPURL[0] == "https://127.0.0.1:2801/" && r.HTTPInsecure &&
 				r.HTTPCAFile == pki.caFile && r.HTTPCertFile == pki.certFile && r.HTTPKeyFile == pki.keyFile &&
 				len(r.HTTPHeader) == 1 && r.HTTPHeader[0] == "User-Agent: falcosecurity/falco"
 		}, nil, ""},
-		{"http echo", httpOn + "  echo: true\n  compress_uploads: false\n", nil, func(r *runCmd) bool { return len(r.HTTPURL) == 1 },
+		{"http echo", httpOn + "  echo: true\n  compress_uploads: false\n", nil, func(r *config.RunFlags) bool { return len(r.HTTPURL) == 1 },
 			[]string{":10: warning: http_output.echo is not supported"}, ""},
 		{"http off by default", "http_output:\n  url: http://127.0.0.1:9/\n", nil,
-			func(r *runCmd) bool { return len(r.HTTPURL) == 0 }, nil, ""},
+			func(r *config.RunFlags) bool { return len(r.HTTPURL) == 0 }, nil, ""},
 		{"-o enables http", "", []string{"http_output.enabled=true", "http_output.url=http://127.0.0.1:9/"},
-			func(r *runCmd) bool { return len(r.HTTPURL) == 1 && r.HTTPURL[0] == "http://127.0.0.1:9/" }, nil, ""},
+			func(r *config.RunFlags) bool { return len(r.HTTPURL) == 1 && r.HTTPURL[0] == "http://127.0.0.1:9/" }, nil, ""},
 		{"http disabled", "http_output:\n  enabled: false\n  url: http://x/\n  echo: true\n", nil,
-			func(r *runCmd) bool { return len(r.HTTPURL) == 0 }, nil, ""},
+			func(r *config.RunFlags) bool { return len(r.HTTPURL) == 0 }, nil, ""},
 		{"sinks", "stdout_output: {enabled: true}\nsyslog_output: {enabled: true}\nprogram_output:\n  enabled: true\n  program: logger -t falco\n" +
-			"file_output:\n  enabled: true\n  filename: /tmp/x.json\n", nil, func(r *runCmd) bool {
+			"file_output:\n  enabled: true\n  filename: /tmp/x.json\n", nil, func(r *config.RunFlags) bool {
 			return r.Stdout && len(r.Syslog) == 1 && r.Syslog[0] == "local" && len(r.Program) == 1 && r.Program[0] == "logger -t falco" &&
 				r.OutFile == "/tmp/x.json"
 		}, nil, ""},
 		{"style", "time_format_iso_8601: true\njson_include_output_property: false\njson_include_tags_property: false\nrule_matching: all\n",
-			nil, func(r *runCmd) bool { return r.TimeISO8601 && !r.JSONOutput && !r.JSONTags && r.RuleMatching == "all" }, nil, ""},
-		{"throttle", "outputs:\n  rate: 2\n  max_burst: 5\n", nil, func(r *runCmd) bool { return r.Rate == 2 && r.MaxBurst == 5 }, nil, ""},
+			nil, func(r *config.RunFlags) bool {
+				return r.TimeISO8601 && !r.JSONOutput && !r.JSONTags && r.RuleMatching == "all"
+			}, nil, ""},
+		{"throttle", "outputs:\n  rate: 2\n  max_burst: 5\n", nil, func(r *config.RunFlags) bool { return r.Rate == 2 && r.MaxBurst == 5 }, nil, ""},
 		{"webserver default address", "webserver:\n  enabled: true\n  listen_port: 9000\n", nil,
-			func(r *runCmd) bool { return r.MetricsAddr == "127.0.0.1:9000" }, nil, ""},
+			func(r *config.RunFlags) bool { return r.MetricsAddr == "127.0.0.1:9000" }, nil, ""},
 		{"webserver off", "webserver:\n  enabled: false\n  listen_port: 9000\n", nil,
-			func(r *runCmd) bool { return r.MetricsAddr == "" }, nil, ""},
-		{"webserver ssl", "webserver:\n  enabled: true\n  ssl_enabled: true\n", nil, func(r *runCmd) bool { return r.MetricsAddr == "127.0.0.1:8765" },
+			func(r *config.RunFlags) bool { return r.MetricsAddr == "" }, nil, ""},
+		{"webserver ssl", "webserver:\n  enabled: true\n  ssl_enabled: true\n", nil, func(r *config.RunFlags) bool { return r.MetricsAddr == "127.0.0.1:8765" },
 			[]string{":3: warning: webserver.ssl_enabled"}, ""},
 		{"metrics", "metrics:\n  enabled: true\n  interval: 15m\n  output_file: /tmp/m.jsonl\n", nil,
-			func(r *runCmd) bool { return r.StatsInterval == 15*time.Minute }, []string{":4: warning: metrics.output_file"}, ""},
+			func(r *config.RunFlags) bool { return r.StatsInterval == 15*time.Minute }, []string{":4: warning: metrics.output_file"}, ""},
 		{"rules_file string", "rules_file: /etc/falco/falco_rules.yaml\n", nil,
-			func(r *runCmd) bool {
+			func(r *config.RunFlags) bool {
 				return len(r.RulesFile) == 1 && r.RulesFile[0] == "/etc/falco/falco_rules.yaml"
 			}, nil, ""},
 		{"rules_files list", "rules_files: [/a.yaml, /rules.d]\n", []string{"rules_files[]=/b.yaml"},
-			func(r *runCmd) bool { return strings.Join(r.RulesFile, ",") == "/a.yaml,/rules.d,/b.yaml" }, nil, ""},
+			func(r *config.RunFlags) bool { return strings.Join(r.RulesFile, ",") == "/a.yaml,/rules.d,/b.yaml" }, nil, ""},
 		{"-o alone", "", []string{"json_output=true", "priority=warning"},
-			func(r *runCmd) bool { return r.Output == "json" && r.MinPriority == "warning" }, nil, ""},
+			func(r *config.RunFlags) bool { return r.Output == "json" && r.MinPriority == "warning" }, nil, ""},
 		{"-o over the file", "json_output: true\nwebserver:\n  enabled: true\n  listen_port: 9000\n",
 			[]string{"json_output=false", "webserver.listen_port=9100"},
-			func(r *runCmd) bool { return r.Output == "text" && r.MetricsAddr == "127.0.0.1:9100" }, nil, ""},
-		{"-o an unsupported key", "", []string{"log_level=debug"}, func(r *runCmd) bool { return true },
-			[]string{"-o log_level: warning: log_level is not supported"}, ""},
-		{"-o a Lanner key", "", []string{"collector=audit"}, func(r *runCmd) bool { return r.Collector == "audit" }, nil, ""},
-		{"Lanner's key wins", "json_output: true\noutput: text\n", nil, func(r *runCmd) bool { return r.Output == "text" }, nil, ""},
+			func(r *config.RunFlags) bool { return r.Output == "text" && r.MetricsAddr == "127.0.0.1:9100" }, nil, ""},
+		{"-o an unsupported key", "", []string{"log_syslog=true"}, func(r *config.RunFlags) bool { return true },
+			[]string{"-o log_syslog: warning: log_syslog is not supported"}, ""},
+		{"Falco's log_level", "log_level: warning\n", nil, func(r *config.RunFlags) bool { return r.LogLevel == "warning" }, nil, ""},
+		{"-o a Lanner key", "", []string{"collector=audit"}, func(r *config.RunFlags) bool { return r.Collector == "audit" }, nil, ""},
+		{"Lanner's key wins", "json_output: true\noutput: text\n", nil, func(r *config.RunFlags) bool { return r.Output == "text" }, nil, ""},
 		{"bad boolean", "json_output: maybe\n", nil, nil, nil, "json_output: want true or false"},
 		{"bad section", "http_output: yes please\n", nil, nil, nil, "http_output: want a mapping"},
 		{"bad interval", "metrics:\n  enabled: true\n  interval: soon\n", nil, nil, nil, "metrics.interval"},
@@ -207,53 +211,10 @@ func TestFalcoConfigKeys(t *testing.T) {
 			// The rules files named here do not exist: what they name is
 			// checked above; check() would refuse to read them.
 			run.RulesFile = nil
-			if errs := run.check(); len(errs) > 0 {
+			if errs := run.Check(); len(errs) > 0 {
 				t.Errorf("check: %v", errs)
 			}
 		})
-	}
-}
-
-// TestFalcoArgs: Falco's command line maps onto Lanner's subcommands.
-func TestFalcoArgs(t *testing.T) {
-	cases := []struct {
-		in, want, overrides string
-		notes               int
-		err                 string
-	}{
-		{"--version", "version", "", 0, ""},
-		{"-L", "rules list --desc", "", 0, ""},
-		{"-o json_output=true -L", "rules list --json", "json_output=true", 0, ""},
-		{"-l Some_Rule", "rules describe Some_Rule", "", 0, ""},
-		{"-V a.yaml -V b.yaml", "rules check a.yaml b.yaml", "", 0, ""},
-		{"--validate a.yaml", "rules check a.yaml", "", 0, ""},
-		{"--list", "fields", "", 0, ""},
-		{"--list=syscall", "fields", "", 0, ""},
-		{"-c /etc/falco/falco.yaml -M 60 -U -A", "run --config /etc/falco/falco.yaml --duration 60s", "", 2, ""},
-		{"-c f.yaml -o a.b=1 --option c=2 --option=d[]=3 -r /rules", "run --config f.yaml -r /rules", "a.b=1|c=2|d[]=3", 0, ""},
-		{"--collector audit", "run --collector audit", "", 0, ""},
-		{"-o json_output=true", "run", "json_output=true", 0, ""},
-		{"run --duration 1s", "run --duration 1s", "", 0, ""},
-		{"rules list", "rules list", "", 0, ""},
-		{"", "", "", 0, ""},
-		{"-h", "--help", "", 0, ""},
-		{"-L -l x", "", "", 0, "cannot be given together"},
-		{"-M soon", "", "", 0, "-M"},
-		{"-M", "", "", 0, "needs a value"},
-		{"--list=k8s_audit", "", "", 0, "only the fields of source syscall"},
-		{"-o", "", "", 0, "want key=value"},
-	}
-	for _, c := range cases {
-		fc, err := falcoArgs(strings.Fields(c.in))
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: err %v, want %q", c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || strings.Join(fc.args, " ") != c.want || strings.Join(fc.overrides, "|") != c.overrides || len(fc.notes) != c.notes {
-			t.Errorf("%q: %q %q %q %v; want %q %q", c.in, fc.args, fc.overrides, fc.notes, err, c.want, c.overrides)
-		}
 	}
 }
 
@@ -390,12 +351,12 @@ func FuzzLoadConfig(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cf, errs := readConfig(p, []string{override})
+		cf, errs := config.Read(p, []string{override})
 		if len(errs) > 0 || cf == nil {
 			return
 		}
-		if run, err := cf.parseRun(nil); err == nil {
-			run.check()
+		if run, err := cf.Run(); err == nil {
+			run.Check()
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lannersec/lanner/internal/testutil"
 	"github.com/lannersec/lanner/lang"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // historyEvent is a process reading /etc/shadow: every release's "Read
@@ -81,7 +82,7 @@ func TestFalcoHistoryRules(t *testing.T) {
 					continue
 				}
 				found = true
-				if got := strings.Join(typeNames(r.EvtTypes), ","); got != h.sensitiveTypes {
+				if got := strings.Join(pipeline.TypeNames(r.EvtTypes), ","); got != h.sensitiveTypes {
 					t.Errorf("event types %s, want %s", got, h.sensitiveTypes)
 				}
 			}

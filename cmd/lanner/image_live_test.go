@@ -104,7 +104,7 @@ func waitContainerReady(t *testing.T, name string) {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		logs, _ := exec.Command(dockerCLI, "logs", name).CombinedOutput()
-		if strings.Contains(string(logs), "lanner: collector ") && strings.Contains(string(logs), " started") {
+		if strings.Contains(string(logs), `msg="collector started"`) {
 			return
 		}
 		running, _ := exec.Command(dockerCLI, "inspect", "-f", "{{.State.Running}}", name).Output()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,7 +239,7 @@ func TestLiveHangingSinks(t *testing.T) {
 			t.Errorf("sink %s: %+v, want sent+failed+dropped+lost = %d alerts", name, k, given)
 		}
 	}
-	if !strings.Contains(l.stderr.String(), "lanner: alerts not delivered: "+hangSink) {
+	if !regexp.MustCompile(`msg="alerts not delivered" .*sinks=".*\b` + regexp.QuoteMeta(hangSink) + " ").MatchString(l.stderr.String()) {
 		t.Errorf("no summary of the alerts not delivered:\n%s", l.stderr.String())
 	}
 }
@@ -255,16 +256,17 @@ func exitSummary(t *testing.T, stderr string) (uint64, map[string]sinkCounts) {
 	found := false
 	for _, line := range strings.Split(stderr, "\n") {
 		switch {
-		case strings.HasPrefix(line, "stats: collector="):
+		case strings.Contains(line, " msg=exit collector="):
 			found = true
 			clear(sinks)
 			if _, err := fmt.Sscanf(line[strings.Index(line, " alerts="):], " alerts=%d", &alerts); err != nil {
 				t.Fatalf("%q: %v", line, err)
 			}
-		case strings.HasPrefix(line, "stats: sink="):
+		case strings.Contains(line, ` msg="sink stats" sink=`):
 			var name string
 			var k sinkCounts
-			if _, err := fmt.Sscanf(line, "stats: sink=%s sent=%d failed=%d dropped=%d lost=%d", &name, &k.sent, &k.failed, &k.dropped, &k.lost); err != nil {
+			rest := line[strings.Index(line, " sink="):]
+			if _, err := fmt.Sscanf(rest, " sink=%s sent=%d failed=%d dropped=%d lost=%d", &name, &k.sent, &k.failed, &k.dropped, &k.lost); err != nil {
 				t.Fatalf("%q: %v", line, err)
 			}
 			sinks[name] = k
@@ -353,11 +355,11 @@ func TestLiveFailingSinks(t *testing.T) {
 		}
 	}
 	for _, sink := range []string{fileSink, httpSink} {
-		if c := strings.Count(stderr, "lanner: sink "+sink+" failing: "); c != 1 {
+		if c := strings.Count(stderr, `msg="sink failing" sink=`+sink+" "); c != 1 {
 			t.Errorf("sink %s reported failing %d times, want once:\n%s", sink, c, stderr)
 		}
 	}
-	if strings.Contains(stderr, "sink "+programSink) {
+	if regexp.MustCompile(`msg="sink (failing|still failing|recovered)" sink=` + regexp.QuoteMeta(programSink) + " ").MatchString(stderr) {
 		t.Errorf("the working program sink was reported:\n%s", stderr)
 	}
 	given, sinks := exitSummary(t, stderr)
@@ -370,7 +372,7 @@ func TestLiveFailingSinks(t *testing.T) {
 	if sinks[fileSink].sent != 0 || sinks[httpSink].sent != 0 || sinks[programSink].sent != given {
 		t.Errorf("sinks at exit: %+v", sinks)
 	}
-	if !strings.Contains(stderr, "lanner: alerts not delivered: "+fileSink) || !strings.Contains(stderr, httpSink+" ") {
+	if !regexp.MustCompile(`msg="alerts not delivered" .*sinks=".*\b`+regexp.QuoteMeta(fileSink)+" ").MatchString(stderr) || !strings.Contains(stderr, httpSink+" ") {
 		t.Errorf("no summary of the alerts not delivered:\n%s", stderr)
 	}
 }

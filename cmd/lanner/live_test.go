@@ -472,14 +472,14 @@ func liveScenario(t *testing.T, bin string, names ruleNames, host string, opts .
 		{"setuid bit set by a process started before Lanner", names.setuid, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "user.name": "root", "evt.type": "fchmodat"}},
 		{"a symlink to /etc by a process started before Lanner", names.symlink, map[string]string{"proc.name": "prehelper", "proc.pname": comm, "proc.exepath": preExe, "user.name": "root", "evt.type": "symlinkat"}},
 	}
-	if o.collector != "" && !strings.Contains(l.stderr.String(), "collector "+o.collector+" started") {
+	if o.collector != "" && !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+o.collector+" ") {
 		t.Errorf("lanner did not pick the %s collector:\n%s", o.collector, l.stderr.String())
 	}
 	if o.collector == "audit" {
 		// The default rules' dup rules need the descriptor's type,
 		// which audit does not log: their calls are not audited.
-		if !strings.Contains(l.stderr.String(), "lanner: audit: not audited: dup,dup2,dup3 ") ||
-			regexp.MustCompile(`watching [a-z0-9_,]*\bdup`).MatchString(l.stderr.String()) {
+		if !strings.Contains(l.stderr.String(), `msg="audit plan" collector=audit not_audited="dup,dup2,dup3 `) ||
+			regexp.MustCompile(`watching=[a-z0-9_,]*\bdup`).MatchString(l.stderr.String()) {
 			t.Errorf("the audit collector still audits dup calls:\n%s", l.stderr.String())
 		}
 	}

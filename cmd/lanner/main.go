@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/metrics"
 	"github.com/lannersec/lanner/selfcheck"
 )
@@ -49,37 +50,37 @@ func lannerMain(args []string) int {
 	}
 	metrics.SetBuildInfo(version, commit, buildDate)
 	var c cli
-	var cf *configFile
+	var cf *config.File
 	opts := []kong.Option{
 		kong.Name("lanner"),
 		kong.Description("Runtime security monitor for Linux, with Falco rules compiled to Go."),
 	}
-	fc, err := falcoArgs(args)
+	fc, err := config.FalcoArgs(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lanner:", err)
 		return 1
 	}
-	for _, n := range fc.notes {
+	for _, n := range fc.Notes {
 		fmt.Fprintln(os.Stderr, "lanner:", n)
 	}
-	p := configPath(fc.args)
+	p := config.Path(fc.Args)
 	if p == "" {
-		p = fc.config
+		p = fc.Config
 	}
-	if p != "" || len(fc.overrides) > 0 {
+	if p != "" || len(fc.Overrides) > 0 {
 		var errs []error
-		cf, errs = checkConfig(p, fc.overrides)
+		cf, errs = config.Check(p, fc.Overrides)
 		if len(errs) > 0 {
 			// Report the rest too, as config check does.
-			errs = append(errs, cf.checkRun()...)
-			printErrors(os.Stderr, errs)
+			errs = append(errs, cf.CheckRun()...)
+			config.PrintErrors(os.Stderr, errs)
 			return 1
 		}
-		for _, w := range cf.warnings {
+		for _, w := range cf.Warnings {
 			fmt.Fprintln(os.Stderr, "lanner:", w)
 		}
-		cf.onCommandLine = commandLineFlags(fc.args)
-		r, err := cf.resolver(nil)
+		cf.OnCommandLine = config.CommandLineFlags(fc.Args)
+		r, err := cf.Resolver(nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lanner:", err)
 			return 1
@@ -92,7 +93,7 @@ func lannerMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "lanner:", err)
 		return 1
 	}
-	ctx, err := k.Parse(fc.args)
+	ctx, err := k.Parse(fc.Args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, usageError(err))
 		return exitUsage

@@ -17,6 +17,7 @@ import (
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/internal/testutil"
+	"github.com/lannersec/lanner/pipeline"
 )
 
 // TestLiveParity compares Lanner's alerts with Falco's, field by field. It
@@ -54,7 +55,7 @@ func TestLiveParity(t *testing.T) {
 	for _, collector := range []string{"ebpf", "audit", "fanotify"} {
 		t.Run(collector, func(t *testing.T) {
 			l := startLanner(t, bin, "--collector", collector, "--rule-matching", "all")
-			if !strings.Contains(l.stderr.String(), "collector "+collector+" ") {
+			if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 				t.Fatalf("lanner did not run the %s collector:\n%s", collector, l.stderr.String())
 			}
 			// fanotify counts as lost each exec of a process gone before
@@ -343,7 +344,7 @@ type paritySetup struct {
 }
 
 func parityPolicy(collector string) paritySetup {
-	p := paritySetup{collector: collector, caps: capabilities(collector), canonical: map[string]string{}}
+	p := paritySetup{collector: collector, caps: pipeline.Capabilities(collector), canonical: map[string]string{}}
 	if collector == "fanotify" {
 		p.identityOnly = true
 		for from, to := range map[string]string{"open": "openat", "openat2": "openat", "creat": "openat",

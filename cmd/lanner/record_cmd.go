@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"time"
 
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/eventlog"
 	"github.com/lannersec/lanner/internal/safefile"
+	"github.com/lannersec/lanner/pipeline"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -19,11 +22,11 @@ type recordCmd struct {
 	Collector string        `help:"Collector: auto picks the first that works here." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration  time.Duration `help:"Stop after this long (0: run until SIGINT or SIGTERM)."`
 	ReadyFile string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
-	containerFlags
+	config.Containers
 }
 
 func (c *recordCmd) Run() error {
-	holdHUP() // see watchSignals
+	pipeline.HoldHUP() // see pipeline.Run
 	f, err := safefile.Create(c.Out, 0o600)
 	if err != nil {
 		return err
@@ -52,15 +55,16 @@ func (c *recordCmd) Run() error {
 	for t := event.TypeUnknown + 1; t < event.NumTypes; t++ {
 		all.Add(t)
 	}
-	err = runPipeline(pipelineConfig{
-		collector: c.Collector, rules: ruleset.New(nil, ruleset.Selection{}, ruleset.MatchFirst), types: all, tee: tee,
-		record: func(ev *event.Event) {
+	err = pipeline.Run(pipeline.Config{
+		Collector: c.Collector, Rules: ruleset.New(nil, ruleset.Selection{}, ruleset.MatchFirst), Types: all, Tee: tee,
+		Record: func(ev *event.Event) {
 			if werr == nil {
 				werr = w.Write(ev)
 			}
 		},
-		duration: c.Duration, readyFile: c.ReadyFile,
-		containers: c.resolver(), metadataWait: c.wait(), hostRoot: c.HostRoot,
+		Duration: c.Duration, ReadyFile: c.ReadyFile,
+		Containers: c.Resolver(), MetadataWait: c.Wait(), HostRoot: c.HostRoot,
+		Log: config.NewLogger(os.Stderr, "info", "text"),
 	})
 	if ferr := w.Flush(); werr == nil {
 		werr = ferr

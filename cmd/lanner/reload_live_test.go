@@ -204,7 +204,7 @@ func testLiveRulesReload(t *testing.T, collector string) {
 	}
 	time.Sleep(200 * time.Millisecond)
 
-	const reloaded = "lanner: rules reloaded (a rules file changed)"
+	const reloaded = `msg="rules reloaded" reason="a rules file changed"`
 	replace(markerRule(markers, "v1"))
 	waitLog(reloaded, 1)
 	s1 := position(syscall.SIGUSR1) // markers after s1 must alert
@@ -216,7 +216,7 @@ func testLiveRulesReload(t *testing.T, collector string) {
 	time.Sleep(time.Second)
 	broken := strings.Replace(markerRule(markers, "v3"), "fd.name startswith", "fd.nosuchfield startswith", 1)
 	replace(broken)
-	waitLog("rules reload (a rules file changed) failed", 1)
+	waitLog(`msg="rules reload failed, the rules in force stay" reason="a rules file changed"`, 1)
 	if !regexp.MustCompile(regexp.QuoteMeta(rulesFile) + `:\d+:\d+: `).MatchString(logText()) {
 		t.Errorf("the failed reload does not name %s:line:col:\n%s", rulesFile, logText())
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/eventlog"
 	"github.com/lannersec/lanner/interp"
@@ -17,8 +18,8 @@ import (
 type replayCmd struct {
 	File  string   `arg:"" help:"Events recorded by lanner record (either format, plain or gzip-compressed; - for standard input)."`
 	Rules []string `help:"Evaluate these rules files with the interpreter instead of the compiled rules (repeatable, in load order)." type:"path"`
-	selectFlags
-	outputFlags
+	config.Select
+	config.Outputs
 }
 
 func (c *replayCmd) Run() error {
@@ -30,7 +31,7 @@ func (c *replayCmd) Run() error {
 		}
 		rules = interp.Rules(rs)
 	}
-	set, err := c.set(rules)
+	set, err := c.Set(rules)
 	if err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func (c *replayCmd) Run() error {
 		defer f.Close()
 		in = f
 	}
-	out, err := c.open()
+	out, err := c.Open(config.NewLogger(os.Stderr, "info", "text"))
 	if err != nil {
 		return err
 	}

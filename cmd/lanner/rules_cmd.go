@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lannersec/lanner/compiled"
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/lang"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -24,7 +25,7 @@ type rulesListCmd struct {
 	JSON        bool `help:"Print a JSON array."`
 	Description bool `name:"desc" help:"Print each rule's name and description (as falco -L)."`
 	Strict      bool `help:"Fail when rules of a source Lanner does not support were left out of this binary."`
-	rulesFileFlags
+	config.RulesFiles
 }
 
 // ruleInfo is one entry of `rules list --json`.
@@ -45,7 +46,7 @@ type ruleInfo struct {
 }
 
 func (c *rulesListCmd) Run() error {
-	rules, _, loaded, err := c.loadRules(os.Stderr)
+	rules, _, loaded, err := c.LoadRules(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitCode(1)

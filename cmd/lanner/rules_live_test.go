@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -692,9 +693,25 @@ func bpfAction(what string) error {
 	return unix.Close(int(fd))
 }
 
-// coverageLine is a rule the collector does not fully serve, as printed
-// by `lanner run` at start.
-var coverageLine = regexp.MustCompile(`(?m)^lanner:\s+(partial|blind): (.+) \((.*)\)$`)
+// coverageLine is a rule the collector does not fully serve, as logged
+// by `lanner run` at start (a "rule coverage" record).
+var coverageLine = regexp.MustCompile(`(?m)msg="rule coverage" collector=\S+ rule=("(?:[^"\\]|\\.)*"|\S*) coverage=(partial|blind) reasons=("(?:[^"\\]|\\.)*"|\S*)$`)
+
+// coverageLines returns, for each rule coverage record of stderr, the
+// record, the coverage (partial or blind), the rule and the reasons.
+func coverageLines(stderr string) [][]string {
+	value := func(v string) string {
+		if u, err := strconv.Unquote(v); err == nil {
+			return u
+		}
+		return v
+	}
+	var out [][]string
+	for _, m := range coverageLine.FindAllStringSubmatch(stderr, -1) {
+		out = append(out, []string{m[0], m[2], value(m[1]), value(m[3])})
+	}
+	return out
+}
 
 // notInKernel lists the syscalls the eBPF collector reports this kernel
 // lacks.
@@ -751,14 +768,14 @@ func rulesScenario(t *testing.T, bin, collector string, e *sharedEnv, cases []ru
 		}
 	}
 	alerts := l.stop(t)
-	if !strings.Contains(l.stderr.String(), "collector "+collector+" ") {
+	if !strings.Contains(l.stderr.String(), `msg="collector started" collector=`+collector+" ") {
 		t.Fatalf("lanner did not run the %s collector:\n%s", collector, l.stderr.String())
 	}
 	t.Logf("%d actions under one Lanner run with %s: %v, %d alerts", done, collector,
 		time.Since(start).Round(100*time.Millisecond), len(alerts))
 
 	coverage := map[string]string{}
-	for _, m := range coverageLine.FindAllStringSubmatch(l.stderr.String(), -1) {
+	for _, m := range coverageLines(l.stderr.String()) {
 		coverage[m[2]] = m[1] + ": " + m[3]
 	}
 	var missingTypes []string

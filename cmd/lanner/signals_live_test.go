@@ -170,13 +170,13 @@ func TestLiveSignals(t *testing.T) {
 			}
 			for range 2 {
 				cmd.Process.Signal(syscall.SIGHUP)
-				expectLine("SIGHUP: reopened 0 alert file(s)")
+				expectLine(`msg="SIGHUP: alert files reopened" files=0`)
 				notify.expect(t, "RELOADING=1")
 				notify.expect(t, "READY=1")
 			}
 			cmd.Process.Signal(c.stop)
 			notify.expect(t, "STOPPING=1")
-			expectLine("stats: collector=" + c.collector)
+			expectLine("msg=exit collector=" + c.collector)
 			for range lines {
 			}
 			err = cmd.Wait()
@@ -235,7 +235,7 @@ func TestLiveStopWhileStarting(t *testing.T) {
 	for sc.Scan() {
 		all.WriteString(sc.Text() + "\n")
 		// Printed right after the collector set the kernel up.
-		if !signalled && strings.HasPrefix(sc.Text(), "lanner: audit: not audited:") {
+		if !signalled && strings.Contains(sc.Text(), `msg="audit plan"`) {
 			cmd.Process.Signal(syscall.SIGTERM)
 			signalled = true
 		}

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lannersec/lanner/config"
 	"github.com/lannersec/lanner/output"
 	"github.com/lannersec/lanner/ruleset"
 )
@@ -202,22 +203,21 @@ func TestHTTPFlagsTLSClientCert(t *testing.T) {
 		}
 		// Resolve the file against run's flags as `lanner run --config`
 		// does, and send an alert through the sinks run would open.
-		cf, errs := checkConfig(cfg, nil)
+		cf, errs := config.Check(cfg, nil)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
-		run, err := cf.parseRun(nil)
+		run, err := cf.Run()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if errs := run.check(); len(errs) > 0 {
+		if errs := run.Check(); len(errs) > 0 {
 			t.Fatal(errs)
 		}
-		c := cli{Run: *run}
-		if c.Run.HTTPTimeout != 3*time.Second || len(c.Run.HTTPHeader) != 2 {
-			t.Errorf("resolved timeout %v, headers %q", c.Run.HTTPTimeout, c.Run.HTTPHeader)
+		if run.HTTPTimeout != 3*time.Second || len(run.HTTPHeader) != 2 {
+			t.Errorf("resolved timeout %v, headers %q", run.HTTPTimeout, run.HTTPHeader)
 		}
-		out, err := c.Run.open()
+		out, err := run.Open(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

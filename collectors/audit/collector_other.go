@@ -31,6 +31,11 @@ func (c *Collector) Mode() string { return "" }
 // Watched returns no type.
 func (c *Collector) Watched() event.TypeSet { return event.TypeSet{} }
 
+// SetPlan returns an error wrapping collectors.ErrNotSupported.
+func (c *Collector) SetPlan(event.TypeSet, []Exclusion) error {
+	return fmt.Errorf("audit: %w on this platform", collectors.ErrNotSupported)
+}
+
 // Excluded returns nil.
 func (c *Collector) Excluded() []Exclusion { return nil }
 

@@ -30,6 +30,12 @@ func (c *Collector) Mode() string { return "none" }
 // Absent returns nil.
 func (c *Collector) Absent() []event.Type { return nil }
 
+// RingBufferBytes returns 0.
+func (c *Collector) RingBufferBytes() int { return 0 }
+
+// Watched returns no type.
+func (c *Collector) Watched() event.TypeSet { return event.TypeSet{} }
+
 // Read returns os.ErrClosed.
 func (c *Collector) Read(r *collectors.Record) error { return os.ErrClosed }
 

@@ -356,6 +356,9 @@ func (c *Collector) Close() error {
 	return c.closeErr
 }
 
+// watched are the event types the collector was asked for.
+func (c *Collector) watched() event.TypeSet { return c.types }
+
 // Stats returns the counters. KernelDrops counts the events lost: one for
 // each FAN_Q_OVERFLOW event (the kernel's fanotify queue was full) and
 // each process connector overrun (ENOBUFS), each of which stands for at

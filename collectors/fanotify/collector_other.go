@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/lannersec/lanner/collectors"
+	"github.com/lannersec/lanner/event"
 )
 
 // Collector is the fanotify collector; it runs on Linux only.
@@ -20,6 +21,8 @@ func New(opts Options) (*Collector, error) {
 
 // Name returns "fanotify".
 func (c *Collector) Name() string { return "fanotify" }
+
+func (c *Collector) watched() event.TypeSet { return event.TypeSet{} }
 
 // Read returns os.ErrClosed.
 func (c *Collector) Read(r *collectors.Record) error { return os.ErrClosed }

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"errors"
@@ -82,10 +82,10 @@ func (e *privilegeError) Error() string {
 
 func (e *privilegeError) Unwrap() error { return e.err }
 
-// explainCollectorError turns a collector's refusal for lack of privilege
+// ExplainCollectorError turns a collector's refusal for lack of privilege
 // (EPERM, EACCES) into an error naming the privileges it needs; other
 // errors are returned as they are.
-func explainCollectorError(name string, err error) error {
+func ExplainCollectorError(name string, err error) error {
 	caps, ok := effectiveCaps()
 	return explainWithCaps(name, err, caps, ok)
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import "testing"
 
@@ -13,9 +13,9 @@ func TestParseByteSize(t *testing.T) {
 		{"2GiB", 0, false}, {"0", 0, false}, {"-1", 0, false}, {"MiB", 0, false}, {"16TiB", 0, false},
 		{"16 MB", 0, false}, {"1e6", 0, false}, {"99999999999999999999", 0, false}, {"18446744073709551615k", 0, false},
 	} {
-		got, err := parseByteSize(tc.in)
+		got, err := ParseByteSize(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("parseByteSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"os"
@@ -189,7 +189,7 @@ func socketFacts(family uint32) *ruleset.Facts {
 func (p *auditPlan) describe(applied []audit.Exclusion) string {
 	var parts []string
 	if len(p.Unmatchable) > 0 {
-		parts = append(parts, strings.Join(typeNames(event.TypeSetOf(p.Unmatchable...)), ",")+
+		parts = append(parts, strings.Join(TypeNames(event.TypeSetOf(p.Unmatchable...)), ",")+
 			" (no rule can match what audit logs of them)")
 	}
 	// Exclusions of the same calls by the same kind of field, one part.
@@ -205,7 +205,7 @@ func (p *auditPlan) describe(applied []audit.Exclusion) string {
 			}
 			values = append(values, v)
 		}
-		parts = append(parts, strings.Join(typeNames(event.TypeSetOf(x.Types...)), ",")+" with "+field+" in "+
+		parts = append(parts, strings.Join(TypeNames(event.TypeSetOf(x.Types...)), ",")+" with "+field+" in "+
 			strings.Join(values, ",")+" (no rule can match them)")
 	}
 	return strings.Join(parts, "; ")

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-// falcoCommandLine is Falco's command line turned into Lanner's.
-type falcoCommandLine struct {
-	args      []string // Lanner's arguments, for kong
-	overrides []string // -o key=value, in order
-	notes     []string // flags accepted that change nothing here
-	// config is the file of -c when an action (-L, -l, -V, --list,
+// CommandLine is Falco's command line turned into Lanner's.
+type CommandLine struct {
+	Args      []string // Lanner's arguments, for kong
+	Overrides []string // -o key=value, in order
+	Notes     []string // flags accepted that change nothing here
+	// Config is the file of -c when an action (-L, -l, -V, --list,
 	// --version) takes the place of run: its rules files still apply.
-	config string
+	Config string
 }
 
-// falcoArgs rewrites a command line in Falco's conventions into Lanner's.
+// FalcoArgs rewrites a command line in Falco's conventions into Lanner's.
 // -o key=value may appear anywhere. Other Falco flags apply when no
 // subcommand comes first:
 //
@@ -32,8 +32,8 @@ type falcoCommandLine struct {
 // and anything else is given to run, so that `lanner -c falco.yaml -M 60`
 // monitors as `falco -c falco.yaml -M 60` does. A command line with no
 // argument at all is left as it is (kong prints the usage).
-func falcoArgs(args []string) (falcoCommandLine, error) {
-	var fc falcoCommandLine
+func FalcoArgs(args []string) (CommandLine, error) {
+	var fc CommandLine
 	rest := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -45,19 +45,19 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 			if i+1 >= len(args) {
 				return fc, fmt.Errorf("%s: want key=value", a)
 			}
-			fc.overrides = append(fc.overrides, args[i+1])
+			fc.Overrides = append(fc.Overrides, args[i+1])
 			i++
 		case strings.HasPrefix(a, "--option="):
-			fc.overrides = append(fc.overrides, strings.TrimPrefix(a, "--option="))
+			fc.Overrides = append(fc.Overrides, strings.TrimPrefix(a, "--option="))
 		default:
 			rest = append(rest, a)
 		}
 	}
 	if len(rest) == 0 || !strings.HasPrefix(rest[0], "-") {
-		if len(rest) == 0 && len(fc.overrides) > 0 {
+		if len(rest) == 0 && len(fc.Overrides) > 0 {
 			rest = []string{"run"}
 		}
-		fc.args = rest
+		fc.Args = rest
 		return fc, nil
 	}
 	var action, run, checks []string
@@ -79,13 +79,13 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 		var err error
 		switch {
 		case a == "-h" || a == "--help":
-			fc.args = []string{"--help"}
+			fc.Args = []string{"--help"}
 			return fc, nil
 		case a == "--version":
 			err = setAction("version")
 		case a == "-L":
 			l := []string{"rules", "list", "--desc"}
-			if jsonOverride(fc.overrides) {
+			if jsonOverride(fc.Overrides) {
 				l = []string{"rules", "list", "--json"}
 			}
 			err = setAction(l...)
@@ -120,13 +120,13 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 			var f string
 			if f, err = value(i, a); err == nil {
 				run = append(run, "--config", f)
-				fc.config = f
+				fc.Config = f
 				i++
 			}
 		case a == "-U" || a == "--unbuffered":
-			fc.notes = append(fc.notes, a+": Lanner writes every alert as it is raised; nothing to unbuffer")
+			fc.Notes = append(fc.Notes, a+": Lanner writes every alert as it is raised; nothing to unbuffer")
 		case a == "-A":
-			fc.notes = append(fc.notes, "-A: Lanner watches every event type its rules need; there is no set left out by default")
+			fc.Notes = append(fc.Notes, "-A: Lanner watches every event type its rules need; there is no set left out by default")
 		default:
 			run = append(run, a)
 		}
@@ -149,11 +149,11 @@ func falcoArgs(args []string) (falcoCommandLine, error) {
 			}
 			return fc, fmt.Errorf("%s cannot be given with %s", run[i], strings.Join(action, " "))
 		}
-		fc.args = action
+		fc.Args = action
 		return fc, nil
 	}
-	fc.config = ""
-	fc.args = append([]string{"run"}, run...)
+	fc.Config = ""
+	fc.Args = append([]string{"run"}, run...)
 	return fc, nil
 }
 

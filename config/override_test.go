@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -15,11 +15,11 @@ func TestOverridesWin(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range []string{"min_priority=error", "min-priority=error", "priority=error"} {
-		cf, errs := readConfig(p, []string{o})
+		cf, errs := Read(p, []string{o})
 		if len(errs) > 0 {
 			t.Fatalf("-o %s: %v", o, errs)
 		}
-		run, err := cf.parseRun(nil)
+		run, err := cf.Run()
 		if err != nil {
 			t.Fatalf("-o %s: %v", o, err)
 		}
@@ -27,23 +27,23 @@ func TestOverridesWin(t *testing.T) {
 			t.Errorf("-o %s: min-priority %q, want error", o, run.MinPriority)
 		}
 	}
-	cf, errs := readConfig(p, []string{"json_output=true"})
+	cf, errs := Read(p, []string{"json_output=true"})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if run, err := cf.parseRun(nil); err != nil || run.Output != "json" {
+	if run, err := cf.Run(); err != nil || run.Output != "json" {
 		t.Errorf("-o json_output=true over output: text: %v %q", err, run.Output)
 	}
 	// A Falco key's bad value is reported at its line.
 	if err := os.WriteFile(p, []byte("# x\npriority: bogus\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cf, errs = checkConfig(p, nil)
-	errs = append(errs, cf.checkRun()...)
+	cf, errs = Check(p, nil)
+	errs = append(errs, cf.CheckRun()...)
 	if len(errs) != 1 {
 		t.Fatalf("errors %v", errs)
 	}
-	if ce, ok := errs[0].(*configError); !ok || ce.line != 2 {
+	if ce, ok := errs[0].(*Error); !ok || ce.line != 2 {
 		t.Errorf("error %v not at line 2", errs[0])
 	}
 }
@@ -55,13 +55,13 @@ func TestDurationWithoutUnit(t *testing.T) {
 	if err := os.WriteFile(p, []byte("self_check_interval: 5\nstats_interval: 5000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cf, errs := checkConfig(p, nil)
-	errs = append(errs, cf.checkRun()...)
+	cf, errs := Check(p, nil)
+	errs = append(errs, cf.CheckRun()...)
 	if len(errs) != 2 {
 		t.Errorf("errors %v, want one per duration", errs)
 	}
-	if len(cf.warnings) != 0 {
-		t.Errorf("warnings %q: stats_interval is run's own key", cf.warnings)
+	if len(cf.Warnings) != 0 {
+		t.Errorf("warnings %q: stats_interval is run's own key", cf.Warnings)
 	}
 }
 
@@ -86,8 +86,8 @@ func TestCheckWithRulesFiles(t *testing.T) {
 		if err := os.WriteFile(p, []byte(tc.config), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cf, errs := checkConfig(p, nil)
-		errs = append(errs, cf.checkRun()...)
+		cf, errs := Check(p, nil)
+		errs = append(errs, cf.CheckRun()...)
 		if len(errs) != tc.errs {
 			t.Errorf("%q: errors %v, want %d", tc.config, errs, tc.errs)
 		}

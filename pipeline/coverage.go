@@ -1,8 +1,9 @@
-package main
+package pipeline
 
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -14,21 +15,21 @@ import (
 
 // Coverage of one rule by one collector.
 const (
-	coverFull    = "full"
-	coverPartial = "partial"
-	coverBlind   = "blind"
+	CoverFull    = "full"
+	CoverPartial = "partial"
+	CoverBlind   = "blind"
 )
 
-// ruleCoverage says how well a collector serves a rule: fully, partly
+// RuleCoverage says how well a collector serves a rule: fully, partly
 // (some of its event types or fields are invisible to it) or not at all.
-type ruleCoverage struct {
+type RuleCoverage struct {
 	Rule    string   `json:"rule"`
 	Level   string   `json:"coverage"`
 	Reasons []string `json:"reasons,omitempty"`
 }
 
-func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
-	rc := ruleCoverage{Rule: r.Name, Level: coverFull}
+func assess(r *ruleset.Rule, caps collectors.Capabilities) RuleCoverage {
+	rc := RuleCoverage{Rule: r.Name, Level: CoverFull}
 	var seen, unseen []string
 	for _, t := range r.EvtTypes {
 		if caps.Types.Has(t) {
@@ -38,12 +39,12 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 		}
 	}
 	if len(seen) == 0 {
-		rc.Level = coverBlind
+		rc.Level = CoverBlind
 		rc.Reasons = append(rc.Reasons, "sees none of its event types ("+strings.Join(unseen, ",")+")")
 		return rc
 	}
 	if len(unseen) > 0 {
-		rc.Level = coverPartial
+		rc.Level = CoverPartial
 		rc.Reasons = append(rc.Reasons, "does not see "+strings.Join(unseen, ","))
 	}
 	var seenTypes []event.Type
@@ -54,10 +55,10 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 	}
 	for _, f := range r.CondFields {
 		if why, ok := caps.Missing[f]; ok {
-			rc.Level = coverPartial
+			rc.Level = CoverPartial
 			rc.Reasons = append(rc.Reasons, f+": "+why)
 		} else if why := caps.MissingOnAll(f, seenTypes); why != "" {
-			rc.Level = coverPartial
+			rc.Level = CoverPartial
 			rc.Reasons = append(rc.Reasons, f+": "+why)
 		}
 	}
@@ -74,12 +75,12 @@ func assess(r *ruleset.Rule, caps collectors.Capabilities) ruleCoverage {
 		}
 	}
 	if !blind && len(unmatched) > 0 {
-		rc.Level = coverPartial
+		rc.Level = CoverPartial
 		rc.Reasons = append(rc.Reasons, "cannot match "+strings.Join(unmatched, ",")+
 			" events with the fields it lacks on them")
 	}
 	if blind {
-		rc.Level = coverBlind
+		rc.Level = CoverBlind
 	}
 	return rc
 }
@@ -89,45 +90,45 @@ func typeFacts(t event.Type) *ruleset.Facts {
 	return &ruleset.Facts{Event: &event.Event{Type: t}, Known: func(field string) bool { return field == "evt.type" }}
 }
 
-// coverageReport assesses every rule of set.
-func coverageReport(set *ruleset.Set, caps collectors.Capabilities) []ruleCoverage {
-	var out []ruleCoverage
+// CoverageReport assesses every rule of set.
+func CoverageReport(set *ruleset.Set, caps collectors.Capabilities) []RuleCoverage {
+	var out []RuleCoverage
 	for _, r := range set.Rules() {
 		out = append(out, assess(r, caps))
 	}
 	return out
 }
 
-// printCoverage writes a summary line and one line per rule not fully served.
-func printCoverage(w io.Writer, collector string, report []ruleCoverage) {
+// PrintCoverage writes a summary line and one line per rule not fully served.
+func PrintCoverage(w io.Writer, collector string, report []RuleCoverage) {
 	count := map[string]int{}
 	for _, rc := range report {
 		count[rc.Level]++
 	}
 	fmt.Fprintf(w, "lanner: coverage with %s: %d rules fully served, %d partly, %d blind\n",
-		collector, count[coverFull], count[coverPartial], count[coverBlind])
-	sorted := append([]ruleCoverage(nil), report...)
+		collector, count[CoverFull], count[CoverPartial], count[CoverBlind])
+	sorted := append([]RuleCoverage(nil), report...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level < sorted[j].Level })
 	for _, rc := range sorted {
-		if rc.Level != coverFull {
+		if rc.Level != CoverFull {
 			fmt.Fprintf(w, "lanner:   %s: %s (%s)\n", rc.Level, rc.Rule, strings.Join(rc.Reasons, "; "))
 		}
 	}
 }
 
-// fieldLimit is a field a collector fills on most events but not all
+// FieldLimit is a field a collector fills on most events but not all
 // (collectors.Capabilities.Limits), and the rules whose conditions read it.
-type fieldLimit struct {
+type FieldLimit struct {
 	Field  string   `json:"field"`
 	Reason string   `json:"reason"`
 	Rules  []string `json:"rules"`
 }
 
-// limitsReport lists the limits of caps that rules of set read.
-func limitsReport(set *ruleset.Set, caps collectors.Capabilities) []fieldLimit {
-	var out []fieldLimit
+// LimitsReport lists the limits of caps that rules of set read.
+func LimitsReport(set *ruleset.Set, caps collectors.Capabilities) []FieldLimit {
+	var out []FieldLimit
 	for field, why := range caps.Limits {
-		l := fieldLimit{Field: field, Reason: why}
+		l := FieldLimit{Field: field, Reason: why}
 		fields := strings.Split(field, ",")
 		for _, r := range set.Rules() {
 			if slices.ContainsFunc(r.CondFields, func(f string) bool { return slices.Contains(fields, f) }) {
@@ -142,9 +143,32 @@ func limitsReport(set *ruleset.Set, caps collectors.Capabilities) []fieldLimit {
 	return out
 }
 
-// printLimits writes one line per limit.
-func printLimits(w io.Writer, limits []fieldLimit) {
+// PrintLimits writes one line per limit.
+func PrintLimits(w io.Writer, limits []FieldLimit) {
 	for _, l := range limits {
 		fmt.Fprintf(w, "lanner:   limit: %s (read by %d rules): %s\n", l.Field, len(l.Rules), l.Reason)
+	}
+}
+
+// LogCoverage logs a coverage report and the limits as PrintCoverage and
+// PrintLimits print them: a "coverage" record (keys collector, full,
+// partial, blind), a "rule coverage" record per rule not fully served
+// (rule, coverage, reasons) and a "coverage limit" record per limit
+// (field, rules: how many read it, reason).
+func LogCoverage(log *slog.Logger, collector string, report []RuleCoverage, limits []FieldLimit) {
+	count := map[string]int{}
+	for _, rc := range report {
+		count[rc.Level]++
+	}
+	log.Info("coverage", "collector", collector, "full", count[CoverFull], "partial", count[CoverPartial], "blind", count[CoverBlind])
+	sorted := append([]RuleCoverage(nil), report...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level < sorted[j].Level })
+	for _, rc := range sorted {
+		if rc.Level != CoverFull {
+			log.Info("rule coverage", "collector", collector, "rule", rc.Rule, "coverage", rc.Level, "reasons", strings.Join(rc.Reasons, "; "))
+		}
+	}
+	for _, l := range limits {
+		log.Info("coverage limit", "collector", collector, "field", l.Field, "rules", len(l.Rules), "reason", l.Reason)
 	}
 }

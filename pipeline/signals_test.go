@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"os/exec"
@@ -10,7 +10,7 @@ import (
 // TestHoldHUPNotInherited: while SIGHUP is held off, a program Lanner
 // starts (a program sink) does not inherit it ignored.
 func TestHoldHUPNotInherited(t *testing.T) {
-	holdHUP()
+	HoldHUP()
 	out, err := exec.Command("sh", "-c", "grep SigIgn /proc/self/status").Output()
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,11 @@
-package main
+package pipeline
 
 import (
-	"os/exec"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lannersec/lanner/event"
-	"github.com/lannersec/lanner/internal/testutil"
 	"github.com/lannersec/lanner/ruleset"
 )
 
@@ -22,7 +19,7 @@ func TestAssess(t *testing.T) {
 		CondFields: []string{"fd.typechar", "fd.sip"}}
 	moduleRule := &ruleset.Rule{Name: "module", EvtTypes: []event.Type{event.TypeInitModule, event.TypeFinitModule},
 		CondFields: []string{"proc.name"}}
-	noModules := capabilities("ebpf")
+	noModules := Capabilities("ebpf")
 	noModules.Types.Remove(event.TypeInitModule)
 	noModules.Types.Remove(event.TypeFinitModule)
 	for _, c := range []struct {
@@ -31,13 +28,13 @@ func TestAssess(t *testing.T) {
 		level  string
 		reason string
 	}{
-		{dupRule, "ebpf", coverFull, ""},
-		{dupRule, "audit", coverPartial, "fd.typechar: audit does not say what a duplicated descriptor refers to"},
-		{connectRule, "audit", coverFull, ""},
-		{moduleRule, "ebpf", coverFull, ""},
-		{moduleRule, "ebpf without modules", coverBlind, "sees none of its event types (init_module,finit_module)"},
+		{dupRule, "ebpf", CoverFull, ""},
+		{dupRule, "audit", CoverPartial, "fd.typechar: audit does not say what a duplicated descriptor refers to"},
+		{connectRule, "audit", CoverFull, ""},
+		{moduleRule, "ebpf", CoverFull, ""},
+		{moduleRule, "ebpf without modules", CoverBlind, "sees none of its event types (init_module,finit_module)"},
 	} {
-		caps := capabilities(c.caps)
+		caps := Capabilities(c.caps)
 		if c.caps == "ebpf without modules" {
 			caps = noModules
 		}
@@ -45,39 +42,6 @@ func TestAssess(t *testing.T) {
 		if rc.Level != c.level || !strings.Contains(strings.Join(rc.Reasons, "; "), c.reason) {
 			t.Errorf("%s with %s: %s %v, want %s %q", c.rule.Name, c.caps, rc.Level, rc.Reasons, c.level, c.reason)
 		}
-	}
-}
-
-var coverageSummary = regexp.MustCompile(`coverage with (\w+): (\d+) rules fully served, (\d+) partly, (\d+) blind`)
-
-// TestLiveCoverageAgrees: `lanner collectors` counts the rules each
-// available collector serves as `lanner run` with it does, syscalls this
-// kernel lacks included.
-func TestLiveCoverageAgrees(t *testing.T) {
-	testutil.LockKernel(t)
-	out, err := exec.Command(lanner(t), "collectors").CombinedOutput()
-	if err != nil {
-		t.Fatalf("collectors: %v\n%s", err, out)
-	}
-	probed := map[string]string{}
-	for _, m := range coverageSummary.FindAllStringSubmatch(string(out), -1) {
-		probed[m[1]] = m[0]
-	}
-	available := 0
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || f[1] != "available" {
-			continue
-		}
-		available++
-		run, _ := exec.Command(lanner(t), "run", "--collector", f[0], "--duration", "1ms").CombinedOutput()
-		m := coverageSummary.FindString(string(run))
-		if m == "" || m != probed[f[0]] {
-			t.Errorf("%s: run says %q, collectors %q\n%s", f[0], m, probed[f[0]], run)
-		}
-	}
-	if available == 0 {
-		t.Fatalf("no collector available:\n%s", out)
 	}
 }
 
@@ -96,12 +60,12 @@ func TestLimits(t *testing.T) {
   output: o
   priority: NOTICE
 `)
-	limits := limitsReport(set, capabilities("audit"))
+	limits := LimitsReport(set, Capabilities("audit"))
 	if len(limits) != 2 || limits[0].Field != "fd.l4proto" || !slices.Equal(limits[0].Rules, []string{"udp"}) ||
 		!strings.HasPrefix(limits[1].Field, "fd.name,") || !slices.Equal(limits[1].Rules, []string{"shadow"}) {
 		t.Errorf("limits %+v", limits)
 	}
-	if l := limitsReport(set, capabilities("ebpf")); len(l) != 0 {
+	if l := LimitsReport(set, Capabilities("ebpf")); len(l) != 0 {
 		t.Errorf("ebpf limits %+v", l)
 	}
 }
@@ -116,14 +80,14 @@ func TestAssessOpenat2(t *testing.T) {
   output: o
   priority: NOTICE
 `)
-	caps := capabilities("audit")
-	if rc := assess(set.Rules()[0], caps); rc.Level != coverFull && caps.MissingOn[event.TypeOpenat2] == nil {
+	caps := Capabilities("audit")
+	if rc := assess(set.Rules()[0], caps); rc.Level != CoverFull && caps.MissingOn[event.TypeOpenat2] == nil {
 		t.Errorf("%s %v", rc.Level, rc.Reasons)
 	}
 	why := "no flags"
 	caps.MissingOn = map[event.Type]map[string]string{event.TypeOpenat2: {"evt.is_open_*": why, "evt.arg.flags": why}}
 	rc := assess(set.Rules()[0], caps)
-	if rc.Level != coverPartial || !strings.Contains(strings.Join(rc.Reasons, "; "), "cannot match openat2 events") {
+	if rc.Level != CoverPartial || !strings.Contains(strings.Join(rc.Reasons, "; "), "cannot match openat2 events") {
 		t.Errorf("%s %v", rc.Level, rc.Reasons)
 	}
 }

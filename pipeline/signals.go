@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -72,10 +72,10 @@ func reloadingState() string {
 	return fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", ts.Nano()/1000)
 }
 
-// holdHUP keeps SIGHUP from stopping Lanner until watchSignals handles it.
+// HoldHUP keeps SIGHUP from stopping Lanner until watchSignals handles it.
 // It catches the signal rather than ignoring it: an ignored signal stays
 // ignored in the programs Lanner starts (the program sinks), a caught one
 // is back to its default there.
-func holdHUP() {
+func HoldHUP() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -65,7 +65,7 @@ var falcoUnsupportedKeys = map[string]string{
 	"load_plugins": "no plugins", "plugins": "no plugins", "plugins_hostinfo": "no plugins",
 	"grpc": "no gRPC server", "grpc_output": "no gRPC output",
 	"log_stderr": "Lanner logs to standard error", "log_syslog": "Lanner logs to standard error",
-	"log_level": "", "libs_logger": "", "output_timeout": "sinks have their own timeouts and queues",
+	"libs_logger": "", "output_timeout": "sinks have their own timeouts and queues",
 	"outputs_queue": "each sink has a bounded queue", "syscall_event_timeouts": "",
 	"syscall_event_drops": "losses are counted in the stats and /metrics", "syscall_buf_size_preset": "",
 	"syscall_drop_failed_exit": "", "base_syscalls": "", "modern_bpf": "", "metadata_download": "",

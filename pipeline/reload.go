@@ -1,8 +1,8 @@
-package main
+package pipeline
 
 import (
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,69 +16,29 @@ import (
 
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/collectors/audit"
-	"github.com/lannersec/lanner/compiled"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
 	"github.com/lannersec/lanner/rulefiles"
 	"github.com/lannersec/lanner/ruleset"
 )
 
-// rulesFileFlags name rules files loaded at run time.
-type rulesFileFlags struct {
-	RulesFile      []string `name:"rules-file" short:"r" placeholder:"FILE|DIR" help:"Load this Falco rules file, or the .yaml and .yml files of this directory in name order, over the rules compiled into the binary (repeatable, in load order). A rule the files leave unchanged keeps its compiled code; one they add or change is interpreted." type:"path"`
-	NoBuiltinRules bool     `name:"no-builtin-rules" help:"With --rules-file, load only those files, not the rules compiled into the binary."`
-}
-
-// loader returns the loader of the files named, nil when none is.
-func (f *rulesFileFlags) loader() (*rulefiles.Loader, error) {
-	if len(f.RulesFile) == 0 {
-		if f.NoBuiltinRules {
-			return nil, fmt.Errorf("--no-builtin-rules: needs --rules-file")
-		}
-		return nil, nil
-	}
-	if f.NoBuiltinRules {
-		return rulefiles.NewLoader(nil, nil)
-	}
-	return rulefiles.NewLoader(compiled.Sources, compiled.Rules)
-}
-
-// loadRules returns the rules the flags name: the compiled ones, or those
-// of the rules files over them. Warnings go to w.
-func (f *rulesFileFlags) loadRules(w io.Writer) ([]*ruleset.Rule, *rulefiles.Loader, *rulefiles.Result, error) {
-	l, err := f.loader()
-	if err != nil || l == nil {
-		return compiled.Rules, nil, nil, err
-	}
-	res, err := l.Load(f.RulesFile)
-	if res != nil {
-		for _, d := range res.Warnings {
-			fmt.Fprintf(w, "%s: warning: %s\n", d.Pos, d.Msg)
-		}
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return res.Rules, l, res, nil
-}
-
 // reloadDebounce is how long a change of a rules file waits for more
 // changes (an editor writes a file in several steps) before the reload.
 const reloadDebounce = 200 * time.Millisecond
 
-// ruleReloader reloads the rules files of a run on SIGHUP and when they
+// rulesReloader reloads the rules files of a run on SIGHUP and when they
 // change, and puts the new rules in force if they load: the collector is
 // first widened to the event types of both sets, the engine swaps the sets
 // between two events, then the collector is narrowed to the new set's
 // types, so that no event the old or new rules need is missed. If the
 // files do not load, the rules in force stay, the error is logged with
 // its file:line:col and counted.
-type ruleReloader struct {
+type rulesReloader struct {
 	loader *rulefiles.Loader
 	paths  []string
-	sel    *selectFlags
-	log    io.Writer
-	// narrow and auditExclusions: as in pipelineConfig.
+	sel    func([]*ruleset.Rule) (*ruleset.Set, error)
+	log    *slog.Logger
+	// narrow and auditExclusions: as in Config.
 	narrow, auditExclusions bool
 	// keep are event types the collector keeps delivering whatever the
 	// rules (those the self-check expects).
@@ -95,7 +55,7 @@ type ruleReloader struct {
 
 // start begins reloading for eng and col: on SIGHUP, and (watch) when a
 // loaded file changes. stop ends it.
-func (rl *ruleReloader) start(eng *engine.Engine, col collectors.Collector, watch bool) (stop func()) {
+func (rl *rulesReloader) start(eng *engine.Engine, col collectors.Collector, watch bool) (stop func()) {
 	rl.mu.Lock()
 	rl.eng, rl.col = eng, col
 	rl.mu.Unlock()
@@ -118,7 +78,7 @@ func (rl *ruleReloader) start(eng *engine.Engine, col collectors.Collector, watc
 	if watch {
 		w, err := fsnotify.NewWatcher()
 		if err != nil {
-			fmt.Fprintf(rl.log, "lanner: rules files not watched: %v\n", err)
+			rl.log.Warn("rules files not watched", "err", err)
 		} else {
 			// The directories are watched before start returns: a
 			// change made after it is never missed.
@@ -141,7 +101,7 @@ func (rl *ruleReloader) start(eng *engine.Engine, col collectors.Collector, watc
 // watchedDirs are the directories to watch for files: those named, and
 // those of the files (an editor replaces a file by renaming another over
 // it, which a watch on the file itself would not follow).
-func (rl *ruleReloader) watchedDirs() []string {
+func (rl *rulesReloader) watchedDirs() []string {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	var out []string
@@ -157,7 +117,7 @@ func (rl *ruleReloader) watchedDirs() []string {
 
 // concerns reports whether a change of path can change the rules: a file
 // loaded, or a .yaml or .yml file in a directory named.
-func (rl *ruleReloader) concerns(path string) bool {
+func (rl *rulesReloader) concerns(path string) bool {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	path = filepath.Clean(path)
@@ -183,20 +143,20 @@ func (rl *ruleReloader) concerns(path string) bool {
 }
 
 // addWatches adds to w the directories to watch that watching lacks.
-func (rl *ruleReloader) addWatches(w *fsnotify.Watcher, watching map[string]bool) {
+func (rl *rulesReloader) addWatches(w *fsnotify.Watcher, watching map[string]bool) {
 	for _, d := range rl.watchedDirs() {
 		if watching[d] {
 			continue
 		}
 		if err := w.Add(d); err != nil {
-			fmt.Fprintf(rl.log, "lanner: cannot watch %s: %v\n", d, err)
+			rl.log.Warn("rules directory not watched", "dir", d, "err", err)
 			continue
 		}
 		watching[d] = true
 	}
 }
 
-func (rl *ruleReloader) watch(w *fsnotify.Watcher, watching map[string]bool, done <-chan struct{}) {
+func (rl *rulesReloader) watch(w *fsnotify.Watcher, watching map[string]bool, done <-chan struct{}) {
 	defer w.Close()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -217,7 +177,7 @@ func (rl *ruleReloader) watch(w *fsnotify.Watcher, watching map[string]bool, don
 			if !ok {
 				return
 			}
-			fmt.Fprintf(rl.log, "lanner: watching the rules files: %v\n", err)
+			rl.log.Warn("watching the rules files", "err", err)
 		case <-timer.C:
 			rl.reloadRules("a rules file changed")
 			rl.addWatches(w, watching)
@@ -227,7 +187,7 @@ func (rl *ruleReloader) watch(w *fsnotify.Watcher, watching map[string]bool, don
 
 // reloadRules loads the rules files again and, if they load, puts the new
 // rules in force; else it logs why and counts the failure.
-func (rl *ruleReloader) reloadRules(why string) {
+func (rl *rulesReloader) reloadRules(why string) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	if rl.eng == nil {
@@ -235,19 +195,19 @@ func (rl *ruleReloader) reloadRules(why string) {
 	}
 	fail := func(err error) {
 		rl.eng.ReloadFailed()
-		fmt.Fprintf(rl.log, "lanner: rules reload (%s) failed, the rules in force stay:\n%v\n", why, err)
+		rl.log.Error("rules reload failed, the rules in force stay", "reason", why, "err", err)
 	}
 	res, err := rl.loader.Load(rl.paths)
 	if res != nil {
 		for _, d := range res.Warnings {
-			fmt.Fprintf(rl.log, "%s: warning: %s\n", d.Pos, d.Msg)
+			rl.log.Warn("rules file warning", "pos", d.Pos.String(), "warning", d.Msg)
 		}
 	}
 	if err != nil {
 		fail(err)
 		return
 	}
-	set, err := rl.sel.set(res.Rules)
+	set, err := rl.sel(res.Rules)
 	if err != nil {
 		fail(err)
 		return
@@ -258,8 +218,8 @@ func (rl *ruleReloader) reloadRules(why string) {
 		return
 	}
 	rl.files, rl.dirs = res.Files, res.Dirs
-	fmt.Fprintf(rl.log, "lanner: rules reloaded (%s): %d rules enabled (%d interpreted), watching %s\n", why,
-		len(set.Rules()), countInterpreted(set.Rules()), strings.Join(typeNames(watched(rl.col, set.Types())), ","))
+	rl.log.Info("rules reloaded", "reason", why, "rules", len(set.Rules()), "interpreted", countInterpreted(set.Rules()),
+		"watching", strings.Join(TypeNames(rl.col.Capabilities().Watched), ","))
 }
 
 func countInterpreted(rs []*ruleset.Rule) int {
@@ -276,7 +236,7 @@ func countInterpreted(rs []*ruleset.Rule) int {
 // set's needs, swap called, narrowed to set's. When the collector cannot
 // be widened, swap is not called and the error returned; a failure to
 // narrow is only logged (the collector then delivers more than needed).
-func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
+func (rl *rulesReloader) follow(old, set *ruleset.Set, swap func()) error {
 	oldTypes, newTypes := old.Types(), set.Types()
 	for _, t := range rl.keep.Types() {
 		newTypes.Add(t)
@@ -291,7 +251,7 @@ func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 			if !rl.narrow {
 				return auditPlan{Types: s.Types()}
 			}
-			return planAudit(s, capabilities("audit"), rl.auditExclusions)
+			return planAudit(s, audit.Capabilities(), rl.auditExclusions)
 		}
 		po, pn := planOf(old), planOf(set)
 		for _, t := range rl.keep.Types() {
@@ -312,7 +272,7 @@ func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 		swap()
 		if err := col.SetPlan(pn.Types, pn.Exclusions); err != nil {
-			fmt.Fprintf(rl.log, "lanner: audit: narrowing to the new rules: %v\n", err)
+			rl.log.Warn("collector not narrowed to the new rules", "collector", "audit", "err", err)
 		}
 		return nil
 	case interface{ SetTypes(event.TypeSet) error }:
@@ -321,13 +281,13 @@ func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 		swap()
 		if err := col.SetTypes(newTypes); err != nil {
-			fmt.Fprintf(rl.log, "lanner: %s: narrowing to the new rules: %v\n", rl.col.Name(), err)
+			rl.log.Warn("collector not narrowed to the new rules", "collector", rl.col.Name(), "err", err)
 		}
 		return nil
 	}
 	// A collector that cannot change what it watches: the new rules are
 	// served for the types it watches.
-	have := watched(rl.col, oldTypes)
+	have := rl.col.Capabilities().Watched
 	var lost []string
 	for _, t := range newTypes.Types() {
 		if !have.Has(t) {
@@ -335,8 +295,8 @@ func (rl *ruleReloader) follow(old, set *ruleset.Set, swap func()) error {
 		}
 	}
 	if len(lost) > 0 {
-		fmt.Fprintf(rl.log, "lanner: %s cannot watch more event types while it runs; the new rules miss %s until restart\n",
-			rl.col.Name(), strings.Join(lost, ","))
+		rl.log.Warn("collector cannot watch more event types while it runs; the new rules miss them until restart",
+			"collector", rl.col.Name(), "missed", strings.Join(lost, ","))
 	}
 	swap()
 	return nil

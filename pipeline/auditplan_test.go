@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"slices"
@@ -49,7 +49,7 @@ const planRules = `
 // TestPlanAudit: the audit plan leaves out what no rule can match, and
 // nothing else.
 func TestPlanAudit(t *testing.T) {
-	p := planAudit(interpSet(t, planRules), capabilities("audit"), true)
+	p := planAudit(interpSet(t, planRules), Capabilities("audit"), true)
 	if want := []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3}; !slices.Equal(p.Unmatchable, want) {
 		t.Errorf("unmatchable %v, want %v", p.Unmatchable, want)
 	}
@@ -86,7 +86,7 @@ func TestPlanAudit(t *testing.T) {
 	}
 
 	// Without exclusions only the unmatchable types go.
-	if p := planAudit(interpSet(t, planRules), capabilities("audit"), false); len(p.Exclusions) != 0 || len(p.Unmatchable) != 3 {
+	if p := planAudit(interpSet(t, planRules), Capabilities("audit"), false); len(p.Exclusions) != 0 || len(p.Unmatchable) != 3 {
 		t.Errorf("without exclusions: %+v", p)
 	}
 }
@@ -106,7 +106,7 @@ func TestPlanAuditKeeps(t *testing.T) {
 		{"no type", "proc.name = nc"},
 	} {
 		set := interpSet(t, "- rule: r\n  desc: d\n  condition: "+c.cond+"\n  output: o\n  priority: NOTICE\n")
-		p := planAudit(set, capabilities("audit"), true)
+		p := planAudit(set, Capabilities("audit"), true)
 		types := set.Types()
 		if len(p.Unmatchable) > 0 {
 			t.Errorf("%s: unmatchable %v", c.name, p.Unmatchable)
@@ -129,16 +129,16 @@ func TestPlanAuditUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := ruleset.New(interp.Rules(rs), ruleset.Selection{}, ruleset.MatchAll)
-	p := planAudit(set, capabilities("audit"), true)
+	p := planAudit(set, Capabilities("audit"), true)
 	if want := []event.Type{event.TypeDup, event.TypeDup2, event.TypeDup3}; !slices.Equal(p.Unmatchable, want) {
 		t.Errorf("unmatchable %v, want %v", p.Unmatchable, want)
 	}
 	if !slices.ContainsFunc(p.Exclusions, func(x audit.Exclusion) bool { return x.Path == "/dev/null" }) {
 		t.Errorf("opens of /dev/null audited: %v", p.Exclusions)
 	}
-	report := coverageReport(set, capabilities("audit"))
+	report := CoverageReport(set, Capabilities("audit"))
 	for _, rc := range report {
-		if rc.Rule == "Redirect STDOUT/STDIN to Network Connection in Container" && rc.Level != coverBlind {
+		if rc.Rule == "Redirect STDOUT/STDIN to Network Connection in Container" && rc.Level != CoverBlind {
 			t.Errorf("%s: %s %v, want blind", rc.Rule, rc.Level, rc.Reasons)
 		}
 	}
@@ -173,7 +173,7 @@ func TestPlanAuditProtocols(t *testing.T) {
   priority: NOTICE
 `
 	for _, exclusions := range []bool{true, false} {
-		p := planAudit(interpSet(t, rules), capabilities("audit"), exclusions)
+		p := planAudit(interpSet(t, rules), Capabilities("audit"), exclusions)
 		if !p.Protocols || !p.Types.Has(event.TypeSocket) || !p.Types.Has(event.TypeConnect) || len(p.Unmatchable) != 0 {
 			t.Errorf("exclusions %v: plan %+v", exclusions, p)
 		}
@@ -194,7 +194,7 @@ func TestPlanAuditProtocols(t *testing.T) {
 
 	// Without such a rule, socket calls no rule matches are not audited.
 	p := planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = connect and proc.name = ls\n  output: o\n  priority: NOTICE\n"),
-		capabilities("audit"), true)
+		Capabilities("audit"), true)
 	if p.Protocols || p.Types.Has(event.TypeSocket) {
 		t.Errorf("plan %+v", p)
 	}
@@ -204,12 +204,12 @@ func TestPlanAuditProtocols(t *testing.T) {
 // the address of the listening socket; without one bind is not.
 func TestPlanAuditBind(t *testing.T) {
 	p := planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = accept4 and fd.sport = 22\n  output: o\n  priority: NOTICE\n"),
-		capabilities("audit"), true)
+		Capabilities("audit"), true)
 	if !p.Types.Has(event.TypeBind) || !p.Types.Has(event.TypeAccept4) || slices.Contains(p.Unmatchable, event.TypeBind) {
 		t.Errorf("plan %+v", p)
 	}
 	p = planAudit(interpSet(t, "- rule: r\n  desc: d\n  condition: evt.type = connect and fd.sport = 22\n  output: o\n  priority: NOTICE\n"),
-		capabilities("audit"), true)
+		Capabilities("audit"), true)
 	if p.Types.Has(event.TypeBind) {
 		t.Errorf("plan %+v", p)
 	}

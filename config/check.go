@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -17,23 +17,23 @@ import (
 	"github.com/lannersec/lanner/ruleset"
 )
 
-// flagError is a problem with the value of one flag of run.
-type flagError struct {
+// FlagError is a problem with the value of one flag of run.
+type FlagError struct {
 	flag string
 	err  error
 }
 
-func (e *flagError) Error() string { return e.flag + ": " + e.err.Error() }
-func (e *flagError) Unwrap() error { return e.err }
+func (e *FlagError) Error() string { return e.flag + ": " + e.err.Error() }
+func (e *FlagError) Unwrap() error { return e.err }
 
 func flagErr(flag, format string, args ...any) error {
-	return &flagError{flag: flag, err: fmt.Errorf(format, args...)}
+	return &FlagError{flag: flag, err: fmt.Errorf(format, args...)}
 }
 
-// check returns every problem with run's flags that kong cannot see,
+// Check returns every problem with run's flags that kong cannot see,
 // each naming its flag: `lanner run` refuses to start on any, and `lanner
 // config check` reports them. It starts nothing and sends nothing.
-func (c *runCmd) check() []error {
+func (c *RunFlags) Check() []error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -44,15 +44,15 @@ func (c *runCmd) check() []error {
 	// of the --rules-file files too, when there are any.
 	rules := compiled.Rules
 	if len(c.RulesFile) > 0 || c.NoBuiltinRules {
-		loaded, _, _, err := c.loadRules(io.Discard)
+		loaded, _, _, err := c.LoadRules(io.Discard)
 		if err != nil {
-			add(&flagError{flag: "rules-file", err: err})
+			add(&FlagError{flag: "rules-file", err: err})
 			loaded = nil
 		}
 		rules = loaded
 	}
 	if rules != nil {
-		errs = append(errs, c.selectFlags.check(rules)...)
+		errs = append(errs, c.Select.check(rules)...)
 	}
 	for _, d := range []struct {
 		flag string
@@ -70,23 +70,26 @@ func (c *runCmd) check() []error {
 	if c.MetricsAddr != "" {
 		add(checkHostPort("metrics-addr", c.MetricsAddr))
 	}
-	if _, err := parseByteSize(c.BufferSize); err != nil {
-		add(&flagError{flag: "buffer-size", err: err})
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		add(&FlagError{flag: "log-level", err: err})
+	}
+	if _, err := ParseByteSize(c.BufferSize); err != nil {
+		add(&FlagError{flag: "buffer-size", err: err})
 	}
 	add(checkFileDir("out-file", c.OutFile, true))
 	add(checkFileDir("ready-file", c.ReadyFile, false))
 	add(checkFileDir("cpu-profile", c.CPUProfile, false))
-	errs = append(errs, c.outputFlags.check()...)
+	errs = append(errs, c.Outputs.check()...)
 	return errs
 }
 
 // check reports a bad priority, rate or burst, and a selection that enables
 // no rule of rules.
-func (f *selectFlags) check(rules []*ruleset.Rule) []error {
+func (f *Select) check(rules []*ruleset.Rule) []error {
 	var errs []error
 	_, prioErr := ruleset.ParsePriority(f.MinPriority)
 	if prioErr != nil {
-		errs = append(errs, &flagError{"min-priority", prioErr})
+		errs = append(errs, &FlagError{"min-priority", prioErr})
 	}
 	if f.Rate < 0 || math.IsNaN(f.Rate) || math.IsInf(f.Rate, 0) {
 		errs = append(errs, flagErr("rate", "%v: want 0 (no limit) or a positive number of alerts per second", f.Rate))
@@ -105,8 +108,8 @@ func (f *selectFlags) check(rules []*ruleset.Rule) []error {
 // checkSelection fails when the selection flags leave no rule of rules
 // enabled (and there are rules), naming the flag that turned the last
 // ones off.
-func (f *selectFlags) checkSelection(rules []*ruleset.Rule) error {
-	set, err := f.set(rules)
+func (f *Select) checkSelection(rules []*ruleset.Rule) error {
+	set, err := f.Set(rules)
 	if err != nil || len(rules) == 0 || len(set.Rules()) > 0 {
 		return err
 	}
@@ -125,16 +128,16 @@ func (f *selectFlags) checkSelection(rules []*ruleset.Rule) error {
 	// the one to name.
 	for _, try := range []struct {
 		flag string
-		set  func(g *selectFlags)
+		set  func(g *Select)
 	}{
-		{"enable-tag", func(g *selectFlags) { g.EnableTag = nil }},
-		{"disable-tag", func(g *selectFlags) { g.DisableTag = nil }},
-		{"disable-rule", func(g *selectFlags) { g.DisableRule = nil }},
-		{"min-priority", func(g *selectFlags) { g.MinPriority = "debug" }},
+		{"enable-tag", func(g *Select) { g.EnableTag = nil }},
+		{"disable-tag", func(g *Select) { g.DisableTag = nil }},
+		{"disable-rule", func(g *Select) { g.DisableRule = nil }},
+		{"min-priority", func(g *Select) { g.MinPriority = "debug" }},
 	} {
 		g := *f
 		try.set(&g)
-		if s, err := g.set(rules); err == nil && len(s.Rules()) > 0 {
+		if s, err := g.Set(rules); err == nil && len(s.Rules()) > 0 {
 			return flagErr(try.flag, "the selection enables no rule: no rule would run")
 		}
 	}
@@ -142,9 +145,9 @@ func (f *selectFlags) checkSelection(rules []*ruleset.Rule) error {
 }
 
 // check reports every bad output setting, without opening any sink.
-func (f *outputFlags) check() []error {
+func (f *Outputs) check() []error {
 	var errs []error
-	httpOpts, err := f.httpOptions()
+	httpOpts, err := f.HTTPOptions()
 	if err != nil {
 		errs = append(errs, err)
 		// Check the URLs alone: the error above is about the options.
@@ -154,7 +157,7 @@ func (f *outputFlags) check() []error {
 		httpOpts.URL = u
 		hs, err := output.NewHTTPSink(httpOpts)
 		if err != nil {
-			errs = append(errs, &flagError{"http-url", err})
+			errs = append(errs, &FlagError{"http-url", err})
 			continue
 		}
 		hs.Close()
@@ -166,7 +169,7 @@ func (f *outputFlags) check() []error {
 	}
 	for _, a := range f.Syslog {
 		if err := checkSyslogAddr(a); err != nil {
-			errs = append(errs, &flagError{"syslog", err})
+			errs = append(errs, &FlagError{"syslog", err})
 		}
 	}
 	for _, p := range f.Program {
@@ -211,7 +214,7 @@ func checkSyslogAddr(a string) error {
 func checkHostPort(flag, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return &flagError{flag, err}
+		return &FlagError{flag, err}
 	}
 	if err := checkPort(port); err != nil {
 		return flagErr(flag, "%q: %v", addr, err)

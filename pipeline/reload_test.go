@@ -1,7 +1,8 @@
-package main
+package pipeline
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/lannersec/lanner/collectors"
 	"github.com/lannersec/lanner/engine"
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/rulefiles"
+	"github.com/lannersec/lanner/ruleset"
 )
 
 // typesCollector is a collector that records the types it is set to.
@@ -26,7 +29,11 @@ func (c *typesCollector) Name() string                  { return "fake" }
 func (c *typesCollector) Read(*collectors.Record) error { select {} }
 func (c *typesCollector) Close() error                  { return nil }
 func (c *typesCollector) Stats() collectors.Stats       { return collectors.Stats{} }
-func (c *typesCollector) Watched() event.TypeSet        { c.mu.Lock(); defer c.mu.Unlock(); return c.types }
+func (c *typesCollector) Capabilities() collectors.Capabilities {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return collectors.Capabilities{Types: collectors.SyscallTypes(), Watched: c.types}
+}
 func (c *typesCollector) SetTypes(ts event.TypeSet) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,20 +71,23 @@ func TestReloadRules(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "r.yaml")
 	os.WriteFile(file, []byte(unlinkRule), 0o644)
-	f := rulesFileFlags{RulesFile: []string{file}, NoBuiltinRules: true}
+	paths := []string{file}
 	var log syncBuffer
-	rules, loader, res, err := f.loadRules(&log)
+	loader, err := rulefiles.NewLoader(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := &selectFlags{MinPriority: "debug", RuleMatching: "first"}
-	set, err := sel.set(rules)
+	res, err := loader.Load(paths)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sel := func(rules []*ruleset.Rule) (*ruleset.Set, error) {
+		return ruleset.New(rules, ruleset.Selection{}, ruleset.MatchFirst), nil
+	}
+	set, _ := sel(res.Rules)
 	col := &typesCollector{types: set.Types()}
 	eng := engine.New(engine.Config{Collector: col, Rules: set})
-	rl := &ruleReloader{loader: loader, paths: f.RulesFile, sel: sel, log: &log, files: res.Files, dirs: res.Dirs}
+	rl := &rulesReloader{loader: loader, paths: paths, sel: sel, log: slog.New(slog.NewTextHandler(&log, nil)), files: res.Files, dirs: res.Dirs}
 	stop := rl.start(eng, col, true)
 	defer stop()
 
@@ -85,7 +95,7 @@ func TestReloadRules(t *testing.T) {
 	tmp := filepath.Join(dir, ".r.yaml.tmp")
 	os.WriteFile(tmp, []byte(unlinkRule+openRule), 0o644)
 	os.Rename(tmp, file)
-	waitFor(t, &log, "rules reloaded (a rules file changed)")
+	waitFor(t, &log, `msg="rules reloaded" reason="a rules file changed"`)
 	if s := eng.Stats(); s.RulesReloads != 1 {
 		t.Errorf("reloads %d, want 1", s.RulesReloads)
 	}
@@ -102,7 +112,7 @@ func TestReloadRules(t *testing.T) {
 
 	// Drop U: widened to both, narrowed to openat.
 	os.WriteFile(file, []byte(openRule), 0o644)
-	waitFor(t, &log, "rules reloaded (a rules file changed)", 2)
+	waitFor(t, &log, `msg="rules reloaded" reason="a rules file changed"`, 2)
 	col.mu.Lock()
 	sets = col.sets
 	col.mu.Unlock()
@@ -128,7 +138,7 @@ func TestReloadRules(t *testing.T) {
 	waitFor(t, &log, "failed, the rules in force stay", 1)
 	time.Sleep(3 * reloadDebounce) // the change's own reload
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	waitFor(t, &log, "rules reloaded (SIGHUP)")
+	waitFor(t, &log, `msg="rules reloaded" reason=SIGHUP`)
 	if names := ruleNamesOf(eng); names != "U" {
 		t.Errorf("rules in force after SIGHUP %s", names)
 	}

@@ -1,11 +1,10 @@
-package main
+package config
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -18,18 +17,24 @@ import (
 
 // A configuration file is YAML mapping run's flag names (out-file or
 // out_file) to values; lists for repeatable flags. Falco's keys are
-// accepted too (see falco_config.go). Flags given on the command line
+// accepted too (see falco.go). Flags given on the command line
 // override it.
 //
 // `lanner config check FILE` and `lanner run --config FILE` check a file
-// the same way: checkConfig reads it and checks each value as kong parses
-// it, then runCmd.check checks what the values mean. Every problem is
+// the same way: Check reads it and checks each value as kong parses
+// it, then RunFlags.Check checks what the values mean. Every problem is
 // reported, each with its line in the file.
+
+// runCommand is `lanner run` alone, for kong to parse the file's values
+// as run's flags.
+type runCommand struct {
+	Run RunFlags `cmd:""`
+}
 
 // configFlags returns the flags a configuration file may set: those of
 // `lanner run`, by name with dashes.
 func configFlags() (map[string]bool, error) {
-	var c cli
+	var c runCommand
 	k, err := kong.New(&c, kong.Name("lanner"))
 	if err != nil {
 		return nil, err
@@ -48,8 +53,8 @@ func configFlags() (map[string]bool, error) {
 	return names, nil
 }
 
-// configFile is a configuration file that was read.
-type configFile struct {
+// File is a configuration file that was read.
+type File struct {
 	path string
 	// values and lines are by flag name (with dashes): the value the file
 	// gives the flag, and the line it is on.
@@ -57,51 +62,51 @@ type configFile struct {
 	lines  map[string]int
 	// flags are the flag names in the order of the file.
 	flags []string
-	// onCommandLine are the flags the command line sets: their values in
+	// OnCommandLine are the flags the command line sets: their values in
 	// the file do not count.
-	onCommandLine map[string]bool
-	// warnings name, with their lines, the Falco keys Lanner ignores.
-	warnings []string
+	OnCommandLine map[string]bool
+	// Warnings name, with their lines, the Falco keys Lanner ignores.
+	Warnings []string
 }
 
-// configError is a problem in a configuration file, at a line (0: the
+// Error is a problem in a configuration file, at a line (0: the
 // file as a whole).
-type configError struct {
+type Error struct {
 	path string
 	line int
 	err  error
 }
 
-func (e *configError) Error() string {
+func (e *Error) Error() string {
 	if e.line > 0 {
 		return fmt.Sprintf("config %s:%d: %v", e.path, e.line, e.err)
 	}
 	return fmt.Sprintf("config %s: %v", e.path, e.err)
 }
 
-func (e *configError) Unwrap() error { return e.err }
+func (e *Error) Unwrap() error { return e.err }
 
-// readConfig reads a configuration file (none when path is empty) and the
+// Read reads a configuration file (none when path is empty) and the
 // -o key=value overrides, translates Falco's keys into run's flags and
 // checks that every other key names a flag of run. An override wins over
 // the file, whichever spelling (Lanner's or Falco's key) either uses; in
 // each, Lanner's own key wins over a Falco key for the same flag. The
 // errors name the file, and the line of each bad key.
-func readConfig(path string, overrides []string) (*configFile, []error) {
+func Read(path string, overrides []string) (*File, []error) {
 	name := path
 	raw := map[string]any{}
 	lines := map[string]int{}
 	if path != "" {
 		data, err := yamlguard.ReadFile(path, yamlguard.Config.Bytes)
 		if err != nil {
-			return nil, []error{&configError{path: path, err: err}}
+			return nil, []error{&Error{path: path, err: err}}
 		}
 		decoded, body, err := decodeConfig(data)
 		if le, ok := err.(*yamlguard.Error); ok && le.Line > 0 {
 			return nil, []error{fmt.Errorf("config %s:%d:%d: %s", path, le.Line, le.Col, le.Msg)}
 		}
 		if err != nil {
-			return nil, []error{&configError{path: path, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", " "))}}
+			return nil, []error{&Error{path: path, err: fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", " "))}}
 		}
 		if decoded != nil {
 			raw = decoded
@@ -129,7 +134,7 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 	if err != nil {
 		return nil, []error{err}
 	}
-	cf := &configFile{path: name, values: map[string]any{}, lines: map[string]int{}}
+	cf := &File{path: name, values: map[string]any{}, lines: map[string]int{}}
 	var errs []error
 	// The overrides first: what they set, the file does not.
 	for _, src := range []struct {
@@ -139,9 +144,9 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 	}{{over, map[string]int{}, "-o"}, {raw, lines, name}} {
 		ft := &falcoTranslation{path: src.where, lines: src.lines, values: map[string]any{}}
 		ft.translate(src.raw, known)
-		cf.warnings = append(cf.warnings, ft.warnings...)
+		cf.Warnings = append(cf.Warnings, ft.warnings...)
 		for _, e := range ft.errs {
-			errs = append(errs, &configError{path: src.where, err: fmt.Errorf("%s", e)})
+			errs = append(errs, &Error{path: src.where, err: fmt.Errorf("%s", e)})
 		}
 		set := map[string]bool{}
 		keys := make([]string, 0, len(src.raw))
@@ -155,7 +160,7 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 			switch {
 			case known[flag]:
 				if set[flag] {
-					errs = append(errs, &configError{path: src.where, line: src.lines[k], err: fmt.Errorf("%s set twice", flag)})
+					errs = append(errs, &Error{path: src.where, line: src.lines[k], err: fmt.Errorf("%s set twice", flag)})
 					continue
 				}
 				set[flag] = true
@@ -170,7 +175,7 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 			case isFalcoKey(k):
 				// Translated above.
 			default:
-				errs = append(errs, &configError{path: src.where, line: src.lines[k], err: fmt.Errorf("unknown key %q", k)})
+				errs = append(errs, &Error{path: src.where, line: src.lines[k], err: fmt.Errorf("unknown key %q", k)})
 			}
 		}
 		translated := make([]string, 0, len(ft.values))
@@ -197,9 +202,9 @@ func readConfig(path string, overrides []string) (*configFile, []error) {
 	return cf, errs
 }
 
-// resolver returns the file's values of flags as a kong resolver; all of
+// Resolver returns the file's values of flags as a kong resolver; all of
 // them when flags is nil.
-func (cf *configFile) resolver(flags []string) (kong.Resolver, error) {
+func (cf *File) Resolver(flags []string) (kong.Resolver, error) {
 	if flags == nil {
 		flags = cf.flags
 	}
@@ -216,12 +221,12 @@ func (cf *configFile) resolver(flags []string) (kong.Resolver, error) {
 
 // parseRun resolves `lanner run` with the file's values of flags, as run
 // does, and returns run's flags.
-func (cf *configFile) parseRun(flags []string) (*runCmd, error) {
-	r, err := cf.resolver(flags)
+func (cf *File) parseRun(flags []string) (*RunFlags, error) {
+	r, err := cf.Resolver(flags)
 	if err != nil {
 		return nil, err
 	}
-	var probe cli
+	var probe runCommand
 	k, err := kong.New(&probe, kong.Name("lanner"), kong.Resolvers(r), kong.Exit(func(int) {}),
 		kong.Writers(io.Discard, io.Discard))
 	if err != nil {
@@ -233,18 +238,26 @@ func (cf *configFile) parseRun(flags []string) (*runCmd, error) {
 	return &probe.Run, nil
 }
 
-// checkConfig reads a configuration file and checks each of its values as
+// Run resolves `lanner run` with the file's values, as run does, and
+// returns run's flags.
+func (cf *File) Run() (*RunFlags, error) { return cf.parseRun(nil) }
+
+// Value is the file's value of a flag (by name, with dashes); nil when
+// the file does not set it.
+func (cf *File) Value(flag string) any { return cf.values[flag] }
+
+// Check reads a configuration file and checks each of its values as
 // run's flag parser would, one at a time so that every bad value is
 // reported. It returns the file with the values that passed.
-func checkConfig(path string, overrides []string) (*configFile, []error) {
-	cf, errs := readConfig(path, overrides)
+func Check(path string, overrides []string) (*File, []error) {
+	cf, errs := Read(path, overrides)
 	if cf == nil {
 		return nil, errs
 	}
 	var good []string
 	for _, name := range cf.flags {
 		if _, err := cf.parseRun([]string{name}); err != nil {
-			errs = append(errs, &configError{path: cf.path, line: cf.lines[name], err: fmt.Errorf("%s: %v", name, err)})
+			errs = append(errs, &Error{path: cf.path, line: cf.lines[name], err: fmt.Errorf("%s: %v", name, err)})
 			continue
 		}
 		good = append(good, name)
@@ -253,35 +266,35 @@ func checkConfig(path string, overrides []string) (*configFile, []error) {
 	return cf, errs
 }
 
-// checkRun checks the file's values that kong accepted as run does
+// CheckRun checks the file's values that kong accepted as run does
 // (runCmd.check), each error with its line.
-func (cf *configFile) checkRun() []error {
+func (cf *File) CheckRun() []error {
 	if cf == nil {
 		return nil
 	}
 	run, err := cf.parseRun(nil)
 	if err != nil {
 		// Each value parsed alone: a combination failed.
-		return []error{&configError{path: cf.path, err: err}}
+		return []error{&Error{path: cf.path, err: err}}
 	}
-	return cf.locate(run.check())
+	return cf.Locate(run.Check())
 }
 
-// locate gives each flagError of errs about a flag the file sets (and the
+// Locate gives each FlagError of errs about a flag the file sets (and the
 // command line does not) the file's name and line.
-func (cf *configFile) locate(errs []error) []error {
+func (cf *File) Locate(errs []error) []error {
 	if cf == nil {
 		return errs
 	}
 	out := make([]error, len(errs))
 	for i, err := range errs {
 		out[i] = err
-		fe, ok := err.(*flagError)
-		if !ok || cf.onCommandLine[fe.flag] {
+		fe, ok := err.(*FlagError)
+		if !ok || cf.OnCommandLine[fe.flag] {
 			continue
 		}
 		if line, ok := cf.lines[fe.flag]; ok {
-			out[i] = &configError{path: cf.path, line: line, err: err}
+			out[i] = &Error{path: cf.path, line: line, err: err}
 		}
 	}
 	return out
@@ -308,8 +321,8 @@ func decodeConfig(data []byte) (map[string]any, ast.Node, error) {
 	return raw, nil, nil
 }
 
-// configPath finds --config FILE (or --config=FILE, or -c FILE) in args.
-func configPath(args []string) string {
+// Path finds --config FILE (or --config=FILE, or -c FILE) in args.
+func Path(args []string) string {
 	for i, a := range args {
 		if a == "--" {
 			break
@@ -324,8 +337,8 @@ func configPath(args []string) string {
 	return ""
 }
 
-// commandLineFlags returns the names of the long flags args set.
-func commandLineFlags(args []string) map[string]bool {
+// CommandLineFlags returns the names of the long flags args set.
+func CommandLineFlags(args []string) map[string]bool {
 	set := map[string]bool{}
 	for _, a := range args {
 		if a == "--" {
@@ -344,33 +357,9 @@ func commandLineFlags(args []string) map[string]bool {
 	return set
 }
 
-type configCmd struct {
-	Check configCheckCmd `cmd:"" help:"Check a configuration file: every value run would refuse, each with its line."`
-}
-
-type configCheckCmd struct {
-	File string `arg:"" help:"Configuration file (YAML: run's flags by name)." type:"path"`
-}
-
-func (c *configCheckCmd) Run() error {
-	cf, errs := checkConfig(c.File, nil)
-	if cf != nil {
-		for _, w := range cf.warnings {
-			fmt.Fprintln(os.Stderr, w)
-		}
-	}
-	errs = append(errs, cf.checkRun()...)
-	if len(errs) > 0 {
-		printErrors(os.Stderr, errs)
-		return exitCode(1)
-	}
-	fmt.Printf("%s: OK\n", c.File)
-	return nil
-}
-
-// printErrors writes one line per error, in the order of the file's
+// PrintErrors writes one line per error, in the order of the file's
 // lines where they have one.
-func printErrors(w io.Writer, errs []error) {
+func PrintErrors(w io.Writer, errs []error) {
 	sort.SliceStable(errs, func(i, j int) bool { return errorLine(errs[i]) < errorLine(errs[j]) })
 	for _, err := range errs {
 		fmt.Fprintln(w, "lanner:", strings.ReplaceAll(err.Error(), "\n", " "))
@@ -378,7 +367,7 @@ func printErrors(w io.Writer, errs []error) {
 }
 
 func errorLine(err error) int {
-	if ce, ok := err.(*configError); ok {
+	if ce, ok := err.(*Error); ok {
 		return ce.line
 	}
 	return 1 << 30
