@@ -25,7 +25,7 @@ type RunFlags struct {
 	Collector     string        `help:"Collector: auto picks the first that works here (ebpf, then audit, then fanotify)." enum:"auto,ebpf,audit,fanotify" default:"auto"`
 	Duration      time.Duration `help:"Stop after watching this long, counted from when the collector is attached (0: run until SIGINT or SIGTERM)."`
 	ReadyFile     string        `name:"ready-file" help:"Create this file once every probe is attached." type:"path"`
-	StatsInterval time.Duration `name:"stats-interval" help:"Write a stats line to stderr this often (0: only at exit)."`
+	StatsInterval time.Duration `name:"stats-interval" help:"Log a stats record this often (0: only at exit)."`
 	CPUProfile    string        `name:"cpu-profile" help:"Write a Go CPU profile of the run to this file." type:"path"`
 	Config        string        `short:"c" help:"Read flags from this YAML file, Lanner's keys or Falco's falco.yaml (flags on the command line win)." type:"path"`
 	MetricsAddr   string        `name:"metrics-addr" help:"Serve Prometheus /metrics and /healthz on this address (host:port; :port means 127.0.0.1:port). Off by default."`

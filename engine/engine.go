@@ -20,7 +20,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -561,43 +560,12 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Line renders s as a "stats:" line, with the alerts the sinks failed to
-// deliver (alert_failures), dropped with a full queue (alert_drops) and
-// lost at shutdown (alerts_lost), followed by one "stats: sink=..." line per
-// sink with its counters when there are several sinks or one did not
-// deliver everything.
-func (s Stats) Line() string {
-	var failed, dropped, lost uint64
-	for _, k := range s.Sinks {
-		failed += k.Failed
-		dropped += k.Dropped
-		lost += k.Lost
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "stats: collector=%s records=%d events=%d alerts=%d suppressed=%d kernel_drops=%d malformed=%d alert_drops=%d unknown_process=%d processes=%d containers=%d metadata_found=%d metadata_not_found=%d metadata_failures=%d metadata_timeouts=%d unresolved_paths=%d alert_failures=%d alerts_lost=%d",
-		s.Collector, s.Records, s.Events, s.Alerts, s.Suppressed, s.KernelDrops, s.Malformed, dropped, s.NoProcess, s.Tables.Processes,
-		s.Tables.Containers, s.Metadata.Found, s.Metadata.NotFound, s.Metadata.Failed+s.Metadata.QueueFull, s.MetadataTimeouts, s.Unresolved, failed, lost)
-	if len(s.KernelDropsByType) > 0 {
-		b.WriteString(" kernel_drops_by_type=")
-		for i, t := range slices.Sorted(maps.Keys(s.KernelDropsByType)) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "%s:%d", t, s.KernelDropsByType[t])
-		}
-	}
-	if len(s.Sinks) > 1 || failed+dropped+lost > 0 {
-		for _, k := range s.Sinks {
-			fmt.Fprintf(&b, "\nstats: sink=%s sent=%d failed=%d dropped=%d lost=%d", quoteIfNeeded(k.Name), k.Sent, k.Failed, k.Dropped, k.Lost)
-		}
-	}
-	return b.String()
-}
-
 // Log writes s as records of log: one with message msg ("stats" for the
-// periodic ones) and the keys of Line (kernel_drops_by_type, when there are
-// such drops, as "openat:120,connect:3"), then, as Line does, one "sink
-// stats" record per sink with keys sink, sent, failed, dropped and lost.
+// periodic ones) and the totals of s (alert_failures, alert_drops and
+// alerts_lost summed over the sinks; kernel_drops_by_type, when there are
+// such drops, as "openat:120,connect:3"), then, when there are several
+// sinks or one did not deliver everything, one "sink stats" record per
+// sink with keys sink, sent, failed, dropped and lost.
 func (s Stats) Log(log *slog.Logger, msg string) {
 	var failed, dropped, lost uint64
 	for _, k := range s.Sinks {
@@ -630,15 +598,4 @@ func (s Stats) Log(log *slog.Logger, msg string) {
 				slog.Uint64("sent", k.Sent), slog.Uint64("failed", k.Failed), slog.Uint64("dropped", k.Dropped), slog.Uint64("lost", k.Lost))
 		}
 	}
-}
-
-// quoteIfNeeded quotes s when it has a space, a quote or anything not
-// printable, so that it reads as one value.
-func quoteIfNeeded(s string) string {
-	for _, r := range s {
-		if r <= ' ' || r == '"' || r == '\\' || r >= 0x7f {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }

@@ -9,50 +9,62 @@ import (
 	"github.com/lannersec/lanner/output"
 )
 
-// TestStatsLineSinks: the stats line totals what the sinks failed, dropped
-// and lost, and then gives each sink's counters on a line of its own.
-func TestStatsLineSinks(t *testing.T) {
+// logRecords returns the JSON records s.Log writes.
+func logRecords(t *testing.T, s Stats) []map[string]any {
+	t.Helper()
+	var b strings.Builder
+	s.Log(slog.New(slog.NewJSONHandler(&b, nil)), "stats")
+	var recs []map[string]any
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// TestStatsLogSinks: the stats record totals what the sinks failed,
+// dropped and lost, and each sink gets a record of its own when there are
+// several or one did not deliver everything.
+func TestStatsLogSinks(t *testing.T) {
 	s := Stats{Collector: "ebpf", Sinks: []output.SinkStats{
 		{Name: "file:/var/log/lanner alerts.json", Sent: 10},
 		{Name: "http:http://127.0.0.1:9/x", Failed: 3, Dropped: 2, Lost: 4},
 	}}
-	lines := strings.Split(s.Line(), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("lines %q", lines)
+	recs := logRecords(t, s)
+	if len(recs) != 3 {
+		t.Fatalf("records %v", recs)
 	}
-	for _, want := range []string{" alert_drops=2 ", " alert_failures=3 ", " alerts_lost=4"} {
-		if !strings.Contains(lines[0]+" ", want) {
-			t.Errorf("%q lacks %q", lines[0], want)
-		}
+	if recs[0]["alert_drops"] != 2.0 || recs[0]["alert_failures"] != 3.0 || recs[0]["alerts_lost"] != 4.0 {
+		t.Errorf("totals %v", recs[0])
 	}
-	if want := `stats: sink="file:/var/log/lanner alerts.json" sent=10 failed=0 dropped=0 lost=0`; lines[1] != want {
-		t.Errorf("%q, want %q", lines[1], want)
+	if recs[1]["sink"] != "file:/var/log/lanner alerts.json" || recs[1]["sent"] != 10.0 ||
+		recs[2]["sink"] != "http:http://127.0.0.1:9/x" || recs[2]["failed"] != 3.0 || recs[2]["dropped"] != 2.0 || recs[2]["lost"] != 4.0 {
+		t.Errorf("sink records %v %v", recs[1], recs[2])
 	}
-	if want := `stats: sink=http:http://127.0.0.1:9/x sent=0 failed=3 dropped=2 lost=4`; lines[2] != want {
-		t.Errorf("%q, want %q", lines[2], want)
-	}
-	// One sink that delivered everything: the one line, as before.
+	// One sink that delivered everything: the one record.
 	s.Sinks = s.Sinks[:1]
-	if l := s.Line(); strings.Contains(l, "\n") || !strings.Contains(l, "alert_failures=0 alerts_lost=0") {
-		t.Errorf("%q", l)
+	if recs := logRecords(t, s); len(recs) != 1 || recs[0]["alert_failures"] != 0.0 || recs[0]["alerts_lost"] != 0.0 {
+		t.Errorf("records %v", recs)
 	}
 }
 
-// TestStatsLineDropsByType: kernel drops a collector attributes are listed
-// by event type at the end of the first line, only when there are some.
-func TestStatsLineDropsByType(t *testing.T) {
+// TestStatsLogDropsByType: kernel drops a collector attributes are listed
+// by event type, only when there are some.
+func TestStatsLogDropsByType(t *testing.T) {
 	s := Stats{Collector: "ebpf", KernelDrops: 12, KernelDropsByType: map[string]uint64{"openat": 10, "connect": 2}}
-	l := s.Line()
-	if !strings.Contains(l, " kernel_drops=12 ") || !strings.HasSuffix(l, " kernel_drops_by_type=connect:2,openat:10") {
-		t.Errorf("%q", l)
+	if rec := logRecords(t, s)[0]; rec["kernel_drops"] != 12.0 || rec["kernel_drops_by_type"] != "connect:2,openat:10" {
+		t.Errorf("%v", rec)
 	}
 	s.KernelDropsByType = nil
-	if l := s.Line(); strings.Contains(l, "by_type") {
-		t.Errorf("%q", l)
+	if rec := logRecords(t, s)[0]; rec["kernel_drops_by_type"] != nil {
+		t.Errorf("%v", rec)
 	}
 }
 
-// TestStatsLog: the stats record has the keys of the stats line, as
+// TestStatsLog: the stats record has the keys of the totals, as
 // numbers in JSON, and a record per sink when a sink did not deliver all.
 func TestStatsLog(t *testing.T) {
 	s := Stats{Collector: "audit", Events: 5, KernelDrops: 12, KernelDropsByType: map[string]uint64{"openat": 10, "connect": 2},
