@@ -99,3 +99,29 @@ func TestAssessOpenat2(t *testing.T) {
 		t.Errorf("%s %v", rc.Level, rc.Reasons)
 	}
 }
+
+// TestLimitsNameFields: every limit of every collector names fields that
+// exist, and says why.
+func TestLimitsNameFields(t *testing.T) {
+	for _, name := range Names {
+		caps := Capabilities(name)
+		check := func(key, why string) {
+			if why == "" {
+				t.Errorf("%s: limit %s has no reason", name, key)
+			}
+			for _, f := range strings.Split(key, ",") {
+				if !event.IsField(f) {
+					t.Errorf("%s: limit %s names %q, not a field", name, key, f)
+				}
+			}
+		}
+		for key, why := range caps.Limits {
+			check(key, why)
+		}
+		for _, limits := range caps.LimitsOn {
+			for key, why := range limits {
+				check(key, why)
+			}
+		}
+	}
+}
