@@ -173,8 +173,44 @@ type Capabilities struct {
 	// are then absent, or for paths left as passed) to when it cannot.
 	// They do not make a rule partly served; the coverage report lists
 	// them with the rules that read them. A key may name several fields,
-	// separated by commas.
+	// separated by commas; a field named with an argument
+	// ("proc.aname[2]") is limited when its name without one is.
 	Limits map[string]string
+	// LimitsOn maps event types to limits on events of that type only,
+	// keyed as Limits: fields it fills on those events otherwise than
+	// the call had them, or not at all, with when.
+	LimitsOn map[event.Type]map[string]string
+}
+
+// Limit returns why field may differ from what the call had on an event
+// of type t (a limit of Limits, or of LimitsOn for t), and whether it may.
+func (c Capabilities) Limit(t event.Type, field string) (string, bool) {
+	if why, ok := limitIn(c.Limits, field); ok {
+		return why, true
+	}
+	return limitIn(c.LimitsOn[t], field)
+}
+
+// limitIn returns the reason of the limit of limits that names field.
+func limitIn(limits map[string]string, field string) (string, bool) {
+	for key, why := range limits {
+		if LimitNames(key, field) {
+			return why, true
+		}
+	}
+	return "", false
+}
+
+// LimitNames reports whether the key of a limit (fields separated by
+// commas) names field, or field without its argument.
+func LimitNames(key, field string) bool {
+	base, _, _ := strings.Cut(field, "[")
+	for _, f := range strings.Split(key, ",") {
+		if f == field || f == base {
+			return true
+		}
+	}
+	return false
 }
 
 // missingOn returns why field is missing on events of type t, and whether

@@ -117,21 +117,28 @@ func PrintCoverage(w io.Writer, collector string, report []RuleCoverage) {
 }
 
 // FieldLimit is a field a collector fills on most events but not all
-// (collectors.Capabilities.Limits), and the rules whose conditions read it.
+// (collectors.Capabilities.Limits; LimitsOn for the events of Types
+// only), and the rules whose conditions or outputs read it.
 type FieldLimit struct {
 	Field  string   `json:"field"`
+	Types  []string `json:"types,omitempty"`
 	Reason string   `json:"reason"`
 	Rules  []string `json:"rules"`
 }
 
-// LimitsReport lists the limits of caps that rules of set read.
+// LimitsReport lists the limits of caps that rules of set read: those of
+// caps.Limits, and those of caps.LimitsOn (one entry for the types that
+// share a limit) read by rules matching one of their types.
 func LimitsReport(set *ruleset.Set, caps collectors.Capabilities) []FieldLimit {
 	var out []FieldLimit
+	reads := func(r *ruleset.Rule, field string) bool {
+		names := func(f string) bool { return collectors.LimitNames(field, f) }
+		return slices.ContainsFunc(r.CondFields, names) || slices.ContainsFunc(r.Fields, func(o ruleset.OutputField) bool { return names(o.Key) })
+	}
 	for field, why := range caps.Limits {
 		l := FieldLimit{Field: field, Reason: why}
-		fields := strings.Split(field, ",")
 		for _, r := range set.Rules() {
-			if slices.ContainsFunc(r.CondFields, func(f string) bool { return slices.Contains(fields, f) }) {
+			if reads(r, field) {
 				l.Rules = append(l.Rules, r.Name)
 			}
 		}
@@ -139,15 +146,50 @@ func LimitsReport(set *ruleset.Set, caps collectors.Capabilities) []FieldLimit {
 			out = append(out, l)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	type limitOn struct{ field, why string }
+	types := map[limitOn][]event.Type{}
+	for t, limits := range caps.LimitsOn {
+		for field, why := range limits {
+			types[limitOn{field, why}] = append(types[limitOn{field, why}], t)
+		}
+	}
+	for k, ts := range types {
+		slices.Sort(ts)
+		l := FieldLimit{Field: k.field, Reason: k.why}
+		for _, t := range ts {
+			l.Types = append(l.Types, t.String())
+		}
+		for _, r := range set.Rules() {
+			if reads(r, k.field) && slices.ContainsFunc(r.EvtTypes, func(t event.Type) bool { return slices.Contains(ts, t) }) {
+				l.Rules = append(l.Rules, r.Name)
+			}
+		}
+		if len(l.Rules) > 0 {
+			out = append(out, l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Field != out[j].Field {
+			return out[i].Field < out[j].Field
+		}
+		return strings.Join(out[i].Types, ",") < strings.Join(out[j].Types, ",")
+	})
 	return out
 }
 
 // PrintLimits writes one line per limit.
 func PrintLimits(w io.Writer, limits []FieldLimit) {
 	for _, l := range limits {
-		fmt.Fprintf(w, "lanner:   limit: %s (read by %d rules): %s\n", l.Field, len(l.Rules), l.Reason)
+		fmt.Fprintf(w, "lanner:   limit: %s (read by %d rules): %s\n", l.label(), len(l.Rules), l.Reason)
 	}
+}
+
+// label names the limit's fields, and its event types when it has some.
+func (l FieldLimit) label() string {
+	if len(l.Types) == 0 {
+		return l.Field
+	}
+	return l.Field + " on " + strings.Join(l.Types, ",")
 }
 
 // LogCoverage logs a coverage report and the limits as PrintCoverage and
@@ -169,6 +211,6 @@ func LogCoverage(log *slog.Logger, collector string, report []RuleCoverage, limi
 		}
 	}
 	for _, l := range limits {
-		log.Info("coverage limit", "collector", collector, "field", l.Field, "rules", len(l.Rules), "reason", l.Reason)
+		log.Info("coverage limit", "collector", collector, "field", l.label(), "rules", len(l.Rules), "reason", l.Reason)
 	}
 }

@@ -46,24 +46,32 @@ func TestAssess(t *testing.T) {
 }
 
 // TestLimits: the audit collector's limits are listed with the rules whose
-// conditions read the fields.
+// conditions or outputs read the fields; its limits on some event types
+// with the rules of those types only.
 func TestLimits(t *testing.T) {
 	set := interpSet(t, `
 - rule: shadow
   desc: d
   condition: evt.type = openat and fd.directory = /etc
-  output: o %fd.l4proto
+  output: o %fd.l4proto %evt.args
   priority: NOTICE
 - rule: udp
   desc: d
   condition: evt.type = connect and fd.l4proto = udp
-  output: o
+  output: o %evt.args
   priority: NOTICE
 `)
 	limits := LimitsReport(set, Capabilities("audit"))
-	if len(limits) != 2 || limits[0].Field != "fd.l4proto" || !slices.Equal(limits[0].Rules, []string{"udp"}) ||
-		!strings.HasPrefix(limits[1].Field, "fd.name,") || !slices.Equal(limits[1].Rules, []string{"shadow"}) {
+	if len(limits) != 3 || limits[0].Field != "fd.l4proto" || !slices.Equal(limits[0].Rules, []string{"shadow", "udp"}) ||
+		limits[1].Field != "fd.name,evt.args" || !slices.Equal(limits[1].Types, []string{"connect"}) ||
+		!slices.Equal(limits[1].Rules, []string{"udp"}) ||
+		!strings.HasPrefix(limits[2].Field, "fd.name,fd.") || !slices.Equal(limits[2].Rules, []string{"shadow"}) {
 		t.Errorf("limits %+v", limits)
+	}
+	var out strings.Builder
+	PrintLimits(&out, limits[1:2])
+	if want := "lanner:   limit: fd.name,evt.args on connect (read by 1 rules): audit logs only the peer"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("printed %q, want %q...", out.String(), want)
 	}
 	if l := LimitsReport(set, Capabilities("ebpf")); len(l) != 0 {
 		t.Errorf("ebpf limits %+v", l)
@@ -89,5 +97,31 @@ func TestAssessOpenat2(t *testing.T) {
 	rc := assess(set.Rules()[0], caps)
 	if rc.Level != CoverPartial || !strings.Contains(strings.Join(rc.Reasons, "; "), "cannot match openat2 events") {
 		t.Errorf("%s %v", rc.Level, rc.Reasons)
+	}
+}
+
+// TestLimitsNameFields: every limit of every collector names fields that
+// exist, and says why.
+func TestLimitsNameFields(t *testing.T) {
+	for _, name := range Names {
+		caps := Capabilities(name)
+		check := func(key, why string) {
+			if why == "" {
+				t.Errorf("%s: limit %s has no reason", name, key)
+			}
+			for _, f := range strings.Split(key, ",") {
+				if !event.IsField(f) {
+					t.Errorf("%s: limit %s names %q, not a field", name, key, f)
+				}
+			}
+		}
+		for key, why := range caps.Limits {
+			check(key, why)
+		}
+		for _, limits := range caps.LimitsOn {
+			for key, why := range limits {
+				check(key, why)
+			}
+		}
 	}
 }

@@ -29,11 +29,13 @@ import (
 //
 // Beyond those, a field may differ only when the collector's capabilities
 // (what its coverage report is made of) say it leaves the field absent, or
-// when testdata/parity_known_gaps.txt lists it for that collector and rule
-// as a known gap, with its reason; and a Falco alert may go unmatched only
-// when the capabilities say the collector does not see that event type.
-// The capabilities must be exact: a field said to be absent must be absent.
-// The number of matched alerts must not fall below parityFloor.
+// state a limit on it (on every event, or on events of that type); and a
+// Falco alert may go unmatched only when the capabilities say the
+// collector does not see that event type. The capabilities must be exact:
+// a field said to be absent must be absent, and where matching is stable
+// (not under fanotify) every limit stated for an event type and a field
+// the alerts of that type carry must show in a difference. The number of
+// matched alerts must not fall below parityFloor.
 //
 // fanotify sees effects, not calls, so which alerts of a process it raises
 // varies from run to run: there, alerts are paired only on their
@@ -51,7 +53,6 @@ func TestLiveParity(t *testing.T) {
 	}
 	overlay := testutil.CompileOverlay(t, "compiled", "compiled", testutil.Shared(t, "parity/parity_rules.yaml"))
 	bin := testutil.BuildLanner(t, overlay)
-	gaps := readKnownGaps(t, "testdata/parity_known_gaps.txt")
 	for _, collector := range []string{"ebpf", "audit", "fanotify"} {
 		t.Run(collector, func(t *testing.T) {
 			l := startLanner(t, bin, "--collector", collector, "--rule-matching", "all")
@@ -65,21 +66,25 @@ func TestLiveParity(t *testing.T) {
 			runParityActions(t, actions)
 			got := l.stop(t)
 			policy := parityPolicy(collector)
-			policy.gaps = gaps[collector]
 			p := compareParity(falco, got, policy)
 			t.Logf("%s: %d alerts matched, %d of Falco's unmatched, %d of Lanner's unmatched", collector,
 				len(p.pairs), len(p.falcoOnly), len(p.lannerOnly))
 			for _, line := range p.explained {
 				t.Logf("  explained: %s", line)
 			}
-			for _, line := range p.known {
-				t.Logf("  known gap: %s", line)
+			for _, line := range p.limited {
+				t.Logf("  limit: %s", line)
 			}
 			for _, line := range p.unmatched {
 				t.Logf("  unmatched: %s", line)
 			}
 			for _, line := range p.unexplained {
 				t.Errorf("  %s", line)
+			}
+			if !policy.identityOnly {
+				for _, line := range p.unseenLimits() {
+					t.Errorf("  inexact: %s", line)
+				}
 			}
 			if floor := parityFloor[collector]; len(p.pairs) < floor {
 				t.Errorf("%s: %d alerts matched, fewer than the %d matched before", collector, len(p.pairs), floor)
@@ -93,42 +98,6 @@ func TestLiveParity(t *testing.T) {
 // varies from run to run (150 to 320 seen, fewer on a loaded machine), a
 // generous floor.
 var parityFloor = map[string]int{"ebpf": 513, "audit": 513, "fanotify": 100}
-
-// knownGap is a difference not (yet) served: field of the alerts of rule
-// under one collector, with the reason.
-type knownGap struct{ rule, field string }
-
-// readKnownGaps reads the known gaps, one a line: collector | rule | field
-// | reason ('#' starts a comment; rule * is every rule).
-func readKnownGaps(t *testing.T, path string) map[string]map[knownGap]string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gaps := map[string]map[knownGap]string{}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, "|")
-		if len(f) != 4 {
-			t.Fatalf("%s:%d: want collector | rule | field | reason", path, i+1)
-		}
-		for j := range f {
-			f[j] = strings.TrimSpace(f[j])
-		}
-		if f[3] == "" {
-			t.Fatalf("%s:%d: a known gap needs its reason", path, i+1)
-		}
-		if gaps[f[0]] == nil {
-			gaps[f[0]] = map[knownGap]string{}
-		}
-		gaps[f[0]][knownGap{f[1], f[2]}] = f[3]
-	}
-	return gaps
-}
 
 // checkLoopbackOnly fails when the actions script names an IPv4 address
 // outside 127.0.0.0/8: the actions must not talk to other machines.
@@ -339,8 +308,6 @@ type paritySetup struct {
 	// identityOnly pairs alerts only on their identifying fields, and
 	// leaves unmatched alerts unjudged (fanotify).
 	identityOnly bool
-	// gaps are the known gaps of the collector.
-	gaps map[knownGap]string
 }
 
 func parityPolicy(collector string) paritySetup {
@@ -360,9 +327,45 @@ func parityPolicy(collector string) paritySetup {
 type parityResult struct {
 	pairs                 [][2]alert
 	falcoOnly, lannerOnly []alert
-	// explained (on purpose or by the capabilities), known (gaps),
-	// unmatched (not judged) and unexplained describe each difference.
-	explained, known, unmatched, unexplained []string
+	// explained (on purpose or absent by the capabilities), limited (by
+	// a limit of the capabilities), unmatched (not judged) and unexplained
+	// describe each difference.
+	explained, limited, unmatched, unexplained []string
+	// limitsOn are the limits the capabilities state for event types of
+	// the pairs and fields their alerts carry; limitSeen those that
+	// explained a difference.
+	limitsOn, limitSeen map[limitUse]bool
+}
+
+// limitUse is a limit of caps.LimitsOn: an event type and the key of the
+// limit (its fields).
+type limitUse struct {
+	evtType event.Type
+	key     string
+}
+
+// unseenLimits describes the limits stated for the pairs that explained no
+// difference.
+func (r parityResult) unseenLimits() []string {
+	var out []string
+	for u := range r.limitsOn {
+		if !r.limitSeen[u] {
+			out = append(out, fmt.Sprintf("the capabilities state a limit on %s on %s events, but none differs", u.key, u.evtType))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// limitOn returns the limit of p.caps.LimitsOn that names field on events
+// of type t.
+func (p paritySetup) limitOn(t event.Type, field string) (limitUse, bool) {
+	for key := range p.caps.LimitsOn[t] {
+		if collectors.LimitNames(key, field) {
+			return limitUse{t, key}, true
+		}
+	}
+	return limitUse{}, false
 }
 
 func (p paritySetup) evtType(a alert) string {
@@ -407,7 +410,7 @@ func identityText(a alert) string {
 // identifying fields, then the rest in order (of the same outcome); and
 // judges every difference.
 func compareParity(falco, lanner []alert, p paritySetup) parityResult {
-	var r parityResult
+	r := parityResult{limitsOn: map[limitUse]bool{}, limitSeen: map[limitUse]bool{}}
 	groups := map[string]*[2][]alert{}
 	var keys []string
 	add := func(a alert, side int) {
@@ -509,6 +512,9 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 		}
 		t, _ := event.ParseType(p.evtType(l))
 		for k := range fields {
+			if u, ok := p.limitOn(t, k); ok {
+				r.limitsOn[u] = true
+			}
 			fraw, fok := f.OutputFields[k]
 			lraw, lok := l.OutputFields[k]
 			fv, lv := normalize(fraw, fok), normalize(lraw, lok)
@@ -534,10 +540,13 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 			case kind == "explained":
 			case absentByCaps:
 				kind, why = "explained", p.collector+" leaves it absent"
-			case p.gaps[knownGap{f.Rule, k}] != "":
-				kind, why = "known", p.gaps[knownGap{f.Rule, k}]
-			case p.gaps[knownGap{"*", k}] != "":
-				kind, why = "known", p.gaps[knownGap{"*", k}]
+			default:
+				if u, ok := p.limitOn(t, k); ok {
+					kind, why = "limited", p.collector+"'s limit on "+t.String()+": "+p.caps.LimitsOn[t][u.key]
+					r.limitSeen[u] = true
+				} else if limit, ok := p.caps.Limit(t, k); ok {
+					kind, why = "limited", p.collector+"'s limit: "+limit
+				}
 			}
 			example := fmt.Sprintf("Falco %q, Lanner %q (%s)", fv, lv, identityText(f))
 			if why != "" {
@@ -563,8 +572,8 @@ func compareParity(falco, lanner []alert, p paritySetup) parityResult {
 		switch k.kind {
 		case "explained":
 			r.explained = append(r.explained, line)
-		case "known":
-			r.known = append(r.known, line)
+		case "limited":
+			r.limited = append(r.limited, line)
 		default:
 			r.unexplained = append(r.unexplained, line)
 		}

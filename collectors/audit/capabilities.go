@@ -37,12 +37,30 @@ func Capabilities() collectors.Capabilities {
 			"gone before /proc could be read); counted in unresolved_paths",
 		"fd.l4proto": "known only for sockets made by socket or accept calls audited while Lanner runs (in the " +
 			"process or a parent it forked from)",
-		"fd.lip,fd.lport": "audit logs only the peer of a socket: the local endpoint is known only for a socket " +
-			"bound to an address (not a wildcard) by a bind call audited while Lanner runs, and for the " +
-			"connections it accepts",
+		"fd.lip,fd.lport,fd.cip,fd.cport": localEndpoint,
 	}
-	return collectors.Capabilities{Types: collectors.SyscallTypes(), Missing: missing, MissingOn: missingOn, Limits: limits}
+	// What audit does not log of some calls: it stays out of evt.args
+	// (and the descriptor's name in it).
+	flags := map[string]string{"evt.args": "audit logs the first four arguments of a call only: not the flags of " +
+		"renameat2 and linkat (their fifth)"}
+	connect := map[string]string{"fd.name,evt.args": localEndpoint}
+	send := map[string]string{"fd.name": localEndpoint, "evt.args": localEndpoint + "; and audit logs no data sent"}
+	accept := map[string]string{"evt.args": "audit does not log the listening socket's queue"}
+	dupArgs := map[string]string{"evt.args": "audit does not say what a duplicated descriptor refers to"}
+	limitsOn := map[event.Type]map[string]string{
+		event.TypeRenameat2: flags, event.TypeLinkat: flags,
+		event.TypeConnect: connect, event.TypeSendto: send, event.TypeSendmsg: send,
+		event.TypeAccept: accept, event.TypeAccept4: accept,
+		event.TypeDup: dupArgs, event.TypeDup2: dupArgs, event.TypeDup3: dupArgs,
+	}
+	return collectors.Capabilities{Types: collectors.SyscallTypes(), Missing: missing, MissingOn: missingOn,
+		Limits: limits, LimitsOn: limitsOn}
 }
+
+// localEndpoint is why audit may not know a socket's local endpoint.
+const localEndpoint = "audit logs only the peer of a socket: the local endpoint is known only for a socket " +
+	"bound to an address (not a wildcard) by a bind call audited while Lanner runs, and for the " +
+	"connections it accepts"
 
 // Capabilities are what the started collector sees: Capabilities, with
 // its netlink mode and the types it audits.
