@@ -78,6 +78,7 @@ time.sleep(1)
 
 	alerts := l.stop(t)
 	dev := map[string]bool{} // by proc.name
+	deep := 0                // alerts on the two files created 5 KiB deep
 	pipes := map[string]bool{}
 	for _, a := range alerts {
 		switch a.Rule {
@@ -91,6 +92,7 @@ time.sleep(1)
 				continue
 			}
 			dev[fmt.Sprint(a.OutputFields["proc.name"])] = true
+			deep++
 			if !event.PathIsCut(name) {
 				t.Errorf("fd.name of %d bytes is not marked cut: %.80q...", len(name), name)
 			}
@@ -121,14 +123,20 @@ time.sleep(1)
 	if !dev["shallow"] {
 		t.Errorf("no %q alert naming %s", defaultRuleNames.dev, shallow)
 	}
-	if !dev["python3"] {
-		t.Errorf("no %q alert for the file created 5 KiB deep below %s", defaultRuleNames.dev, top)
+	if deep < 2 {
+		t.Errorf("%d %q alerts for the two files created 5 KiB deep below %s", deep, defaultRuleNames.dev, top)
 	}
 	// touch is gone before its /proc entry can be read: under audit,
 	// whose CWD record says "<too_long>", its working directory is its
-	// parent's, checked against the directory the records name.
-	if !dev["touch"] {
-		t.Errorf("no %q alert for the file touch created 5 KiB deep below %s", defaultRuleNames.dev, top)
+	// parent's, checked against the directory the records name. fanotify
+	// reads the process when it reads the event (a limit its coverage
+	// report states), so a creator gone by then is named as its parent.
+	if collector != "fanotify" {
+		for _, creator := range []string{"python3", "touch"} {
+			if !dev[creator] {
+				t.Errorf("no %q alert for the file %s created 5 KiB deep below %s", defaultRuleNames.dev, creator, top)
+			}
+		}
 	}
 	for _, c := range []string{"padded", "head", "tail"} {
 		if !pipes[c] {
