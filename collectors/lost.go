@@ -71,3 +71,19 @@ func (l *LossReporter) Update(now time.Time, total uint64, byType map[string]uin
 	l.Notify(Notice{Time: now.UnixNano(), Collector: l.Collector, Kind: NoticeLost, Message: b.String()})
 	return true
 }
+
+// Watch calls Update every period with the counters losses returns, until
+// stop is closed. A collector runs it in a goroutine of its own.
+func (l *LossReporter) Watch(stop <-chan struct{}, period time.Duration, losses func() (total uint64, byType map[string]uint64)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			total, byType := losses()
+			l.Update(now, total, byType)
+		}
+	}
+}

@@ -53,3 +53,25 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestLossReporterWatch: Watch reports what the counters say until stop
+// is closed, then returns.
+func TestLossReporterWatch(t *testing.T) {
+	notices := make(chan Notice, 1)
+	lr := LossReporter{Collector: "ebpf", What: "records lost", Notify: func(n Notice) {
+		select {
+		case notices <- n:
+		default:
+		}
+	}}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		lr.Watch(stop, time.Millisecond, func() (uint64, map[string]uint64) { return 3, map[string]uint64{"openat": 3} })
+		close(done)
+	}()
+	if n := <-notices; n.Kind != NoticeLost || n.Message != "ebpf: 3 records lost: openat 3" {
+		t.Errorf("notice %+v", n)
+	}
+	close(stop)
+	<-done
+}

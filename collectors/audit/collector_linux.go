@@ -333,16 +333,7 @@ const lostCheckInterval = time.Second
 func (c *Collector) watchLost(notify collectors.Notify) {
 	defer c.watcher.Done()
 	lr := collectors.LossReporter{Collector: "audit", What: "records lost (audit backlog or socket buffer full)", Notify: notify}
-	t := time.NewTicker(lostCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case now := <-t.C:
-			lr.Update(now, c.Stats().KernelDrops, nil)
-		}
-	}
+	lr.Watch(c.stop, lostCheckInterval, func() (uint64, map[string]uint64) { return c.Stats().KernelDrops, nil })
 }
 
 // unsupported wraps err, with collectors.ErrNotSupported when it says that

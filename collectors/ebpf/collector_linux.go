@@ -204,17 +204,10 @@ func (c *Collector) RingBufferBytes() int { return c.ringSize }
 func (c *Collector) watchDrops(notify collectors.Notify) {
 	defer c.watcher.Done()
 	lr := collectors.LossReporter{Collector: "ebpf", What: "records lost (ring buffer full)", Notify: notify}
-	t := time.NewTicker(dropCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case now := <-t.C:
-			s := c.Stats()
-			lr.Update(now, s.KernelDrops, s.KernelDropsByType)
-		}
-	}
+	lr.Watch(c.stop, dropCheckInterval, func() (uint64, map[string]uint64) {
+		s := c.Stats()
+		return s.KernelDrops, s.KernelDropsByType
+	})
 }
 
 // attachRaw attaches prog to the raw tracepoint it was built for: its
