@@ -14,7 +14,6 @@ package rulefiles
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -189,14 +188,7 @@ func readRegular(path string, max int) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > max {
-		return nil, fmt.Errorf("%s: file is more than %d bytes, the limit", path, max)
-	}
-	return data, nil
+	return yamlguard.ReadLimited(f, path, max)
 }
 
 // Fingerprint is a text that two resolved rules share when they match the

@@ -275,6 +275,13 @@ func ReadFile(path string, max int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return ReadLimited(f, path, max)
+}
+
+// ReadLimited reads f, the file at path, to its end if it holds at most
+// max bytes; a larger one (or an endless one) is an error once max+1
+// bytes were read.
+func ReadLimited(f io.Reader, path string, max int) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
 		return nil, err
