@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lannersec/lanner/event"
+	"github.com/lannersec/lanner/internal/testutil"
 )
 
 // TestStatID: statID gives the device and inode stat(2) gives, follows a
@@ -63,7 +64,7 @@ func TestProcSockProto(t *testing.T) {
 	defer syscall.Close(pipe[0])
 	defer syscall.Close(pipe[1])
 	if _, known := procSockProto(pid, int64(udp)); !known {
-		t.Skip("pidfd_getfd is not available")
+		testutil.RequireKernel(t, "pidfd_getfd is not available")
 	}
 	for _, tc := range []struct {
 		name  string
