@@ -108,13 +108,12 @@ func Run(pc Config) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx := watchSignals(pc.reload(log))
-	var onEngine func(*engine.Engine)
+	var running atomic.Pointer[engine.Engine] // once it exists
 	if pc.MetricsAddr != "" {
 		// Listen before any collector starts, so a bad address fails
 		// early; until the engine exists the counters are zero.
-		var ready atomic.Pointer[engine.Engine]
 		ms, err := metrics.Serve(pc.MetricsAddr, func() engine.Stats {
-			if e := ready.Load(); e != nil {
+			if e := running.Load(); e != nil {
 				return e.Stats()
 			}
 			return engine.Stats{}
@@ -123,7 +122,6 @@ func Run(pc Config) error {
 			return fmt.Errorf("--metrics-addr: %w", err)
 		}
 		defer ms.Close()
-		onEngine = func(e *engine.Engine) { ready.Store(e) }
 	}
 	tables := state.New(state.Options{HostRoot: pc.HostRoot})
 	if err := tables.Seed(); err != nil {
@@ -149,11 +147,11 @@ func Run(pc Config) error {
 	if hostname == "" {
 		hostname, _ = os.Hostname()
 	}
+	caps := col.Capabilities()
 	var checker *selfcheck.Checker
 	if pc.SelfCheckInterval > 0 {
-		ts := col.Capabilities().Watched
 		checker, err = selfcheck.New(selfcheck.Options{Collector: col.Name(), Interval: pc.SelfCheckInterval,
-			Timeout: pc.SelfCheckTimeout, ExpectOpen: ts.Has(event.TypeOpenat), Log: log})
+			Timeout: pc.SelfCheckTimeout, ExpectOpen: caps.Watched.Has(event.TypeOpenat), Log: log})
 		if err != nil {
 			col.Close()
 			return err
@@ -168,15 +166,12 @@ func Run(pc Config) error {
 	if pc.Containers != nil {
 		defer pc.Containers.Close()
 	}
-	if onEngine != nil {
-		onEngine(eng)
-	}
+	running.Store(eng)
 	if pc.Duration > 0 {
 		var cancelTimeout context.CancelFunc
 		ctx, cancelTimeout = context.WithTimeout(ctx, pc.Duration)
 		defer cancelTimeout()
 	}
-	caps := col.Capabilities()
 	attrs := []any{"collector", col.Name()}
 	if caps.Mode != "" {
 		attrs = append(attrs, "mode", caps.Mode)
@@ -195,7 +190,7 @@ func Run(pc Config) error {
 		if pc.Loaded != nil {
 			rl.files, rl.dirs = pc.Loaded.Files, pc.Loaded.Dirs
 		}
-		if ts := col.Capabilities().Watched; checker != nil && ts.Has(event.TypeOpenat) {
+		if checker != nil && caps.Watched.Has(event.TypeOpenat) {
 			// The self-check expects its opens whatever the rules.
 			rl.keep.Add(event.TypeOpenat)
 		}
