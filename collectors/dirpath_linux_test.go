@@ -38,7 +38,17 @@ func deepDir(t *testing.T, dir, name string, levels int) int {
 	return fd
 }
 
+// lockTreeStorm holds the kernel test lock, as root, for a test that
+// makes and removes thousands of directories: such a storm would flood
+// the collector of a live test another package runs at the same time.
+func lockTreeStorm(t *testing.T) {
+	if os.Geteuid() == 0 {
+		testutil.LockKernel(t)
+	}
+}
+
 func TestDirPath(t *testing.T) {
+	lockTreeStorm(t)
 	base, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -103,11 +113,7 @@ func removeDeep(t *testing.T, fd int, name string, levels int) {
 // and not given another path; one within the bound is. Neither makes
 // DirPath allocate in proportion to the depth.
 func TestDirPathDeep(t *testing.T) {
-	if os.Geteuid() == 0 {
-		// Its 10,000 mkdirs and removals would flood the collector of a
-		// live test another package runs at the same time.
-		testutil.LockKernel(t)
-	}
+	lockTreeStorm(t)
 	base, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
